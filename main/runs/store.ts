@@ -1,0 +1,343 @@
+import { randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
+import { pathExists, readJson, writeJsonAtomic } from '../util/fs';
+import { inspectCheckpoint, recoverCheckpoints, writeCheckpoint, type CheckpointState } from './checkpoints';
+import { appendJsonLine, readJsonLines } from './jsonLines';
+import { acquireLock, DEFAULT_STALE_AFTER_MS, lockState, refreshLock, releaseLock, removeLock } from './lock';
+import {
+  CHECKPOINT_NAMES,
+  type CheckpointManifest,
+  type CheckpointName,
+  type RunDatasetInfo,
+  type RunLock,
+  type RunRecord,
+  type RunStatus,
+  type RunVersions,
+} from './types';
+
+export { loadCheckpoint } from './checkpoints';
+
+const RUN_FILE = 'run.json';
+const METRICS_FILE = 'metrics.jsonl';
+const CHECKPOINTS_DIR = 'checkpoints';
+
+export interface RunInit {
+  name: string;
+  config: unknown;
+  dataset: RunDatasetInfo;
+  split: unknown;
+  seed: number;
+  backend: unknown;
+  versions: RunVersions;
+}
+
+export interface CreateRunOptions {
+  /** Refresh the lock's heartbeat this often while the run is open; 0 turns the timer off. Default 30 s. */
+  heartbeatIntervalMs?: number;
+}
+
+export interface StatusExtra {
+  error?: string;
+  summary?: unknown;
+  bestEpoch?: number;
+}
+
+export type ManifestInput = Omit<CheckpointManifest, 'createdAt'> & { createdAt?: string };
+
+export interface RunHandle {
+  readonly id: string;
+  readonly dir: string;
+  /** A copy of the current record. */
+  readonly record: RunRecord;
+  appendMetrics(line: object): Promise<void>;
+  /** Saves a checkpoint; saving 'best' also records its epoch as the run's bestEpoch. */
+  saveCheckpoint(name: CheckpointName, model: tf.LayersModel, manifest: ManifestInput): Promise<string>;
+  setStatus(status: RunStatus, extra?: StatusExtra): Promise<void>;
+  heartbeat(): Promise<void>;
+  /** Releases the lock; a run still 'running' at this point is recorded as interrupted. */
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /** A lock from another host with no heartbeat for this long is abandoned. Default 10 minutes. */
+  staleAfterMs?: number;
+}
+
+export interface OpenedRun {
+  dir: string;
+  record: RunRecord;
+  metrics: Record<string, unknown>[];
+  /** Lines of metrics.jsonl that could not be parsed (a torn last line after a crash). */
+  skippedMetricLines: number;
+  checkpoints: Record<CheckpointName, CheckpointState>;
+  lock: RunLock | null;
+  /** True while a process still holds the run. */
+  live: boolean;
+}
+
+/**
+ * The folder of a run inside runsDir. Refuses ids that could point anywhere else
+ * (separators, '..', hidden names), whatever the caller passes.
+ */
+export function resolveRunDir(runsDir: string, runId: string): string {
+  if (!runId || runId.startsWith('.') || /[/\\\0]/.test(runId) || runId.includes('..')) {
+    throw new Error(`Invalid run id "${runId}"`);
+  }
+  const dir = resolve(runsDir, runId);
+  if (dirname(dir) !== resolve(runsDir)) throw new Error(`Invalid run id "${runId}"`);
+  return dir;
+}
+
+export async function createRun(runsDir: string, init: RunInit, options: CreateRunOptions = {}): Promise<RunHandle> {
+  await fsp.mkdir(runsDir, { recursive: true });
+  const created = new Date();
+  const { id, dir } = await makeRunDir(runsDir, init.name, created);
+  let lock = await acquireLock(dir, created);
+  const now = created.toISOString();
+  let record: RunRecord = {
+    id,
+    name: init.name,
+    status: 'running',
+    createdAt: now,
+    updatedAt: now,
+    config: init.config,
+    dataset: init.dataset,
+    split: init.split,
+    seed: init.seed,
+    backend: init.backend,
+    versions: init.versions,
+  };
+  await fsp.mkdir(join(dir, CHECKPOINTS_DIR), { recursive: true });
+  await writeJsonAtomic(join(dir, RUN_FILE), record);
+
+  let closed = false;
+  // run.json and the lock are rewritten from memory; a queue keeps the writes in call order.
+  let queue: Promise<unknown> = Promise.resolve();
+  const enqueue = <T>(task: () => Promise<T>): Promise<T> => {
+    if (closed) return Promise.reject(new Error(`Run ${id} is closed`));
+    const result = queue.then(task);
+    queue = result.catch(() => undefined);
+    return result;
+  };
+  const writeRecord = async (patch: Partial<RunRecord>): Promise<void> => {
+    // The name may have been changed on disk by renameRun while we train; keep that change.
+    const onDisk = await readJson<RunRecord>(join(dir, RUN_FILE)).catch(() => null);
+    record = { ...record, ...(onDisk?.name ? { name: onDisk.name } : {}), ...patch, updatedAt: new Date().toISOString() };
+    await writeJsonAtomic(join(dir, RUN_FILE), record);
+  };
+  const setStatus = (status: RunStatus, extra: StatusExtra = {}): Promise<void> =>
+    enqueue(() => writeRecord({ status, ...extra, ...(status !== 'running' && { finishedAt: new Date().toISOString() }) }));
+  const heartbeat = (): Promise<void> =>
+    enqueue(async () => {
+      lock = await refreshLock(dir, lock);
+    });
+
+  const intervalMs = options.heartbeatIntervalMs ?? 30_000;
+  // A failed heartbeat (e.g. a full disk) must not crash training; the next one tries again.
+  const timer = intervalMs > 0 ? setInterval(() => void heartbeat().catch(() => undefined), intervalMs) : null;
+  timer?.unref();
+
+  return {
+    id,
+    dir,
+    get record() {
+      return structuredClone(record);
+    },
+    appendMetrics: (line) => enqueue(() => appendJsonLine(join(dir, METRICS_FILE), line)),
+    saveCheckpoint: (name, model, manifest) =>
+      enqueue(async () => {
+        const full: CheckpointManifest = { ...manifest, createdAt: manifest.createdAt ?? new Date().toISOString() };
+        const saved = await writeCheckpoint(join(dir, CHECKPOINTS_DIR), name, model, full);
+        if (name === 'best') await writeRecord({ bestEpoch: full.epoch });
+        return saved;
+      }),
+    setStatus,
+    heartbeat,
+    async close() {
+      if (closed) return;
+      if (timer) clearInterval(timer);
+      try {
+        await queue; // let a status change already asked for land first
+        if (record.status === 'running') await setStatus('interrupted', { error: 'the run was closed while still running' });
+      } finally {
+        closed = true;
+        await releaseLock(dir, lock);
+      }
+    },
+  };
+}
+
+async function makeRunDir(runsDir: string, name: string, at: Date): Promise<{ id: string; dir: string }> {
+  const stamp = at.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15); // UTC, sortable
+  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40).replace(/-+$/, '') || 'run';
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const id = `${stamp}-${slug}-${randomBytes(2).toString('hex')}`;
+    const dir = resolveRunDir(runsDir, id);
+    try {
+      await fsp.mkdir(dir);
+      return { id, dir };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  throw new Error(`Could not find a free run id in ${runsDir}`);
+}
+
+async function readRecord(runDir: string): Promise<RunRecord> {
+  const path = join(runDir, RUN_FILE);
+  if (!(await pathExists(path))) throw new Error(`Not a run folder: ${runDir} has no ${RUN_FILE}`);
+  try {
+    return { ...(await readJson<RunRecord>(path)), id: basename(runDir) };
+  } catch (err) {
+    throw new Error(`${path} is corrupt: ${(err as Error).message}`);
+  }
+}
+
+async function inspectCheckpoints(runDir: string): Promise<Record<CheckpointName, CheckpointState>> {
+  const entries = await Promise.all(
+    CHECKPOINT_NAMES.map(async (name) => [name, await inspectCheckpoint(join(runDir, CHECKPOINTS_DIR, name), name)] as const),
+  );
+  return Object.fromEntries(entries) as Record<CheckpointName, CheckpointState>;
+}
+
+function lastGoodCheckpoint(checkpoints: Record<CheckpointName, CheckpointState>): CheckpointName | null {
+  let best: CheckpointState | null = null;
+  for (const name of CHECKPOINT_NAMES) {
+    const state = checkpoints[name];
+    if (state.complete && (!best || state.manifest!.epoch > best.manifest!.epoch)) best = state;
+  }
+  return (best?.name as CheckpointName | undefined) ?? null;
+}
+
+/** The record as it should be reported: a 'running' run nobody holds any more is 'interrupted'. */
+async function effectiveRecord(runDir: string, record: RunRecord, staleAfterMs: number): Promise<{ record: RunRecord; live: boolean; lock: RunLock | null }> {
+  const state = await lockState(runDir, staleAfterMs);
+  if (record.status !== 'running' || state.alive) return { record, live: state.alive, lock: state.lock };
+  const now = new Date().toISOString();
+  return {
+    live: false,
+    lock: state.lock,
+    record: {
+      ...record,
+      status: 'interrupted',
+      updatedAt: now,
+      interruption: { detectedAt: now, reason: state.reason, lastGoodCheckpoint: lastGoodCheckpoint(await inspectCheckpoints(runDir)) },
+    },
+  };
+}
+
+/** All runs in runsDir, newest first. Folders without a readable run.json are skipped. */
+export async function listRuns(runsDir: string, options: StoreOptions = {}): Promise<RunRecord[]> {
+  const entries = await fsp.readdir(runsDir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [];
+    throw err;
+  });
+  const records: RunRecord[] = [];
+  for (const entry of entries) {
+    if (!entry.isDirectory()) continue;
+    let dir: string;
+    try {
+      dir = resolveRunDir(runsDir, entry.name);
+    } catch {
+      continue;
+    }
+    const record = await readRecord(dir).catch(() => null);
+    if (record) records.push((await effectiveRecord(dir, record, options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS)).record);
+  }
+  return records.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
+}
+
+/**
+ * Brings a run nobody holds back to a consistent state: a 'running' status becomes 'interrupted' (with
+ * the last good checkpoint noted), a stale lock is removed, and checkpoint saves cut short are finished
+ * or rolled back. A live run is left alone.
+ */
+export async function repairRun(runDir: string, options: StoreOptions = {}): Promise<RunRecord> {
+  const stored = await readRecord(runDir);
+  const { record, live, lock } = await effectiveRecord(runDir, stored, options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS);
+  if (live) return stored;
+  await recoverCheckpoints(join(runDir, CHECKPOINTS_DIR), CHECKPOINT_NAMES);
+  if (record.status !== stored.status) {
+    record.interruption!.lastGoodCheckpoint = lastGoodCheckpoint(await inspectCheckpoints(runDir));
+    await writeJsonAtomic(join(runDir, RUN_FILE), record);
+  }
+  if (lock) await removeLock(runDir);
+  return record;
+}
+
+/** Everything about one run: its record (repaired if it was interrupted), metrics and checkpoints. */
+export async function openRun(runDir: string, options: StoreOptions = {}): Promise<OpenedRun> {
+  const dir = resolve(runDir);
+  const stored = await readRecord(dir);
+  const state = await lockState(dir, options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS);
+  const record = state.alive ? stored : await repairRun(dir, options);
+  const { lines, skipped } = await readJsonLines(join(dir, METRICS_FILE));
+  return {
+    dir,
+    record,
+    metrics: lines,
+    skippedMetricLines: skipped,
+    checkpoints: await inspectCheckpoints(dir),
+    lock: state.alive ? state.lock : null,
+    live: state.alive,
+  };
+}
+
+export async function renameRun(runDir: string, name: string): Promise<RunRecord> {
+  if (name.trim() === '') throw new Error('A run name cannot be empty');
+  const record = { ...(await readRecord(runDir)), name: name.trim(), updatedAt: new Date().toISOString() };
+  await writeJsonAtomic(join(runDir, RUN_FILE), record);
+  return record;
+}
+
+/** Deletes a run folder inside runsDir; refuses anything else, and runs still held by a process. */
+export async function deleteRun(runsDir: string, runId: string, options: StoreOptions = {}): Promise<void> {
+  const dir = resolveRunDir(runsDir, runId);
+  const stat = await fsp.lstat(dir).catch(() => null);
+  if (!stat || !stat.isDirectory()) throw new Error(`No run folder ${dir}`);
+  if (!(await pathExists(join(dir, RUN_FILE)))) throw new Error(`Refusing to delete ${dir}: it has no ${RUN_FILE}`);
+  if ((await lockState(dir, options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS)).alive) {
+    throw new Error(`Refusing to delete run ${runId}: a process is still training it`);
+  }
+  await fsp.rm(dir, { recursive: true, force: true });
+}
+
+function evaluationPath(runDir: string, checkpoint: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(checkpoint)) throw new Error(`Invalid evaluation name "${checkpoint}"`);
+  return join(runDir, `evaluation-${checkpoint}.json`);
+}
+
+/** Writes `evaluation-<checkpoint>.json` (e.g. 'best', 'final', 'best-crema'). */
+export async function writeEvaluation(runDir: string, checkpoint: string, evaluation: unknown): Promise<string> {
+  const path = evaluationPath(runDir, checkpoint);
+  await writeJsonAtomic(path, evaluation);
+  return path;
+}
+
+/** Reads `evaluation-<checkpoint>.json`, or null if the run has none. */
+export async function readEvaluation<T = unknown>(runDir: string, checkpoint: string): Promise<T | null> {
+  const path = evaluationPath(runDir, checkpoint);
+  let text: string;
+  try {
+    text = await fsp.readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new Error(`${path} is corrupt: ${(err as Error).message}`);
+  }
+}
+
+/** Names of the evaluations stored in a run, e.g. ['best', 'final']. */
+export async function listEvaluations(runDir: string): Promise<string[]> {
+  const entries = await fsp.readdir(runDir).catch(() => [] as string[]);
+  return entries
+    .map((e) => /^evaluation-([A-Za-z0-9][A-Za-z0-9_-]*)\.json$/.exec(e)?.[1])
+    .filter((n): n is string => n !== undefined)
+    .sort();
+}
