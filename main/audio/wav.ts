@@ -1,0 +1,307 @@
+import { promises as fsp, readSync } from 'node:fs';
+import { AudioError } from './errors';
+import type { AudioProbe } from './types';
+
+export type WavEncoding = 'pcm8' | 'pcm16' | 'pcm24' | 'pcm32' | 'float32' | 'float64' | 'mulaw' | 'alaw';
+
+/** Everything needed to read the samples of a WAV file, found from its header chunks alone. */
+export interface WavLayout {
+  encoding: WavEncoding;
+  channels: number;
+  sampleRate: number;
+  blockAlign: number;
+  dataOffset: number;
+  frames: number;
+}
+
+/** Reads up to `length` bytes at `offset`; returns fewer at the end of the file. */
+type ByteReader = (offset: number, length: number) => Uint8Array;
+
+const FORMAT_PCM = 0x0001;
+const FORMAT_IEEE_FLOAT = 0x0003;
+const FORMAT_ALAW = 0x0006;
+const FORMAT_MULAW = 0x0007;
+const FORMAT_EXTENSIBLE = 0xfffe;
+
+const FORMAT_NAMES: Record<number, string> = {
+  0x0002: 'Microsoft ADPCM',
+  0x0011: 'IMA ADPCM',
+  0x0031: 'GSM 6.10',
+  0x0050: 'MPEG',
+  0x0055: 'MPEG Layer 3',
+  0x0092: 'Dolby AC3',
+  0x2000: 'AC3',
+};
+
+/** Bytes 2..15 shared by every KSDATAFORMAT_SUBTYPE GUID; bytes 0..1 hold the format tag. */
+const SUBFORMAT_GUID_TAIL = [0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71];
+
+const STREAMING_SIZES = new Set([0, 0xffffffff]);
+
+function fourCC(bytes: Uint8Array, at: number): string {
+  return String.fromCharCode(bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]);
+}
+
+function u16(bytes: Uint8Array, at: number): number {
+  return bytes[at] | (bytes[at + 1] << 8);
+}
+
+function u32(bytes: Uint8Array, at: number): number {
+  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0;
+}
+
+function printable(id: string): string {
+  return JSON.stringify(id);
+}
+
+/** Walks the RIFF chunks, reading only chunk headers and the `fmt ` chunk. */
+function readWavLayout(read: ByteReader, fileSize: number, file: string): WavLayout {
+  if (fileSize === 0) throw new AudioError('empty', file, 'file is 0 bytes');
+  const head = read(0, 12);
+  if (head.length < 12) {
+    const start = String.fromCharCode(...head.subarray(0, 4));
+    if ('RIFF'.startsWith(start)) {
+      throw new AudioError('truncated', file, `file is only ${head.length} bytes, shorter than a RIFF/WAVE header`);
+    }
+    throw new AudioError('not-audio', file, `file is only ${head.length} bytes and not a known audio format`);
+  }
+  const riffId = fourCC(head, 0);
+  if (riffId === 'RF64') throw new AudioError('unsupported-encoding', file, 'RF64 (64-bit WAV) is not supported');
+  if (riffId !== 'RIFF') throw new AudioError('not-audio', file, 'no RIFF header');
+  const formType = fourCC(head, 8);
+  if (formType !== 'WAVE') throw new AudioError('not-audio', file, `RIFF file of type ${printable(formType)}, not WAVE`);
+
+  let fmt: Uint8Array | null = null;
+  let dataOffset = -1;
+  let dataBytes = 0;
+  let position = 12;
+  while (position + 8 <= fileSize && (fmt === null || dataOffset < 0)) {
+    const header = read(position, 8);
+    const id = fourCC(header, 0);
+    const size = u32(header, 4);
+    const body = position + 8;
+    const available = fileSize - body;
+    if (id === 'data') {
+      dataOffset = body;
+      if (STREAMING_SIZES.has(size)) {
+        // Written by a streaming writer that never came back to fill in the size: read to the end.
+        dataBytes = available;
+        position = fileSize;
+        continue;
+      }
+      if (size > available) {
+        throw new AudioError('truncated', file, `data chunk declares ${size} bytes but only ${available} follow`);
+      }
+      dataBytes = size;
+    } else if (size > available) {
+      throw new AudioError('truncated', file, `${printable(id)} chunk declares ${size} bytes but only ${available} follow`);
+    } else if (id === 'fmt ') {
+      fmt = read(body, size);
+    }
+    position = body + size + (size & 1);
+  }
+  if (fmt === null) throw new AudioError('corrupt', file, 'no "fmt " chunk');
+  if (dataOffset < 0) throw new AudioError('corrupt', file, 'no "data" chunk');
+
+  const format = parseFmtChunk(fmt, file);
+  const frames = Math.floor(dataBytes / format.blockAlign);
+  if (frames === 0) throw new AudioError('empty', file, 'data chunk holds no samples');
+  return { ...format, dataOffset, frames };
+}
+
+function parseFmtChunk(fmt: Uint8Array, file: string): Omit<WavLayout, 'dataOffset' | 'frames'> {
+  if (fmt.length < 16) throw new AudioError('corrupt', file, `"fmt " chunk is ${fmt.length} bytes, needs at least 16`);
+  let formatTag = u16(fmt, 0);
+  const channels = u16(fmt, 2);
+  const sampleRate = u32(fmt, 4);
+  const blockAlign = u16(fmt, 12);
+  const bitsPerSample = u16(fmt, 14);
+
+  if (formatTag === FORMAT_EXTENSIBLE) {
+    if (fmt.length < 40) {
+      throw new AudioError('corrupt', file, `WAVE_FORMAT_EXTENSIBLE "fmt " chunk is ${fmt.length} bytes, needs 40`);
+    }
+    const knownGuid = SUBFORMAT_GUID_TAIL.every((byte, i) => fmt[26 + i] === byte);
+    if (!knownGuid) {
+      throw new AudioError('unsupported-encoding', file, 'WAVE_FORMAT_EXTENSIBLE with an unknown subformat GUID');
+    }
+    formatTag = u16(fmt, 24);
+  }
+  if (channels === 0) throw new AudioError('corrupt', file, '"fmt " chunk declares 0 channels');
+  if (sampleRate === 0) throw new AudioError('corrupt', file, '"fmt " chunk declares a sample rate of 0');
+
+  const encoding = encodingOf(formatTag, bitsPerSample, file);
+  const bytesPerSample = BYTES_PER_SAMPLE[encoding];
+  if (blockAlign !== channels * bytesPerSample) {
+    throw new AudioError(
+      'corrupt',
+      file,
+      `block align ${blockAlign} does not match ${channels} channel(s) of ${bytesPerSample}-byte samples`,
+    );
+  }
+  return { encoding, channels, sampleRate, blockAlign };
+}
+
+const BYTES_PER_SAMPLE: Record<WavEncoding, number> = {
+  pcm8: 1,
+  pcm16: 2,
+  pcm24: 3,
+  pcm32: 4,
+  float32: 4,
+  float64: 8,
+  mulaw: 1,
+  alaw: 1,
+};
+
+function encodingOf(formatTag: number, bitsPerSample: number, file: string): WavEncoding {
+  // Samples narrower than their container (e.g. 12 bits in 16) are read as the container, like libsndfile.
+  const containerBits = Math.ceil(bitsPerSample / 8) * 8;
+  if (formatTag === FORMAT_PCM) {
+    if (containerBits === 8) return 'pcm8';
+    if (containerBits === 16) return 'pcm16';
+    if (containerBits === 24) return 'pcm24';
+    if (containerBits === 32) return 'pcm32';
+    throw new AudioError('unsupported-encoding', file, `PCM with ${bitsPerSample} bits per sample`);
+  }
+  if (formatTag === FORMAT_IEEE_FLOAT) {
+    if (bitsPerSample === 32) return 'float32';
+    if (bitsPerSample === 64) return 'float64';
+    throw new AudioError('unsupported-encoding', file, `IEEE float with ${bitsPerSample} bits per sample`);
+  }
+  if (formatTag === FORMAT_MULAW || formatTag === FORMAT_ALAW) {
+    if (bitsPerSample !== 8) {
+      throw new AudioError('unsupported-encoding', file, `G.711 with ${bitsPerSample} bits per sample`);
+    }
+    return formatTag === FORMAT_MULAW ? 'mulaw' : 'alaw';
+  }
+  const name = FORMAT_NAMES[formatTag] ? ` (${FORMAT_NAMES[formatTag]})` : '';
+  throw new AudioError('unsupported-encoding', file, `WAV format tag ${formatTag}${name} is not supported`);
+}
+
+/** G.711 mu-law byte -> 16-bit linear value, as in the ITU reference code and libsndfile. */
+function mulawToLinear(byte: number): number {
+  const u = ~byte & 0xff;
+  const biased = (((u & 0x0f) << 3) + 0x84) << ((u & 0x70) >> 4);
+  return u & 0x80 ? 0x84 - biased : biased - 0x84;
+}
+
+/** G.711 A-law byte -> 16-bit linear value. */
+function alawToLinear(byte: number): number {
+  const a = byte ^ 0x55;
+  const segment = (a & 0x70) >> 4;
+  let magnitude = (a & 0x0f) << 4;
+  if (segment === 0) magnitude += 8;
+  else magnitude = (magnitude + 0x108) << (segment - 1);
+  return a & 0x80 ? magnitude : -magnitude;
+}
+
+function g711Table(toLinear: (byte: number) => number): Float32Array {
+  const table = new Float32Array(256);
+  for (let byte = 0; byte < 256; byte++) table[byte] = toLinear(byte) / 32768;
+  return table;
+}
+
+const MULAW_TABLE = g711Table(mulawToLinear);
+const ALAW_TABLE = g711Table(alawToLinear);
+
+/** Decodes the samples of `layout` from the bytes of the whole file into one array per channel. */
+function readSamples(bytes: Uint8Array, layout: WavLayout): Float32Array[] {
+  const { channels: channelCount, frames, encoding, dataOffset } = layout;
+  const view = new DataView(bytes.buffer, bytes.byteOffset + dataOffset, frames * layout.blockAlign);
+  const interleaved = decodeInterleaved(view, encoding, frames * channelCount);
+  if (channelCount === 1) return [interleaved];
+  const channels: Float32Array[] = [];
+  for (let c = 0; c < channelCount; c++) {
+    const channel = new Float32Array(frames);
+    for (let f = 0, i = c; f < frames; f++, i += channelCount) channel[f] = interleaved[i];
+    channels.push(channel);
+  }
+  return channels;
+}
+
+/** Decodes `count` interleaved samples, scaled like soundfile (int16 / 32768, uint8 (x - 128) / 128, ...). */
+function decodeInterleaved(view: DataView, encoding: WavEncoding, count: number): Float32Array {
+  const out = new Float32Array(count);
+  switch (encoding) {
+    case 'pcm8':
+      for (let i = 0; i < count; i++) out[i] = (view.getUint8(i) - 128) / 128;
+      break;
+    case 'pcm16':
+      for (let i = 0; i < count; i++) out[i] = view.getInt16(i * 2, true) / 32768;
+      break;
+    case 'pcm24':
+      for (let i = 0; i < count; i++) {
+        const at = i * 3;
+        const unsigned = view.getUint8(at) | (view.getUint8(at + 1) << 8) | (view.getUint8(at + 2) << 16);
+        out[i] = ((unsigned << 8) >> 8) / 8388608; // shifts sign-extend the 24-bit value
+      }
+      break;
+    case 'pcm32':
+      for (let i = 0; i < count; i++) out[i] = view.getInt32(i * 4, true) / 2147483648;
+      break;
+    case 'float32':
+      for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
+      break;
+    case 'float64':
+      for (let i = 0; i < count; i++) out[i] = view.getFloat64(i * 8, true);
+      break;
+    case 'mulaw':
+      for (let i = 0; i < count; i++) out[i] = MULAW_TABLE[view.getUint8(i)];
+      break;
+    case 'alaw':
+      for (let i = 0; i < count; i++) out[i] = ALAW_TABLE[view.getUint8(i)];
+      break;
+  }
+  return out;
+}
+
+export interface DecodedWav {
+  sampleRate: number;
+  channels: Float32Array[];
+  encoding: WavEncoding;
+}
+
+/** Decodes a whole WAV file held in memory. `file` is used in error messages. */
+export function decodeWav(bytes: Uint8Array, file: string): DecodedWav {
+  const read: ByteReader = (offset, length) => bytes.subarray(offset, offset + length);
+  const layout = readWavLayout(read, bytes.length, file);
+  return { sampleRate: layout.sampleRate, channels: readSamples(bytes, layout), encoding: layout.encoding };
+}
+
+function probeFromLayout(layout: WavLayout): AudioProbe {
+  return {
+    format: 'wav',
+    sampleRate: layout.sampleRate,
+    channels: layout.channels,
+    frames: layout.frames,
+    durationS: layout.frames / layout.sampleRate,
+    encoding: layout.encoding,
+  };
+}
+
+/** Describes a WAV file held in memory without decoding its samples. */
+export function probeWavBytes(bytes: Uint8Array, file: string): AudioProbe {
+  const read: ByteReader = (offset, length) => bytes.subarray(offset, offset + length);
+  return probeFromLayout(readWavLayout(read, bytes.length, file));
+}
+
+/**
+ * Describes a WAV file by reading only its chunk headers and `fmt ` chunk through a file handle,
+ * so a multi-hour recording is probed in microseconds without loading it.
+ * Throws Node's own errors for files that cannot be opened; callers map them.
+ */
+export async function probeWav(path: string): Promise<AudioProbe> {
+  const handle = await fsp.open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    // A handful of small synchronous reads keeps the chunk walker simple and shared with decodeWav.
+    const read: ByteReader = (offset, length) => {
+      const buffer = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
+      const got = readSync(handle.fd, buffer, 0, buffer.length, offset);
+      return buffer.subarray(0, got);
+    };
+    return probeFromLayout(readWavLayout(read, size, path));
+  } finally {
+    await handle.close();
+  }
+}
