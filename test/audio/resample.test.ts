@@ -106,15 +106,4 @@ describe('resample quality', () => {
     expect(resample(new Float32Array(0), 16000, 22050).length).toBe(0);
     expect(() => resample(input, 0, 22050)).toThrow(RangeError);
   });
-
-  it('resamples a 2.5 s clip 16 kHz -> 22.05 kHz in a few milliseconds', () => {
-    const input = sine(300, 16000, 40000);
-    resample(input, 16000, 22050); // builds the cached filter table
-    const runs = 5;
-    const started = performance.now();
-    for (let i = 0; i < runs; i++) resample(input, 16000, 22050);
-    const msPerClip = (performance.now() - started) / runs;
-    // Generous bound: the test machine is shared; typically well under 10 ms.
-    expect(msPerClip).toBeLessThan(100);
-  });
 });
