@@ -1,0 +1,170 @@
+/**
+ * The on-disk feature cache: per dataset and feature-config hash, one binary matrix file
+ * (`features.bin`, float32 slots of rows×frames) plus `index.json` keyed by clip id with the
+ * file's size, mtime and content hash, and a CRC-32 per slot. A stale entry (file changed) or a
+ * corrupt one (bad checksum, short file, unreadable index) is dropped and recomputed by the caller.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { writeFileAtomic } from '../util/fs';
+
+const CACHE_FORMAT_VERSION = 1;
+const INDEX_FILE = 'index.json';
+const DATA_FILE = 'features.bin';
+
+export interface CachedClipMeta {
+  sizeBytes: number;
+  mtimeMs: number;
+  contentHash: string;
+  validFrames: number;
+  durationS: number;
+  sampleRate: number;
+}
+
+export interface CachedClip extends CachedClipMeta {
+  data: Float32Array;
+}
+
+/** A clip that could not be decoded, remembered so it is reported without being decoded again. */
+export interface CachedFailure {
+  sizeBytes: number;
+  mtimeMs: number;
+  reason: string;
+}
+
+export interface CacheShape {
+  configHash: string;
+  rows: number;
+  frames: number;
+}
+
+interface IndexEntry extends CachedClipMeta {
+  id: string;
+  slot: number;
+  crc: number;
+}
+
+interface CacheIndexFile extends CacheShape {
+  version: number;
+  datasetRoot: string;
+  slots: number;
+  entries: IndexEntry[];
+  failures: Record<string, CachedFailure>;
+}
+
+export interface LoadedCache {
+  clips: Map<string, CachedClip>;
+  failures: Map<string, CachedFailure>;
+  /** What was wrong with the cache on disk (each dropped entry or file), for the log. */
+  problems: string[];
+}
+
+/** Default cache root: $SER_CACHE_DIR, else $XDG_CACHE_HOME/ser-workbench, else ~/.cache/ser-workbench. */
+export function defaultCacheRoot(): string {
+  if (process.env.SER_CACHE_DIR) return process.env.SER_CACHE_DIR;
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(base, 'ser-workbench');
+}
+
+/** Folder for one dataset (by its real path) and one feature configuration. */
+export function cacheDirFor(cacheRoot: string, datasetRealPath: string, configHash: string): string {
+  const datasetKey = createHash('sha256').update(datasetRealPath).digest('hex').slice(0, 16);
+  return join(cacheRoot, 'features', datasetKey, configHash);
+}
+
+export function hashContent(bytes: Uint8Array): string {
+  return createHash('sha1').update(bytes).digest('hex');
+}
+
+function checksum(data: Float32Array): number {
+  return crc32(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+}
+
+export async function loadCache(dir: string, shape: CacheShape): Promise<LoadedCache> {
+  const result: LoadedCache = { clips: new Map(), failures: new Map(), problems: [] };
+  let index: CacheIndexFile;
+  try {
+    index = JSON.parse(await fsp.readFile(join(dir, INDEX_FILE), 'utf8')) as CacheIndexFile;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      result.problems.push(`cache index unreadable, rebuilding: ${(err as Error).message}`);
+    }
+    return result;
+  }
+  if (
+    index.version !== CACHE_FORMAT_VERSION ||
+    index.configHash !== shape.configHash ||
+    index.rows !== shape.rows ||
+    index.frames !== shape.frames ||
+    !Array.isArray(index.entries)
+  ) {
+    result.problems.push('cache index does not match this feature configuration, rebuilding');
+    return result;
+  }
+  for (const [id, failure] of Object.entries(index.failures ?? {})) result.failures.set(id, failure);
+
+  let bytes: Buffer;
+  try {
+    bytes = await fsp.readFile(join(dir, DATA_FILE));
+  } catch (err) {
+    result.problems.push(`cache data unreadable, rebuilding: ${(err as Error).message}`);
+    return result;
+  }
+  const slotFloats = shape.rows * shape.frames;
+  // Copy into an aligned buffer once; each clip is a view into it.
+  const all = new Float32Array(Math.floor(bytes.byteLength / 4));
+  new Uint8Array(all.buffer).set(bytes.subarray(0, all.length * 4));
+  for (const entry of index.entries) {
+    const start = entry.slot * slotFloats;
+    if (start + slotFloats > all.length) {
+      result.problems.push(`${entry.id}: cache data truncated, recomputing`);
+      continue;
+    }
+    const data = all.subarray(start, start + slotFloats);
+    if (checksum(data) !== entry.crc) {
+      result.problems.push(`${entry.id}: cache checksum mismatch, recomputing`);
+      continue;
+    }
+    const { id, slot: _slot, crc: _crc, ...meta } = entry;
+    result.clips.set(id, { ...meta, data });
+  }
+  return result;
+}
+
+/**
+ * Writes the whole cache (data first, then the index that points into it), each atomically.
+ * A crash between the two renames leaves an index whose checksums no longer match: those
+ * entries are recomputed, nothing wrong is ever served.
+ */
+export async function saveCache(
+  dir: string,
+  shape: CacheShape & { datasetRoot: string },
+  clips: Map<string, CachedClip>,
+  failures: Map<string, CachedFailure>,
+): Promise<void> {
+  const slotFloats = shape.rows * shape.frames;
+  const ids = [...clips.keys()].sort();
+  const data = new Float32Array(ids.length * slotFloats);
+  const entries: IndexEntry[] = ids.map((id, slot) => {
+    const { data: clipData, ...meta } = clips.get(id)!;
+    data.set(clipData, slot * slotFloats);
+    return { id, slot, crc: checksum(clipData), ...meta };
+  });
+  const index: CacheIndexFile = {
+    version: CACHE_FORMAT_VERSION,
+    configHash: shape.configHash,
+    rows: shape.rows,
+    frames: shape.frames,
+    datasetRoot: shape.datasetRoot,
+    slots: ids.length,
+    entries,
+    failures: Object.fromEntries([...failures.entries()].sort(([a], [b]) => (a < b ? -1 : 1))),
+  };
+  await writeFileAtomic(join(dir, DATA_FILE), new Uint8Array(data.buffer));
+  await writeFileAtomic(join(dir, INDEX_FILE), JSON.stringify(index));
+}
+
+export const CACHE_FILES = { index: INDEX_FILE, data: DATA_FILE } as const;
