@@ -1,0 +1,99 @@
+/**
+ * Feature-extraction benchmark: cold (decode + resample + MFCC on the worker pool, empty cache)
+ * and warm (everything from the cache) clips/s and peak memory, on the demo set, on
+ * ../shared/data/emodb when present, and on a generated CREMA-D-sized set (7 442 clips × 2.5 s
+ * at 16 kHz, so resampling is exercised).
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { scanDataset } from '../main/dataset';
+import { DEFAULT_FEATURE_CONFIG } from '../main/features/config';
+import { extractFeatures } from '../main/features/extract';
+import { createRng } from '../main/util/random';
+import { encodeWavPcm16 } from './wav';
+import { measurePeakRss, printTable, type BenchResult } from './report';
+
+const CREMA_EMOTIONS = ['ANG', 'DIS', 'FEA', 'HAP', 'NEU', 'SAD'];
+const CREMA_SENTENCES = ['DFA', 'IEO', 'IOM', 'ITH', 'ITS', 'IWL', 'IWW', 'MTI', 'TAI', 'TIE', 'TSI', 'WSI'];
+
+/** Writes a CREMA-D-named synthetic corpus: harmonic "voiced" signals with noise, 2.5 s at 16 kHz. */
+export function generateCremaSizedSet(dir: string, clips = 7442, seconds = 2.5, sampleRate = 16000): void {
+  mkdirSync(dir, { recursive: true });
+  const rng = createRng(7442);
+  const n = Math.round(seconds * sampleRate);
+  const samples = new Float32Array(n);
+  let written = 0;
+  for (let actor = 1001; written < clips; actor++) {
+    for (const sentence of CREMA_SENTENCES) {
+      for (const emotion of CREMA_EMOTIONS) {
+        if (written >= clips) break;
+        const f0 = 90 + rng.next() * 160;
+        const vibrato = 2 + rng.next() * 4;
+        let phase = 0;
+        for (let i = 0; i < n; i++) {
+          const t = i / sampleRate;
+          phase += (2 * Math.PI * f0 * (1 + 0.03 * Math.sin(2 * Math.PI * vibrato * t))) / sampleRate;
+          const envelope = Math.min(1, t * 8) * Math.min(1, (seconds - t) * 8);
+          let v = 0;
+          for (let h = 1; h <= 6; h++) v += Math.sin(h * phase) / h;
+          samples[i] = 0.2 * envelope * v + 0.01 * (rng.next() - 0.5);
+        }
+        writeFileSync(join(dir, `${actor}_${sentence}_${emotion}_XX.wav`), encodeWavPcm16(samples, sampleRate));
+        written++;
+      }
+    }
+  }
+}
+
+async function benchDataset(name: string, root: string, workers: number): Promise<BenchResult[]> {
+  const cacheRoot = mkdtempSync(join(tmpdir(), 'ser-bench-cache-'));
+  try {
+    const scan = await scanDataset(root);
+    const results: BenchResult[] = [];
+    for (const mode of ['cold', 'warm'] as const) {
+      const { value: set, peakRssMiB } = await measurePeakRss(() =>
+        extractFeatures(scan, DEFAULT_FEATURE_CONFIG, { cacheRoot, workers }),
+      );
+      const seconds = set.stats.elapsedMs / 1000;
+      results.push({
+        benchmark: 'features',
+        dataset: name,
+        mode,
+        clips: set.stats.total,
+        workers,
+        seconds: Number(seconds.toFixed(3)),
+        clipsPerSecond: Number((set.stats.total / seconds).toFixed(1)),
+        fromCache: set.stats.fromCache,
+        computed: set.stats.computed,
+        failed: set.failed.length,
+        peakRssMiB,
+      });
+    }
+    return results;
+  } finally {
+    rmSync(cacheRoot, { recursive: true, force: true });
+  }
+}
+
+export async function runFeatureBenchmarks(options: { quick: boolean }): Promise<BenchResult[]> {
+  const workers = availableParallelism();
+  const results: BenchResult[] = [];
+  results.push(...(await benchDataset('demo (resources/demo-emodb)', resolve('resources/demo-emodb'), workers)));
+  const emodb = resolve('../shared/data/emodb');
+  if (existsSync(emodb)) results.push(...(await benchDataset('EmoDB (../shared/data/emodb)', emodb, workers)));
+  else console.log('note: ../shared/data/emodb not found, EmoDB rows skipped');
+  if (!options.quick) {
+    const generated = mkdtempSync(join(tmpdir(), 'ser-bench-crema-'));
+    try {
+      const started = Date.now();
+      generateCremaSizedSet(generated);
+      console.log(`generated 7442 synthetic 2.5 s clips in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      results.push(...(await benchDataset('generated CREMA-D size (7442 × 2.5 s, 16 kHz)', generated, workers)));
+    } finally {
+      rmSync(generated, { recursive: true, force: true });
+    }
+  }
+  printTable(results, ['dataset', 'mode', 'clips', 'workers', 'seconds', 'clipsPerSecond', 'computed', 'fromCache', 'failed', 'peakRssMiB']);
+  return results;
+}

@@ -1,0 +1,52 @@
+/** Small helpers shared by the CLI commands: typed option parsing with clear errors. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** An error whose message is shown to the user as the one-line reason, exit code 1. */
+export class CliError extends Error {}
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+export function parseCommandArgs<O extends OptionSpec>(argv: string[], options: O) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+}
+
+export function requirePositional(positionals: string[], index: number, what: string): string {
+  const value = positionals[index];
+  if (value === undefined) throw new CliError(`missing ${what}`);
+  return value;
+}
+
+export function parseNumberOption(value: string | undefined, name: string, opts: { integer?: boolean; min?: number; max?: number } = {}): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || (opts.integer && !Number.isInteger(n))) {
+    throw new CliError(`--${name} must be ${opts.integer ? 'an integer' : 'a number'}, got '${value}'`);
+  }
+  if (opts.min !== undefined && n < opts.min) throw new CliError(`--${name} must be ≥ ${opts.min}, got ${n}`);
+  if (opts.max !== undefined && n > opts.max) throw new CliError(`--${name} must be ≤ ${opts.max}, got ${n}`);
+  return n;
+}
+
+export function parseListOption(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+export function parseChoice<T extends string>(value: string | undefined, name: string, choices: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(value)) {
+    throw new CliError(`--${name} must be one of ${choices.join(', ')}, got '${value}'`);
+  }
+  return value as T;
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}

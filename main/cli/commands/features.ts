@@ -1,0 +1,105 @@
+import { scanDataset } from '../../dataset';
+import { resolveFeatureConfig, MEYDA_DESCRIPTORS, type MeydaDescriptor } from '../../features/config';
+import { extractFeatures, type FeatureSet } from '../../features/extract';
+import { writeNpyFloat32 } from '../../features/npy';
+import { writeJsonAtomic } from '../../util/fs';
+import { CliError, parseChoice, parseCommandArgs, parseListOption, parseNumberOption, printJson, requirePositional } from '../args';
+import { createProgressBar, formatDuration } from '../progress';
+
+export const featuresUsage =
+  'features DIR [--preset librosa|meyda] [--n-mfcc 40] [--frames 100] [--extras chroma,rms,...] [--export FILE.npy] [--cache-dir D] [--workers N] [--scheme S] [--json]';
+
+export async function featuresCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseCommandArgs(argv, {
+    preset: { type: 'string' },
+    'n-mfcc': { type: 'string' },
+    frames: { type: 'string' },
+    extras: { type: 'string' },
+    export: { type: 'string' },
+    'cache-dir': { type: 'string' },
+    workers: { type: 'string' },
+    scheme: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const root = requirePositional(positionals, 0, 'dataset folder (features DIR)');
+  const extras = parseListOption(values.extras) ?? [];
+  for (const extra of extras) {
+    if (!(MEYDA_DESCRIPTORS as readonly string[]).includes(extra)) {
+      throw new CliError(`--extras: unknown descriptor '${extra}' (known: ${MEYDA_DESCRIPTORS.join(', ')})`);
+    }
+  }
+  let config;
+  try {
+    config = resolveFeatureConfig({
+      preset: parseChoice(values.preset, 'preset', ['librosa', 'meyda'] as const),
+      nMfcc: parseNumberOption(values['n-mfcc'], 'n-mfcc', { integer: true }),
+      frames: parseNumberOption(values.frames, 'frames', { integer: true }),
+      extras: extras as MeydaDescriptor[],
+    });
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  if (values.export && !values.export.endsWith('.npy')) throw new CliError(`--export must name a .npy file, got '${values.export}'`);
+
+  const scan = await scanDataset(root, { scheme: (values.scheme as never) ?? 'auto' });
+  const bar = createProgressBar('features');
+  const set = await extractFeatures(scan, config, {
+    cacheRoot: values['cache-dir'],
+    workers: parseNumberOption(values.workers, 'workers', { integer: true, min: 1 }),
+    onProgress: (p) => bar.update(p.done, p.total, `clips  ${p.clipsPerSecond.toFixed(0)} clips/s  ETA ${formatDuration(p.etaS)}`),
+  });
+  bar.finish();
+
+  let exported: { npy: string; sidecar: string } | undefined;
+  if (values.export) exported = await exportFeatureSet(set, values.export);
+
+  const report = {
+    root: scan.root,
+    scheme: scan.scheme,
+    configHash: set.configHash,
+    config: set.config,
+    shape: [set.clips.length, set.rows, set.frames],
+    clips: set.stats.total,
+    fromCache: set.stats.fromCache,
+    computed: set.stats.computed,
+    failed: set.failed,
+    elapsedMs: set.stats.elapsedMs,
+    cacheDir: set.cacheDir,
+    exported,
+  };
+  if (values.json) {
+    printJson(report);
+    return;
+  }
+  const seconds = set.stats.elapsedMs / 1000;
+  process.stdout.write(
+    [
+      `dataset   ${scan.root} (${scan.scheme})`,
+      `features  ${set.config.preset} MFCC ${set.config.nMfcc}${set.config.extras.length ? ' + ' + set.config.extras.join(', ') : ''}, ${set.frames} frames  [config ${set.configHash}]`,
+      `clips     ${set.stats.total}: ${set.stats.fromCache} from cache, ${set.stats.computed} computed, ${set.failed.length} failed`,
+      `time      ${seconds.toFixed(2)} s (${(set.stats.total / Math.max(seconds, 1e-3)).toFixed(0)} clips/s)`,
+      `cache     ${set.cacheDir}`,
+      ...(exported ? [`exported  ${exported.npy} [${report.shape.join(', ')}] float32 + ${exported.sidecar}`] : []),
+      ...set.failed.map((f) => `skipped   ${f.relPath}: ${f.reason}`),
+    ].join('\n') + '\n',
+  );
+}
+
+/** Raw (unstandardised) matrices as .npy [clips, rows, frames] plus a JSON sidecar in the same order. */
+export async function exportFeatureSet(set: FeatureSet, npyPath: string): Promise<{ npy: string; sidecar: string }> {
+  const sidecar = npyPath.replace(/\.npy$/, '.json');
+  await writeNpyFloat32(npyPath, set.data, [set.clips.length, set.rows, set.frames]);
+  await writeJsonAtomic(sidecar, {
+    shape: [set.clips.length, set.rows, set.frames],
+    layout: '[clip][row][frame], float32, raw (unstandardised), zero-padded/truncated to frames',
+    rows: set.rowNames,
+    config: set.config,
+    configHash: set.configHash,
+    files: set.clips.map((c) => c.path),
+    labels: set.clips.map((c) => c.label),
+    speakers: set.clips.map((c) => c.speaker),
+    validFrames: Array.from(set.validFrames),
+    failed: set.failed,
+  });
+  return { npy: npyPath, sidecar };
+}
