@@ -1,0 +1,126 @@
+/**
+ * The training configuration: one plain object that fully describes a run (it is stored in
+ * run.json), the `quick` and `full` presets, and validation with messages that name the field.
+ */
+import type { AugmentConfig } from './augment';
+import { PROTOTYPE_AUGMENT } from './augment';
+import type { ClassWeightMode } from './losses';
+import type { ModelName } from './models';
+import type { OptimizerName } from './optimizers';
+
+export type PresetName = 'quick' | 'full';
+export type LossName = 'cross-entropy' | 'focal';
+export type SelectionMetric = 'val_uar' | 'val_accuracy' | 'val_macro_f1' | 'val_loss';
+
+export interface SplitConfig {
+  kind: 'speaker' | 'random';
+  testSpeakers?: string[];
+  valSpeakers?: string[];
+  testRatio?: number;
+  valRatio?: number;
+}
+
+export interface TrainingConfig {
+  model: ModelName;
+  preset: PresetName;
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerName;
+  learningRate: number;
+  weightDecay: number;
+  /** ReduceLROnPlateau on the validation loss. */
+  lrFactor: number;
+  lrPatience: number;
+  /** Early stopping on the validation loss. */
+  earlyStoppingPatience: number;
+  /** Which validation metric picks `checkpoints/best`. */
+  bestBy: SelectionMetric;
+  /** Global-norm gradient clipping (0 = off). */
+  clipNorm: number;
+  loss: LossName;
+  focalGamma: number;
+  classWeights: ClassWeightMode;
+  balancedSampler: boolean;
+  labelSmoothing: number;
+  augment: AugmentConfig;
+  split: SplitConfig;
+  seed: number;
+}
+
+const COMMON: Omit<TrainingConfig, 'preset' | 'epochs' | 'earlyStoppingPatience' | 'lrPatience'> = {
+  model: 'seed-cnn',
+  batchSize: 64,
+  optimizer: 'adamw',
+  learningRate: 5e-3,
+  weightDecay: 1e-4,
+  lrFactor: 0.5,
+  bestBy: 'val_uar',
+  clipNorm: 1.0,
+  loss: 'cross-entropy',
+  focalGamma: 2,
+  classWeights: 'balanced',
+  balancedSampler: false,
+  labelSmoothing: 0,
+  augment: PROTOTYPE_AUGMENT,
+  split: { kind: 'speaker' },
+  seed: 42,
+};
+
+export const PRESETS: Record<PresetName, TrainingConfig> = {
+  quick: { ...COMMON, preset: 'quick', epochs: 5, earlyStoppingPatience: 3, lrPatience: 2 },
+  full: { ...COMMON, preset: 'full', epochs: 50, earlyStoppingPatience: 8, lrPatience: 3 },
+};
+
+export type TrainingOverrides = Partial<Omit<TrainingConfig, 'augment' | 'split'>> & {
+  augment?: Partial<AugmentConfig>;
+  split?: Partial<SplitConfig>;
+};
+
+export function resolveTrainingConfig(overrides: TrainingOverrides = {}): TrainingConfig {
+  const preset = overrides.preset ?? 'full';
+  const base = PRESETS[preset];
+  if (!base) throw new Error(`preset must be quick or full, got '${String(preset)}'`);
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  const config: TrainingConfig = {
+    ...base,
+    ...defined,
+    preset,
+    augment: { ...base.augment, ...stripUndefined(overrides.augment) },
+    split: { ...base.split, ...stripUndefined(overrides.split) },
+  };
+  validateTrainingConfig(config);
+  return config;
+}
+
+function stripUndefined<T extends object>(value: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function check(condition: boolean, message: string): void {
+  if (!condition) throw new Error(`invalid training config: ${message}`);
+}
+
+export function validateTrainingConfig(c: TrainingConfig): void {
+  const int = (v: number) => Number.isInteger(v);
+  check(['seed-cnn', 'crnn', 'res-cnn'].includes(c.model), `model must be seed-cnn, crnn or res-cnn (got '${c.model}')`);
+  check(int(c.epochs) && c.epochs >= 1 && c.epochs <= 1000, `epochs must be an integer in 1..1000 (got ${c.epochs})`);
+  check(int(c.batchSize) && c.batchSize >= 1 && c.batchSize <= 4096, `batchSize must be an integer in 1..4096 (got ${c.batchSize})`);
+  check(['adamw', 'adam', 'sgd'].includes(c.optimizer), `optimizer must be adamw, adam or sgd (got '${c.optimizer}')`);
+  check(c.learningRate > 0 && c.learningRate <= 10, `learningRate must be in (0, 10] (got ${c.learningRate})`);
+  check(c.weightDecay >= 0 && c.weightDecay < 1, `weightDecay must be in [0, 1) (got ${c.weightDecay})`);
+  check(c.lrFactor > 0 && c.lrFactor < 1, `lrFactor must be in (0, 1) (got ${c.lrFactor})`);
+  check(int(c.lrPatience) && c.lrPatience >= 0, `lrPatience must be a non-negative integer (got ${c.lrPatience})`);
+  check(int(c.earlyStoppingPatience) && c.earlyStoppingPatience >= 1, `earlyStoppingPatience must be a positive integer (got ${c.earlyStoppingPatience})`);
+  check(['val_uar', 'val_accuracy', 'val_macro_f1', 'val_loss'].includes(c.bestBy), `bestBy must be val_uar, val_accuracy, val_macro_f1 or val_loss (got '${c.bestBy}')`);
+  check(c.clipNorm >= 0, `clipNorm must be ≥ 0 (got ${c.clipNorm})`);
+  check(['cross-entropy', 'focal'].includes(c.loss), `loss must be cross-entropy or focal (got '${c.loss}')`);
+  check(c.focalGamma >= 0 && c.focalGamma <= 10, `focalGamma must be in [0, 10] (got ${c.focalGamma})`);
+  check(['balanced', 'none'].includes(c.classWeights), `classWeights must be balanced or none (got '${c.classWeights}')`);
+  check(c.labelSmoothing >= 0 && c.labelSmoothing < 1, `labelSmoothing must be in [0, 1) (got ${c.labelSmoothing})`);
+  for (const key of ['noise', 'timeShift', 'freqMask', 'timeMask'] as const) {
+    check(c.augment[key] >= 0 && c.augment[key] <= 1, `augment.${key} is a probability in [0, 1] (got ${c.augment[key]})`);
+  }
+  check(c.augment.mixupAlpha >= 0 && c.augment.mixupAlpha <= 10, `augment.mixupAlpha must be in [0, 10] (got ${c.augment.mixupAlpha})`);
+  check(['speaker', 'random'].includes(c.split.kind), `split.kind must be speaker or random (got '${c.split.kind}')`);
+  check(int(c.seed) && c.seed >= 0 && c.seed < 2 ** 32, `seed must be an integer in [0, 2^32) (got ${c.seed})`);
+}

@@ -1,0 +1,267 @@
+/**
+ * The custom training loop (not model.fit): seeded batches, CPU-side augmentation, loss with
+ * class weights or focal loss, global-norm clipping, the optimizer step, per-batch progress, and
+ * per-epoch validation with the LR schedule, early stopping and best-checkpoint selection.
+ * It works on in-memory, already standardised feature arrays; the job module wires it to
+ * datasets, features and the run store.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { headlineFromCounts } from '../evaluation/metrics';
+import { createRng } from '../util/random';
+import { augmentBatch } from './augment';
+import { clipByGlobalNorm } from './clip';
+import type { SelectionMetric, TrainingConfig } from './config';
+import { computeClassWeights, focalLoss, softmaxCrossEntropy, softTargetCrossEntropy } from './losses';
+import { createOptimizer } from './optimizers';
+import { predictProbabilities } from './predict';
+import { batches, epochOrder } from './sampler';
+import { EarlyStopping, ReduceLROnPlateau } from './schedule';
+
+/** Standardised examples: `x` is count × rows × frames, row-major; `y` the class indices. */
+export interface LabelledSet {
+  x: Float32Array;
+  y: Int32Array;
+  count: number;
+}
+
+export interface ExampleShape {
+  rows: number;
+  frames: number;
+  numClasses: number;
+}
+
+export interface BatchProgress {
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  loss: number;
+  accuracy: number;
+  samplesPerSecond: number;
+  etaS: number;
+  learningRate: number;
+}
+
+export interface EpochMetrics {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  valLoss: number;
+  valAccuracy: number;
+  valUar: number;
+  valMacroF1: number;
+  learningRate: number;
+  /** The rate the next epoch will use (after ReduceLROnPlateau). */
+  nextLearningRate: number;
+  lrReduced: boolean;
+  improved: boolean;
+  epochSeconds: number;
+  samplesPerSecond: number;
+  skippedSteps: number;
+}
+
+export interface LoopHooks {
+  signal?: AbortSignal;
+  onBatch?: (progress: BatchProgress) => void;
+  /** Awaited after each epoch; `improved` says this epoch is the new best (save it then). */
+  onEpoch?: (metrics: EpochMetrics) => Promise<void> | void;
+  onLog?: (line: string) => void;
+}
+
+export interface LoopResult {
+  epochsRun: number;
+  bestEpoch: number;
+  bestValue: number;
+  stoppedEarly: boolean;
+  cancelled: boolean;
+  history: EpochMetrics[];
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function selectionValue(metrics: EpochMetrics, metric: SelectionMetric): number {
+  switch (metric) {
+    case 'val_uar':
+      return metrics.valUar;
+    case 'val_accuracy':
+      return metrics.valAccuracy;
+    case 'val_macro_f1':
+      return metrics.valMacroF1;
+    case 'val_loss':
+      return metrics.valLoss;
+  }
+}
+
+/** Loss, accuracy, UAR and macro-F1 of a model on a labelled set (no augmentation, inference mode). */
+export function evaluateSet(
+  model: tf.LayersModel,
+  set: LabelledSet,
+  shape: ExampleShape,
+  batchSize: number,
+): { loss: number; accuracy: number; uar: number; macroF1: number; probabilities: Float32Array } {
+  const k = shape.numClasses;
+  const probabilities = predictProbabilities(model, set.x, set.count, shape.rows, shape.frames, batchSize);
+  const counts = new Float64Array(k * k);
+  let lossSum = 0;
+  for (let i = 0; i < set.count; i++) {
+    const row = probabilities.subarray(i * k, (i + 1) * k);
+    let best = 0;
+    for (let c = 1; c < k; c++) if (row[c]! > row[best]!) best = c;
+    const truth = set.y[i]!;
+    counts[truth * k + best]! += 1;
+    lossSum -= Math.log(Math.max(row[truth]!, 1e-12));
+  }
+  const headline = headlineFromCounts(counts, k);
+  return { loss: set.count > 0 ? lossSum / set.count : NaN, ...headline, probabilities };
+}
+
+export async function trainLoop(
+  model: tf.LayersModel,
+  train: LabelledSet,
+  val: LabelledSet,
+  shape: ExampleShape,
+  config: TrainingConfig,
+  hooks: LoopHooks = {},
+): Promise<LoopResult> {
+  const { rows, frames, numClasses } = shape;
+  const slot = rows * frames;
+  const log = hooks.onLog ?? (() => undefined);
+  const trainLabels = Array.from(train.y);
+  const { weights: classWeights, absentClasses } = computeClassWeights(trainLabels, numClasses, config.classWeights);
+  if (absentClasses.length > 0) log(`classes absent from the training split (weight 0): ${absentClasses.join(', ')}`);
+  const useWeights = config.classWeights === 'balanced' ? classWeights : undefined;
+
+  const optimizer = createOptimizer({ name: config.optimizer, learningRate: config.learningRate, weightDecay: config.weightDecay });
+  const plateau = new ReduceLROnPlateau({ learningRate: config.learningRate, mode: 'min', factor: config.lrFactor, patience: config.lrPatience });
+  // An epoch must lower the validation loss by at least 1e-4 to count as progress for early stopping.
+  const stopper = new EarlyStopping({ patience: config.earlyStoppingPatience, mode: 'min', minDelta: 1e-4 });
+  const selectionMode = config.bestBy === 'val_loss' ? 'min' : 'max';
+  const augmentRng = createRng(config.seed ^ 0x5eed);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+
+  const history: EpochMetrics[] = [];
+  let bestValue = selectionMode === 'max' ? -Infinity : Infinity;
+  let bestEpoch = 0;
+  let stoppedEarly = false;
+  let cancelled = false;
+  const batchBuffer = new Float32Array(config.batchSize * slot);
+  const batchesPerEpoch = Math.ceil(train.count / config.batchSize);
+  const totalBatches = batchesPerEpoch * config.epochs;
+  let batchesDone = 0;
+  const loopStarted = performance.now();
+
+  try {
+    for (let epoch = 1; epoch <= config.epochs && !cancelled; epoch++) {
+      const epochStarted = performance.now();
+      const order = epochOrder(trainLabels, { seed: config.seed, epoch, balanced: config.balancedSampler });
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      let skippedSteps = 0;
+      const epochBatches = batches(order, config.batchSize);
+      for (let b = 0; b < epochBatches.length; b++) {
+        if (hooks.signal?.aborted) {
+          cancelled = true;
+          break;
+        }
+        const indices = epochBatches[b]!;
+        const n = indices.length;
+        const features = batchBuffer.subarray(0, n * slot);
+        const labels = new Int32Array(n);
+        indices.forEach((index, i) => {
+          features.set(train.x.subarray(index * slot, (index + 1) * slot), i * slot);
+          labels[i] = train.y[index]!;
+        });
+        const augmented = augmentBatch({ features, labels, batch: n, rows, frames, numClasses }, config.augment, augmentRng);
+
+        let logitsKept: tf.Tensor | null = null;
+        const { value, grads } = tf.variableGrads(() => {
+          const xs = tf.tensor4d(augmented.features, [n, rows, frames, 1]);
+          const logits = model.apply(xs, { training: true }) as tf.Tensor2D;
+          logitsKept = tf.keep(logits);
+          if (augmented.targets) {
+            const targets = tf.tensor2d(augmented.targets, [n, numClasses]);
+            return softTargetCrossEntropy(logits, targets, { classWeights: useWeights, labelSmoothing: config.labelSmoothing });
+          }
+          const ys = tf.tensor1d(labels, 'int32');
+          return config.loss === 'focal'
+            ? focalLoss(logits, ys, { gamma: config.focalGamma, classWeights: useWeights })
+            : softmaxCrossEntropy(logits, ys, { classWeights: useWeights, labelSmoothing: config.labelSmoothing });
+        }, variables);
+
+        const clipped = config.clipNorm > 0 ? clipByGlobalNorm(grads, config.clipNorm) : { grads, globalNorm: 0, clipped: false };
+        const lossValue = value.dataSync()[0]!;
+        if (Number.isFinite(lossValue) && Number.isFinite(clipped.globalNorm)) {
+          optimizer.applyGradients(clipped.grads, variables);
+        } else {
+          skippedSteps++;
+          log(`epoch ${epoch} batch ${b + 1}: non-finite loss or gradient, step skipped`);
+        }
+        if (clipped.grads !== grads) tf.dispose(Object.values(clipped.grads));
+        tf.dispose(Object.values(grads));
+        value.dispose();
+
+        const predicted = tf.tidy(() => tf.argMax(logitsKept!, 1).dataSync() as Int32Array);
+        tf.dispose(logitsKept!);
+        for (let i = 0; i < n; i++) if (predicted[i] === labels[i]) correct++;
+        lossSum += lossValue * n;
+        seen += n;
+        batchesDone++;
+
+        const elapsedS = (performance.now() - loopStarted) / 1000;
+        const samplesPerSecond = seen / ((performance.now() - epochStarted) / 1000);
+        hooks.onBatch?.({
+          epoch,
+          epochs: config.epochs,
+          batch: b + 1,
+          batches: epochBatches.length,
+          loss: lossSum / seen,
+          accuracy: correct / seen,
+          samplesPerSecond,
+          etaS: (elapsedS / batchesDone) * (totalBatches - batchesDone),
+          learningRate: optimizer.learningRate,
+        });
+        await yieldToEventLoop();
+      }
+      if (cancelled || seen === 0) break;
+
+      const trainSeconds = (performance.now() - epochStarted) / 1000;
+      const validation = evaluateSet(model, val, shape, Math.max(config.batchSize, 64));
+      const learningRate = optimizer.learningRate;
+      const { learningRate: nextLearningRate, reduced } = plateau.step(validation.loss);
+      optimizer.learningRate = nextLearningRate;
+      const metrics: EpochMetrics = {
+        epoch,
+        trainLoss: lossSum / seen,
+        trainAccuracy: correct / seen,
+        valLoss: validation.loss,
+        valAccuracy: validation.accuracy,
+        valUar: validation.uar,
+        valMacroF1: validation.macroF1,
+        learningRate,
+        nextLearningRate,
+        lrReduced: reduced,
+        improved: false,
+        epochSeconds: (performance.now() - epochStarted) / 1000,
+        samplesPerSecond: seen / trainSeconds,
+        skippedSteps,
+      };
+      const value = selectionValue(metrics, config.bestBy);
+      if (selectionMode === 'max' ? value > bestValue : value < bestValue) {
+        bestValue = value;
+        bestEpoch = epoch;
+        metrics.improved = true;
+      }
+      history.push(metrics);
+      await hooks.onEpoch?.(metrics);
+      if (stopper.step(validation.loss, epoch).stop) {
+        stoppedEarly = epoch < config.epochs;
+        if (stoppedEarly) log(`early stopping after epoch ${epoch}: validation loss has not improved for ${config.earlyStoppingPatience} epochs`);
+        break;
+      }
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  return { epochsRun: history.length, bestEpoch, bestValue, stoppedEarly, cancelled, history };
+}

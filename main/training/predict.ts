@@ -1,0 +1,28 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Softmax probabilities for `count` examples (count × rows × frames, row-major) in inference
+ * mode, batch by batch; returns count × numClasses.
+ */
+export function predictProbabilities(
+  model: tf.LayersModel,
+  x: Float32Array,
+  count: number,
+  rows: number,
+  frames: number,
+  batchSize = 64,
+): Float32Array {
+  const slot = rows * frames;
+  const numClasses = (model.outputs[0]!.shape[1] as number) ?? 0;
+  const out = new Float32Array(count * numClasses);
+  for (let start = 0; start < count; start += batchSize) {
+    const n = Math.min(batchSize, count - start);
+    const probs = tf.tidy(() => {
+      const xs = tf.tensor4d(x.subarray(start * slot, (start + n) * slot), [n, rows, frames, 1]);
+      const logits = model.apply(xs, { training: false }) as tf.Tensor2D;
+      return tf.softmax(logits).dataSync() as Float32Array;
+    });
+    out.set(probs, start * numClasses);
+  }
+  return out;
+}

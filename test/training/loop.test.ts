@@ -1,0 +1,168 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { NO_AUGMENT } from '../../main/training/augment';
+import { resolveTrainingConfig, type TrainingConfig } from '../../main/training/config';
+import { evaluateSet, trainLoop, type EpochMetrics, type ExampleShape, type LabelledSet } from '../../main/training/loop';
+import { createRng } from '../../main/util/random';
+
+const shape: ExampleShape = { rows: 8, frames: 12, numClasses: 3 };
+
+/** A learnable toy problem: class c lights up rows 2c..2c+1, plus noise. */
+function toySet(count: number, seed: number, counts?: number[], strength = 1.5): LabelledSet {
+  const rng = createRng(seed);
+  const slot = shape.rows * shape.frames;
+  const x = new Float32Array(count * slot);
+  const y = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    const label = counts ? (i < counts[0]! ? 0 : i < counts[0]! + counts[1]! ? 1 : 2) : i % shape.numClasses;
+    y[i] = label;
+    for (let r = 0; r < shape.rows; r++) {
+      for (let f = 0; f < shape.frames; f++) {
+        const signal = r >> 1 === label ? strength : 0;
+        x[i * slot + r * shape.frames + f] = signal + 0.8 * rng.normal();
+      }
+    }
+  }
+  return { x, y, count };
+}
+
+function tinyModel(seed: number): tf.LayersModel {
+  return tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [shape.rows, shape.frames, 1], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }) }),
+      tf.layers.flatten({}),
+      tf.layers.dense({ units: shape.numClasses, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }),
+    ],
+  });
+}
+
+function config(overrides: Parameters<typeof resolveTrainingConfig>[0] = {}): TrainingConfig {
+  return resolveTrainingConfig({ preset: 'quick', epochs: 6, batchSize: 16, learningRate: 0.02, augment: NO_AUGMENT, ...overrides });
+}
+
+const train = toySet(96, 1);
+const val = toySet(48, 2);
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('training loop', () => {
+  it('learns a learnable toy set: loss decreases and validation UAR rises well above chance', async () => {
+    const model = tinyModel(3);
+    const before = evaluateSet(model, val, shape, 32);
+    const result = await trainLoop(model, train, val, shape, config({ epochs: 8, earlyStoppingPatience: 8 }));
+    const first = result.history[0]!;
+    const last = result.history.at(-1)!;
+    expect(last.trainLoss).toBeLessThan(first.trainLoss);
+    expect(last.valLoss).toBeLessThan(before.loss);
+    expect(Math.max(...result.history.map((h) => h.valUar))).toBeGreaterThan(0.8);
+    expect(result.bestEpoch).toBeGreaterThan(0);
+    model.dispose();
+  });
+
+  it('emits per-batch progress and per-epoch metrics, and marks the best epoch', async () => {
+    const model = tinyModel(4);
+    const batches: number[] = [];
+    const epochs: EpochMetrics[] = [];
+    await trainLoop(model, train, val, shape, config({ epochs: 2 }), {
+      onBatch: (p) => batches.push(p.batch),
+      onEpoch: (m) => {
+        epochs.push(m);
+      },
+    });
+    expect(batches).toEqual([1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6]);
+    expect(epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    expect(epochs[0]!.improved).toBe(true);
+    for (const e of epochs) {
+      for (const key of ['trainLoss', 'valLoss', 'valAccuracy', 'valUar', 'valMacroF1', 'learningRate', 'samplesPerSecond'] as const) {
+        expect(Number.isFinite(e[key]), key).toBe(true);
+      }
+    }
+    model.dispose();
+  });
+
+  it('is reproducible: the same seed gives the same metrics and weights', async () => {
+    const run = async () => {
+      const model = tinyModel(5);
+      const cfg = config({ epochs: 2, augment: { noise: 0.3, timeShift: 0.3, freqMask: 0.2, timeMask: 0.2, mixupAlpha: 0 }, seed: 7 });
+      const result = await trainLoop(model, train, val, shape, cfg);
+      const weights = model.getWeights().map((w) => Array.from(w.dataSync()));
+      model.dispose();
+      return { losses: result.history.map((h) => h.trainLoss), weights };
+    };
+    const a = await run();
+    const b = await run();
+    expect(b.losses).toEqual(a.losses);
+    expect(b.weights).toEqual(a.weights);
+  });
+
+  it('stops early when the validation loss stops improving', async () => {
+    const model = tinyModel(6);
+    // A learning rate this small cannot lower the validation loss by the 1e-4 early-stopping margin.
+    const result = await trainLoop(model, train, val, shape, config({ epochs: 30, learningRate: 1e-7, earlyStoppingPatience: 2 }));
+    expect(result.stoppedEarly).toBe(true);
+    expect(result.epochsRun).toBeLessThan(30);
+    model.dispose();
+  });
+
+  it('halves the learning rate on a validation-loss plateau', async () => {
+    const model = tinyModel(8);
+    const result = await trainLoop(model, train, val, shape, config({ epochs: 6, learningRate: 1e-7, lrPatience: 1, earlyStoppingPatience: 10 }));
+    const rates = result.history.map((h) => h.learningRate);
+    expect(rates[0]).toBeCloseTo(1e-7, 12);
+    expect(Math.min(...rates)).toBeLessThan(1e-7);
+    expect(result.history.some((h) => h.lrReduced)).toBe(true);
+    model.dispose();
+  });
+
+  it('does not leak tensors across epochs', async () => {
+    const model = tinyModel(9);
+    const counts: number[] = [];
+    await trainLoop(model, train, val, shape, config({ epochs: 4, earlyStoppingPatience: 10 }), {
+      onEpoch: () => {
+        counts.push(tf.memory().numTensors);
+      },
+    });
+    expect(counts[3]).toBe(counts[1]);
+    model.dispose();
+  });
+
+  it('stops at the next batch when cancelled', async () => {
+    const model = tinyModel(10);
+    const controller = new AbortController();
+    let seen = 0;
+    const result = await trainLoop(model, train, val, shape, config({ epochs: 5 }), {
+      signal: controller.signal,
+      onBatch: () => {
+        seen++;
+        if (seen === 3) controller.abort();
+      },
+    });
+    expect(result.cancelled).toBe(true);
+    expect(seen).toBe(3);
+    expect(result.history).toHaveLength(0);
+    model.dispose();
+  });
+
+  it('with balanced class weights, a minority class is recalled on an imbalanced set', async () => {
+    const imbalanced = toySet(96, 11, [88, 4, 4], 0.5);
+    const weakVal = toySet(48, 13, undefined, 0.5);
+    const recallOfMinorities = async (classWeights: 'balanced' | 'none') => {
+      const model = tinyModel(12);
+      await trainLoop(model, imbalanced, weakVal, shape, config({ epochs: 3, classWeights, learningRate: 0.005 }));
+      const probs = evaluateSet(model, weakVal, shape, 32).probabilities;
+      model.dispose();
+      let hits = 0;
+      let total = 0;
+      for (let i = 0; i < weakVal.count; i++) {
+        if (weakVal.y[i] === 0) continue;
+        total++;
+        const row = Array.from(probs.subarray(i * 3, i * 3 + 3));
+        if (row.indexOf(Math.max(...row)) === weakVal.y[i]) hits++;
+      }
+      return hits / total;
+    };
+    expect(await recallOfMinorities('balanced')).toBeGreaterThan(await recallOfMinorities('none'));
+  });
+});
