@@ -61,12 +61,12 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    process.stderr.write(`ser: fatal: ${(err as Error).message}\n`);
-    process.exitCode = 1;
-  },
-);
+/** Exits once stdout is flushed: the wasm backend's thread pool would otherwise keep the process alive. */
+function exitAfterFlush(code: number): void {
+  process.stdout.write('', () => process.exit(code));
+}
+
+main(process.argv.slice(2)).then(exitAfterFlush, (err) => {
+  process.stderr.write(`ser: fatal: ${(err as Error).message}\n`);
+  exitAfterFlush(1);
+});

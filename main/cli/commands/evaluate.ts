@@ -1,16 +1,18 @@
 import { resolve } from 'node:path';
 import { evaluateCheckpoint } from '../../evaluation/evaluateCheckpoint';
 import type { EvaluationReport } from '../../evaluation/report';
+import { BACKEND_NAMES, type BackendName } from '../../training/backend';
 import { parseChoice, parseCommandArgs, printJson, requirePositional } from '../args';
 import { createProgressBar } from '../progress';
 
-export const evaluateUsage = 'evaluate RUN [--checkpoint best|final] [--data DIR] [--cache-dir D] [--json]';
+export const evaluateUsage = 'evaluate RUN [--checkpoint best|final] [--data DIR] [--backend B] [--cache-dir D] [--json]';
 
 export async function evaluateCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommandArgs(argv, {
     checkpoint: { type: 'string' },
     data: { type: 'string' },
     'cache-dir': { type: 'string' },
+    backend: { type: 'string' },
     json: { type: 'boolean' },
   });
   const runDir = resolve(requirePositional(positionals, 0, 'run folder (evaluate RUN)'));
@@ -21,6 +23,7 @@ export async function evaluateCommand(argv: string[]): Promise<void> {
     checkpoint,
     dataDir: values.data ? resolve(values.data) : undefined,
     cacheRoot: values['cache-dir'],
+    backend: parseChoice(values.backend, 'backend', ['auto', ...BACKEND_NAMES] as const) as BackendName | 'auto' | undefined,
     onProgress: (p) => bar.update(p.done, p.total, 'clips'),
     onLog: (line) => notes.push(line),
   });

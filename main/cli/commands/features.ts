@@ -66,6 +66,8 @@ export async function featuresCommand(argv: string[]): Promise<void> {
     elapsedMs: set.stats.elapsedMs,
     cacheDir: set.cacheDir,
     exported,
+    /** Peak resident memory of this process (worker threads included), MiB. */
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
   if (values.json) {
     printJson(report);

@@ -1,0 +1,102 @@
+/**
+ * Evaluates a run's checkpoint: on the run's own held-out test split (re-derived from run.json,
+ * features served by the cache), or on another dataset folder (cross-corpus: labels meet through
+ * the canonical vocabulary; classes the model does not know are reported and their clips left out).
+ */
+import { basename, join } from 'node:path';
+import { scanDataset, type SchemeName, type Split } from '../dataset';
+import { resolveFeatureConfig, type FeatureConfig } from '../features/config';
+import { extractFeatures, type ExtractionProgress } from '../features/extract';
+import { loadCheckpoint, openRun, writeEvaluation } from '../runs/store';
+import type { CheckpointName } from '../runs/types';
+import { initBackend, type BackendName } from '../training/backend';
+import { preparePart } from '../training/job';
+import { predictProbabilities } from '../training/predict';
+import { alignLabels } from './crossCorpus';
+import { buildEvaluationReport, type EvaluationReport } from './report';
+
+export interface EvaluateCheckpointOptions {
+  checkpoint?: CheckpointName;
+  /** Another dataset folder to evaluate on (cross-corpus); default: the run's own test split. */
+  dataDir?: string;
+  scheme?: SchemeName | 'auto';
+  cacheRoot?: string;
+  /** The tfjs backend to run the model on (default: the best available). */
+  backend?: BackendName | 'auto';
+  onProgress?: (progress: ExtractionProgress) => void;
+  onLog?: (line: string) => void;
+}
+
+export interface CheckpointEvaluation {
+  name: string;
+  path: string;
+  report: EvaluationReport;
+}
+
+export async function evaluateCheckpoint(runDir: string, options: EvaluateCheckpointOptions = {}): Promise<CheckpointEvaluation> {
+  const checkpoint = options.checkpoint ?? 'best';
+  const log = options.onLog ?? (() => undefined);
+  const opened = await openRun(runDir);
+  const state = opened.checkpoints[checkpoint];
+  if (!state?.complete) {
+    const other = checkpoint === 'best' ? 'final' : 'best';
+    const hint = opened.checkpoints[other]?.complete ? ` (the run has a '${other}' checkpoint)` : '';
+    throw new Error(`run ${opened.record.id} has no complete '${checkpoint}' checkpoint${hint}`);
+  }
+  await initBackend(options.backend ?? 'auto');
+  const { model, manifest } = await loadCheckpoint(join(runDir, 'checkpoints', checkpoint));
+  try {
+    const featureConfig: FeatureConfig = resolveFeatureConfig(manifest.featureConfig as Partial<FeatureConfig>);
+    const dataRoot = options.dataDir ?? opened.record.dataset.root;
+    const scheme = options.scheme ?? (options.dataDir ? 'auto' : (opened.record.dataset.scheme as SchemeName));
+    const scan = await scanDataset(dataRoot, { scheme });
+    const features = await extractFeatures(scan, featureConfig, { cacheRoot: options.cacheRoot, onProgress: options.onProgress, onLog: log });
+
+    let ids: string[];
+    let part: string;
+    let splitDescription: string;
+    let leaksSpeakers: boolean;
+    let excluded: EvaluationReport['excluded'];
+    if (options.dataDir) {
+      const alignment = alignLabels(manifest.labels, scan.labels);
+      const known = new Set(manifest.labels);
+      ids = scan.clips.filter((c) => known.has(c.label)).map((c) => c.id);
+      const excludedClips = scan.clips.length - ids.length;
+      if (alignment.unknownToModel.length > 0) {
+        log(`classes the model does not know (${excludedClips} clips left out): ${alignment.unknownToModel.join(', ')}`);
+        excluded = { unknownToModel: alignment.unknownToModel, clips: excludedClips };
+      }
+      if (ids.length === 0) throw new Error(`none of the classes in ${dataRoot} (${scan.labels.join(', ')}) are known to the model (${manifest.labels.join(', ')})`);
+      part = 'all';
+      splitDescription = `cross-corpus: every clip of ${dataRoot} whose class the model knows`;
+      leaksSpeakers = false;
+    } else {
+      const split = opened.record.split as Split;
+      ids = split.test;
+      part = 'test';
+      splitDescription = split.description;
+      leaksSpeakers = split.leaksSpeakers;
+    }
+
+    const prepared = preparePart(features, ids, manifest.labels, manifest.standardizer);
+    if (prepared.clips.length < ids.length) log(`${ids.length - prepared.clips.length} clip(s) of the evaluation set could not be read and were left out`);
+    const [rows, frames] = manifest.inputShape as [number, number, number];
+    const probabilities = predictProbabilities(model, prepared.set.x, prepared.set.count, rows, frames);
+    const report = buildEvaluationReport({
+      checkpoint,
+      labels: manifest.labels,
+      clips: prepared.clips,
+      probabilities,
+      dataset: { root: scan.root, scheme: scan.scheme, part },
+      splitDescription,
+      leaksSpeakers,
+      seed: opened.record.seed,
+      excluded,
+    });
+    const name = options.dataDir ? `${checkpoint}-on-${basename(scan.root).replace(/[^A-Za-z0-9_-]/g, '_')}` : checkpoint;
+    const path = await writeEvaluation(runDir, name, report);
+    return { name, path, report };
+  } finally {
+    model.dispose();
+  }
+}

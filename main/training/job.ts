@@ -1,0 +1,225 @@
+/**
+ * A training job, end to end: backend → dataset scan → features (cached) → split → train-only
+ * standardisation → model → training loop → run folder (metrics, best/final checkpoints) →
+ * evaluation of both checkpoints on the held-out test split. Every door (CLI, app, serve mode)
+ * runs training through this one function and listens to its events.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
+import { randomStratifiedSplit, scanDataset, speakerSplit, type Clip, type ScanResult, type SchemeName, type Split } from '../dataset';
+import { buildEvaluationReport, type EvaluationReport } from '../evaluation/report';
+import { resolveFeatureConfig, type FeatureConfig } from '../features/config';
+import { extractFeatures, type ExtractionProgress, type FeatureSet } from '../features/extract';
+import { applyStandardizer, fitStandardizer, type StandardizerStats } from '../features/standardize';
+import { createRun, loadCheckpoint, writeEvaluation, type RunHandle } from '../runs/store';
+import type { CheckpointManifest, RunStatus } from '../runs/types';
+import { appVersions } from '../version';
+import { initBackend, type BackendInfo, type BackendName } from './backend';
+import type { TrainingConfig } from './config';
+import { trainLoop, type BatchProgress, type EpochMetrics, type ExampleShape, type LabelledSet } from './loop';
+import { createModel } from './models';
+import { predictProbabilities } from './predict';
+
+export interface TrainJobOptions {
+  datasetRoot: string;
+  scheme?: SchemeName | 'auto';
+  config: TrainingConfig;
+  featureConfig?: Partial<FeatureConfig>;
+  runsDir: string;
+  cacheRoot?: string;
+  backend?: BackendName | 'auto';
+  /** A name for the run (defaults to model + dataset folder). */
+  name?: string;
+  signal?: AbortSignal;
+  onEvent?: (event: TrainingEvent) => void;
+}
+
+export type TrainingEvent =
+  | { type: 'log'; level: 'info' | 'warn'; message: string }
+  | { type: 'backend'; backend: BackendInfo }
+  | { type: 'features'; progress: ExtractionProgress }
+  | { type: 'run'; runId: string; runDir: string }
+  | { type: 'batch'; progress: BatchProgress }
+  | { type: 'epoch'; metrics: EpochMetrics };
+
+export interface TrainJobResult {
+  runId: string;
+  runDir: string;
+  status: RunStatus;
+  epochsRun: number;
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  evaluations: Partial<Record<'best' | 'final', EvaluationReport>>;
+}
+
+/** Standardised examples of one split part, plus the clips they came from. */
+export interface PreparedPart {
+  clips: Clip[];
+  set: LabelledSet;
+}
+
+export function datasetFingerprint(scan: ScanResult): string {
+  const hash = createHash('sha256');
+  for (const clip of scan.clips) hash.update(`${clip.id}\t${clip.label}\t${clip.speaker}\t${clip.sizeBytes}\n`);
+  return hash.digest('hex').slice(0, 16);
+}
+
+export function makeSplit(scan: ScanResult, config: TrainingConfig): Split {
+  const { kind, testSpeakers, valSpeakers, testRatio, valRatio } = config.split;
+  if (kind === 'random') return randomStratifiedSplit(scan.clips, { testRatio, valRatio, seed: config.seed });
+  return speakerSplit(scan.clips, { testSpeakers, valSpeakers, testRatio, valRatio, seed: config.seed });
+}
+
+/** Gathers the clips of `ids` from the feature set, standardised with `stats`. */
+export function preparePart(features: FeatureSet, ids: readonly string[], labels: readonly string[], stats: StandardizerStats): PreparedPart {
+  const position = new Map(features.clips.map((clip, i) => [clip.id, i]));
+  const labelIndex = new Map(labels.map((label, i) => [label, i]));
+  const slot = features.rows * features.frames;
+  const kept = ids.map((id) => position.get(id)).filter((i): i is number => i !== undefined);
+  const x = new Float32Array(kept.length * slot);
+  const y = new Int32Array(kept.length);
+  kept.forEach((i, row) => {
+    x.set(applyStandardizer(features.data.subarray(i * slot, (i + 1) * slot), stats, features.rows, features.frames), row * slot);
+    y[row] = labelIndex.get(features.clips[i]!.label) ?? -1;
+  });
+  return { clips: kept.map((i) => features.clips[i]!), set: { x, y, count: kept.length } };
+}
+
+export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJobResult> {
+  const { config } = options;
+  const emit = options.onEvent ?? (() => undefined);
+  const log = (message: string, level: 'info' | 'warn' = 'info') => emit({ type: 'log', level, message });
+
+  const backend = await initBackend(options.backend ?? 'auto');
+  emit({ type: 'backend', backend });
+  log(`backend: ${backend.name}${backend.skipped.length ? ` (skipped ${backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : ''}`);
+
+  const scan = await scanDataset(options.datasetRoot, { scheme: options.scheme ?? 'auto' });
+  log(`dataset: ${scan.clips.length} clips, scheme ${scan.scheme}, ${scan.speakers.length} speakers, ${scan.skipped.length} skipped`);
+  const featureConfig = resolveFeatureConfig(options.featureConfig);
+  const features = await extractFeatures(scan, featureConfig, {
+    cacheRoot: options.cacheRoot,
+    signal: options.signal,
+    onProgress: (progress) => emit({ type: 'features', progress }),
+    onLog: (line) => log(line, 'warn'),
+  });
+  if (features.cancelled) throw new Error('cancelled during feature extraction');
+  log(`features: ${features.clips.length} clips (${features.stats.fromCache} from cache, ${features.stats.computed} computed, ${features.failed.length} failed)`);
+
+  const split = makeSplit(scan, config);
+  log(split.description);
+  if (split.leaksSpeakers) log('this split puts the same speakers in train and test: results overstate accuracy on new speakers', 'warn');
+  if (split.val.length === 0) throw new Error('the split has no validation clips: give --val-speakers or a validation ratio > 0');
+  if (split.test.length === 0) throw new Error('the split has no test clips: give --test-speakers or a test ratio > 0');
+
+  const labels = [...scan.labels];
+  const shape: ExampleShape = { rows: features.rows, frames: features.frames, numClasses: labels.length };
+  const trainIds = new Set(split.train);
+  const slot = features.rows * features.frames;
+  const trainMatrices = features.clips.flatMap((clip, i) => (trainIds.has(clip.id) ? [features.data.subarray(i * slot, (i + 1) * slot)] : []));
+  const stats = fitStandardizer(trainMatrices, features.rows, features.frames);
+  const train = preparePart(features, split.train, labels, stats);
+  const val = preparePart(features, split.val, labels, stats);
+  const test = preparePart(features, split.test, labels, stats);
+
+  const model = createModel(config.model, { inputShape: [shape.rows, shape.frames, 1], numClasses: shape.numClasses, seed: config.seed });
+  log(`model: ${config.model}, ${model.countParams().toLocaleString('en-US')} parameters`);
+
+  const versions = appVersions();
+  const run = await createRun(options.runsDir, {
+    name: options.name ?? `${config.model} on ${scan.root.split(/[\\/]/).filter(Boolean).pop() ?? 'dataset'}`,
+    config: { training: config, features: featureConfig },
+    dataset: { root: scan.root, scheme: scan.scheme, fingerprint: datasetFingerprint(scan), clips: features.clips.length, labels },
+    split,
+    seed: config.seed,
+    backend,
+    versions,
+  });
+  emit({ type: 'run', runId: run.id, runDir: run.dir });
+  log(`run folder: ${run.dir}`);
+
+  const manifestFor = (epoch: number, metrics?: EpochMetrics): Omit<CheckpointManifest, 'createdAt'> => ({
+    labels,
+    featureConfig,
+    featureConfigHash: features.configHash,
+    standardizer: stats,
+    modelName: config.model,
+    inputShape: [shape.rows, shape.frames, 1],
+    epoch,
+    metrics,
+    backend: backend.name,
+    versions,
+  });
+
+  try {
+    const result = await trainLoop(model, train.set, val.set, shape, config, {
+      signal: options.signal,
+      onBatch: (progress) => emit({ type: 'batch', progress }),
+      onLog: (line) => log(line),
+      onEpoch: async (metrics) => {
+        await run.appendMetrics(metrics);
+        if (metrics.improved) await run.saveCheckpoint('best', model, manifestFor(metrics.epoch, metrics));
+        await run.heartbeat();
+        emit({ type: 'epoch', metrics });
+      },
+    });
+    const lastEpoch = result.history.at(-1);
+    if (lastEpoch) await run.saveCheckpoint('final', model, manifestFor(lastEpoch.epoch, lastEpoch));
+
+    const evaluations: TrainJobResult['evaluations'] = {};
+    if (!result.cancelled && lastEpoch) {
+      evaluations.final = await evaluatePart(run, 'final', model, test, labels, shape, scan, split);
+      if (result.bestEpoch > 0) {
+        const best = await loadCheckpoint(`${run.dir}/checkpoints/best`);
+        try {
+          evaluations.best = await evaluatePart(run, 'best', best.model, test, labels, shape, scan, split);
+        } finally {
+          best.model.dispose();
+        }
+      }
+    }
+    const status: RunStatus = result.cancelled ? 'cancelled' : 'done';
+    const summary = {
+      epochsRun: result.epochsRun,
+      bestEpoch: result.bestEpoch,
+      stoppedEarly: result.stoppedEarly,
+      test: Object.fromEntries(
+        Object.entries(evaluations).map(([name, report]) => [name, { accuracy: report.metrics.accuracy, uar: report.metrics.uar, macroF1: report.metrics.macroF1 }]),
+      ),
+    };
+    await run.setStatus(status, { summary, bestEpoch: result.bestEpoch || undefined });
+    log(result.cancelled ? 'training cancelled; the run keeps its checkpoints' : 'training finished');
+    return { runId: run.id, runDir: run.dir, status, epochsRun: result.epochsRun, bestEpoch: result.bestEpoch, stoppedEarly: result.stoppedEarly, evaluations };
+  } catch (err) {
+    await run.setStatus('failed', { error: err instanceof Error ? err.message : String(err) }).catch(() => undefined);
+    throw err;
+  } finally {
+    await run.close();
+    model.dispose();
+  }
+}
+
+async function evaluatePart(
+  run: RunHandle,
+  checkpoint: 'best' | 'final',
+  model: tf.LayersModel,
+  part: PreparedPart,
+  labels: string[],
+  shape: ExampleShape,
+  scan: ScanResult,
+  split: Split,
+): Promise<EvaluationReport> {
+  const probabilities = predictProbabilities(model, part.set.x, part.set.count, shape.rows, shape.frames);
+  const report = buildEvaluationReport({
+    checkpoint,
+    labels,
+    clips: part.clips,
+    probabilities,
+    dataset: { root: scan.root, scheme: scan.scheme, part: 'test' },
+    splitDescription: split.description,
+    leaksSpeakers: split.leaksSpeakers,
+    seed: split.seed,
+  });
+  await writeEvaluation(run.dir, checkpoint, report);
+  return report;
+}

@@ -1,0 +1,127 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadAudio } from '../../main/audio';
+import { computeFeatureMatrix } from '../../main/features/compute';
+import { EmotionPredictor, isPredictionFailure, type Prediction, type PredictionResult } from '../../main/inference';
+import { demoFile, FEATURE_CONFIG, FRAMES, LABELS, ROWS, tempDir, writeTinyCheckpoint } from './helpers';
+
+const GOOD = ['03a01Wa.wav', '03a02Ta.wav', '08a01Lc.wav'].map(demoFile);
+
+let root: { dir: string; cleanup: () => Promise<void> };
+let checkpointDir: string;
+let predictor: EmotionPredictor;
+
+beforeAll(async () => {
+  root = await tempDir();
+  checkpointDir = await writeTinyCheckpoint(join(root.dir, 'checkpoints'), 'best');
+  predictor = await EmotionPredictor.load(checkpointDir);
+});
+
+afterAll(async () => {
+  predictor?.dispose();
+  await root?.cleanup();
+});
+
+function expectValidPrediction(p: Prediction): void {
+  expect(Object.keys(p.probabilities)).toEqual(LABELS);
+  const sum = Object.values(p.probabilities).reduce((a, b) => a + b, 0);
+  expect(sum).toBeCloseTo(1, 6);
+  expect(p.ranked.map((r) => r.label).sort()).toEqual([...LABELS].sort());
+  for (let i = 1; i < p.ranked.length; i++) expect(p.ranked[i - 1].probability).toBeGreaterThanOrEqual(p.ranked[i].probability);
+  expect(p.emotion).toBe(p.ranked[0].label);
+  expect(p.confidence).toBe(p.probabilities[p.emotion]);
+  expect(p.durationS).toBeGreaterThan(1);
+  for (const ms of Object.values(p.timingsMs)) expect(ms).toBeGreaterThanOrEqual(0);
+  expect(p.timingsMs.total).toBeGreaterThanOrEqual(p.timingsMs.decode + p.timingsMs.features + p.timingsMs.model - 1e-6);
+}
+
+describe('EmotionPredictor', () => {
+  it('loads a checkpoint folder directly and exposes its labels and manifest', () => {
+    expect(predictor.labels).toEqual(LABELS);
+    expect(predictor.manifest.modelName).toBe('tiny-conv');
+    expect(predictor.source).toEqual({ dir: checkpointDir, runDir: null, checkpoint: null, note: null });
+    expect([predictor.rows, predictor.frames]).toEqual([ROWS, FRAMES]);
+  });
+
+  it('predicts demo clips: softmax over every manifest label', async () => {
+    for (const path of GOOD) {
+      const p = await predictor.predict(path);
+      expect(p.path).toBe(path);
+      expectValidPrediction(p);
+    }
+  });
+
+  it('gives identical results for the same file twice', async () => {
+    const first = await predictor.predict(GOOD[0]);
+    const second = await predictor.predict(GOOD[0]);
+    expect(second.probabilities).toEqual(first.probabilities);
+    expect(second.ranked).toEqual(first.ranked);
+  });
+
+  it('predictFeatures on the same features equals predict', async () => {
+    const audio = await loadAudio(GOOD[1], { targetSampleRate: FEATURE_CONFIG.sampleRate });
+    const matrix = computeFeatureMatrix(audio.samples, FEATURE_CONFIG);
+    const fromFile = await predictor.predict(GOOD[1]);
+    const fromMatrix = predictor.predictFeatures(matrix);
+    expect(fromMatrix.probabilities).toEqual(fromFile.probabilities);
+    expect(predictor.predictFeatures(matrix.data).probabilities).toEqual(fromFile.probabilities);
+  });
+
+  it('refuses a feature matrix of the wrong size', () => {
+    expect(() => predictor.predictFeatures(new Float32Array(ROWS * FRAMES - 1))).toThrow(/expects 40×100/);
+    expect(() => predictor.predictFeatures({ data: new Float32Array(ROWS * FRAMES), rows: FRAMES, frames: ROWS })).toThrow(/100×40/);
+  });
+
+  it('predictMany reports bad files per file and goes on with the others', async () => {
+    const corrupt = join(root.dir, 'garbage.wav');
+    await writeFile(corrupt, Buffer.from('this is not audio at all, just some bytes '.repeat(20)));
+    const missing = join(root.dir, 'missing.wav');
+    const paths = [GOOD[0], corrupt, GOOD[1], missing, GOOD[2]];
+    const seen: [string, number][] = [];
+    const results = await predictor.predictMany(paths, { onResult: (r: PredictionResult, i: number) => seen.push([r.path, i]) });
+
+    expect(results.map((r) => r.path)).toEqual(paths);
+    expect(seen).toEqual(paths.map((p, i) => [p, i]));
+    const [a, bad, b, gone, c] = results;
+    for (const good of [a, b, c]) {
+      expect(isPredictionFailure(good)).toBe(false);
+      expectValidPrediction(good as Prediction);
+    }
+    expect(isPredictionFailure(bad) && bad.error.code).toBe('not-audio');
+    expect(isPredictionFailure(bad) && bad.error.message).toMatch(/garbage\.wav/);
+    expect(isPredictionFailure(gone) && gone.error.code).toBe('unreadable');
+    expect(isPredictionFailure(gone) && gone.error.message).toMatch(/missing\.wav/);
+  });
+
+  it('refuses a checkpoint whose featureConfigHash does not match the feature code', async () => {
+    const dir = await writeTinyCheckpoint(join(root.dir, 'stale'), 'best', { manifest: { featureConfigHash: '0123456789abcdef' } });
+    await expect(EmotionPredictor.load(dir)).rejects.toThrow(/feature extraction has changed since training/);
+  });
+
+  it('refuses a checkpoint whose label count differs from the model output', async () => {
+    const dir = await writeTinyCheckpoint(join(root.dir, 'labels'), 'best', { numClasses: 5 });
+    await expect(EmotionPredictor.load(dir)).rejects.toThrow(/outputs 5 classes but the manifest lists 7 labels/);
+  });
+
+  it('refuses a standardizer that does not fit the feature rows', async () => {
+    const dir = await writeTinyCheckpoint(join(root.dir, 'stats'), 'best', {
+      manifest: { standardizer: { mean: [0, 0], std: [1, 1] } },
+    });
+    await expect(EmotionPredictor.load(dir)).rejects.toThrow(/standardizer has 2 rows but the features have 40/);
+  });
+
+  it('cannot be used after dispose', async () => {
+    const other = await EmotionPredictor.load(checkpointDir);
+    other.dispose();
+    await expect(other.predict(GOOD[0])).rejects.toThrow(/disposed/);
+    expect(() => other.predictFeatures(new Float32Array(ROWS * FRAMES))).toThrow(/disposed/);
+  });
+
+  it('says clearly when the path is neither a run nor a checkpoint', async () => {
+    const empty = join(root.dir, 'empty');
+    await mkdir(empty);
+    await expect(EmotionPredictor.load(empty)).rejects.toThrow(/neither a run folder/);
+    await expect(EmotionPredictor.load(join(root.dir, 'nope'))).rejects.toThrow(/No run or checkpoint folder/);
+  });
+});
