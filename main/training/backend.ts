@@ -1,0 +1,202 @@
+/**
+ * Picks the tfjs backend the engine trains on: native TensorFlow with CUDA, native TensorFlow,
+ * WebAssembly (XNNPACK, SIMD, threads), then plain JavaScript — the first that loads, each
+ * better one skipped with the reason it could not be used. An explicit choice that cannot be
+ * used is an error, never a silent fallback.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
+import { execFile } from 'node:child_process';
+import os from 'node:os';
+import { registerStockWasm, registerThreadedWasm, useInstalledWasmFiles, wasmThreadsCount } from './backend-wasm';
+import { registerFastKernels } from './kernels';
+
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+
+export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+export interface BackendInfo {
+  name: BackendName;
+  /** tf.getBackend() once chosen. */
+  tfBackend: string;
+  /** Every better backend that was tried first, and why it was not used. */
+  skipped: { name: BackendName; reason: string }[];
+  /** Whether a CUDA GPU is visible (reported when tensorflow-gpu was considered). */
+  gpu?: { found: boolean; detail: string };
+  /** Worker threads the backend computes with (wasm: XNNPACK's pool; cpu: 1). */
+  threads?: number;
+  /** The package (and version) that provides the backend. */
+  version: string;
+  /** Anything worth telling the user about how the backend was set up. */
+  notes?: string[];
+}
+
+export interface BackendOptions {
+  /** wasm only: XNNPACK threads. Default: the number of CPU cores, at most 8. 1 = the stock single-threaded build. */
+  threads?: number;
+}
+
+class Unavailable extends Error {}
+
+const NATIVE_PACKAGES = {
+  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  tensorflow: '@tensorflow/tfjs-node',
+} as const;
+
+let current: { key: string; info: BackendInfo } | null = null;
+let pending: { key: string; promise: Promise<BackendInfo> } | null = null;
+let nativeLoaded: 'tensorflow-gpu' | 'tensorflow' | null = null;
+
+/** The backend chosen by the last successful initBackend, if any. */
+export function getBackendInfo(): BackendInfo | null {
+  return current?.info ?? null;
+}
+
+function defaultThreads(): number {
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, Math.min(8, cores));
+}
+
+/**
+ * Chooses and activates a backend. 'auto' takes the first that works in BACKEND_NAMES; a named
+ * backend that cannot be used throws an Error saying why. Calling again with the same choice
+ * returns the cached info at once.
+ */
+export async function initBackend(preference: BackendName | 'auto' = 'auto', options: BackendOptions = {}): Promise<BackendInfo> {
+  const threads = Math.max(1, Math.floor(options.threads ?? defaultThreads()));
+  const key = `${preference}/${threads}`;
+  if (current?.key === key && tf.getBackend() === current.info.tfBackend) return current.info;
+  if (pending?.key === key) return pending.promise;
+  const promise = choose(preference, threads).then((info) => {
+    current = { key, info };
+    return info;
+  });
+  pending = { key, promise };
+  try {
+    return await promise;
+  } finally {
+    if (pending?.promise === promise) pending = null;
+  }
+}
+
+async function choose(preference: BackendName | 'auto', threads: number): Promise<BackendInfo> {
+  const candidates = preference === 'auto' ? BACKEND_NAMES : [preference];
+  if (!BACKEND_NAMES.includes(candidates[0]!)) throw new Error(`unknown backend '${preference}'`);
+  const skipped: BackendInfo['skipped'] = [];
+  let gpu: BackendInfo['gpu'];
+  if (candidates.includes('tensorflow-gpu')) gpu = await probeGpu();
+  for (const name of candidates) {
+    try {
+      const info = await activate(name, threads);
+      if (name === 'tensorflow-gpu' && gpu && !gpu.found) {
+        info.notes = [...(info.notes ?? []), 'no CUDA GPU is visible: TensorFlow runs on the CPU'];
+      }
+      return { ...info, skipped, ...(gpu ? { gpu } : {}) };
+    } catch (error) {
+      const reason = error instanceof Unavailable ? error.message : `failed to load: ${messageOf(error)}`;
+      if (preference !== 'auto') throw new Error(`backend '${name}' is not available: ${reason}`);
+      skipped.push({ name, reason });
+    }
+  }
+  throw new Error(`no backend could be started: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+}
+
+type Activated = Omit<BackendInfo, 'skipped' | 'gpu'>;
+
+async function activate(name: BackendName, threads: number): Promise<Activated> {
+  switch (name) {
+    case 'tensorflow-gpu':
+    case 'tensorflow':
+      return activateNative(name);
+    case 'wasm':
+      return activateWasm(threads);
+    case 'cpu':
+      return activateCpu();
+  }
+}
+
+async function activateNative(name: 'tensorflow-gpu' | 'tensorflow'): Promise<Activated> {
+  const packageName = NATIVE_PACKAGES[name];
+  // The two native packages register the same 'tensorflow' backend; only one can live in a process.
+  if (nativeLoaded != null && nativeLoaded !== name) {
+    throw new Unavailable(`${NATIVE_PACKAGES[nativeLoaded]} is already loaded in this process`);
+  }
+  let module: { version?: Record<string, string> };
+  try {
+    module = (await import(/* @vite-ignore */ packageName)) as typeof module;
+  } catch (error) {
+    if (isMissingPackage(error, packageName)) throw new Unavailable(`${packageName} is not installed`);
+    throw new Unavailable(`${packageName} failed to load: ${messageOf(error)}`);
+  }
+  nativeLoaded = name;
+  if (!(await tf.setBackend('tensorflow'))) throw new Unavailable(`${packageName} loaded but its backend did not start`);
+  const version = module.version?.['tfjs-node'] ?? tf.version_core;
+  return { name, tfBackend: tf.getBackend(), version: `${packageName} ${version}` };
+}
+
+/** How the 'wasm' factory is set up: the thread count asked for and what came of it. */
+let wasmSetup: { requested: number; notes: string[] } | null = null;
+
+async function activateWasm(threads: number): Promise<Activated> {
+  if (wasmSetup?.requested !== threads) {
+    // Replacing the factory disposes the old wasm backend (and every tensor on it).
+    const notes: string[] = [];
+    if (threads > 1) {
+      registerThreadedWasm(threads);
+      if (!(await tf.setBackend('wasm'))) {
+        notes.push('the threaded wasm build did not start (see the log); using the single-threaded SIMD build');
+        registerStockWasm();
+        useInstalledWasmFiles();
+      }
+    } else {
+      registerStockWasm();
+      useInstalledWasmFiles();
+    }
+    wasmSetup = { requested: threads, notes };
+  }
+  if (!(await tf.setBackend('wasm'))) throw new Unavailable('the WebAssembly module did not start (see the log)');
+  registerFastKernels('wasm');
+  const notes = [...wasmSetup.notes];
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  if (!simd) notes.push('this runtime has no WebAssembly SIMD; the wasm backend runs several times slower');
+  return {
+    name: 'wasm',
+    tfBackend: tf.getBackend(),
+    threads: wasmThreadsCount(),
+    version: `@tensorflow/tfjs-backend-wasm ${version_wasm}${simd ? ' (SIMD)' : ''}`,
+    ...(notes.length > 0 ? { notes } : {}),
+  };
+}
+
+async function activateCpu(): Promise<Activated> {
+  if (!(await tf.setBackend('cpu'))) throw new Unavailable('the cpu backend did not start');
+  registerFastKernels('cpu');
+  return { name: 'cpu', tfBackend: tf.getBackend(), threads: 1, version: `@tensorflow/tfjs-backend-cpu ${tf.version_core}` };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** True when the import failed because the package itself is absent (not one of its parts). */
+function isMissingPackage(error: unknown, packageName: string): boolean {
+  const message = messageOf(error);
+  const code = (error as { code?: string } | null)?.code;
+  const namesPackage = message.includes(`'${packageName}'`) || message.includes(`"${packageName}"`);
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (module|package)|Failed to load url/.test(message)) && namesPackage;
+}
+
+/** Asks nvidia-smi which CUDA GPUs are visible (quick; absent tool means none). */
+function probeGpu(): Promise<{ found: boolean; detail: string }> {
+  return new Promise((resolve) => {
+    execFile('nvidia-smi', ['-L'], { timeout: 5000 }, (error, stdout) => {
+      if (error) {
+        const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+        resolve({ found: false, detail: missing ? 'nvidia-smi not found (no NVIDIA driver)' : `nvidia-smi failed: ${error.message}` });
+        return;
+      }
+      const gpus = stdout.split('\n').filter((line) => line.startsWith('GPU '));
+      resolve(gpus.length > 0 ? { found: true, detail: gpus.join('; ') } : { found: false, detail: 'nvidia-smi lists no GPU' });
+    });
+  });
+}

@@ -1,0 +1,43 @@
+/**
+ * CRNN: three conv blocks that pool frequency by 8 and time by 4, a bidirectional GRU over the
+ * remaining time steps, attention pooling over time, and a linear classifier (logits).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { convBnRelu, dense, maxPool } from './blocks';
+import type { SeededInit } from './init';
+import { AttentionPooling } from './layers';
+
+const GRU_UNITS = 64;
+
+export function buildCrnn(input: tf.SymbolicTensor, numClasses: number, init: SeededInit): tf.SymbolicTensor {
+  let x = convBnRelu(input, { filters: 32, name: 'block1' }, init);
+  x = maxPool(x, [2, 2], 'block1_pool');
+  x = convBnRelu(x, { filters: 64, name: 'block2' }, init);
+  x = maxPool(x, [2, 2], 'block2_pool');
+  x = convBnRelu(x, { filters: 128, name: 'block3' }, init);
+  x = maxPool(x, [2, 1], 'block3_pool');
+
+  // [batch, freq, time, ch] -> [batch, time, freq * ch]: one feature vector per time step.
+  const [, freq, time, channels] = x.shape as [null, number, number, number];
+  x = tf.layers.permute({ dims: [2, 1, 3], name: 'time_major' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.reshape({ targetShape: [time, freq * channels], name: 'sequence' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dropout({ rate: 0.2, name: 'sequence_dropout' }).apply(x) as tf.SymbolicTensor;
+
+  const bound = 1 / Math.sqrt(GRU_UNITS);
+  const gru = (name: string) =>
+    tf.layers.gru({
+      units: GRU_UNITS,
+      returnSequences: true,
+      kernelInitializer: init.uniform(bound),
+      recurrentInitializer: init.uniform(bound),
+      biasInitializer: init.uniform(bound),
+      name,
+    }) as unknown as tf.RNN;
+  x = tf.layers
+    .bidirectional({ layer: gru('gru'), mergeMode: 'concat', name: 'bigru' })
+    .apply(x) as tf.SymbolicTensor;
+
+  x = new AttentionPooling({ kernelInitializer: init.weights(), name: 'attention' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dropout({ rate: 0.3, name: 'attention_dropout' }).apply(x) as tf.SymbolicTensor;
+  return dense(x, numClasses, init, 'logits');
+}

@@ -1,0 +1,38 @@
+/**
+ * A compact residual CNN: a 3x3 stem and a 2x2 max-pool, four residual blocks (two 3x3 conv +
+ * BN each, a 1x1 conv + BN shortcut where the shape changes; the last three halve the
+ * resolution), global average pooling, dropout and a linear classifier (logits). About 270k
+ * parameters; pooling before the blocks keeps its compute below the seed CNN's.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { batchNorm, conv, convBnRelu, dense, maxPool, relu } from './blocks';
+import type { SeededInit } from './init';
+
+const BLOCKS: { filters: number; strides: number }[] = [
+  { filters: 32, strides: 1 },
+  { filters: 48, strides: 2 },
+  { filters: 64, strides: 2 },
+  { filters: 96, strides: 2 },
+];
+
+function residualBlock(x: tf.SymbolicTensor, filters: number, strides: number, name: string, init: SeededInit): tf.SymbolicTensor {
+  let y = convBnRelu(x, { filters, strides, name: `${name}_a` }, init);
+  y = batchNorm(conv(y, { filters, name: `${name}_b_conv` }, init), `${name}_b_bn`);
+  let shortcut = x;
+  if (strides !== 1 || x.shape[3] !== filters) {
+    shortcut = batchNorm(conv(x, { filters, kernel: 1, strides, name: `${name}_shortcut_conv` }, init), `${name}_shortcut_bn`);
+  }
+  const sum = tf.layers.add({ name: `${name}_add` }).apply([y, shortcut]) as tf.SymbolicTensor;
+  return relu(sum, `${name}_relu`);
+}
+
+export function buildResCnn(input: tf.SymbolicTensor, numClasses: number, init: SeededInit): tf.SymbolicTensor {
+  let x = convBnRelu(input, { filters: 32, name: 'stem' }, init);
+  x = maxPool(x, [2, 2], 'stem_pool');
+  BLOCKS.forEach((block, i) => {
+    x = residualBlock(x, block.filters, block.strides, `res${i + 1}`, init);
+  });
+  x = tf.layers.globalAveragePooling2d({ name: 'global_pool' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dropout({ rate: 0.3, name: 'dropout' }).apply(x) as tf.SymbolicTensor;
+  return dense(x, numClasses, init, 'logits');
+}

@@ -1,0 +1,296 @@
+/**
+ * The fast kernels against tfjs's own cpu kernels (captured before we replaced them), on random
+ * inputs, on both backends we register them for; plus no leaks across gradient steps.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../main/training/backend';
+import { batchNormTrain, originalKernel } from '../../main/training/kernels';
+import { BATCH_NORM_GRAD, BATCH_NORM_TRAIN, batchNormKernels } from '../../main/training/kernels/batch-norm';
+
+type Attrs = tf.NamedAttrMap;
+
+let seed = 1;
+function random(shape: number[]): Float32Array {
+  // xorshift-ish deterministic values in [-1, 1)
+  const values = new Float32Array(tf.util.sizeFromShape(shape));
+  for (let i = 0; i < values.length; i++) {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    values[i] = (seed / 2 ** 32) * 2 - 1;
+  }
+  return values;
+}
+
+interface Input {
+  shape: number[];
+  values: Float32Array;
+}
+
+function input(shape: number[]): Input {
+  return { shape, values: random(shape) };
+}
+
+/** Runs the stock cpu kernel `name` (as tfjs shipped it) on plain arrays. */
+function stockCpu(name: string, inputs: Record<string, Input>, attrs: Attrs): Float32Array {
+  const backend = tf.engine().findBackend('cpu') as tf.KernelBackend & {
+    makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo;
+  };
+  const infos: tf.NamedTensorInfoMap = {};
+  for (const [key, value] of Object.entries(inputs)) infos[key] = backend.makeTensorInfo(value.shape, 'float32', value.values);
+  const out = originalKernel(name, 'cpu')!({ inputs: infos, backend, attrs }) as tf.TensorInfo;
+  const result = Float32Array.from(backend.readSync(out.dataId) as Float32Array);
+  for (const info of [...Object.values(infos), out]) backend.disposeData(info!.dataId);
+  return result;
+}
+
+/** Runs the registered (our) kernel on the active backend. */
+function active(name: string, inputs: Record<string, Input>, attrs: Attrs): Float32Array {
+  return tf.tidy(() => {
+    const tensors: Record<string, tf.Tensor> = {};
+    for (const [key, value] of Object.entries(inputs)) tensors[key] = tf.tensor(value.values, value.shape);
+    const out = tf.engine().runKernel(name, tensors, attrs) as tf.Tensor;
+    return out.dataSync() as Float32Array;
+  });
+}
+
+function expectClose(actual: Float32Array | number[], expected: Float32Array | number[], tolerance = 1e-4): void {
+  expect(actual.length).toBe(expected.length);
+  let scale = 1e-6;
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) {
+    scale = Math.max(scale, Math.abs(expected[i]!));
+    worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
+  }
+  expect(worst / scale).toBeLessThanOrEqual(tolerance);
+}
+
+function outSize(size: number, k: number, stride: number, pad: Attrs['pad']): number {
+  if (pad === 'same') return Math.ceil(size / stride);
+  if (pad === 'valid') return Math.floor((size - k) / stride) + 1;
+  throw new Error('explicit pads are given with their output size');
+}
+
+interface ConvCase {
+  x: [number, number, number, number];
+  filter: [number, number, number, number];
+  strides: [number, number];
+  pad: 'same' | 'valid' | number[][];
+  out?: [number, number];
+}
+
+const CONV_CASES: ConvCase[] = [
+  { x: [2, 7, 9, 3], filter: [3, 3, 3, 4], strides: [1, 1], pad: 'same' },
+  { x: [2, 8, 6, 1], filter: [3, 3, 1, 5], strides: [1, 1], pad: 'same' },
+  { x: [3, 9, 11, 2], filter: [3, 3, 2, 3], strides: [1, 1], pad: 'valid' },
+  { x: [2, 9, 10, 3], filter: [3, 3, 3, 4], strides: [2, 2], pad: 'same' },
+  { x: [2, 9, 10, 3], filter: [3, 3, 3, 2], strides: [2, 2], pad: 'valid' },
+  { x: [1, 8, 7, 4], filter: [5, 3, 4, 3], strides: [2, 1], pad: 'same' },
+  { x: [2, 6, 6, 5], filter: [1, 1, 5, 6], strides: [2, 2], pad: 'same' },
+  { x: [3, 40, 60, 8], filter: [3, 3, 8, 3], strides: [1, 1], pad: "same" }, // several filter-gradient chunks
+  { x: [2, 7, 8, 2], filter: [3, 3, 2, 3], strides: [1, 1], pad: [[0, 0], [1, 2], [0, 1], [0, 0]], out: [8, 7] },
+  { x: [2, 7, 8, 2], filter: [3, 2, 2, 3], strides: [1, 2], pad: [[0, 0], [2, 0], [1, 1], [0, 0]], out: [7, 5] },
+];
+
+function dyShape(c: ConvCase): [number, number, number, number] {
+  const [batch, h, w] = c.x;
+  const [kh, kw, , outC] = c.filter;
+  const [oh, ow] = c.out ?? [outSize(h, kh, c.strides[0], c.pad as Attrs['pad']), outSize(w, kw, c.strides[1], c.pad as Attrs['pad'])];
+  return [batch, oh, ow, outC];
+}
+
+describe.each(['cpu', 'wasm'] as const)('fast kernels on %s', (backendName) => {
+  beforeAll(async () => {
+    await initBackend(backendName, { threads: 1 });
+  });
+
+  it.each(CONV_CASES)('Conv2DBackpropFilter matches the stock cpu kernel: x %j filter %j strides %j pad %j', (c) => {
+    const inputs = { x: input(c.x), dy: input(dyShape(c)) };
+    const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter } as unknown as Attrs;
+    expectClose(active('Conv2DBackpropFilter', inputs, attrs), stockCpu('Conv2DBackpropFilter', inputs, attrs));
+  });
+
+  it.each(CONV_CASES)('Conv2DBackpropInput matches the stock cpu kernel: x %j filter %j strides %j pad %j', (c) => {
+    const inputs = { dy: input(dyShape(c)), filter: input(c.filter) };
+    const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x } as unknown as Attrs;
+    expectClose(active('Conv2DBackpropInput', inputs, attrs), stockCpu('Conv2DBackpropInput', inputs, attrs));
+  });
+
+  it.each([
+    { x: [2, 8, 10, 3], filterSize: [2, 2], strides: [2, 2], pad: 'valid' },
+    { x: [2, 9, 7, 4], filterSize: [3, 3], strides: [2, 2], pad: 'same' },
+    { x: [1, 10, 25, 5], filterSize: [5, 13], strides: [5, 12], pad: 'valid' },
+    { x: [2, 7, 7, 2], filterSize: [3, 2], strides: [1, 1], pad: 'valid' },
+  ])('pooling gradients match the stock cpu kernels: %j', (c) => {
+    const attrs = { filterSize: c.filterSize, strides: c.strides, pad: c.pad } as unknown as Attrs;
+    const x = input(c.x);
+    const pooled = tf.tidy(() => tf.maxPool(tf.tensor4d(x.values, c.x as [number, number, number, number]), c.filterSize as [number, number], c.strides as [number, number], c.pad as 'valid'));
+    const dy = input(pooled.shape);
+    const output = { shape: pooled.shape, values: pooled.dataSync() as Float32Array };
+    pooled.dispose();
+    const maxInputs = { dy, input: x, output };
+    expectClose(active('MaxPoolGrad', maxInputs, attrs), stockCpu('MaxPoolGrad', maxInputs, attrs));
+    const avgInputs = { dy, input: x };
+    expectClose(active('AvgPoolGrad', avgInputs, attrs), stockCpu('AvgPoolGrad', avgInputs, attrs));
+  });
+
+  it('Sum over all but the channel axis matches the stock cpu kernel, and other sums still work', () => {
+    const x = input([3, 5, 7, 6]);
+    for (const attrs of [{ axis: [0, 1, 2], keepDims: false }, { axis: [2, 0, 1], keepDims: true }, { axis: [1, 2], keepDims: false }, { axis: -1, keepDims: false }]) {
+      expectClose(active('Sum', { x }, attrs), stockCpu('Sum', { x }, attrs));
+    }
+  });
+
+  it('matMul with transposes and batches matches the stock cpu kernel', () => {
+    // [a as stored, b as stored, transposeA, transposeB]
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[40, 70], [70, 50], false, false],
+      [[70, 40], [70, 50], true, false],
+      [[40, 70], [50, 70], false, true],
+      [[70, 40], [50, 70], true, true],
+      [[3, 40, 30], [3, 30, 50], false, false],
+      [[3, 30, 40], [1, 50, 30], true, true],
+      [[2, 4], [3, 4], false, true],
+    ];
+    for (const [aShape, bShape, transposeA, transposeB] of cases) {
+      const inputs = { a: input(aShape), b: input(bShape) };
+      const attrs = { transposeA, transposeB };
+      expectClose(active('BatchMatMul', inputs, attrs), stockCpu('BatchMatMul', inputs, attrs));
+      // The fused kernel is only ever given rank-3 operands (the op reshapes them).
+      const as3d = (x: Input): Input => (x.shape.length === 3 ? x : { shape: [1, ...x.shape], values: x.values });
+      const bias = input([transposeB ? bShape.at(-2)! : bShape.at(-1)!]);
+      const fusedInputs = { a: as3d(inputs.a), b: as3d(inputs.b), bias };
+      const fusedAttrs = { ...attrs, activation: 'relu' };
+      expectClose(active('_FusedMatMul', fusedInputs, fusedAttrs), stockCpu('_FusedMatMul', fusedInputs, fusedAttrs));
+    }
+  });
+
+  it('conv2d gradients through tf.grads match the stock kernels (tiny end-to-end case)', () => {
+    const x = input([2, 6, 7, 2]);
+    const w = input([3, 3, 2, 3]);
+    const grads = tf.tidy(() => {
+      const f = (xs: tf.Tensor, ws: tf.Tensor) => tf.sum(tf.square(tf.conv2d(xs as tf.Tensor4D, ws as tf.Tensor4D, 1, 'same')));
+      return tf.grads(f)([tf.tensor(x.values, x.shape), tf.tensor(w.values, w.shape)]).map((g) => g.dataSync() as Float32Array);
+    });
+    const y = tf.tidy(() => tf.conv2d(tf.tensor4d(x.values, x.shape as [number, number, number, number]), tf.tensor4d(w.values, w.shape as [number, number, number, number]), 1, 'same'));
+    const dy = { shape: y.shape, values: (y.dataSync() as Float32Array).map((v) => 2 * v) };
+    y.dispose();
+    expectClose(grads[0]!, stockCpu('Conv2DBackpropInput', { dy, filter: w }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', inputShape: x.shape } as unknown as Attrs));
+    expectClose(grads[1]!, stockCpu('Conv2DBackpropFilter', { x, dy }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: w.shape } as unknown as Attrs));
+  });
+
+  it('training-mode batch norm and its gradient match the stock ops (fused kernels, and the ops fallback)', () => {
+    const x = input([4, 5, 6, 3]);
+    const gamma = { shape: [3], values: Float32Array.from([0.5, 1.5, -1]) };
+    const beta = { shape: [3], values: Float32Array.from([0.1, -0.2, 0.3]) };
+    const dyWeights = input([4, 5, 6, 3]);
+    const run = (fused: boolean) =>
+      tf.tidy(() => {
+        const weights = tf.tensor(dyWeights.values, dyWeights.shape);
+        const f = (xs: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+          let y: tf.Tensor;
+          if (fused) {
+            y = batchNormTrain(xs, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5).y;
+          } else {
+            const { mean, variance } = tf.moments(xs, [0, 1, 2]);
+            y = tf.batchNorm(xs, mean, variance, b as tf.Tensor1D, g as tf.Tensor1D, 1e-5);
+          }
+          return tf.sum(tf.mul(y, weights));
+        };
+        const inputs = [tf.tensor(x.values, x.shape), tf.tensor(gamma.values, gamma.shape), tf.tensor(beta.values, beta.shape)];
+        const { value, grads } = tf.valueAndGrads(f)(inputs);
+        return [value.dataSync()[0]!, ...grads.map((g) => Array.from(g.dataSync()))] as [number, number[], number[], number[]];
+      });
+    const reference = run(false);
+    const fused = run(true);
+    expect(fused[0]).toBeCloseTo(reference[0], 3);
+    for (let i = 1; i < 4; i++) expectClose(fused[i] as number[], reference[i] as number[], 2e-4);
+    // Backends without our kernels (native TensorFlow) run the same math as tfjs ops.
+    tf.unregisterKernel(BATCH_NORM_TRAIN, backendName);
+    tf.unregisterKernel(BATCH_NORM_GRAD, backendName);
+    try {
+      const viaOps = run(true);
+      expect(viaOps[0]).toBeCloseTo(reference[0], 3);
+      for (let i = 1; i < 4; i++) expectClose(viaOps[i] as number[], reference[i] as number[], 2e-4);
+    } finally {
+      for (const config of batchNormKernels(backendName)) tf.registerKernel(config);
+    }
+  });
+
+  it('Slice and Unpack match the stock cpu kernels (float32 and int32)', () => {
+    const x = input([3, 4, 5, 6]);
+    const cases: [number[], number[]][] = [
+      [[0, 0, 0, 0], [3, 4, 5, 6]],
+      [[1, 0, 0, 0], [1, 4, 5, 6]],
+      [[0, 1, 0, 0], [3, 2, 5, 6]],
+      [[1, 2, 3, 1], [2, 2, 2, 4]],
+      [[0, 0, 0, 5], [3, 4, 5, 1]],
+      [[2, 3, 4, 0], [1, 1, 1, 6]],
+    ];
+    for (const [begin, size] of cases) expectClose(active('Slice', { x }, { begin, size }), stockCpu('Slice', { x }, { begin, size }));
+    const ints = tf.tensor(Int32Array.from({ length: 24 }, (_, i) => i * 3 - 7), [2, 3, 4], 'int32');
+    const sliced = tf.slice(ints, [1, 1, 1], [1, 2, 2]);
+    expect(Array.from(sliced.dataSync())).toEqual([44, 47, 56, 59]);
+    expect(tf.unstack(ints, 1).map((t) => Array.from(t.dataSync()))[2]).toEqual([17, 20, 23, 26, 53, 56, 59, 62]);
+    tf.dispose([ints, sliced]);
+    for (const axis of [0, 1, 3]) {
+      const ours = tf.tidy(() => tf.unstack(tf.tensor(x.values, x.shape), axis).map((t) => Array.from(t.dataSync())));
+      const expected = tf.tidy(() => {
+        const t = tf.tensor(x.values, x.shape);
+        return Array.from({ length: x.shape[axis]! }, (_, i) => {
+          const begin = [0, 0, 0, 0];
+          const size = [...x.shape];
+          begin[axis] = i;
+          size[axis] = 1;
+          return Array.from(stockCpu('Slice', { x }, { begin, size }));
+        });
+      });
+      expect(ours).toEqual(expected);
+    }
+  });
+
+  it('Reverse matches the stock cpu kernel', () => {
+    const x = input([3, 4, 5, 2]);
+    for (const dims of [[0], [1], [3], [1, 2], [0, 3], [0, 1, 2, 3]]) {
+      expectClose(active('Reverse', { x }, { dims }), stockCpu('Reverse', { x }, { dims }));
+    }
+  });
+
+  it('clone shares data safely (disposing either side keeps the other intact)', () => {
+    const a = tf.tensor([1, 2, 3]);
+    const b = a.clone();
+    a.dispose();
+    expect(Array.from(b.dataSync())).toEqual([1, 2, 3]);
+    const c = b.clone();
+    b.dispose();
+    expect(Array.from(c.dataSync())).toEqual([1, 2, 3]);
+    c.dispose();
+  });
+
+  it('repeated gradient steps leak neither tensors nor backend buffers', () => {
+    const x = tf.tensor(random([4, 12, 10, 1]), [4, 12, 10, 1]);
+    const w1 = tf.variable(tf.tensor(random([3, 3, 1, 4]), [3, 3, 1, 4]));
+    const w2 = tf.variable(tf.tensor(random([3, 3, 4, 6]), [3, 3, 4, 6]));
+    const w3 = tf.variable(tf.tensor(random([6, 3]), [6, 3]));
+    const gamma = tf.variable(tf.ones([4]));
+    const beta = tf.variable(tf.zeros([4]));
+    const optimizer = tf.train.sgd(0.01);
+    const step = () =>
+      optimizer.minimize(() => {
+        let h: tf.Tensor = tf.conv2d(x as tf.Tensor4D, w1 as tf.Tensor4D, 1, 'same');
+        h = tf.relu(batchNormTrain(h, gamma as tf.Tensor1D, beta as tf.Tensor1D, 1e-5).y);
+        h = tf.maxPool(h as tf.Tensor4D, 2, 2, 'valid');
+        h = tf.conv2d(h as tf.Tensor4D, w2 as tf.Tensor4D, 2, 'same');
+        h = tf.avgPool(h as tf.Tensor4D, [3, 3], 1, 'valid');
+        const logits = tf.matMul(tf.mean(h, [1, 2]), w3);
+        return tf.sum(tf.square(logits)) as tf.Scalar;
+      }, false);
+    step();
+    const tensors = tf.memory().numTensors;
+    const buffers = tf.engine().backend.numDataIds();
+    for (let i = 0; i < 5; i++) step();
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(tf.engine().backend.numDataIds()).toBe(buffers);
+    tf.dispose([x, w1, w2, w3, gamma, beta]);
+    optimizer.dispose();
+  });
+});
