@@ -9,8 +9,6 @@ import { computeFeatureMatrix } from '../features/compute';
 import { FEATURE_VERSION, featureConfigHash, featureRowCount, resolveFeatureConfig, type FeatureConfig } from '../features/config';
 import { applyStandardizer } from '../features/standardize';
 import { loadCheckpoint } from '../runs/checkpoints';
-// Registers the zoo's custom layers, without which tf.loadLayersModel cannot read seed-cnn or crnn checkpoints.
-import '../training/models/layers';
 import type { CheckpointManifest, CheckpointName } from '../runs/types';
 import { resolveCheckpoint, type CheckpointSource } from './resolve';
 import { scoresFromLogits, type Scores } from './scores';

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+// Registers the models' custom layers so any checkpoint loads, whoever calls loadCheckpoint.
+import '../training/models';
 import { pathExists, writeJsonAtomic } from '../util/fs';
 import { expectedWeightBytes, fsLoadHandler, fsSaveHandler, readModelJson } from './fsIoHandler';
 import type { CheckpointManifest, CheckpointName } from './types';

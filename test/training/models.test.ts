@@ -51,7 +51,7 @@ describe('model zoo', () => {
     const names = model.layers.map((l) => l.getClassName());
     expect(names.filter((n) => n === 'Conv2D')).toHaveLength(4);
     expect(names.filter((n) => n === 'MaxPooling2D')).toHaveLength(2);
-    expect(names.filter((n) => n === 'Dropout')).toHaveLength(2);
+    expect(names.filter((n) => n === 'SeededDropout')).toHaveLength(2);
     // [40, 100] -> pools -> [10, 25]; PyTorch's adaptive bins to 2x2 are rows [0,5),[5,10) and
     // columns [0,13),[12,25): one average pool 5x13 with strides 5x12.
     const pool = model.getLayer('adaptive_pool');
@@ -261,5 +261,25 @@ describe('custom layers', () => {
     const inferred = tf.tidy(() => (layer.apply(x) as tf.Tensor).dataSync());
     expect(inferred[0]).toBeCloseTo((1 - movingMean![0]!) / Math.sqrt(movingVariance![0]! + 1e-5), 4);
     x.dispose();
+  });
+});
+
+describe('SeededDropout', () => {
+  it('draws a fresh mask per training call, the same sequence for the same seed, and is the identity at inference', async () => {
+    const { SeededDropout } = await import('../../main/training/models/dropout');
+    const x = tf.ones([4, 64]);
+    const masks = (seed: number) => {
+      const layer = new SeededDropout({ rate: 0.5, seed });
+      return [0, 1].map(() => Array.from((layer.apply(x, { training: true }) as tf.Tensor).dataSync()));
+    };
+    const [a1, a2] = masks(11);
+    const [b1, b2] = masks(11);
+    expect(b1).toEqual(a1);
+    expect(b2).toEqual(a2);
+    expect(a2).not.toEqual(a1);
+    expect(a1.filter((v) => v === 0).length).toBeGreaterThan(60);
+    expect(a1.filter((v) => v === 0).length).toBeLessThan(196);
+    const inference = new SeededDropout({ rate: 0.5, seed: 3 }).apply(x, { training: false }) as tf.Tensor;
+    expect(Array.from(inference.dataSync())).toEqual(Array.from(x.dataSync()));
   });
 });

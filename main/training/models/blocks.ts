@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { SeededInit } from './init';
+import { SeededDropout } from './dropout';
 import { BatchNorm } from './layers';
 
 export interface ConvSpec {
@@ -62,4 +63,9 @@ export function dense(
   return tf.layers
     .dense({ units, activation, kernelInitializer: init.weights(), biasInitializer: init.bias(fanIn), name })
     .apply(x) as tf.SymbolicTensor;
+}
+
+/** Dropout with seeded masks (see SeededDropout), so a run's seed fixes its dropout too. */
+export function dropout(x: tf.SymbolicTensor, rate: number, init: SeededInit, name: string): tf.SymbolicTensor {
+  return new SeededDropout({ rate, seed: init.layerSeed(), name }).apply(x) as tf.SymbolicTensor;
 }

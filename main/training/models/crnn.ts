@@ -3,7 +3,7 @@
  * remaining time steps, attention pooling over time, and a linear classifier (logits).
  */
 import * as tf from '@tensorflow/tfjs';
-import { convBnRelu, dense, maxPool } from './blocks';
+import { convBnRelu, dense, dropout, maxPool } from './blocks';
 import type { SeededInit } from './init';
 import { AttentionPooling } from './layers';
 
@@ -21,7 +21,7 @@ export function buildCrnn(input: tf.SymbolicTensor, numClasses: number, init: Se
   const [, freq, time, channels] = x.shape as [null, number, number, number];
   x = tf.layers.permute({ dims: [2, 1, 3], name: 'time_major' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.reshape({ targetShape: [time, freq * channels], name: 'sequence' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.dropout({ rate: 0.2, name: 'sequence_dropout' }).apply(x) as tf.SymbolicTensor;
+  x = dropout(x, 0.2, init, 'sequence_dropout');
 
   const bound = 1 / Math.sqrt(GRU_UNITS);
   const gru = (name: string) =>
@@ -38,6 +38,6 @@ export function buildCrnn(input: tf.SymbolicTensor, numClasses: number, init: Se
     .apply(x) as tf.SymbolicTensor;
 
   x = new AttentionPooling({ kernelInitializer: init.weights(), name: 'attention' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.dropout({ rate: 0.3, name: 'attention_dropout' }).apply(x) as tf.SymbolicTensor;
+  x = dropout(x, 0.3, init, 'attention_dropout');
   return dense(x, numClasses, init, 'logits');
 }

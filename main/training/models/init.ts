@@ -31,6 +31,11 @@ export class SeededInit {
     return tf.initializers.randomUniform({ minval: -bound, maxval: bound, seed: this.nextSeed() });
   }
 
+  /** A seed for a layer's own random stream (dropout masks). */
+  layerSeed(): number {
+    return this.nextSeed();
+  }
+
   uniform(bound: number): Initializer {
     return tf.initializers.randomUniform({ minval: -bound, maxval: bound, seed: this.nextSeed() });
   }

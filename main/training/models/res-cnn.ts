@@ -5,7 +5,7 @@
  * parameters; pooling before the blocks keeps its compute below the seed CNN's.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNorm, conv, convBnRelu, dense, maxPool, relu } from './blocks';
+import { batchNorm, conv, convBnRelu, dense, dropout, maxPool, relu } from './blocks';
 import type { SeededInit } from './init';
 
 const BLOCKS: { filters: number; strides: number }[] = [
@@ -33,6 +33,6 @@ export function buildResCnn(input: tf.SymbolicTensor, numClasses: number, init: 
     x = residualBlock(x, block.filters, block.strides, `res${i + 1}`, init);
   });
   x = tf.layers.globalAveragePooling2d({ name: 'global_pool' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.dropout({ rate: 0.3, name: 'dropout' }).apply(x) as tf.SymbolicTensor;
+  x = dropout(x, 0.3, init, 'dropout');
   return dense(x, numClasses, init, 'logits');
 }

@@ -5,7 +5,7 @@
  * Dropout .3, Linear C (logits).
  */
 import * as tf from '@tensorflow/tfjs';
-import { convBnRelu, dense, maxPool } from './blocks';
+import { convBnRelu, dense, dropout, maxPool } from './blocks';
 import type { SeededInit } from './init';
 import { AdaptiveAveragePooling2D, uniformPooling } from './layers';
 
@@ -31,8 +31,8 @@ export function buildSeedCnn(input: tf.SymbolicTensor, numClasses: number, init:
   x = adaptiveAvgPool(x, [2, 2], 'adaptive_pool');
   x = tf.layers.flatten({ name: 'flatten' }).apply(x) as tf.SymbolicTensor;
   x = dense(x, 512, init, 'fc1', 'relu');
-  x = tf.layers.dropout({ rate: 0.5, name: 'fc1_dropout' }).apply(x) as tf.SymbolicTensor;
+  x = dropout(x, 0.5, init, 'fc1_dropout');
   x = dense(x, 128, init, 'fc2', 'relu');
-  x = tf.layers.dropout({ rate: 0.3, name: 'fc2_dropout' }).apply(x) as tf.SymbolicTensor;
+  x = dropout(x, 0.3, init, 'fc2_dropout');
   return dense(x, numClasses, init, 'logits');
 }

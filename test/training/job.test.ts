@@ -1,0 +1,51 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { resolveTrainingConfig } from '../../main/training/config';
+import { runTrainingJob, type TrainingEvent } from '../../main/training/job';
+
+const work = mkdtempSync(join(tmpdir(), 'ser-job-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+async function trainOnce(runsDir: string, seed: number) {
+  const events: TrainingEvent[] = [];
+  const result = await runTrainingJob({
+    datasetRoot: resolve('resources/demo-emodb'),
+    // seed-cnn has dropout and batch norm: both must follow the seed.
+    config: resolveTrainingConfig({ preset: 'quick', model: 'seed-cnn', epochs: 2, batchSize: 32, seed, split: { kind: 'speaker', testSpeakers: ['03'], valSpeakers: ['08'] } }),
+    featureConfig: { nMfcc: 16, frames: 32 },
+    runsDir,
+    cacheRoot: join(work, 'cache'),
+    onEvent: (event) => events.push(event),
+  });
+  const metrics = readFileSync(join(result.runDir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const { epochSeconds: _s, samplesPerSecond: _r, ...rest } = JSON.parse(line);
+      return rest;
+    });
+  const predictions = result.evaluations.final!.predictions.map((p) => p.probabilities);
+  return { result, events, metrics, predictions };
+}
+
+describe('training job', () => {
+  it('is reproducible: the same seed gives the same split, metrics and predictions', async () => {
+    const a = await trainOnce(join(work, 'a'), 5);
+    const b = await trainOnce(join(work, 'b'), 5);
+    expect(a.result.status).toBe('done');
+    expect(b.metrics).toEqual(a.metrics);
+    expect(b.predictions).toEqual(a.predictions);
+    const c = await trainOnce(join(work, 'c'), 6);
+    expect(c.metrics).not.toEqual(a.metrics);
+  });
+
+  it('streams backend, feature, batch and epoch events', async () => {
+    const { events } = await trainOnce(join(work, 'd'), 1);
+    const types = new Set(events.map((e) => e.type));
+    for (const type of ['backend', 'features', 'run', 'batch', 'epoch', 'log']) expect(types.has(type as TrainingEvent['type'])).toBe(true);
+    const epochs = events.filter((e): e is Extract<TrainingEvent, { type: 'epoch' }> => e.type === 'epoch');
+    expect(epochs.map((e) => e.metrics.epoch)).toEqual([1, 2]);
+  });
+});
