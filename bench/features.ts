@@ -1,18 +1,17 @@
 /**
  * Feature-extraction benchmark: cold (decode + resample + MFCC on the worker pool, empty cache)
- * and warm (everything from the cache) clips/s and peak memory, on the demo set, on
+ * and warm (everything from the cache) clips/s and peak memory of the built CLI (`out/main`,
+ * run `npm run build` first — `npm run bench` does), each run in a fresh process: on the demo set, on
  * ../shared/data/emodb when present, and on a generated CREMA-D-sized set (7 442 clips × 2.5 s
  * at 16 kHz, so resampling is exercised).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { scanDataset } from '../main/dataset';
-import { DEFAULT_FEATURE_CONFIG } from '../main/features/config';
-import { extractFeatures } from '../main/features/extract';
+import { spawnSync } from 'node:child_process';
 import { createRng } from '../main/util/random';
 import { encodeWavPcm16 } from './wav';
-import { measurePeakRss, printTable, type BenchResult } from './report';
+import { printTable, type BenchResult } from './report';
 
 const CREMA_EMOTIONS = ['ANG', 'DIS', 'FEA', 'HAP', 'NEU', 'SAD'];
 const CREMA_SENTENCES = ['DFA', 'IEO', 'IOM', 'ITH', 'ITS', 'IWL', 'IWW', 'MTI', 'TAI', 'TIE', 'TSI', 'WSI'];
@@ -46,31 +45,42 @@ export function generateCremaSizedSet(dir: string, clips = 7442, seconds = 2.5, 
   }
 }
 
-async function benchDataset(name: string, root: string, workers: number): Promise<BenchResult[]> {
+interface FeaturesReport {
+  clips: number;
+  computed: number;
+  fromCache: number;
+  failed: unknown[];
+  elapsedMs: number;
+  peakRssMiB: number;
+}
+
+/** Runs the built CLI (the engine as users run it) in a fresh process and returns its JSON report. */
+function runBuiltCli(args: string[]): FeaturesReport {
+  const result = spawnSync(process.execPath, [resolve('out/main/cli.js'), ...args], { encoding: 'utf8', maxBuffer: 256 * 2 ** 20 });
+  if (result.status !== 0) throw new Error(`cli ${args.join(' ')} failed: ${result.stderr}`);
+  return JSON.parse(result.stdout) as FeaturesReport;
+}
+
+function benchDataset(name: string, root: string, workers: number): BenchResult[] {
   const cacheRoot = mkdtempSync(join(tmpdir(), 'ser-bench-cache-'));
   try {
-    const scan = await scanDataset(root);
-    const results: BenchResult[] = [];
-    for (const mode of ['cold', 'warm'] as const) {
-      const { value: set, peakRssMiB } = await measurePeakRss(() =>
-        extractFeatures(scan, DEFAULT_FEATURE_CONFIG, { cacheRoot, workers }),
-      );
-      const seconds = set.stats.elapsedMs / 1000;
-      results.push({
+    return (['cold', 'warm'] as const).map((mode) => {
+      const report = runBuiltCli(['features', root, '--json', '--cache-dir', cacheRoot, '--workers', String(workers)]);
+      const seconds = report.elapsedMs / 1000;
+      return {
         benchmark: 'features',
         dataset: name,
         mode,
-        clips: set.stats.total,
+        clips: report.clips,
         workers,
         seconds: Number(seconds.toFixed(3)),
-        clipsPerSecond: Number((set.stats.total / seconds).toFixed(1)),
-        fromCache: set.stats.fromCache,
-        computed: set.stats.computed,
-        failed: set.failed.length,
-        peakRssMiB,
-      });
-    }
-    return results;
+        clipsPerSecond: Number((report.clips / seconds).toFixed(1)),
+        fromCache: report.fromCache,
+        computed: report.computed,
+        failed: report.failed.length,
+        peakRssMiB: report.peakRssMiB,
+      };
+    });
   } finally {
     rmSync(cacheRoot, { recursive: true, force: true });
   }
@@ -79,9 +89,9 @@ async function benchDataset(name: string, root: string, workers: number): Promis
 export async function runFeatureBenchmarks(options: { quick: boolean }): Promise<BenchResult[]> {
   const workers = availableParallelism();
   const results: BenchResult[] = [];
-  results.push(...(await benchDataset('demo (resources/demo-emodb)', resolve('resources/demo-emodb'), workers)));
+  results.push(...(benchDataset('demo (resources/demo-emodb)', resolve('resources/demo-emodb'), workers)));
   const emodb = resolve('../shared/data/emodb');
-  if (existsSync(emodb)) results.push(...(await benchDataset('EmoDB (../shared/data/emodb)', emodb, workers)));
+  if (existsSync(emodb)) results.push(...(benchDataset('EmoDB (../shared/data/emodb)', emodb, workers)));
   else console.log('note: ../shared/data/emodb not found, EmoDB rows skipped');
   if (!options.quick) {
     const generated = mkdtempSync(join(tmpdir(), 'ser-bench-crema-'));
@@ -89,7 +99,7 @@ export async function runFeatureBenchmarks(options: { quick: boolean }): Promise
       const started = Date.now();
       generateCremaSizedSet(generated);
       console.log(`generated 7442 synthetic 2.5 s clips in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      results.push(...(await benchDataset('generated CREMA-D size (7442 × 2.5 s, 16 kHz)', generated, workers)));
+      results.push(...(benchDataset('generated CREMA-D size (7442 × 2.5 s, 16 kHz)', generated, workers)));
     } finally {
       rmSync(generated, { recursive: true, force: true });
     }

@@ -2,10 +2,12 @@
  * `npm run bench -- <features|train|all> [--quick]`: prints tables and writes bench/results/<name>.json.
  */
 import { runFeatureBenchmarks } from './features';
+import { runTrainBenchmarks } from './train';
 import { writeResults } from './report';
 
 const SUITES: Record<string, (options: { quick: boolean }) => Promise<Record<string, string | number | boolean | null>[]>> = {
   features: runFeatureBenchmarks,
+  train: runTrainBenchmarks,
 };
 
 async function main(): Promise<void> {
@@ -22,7 +24,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
-  console.error(`bench: ${(err as Error).message}`);
-  process.exitCode = 1;
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(`bench: ${(err as Error).message}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,136 @@
+/**
+ * Training and inference benchmark, through the real code paths:
+ * - training samples/s per model and backend: the training loop (augmentation, loss, clipping,
+ *   AdamW) on synthetic standardised features [40 × 100], batch 64, median over batches after
+ *   warm-up;
+ * - single-clip inference latency: EmotionPredictor on a demo WAV (decode → features → model),
+ *   median over repeated calls after its warm-up;
+ * - peak memory (RSS) of each measurement.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DEFAULT_FEATURE_CONFIG, featureConfigHash, featureRowCount } from '../main/features/config';
+import { EmotionPredictor } from '../main/inference';
+import { writeCheckpoint } from '../main/runs/checkpoints';
+import { initBackend, type BackendName } from '../main/training/backend';
+import { resolveTrainingConfig } from '../main/training/config';
+import { trainLoop, type LabelledSet } from '../main/training/loop';
+import { createModel, MODEL_NAMES, type ModelName } from '../main/training/models';
+import { appVersions } from '../main/version';
+import { createRng } from '../main/util/random';
+import { measurePeakRss, printTable, type BenchResult } from './report';
+
+const ROWS = 40;
+const FRAMES = 100;
+const CLASSES = 7;
+const BATCH = 64;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function syntheticSet(count: number, seed: number): LabelledSet {
+  const rng = createRng(seed);
+  const x = new Float32Array(count * ROWS * FRAMES);
+  for (let i = 0; i < x.length; i++) x[i] = rng.normal();
+  const y = Int32Array.from({ length: count }, (_, i) => i % CLASSES);
+  return { x, y, count };
+}
+
+async function trainingThroughput(model: ModelName, backend: BackendName, batches: number, warmup: number): Promise<BenchResult> {
+  const info = await initBackend(backend);
+  const { value: stats, peakRssMiB } = await measurePeakRss(async () => {
+    const net = createModel(model, { inputShape: [ROWS, FRAMES, 1], numClasses: CLASSES, seed: 1 });
+    const train = syntheticSet(BATCH * batches, 1);
+    const val = syntheticSet(BATCH, 2);
+    const config = resolveTrainingConfig({ preset: 'quick', model, epochs: 1, batchSize: BATCH });
+    const stamps: number[] = [];
+    await trainLoop(net, train, val, { rows: ROWS, frames: FRAMES, numClasses: CLASSES }, config, {
+      onBatch: () => stamps.push(performance.now()),
+    });
+    net.dispose();
+    const steps = stamps.slice(1).map((t, i) => t - stamps[i]!).slice(Math.max(0, warmup - 1));
+    return { stepMs: median(steps), bestMs: Math.min(...steps), params: 0 };
+  });
+  const params = createModel(model, { inputShape: [ROWS, FRAMES, 1], numClasses: CLASSES, seed: 1 });
+  const count = params.countParams();
+  params.dispose();
+  return {
+    benchmark: 'train',
+    model,
+    parameters: count,
+    backend: info.name,
+    threads: info.threads ?? null,
+    batch: BATCH,
+    medianStepMs: Math.round(stats.stepMs),
+    samplesPerSecond: Number(((BATCH * 1000) / stats.stepMs).toFixed(1)),
+    bestSamplesPerSecond: Number(((BATCH * 1000) / stats.bestMs).toFixed(1)),
+    peakRssMiB,
+  };
+}
+
+async function inferenceLatency(model: ModelName, backend: BackendName, repeats: number): Promise<BenchResult> {
+  const info = await initBackend(backend);
+  const dir = mkdtempSync(join(tmpdir(), 'ser-bench-ckpt-'));
+  try {
+    const rows = featureRowCount(DEFAULT_FEATURE_CONFIG);
+    const net = createModel(model, { inputShape: [rows, DEFAULT_FEATURE_CONFIG.frames, 1], numClasses: CLASSES, seed: 1 });
+    await writeCheckpoint(dir, 'best', net, {
+      labels: ['anger', 'boredom', 'disgust', 'fear', 'happiness', 'neutral', 'sadness'],
+      featureConfig: DEFAULT_FEATURE_CONFIG,
+      featureConfigHash: featureConfigHash(DEFAULT_FEATURE_CONFIG),
+      standardizer: { mean: new Array<number>(rows).fill(0), std: new Array<number>(rows).fill(1) },
+      modelName: model,
+      inputShape: [rows, DEFAULT_FEATURE_CONFIG.frames, 1],
+      epoch: 0,
+      backend: info.name,
+      versions: appVersions(),
+      createdAt: new Date().toISOString(),
+    });
+    net.dispose();
+    const { value, peakRssMiB } = await measurePeakRss(async () => {
+      const predictor = await EmotionPredictor.load(join(dir, 'best'));
+      const clip = resolve('resources/demo-emodb/03a01Wa.wav');
+      const timings = [];
+      for (let i = 0; i < repeats; i++) timings.push((await predictor.predict(clip)).timingsMs);
+      predictor.dispose();
+      return timings;
+    });
+    const pick = (key: 'decode' | 'features' | 'model' | 'total') => Number(median(value.map((t) => t[key])).toFixed(1));
+    return {
+      benchmark: 'inference',
+      model,
+      backend: info.name,
+      threads: info.threads ?? null,
+      clip: '2.0 s WAV, 22 050 Hz',
+      decodeMs: pick('decode'),
+      featuresMs: pick('features'),
+      modelMs: pick('model'),
+      totalMs: pick('total'),
+      peakRssMiB,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function runTrainBenchmarks(options: { quick: boolean }): Promise<BenchResult[]> {
+  const models: ModelName[] = options.quick ? ['seed-cnn'] : [...MODEL_NAMES];
+  const training: BenchResult[] = [];
+  for (const model of models) training.push(await trainingThroughput(model, 'wasm', options.quick ? 4 : 8, 2));
+  // The plain-JS cpu backend is the last resort; a few batches of the seed CNN show its scale.
+  training.push(await trainingThroughput('seed-cnn', 'cpu', 3, 1));
+  console.log('training (real loop: augmentation, loss, clipping, AdamW; batch 64, input 40×100)');
+  printTable(training, ['model', 'parameters', 'backend', 'threads', 'medianStepMs', 'samplesPerSecond', 'bestSamplesPerSecond', 'peakRssMiB']);
+
+  const inference: BenchResult[] = [];
+  for (const model of models) inference.push(await inferenceLatency(model, 'wasm', options.quick ? 5 : 20));
+  console.log('\nsingle-clip inference (file → probabilities), median');
+  printTable(inference, ['model', 'backend', 'threads', 'decodeMs', 'featuresMs', 'modelMs', 'totalMs', 'peakRssMiB']);
+  await tf.setBackend('cpu');
+  return [...training, ...inference];
+}
