@@ -41,6 +41,32 @@ describe('training job', () => {
     expect(c.metrics).not.toEqual(a.metrics);
   });
 
+  it('cancelled mid-epoch, leaves a consistent run folder marked cancelled', async () => {
+    const controller = new AbortController();
+    let batches = 0;
+    const result = await runTrainingJob({
+      datasetRoot: resolve('resources/demo-emodb'),
+      config: resolveTrainingConfig({ preset: 'quick', model: 'res-cnn', epochs: 3, batchSize: 16, seed: 2 }),
+      featureConfig: { nMfcc: 16, frames: 32 },
+      runsDir: join(work, 'cancelled'),
+      cacheRoot: join(work, 'cache'),
+      signal: controller.signal,
+      onEvent: (event) => {
+        if (event.type === 'batch' && event.progress.epoch === 2 && ++batches === 2) controller.abort();
+      },
+    });
+    expect(result.status).toBe('cancelled');
+    const record = JSON.parse(readFileSync(join(result.runDir, 'run.json'), 'utf8'));
+    expect(record.status).toBe('cancelled');
+    expect(readFileSync(join(result.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(1);
+    const { loadCheckpoint } = await import('../../main/runs/store');
+    for (const name of ['best', 'final']) {
+      const { model, manifest } = await loadCheckpoint(join(result.runDir, 'checkpoints', name));
+      expect(manifest.epoch).toBe(1);
+      model.dispose();
+    }
+  });
+
   it('streams backend, feature, batch and epoch events', async () => {
     const { events } = await trainOnce(join(work, 'd'), 1);
     const types = new Set(events.map((e) => e.type));
