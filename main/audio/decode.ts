@@ -1,9 +1,13 @@
-import { FLACDecoder } from '@wasm-audio-decoders/flac';
-import { OggVorbisDecoder } from '@wasm-audio-decoders/ogg-vorbis';
-import { MPEGDecoder } from 'mpg123-decoder';
 import { AudioError } from './errors';
 import type { AudioFormat, AudioProbe, DecodedAudio } from './types';
 import { decodeWav } from './wav';
+
+// The wasm decoders are loaded (and their modules compiled) on the first file that needs them:
+// importing all three up front added 60–100 ms to the start of every feature worker (more on a
+// busy machine), also for datasets that are WAV only.
+const loadFlacDecoder = async () => (await import('@wasm-audio-decoders/flac')).FLACDecoder;
+const loadOggVorbisDecoder = async () => (await import('@wasm-audio-decoders/ogg-vorbis')).OggVorbisDecoder;
+const loadMpegDecoder = async () => (await import('mpg123-decoder')).MPEGDecoder;
 
 function startsWith(bytes: Uint8Array, text: string, at = 0): boolean {
   if (bytes.length < at + text.length) return false;
@@ -148,6 +152,7 @@ async function decodeFlac(bytes: Uint8Array, file: string): Promise<DecodedAudio
     throw new AudioError('corrupt', file, 'FLAC stream has no STREAMINFO block');
   }
   checkFlacFramesStart(bytes, file);
+  const FLACDecoder = await loadFlacDecoder();
   const decoder = new FLACDecoder();
   try {
     await decoder.ready;
@@ -177,6 +182,7 @@ async function decodeOgg(bytes: Uint8Array, file: string): Promise<DecodedAudio>
   if (bytes.length < 27 || bytes[4] !== 0) throw new AudioError('corrupt', file, 'invalid Ogg page header');
   const codec = oggCodec(bytes);
   if (codec === 'flac') {
+    const FLACDecoder = await loadFlacDecoder();
     const decoder = new FLACDecoder();
     try {
       await decoder.ready;
@@ -195,6 +201,7 @@ async function decodeOgg(bytes: Uint8Array, file: string): Promise<DecodedAudio>
   if (codec !== 'vorbis') {
     throw new AudioError('unsupported-encoding', file, `Ogg stream with ${codec} codec (only Vorbis and FLAC are supported)`);
   }
+  const OggVorbisDecoder = await loadOggVorbisDecoder();
   const decoder = new OggVorbisDecoder();
   try {
     await decoder.ready;
@@ -226,6 +233,7 @@ function mpegLayerName(bytes: Uint8Array): string {
 }
 
 async function decodeMp3(bytes: Uint8Array, file: string): Promise<DecodedAudio> {
+  const MPEGDecoder = await loadMpegDecoder();
   const decoder = new MPEGDecoder();
   try {
     await decoder.ready;
@@ -244,18 +252,23 @@ async function guarded(file: string, decode: () => Promise<DecodedAudio>): Promi
     return await decode();
   } catch (err) {
     if (err instanceof AudioError) throw err;
+    // A decoder module that cannot be loaded is an installation problem, not a bad file.
+    if ((err as NodeJS.ErrnoException | null)?.code === 'ERR_MODULE_NOT_FOUND') throw err;
     const reason = err instanceof Error ? err.message : String(err);
     throw new AudioError('corrupt', file, `decoder failed: ${reason}`, { cause: err });
   }
 }
 
-/** Decodes a whole audio file held in memory; the container is detected from its bytes. */
-export async function decodeBytes(bytes: Uint8Array, file: string): Promise<DecodedAudio> {
+/**
+ * Decodes a whole audio file held in memory; the container is detected from its bytes. Mono WAV
+ * samples are decoded into `sampleBuffer` when one long enough is given (then a view of it).
+ */
+export async function decodeBytes(bytes: Uint8Array, file: string, sampleBuffer?: Float32Array): Promise<DecodedAudio> {
   if (bytes.length === 0) throw new AudioError('empty', file, 'file is 0 bytes');
   const format = detectFormat(bytes);
   switch (format) {
     case 'wav': {
-      const { sampleRate, channels, encoding } = decodeWav(bytes, file);
+      const { sampleRate, channels, encoding } = decodeWav(bytes, file, sampleBuffer);
       return { sampleRate, channels, format, encoding };
     }
     case 'flac':

@@ -2,12 +2,12 @@
  * Audio input for the engine: decode WAV / FLAC / Ogg Vorbis / MP3 (detected from the bytes),
  * mix to mono and resample exactly like `librosa.load(path, sr=target, res_type="kaiser_best")`.
  */
-import { promises as fsp } from 'node:fs';
+import { closeSync, fstatSync, openSync, promises as fsp, readSync } from 'node:fs';
 import { decodeBytes, describeDecoded, detectFormat, readFlacStreamInfo } from './decode';
 import { AudioError } from './errors';
 import { resample } from './resample';
 import type { AudioFormat, AudioProbe, DecodedAudio } from './types';
-import { probeWav } from './wav';
+import { probeWavFd } from './wav';
 
 export { AudioError } from './errors';
 export type { AudioErrorCode } from './errors';
@@ -31,6 +31,12 @@ export interface LoadOptions {
   targetSampleRate?: number;
   /** Longer files are rejected with 'too-long' (WAV and FLAC from the header, before decoding). Default 600. */
   maxDurationS?: number;
+  /**
+   * Memory the samples may be decoded into (mono WAV at the target rate, when long enough): the
+   * returned samples are then a view of it, valid until the caller reuses it. For a worker that
+   * loads clip after clip, this avoids touching fresh memory for every clip.
+   */
+  sampleBuffer?: Float32Array;
 }
 
 const DEFAULT_MAX_DURATION_S = 600;
@@ -54,14 +60,27 @@ async function readFileBytes(path: string): Promise<Uint8Array> {
   }
 }
 
-/** The first bytes of a file, enough to identify the container and read a FLAC header. */
-async function readHead(path: string): Promise<Uint8Array> {
+/**
+ * Opens `path`, reads its first bytes (up to HEAD_BYTES, into `buffer` when given and large
+ * enough) and hands them to `use` with the open file; closes it whatever happens. File-system
+ * errors become AudioError 'unreadable'; a 0-byte file is 'empty'. probeAudioFile and
+ * readAudioFile share it, so both take the same asynchronous steps to the same errors.
+ */
+async function withHead<T>(
+  path: string,
+  buffer: ((size: number) => Uint8Array) | null,
+  use: (fd: number, size: number, head: Uint8Array, buffer: Uint8Array, read: (at: number, into: Uint8Array) => Promise<number>) => Promise<T> | T,
+): Promise<T> {
   try {
     const handle = await fsp.open(path, 'r');
     try {
-      const buffer = new Uint8Array(HEAD_BYTES);
-      const { bytesRead } = await handle.read(buffer, 0, HEAD_BYTES, 0);
-      return buffer.subarray(0, bytesRead);
+      const { size } = await handle.stat();
+      const into = buffer ? buffer(size) : new Uint8Array(Math.max(1, Math.min(size, HEAD_BYTES)));
+      const { bytesRead } = await handle.read(into, 0, Math.min(HEAD_BYTES, into.length), 0);
+      const head = into.subarray(0, bytesRead);
+      if (head.length === 0) throw new AudioError('empty', path, 'file is 0 bytes');
+      const read = async (at: number, target: Uint8Array) => (await handle.read(target, at, target.length - at, at)).bytesRead;
+      return await use(handle.fd, size, head, into, read);
     } finally {
       await handle.close();
     }
@@ -71,15 +90,9 @@ async function readHead(path: string): Promise<Uint8Array> {
 }
 
 /** Probes WAV and FLAC from their headers alone; null for formats that must be decoded to be measured. */
-async function probeFromHeader(path: string, head: Uint8Array): Promise<AudioProbe | null> {
+function probeFromHeader(fd: number, size: number, head: Uint8Array, path: string): AudioProbe | null {
   const format = detectFormat(head);
-  if (format === 'wav') {
-    try {
-      return await probeWav(path);
-    } catch (err) {
-      throw asAudioError(err, path);
-    }
-  }
+  if (format === 'wav') return probeWavFd(fd, size, path, head);
   if (format === 'flac') {
     const info = readFlacStreamInfo(head);
     if (info && info.totalSamples > 0 && info.sampleRate > 0) {
@@ -109,9 +122,7 @@ export async function decodeAudioFile(path: string): Promise<DecodedAudio> {
  * and FLAC from STREAMINFO; Ogg and MP3 are decoded to be measured.
  */
 export async function probeAudioFile(path: string): Promise<AudioProbe> {
-  const head = await readHead(path);
-  if (head.length === 0) throw new AudioError('empty', path, 'file is 0 bytes');
-  const fromHeader = await probeFromHeader(path, head);
+  const fromHeader = await withHead(path, null, (fd, size, head) => probeFromHeader(fd, size, head, path));
   if (fromHeader) return fromHeader;
   return describeDecoded(await decodeAudioFile(path));
 }
@@ -136,13 +147,17 @@ function tooLong(path: string, durationS: number, maxDurationS: number): AudioEr
 
 /** Decode, mix to mono and resample: what `librosa.load(path, sr=targetSampleRate)` returns. */
 export async function loadAudio(path: string, options: LoadOptions = {}): Promise<LoadedAudio> {
-  const maxDurationS = options.maxDurationS ?? DEFAULT_MAX_DURATION_S;
-  const head = await readHead(path);
-  if (head.length === 0) throw new AudioError('empty', path, 'file is 0 bytes');
-  const probe = await probeFromHeader(path, head);
-  if (probe && probe.durationS > maxDurationS) throw tooLong(path, probe.durationS, maxDurationS);
+  const bytes = await readAudioFile(path, options.maxDurationS);
+  return loadAudioBytes(bytes, path, options);
+}
 
-  const decoded = await decodeAudioFile(path);
+/**
+ * loadAudio on the bytes of a whole file already in memory (`path` names it in errors): decode,
+ * reject with 'too-long' past maxDurationS, mix to mono and resample.
+ */
+export async function loadAudioBytes(bytes: Uint8Array, path: string, options: LoadOptions = {}): Promise<LoadedAudio> {
+  const maxDurationS = options.maxDurationS ?? DEFAULT_MAX_DURATION_S;
+  const decoded = await decodeBytes(bytes, path, options.sampleBuffer);
   const { durationS } = describeDecoded(decoded);
   if (durationS > maxDurationS) throw tooLong(path, durationS, maxDurationS);
 
@@ -159,3 +174,76 @@ export async function loadAudio(path: string, options: LoadOptions = {}): Promis
   };
 }
 
+/** Header check on the first bytes of an open file: throws 'too-long' when WAV chunks or FLAC STREAMINFO say so. */
+function checkHeaderDuration(fd: number, size: number, head: Uint8Array, path: string, maxDurationS: number): void {
+  const probe = probeFromHeader(fd, size, head, path);
+  if (probe && probe.durationS > maxDurationS) throw tooLong(path, probe.durationS, maxDurationS);
+}
+
+/**
+ * The bytes of a whole audio file, read once: first its head, which must not announce more than
+ * maxDurationS (WAV chunk headers, FLAC STREAMINFO; a longer file is rejected with 'too-long'
+ * before its body is read), then the rest into the same buffer. Errors as loadAudio's.
+ */
+export async function readAudioFile(path: string, maxDurationS = DEFAULT_MAX_DURATION_S): Promise<Uint8Array> {
+  return withHead(path, allocateFor, async (fd, size, head, buffer, read) => {
+    checkHeaderDuration(fd, size, head, path, maxDurationS);
+    if (head.length >= size) return head;
+    const whole = buffer.length >= size ? buffer : withHeadCopied(head, size);
+    let filled = head.length;
+    while (filled < size) {
+      const got = await read(filled, whole.subarray(0, size));
+      if (got === 0) break;
+      filled += got;
+    }
+    return whole.subarray(0, filled);
+  });
+}
+
+/**
+ * readAudioFile with synchronous reads: for worker threads, where nothing else waits on the event
+ * loop. A file that fits in `buffer` is read into it (the result is then a view of it).
+ */
+export function readAudioFileSync(path: string, maxDurationS = DEFAULT_MAX_DURATION_S, buffer?: Uint8Array): Uint8Array {
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      if (!buffer || buffer.length < Math.max(1, size)) buffer = allocateFor(size);
+      const head = buffer.subarray(0, readSync(fd, buffer, 0, Math.min(HEAD_BYTES, buffer.length), 0));
+      if (head.length === 0) throw new AudioError('empty', path, 'file is 0 bytes');
+      checkHeaderDuration(fd, size, head, path, maxDurationS);
+      if (head.length >= size) return head;
+      const whole = buffer.length >= size ? buffer : withHeadCopied(head, size);
+      let filled = head.length;
+      while (filled < size) {
+        const got = readSync(fd, whole, filled, size - filled, filled);
+        if (got === 0) break;
+        filled += got;
+      }
+      return whole.subarray(0, filled);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    throw asAudioError(err, path);
+  }
+}
+
+/** Files up to this size get their whole buffer up front (only the head is read before the header check). */
+const PREALLOCATE_LIMIT = 16 * 1024 * 1024;
+
+/**
+ * The buffer the head is read into: the whole file's when that is small enough to allocate before
+ * the duration check, else just the head's. At least 1 byte, so a directory's size of 0 or 4096
+ * still reaches the read that reports EISDIR.
+ */
+function allocateFor(size: number): Uint8Array {
+  return Buffer.allocUnsafe(Math.max(1, size <= PREALLOCATE_LIMIT ? size : HEAD_BYTES));
+}
+
+function withHeadCopied(head: Uint8Array, size: number): Uint8Array {
+  const whole = Buffer.allocUnsafe(size);
+  whole.set(head);
+  return whole;
+}

@@ -204,11 +204,17 @@ function g711Table(toLinear: (byte: number) => number): Float32Array {
 const MULAW_TABLE = g711Table(mulawToLinear);
 const ALAW_TABLE = g711Table(alawToLinear);
 
-/** Decodes the samples of `layout` from the bytes of the whole file into one array per channel. */
-function readSamples(bytes: Uint8Array, layout: WavLayout): Float32Array[] {
+/**
+ * Decodes the samples of `layout` from the bytes of the whole file into one array per channel.
+ * A mono file may be decoded into `into` (then a view of it) when that is long enough.
+ */
+function readSamples(bytes: Uint8Array, layout: WavLayout, into?: Float32Array): Float32Array[] {
   const { channels: channelCount, frames, encoding, dataOffset } = layout;
-  const view = new DataView(bytes.buffer, bytes.byteOffset + dataOffset, frames * layout.blockAlign);
-  const interleaved = decodeInterleaved(view, encoding, frames * channelCount);
+  const count = frames * channelCount;
+  const target = channelCount === 1 && into && into.length >= count ? into.subarray(0, count) : new Float32Array(count);
+  const interleaved =
+    decodeAligned(bytes, bytes.byteOffset + dataOffset, encoding, target) ??
+    decodeInterleaved(new DataView(bytes.buffer, bytes.byteOffset + dataOffset, frames * layout.blockAlign), encoding, target);
   if (channelCount === 1) return [interleaved];
   const channels: Float32Array[] = [];
   for (let c = 0; c < channelCount; c++) {
@@ -219,9 +225,38 @@ function readSamples(bytes: Uint8Array, layout: WavLayout): Float32Array[] {
   return channels;
 }
 
-/** Decodes `count` interleaved samples, scaled like soundfile (int16 / 32768, uint8 (x - 128) / 128, ...). */
-function decodeInterleaved(view: DataView, encoding: WavEncoding, count: number): Float32Array {
-  const out = new Float32Array(count);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * The common encodings through a typed-array view of the file's bytes when the samples are
+ * aligned for it (and the platform is little-endian, like WAV): no per-sample DataView call.
+ * Same values as decodeInterleaved (the scale factors are powers of two, so x * 2^-15 === x / 32768).
+ * null when the fast path does not apply.
+ */
+function decodeAligned(bytes: Uint8Array, byteOffset: number, encoding: WavEncoding, out: Float32Array): Float32Array | null {
+  if (!LITTLE_ENDIAN) return null;
+  const buffer = bytes.buffer as ArrayBuffer;
+  const count = out.length;
+  if (encoding === 'pcm16' && byteOffset % 2 === 0) {
+    const source = new Int16Array(buffer, byteOffset, count);
+    for (let i = 0; i < count; i++) out[i] = source[i] * (1 / 32768);
+    return out;
+  }
+  if (encoding === 'float32' && byteOffset % 4 === 0) {
+    out.set(new Float32Array(buffer, byteOffset, count));
+    return out;
+  }
+  if (encoding === 'pcm32' && byteOffset % 4 === 0) {
+    const source = new Int32Array(buffer, byteOffset, count);
+    for (let i = 0; i < count; i++) out[i] = source[i] * (1 / 2147483648);
+    return out;
+  }
+  return null;
+}
+
+/** Decodes out.length interleaved samples into `out`, scaled like soundfile (int16 / 32768, uint8 (x - 128) / 128, ...). */
+function decodeInterleaved(view: DataView, encoding: WavEncoding, out: Float32Array): Float32Array {
+  const count = out.length;
   switch (encoding) {
     case 'pcm8':
       for (let i = 0; i < count; i++) out[i] = (view.getUint8(i) - 128) / 128;
@@ -261,11 +296,14 @@ export interface DecodedWav {
   encoding: WavEncoding;
 }
 
-/** Decodes a whole WAV file held in memory. `file` is used in error messages. */
-export function decodeWav(bytes: Uint8Array, file: string): DecodedWav {
+/**
+ * Decodes a whole WAV file held in memory. `file` is used in error messages. A mono file is
+ * decoded into `sampleBuffer` when one long enough is given (its channel is then a view of it).
+ */
+export function decodeWav(bytes: Uint8Array, file: string, sampleBuffer?: Float32Array): DecodedWav {
   const read: ByteReader = (offset, length) => bytes.subarray(offset, offset + length);
   const layout = readWavLayout(read, bytes.length, file);
-  return { sampleRate: layout.sampleRate, channels: readSamples(bytes, layout), encoding: layout.encoding };
+  return { sampleRate: layout.sampleRate, channels: readSamples(bytes, layout, sampleBuffer), encoding: layout.encoding };
 }
 
 function probeFromLayout(layout: WavLayout): AudioProbe {
@@ -294,14 +332,24 @@ export async function probeWav(path: string): Promise<AudioProbe> {
   const handle = await fsp.open(path, 'r');
   try {
     const { size } = await handle.stat();
-    // A handful of small synchronous reads keeps the chunk walker simple and shared with decodeWav.
-    const read: ByteReader = (offset, length) => {
-      const buffer = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
-      const got = readSync(handle.fd, buffer, 0, buffer.length, offset);
-      return buffer.subarray(0, got);
-    };
-    return probeFromLayout(readWavLayout(read, size, path));
+    return probeWavFd(handle.fd, size, path);
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * probeWav on an open file descriptor of a file of `size` bytes, synchronously. Header reads that
+ * fall inside `head` (the first head.length bytes of the file, when the caller already has them)
+ * are served from it; the rest are small positioned reads, so the body is never read.
+ */
+export function probeWavFd(fd: number, size: number, path: string, head?: Uint8Array): AudioProbe {
+  const read: ByteReader = (offset, length) => {
+    const end = Math.min(offset + length, size);
+    if (head && end <= head.length) return head.subarray(offset, end);
+    const buffer = new Uint8Array(Math.max(0, end - offset));
+    const got = readSync(fd, buffer, 0, buffer.length, offset);
+    return buffer.subarray(0, got);
+  };
+  return probeFromLayout(readWavLayout(read, size, path));
 }

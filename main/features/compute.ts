@@ -5,7 +5,7 @@
  */
 import { featureRowCount, type FeatureConfig } from './config';
 import { meydaFeatures } from './meyda';
-import { mfcc, type Matrix32 } from './mfcc';
+import { mfccInto, mfccMatrix, type Matrix32 } from './mfcc';
 
 export interface FeatureMatrix {
   /** [row][frame] row-major, rows × frames; owns its whole buffer (safe to transfer). */
@@ -30,21 +30,27 @@ function copyRows(source: Matrix32, target: Float32Array, targetRow: number, fra
 export function computeFeatureMatrix(samples: Float32Array, cfg: FeatureConfig): FeatureMatrix {
   const { sampleRate, nFft, hopLength, nMels, nMfcc, extras, frames } = cfg;
   const rows = featureRowCount(cfg);
+  if (cfg.preset === 'librosa' && extras.length === 0) {
+    // The common case, shared with the extraction worker (which loads this module, and Meyda
+    // with it, only for configs that need Meyda).
+    return { ...mfccMatrix(samples, { sampleRate, nFft, hopLength, nMels, nMfcc }, frames), rows, frames };
+  }
   const data = new Float32Array(rows * frames);
 
-  let parts: Matrix32[];
   if (cfg.preset === 'meyda') {
-    parts = [meydaFeatures(samples, { sampleRate, nFft, hopLength, nMels, nMfcc, descriptors: extras })];
-  } else {
-    parts = [mfcc(samples, { sampleRate, nFft, hopLength, nMels, nMfcc })];
-    if (extras.length > 0) parts.push(meydaFeatures(samples, { sampleRate, nFft, hopLength, nMels, nMfcc: 0, descriptors: extras }));
+    const part = meydaFeatures(samples, { sampleRate, nFft, hopLength, nMels, nMfcc, descriptors: extras });
+    copyRows(part, data, 0, frames);
+    if (part.rows !== rows) throw new Error(`feature matrix has ${part.rows} rows, expected ${rows}`);
+    return { data, rows, frames, validFrames: Math.min(part.frames, frames) };
   }
-
-  let row = 0;
-  for (const part of parts) {
+  // librosa MFCC rows go straight into the matrix (no intermediate [nMfcc][natural frames] copy).
+  const natural = mfccInto(samples, { sampleRate, nFft, hopLength, nMels, nMfcc }, data, frames, frames);
+  let row = nMfcc;
+  if (extras.length > 0) {
+    const part = meydaFeatures(samples, { sampleRate, nFft, hopLength, nMels, nMfcc: 0, descriptors: extras });
     copyRows(part, data, row, frames);
     row += part.rows;
   }
   if (row !== rows) throw new Error(`feature matrix has ${row} rows, expected ${rows}`);
-  return { data, rows, frames, validFrames: Math.min(parts[0].frames, frames) };
+  return { data, rows, frames, validFrames: Math.min(natural, frames) };
 }

@@ -17,7 +17,7 @@ import {
 } from './cache';
 import { featureConfigHash, featureRowCount, featureRowNames, type FeatureConfig } from './config';
 import { resolveWorkerScript, WorkerPool } from './pool';
-import type { FeatureTask, FeatureTaskResult } from './worker';
+import { computeClipFeatures, type FeatureBatch, type FeatureTaskResult } from './clip';
 
 export interface ExtractionProgress {
   phase: 'cache' | 'extract' | 'done';
@@ -130,11 +130,24 @@ export async function extractFeatures(
   };
   options.onProgress?.(progress('cache'));
 
+  // The result is assembled in scan order as clips arrive (cached ones now), so little is left
+  // to do once the last worker answers. Slots of clips without features are squeezed out at the end.
+  const slot = rows * frames;
+  const scanIndex = new Map(scan.clips.map((clip, i) => [clip.id, i]));
+  const assembled = new Float32Array(scan.clips.length * slot);
+  const place = (id: string, data: Float32Array): void => assembled.set(data, scanIndex.get(id)! * slot);
+  for (const [id, entry] of clips) place(id, entry.data);
+
   let cancelled = false;
+  let closing: Promise<void> = Promise.resolve();
   if (toCompute.length > 0) {
-    const pool = new WorkerPool<FeatureTask, FeatureTaskResult>(
+    // This thread computes short clips too (see localLane), so by default it takes the place of
+    // one worker when most clips are short.
+    const shortClips = toCompute.filter((clip) => clip.sizeBytes <= LOCAL_MAX_BYTES).length;
+    const workerCount = Math.max(1, Math.min(options.workers ?? defaultWorkerCount(2 * shortClips >= toCompute.length), toCompute.length));
+    const pool = new WorkerPool<FeatureBatch, FeatureTaskResult[]>(
       resolveWorkerScript(import.meta.url, 'worker.ts', 'feature-worker.js'),
-      Math.max(1, Math.min(options.workers ?? defaultWorkerCount(), toCompute.length)),
+      workerCount,
     );
     const onAbort = () => pool.clearQueue(new ExtractionCancelled());
     options.signal?.addEventListener('abort', onAbort);
@@ -142,68 +155,116 @@ export async function extractFeatures(
     let lastFlush = Date.now();
     let flushing: Promise<void> | null = null;
     let lastProgress = 0;
-    try {
-      await Promise.all(
-        toCompute.map(async (clip) => {
-          let result: FeatureTaskResult;
-          if (options.signal?.aborted) {
+    const record = (clip: Clip, result: FeatureTaskResult): void => {
+      if (result.ok) {
+        const { ok: _ok, ...entry } = result;
+        clips.set(clip.id, { ...entry, sizeBytes: clip.sizeBytes, mtimeMs: clip.mtimeMs });
+        place(clip.id, entry.data);
+        computed++;
+      } else {
+        failures.set(clip.id, { sizeBytes: clip.sizeBytes, mtimeMs: clip.mtimeMs, reason: result.reason });
+        failed++;
+        log(`skipped ${clip.relPath}: ${result.reason}`);
+      }
+    };
+    const afterBatch = (): void => {
+      const now = Date.now();
+      if (now - lastProgress > 100) {
+        lastProgress = now;
+        options.onProgress?.(progress('extract'));
+      }
+      if (now - lastFlush > flushEvery && !flushing) {
+        lastFlush = now;
+        flushing = saveCache(cacheDir, shape, new Map(clips), new Map(failures)).finally(() => {
+          flushing = null;
+        });
+      }
+    };
+
+    // Batches go out from one queue: each worker keeps two in flight, and this thread computes
+    // batches of short clips itself in between handling their answers. Starting a worker thread
+    // and loading its modules takes 0.1–0.5 s of CPU, so this thread is the cheapest lane to add.
+    const batches = batchClips(toCompute, workerCount);
+    const taken = new Uint8Array(batches.length);
+    let next = 0; // no batch before it is left
+    let nextShort = 0; // no batch of short clips before it is left
+    let stopped = false;
+    const isShort = (batch: Clip[]) => batch.every((clip) => clip.sizeBytes <= LOCAL_MAX_BYTES);
+    const takeBatch = (onlyShort: boolean): Clip[] | null => {
+      if (options.signal?.aborted) {
+        cancelled = true;
+        return null;
+      }
+      if (stopped) return null;
+      let i = onlyShort ? nextShort : next;
+      while (i < batches.length && (taken[i] || (onlyShort && !isShort(batches[i])))) i++;
+      if (onlyShort) nextShort = i + 1;
+      if (i >= batches.length) return null;
+      taken[i] = 1;
+      while (next < batches.length && taken[next]) next++;
+      return batches[i];
+    };
+    const workerLane = async (): Promise<void> => {
+      for (let batch = takeBatch(false); batch; batch = takeBatch(false)) {
+        let results: FeatureTaskResult[];
+        try {
+          results = await pool.run({ paths: batch.map((clip) => clip.path), config, maxDurationS });
+        } catch (err) {
+          if (err instanceof ExtractionCancelled) {
             cancelled = true;
             return;
           }
-          try {
-            result = await pool.run({ path: clip.path, config, maxDurationS });
-          } catch (err) {
-            if (err instanceof ExtractionCancelled) {
-              cancelled = true;
-              return;
-            }
-            throw err;
-          }
-          if (result.ok) {
-            const { ok: _ok, ...entry } = result;
-            clips.set(clip.id, { ...entry, sizeBytes: clip.sizeBytes, mtimeMs: clip.mtimeMs });
-            computed++;
-          } else {
-            failures.set(clip.id, { sizeBytes: clip.sizeBytes, mtimeMs: clip.mtimeMs, reason: result.reason });
-            failed++;
-            log(`skipped ${clip.relPath}: ${result.reason}`);
-          }
-          const now = Date.now();
-          if (now - lastProgress > 100) {
-            lastProgress = now;
-            options.onProgress?.(progress('extract'));
-          }
-          if (now - lastFlush > flushEvery && !flushing) {
-            lastFlush = now;
-            flushing = saveCache(cacheDir, shape, new Map(clips), new Map(failures)).finally(() => {
-              flushing = null;
-            });
-          }
-        }),
-      );
+          throw err;
+        }
+        batch.forEach((clip, i) => record(clip, results[i]));
+        afterBatch();
+      }
+    };
+    const localLane = async (): Promise<void> => {
+      // Let the workers' first batches go out first.
+      await yieldToEventLoop();
+      // Short clips only: a long recording would hold up this thread's event loop.
+      for (let batch = takeBatch(true); batch; batch = takeBatch(true)) {
+        for (const clip of batch) {
+          record(clip, await computeClipFeatures({ path: clip.path, config, maxDurationS }));
+          // Between clips, let worker messages, progress and cancellation through.
+          await yieldToEventLoop();
+        }
+        afterBatch();
+      }
+    };
+    try {
+      await Promise.all([localLane(), ...Array.from({ length: workerCount * WorkerPool.IN_FLIGHT_PER_WORKER }, workerLane)]);
     } finally {
+      stopped = true;
       options.signal?.removeEventListener('abort', onAbort);
-      await pool.close();
+      // Worker threads wind down while the cache is written.
+      closing = pool.close();
       if (flushing) await flushing;
     }
     cancelled ||= options.signal?.aborted ?? false;
     cacheChanged = true;
   }
-  if (cacheChanged) await saveCache(cacheDir, shape, clips, failures);
-  options.onProgress?.(progress('done'));
+  // saveCache reads `clips` before its first await; what is left of the assembly overlaps its file I/O.
+  const saving = cacheChanged ? saveCache(cacheDir, shape, clips, failures) : null;
 
-  // Assemble in scan order.
   const withFeatures = scan.clips.filter((c) => clips.has(c.id));
-  const slot = rows * frames;
-  const data = new Float32Array(withFeatures.length * slot);
+  let data = assembled;
+  if (withFeatures.length < scan.clips.length) {
+    data = new Float32Array(withFeatures.length * slot);
+    withFeatures.forEach((clip, i) => data.set(clips.get(clip.id)!.data, i * slot));
+  }
   const validFrames = new Int32Array(withFeatures.length);
   const durationsS = new Float32Array(withFeatures.length);
   withFeatures.forEach((clip, i) => {
     const entry = clips.get(clip.id)!;
-    data.set(entry.data, i * slot);
     validFrames[i] = entry.validFrames;
     durationsS[i] = entry.durationS;
   });
+  await saving;
+  await closing;
+  options.onProgress?.(progress('done'));
+
   const failedList = scan.clips
     .filter((c) => failures.has(c.id))
     .map((c) => ({ relPath: c.relPath, reason: failures.get(c.id)!.reason }));
@@ -226,9 +287,33 @@ export async function extractFeatures(
   };
 }
 
-function defaultWorkerCount(): number {
+/** Largest file the extracting thread computes itself while its workers start (about 10 s of 16-bit stereo 48 kHz). */
+const LOCAL_MAX_BYTES = 2 * 1024 * 1024;
+
+/** Most clips per worker message. */
+const MAX_BATCH = 8;
+
+/**
+ * Splits the clips into batches for the pool: about 16 batches per worker at most MAX_BATCH
+ * clips each, so one message carries several short clips while the last batches still spread
+ * evenly (and cancellation and progress stay fine-grained).
+ */
+function batchClips(clips: Clip[], workers: number): Clip[][] {
+  const size = Math.max(1, Math.min(MAX_BATCH, Math.floor(clips.length / (workers * 16))));
+  const batches: Clip[][] = [];
+  for (let i = 0; i < clips.length; i += size) batches.push(clips.slice(i, i + size));
+  return batches;
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** SER_WORKERS, else one per core, less the one this thread stands in for when it can take most clips. */
+function defaultWorkerCount(thisThreadHelps: boolean): number {
   const fromEnv = Number(process.env.SER_WORKERS);
-  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : availableParallelism();
+  if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
+  return Math.max(1, availableParallelism() - (thisThreadHelps ? 1 : 0));
 }
 
 async function sameContent(path: string, contentHash: string): Promise<boolean> {

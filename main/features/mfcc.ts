@@ -5,6 +5,7 @@
  * All matrices are row-major [row][frame]. Arithmetic is float64; only the final MFCCs are float32.
  */
 import { getRealFft, RealFft } from './fft';
+import { MAX_MFCC_FRAMES, wasmMel } from './wasm-mel';
 
 export interface SpectrogramOptions {
   sampleRate: number;
@@ -99,7 +100,11 @@ function buildMelFilterbank(sampleRate: number, nFft: number, nMels: number, fmi
     const norm = 2 / (hi - lo);
     const run: number[] = [];
     let first = -1;
-    for (let k = 0; k < bins; k++) {
+    // Only bins strictly between lo and hi can have a nonzero weight; one bin of margin either
+    // side covers any rounding in k * hzPerBin, so the weights are those of a full scan.
+    const kFrom = Math.max(0, Math.floor(lo / hzPerBin) - 1);
+    const kTo = Math.min(bins - 1, Math.ceil(hi / hzPerBin) + 1);
+    for (let k = kFrom; k <= kTo; k++) {
       const freq = k * hzPerBin;
       const rising = (freq - lo) / (peak - lo);
       const falling = (hi - freq) / (hi - peak);
@@ -179,24 +184,48 @@ function checkSpectrogramOptions(opts: SpectrogramOptions): void {
   if (!(sampleRate > 0)) throw new Error(`sampleRate must be positive (got ${sampleRate})`);
 }
 
+// Scratch memory reused across calls (grown on demand). Touching freshly allocated memory is
+// slow (page faults: on the VMs this runs on, ~10 µs per 4 KiB page), so the per-clip work
+// allocates nothing it does not return. JS is single-threaded per worker, and no function here
+// re-enters another while it holds a scratch view. Requests above SCRATCH_KEEP get memory of
+// their own, so one long recording does not pin tens of megabytes.
+const SCRATCH_KEEP = 1 << 20; // float64 values (8 MiB)
+let scratch64 = new Float64Array(0);
+let edgeFrame32 = new Float32Array(0);
+let power64 = new Float64Array(0);
+
+function scratchFloat64(length: number): Float64Array {
+  if (length > SCRATCH_KEEP) return new Float64Array(length);
+  if (scratch64.length < length) scratch64 = new Float64Array(Math.min(SCRATCH_KEEP, Math.max(length, 2 * scratch64.length)));
+  return scratch64.subarray(0, length);
+}
+
 /**
- * Mel power spectrogram in frame-major order [frame][mel], the layout the per-frame DCT reads.
- * Frames are centred: frame t covers samples [t*hop - nFft/2, t*hop + nFft/2), zeros outside.
+ * Mel power spectrogram in frame-major order [frame][mel], the layout the per-frame DCT reads,
+ * in scratch memory (valid until the next call). Frames are centred: frame t covers samples
+ * [t*hop - nFft/2, t*hop + nFft/2), zeros outside. Runs in WebAssembly where available
+ * (wasm-mel.ts: same algorithm and numbers up to rounding), else in JavaScript.
  */
 function melPowerFrames(samples: Float32Array, opts: SpectrogramOptions): { data: Float64Array; frames: number } {
   checkSpectrogramOptions(opts);
   const { sampleRate, nFft, hopLength, nMels } = opts;
   const fb = melFilterbank(sampleRate, nFft, nMels, opts.fmin ?? 0, opts.fmax ?? sampleRate / 2);
-  const { startBin, offset, weights } = fb;
-  const fft = getRealFft(nFft);
   const window = periodicHann(nFft);
   const frames = frameCount(samples.length, hopLength);
+  const mel = scratchFloat64(frames * nMels);
+  const wasm = wasmMel();
+  if (wasm) {
+    wasm.run(samples, frames, hopLength, fb, window, mel);
+    return { data: mel, frames };
+  }
+
+  const fft = getRealFft(nFft);
   const numSamples = samples.length;
   const leftPad = nFft / 2;
-  const edgeFrame = new Float32Array(nFft);
-  const power = new Float64Array(fb.bins);
-  const mel = new Float64Array(frames * nMels);
-
+  if (edgeFrame32.length < nFft) edgeFrame32 = new Float32Array(nFft);
+  if (power64.length < fb.bins) power64 = new Float64Array(fb.bins);
+  const edgeFrame = edgeFrame32.subarray(0, nFft);
+  const power = power64;
   for (let t = 0; t < frames; t++) {
     const first = t * hopLength - leftPad;
     if (first >= 0 && first + nFft <= numSamples) {
@@ -209,15 +238,22 @@ function melPowerFrames(samples: Float32Array, opts: SpectrogramOptions): { data
       for (let i = lo; i < hi; i++) edgeFrame[i] = samples[first + i];
       fft.powerSpectrum(edgeFrame, power, 0, window);
     }
-    const row = t * nMels;
-    for (let m = 0; m < nMels; m++) {
-      const bin0 = startBin[m] - offset[m];
-      let sum = 0;
-      for (let w = offset[m], end = offset[m + 1]; w < end; w++) sum += weights[w] * power[bin0 + w];
-      mel[row + m] = sum;
-    }
+    applyFilterbank(fb, power, mel, t * nMels);
   }
   return { data: mel, frames };
+}
+
+/** mel[at + m] = Σ_k weight[m][k] · power[k] over band m's nonzero run. */
+function applyFilterbank(fb: MelFilterbank, power: Float64Array, mel: Float64Array, at: number): void {
+  const { startBin, offset, weights, nMels } = fb;
+  for (let m = 0; m < nMels; m++) {
+    const end = offset[m + 1];
+    let w = offset[m];
+    let k = startBin[m];
+    let sum = 0;
+    for (; w < end; w++, k++) sum += weights[w] * power[k];
+    mel[at + m] = sum;
+  }
 }
 
 /**
@@ -273,7 +309,8 @@ export function powerToDb(power: Float64Array | Float32Array, opts: PowerToDbOpt
  * otherwise the plain matrix product.
  */
 class DctPlan {
-  private readonly matrix: Float64Array;
+  /** The DCT matrix, when nIn is not a power of two. */
+  private readonly matrix: Float64Array | null;
   /** Set when nIn is a power of two: the fast path. */
   private readonly fft: RealFft | null;
   private readonly reordered: Float64Array;
@@ -288,7 +325,7 @@ class DctPlan {
     readonly nIn: number,
   ) {
     const powerOfTwo = nIn >= 4 && (nIn & (nIn - 1)) === 0;
-    this.matrix = dctOrthoMatrix(nOut, nIn);
+    this.matrix = powerOfTwo ? null : dctOrthoMatrix(nOut, nIn);
     this.fft = powerOfTwo ? new RealFft(nIn) : null;
     this.reordered = new Float64Array(nIn);
     this.spectrumRe = new Float64Array(nIn / 2 + 1);
@@ -306,9 +343,10 @@ class DctPlan {
   apply(input: Float64Array, offset: number, out: Float32Array, outOffset: number, outStride: number): void {
     const { nOut, nIn, matrix, fft } = this;
     if (!fft) {
+      const m = matrix!;
       for (let k = 0; k < nOut; k++) {
         let acc = 0;
-        for (let n = 0; n < nIn; n++) acc += matrix[k * nIn + n] * input[offset + n];
+        for (let n = 0; n < nIn; n++) acc += m[k * nIn + n] * input[offset + n];
         out[outOffset + k * outStride] = acc;
       }
       return;
@@ -343,14 +381,53 @@ function dctPlan(nOut: number, nIn: number): DctPlan {
 
 /** librosa.feature.mfcc(y, sr, n_mfcc, n_fft, hop_length, n_mels): [nMfcc][frames] float32. */
 export function mfcc(samples: Float32Array, opts: MfccOptions): Matrix32 {
-  const { nMfcc, nMels } = opts;
-  if (!Number.isInteger(nMfcc) || nMfcc < 1 || nMfcc > nMels) {
-    throw new Error(`nMfcc must be an integer in 1..nMels (${nMels}) (got ${nMfcc})`);
+  checkMfccOptions(opts);
+  checkSpectrogramOptions(opts);
+  const frames = frameCount(samples.length, opts.hopLength);
+  const out = new Float32Array(opts.nMfcc * frames);
+  mfccInto(samples, opts, out, frames, frames);
+  return { data: out, rows: opts.nMfcc, frames };
+}
+
+/**
+ * mfcc() written straight into a [row][column] matrix with `columns` columns: coefficient k of
+ * frame t goes to out[k * columns + t], for the first `maxFrames` frames only (the dB floor still
+ * uses every frame, as librosa's does). Returns the natural frame count. Same numbers as mfcc().
+ */
+export function mfccInto(samples: Float32Array, opts: MfccOptions, out: Float32Array, columns: number, maxFrames: number): number {
+  checkMfccOptions(opts);
+  checkSpectrogramOptions(opts);
+  const { nMfcc, nMels, sampleRate, nFft, hopLength } = opts;
+  const wasm = wasmMel();
+  const natural = frameCount(samples.length, hopLength);
+  if (wasm && natural <= MAX_MFCC_FRAMES) {
+    // Everything per frame in WebAssembly (same steps as below, same numbers up to rounding).
+    const fb = melFilterbank(sampleRate, nFft, nMels, opts.fmin ?? 0, opts.fmax ?? sampleRate / 2);
+    const dct = dctOrthoMatrix(nMfcc, nMels);
+    const used = Math.min(natural, maxFrames);
+    if (wasm.mfcc(samples, natural, hopLength, fb, periodicHann(nFft), dct, nMfcc, out, columns, used)) return natural;
   }
   const { data: db, frames } = melPowerFrames(samples, opts);
   powerToDbInPlace(db);
   const dct = dctPlan(nMfcc, nMels);
-  const out = new Float32Array(nMfcc * frames);
-  for (let t = 0; t < frames; t++) dct.apply(db, t * nMels, out, t, frames);
-  return { data: out, rows: nMfcc, frames };
+  const used = Math.min(frames, maxFrames);
+  for (let t = 0; t < used; t++) dct.apply(db, t * nMels, out, t, columns);
+  return frames;
+}
+
+/**
+ * The MFCCs of a clip as a [nMfcc][columns] matrix: zero-padded at the end or truncated to
+ * `columns` frames (the librosa preset's feature matrix). `validFrames` = min(natural frames, columns).
+ */
+export function mfccMatrix(samples: Float32Array, opts: MfccOptions, columns: number): { data: Float32Array; validFrames: number } {
+  const data = new Float32Array(opts.nMfcc * columns);
+  const natural = mfccInto(samples, opts, data, columns, columns);
+  return { data, validFrames: Math.min(natural, columns) };
+}
+
+function checkMfccOptions(opts: MfccOptions): void {
+  const { nMfcc, nMels } = opts;
+  if (!Number.isInteger(nMfcc) || nMfcc < 1 || nMfcc > nMels) {
+    throw new Error(`nMfcc must be an integer in 1..nMels (${nMels}) (got ${nMfcc})`);
+  }
 }

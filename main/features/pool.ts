@@ -48,6 +48,9 @@ interface PoolWorker<R> {
 }
 
 export class WorkerPool<T, R> {
+  /** Tasks each worker is given at a time by default: one running, one waiting in its port. */
+  static readonly IN_FLIGHT_PER_WORKER = 2;
+
   private readonly workers: PoolWorker<R>[] = [];
   private readonly queue: { id: number; task: T; pending: Pending<R> }[] = [];
   private nextId = 0;
@@ -56,7 +59,7 @@ export class WorkerPool<T, R> {
   constructor(
     script: WorkerScript,
     readonly size: number = availableParallelism(),
-    private readonly inFlightPerWorker = 2,
+    private readonly inFlightPerWorker = WorkerPool.IN_FLIGHT_PER_WORKER,
   ) {
     for (let i = 0; i < size; i++) this.workers.push(this.spawn(script));
   }
