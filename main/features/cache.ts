@@ -57,6 +57,8 @@ interface CacheIndexFile extends CacheShape {
 
 export interface LoadedCache {
   clips: Map<string, CachedClip>;
+  /** Every slot of the data file; the clips' `data` are views into it. */
+  buffer?: Float32Array;
   failures: Map<string, CachedFailure>;
   /** What was wrong with the cache on disk (each dropped entry or file), for the log. */
   problems: string[];
@@ -114,9 +116,17 @@ export async function loadCache(dir: string, shape: CacheShape): Promise<LoadedC
     return result;
   }
   const slotFloats = shape.rows * shape.frames;
-  // Copy into an aligned buffer once; each clip is a view into it.
-  const all = new Float32Array(Math.floor(bytes.byteLength / 4));
-  new Uint8Array(all.buffer).set(bytes.subarray(0, all.length * 4));
+  // Each clip is a view into one array: the file's own buffer when aligned (no copy: fresh
+  // memory is expensive to touch), else an aligned copy.
+  const floats = Math.floor(bytes.byteLength / 4);
+  let all: Float32Array;
+  if (bytes.byteOffset % 4 === 0) {
+    all = new Float32Array(bytes.buffer, bytes.byteOffset, floats);
+  } else {
+    all = new Float32Array(floats);
+    new Uint8Array(all.buffer).set(bytes.subarray(0, floats * 4));
+  }
+  result.buffer = all;
   for (const entry of index.entries) {
     const start = entry.slot * slotFloats;
     if (start + slotFloats > all.length) {
@@ -146,7 +156,9 @@ export async function saveCache(
   failures: Map<string, CachedFailure>,
 ): Promise<void> {
   const slotFloats = shape.rows * shape.frames;
-  const ids = [...clips.keys()].sort();
+  // Slots follow the map's order: callers pass clips in scan order, so a later warm load can use
+  // the file's array as is.
+  const ids = [...clips.keys()];
   const data = new Float32Array(ids.length * slotFloats);
   const entries: IndexEntry[] = ids.map((id, slot) => {
     const { data: clipData, ...meta } = clips.get(id)!;
