@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { afterEach } from 'vitest';
 import type { Emotion } from '../../main/dataset';
 
 /** Creates a temporary folder holding the given files (relative paths; empty unless content is given). */
@@ -17,6 +18,19 @@ export async function makeTree(files: (string | [string, string])[]): Promise<st
 
 export async function removeTree(root: string): Promise<void> {
   await fsp.rm(root, { recursive: true, force: true });
+}
+
+/** A `tree(files)` for one test file: every tree it makes is removed after each test. */
+export function useTempTrees(): (files: (string | [string, string])[]) => Promise<string> {
+  const roots: string[] = [];
+  afterEach(async () => {
+    await Promise.all(roots.splice(0).map(removeTree));
+  });
+  return async (files) => {
+    const root = await makeTree(files);
+    roots.push(root);
+    return root;
+  };
 }
 
 /** EmoDB-style names for every (speaker, emotion letter) pair, `perPair` versions each. */

@@ -1,18 +1,10 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DatasetError, scanDataset } from '../../main/dataset';
-import { makeTree, removeTree } from './helpers';
+import { useTempTrees } from './helpers';
 
-const roots: string[] = [];
-async function tree(files: (string | [string, string])[]): Promise<string> {
-  const root = await makeTree(files);
-  roots.push(root);
-  return root;
-}
-afterEach(async () => {
-  await Promise.all(roots.splice(0).map(removeTree));
-});
+const tree = useTempTrees();
 
 describe('scanDataset: CSV manifests', () => {
   it('uses a root manifest over file names, with quoted fields and case-insensitive columns', async () => {

@@ -1,18 +1,10 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DatasetError, scanDataset } from '../../main/dataset';
-import { emodbNames, makeTree, removeTree } from './helpers';
+import { emodbNames, useTempTrees } from './helpers';
 
-const roots: string[] = [];
-async function tree(files: (string | [string, string])[]): Promise<string> {
-  const root = await makeTree(files);
-  roots.push(root);
-  return root;
-}
-afterEach(async () => {
-  await Promise.all(roots.splice(0).map(removeTree));
-});
+const tree = useTempTrees();
 
 describe('scanDataset: detection', () => {
   it('detects EmoDB, reports the share and runner-up, and returns sorted clips', async () => {
