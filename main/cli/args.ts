@@ -1,5 +1,7 @@
 /** Small helpers shared by the CLI commands: typed option parsing with clear errors. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { SCHEME_NAMES, type SchemeName } from '../dataset';
+import { BACKEND_NAMES, type BackendName } from '../training/backend';
 
 /** An error whose message is shown to the user as the one-line reason, exit code 1. */
 export class CliError extends Error {}
@@ -49,4 +51,14 @@ export function parseChoice<T extends string>(value: string | undefined, name: s
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+/** `--scheme auto|<scheme>`, validated; undefined when not given. */
+export function parseSchemeOption(value: string | undefined): SchemeName | 'auto' | undefined {
+  return parseChoice(value, 'scheme', ['auto', ...SCHEME_NAMES] as const);
+}
+
+/** `--backend auto|<backend>`, validated; undefined when not given. */
+export function parseBackendOption(value: string | undefined): BackendName | 'auto' | undefined {
+  return parseChoice(value, 'backend', ['auto', ...BACKEND_NAMES] as const);
 }

@@ -1,8 +1,7 @@
 import { resolve } from 'node:path';
 import { evaluateCheckpoint } from '../../evaluation/evaluateCheckpoint';
 import type { EvaluationReport } from '../../evaluation/report';
-import { BACKEND_NAMES, type BackendName } from '../../training/backend';
-import { parseChoice, parseCommandArgs, printJson, requirePositional } from '../args';
+import { parseBackendOption, parseChoice, parseCommandArgs, printJson, requirePositional } from '../args';
 import { createProgressBar } from '../progress';
 
 export const evaluateUsage = 'evaluate RUN [--checkpoint best|final] [--data DIR] [--backend B] [--cache-dir D] [--json]';
@@ -23,7 +22,7 @@ export async function evaluateCommand(argv: string[]): Promise<void> {
     checkpoint,
     dataDir: values.data ? resolve(values.data) : undefined,
     cacheRoot: values['cache-dir'],
-    backend: parseChoice(values.backend, 'backend', ['auto', ...BACKEND_NAMES] as const) as BackendName | 'auto' | undefined,
+    backend: parseBackendOption(values.backend),
     onProgress: (p) => bar.update(p.done, p.total, 'clips'),
     onLog: (line) => notes.push(line),
   });

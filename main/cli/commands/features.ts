@@ -3,7 +3,7 @@ import { resolveFeatureConfig, MEYDA_DESCRIPTORS, type MeydaDescriptor } from '.
 import { extractFeatures, type FeatureSet } from '../../features/extract';
 import { writeNpyFloat32 } from '../../features/npy';
 import { writeJsonAtomic } from '../../util/fs';
-import { CliError, parseChoice, parseCommandArgs, parseListOption, parseNumberOption, printJson, requirePositional } from '../args';
+import { CliError, parseChoice, parseSchemeOption, parseCommandArgs, parseListOption, parseNumberOption, printJson, requirePositional } from '../args';
 import { createProgressBar, formatDuration } from '../progress';
 
 export const featuresUsage =
@@ -41,7 +41,7 @@ export async function featuresCommand(argv: string[]): Promise<void> {
   }
   if (values.export && !values.export.endsWith('.npy')) throw new CliError(`--export must name a .npy file, got '${values.export}'`);
 
-  const scan = await scanDataset(root, { scheme: (values.scheme as never) ?? 'auto' });
+  const scan = await scanDataset(root, { scheme: parseSchemeOption(values.scheme) ?? 'auto' });
   const bar = createProgressBar('features');
   const set = await extractFeatures(scan, config, {
     cacheRoot: values['cache-dir'],

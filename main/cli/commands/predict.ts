@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { EmotionPredictor, isPredictionFailure } from '../../inference';
-import { initBackend, BACKEND_NAMES, type BackendName } from '../../training/backend';
-import { parseChoice, parseCommandArgs, printJson, requirePositional } from '../args';
+import { initBackend } from '../../training/backend';
+import { parseBackendOption, parseChoice, parseCommandArgs, printJson, requirePositional } from '../args';
 
 export const predictUsage = 'predict RUN_OR_CHECKPOINT FILE... [--checkpoint best|final] [--backend B] [--json]';
 
@@ -14,7 +14,7 @@ export async function predictCommand(argv: string[]): Promise<void> {
   const source = requirePositional(positionals, 0, 'run or checkpoint folder (predict RUN FILE...)');
   requirePositional(positionals, 1, 'audio file(s) to predict (predict RUN FILE...)');
   const files = positionals.slice(1).map((f) => resolve(f));
-  await initBackend((parseChoice(values.backend, 'backend', ['auto', ...BACKEND_NAMES] as const) as BackendName | 'auto' | undefined) ?? 'auto');
+  await initBackend(parseBackendOption(values.backend) ?? 'auto');
   const predictor = await EmotionPredictor.load(source, {
     checkpoint: parseChoice(values.checkpoint, 'checkpoint', ['best', 'final'] as const),
   });

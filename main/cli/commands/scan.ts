@@ -1,6 +1,6 @@
 import { probeAudioFile } from '../../audio';
-import { formatSummaryTable, scanDataset, SCHEME_NAMES, summarizeDataset, type SchemeName } from '../../dataset';
-import { parseChoice, parseCommandArgs, printJson, requirePositional } from '../args';
+import { formatSummaryTable, scanDataset, summarizeDataset } from '../../dataset';
+import { parseCommandArgs, parseSchemeOption, printJson, requirePositional } from '../args';
 import { createProgressBar } from '../progress';
 
 export const scanUsage = 'scan DIR [--scheme auto|<scheme>] [--manifest FILE.csv] [--json]';
@@ -12,7 +12,7 @@ export async function scanCommand(argv: string[]): Promise<void> {
     json: { type: 'boolean' },
   });
   const root = requirePositional(positionals, 0, 'dataset folder (scan DIR)');
-  const scheme = parseChoice(values.scheme, 'scheme', ['auto', ...SCHEME_NAMES] as const) as SchemeName | 'auto' | undefined;
+  const scheme = parseSchemeOption(values.scheme);
   const scan = await scanDataset(root, { scheme: scheme ?? 'auto', manifest: values.manifest });
   const bar = createProgressBar('probing');
   const summary = await summarizeDataset(scan, probeAudioFile, {

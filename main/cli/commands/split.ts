@@ -1,5 +1,5 @@
 import { groupKFold, randomStratifiedSplit, scanDataset, speakerSplit, type Split } from '../../dataset';
-import { CliError, parseChoice, parseCommandArgs, parseListOption, parseNumberOption, printJson, requirePositional } from '../args';
+import { CliError, parseChoice, parseSchemeOption, parseCommandArgs, parseListOption, parseNumberOption, printJson, requirePositional } from '../args';
 
 export const splitUsage =
   'split DIR [--by speaker|random|kfold] [--test-speakers a,b] [--val-speakers c] [--test-ratio 0.2] [--val-ratio 0.1] [--folds 5] [--seed N] [--scheme S] [--json]';
@@ -21,7 +21,7 @@ export async function splitCommand(argv: string[]): Promise<void> {
   const seed = parseNumberOption(values.seed, 'seed', { integer: true, min: 0 }) ?? 42;
   const testRatio = parseNumberOption(values['test-ratio'], 'test-ratio', { min: 0, max: 0.9 });
   const valRatio = parseNumberOption(values['val-ratio'], 'val-ratio', { min: 0, max: 0.9 });
-  const scan = await scanDataset(root, { scheme: (values.scheme as never) ?? 'auto' });
+  const scan = await scanDataset(root, { scheme: parseSchemeOption(values.scheme) ?? 'auto' });
 
   let splits: Split[];
   if (by === 'speaker') {

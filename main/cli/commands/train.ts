@@ -1,12 +1,10 @@
 import { resolve } from 'node:path';
-import { SCHEME_NAMES, type SchemeName } from '../../dataset';
 import { resolveFeatureConfig } from '../../features/config';
-import { BACKEND_NAMES, type BackendName } from '../../training/backend';
 import { resolveTrainingConfig, type LossName, type PresetName, type SelectionMetric } from '../../training/config';
 import { runTrainingJob } from '../../training/job';
 import { MODEL_NAMES, type ModelName } from '../../training/models';
 import type { OptimizerName } from '../../training/optimizers';
-import { CliError, parseChoice, parseCommandArgs, parseListOption, parseNumberOption, requirePositional } from '../args';
+import { CliError, parseBackendOption, parseChoice, parseCommandArgs, parseListOption, parseNumberOption, parseSchemeOption, requirePositional } from '../args';
 import { createProgressBar, formatDuration } from '../progress';
 
 export const trainUsage =
@@ -87,8 +85,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
   } catch (err) {
     throw new CliError((err as Error).message);
   }
-  const backend = parseChoice(values.backend, 'backend', ['auto', ...BACKEND_NAMES] as const) as BackendName | 'auto' | undefined;
-  const scheme = parseChoice(values.scheme, 'scheme', ['auto', ...SCHEME_NAMES] as const) as SchemeName | 'auto' | undefined;
+  const backend = parseBackendOption(values.backend);
+  const scheme = parseSchemeOption(values.scheme);
 
   const controller = new AbortController();
   const onSigint = () => {
