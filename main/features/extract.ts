@@ -18,17 +18,10 @@ import {
 import { featureConfigHash, featureRowCount, featureRowNames, type FeatureConfig } from './config';
 import { resolveWorkerScript, WorkerPool } from './pool';
 import { computeClipFeatures, type FeatureBatch, type FeatureTaskResult } from './clip';
+import type { ExtractionProgress } from './progress';
 
-export interface ExtractionProgress {
-  phase: 'cache' | 'extract' | 'done';
-  total: number;
-  done: number;
-  fromCache: number;
-  computed: number;
-  failed: number;
-  clipsPerSecond: number;
-  etaS: number;
-}
+export type { ExtractionProgress } from './progress';
+
 
 export interface ExtractOptions {
   cacheRoot?: string;

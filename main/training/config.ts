@@ -4,9 +4,7 @@
  */
 import type { AugmentConfig } from './augment';
 import { PROTOTYPE_AUGMENT } from './augment';
-import type { ClassWeightMode } from './losses';
-import type { ModelName } from './models';
-import type { OptimizerName } from './optimizers';
+import type { ClassWeightMode, ModelName, OptimizerName } from './names';
 
 export type PresetName = 'quick' | 'full';
 export type LossName = 'cross-entropy' | 'focal';

@@ -16,6 +16,9 @@ import { createOptimizer } from './optimizers';
 import { predictProbabilities } from './predict';
 import { batches, epochOrder } from './sampler';
 import { EarlyStopping, ReduceLROnPlateau } from './schedule';
+import type { BatchProgress, EpochMetrics } from './progress';
+
+export type { BatchProgress, EpochMetrics } from './progress';
 
 /** Standardised examples: `x` is count × rows × frames, row-major; `y` the class indices. */
 export interface LabelledSet {
@@ -30,35 +33,7 @@ export interface ExampleShape {
   numClasses: number;
 }
 
-export interface BatchProgress {
-  epoch: number;
-  epochs: number;
-  batch: number;
-  batches: number;
-  loss: number;
-  accuracy: number;
-  samplesPerSecond: number;
-  etaS: number;
-  learningRate: number;
-}
 
-export interface EpochMetrics {
-  epoch: number;
-  trainLoss: number;
-  trainAccuracy: number;
-  valLoss: number;
-  valAccuracy: number;
-  valUar: number;
-  valMacroF1: number;
-  learningRate: number;
-  /** The rate the next epoch will use (after ReduceLROnPlateau). */
-  nextLearningRate: number;
-  lrReduced: boolean;
-  improved: boolean;
-  epochSeconds: number;
-  samplesPerSecond: number;
-  skippedSteps: number;
-}
 
 export interface LoopHooks {
   signal?: AbortSignal;

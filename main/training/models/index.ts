@@ -8,12 +8,11 @@ import { buildCrnn } from './crnn';
 import { SeededInit } from './init';
 import { buildResCnn } from './res-cnn';
 import { buildSeedCnn } from './seed-cnn';
+import { MODEL_NAMES, type ModelName } from '../names';
 
 export { AdaptiveAveragePooling2D, AttentionPooling, BatchNorm, adaptiveBins, uniformPooling } from './layers';
 
-export type ModelName = 'seed-cnn' | 'crnn' | 'res-cnn';
-
-export const MODEL_NAMES: readonly ModelName[] = ['seed-cnn', 'crnn', 'res-cnn'];
+export { MODEL_NAMES, type ModelName };
 
 export interface ModelOptions {
   inputShape: [number, number, number];

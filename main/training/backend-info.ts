@@ -1,0 +1,21 @@
+/** The tfjs backends and what the engine reports about the one in use (plain data). */
+
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+
+export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+export interface BackendInfo {
+  name: BackendName;
+  /** tf.getBackend() once chosen. */
+  tfBackend: string;
+  /** Every better backend that was tried first, and why it was not used. */
+  skipped: { name: BackendName; reason: string }[];
+  /** Whether a CUDA GPU is visible (reported when tensorflow-gpu was considered). */
+  gpu?: { found: boolean; detail: string };
+  /** Worker threads the backend computes with (wasm: XNNPACK's pool; cpu: 1). */
+  threads?: number;
+  /** The package (and version) that provides the backend. */
+  version: string;
+  /** Anything worth telling the user about how the backend was set up. */
+  notes?: string[];
+}

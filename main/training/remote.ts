@@ -1,0 +1,56 @@
+/**
+ * Runs a training job in a worker thread: the same options and events as runTrainingJob, with
+ * cancel through an AbortSignal. The doors (app, serve mode) train through this so their event
+ * loop never waits on a batch.
+ */
+import { Worker } from 'node:worker_threads';
+import { resolveWorkerScript } from '../features/pool';
+import type { TrainJobOptions, TrainingEvent } from './job';
+import type { RunStatus } from '../runs/types';
+
+export type TrainingWorkerOptions = Omit<TrainJobOptions, 'signal' | 'onEvent'>;
+
+export interface TrainingOutcomeMessage {
+  runId: string;
+  status: RunStatus;
+  epochsRun: number;
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  test: Partial<Record<'best' | 'final', { accuracy: number; uar: number; macroF1: number }>>;
+}
+
+export type TrainingWorkerMessage =
+  | { type: 'event'; event: TrainingEvent }
+  | { type: 'result'; outcome: TrainingOutcomeMessage }
+  | { type: 'error'; message: string };
+
+export interface RemoteHooks {
+  signal?: AbortSignal;
+  onEvent?: (event: TrainingEvent) => void;
+}
+
+export function runTrainingInWorker(options: TrainingWorkerOptions, hooks: RemoteHooks = {}): Promise<TrainingOutcomeMessage> {
+  const script = resolveWorkerScript(import.meta.url, 'training-worker.ts', 'training-worker.js');
+  const worker = new Worker(script.url, { workerData: options });
+  return new Promise((resolvePromise, reject) => {
+    let settled = false;
+    const finish = (action: () => void) => {
+      if (settled) return;
+      settled = true;
+      hooks.signal?.removeEventListener('abort', onAbort);
+      // The wasm backend's thread pool keeps a worker alive after its job: end it explicitly.
+      void worker.terminate();
+      action();
+    };
+    const onAbort = () => worker.postMessage({ type: 'cancel' });
+    if (hooks.signal?.aborted) onAbort();
+    hooks.signal?.addEventListener('abort', onAbort);
+    worker.on('message', (message: TrainingWorkerMessage) => {
+      if (message.type === 'event') hooks.onEvent?.(message.event);
+      else if (message.type === 'result') finish(() => resolvePromise(message.outcome));
+      else finish(() => reject(new Error(message.message)));
+    });
+    worker.on('error', (err) => finish(() => reject(err)));
+    worker.on('exit', (code) => finish(() => reject(new Error(`the training worker stopped unexpectedly (exit code ${code})`))));
+  });
+}
