@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig, externalizeDepsPlugin } from 'electron-vite';
 import vue from '@vitejs/plugin-vue';
 
-// Three bundles: the Node engine (Electron shell, CLI, serve mode and the feature worker share it),
+// Three bundles: the Node engine (Electron shell, CLI, serve mode and the workers share it),
 // the sandboxed preload, and the Vue renderer.
 const root = dirname(fileURLToPath(import.meta.url));
 
@@ -17,7 +17,9 @@ export default defineConfig({
         input: {
           index: resolve(root, 'main/index.ts'),
           cli: resolve(root, 'main/cli/index.ts'),
+          serve: resolve(root, 'main/serve/index.ts'),
           'feature-worker': resolve(root, 'main/features/worker.ts'),
+          'training-worker': resolve(root, 'main/training/training-worker.ts'),
         },
       },
     },

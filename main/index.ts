@@ -1,53 +1,145 @@
 /**
- * The Electron shell: window, security settings, and IPC wired to the one handler table.
- * Everything else lives in the plain-Node engine modules and is tested without Electron.
+ * The Electron shell: window, security settings, dialogs, menu, and IPC wired to the one handler
+ * table. Everything else lives in the plain-Node engine modules and is tested without Electron.
  */
-import { app, BrowserWindow, ipcMain, session } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, type BrowserWindowConstructorOptions } from 'electron';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { IPC_INVOKE_CHANNEL } from './api/contract';
-import { ApiError, createHandlers, dispatch } from './api/handlers';
+import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL } from './api/contract';
+import { ApiError, createEngine, dispatch, type DialogProvider } from './api/handlers';
+import { Workspace } from './api/workspace';
+import { AUDIO_EXTENSIONS } from './dataset';
+import { defaultCacheRoot } from './features/cache';
+import { writeJsonAtomic } from './util/fs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const resourcesDir = app.isPackaged ? join(process.resourcesPath, 'resources') : join(here, '../../resources');
 
-const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-function createWindow(): BrowserWindow {
-  const window = new BrowserWindow({
-    width: 1280,
-    height: 840,
+/** The window's security settings; a test reads them from the built shell. */
+export function windowOptions(preloadPath: string, bounds: WindowBounds | null): BrowserWindowConstructorOptions {
+  return {
+    width: bounds?.width ?? 1360,
+    height: bounds?.height ?? 900,
+    ...(bounds?.x !== undefined && bounds?.y !== undefined ? { x: bounds.x, y: bounds.y } : {}),
+    minWidth: 900,
+    minHeight: 600,
     title: 'SER Workbench',
     show: false,
     webPreferences: {
-      preload: join(here, '../preload/index.cjs'),
+      preload: preloadPath,
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
+      nodeIntegrationInWorker: false,
       webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
     },
-  });
-  window.once('ready-to-show', () => window.show());
-  window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
-  window.webContents.on('will-navigate', (event) => event.preventDefault());
-  if (process.env.ELECTRON_RENDERER_URL) void window.loadURL(process.env.ELECTRON_RENDERER_URL);
-  else void window.loadFile(join(here, '../renderer/index.html'));
-  return window;
+  };
+}
+
+interface WindowBounds {
+  x?: number;
+  y?: number;
+  width: number;
+  height: number;
+}
+
+const windowStateFile = () => join(app.getPath('userData'), 'window-state.json');
+
+function readWindowState(): WindowBounds | null {
+  try {
+    const state = JSON.parse(readFileSync(windowStateFile(), 'utf8')) as WindowBounds;
+    return state.width > 200 && state.height > 200 ? state : null;
+  } catch {
+    return null;
+  }
 }
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
-  const handlers = createHandlers({ appVersion: app.getVersion(), resourcesDir });
-  ipcMain.handle(IPC_INVOKE_CHANNEL, async (_event, name: unknown, args: unknown) => {
+  const runsDir = process.env.SER_RUNS_DIR ?? join(app.getPath('userData'), 'runs');
+  const workspace = new Workspace({
+    runsDir,
+    cacheDir: defaultCacheRoot(),
+    uploadsDir: join(app.getPath('userData'), 'uploads'),
+    demoDatasetPath: join(resourcesDir, 'demo-emodb'),
+  });
+
+  const dialogs: DialogProvider = {
+    async pickFolder(title) {
+      const result = await dialog.showOpenDialog({ title: title ?? 'Open a dataset folder', properties: ['openDirectory'] });
+      return result.canceled ? null : (result.filePaths[0] ?? null);
+    },
+    async pickFiles({ title, audioOnly }) {
+      const result = await dialog.showOpenDialog({
+        title: title ?? 'Choose audio files',
+        properties: ['openFile', 'multiSelections'],
+        filters: audioOnly === false ? [] : [{ name: 'Audio', extensions: AUDIO_EXTENSIONS.map((ext) => ext.replace(/^\./, '')) }],
+      });
+      return result.canceled ? [] : result.filePaths;
+    },
+    async reveal(path) {
+      shell.showItemInFolder(path);
+    },
+  };
+
+  const engine = createEngine({
+    appVersion: app.getVersion(),
+    door: 'electron',
+    workspace,
+    dialogs,
+    emit: (event, payload) => {
+      for (const window of BrowserWindow.getAllWindows()) window.webContents.send(IPC_EVENT_CHANNEL, event, payload);
+    },
+  });
+
+  ipcMain.handle(IPC_INVOKE_CHANNEL, async (event, name: unknown, args: unknown) => {
+    // Only our own page may call the engine.
+    if (!event.senderFrame?.url.startsWith('file://') && !event.senderFrame?.url.startsWith(process.env.ELECTRON_RENDERER_URL ?? '\0')) {
+      return { ok: false, error: { code: 'forbidden', message: 'requests are accepted from the app window only' } };
+    }
     try {
-      return { ok: true, value: await dispatch(handlers, name, args) };
+      return { ok: true, value: await dispatch(engine.handlers, name, args) };
     } catch (err) {
       const error = err instanceof ApiError ? err : new ApiError('failed', String(err));
       return { ok: false, error: { code: error.code, message: error.message } };
     }
   });
+
+  function createWindow(): BrowserWindow {
+    const window = new BrowserWindow(windowOptions(join(here, '../preload/index.cjs'), readWindowState()));
+    window.once('ready-to-show', () => window.show());
+    window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+    window.webContents.on('will-navigate', (event) => event.preventDefault());
+    window.on('close', (event) => {
+      if (engine.jobs.trainingRunning()) {
+        const choice = dialog.showMessageBoxSync(window, {
+          type: 'question',
+          buttons: ['Keep training', 'Stop training and close'],
+          defaultId: 0,
+          cancelId: 0,
+          message: 'A training run is in progress.',
+          detail: 'Closing stops it; the run keeps its checkpoints so far and is marked cancelled.',
+        });
+        if (choice === 0) {
+          event.preventDefault();
+          return;
+        }
+        engine.jobs.cancelAll();
+      }
+      const { x, y, width, height } = window.getNormalBounds();
+      void writeJsonAtomic(windowStateFile(), { x, y, width, height }).catch(() => undefined);
+    });
+    if (process.env.ELECTRON_RENDERER_URL) void window.loadURL(process.env.ELECTRON_RENDERER_URL);
+    else void window.loadFile(join(here, '../renderer/index.html'));
+    return window;
+  }
 
   app.on('second-instance', () => {
     const [window] = BrowserWindow.getAllWindows();
@@ -57,21 +149,36 @@ if (!app.requestSingleInstanceLock()) {
     }
   });
 
-  void app.whenReady().then(() => {
+  void app.whenReady().then(async () => {
+    await workspace.ensureFolders();
     session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
       callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
     });
+    session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
     app.on('web-contents-created', (_event, contents) => {
       contents.on('will-attach-webview', (event) => event.preventDefault());
     });
+    Menu.setApplicationMenu(
+      Menu.buildFromTemplate([
+        ...(process.platform === 'darwin' ? [{ role: 'appMenu' as const }] : []),
+        { role: 'fileMenu' },
+        { role: 'editMenu' },
+        { role: 'viewMenu' },
+        { role: 'windowMenu' },
+        {
+          role: 'help',
+          submenu: [{ label: 'Runs folder', click: () => void shell.openPath(workspace.runsDir) }],
+        },
+      ]),
+    );
     createWindow();
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) createWindow();
     });
   });
 
+  app.on('before-quit', () => engine.jobs.cancelAll());
   app.on('window-all-closed', () => {
-    if (process.platform !== 'darwin') app.quit();
+    if (process.platform !== 'darwin') void engine.close().finally(() => app.quit());
   });
 }
-

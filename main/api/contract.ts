@@ -1,42 +1,322 @@
 /**
  * The one contract between the UI and the engine: every request (name → argument and result
  * types) and every event. The preload exposes exactly this; main implements it as one handler
- * table (main/api/handlers.ts); the renderer calls it fully typed through `window.api`.
- * Only plain, serialisable data crosses it. This file must stay free of Node imports: the
- * renderer's type check reads it.
+ * table (main/api/handlers.ts); the renderer calls it fully typed through `window.api`, whether
+ * the door is Electron IPC or the serve-mode WebSocket bridge.
+ *
+ * Only plain, serialisable data crosses it. This file and everything it imports must stay free of
+ * Node imports: the renderer's type check reads it. Binary payloads (audio) travel as base64.
  */
+import type { Emotion } from '../dataset/labels';
+import type { Comparison } from '../evaluation/compare';
+import type { EvaluationReport } from '../evaluation/report';
+import type { ExtractionProgress } from '../features/progress';
+import type { CheckpointName, RunRecord, RunStatus } from '../runs/types';
+import type { BackendInfo, BackendName } from '../training/backend-info';
+import type { TrainingConfig, TrainingOverrides } from '../training/config';
+import type { ModelName, OptimizerName } from '../training/names';
+import type { BatchProgress, EpochMetrics } from '../training/progress';
+
+export type { BackendInfo, BackendName, BatchProgress, CheckpointName, Comparison, EpochMetrics, EvaluationReport, ExtractionProgress };
+export type { ModelName, OptimizerName, RunRecord, RunStatus, TrainingConfig, TrainingOverrides };
+export type { ClipPrediction } from '../evaluation/types';
+export type { ClassMetrics, EvaluationMetrics } from '../evaluation/metrics';
+export type { Disagreement } from '../evaluation/compare';
+export type { McNemarResult } from '../evaluation/mcnemar';
+export type { BootstrapIntervals, Interval } from '../evaluation/bootstrap';
+
+// ---------------------------------------------------------------------------------------------
+// App
 
 export interface AppInfo {
   name: string;
   version: string;
   platform: string;
+  /** Which door the UI came through: the desktop app or serve mode in a browser. */
+  door: 'electron' | 'serve';
+  /** Native folder/file pickers and "reveal in folder" exist (Electron only). */
+  nativeDialogs: boolean;
   /** The bundled demo dataset (EmoDB subset), offered on first launch. */
   demoDatasetPath: string;
+  /** Where runs are listed and new ones are written. */
+  runsDir: string;
+  /** The feature cache root. */
+  cacheDir: string;
+  /** The backend preference new jobs use ('auto' = the best that works). */
+  backendPreference: BackendName | 'auto';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Datasets and clips
+
+export interface DatasetClip {
+  id: string;
+  /** Absolute path (what clip.view and predictions take). */
+  path: string;
+  relPath: string;
+  label: Emotion;
+  /** '' when the scheme does not know the speaker. */
+  speaker: string;
+  gender: 'female' | 'male' | 'unknown';
+  /** null when the file could not be probed (it is then listed in `unreadable`). */
+  durationS: number | null;
 }
 
 export interface DatasetOverview {
   root: string;
   scheme: string;
+  /** How the scheme was chosen ("detected from file names", "given"). */
   detection: string;
   clipCount: number;
-  labels: string[];
+  totalDurationS: number;
+  labels: Emotion[];
   speakers: string[];
-  perClass: Record<string, number>;
+  perClass: Partial<Record<Emotion, number>>;
   perSpeaker: Record<string, number>;
+  speakerByClass: Record<string, Partial<Record<Emotion, number>>>;
+  genders: { female: number; male: number; unknown: number };
+  duration: { minS: number; medianS: number; meanS: number; maxS: number } | null;
+  durationHistogram: { edgesS: number[]; counts: number[] };
+  sampleRates: { value: number; count: number }[];
+  /** Files that matched no label, or whose audio the probe could not read, with the reason. */
   skipped: { relPath: string; reason: string }[];
+  unreadable: { relPath: string; reason: string }[];
+  clips: DatasetClip[];
 }
+
+/** A row × column matrix of float values, row-major (e.g. MFCC [coefficient][frame]). */
+export interface MatrixData {
+  rows: number;
+  cols: number;
+  values: number[];
+  min: number;
+  max: number;
+}
+
+export interface ClipView {
+  path: string;
+  durationS: number;
+  /** Sample rate of the original file and of the playable audio below. */
+  sourceSampleRate: number;
+  channels: number;
+  /** A 16-bit mono WAV of the clip, base64, for playback (wavesurfer loads it as a blob). */
+  wavBase64: string;
+  /** Log-mel spectrogram (dB), [mel band][frame], over the whole clip. */
+  melDb: MatrixData;
+  /** The MFCC matrix exactly as the model sees it before standardisation, [coefficient][frame]. */
+  mfcc: MatrixData;
+  /** Seconds per MFCC column (hop / sample rate). */
+  frameSeconds: number;
+  /** Seconds per spectrogram column (the same unless a long clip's columns were averaged down). */
+  melFrameSeconds: number;
+}
+
+export interface CacheStatus {
+  root: string;
+  configHash: string;
+  cacheDir: string;
+  /** Clips of the dataset with cached features, and how many the dataset has. */
+  cached: number;
+  total: number;
+  /** Clips remembered as failed, with their reasons. */
+  failed: number;
+}
+
+export interface ExtractionResult {
+  root: string;
+  clips: number;
+  fromCache: number;
+  computed: number;
+  failed: { relPath: string; reason: string }[];
+  elapsedMs: number;
+  cancelled: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Jobs (long work: feature extraction, training) stream events and can be cancelled
+
+export type JobKind = 'features' | 'training';
+export type JobState = 'running' | 'done' | 'failed' | 'cancelled';
+
+export interface JobInfo {
+  jobId: string;
+  kind: JobKind;
+  state: JobState;
+  /** The dataset the job works on. */
+  root: string;
+  startedAt: string;
+  /** Training: the run it writes, once created. */
+  runId?: string;
+  error?: string;
+}
+
+export type TrainingEvent =
+  | { type: 'log'; level: 'info' | 'warn'; message: string }
+  | { type: 'backend'; backend: BackendInfo }
+  | { type: 'features'; progress: ExtractionProgress }
+  | { type: 'run'; runId: string; runDir: string }
+  | { type: 'batch'; progress: BatchProgress }
+  | { type: 'epoch'; metrics: EpochMetrics };
+
+export interface TrainingOutcome {
+  runId: string;
+  status: RunStatus;
+  epochsRun: number;
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  test: Partial<Record<CheckpointName, { accuracy: number; uar: number; macroF1: number }>>;
+}
+
+export interface TrainingStartArgs {
+  root: string;
+  scheme?: string;
+  /** Any subset of the training configuration; the rest comes from the preset. */
+  config: TrainingOverrides;
+  name?: string;
+}
+
+export interface ModelChoice {
+  name: ModelName;
+  title: string;
+  parameters: number;
+}
+
+export interface TrainingOptions {
+  presets: Record<'quick' | 'full', TrainingConfig>;
+  models: ModelChoice[];
+  optimizers: OptimizerName[];
+  backends: (BackendName | 'auto')[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runs, evaluation, comparison, prediction
+
+export interface CheckpointInfo {
+  complete: boolean;
+  epoch?: number;
+}
+
+export interface RunSummary {
+  id: string;
+  name: string;
+  status: RunStatus;
+  createdAt: string;
+  updatedAt: string;
+  datasetRoot: string;
+  model: string;
+  epochsRun: number;
+  bestEpoch?: number;
+  /** Test metrics of each checkpoint already evaluated. */
+  test: Partial<Record<CheckpointName, { accuracy: number; uar: number; macroF1: number }>>;
+  checkpoints: Record<CheckpointName, CheckpointInfo>;
+  /** A process is training it right now. */
+  live: boolean;
+  error?: string;
+}
+
+export interface RunDetail {
+  summary: RunSummary;
+  record: RunRecord;
+  dir: string;
+  /** One entry per finished epoch (metrics.jsonl), also for interrupted runs. */
+  epochs: EpochMetrics[];
+  /** Checkpoints with a stored evaluation on the run's test split. */
+  evaluations: CheckpointName[];
+}
+
+export interface CheckpointRef {
+  runId: string;
+  checkpoint: CheckpointName;
+}
+
+export interface ExportedReport {
+  files: string[];
+  dir: string;
+}
+
+export interface FilePrediction {
+  /** The file as the user gave it (a path, or the name of an uploaded file). */
+  name: string;
+  /** Where the engine read it (for clip.view). */
+  path: string;
+  ok: boolean;
+  emotion?: string;
+  confidence?: number;
+  /** Aligned with `labels` of the result. */
+  probabilities?: number[];
+  durationS?: number;
+  totalMs?: number;
+  error?: { code: string; message: string };
+}
+
+export interface PredictionBatch {
+  runId: string;
+  checkpoint: CheckpointName;
+  labels: string[];
+  results: FilePrediction[];
+}
+
+/** A file for prediction: a path the engine can read, or the bytes of a file the user picked. */
+export type PredictInput = { path: string } | { name: string; dataBase64: string };
+
+// ---------------------------------------------------------------------------------------------
+// The requests
 
 export interface ApiRequests {
   'app.info': { args: Record<string, never>; result: AppInfo };
+  /** Initialises (if needed) and reports the backend new jobs will use; GPU honesty lives here. */
+  'app.backend': { args: { preference?: BackendName | 'auto' }; result: BackendInfo };
+
+  /** Native pickers (Electron); in serve mode they fail with a message asking for a typed path. */
+  'dialog.pickFolder': { args: { title?: string }; result: { path: string | null } };
+  'dialog.pickFiles': { args: { title?: string; audioOnly?: boolean }; result: { paths: string[] } };
+  'shell.reveal': { args: { path: string }; result: { ok: true } };
+
   'dataset.open': { args: { root: string; scheme?: string }; result: DatasetOverview };
+  'clip.view': { args: { path: string }; result: ClipView };
+
+  'features.status': { args: { root: string }; result: CacheStatus };
+  'features.extract': { args: { root: string; scheme?: string }; result: JobInfo };
+
+  'training.options': { args: Record<string, never>; result: TrainingOptions };
+  /** Checks a configuration without starting anything: the resolved config or the reason it is invalid. */
+  'training.validate': { args: { config: TrainingOverrides }; result: { ok: true; config: TrainingConfig } | { ok: false; error: string } };
+  'training.start': { args: TrainingStartArgs; result: JobInfo };
+
+  'jobs.list': { args: Record<string, never>; result: JobInfo[] };
+  'jobs.cancel': { args: { jobId: string }; result: JobInfo };
+
+  'runs.list': { args: Record<string, never>; result: RunSummary[] };
+  'runs.get': { args: { runId: string }; result: RunDetail };
+  'runs.rename': { args: { runId: string; name: string }; result: RunSummary };
+  'runs.delete': { args: { runId: string }; result: { ok: true } };
+  /** Writes metrics JSON, per-class CSV and (when given) the confusion-matrix PNG into the run's exports/. */
+  'runs.export': { args: CheckpointRef & { confusionPngBase64?: string }; result: ExportedReport };
+  /** Lists runs of another folder from now on (e.g. one copied from a GPU server). */
+  'runs.setFolder': { args: { dir: string }; result: { runsDir: string } };
+
+  /** The stored test-split evaluation of a checkpoint, computed (and stored) when missing. */
+  'evaluation.get': { args: CheckpointRef; result: EvaluationReport };
+  'evaluation.compare': { args: { a: CheckpointRef; b: CheckpointRef }; result: Comparison };
+
+  'predict.files': { args: CheckpointRef & { files: PredictInput[] }; result: PredictionBatch };
 }
 
 export type RequestName = keyof ApiRequests;
 export type RequestArgs<N extends RequestName> = ApiRequests[N]['args'];
 export type RequestResult<N extends RequestName> = ApiRequests[N]['result'];
 
+// ---------------------------------------------------------------------------------------------
+// The events (main → UI)
+
 export interface ApiEvents {
   log: { level: 'info' | 'warn' | 'error'; message: string; time: number };
+  'features.progress': { jobId: string; root: string; progress: ExtractionProgress };
+  'training.event': { jobId: string; event: TrainingEvent };
+  /** A job ended (done, failed or cancelled); `result` for extraction, `outcome` for training. */
+  'job.finished': { job: JobInfo; result?: ExtractionResult; outcome?: TrainingOutcome };
+  /** The run list changed (a run was created, renamed, deleted or finished). */
+  'runs.changed': { runId?: string };
 }
 export type EventName = keyof ApiEvents;
 
@@ -48,9 +328,20 @@ export interface WorkbenchApi {
 
 /** Errors crossing the boundary keep a stable code and a message meant for the user. */
 export interface ApiErrorPayload {
-  code: 'invalid-arguments' | 'unknown-request' | 'failed';
+  code: 'invalid-arguments' | 'unknown-request' | 'not-found' | 'forbidden' | 'unsupported' | 'busy' | 'failed';
   message: string;
 }
 
 export const IPC_INVOKE_CHANNEL = 'ser:invoke';
 export const IPC_EVENT_CHANNEL = 'ser:event';
+
+/** Serve mode: the WebSocket path, and the query parameter that carries the token. */
+export const SERVE_SOCKET_PATH = '/api';
+export const SERVE_TOKEN_PARAM = 'token';
+
+/** Messages on the serve-mode socket. */
+export type SocketRequest = { id: number; name: string; args: unknown };
+export type SocketMessage =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: ApiErrorPayload }
+  | { event: EventName; payload: unknown };

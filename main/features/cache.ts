@@ -180,3 +180,38 @@ export async function saveCache(
 }
 
 export const CACHE_FILES = { index: INDEX_FILE, data: DATA_FILE } as const;
+
+/** What the cache holds for a set of clips, from the index alone (no data read, no checksums). */
+export interface CacheCoverage {
+  /** Clips whose entry matches the file's current size and mtime. */
+  cached: number;
+  /** Clips remembered as unreadable, for the same size and mtime. */
+  failed: number;
+}
+
+export async function cacheCoverage(
+  dir: string,
+  shape: CacheShape,
+  clips: readonly { id: string; sizeBytes: number; mtimeMs: number }[],
+): Promise<CacheCoverage> {
+  let index: CacheIndexFile;
+  try {
+    index = JSON.parse(await fsp.readFile(join(dir, INDEX_FILE), 'utf8')) as CacheIndexFile;
+  } catch {
+    return { cached: 0, failed: 0 };
+  }
+  if (index.version !== CACHE_FORMAT_VERSION || index.configHash !== shape.configHash || !Array.isArray(index.entries)) {
+    return { cached: 0, failed: 0 };
+  }
+  const entries = new Map(index.entries.map((entry) => [entry.id, entry]));
+  const failures = index.failures ?? {};
+  let cached = 0;
+  let failed = 0;
+  for (const clip of clips) {
+    const entry = entries.get(clip.id) ?? failures[clip.id];
+    if (!entry || entry.sizeBytes !== clip.sizeBytes || entry.mtimeMs !== clip.mtimeMs) continue;
+    if (entries.has(clip.id)) cached++;
+    else failed++;
+  }
+  return { cached, failed };
+}

@@ -1,0 +1,82 @@
+/**
+ * Everything the UI shows about one clip: a playable 16-bit WAV, the log-mel spectrogram and the
+ * MFCC matrix the model sees (before standardisation), computed with the training pipeline's code.
+ */
+import { loadAudio } from '../audio';
+import { computeFeatureMatrix } from '../features/compute';
+import { resolveFeatureConfig, type FeatureConfig } from '../features/config';
+import { melPowerSpectrogram, powerToDbInPlace } from '../features/mfcc';
+import type { ClipView, MatrixData } from './contract';
+
+/** Wider spectrograms are averaged down to this many columns (a screen has no more pixels). */
+const MAX_COLUMNS = 1600;
+
+/** A mono 16-bit PCM WAV file of `samples`. */
+export function encodeWav16(samples: Float32Array, sampleRate: number): Uint8Array {
+  const bytes = new Uint8Array(44 + samples.length * 2);
+  const view = new DataView(bytes.buffer);
+  const ascii = (offset: number, text: string) => {
+    for (let i = 0; i < text.length; i++) bytes[offset + i] = text.charCodeAt(i);
+  };
+  ascii(0, 'RIFF');
+  view.setUint32(4, 36 + samples.length * 2, true);
+  ascii(8, 'WAVE');
+  ascii(12, 'fmt ');
+  view.setUint32(16, 16, true);
+  view.setUint16(20, 1, true);
+  view.setUint16(22, 1, true);
+  view.setUint32(24, sampleRate, true);
+  view.setUint32(28, sampleRate * 2, true);
+  view.setUint16(32, 2, true);
+  view.setUint16(34, 16, true);
+  ascii(36, 'data');
+  view.setUint32(40, samples.length * 2, true);
+  for (let i = 0; i < samples.length; i++) {
+    const s = Math.max(-1, Math.min(1, Number.isFinite(samples[i]!) ? samples[i]! : 0));
+    view.setInt16(44 + i * 2, Math.round(s * 32767), true);
+  }
+  return bytes;
+}
+
+/** A row-major matrix as contract data, with columns averaged down to at most `maxColumns`. */
+export function toMatrixData(data: ArrayLike<number>, rows: number, cols: number, maxColumns = MAX_COLUMNS): MatrixData {
+  const outCols = Math.max(1, Math.min(cols, maxColumns));
+  const values = new Array<number>(rows * outCols);
+  let min = Infinity;
+  let max = -Infinity;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < outCols; c++) {
+      const from = Math.floor((c * cols) / outCols);
+      const to = Math.max(from + 1, Math.floor(((c + 1) * cols) / outCols));
+      let sum = 0;
+      for (let k = from; k < to; k++) sum += data[r * cols + k]!;
+      const value = Math.round((sum / (to - from)) * 1000) / 1000;
+      values[r * outCols + c] = value;
+      if (value < min) min = value;
+      if (value > max) max = value;
+    }
+  }
+  if (!Number.isFinite(min)) min = max = 0;
+  return { rows, cols: outCols, values, min, max };
+}
+
+export async function buildClipView(path: string, featureConfig: Partial<FeatureConfig> = {}): Promise<ClipView> {
+  const config = resolveFeatureConfig(featureConfig);
+  const audio = await loadAudio(path, { targetSampleRate: config.sampleRate });
+  const { sampleRate, nFft, hopLength, nMels } = config;
+  const mel = melPowerSpectrogram(audio.samples, { sampleRate, nFft, hopLength, nMels });
+  powerToDbInPlace(mel.data);
+  const mfcc = computeFeatureMatrix(audio.samples, config);
+  const melDb = toMatrixData(mel.data, mel.rows, mel.frames);
+  return {
+    path,
+    durationS: audio.durationS,
+    sourceSampleRate: audio.originalSampleRate,
+    channels: audio.originalChannels,
+    wavBase64: Buffer.from(encodeWav16(audio.samples, sampleRate)).toString('base64'),
+    melDb,
+    mfcc: toMatrixData(mfcc.data, mfcc.rows, mfcc.frames),
+    frameSeconds: hopLength / sampleRate,
+    melFrameSeconds: (hopLength / sampleRate) * (mel.frames / melDb.cols),
+  };
+}
