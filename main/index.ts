@@ -2,7 +2,7 @@
  * The Electron shell: window, security settings, dialogs, menu, and IPC wired to the one handler
  * table. Everything else lives in the plain-Node engine modules and is tested without Electron.
  */
-import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, type BrowserWindowConstructorOptions } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell } from 'electron';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,43 +11,11 @@ import { ApiError, createEngine, dispatch, type DialogProvider } from './api/han
 import { Workspace } from './api/workspace';
 import { AUDIO_EXTENSIONS } from './dataset';
 import { defaultCacheRoot } from './features/cache';
+import { CONTENT_SECURITY_POLICY, windowOptions, type WindowBounds } from './shell-config';
 import { writeJsonAtomic } from './util/fs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const resourcesDir = app.isPackaged ? join(process.resourcesPath, 'resources') : join(here, '../../resources');
-
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-
-/** The window's security settings; a test reads them from the built shell. */
-export function windowOptions(preloadPath: string, bounds: WindowBounds | null): BrowserWindowConstructorOptions {
-  return {
-    width: bounds?.width ?? 1360,
-    height: bounds?.height ?? 900,
-    ...(bounds?.x !== undefined && bounds?.y !== undefined ? { x: bounds.x, y: bounds.y } : {}),
-    minWidth: 900,
-    minHeight: 600,
-    title: 'SER Workbench',
-    show: false,
-    webPreferences: {
-      preload: preloadPath,
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      webviewTag: false,
-    },
-  };
-}
-
-interface WindowBounds {
-  x?: number;
-  y?: number;
-  width: number;
-  height: number;
-}
 
 const windowStateFile = () => join(app.getPath('userData'), 'window-state.json');
 

@@ -1,0 +1,64 @@
+/**
+ * The desktop shell's security settings (read without Electron) and the renderer's own CSP: the
+ * page gets no Node, runs sandboxed and isolated, and may only load its own scripts.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CONTENT_SECURITY_POLICY, windowOptions } from '../../main/shell-config';
+import { contentSecurityPolicy } from '../../main/serve/server';
+
+function directives(csp: string): Map<string, string[]> {
+  return new Map(
+    csp
+      .split(';')
+      .map((part) => part.trim().split(/\s+/))
+      .filter((words) => words[0])
+      .map((words) => [words[0]!, words.slice(1)]),
+  );
+}
+
+describe('desktop shell security', () => {
+  it('isolates and sandboxes the window, with no Node integration or webviews', () => {
+    const prefs = windowOptions('/app/preload/index.cjs', null).webPreferences!;
+    expect(prefs).toMatchObject({
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+    });
+    expect(prefs.preload).toBe('/app/preload/index.cjs');
+  });
+
+  it('keeps saved window bounds', () => {
+    expect(windowOptions('/p', { x: 10, y: 20, width: 1000, height: 700 })).toMatchObject({ x: 10, y: 20, width: 1000, height: 700 });
+  });
+
+  for (const [name, csp] of [
+    ['Electron header', CONTENT_SECURITY_POLICY],
+    ['serve-mode header', contentSecurityPolicy('127.0.0.1:5317')],
+    ['renderer meta tag', /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(readFileSync('renderer/index.html', 'utf8'))?.[1] ?? ''],
+  ] as const) {
+    it(`${name}: only the app's own scripts, no eval, no plugins, no framing`, () => {
+      const d = directives(csp);
+      expect(d.get('script-src')).toEqual(["'self'"]);
+      expect(csp).not.toContain('unsafe-eval');
+      expect(d.get('object-src')).toEqual(["'none'"]);
+      expect(d.get('base-uri')).toEqual(["'none'"]);
+      expect(d.get('default-src')).toEqual(["'self'"]);
+      // Playback and waveforms load blob: URLs made from the engine's audio.
+      expect(d.get('media-src')).toContain('blob:');
+      expect(d.get('connect-src')).toContain('blob:');
+    });
+  }
+
+  it('the shell uses these settings', () => {
+    const shell = readFileSync('main/index.ts', 'utf8');
+    expect(shell).toContain('new BrowserWindow(windowOptions(');
+    expect(shell).toContain("'Content-Security-Policy': [CONTENT_SECURITY_POLICY]");
+    expect(shell).toContain("setWindowOpenHandler(() => ({ action: 'deny' }))");
+    expect(shell).toContain("on('will-navigate', (event) => event.preventDefault())");
+  });
+});
