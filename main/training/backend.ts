@@ -6,11 +6,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
-import { execFile } from 'node:child_process';
 import os from 'node:os';
 import { registerStockWasm, registerThreadedWasm, useInstalledWasmFiles, wasmThreadsCount } from './backend-wasm';
 import { registerFastKernels } from './kernels';
 import { BACKEND_NAMES, type BackendInfo, type BackendName } from './backend-info';
+import { probeGpu } from './gpu';
 
 export { BACKEND_NAMES, type BackendInfo, type BackendName } from './backend-info';
 
@@ -72,7 +72,7 @@ async function choose(preference: BackendName | 'auto', threads: number): Promis
     try {
       const info = await activate(name, threads);
       if (name === 'tensorflow-gpu' && gpu && !gpu.found) {
-        info.notes = [...(info.notes ?? []), 'no CUDA GPU is visible: TensorFlow runs on the CPU'];
+        info.notes = [...(info.notes ?? []), `no usable CUDA GPU (${gpu.detail}): TensorFlow runs on the CPU`];
       }
       return { ...info, skipped, ...(gpu ? { gpu } : {}) };
     } catch (error) {
@@ -169,17 +169,3 @@ function isMissingPackage(error: unknown, packageName: string): boolean {
   return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (module|package)|Failed to load url/.test(message)) && namesPackage;
 }
 
-/** Asks nvidia-smi which CUDA GPUs are visible (quick; absent tool means none). */
-function probeGpu(): Promise<{ found: boolean; detail: string }> {
-  return new Promise((resolve) => {
-    execFile('nvidia-smi', ['-L'], { timeout: 5000 }, (error, stdout) => {
-      if (error) {
-        const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-        resolve({ found: false, detail: missing ? 'nvidia-smi not found (no NVIDIA driver)' : `nvidia-smi failed: ${error.message}` });
-        return;
-      }
-      const gpus = stdout.split('\n').filter((line) => line.startsWith('GPU '));
-      resolve(gpus.length > 0 ? { found: true, detail: gpus.join('; ') } : { found: false, detail: 'nvidia-smi lists no GPU' });
-    });
-  });
-}

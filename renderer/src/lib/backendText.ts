@@ -1,0 +1,25 @@
+/** The active tfjs backend in words: what runs, on what, and why nothing better was used. */
+import type { BackendInfo } from '../../../main/api/contract';
+
+export interface BackendDescription {
+  /** Short badge text, e.g. "wasm · CPU, 2 threads". */
+  badge: string;
+  /** 'gpu' only when a GPU is really in use. */
+  device: 'gpu' | 'cpu';
+  /** One line per fact the user should know (skipped backends, missing libraries). */
+  details: string[];
+}
+
+/** What tfjs-node-gpu 4.22 needs to use a GPU (it falls back to the CPU silently without them). */
+export const GPU_REQUIREMENTS = 'tfjs-node-gpu 4.22 needs an NVIDIA driver with CUDA 11.2 and cuDNN 8.1 libraries on the library path';
+
+export function describeBackend(info: BackendInfo): BackendDescription {
+  const onGpu = info.name === 'tensorflow-gpu' && info.gpu?.found === true;
+  const device = onGpu ? 'gpu' : 'cpu';
+  const threads = info.threads && info.threads > 1 ? `, ${info.threads} threads` : '';
+  const details = info.skipped.map((skip) => `${skip.name} not used: ${skip.reason}`);
+  if (info.gpu && !info.gpu.found) details.push(`no usable GPU: ${info.gpu.detail}. ${GPU_REQUIREMENTS}.`);
+  if (info.name === 'tensorflow-gpu' && !info.gpu?.found) details.push('tensorflow-gpu is loaded but computes on the CPU');
+  for (const note of info.notes ?? []) details.push(note);
+  return { badge: `${info.name} · ${onGpu ? 'GPU' : `CPU${threads}`}`, device, details };
+}

@@ -1,0 +1,116 @@
+/** The serve-mode bridge: token handling and the request/event protocol over a (fake) socket. */
+import { describe, expect, it } from 'vitest';
+import { createSocketApi, EngineError, socketUrlFor, takeToken } from '../../renderer/src/bridge';
+import { describeBackend } from '../../renderer/src/lib/backendText';
+
+class FakeSocket {
+  static last: FakeSocket;
+  sent: string[] = [];
+  private listeners = new Map<string, ((event: unknown) => void)[]>();
+  constructor(readonly url: string) {
+    FakeSocket.last = this;
+  }
+  addEventListener(type: string, listener: (event: unknown) => void) {
+    this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
+  }
+  send(text: string) {
+    this.sent.push(text);
+  }
+  fire(type: string, event: unknown = {}) {
+    for (const listener of this.listeners.get(type) ?? []) listener(event);
+  }
+  reply(message: object) {
+    this.fire('message', { data: JSON.stringify(message) });
+  }
+}
+
+function memoryStorage(): Storage {
+  const map = new Map<string, string>();
+  return {
+    getItem: (k) => map.get(k) ?? null,
+    setItem: (k, v) => void map.set(k, v),
+    removeItem: (k) => void map.delete(k),
+    clear: () => map.clear(),
+    key: () => null,
+    get length() {
+      return map.size;
+    },
+  };
+}
+
+describe('serve-mode bridge', () => {
+  it('takes the token from the URL once, hides it, and keeps it for reloads of the tab', () => {
+    const storage = memoryStorage();
+    const replaced: string[] = [];
+    const history = { replaceState: (_s: unknown, _t: string, url: string) => replaced.push(url) } as unknown as History;
+    expect(takeToken({ href: 'http://127.0.0.1:5317/?token=abc&x=1#h' } as Location, history, storage)).toBe('abc');
+    expect(replaced).toEqual(['/?x=1#h']);
+    expect(takeToken({ href: 'http://127.0.0.1:5317/' } as Location, history, storage)).toBe('abc');
+    expect(takeToken({ href: 'http://127.0.0.1:5317/' } as Location, history, memoryStorage())).toBeNull();
+  });
+
+  it('builds the socket URL on the page host', () => {
+    expect(socketUrlFor({ protocol: 'http:', host: '127.0.0.1:5317' } as Location, 'a b')).toBe('ws://127.0.0.1:5317/api?token=a%20b');
+  });
+
+  it('matches replies to requests, delivers events, and rejects with the engine error', async () => {
+    const api = createSocketApi('ws://x/api?token=t', FakeSocket as unknown as typeof WebSocket);
+    const socket = FakeSocket.last;
+    const info = api.invoke('app.info', {});
+    const runs = api.invoke('runs.list', {});
+    socket.fire('open');
+    await new Promise((r) => setTimeout(r, 0));
+    const [first, second] = socket.sent.map((s) => JSON.parse(s) as { id: number; name: string });
+    expect([first!.name, second!.name]).toEqual(['app.info', 'runs.list']);
+    socket.reply({ id: second!.id, ok: false, error: { code: 'forbidden', message: 'no' } });
+    socket.reply({ id: first!.id, ok: true, value: { name: 'SER Workbench' } });
+    await expect(info).resolves.toEqual({ name: 'SER Workbench' });
+    await expect(runs).rejects.toMatchObject({ code: 'forbidden', message: 'no' });
+    const seen: unknown[] = [];
+    const off = api.on('runs.changed', (payload) => seen.push(payload));
+    socket.reply({ event: 'runs.changed', payload: { runId: 'r1' } });
+    off();
+    socket.reply({ event: 'runs.changed', payload: { runId: 'r2' } });
+    expect(seen).toEqual([{ runId: 'r1' }]);
+  });
+
+  it('fails pending requests and tells the UI when the connection drops', async () => {
+    const api = createSocketApi('ws://x/api?token=t', FakeSocket as unknown as typeof WebSocket);
+    const socket = FakeSocket.last;
+    const lost: string[] = [];
+    api.onDisconnect((message) => lost.push(message));
+    socket.fire('open');
+    const pending = api.invoke('jobs.list', {});
+    await new Promise((r) => setTimeout(r, 0));
+    socket.fire('close', { reason: '' });
+    await expect(pending).rejects.toBeInstanceOf(EngineError);
+    expect(lost[0]).toContain('closed');
+  });
+});
+
+describe('backend description', () => {
+  it('says plainly when tensorflow-gpu runs without a GPU, and what it needs', () => {
+    const text = describeBackend({
+      name: 'tensorflow-gpu',
+      tfBackend: 'tensorflow',
+      skipped: [],
+      gpu: { found: false, detail: 'nvidia-smi lists no GPU' },
+      version: '4.22.0',
+    });
+    expect(text.device).toBe('cpu');
+    expect(text.badge).toBe('tensorflow-gpu · CPU');
+    expect(text.details.join('\n')).toContain('CUDA 11.2 and cuDNN 8.1');
+  });
+
+  it('names the wasm backend, its threads and the skipped native ones', () => {
+    const text = describeBackend({
+      name: 'wasm',
+      tfBackend: 'wasm',
+      threads: 2,
+      skipped: [{ name: 'tensorflow', reason: '@tensorflow/tfjs-node is not installed' }],
+      version: '4.22.0',
+    });
+    expect(text.badge).toBe('wasm · CPU, 2 threads');
+    expect(text.details).toEqual(['tensorflow not used: @tensorflow/tfjs-node is not installed']);
+  });
+});
