@@ -9,6 +9,6 @@ declare module '*.vue' {
 
 declare global {
   interface Window {
-    api: WorkbenchApi;
+    api?: WorkbenchApi;
   }
 }

@@ -1,24 +1,102 @@
+/**
+ * The open dataset: its overview (other views read `overview.root` as "the current dataset"),
+ * the clip browser's filters and sort, and the selected clip.
+ */
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
+import { computed, reactive, ref, shallowRef } from 'vue';
 import type { DatasetOverview } from '../../../main/api/contract';
 import { invoke } from '../api';
+import { browseClips, emptyFilter, toggleSort, type ClipSort, type ClipSortKey } from '../lib/clipFilter';
+import { errorMessage } from '../lib/format';
+
+/** The label schemes the engine knows ('auto' = detect from file names). */
+export const SCHEME_CHOICES = ['auto', 'crema-d', 'ravdess', 'emodb', 'tess', 'savee', 'folder', 'csv'] as const;
 
 export const useDatasetStore = defineStore('dataset', () => {
-  const overview = ref<DatasetOverview | null>(null);
+  // Shallow: the overview is read-only data with thousands of clips; no need for deep proxies.
+  const overview = shallowRef<DatasetOverview | null>(null);
+  /** The scheme the overview was opened with; undefined = detected ('auto'). */
+  const openedScheme = ref<string | undefined>(undefined);
   const loading = ref(false);
+  /** The folder being opened while `loading`. */
+  const loadingRoot = ref<string | null>(null);
   const error = ref<string | null>(null);
+  const selectedClipPath = ref<string | null>(null);
+  const filters = reactive(emptyFilter());
+  const sort = ref<ClipSort>({ key: 'file', descending: false });
 
-  async function open(root: string): Promise<void> {
+  let latestRequest = 0;
+
+  /** Opens a dataset folder; a later call wins over an earlier one still in flight. */
+  async function open(root: string, scheme?: string): Promise<void> {
+    const folder = root.trim();
+    if (folder === '') {
+      error.value = 'Enter the path of a dataset folder.';
+      return;
+    }
+    const chosenScheme = scheme && scheme !== 'auto' ? scheme : undefined;
+    const request = ++latestRequest;
     loading.value = true;
+    loadingRoot.value = folder;
     error.value = null;
     try {
-      overview.value = await invoke('dataset.open', { root });
+      const result = await invoke('dataset.open', chosenScheme ? { root: folder, scheme: chosenScheme } : { root: folder });
+      if (request !== latestRequest) return;
+      overview.value = result;
+      openedScheme.value = chosenScheme;
+      selectedClipPath.value = null;
+      Object.assign(filters, emptyFilter());
     } catch (err) {
-      error.value = err instanceof Error ? err.message : String(err);
+      if (request !== latestRequest) return;
+      error.value = `Could not open ${folder}: ${errorMessage(err)}`;
     } finally {
-      loading.value = false;
+      if (request === latestRequest) {
+        loading.value = false;
+        loadingRoot.value = null;
+      }
     }
   }
 
-  return { overview, loading, error, open };
+  /** The native folder picker (Electron only); null when the user cancelled or it failed. */
+  async function pickFolder(): Promise<string | null> {
+    try {
+      const { path } = await invoke('dialog.pickFolder', { title: 'Choose a dataset folder' });
+      return path;
+    } catch (err) {
+      error.value = errorMessage(err);
+      return null;
+    }
+  }
+
+  /** The clip browser's rows: the overview's clips, filtered and sorted. */
+  const visibleClips = computed(() => (overview.value ? browseClips(overview.value.clips, filters, sort.value) : []));
+
+  function selectClip(path: string | null): void {
+    selectedClipPath.value = path;
+  }
+
+  function sortBy(key: ClipSortKey): void {
+    sort.value = toggleSort(sort.value, key);
+  }
+
+  function clearFilters(): void {
+    Object.assign(filters, emptyFilter());
+  }
+
+  return {
+    overview,
+    openedScheme,
+    loading,
+    loadingRoot,
+    error,
+    selectedClipPath,
+    filters,
+    sort,
+    visibleClips,
+    open,
+    pickFolder,
+    selectClip,
+    sortBy,
+    clearFilters,
+  };
 });

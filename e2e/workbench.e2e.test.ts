@@ -1,0 +1,216 @@
+/// <reference lib="dom" />
+/**
+ * End to end: the built renderer in Debian's Chromium (playwright-core), talking to the real
+ * engine through serve mode, on the bundled demo dataset. A researcher's whole session: open the
+ * dataset, look at a clip, extract features, train a tiny model (watching it), open the confusion
+ * matrix, drill into a misclassified clip, compare best vs final, predict files, list runs.
+ * Every main view is saved as a PNG in e2e/screenshots/.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Workspace } from '../main/api/workspace';
+import { startServer, type RunningServer } from '../main/serve/server';
+
+const CHROMIUM = process.env.SER_CHROMIUM ?? '/usr/bin/chromium';
+const RENDERER = resolve('out/renderer');
+const DEMO = resolve('resources/demo-emodb');
+export const SCREENSHOTS = resolve('e2e/screenshots');
+
+describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => {
+  let dir: string;
+  let server: RunningServer;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  const byId = (id: string) => page.getByTestId(id);
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set SER_CHROMIUM; .ci/run installs it`);
+    }
+    if (!existsSync(join(RENDERER, 'index.html'))) throw new Error('the renderer is not built: run `npm run build` (npm test does it first)');
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    for (const old of readdirSync(SCREENSHOTS)) if (old.endsWith('.png')) rmSync(join(SCREENSHOTS, old));
+    dir = mkdtempSync(join(tmpdir(), 'ser-e2e-'));
+    const workspace = new Workspace({
+      runsDir: join(dir, 'runs'),
+      cacheDir: join(dir, 'cache'),
+      uploadsDir: join(dir, 'uploads'),
+      demoDatasetPath: DEMO,
+      backendPreference: 'wasm',
+    });
+    server = await startServer({ rendererDir: RENDERER, workspace, appVersion: '0.0.0-e2e' });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required'],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(message.text());
+    });
+    page.setDefaultTimeout(60_000);
+    await page.goto(server.openUrl);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('hides the token from the address bar and connects to the engine', async () => {
+    await expect.poll(() => page.url()).not.toContain('token=');
+    await expect.poll(() => byId('app-backend').textContent()).toContain('wasm');
+  });
+
+  it('opens the demo dataset in one click and shows its distribution', async () => {
+    await byId('dataset-open-demo').click();
+    await expect.poll(() => byId('dataset-summary').textContent()).toContain('135 clips');
+    expect(await byId('dataset-summary').textContent()).toContain('emodb');
+    expect(await byId('class-chart').locator('canvas').count()).toBe(1);
+    expect(await byId('duration-chart').locator('canvas').count()).toBe(1);
+    expect(await byId('clip-row').count()).toBeGreaterThan(5);
+    await shot('01-dataset');
+  });
+
+  it('filters the clip browser and shows a clip: waveform, spectrogram and MFCC heatmap', async () => {
+    await byId('filter-class').selectOption('anger');
+    const rows = byId('clip-row');
+    await expect.poll(() => rows.count()).toBeGreaterThan(0);
+    for (const text of await rows.allTextContents()) expect(text).toContain('anger');
+    await rows.first().click();
+    const viewer = byId('clip-viewer');
+    await expect.poll(() => viewer.getByTestId('waveform').locator('canvas, div').count()).toBeGreaterThan(0);
+    await expect.poll(() => viewer.getByTestId('mfcc-heatmap').locator('canvas').count()).toBeGreaterThan(0);
+    expect(await viewer.getByTestId('spectrogram').locator('canvas').count()).toBeGreaterThan(0);
+    const box = await viewer.getByTestId('mfcc-heatmap').locator('canvas').first().boundingBox();
+    await page.mouse.move(box!.x + box!.width / 2, box!.y + box!.height / 2);
+    await expect.poll(() => viewer.getByTestId('heatmap-readout').first().textContent()).toMatch(/-?\d/);
+    await shot('02-clip');
+    await byId('filter-class').selectOption('');
+  });
+
+  it('extracts features with progress and reports the cache', async () => {
+    await byId('features-extract').click();
+    await expect.poll(() => byId('features-result').textContent(), { timeout: 120_000 }).toContain('135');
+    await expect.poll(() => byId('cache-status').textContent()).toContain('135 / 135');
+  });
+
+  let frameGaps: number[] = [];
+
+  it('trains a tiny model while progress, charts and the log update', async () => {
+    await byId('tab-train').click();
+    await byId('train-model').selectOption('res-cnn');
+    await byId('train-preset').selectOption('quick');
+    await byId('train-epochs').fill('0');
+    await expect.poll(() => byId('field-error').count()).toBeGreaterThan(0);
+    expect(await byId('train-start').isDisabled()).toBe(true);
+    await byId('train-epochs').fill('3');
+    await byId('train-name').fill('e2e run');
+    await expect.poll(() => byId('train-start').isDisabled()).toBe(false);
+    // Measure the page's frame gaps while training runs (reported, not asserted: timing is the benchmark's job).
+    await page.evaluate(() => {
+      const w = window as unknown as { __gaps: number[] };
+      w.__gaps = [];
+      let last = performance.now();
+      const tick = (now: number) => {
+        w.__gaps.push(now - last);
+        last = now;
+        requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+    await byId('train-start').click();
+    await expect.poll(() => byId('train-progress').textContent(), { timeout: 120_000 }).toContain('samples/s');
+    await expect.poll(() => byId('train-epoch-row').count(), { timeout: 180_000 }).toBeGreaterThan(0);
+    expect(await byId('train-loss-chart').locator('canvas').count()).toBe(1);
+    await shot('03-training-live');
+    await expect.poll(() => byId('train-status').textContent(), { timeout: 240_000 }).toContain('done');
+    expect(await byId('train-epoch-row').count()).toBe(3);
+    expect(await byId('train-backend').textContent()).toContain('wasm');
+    expect(await byId('train-log').textContent()).toContain('training finished');
+    expect(await byId('train-outcome').textContent()).toMatch(/UAR/);
+    frameGaps = await page.evaluate(() => (window as unknown as { __gaps: number[] }).__gaps);
+    await shot('04-training-done');
+  });
+
+  it('evaluates the best checkpoint: metrics with intervals, confusion matrix, per-class table', async () => {
+    await byId('train-evaluate').click();
+    await expect.poll(() => byId('eval-metrics').textContent(), { timeout: 120_000 }).toContain('UAR');
+    expect(await byId('eval-metrics').textContent()).toMatch(/\[\d+\.\d, \d+\.\d\] %/);
+    expect(await byId('cm-cell').count()).toBe(49);
+    expect(await byId('per-class-table').locator('tbody tr').count()).toBe(7);
+    await shot('05-evaluate');
+  });
+
+  it('drills into a misclassified cell and opens a clip with its probabilities', async () => {
+    const cells = byId('cm-cell');
+    let target = -1;
+    for (let i = 0; i < (await cells.count()); i++) {
+      const cell = cells.nth(i);
+      const [truth, predicted, text] = [await cell.getAttribute('data-true'), await cell.getAttribute('data-pred'), (await cell.textContent())?.trim()];
+      if (truth !== predicted && text && text !== '0') {
+        target = i;
+        break;
+      }
+    }
+    expect(target, 'a tiny model misclassifies something').toBeGreaterThanOrEqual(0);
+    await cells.nth(target).click();
+    await expect.poll(() => byId('cell-clip').count()).toBeGreaterThan(0);
+    await byId('cell-clip').first().click();
+    const viewer = byId('clip-viewer').last();
+    await expect.poll(() => viewer.getByTestId('probability-bars').textContent()).toContain('%');
+    expect(await viewer.getByTestId('clip-true-label').textContent()).toBeTruthy();
+    await expect.poll(() => viewer.getByTestId('mfcc-heatmap').locator('canvas').count()).toBeGreaterThan(0);
+    await page.keyboard.press('ArrowDown');
+    await shot('06-misclassified-clip');
+  });
+
+  it('compares best and final checkpoints with the significance test', async () => {
+    await byId('tab-compare').click();
+    await byId('compare-run').click();
+    await expect.poll(() => byId('compare-mcnemar').textContent(), { timeout: 120_000 }).toMatch(/p\s*=|p-value/i);
+    expect(await byId('diff-matrix').count()).toBe(1);
+    expect(await byId('compare-deltas').textContent()).toContain('UAR');
+    await shot('07-compare');
+  });
+
+  it('predicts files chosen in the page, reporting a corrupt one and going on', async () => {
+    await byId('tab-predict').click();
+    const broken = join(dir, 'broken.wav');
+    writeFileSync(broken, 'RIFF\u0000\u0000\u0000\u0000WAVEnot really audio');
+    const good = join(DEMO, readdirSync(DEMO).filter((f) => f.endsWith('.wav')).sort()[0]!);
+    await byId('predict-files').setInputFiles([good, broken]);
+    await expect.poll(() => byId('predict-result').count(), { timeout: 120_000 }).toBe(2);
+    await expect.poll(() => byId('predict-emotion').count()).toBe(1);
+    expect(await byId('predict-error').textContent()).toMatch(/\w/);
+    await byId('predict-result').first().click();
+    await expect.poll(() => byId('predict-viewer').getByTestId('probability-bars').textContent()).toContain('%');
+    await shot('08-predict');
+  });
+
+  it('lists the run with its status and metrics', async () => {
+    await byId('tab-runs').click();
+    await expect.poll(() => byId('run-row').count()).toBe(1);
+    expect(await byId('run-row').textContent()).toContain('e2e run');
+    expect(await byId('run-status').textContent()).toContain('done');
+    await byId('run-row').click();
+    await expect.poll(() => byId('run-detail').textContent()).toMatch(/res-cnn/);
+    await shot('09-runs');
+  });
+
+  it('raised no errors in the page', () => {
+    const sorted = [...frameGaps].sort((a, b) => a - b);
+    if (sorted.length > 0) {
+      const p = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!.toFixed(1);
+      console.log(`frame gaps while training: ${sorted.length} frames, median ${p(0.5)} ms, p99 ${p(0.99)} ms, max ${sorted.at(-1)!.toFixed(1)} ms`);
+    }
+    expect(pageErrors).toEqual([]);
+  });
+});

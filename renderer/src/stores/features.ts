@@ -1,0 +1,153 @@
+/**
+ * Feature extraction for datasets: the cache status per dataset, the running extraction job and
+ * its progress, and the last result per dataset. Engine events are subscribed once (`attach()`,
+ * also done lazily by `extract()`), so progress keeps flowing whichever view is shown.
+ */
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import type { ApiEvents, CacheStatus, ExtractionProgress, ExtractionResult, JobInfo } from '../../../main/api/contract';
+import { invoke, on } from '../api';
+import { errorMessage } from '../lib/format';
+
+export interface RunningExtraction {
+  /** '' until features.extract has answered. */
+  jobId: string;
+  root: string;
+  progress: ExtractionProgress | null;
+  cancelling: boolean;
+}
+
+export const useFeaturesStore = defineStore('features', () => {
+  const statusByRoot = ref<Record<string, CacheStatus>>({});
+  const statusErrorByRoot = ref<Record<string, string>>({});
+  const statusLoading = ref<Record<string, boolean>>({});
+  const running = ref<RunningExtraction | null>(null);
+  const resultByRoot = ref<Record<string, ExtractionResult>>({});
+  /** Why the last extraction could not start, failed or could not be cancelled. */
+  const error = ref<string | null>(null);
+
+  let attached = false;
+  /** Jobs whose end we already saw (the end can arrive before features.extract answers). */
+  const finishedJobs = new Set<string>();
+
+  async function refreshStatus(root: string): Promise<void> {
+    statusLoading.value = { ...statusLoading.value, [root]: true };
+    try {
+      const status = await invoke('features.status', { root });
+      statusByRoot.value = { ...statusByRoot.value, [root]: status };
+      const { [root]: _dropped, ...others } = statusErrorByRoot.value;
+      statusErrorByRoot.value = others;
+    } catch (err) {
+      statusErrorByRoot.value = { ...statusErrorByRoot.value, [root]: errorMessage(err) };
+    } finally {
+      statusLoading.value = { ...statusLoading.value, [root]: false };
+    }
+  }
+
+  function isOurs(jobId: string, root: string): boolean {
+    const job = running.value;
+    if (!job) return false;
+    return job.jobId === jobId || (job.jobId === '' && job.root === root);
+  }
+
+  function onProgress(payload: ApiEvents['features.progress']): void {
+    if (finishedJobs.has(payload.jobId) || !isOurs(payload.jobId, payload.root)) return;
+    running.value = { ...running.value!, jobId: payload.jobId, progress: payload.progress };
+  }
+
+  function onFinished(payload: ApiEvents['job.finished']): void {
+    const { job, result } = payload;
+    if (job.kind !== 'features') return;
+    finishedJobs.add(job.jobId);
+    // Filed under both roots in case the engine wrote the path differently from the request.
+    if (result) resultByRoot.value = { ...resultByRoot.value, [job.root]: result, [result.root]: result };
+    if (isOurs(job.jobId, job.root)) {
+      running.value = null;
+      if (job.state === 'failed') error.value = `Feature extraction failed: ${job.error ?? 'unknown error'}`;
+    }
+    void refreshStatus(job.root);
+  }
+
+  /** Subscribes to the engine's events (once) and adopts a features job already running. */
+  function attach(): void {
+    if (attached) return;
+    attached = true;
+    on('features.progress', onProgress);
+    on('job.finished', onFinished);
+    void adoptRunningJob();
+  }
+
+  async function adoptRunningJob(): Promise<void> {
+    try {
+      const jobs = await invoke('jobs.list', {});
+      const job = jobs.find((j) => j.kind === 'features' && j.state === 'running');
+      if (job && !running.value && !finishedJobs.has(job.jobId)) {
+        running.value = { jobId: job.jobId, root: job.root, progress: null, cancelling: false };
+      }
+    } catch (err) {
+      error.value = `Could not list running jobs: ${errorMessage(err)}`;
+    }
+  }
+
+  async function extract(root: string, scheme?: string): Promise<void> {
+    attach();
+    if (running.value) return;
+    error.value = null;
+    running.value = { jobId: '', root, progress: null, cancelling: false };
+    let job: JobInfo;
+    try {
+      job = await invoke('features.extract', scheme && scheme !== 'auto' ? { root, scheme } : { root });
+    } catch (err) {
+      running.value = null;
+      error.value = `Could not start feature extraction: ${errorMessage(err)}`;
+      return;
+    }
+    if (finishedJobs.has(job.jobId) || job.state !== 'running') {
+      // It ended before (or as) it was reported: the job.finished event did or will handle it.
+      if (running.value?.root === root && (running.value.jobId === '' || running.value.jobId === job.jobId)) running.value = null;
+      if (job.state === 'failed') error.value = `Feature extraction failed: ${job.error ?? 'unknown error'}`;
+      return;
+    }
+    if (running.value && running.value.root === root) running.value = { ...running.value, jobId: job.jobId };
+  }
+
+  async function cancel(): Promise<void> {
+    const job = running.value;
+    if (!job || job.jobId === '' || job.cancelling) return;
+    running.value = { ...job, cancelling: true };
+    try {
+      const info = await invoke('jobs.cancel', { jobId: job.jobId });
+      if (info.state !== 'running' && running.value?.jobId === job.jobId) {
+        // Already over: don't wait for an event that may have been sent before we asked.
+        running.value = null;
+        void refreshStatus(job.root);
+      }
+    } catch (err) {
+      if (running.value?.jobId === job.jobId) running.value = { ...running.value, cancelling: false };
+      error.value = `Could not cancel: ${errorMessage(err)}`;
+    }
+  }
+
+  function statusFor(root: string | null | undefined): CacheStatus | null {
+    return root ? (statusByRoot.value[root] ?? null) : null;
+  }
+
+  function resultFor(root: string | null | undefined): ExtractionResult | null {
+    return root ? (resultByRoot.value[root] ?? null) : null;
+  }
+
+  return {
+    statusByRoot,
+    statusErrorByRoot,
+    statusLoading,
+    running,
+    resultByRoot,
+    error,
+    attach,
+    refreshStatus,
+    extract,
+    cancel,
+    statusFor,
+    resultFor,
+  };
+});

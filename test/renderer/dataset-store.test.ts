@@ -1,0 +1,158 @@
+import { createPinia, setActivePinia } from 'pinia';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { ApiEvents, DatasetClip, DatasetOverview, EventName, RequestName, WorkbenchApi } from '../../main/api/contract';
+import { setApi } from '../../renderer/src/api';
+import { useDatasetStore } from '../../renderer/src/stores/dataset';
+
+type Handler = (args: unknown) => unknown;
+
+/** A fake engine: records requests, answers from handlers (a pending promise when none). */
+function fakeApi(handlers: Partial<Record<RequestName, Handler>>) {
+  const calls: { name: string; args: unknown }[] = [];
+  const api: WorkbenchApi = {
+    invoke: (async (name: RequestName, args: unknown) => {
+      calls.push({ name, args });
+      const handler = handlers[name];
+      if (!handler) throw new Error(`unexpected request ${name}`);
+      return handler(args);
+    }) as WorkbenchApi['invoke'],
+    on: <E extends EventName>(_event: E, _listener: (payload: ApiEvents[E]) => void) => () => {},
+  };
+  return { api, calls };
+}
+
+function clip(relPath: string, label: DatasetClip['label'], speaker: string, durationS: number | null): DatasetClip {
+  return { id: relPath, path: `/data/${relPath}`, relPath, label, speaker, gender: 'female', durationS };
+}
+
+function overview(root: string, clips: DatasetClip[]): DatasetOverview {
+  return {
+    root,
+    scheme: 'emodb',
+    detection: 'detected from file names',
+    clipCount: clips.length,
+    totalDurationS: 10,
+    labels: ['anger', 'sadness'],
+    speakers: ['03', '10'],
+    perClass: { anger: 2, sadness: 1 },
+    perSpeaker: { '03': 2, '10': 1 },
+    speakerByClass: { '03': { anger: 1, sadness: 1 }, '10': { anger: 1 } },
+    genders: { female: 3, male: 0, unknown: 0 },
+    duration: { minS: 1, medianS: 2, meanS: 2, maxS: 3 },
+    durationHistogram: { edgesS: [1, 2, 3], counts: [1, 2] },
+    sampleRates: [{ value: 16000, count: 3 }],
+    skipped: [],
+    unreadable: [],
+    clips,
+  };
+}
+
+const CLIPS = [clip('b.wav', 'anger', '10', 3), clip('a.wav', 'sadness', '03', 1), clip('c.wav', 'anger', '03', 2)];
+
+describe('dataset store', () => {
+  beforeEach(() => setActivePinia(createPinia()));
+
+  it('opens a dataset, passing the scheme only when one is chosen', async () => {
+    const { api, calls } = fakeApi({ 'dataset.open': (args) => overview((args as { root: string }).root, CLIPS) });
+    setApi(api);
+    const store = useDatasetStore();
+    await store.open('  /data/emodb ', 'auto');
+    expect(calls).toEqual([{ name: 'dataset.open', args: { root: '/data/emodb' } }]);
+    expect(store.overview?.root).toBe('/data/emodb');
+    expect(store.openedScheme).toBeUndefined();
+    expect(store.loading).toBe(false);
+    expect(store.error).toBeNull();
+
+    await store.open('/data/emodb', 'emodb');
+    expect(calls[1]).toEqual({ name: 'dataset.open', args: { root: '/data/emodb', scheme: 'emodb' } });
+    expect(store.openedScheme).toBe('emodb');
+  });
+
+  it('refuses an empty path without asking the engine', async () => {
+    const { api, calls } = fakeApi({});
+    setApi(api);
+    const store = useDatasetStore();
+    await store.open('   ');
+    expect(calls).toHaveLength(0);
+    expect(store.error).toMatch(/path/);
+  });
+
+  it('shows the engine error and keeps the dataset already open', async () => {
+    let fail = false;
+    const { api } = fakeApi({
+      'dataset.open': (args) => {
+        if (fail) throw new Error('no such folder');
+        return overview((args as { root: string }).root, CLIPS);
+      },
+    });
+    setApi(api);
+    const store = useDatasetStore();
+    await store.open('/data/good');
+    fail = true;
+    await store.open('/data/missing');
+    expect(store.error).toBe('Could not open /data/missing: no such folder');
+    expect(store.overview?.root).toBe('/data/good');
+    expect(store.loading).toBe(false);
+  });
+
+  it('keeps the answer of the latest open when answers arrive out of order', async () => {
+    const pending = new Map<string, (value: DatasetOverview) => void>();
+    const { api } = fakeApi({
+      'dataset.open': (args) => {
+        const root = (args as { root: string }).root;
+        return new Promise<DatasetOverview>((resolve) => pending.set(root, resolve));
+      },
+    });
+    setApi(api);
+    const store = useDatasetStore();
+    const first = store.open('/data/first');
+    const second = store.open('/data/second');
+    pending.get('/data/second')!(overview('/data/second', CLIPS));
+    await second;
+    expect(store.loading).toBe(false);
+    pending.get('/data/first')!(overview('/data/first', CLIPS));
+    await first;
+    expect(store.overview?.root).toBe('/data/second');
+  });
+
+  it('filters and sorts the visible clips, and resets filters and selection on open', async () => {
+    const { api } = fakeApi({ 'dataset.open': (args) => overview((args as { root: string }).root, CLIPS) });
+    setApi(api);
+    const store = useDatasetStore();
+    await store.open('/data/x');
+    expect(store.visibleClips.map((c) => c.relPath)).toEqual(['a.wav', 'b.wav', 'c.wav']);
+
+    store.filters.label = 'anger';
+    expect(store.visibleClips.map((c) => c.relPath)).toEqual(['b.wav', 'c.wav']);
+    store.sortBy('duration');
+    expect(store.visibleClips.map((c) => c.relPath)).toEqual(['c.wav', 'b.wav']);
+    store.sortBy('duration');
+    expect(store.visibleClips.map((c) => c.relPath)).toEqual(['b.wav', 'c.wav']);
+    store.filters.speaker = '03';
+    expect(store.visibleClips.map((c) => c.relPath)).toEqual(['c.wav']);
+
+    store.selectClip('/data/c.wav');
+    expect(store.selectedClipPath).toBe('/data/c.wav');
+    await store.open('/data/y');
+    expect(store.selectedClipPath).toBeNull();
+    expect(store.filters).toEqual({ label: '', speaker: '', text: '' });
+    expect(store.visibleClips).toHaveLength(3);
+  });
+
+  it('picks a folder with the native dialog, and reports a failing dialog', async () => {
+    let fail = false;
+    const { api, calls } = fakeApi({
+      'dialog.pickFolder': () => {
+        if (fail) throw new Error('type a path instead');
+        return { path: '/picked' };
+      },
+    });
+    setApi(api);
+    const store = useDatasetStore();
+    expect(await store.pickFolder()).toBe('/picked');
+    expect(calls[0]!.name).toBe('dialog.pickFolder');
+    fail = true;
+    expect(await store.pickFolder()).toBeNull();
+    expect(store.error).toBe('type a path instead');
+  });
+});
