@@ -1,0 +1,195 @@
+/**
+ * The Runs table: sorting, the text of each cell and status, and a readable summary of a run's
+ * stored record (config, split, backend, interruption) for its detail panel. run.json fields the
+ * contract types as `unknown` are read defensively: a run written by another version still shows.
+ */
+import type { CheckpointName, RunDetail, RunSummary } from '../../../main/api/contract';
+import { baseName, dateTime, integer, percent } from './format';
+
+export type RunSortKey = 'createdAt' | 'name' | 'status' | 'bestUar' | 'finalUar';
+
+function sortValue(run: RunSummary, key: RunSortKey): string | number {
+  switch (key) {
+    case 'createdAt': {
+      const time = Date.parse(run.createdAt);
+      return Number.isNaN(time) ? 0 : time;
+    }
+    case 'name':
+      return run.name.toLowerCase();
+    case 'status':
+      return run.status;
+    case 'bestUar':
+      return run.test.best?.uar ?? -1;
+    case 'finalUar':
+      return run.test.final?.uar ?? -1;
+  }
+}
+
+function compare(a: string | number, b: string | number): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A sorted copy (newest first by default); ties go newest first, then by id, so rows do not jump. */
+export function sortRuns(runs: readonly RunSummary[], key: RunSortKey = 'createdAt', descending = true): RunSummary[] {
+  return [...runs].sort((a, b) => {
+    const order = compare(sortValue(a, key), sortValue(b, key));
+    if (order !== 0) return descending ? -order : order;
+    return compare(sortValue(b, 'createdAt'), sortValue(a, 'createdAt')) || a.id.localeCompare(b.id);
+  });
+}
+
+/** The status word shown in the table: running, done, interrupted, failed, cancelled. */
+export function statusText(run: RunSummary): string {
+  return run.status;
+}
+
+/** The tooltip of the status: the failure message, or that a process trains it now. */
+export function statusDetail(run: RunSummary): string {
+  if (run.error) return run.error;
+  if (run.live) return 'a process is training this run now';
+  return '';
+}
+
+export interface RunRow {
+  id: string;
+  name: string;
+  status: string;
+  statusDetail: string;
+  dataset: string;
+  model: string;
+  epochs: string;
+  bestEpoch: string;
+  bestUar: string;
+  bestAccuracy: string;
+  finalUar: string;
+  finalAccuracy: string;
+  created: string;
+}
+
+export function runRow(run: RunSummary): RunRow {
+  return {
+    id: run.id,
+    name: run.name,
+    status: statusText(run),
+    statusDetail: statusDetail(run),
+    dataset: run.datasetRoot ? baseName(run.datasetRoot) : '–',
+    model: run.model || '–',
+    epochs: integer(run.epochsRun),
+    bestEpoch: run.bestEpoch === undefined ? '–' : integer(run.bestEpoch),
+    bestUar: percent(run.test.best?.uar),
+    bestAccuracy: percent(run.test.best?.accuracy),
+    finalUar: percent(run.test.final?.uar),
+    finalAccuracy: percent(run.test.final?.accuracy),
+    created: dateTime(run.createdAt),
+  };
+}
+
+/** The checkpoint a report is exported for: best when complete, else final, else none. */
+export function exportCheckpoint(run: RunSummary): CheckpointName | null {
+  if (run.checkpoints.best?.complete) return 'best';
+  if (run.checkpoints.final?.complete) return 'final';
+  return null;
+}
+
+/** The message for an invalid run name, or null. */
+export function runNameError(name: string): string | null {
+  const trimmed = name.trim();
+  if (trimmed === '') return 'A run needs a name';
+  if (trimmed.length > 120) return 'Names are at most 120 characters';
+  return null;
+}
+
+export interface Fact {
+  label: string;
+  value: string;
+}
+
+function asRecord(value: unknown): Record<string, unknown> | null {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+}
+
+function text(value: unknown): string {
+  if (value === undefined || value === null || value === '') return '–';
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
+  if (Array.isArray(value)) return value.length ? value.map(text).join(', ') : '–';
+  return String(value);
+}
+
+/** The training configuration as label/value pairs (run.json keeps it under config.training). */
+export function configFacts(detail: RunDetail): Fact[] {
+  const config = asRecord(detail.record.config);
+  const training = asRecord(config?.training) ?? config;
+  if (!training) return [];
+  const augment = asRecord(training.augment);
+  const facts: Fact[] = [
+    { label: 'model', value: text(training.model) },
+    { label: 'preset', value: text(training.preset) },
+    { label: 'epochs', value: text(training.epochs) },
+    { label: 'batch size', value: text(training.batchSize) },
+    { label: 'optimizer', value: `${text(training.optimizer)}, lr ${text(training.learningRate)}, weight decay ${text(training.weightDecay)}` },
+    { label: 'loss', value: `${text(training.loss)}, class weights ${text(training.classWeights)}${training.balancedSampler ? ', balanced sampler' : ''}` },
+    { label: 'best checkpoint by', value: text(training.bestBy) },
+    { label: 'seed', value: text(detail.record.seed ?? training.seed) },
+  ];
+  if (augment) {
+    facts.push({
+      label: 'augmentation',
+      value: `noise ${text(augment.noise)}, time shift ${text(augment.timeShift)}, freq mask ${text(augment.freqMask)}, time mask ${text(augment.timeMask)}, mixup α ${text(augment.mixupAlpha)}`,
+    });
+  }
+  return facts;
+}
+
+export interface SplitFacts {
+  description: string;
+  leaksSpeakers: boolean;
+  counts: string;
+  speakers: Fact[];
+}
+
+export function splitFacts(detail: RunDetail): SplitFacts | null {
+  const split = asRecord(detail.record.split);
+  if (!split) return null;
+  const size = (part: unknown) => (Array.isArray(part) ? part.length : 0);
+  const speakers = asRecord(split.speakers);
+  return {
+    description: typeof split.description === 'string' ? split.description : text(split.kind),
+    leaksSpeakers: split.leaksSpeakers === true,
+    counts: `train ${size(split.train)} · val ${size(split.val)} · test ${size(split.test)} clips`,
+    speakers: speakers
+      ? (['train', 'val', 'test'] as const).map((part) => ({ label: `${part} speakers`, value: text(speakers[part]) }))
+      : [],
+  };
+}
+
+/** "wasm (tfjs wasm) — skipped tensorflow-gpu: …". */
+export function backendText(detail: RunDetail): string {
+  const backend = asRecord(detail.record.backend);
+  if (!backend) return '–';
+  let line = text(backend.name);
+  if (backend.tfBackend) line += ` (tfjs ${text(backend.tfBackend)})`;
+  const skipped = Array.isArray(backend.skipped) ? backend.skipped.map(asRecord).filter((s): s is Record<string, unknown> => s !== null) : [];
+  if (skipped.length) line += ` — ${skipped.map((s) => `${text(s.name)} skipped: ${text(s.reason)}`).join('; ')}`;
+  return line;
+}
+
+/** Why an interrupted run stopped, and what survived, or null when it was not interrupted. */
+export function interruptionText(detail: RunDetail): string | null {
+  const interruption = detail.record.interruption;
+  if (!interruption) return null;
+  const kept = interruption.lastGoodCheckpoint ? `last complete checkpoint: ${interruption.lastGoodCheckpoint}` : 'no complete checkpoint survived';
+  return `${interruption.reason} (detected ${dateTime(interruption.detectedAt)}; ${kept})`;
+}
+
+/** The dataset a run trained on: folder, scheme, clip and class counts. */
+export function datasetText(detail: RunDetail): string {
+  const dataset = detail.record.dataset;
+  if (!dataset) return detail.summary.datasetRoot || '–';
+  return `${dataset.root} (${dataset.scheme}, ${integer(dataset.clips)} clips, ${dataset.labels.length} classes)`;
+}
+
+/** Test metrics of a checkpoint as "UAR 61.2 % · accuracy 63.0 % · macro-F1 60.1 %". */
+export function testText(metrics: { accuracy: number; uar: number; macroF1: number } | undefined): string {
+  if (!metrics) return 'not evaluated';
+  return `UAR ${percent(metrics.uar)} · accuracy ${percent(metrics.accuracy)} · macro-F1 ${percent(metrics.macroF1)}`;
+}

@@ -1,0 +1,56 @@
+/**
+ * Per-epoch metrics → the series LineChart draws: loss (train/val), accuracy and UAR (train
+ * accuracy, val accuracy, val UAR, val macro-F1, in percent) and the learning rate. Used by the
+ * live Train view and by a run's detail in Runs, so both draw the same charts.
+ */
+import type { EpochMetrics } from '../../../main/api/contract';
+import { COLORS } from './palette';
+
+/** One line of a LineChart. */
+export interface LineSeries {
+  label: string;
+  data: { x: number; y: number }[];
+  color?: string;
+  dashed?: boolean;
+  yAxis?: 'y' | 'y2';
+}
+
+/** Points (epoch, value) with non-finite values left out (a skipped or diverged epoch). */
+function points(epochs: readonly EpochMetrics[], value: (m: EpochMetrics) => number): { x: number; y: number }[] {
+  const result: { x: number; y: number }[] = [];
+  for (const m of epochs) {
+    const y = value(m);
+    if (Number.isFinite(y)) result.push({ x: m.epoch, y });
+  }
+  return result;
+}
+
+export function lossSeries(epochs: readonly EpochMetrics[]): LineSeries[] {
+  return [
+    { label: 'train loss', data: points(epochs, (m) => m.trainLoss), color: COLORS.train },
+    { label: 'val loss', data: points(epochs, (m) => m.valLoss), color: COLORS.val },
+  ];
+}
+
+/** Accuracy, UAR and macro-F1 in percent (0–100). */
+export function accuracySeries(epochs: readonly EpochMetrics[]): LineSeries[] {
+  const pct = (v: number) => v * 100;
+  return [
+    { label: 'train accuracy', data: points(epochs, (m) => pct(m.trainAccuracy)), color: COLORS.train },
+    { label: 'val accuracy', data: points(epochs, (m) => pct(m.valAccuracy)), color: COLORS.val },
+    { label: 'val UAR', data: points(epochs, (m) => pct(m.valUar)), color: COLORS.good },
+    { label: 'val macro-F1', data: points(epochs, (m) => pct(m.valMacroF1)), color: COLORS.neutral, dashed: true },
+  ];
+}
+
+/** The rate each epoch trained with (only positive rates: the chart uses a log axis). */
+export function learningRateSeries(epochs: readonly EpochMetrics[]): LineSeries[] {
+  return [{ label: 'learning rate', data: points(epochs, (m) => (m.learningRate > 0 ? m.learningRate : Number.NaN)), color: COLORS.accent }];
+}
+
+/** The epoch with the best value of the selection metric (the one `checkpoints/best` holds). */
+export function bestEpoch(epochs: readonly EpochMetrics[]): number | null {
+  let best: EpochMetrics | null = null;
+  for (const m of epochs) if (m.improved) best = m;
+  return best?.epoch ?? null;
+}

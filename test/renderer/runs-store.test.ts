@@ -1,0 +1,269 @@
+import { createPinia, setActivePinia } from 'pinia';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type {
+  ApiEvents,
+  AppInfo,
+  EventName,
+  RequestArgs,
+  RequestName,
+  RequestResult,
+  RunDetail,
+  RunSummary,
+  WorkbenchApi,
+} from '../../main/api/contract';
+import { setApi } from '../../renderer/src/api';
+import { configFacts, exportCheckpoint, interruptionText, runNameError, runRow, sortRuns, splitFacts } from '../../renderer/src/lib/runsTable';
+import { useAppStore } from '../../renderer/src/stores/app';
+import { useRunsStore } from '../../renderer/src/stores/runs';
+
+type Handlers = { [N in RequestName]?: (args: RequestArgs<N>) => RequestResult<N> | Promise<RequestResult<N>> };
+
+function fakeApi(handlers: Handlers) {
+  const calls: { name: RequestName; args: unknown }[] = [];
+  const listeners = new Map<string, Set<(payload: unknown) => void>>();
+  const api: WorkbenchApi = {
+    invoke: (async (name: RequestName, args: unknown) => {
+      calls.push({ name, args });
+      const handler = handlers[name] as unknown as ((a: unknown) => unknown) | undefined;
+      if (!handler) throw new Error(`unexpected request ${name}`);
+      return handler(args);
+    }) as unknown as WorkbenchApi['invoke'],
+    on: ((event: string, listener: (payload: unknown) => void) => {
+      const set = listeners.get(event) ?? new Set();
+      set.add(listener);
+      listeners.set(event, set);
+      return () => set.delete(listener);
+    }) as unknown as WorkbenchApi['on'],
+  };
+  function emit<E extends EventName>(event: E, payload: ApiEvents[E]): void {
+    for (const listener of listeners.get(event) ?? []) listener(payload);
+  }
+  return { api, calls, emit };
+}
+
+const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+function summary(id: string, createdAt: string, changes: Partial<RunSummary> = {}): RunSummary {
+  return {
+    id,
+    name: `run ${id}`,
+    status: 'done',
+    createdAt,
+    updatedAt: createdAt,
+    datasetRoot: '/data/emodb',
+    model: 'crnn',
+    epochsRun: 5,
+    bestEpoch: 4,
+    test: { best: { accuracy: 0.61, uar: 0.6, macroF1: 0.59 } },
+    checkpoints: { best: { complete: true, epoch: 4 }, final: { complete: true, epoch: 5 } },
+    live: false,
+    ...changes,
+  };
+}
+
+function detailOf(run: RunSummary, changes: Partial<RunDetail> = {}): RunDetail {
+  return {
+    summary: run,
+    dir: `/runs/${run.id}`,
+    epochs: [],
+    evaluations: [],
+    record: {
+      id: run.id,
+      name: run.name,
+      status: run.status,
+      createdAt: run.createdAt,
+      updatedAt: run.updatedAt,
+      config: { training: { model: 'crnn', preset: 'quick', epochs: 5, batchSize: 64, optimizer: 'adamw', learningRate: 0.001, weightDecay: 0.0001, loss: 'cross-entropy', classWeights: 'balanced', balancedSampler: false, bestBy: 'val_uar', seed: 42, augment: { noise: 0.3, timeShift: 0.3, freqMask: 0.2, timeMask: 0.2, mixupAlpha: 0 } } },
+      dataset: { root: '/data/emodb', scheme: 'emodb', fingerprint: 'abc', clips: 535, labels: ['anger', 'boredom'] },
+      split: { kind: 'speaker', leaksSpeakers: false, seed: 42, train: ['a', 'b'], val: ['c'], test: ['d'], speakers: { train: ['10', '11'], val: ['09'], test: ['03', '08'] }, description: 'speaker split: test 03, 08; val 09' },
+      seed: 42,
+      backend: { name: 'wasm', tfBackend: 'wasm', skipped: [{ name: 'tensorflow-gpu', reason: 'not installed' }] },
+      versions: { app: '0.1.0', tfjs: '4.22.0', node: '20' },
+    },
+    ...changes,
+  };
+}
+
+const OLD = summary('a', '2026-01-01T10:00:00Z');
+const NEW = summary('b', '2026-01-03T10:00:00Z', { status: 'interrupted', test: {}, checkpoints: { best: { complete: true, epoch: 2 }, final: { complete: false } } });
+const MID = summary('c', '2026-01-02T10:00:00Z', { status: 'failed', error: 'out of memory' });
+
+describe('runs store', () => {
+  let list: RunSummary[];
+  let fake: ReturnType<typeof fakeApi>;
+
+  beforeEach(() => {
+    setActivePinia(createPinia());
+    list = [OLD, NEW, MID];
+    fake = fakeApi({
+      'runs.list': () => list,
+      'runs.get': ({ runId }) => detailOf(list.find((r) => r.id === runId)!),
+      'runs.rename': ({ runId, name }) => ({ ...list.find((r) => r.id === runId)!, name }),
+      'runs.delete': ({ runId }) => {
+        list = list.filter((r) => r.id !== runId);
+        return { ok: true };
+      },
+      'runs.export': ({ runId, checkpoint }) => ({ dir: `/runs/${runId}/exports`, files: [`/runs/${runId}/exports/${checkpoint}-metrics.json`, `/runs/${runId}/exports/${checkpoint}-per-class.csv`] }),
+      'runs.setFolder': ({ dir }) => ({ runsDir: dir }),
+      'shell.reveal': () => ({ ok: true }),
+    });
+    setApi(fake.api);
+  });
+
+  it('lists runs newest first', async () => {
+    const store = useRunsStore();
+    await store.init();
+    expect(store.loaded).toBe(true);
+    expect(store.sorted.map((r) => r.id)).toEqual(['b', 'c', 'a']);
+    store.sortBy('createdAt');
+    expect(store.sorted.map((r) => r.id)).toEqual(['a', 'c', 'b']);
+  });
+
+  it('refreshes on runs.changed and on a finished training job', async () => {
+    const store = useRunsStore();
+    await store.init();
+    list = [...list, summary('d', '2026-01-04T10:00:00Z', { status: 'running', live: true })];
+    fake.emit('runs.changed', { runId: 'd' });
+    await flush();
+    expect(store.sorted[0]!.id).toBe('d');
+    list = list.map((r) => (r.id === 'd' ? { ...r, status: 'done', live: false } : r));
+    fake.emit('job.finished', { job: { jobId: 'j', kind: 'training', state: 'done', root: '/data', startedAt: '' } });
+    await flush();
+    expect(store.runs.find((r) => r.id === 'd')?.status).toBe('done');
+    expect(fake.calls.filter((c) => c.name === 'runs.list')).toHaveLength(3);
+  });
+
+  it('renames inline: validates, saves, cancels', async () => {
+    const store = useRunsStore();
+    await store.init();
+    store.startRename('a');
+    expect(store.renameText).toBe('run a');
+    store.renameText = '   ';
+    await store.saveRename();
+    expect(store.renameError).toBe('A run needs a name');
+    expect(fake.calls.some((c) => c.name === 'runs.rename')).toBe(false);
+    store.renameText = '  baseline crnn ';
+    await store.saveRename();
+    expect(fake.calls.find((c) => c.name === 'runs.rename')?.args).toEqual({ runId: 'a', name: 'baseline crnn' });
+    expect(store.runs.find((r) => r.id === 'a')?.name).toBe('baseline crnn');
+    expect(store.renamingId).toBeNull();
+    store.startRename('b');
+    store.cancelRename();
+    expect(store.renamingId).toBeNull();
+  });
+
+  it('deletes only after confirmation, and forgets the selection', async () => {
+    const store = useRunsStore();
+    await store.init();
+    await store.select('c');
+    expect(store.detail?.summary.id).toBe('c');
+    store.askDelete('c');
+    expect(store.deletingId).toBe('c');
+    store.cancelDelete();
+    expect(fake.calls.some((c) => c.name === 'runs.delete')).toBe(false);
+    store.askDelete('c');
+    await store.confirmDelete();
+    expect(fake.calls.find((c) => c.name === 'runs.delete')?.args).toEqual({ runId: 'c' });
+    expect(store.runs.map((r) => r.id)).not.toContain('c');
+    expect(store.selectedId).toBeNull();
+    expect(store.detail).toBeNull();
+    expect(store.deletingId).toBeNull();
+  });
+
+  it('shows a failed delete as an error and keeps the run', async () => {
+    fake = fakeApi({ 'runs.list': () => list, 'runs.delete': () => Promise.reject(new Error('the run is being trained')) });
+    setApi(fake.api);
+    const store = useRunsStore();
+    await store.init();
+    store.askDelete('a');
+    await store.confirmDelete();
+    expect(store.deleteError).toBe('the run is being trained');
+    expect(store.runs.map((r) => r.id)).toContain('a');
+  });
+
+  it('exports the best checkpoint without a PNG and lists the files', async () => {
+    const store = useRunsStore();
+    await store.init();
+    await store.exportReport('a');
+    expect(fake.calls.find((c) => c.name === 'runs.export')?.args).toEqual({ runId: 'a', checkpoint: 'best' });
+    expect(store.exported?.report.files).toEqual(['/runs/a/exports/best-metrics.json', '/runs/a/exports/best-per-class.csv']);
+  });
+
+  it('reveals natively on the desktop, shows the path in serve mode', async () => {
+    const app = useAppStore();
+    const info = { runsDir: '/runs', nativeDialogs: false } as AppInfo;
+    app.info = info;
+    const store = useRunsStore();
+    await store.init();
+    await store.reveal('a');
+    expect(store.revealed).toEqual({ runId: 'a', dir: '/runs/a' });
+    expect(fake.calls.some((c) => c.name === 'shell.reveal')).toBe(false);
+    app.info = { ...info, nativeDialogs: true };
+    await store.reveal('a');
+    expect(fake.calls.find((c) => c.name === 'shell.reveal')?.args).toEqual({ path: '/runs/a' });
+    expect(store.revealed).toBeNull();
+  });
+
+  it('switches the runs folder and lists it', async () => {
+    const app = useAppStore();
+    app.info = { runsDir: '/runs', nativeDialogs: false } as AppInfo;
+    const store = useRunsStore();
+    await store.init();
+    expect(store.runsDir).toBe('/runs');
+    await store.setFolder('  /mnt/gpu-runs ');
+    expect(fake.calls.find((c) => c.name === 'runs.setFolder')?.args).toEqual({ dir: '/mnt/gpu-runs' });
+    expect(store.runsDir).toBe('/mnt/gpu-runs');
+    expect(app.info?.runsDir).toBe('/mnt/gpu-runs');
+    expect(fake.calls.filter((c) => c.name === 'runs.list')).toHaveLength(2);
+  });
+
+  it('the selected run detail follows epochs of the job training it', async () => {
+    const store = useRunsStore();
+    await store.init();
+    await store.select('b');
+    fake.emit('training.event', { jobId: 'j', event: { type: 'run', runId: 'b', runDir: '/runs/b' } });
+    const m = { epoch: 1, trainLoss: 1, trainAccuracy: 0.5, valLoss: 1, valAccuracy: 0.5, valUar: 0.5, valMacroF1: 0.5, learningRate: 1e-3, nextLearningRate: 1e-3, lrReduced: false, improved: true, epochSeconds: 1, samplesPerSecond: 1, skippedSteps: 0 };
+    fake.emit('training.event', { jobId: 'j', event: { type: 'epoch', metrics: m } });
+    expect(store.detail?.epochs.map((e) => e.epoch)).toEqual([1]);
+  });
+});
+
+describe('runs table helpers', () => {
+  it('formats a row', () => {
+    const row = runRow(MID);
+    expect(row.status).toBe('failed');
+    expect(row.statusDetail).toBe('out of memory');
+    expect(row.dataset).toBe('emodb');
+    expect(row.bestUar).toBe('60.0 %');
+    expect(row.finalUar).toBe('–');
+    expect(row.bestEpoch).toBe('4');
+  });
+
+  it('sorts by metric with unevaluated runs last and ties newest first', () => {
+    // a and c share a best UAR of 60 %: c is newer.
+    expect(sortRuns([NEW, OLD, MID], 'bestUar').map((r) => r.id)).toEqual(['c', 'a', 'b']);
+    expect(sortRuns([NEW, OLD, { ...MID, test: { best: { accuracy: 0.7, uar: 0.7, macroF1: 0.7 } } }], 'bestUar').map((r) => r.id)).toEqual(['c', 'a', 'b']);
+    expect(sortRuns([NEW, OLD, { ...MID, test: { best: { accuracy: 0.5, uar: 0.5, macroF1: 0.5 } } }], 'bestUar').map((r) => r.id)).toEqual(['a', 'c', 'b']);
+    expect(sortRuns([NEW, OLD, MID], 'name', false).map((r) => r.id)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('picks the checkpoint to export and checks names', () => {
+    expect(exportCheckpoint(OLD)).toBe('best');
+    expect(exportCheckpoint({ ...OLD, checkpoints: { best: { complete: false }, final: { complete: true } } })).toBe('final');
+    expect(exportCheckpoint({ ...OLD, checkpoints: { best: { complete: false }, final: { complete: false } } })).toBeNull();
+    expect(runNameError('')).toBe('A run needs a name');
+    expect(runNameError('ok')).toBeNull();
+  });
+
+  it('summarises the stored record and an interruption', () => {
+    const detail = detailOf(NEW, {});
+    expect(configFacts(detail).find((f) => f.label === 'optimizer')?.value).toBe('adamw, lr 0.001, weight decay 0.0001');
+    const split = splitFacts(detail)!;
+    expect(split.description).toBe('speaker split: test 03, 08; val 09');
+    expect(split.counts).toBe('train 2 · val 1 · test 1 clips');
+    expect(split.speakers.find((f) => f.label === 'test speakers')?.value).toBe('03, 08');
+    expect(interruptionText(detail)).toBeNull();
+    detail.record.interruption = { detectedAt: '2026-01-03T11:00:00Z', reason: 'no live process holds the lock', lastGoodCheckpoint: 'best' };
+    expect(interruptionText(detail)).toMatch(/^no live process holds the lock \(detected .*; last complete checkpoint: best\)$/);
+  });
+});
