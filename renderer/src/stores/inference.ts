@@ -1,0 +1,156 @@
+/**
+ * The Predict view's state: the checkpoint to predict with and one row per file the user gave
+ * (picked, dropped or chosen natively). Files are checked here (type, size), read and sent one at
+ * a time, in order; each row ends as a prediction or as that file's error — one bad file never
+ * stops the others.
+ */
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import type { CheckpointRef, FilePrediction, PredictInput } from '../../../main/api/contract';
+import { invoke } from '../api';
+import { checkAudioFile, fileToPredictInput } from '../lib/files';
+import { errorMessage } from '../lib/format';
+import { plainRef, type ViewerPrediction } from './evaluation';
+
+export type PredictRowStatus = 'reading' | 'queued' | 'predicting' | 'ok' | 'error';
+
+export interface PredictRow {
+  id: number;
+  /** The file name (uploads) or path (native picks). */
+  name: string;
+  status: PredictRowStatus;
+  checkpoint: CheckpointRef;
+  /** The model's classes, aligned with result.probabilities. */
+  labels: string[];
+  result: FilePrediction | null;
+  error: { code: string; message: string } | null;
+}
+
+/** Something that can become a PredictInput: bytes read on demand, or a path the engine reads. */
+type Source = { kind: 'file'; file: Blob & { name: string } } | { kind: 'path'; path: string };
+
+function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'failed';
+}
+
+export const useInferenceStore = defineStore('inference', () => {
+  const target = ref<CheckpointRef | null>(null);
+  const rows = ref<PredictRow[]>([]);
+  const selectedId = ref<number | null>(null);
+  /** Problems not tied to one file (no checkpoint chosen, the native picker failed). */
+  const error = ref<string | null>(null);
+  let nextId = 1;
+  let queue: Promise<void> = Promise.resolve();
+
+  const busy = computed(() => rows.value.some((r) => r.status === 'reading' || r.status === 'queued' || r.status === 'predicting'));
+  const selectedRow = computed(() => rows.value.find((r) => r.id === selectedId.value) ?? null);
+  const selectedPrediction = computed<ViewerPrediction | null>(() => {
+    const row = selectedRow.value;
+    const result = row?.result;
+    if (!row || !result?.ok || !result.probabilities || !result.emotion) return null;
+    return { labels: row.labels, probabilities: result.probabilities, predictedLabel: result.emotion };
+  });
+
+  function setTarget(value: CheckpointRef | null): void {
+    target.value = value ? plainRef(value) : null;
+  }
+
+  /** Changes a row through the reactive array, so the view sees it. */
+  function update(id: number, patch: Partial<PredictRow>): void {
+    const row = rows.value.find((r) => r.id === id);
+    if (row) Object.assign(row, patch);
+  }
+
+  function addRow(name: string, checkpoint: CheckpointRef, problem: PredictRow['error']): number {
+    const id = nextId++;
+    rows.value.push({ id, name, status: problem ? 'error' : 'queued', checkpoint, labels: [], result: null, error: problem });
+    if (selectedId.value === null) selectedId.value = id;
+    return id;
+  }
+
+  async function predictOne(id: number, checkpoint: CheckpointRef, source: Source): Promise<void> {
+    let input: PredictInput;
+    if (source.kind === 'file') {
+      update(id, { status: 'reading' });
+      try {
+        input = await fileToPredictInput(source.file);
+      } catch (err) {
+        update(id, { status: 'error', error: { code: 'unreadable', message: `the file could not be read: ${errorMessage(err)}` } });
+        return;
+      }
+    } else {
+      input = { path: source.path };
+    }
+    update(id, { status: 'predicting' });
+    try {
+      const batch = await invoke('predict.files', { ...plainRef(checkpoint), files: [input] });
+      const result = batch.results[0];
+      if (!result) {
+        update(id, { status: 'error', error: { code: 'failed', message: 'the engine returned no result for this file' } });
+      } else if (!result.ok) {
+        update(id, { status: 'error', labels: batch.labels, result, error: result.error ?? { code: 'failed', message: 'prediction failed' } });
+      } else {
+        update(id, { status: 'ok', labels: batch.labels, result });
+      }
+    } catch (err) {
+      update(id, { status: 'error', error: { code: errorCode(err), message: errorMessage(err) } });
+    }
+  }
+
+  /** Adds rows for the sources and predicts them one after another (after anything already queued). */
+  function enqueue(items: { name: string; source: Source; problem: PredictRow['error'] }[]): Promise<void> {
+    if (!target.value) {
+      error.value = 'Choose a run and a checkpoint first.';
+      return Promise.resolve();
+    }
+    error.value = null;
+    const checkpoint = plainRef(target.value);
+    const jobs = items.map((item) => ({ id: addRow(item.name, checkpoint, item.problem), ...item }));
+    queue = queue.then(async () => {
+      for (const job of jobs) if (!job.problem) await predictOne(job.id, checkpoint, job.source);
+    });
+    return queue;
+  }
+
+  /** Files from the file input or a drop. */
+  function addFiles(files: readonly (Blob & { name: string })[]): Promise<void> {
+    return enqueue(files.map((file) => ({ name: file.name, source: { kind: 'file', file }, problem: checkAudioFile(file) })));
+  }
+
+  /** Paths from the native picker (the engine reads them itself). */
+  function addPaths(paths: readonly string[]): Promise<void> {
+    return enqueue(paths.map((path) => ({ name: path, source: { kind: 'path', path }, problem: checkAudioFile({ name: path }) })));
+  }
+
+  /** The native file picker (desktop app only). */
+  async function chooseNative(): Promise<void> {
+    try {
+      const { paths } = await invoke('dialog.pickFiles', { title: 'Choose audio files', audioOnly: true });
+      if (paths.length > 0) await addPaths(paths);
+    } catch (err) {
+      error.value = errorMessage(err);
+    }
+  }
+
+  function select(id: number | null): void {
+    selectedId.value = id;
+  }
+
+  /** Moves the selection by `step` rows (keyboard navigation), staying within the list. */
+  function move(step: number): void {
+    if (rows.value.length === 0) return;
+    const index = rows.value.findIndex((r) => r.id === selectedId.value);
+    const next = index < 0 ? 0 : Math.min(rows.value.length - 1, Math.max(0, index + step));
+    selectedId.value = rows.value[next]!.id;
+  }
+
+  /** Empties the list (rows still being predicted finish unseen). */
+  function clear(): void {
+    rows.value = [];
+    selectedId.value = null;
+    error.value = null;
+  }
+
+  return { target, rows, selectedId, selectedRow, selectedPrediction, error, busy, setTarget, addFiles, addPaths, chooseNative, select, move, clear };
+});

@@ -1,0 +1,185 @@
+/** Files for prediction (type, size, base64) and the inference store against a fake engine. */
+import { createPinia, setActivePinia } from 'pinia';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { FilePrediction, PredictInput, PredictionBatch, RequestArgs, RequestName, RequestResult, WorkbenchApi } from '../../main/api/contract';
+import { setApi } from '../../renderer/src/api';
+import { bytesToBase64, checkAudioFile, fileExtension, fileToPredictInput, MAX_FILE_BYTES } from '../../renderer/src/lib/files';
+import { useInferenceStore } from '../../renderer/src/stores/inference';
+
+type Handlers = { [N in RequestName]?: (args: RequestArgs<N>) => RequestResult<N> | Promise<RequestResult<N>> };
+
+function fakeApi(handlers: Handlers) {
+  const calls: { name: RequestName; args: unknown }[] = [];
+  const api: WorkbenchApi = {
+    invoke: (async (name: RequestName, args: unknown) => {
+      calls.push({ name, args });
+      const handler = handlers[name] as ((a: unknown) => unknown) | undefined;
+      if (!handler) throw new Error(`unexpected request ${name}`);
+      return handler(args);
+    }) as WorkbenchApi['invoke'],
+    on: (() => () => undefined) as WorkbenchApi['on'],
+  };
+  return { api, calls };
+}
+
+/** A stand-in for a browser File: a Blob with a name. */
+function file(name: string, bytes: number[] | Uint8Array): Blob & { name: string } {
+  return Object.assign(new Blob([new Uint8Array(bytes)]), { name });
+}
+
+/** A Blob that claims a size without holding the bytes (for the size limit). */
+function hugeFile(name: string, size: number): Blob & { name: string } {
+  const blob = Object.assign(new Blob([]), { name });
+  Object.defineProperty(blob, 'size', { value: size });
+  return blob;
+}
+
+const LABELS = ['anger', 'fear', 'neutral'];
+
+/** The engine: .wav names predict 'fear', a file named corrupt.* fails to decode. */
+function predictFiles(args: RequestArgs<'predict.files'>): PredictionBatch {
+  const results: FilePrediction[] = args.files.map((input: PredictInput) => {
+    const name = 'path' in input ? input.path : input.name;
+    if (name.includes('corrupt')) {
+      return { name, path: `/uploads/${name}`, ok: false, error: { code: 'decode-failed', message: 'not a valid WAV file' } };
+    }
+    return { name, path: `/uploads/${name}`, ok: true, emotion: 'fear', confidence: 0.7, probabilities: [0.2, 0.7, 0.1], durationS: 2.5, totalMs: 31 };
+  });
+  return { runId: args.runId, checkpoint: args.checkpoint, labels: LABELS, results };
+}
+
+beforeEach(() => setActivePinia(createPinia()));
+
+describe('files', () => {
+  it('finds extensions case-insensitively', () => {
+    expect(fileExtension('a/b/Clip.WAV')).toBe('.wav');
+    expect(fileExtension('C:\\x\\y.flac')).toBe('.flac');
+    expect(fileExtension('README')).toBe('');
+    expect(fileExtension('.hidden')).toBe('');
+  });
+
+  it('accepts wav, flac, ogg and mp3 up to 50 MB', () => {
+    for (const name of ['a.wav', 'b.FLAC', 'c.ogg', 'd.mp3']) expect(checkAudioFile({ name, size: 1000 })).toBeNull();
+    expect(checkAudioFile({ name: 'e.wav', size: MAX_FILE_BYTES })).toBeNull();
+    // A native path has no size here: only its type is checked.
+    expect(checkAudioFile({ name: '/home/me/f.wav' })).toBeNull();
+  });
+
+  it('rejects other types, empty and too large files with a clear message', () => {
+    expect(checkAudioFile({ name: 'song.m4a', size: 10 })).toEqual({ code: 'unsupported', message: 'unsupported file type ".m4a": use .wav, .flac, .ogg, .mp3' });
+    expect(checkAudioFile({ name: 'noext', size: 10 })?.code).toBe('unsupported');
+    expect(checkAudioFile({ name: 'a.wav', size: 0 })).toEqual({ code: 'empty', message: 'the file is empty (0 bytes)' });
+    expect(checkAudioFile({ name: 'big.wav', size: 75 * 1024 * 1024 })).toEqual({ code: 'too-large', message: 'the file is 75.0 MB; the limit is 50 MB' });
+    expect(checkAudioFile({ name: 'big.wav', size: MAX_FILE_BYTES + 1 })?.code).toBe('too-large');
+  });
+
+  it('encodes bytes as base64, also past one chunk', async () => {
+    expect(bytesToBase64(new Uint8Array([0x52, 0x49, 0x46, 0x46]))).toBe('UklGRg==');
+    expect(bytesToBase64(new Uint8Array())).toBe('');
+    const big = new Uint8Array(100_000).map((_, i) => i % 251);
+    expect(atob(bytesToBase64(big)).length).toBe(100_000);
+    expect(atob(bytesToBase64(big)).charCodeAt(99_999)).toBe(99_999 % 251);
+    expect(await fileToPredictInput(file('x.wav', [0x52, 0x49, 0x46, 0x46]))).toEqual({ name: 'x.wav', dataBase64: 'UklGRg==' });
+  });
+});
+
+describe('useInferenceStore', () => {
+  it('asks for a checkpoint first', async () => {
+    const fake = fakeApi({ 'predict.files': predictFiles });
+    setApi(fake.api);
+    const store = useInferenceStore();
+    await store.addFiles([file('a.wav', [1, 2, 3])]);
+    expect(store.error).toBe('Choose a run and a checkpoint first.');
+    expect(store.rows).toEqual([]);
+    expect(fake.calls).toEqual([]);
+  });
+
+  it('predicts each file and shows every failure on its own row', async () => {
+    const fake = fakeApi({ 'predict.files': predictFiles });
+    setApi(fake.api);
+    const store = useInferenceStore();
+    store.setTarget({ runId: 'r1', checkpoint: 'best' });
+
+    await store.addFiles([
+      file('happy.wav', [1, 2, 3]),
+      file('notes.txt', [1]),
+      file('corrupt.wav', [0]),
+      hugeFile('long.flac', 60 * 1024 * 1024),
+      file('second.mp3', [4, 5]),
+    ]);
+
+    expect(store.busy).toBe(false);
+    expect(store.rows.map((r) => [r.name, r.status, r.error?.code ?? null])).toEqual([
+      ['happy.wav', 'ok', null],
+      ['notes.txt', 'error', 'unsupported'],
+      ['corrupt.wav', 'error', 'decode-failed'],
+      ['long.flac', 'error', 'too-large'],
+      ['second.mp3', 'ok', null],
+    ]);
+    expect(store.rows[2]!.error?.message).toBe('not a valid WAV file');
+    // Rejected files never reach the engine; the others go one per request, as base64.
+    const sent = fake.calls.map((c) => (c.args as RequestArgs<'predict.files'>).files);
+    expect(sent).toEqual([[{ name: 'happy.wav', dataBase64: 'AQID' }], [{ name: 'corrupt.wav', dataBase64: 'AA==' }], [{ name: 'second.mp3', dataBase64: 'BAU=' }]]);
+    expect(fake.calls.every((c) => (c.args as RequestArgs<'predict.files'>).runId === 'r1')).toBe(true);
+
+    // The first row is selected and has its prediction ready for the viewer.
+    expect(store.selectedRow?.name).toBe('happy.wav');
+    expect(store.selectedPrediction).toEqual({ labels: LABELS, probabilities: [0.2, 0.7, 0.1], predictedLabel: 'fear' });
+    store.move(1);
+    expect(store.selectedRow?.name).toBe('notes.txt');
+    expect(store.selectedPrediction).toBeNull();
+    store.move(10);
+    expect(store.selectedRow?.name).toBe('second.mp3');
+  });
+
+  it('turns a rejected request into an error on that file and goes on', async () => {
+    let calls = 0;
+    const fake = fakeApi({
+      'predict.files': (args) => {
+        calls++;
+        if (calls === 1) throw Object.assign(new Error("run r1 has no complete 'best' checkpoint"), { code: 'not-found' });
+        return predictFiles(args);
+      },
+    });
+    setApi(fake.api);
+    const store = useInferenceStore();
+    store.setTarget({ runId: 'r1', checkpoint: 'best' });
+    await store.addFiles([file('a.wav', [1]), file('b.wav', [2])]);
+    expect(store.rows.map((r) => r.status)).toEqual(['error', 'ok']);
+    expect(store.rows[0]!.error).toEqual({ code: 'not-found', message: "run r1 has no complete 'best' checkpoint" });
+    expect(store.rows[1]!.result?.emotion).toBe('fear');
+  });
+
+  it('predicts native paths by path, checking their type', async () => {
+    const fake = fakeApi({ 'predict.files': predictFiles, 'dialog.pickFiles': () => ({ paths: ['/clips/x.wav', '/clips/y.aiff'] }) });
+    setApi(fake.api);
+    const store = useInferenceStore();
+    store.setTarget({ runId: 'r2', checkpoint: 'final' });
+    await store.chooseNative();
+    expect(fake.calls.map((c) => c.name)).toEqual(['dialog.pickFiles', 'predict.files']);
+    expect(fake.calls[1]!.args).toEqual({ runId: 'r2', checkpoint: 'final', files: [{ path: '/clips/x.wav' }] });
+    expect(store.rows.map((r) => [r.name, r.status])).toEqual([
+      ['/clips/x.wav', 'ok'],
+      ['/clips/y.aiff', 'error'],
+    ]);
+    expect(store.rows[0]!.checkpoint).toEqual({ runId: 'r2', checkpoint: 'final' });
+  });
+
+  it('shows a failing native picker', async () => {
+    setApi(fakeApi({ 'dialog.pickFiles': () => Promise.reject(new Error('native dialogs are not available in serve mode')) }).api);
+    const store = useInferenceStore();
+    store.setTarget({ runId: 'r1', checkpoint: 'best' });
+    await store.chooseNative();
+    expect(store.error).toBe('native dialogs are not available in serve mode');
+  });
+
+  it('clears the list', async () => {
+    setApi(fakeApi({ 'predict.files': predictFiles }).api);
+    const store = useInferenceStore();
+    store.setTarget({ runId: 'r1', checkpoint: 'best' });
+    await store.addFiles([file('a.wav', [1])]);
+    store.clear();
+    expect(store.rows).toEqual([]);
+    expect(store.selectedRow).toBeNull();
+  });
+});
