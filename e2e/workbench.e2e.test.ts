@@ -89,9 +89,8 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
     await expect.poll(() => viewer.getByTestId('waveform').locator('canvas, div').count()).toBeGreaterThan(0);
     await expect.poll(() => viewer.getByTestId('mfcc-heatmap').locator('canvas').count()).toBeGreaterThan(0);
     expect(await viewer.getByTestId('spectrogram').locator('canvas').count()).toBeGreaterThan(0);
-    const box = await viewer.getByTestId('mfcc-heatmap').locator('canvas').first().boundingBox();
-    await page.mouse.move(box!.x + box!.width / 2, box!.y + box!.height / 2);
-    await expect.poll(() => viewer.getByTestId('heatmap-readout').first().textContent()).toMatch(/-?\d/);
+    await viewer.getByTestId('mfcc-heatmap').locator('canvas.image').hover();
+    await expect.poll(() => viewer.getByTestId('mfcc-heatmap').getByTestId('heatmap-readout').textContent()).toMatch(/-?\d/);
     await shot('02-clip');
     await byId('filter-class').selectOption('');
   });
