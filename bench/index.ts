@@ -1,13 +1,15 @@
 /**
- * `npm run bench -- <features|train|all> [--quick]`: prints tables and writes bench/results/<name>.json.
+ * `npm run bench -- <features|train|load|all> [--quick]`: prints tables and writes bench/results/<name>.json.
  */
 import { runFeatureBenchmarks } from './features';
+import { runLoadBenchmarks } from './load';
 import { runTrainBenchmarks } from './train';
 import { writeResults } from './report';
 
 const SUITES: Record<string, (options: { quick: boolean }) => Promise<Record<string, string | number | boolean | null>[]>> = {
   features: runFeatureBenchmarks,
   train: runTrainBenchmarks,
+  load: runLoadBenchmarks,
 };
 
 async function main(): Promise<void> {
