@@ -303,7 +303,22 @@ export interface DecodedWav {
 export function decodeWav(bytes: Uint8Array, file: string, sampleBuffer?: Float32Array): DecodedWav {
   const read: ByteReader = (offset, length) => bytes.subarray(offset, offset + length);
   const layout = readWavLayout(read, bytes.length, file);
-  return { sampleRate: layout.sampleRate, channels: readSamples(bytes, layout, sampleBuffer), encoding: layout.encoding };
+  const channels = readSamples(bytes, layout, sampleBuffer);
+  if (layout.encoding === 'float32' || layout.encoding === 'float64') rejectNonFinite(channels, file);
+  return { sampleRate: layout.sampleRate, channels, encoding: layout.encoding };
+}
+
+/** Float samples that are NaN or infinite would turn every feature of the clip into NaN: refuse the file. */
+function rejectNonFinite(channels: Float32Array[], file: string): void {
+  for (const channel of channels) {
+    for (let i = 0; i < channel.length; i++) {
+      const x = channel[i];
+      if (x - x === 0) continue; // finite
+      let count = 0;
+      for (const c of channels) for (let j = 0; j < c.length; j++) if (c[j] - c[j] !== 0) count++;
+      throw new AudioError('corrupt', file, `${count} float sample(s) are NaN or infinite (first at frame ${i})`);
+    }
+  }
 }
 
 function probeFromLayout(layout: WavLayout): AudioProbe {

@@ -35,6 +35,17 @@ function errorMessage(err: unknown): string {
 }
 
 /**
+ * Why a listed file could not be stat'ed. A name that is not valid UTF-8 comes back from readdir with
+ * U+FFFD in place of its bad bytes, so no string names the file: say so rather than 'ENOENT'.
+ */
+function unreadableReason(name: string, err: Error): string {
+  if (name.includes('\uFFFD') && (err as NodeJS.ErrnoException).code === 'ENOENT') {
+    return 'could not be read: the file name is not valid UTF-8 (undecodable bytes shown as \uFFFD); rename the file';
+  }
+  return `could not be read: ${err.message}`;
+}
+
+/**
  * Lists the audio files under root, recursively. Hidden entries and `__MACOSX` are ignored.
  * The real folder tree is walked first and symbolic links afterwards, so a file keeps its real
  * path as id when a link also points at it. Each real folder and each real file is taken once: a
@@ -92,7 +103,7 @@ export async function walkAudioFiles(root: string): Promise<WalkResult> {
     audio.forEach((entry, i) => {
       const relPath = relDir ? `${relDir}/${entry.name}` : entry.name;
       const stat = stats[i]!;
-      if (stat instanceof Error) problems.push({ relPath, reason: `could not be read: ${stat.message}` });
+      if (stat instanceof Error) problems.push({ relPath, reason: unreadableReason(entry.name, stat) });
       else addFile(join(dir, entry.name), relPath, join(realDir, entry.name), stat);
     });
     for (const entry of entries) {

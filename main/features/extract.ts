@@ -77,6 +77,18 @@ export async function extractFeatures(
 
   const cache = await loadCache(cacheDir, shape);
   for (const problem of cache.problems) log(problem);
+  // A cache that cannot be written (read-only or full disk, a file where a folder should be) costs
+  // the next run its speed, not this run its features: the failure is reported and extraction goes on.
+  const cacheProblems = [...cache.problems];
+  let cacheWriteFailed = false;
+  const saveCacheReporting = (toSave: Map<string, CachedClip>, failuresToSave: Map<string, CachedFailure>): Promise<void> =>
+    saveCache(cacheDir, shape, toSave, failuresToSave).catch((err: unknown) => {
+      if (cacheWriteFailed) return;
+      cacheWriteFailed = true;
+      const problem = `feature cache not written (features are computed but not kept): ${(err as Error).message}`;
+      cacheProblems.push(problem);
+      log(problem);
+    });
 
   // Decide per clip: cached (same size+mtime, or same content after a touch), known failure, or compute.
   const clips = new Map<string, CachedClip>();
@@ -153,7 +165,7 @@ export async function extractFeatures(
     );
     const onAbort = () => pool.clearQueue(new ExtractionCancelled());
     options.signal?.addEventListener('abort', onAbort);
-    const flushEvery = options.flushIntervalMs ?? 10_000;
+    const flushEvery = options.flushIntervalMs ?? defaultFlushIntervalMs();
     let lastFlush = Date.now();
     let flushing: Promise<void> | null = null;
     let lastProgress = 0;
@@ -177,7 +189,7 @@ export async function extractFeatures(
       }
       if (now - lastFlush > flushEvery && !flushing) {
         lastFlush = now;
-        flushing = saveCache(cacheDir, shape, new Map(clips), new Map(failures)).finally(() => {
+        flushing = saveCacheReporting(new Map(clips), new Map(failures)).finally(() => {
           flushing = null;
         });
       }
@@ -249,7 +261,7 @@ export async function extractFeatures(
   }
   // saveCache reads `clips` before its first await; what is left of the assembly overlaps its file I/O.
   const inScanOrder = new Map(scan.clips.filter((c) => clips.has(c.id)).map((c) => [c.id, clips.get(c.id)!]));
-  const saving = cacheChanged ? saveCache(cacheDir, shape, inScanOrder, failures) : null;
+  const saving = cacheChanged ? saveCacheReporting(inScanOrder, failures) : null;
 
   const withFeatures = scan.clips.filter((c) => clips.has(c.id));
   let data = assembled;
@@ -285,7 +297,7 @@ export async function extractFeatures(
     failed: failedList,
     stats: { total, fromCache, computed, failed: failedList.length, elapsedMs: Date.now() - started },
     cacheDir,
-    cacheProblems: cache.problems,
+    cacheProblems,
     cancelled,
   };
 }
@@ -310,6 +322,12 @@ function batchClips(clips: Clip[], workers: number): Clip[][] {
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** SER_CACHE_FLUSH_MS (how often a running extraction writes the cache), else 10 s. */
+function defaultFlushIntervalMs(): number {
+  const fromEnv = Number(process.env.SER_CACHE_FLUSH_MS || Number.NaN);
+  return Number.isFinite(fromEnv) && fromEnv >= 0 ? fromEnv : 10_000;
 }
 
 /** SER_WORKERS, else one per core, less the one this thread stands in for when it can take most clips. */

@@ -49,6 +49,7 @@ export async function featuresCommand(argv: string[]): Promise<void> {
     onProgress: (p) => bar.update(p.done, p.total, `clips  ${p.clipsPerSecond.toFixed(0)} clips/s  ETA ${formatDuration(p.etaS)}`),
   });
   bar.finish();
+  for (const problem of set.cacheProblems) process.stderr.write(`ser features: warning: ${problem}\n`);
 
   let exported: { npy: string; sidecar: string } | undefined;
   if (values.export) exported = await exportFeatureSet(set, values.export);
@@ -65,6 +66,7 @@ export async function featuresCommand(argv: string[]): Promise<void> {
     failed: set.failed,
     elapsedMs: set.stats.elapsedMs,
     cacheDir: set.cacheDir,
+    cacheProblems: set.cacheProblems,
     exported,
     /** Peak resident memory of this process (worker threads included), MiB. */
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
