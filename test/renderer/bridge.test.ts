@@ -111,6 +111,7 @@ describe('backend description', () => {
       version: '4.22.0',
     });
     expect(text.badge).toBe('wasm · CPU, 2 threads');
+    expect(text.title).toBe('wasm (tfjs wasm, 2 threads, 4.22.0)');
     expect(text.details).toEqual(['tensorflow not used: @tensorflow/tfjs-node is not installed']);
   });
 });

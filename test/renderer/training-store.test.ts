@@ -15,7 +15,7 @@ import type {
 } from '../../main/api/contract';
 import { PRESETS } from '../../main/training/config';
 import { setApi } from '../../renderer/src/api';
-import { batchFraction, batchLine, describeBackend, LOG_LIMIT, useTrainingStore } from '../../renderer/src/stores/training';
+import { batchFraction, batchLine, LOG_LIMIT, useTrainingStore } from '../../renderer/src/stores/training';
 
 type Handlers = { [N in RequestName]?: (args: RequestArgs<N>) => RequestResult<N> | Promise<RequestResult<N>> };
 
@@ -293,22 +293,4 @@ describe('training progress text', () => {
     expect(batchFraction(batch(2, 5))).toBeCloseTo(15 / 50);
   });
 
-  it('describes the backend, GPU and the skipped ones', () => {
-    const text = describeBackend({
-      name: 'wasm',
-      tfBackend: 'wasm',
-      skipped: [
-        { name: 'tensorflow-gpu', reason: 'libcudart.so.11 not found' },
-        { name: 'tensorflow', reason: 'not installed' },
-      ],
-      gpu: { found: false, detail: 'nvidia-smi not found' },
-      threads: 2,
-      version: '4.22.0',
-    });
-    expect(text.device).toBe('CPU');
-    expect(text.title).toBe('wasm (tfjs wasm, 2 threads, 4.22.0)');
-    expect(text.gpu).toBe('no GPU: nvidia-smi not found');
-    expect(text.skipped).toEqual(['tensorflow-gpu skipped: libcudart.so.11 not found', 'tensorflow skipped: not installed']);
-    expect(describeBackend({ name: 'tensorflow-gpu', tfBackend: 'tensorflow', skipped: [], version: '4.22.0' }).device).toBe('GPU');
-  });
 });

@@ -4,6 +4,8 @@ import type { BackendInfo } from '../../../main/api/contract';
 export interface BackendDescription {
   /** Short badge text, e.g. "wasm · CPU, 2 threads". */
   badge: string;
+  /** The full name, e.g. "wasm (tfjs wasm, 2 threads, @tensorflow/tfjs-backend-wasm 4.22.0)". */
+  title: string;
   /** 'gpu' only when a GPU is really in use. */
   device: 'gpu' | 'cpu';
   /** One line per fact the user should know (skipped backends, missing libraries). */
@@ -21,5 +23,8 @@ export function describeBackend(info: BackendInfo): BackendDescription {
   if (info.gpu && !info.gpu.found) details.push(`no usable GPU: ${info.gpu.detail}. ${GPU_REQUIREMENTS}.`);
   if (info.name === 'tensorflow-gpu' && !info.gpu?.found) details.push('tensorflow-gpu is loaded but computes on the CPU');
   for (const note of info.notes ?? []) details.push(note);
-  return { badge: `${info.name} · ${onGpu ? 'GPU' : `CPU${threads}`}`, device, details };
+  const parts = [`tfjs ${info.tfBackend}`];
+  if (info.threads !== undefined) parts.push(`${info.threads} thread${info.threads === 1 ? '' : 's'}`);
+  if (info.version) parts.push(info.version);
+  return { badge: `${info.name} · ${onGpu ? 'GPU' : `CPU${threads}`}`, title: `${info.name} (${parts.join(', ')})`, device, details };
 }

@@ -57,30 +57,6 @@ export function batchFraction(p: BatchProgress): number {
   return Math.min(1, ((p.epoch - 1) * p.batches + p.batch) / total);
 }
 
-export interface BackendDescription {
-  /** "wasm (tfjs wasm, 2 threads, 4.22.0)". */
-  title: string;
-  device: 'GPU' | 'CPU';
-  /** "GPU found: …" / "no GPU: …", or null when the engine did not look. */
-  gpu: string | null;
-  /** "tensorflow-gpu skipped: …" per better backend that was not used. */
-  skipped: string[];
-  notes: string[];
-}
-
-export function describeBackend(info: BackendInfo): BackendDescription {
-  const details = [`tfjs ${info.tfBackend}`];
-  if (info.threads !== undefined) details.push(`${info.threads} thread${info.threads === 1 ? '' : 's'}`);
-  if (info.version) details.push(info.version);
-  return {
-    title: `${info.name} (${details.join(', ')})`,
-    device: info.name === 'tensorflow-gpu' ? 'GPU' : 'CPU',
-    gpu: info.gpu ? `${info.gpu.found ? 'GPU found' : 'no GPU'}: ${info.gpu.detail}` : null,
-    skipped: info.skipped.map((s) => `${s.name} skipped: ${s.reason}`),
-    notes: info.notes ?? [],
-  };
-}
-
 /** Adds (or replaces, by epoch number) metrics, keeping epoch order. */
 function mergeEpochs(current: readonly EpochMetrics[], incoming: readonly EpochMetrics[]): EpochMetrics[] {
   const byEpoch = new Map(current.map((m) => [m.epoch, m]));
