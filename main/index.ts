@@ -3,8 +3,8 @@
  * table. Everything else lives in the plain-Node engine modules and is tested without Electron.
  */
 import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell } from 'electron';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL } from './api/contract';
 import { ApiError, createEngine, dispatch, type DialogProvider } from './api/handlers';
@@ -57,7 +57,27 @@ if (!app.requestSingleInstanceLock()) {
     },
   };
 
+  /** Audio files given on the command line or by the OS (file association), waiting for Predict. */
+  let openedFiles: string[] = [];
+  const audioArguments = (argv: readonly string[]) =>
+    argv.filter((arg) => AUDIO_EXTENSIONS.some((ext) => arg.toLowerCase().endsWith(ext)) && existsSync(arg)).map((arg) => resolve(arg));
+  const fileOpened = (paths: string[]) => {
+    if (paths.length === 0) return;
+    openedFiles.push(...paths);
+    for (const window of BrowserWindow.getAllWindows()) window.webContents.send(IPC_EVENT_CHANNEL, 'files.opened', { count: openedFiles.length });
+  };
+  openedFiles.push(...audioArguments(process.argv.slice(1)));
+  app.on('open-file', (event, path) => {
+    event.preventDefault();
+    fileOpened([path]);
+  });
+
   const engine = createEngine({
+    takeOpenedFiles: () => {
+      const paths = openedFiles;
+      openedFiles = [];
+      return paths;
+    },
     appVersion: app.getVersion(),
     door: 'electron',
     workspace,
@@ -109,7 +129,8 @@ if (!app.requestSingleInstanceLock()) {
     return window;
   }
 
-  app.on('second-instance', () => {
+  app.on('second-instance', (_event, argv) => {
+    fileOpened(audioArguments(argv.slice(1)));
     const [window] = BrowserWindow.getAllWindows();
     if (window) {
       if (window.isMinimized()) window.restore();

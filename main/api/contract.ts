@@ -266,6 +266,8 @@ export interface ApiRequests {
   'app.info': { args: Record<string, never>; result: AppInfo };
   /** Initialises (if needed) and reports the backend new jobs will use; GPU honesty lives here. */
   'app.backend': { args: { preference?: BackendName | 'auto' }; result: BackendInfo };
+  /** Takes the audio files opened with the app (file association, command line) since the last call. */
+  'app.openedFiles': { args: Record<string, never>; result: { paths: string[] } };
 
   /** Native pickers (Electron); in serve mode they fail with a message asking for a typed path. */
   'dialog.pickFolder': { args: { title?: string }; result: { path: string | null } };
@@ -317,6 +319,8 @@ export interface ApiEvents {
   'job.finished': { job: JobInfo; result?: ExtractionResult; outcome?: TrainingOutcome };
   /** The run list changed (a run was created, renamed, deleted or finished). */
   'runs.changed': { runId?: string };
+  /** Audio files were opened with the app from the OS: take them with 'app.openedFiles'. */
+  'files.opened': { count: number };
 }
 export type EventName = keyof ApiEvents;
 

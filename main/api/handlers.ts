@@ -55,6 +55,8 @@ export interface EngineContext {
   workspace: Workspace;
   emit: Emit;
   dialogs?: DialogProvider;
+  /** Desktop only: hands over (and forgets) the audio files the OS opened the app with. */
+  takeOpenedFiles?: () => string[];
 }
 
 type Handler<N extends RequestName> = (args: unknown) => Promise<ApiRequests[N]['result']>;
@@ -172,6 +174,12 @@ export function createEngine(ctx: EngineContext): Engine {
       const preference = optionalOneOf(args, 'preference', BACKEND_CHOICES, 'app.backend');
       if (preference) workspace.backendPreference = preference;
       return initBackend(workspace.backendPreference);
+    },
+
+    async 'app.openedFiles'() {
+      const paths = ctx.takeOpenedFiles?.() ?? [];
+      for (const path of paths) workspace.allowFile(path);
+      return { paths };
     },
 
     async 'dialog.pickFolder'(raw) {

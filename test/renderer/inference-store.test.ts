@@ -89,7 +89,7 @@ describe('useInferenceStore', () => {
     setApi(fake.api);
     const store = useInferenceStore();
     await store.addFiles([file('a.wav', [1, 2, 3])]);
-    expect(store.error).toBe('Choose a run and a checkpoint first.');
+    expect(store.error).toBe('Choose a run and a checkpoint first: 1 file(s) wait for one.');
     expect(store.rows).toEqual([]);
     expect(fake.calls).toEqual([]);
   });
@@ -148,6 +148,18 @@ describe('useInferenceStore', () => {
     expect(store.rows.map((r) => r.status)).toEqual(['error', 'ok']);
     expect(store.rows[0]!.error).toEqual({ code: 'not-found', message: "run r1 has no complete 'best' checkpoint" });
     expect(store.rows[1]!.result?.emotion).toBe('fear');
+  });
+
+  it('keeps files that arrive before a checkpoint is chosen, and predicts them once one is', async () => {
+    const fake = fakeApi({ 'predict.files': predictFiles });
+    setApi(fake.api);
+    const store = useInferenceStore();
+    await store.addPaths(['/clips/opened.wav']);
+    expect(fake.calls).toEqual([]);
+    expect(store.error).toContain('1 file(s) wait');
+    store.setTarget({ runId: 'r3', checkpoint: 'best' });
+    await expect.poll(() => store.rows.map((r) => r.status)).toEqual(['ok']);
+    expect(fake.calls[0]!.args).toEqual({ runId: 'r3', checkpoint: 'best', files: [{ path: '/clips/opened.wav' }] });
   });
 
   it('predicts native paths by path, checking their type', async () => {

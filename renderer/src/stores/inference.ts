@@ -42,6 +42,8 @@ export const useInferenceStore = defineStore('inference', () => {
   const error = ref<string | null>(null);
   let nextId = 1;
   let queue: Promise<void> = Promise.resolve();
+  /** Files that arrived before a checkpoint was chosen (e.g. opened from the OS): predicted once one is. */
+  let waiting: { name: string; source: Source; problem: PredictRow['error'] }[] = [];
 
   const busy = computed(() => rows.value.some((r) => r.status === 'reading' || r.status === 'queued' || r.status === 'predicting'));
   const selectedRow = computed(() => rows.value.find((r) => r.id === selectedId.value) ?? null);
@@ -54,6 +56,11 @@ export const useInferenceStore = defineStore('inference', () => {
 
   function setTarget(value: CheckpointRef | null): void {
     target.value = value ? plainRef(value) : null;
+    if (target.value && waiting.length > 0) {
+      const items = waiting;
+      waiting = [];
+      void enqueue(items);
+    }
   }
 
   /** Changes a row through the reactive array, so the view sees it. */
@@ -101,7 +108,8 @@ export const useInferenceStore = defineStore('inference', () => {
   /** Adds rows for the sources and predicts them one after another (after anything already queued). */
   function enqueue(items: { name: string; source: Source; problem: PredictRow['error'] }[]): Promise<void> {
     if (!target.value) {
-      error.value = 'Choose a run and a checkpoint first.';
+      waiting.push(...items);
+      error.value = `Choose a run and a checkpoint first: ${waiting.length} file(s) wait for one.`;
       return Promise.resolve();
     }
     error.value = null;
