@@ -433,7 +433,10 @@ export function createEngine(ctx: EngineContext): Engine {
         }
         const [result] = await model.predictMany([path]);
         if (!result || isPredictionFailure(result)) {
-          results.push({ name: input.name, path, ok: false, error: result?.error ?? { code: 'prediction-failed', message: 'no result' } });
+          const error = result?.error ?? { code: 'prediction-failed', message: 'no result' };
+          // Messages name the stored upload; the user knows the file by the name they gave it.
+          const message = input.upload ? error.message.split(basename(path)).join(input.name) : error.message;
+          results.push({ name: input.name, path, ok: false, error: { code: error.code, message } });
         } else {
           results.push({
             name: input.name,
