@@ -80,12 +80,12 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
     expect(rendered).toBeGreaterThan(5);
     expect(rendered).toBeLessThan(60);
     await byId('clip-browser').evaluate((el) => {
-      const scroller = [el, ...el.querySelectorAll('*')].find((node) => node.scrollHeight > node.clientHeight + 10);
+      const scroller = [el, ...Array.from(el.querySelectorAll('*'))].find((node) => node.scrollHeight > node.clientHeight + 10);
       if (scroller) scroller.scrollTop = scroller.scrollHeight;
     });
     await expect.poll(() => byId('clip-row').last().textContent()).toMatch(/16\w+\.wav/);
     await byId('clip-browser').evaluate((el) => {
-      for (const node of [el, ...el.querySelectorAll('*')]) node.scrollTop = 0;
+      for (const node of [el, ...Array.from(el.querySelectorAll('*'))]) node.scrollTop = 0;
     });
     await shot('01-dataset');
   });
