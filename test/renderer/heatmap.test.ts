@@ -33,6 +33,15 @@ describe('heatmap pixels', () => {
     expect(pixel(pixels, 3, 0, 0)).toEqual([...viridisRgb(0.5), 255]);
   });
 
+  it('can scale each row from its own minimum to its own maximum', () => {
+    const pixels = heatmapPixels(M, valueRange(M), true);
+    // Row 0 = [0, 1, 2] and row 1 = [3, 4, 6] each span the whole colour scale.
+    expect(pixel(pixels, 3, 0, 1)).toEqual([...viridisRgb(0), 255]);
+    expect(pixel(pixels, 3, 2, 1)).toEqual([...viridisRgb(1), 255]);
+    expect(pixel(pixels, 3, 0, 0)).toEqual([...viridisRgb(0), 255]);
+    expect(pixel(pixels, 3, 1, 0)).toEqual([...viridisRgb(1 / 3), 255]);
+  });
+
   it('gives non-finite values and a flat matrix the minimum colour', () => {
     const flat: MatrixData = { rows: 1, cols: 2, values: [5, Number.NaN], min: 5, max: 5 };
     const pixels = heatmapPixels(flat);

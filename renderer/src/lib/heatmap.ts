@@ -54,16 +54,21 @@ function lut(): Uint8Array {
  * bottom pixel row (low frequencies / first coefficients at the bottom, as in librosa's plots).
  * Non-finite values get the colour of the minimum.
  */
-export function heatmapPixels(matrix: MatrixData, range: ValueRange = valueRange(matrix)): Uint8ClampedArray<ArrayBuffer> {
+/**
+ * RGBA pixels of the matrix (row 0 at the bottom). With `perRow`, each row is scaled from its own
+ * minimum to its own maximum, so rows with small ranges (higher MFCCs next to c0) stay readable.
+ */
+export function heatmapPixels(matrix: MatrixData, range: ValueRange = valueRange(matrix), perRow = false): Uint8ClampedArray<ArrayBuffer> {
   const { rows, cols, values } = matrix;
   const colors = lut();
   const pixels = new Uint8ClampedArray(rows * cols * 4);
-  const span = range.max - range.min;
   for (let r = 0; r < rows; r++) {
     const y = rows - 1 - r;
+    const rowRange = perRow ? valueRange({ rows: 1, cols, values: values.slice(r * cols, (r + 1) * cols), min: NaN, max: NaN }) : range;
+    const span = rowRange.max - rowRange.min;
     for (let c = 0; c < cols; c++) {
       const v = values[r * cols + c]!;
-      const t = span > 0 && Number.isFinite(v) ? Math.min(1, Math.max(0, (v - range.min) / span)) : 0;
+      const t = span > 0 && Number.isFinite(v) ? Math.min(1, Math.max(0, (v - rowRange.min) / span)) : 0;
       const level = Math.round(t * (LUT_LEVELS - 1)) * 3;
       const p = (y * cols + c) * 4;
       pixels[p] = colors[level]!;
