@@ -26,7 +26,11 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
   let page: Page;
   const pageErrors: string[] = [];
 
-  const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  const shot = async (name: string) => {
+    // Full-page shots are taken from the top, so the sticky header sits where it belongs.
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  };
   const byId = (id: string) => page.getByTestId(id);
 
   beforeAll(async () => {
