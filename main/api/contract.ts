@@ -15,10 +15,10 @@ import type { CheckpointName, RunRecord, RunStatus } from '../runs/types';
 import type { BackendInfo, BackendName } from '../training/backend-info';
 import type { TrainingConfig, TrainingOverrides } from '../training/config';
 import type { ModelName, OptimizerName } from '../training/names';
-import type { BatchProgress, EpochMetrics } from '../training/progress';
+import type { BatchProgress, EpochMetrics, TrainingEvent, TrainingOutcome } from '../training/progress';
 
 export type { BackendInfo, BackendName, BatchProgress, CheckpointName, Comparison, EpochMetrics, EvaluationReport, ExtractionProgress };
-export type { ModelName, OptimizerName, RunRecord, RunStatus, TrainingConfig, TrainingOverrides };
+export type { ModelName, OptimizerName, RunRecord, RunStatus, TrainingConfig, TrainingEvent, TrainingOutcome, TrainingOverrides };
 export type { ClipPrediction } from '../evaluation/types';
 export type { ClassMetrics, EvaluationMetrics } from '../evaluation/metrics';
 export type { Disagreement } from '../evaluation/compare';
@@ -148,23 +148,6 @@ export interface JobInfo {
   /** Training: the run it writes, once created. */
   runId?: string;
   error?: string;
-}
-
-export type TrainingEvent =
-  | { type: 'log'; level: 'info' | 'warn'; message: string }
-  | { type: 'backend'; backend: BackendInfo }
-  | { type: 'features'; progress: ExtractionProgress }
-  | { type: 'run'; runId: string; runDir: string }
-  | { type: 'batch'; progress: BatchProgress }
-  | { type: 'epoch'; metrics: EpochMetrics };
-
-export interface TrainingOutcome {
-  runId: string;
-  status: RunStatus;
-  epochsRun: number;
-  bestEpoch: number;
-  stoppedEarly: boolean;
-  test: Partial<Record<CheckpointName, { accuracy: number; uar: number; macroF1: number }>>;
 }
 
 export interface TrainingStartArgs {

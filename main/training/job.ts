@@ -9,16 +9,17 @@ import { createHash } from 'node:crypto';
 import { randomStratifiedSplit, scanDataset, speakerSplit, type Clip, type ScanResult, type SchemeName, type Split } from '../dataset';
 import { buildEvaluationReport, type EvaluationReport } from '../evaluation/report';
 import { resolveFeatureConfig, type FeatureConfig } from '../features/config';
-import { extractFeatures, type ExtractionProgress, type FeatureSet } from '../features/extract';
+import { extractFeatures, type FeatureSet } from '../features/extract';
 import { applyStandardizer, fitStandardizer, type StandardizerStats } from '../features/standardize';
 import { createRun, loadCheckpoint, writeEvaluation, type RunHandle } from '../runs/store';
 import type { CheckpointManifest, RunStatus } from '../runs/types';
 import { appVersions } from '../version';
-import { initBackend, type BackendInfo, type BackendName } from './backend';
+import { initBackend, type BackendName } from './backend';
 import type { TrainingConfig } from './config';
-import { trainLoop, type BatchProgress, type EpochMetrics, type ExampleShape, type LabelledSet } from './loop';
+import { trainLoop, type EpochMetrics, type ExampleShape, type LabelledSet } from './loop';
 import { createModel } from './models';
 import { predictProbabilities } from './predict';
+import type { TrainingEvent } from './progress';
 
 export interface TrainJobOptions {
   datasetRoot: string;
@@ -34,13 +35,7 @@ export interface TrainJobOptions {
   onEvent?: (event: TrainingEvent) => void;
 }
 
-export type TrainingEvent =
-  | { type: 'log'; level: 'info' | 'warn'; message: string }
-  | { type: 'backend'; backend: BackendInfo }
-  | { type: 'features'; progress: ExtractionProgress }
-  | { type: 'run'; runId: string; runDir: string }
-  | { type: 'batch'; progress: BatchProgress }
-  | { type: 'epoch'; metrics: EpochMetrics };
+export type { TrainingEvent };
 
 export interface TrainJobResult {
   runId: string;

@@ -1,4 +1,7 @@
-/** What a training loop reports while it runs (plain data: it crosses to the UI unchanged). */
+/** What a training job reports while it runs and when it ends (plain data: it crosses to the UI unchanged). */
+import type { ExtractionProgress } from '../features/progress';
+import type { RunStatus } from '../runs/types';
+import type { BackendInfo } from './backend-info';
 
 export interface BatchProgress {
   epoch: number;
@@ -28,4 +31,23 @@ export interface EpochMetrics {
   epochSeconds: number;
   samplesPerSecond: number;
   skippedSteps: number;
+}
+
+/** Everything a training job tells its listener, in order. */
+export type TrainingEvent =
+  | { type: 'log'; level: 'info' | 'warn'; message: string }
+  | { type: 'backend'; backend: BackendInfo }
+  | { type: 'features'; progress: ExtractionProgress }
+  | { type: 'run'; runId: string; runDir: string }
+  | { type: 'batch'; progress: BatchProgress }
+  | { type: 'epoch'; metrics: EpochMetrics };
+
+/** How a training job ended: the run and the test metrics of each evaluated checkpoint. */
+export interface TrainingOutcome {
+  runId: string;
+  status: RunStatus;
+  epochsRun: number;
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  test: Partial<Record<'best' | 'final', { accuracy: number; uar: number; macroF1: number }>>;
 }

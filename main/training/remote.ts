@@ -5,23 +5,14 @@
  */
 import { Worker } from 'node:worker_threads';
 import { resolveWorkerScript } from '../features/pool';
-import type { TrainJobOptions, TrainingEvent } from './job';
-import type { RunStatus } from '../runs/types';
+import type { TrainJobOptions } from './job';
+import type { TrainingEvent, TrainingOutcome } from './progress';
 
 export type TrainingWorkerOptions = Omit<TrainJobOptions, 'signal' | 'onEvent'>;
 
-export interface TrainingOutcomeMessage {
-  runId: string;
-  status: RunStatus;
-  epochsRun: number;
-  bestEpoch: number;
-  stoppedEarly: boolean;
-  test: Partial<Record<'best' | 'final', { accuracy: number; uar: number; macroF1: number }>>;
-}
-
 export type TrainingWorkerMessage =
   | { type: 'event'; event: TrainingEvent }
-  | { type: 'result'; outcome: TrainingOutcomeMessage }
+  | { type: 'result'; outcome: TrainingOutcome }
   | { type: 'error'; message: string };
 
 export interface RemoteHooks {
@@ -29,7 +20,7 @@ export interface RemoteHooks {
   onEvent?: (event: TrainingEvent) => void;
 }
 
-export function runTrainingInWorker(options: TrainingWorkerOptions, hooks: RemoteHooks = {}): Promise<TrainingOutcomeMessage> {
+export function runTrainingInWorker(options: TrainingWorkerOptions, hooks: RemoteHooks = {}): Promise<TrainingOutcome> {
   const script = resolveWorkerScript(import.meta.url, 'training-worker.ts', 'training-worker.js');
   const worker = new Worker(script.url, { workerData: options });
   return new Promise((resolvePromise, reject) => {
