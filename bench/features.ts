@@ -10,7 +10,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createRng } from '../main/util/random';
-import { encodeWavPcm16 } from './wav';
+import { encodeWavPcm16 } from '../main/audio/wav';
 import { printTable, type BenchResult } from './report';
 
 const CREMA_EMOTIONS = ['ANG', 'DIS', 'FEA', 'HAP', 'NEU', 'SAD'];

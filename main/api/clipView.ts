@@ -3,6 +3,7 @@
  * MFCC matrix the model sees (before standardisation), computed with the training pipeline's code.
  */
 import { loadAudio } from '../audio';
+import { encodeWavPcm16 } from '../audio/wav';
 import { computeFeatureMatrix } from '../features/compute';
 import { resolveFeatureConfig, type FeatureConfig } from '../features/config';
 import { melPowerSpectrogram, powerToDbInPlace } from '../features/mfcc';
@@ -10,33 +11,6 @@ import type { ClipView, MatrixData } from './contract';
 
 /** Wider spectrograms are averaged down to this many columns (a screen has no more pixels). */
 const MAX_COLUMNS = 1600;
-
-/** A mono 16-bit PCM WAV file of `samples`. */
-export function encodeWav16(samples: Float32Array, sampleRate: number): Uint8Array {
-  const bytes = new Uint8Array(44 + samples.length * 2);
-  const view = new DataView(bytes.buffer);
-  const ascii = (offset: number, text: string) => {
-    for (let i = 0; i < text.length; i++) bytes[offset + i] = text.charCodeAt(i);
-  };
-  ascii(0, 'RIFF');
-  view.setUint32(4, 36 + samples.length * 2, true);
-  ascii(8, 'WAVE');
-  ascii(12, 'fmt ');
-  view.setUint32(16, 16, true);
-  view.setUint16(20, 1, true);
-  view.setUint16(22, 1, true);
-  view.setUint32(24, sampleRate, true);
-  view.setUint32(28, sampleRate * 2, true);
-  view.setUint16(32, 2, true);
-  view.setUint16(34, 16, true);
-  ascii(36, 'data');
-  view.setUint32(40, samples.length * 2, true);
-  for (let i = 0; i < samples.length; i++) {
-    const s = Math.max(-1, Math.min(1, Number.isFinite(samples[i]!) ? samples[i]! : 0));
-    view.setInt16(44 + i * 2, Math.round(s * 32767), true);
-  }
-  return bytes;
-}
 
 /** A row-major matrix as contract data, with columns averaged down to at most `maxColumns`. */
 export function toMatrixData(data: ArrayLike<number>, rows: number, cols: number, maxColumns = MAX_COLUMNS): MatrixData {
@@ -73,7 +47,7 @@ export async function buildClipView(path: string, featureConfig: Partial<Feature
     durationS: audio.durationS,
     sourceSampleRate: audio.originalSampleRate,
     channels: audio.originalChannels,
-    wavBase64: Buffer.from(encodeWav16(audio.samples, sampleRate)).toString('base64'),
+    wavBase64: Buffer.from(encodeWavPcm16(audio.samples, sampleRate)).toString('base64'),
     melDb,
     mfcc: toMatrixData(mfcc.data, mfcc.rows, mfcc.frames),
     frameSeconds: hopLength / sampleRate,
