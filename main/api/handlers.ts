@@ -210,17 +210,13 @@ export function createEngine(ctx: EngineContext): Engine {
       const root = existingFolder(expectString(args, 'root', 'dataset.open'), 'dataset.open');
       const scan = await scanDataset(root, { scheme: schemeOf(args, 'dataset.open') });
       workspace.allowFolder(scan.root);
-      const summary = await summarizeDataset(scan, probeAudioFile);
-      const unreadable = new Set(summary.unreadable.map((u) => u.relPath));
+      // The summary keeps aggregates only: note each clip's duration as its (header-only) probe runs.
       const durations = new Map<string, number>();
-      // The summary keeps only aggregates; per-clip durations come from one more (cheap, header-only) probe pass.
-      await Promise.all(
-        scan.clips.map(async (clip) => {
-          if (unreadable.has(clip.relPath)) return;
-          const probe = await probeAudioFile(clip.path).catch(() => null);
-          if (probe) durations.set(clip.id, probe.durationS);
-        }),
-      );
+      const summary = await summarizeDataset(scan, async (path) => {
+        const probe = await probeAudioFile(path);
+        if (Number.isFinite(probe.durationS) && probe.durationS >= 0) durations.set(path, probe.durationS);
+        return probe;
+      });
       return {
         root: scan.root,
         scheme: scan.scheme,
@@ -245,7 +241,7 @@ export function createEngine(ctx: EngineContext): Engine {
           label: clip.label,
           speaker: clip.speaker,
           gender: clip.gender ?? 'unknown',
-          durationS: durations.get(clip.id) ?? null,
+          durationS: durations.get(clip.path) ?? null,
         })),
       };
     },
