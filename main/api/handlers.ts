@@ -16,7 +16,7 @@ import { cacheCoverage, cacheDirFor } from '../features/cache';
 import { featureConfigHash, featureRowCount, resolveFeatureConfig } from '../features/config';
 import { EmotionPredictor, isPredictionFailure } from '../inference';
 import { deleteRun, listRuns, listEvaluations, openRun, readEvaluation, renameRun, resolveRunDir } from '../runs/store';
-import { CHECKPOINT_NAMES, type CheckpointName } from '../runs/types';
+import { CHECKPOINT_NAMES } from '../runs/types';
 import { initBackend } from '../training/backend';
 import { BACKEND_NAMES, type BackendName } from '../training/backend-info';
 import { PRESETS, resolveTrainingConfig, type TrainingOverrides } from '../training/config';
@@ -298,11 +298,6 @@ export function createEngine(ctx: EngineContext): Engine {
       const args = expectObject(raw, 'training.start');
       const root = workspace.confine(existingFolder(expectString(args, 'root', 'training.start'), 'training.start'), 'training.start');
       const overrides = expectObject(args.config, 'training.start (config)') as TrainingOverrides;
-      try {
-        resolveTrainingConfig(overrides);
-      } catch (err) {
-        throw new ApiError('invalid-arguments', err instanceof Error ? err.message : String(err));
-      }
       await workspace.ensureFolders();
       return jobs.startTraining(root, schemeOf(args, 'training.start'), overrides, optionalString(args, 'name', 'training.start'));
     },
@@ -477,4 +472,3 @@ export async function dispatch(table: HandlerTable, name: unknown, args: unknown
   }
 }
 
-export type { CheckpointName };

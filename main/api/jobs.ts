@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { scanDataset, type SchemeName } from '../dataset';
 import { resolveFeatureConfig } from '../features/config';
 import { extractFeatures } from '../features/extract';
-import { resolveTrainingConfig, type TrainingOverrides } from '../training/config';
+import { resolveTrainingConfig, type TrainingConfig, type TrainingOverrides } from '../training/config';
 import { runTrainingInWorker } from '../training/remote';
 import type { ApiEvents, EventName, ExtractionResult, JobInfo, JobKind, TrainingOutcome } from './contract';
 import { ApiError } from './validate';
@@ -85,8 +85,13 @@ export class JobManager {
   }
 
   startTraining(root: string, scheme: SchemeName | 'auto', overrides: TrainingOverrides, name?: string): JobInfo {
+    let config: TrainingConfig;
+    try {
+      config = resolveTrainingConfig(overrides);
+    } catch (err) {
+      throw new ApiError('invalid-arguments', err instanceof Error ? err.message : String(err));
+    }
     if (this.trainingRunning()) throw new ApiError('busy', 'a training job is already running: wait for it or cancel it first');
-    const config = resolveTrainingConfig(overrides);
     return this.start('training', root, async (job) => {
       const outcome: TrainingOutcome = await runTrainingInWorker(
         { datasetRoot: root, scheme, config, runsDir: this.workspace.runsDir, cacheRoot: this.workspace.cacheDir, backend: this.workspace.backendPreference, name },
