@@ -1,25 +1,9 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { ApiEvents, DatasetClip, DatasetOverview, EventName, RequestName, WorkbenchApi } from '../../main/api/contract';
+import type { DatasetClip, DatasetOverview } from '../../main/api/contract';
 import { setApi } from '../../renderer/src/api';
 import { useDatasetStore } from '../../renderer/src/stores/dataset';
-
-type Handler = (args: unknown) => unknown;
-
-/** A fake engine: records requests, answers from handlers (a pending promise when none). */
-function fakeApi(handlers: Partial<Record<RequestName, Handler>>) {
-  const calls: { name: string; args: unknown }[] = [];
-  const api: WorkbenchApi = {
-    invoke: (async (name: RequestName, args: unknown) => {
-      calls.push({ name, args });
-      const handler = handlers[name];
-      if (!handler) throw new Error(`unexpected request ${name}`);
-      return handler(args);
-    }) as WorkbenchApi['invoke'],
-    on: <E extends EventName>(_event: E, _listener: (payload: ApiEvents[E]) => void) => () => {},
-  };
-  return { api, calls };
-}
+import { fakeApi } from './fake-api';
 
 function clip(relPath: string, label: DatasetClip['label'], speaker: string, durationS: number | null): DatasetClip {
   return { id: relPath, path: `/data/${relPath}`, relPath, label, speaker, gender: 'female', durationS };

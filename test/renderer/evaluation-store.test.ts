@@ -1,19 +1,7 @@
 /** The evaluation and comparison stores against a fake engine. */
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type {
-  ApiEvents,
-  CheckpointRef,
-  ClipPrediction,
-  Comparison,
-  EvaluationReport,
-  EventName,
-  RequestArgs,
-  RequestName,
-  RequestResult,
-  RunSummary,
-  WorkbenchApi,
-} from '../../main/api/contract';
+import type { CheckpointRef, ClipPrediction, Comparison, EvaluationReport, RunSummary } from '../../main/api/contract';
 import { setApi } from '../../renderer/src/api';
 import {
   defaultComparison,
@@ -23,32 +11,7 @@ import {
   useComparisonStore,
   useEvaluationStore,
 } from '../../renderer/src/stores/evaluation';
-
-type Handlers = { [N in RequestName]?: (args: RequestArgs<N>) => RequestResult<N> | Promise<RequestResult<N>> };
-
-function fakeApi(handlers: Handlers) {
-  const calls: { name: RequestName; args: unknown }[] = [];
-  const listeners = new Map<string, Set<(payload: unknown) => void>>();
-  const api: WorkbenchApi = {
-    invoke: (async (name: RequestName, args: unknown) => {
-      calls.push({ name, args });
-      const handler = handlers[name] as ((a: unknown) => unknown) | undefined;
-      if (!handler) throw new Error(`unexpected request ${name}`);
-      return handler(args);
-    }) as WorkbenchApi['invoke'],
-    on: ((event: string, listener: (payload: unknown) => void) => {
-      const set = listeners.get(event) ?? new Set();
-      set.add(listener);
-      listeners.set(event, set);
-      return () => set.delete(listener);
-    }) as WorkbenchApi['on'],
-  };
-  function emit<E extends EventName>(event: E, payload: ApiEvents[E]): void {
-    for (const listener of listeners.get(event) ?? []) listener(payload);
-  }
-  const count = (name: RequestName) => calls.filter((c) => c.name === name).length;
-  return { api, calls, emit, count };
-}
+import { fakeApi } from './fake-api';
 
 const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
 

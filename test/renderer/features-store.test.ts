@@ -1,43 +1,9 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type {
-  ApiEvents,
-  CacheStatus,
-  EventName,
-  ExtractionProgress,
-  ExtractionResult,
-  JobInfo,
-  RequestName,
-  WorkbenchApi,
-} from '../../main/api/contract';
+import type { CacheStatus, ExtractionProgress, ExtractionResult, JobInfo } from '../../main/api/contract';
 import { setApi } from '../../renderer/src/api';
 import { useFeaturesStore } from '../../renderer/src/stores/features';
-
-type Handler = (args: unknown) => unknown;
-
-/** A fake engine: records requests, answers from handlers, and emits events to subscribers. */
-function fakeApi(handlers: Partial<Record<RequestName, Handler>>) {
-  const calls: { name: string; args: unknown }[] = [];
-  const listeners = new Map<string, ((payload: unknown) => void)[]>();
-  const api: WorkbenchApi = {
-    invoke: (async (name: RequestName, args: unknown) => {
-      calls.push({ name, args });
-      const handler = handlers[name];
-      if (!handler) throw new Error(`unexpected request ${name}`);
-      return handler(args);
-    }) as WorkbenchApi['invoke'],
-    on: <E extends EventName>(event: E, listener: (payload: ApiEvents[E]) => void) => {
-      const list = listeners.get(event) ?? [];
-      list.push(listener as (payload: unknown) => void);
-      listeners.set(event, list);
-      return () => {};
-    },
-  };
-  function emit<E extends EventName>(event: E, payload: ApiEvents[E]): void {
-    for (const listener of listeners.get(event) ?? []) listener(payload);
-  }
-  return { api, calls, emit, listeners };
-}
+import { fakeApi } from './fake-api';
 
 const ROOT = '/data/emodb';
 
@@ -91,8 +57,8 @@ describe('features store', () => {
     const store = useFeaturesStore();
     store.attach();
     store.attach();
-    expect(fake.listeners.get('features.progress')).toHaveLength(1);
-    expect(fake.listeners.get('job.finished')).toHaveLength(1);
+    expect(fake.listeners.get('features.progress')?.size).toBe(1);
+    expect(fake.listeners.get('job.finished')?.size).toBe(1);
 
     await store.extract(ROOT, 'emodb');
     expect(fake.calls.find((c) => c.name === 'features.extract')?.args).toEqual({ root: ROOT, scheme: 'emodb' });

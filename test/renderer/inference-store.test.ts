@@ -1,26 +1,11 @@
 /** Files for prediction (type, size, base64) and the inference store against a fake engine. */
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { FilePrediction, PredictInput, PredictionBatch, RequestArgs, RequestName, RequestResult, WorkbenchApi } from '../../main/api/contract';
+import type { FilePrediction, PredictInput, PredictionBatch, RequestArgs } from '../../main/api/contract';
 import { setApi } from '../../renderer/src/api';
 import { bytesToBase64, checkAudioFile, fileExtension, fileToPredictInput, MAX_FILE_BYTES } from '../../renderer/src/lib/files';
 import { useInferenceStore } from '../../renderer/src/stores/inference';
-
-type Handlers = { [N in RequestName]?: (args: RequestArgs<N>) => RequestResult<N> | Promise<RequestResult<N>> };
-
-function fakeApi(handlers: Handlers) {
-  const calls: { name: RequestName; args: unknown }[] = [];
-  const api: WorkbenchApi = {
-    invoke: (async (name: RequestName, args: unknown) => {
-      calls.push({ name, args });
-      const handler = handlers[name] as ((a: unknown) => unknown) | undefined;
-      if (!handler) throw new Error(`unexpected request ${name}`);
-      return handler(args);
-    }) as WorkbenchApi['invoke'],
-    on: (() => () => undefined) as WorkbenchApi['on'],
-  };
-  return { api, calls };
-}
+import { fakeApi } from './fake-api';
 
 /** A stand-in for a browser File: a Blob with a name. */
 function file(name: string, bytes: number[] | Uint8Array): Blob & { name: string } {

@@ -1,45 +1,11 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type {
-  ApiEvents,
-  AppInfo,
-  EventName,
-  RequestArgs,
-  RequestName,
-  RequestResult,
-  RunDetail,
-  RunSummary,
-  WorkbenchApi,
-} from '../../main/api/contract';
+import type { AppInfo, RunDetail, RunSummary } from '../../main/api/contract';
 import { setApi } from '../../renderer/src/api';
 import { configFacts, exportCheckpoint, interruptionText, runNameError, runRow, sortRuns, splitFacts } from '../../renderer/src/lib/runsTable';
 import { useAppStore } from '../../renderer/src/stores/app';
 import { useRunsStore } from '../../renderer/src/stores/runs';
-
-type Handlers = { [N in RequestName]?: (args: RequestArgs<N>) => RequestResult<N> | Promise<RequestResult<N>> };
-
-function fakeApi(handlers: Handlers) {
-  const calls: { name: RequestName; args: unknown }[] = [];
-  const listeners = new Map<string, Set<(payload: unknown) => void>>();
-  const api: WorkbenchApi = {
-    invoke: (async (name: RequestName, args: unknown) => {
-      calls.push({ name, args });
-      const handler = handlers[name] as unknown as ((a: unknown) => unknown) | undefined;
-      if (!handler) throw new Error(`unexpected request ${name}`);
-      return handler(args);
-    }) as unknown as WorkbenchApi['invoke'],
-    on: ((event: string, listener: (payload: unknown) => void) => {
-      const set = listeners.get(event) ?? new Set();
-      set.add(listener);
-      listeners.set(event, set);
-      return () => set.delete(listener);
-    }) as unknown as WorkbenchApi['on'],
-  };
-  function emit<E extends EventName>(event: E, payload: ApiEvents[E]): void {
-    for (const listener of listeners.get(event) ?? []) listener(payload);
-  }
-  return { api, calls, emit };
-}
+import { fakeApi } from './fake-api';
 
 const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
 

@@ -1,46 +1,10 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type {
-  ApiEvents,
-  BatchProgress,
-  EpochMetrics,
-  EventName,
-  JobInfo,
-  RequestArgs,
-  RequestName,
-  RequestResult,
-  RunDetail,
-  TrainingOutcome,
-  WorkbenchApi,
-} from '../../main/api/contract';
+import type { BatchProgress, EpochMetrics, JobInfo, RunDetail, TrainingOutcome } from '../../main/api/contract';
 import { PRESETS } from '../../main/training/config';
 import { setApi } from '../../renderer/src/api';
 import { batchFraction, batchLine, LOG_LIMIT, useTrainingStore } from '../../renderer/src/stores/training';
-
-type Handlers = { [N in RequestName]?: (args: RequestArgs<N>) => RequestResult<N> | Promise<RequestResult<N>> };
-
-function fakeApi(handlers: Handlers) {
-  const calls: { name: RequestName; args: unknown }[] = [];
-  const listeners = new Map<string, Set<(payload: unknown) => void>>();
-  const api: WorkbenchApi = {
-    invoke: (async (name: RequestName, args: unknown) => {
-      calls.push({ name, args });
-      const handler = handlers[name] as unknown as ((a: unknown) => unknown) | undefined;
-      if (!handler) throw new Error(`unexpected request ${name}`);
-      return handler(args);
-    }) as unknown as WorkbenchApi['invoke'],
-    on: ((event: string, listener: (payload: unknown) => void) => {
-      const set = listeners.get(event) ?? new Set();
-      set.add(listener);
-      listeners.set(event, set);
-      return () => set.delete(listener);
-    }) as unknown as WorkbenchApi['on'],
-  };
-  function emit<E extends EventName>(event: E, payload: ApiEvents[E]): void {
-    for (const listener of listeners.get(event) ?? []) listener(payload);
-  }
-  return { api, calls, emit, listeners };
-}
+import { fakeApi, type Handlers } from './fake-api';
 
 const JOB: JobInfo = { jobId: 'job-1', kind: 'training', state: 'running', root: '/data/emodb', startedAt: '2026-01-01T10:00:00Z' };
 
