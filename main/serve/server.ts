@@ -141,7 +141,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const refuse = (status: number, reason: string) => {
       socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${reason}\n`);
     };
-    const url = new URL(req.url ?? '/', 'http://placeholder');
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (url.pathname !== SERVE_SOCKET_PATH) return refuse(404, 'Not Found');
     if (!allowedHosts().has(req.headers.host ?? '')) return refuse(421, 'Misdirected Request');
     const origin = req.headers.origin;
