@@ -1,13 +1,13 @@
 /**
  * Evaluations and comparisons of checkpoints.
  *
- * useEvaluationStore: the run list the checkpoint pickers offer (refreshed on 'runs.changed'),
+ * useEvaluationStore: the run list the checkpoint pickers offer (the Runs store's, kept fresh by it),
  * evaluation reports cached per checkpoint, and the Evaluate view's state (the checkpoint shown,
  * matrix mode, the selected cell and clip, the report export).
  * useComparisonStore: the Compare view's two checkpoints and the engine's comparison of them.
  */
 import { defineStore } from 'pinia';
-import { computed, markRaw, ref, shallowRef } from 'vue';
+import { computed, markRaw, ref, shallowRef, watch } from 'vue';
 import type {
   CheckpointName,
   CheckpointRef,
@@ -17,9 +17,10 @@ import type {
   ExportedReport,
   RunSummary,
 } from '../../../main/api/contract';
-import { invoke, on } from '../api';
+import { invoke } from '../api';
 import { selectionClips, type ClipSelection, type ConfusionMode } from '../lib/confusion';
 import { errorMessage, percent } from '../lib/format';
+import { useRunsStore } from './runs';
 
 export const CHECKPOINTS: readonly CheckpointName[] = ['best', 'final'];
 
@@ -89,44 +90,16 @@ function viewerPrediction(labels: string[], clip: ClipPrediction): ViewerPredict
 }
 
 export const useEvaluationStore = defineStore('evaluation', () => {
-  // --- The run list for the pickers -------------------------------------------------------
-  const runs = ref<RunSummary[]>([]);
-  const runsLoaded = ref(false);
-  const runsLoading = ref(false);
-  const runsError = ref<string | null>(null);
-  let runsRequest = 0;
-  let unsubscribeRuns: (() => void) | null = null;
-
-  async function loadRuns(): Promise<void> {
-    const request = ++runsRequest;
-    runsLoading.value = true;
-    try {
-      const list = await invoke('runs.list', {});
-      if (request !== runsRequest) return;
-      runs.value = newestFirst(list);
-      runsError.value = null;
-      forgetMissingRuns(list);
-    } catch (err) {
-      if (request === runsRequest) runsError.value = errorMessage(err);
-    } finally {
-      if (request === runsRequest) {
-        runsLoading.value = false;
-        runsLoaded.value = true;
-      }
-    }
-  }
-
+  // --- The run list for the pickers: the Runs store's list (one request per change for both) ---
+  const runsStore = useRunsStore();
+  const runs = computed(() => newestFirst(runsStore.runs));
+  /** The list was asked for at least once (it may have failed: see runsError). */
+  const runsLoaded = computed(() => runsStore.loaded || runsStore.error !== null);
+  const runsLoading = computed(() => runsStore.loading);
+  const runsError = computed(() => runsStore.error);
+  const loadRuns = (): Promise<void> => runsStore.refresh();
   /** Loads the run list once and keeps it fresh from then on (the store lives as long as the app). */
-  async function ensureRuns(): Promise<void> {
-    if (!unsubscribeRuns) {
-      try {
-        unsubscribeRuns = on('runs.changed', () => void loadRuns());
-      } catch (err) {
-        runsError.value = errorMessage(err);
-      }
-    }
-    if (!runsLoaded.value && !runsLoading.value) await loadRuns();
-  }
+  const ensureRuns = (): Promise<void> => runsStore.init();
 
   // --- Reports, cached per checkpoint ----------------------------------------------------------
   // Reports are large and never edited: kept raw (no deep reactivity), the map replaced on change.
@@ -141,6 +114,7 @@ export const useEvaluationStore = defineStore('evaluation', () => {
     const kept = Object.entries(reports.value).filter(([key]) => ids.has(key.slice(0, key.lastIndexOf('#'))));
     if (kept.length !== Object.keys(reports.value).length) reports.value = Object.fromEntries(kept);
   }
+  watch(() => runsStore.runs, forgetMissingRuns);
 
   /** The report of a checkpoint: cached, or asked once (concurrent callers share the request). */
   function fetchReport(target: CheckpointRef): Promise<EvaluationReport> {
