@@ -19,7 +19,7 @@ import type { TrainingConfig } from './config';
 import { trainLoop, type EpochMetrics, type ExampleShape, type LabelledSet } from './loop';
 import { createModel } from './models';
 import { predictProbabilities } from './predict';
-import type { TrainingEvent } from './progress';
+import type { TrainingEvent, TrainingOutcome } from './progress';
 
 export interface TrainJobOptions {
   datasetRoot: string;
@@ -37,13 +37,9 @@ export interface TrainJobOptions {
 
 export type { TrainingEvent };
 
-export interface TrainJobResult {
-  runId: string;
+/** The outcome (what the UI is told, and run.json's summary), plus the run folder and the full reports. */
+export interface TrainJobResult extends TrainingOutcome {
   runDir: string;
-  status: RunStatus;
-  epochsRun: number;
-  bestEpoch: number;
-  stoppedEarly: boolean;
   evaluations: Partial<Record<'best' | 'final', EvaluationReport>>;
 }
 
@@ -184,7 +180,7 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
     };
     await run.setStatus(status, { summary, bestEpoch: result.bestEpoch || undefined });
     log(result.cancelled ? 'training cancelled; the run keeps its checkpoints' : 'training finished');
-    return { runId: run.id, runDir: run.dir, status, epochsRun: result.epochsRun, bestEpoch: result.bestEpoch, stoppedEarly: result.stoppedEarly, evaluations };
+    return { runId: run.id, runDir: run.dir, status, ...summary, evaluations };
   } catch (err) {
     await run.setStatus('failed', { error: err instanceof Error ? err.message : String(err) }).catch(() => undefined);
     throw err;

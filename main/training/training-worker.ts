@@ -19,14 +19,9 @@ const options = workerData as TrainingWorkerOptions;
 const jobOptions: TrainJobOptions = { ...options, signal: controller.signal, onEvent: (event) => post({ type: 'event', event }) };
 
 try {
-  const result = await runTrainingJob(jobOptions);
-  const test = Object.fromEntries(
-    Object.entries(result.evaluations).map(([name, report]) => [name, { accuracy: report.metrics.accuracy, uar: report.metrics.uar, macroF1: report.metrics.macroF1 }]),
-  );
-  post({
-    type: 'result',
-    outcome: { runId: result.runId, status: result.status, epochsRun: result.epochsRun, bestEpoch: result.bestEpoch, stoppedEarly: result.stoppedEarly, test },
-  });
+  const { runId, status, epochsRun, bestEpoch, stoppedEarly, test } = await runTrainingJob(jobOptions);
+  // The full evaluation reports stay on disk: the outcome is what crosses to the UI.
+  post({ type: 'result', outcome: { runId, status, epochsRun, bestEpoch, stoppedEarly, test } });
 } catch (err) {
   post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
 }
