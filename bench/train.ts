@@ -41,8 +41,8 @@ function syntheticSet(count: number, seed: number): LabelledSet {
   return { x, y, count };
 }
 
-async function trainingThroughput(model: ModelName, backend: BackendName, batches: number, warmup: number): Promise<BenchResult> {
-  const info = await initBackend(backend);
+async function trainingThroughput(model: ModelName, backend: BackendName, blas: boolean, batches: number, warmup: number): Promise<BenchResult> {
+  const info = await initBackend(backend, { blas });
   const { value: stats, peakRssMiB } = await measurePeakRss(async () => {
     const net = createModel(model, { inputShape: [ROWS, FRAMES, 1], numClasses: CLASSES, seed: 1 });
     const train = syntheticSet(BATCH * batches, 1);
@@ -65,6 +65,7 @@ async function trainingThroughput(model: ModelName, backend: BackendName, batche
     parameters: count,
     backend: info.name,
     threads: info.threads ?? null,
+    blas: info.blas?.active ? info.blas.description : 'none',
     batch: BATCH,
     medianStepMs: Math.round(stats.stepMs),
     samplesPerSecond: Number(((BATCH * 1000) / stats.stepMs).toFixed(1)),
@@ -74,7 +75,7 @@ async function trainingThroughput(model: ModelName, backend: BackendName, batche
 }
 
 async function inferenceLatency(model: ModelName, backend: BackendName, repeats: number): Promise<BenchResult> {
-  const info = await initBackend(backend);
+  const info = await initBackend(backend, { blas: true });
   const dir = mkdtempSync(join(tmpdir(), 'ser-bench-ckpt-'));
   try {
     const rows = featureRowCount(DEFAULT_FEATURE_CONFIG);
@@ -106,6 +107,7 @@ async function inferenceLatency(model: ModelName, backend: BackendName, repeats:
       model,
       backend: info.name,
       threads: info.threads ?? null,
+      blas: info.blas?.active ? info.blas.description : 'none',
       clip: '2.0 s WAV, 22 050 Hz',
       decodeMs: pick('decode'),
       featuresMs: pick('features'),
@@ -121,16 +123,21 @@ async function inferenceLatency(model: ModelName, backend: BackendName, repeats:
 export async function runTrainBenchmarks(options: { quick: boolean }): Promise<BenchResult[]> {
   const models: ModelName[] = options.quick ? ['seed-cnn'] : [...MODEL_NAMES];
   const training: BenchResult[] = [];
-  for (const model of models) training.push(await trainingThroughput(model, 'wasm', options.quick ? 4 : 8, 2));
-  // The plain-JS cpu backend is the last resort; a few batches of the seed CNN show its scale.
-  training.push(await trainingThroughput('seed-cnn', 'cpu', 3, 1));
+  const batches = options.quick ? 4 : 8;
+  // Each model on the best CPU setup (wasm with the system BLAS when there is one), then the
+  // seed CNN on every fallback: wasm (XNNPACK only), cpu with BLAS, and plain-JS cpu (a few batches
+  // show its scale).
+  for (const model of models) training.push(await trainingThroughput(model, 'wasm', true, batches, 2));
+  training.push(await trainingThroughput('seed-cnn', 'wasm', false, batches, 2));
+  training.push(await trainingThroughput('seed-cnn', 'cpu', true, batches, 2));
+  training.push(await trainingThroughput('seed-cnn', 'cpu', false, 3, 1));
   console.log('training (real loop: augmentation, loss, clipping, AdamW; batch 64, input 40×100)');
-  printTable(training, ['model', 'parameters', 'backend', 'threads', 'medianStepMs', 'samplesPerSecond', 'bestSamplesPerSecond', 'peakRssMiB']);
+  printTable(training, ['model', 'parameters', 'backend', 'threads', 'blas', 'medianStepMs', 'samplesPerSecond', 'bestSamplesPerSecond', 'peakRssMiB']);
 
   const inference: BenchResult[] = [];
   for (const model of models) inference.push(await inferenceLatency(model, 'wasm', options.quick ? 5 : 20));
   console.log('\nsingle-clip inference (file → probabilities), median');
-  printTable(inference, ['model', 'backend', 'threads', 'decodeMs', 'featuresMs', 'modelMs', 'totalMs', 'peakRssMiB']);
+  printTable(inference, ['model', 'backend', 'threads', 'blas', 'decodeMs', 'featuresMs', 'modelMs', 'totalMs', 'peakRssMiB']);
   await tf.setBackend('cpu');
   return [...training, ...inference];
 }

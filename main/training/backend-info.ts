@@ -16,6 +16,11 @@ export interface BackendInfo {
   threads?: number;
   /** The package (and version) that provides the backend. */
   version: string;
+  /**
+   * wasm and cpu: whether an optimised BLAS computes the conv layers and matmuls (much faster
+   * than XNNPACK's 128-bit SIMD), and which; or why not.
+   */
+  blas?: { active: true; description: string; library: string; threads: number | null } | { active: false; reason: string };
   /** Anything worth telling the user about how the backend was set up. */
   notes?: string[];
 }

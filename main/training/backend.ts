@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import os from 'node:os';
 import { registerStockWasm, registerThreadedWasm, useInstalledWasmFiles, wasmThreadsCount } from './backend-wasm';
-import { registerFastKernels } from './kernels';
+import { loadBlas } from './blas';
+import { registerFastKernels, useBlasKernels } from './kernels';
 import { BACKEND_NAMES, type BackendInfo, type BackendName } from './backend-info';
 import { probeGpu } from './gpu';
 
@@ -17,6 +18,12 @@ export { BACKEND_NAMES, type BackendInfo, type BackendName } from './backend-inf
 export interface BackendOptions {
   /** wasm only: XNNPACK threads. Default: the number of CPU cores, at most 8. 1 = the stock single-threaded build. */
   threads?: number;
+  /**
+   * wasm and cpu: compute conv layers and matmuls with the system's BLAS when one is found
+   * (default true; the environment variable SER_BLAS_LIBRARY=none also turns it off, and a path
+   * there picks the library).
+   */
+  blas?: boolean;
 }
 
 class Unavailable extends Error {}
@@ -47,10 +54,11 @@ function defaultThreads(): number {
  */
 export async function initBackend(preference: BackendName | 'auto' = 'auto', options: BackendOptions = {}): Promise<BackendInfo> {
   const threads = Math.max(1, Math.floor(options.threads ?? defaultThreads()));
-  const key = `${preference}/${threads}`;
+  const blas = options.blas ?? true;
+  const key = `${preference}/${threads}/${blas}`;
   if (current?.key === key && tf.getBackend() === current.info.tfBackend) return current.info;
   if (pending?.key === key) return pending.promise;
-  const promise = choose(preference, threads).then((info) => {
+  const promise = choose(preference, threads, blas).then((info) => {
     current = { key, info };
     return info;
   });
@@ -62,7 +70,7 @@ export async function initBackend(preference: BackendName | 'auto' = 'auto', opt
   }
 }
 
-async function choose(preference: BackendName | 'auto', threads: number): Promise<BackendInfo> {
+async function choose(preference: BackendName | 'auto', threads: number, blas: boolean): Promise<BackendInfo> {
   const candidates = preference === 'auto' ? BACKEND_NAMES : [preference];
   if (!BACKEND_NAMES.includes(candidates[0]!)) throw new Error(`unknown backend '${preference}'`);
   const skipped: BackendInfo['skipped'] = [];
@@ -70,7 +78,7 @@ async function choose(preference: BackendName | 'auto', threads: number): Promis
   if (candidates.includes('tensorflow-gpu')) gpu = await probeGpu();
   for (const name of candidates) {
     try {
-      const info = await activate(name, threads);
+      const info = await activate(name, threads, blas);
       if (name === 'tensorflow-gpu' && gpu && !gpu.found) {
         info.notes = [...(info.notes ?? []), `no usable CUDA GPU (${gpu.detail}): TensorFlow runs on the CPU`];
       }
@@ -86,16 +94,37 @@ async function choose(preference: BackendName | 'auto', threads: number): Promis
 
 type Activated = Omit<BackendInfo, 'skipped' | 'gpu'>;
 
-async function activate(name: BackendName, threads: number): Promise<Activated> {
+async function activate(name: BackendName, threads: number, blas: boolean): Promise<Activated> {
   switch (name) {
     case 'tensorflow-gpu':
     case 'tensorflow':
       return activateNative(name);
     case 'wasm':
-      return activateWasm(threads);
+      return { ...(await activateWasm(threads)), blas: setUpBlas(blas, threads) };
     case 'cpu':
-      return activateCpu();
+      return { ...(await activateCpu()), blas: setUpBlas(blas, threads) };
   }
+}
+
+/** Turns the BLAS kernels on or off for the wasm and cpu backends and says which and why. */
+function setUpBlas(wanted: boolean, threads: number): NonNullable<BackendInfo['blas']> {
+  const library = process.env.SER_BLAS_LIBRARY;
+  let result: NonNullable<BackendInfo['blas']>;
+  if (!wanted) {
+    result = { active: false, reason: 'turned off for this run' };
+  } else if (library?.toLowerCase() === 'none') {
+    result = { active: false, reason: 'turned off by SER_BLAS_LIBRARY=none' };
+  } else {
+    const loaded = loadBlas(threads, library || undefined);
+    result =
+      'blas' in loaded
+        ? { active: true, description: loaded.blas.description, library: loaded.blas.library, threads: loaded.blas.threads }
+        : { active: false, reason: loaded.unavailable };
+    useBlasKernels('blas' in loaded ? loaded.blas : null);
+    return result;
+  }
+  useBlasKernels(null);
+  return result;
 }
 
 async function activateNative(name: 'tensorflow-gpu' | 'tensorflow'): Promise<Activated> {

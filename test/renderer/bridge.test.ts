@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { createSocketApi, EngineError, socketUrlFor, takeToken } from '../../renderer/src/bridge';
 import { describeBackend } from '../../renderer/src/lib/backendText';
+import type { BackendInfo } from '../../main/api/contract';
 
 class FakeSocket {
   static last: FakeSocket;
@@ -113,5 +114,14 @@ describe('backend description', () => {
     expect(text.badge).toBe('wasm · CPU, 2 threads');
     expect(text.title).toBe('wasm (tfjs wasm, 2 threads, 4.22.0)');
     expect(text.details).toEqual(['tensorflow not used: @tensorflow/tfjs-node is not installed']);
+  });
+
+  it('names the BLAS that runs the conv layers, or says why there is none', () => {
+    const base: BackendInfo = { name: 'wasm', tfBackend: 'wasm', threads: 2, skipped: [], version: '4.22.0' };
+    const withBlas = describeBackend({ ...base, blas: { active: true, description: 'OpenBLAS 0.3.21 (Haswell)', library: 'libopenblas.so.0', threads: 2 } });
+    expect(withBlas.title).toBe('wasm (tfjs wasm, 2 threads, 4.22.0, conv layers and matmuls on OpenBLAS 0.3.21 (Haswell))');
+    expect(withBlas.details).toEqual([]);
+    const without = describeBackend({ ...base, blas: { active: false, reason: 'no BLAS library found (install OpenBLAS)' } });
+    expect(without.details).toEqual(['no BLAS for the conv layers (slower training): no BLAS library found (install OpenBLAS)']);
   });
 });

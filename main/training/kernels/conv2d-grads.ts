@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { KernelRunner, originalKernel, type FastBackendName } from './runner';
 
-interface ConvGeometry {
+export interface ConvGeometry {
   batch: number;
   inH: number;
   inW: number;
@@ -29,9 +29,9 @@ interface ConvGeometry {
   padRight: number;
 }
 
-type PadAttr = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+export type PadAttr = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 
-function convGeometry(
+export function convGeometry(
   xShape: number[],
   filterShape: number[],
   strides: number | [number, number],

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchNormKernels } from './batch-norm';
+import { blasKernels } from './blas-conv';
 import { conv2dGradKernels } from './conv2d-grads';
 import { wasmIdentityKernels } from './identity';
 import { wasmMatMulKernels } from './matmul';
@@ -14,6 +15,7 @@ import { wasmSliceKernels } from './slice';
 
 export { batchNormTrain, type BatchNormTrainResult } from './batch-norm';
 export { originalKernel, type FastBackendName } from './runner';
+export { blasKernelsActive, useBlasKernels } from './blas-conv';
 
 const registered = new Set<FastBackendName>();
 
@@ -49,5 +51,7 @@ export function registerFastKernels(backendName: FastBackendName): void {
   if (registered.has(backendName)) return;
   const kernels = kernelsFor(backendName);
   for (const config of kernels) replaceKernel(config);
+  // The BLAS kernels wrap the ones just installed (their fallback), so they go in last.
+  for (const config of blasKernels(backendName)) replaceKernel(config);
   registered.add(backendName);
 }

@@ -22,9 +22,11 @@ export function describeBackend(info: BackendInfo): BackendDescription {
   const details = info.skipped.map((skip) => `${skip.name} not used: ${skip.reason}`);
   if (info.gpu && !info.gpu.found) details.push(`no usable GPU: ${info.gpu.detail}. ${GPU_REQUIREMENTS}.`);
   if (info.name === 'tensorflow-gpu' && !info.gpu?.found) details.push('tensorflow-gpu is loaded but computes on the CPU');
+  if (info.blas && !info.blas.active) details.push(`no BLAS for the conv layers (slower training): ${info.blas.reason}`);
   for (const note of info.notes ?? []) details.push(note);
   const parts = [`tfjs ${info.tfBackend}`];
   if (info.threads !== undefined) parts.push(`${info.threads} thread${info.threads === 1 ? '' : 's'}`);
   if (info.version) parts.push(info.version);
+  if (info.blas?.active) parts.push(`conv layers and matmuls on ${info.blas.description}`);
   return { badge: `${info.name} · ${onGpu ? 'GPU' : `CPU${threads}`}`, title: `${info.name} (${parts.join(', ')})`, device, details };
 }

@@ -168,6 +168,8 @@ export function backendText(detail: RunDetail): string {
   if (!backend) return '–';
   let line = text(backend.name);
   if (backend.tfBackend) line += ` (tfjs ${text(backend.tfBackend)})`;
+  const blas = asRecord(backend.blas);
+  if (blas?.active === true) line += `, BLAS: ${text(blas.description)}`;
   const skipped = Array.isArray(backend.skipped) ? backend.skipped.map(asRecord).filter((s): s is Record<string, unknown> => s !== null) : [];
   if (skipped.length) line += ` — ${skipped.map((s) => `${text(s.name)} skipped: ${text(s.reason)}`).join('; ')}`;
   return line;

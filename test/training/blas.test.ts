@@ -1,0 +1,179 @@
+/**
+ * The BLAS kernels (conv forward, both conv gradients, matmul) against tfjs's own cpu kernels,
+ * on both backends that use them, plus how the backend reports a BLAS that is used, turned off
+ * or missing. Needs an optimised BLAS (CI installs OpenBLAS); without one the kernel cases are
+ * skipped and say why.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../main/training/backend';
+import { loadBlas } from '../../main/training/blas';
+import { blasKernelsActive, originalKernel } from '../../main/training/kernels';
+
+type Attrs = tf.NamedAttrMap;
+
+let seed = 7;
+function random(shape: number[]): Float32Array {
+  const values = new Float32Array(tf.util.sizeFromShape(shape));
+  for (let i = 0; i < values.length; i++) {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    values[i] = (seed / 2 ** 32) * 2 - 1;
+  }
+  return values;
+}
+
+interface Input {
+  shape: number[];
+  values: Float32Array;
+}
+
+const input = (shape: number[]): Input => ({ shape, values: random(shape) });
+
+function stockCpu(name: string, inputs: Record<string, Input>, attrs: Attrs): Float32Array {
+  const backend = tf.engine().findBackend('cpu') as tf.KernelBackend & {
+    makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo;
+  };
+  const infos: tf.NamedTensorInfoMap = {};
+  for (const [key, value] of Object.entries(inputs)) infos[key] = backend.makeTensorInfo(value.shape, 'float32', value.values);
+  const out = originalKernel(name, 'cpu')!({ inputs: infos, backend, attrs }) as tf.TensorInfo;
+  const result = Float32Array.from(backend.readSync(out.dataId) as Float32Array);
+  for (const info of [...Object.values(infos), out]) backend.disposeData(info!.dataId);
+  return result;
+}
+
+function active(name: string, inputs: Record<string, Input>, attrs: Attrs): Float32Array {
+  return tf.tidy(() => {
+    const tensors: Record<string, tf.Tensor> = {};
+    for (const [key, value] of Object.entries(inputs)) tensors[key] = tf.tensor(value.values, value.shape);
+    return (tf.engine().runKernel(name, tensors, attrs) as tf.Tensor).dataSync() as Float32Array;
+  });
+}
+
+function expectClose(actual: Float32Array, expected: Float32Array, tolerance = 1e-4): void {
+  expect(actual.length).toBe(expected.length);
+  let scale = 1e-6;
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) {
+    scale = Math.max(scale, Math.abs(expected[i]!));
+    worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
+  }
+  expect(worst / scale).toBeLessThanOrEqual(tolerance);
+}
+
+interface ConvCase {
+  x: [number, number, number, number];
+  filter: [number, number, number, number];
+  pad: 'same' | 'valid' | number[][];
+  out: [number, number];
+}
+
+// Channel counts at or above the kernels' thresholds, so the BLAS paths run (64+ input channels
+// for the forward conv); odd sizes, non-square filters and explicit pads check the grid offsets.
+const CASES: ConvCase[] = [
+  { x: [2, 5, 7, 64], filter: [3, 3, 64, 16], pad: 'same', out: [5, 7] },
+  { x: [3, 4, 6, 72], filter: [3, 3, 72, 9], pad: 'valid', out: [2, 4] },
+  { x: [2, 6, 5, 64], filter: [5, 3, 64, 8], pad: 'same', out: [6, 5] },
+  { x: [2, 5, 6, 64], filter: [1, 1, 64, 12], pad: 'same', out: [5, 6] },
+  { x: [2, 7, 8, 66], filter: [3, 3, 66, 10], pad: [[0, 0], [1, 2], [0, 1], [0, 0]], out: [8, 7] },
+  { x: [2, 9, 11, 12], filter: [3, 3, 12, 8], pad: 'same', out: [9, 11] },
+];
+
+const blasFound = loadBlas(1);
+const reason = 'unavailable' in blasFound ? blasFound.unavailable : '';
+
+describe.skipIf(reason !== '').each(['cpu', 'wasm'] as const)(`BLAS kernels on %s${reason ? ` (skipped: ${reason})` : ''}`, (backendName) => {
+  beforeAll(async () => {
+    const info = await initBackend(backendName, { threads: 2 });
+    expect(info.blas?.active).toBe(true);
+    expect(blasKernelsActive()).toBe(true);
+  });
+
+  const conv = (c: ConvCase): Attrs => ({ strides: [1, 1], pad: c.pad, dataFormat: 'NHWC', dilations: [1, 1] }) as unknown as Attrs;
+
+  it.each(CASES)('Conv2D and FusedConv2D (bias, relu) match the stock cpu kernels: x %j filter %j', (c) => {
+    const inputs = { x: input(c.x), filter: input(c.filter) };
+    expectClose(active('Conv2D', inputs, conv(c)), stockCpu('Conv2D', inputs, conv(c)));
+    // (A scalar bias only where the BLAS kernel runs: the stock wasm kernel rejects it.)
+    const epilogues: [Input, string][] = [
+      [input([c.filter[3]]), 'relu'],
+      [input([c.filter[3]]), 'linear'],
+      ...(c.x[3] >= 64 ? [[input([1]), 'linear'] as [Input, string]] : []),
+    ];
+    for (const [bias, activation] of epilogues) {
+      const fused = { ...inputs, bias };
+      const attrs = { ...conv(c), activation } as Attrs;
+      expectClose(active('FusedConv2D', fused, attrs), stockCpu('FusedConv2D', fused, attrs));
+    }
+  });
+
+  it.each(CASES)('Conv2DBackpropInput and Conv2DBackpropFilter match the stock cpu kernels: x %j filter %j', (c) => {
+    const dy = input([c.x[0], ...c.out, c.filter[3]]);
+    const dxAttrs = { ...conv(c), inputShape: c.x } as Attrs;
+    const dxInputs = { dy, filter: input(c.filter) };
+    expectClose(active('Conv2DBackpropInput', dxInputs, dxAttrs), stockCpu('Conv2DBackpropInput', dxInputs, dxAttrs));
+    const dwAttrs = { ...conv(c), filterShape: c.filter } as Attrs;
+    const dwInputs = { x: input(c.x), dy };
+    expectClose(active('Conv2DBackpropFilter', dwInputs, dwAttrs), stockCpu('Conv2DBackpropFilter', dwInputs, dwAttrs));
+  });
+
+  it('BatchMatMul with every transpose and batch layout matches the stock cpu kernel', () => {
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[64, 90], [90, 70], false, false],
+      [[90, 64], [90, 70], true, false],
+      [[64, 90], [70, 90], false, true],
+      [[90, 64], [70, 90], true, true],
+      [[3, 40, 50], [3, 50, 60], false, false],
+      [[3, 50, 40], [1, 60, 50], true, true],
+      [[1, 40, 50], [4, 50, 60], false, false],
+    ];
+    for (const [aShape, bShape, transposeA, transposeB] of cases) {
+      const inputs = { a: input(aShape), b: input(bShape) };
+      expectClose(active('BatchMatMul', inputs, { transposeA, transposeB }), stockCpu('BatchMatMul', inputs, { transposeA, transposeB }));
+    }
+  });
+
+  it('a conv layer trains to the same gradients with and without BLAS', async () => {
+    const x = tf.tensor4d(random([4, 6, 8, 64]), [4, 6, 8, 64]);
+    const w = tf.tensor4d(random([3, 3, 64, 16]).map((v) => v * 0.1), [3, 3, 64, 16]);
+    const b = tf.tensor1d(random([16]));
+    const gradients = () =>
+      tf.tidy(() => {
+        const loss = (xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) =>
+          tf.sum(tf.square(tf.fused.conv2d({ x: xs as tf.Tensor4D, filter: ws as tf.Tensor4D, strides: 1, pad: 'same', bias: bs })));
+        return tf.grads(loss)([x, w, b]).map((g) => g.dataSync() as Float32Array);
+      });
+    const withBlas = gradients();
+    await initBackend(backendName, { threads: 2, blas: false });
+    expect(blasKernelsActive()).toBe(false);
+    const without = gradients();
+    await initBackend(backendName, { threads: 2 });
+    withBlas.forEach((g, i) => expectClose(g, without[i]!));
+    tf.dispose([x, w, b]);
+  });
+});
+
+describe('BLAS setup reporting', () => {
+  const saved = process.env.SER_BLAS_LIBRARY;
+  afterAll(async () => {
+    if (saved === undefined) delete process.env.SER_BLAS_LIBRARY;
+    else process.env.SER_BLAS_LIBRARY = saved;
+    await initBackend('cpu', { threads: 2 });
+  });
+
+  it('a BLAS turned off is reported as such, and the kernels fall back', async () => {
+    const info = await initBackend('cpu', { threads: 2, blas: false });
+    expect(info.blas).toEqual({ active: false, reason: 'turned off for this run' });
+    expect(blasKernelsActive()).toBe(false);
+  });
+
+  it('a library named in SER_BLAS_LIBRARY that cannot be loaded is a clear reason, not a crash', () => {
+    const result = loadBlas(1, '/nonexistent/libnothing.so');
+    expect('unavailable' in result && result.unavailable).toMatch(/^SER_BLAS_LIBRARY=\/nonexistent\/libnothing\.so could not be used \(/);
+  });
+
+  it('SER_BLAS_LIBRARY=none turns it off', async () => {
+    process.env.SER_BLAS_LIBRARY = 'none';
+    const info = await initBackend('wasm', { threads: 1 });
+    expect(info.blas).toEqual({ active: false, reason: 'turned off by SER_BLAS_LIBRARY=none' });
+  });
+});
