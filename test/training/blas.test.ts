@@ -132,6 +132,13 @@ describe.skipIf(reason !== '').each(['cpu', 'wasm'] as const)(`BLAS kernels on %
     }
   });
 
+  it('per-channel Sum (conv bias gradients) matches the stock cpu kernel; other sums still work', () => {
+    const x = input([4, 30, 40, 24]);
+    for (const attrs of [{ axis: [0, 1, 2], keepDims: false }, { axis: [2, 1, 0], keepDims: true }, { axis: [1, 2], keepDims: false }, { axis: -1, keepDims: false }]) {
+      expectClose(active('Sum', { x }, attrs), stockCpu('Sum', { x }, attrs), 1e-5);
+    }
+  });
+
   it('a conv layer trains to the same gradients with and without BLAS', async () => {
     const x = tf.tensor4d(random([4, 6, 8, 64]), [4, 6, 8, 64]);
     const w = tf.tensor4d(random([3, 3, 64, 16]).map((v) => v * 0.1), [3, 3, 64, 16]);

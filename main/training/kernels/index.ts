@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchNormKernels } from './batch-norm';
-import { blasKernels } from './blas-conv';
+import { blasKernels } from './blas-kernels';
 import { conv2dGradKernels } from './conv2d-grads';
 import { wasmIdentityKernels } from './identity';
 import { wasmMatMulKernels } from './matmul';
@@ -15,7 +15,7 @@ import { wasmSliceKernels } from './slice';
 
 export { batchNormTrain, type BatchNormTrainResult } from './batch-norm';
 export { originalKernel, type FastBackendName } from './runner';
-export { blasKernelsActive, useBlasKernels } from './blas-conv';
+export { blasKernelsActive, useBlasKernels } from './blas-kernels';
 
 const registered = new Set<FastBackendName>();
 

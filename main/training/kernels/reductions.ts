@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { KernelRunner, originalKernel, type FastBackendName } from './runner';
 
-function reducesAllButLast(axis: number | number[], rank: number): boolean {
+export function reducesAllButLast(axis: number | number[], rank: number): boolean {
   const axes = tf.util.parseAxisParam(axis, new Array<number>(rank).fill(1)).sort((a, b) => a - b);
   return rank >= 2 && axes.length === rank - 1 && axes.every((a, i) => a === i);
 }

@@ -1,6 +1,7 @@
 /**
- * Conv2D (plain and fused), its two gradients and BatchMatMul through an optimised BLAS
- * (see ../blas.ts), for stride-1 convolutions in NHWC — every conv of the zoo's models.
+ * Conv2D (plain and fused), its two gradients, BatchMatMul and the per-channel Sum (conv bias
+ * gradients) through an optimised BLAS (see ../blas.ts); the convs for stride 1 in NHWC, which
+ * is every conv of the zoo's models.
  *
  * A stride-1 convolution is a sum of kH·kW matrix products, one per filter tap, if the input is
  * zero-padded once into a grid of Hp × Wp pixels: output pixel r (numbered in that grid) is
@@ -15,6 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Blas } from '../blas';
 import { convGeometry, type ConvGeometry, type PadAttr } from './conv2d-grads';
+import { reducesAllButLast } from './reductions';
 import { KernelRunner, type FastBackendName } from './runner';
 
 let blas: Blas | null = null;
@@ -349,6 +351,26 @@ function makeBatchMatMul(backendName: FastBackendName): KernelFunc {
   };
 }
 
+let ones = new Float32Array(0);
+
+/** Per-channel sums (every axis but the last) as ones[1 × rows] · x[rows × channels]. */
+function makeChannelSum(backendName: FastBackendName): KernelFunc {
+  const previous = previousKernel('Sum', backendName);
+  return (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+    if (blas == null || x.dtype !== 'float32' || !reducesAllButLast(axis, x.shape.length)) return previous(args);
+    const channels = x.shape[x.shape.length - 1]!;
+    const rows = tf.util.sizeFromShape(x.shape) / channels;
+    if (rows * channels < MIN_MATMUL_WORK) return previous(args);
+    if (ones.length < rows) ones = new Float32Array(rows).fill(1);
+    const lib = blas;
+    const outShape = keepDims ? [...x.shape.slice(0, -1).map(() => 1), channels] : [channels];
+    const runner = new KernelRunner(args.backend as tf.KernelBackend, backendName);
+    return runner.create(outShape, (out, read) => lib.sgemm(false, false, 1, channels, rows, ones, rows, read(x), channels, 0, out, channels));
+  };
+}
+
 /** Builds the kernels; each captures the kernel registered now as its fallback, so call last. */
 export function blasKernels(backendName: FastBackendName): tf.KernelConfig[] {
   return [
@@ -357,5 +379,6 @@ export function blasKernels(backendName: FastBackendName): tf.KernelConfig[] {
     { kernelName: 'Conv2DBackpropInput', backendName, kernelFunc: makeBackpropInput(backendName) },
     { kernelName: 'Conv2DBackpropFilter', backendName, kernelFunc: makeBackpropFilter(backendName) },
     { kernelName: 'BatchMatMul', backendName, kernelFunc: makeBatchMatMul(backendName) },
+    { kernelName: 'Sum', backendName, kernelFunc: makeChannelSum(backendName) },
   ];
 }
