@@ -8,57 +8,10 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../main/training/backend';
 import { loadBlas } from '../../main/training/blas';
-import { blasKernelsActive, originalKernel } from '../../main/training/kernels';
+import { blasKernelsActive } from '../../main/training/kernels';
+import { active, expectClose, stockCpu, valueSource, type Attrs, type Input } from './kernel-helpers';
 
-type Attrs = tf.NamedAttrMap;
-
-let seed = 7;
-function random(shape: number[]): Float32Array {
-  const values = new Float32Array(tf.util.sizeFromShape(shape));
-  for (let i = 0; i < values.length; i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    values[i] = (seed / 2 ** 32) * 2 - 1;
-  }
-  return values;
-}
-
-interface Input {
-  shape: number[];
-  values: Float32Array;
-}
-
-const input = (shape: number[]): Input => ({ shape, values: random(shape) });
-
-function stockCpu(name: string, inputs: Record<string, Input>, attrs: Attrs): Float32Array {
-  const backend = tf.engine().findBackend('cpu') as tf.KernelBackend & {
-    makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo;
-  };
-  const infos: tf.NamedTensorInfoMap = {};
-  for (const [key, value] of Object.entries(inputs)) infos[key] = backend.makeTensorInfo(value.shape, 'float32', value.values);
-  const out = originalKernel(name, 'cpu')!({ inputs: infos, backend, attrs }) as tf.TensorInfo;
-  const result = Float32Array.from(backend.readSync(out.dataId) as Float32Array);
-  for (const info of [...Object.values(infos), out]) backend.disposeData(info!.dataId);
-  return result;
-}
-
-function active(name: string, inputs: Record<string, Input>, attrs: Attrs): Float32Array {
-  return tf.tidy(() => {
-    const tensors: Record<string, tf.Tensor> = {};
-    for (const [key, value] of Object.entries(inputs)) tensors[key] = tf.tensor(value.values, value.shape);
-    return (tf.engine().runKernel(name, tensors, attrs) as tf.Tensor).dataSync() as Float32Array;
-  });
-}
-
-function expectClose(actual: Float32Array, expected: Float32Array, tolerance = 1e-4): void {
-  expect(actual.length).toBe(expected.length);
-  let scale = 1e-6;
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    scale = Math.max(scale, Math.abs(expected[i]!));
-    worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
-  }
-  expect(worst / scale).toBeLessThanOrEqual(tolerance);
-}
+const { random, input } = valueSource(7);
 
 interface ConvCase {
   x: [number, number, number, number];

@@ -5,64 +5,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../main/training/backend';
-import { batchNormTrain, originalKernel } from '../../main/training/kernels';
+import { batchNormTrain } from '../../main/training/kernels';
 import { BATCH_NORM_GRAD, BATCH_NORM_TRAIN, batchNormKernels } from '../../main/training/kernels/batch-norm';
+import { active, expectClose, stockCpu, valueSource, type Attrs, type Input } from './kernel-helpers';
 
-type Attrs = tf.NamedAttrMap;
-
-let seed = 1;
-function random(shape: number[]): Float32Array {
-  // xorshift-ish deterministic values in [-1, 1)
-  const values = new Float32Array(tf.util.sizeFromShape(shape));
-  for (let i = 0; i < values.length; i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    values[i] = (seed / 2 ** 32) * 2 - 1;
-  }
-  return values;
-}
-
-interface Input {
-  shape: number[];
-  values: Float32Array;
-}
-
-function input(shape: number[]): Input {
-  return { shape, values: random(shape) };
-}
-
-/** Runs the stock cpu kernel `name` (as tfjs shipped it) on plain arrays. */
-function stockCpu(name: string, inputs: Record<string, Input>, attrs: Attrs): Float32Array {
-  const backend = tf.engine().findBackend('cpu') as tf.KernelBackend & {
-    makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo;
-  };
-  const infos: tf.NamedTensorInfoMap = {};
-  for (const [key, value] of Object.entries(inputs)) infos[key] = backend.makeTensorInfo(value.shape, 'float32', value.values);
-  const out = originalKernel(name, 'cpu')!({ inputs: infos, backend, attrs }) as tf.TensorInfo;
-  const result = Float32Array.from(backend.readSync(out.dataId) as Float32Array);
-  for (const info of [...Object.values(infos), out]) backend.disposeData(info!.dataId);
-  return result;
-}
-
-/** Runs the registered (our) kernel on the active backend. */
-function active(name: string, inputs: Record<string, Input>, attrs: Attrs): Float32Array {
-  return tf.tidy(() => {
-    const tensors: Record<string, tf.Tensor> = {};
-    for (const [key, value] of Object.entries(inputs)) tensors[key] = tf.tensor(value.values, value.shape);
-    const out = tf.engine().runKernel(name, tensors, attrs) as tf.Tensor;
-    return out.dataSync() as Float32Array;
-  });
-}
-
-function expectClose(actual: Float32Array | number[], expected: Float32Array | number[], tolerance = 1e-4): void {
-  expect(actual.length).toBe(expected.length);
-  let scale = 1e-6;
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    scale = Math.max(scale, Math.abs(expected[i]!));
-    worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
-  }
-  expect(worst / scale).toBeLessThanOrEqual(tolerance);
-}
+const { random, input } = valueSource(1);
 
 function outSize(size: number, k: number, stride: number, pad: Attrs['pad']): number {
   if (pad === 'same') return Math.ceil(size / stride);

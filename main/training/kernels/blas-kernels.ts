@@ -16,6 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Blas } from '../blas';
 import { convGeometry, type ConvGeometry, type PadAttr } from './conv2d-grads';
+import { matMulPlan } from './matmul';
 import { reducesAllButLast } from './reductions';
 import { KernelRunner, type FastBackendName } from './runner';
 
@@ -46,78 +47,78 @@ function scratchBuffer(slot: number, size: number): Float32Array {
   return buffer.subarray(0, size);
 }
 
-/** Where the padded grid starts and how big it is. */
+/** A zero-padded copy of images, and the layout the correlations below walk. */
 interface Grid {
+  data: Float32Array;
   batch: number;
-  /** Grid rows and columns (input plus padding). */
+  /** Grid rows and columns (image plus padding) and channels. */
   h: number;
   w: number;
-  /** Rows of the product: every grid pixel whose taps all stay inside the grid. */
+  channels: number;
+  /** Rows of a kH × kW correlation's product: every grid pixel whose taps all stay inside the grid. */
   rows: number;
 }
 
-function paddedGrid(g: ConvGeometry): Grid {
-  const h = g.inH + g.padTop + g.padBottom;
-  const w = g.inW + g.padLeft + g.padRight;
-  return { batch: g.batch, h, w, rows: g.batch * h * w - ((g.kH - 1) * w + g.kW - 1) };
+interface Pads {
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
 }
 
-/** Copies images [batch, height, width, channels] into the middle of a zeroed grid. */
-function padInto(
-  grid: Float32Array,
-  x: Float32Array,
-  batch: number,
-  height: number,
-  width: number,
-  channels: number,
-  gridH: number,
-  gridW: number,
-  top: number,
-  left: number,
-): void {
-  grid.fill(0);
+/** Copies images [batch, height, width, channels] into the middle of a zeroed grid (scratch `slot`). */
+function padded(slot: number, images: Float32Array, shape: [number, number, number, number], pads: Pads, kH: number, kW: number): Grid {
+  const [batch, height, width, channels] = shape;
+  const h = height + pads.top + pads.bottom;
+  const w = width + pads.left + pads.right;
+  const data = scratchBuffer(slot, batch * h * w * channels);
+  data.fill(0);
   const rowLength = width * channels;
   for (let b = 0; b < batch; b++) {
-    for (let h = 0; h < height; h++) {
-      const src = ((b * height + h) * width) * channels;
-      const dst = ((b * gridH + h + top) * gridW + left) * channels;
-      grid.set(x.subarray(src, src + rowLength), dst);
+    for (let y = 0; y < height; y++) {
+      const src = (b * height + y) * width * channels;
+      data.set(images.subarray(src, src + rowLength), ((b * h + y + pads.top) * w + pads.left) * channels);
     }
   }
+  return { data, batch, h, w, channels, rows: batch * h * w - ((kH - 1) * w + kW - 1) };
+}
+
+/** A kH × kW correlation of a grid, giving [batch, outH, outW, outC]. */
+interface Correlation {
+  grid: Grid;
+  kH: number;
+  kW: number;
+  outC: number;
+  outH: number;
+  outW: number;
 }
 
 /**
  * out[b, oh, ow, :] = Σ_(i,j) grid[b, oh + i, ow + j, :] · tap(i, j), where `tap` names the
- * [inC × outC] block of the weights (or its transpose). `out` is [batch, outH, outW, outC].
+ * [channels × outC] block of the weights (or its transpose): one product per tap on a shifted
+ * view of the grid, into a grid-sized buffer whose valid pixels are then copied out.
  */
-function correlate(
+function correlateByTaps(
   lib: Blas,
-  grid: Float32Array,
-  layout: Grid,
-  inC: number,
-  kH: number,
-  kW: number,
+  c: Correlation,
   tap: (i: number, j: number) => { block: Float32Array; transposed: boolean; ld: number },
-  outC: number,
-  outH: number,
-  outW: number,
   out: Float32Array,
 ): void {
-  const full = scratchBuffer(1, layout.rows * outC);
-  let first = true;
-  for (let i = 0; i < kH; i++) {
-    for (let j = 0; j < kW; j++) {
+  const { grid, outC } = c;
+  const full = scratchBuffer(1, grid.rows * outC);
+  for (let i = 0; i < c.kH; i++) {
+    for (let j = 0; j < c.kW; j++) {
       const { block, transposed, ld } = tap(i, j);
-      const shift = (i * layout.w + j) * inC;
-      lib.sgemm(false, transposed, layout.rows, outC, inC, grid.subarray(shift), inC, block, ld, first ? 0 : 1, full, outC);
-      first = false;
+      const shift = (i * grid.w + j) * grid.channels;
+      const beta = i === 0 && j === 0 ? 0 : 1;
+      lib.sgemm(false, transposed, grid.rows, outC, grid.channels, grid.data.subarray(shift), grid.channels, block, ld, beta, full, outC);
     }
   }
-  const rowLength = outW * outC;
-  for (let b = 0; b < layout.batch; b++) {
-    for (let oh = 0; oh < outH; oh++) {
-      const src = (b * layout.h + oh) * layout.w * outC;
-      out.set(full.subarray(src, src + rowLength), ((b * outH + oh) * outW) * outC);
+  const rowLength = c.outW * outC;
+  for (let b = 0; b < grid.batch; b++) {
+    for (let oh = 0; oh < c.outH; oh++) {
+      const src = (b * grid.h + oh) * grid.w * outC;
+      out.set(full.subarray(src, src + rowLength), (b * c.outH + oh) * rowLength);
     }
   }
 }
@@ -126,39 +127,27 @@ function correlate(
 const MAX_COLUMN_FLOATS = 16 * 1024 * 1024;
 
 /**
- * out[b, oh, ow, :] = patch(b, oh, ow) · weights, where patch is the kH × kW × inC window of
- * the padded grid at (oh, ow) and weights is [kH·kW·inC × outC]. In the grid, each of the kH
- * rows of a window is one contiguous run of kW·inC floats, so im2col is kH copies per pixel;
- * then one long product per chunk of images (inner dimension kH·kW·inC: BLAS's best case).
+ * out[b, oh, ow, :] (+)= patch(b, oh, ow) · weights, where patch is the kH × kW × channels window
+ * of the grid at (oh, ow) and weights is [kH·kW·channels × outC]. In the grid, each of the kH rows
+ * of a window is one contiguous run of kW·channels floats, so im2col is kH copies per pixel; then
+ * one long product per chunk of images (inner dimension kH·kW·channels: BLAS's best case).
  */
-function im2colCorrelate(
-  lib: Blas,
-  grid: Float32Array,
-  layout: Grid,
-  inC: number,
-  kH: number,
-  kW: number,
-  weights: Float32Array,
-  outC: number,
-  outH: number,
-  outW: number,
-  out: Float32Array,
-  accumulate: boolean,
-): void {
-  const patch = kH * kW * inC;
-  const run = kW * inC;
+function correlateByColumns(lib: Blas, c: Correlation, weights: Float32Array, out: Float32Array, accumulate: boolean): void {
+  const { grid, kH, kW, outC, outH, outW } = c;
+  const patch = kH * kW * grid.channels;
+  const run = kW * grid.channels;
   const pixels = outH * outW;
-  const imagesPerChunk = Math.max(1, Math.min(layout.batch, Math.floor(MAX_COLUMN_FLOATS / (pixels * patch))));
+  const imagesPerChunk = Math.max(1, Math.min(grid.batch, Math.floor(MAX_COLUMN_FLOATS / (pixels * patch))));
   const cols = scratchBuffer(2, imagesPerChunk * pixels * patch);
-  for (let b0 = 0; b0 < layout.batch; b0 += imagesPerChunk) {
-    const b1 = Math.min(layout.batch, b0 + imagesPerChunk);
+  for (let b0 = 0; b0 < grid.batch; b0 += imagesPerChunk) {
+    const b1 = Math.min(grid.batch, b0 + imagesPerChunk);
     let d = 0;
     for (let b = b0; b < b1; b++) {
       for (let oh = 0; oh < outH; oh++) {
         for (let ow = 0; ow < outW; ow++) {
           for (let i = 0; i < kH; i++) {
-            const src = ((b * layout.h + oh + i) * layout.w + ow) * inC;
-            cols.set(grid.subarray(src, src + run), d);
+            const src = ((b * grid.h + oh + i) * grid.w + ow) * grid.channels;
+            cols.set(grid.data.subarray(src, src + run), d);
             d += run;
           }
         }
@@ -169,56 +158,42 @@ function im2colCorrelate(
   }
 }
 
+const convPads = (g: ConvGeometry): Pads => ({ top: g.padTop, bottom: g.padBottom, left: g.padLeft, right: g.padRight });
+
 /** out = conv(x, filter), or out += conv(x, filter) when `accumulate`. */
 function forward(lib: Blas, x: Float32Array, filter: Float32Array, g: ConvGeometry, out: Float32Array, accumulate: boolean): void {
-  const layout = paddedGrid(g);
-  const grid = scratchBuffer(0, layout.batch * layout.h * layout.w * g.inC);
-  padInto(grid, x, g.batch, g.inH, g.inW, g.inC, layout.h, layout.w, g.padTop, g.padLeft);
+  const grid = padded(0, x, [g.batch, g.inH, g.inW, g.inC], convPads(g), g.kH, g.kW);
   // The filter [kH, kW, inC, outC] already is the [kH·kW·inC × outC] weight matrix.
-  im2colCorrelate(lib, grid, layout, g.inC, g.kH, g.kW, filter, g.outC, g.outH, g.outW, out, accumulate);
+  correlateByColumns(lib, { grid, kH: g.kH, kW: g.kW, outC: g.outC, outH: g.outH, outW: g.outW }, filter, out, accumulate);
 }
 
 /** dx = correlation of dy, padded by (k - 1 - pad), with the flipped filter, each tap transposed. */
 function inputGradient(lib: Blas, dy: Float32Array, filter: Float32Array, g: ConvGeometry, dx: Float32Array): void {
-  const top = g.kH - 1 - g.padTop;
-  const left = g.kW - 1 - g.padLeft;
-  const h = g.outH + top + (g.kH - 1 - g.padBottom);
-  const w = g.outW + left + (g.kW - 1 - g.padRight);
-  const layout: Grid = { batch: g.batch, h, w, rows: g.batch * h * w - ((g.kH - 1) * w + g.kW - 1) };
-  const grid = scratchBuffer(0, g.batch * h * w * g.outC);
-  padInto(grid, dy, g.batch, g.outH, g.outW, g.outC, h, w, top, left);
+  const pads = { top: g.kH - 1 - g.padTop, bottom: g.kH - 1 - g.padBottom, left: g.kW - 1 - g.padLeft, right: g.kW - 1 - g.padRight };
+  const grid = padded(0, dy, [g.batch, g.outH, g.outW, g.outC], pads, g.kH, g.kW);
   const tapSize = g.inC * g.outC;
-  correlate(
-    lib,
-    grid,
-    layout,
-    g.outC,
-    g.kH,
-    g.kW,
-    (i, j) => ({ block: filter.subarray(((g.kH - 1 - i) * g.kW + (g.kW - 1 - j)) * tapSize), transposed: true, ld: g.outC }),
-    g.inC,
-    g.inH,
-    g.inW,
-    dx,
-  );
+  const flippedTap = (i: number, j: number) => ({
+    block: filter.subarray(((g.kH - 1 - i) * g.kW + (g.kW - 1 - j)) * tapSize),
+    transposed: true,
+    ld: g.outC,
+  });
+  correlateByTaps(lib, { grid, kH: g.kH, kW: g.kW, outC: g.inC, outH: g.inH, outW: g.inW }, flippedTap, dx);
 }
 
 /** The first layer's filter gradient (a few input channels) is faster in the previous kernel. */
 const MAX_PATCH_FOR_PREVIOUS = 64;
 
-/** dW[i, j] = Σ_r grid[r + i·w + j]ᵀ · dyGrid[r], with dy placed in the padded grid (zeros elsewhere). */
+/** dW[i, j] = Σ_r grid[r + i·w + j]ᵀ · dyGrid[r], with dy placed in the same grid layout (zeros elsewhere). */
 function filterGradient(lib: Blas, x: Float32Array, dy: Float32Array, g: ConvGeometry, dw: Float32Array): void {
-  const layout = paddedGrid(g);
-  const grid = scratchBuffer(0, layout.batch * layout.h * layout.w * g.inC);
-  padInto(grid, x, g.batch, g.inH, g.inW, g.inC, layout.h, layout.w, g.padTop, g.padLeft);
-  const dyGrid = scratchBuffer(1, layout.batch * layout.h * layout.w * g.outC);
-  padInto(dyGrid, dy, g.batch, g.outH, g.outW, g.outC, layout.h, layout.w, 0, 0);
+  const grid = padded(0, x, [g.batch, g.inH, g.inW, g.inC], convPads(g), g.kH, g.kW);
+  const dyPads = { top: 0, bottom: grid.h - g.outH, left: 0, right: grid.w - g.outW };
+  const dyGrid = padded(1, dy, [g.batch, g.outH, g.outW, g.outC], dyPads, g.kH, g.kW);
   const tapSize = g.inC * g.outC;
   for (let i = 0; i < g.kH; i++) {
     for (let j = 0; j < g.kW; j++) {
-      const shift = (i * layout.w + j) * g.inC;
+      const shift = (i * grid.w + j) * g.inC;
       const tap = (i * g.kW + j) * tapSize;
-      lib.sgemm(true, false, g.inC, g.outC, layout.rows, grid.subarray(shift), g.inC, dyGrid, g.outC, 0, dw.subarray(tap, tap + tapSize), g.outC);
+      lib.sgemm(true, false, g.inC, g.outC, grid.rows, grid.data.subarray(shift), g.inC, dyGrid.data, g.outC, 0, dw.subarray(tap, tap + tapSize), g.outC);
     }
   }
 }
@@ -324,22 +299,13 @@ function makeBatchMatMul(backendName: FastBackendName): KernelFunc {
   return (args) => {
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
-    const rankA = a.shape.length;
-    const rankB = b.shape.length;
-    const m = transposeA ? a.shape[rankA - 1]! : a.shape[rankA - 2]!;
-    const k = transposeA ? a.shape[rankA - 2]! : a.shape[rankA - 1]!;
-    const n = transposeB ? b.shape[rankB - 2]! : b.shape[rankB - 1]!;
-    const outerA = a.shape.slice(0, -2);
-    const outerB = b.shape.slice(0, -2);
-    const batchA = tf.util.sizeFromShape(outerA);
-    const batchB = tf.util.sizeFromShape(outerB);
-    const simpleBatch = batchA === 1 || batchB === 1 || tf.util.arraysEqual(outerA, outerB);
-    if (blas == null || !simpleBatch || m * k * n < MIN_MATMUL_WORK || a.dtype !== 'float32' || b.dtype !== 'float32') return previous(args);
+    const p = matMulPlan(a, b, transposeA, transposeB);
+    if (blas == null || p == null || p.rows * p.inner * p.cols < MIN_MATMUL_WORK || a.dtype !== 'float32' || b.dtype !== 'float32') return previous(args);
     const lib = blas;
+    const { batchA, batchB, rows: m, inner: k, cols: n } = p;
     const batch = Math.max(batchA, batchB);
-    const outer = tf.backend_util.assertAndGetBroadcastShape(outerA, outerB);
     const runner = new KernelRunner(args.backend as tf.KernelBackend, backendName);
-    return runner.create([...outer, m, n], (out, read) => {
+    return runner.create(p.outShape, (out, read) => {
       const av = read(a);
       const bv = read(b);
       for (let i = 0; i < batch; i++) {

@@ -10,7 +10,7 @@ import { KernelRunner, originalKernel } from './runner';
 /** Below this many multiply-adds the stock loop is as fast as the extra copies. */
 const MIN_WORK_FOR_XNNPACK = 32 * 1024;
 
-interface MatMulPlan {
+export interface MatMulPlan {
   batchA: number;
   batchB: number;
   rows: number;
@@ -19,7 +19,8 @@ interface MatMulPlan {
   outShape: number[];
 }
 
-function plan(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): MatMulPlan | null {
+/** The product's sizes, or null for batch layouts other than equal batches or one shared operand. */
+export function matMulPlan(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): MatMulPlan | null {
   const rankA = a.shape.length;
   const rankB = b.shape.length;
   const rows = transposeA ? a.shape[rankA - 1]! : a.shape[rankA - 2]!;
@@ -101,7 +102,7 @@ const batchMatMul: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const stock = originalKernel('BatchMatMul', 'wasm')!;
   const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
-  const p = plan(a, b, transposeA, transposeB);
+  const p = matMulPlan(a, b, transposeA, transposeB);
   const alreadyFast = !transposeA && !transposeB && p != null && p.batchA === 1 && p.batchB === 1;
   if (p == null || alreadyFast || !worthIt(p)) return stock({ inputs, backend, attrs });
   const runner = new KernelRunner(backend as tf.KernelBackend, 'wasm');
@@ -141,7 +142,7 @@ const fusedMatMul: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const stock = originalKernel('_FusedMatMul', 'wasm')!;
   const { a, b, bias, preluActivationWeights } = inputs as Record<string, tf.TensorInfo | undefined>;
   const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
-  const p = plan(a!, b!, transposeA, transposeB);
+  const p = matMulPlan(a!, b!, transposeA, transposeB);
   const alreadyFast = !transposeA && !transposeB && p != null && p.batchA === 1 && p.batchB === 1;
   if (p == null || alreadyFast) return stock({ inputs, backend, attrs });
   const runner = new KernelRunner(backend as tf.KernelBackend, 'wasm');
