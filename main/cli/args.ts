@@ -2,6 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SCHEME_NAMES, type SchemeName } from '../dataset';
 import { BACKEND_NAMES, type BackendName } from '../training/backend';
+import { AVERAGING_BATCH_NORM_MODES, LR_SCHEDULES, WEIGHT_AVERAGING_MODES } from '../training/names';
 
 /** An error whose message is shown to the user as the one-line reason, exit code 1. */
 export class CliError extends Error {}
@@ -61,4 +62,34 @@ export function parseSchemeOption(value: string | undefined): SchemeName | 'auto
 /** `--backend auto|<backend>`, validated; undefined when not given. */
 export function parseBackendOption(value: string | undefined): BackendName | 'auto' | undefined {
   return parseChoice(value, 'backend', ['auto', ...BACKEND_NAMES] as const);
+}
+
+/**
+ * `train` flags for the LR schedule and the shipped checkpoint, as one spec + parser so the train
+ * command only spreads them in: `--lr-schedule plateau|cosine`, `--warmup-epochs N`,
+ * `--weight-averaging none|last|top`, `--average-epochs K`, `--average-bn recompute|average`,
+ * `--label-smoothing S`. The engine validates the values again (resolveTrainingConfig).
+ */
+export const TRAINING_RECIPE_OPTIONS = {
+  'lr-schedule': { type: 'string' },
+  'warmup-epochs': { type: 'string' },
+  'weight-averaging': { type: 'string' },
+  'average-epochs': { type: 'string' },
+  'average-bn': { type: 'string' },
+  'label-smoothing': { type: 'string' },
+} as const satisfies OptionSpec;
+
+export const TRAINING_RECIPE_USAGE =
+  '[--lr-schedule plateau|cosine] [--warmup-epochs N] [--weight-averaging none|last|top] [--average-epochs K] [--average-bn recompute|average] [--label-smoothing 0.1]';
+
+export function parseTrainingRecipeOptions(values: { [K in keyof typeof TRAINING_RECIPE_OPTIONS]?: string | boolean }) {
+  const str = (v: string | boolean | undefined) => (typeof v === 'string' ? v : undefined);
+  return {
+    lrSchedule: parseChoice(str(values['lr-schedule']), 'lr-schedule', LR_SCHEDULES),
+    warmupEpochs: parseNumberOption(str(values['warmup-epochs']), 'warmup-epochs', { integer: true, min: 0 }),
+    weightAveraging: parseChoice(str(values['weight-averaging']), 'weight-averaging', WEIGHT_AVERAGING_MODES),
+    averageEpochs: parseNumberOption(str(values['average-epochs']), 'average-epochs', { integer: true, min: 1 }),
+    averageBatchNorm: parseChoice(str(values['average-bn']), 'average-bn', AVERAGING_BATCH_NORM_MODES),
+    labelSmoothing: parseNumberOption(str(values['label-smoothing']), 'label-smoothing', { min: 0, max: 0.99 }),
+  };
 }

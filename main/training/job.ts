@@ -14,9 +14,10 @@ import { applyStandardizer, fitStandardizer, type StandardizerStats } from '../f
 import { createRun, loadCheckpoint, writeEvaluation, type RunHandle } from '../runs/store';
 import type { CheckpointManifest, RunStatus } from '../runs/types';
 import { appVersions } from '../version';
+import { loadSnapshot, recomputeBatchNormStatistics } from './averaging';
 import { initBackend, type BackendName } from './backend';
 import type { TrainingConfig } from './config';
-import { trainLoop, type EpochMetrics, type ExampleShape, type LabelledSet } from './loop';
+import { evaluateSet, trainLoop, type EpochMetrics, type ExampleShape, type LabelledSet } from './loop';
 import { createModel } from './models';
 import { predictProbabilities } from './predict';
 import type { TrainingEvent, TrainingOutcome } from './progress';
@@ -83,7 +84,8 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
 
   const backend = await initBackend(options.backend ?? 'auto');
   emit({ type: 'backend', backend });
-  log(`backend: ${backend.name}${backend.skipped.length ? ` (skipped ${backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : ''}`);
+  const blas = backend.blas ? (backend.blas.active ? `, conv layers on ${backend.blas.description}` : `, no BLAS (${backend.blas.reason})`) : '';
+  log(`backend: ${backend.name}${blas}${backend.skipped.length ? ` (skipped ${backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : ''}`);
 
   const scan = await scanDataset(options.datasetRoot, { scheme: options.scheme ?? 'auto' });
   log(`dataset: ${scan.clips.length} clips, scheme ${scan.scheme}, ${scan.speakers.length} speakers, ${scan.skipped.length} skipped`);
@@ -129,7 +131,7 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
   emit({ type: 'run', runId: run.id, runDir: run.dir });
   log(`run folder: ${run.dir}`);
 
-  const manifestFor = (epoch: number, metrics?: EpochMetrics): Omit<CheckpointManifest, 'createdAt'> => ({
+  const manifestFor = (epoch: number, metrics?: EpochMetrics | Record<string, unknown>): Omit<CheckpointManifest, 'createdAt'> => ({
     labels,
     featureConfig,
     featureConfigHash: features.configHash,
@@ -156,29 +158,51 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
     });
     const lastEpoch = result.history.at(-1);
     if (lastEpoch) await run.saveCheckpoint('final', model, manifestFor(lastEpoch.epoch, lastEpoch));
-
     const evaluations: TrainJobResult['evaluations'] = {};
-    if (!result.cancelled && lastEpoch) {
-      evaluations.final = await evaluatePart(run, 'final', model, test, labels, shape, scan, split);
-      if (result.bestEpoch > 0) {
-        const best = await loadCheckpoint(`${run.dir}/checkpoints/best`);
-        try {
-          evaluations.best = await evaluatePart(run, 'best', best.model, test, labels, shape, scan, split);
-        } finally {
-          best.model.dispose();
-        }
+    const evaluate = !result.cancelled && lastEpoch !== undefined;
+    // The final checkpoint is evaluated first: averaging replaces the model's weights.
+    if (evaluate) evaluations.final = await evaluatePart(run, 'final', model, test, labels, shape, scan, split);
+    // With weight averaging, `best` becomes the averaged model (it replaces the single best epoch saved during training).
+    let bestEpoch = result.bestEpoch;
+    let bestCheckpoint: Record<string, unknown> = { kind: 'epoch', epoch: result.bestEpoch, selectedBy: config.bestBy };
+    if (result.averaged) {
+      const { epochs } = result.averaged;
+      loadSnapshot(model, result.averaged.weights);
+      if (config.averageBatchNorm === 'recompute') recomputeBatchNormStatistics(model, train.set.x, train.set.count, shape, Math.max(config.batchSize, 64));
+      const validation = evaluateSet(model, val.set, shape, Math.max(config.batchSize, 64));
+      bestEpoch = epochs.at(-1)!;
+      bestCheckpoint = { kind: 'average', mode: config.weightAveraging, epochs, batchNorm: config.averageBatchNorm, selectedBy: config.bestBy };
+      await run.saveCheckpoint('best', model, manifestFor(bestEpoch, {
+        averagedEpochs: epochs,
+        averaging: config.weightAveraging,
+        batchNorm: config.averageBatchNorm,
+        valLoss: validation.loss,
+        valAccuracy: validation.accuracy,
+        valUar: validation.uar,
+        valMacroF1: validation.macroF1,
+      }));
+      log(`best checkpoint: weight average of epochs ${epochs.join(', ')} (${config.averageBatchNorm === 'recompute' ? 'batch-norm statistics recomputed on the training set' : 'batch-norm statistics averaged'}); validation UAR ${validation.uar.toFixed(3)}, loss ${validation.loss.toFixed(4)}`);
+    }
+
+    if (evaluate && bestEpoch > 0) {
+      const best = await loadCheckpoint(`${run.dir}/checkpoints/best`);
+      try {
+        evaluations.best = await evaluatePart(run, 'best', best.model, test, labels, shape, scan, split);
+      } finally {
+        best.model.dispose();
       }
     }
     const status: RunStatus = result.cancelled ? 'cancelled' : 'done';
     const summary = {
       epochsRun: result.epochsRun,
-      bestEpoch: result.bestEpoch,
+      bestEpoch,
+      bestCheckpoint,
       stoppedEarly: result.stoppedEarly,
       test: Object.fromEntries(
         Object.entries(evaluations).map(([name, report]) => [name, { accuracy: report.metrics.accuracy, uar: report.metrics.uar, macroF1: report.metrics.macroF1 }]),
       ),
     };
-    await run.setStatus(status, { summary, bestEpoch: result.bestEpoch || undefined });
+    await run.setStatus(status, { summary, bestEpoch: bestEpoch || undefined });
     log(result.cancelled ? 'training cancelled; the run keeps its checkpoints' : 'training finished');
     return { runId: run.id, runDir: run.dir, status, ...summary, evaluations };
   } catch (err) {

@@ -9,13 +9,14 @@ import * as tf from '@tensorflow/tfjs';
 import { headlineFromCounts } from '../evaluation/metrics';
 import { createRng } from '../util/random';
 import { augmentBatch } from './augment';
+import { SnapshotKeeper, snapshotWeights, type WeightSnapshot } from './averaging';
 import { clipByGlobalNorm } from './clip';
 import type { SelectionMetric, TrainingConfig } from './config';
 import { computeClassWeights, focalLoss, softmaxCrossEntropy, softTargetCrossEntropy } from './losses';
 import { createOptimizer } from './optimizers';
 import { predictProbabilities } from './predict';
-import { batches, epochOrder } from './sampler';
-import { EarlyStopping, ReduceLROnPlateau } from './schedule';
+import { batches, epochOrder, foldedBatchCount } from './sampler';
+import { cosineLearningRate, EarlyStopping, ReduceLROnPlateau } from './schedule';
 import type { BatchProgress, EpochMetrics } from './progress';
 
 export type { BatchProgress, EpochMetrics } from './progress';
@@ -50,6 +51,12 @@ export interface LoopResult {
   stoppedEarly: boolean;
   cancelled: boolean;
   history: EpochMetrics[];
+  /**
+   * With weight averaging on (and the run not cancelled): the epochs averaged and their mean
+   * weights (every model weight, in `model.weights` order; batch-norm statistics averaged too).
+   * The model itself is left at the last epoch's weights.
+   */
+  averaged?: { epochs: number[]; weights: WeightSnapshot };
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -113,15 +120,23 @@ export async function trainLoop(
   const selectionMode = config.bestBy === 'val_loss' ? 'min' : 'max';
   const augmentRng = createRng(config.seed ^ 0x5eed);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const keeper =
+    config.weightAveraging === 'none'
+      ? null
+      : new SnapshotKeeper({ mode: config.weightAveraging, count: config.averageEpochs, metricMode: selectionMode });
 
   const history: EpochMetrics[] = [];
   let bestValue = selectionMode === 'max' ? -Infinity : Infinity;
   let bestEpoch = 0;
   let stoppedEarly = false;
   let cancelled = false;
-  const batchBuffer = new Float32Array(config.batchSize * slot);
-  const batchesPerEpoch = Math.ceil(train.count / config.batchSize);
+  // A folded last batch holds up to 1.5 batches (see sampler.batches).
+  const batchBuffer = new Float32Array(Math.ceil(config.batchSize * 1.5) * slot);
+  const batchesPerEpoch = foldedBatchCount(train.count, config.batchSize);
   const totalBatches = batchesPerEpoch * config.epochs;
+  const cosine = config.lrSchedule === 'cosine';
+  const stepLearningRate = (step: number) =>
+    cosineLearningRate(step, { learningRate: config.learningRate, totalSteps: totalBatches, warmupSteps: config.warmupEpochs * batchesPerEpoch });
   let batchesDone = 0;
   const loopStarted = performance.now();
 
@@ -133,7 +148,7 @@ export async function trainLoop(
       let correct = 0;
       let seen = 0;
       let skippedSteps = 0;
-      const epochBatches = batches(order, config.batchSize);
+      const epochBatches = batches(order, config.batchSize, { foldShortLast: true });
       for (let b = 0; b < epochBatches.length; b++) {
         if (hooks.signal?.aborted) {
           cancelled = true;
@@ -147,6 +162,7 @@ export async function trainLoop(
           features.set(train.x.subarray(index * slot, (index + 1) * slot), i * slot);
           labels[i] = train.y[index]!;
         });
+        if (cosine) optimizer.learningRate = stepLearningRate(batchesDone);
         const augmented = augmentBatch({ features, labels, batch: n, rows, frames, numClasses }, config.augment, augmentRng);
 
         let logitsKept: tf.Tensor | null = null;
@@ -203,8 +219,14 @@ export async function trainLoop(
       const trainSeconds = (performance.now() - epochStarted) / 1000;
       const validation = evaluateSet(model, val, shape, Math.max(config.batchSize, 64));
       const learningRate = optimizer.learningRate;
-      const { learningRate: nextLearningRate, reduced } = plateau.step(validation.loss);
-      optimizer.learningRate = nextLearningRate;
+      let nextLearningRate = learningRate;
+      let reduced = false;
+      if (cosine) {
+        nextLearningRate = stepLearningRate(Math.min(batchesDone, totalBatches - 1));
+      } else {
+        ({ learningRate: nextLearningRate, reduced } = plateau.step(validation.loss));
+        optimizer.learningRate = nextLearningRate;
+      }
       const metrics: EpochMetrics = {
         epoch,
         trainLoss: lossSum / seen,
@@ -227,9 +249,10 @@ export async function trainLoop(
         bestEpoch = epoch;
         metrics.improved = true;
       }
+      keeper?.offer(epoch, value, () => snapshotWeights(model));
       history.push(metrics);
       await hooks.onEpoch?.(metrics);
-      if (stopper.step(validation.loss, epoch).stop) {
+      if (config.earlyStoppingPatience > 0 && stopper.step(validation.loss, epoch).stop) {
         stoppedEarly = epoch < config.epochs;
         if (stoppedEarly) log(`early stopping after epoch ${epoch}: validation loss has not improved for ${config.earlyStoppingPatience} epochs`);
         break;
@@ -238,5 +261,6 @@ export async function trainLoop(
   } finally {
     optimizer.dispose();
   }
-  return { epochsRun: history.length, bestEpoch, bestValue, stoppedEarly, cancelled, history };
+  const averaged = keeper && !cancelled && keeper.snapshots.length > 0 ? { epochs: keeper.epochs, weights: keeper.average() } : undefined;
+  return { epochsRun: history.length, bestEpoch, bestValue, stoppedEarly, cancelled, history, ...(averaged ? { averaged } : {}) };
 }

@@ -131,3 +131,30 @@ export class EarlyStopping {
     };
   }
 }
+
+export interface CosineOptions {
+  /** Peak learning rate (reached at the end of the warm-up). */
+  learningRate: number;
+  /** Total optimizer steps of the whole schedule. */
+  totalSteps: number;
+  /** Linear warm-up steps from ~0 to the peak (0 = none). */
+  warmupSteps?: number;
+  /** The rate at the last step, as a fraction of the peak (default 0.01). */
+  finalFraction?: number;
+}
+
+/**
+ * Cosine annealing with optional linear warm-up (one-cycle style), evaluated per optimizer step s:
+ * warm-up lr·(s+1)/W for s < W (the last warm-up step is at the peak), then
+ * lr_min + ½(lr − lr_min)(1 + cos(π·p)) with lr_min = lr·finalFraction and p running from just
+ * above 0 after a warm-up (exactly 0 without one) to exactly 1 at the last step. A warm-up longer
+ * than the run is cut to leave at least one annealing step.
+ */
+export function cosineLearningRate(step: number, options: CosineOptions): number {
+  const { learningRate, totalSteps } = options;
+  const warmup = Math.min(options.warmupSteps ?? 0, Math.max(0, totalSteps - 1));
+  const minLr = learningRate * (options.finalFraction ?? 0.01);
+  if (step < warmup) return (learningRate * (step + 1)) / warmup;
+  const p = warmup > 0 ? (step - warmup + 1) / (totalSteps - warmup) : totalSteps > 1 ? step / (totalSteps - 1) : 1;
+  return minLr + 0.5 * (learningRate - minLr) * (1 + Math.cos(Math.PI * Math.min(1, Math.max(0, p))));
+}

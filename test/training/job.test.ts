@@ -74,4 +74,48 @@ describe('training job', () => {
     const epochs = events.filter((e): e is Extract<TrainingEvent, { type: 'epoch' }> => e.type === 'epoch');
     expect(epochs.map((e) => e.metrics.epoch)).toEqual([1, 2]);
   });
+
+  it('with weight averaging, ships the averaged model as `best` and records how it was made', async () => {
+    const runsDir = join(work, 'averaged');
+    const result = await runTrainingJob({
+      datasetRoot: resolve('resources/demo-emodb'),
+      config: resolveTrainingConfig({
+        preset: 'quick',
+        model: 'seed-cnn',
+        epochs: 3,
+        batchSize: 32,
+        seed: 3,
+        earlyStoppingPatience: 0,
+        weightAveraging: 'last',
+        averageEpochs: 2,
+        averageBatchNorm: 'recompute',
+        split: { kind: 'speaker', testSpeakers: ['03'], valSpeakers: ['08'] },
+      }),
+      featureConfig: { nMfcc: 16, frames: 32 },
+      runsDir,
+      cacheRoot: join(work, 'cache'),
+    });
+    expect(result.status).toBe('done');
+    expect(result.bestEpoch).toBe(3);
+    const record = JSON.parse(readFileSync(join(result.runDir, 'run.json'), 'utf8'));
+    expect(record.config.training.weightAveraging).toBe('last');
+    expect(record.summary.bestCheckpoint).toMatchObject({ kind: 'average', mode: 'last', epochs: [2, 3], batchNorm: 'recompute' });
+    expect(record.bestEpoch).toBe(3);
+    const { loadCheckpoint } = await import('../../main/runs/store');
+    const best = await loadCheckpoint(join(result.runDir, 'checkpoints', 'best'));
+    const final = await loadCheckpoint(join(result.runDir, 'checkpoints', 'final'));
+    expect((best.manifest.metrics as { averagedEpochs: number[] }).averagedEpochs).toEqual([2, 3]);
+    const differs = best.model.getWeights().some((w, i) => {
+      const a = w.dataSync();
+      const b = final.model.getWeights()[i]!.dataSync();
+      return a.some((v, k) => v !== b[k]);
+    });
+    expect(differs).toBe(true);
+    expect(result.evaluations.best!.predictions).toHaveLength(result.evaluations.final!.predictions.length);
+    // Each report comes from its own weights (the final one is not the averaged model).
+    const probabilities = (name: 'best' | 'final') => result.evaluations[name]!.predictions.map((p) => p.probabilities);
+    expect(probabilities('final')).not.toEqual(probabilities('best'));
+    best.model.dispose();
+    final.model.dispose();
+  });
 });

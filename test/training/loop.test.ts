@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { NO_AUGMENT } from '../../main/training/augment';
 import { resolveTrainingConfig, type TrainingConfig } from '../../main/training/config';
 import { evaluateSet, trainLoop, type EpochMetrics, type ExampleShape, type LabelledSet } from '../../main/training/loop';
+import { cosineLearningRate } from '../../main/training/schedule';
 import { createRng } from '../../main/util/random';
 
 const shape: ExampleShape = { rows: 8, frames: 12, numClasses: 3 };
@@ -164,5 +165,64 @@ describe('training loop', () => {
       return hits / total;
     };
     expect(await recallOfMinorities('balanced')).toBeGreaterThan(await recallOfMinorities('none'));
+  });
+
+  it('follows a per-step cosine schedule with warm-up, never uses the plateau rule, and trains every epoch with early stopping off', async () => {
+    const model = tinyModel(14);
+    const cfg = config({ epochs: 5, learningRate: 0.01, lrSchedule: 'cosine', warmupEpochs: 1, earlyStoppingPatience: 0, lrPatience: 0 });
+    const rates: number[] = [];
+    const result = await trainLoop(model, train, val, shape, cfg, { onBatch: (p) => rates.push(p.learningRate) });
+    expect(result.epochsRun).toBe(5);
+    expect(result.stoppedEarly).toBe(false);
+    expect(result.history.some((h) => h.lrReduced)).toBe(false);
+    // 6 batches per epoch: warm-up rises linearly to the peak over the first 6 steps, then decays to 1 % of it.
+    expect(rates).toHaveLength(30);
+    expect(rates[0]).toBeCloseTo(0.01 / 6, 10);
+    expect(rates[5]).toBeCloseTo(0.01, 10);
+    for (let i = 6; i < 30; i++) expect(rates[i]!).toBeLessThan(rates[i - 1]!);
+    expect(rates[29]).toBeCloseTo(0.0001, 10);
+    expect(result.history[0]!.nextLearningRate).toBeCloseTo(rates[6]!, 10);
+    model.dispose();
+  });
+
+  it('returns the weight average of the last K epochs, leaving the model at its last epoch', async () => {
+    const model = tinyModel(15);
+    const snapshots: number[][][] = [];
+    const result = await trainLoop(model, train, val, shape, config({ epochs: 5, earlyStoppingPatience: 0, weightAveraging: 'last', averageEpochs: 3 }), {
+      onEpoch: () => {
+        snapshots.push(model.getWeights().map((w) => Array.from(w.dataSync())));
+      },
+    });
+    expect(result.averaged?.epochs).toEqual([3, 4, 5]);
+    const expected = snapshots[2]!.map((w, j) => w.map((v, k) => (v + snapshots[3]![j]![k]! + snapshots[4]![j]![k]!) / 3));
+    result.averaged!.weights.forEach((w, j) => w.forEach((v, k) => expect(v).toBeCloseTo(expected[j]![k]!, 5)));
+    expect(model.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(snapshots[4]);
+    model.dispose();
+  });
+
+  it('in `top` mode averages the K epochs with the best selection metric; without averaging returns none', async () => {
+    const model = tinyModel(16);
+    const result = await trainLoop(model, train, val, shape, config({ epochs: 5, earlyStoppingPatience: 0, weightAveraging: 'top', averageEpochs: 2, bestBy: 'val_loss' }));
+    const byLoss = [...result.history].sort((a, b) => a.valLoss - b.valLoss || b.epoch - a.epoch).slice(0, 2).map((h) => h.epoch).sort((a, b) => a - b);
+    expect(result.averaged?.epochs).toEqual(byLoss);
+    const plain = await trainLoop(tinyModel(16), train, val, shape, config({ epochs: 1 }));
+    expect(plain.averaged).toBeUndefined();
+    model.dispose();
+  });
+
+  it('validates the schedule and averaging options with messages that name the field', () => {
+    expect(() => config({ lrSchedule: 'linear' as never })).toThrow(/lrSchedule must be plateau or cosine/);
+    expect(() => config({ warmupEpochs: 1.5 })).toThrow(/warmupEpochs must be an integer in 0\.\.1000/);
+    expect(resolveTrainingConfig({ preset: 'full', epochs: 1 }).warmupEpochs).toBe(2);
+    // A warm-up longer than the run is cut short: the last step is still the annealed rate.
+    expect(cosineLearningRate(0, { learningRate: 1, totalSteps: 1, warmupSteps: 12 })).toBeCloseTo(0.01, 12);
+    expect(cosineLearningRate(0, { learningRate: 1, totalSteps: 3 })).toBe(1);
+    expect(cosineLearningRate(2, { learningRate: 1, totalSteps: 3 })).toBeCloseTo(0.01, 12);
+    expect(cosineLearningRate(3, { learningRate: 1, totalSteps: 4, warmupSteps: 12 })).toBeCloseTo(0.01, 12);
+    expect(() => config({ earlyStoppingPatience: -1 })).toThrow(/earlyStoppingPatience/);
+    expect(() => config({ weightAveraging: 'ema' as never })).toThrow(/weightAveraging must be none, last, top/);
+    expect(() => config({ averageEpochs: 0 })).toThrow(/averageEpochs must be an integer in 1\.\.1000/);
+    expect(() => config({ averageBatchNorm: 'skip' as never })).toThrow(/averageBatchNorm must be recompute or average/);
+    expect(config({ earlyStoppingPatience: 0 }).earlyStoppingPatience).toBe(0);
   });
 });

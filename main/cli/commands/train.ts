@@ -4,11 +4,24 @@ import { resolveTrainingConfig, type LossName, type PresetName, type SelectionMe
 import { runTrainingJob } from '../../training/job';
 import { MODEL_NAMES, type ModelName } from '../../training/models';
 import type { OptimizerName } from '../../training/optimizers';
-import { CliError, parseBackendOption, parseChoice, parseCommandArgs, parseListOption, parseNumberOption, parseSchemeOption, requirePositional } from '../args';
+import {
+  CliError,
+  parseBackendOption,
+  parseChoice,
+  parseCommandArgs,
+  parseListOption,
+  parseNumberOption,
+  parseSchemeOption,
+  parseTrainingRecipeOptions,
+  requirePositional,
+  TRAINING_RECIPE_OPTIONS,
+  TRAINING_RECIPE_USAGE,
+} from '../args';
 import { createProgressBar, formatDuration } from '../progress';
 
 export const trainUsage =
-  'train DIR [--model seed-cnn|crnn|res-cnn] [--preset quick|full] [--epochs N] [--batch 64] [--lr 0.005] [--weight-decay 1e-4] [--optimizer adamw|adam|sgd] [--class-weights balanced|none] [--loss cross-entropy|focal] [--balanced-sampler] [--no-augment] [--mixup 0.2] [--split speaker|random] [--test-speakers a,b] [--val-speakers c] [--seed N] [--backend auto|tensorflow-gpu|tensorflow|wasm|cpu] [--runs-dir D] [--cache-dir D] [--name NAME] [--n-mfcc 40] [--frames 100]';
+  'train DIR [--model seed-cnn|crnn|res-cnn] [--preset quick|full] [--epochs N] [--batch 64] [--lr 0.005] [--weight-decay 1e-4] [--optimizer adamw|adam|sgd] [--class-weights balanced|none] [--loss cross-entropy|focal] [--balanced-sampler] [--no-augment] [--mixup 0.2] [--split speaker|random] [--test-speakers a,b] [--val-speakers c] [--seed N] [--backend auto|tensorflow-gpu|tensorflow|wasm|cpu] [--runs-dir D] [--cache-dir D] [--name NAME] [--n-mfcc 40] [--frames 100] [--best-by val_uar|val_accuracy|val_macro_f1|val_loss] [--patience N (0 = off)] ' +
+  TRAINING_RECIPE_USAGE;
 
 export function defaultRunsDir(): string {
   return resolve(process.env.SER_RUNS_DIR ?? 'runs');
@@ -43,6 +56,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     scheme: { type: 'string' },
     'n-mfcc': { type: 'string' },
     frames: { type: 'string' },
+    ...TRAINING_RECIPE_OPTIONS,
   });
   const root = requirePositional(positionals, 0, 'dataset folder (train DIR)');
   const split = parseChoice(values.split, 'split', ['speaker', 'random'] as const);
@@ -65,7 +79,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
       loss: parseChoice(values.loss, 'loss', ['cross-entropy', 'focal'] as const) as LossName | undefined,
       balancedSampler: values['balanced-sampler'],
       bestBy: parseChoice(values['best-by'], 'best-by', ['val_uar', 'val_accuracy', 'val_macro_f1', 'val_loss'] as const) as SelectionMetric | undefined,
-      earlyStoppingPatience: parseNumberOption(values.patience, 'patience', { integer: true, min: 1 }),
+      earlyStoppingPatience: parseNumberOption(values.patience, 'patience', { integer: true, min: 0 }),
+      ...parseTrainingRecipeOptions(values),
       seed: parseNumberOption(values.seed, 'seed', { integer: true, min: 0 }),
       augment: noAugment
         ? { noise: 0, timeShift: 0, freqMask: 0, timeMask: 0, mixupAlpha: 0 }
