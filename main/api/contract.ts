@@ -15,9 +15,9 @@ import type { CheckpointName, RunRecord, RunStatus } from '../runs/types';
 import type { BackendInfo, BackendName } from '../training/backend-info';
 import type { TrainingConfig, TrainingOverrides } from '../training/config';
 import type { ModelName, OptimizerName } from '../training/names';
-import type { BatchProgress, EpochMetrics, TrainingEvent, TrainingOutcome } from '../training/progress';
+import type { BatchProgress, BestCheckpoint, EpochMetrics, TrainingEvent, TrainingOutcome } from '../training/progress';
 
-export type { BackendInfo, BackendName, BatchProgress, CheckpointName, Comparison, EpochMetrics, EvaluationReport, ExtractionProgress };
+export type { BackendInfo, BackendName, BatchProgress, BestCheckpoint, CheckpointName, Comparison, EpochMetrics, EvaluationReport, ExtractionProgress };
 export type { ModelName, OptimizerName, RunRecord, RunStatus, TrainingConfig, TrainingEvent, TrainingOutcome, TrainingOverrides };
 export type { ClipPrediction } from '../evaluation/types';
 export type { ClassMetrics, EvaluationMetrics } from '../evaluation/metrics';
@@ -189,6 +189,8 @@ export interface RunSummary {
   model: string;
   epochsRun: number;
   bestEpoch?: number;
+  /** What `checkpoints/best` holds (runs made before it was recorded do not say). */
+  bestCheckpoint?: BestCheckpoint;
   /** Test metrics of each checkpoint already evaluated. */
   test: Partial<Record<CheckpointName, { accuracy: number; uar: number; macroF1: number }>>;
   checkpoints: Record<CheckpointName, CheckpointInfo>;

@@ -1,11 +1,12 @@
 /** Run folders as the UI lists and opens them (the contract's RunSummary and RunDetail). */
 import type { OpenedRun } from '../runs/store';
 import { CHECKPOINT_NAMES, type CheckpointName } from '../runs/types';
-import type { EpochMetrics } from '../training/progress';
+import type { BestCheckpoint, EpochMetrics } from '../training/progress';
 import type { CheckpointInfo, RunSummary } from './contract';
 
 interface StoredSummary {
   epochsRun?: number;
+  bestCheckpoint?: BestCheckpoint;
   test?: RunSummary['test'];
 }
 
@@ -37,6 +38,7 @@ export function summarizeRun(opened: OpenedRun): RunSummary {
     model: config?.training?.model ?? 'unknown',
     epochsRun: stored.epochsRun ?? epochHistory(opened).length,
     bestEpoch: record.bestEpoch,
+    ...(stored.bestCheckpoint ? { bestCheckpoint: stored.bestCheckpoint } : {}),
     test: stored.test ?? {},
     checkpoints,
     live: opened.live,

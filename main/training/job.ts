@@ -20,7 +20,7 @@ import type { TrainingConfig } from './config';
 import { evaluateSet, trainLoop, type EpochMetrics, type ExampleShape, type LabelledSet } from './loop';
 import { createModel } from './models';
 import { predictProbabilities } from './predict';
-import type { TrainingEvent, TrainingOutcome } from './progress';
+import type { BestCheckpoint, TrainingEvent, TrainingOutcome } from './progress';
 
 export interface TrainJobOptions {
   datasetRoot: string;
@@ -164,14 +164,14 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
     if (evaluate) evaluations.final = await evaluatePart(run, 'final', model, test, labels, shape, scan, split);
     // With weight averaging, `best` becomes the averaged model (it replaces the single best epoch saved during training).
     let bestEpoch = result.bestEpoch;
-    let bestCheckpoint: Record<string, unknown> = { kind: 'epoch', epoch: result.bestEpoch, selectedBy: config.bestBy };
+    let bestCheckpoint: BestCheckpoint = { kind: 'epoch', epoch: result.bestEpoch, selectedBy: config.bestBy };
     if (result.averaged) {
       const { epochs } = result.averaged;
       loadSnapshot(model, result.averaged.weights);
       if (config.averageBatchNorm === 'recompute') recomputeBatchNormStatistics(model, train.set.x, train.set.count, shape, Math.max(config.batchSize, 64));
       const validation = evaluateSet(model, val.set, shape, Math.max(config.batchSize, 64));
       bestEpoch = epochs.at(-1)!;
-      bestCheckpoint = { kind: 'average', mode: config.weightAveraging, epochs, batchNorm: config.averageBatchNorm, selectedBy: config.bestBy };
+      bestCheckpoint = { kind: 'average', mode: config.weightAveraging === 'top' ? 'top' : 'last', epochs, batchNorm: config.averageBatchNorm, selectedBy: config.bestBy };
       await run.saveCheckpoint('best', model, manifestFor(bestEpoch, {
         averagedEpochs: epochs,
         averaging: config.weightAveraging,

@@ -42,12 +42,19 @@ export type TrainingEvent =
   | { type: 'batch'; progress: BatchProgress }
   | { type: 'epoch'; metrics: EpochMetrics };
 
+/** What `checkpoints/best` holds: one epoch picked by a validation metric, or a weight average. */
+export type BestCheckpoint =
+  | { kind: 'epoch'; epoch: number; selectedBy: string }
+  | { kind: 'average'; mode: 'last' | 'top'; epochs: number[]; batchNorm: 'recompute' | 'average'; selectedBy: string };
+
 /** How a training job ended: the run and the test metrics of each evaluated checkpoint. */
 export interface TrainingOutcome {
   runId: string;
   status: RunStatus;
   epochsRun: number;
+  /** The (last) epoch `best` comes from. */
   bestEpoch: number;
+  bestCheckpoint: BestCheckpoint;
   stoppedEarly: boolean;
   test: Partial<Record<'best' | 'final', { accuracy: number; uar: number; macroF1: number }>>;
 }

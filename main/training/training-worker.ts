@@ -19,9 +19,9 @@ const options = workerData as TrainingWorkerOptions;
 const jobOptions: TrainJobOptions = { ...options, signal: controller.signal, onEvent: (event) => post({ type: 'event', event }) };
 
 try {
-  const { runId, status, epochsRun, bestEpoch, stoppedEarly, test } = await runTrainingJob(jobOptions);
   // The full evaluation reports stay on disk: the outcome is what crosses to the UI.
-  post({ type: 'result', outcome: { runId, status, epochsRun, bestEpoch, stoppedEarly, test } });
+  const { runDir: _runDir, evaluations: _evaluations, ...outcome } = await runTrainingJob(jobOptions);
+  post({ type: 'result', outcome });
 } catch (err) {
   post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
 }

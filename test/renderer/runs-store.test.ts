@@ -2,7 +2,7 @@ import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { AppInfo, RunDetail, RunSummary } from '../../main/api/contract';
 import { setApi } from '../../renderer/src/api';
-import { configFacts, exportCheckpoint, interruptionText, runNameError, runRow, sortRuns, splitFacts } from '../../renderer/src/lib/runsTable';
+import { bestCheckpointText, configFacts, exportCheckpoint, interruptionText, runNameError, runRow, sortRuns, splitFacts } from '../../renderer/src/lib/runsTable';
 import { useAppStore } from '../../renderer/src/stores/app';
 import { useRunsStore } from '../../renderer/src/stores/runs';
 import { fakeApi } from './fake-api';
@@ -231,5 +231,16 @@ describe('runs table helpers', () => {
     expect(interruptionText(detail)).toBeNull();
     detail.record.interruption = { detectedAt: '2026-01-03T11:00:00Z', reason: 'no live process holds the lock', lastGoodCheckpoint: 'best' };
     expect(interruptionText(detail)).toMatch(/^no live process holds the lock \(detected .*; last complete checkpoint: best\)$/);
+  });
+
+  it('says what the best checkpoint holds: one epoch, or a weight average of epochs', () => {
+    expect(bestCheckpointText(7, { kind: 'epoch', epoch: 7, selectedBy: 'val_uar' })).toBe('best epoch 7');
+    expect(bestCheckpointText(40, { kind: 'average', mode: 'last', epochs: [31, 32, 33, 34, 35, 36, 37, 38, 39, 40], batchNorm: 'average', selectedBy: 'val_uar' })).toBe(
+      'best = average of epochs 31–40',
+    );
+    expect(bestCheckpointText(20, { kind: 'average', mode: 'top', epochs: [20, 12, 15], batchNorm: 'recompute', selectedBy: 'val_uar' })).toBe('best = average of epochs 12, 15, 20');
+    // Runs recorded before the description existed only have the epoch.
+    expect(bestCheckpointText(4, undefined)).toBe('best epoch 4');
+    expect(bestCheckpointText(undefined, undefined)).toBeNull();
   });
 });

@@ -2,13 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { PRESETS, resolveTrainingConfig } from '../../main/training/config';
 import {
   applyPreset,
+  AVERAGE_BATCH_NORM_CHOICES,
   formFromConfig,
   isValid,
   parameterCount,
+  LR_SCHEDULE_CHOICES,
   parseSpeakers,
+  PRESET_FIELDS,
   runName,
   toOverrides,
   validateTrainForm,
+  WEIGHT_AVERAGING_CHOICES,
+  type TrainFormField,
   type TrainFormValues,
 } from '../../renderer/src/lib/trainForm';
 
@@ -22,8 +27,15 @@ describe('train form defaults', () => {
   it('fills every field from a preset', () => {
     const values = formFromConfig(PRESETS.full);
     expect(values.preset).toBe('full');
-    expect(values.epochs).toBe('50');
-    expect(values.earlyStoppingPatience).toBe('8');
+    expect(values.epochs).toBe('40');
+    expect(values.earlyStoppingPatience).toBe('0');
+    expect(values.lrSchedule).toBe('cosine');
+    expect(values.warmupEpochs).toBe('2');
+    expect(values.weightDecay).toBe('0.01');
+    expect(values.labelSmoothing).toBe('0.1');
+    expect(values.weightAveraging).toBe('last');
+    expect(values.averageEpochs).toBe('10');
+    expect(values.averageBatchNorm).toBe('average');
     expect(values.learningRate).toBe('0.001');
     expect(values.model).toBe('crnn');
     expect(values.augNoise).toBe('0.3');
@@ -33,13 +45,46 @@ describe('train form defaults', () => {
   });
 
   it('switching preset resets epochs and patiences but keeps other edits', () => {
-    const edited = form({ epochs: '7', learningRate: '0.01', lrPatience: '9' });
+    const edited = form({ epochs: '7', learningRate: '0.01', lrPatience: '9', name: 'mine', seed: '5', augNoise: '0.1' });
     const switched = applyPreset(edited, PRESETS.full);
     expect(switched.preset).toBe('full');
-    expect(switched.epochs).toBe('50');
-    expect(switched.earlyStoppingPatience).toBe('8');
+    expect(switched.epochs).toBe('40');
+    expect(switched.earlyStoppingPatience).toBe('0');
     expect(switched.lrPatience).toBe('3');
     expect(switched.learningRate).toBe('0.01');
+    expect(switched.name).toBe('mine');
+    expect(switched.seed).toBe('5');
+    expect(switched.augNoise).toBe('0.1');
+  });
+
+  it('switching from full to quick resets the whole recipe to quick (weight decay included)', () => {
+    const full = formFromConfig(PRESETS.full, 'run');
+    const quick = applyPreset({ ...full, weightDecay: '0.05', averageEpochs: '3' }, PRESETS.quick);
+    expect(quick).toEqual({ ...formFromConfig(PRESETS.quick, 'run') });
+    expect(quick.weightDecay).toBe('0.0001');
+    expect(quick.lrSchedule).toBe('plateau');
+    expect(quick.warmupEpochs).toBe('0');
+    expect(quick.earlyStoppingPatience).toBe('3');
+    expect(quick.labelSmoothing).toBe('0');
+    expect(quick.weightAveraging).toBe('none');
+    expect(quick.averageEpochs).toBe('5');
+    expect(quick.averageBatchNorm).toBe('recompute');
+  });
+
+  it('resets every field in which the two presets differ', () => {
+    const quick = formFromConfig(PRESETS.quick);
+    const full = formFromConfig(PRESETS.full);
+    const differing = (Object.keys(quick) as TrainFormField[]).filter((field) => quick[field] !== full[field] && field !== 'preset');
+    expect(differing.length).toBeGreaterThan(0);
+    for (const field of differing) expect(PRESET_FIELDS).toContain(field);
+    expect(applyPreset(quick, PRESETS.full)).toEqual(full);
+    expect(applyPreset(full, PRESETS.quick)).toEqual(quick);
+  });
+
+  it('offers every engine choice for schedule, averaging and batch-norm mode', () => {
+    expect(LR_SCHEDULE_CHOICES.map((c) => c.value).sort()).toEqual(['cosine', 'plateau']);
+    expect(WEIGHT_AVERAGING_CHOICES.map((c) => c.value)).toEqual(['none', 'last', 'top']);
+    expect(AVERAGE_BATCH_NORM_CHOICES.map((c) => c.value)).toEqual(['recompute', 'average']);
   });
 });
 
@@ -70,6 +115,33 @@ describe('train form validation', () => {
     expect(isValid(errors)).toBe(false);
   });
 
+  it('accepts an early-stopping patience of 0 (off) and says so when rejecting a negative one', () => {
+    expect(validateTrainForm(form({ earlyStoppingPatience: '0' }), SPEAKERS).earlyStoppingPatience).toBeUndefined();
+    expect(validateTrainForm(form({ earlyStoppingPatience: '-1' }), SPEAKERS).earlyStoppingPatience).toBe(
+      'Early-stopping patience must be at least 0 (0 = off) and at most 1000 (got -1)',
+    );
+    expect(() => resolveTrainingConfig(toOverrides(form({ earlyStoppingPatience: '0' })))).not.toThrow();
+  });
+
+  it('rejects out-of-range warm-up, average epochs and label smoothing', () => {
+    const errors = validateTrainForm(form({ warmupEpochs: '-1', averageEpochs: '0', labelSmoothing: '1' }), SPEAKERS);
+    expect(errors.warmupEpochs).toBe('Warm-up epochs must be at least 0 and at most 1000 (got -1)');
+    expect(errors.averageEpochs).toBe('Average epochs must be at least 1 and at most 1000 (got 0)');
+    expect(errors.labelSmoothing).toBe('Label smoothing must be at least 0 and less than 1 (got 1)');
+    expect(validateTrainForm(form({ warmupEpochs: '1001' }), SPEAKERS).warmupEpochs).toMatch(/at most 1000 \(got 1001\)/);
+    expect(validateTrainForm(form({ warmupEpochs: '1.5' }), SPEAKERS).warmupEpochs).toBe('Warm-up epochs must be a whole number (got 1.5)');
+    expect(validateTrainForm(form({ averageEpochs: '2.5' }), SPEAKERS).averageEpochs).toBe('Average epochs must be a whole number (got 2.5)');
+    expect(validateTrainForm(form({ averageEpochs: '1001' }), SPEAKERS).averageEpochs).toMatch(/at most 1000/);
+    expect(validateTrainForm(form({ labelSmoothing: '-0.1' }), SPEAKERS).labelSmoothing).toMatch(/at least 0/);
+    expect(validateTrainForm(form({ labelSmoothing: '' }), SPEAKERS).labelSmoothing).toBe('Label smoothing is required');
+    const ok = validateTrainForm(form({ warmupEpochs: '0', averageEpochs: '1', labelSmoothing: '0.99' }), SPEAKERS);
+    expect(ok).toEqual({});
+    // The engine rejects the same values.
+    expect(() => resolveTrainingConfig({ ...toOverrides(form()), warmupEpochs: -1 })).toThrow(/warmupEpochs/);
+    expect(() => resolveTrainingConfig({ ...toOverrides(form()), averageEpochs: 0 })).toThrow(/averageEpochs/);
+    expect(() => resolveTrainingConfig({ ...toOverrides(form()), labelSmoothing: 1 })).toThrow(/labelSmoothing/);
+  });
+
   it('checks split speakers against the dataset, overlap and a training remainder', () => {
     expect(validateTrainForm(form({ testSpeakers: '03, 99' }), SPEAKERS).testSpeakers).toBe('Not a speaker of this dataset: 99');
     expect(validateTrainForm(form({ testSpeakers: '03', valSpeakers: '03 08' }), SPEAKERS).valSpeakers).toBe('In both test and validation: 03');
@@ -80,6 +152,7 @@ describe('train form validation', () => {
 
   it('agrees with the engine: what the form accepts, resolveTrainingConfig accepts', () => {
     expect(() => resolveTrainingConfig(toOverrides(form({ learningRate: '0.005', seed: '7' })))).not.toThrow();
+    expect(() => resolveTrainingConfig(toOverrides(formFromConfig(PRESETS.full)))).not.toThrow();
     // And the engine rejects what the form rejects.
     expect(() => resolveTrainingConfig({ ...toOverrides(form()), learningRate: 0 })).toThrow(/learningRate/);
   });
@@ -107,6 +180,12 @@ describe('train form → overrides', () => {
       valSpeakers: '09',
       seed: '123',
       bestBy: 'val_accuracy',
+      lrSchedule: 'cosine',
+      warmupEpochs: '4',
+      labelSmoothing: '0.05',
+      weightAveraging: 'top',
+      averageEpochs: '7',
+      averageBatchNorm: 'average',
     });
     expect(validateTrainForm(values, SPEAKERS)).toEqual({});
     expect(toOverrides(values)).toEqual({
@@ -114,20 +193,46 @@ describe('train form → overrides', () => {
       preset: 'quick',
       epochs: 12,
       earlyStoppingPatience: 3,
+      lrSchedule: 'cosine',
       lrPatience: 2,
+      warmupEpochs: 4,
       batchSize: 32,
       learningRate: 0.005,
       optimizer: 'sgd',
       weightDecay: 0,
       classWeights: 'none',
       loss: 'focal',
+      labelSmoothing: 0.05,
       balancedSampler: true,
       bestBy: 'val_accuracy',
+      weightAveraging: 'top',
+      averageEpochs: 7,
+      averageBatchNorm: 'average',
       seed: 123,
       augment: { noise: 0.5, timeShift: 0, freqMask: 0.1, timeMask: 0.25, mixupAlpha: 0.2 },
       split: { kind: 'speaker', testSpeakers: ['03', '08'], valSpeakers: ['09'] },
     });
     expect(runName(values)).toBe('crnn on emodb');
+  });
+
+  it('round-trips a full config: formFromConfig → toOverrides → the same config', () => {
+    for (const preset of [PRESETS.quick, PRESETS.full]) {
+      const config = { ...preset, split: { kind: 'speaker' as const, testSpeakers: ['03', '08'], valSpeakers: ['09'] } };
+      const overrides = toOverrides(formFromConfig(config));
+      expect(overrides).toMatchObject({
+        lrSchedule: config.lrSchedule,
+        warmupEpochs: config.warmupEpochs,
+        earlyStoppingPatience: config.earlyStoppingPatience,
+        weightDecay: config.weightDecay,
+        labelSmoothing: config.labelSmoothing,
+        weightAveraging: config.weightAveraging,
+        averageEpochs: config.averageEpochs,
+        averageBatchNorm: config.averageBatchNorm,
+      });
+      // Everything the form carries comes back as it was (lrFactor, clipNorm, … are not in the form).
+      const resolved = resolveTrainingConfig(overrides);
+      expect(resolved).toEqual({ ...config, split: { ...preset.split, ...config.split } });
+    }
   });
 
   it('leaves speakers out when empty (by ratio) and for a random split', () => {

@@ -43,6 +43,7 @@ const OUTCOME: TrainingOutcome = {
   status: 'done',
   epochsRun: 5,
   bestEpoch: 4,
+  bestCheckpoint: { kind: 'epoch', epoch: 4, selectedBy: 'val_uar' },
   stoppedEarly: false,
   test: { best: { accuracy: 0.6, uar: 0.58, macroF1: 0.57 }, final: { accuracy: 0.55, uar: 0.53, macroF1: 0.52 } },
 };

@@ -3,7 +3,7 @@
  * stored record (config, split, backend, interruption) for its detail panel. run.json fields the
  * contract types as `unknown` are read defensively: a run written by another version still shows.
  */
-import type { CheckpointName, RunDetail, RunSummary } from '../../../main/api/contract';
+import type { BestCheckpoint, CheckpointName, RunDetail, RunSummary } from '../../../main/api/contract';
 import { baseName, dateTime, integer, percent } from './format';
 
 export type RunSortKey = 'createdAt' | 'name' | 'status' | 'bestUar' | 'finalUar';
@@ -194,4 +194,16 @@ export function datasetText(detail: RunDetail): string {
 export function testText(metrics: { accuracy: number; uar: number; macroF1: number } | undefined): string {
   if (!metrics) return 'not evaluated';
   return `UAR ${percent(metrics.uar)} · accuracy ${percent(metrics.accuracy)} · macro-F1 ${percent(metrics.macroF1)}`;
+}
+
+/** "best epoch 12", or "best = average of epochs 31–40" for a weight-averaged `best`. */
+export function bestCheckpointText(bestEpoch: number | undefined, checkpoint: BestCheckpoint | undefined): string | null {
+  if (checkpoint?.kind === 'average') {
+    const epochs = [...checkpoint.epochs].sort((a, b) => a - b);
+    const consecutive = epochs.every((epoch, i) => i === 0 || epoch === epochs[i - 1]! + 1);
+    const list = consecutive && epochs.length > 2 ? `${epochs[0]}–${epochs.at(-1)}` : epochs.join(', ');
+    return `best = average of epoch${epochs.length === 1 ? '' : 's'} ${list}`;
+  }
+  const epoch = checkpoint?.epoch ?? bestEpoch;
+  return epoch === undefined || epoch === 0 ? null : `best epoch ${epoch}`;
 }

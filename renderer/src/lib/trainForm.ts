@@ -11,6 +11,9 @@ export type PresetName = TrainingConfig['preset'];
 export type LossName = TrainingConfig['loss'];
 export type SelectionMetric = TrainingConfig['bestBy'];
 export type ClassWeightMode = TrainingConfig['classWeights'];
+export type LrScheduleName = TrainingConfig['lrSchedule'];
+export type WeightAveraging = TrainingConfig['weightAveraging'];
+export type AveragingBatchNorm = TrainingConfig['averageBatchNorm'];
 export type SplitKind = 'speaker' | 'random';
 
 export interface TrainFormValues {
@@ -18,14 +21,20 @@ export interface TrainFormValues {
   model: ModelName;
   preset: PresetName;
   epochs: string;
+  /** 0 = off (train all epochs). */
   earlyStoppingPatience: string;
+  lrSchedule: LrScheduleName;
+  /** ReduceLROnPlateau patience (lrSchedule 'plateau' only). */
   lrPatience: string;
+  /** Linear warm-up before the cosine decay (lrSchedule 'cosine' only). */
+  warmupEpochs: string;
   batchSize: string;
   learningRate: string;
   optimizer: OptimizerName;
   weightDecay: string;
   classWeights: ClassWeightMode;
   loss: LossName;
+  labelSmoothing: string;
   balancedSampler: boolean;
   augNoise: string;
   augTimeShift: string;
@@ -38,6 +47,11 @@ export interface TrainFormValues {
   valSpeakers: string;
   seed: string;
   bestBy: SelectionMetric;
+  /** What checkpoints/best holds: the single best epoch, or a weight average of several. */
+  weightAveraging: WeightAveraging;
+  /** How many epochs are averaged (weightAveraging 'last' / 'top'). */
+  averageEpochs: string;
+  averageBatchNorm: AveragingBatchNorm;
 }
 
 export type TrainFormField = keyof TrainFormValues;
@@ -60,6 +74,22 @@ export const CLASS_WEIGHT_CHOICES: { value: ClassWeightMode; title: string }[] =
   { value: 'none', title: 'none' },
 ];
 
+export const LR_SCHEDULE_CHOICES: { value: LrScheduleName; title: string }[] = [
+  { value: 'cosine', title: 'cosine with warm-up' },
+  { value: 'plateau', title: 'reduce on plateau' },
+];
+
+export const WEIGHT_AVERAGING_CHOICES: { value: WeightAveraging; title: string }[] = [
+  { value: 'none', title: 'best single epoch' },
+  { value: 'last', title: 'average of the last N epochs' },
+  { value: 'top', title: 'average of the top N epochs' },
+];
+
+export const AVERAGE_BATCH_NORM_CHOICES: { value: AveragingBatchNorm; title: string }[] = [
+  { value: 'recompute', title: 'recompute on training data' },
+  { value: 'average', title: 'average' },
+];
+
 export const MAX_NAME_LENGTH = 120;
 
 /** The form filled from a full configuration (a preset, or a run's stored config). */
@@ -70,13 +100,16 @@ export function formFromConfig(config: TrainingConfig, name = ''): TrainFormValu
     preset: config.preset,
     epochs: String(config.epochs),
     earlyStoppingPatience: String(config.earlyStoppingPatience),
+    lrSchedule: config.lrSchedule,
     lrPatience: String(config.lrPatience),
+    warmupEpochs: String(config.warmupEpochs),
     batchSize: String(config.batchSize),
     learningRate: String(config.learningRate),
     optimizer: config.optimizer,
     weightDecay: String(config.weightDecay),
     classWeights: config.classWeights,
     loss: config.loss,
+    labelSmoothing: String(config.labelSmoothing),
     balancedSampler: config.balancedSampler,
     augNoise: String(config.augment.noise),
     augTimeShift: String(config.augment.timeShift),
@@ -88,18 +121,34 @@ export function formFromConfig(config: TrainingConfig, name = ''): TrainFormValu
     valSpeakers: (config.split.valSpeakers ?? []).join(', '),
     seed: String(config.seed),
     bestBy: config.bestBy,
+    weightAveraging: config.weightAveraging,
+    averageEpochs: String(config.averageEpochs),
+    averageBatchNorm: config.averageBatchNorm,
   };
 }
 
-/** Switching preset resets the fields the presets differ in (epochs and the patiences). */
+/**
+ * The recipe fields a preset sets: switching preset resets these (the presets differ in them) and
+ * keeps every other edit (model, data, augmentation, split, seed, …).
+ */
+export const PRESET_FIELDS = [
+  'epochs',
+  'earlyStoppingPatience',
+  'lrPatience',
+  'lrSchedule',
+  'warmupEpochs',
+  'weightDecay',
+  'labelSmoothing',
+  'weightAveraging',
+  'averageEpochs',
+  'averageBatchNorm',
+] as const satisfies readonly TrainFormField[];
+
+/** Switching preset resets the recipe fields (PRESET_FIELDS) to the new preset's values. */
 export function applyPreset(values: TrainFormValues, preset: TrainingConfig): TrainFormValues {
-  return {
-    ...values,
-    preset: preset.preset,
-    epochs: String(preset.epochs),
-    earlyStoppingPatience: String(preset.earlyStoppingPatience),
-    lrPatience: String(preset.lrPatience),
-  };
+  const fresh = formFromConfig(preset);
+  const recipe = Object.fromEntries(PRESET_FIELDS.map((field) => [field, fresh[field]])) as Pick<TrainFormValues, (typeof PRESET_FIELDS)[number]>;
+  return { ...values, ...recipe, preset: preset.preset };
 }
 
 /** "03, 08 09" → ['03', '08', '09'] (duplicates dropped, order kept). */
@@ -107,15 +156,26 @@ export function parseSpeakers(text: string): string[] {
   return [...new Set(text.split(/[\s,;]+/).filter(Boolean))];
 }
 
-type NumberCheck = { kind: 'integer' | 'number'; min: number; max: number; minOpen?: boolean; maxOpen?: boolean };
+type NumberCheck = {
+  kind: 'integer' | 'number';
+  min: number;
+  max: number;
+  minOpen?: boolean;
+  maxOpen?: boolean;
+  /** Said after the lower bound in the range message, e.g. '(0 = off)'. */
+  minNote?: string;
+};
 
 const NUMBER_FIELDS: Partial<Record<TrainFormField, { title: string } & NumberCheck>> = {
   epochs: { title: 'Epochs', kind: 'integer', min: 1, max: 1000 },
-  earlyStoppingPatience: { title: 'Early-stopping patience', kind: 'integer', min: 1, max: 1000 },
+  earlyStoppingPatience: { title: 'Early-stopping patience', kind: 'integer', min: 0, max: 1000, minNote: '(0 = off)' },
   lrPatience: { title: 'LR patience', kind: 'integer', min: 0, max: 1000 },
+  warmupEpochs: { title: 'Warm-up epochs', kind: 'integer', min: 0, max: 1000 },
   batchSize: { title: 'Batch size', kind: 'integer', min: 1, max: 4096 },
   learningRate: { title: 'Learning rate', kind: 'number', min: 0, max: 10, minOpen: true },
   weightDecay: { title: 'Weight decay', kind: 'number', min: 0, max: 1, maxOpen: true },
+  labelSmoothing: { title: 'Label smoothing', kind: 'number', min: 0, max: 1, maxOpen: true },
+  averageEpochs: { title: 'Average epochs', kind: 'integer', min: 1, max: 1000 },
   augNoise: { title: 'Noise probability', kind: 'number', min: 0, max: 1 },
   augTimeShift: { title: 'Time-shift probability', kind: 'number', min: 0, max: 1 },
   augFreqMask: { title: 'Frequency-mask probability', kind: 'number', min: 0, max: 1 },
@@ -134,7 +194,7 @@ function checkNumber(text: string, title: string, check: NumberCheck): string | 
   const belowMin = check.minOpen ? value <= check.min : value < check.min;
   const aboveMax = check.maxOpen ? value >= check.max : value > check.max;
   if (belowMin || aboveMax) {
-    const low = check.minOpen ? `greater than ${check.min}` : `at least ${check.min}`;
+    const low = (check.minOpen ? `greater than ${check.min}` : `at least ${check.min}`) + (check.minNote ? ` ${check.minNote}` : '');
     const high = check.maxOpen ? `less than ${check.max}` : `at most ${check.max}`;
     return `${title} must be ${low} and ${high} (got ${trimmed})`;
   }
@@ -194,15 +254,21 @@ export function toOverrides(values: TrainFormValues): TrainingOverrides {
     preset: values.preset,
     epochs: num(values.epochs),
     earlyStoppingPatience: num(values.earlyStoppingPatience),
+    lrSchedule: values.lrSchedule,
     lrPatience: num(values.lrPatience),
+    warmupEpochs: num(values.warmupEpochs),
     batchSize: num(values.batchSize),
     learningRate: num(values.learningRate),
     optimizer: values.optimizer,
     weightDecay: num(values.weightDecay),
     classWeights: values.classWeights,
     loss: values.loss,
+    labelSmoothing: num(values.labelSmoothing),
     balancedSampler: values.balancedSampler,
     bestBy: values.bestBy,
+    weightAveraging: values.weightAveraging,
+    averageEpochs: num(values.averageEpochs),
+    averageBatchNorm: values.averageBatchNorm,
     seed: num(values.seed),
     augment: {
       noise: num(values.augNoise),
