@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Blas } from '../blas';
-import { convGeometry, type ConvGeometry, type PadAttr } from './conv2d-grads';
+import { convGeometry, fillColumns, type ConvGeometry, type PadAttr } from './conv2d-grads';
 import { matMulPlan } from './matmul';
 import { reducesAllButLast } from './reductions';
 import { KernelRunner, type FastBackendName } from './runner';
@@ -180,8 +180,27 @@ function inputGradient(lib: Blas, dy: Float32Array, filter: Float32Array, g: Con
   correlateByTaps(lib, { grid, kH: g.kH, kW: g.kW, outC: g.inC, outH: g.inH, outW: g.inW }, flippedTap, dx);
 }
 
-/** The first layer's filter gradient (a few input channels) is faster in the previous kernel. */
-const MAX_PATCH_FOR_PREVIOUS = 64;
+/** Up to this many patch entries (kH·kW·inC: the first layer) the filter gradient uses explicit columns. */
+const MAX_PATCH_FOR_COLUMNS = 64;
+
+/**
+ * dW = columnsᵀ · dy for a layer with few input channels: the transposed im2col [patch × pixels]
+ * (the previous kernel's layout) times dy [pixels × outC], one product with a long inner
+ * dimension. The per-tap products below would each stream the whole of dy for a 1-wide result.
+ */
+function filterGradientByColumns(lib: Blas, x: Float32Array, dy: Float32Array, g: ConvGeometry, dw: Float32Array): void {
+  const pixels = g.batch * g.outH * g.outW;
+  const patch = g.kH * g.kW * g.inC;
+  let channelsFirst = x;
+  if (g.inC > 1) {
+    channelsFirst = scratchBuffer(0, x.length);
+    const plane = x.length / g.inC;
+    for (let i = 0; i < plane; i++) for (let c = 0; c < g.inC; c++) channelsFirst[c * plane + i] = x[i * g.inC + c]!;
+  }
+  const cols = scratchBuffer(2, patch * pixels);
+  fillColumns(cols, channelsFirst, g, 0, g.batch);
+  lib.sgemm(false, false, patch, g.outC, pixels, cols, pixels, dy, g.outC, 0, dw, g.outC);
+}
 
 /** dW[i, j] = Σ_r grid[r + i·w + j]ᵀ · dyGrid[r], with dy placed in the same grid layout (zeros elsewhere). */
 function filterGradient(lib: Blas, x: Float32Array, dy: Float32Array, g: ConvGeometry, dw: Float32Array): void {
@@ -284,10 +303,11 @@ function makeBackpropFilter(backendName: FastBackendName): KernelFunc {
     const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
     const attrs = args.attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
     const g = blasGeometry(x.shape, attrs.filterShape, attrs);
-    if (g == null || g.kH * g.kW * g.inC <= MAX_PATCH_FOR_PREVIOUS) return previous(args);
+    if (g == null) return previous(args);
     const lib = blas!;
+    const byColumns = g.kH * g.kW * g.inC <= MAX_PATCH_FOR_COLUMNS;
     const runner = new KernelRunner(args.backend as tf.KernelBackend, backendName);
-    return runner.create(attrs.filterShape, (dw, read) => filterGradient(lib, read(x), read(dy), g, dw));
+    return runner.create(attrs.filterShape, (dw, read) => (byColumns ? filterGradientByColumns : filterGradient)(lib, read(x), read(dy), g, dw));
   };
 }
 

@@ -81,7 +81,7 @@ function validRange(k: number, pad: number, stride: number, size: number, outSiz
  * x[b, oh*sh+kh-pt, ow*sw+kw-pl, c] (0 in the padding). `x` is the input transposed to
  * [c, b, h, w] so rows copy contiguously.
  */
-function fillColumns(cols: Float32Array, x: Float32Array, g: ConvGeometry, b0: number, b1: number): void {
+export function fillColumns(cols: Float32Array, x: Float32Array, g: ConvGeometry, b0: number, b1: number): void {
   const { batch, inH, inW, inC, outH, outW, kH, kW, strideH, strideW, padTop, padLeft } = g;
   const plane = inH * inW;
   // Stride 1 with rows as wide as the input ('same'-style): the valid part of every (kh, kw, c, b)
