@@ -129,8 +129,9 @@ describe('8-hour WAV', () => {
     const path = join(tempDir, 'eight-hours-header-only.wav');
     writeFileSync(path, header);
     const expected = `data chunk declares ${dataBytes} bytes but only 0 follow`;
-    for (const attempt of [probeAudioFile(path), loadAudio(path)]) {
-      const error = await errorOf(attempt);
+    // One at a time: a second promise created up front could reject before it is awaited.
+    for (const attempt of [() => probeAudioFile(path), () => loadAudio(path)]) {
+      const error = await errorOf(attempt());
       expect(error.code).toBe('truncated');
       expect(error.message).toContain(expected);
     }
