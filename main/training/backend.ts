@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import os from 'node:os';
 import { registerStockWasm, registerThreadedWasm, useInstalledWasmFiles, wasmThreadsCount } from './backend-wasm';
-import { loadBlas } from './blas';
+import { loadBlas, type Blas } from './blas';
 import { registerFastKernels, useBlasKernels } from './kernels';
 import { BACKEND_NAMES, type BackendInfo, type BackendName } from './backend-info';
 import { probeGpu } from './gpu';
@@ -109,6 +109,7 @@ async function activate(name: BackendName, threads: number, blas: boolean): Prom
 /** Turns the BLAS kernels on or off for the wasm and cpu backends and says which and why. */
 function setUpBlas(wanted: boolean, threads: number): NonNullable<BackendInfo['blas']> {
   const library = process.env.SER_BLAS_LIBRARY;
+  let blas: Blas | null = null;
   let result: NonNullable<BackendInfo['blas']>;
   if (!wanted) {
     result = { active: false, reason: 'turned off for this run' };
@@ -116,14 +117,14 @@ function setUpBlas(wanted: boolean, threads: number): NonNullable<BackendInfo['b
     result = { active: false, reason: 'turned off by SER_BLAS_LIBRARY=none' };
   } else {
     const loaded = loadBlas(threads, library || undefined);
-    result =
-      'blas' in loaded
-        ? { active: true, description: loaded.blas.description, library: loaded.blas.library, threads: loaded.blas.threads }
-        : { active: false, reason: loaded.unavailable };
-    useBlasKernels('blas' in loaded ? loaded.blas : null);
-    return result;
+    if ('blas' in loaded) {
+      blas = loaded.blas;
+      result = { active: true, description: blas.description, library: blas.library, threads: blas.threads };
+    } else {
+      result = { active: false, reason: loaded.unavailable };
+    }
   }
-  useBlasKernels(null);
+  useBlasKernels(blas);
   return result;
 }
 
