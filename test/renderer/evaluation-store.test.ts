@@ -11,26 +11,11 @@ import {
   useComparisonStore,
   useEvaluationStore,
 } from '../../renderer/src/stores/evaluation';
-import { fakeApi } from './fake-api';
+import { fakeApi, flush, runSummary } from './fake-api';
 
-const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 function run(id: string, createdAt: string, changes: Partial<RunSummary> = {}): RunSummary {
-  return {
-    id,
-    name: `run ${id}`,
-    status: 'done',
-    createdAt,
-    updatedAt: createdAt,
-    datasetRoot: '/data/emodb',
-    model: 'cnn',
-    epochsRun: 5,
-    bestEpoch: 4,
-    test: {},
-    checkpoints: { best: { complete: true, epoch: 4 }, final: { complete: true, epoch: 5 } },
-    live: false,
-    ...changes,
-  };
+  return runSummary(id, createdAt, { model: 'cnn', test: {}, ...changes });
 }
 
 const LABELS = ['anger', 'fear'];

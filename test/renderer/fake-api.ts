@@ -1,5 +1,5 @@
 /** A stand-in engine for store tests: scripted request handlers, a call log, and events to emit. */
-import type { ApiEvents, EventName, RequestArgs, RequestName, RequestResult, WorkbenchApi } from '../../main/api/contract';
+import type { ApiEvents, EventName, RequestArgs, RequestName, RequestResult, RunSummary, WorkbenchApi } from '../../main/api/contract';
 
 export type Handlers = { [N in RequestName]?: (args: RequestArgs<N>) => RequestResult<N> | Promise<RequestResult<N>> };
 
@@ -26,4 +26,26 @@ export function fakeApi(handlers: Handlers) {
   /** How many times a request was made. */
   const count = (name: RequestName) => calls.filter((c) => c.name === name).length;
   return { api, calls, emit, listeners, count };
+}
+
+/** Lets pending promise callbacks (the stores' requests) run. */
+export const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** A finished run as runs.list reports it, with both checkpoints complete. */
+export function runSummary(id: string, createdAt: string, changes: Partial<RunSummary> = {}): RunSummary {
+  return {
+    id,
+    name: `run ${id}`,
+    status: 'done',
+    createdAt,
+    updatedAt: createdAt,
+    datasetRoot: '/data/emodb',
+    model: 'crnn',
+    epochsRun: 5,
+    bestEpoch: 4,
+    test: { best: { accuracy: 0.61, uar: 0.6, macroF1: 0.59 } },
+    checkpoints: { best: { complete: true, epoch: 4 }, final: { complete: true, epoch: 5 } },
+    live: false,
+    ...changes,
+  };
 }

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { CacheStatus, ExtractionProgress, ExtractionResult, JobInfo } from '../../main/api/contract';
 import { setApi } from '../../renderer/src/api';
 import { useFeaturesStore } from '../../renderer/src/stores/features';
-import { fakeApi } from './fake-api';
+import { fakeApi, flush } from './fake-api';
 
 const ROOT = '/data/emodb';
 
@@ -23,7 +23,6 @@ function result(cancelled = false): ExtractionResult {
   return { root: ROOT, clips: 135, fromCache: 0, computed: 135, failed: [], elapsedMs: 11000, cancelled };
 }
 
-const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe('features store', () => {
   beforeEach(() => setActivePinia(createPinia()));

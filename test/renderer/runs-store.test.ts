@@ -5,27 +5,9 @@ import { setApi } from '../../renderer/src/api';
 import { bestCheckpointText, configFacts, exportCheckpoint, interruptionText, runNameError, runRow, sortRuns, splitFacts } from '../../renderer/src/lib/runsTable';
 import { useAppStore } from '../../renderer/src/stores/app';
 import { useRunsStore } from '../../renderer/src/stores/runs';
-import { fakeApi } from './fake-api';
+import { fakeApi, flush, runSummary } from './fake-api';
 
-const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-function summary(id: string, createdAt: string, changes: Partial<RunSummary> = {}): RunSummary {
-  return {
-    id,
-    name: `run ${id}`,
-    status: 'done',
-    createdAt,
-    updatedAt: createdAt,
-    datasetRoot: '/data/emodb',
-    model: 'crnn',
-    epochsRun: 5,
-    bestEpoch: 4,
-    test: { best: { accuracy: 0.61, uar: 0.6, macroF1: 0.59 } },
-    checkpoints: { best: { complete: true, epoch: 4 }, final: { complete: true, epoch: 5 } },
-    live: false,
-    ...changes,
-  };
-}
 
 function detailOf(run: RunSummary, changes: Partial<RunDetail> = {}): RunDetail {
   return {
@@ -50,9 +32,9 @@ function detailOf(run: RunSummary, changes: Partial<RunDetail> = {}): RunDetail 
   };
 }
 
-const OLD = summary('a', '2026-01-01T10:00:00Z');
-const NEW = summary('b', '2026-01-03T10:00:00Z', { status: 'interrupted', test: {}, checkpoints: { best: { complete: true, epoch: 2 }, final: { complete: false } } });
-const MID = summary('c', '2026-01-02T10:00:00Z', { status: 'failed', error: 'out of memory' });
+const OLD = runSummary('a', '2026-01-01T10:00:00Z');
+const NEW = runSummary('b', '2026-01-03T10:00:00Z', { status: 'interrupted', test: {}, checkpoints: { best: { complete: true, epoch: 2 }, final: { complete: false } } });
+const MID = runSummary('c', '2026-01-02T10:00:00Z', { status: 'failed', error: 'out of memory' });
 
 describe('runs store', () => {
   let list: RunSummary[];
@@ -88,7 +70,7 @@ describe('runs store', () => {
   it('refreshes on runs.changed and on a finished training job', async () => {
     const store = useRunsStore();
     await store.init();
-    list = [...list, summary('d', '2026-01-04T10:00:00Z', { status: 'running', live: true })];
+    list = [...list, runSummary('d', '2026-01-04T10:00:00Z', { status: 'running', live: true })];
     fake.emit('runs.changed', { runId: 'd' });
     await flush();
     expect(store.sorted[0]!.id).toBe('d');
