@@ -9,7 +9,7 @@ import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import os from 'node:os';
 import { registerStockWasm, registerThreadedWasm, useInstalledWasmFiles, wasmThreadsCount } from './backend-wasm';
 import { loadBlas, type Blas } from './blas';
-import { registerFastKernels, useBlasKernels } from './kernels';
+import { prepareSimdLoops, registerFastKernels, useBlasKernels } from './kernels';
 import { BACKEND_NAMES, type BackendInfo, type BackendName } from './backend-info';
 import { probeGpu } from './gpu';
 
@@ -172,6 +172,11 @@ async function activateWasm(threads: number): Promise<Activated> {
   const notes = [...wasmSetup.notes];
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   if (!simd) notes.push('this runtime has no WebAssembly SIMD; the wasm backend runs several times slower');
+  try {
+    await prepareSimdLoops();
+  } catch (error) {
+    notes.push(`the SIMD loops for batch norm and pooling gradients could not be assembled (${messageOf(error)}); JavaScript loops run instead`);
+  }
   return {
     name: 'wasm',
     tfBackend: tf.getBackend(),

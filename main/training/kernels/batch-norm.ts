@@ -6,7 +6,7 @@
  * transposed reductions, broadcast arithmetic): on wasm that was half of a seed-cnn training
  * step. Here the forward pass is the channel sums (one JavaScript pass) and the affine map, the
  * backward pass the channel sums of dy and dy*x̂ (one pass) and dx = a*dy + b*x + k per
- * channel; on wasm the per-channel maps run as broadcasting XNNPACK kernels, on cpu as one loop.
+ * channel (one pass): on wasm as SIMD loops (simd-loops.ts), on cpu as JavaScript loops.
  * These are kernels for wasm and cpu; on other backends the same math runs as tfjs ops.
  *
  * Channels are the last axis; statistics are over all other axes. With s = 1/sqrt(var + eps),
@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KernelRunner, type FastBackendName } from './runner';
+import { SIMD_LANES, type SimdLoops } from './simd-loops';
 
 export const BATCH_NORM_TRAIN = 'SerBatchNormTrain';
 export const BATCH_NORM_GRAD = 'SerBatchNormGrad';
@@ -23,15 +24,49 @@ interface BatchNormAttrs {
   epsilon: number;
 }
 
-// The loops below are plain functions of typed arrays (no captured state) so V8 compiles them
-// to tight code; channels are the innermost, contiguous axis.
+// The JavaScript loops (cpu, and wasm without the SIMD loops) are plain functions of typed
+// arrays (no captured state) so V8 compiles them to tight code; channels are the innermost,
+// contiguous axis.
 
-function channelSums(x: Float32Array, channels: number, sum: Float64Array, sumSq: Float64Array): void {
-  for (let i = 0; i < x.length; i += channels) {
+/** Pixels summed per block in the sums below, so one channel's running sums stay in registers. */
+const BLOCK_PIXELS = 256;
+
+/** Σ (x - shift) and Σ (x - shift)², per channel. */
+function channelSums(x: Float32Array, shift: Float32Array, channels: number, sum: Float64Array, sumSq: Float64Array): void {
+  const pixels = x.length / channels;
+  for (let p0 = 0; p0 < pixels; p0 += BLOCK_PIXELS) {
+    const end = Math.min(pixels, p0 + BLOCK_PIXELS) * channels;
     for (let c = 0; c < channels; c++) {
-      const v = x[i + c]!;
-      sum[c] += v;
-      sumSq[c] += v * v;
+      const k = shift[c]!;
+      let s = 0;
+      let q = 0;
+      for (let i = p0 * channels + c; i < end; i += channels) {
+        const v = x[i]! - k;
+        s += v;
+        q += v * v;
+      }
+      sum[c] += s;
+      sumSq[c] += q;
+    }
+  }
+}
+
+/** Σ dy and Σ dy * (x - mean), per channel. */
+function gradSums(x: Float32Array, dy: Float32Array, channels: number, mean: Float32Array, sumDy: Float64Array, sumDyCentered: Float64Array): void {
+  const pixels = x.length / channels;
+  for (let p0 = 0; p0 < pixels; p0 += BLOCK_PIXELS) {
+    const end = Math.min(pixels, p0 + BLOCK_PIXELS) * channels;
+    for (let c = 0; c < channels; c++) {
+      const m = mean[c]!;
+      let s = 0;
+      let q = 0;
+      for (let i = p0 * channels + c; i < end; i += channels) {
+        const d = dy[i]!;
+        s += d;
+        q += d * (x[i]! - m);
+      }
+      sumDy[c] += s;
+      sumDyCentered[c] += q;
     }
   }
 }
@@ -43,17 +78,6 @@ function channelAffine(out: Float32Array, x: Float32Array, channels: number, sca
   }
 }
 
-/** Σ dy and Σ dy * (x - mean), per channel. */
-function gradSums(x: Float32Array, dy: Float32Array, channels: number, mean: Float64Array, sumDy: Float64Array, sumDyCentered: Float64Array): void {
-  for (let i = 0; i < x.length; i += channels) {
-    for (let c = 0; c < channels; c++) {
-      const d = dy[i + c]!;
-      sumDy[c] += d;
-      sumDyCentered[c] += d * (x[i + c]! - mean[c]!);
-    }
-  }
-}
-
 /** out = a * dy + b * x + k, per channel. */
 function gradAffine(out: Float32Array, x: Float32Array, dy: Float32Array, channels: number, a: Float64Array, b: Float64Array, k: Float64Array): void {
   for (let i = 0; i < x.length; i += channels) {
@@ -61,37 +85,103 @@ function gradAffine(out: Float32Array, x: Float32Array, dy: Float32Array, channe
   }
 }
 
-/** A [channels] float32 tensor holding `values`. */
-function channelTensor(runner: KernelRunner, values: Float64Array): tf.TensorInfo {
-  return runner.create([values.length], (out) => out.set(values));
+/** The SIMD loops when this backend has them and the channels fill whole lane groups. */
+function simdFor(runner: KernelRunner, channels: number): SimdLoops | null {
+  return channels % SIMD_LANES === 0 ? runner.simd() : null;
 }
 
 /**
- * x * scale + shift per channel. On wasm as two broadcasting XNNPACK kernels, several times
- * faster than a JavaScript loop; on cpu one loop.
+ * Runs an accumulating SIMD loop into `count` zeroed f64 values on the heap (a scratch tensor
+ * of 2·count floats) and returns them.
  */
-function perChannelAffine(runner: KernelRunner, x: tf.TensorInfo, scale: Float64Array, shift: Float64Array): tf.TensorInfo {
-  if (runner.backendName === 'cpu') {
-    return runner.create(x.shape, (out, read) => channelAffine(out, read(x), scale.length, scale, shift));
+function simdAccumulate(runner: KernelRunner, count: number, loop: (out: number, read: (info: tf.TensorInfo) => Float32Array) => void): Float64Array {
+  let values = new Float64Array(0);
+  const scratch = runner.create([2 * count], (out, read) => {
+    out.fill(0);
+    if (out.byteOffset % 8 !== 0) throw new Error('batch norm: the wasm heap returned a misaligned buffer');
+    loop(out.byteOffset, read);
+    values = new Float64Array(out.buffer, out.byteOffset, count).slice();
+  });
+  runner.dispose(scratch);
+  return values;
+}
+
+/** Per-channel parameters (f32, one block of `channels` after another) on the heap for the SIMD loops. */
+function parameterTensor(runner: KernelRunner, blocks: Float64Array[]): tf.TensorInfo {
+  const channels = blocks[0]!.length;
+  return runner.create([blocks.length * channels], (out) => blocks.forEach((block, i) => out.set(block, i * channels)));
+}
+
+/**
+ * Mean and (biased) variance per channel, from sums about the first pixel's values: shifting by
+ * a value near the mean keeps E[(x-k)²] - E[x-k]² from cancelling when the mean is large.
+ */
+function statistics(runner: KernelRunner, x: tf.TensorInfo, channels: number): { mean: Float64Array; variance: Float64Array } {
+  const simd = simdFor(runner, channels);
+  const count = tf.util.sizeFromShape(x.shape) / channels;
+  const shift = runner.create([channels], (out, read) => out.set(read(x).subarray(0, channels)));
+  let sum: Float64Array;
+  let sumSq: Float64Array;
+  if (simd != null) {
+    const sums = simdAccumulate(runner, 2 * channels, (out, read) => simd.channelSums(read(x).byteOffset, read(shift).byteOffset, count, channels, out));
+    sum = sums.subarray(0, channels);
+    sumSq = sums.subarray(channels);
+  } else {
+    sum = new Float64Array(channels);
+    sumSq = new Float64Array(channels);
+    channelSums(runner.read(x), runner.read(shift), channels, sum, sumSq);
   }
-  const scaleT = channelTensor(runner, scale);
-  const shiftT = channelTensor(runner, shift);
-  const scaled = runner.run('Multiply', { a: x, b: scaleT });
-  const y = runner.run('Add', { a: scaled, b: shiftT });
-  runner.dispose(scaleT, shiftT, scaled);
+  const k = runner.read(shift);
+  const mean = new Float64Array(channels);
+  const variance = new Float64Array(channels);
+  for (let c = 0; c < channels; c++) {
+    const shiftedMean = sum[c]! / count;
+    mean[c] = k[c]! + shiftedMean;
+    variance[c] = Math.max(0, sumSq[c]! / count - shiftedMean * shiftedMean);
+  }
+  runner.dispose(shift);
+  return { mean, variance };
+}
+
+/** x * scale + shift per channel. */
+function perChannelAffine(runner: KernelRunner, x: tf.TensorInfo, scale: Float64Array, shift: Float64Array): tf.TensorInfo {
+  const channels = scale.length;
+  const simd = simdFor(runner, channels);
+  if (simd == null) return runner.create(x.shape, (out, read) => channelAffine(out, read(x), channels, scale, shift));
+  const params = parameterTensor(runner, [scale, shift]);
+  const pixels = tf.util.sizeFromShape(x.shape) / channels;
+  const y = runner.create(x.shape, (out, read) => simd.channelAffine(out.byteOffset, read(x).byteOffset, read(params).byteOffset, pixels, channels));
+  runner.dispose(params);
   return y;
+}
+
+/** Σ dy and Σ dy * (x - mean) per channel. */
+function gradientSums(runner: KernelRunner, x: tf.TensorInfo, dy: tf.TensorInfo, mean: tf.TensorInfo, channels: number): { sumDy: Float64Array; sumDyCentered: Float64Array } {
+  const simd = simdFor(runner, channels);
+  const pixels = tf.util.sizeFromShape(x.shape) / channels;
+  if (simd != null) {
+    const sums = simdAccumulate(runner, 2 * channels, (out, read) =>
+      simd.gradSums(read(x).byteOffset, read(dy).byteOffset, read(mean).byteOffset, pixels, channels, out),
+    );
+    return { sumDy: sums.subarray(0, channels), sumDyCentered: sums.subarray(channels) };
+  }
+  const sumDy = new Float64Array(channels);
+  const sumDyCentered = new Float64Array(channels);
+  gradSums(runner.read(x), runner.read(dy), channels, runner.read(mean), sumDy, sumDyCentered);
+  return { sumDy, sumDyCentered };
 }
 
 /** a*dy + b*x + k per channel. */
 function gradInput(runner: KernelRunner, x: tf.TensorInfo, dy: tf.TensorInfo, a: Float64Array, b: Float64Array, k: Float64Array): tf.TensorInfo {
-  if (runner.backendName === 'cpu') {
-    return runner.create(x.shape, (out, read) => gradAffine(out, read(x), read(dy), a.length, a, b, k));
-  }
-  const fromX = perChannelAffine(runner, x, b, k);
-  const aT = channelTensor(runner, a);
-  const fromDy = runner.run('Multiply', { a: dy, b: aT });
-  const dx = runner.run('Add', { a: fromDy, b: fromX });
-  runner.dispose(fromX, aT, fromDy);
+  const channels = a.length;
+  const simd = simdFor(runner, channels);
+  if (simd == null) return runner.create(x.shape, (out, read) => gradAffine(out, read(x), read(dy), channels, a, b, k));
+  const params = parameterTensor(runner, [a, b, k]);
+  const pixels = tf.util.sizeFromShape(x.shape) / channels;
+  const dx = runner.create(x.shape, (out, read) =>
+    simd.gradAffine(out.byteOffset, read(x).byteOffset, read(dy).byteOffset, read(params).byteOffset, pixels, channels),
+  );
+  runner.dispose(params);
   return dx;
 }
 
@@ -102,19 +192,8 @@ function makeTrainKernel(backendName: FastBackendName): tf.KernelFunc {
     const { epsilon } = attrs as unknown as BatchNormAttrs;
     const runner = new KernelRunner(backend as tf.KernelBackend, backendName);
     const channels = x.shape[x.shape.length - 1]!;
-    const count = tf.util.sizeFromShape(x.shape) / channels;
-    const meanValues = new Float64Array(channels);
-    const varianceValues = new Float64Array(channels);
-
-    const mean = runner.create([channels], (out, read) => {
-      const sumSq = new Float64Array(channels);
-      channelSums(read(x), channels, meanValues, sumSq);
-      for (let c = 0; c < channels; c++) {
-        meanValues[c] = meanValues[c]! / count;
-        varianceValues[c] = Math.max(0, sumSq[c]! / count - meanValues[c]! * meanValues[c]!);
-      }
-      out.set(meanValues);
-    });
+    const { mean: meanValues, variance: varianceValues } = statistics(runner, x, channels);
+    const mean = runner.create([channels], (out) => out.set(meanValues));
     const variance = runner.create([channels], (out) => out.set(varianceValues));
     const scale = new Float64Array(channels);
     const shift = new Float64Array(channels);
@@ -137,22 +216,14 @@ function makeGradKernel(backendName: FastBackendName): tf.KernelFunc {
     const runner = new KernelRunner(backend as tf.KernelBackend, backendName);
     const channels = x!.shape[x!.shape.length - 1]!;
     const count = tf.util.sizeFromShape(x!.shape) / channels;
-    const sumDy = new Float64Array(channels);
-    const sumDyXhat = new Float64Array(channels);
+    const mu = Float64Array.from(runner.read(mean!));
+    const v = runner.read(variance!);
     const invStd = new Float64Array(channels);
-    const mu = new Float64Array(channels);
-
-    const dbeta = runner.create([channels], (out, read) => {
-      const m = read(mean!);
-      const v = read(variance!);
-      for (let c = 0; c < channels; c++) {
-        mu[c] = m[c]!;
-        invStd[c] = 1 / Math.sqrt(v[c]! + epsilon);
-      }
-      gradSums(read(x!), read(dy!), channels, mu, sumDy, sumDyXhat);
-      for (let c = 0; c < channels; c++) sumDyXhat[c] = sumDyXhat[c]! * invStd[c]!;
-      out.set(sumDy);
-    });
+    for (let c = 0; c < channels; c++) invStd[c] = 1 / Math.sqrt(v[c]! + epsilon);
+    const { sumDy, sumDyCentered } = gradientSums(runner, x!, dy!, mean!, channels);
+    const sumDyXhat = new Float64Array(channels);
+    for (let c = 0; c < channels; c++) sumDyXhat[c] = sumDyCentered[c]! * invStd[c]!;
+    const dbeta = runner.create([channels], (out) => out.set(sumDy));
     const dgamma = runner.create([channels], (out) => out.set(sumDyXhat));
     // dx = a*dy + b*x + k per channel (see the header).
     const a = new Float64Array(channels);

@@ -10,12 +10,14 @@ import { wasmIdentityKernels } from './identity';
 import { wasmMatMulKernels } from './matmul';
 import { poolGradKernels } from './pool-grads';
 import { reductionKernels } from './reductions';
+import { registerReluGradient, reluGradKernels } from './relu-grad';
 import { rememberOriginal, type FastBackendName } from './runner';
 import { wasmSliceKernels } from './slice';
 
 export { batchNormTrain, type BatchNormTrainResult } from './batch-norm';
 export { originalKernel, type FastBackendName } from './runner';
 export { blasKernelsActive, useBlasKernels } from './blas-kernels';
+export { prepareSimdLoops, useSimdLoops } from './simd-loops';
 
 const registered = new Set<FastBackendName>();
 
@@ -42,6 +44,7 @@ function kernelsFor(backendName: FastBackendName): tf.KernelConfig[] {
     ...poolGradKernels(backendName),
     ...reductionKernels(backendName),
     ...batchNormKernels(backendName),
+    ...reluGradKernels(backendName),
     ...(backendName === 'wasm' ? [...wasmMatMulKernels(), ...wasmIdentityKernels(), ...wasmSliceKernels()] : []),
   ];
 }
@@ -53,5 +56,6 @@ export function registerFastKernels(backendName: FastBackendName): void {
   for (const config of kernels) replaceKernel(config);
   // The BLAS kernels wrap the ones just installed (their fallback), so they go in last.
   for (const config of blasKernels(backendName)) replaceKernel(config);
+  registerReluGradient();
   registered.add(backendName);
 }

@@ -4,11 +4,14 @@
  * input pixel over every window offset, which for a large window (an adaptive average pool
  * over 5x13 cells) costs window-area times more.
  *
+ * On wasm both run as SIMD loops (simd-loops.ts) when the channels fill whole lane groups.
+ *
  * Same results as the stock cpu kernels: max pooling sends the gradient to the first maximum
  * in the window (row-major), average pooling divides by the full window area.
  */
 import * as tf from '@tensorflow/tfjs';
 import { KernelRunner, type FastBackendName } from './runner';
+import { SIMD_LANES, type PoolGeometryArgs } from './simd-loops';
 
 interface PoolAttrs {
   filterSize: [number, number] | number;
@@ -53,6 +56,10 @@ function geometry(info: tf.backend_util.Conv2DInfo): Geometry {
     padTop: info.padInfo.top,
     padLeft: info.padInfo.left,
   };
+}
+
+function geometryArgs(g: Geometry): PoolGeometryArgs {
+  return [g.batch, g.inH, g.inW, g.channels, g.outH, g.outW, g.strideH, g.strideW, g.filterH, g.filterW, g.padTop, g.padLeft];
 }
 
 // The loops are plain functions of typed arrays (no captured state) so V8 compiles them tightly.
@@ -127,6 +134,10 @@ function makeMaxPoolGrad(backendName: FastBackendName): tf.KernelFunc {
     const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
     const g = geometry(poolInfo(input.shape, attrs as unknown as PoolAttrs));
     const runner = new KernelRunner(backend as tf.KernelBackend, backendName);
+    const simd = g.channels % SIMD_LANES === 0 ? runner.simd() : null;
+    if (simd != null) {
+      return runner.create(input.shape, (dx, read) => simd.maxPoolGrad(dx.byteOffset, read(input).byteOffset, read(dy).byteOffset, ...geometryArgs(g)));
+    }
     return runner.create(input.shape, (dx, read) => maxPoolBackward(dx, read(input), read(dy), g));
   };
 }
@@ -136,6 +147,8 @@ function makeAvgPoolGrad(backendName: FastBackendName): tf.KernelFunc {
     const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
     const g = geometry(poolInfo(input.shape, attrs as unknown as PoolAttrs));
     const runner = new KernelRunner(backend as tf.KernelBackend, backendName);
+    const simd = g.channels % SIMD_LANES === 0 ? runner.simd() : null;
+    if (simd != null) return runner.create(input.shape, (dx, read) => simd.avgPoolGrad(dx.byteOffset, read(dy).byteOffset, ...geometryArgs(g)));
     return runner.create(input.shape, (dx, read) => avgPoolBackward(dx, read(dy), g));
   };
 }

@@ -4,6 +4,7 @@
  * their work stays inside the backend. Every TensorInfo they create is theirs to dispose.
  */
 import * as tf from '@tensorflow/tfjs';
+import { simdLoopsFor, type SimdLoops } from './simd-loops';
 
 export type FastBackendName = 'wasm' | 'cpu';
 
@@ -44,6 +45,14 @@ export class KernelRunner {
     readonly backend: tf.KernelBackend,
     readonly backendName: FastBackendName,
   ) {}
+
+  /**
+   * The SIMD loops on this backend's memory (wasm, once assembled), or null. They take heap
+   * offsets: the byteOffset of a `read` or `create` view.
+   */
+  simd(): SimdLoops | null {
+    return this.backendName === 'wasm' ? simdLoopsFor(this.backend) : null;
+  }
 
   /** Runs the stock kernel `kernelName` of this backend. */
   run(kernelName: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap = {}): tf.TensorInfo {

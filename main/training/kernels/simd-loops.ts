@@ -1,0 +1,88 @@
+/**
+ * Hand-written WebAssembly SIMD loops for the passes over activations that are neither BLAS
+ * products nor stock kernels: batch-norm statistics and affine maps, and the max-pool and ReLU
+ * gradients. They run on the wasm backend's own memory, where its tensors live, so a kernel
+ * passes heap offsets and nothing is copied. The text (simd-loops.wat.ts) is assembled once
+ * with wabt when the wasm backend starts; without them the kernels use their JavaScript loops.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { SIMD_LOOPS_WAT } from './simd-loops.wat';
+
+/** The exported loops; every pointer is a byte offset into the backend's memory. */
+export interface SimdLoops {
+  channelSums(x: number, shift: number, pixels: number, channels: number, out: number): void;
+  gradSums(x: number, dy: number, mean: number, pixels: number, channels: number, out: number): void;
+  channelAffine(out: number, x: number, params: number, pixels: number, channels: number): void;
+  gradAffine(out: number, x: number, dy: number, params: number, pixels: number, channels: number): void;
+  reluGrad(out: number, x: number, dy: number, n: number): void;
+  col2imAdd(grid: number, cols: number, images: number, outH: number, outW: number, kH: number, kW: number, h: number, w: number, channels: number): void;
+  maxPoolGrad(dx: number, x: number, dy: number, ...geometry: PoolGeometryArgs): void;
+  avgPoolGrad(dx: number, dy: number, ...geometry: PoolGeometryArgs): void;
+}
+
+/** batch, inH, inW, channels, outH, outW, strideH, strideW, filterH, filterW, padTop, padLeft. */
+export type PoolGeometryArgs = [number, number, number, number, number, number, number, number, number, number, number, number];
+
+/** The loops work on whole groups of 4 channels (one f32x4). */
+export const SIMD_LANES = 4;
+
+interface Compiled {
+  shared: WebAssembly.Module;
+  unshared: WebAssembly.Module;
+}
+
+let compiled: Compiled | null = null;
+let compiling: Promise<Compiled> | null = null;
+let turnedOff = false;
+const instances = new WeakMap<WebAssembly.Memory, SimdLoops>();
+
+async function assemble(): Promise<Compiled> {
+  const { default: initWabt } = await import('wabt');
+  const wabt = await initWabt();
+  const build = (limits: string): WebAssembly.Module => {
+    const parsed = wabt.parseWat('simd-loops.wat', SIMD_LOOPS_WAT.replace('MEMORY_LIMITS', limits), { simd: true, threads: true });
+    try {
+      return new WebAssembly.Module(parsed.toBinary({}).buffer as Uint8Array<ArrayBuffer>);
+    } finally {
+      parsed.destroy();
+    }
+  };
+  // The maximum of a shared import must be declared; 65536 pages (4 GiB) admits any memory.
+  return { shared: build('1 65536 shared'), unshared: build('1') };
+}
+
+/**
+ * Assembles the loops (once). Rejects with the reason when this runtime cannot (no SIMD): the
+ * caller reports it, and the kernels keep their JavaScript loops.
+ */
+export async function prepareSimdLoops(): Promise<void> {
+  if (compiled != null) return;
+  compiling ??= assemble();
+  try {
+    compiled = await compiling;
+  } catch (error) {
+    compiling = null;
+    throw error;
+  }
+}
+
+/** Tests compare the SIMD loops with the JavaScript ones: false makes every kernel use the latter. */
+export function useSimdLoops(on: boolean): void {
+  turnedOff = !on;
+}
+
+/** The loops bound to this wasm backend's memory, or null (not assembled, turned off, or not wasm). */
+export function simdLoopsFor(backend: tf.KernelBackend): SimdLoops | null {
+  if (compiled == null || turnedOff) return null;
+  // The threaded build (shared memory) exposes it as wasmMemory, the single-threaded one as an export.
+  const module = (backend as { wasm?: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } } }).wasm;
+  const memory = module?.wasmMemory ?? module?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) return null;
+  let loops = instances.get(memory);
+  if (loops == null) {
+    const loopsModule = memory.buffer instanceof SharedArrayBuffer ? compiled.shared : compiled.unshared;
+    loops = new WebAssembly.Instance(loopsModule, { env: { memory } }).exports as unknown as SimdLoops;
+    instances.set(memory, loops);
+  }
+  return loops;
+}

@@ -1,0 +1,343 @@
+/**
+ * The WebAssembly text of the SIMD loops (see simd-loops.ts): per-channel passes over NHWC
+ * activations that JavaScript runs 5–10× slower. Every pointer is a byte offset into the wasm
+ * backend's own memory, where the tensors live; channel counts are multiples of 4 (one f32x4
+ * lane group), which the callers check. `MEMORY_LIMITS` is filled in by the loader ("shared" or
+ * not, matching the backend's memory).
+ */
+export const SIMD_LOOPS_WAT = String.raw`
+(module
+  (import "env" "memory" (memory MEMORY_LIMITS))
+
+  ;; f64 accumulators at $at (4 of them) += the four f32 lanes of $v.
+  (func $accumulate (param $at i32) (param $v v128)
+    (v128.store (local.get $at)
+      (f64x2.add (v128.load (local.get $at)) (f64x2.promote_low_f32x4 (local.get $v))))
+    (v128.store offset=16 (local.get $at)
+      (f64x2.add (v128.load offset=16 (local.get $at))
+        (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))))
+
+  ;; min(pixels, p0 + 256): pixels are summed in blocks of 256 in f32 registers (one block of
+  ;; 32 channels is 32 KiB, so it stays in L1 while each lane group walks it), then in f64.
+  (func $blockEnd (param $p0 i32) (param $pixels i32) (result i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $p0) (i32.const 256)))
+    (select (local.get $pixels) (local.get $end) (i32.lt_u (local.get $pixels) (local.get $end))))
+
+  ;; Batch-norm statistics of x [pixels, channels] about a shift k (f32[channels], near the
+  ;; mean, so the variance does not cancel), added to f64 out[2 · channels]:
+  ;; out[c] += Σ (x[p, c] − k[c]);  out[channels + c] += Σ (x[p, c] − k[c])².
+  (func (export "channelSums") (param $x i32) (param $shift i32) (param $pixels i32) (param $channels i32) (param $out i32)
+    (local $p0 i32) (local $p1 i32) (local $c i32) (local $at i32) (local $end i32) (local $stride i32)
+    (local $v v128) (local $k v128) (local $sum v128) (local $sumSq v128)
+    (local.set $stride (i32.shl (local.get $channels) (i32.const 2)))
+    (block $done
+      (loop $blocks
+        (br_if $done (i32.ge_u (local.get $p0) (local.get $pixels)))
+        (local.set $p1 (call $blockEnd (local.get $p0) (local.get $pixels)))
+        (local.set $c (i32.const 0))
+        (loop $groups
+          (local.set $k (v128.load (i32.add (local.get $shift) (i32.shl (local.get $c) (i32.const 2)))))
+          (local.set $sum (v128.const i32x4 0 0 0 0))
+          (local.set $sumSq (v128.const i32x4 0 0 0 0))
+          (local.set $at (i32.add (local.get $x)
+            (i32.shl (i32.add (i32.mul (local.get $p0) (local.get $channels)) (local.get $c)) (i32.const 2))))
+          (local.set $end (i32.add (local.get $x)
+            (i32.shl (i32.add (i32.mul (local.get $p1) (local.get $channels)) (local.get $c)) (i32.const 2))))
+          (loop $pixel
+            (local.set $v (f32x4.sub (v128.load (local.get $at)) (local.get $k)))
+            (local.set $sum (f32x4.add (local.get $sum) (local.get $v)))
+            (local.set $sumSq (f32x4.add (local.get $sumSq) (f32x4.mul (local.get $v) (local.get $v))))
+            (local.set $at (i32.add (local.get $at) (local.get $stride)))
+            (br_if $pixel (i32.lt_u (local.get $at) (local.get $end))))
+          (call $accumulate (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 3))) (local.get $sum))
+          (call $accumulate
+            (i32.add (local.get $out) (i32.shl (i32.add (local.get $channels) (local.get $c)) (i32.const 3)))
+            (local.get $sumSq))
+          (local.set $c (i32.add (local.get $c) (i32.const 4)))
+          (br_if $groups (i32.lt_u (local.get $c) (local.get $channels))))
+        (local.set $p0 (local.get $p1))
+        (br $blocks))))
+
+  ;; Batch-norm gradient sums, added to f64 out[2 · channels]:
+  ;; out[c] += Σ dy[p, c];  out[channels + c] += Σ dy[p, c] · (x[p, c] − mean[c]).
+  (func (export "gradSums") (param $x i32) (param $dy i32) (param $mean i32) (param $pixels i32) (param $channels i32) (param $out i32)
+    (local $p0 i32) (local $p1 i32) (local $c i32) (local $at i32) (local $end i32) (local $stride i32)
+    (local $d v128) (local $m v128) (local $sum v128) (local $sumCentered v128)
+    (local.set $stride (i32.shl (local.get $channels) (i32.const 2)))
+    (block $done
+      (loop $blocks
+        (br_if $done (i32.ge_u (local.get $p0) (local.get $pixels)))
+        (local.set $p1 (call $blockEnd (local.get $p0) (local.get $pixels)))
+        (local.set $c (i32.const 0))
+        (loop $groups
+          (local.set $m (v128.load (i32.add (local.get $mean) (i32.shl (local.get $c) (i32.const 2)))))
+          (local.set $sum (v128.const i32x4 0 0 0 0))
+          (local.set $sumCentered (v128.const i32x4 0 0 0 0))
+          ;; $at is the offset shared by x and dy.
+          (local.set $at (i32.shl (i32.add (i32.mul (local.get $p0) (local.get $channels)) (local.get $c)) (i32.const 2)))
+          (local.set $end (i32.shl (i32.add (i32.mul (local.get $p1) (local.get $channels)) (local.get $c)) (i32.const 2)))
+          (loop $pixel
+            (local.set $d (v128.load (i32.add (local.get $dy) (local.get $at))))
+            (local.set $sum (f32x4.add (local.get $sum) (local.get $d)))
+            (local.set $sumCentered (f32x4.add (local.get $sumCentered)
+              (f32x4.mul (local.get $d) (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $at))) (local.get $m)))))
+            (local.set $at (i32.add (local.get $at) (local.get $stride)))
+            (br_if $pixel (i32.lt_u (local.get $at) (local.get $end))))
+          (call $accumulate (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 3))) (local.get $sum))
+          (call $accumulate
+            (i32.add (local.get $out) (i32.shl (i32.add (local.get $channels) (local.get $c)) (i32.const 3)))
+            (local.get $sumCentered))
+          (local.set $c (i32.add (local.get $c) (i32.const 4)))
+          (br_if $groups (i32.lt_u (local.get $c) (local.get $channels))))
+        (local.set $p0 (local.get $p1))
+        (br $blocks))))
+
+  ;; out[p, c] = x[p, c] · scale[c] + shift[c], with params = [scale | shift] (f32, channels each).
+  (func (export "channelAffine") (param $out i32) (param $x i32) (param $params i32) (param $pixels i32) (param $channels i32)
+    (local $row i32) (local $end i32) (local $rowBytes i32) (local $c i32) (local $shift i32)
+    (if (i32.eqz (local.get $pixels)) (then (return)))
+    (local.set $rowBytes (i32.shl (local.get $channels) (i32.const 2)))
+    (local.set $end (i32.mul (local.get $pixels) (local.get $rowBytes)))
+    (local.set $shift (i32.add (local.get $params) (local.get $rowBytes)))
+    (loop $pixel
+      (local.set $c (i32.const 0))
+      (loop $groups
+        (v128.store (i32.add (local.get $out) (i32.add (local.get $row) (local.get $c)))
+          (f32x4.add
+            (f32x4.mul
+              (v128.load (i32.add (local.get $x) (i32.add (local.get $row) (local.get $c))))
+              (v128.load (i32.add (local.get $params) (local.get $c))))
+            (v128.load (i32.add (local.get $shift) (local.get $c)))))
+        (local.set $c (i32.add (local.get $c) (i32.const 16)))
+        (br_if $groups (i32.lt_u (local.get $c) (local.get $rowBytes))))
+      (local.set $row (i32.add (local.get $row) (local.get $rowBytes)))
+      (br_if $pixel (i32.lt_u (local.get $row) (local.get $end)))))
+
+  ;; out[p, c] = a[c] · dy[p, c] + b[c] · x[p, c] + k[c], with params = [a | b | k].
+  (func (export "gradAffine") (param $out i32) (param $x i32) (param $dy i32) (param $params i32) (param $pixels i32) (param $channels i32)
+    (local $row i32) (local $end i32) (local $rowBytes i32) (local $c i32) (local $at i32) (local $b i32) (local $k i32)
+    (if (i32.eqz (local.get $pixels)) (then (return)))
+    (local.set $rowBytes (i32.shl (local.get $channels) (i32.const 2)))
+    (local.set $end (i32.mul (local.get $pixels) (local.get $rowBytes)))
+    (local.set $b (i32.add (local.get $params) (local.get $rowBytes)))
+    (local.set $k (i32.add (local.get $b) (local.get $rowBytes)))
+    (loop $pixel
+      (local.set $c (i32.const 0))
+      (loop $groups
+        (local.set $at (i32.add (local.get $row) (local.get $c)))
+        (v128.store (i32.add (local.get $out) (local.get $at))
+          (f32x4.add
+            (f32x4.add
+              (f32x4.mul (v128.load (i32.add (local.get $dy) (local.get $at))) (v128.load (i32.add (local.get $params) (local.get $c))))
+              (f32x4.mul (v128.load (i32.add (local.get $x) (local.get $at))) (v128.load (i32.add (local.get $b) (local.get $c)))))
+            (v128.load (i32.add (local.get $k) (local.get $c)))))
+        (local.set $c (i32.add (local.get $c) (i32.const 16)))
+        (br_if $groups (i32.lt_u (local.get $c) (local.get $rowBytes))))
+      (local.set $row (i32.add (local.get $row) (local.get $rowBytes)))
+      (br_if $pixel (i32.lt_u (local.get $row) (local.get $end)))))
+
+  ;; out[i] = x[i] > 0 ? dy[i] : 0 for n floats (n a multiple of 4): the ReLU gradient.
+  (func (export "reluGrad") (param $out i32) (param $x i32) (param $dy i32) (param $n i32)
+    (local $at i32) (local $end i32)
+    (if (i32.eqz (local.get $n)) (then (return)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (loop $groups
+      (v128.store (i32.add (local.get $out) (local.get $at))
+        (v128.bitselect
+          (v128.load (i32.add (local.get $dy) (local.get $at)))
+          (v128.const i32x4 0 0 0 0)
+          (f32x4.gt (v128.load (i32.add (local.get $x) (local.get $at))) (v128.const i32x4 0 0 0 0))))
+      (local.set $at (i32.add (local.get $at) (i32.const 16)))
+      (br_if $groups (i32.lt_u (local.get $at) (local.get $end)))))
+
+  ;; col2im: adds each output pixel's window of input gradient (a row of cols: kH runs of
+  ;; kW · channels floats) into a zero-padded grid [images, h, w, channels] at that window.
+  (func (export "col2imAdd") (param $grid i32) (param $cols i32) (param $images i32) (param $outH i32) (param $outW i32)
+    (param $kH i32) (param $kW i32) (param $h i32) (param $w i32) (param $channels i32)
+    (local $b i32) (local $oh i32) (local $ow i32) (local $i i32) (local $k i32) (local $at i32) (local $src i32) (local $runBytes i32)
+    (local.set $runBytes (i32.shl (i32.mul (local.get $kW) (local.get $channels)) (i32.const 2)))
+    (local.set $src (local.get $cols))
+    (block $batchesDone (loop $batches
+      (br_if $batchesDone (i32.ge_u (local.get $b) (local.get $images)))
+      (local.set $oh (i32.const 0))
+      (block $rowsDone (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $oh) (local.get $outH)))
+        (local.set $ow (i32.const 0))
+        (block $colsDone (loop $cols
+          (br_if $colsDone (i32.ge_u (local.get $ow) (local.get $outW)))
+          (local.set $i (i32.const 0))
+          (block $windowDone (loop $window
+            (br_if $windowDone (i32.ge_u (local.get $i) (local.get $kH)))
+            (local.set $at (i32.add (local.get $grid)
+              (i32.shl
+                (i32.mul
+                  (i32.add
+                    (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (i32.add (local.get $oh) (local.get $i))) (local.get $w))
+                    (local.get $ow))
+                  (local.get $channels))
+                (i32.const 2))))
+            (local.set $k (i32.const 0))
+            (loop $run
+              (v128.store (i32.add (local.get $at) (local.get $k))
+                (f32x4.add
+                  (v128.load (i32.add (local.get $at) (local.get $k)))
+                  (v128.load (i32.add (local.get $src) (local.get $k)))))
+              (local.set $k (i32.add (local.get $k) (i32.const 16)))
+              (br_if $run (i32.lt_u (local.get $k) (local.get $runBytes))))
+            (local.set $src (i32.add (local.get $src) (local.get $runBytes)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $window)))
+          (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
+          (br $cols)))
+        (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+        (br $rows)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $batches))))
+
+  ;; The average-pooling gradient: each window's dy / (filterH · filterW) added to every pixel of
+  ;; the window (the full window area, as tfjs divides by it even where padding cuts it).
+  (func (export "avgPoolGrad")
+    (param $dx i32) (param $dy i32)
+    (param $batch i32) (param $inH i32) (param $inW i32) (param $channels i32) (param $outH i32) (param $outW i32)
+    (param $strideH i32) (param $strideW i32) (param $filterH i32) (param $filterW i32) (param $padTop i32) (param $padLeft i32)
+    (local $b i32) (local $oh i32) (local $ow i32) (local $r i32) (local $q i32) (local $c i32)
+    (local $r0 i32) (local $r1 i32) (local $q0 i32) (local $q1 i32) (local $top i32) (local $left i32)
+    (local $rowBytes i32) (local $imageRows i32) (local $at i32) (local $dyAt i32)
+    (local $scale v128) (local $share v128)
+    (local.set $rowBytes (i32.shl (local.get $channels) (i32.const 2)))
+    (local.set $scale (f32x4.splat (f32.div (f32.const 1)
+      (f32.convert_i32_s (i32.mul (local.get $filterH) (local.get $filterW))))))
+    (memory.fill (local.get $dx) (i32.const 0)
+      (i32.mul (i32.mul (i32.mul (local.get $batch) (local.get $inH)) (local.get $inW)) (local.get $rowBytes)))
+    (local.set $dyAt (local.get $dy))
+    (block $batchesDone (loop $batches
+      (br_if $batchesDone (i32.ge_u (local.get $b) (local.get $batch)))
+      (local.set $imageRows (i32.mul (local.get $b) (local.get $inH)))
+      (local.set $oh (i32.const 0))
+      (block $rowsDone (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $oh) (local.get $outH)))
+        (local.set $top (i32.sub (i32.mul (local.get $oh) (local.get $strideH)) (local.get $padTop)))
+        (local.set $r0 (select (local.get $top) (i32.const 0) (i32.gt_s (local.get $top) (i32.const 0))))
+        (local.set $r1 (i32.add (local.get $top) (local.get $filterH)))
+        (local.set $r1 (select (local.get $r1) (local.get $inH) (i32.lt_s (local.get $r1) (local.get $inH))))
+        (local.set $ow (i32.const 0))
+        (block $colsDone (loop $cols
+          (br_if $colsDone (i32.ge_u (local.get $ow) (local.get $outW)))
+          (local.set $left (i32.sub (i32.mul (local.get $ow) (local.get $strideW)) (local.get $padLeft)))
+          (local.set $q0 (select (local.get $left) (i32.const 0) (i32.gt_s (local.get $left) (i32.const 0))))
+          (local.set $q1 (i32.add (local.get $left) (local.get $filterW)))
+          (local.set $q1 (select (local.get $q1) (local.get $inW) (i32.lt_s (local.get $q1) (local.get $inW))))
+          (local.set $c (i32.const 0))
+          (loop $groups
+            (local.set $share (f32x4.mul (v128.load (i32.add (local.get $dyAt) (local.get $c))) (local.get $scale)))
+            (local.set $r (local.get $r0))
+            (block $windowRowsDone (loop $windowRows
+              (br_if $windowRowsDone (i32.ge_s (local.get $r) (local.get $r1)))
+              (local.set $q (local.get $q0))
+              (block $windowColsDone (loop $windowCols
+                (br_if $windowColsDone (i32.ge_s (local.get $q) (local.get $q1)))
+                (local.set $at (i32.add (local.get $dx) (i32.add
+                  (i32.mul (i32.add (i32.mul (i32.add (local.get $imageRows) (local.get $r)) (local.get $inW)) (local.get $q)) (local.get $rowBytes))
+                  (local.get $c))))
+                (v128.store (local.get $at) (f32x4.add (v128.load (local.get $at)) (local.get $share)))
+                (local.set $q (i32.add (local.get $q) (i32.const 1)))
+                (br $windowCols)))
+              (local.set $r (i32.add (local.get $r) (i32.const 1)))
+              (br $windowRows)))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br_if $groups (i32.lt_u (local.get $c) (local.get $rowBytes))))
+          (local.set $dyAt (i32.add (local.get $dyAt) (local.get $rowBytes)))
+          (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
+          (br $cols)))
+        (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+        (br $rows)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $batches))))
+
+  ;; The max-pooling gradient, dx [batch, inH, inW, channels] from dy [batch, outH, outW, channels]:
+  ;; each window's dy goes to the first maximum of x in it (row-major, strictly greater wins;
+  ;; a window of NaN or −∞ only passes nothing), added, so windows may overlap.
+  (func (export "maxPoolGrad")
+    (param $dx i32) (param $x i32) (param $dy i32)
+    (param $batch i32) (param $inH i32) (param $inW i32) (param $channels i32) (param $outH i32) (param $outW i32)
+    (param $strideH i32) (param $strideW i32) (param $filterH i32) (param $filterW i32) (param $padTop i32) (param $padLeft i32)
+    (local $b i32) (local $oh i32) (local $ow i32) (local $r i32) (local $q i32) (local $c i32)
+    (local $r0 i32) (local $r1 i32) (local $q0 i32) (local $q1 i32) (local $top i32) (local $left i32)
+    (local $rowBytes i32) (local $imageRows i32) (local $pixel i32) (local $at i32) (local $dyAt i32) (local $target i32)
+    (local $v v128) (local $max v128) (local $index v128) (local $greater v128) (local $g v128)
+    (local.set $rowBytes (i32.shl (local.get $channels) (i32.const 2)))
+    (memory.fill (local.get $dx) (i32.const 0)
+      (i32.mul (i32.mul (i32.mul (local.get $batch) (local.get $inH)) (local.get $inW)) (local.get $rowBytes)))
+    (local.set $dyAt (local.get $dy))
+    (block $batchesDone (loop $batches
+      (br_if $batchesDone (i32.ge_u (local.get $b) (local.get $batch)))
+      (local.set $imageRows (i32.mul (local.get $b) (local.get $inH)))
+      (local.set $oh (i32.const 0))
+      (block $rowsDone (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $oh) (local.get $outH)))
+        (local.set $top (i32.sub (i32.mul (local.get $oh) (local.get $strideH)) (local.get $padTop)))
+        (local.set $r0 (select (local.get $top) (i32.const 0) (i32.gt_s (local.get $top) (i32.const 0))))
+        (local.set $r1 (i32.add (local.get $top) (local.get $filterH)))
+        (local.set $r1 (select (local.get $r1) (local.get $inH) (i32.lt_s (local.get $r1) (local.get $inH))))
+        (local.set $ow (i32.const 0))
+        (block $colsDone (loop $cols
+          (br_if $colsDone (i32.ge_u (local.get $ow) (local.get $outW)))
+          (local.set $left (i32.sub (i32.mul (local.get $ow) (local.get $strideW)) (local.get $padLeft)))
+          (local.set $q0 (select (local.get $left) (i32.const 0) (i32.gt_s (local.get $left) (i32.const 0))))
+          (local.set $q1 (i32.add (local.get $left) (local.get $filterW)))
+          (local.set $q1 (select (local.get $q1) (local.get $inW) (i32.lt_s (local.get $q1) (local.get $inW))))
+          (local.set $c (i32.const 0))
+          (loop $groups
+            (local.set $max (v128.const f32x4 -inf -inf -inf -inf))
+            (local.set $index (v128.const i32x4 -1 -1 -1 -1))
+            (local.set $r (local.get $r0))
+            (block $windowRowsDone (loop $windowRows
+              (br_if $windowRowsDone (i32.ge_s (local.get $r) (local.get $r1)))
+              (local.set $q (local.get $q0))
+              (block $windowColsDone (loop $windowCols
+                (br_if $windowColsDone (i32.ge_s (local.get $q) (local.get $q1)))
+                ;; byte offset of x[b, r, q, c] (the same in dx)
+                (local.set $at (i32.add
+                  (i32.mul (i32.add (i32.mul (i32.add (local.get $imageRows) (local.get $r)) (local.get $inW)) (local.get $q)) (local.get $rowBytes))
+                  (local.get $c)))
+                (local.set $v (v128.load (i32.add (local.get $x) (local.get $at))))
+                (local.set $greater (f32x4.gt (local.get $v) (local.get $max)))
+                (local.set $max (v128.bitselect (local.get $v) (local.get $max) (local.get $greater)))
+                (local.set $index (v128.bitselect
+                  (i32x4.add (i32x4.splat (local.get $at)) (v128.const i32x4 0 4 8 12))
+                  (local.get $index)
+                  (local.get $greater)))
+                (local.set $q (i32.add (local.get $q) (i32.const 1)))
+                (br $windowCols)))
+              (local.set $r (i32.add (local.get $r) (i32.const 1)))
+              (br $windowRows)))
+            (local.set $g (v128.load (i32.add (local.get $dyAt) (local.get $c))))
+            (local.set $target (i32x4.extract_lane 0 (local.get $index)))
+            (if (i32.ge_s (local.get $target) (i32.const 0)) (then
+              (local.set $target (i32.add (local.get $dx) (local.get $target)))
+              (f32.store (local.get $target) (f32.add (f32.load (local.get $target)) (f32x4.extract_lane 0 (local.get $g))))))
+            (local.set $target (i32x4.extract_lane 1 (local.get $index)))
+            (if (i32.ge_s (local.get $target) (i32.const 0)) (then
+              (local.set $target (i32.add (local.get $dx) (local.get $target)))
+              (f32.store (local.get $target) (f32.add (f32.load (local.get $target)) (f32x4.extract_lane 1 (local.get $g))))))
+            (local.set $target (i32x4.extract_lane 2 (local.get $index)))
+            (if (i32.ge_s (local.get $target) (i32.const 0)) (then
+              (local.set $target (i32.add (local.get $dx) (local.get $target)))
+              (f32.store (local.get $target) (f32.add (f32.load (local.get $target)) (f32x4.extract_lane 2 (local.get $g))))))
+            (local.set $target (i32x4.extract_lane 3 (local.get $index)))
+            (if (i32.ge_s (local.get $target) (i32.const 0)) (then
+              (local.set $target (i32.add (local.get $dx) (local.get $target)))
+              (f32.store (local.get $target) (f32.add (f32.load (local.get $target)) (f32x4.extract_lane 3 (local.get $g))))))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br_if $groups (i32.lt_u (local.get $c) (local.get $rowBytes))))
+          (local.set $dyAt (i32.add (local.get $dyAt) (local.get $rowBytes)))
+          (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
+          (br $cols)))
+        (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+        (br $rows)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $batches))))
+)
+`;
