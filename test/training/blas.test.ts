@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../main/training/backend';
 import { loadBlas } from '../../main/training/blas';
 import { blasKernelsActive } from '../../main/training/kernels';
+import { setColumnChunkFloats } from '../../main/training/kernels/blas-kernels';
 import { active, expectClose, stockCpu, valueSource, type Attrs, type Input } from './kernel-helpers';
 
 const { random, input } = valueSource(7);
@@ -70,6 +71,23 @@ describe.skipIf(reason !== '').each(['cpu', 'wasm'] as const)(`BLAS kernels on %
     const dwAttrs = { ...conv(c), filterShape: c.filter } as Attrs;
     const dwInputs = { x: input(c.x), dy };
     expectClose(active('Conv2DBackpropFilter', dwInputs, dwAttrs), stockCpu('Conv2DBackpropFilter', dwInputs, dwAttrs));
+  });
+
+  it('convs split into several im2col chunks give the same results (forward, both gradients)', () => {
+    const c: ConvCase = { x: [5, 6, 7, 64], filter: [3, 3, 64, 8], pad: 'same', out: [6, 7] };
+    const dy = input([c.x[0], ...c.out, c.filter[3]]);
+    const cases: [string, Record<string, Input>, Attrs][] = [
+      ['Conv2D', { x: input(c.x), filter: input(c.filter) }, conv(c)],
+      ['Conv2DBackpropInput', { dy, filter: input(c.filter) }, { ...conv(c), inputShape: c.x } as Attrs],
+      ['Conv2DBackpropFilter', { x: input(c.x), dy }, { ...conv(c), filterShape: c.filter } as Attrs],
+    ];
+    // About two images' rows per chunk: chunks of 2, 2 and 1 of the 5 images.
+    setColumnChunkFloats(2 * 6 * 7 * 9 * 64);
+    try {
+      for (const [name, inputs, attrs] of cases) expectClose(active(name, inputs, attrs), stockCpu(name, inputs, attrs));
+    } finally {
+      setColumnChunkFloats(null);
+    }
   });
 
   it('BatchMatMul with every transpose and batch layout matches the stock cpu kernel', () => {
