@@ -21,14 +21,15 @@ interface ConvCase {
   out: [number, number];
 }
 
-// Mostly channel counts at or above the kernels' thresholds, so the BLAS paths run (64+ input
-// channels for the forward conv); odd sizes, non-square filters and explicit pads check the grid offsets.
+// Mostly channel counts at or above the kernels' thresholds, so the BLAS paths run (32+ input
+// channels for the forward conv and the im2col filter gradient); odd sizes, non-square filters and explicit pads check the grid offsets.
 const CASES: ConvCase[] = [
   { x: [2, 5, 7, 64], filter: [3, 3, 64, 16], pad: 'same', out: [5, 7] },
   { x: [3, 4, 6, 72], filter: [3, 3, 72, 9], pad: 'valid', out: [2, 4] },
   { x: [2, 6, 5, 64], filter: [5, 3, 64, 8], pad: 'same', out: [6, 5] },
   { x: [2, 5, 6, 64], filter: [1, 1, 64, 12], pad: 'same', out: [5, 6] },
   { x: [2, 7, 8, 66], filter: [3, 3, 66, 10], pad: [[0, 0], [1, 2], [0, 1], [0, 0]], out: [8, 7] },
+  { x: [2, 6, 7, 36], filter: [3, 3, 36, 12], pad: 'same', out: [6, 7] },
   { x: [2, 9, 11, 12], filter: [3, 3, 12, 8], pad: 'same', out: [9, 11] },
   // Few input channels: the filter gradient goes through explicit columns.
   { x: [2, 9, 11, 1], filter: [3, 3, 1, 8], pad: 'same', out: [9, 11] },
@@ -54,7 +55,7 @@ describe.skipIf(reason !== '').each(['cpu', 'wasm'] as const)(`BLAS kernels on %
     const epilogues: [Input, string][] = [
       [input([c.filter[3]]), 'relu'],
       [input([c.filter[3]]), 'linear'],
-      ...(c.x[3] >= 64 ? [[input([1]), 'linear'] as [Input, string]] : []),
+      ...(c.x[3] >= 32 ? [[input([1]), 'linear'] as [Input, string]] : []),
     ];
     for (const [bias, activation] of epilogues) {
       const fused = { ...inputs, bias };

@@ -5,7 +5,8 @@
  *
  * Every input is zero-padded once into a grid of Hp × Wp pixels. Then:
  * - forward and filter gradient: im2col, where each of the kH rows of a window is one
- *   contiguous run of the grid, and one long product per chunk of images;
+ *   contiguous run of the grid (on wasm copied by a SIMD-module loop on the heap), and one
+ *   long product per chunk of images;
  * - filter gradient with few input channels: a product per filter tap. Output pixel r
  *   (numbered in the grid) is Σ_(i,j) Xp[r + i·Wp + j] · W[i, j], and "r + i·Wp + j" for all r
  *   is one contiguous block of Xp, so each tap is one sgemm on a shifted view, with no copy.
@@ -38,8 +39,12 @@ export function blasKernelsActive(): boolean {
 
 /** Channel counts below this make skinny products that the previous kernels do better. */
 const MIN_CHANNELS = 8;
-/** XNNPACK's forward conv is as fast as the im2col product below this many input channels. */
-const MIN_FORWARD_CHANNELS = 64;
+/**
+ * From this many input channels the forward conv and the filter gradient are im2col rows and
+ * one long product: with the wasm im2col copy, 25–35 % faster than XNNPACK's forward conv and
+ * the per-tap filter products at seed-cnn's 32-channel layer. Below, those run instead.
+ */
+const MIN_IM2COL_CHANNELS = 32;
 
 /** Reusable scratch buffers (plain memory, so they never move the wasm heap under a view). */
 const scratch: Float32Array[] = [];
@@ -71,12 +76,11 @@ interface Pads {
   right: number;
 }
 
-/** Copies images [batch, height, width, channels] into the middle of a zeroed grid (scratch `slot`). */
-function padded(slot: number, images: Float32Array, shape: [number, number, number, number], pads: Pads, kH: number, kW: number): Grid {
+/** Copies images [batch, height, width, channels] into the middle of `data`, zeroed first: a padded grid. */
+function padInto(data: Float32Array, images: Float32Array, shape: [number, number, number, number], pads: Pads, kH: number, kW: number): Grid {
   const [batch, height, width, channels] = shape;
   const h = height + pads.top + pads.bottom;
   const w = width + pads.left + pads.right;
-  const data = scratchBuffer(slot, batch * h * w * channels);
   data.fill(0);
   const rowLength = width * channels;
   for (let b = 0; b < batch; b++) {
@@ -86,6 +90,16 @@ function padded(slot: number, images: Float32Array, shape: [number, number, numb
     }
   }
   return { data, batch, h, w, channels, rows: batch * h * w - ((kH - 1) * w + kW - 1) };
+}
+
+function gridSize(shape: [number, number, number, number], pads: Pads): number {
+  const [batch, height, width, channels] = shape;
+  return batch * (height + pads.top + pads.bottom) * (width + pads.left + pads.right) * channels;
+}
+
+/** padInto a scratch buffer (`slot`). */
+function padded(slot: number, images: Float32Array, shape: [number, number, number, number], pads: Pads, kH: number, kW: number): Grid {
+  return padInto(scratchBuffer(slot, gridSize(shape, pads)), images, shape, pads, kH, kW);
 }
 
 /** A kH × kW correlation of a grid, giving [batch, outH, outW, outC]. */
@@ -143,60 +157,111 @@ export function setColumnChunkFloats(floats: number | null): void {
  * of a window is one contiguous run of kW·channels floats, so im2col is kH copies per pixel; then
  * one long product per chunk of images (inner dimension kH·kW·channels: BLAS's best case).
  */
-function correlateByColumns(lib: Blas, c: Correlation, weights: Float32Array, out: Float32Array, accumulate: boolean): void {
+function correlateByColumns(lib: Blas, c: Correlation, scratch: PatchScratch, weights: Float32Array, out: Float32Array, accumulate: boolean): void {
   const { grid, kH, kW, outC, outH, outW } = c;
   const patch = kH * kW * grid.channels;
   const pixels = outH * outW;
-  forEachPatchChunk(c, (cols, b0, b1) => {
+  forEachPatchChunk(c, scratch, (cols, b0, b1) => {
     const rows = (b1 - b0) * pixels;
     lib.sgemm(false, false, rows, outC, patch, cols, patch, weights, outC, accumulate ? 1 : 0, out.subarray(b0 * pixels * outC), outC);
   });
 }
 
-/** Images per chunk of im2col rows: equal chunks of at most MAX_COLUMN_FLOATS floats. */
+/** Images per chunk of im2col rows: equal chunks of at most columnChunkFloats floats. */
 function chunkImages(batch: number, floatsPerImage: number): number {
   const maxImages = Math.max(1, Math.floor(columnChunkFloats / floatsPerImage));
   return Math.ceil(batch / Math.ceil(batch / maxImages));
 }
 
 /**
- * Calls `use` with the im2col rows of images [b0, b1): one row per output pixel, the kH × kW ×
- * channels window of the grid there. In the grid each of the kH rows of a window is one
- * contiguous run of kW·channels floats, so a row is kH copies. Images go in equal chunks of
- * at most MAX_COLUMN_FLOATS floats.
+ * The buffers of one im2col kernel call, and what copies the rows: on wasm with the SIMD loops
+ * both live on the heap and a wasm loop copies (4× faster than JavaScript, whose copies of short
+ * runs cost a view object each); elsewhere JavaScript scratch and copies.
  */
-function forEachPatchChunk(c: Correlation, use: (cols: Float32Array, b0: number, b1: number) => void): void {
+interface PatchScratch {
+  grid: Float32Array;
+  cols: Float32Array;
+  /** Writes the im2col rows of images [b0, b1) of the grid into `cols`. */
+  copyRows(c: Correlation, cols: Float32Array, b0: number, b1: number): void;
+}
+
+/**
+ * One row per output pixel, the kH × kW × channels window of the grid there. In the grid each
+ * of the kH rows of a window is one contiguous run of kW·channels floats, so a row is kH copies.
+ */
+function copyRowsInJs(c: Correlation, cols: Float32Array, b0: number, b1: number): void {
   const { grid, kH, kW, outH, outW } = c;
-  const patch = kH * kW * grid.channels;
   const run = kW * grid.channels;
-  const pixels = outH * outW;
-  const imagesPerChunk = chunkImages(grid.batch, pixels * patch);
-  const cols = scratchBuffer(2, imagesPerChunk * pixels * patch);
-  for (let b0 = 0; b0 < grid.batch; b0 += imagesPerChunk) {
-    const b1 = Math.min(grid.batch, b0 + imagesPerChunk);
-    let d = 0;
-    for (let b = b0; b < b1; b++) {
-      for (let oh = 0; oh < outH; oh++) {
-        for (let ow = 0; ow < outW; ow++) {
-          for (let i = 0; i < kH; i++) {
-            const src = ((b * grid.h + oh + i) * grid.w + ow) * grid.channels;
-            cols.set(grid.data.subarray(src, src + run), d);
-            d += run;
-          }
+  let d = 0;
+  for (let b = b0; b < b1; b++) {
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++) {
+        for (let i = 0; i < kH; i++) {
+          const src = ((b * grid.h + oh + i) * grid.w + ow) * grid.channels;
+          cols.set(grid.data.subarray(src, src + run), d);
+          d += run;
         }
       }
     }
-    use(cols.subarray(0, (b1 - b0) * pixels * patch), b0, b1);
+  }
+}
+
+function copyRowsBySimd(simd: SimdLoops): PatchScratch['copyRows'] {
+  return (c, cols, b0, b1) => {
+    const { grid } = c;
+    const start = grid.data.byteOffset + b0 * grid.h * grid.w * grid.channels * 4;
+    simd.im2col(cols.byteOffset, start, b1 - b0, c.outH, c.outW, c.kH, c.kW, grid.h, grid.w, grid.channels);
+  };
+}
+
+/** Calls `use` with the im2col rows of images [b0, b1), in equal chunks of at most columnChunkFloats floats. */
+function forEachPatchChunk(c: Correlation, scratch: PatchScratch, use: (cols: Float32Array, b0: number, b1: number) => void): void {
+  const floatsPerImage = c.outH * c.outW * c.kH * c.kW * c.grid.channels;
+  const imagesPerChunk = chunkImages(c.grid.batch, floatsPerImage);
+  for (let b0 = 0; b0 < c.grid.batch; b0 += imagesPerChunk) {
+    const b1 = Math.min(c.grid.batch, b0 + imagesPerChunk);
+    const cols = scratch.cols.subarray(0, (b1 - b0) * floatsPerImage);
+    scratch.copyRows(c, cols, b0, b1);
+    use(cols, b0, b1);
+  }
+}
+
+/**
+ * A kernel output whose `fill` gets the im2col scratch for a conv over x (geometry g). On wasm
+ * with the SIMD loops, the grid and rows are two heap tensors allocated before the output and
+ * viewed inside `fill` (nothing allocates in between, so the views stay valid).
+ */
+function createWithPatchScratch(
+  runner: KernelRunner,
+  shape: number[],
+  g: ConvGeometry,
+  fill: (out: Float32Array, read: (info: tf.TensorInfo) => Float32Array, scratch: PatchScratch) => void,
+): tf.TensorInfo {
+  const gridFloats = gridSize([g.batch, g.inH, g.inW, g.inC], convPads(g));
+  const floatsPerImage = g.outH * g.outW * g.kH * g.kW * g.inC;
+  const colsFloats = chunkImages(g.batch, floatsPerImage) * floatsPerImage;
+  const simd = runner.simd();
+  if (simd == null) {
+    return runner.create(shape, (out, read) =>
+      fill(out, read, { grid: scratchBuffer(0, gridFloats), cols: scratchBuffer(2, colsFloats), copyRows: copyRowsInJs }),
+    );
+  }
+  const grid = runner.create([gridFloats], () => {});
+  const cols = runner.create([colsFloats], () => {});
+  try {
+    return runner.create(shape, (out, read) => fill(out, read, { grid: read(grid), cols: read(cols), copyRows: copyRowsBySimd(simd) }));
+  } finally {
+    runner.dispose(grid, cols);
   }
 }
 
 const convPads = (g: ConvGeometry): Pads => ({ top: g.padTop, bottom: g.padBottom, left: g.padLeft, right: g.padRight });
 
 /** out = conv(x, filter), or out += conv(x, filter) when `accumulate`. */
-function forward(lib: Blas, x: Float32Array, filter: Float32Array, g: ConvGeometry, out: Float32Array, accumulate: boolean): void {
-  const grid = padded(0, x, [g.batch, g.inH, g.inW, g.inC], convPads(g), g.kH, g.kW);
+function forward(lib: Blas, scratch: PatchScratch, x: Float32Array, filter: Float32Array, g: ConvGeometry, out: Float32Array, accumulate: boolean): void {
+  const grid = padInto(scratch.grid, x, [g.batch, g.inH, g.inW, g.inC], convPads(g), g.kH, g.kW);
   // The filter [kH, kW, inC, outC] already is the [kH·kW·inC × outC] weight matrix.
-  correlateByColumns(lib, { grid, kH: g.kH, kW: g.kW, outC: g.outC, outH: g.outH, outW: g.outW }, filter, out, accumulate);
+  correlateByColumns(lib, { grid, kH: g.kH, kW: g.kW, outC: g.outC, outH: g.outH, outW: g.outW }, scratch, filter, out, accumulate);
 }
 
 /** dx = correlation of dy, padded by (k - 1 - pad), with the flipped filter, each tap transposed. */
@@ -271,11 +336,11 @@ function filterGradientByColumns(lib: Blas, x: Float32Array, dy: Float32Array, g
 }
 
 /** dW = patchesᵀ · dy: the im2col rows of x (as in the forward pass) against dy, one long product per chunk. */
-function filterGradientByPatches(lib: Blas, x: Float32Array, dy: Float32Array, g: ConvGeometry, dw: Float32Array): void {
-  const grid = padded(0, x, [g.batch, g.inH, g.inW, g.inC], convPads(g), g.kH, g.kW);
+function filterGradientByPatches(lib: Blas, scratch: PatchScratch, x: Float32Array, dy: Float32Array, g: ConvGeometry, dw: Float32Array): void {
+  const grid = padInto(scratch.grid, x, [g.batch, g.inH, g.inW, g.inC], convPads(g), g.kH, g.kW);
   const patch = g.kH * g.kW * g.inC;
   const pixels = g.outH * g.outW;
-  forEachPatchChunk({ grid, kH: g.kH, kW: g.kW, outC: g.outC, outH: g.outH, outW: g.outW }, (cols, b0, b1) => {
+  forEachPatchChunk({ grid, kH: g.kH, kW: g.kW, outC: g.outC, outH: g.outH, outW: g.outW }, scratch, (cols, b0, b1) => {
     const rows = (b1 - b0) * pixels;
     lib.sgemm(true, false, patch, g.outC, rows, cols, patch, dy.subarray(b0 * pixels * g.outC), g.outC, b0 === 0 ? 0 : 1, dw, g.outC);
   });
@@ -337,14 +402,14 @@ function makeConv2D(backendName: FastBackendName, fused: boolean): KernelFunc {
     const g = blasGeometry(x!.shape, filter!.shape, attrs);
     const simpleEpilogue = (activation === 'linear' || activation === 'relu') && preluActivationWeights == null;
     const biasSize = bias != null ? tf.util.sizeFromShape(bias.shape) : 0;
-    if (g == null || !simpleEpilogue || g.inC < MIN_FORWARD_CHANNELS || g.outC < MIN_CHANNELS || (bias != null && biasSize !== g.outC && biasSize !== 1)) {
+    if (g == null || !simpleEpilogue || g.inC < MIN_IM2COL_CHANNELS || g.outC < MIN_CHANNELS || (bias != null && biasSize !== g.outC && biasSize !== 1)) {
       return previous(args);
     }
     const lib = blas!;
     const runner = new KernelRunner(args.backend as tf.KernelBackend, backendName);
-    return runner.create([g.batch, g.outH, g.outW, g.outC], (out, read) => {
+    return createWithPatchScratch(runner, [g.batch, g.outH, g.outW, g.outC], g, (out, read, scratch) => {
       if (bias != null) fillWithBias(out, read(bias), g.outC);
-      forward(lib, read(x!), read(filter!), g, out, bias != null);
+      forward(lib, scratch, read(x!), read(filter!), g, out, bias != null);
       if (activation === 'relu') relu(out);
     });
   };
@@ -378,14 +443,10 @@ function makeBackpropInput(backendName: FastBackendName): KernelFunc {
   };
 }
 
-/**
- * The first layer's transposed columns; im2col patches from 64 input channels on (25–30 %
- * faster than the per-tap products on seed-cnn's layers 3 and 4, no faster below); per tap in
- * between.
- */
-function filterGradientMethod(g: ConvGeometry): typeof filterGradient {
-  if (g.kH * g.kW * g.inC <= MAX_PATCH_FOR_COLUMNS) return filterGradientByColumns;
-  return g.inC >= MIN_FORWARD_CHANNELS ? filterGradientByPatches : filterGradient;
+/** The first layer's transposed columns; im2col patches from MIN_IM2COL_CHANNELS on; per tap in between. */
+function filterGradientMethod(g: ConvGeometry): 'columns' | 'patches' | 'taps' {
+  if (g.kH * g.kW * g.inC <= MAX_PATCH_FOR_COLUMNS) return 'columns';
+  return g.inC >= MIN_IM2COL_CHANNELS ? 'patches' : 'taps';
 }
 
 function makeBackpropFilter(backendName: FastBackendName): KernelFunc {
@@ -398,7 +459,11 @@ function makeBackpropFilter(backendName: FastBackendName): KernelFunc {
     const lib = blas!;
     const runner = new KernelRunner(args.backend as tf.KernelBackend, backendName);
     const method = filterGradientMethod(g);
-    return runner.create(attrs.filterShape, (dw, read) => method(lib, read(x), read(dy), g, dw));
+    if (method === 'patches') {
+      return createWithPatchScratch(runner, attrs.filterShape, g, (dw, read, scratch) => filterGradientByPatches(lib, scratch, read(x), read(dy), g, dw));
+    }
+    const byTapsOrColumns = method === 'columns' ? filterGradientByColumns : filterGradient;
+    return runner.create(attrs.filterShape, (dw, read) => byTapsOrColumns(lib, read(x), read(dy), g, dw));
   };
 }
 

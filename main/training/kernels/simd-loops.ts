@@ -15,6 +15,7 @@ export interface SimdLoops {
   channelAffine(out: number, x: number, params: number, pixels: number, channels: number): void;
   gradAffine(out: number, x: number, dy: number, params: number, pixels: number, channels: number): void;
   reluGrad(out: number, x: number, dy: number, n: number): void;
+  im2col(cols: number, grid: number, images: number, outH: number, outW: number, kH: number, kW: number, h: number, w: number, channels: number): void;
   col2imAdd(grid: number, cols: number, images: number, outH: number, outW: number, kH: number, kW: number, h: number, w: number, channels: number): void;
   maxPoolGrad(dx: number, x: number, dy: number, ...geometry: PoolGeometryArgs): void;
   avgPoolGrad(dx: number, dy: number, ...geometry: PoolGeometryArgs): void;
@@ -40,7 +41,7 @@ async function assemble(): Promise<Compiled> {
   const { default: initWabt } = await import('wabt');
   const wabt = await initWabt();
   const build = (limits: string): WebAssembly.Module => {
-    const parsed = wabt.parseWat('simd-loops.wat', SIMD_LOOPS_WAT.replace('MEMORY_LIMITS', limits), { simd: true, threads: true });
+    const parsed = wabt.parseWat('simd-loops.wat', SIMD_LOOPS_WAT.replace('MEMORY_LIMITS', limits), { simd: true, threads: true, bulk_memory: true });
     try {
       return new WebAssembly.Module(parsed.toBinary({}).buffer as Uint8Array<ArrayBuffer>);
     } finally {

@@ -152,6 +152,42 @@ export const SIMD_LOOPS_WAT = String.raw`
       (local.set $at (i32.add (local.get $at) (i32.const 16)))
       (br_if $groups (i32.lt_u (local.get $at) (local.get $end)))))
 
+  ;; im2col: for each output pixel (b, oh, ow) of the images, its kH × kW × channels window
+  ;; of a padded grid [images, h, w, channels] as one row of cols (kH copies of kW · channels floats).
+  (func (export "im2col") (param $cols i32) (param $grid i32) (param $images i32) (param $outH i32) (param $outW i32)
+    (param $kH i32) (param $kW i32) (param $h i32) (param $w i32) (param $channels i32)
+    (local $b i32) (local $oh i32) (local $ow i32) (local $i i32) (local $src i32) (local $runBytes i32) (local $rowBytes i32)
+    (local.set $runBytes (i32.shl (i32.mul (local.get $kW) (local.get $channels)) (i32.const 2)))
+    (local.set $rowBytes (i32.shl (i32.mul (local.get $w) (local.get $channels)) (i32.const 2)))
+    (block $batchesDone (loop $batches
+      (br_if $batchesDone (i32.ge_u (local.get $b) (local.get $images)))
+      (local.set $oh (i32.const 0))
+      (block $rowsDone (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $oh) (local.get $outH)))
+        (local.set $ow (i32.const 0))
+        (block $colsDone (loop $cols
+          (br_if $colsDone (i32.ge_u (local.get $ow) (local.get $outW)))
+          (local.set $src (i32.add (local.get $grid)
+            (i32.shl
+              (i32.mul
+                (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $oh)) (local.get $w)) (local.get $ow))
+                (local.get $channels))
+              (i32.const 2))))
+          (local.set $i (i32.const 0))
+          (block $windowDone (loop $window
+            (br_if $windowDone (i32.ge_u (local.get $i) (local.get $kH)))
+            (memory.copy (local.get $cols) (local.get $src) (local.get $runBytes))
+            (local.set $cols (i32.add (local.get $cols) (local.get $runBytes)))
+            (local.set $src (i32.add (local.get $src) (local.get $rowBytes)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $window)))
+          (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
+          (br $cols)))
+        (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+        (br $rows)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $batches))))
+
   ;; col2im: adds each output pixel's window of input gradient (a row of cols: kH runs of
   ;; kW · channels floats) into a zero-padded grid [images, h, w, channels] at that window.
   (func (export "col2imAdd") (param $grid i32) (param $cols i32) (param $images i32) (param $outH i32) (param $outW i32)
