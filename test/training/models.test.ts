@@ -171,6 +171,36 @@ describe('model zoo', () => {
   });
 });
 
+describe('the conv on the model input', () => {
+  beforeAll(async () => {
+    await initBackend('wasm', { threads: 1 });
+  });
+
+  it.each(MODEL_NAMES)('%s: trains without the gradient w.r.t. the input, with the same output as inference, and saves as a stock Conv2D', async (name) => {
+    const model = createModel(name as ModelName, { inputShape: [20, 24, 1], numClasses: 3, seed: 5 });
+    const first = model.layers.find((layer) => layer.getClassName() === 'Conv2D')!;
+    const x = randomInput(2, 20, 24);
+    // The layer's training path (conv2d + bias add) and its inference path (the fused op) agree.
+    const [training, inference] = tf.tidy(() => [first.apply(x, { training: true }), first.apply(x)].map((t) => (t as tf.Tensor).dataSync() as Float32Array));
+    expect(Math.max(...training!.map((v, i) => Math.abs(v - inference![i]!)))).toBeLessThan(1e-5);
+    // A training gradient never computes the conv's input gradient (the [2, 20, 24, 1] input).
+    const profile = await tf.profile(() =>
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => tf.sum(model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
+        return [value, ...Object.values(grads)];
+      }),
+    );
+    tf.dispose(profile.result as tf.Tensor[]);
+    const inputGradients = profile.kernels.filter((k) => k.name === 'Conv2DBackpropInput' && k.inputShapes[0]?.[3] === first.getWeights()[0]!.shape[3] && k.outputShapes[0]?.[3] === 1);
+    expect(inputGradients).toEqual([]);
+    const loaded = await roundTrip(model);
+    expect(loaded.layers.find((layer) => layer.name === first.name)?.getClassName()).toBe('Conv2D');
+    tf.dispose(x);
+    model.dispose();
+    loaded.dispose();
+  });
+});
+
 describe('adaptive average pooling', () => {
   beforeAll(async () => {
     await initBackend('wasm', { threads: 1 });
