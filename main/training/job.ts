@@ -86,6 +86,7 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
   emit({ type: 'backend', backend });
   const blas = backend.blas ? (backend.blas.active ? `, conv layers on ${backend.blas.description}` : `, no BLAS (${backend.blas.reason})`) : '';
   log(`backend: ${backend.name}${blas}${backend.skipped.length ? ` (skipped ${backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : ''}`);
+  for (const note of backend.notes ?? []) log(`backend: ${note}`, 'warn');
 
   const scan = await scanDataset(options.datasetRoot, { scheme: options.scheme ?? 'auto' });
   log(`dataset: ${scan.clips.length} clips, scheme ${scan.scheme}, ${scan.speakers.length} speakers, ${scan.skipped.length} skipped`);
