@@ -4,7 +4,7 @@
  * tfjs-layers builds training-mode batch norm from moments + batchNorm, and autodiff through
  * that chain costs ~30 passes over the activation (tiles of the statistics to full size,
  * transposed reductions, broadcast arithmetic): on wasm that was half of a seed-cnn training
- * step. Here the forward pass is the channel sums (one JavaScript pass) and the affine map, the
+ * step. Here the forward pass is the channel sums (one pass) and the affine map, the
  * backward pass the channel sums of dy and dy*x̂ (one pass) and dx = a*dy + b*x + k per
  * channel (one pass): on wasm as SIMD loops (simd-loops.ts), on cpu as JavaScript loops.
  * These are kernels for wasm and cpu; on other backends the same math runs as tfjs ops.

@@ -25,6 +25,22 @@ export const SIMD_LOOPS_WAT = String.raw`
     (local.set $end (i32.add (local.get $p0) (i32.const 256)))
     (select (local.get $pixels) (local.get $end) (i32.lt_u (local.get $pixels) (local.get $end))))
 
+  ;; The first and one-past-last input row (or column) of pooling window o, clipped to the image.
+  (func $windowStart (param $o i32) (param $stride i32) (param $pad i32) (result i32)
+    (local $start i32)
+    (local.set $start (i32.sub (i32.mul (local.get $o) (local.get $stride)) (local.get $pad)))
+    (select (local.get $start) (i32.const 0) (i32.gt_s (local.get $start) (i32.const 0))))
+  (func $windowEnd (param $o i32) (param $stride i32) (param $pad i32) (param $filter i32) (param $size i32) (result i32)
+    (local $end i32)
+    (local.set $end (i32.add (i32.sub (i32.mul (local.get $o) (local.get $stride)) (local.get $pad)) (local.get $filter)))
+    (select (local.get $end) (local.get $size) (i32.lt_s (local.get $end) (local.get $size))))
+
+  ;; dx[at] += value, for a byte offset at ≥ 0 (−1: no maximum, nothing to add).
+  (func $addAt (param $dx i32) (param $at i32) (param $value f32)
+    (if (i32.ge_s (local.get $at) (i32.const 0)) (then
+      (local.set $at (i32.add (local.get $dx) (local.get $at)))
+      (f32.store (local.get $at) (f32.add (f32.load (local.get $at)) (local.get $value))))))
+
   ;; Batch-norm statistics of x [pixels, channels] about a shift k (f32[channels], near the
   ;; mean, so the variance does not cancel), added to f64 out[2 · channels]:
   ;; out[c] += Σ (x[p, c] − k[c]);  out[channels + c] += Σ (x[p, c] − k[c])².
@@ -239,7 +255,7 @@ export const SIMD_LOOPS_WAT = String.raw`
     (param $batch i32) (param $inH i32) (param $inW i32) (param $channels i32) (param $outH i32) (param $outW i32)
     (param $strideH i32) (param $strideW i32) (param $filterH i32) (param $filterW i32) (param $padTop i32) (param $padLeft i32)
     (local $b i32) (local $oh i32) (local $ow i32) (local $r i32) (local $q i32) (local $c i32)
-    (local $r0 i32) (local $r1 i32) (local $q0 i32) (local $q1 i32) (local $top i32) (local $left i32)
+    (local $r0 i32) (local $r1 i32) (local $q0 i32) (local $q1 i32)
     (local $rowBytes i32) (local $imageRows i32) (local $at i32) (local $dyAt i32)
     (local $scale v128) (local $share v128)
     (local.set $rowBytes (i32.shl (local.get $channels) (i32.const 2)))
@@ -254,17 +270,13 @@ export const SIMD_LOOPS_WAT = String.raw`
       (local.set $oh (i32.const 0))
       (block $rowsDone (loop $rows
         (br_if $rowsDone (i32.ge_u (local.get $oh) (local.get $outH)))
-        (local.set $top (i32.sub (i32.mul (local.get $oh) (local.get $strideH)) (local.get $padTop)))
-        (local.set $r0 (select (local.get $top) (i32.const 0) (i32.gt_s (local.get $top) (i32.const 0))))
-        (local.set $r1 (i32.add (local.get $top) (local.get $filterH)))
-        (local.set $r1 (select (local.get $r1) (local.get $inH) (i32.lt_s (local.get $r1) (local.get $inH))))
+        (local.set $r0 (call $windowStart (local.get $oh) (local.get $strideH) (local.get $padTop)))
+        (local.set $r1 (call $windowEnd (local.get $oh) (local.get $strideH) (local.get $padTop) (local.get $filterH) (local.get $inH)))
         (local.set $ow (i32.const 0))
         (block $colsDone (loop $cols
           (br_if $colsDone (i32.ge_u (local.get $ow) (local.get $outW)))
-          (local.set $left (i32.sub (i32.mul (local.get $ow) (local.get $strideW)) (local.get $padLeft)))
-          (local.set $q0 (select (local.get $left) (i32.const 0) (i32.gt_s (local.get $left) (i32.const 0))))
-          (local.set $q1 (i32.add (local.get $left) (local.get $filterW)))
-          (local.set $q1 (select (local.get $q1) (local.get $inW) (i32.lt_s (local.get $q1) (local.get $inW))))
+          (local.set $q0 (call $windowStart (local.get $ow) (local.get $strideW) (local.get $padLeft)))
+          (local.set $q1 (call $windowEnd (local.get $ow) (local.get $strideW) (local.get $padLeft) (local.get $filterW) (local.get $inW)))
           (local.set $c (i32.const 0))
           (loop $groups
             (local.set $share (f32x4.mul (v128.load (i32.add (local.get $dyAt) (local.get $c))) (local.get $scale)))
@@ -300,8 +312,8 @@ export const SIMD_LOOPS_WAT = String.raw`
     (param $batch i32) (param $inH i32) (param $inW i32) (param $channels i32) (param $outH i32) (param $outW i32)
     (param $strideH i32) (param $strideW i32) (param $filterH i32) (param $filterW i32) (param $padTop i32) (param $padLeft i32)
     (local $b i32) (local $oh i32) (local $ow i32) (local $r i32) (local $q i32) (local $c i32)
-    (local $r0 i32) (local $r1 i32) (local $q0 i32) (local $q1 i32) (local $top i32) (local $left i32)
-    (local $rowBytes i32) (local $imageRows i32) (local $pixel i32) (local $at i32) (local $dyAt i32) (local $target i32)
+    (local $r0 i32) (local $r1 i32) (local $q0 i32) (local $q1 i32)
+    (local $rowBytes i32) (local $imageRows i32) (local $at i32) (local $dyAt i32)
     (local $v v128) (local $max v128) (local $index v128) (local $greater v128) (local $g v128)
     (local.set $rowBytes (i32.shl (local.get $channels) (i32.const 2)))
     (memory.fill (local.get $dx) (i32.const 0)
@@ -313,17 +325,13 @@ export const SIMD_LOOPS_WAT = String.raw`
       (local.set $oh (i32.const 0))
       (block $rowsDone (loop $rows
         (br_if $rowsDone (i32.ge_u (local.get $oh) (local.get $outH)))
-        (local.set $top (i32.sub (i32.mul (local.get $oh) (local.get $strideH)) (local.get $padTop)))
-        (local.set $r0 (select (local.get $top) (i32.const 0) (i32.gt_s (local.get $top) (i32.const 0))))
-        (local.set $r1 (i32.add (local.get $top) (local.get $filterH)))
-        (local.set $r1 (select (local.get $r1) (local.get $inH) (i32.lt_s (local.get $r1) (local.get $inH))))
+        (local.set $r0 (call $windowStart (local.get $oh) (local.get $strideH) (local.get $padTop)))
+        (local.set $r1 (call $windowEnd (local.get $oh) (local.get $strideH) (local.get $padTop) (local.get $filterH) (local.get $inH)))
         (local.set $ow (i32.const 0))
         (block $colsDone (loop $cols
           (br_if $colsDone (i32.ge_u (local.get $ow) (local.get $outW)))
-          (local.set $left (i32.sub (i32.mul (local.get $ow) (local.get $strideW)) (local.get $padLeft)))
-          (local.set $q0 (select (local.get $left) (i32.const 0) (i32.gt_s (local.get $left) (i32.const 0))))
-          (local.set $q1 (i32.add (local.get $left) (local.get $filterW)))
-          (local.set $q1 (select (local.get $q1) (local.get $inW) (i32.lt_s (local.get $q1) (local.get $inW))))
+          (local.set $q0 (call $windowStart (local.get $ow) (local.get $strideW) (local.get $padLeft)))
+          (local.set $q1 (call $windowEnd (local.get $ow) (local.get $strideW) (local.get $padLeft) (local.get $filterW) (local.get $inW)))
           (local.set $c (i32.const 0))
           (loop $groups
             (local.set $max (v128.const f32x4 -inf -inf -inf -inf))
@@ -350,22 +358,10 @@ export const SIMD_LOOPS_WAT = String.raw`
               (local.set $r (i32.add (local.get $r) (i32.const 1)))
               (br $windowRows)))
             (local.set $g (v128.load (i32.add (local.get $dyAt) (local.get $c))))
-            (local.set $target (i32x4.extract_lane 0 (local.get $index)))
-            (if (i32.ge_s (local.get $target) (i32.const 0)) (then
-              (local.set $target (i32.add (local.get $dx) (local.get $target)))
-              (f32.store (local.get $target) (f32.add (f32.load (local.get $target)) (f32x4.extract_lane 0 (local.get $g))))))
-            (local.set $target (i32x4.extract_lane 1 (local.get $index)))
-            (if (i32.ge_s (local.get $target) (i32.const 0)) (then
-              (local.set $target (i32.add (local.get $dx) (local.get $target)))
-              (f32.store (local.get $target) (f32.add (f32.load (local.get $target)) (f32x4.extract_lane 1 (local.get $g))))))
-            (local.set $target (i32x4.extract_lane 2 (local.get $index)))
-            (if (i32.ge_s (local.get $target) (i32.const 0)) (then
-              (local.set $target (i32.add (local.get $dx) (local.get $target)))
-              (f32.store (local.get $target) (f32.add (f32.load (local.get $target)) (f32x4.extract_lane 2 (local.get $g))))))
-            (local.set $target (i32x4.extract_lane 3 (local.get $index)))
-            (if (i32.ge_s (local.get $target) (i32.const 0)) (then
-              (local.set $target (i32.add (local.get $dx) (local.get $target)))
-              (f32.store (local.get $target) (f32.add (f32.load (local.get $target)) (f32x4.extract_lane 3 (local.get $g))))))
+            (call $addAt (local.get $dx) (i32x4.extract_lane 0 (local.get $index)) (f32x4.extract_lane 0 (local.get $g)))
+            (call $addAt (local.get $dx) (i32x4.extract_lane 1 (local.get $index)) (f32x4.extract_lane 1 (local.get $g)))
+            (call $addAt (local.get $dx) (i32x4.extract_lane 2 (local.get $index)) (f32x4.extract_lane 2 (local.get $g)))
+            (call $addAt (local.get $dx) (i32x4.extract_lane 3 (local.get $index)) (f32x4.extract_lane 3 (local.get $g)))
             (local.set $c (i32.add (local.get $c) (i32.const 16)))
             (br_if $groups (i32.lt_u (local.get $c) (local.get $rowBytes))))
           (local.set $dyAt (i32.add (local.get $dyAt) (local.get $rowBytes)))
