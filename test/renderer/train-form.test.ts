@@ -27,14 +27,14 @@ describe('train form defaults', () => {
   it('fills every field from a preset', () => {
     const values = formFromConfig(PRESETS.full);
     expect(values.preset).toBe('full');
-    expect(values.epochs).toBe('40');
+    expect(values.epochs).toBe('50');
     expect(values.earlyStoppingPatience).toBe('0');
     expect(values.lrSchedule).toBe('cosine');
     expect(values.warmupEpochs).toBe('2');
     expect(values.weightDecay).toBe('0.01');
     expect(values.labelSmoothing).toBe('0.1');
     expect(values.weightAveraging).toBe('last');
-    expect(values.averageEpochs).toBe('10');
+    expect(values.averageEpochs).toBe('20');
     expect(values.averageBatchNorm).toBe('average');
     expect(values.learningRate).toBe('0.001');
     expect(values.model).toBe('crnn');
@@ -48,7 +48,7 @@ describe('train form defaults', () => {
     const edited = form({ epochs: '7', learningRate: '0.01', lrPatience: '9', name: 'mine', seed: '5', augNoise: '0.1' });
     const switched = applyPreset(edited, PRESETS.full);
     expect(switched.preset).toBe('full');
-    expect(switched.epochs).toBe('40');
+    expect(switched.epochs).toBe('50');
     expect(switched.earlyStoppingPatience).toBe('0');
     expect(switched.lrPatience).toBe('3');
     expect(switched.learningRate).toBe('0.01');
