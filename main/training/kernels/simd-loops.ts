@@ -17,8 +17,8 @@ export interface SimdLoops {
   reluGrad(out: number, x: number, dy: number, n: number): void;
   im2col(cols: number, grid: number, images: number, outH: number, outW: number, kH: number, kW: number, h: number, w: number, channels: number): void;
   col2imAdd(grid: number, cols: number, images: number, outH: number, outW: number, kH: number, kW: number, h: number, w: number, channels: number): void;
-  maxPoolGrad(dx: number, x: number, dy: number, ...geometry: PoolGeometryArgs): void;
-  avgPoolGrad(dx: number, dy: number, ...geometry: PoolGeometryArgs): void;
+  /** isMax 1: the max-pooling gradient; 0: the average-pooling one (x unused). */
+  poolGrad(isMax: number, dx: number, x: number, dy: number, ...geometry: PoolGeometryArgs): void;
 }
 
 /** batch, inH, inW, channels, outH, outW, strideH, strideW, filterH, filterW, padTop, padLeft. */

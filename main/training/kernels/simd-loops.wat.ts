@@ -248,15 +248,19 @@ export const SIMD_LOOPS_WAT = String.raw`
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $batches))))
 
-  ;; The average-pooling gradient: each window's dy / (filterH · filterW) added to every pixel of
-  ;; the window (the full window area, as tfjs divides by it even where padding cuts it).
-  (func (export "avgPoolGrad")
-    (param $dx i32) (param $dy i32)
+  ;; The pooling gradients, dx [batch, inH, inW, channels] from dy [batch, outH, outW, channels].
+  ;; Max ($isMax = 1): each window's dy goes to the first maximum of x in it (row-major, strictly
+  ;; greater wins; a window of NaN or −∞ only passes nothing). Average ($isMax = 0; x unused): dy /
+  ;; (filterH · filterW) to every pixel of the window (the full area, as tfjs divides by it even
+  ;; where padding cuts the window). Both add, so windows may overlap.
+  (func (export "poolGrad")
+    (param $isMax i32) (param $dx i32) (param $x i32) (param $dy i32)
     (param $batch i32) (param $inH i32) (param $inW i32) (param $channels i32) (param $outH i32) (param $outW i32)
     (param $strideH i32) (param $strideW i32) (param $filterH i32) (param $filterW i32) (param $padTop i32) (param $padLeft i32)
     (local $b i32) (local $oh i32) (local $ow i32) (local $r i32) (local $q i32) (local $c i32)
     (local $r0 i32) (local $r1 i32) (local $q0 i32) (local $q1 i32)
     (local $rowBytes i32) (local $imageRows i32) (local $at i32) (local $dyAt i32)
+    (local $v v128) (local $max v128) (local $index v128) (local $greater v128) (local $g v128)
     (local $scale v128) (local $share v128)
     (local.set $rowBytes (i32.shl (local.get $channels) (i32.const 2)))
     (local.set $scale (f32x4.splat (f32.div (f32.const 1)
@@ -279,89 +283,41 @@ export const SIMD_LOOPS_WAT = String.raw`
           (local.set $q1 (call $windowEnd (local.get $ow) (local.get $strideW) (local.get $padLeft) (local.get $filterW) (local.get $inW)))
           (local.set $c (i32.const 0))
           (loop $groups
-            (local.set $share (f32x4.mul (v128.load (i32.add (local.get $dyAt) (local.get $c))) (local.get $scale)))
-            (local.set $r (local.get $r0))
-            (block $windowRowsDone (loop $windowRows
-              (br_if $windowRowsDone (i32.ge_s (local.get $r) (local.get $r1)))
-              (local.set $q (local.get $q0))
-              (block $windowColsDone (loop $windowCols
-                (br_if $windowColsDone (i32.ge_s (local.get $q) (local.get $q1)))
-                (local.set $at (i32.add (local.get $dx) (i32.add
-                  (i32.mul (i32.add (i32.mul (i32.add (local.get $imageRows) (local.get $r)) (local.get $inW)) (local.get $q)) (local.get $rowBytes))
-                  (local.get $c))))
-                (v128.store (local.get $at) (f32x4.add (v128.load (local.get $at)) (local.get $share)))
-                (local.set $q (i32.add (local.get $q) (i32.const 1)))
-                (br $windowCols)))
-              (local.set $r (i32.add (local.get $r) (i32.const 1)))
-              (br $windowRows)))
-            (local.set $c (i32.add (local.get $c) (i32.const 16)))
-            (br_if $groups (i32.lt_u (local.get $c) (local.get $rowBytes))))
-          (local.set $dyAt (i32.add (local.get $dyAt) (local.get $rowBytes)))
-          (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
-          (br $cols)))
-        (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
-        (br $rows)))
-      (local.set $b (i32.add (local.get $b) (i32.const 1)))
-      (br $batches))))
-
-  ;; The max-pooling gradient, dx [batch, inH, inW, channels] from dy [batch, outH, outW, channels]:
-  ;; each window's dy goes to the first maximum of x in it (row-major, strictly greater wins;
-  ;; a window of NaN or −∞ only passes nothing), added, so windows may overlap.
-  (func (export "maxPoolGrad")
-    (param $dx i32) (param $x i32) (param $dy i32)
-    (param $batch i32) (param $inH i32) (param $inW i32) (param $channels i32) (param $outH i32) (param $outW i32)
-    (param $strideH i32) (param $strideW i32) (param $filterH i32) (param $filterW i32) (param $padTop i32) (param $padLeft i32)
-    (local $b i32) (local $oh i32) (local $ow i32) (local $r i32) (local $q i32) (local $c i32)
-    (local $r0 i32) (local $r1 i32) (local $q0 i32) (local $q1 i32)
-    (local $rowBytes i32) (local $imageRows i32) (local $at i32) (local $dyAt i32)
-    (local $v v128) (local $max v128) (local $index v128) (local $greater v128) (local $g v128)
-    (local.set $rowBytes (i32.shl (local.get $channels) (i32.const 2)))
-    (memory.fill (local.get $dx) (i32.const 0)
-      (i32.mul (i32.mul (i32.mul (local.get $batch) (local.get $inH)) (local.get $inW)) (local.get $rowBytes)))
-    (local.set $dyAt (local.get $dy))
-    (block $batchesDone (loop $batches
-      (br_if $batchesDone (i32.ge_u (local.get $b) (local.get $batch)))
-      (local.set $imageRows (i32.mul (local.get $b) (local.get $inH)))
-      (local.set $oh (i32.const 0))
-      (block $rowsDone (loop $rows
-        (br_if $rowsDone (i32.ge_u (local.get $oh) (local.get $outH)))
-        (local.set $r0 (call $windowStart (local.get $oh) (local.get $strideH) (local.get $padTop)))
-        (local.set $r1 (call $windowEnd (local.get $oh) (local.get $strideH) (local.get $padTop) (local.get $filterH) (local.get $inH)))
-        (local.set $ow (i32.const 0))
-        (block $colsDone (loop $cols
-          (br_if $colsDone (i32.ge_u (local.get $ow) (local.get $outW)))
-          (local.set $q0 (call $windowStart (local.get $ow) (local.get $strideW) (local.get $padLeft)))
-          (local.set $q1 (call $windowEnd (local.get $ow) (local.get $strideW) (local.get $padLeft) (local.get $filterW) (local.get $inW)))
-          (local.set $c (i32.const 0))
-          (loop $groups
+            (local.set $g (v128.load (i32.add (local.get $dyAt) (local.get $c))))
             (local.set $max (v128.const f32x4 -inf -inf -inf -inf))
             (local.set $index (v128.const i32x4 -1 -1 -1 -1))
+            (local.set $share (f32x4.mul (local.get $g) (local.get $scale)))
             (local.set $r (local.get $r0))
             (block $windowRowsDone (loop $windowRows
               (br_if $windowRowsDone (i32.ge_s (local.get $r) (local.get $r1)))
               (local.set $q (local.get $q0))
               (block $windowColsDone (loop $windowCols
                 (br_if $windowColsDone (i32.ge_s (local.get $q) (local.get $q1)))
-                ;; byte offset of x[b, r, q, c] (the same in dx)
+                ;; byte offset of [b, r, q, c] in x and dx
                 (local.set $at (i32.add
                   (i32.mul (i32.add (i32.mul (i32.add (local.get $imageRows) (local.get $r)) (local.get $inW)) (local.get $q)) (local.get $rowBytes))
                   (local.get $c)))
-                (local.set $v (v128.load (i32.add (local.get $x) (local.get $at))))
-                (local.set $greater (f32x4.gt (local.get $v) (local.get $max)))
-                (local.set $max (v128.bitselect (local.get $v) (local.get $max) (local.get $greater)))
-                (local.set $index (v128.bitselect
-                  (i32x4.add (i32x4.splat (local.get $at)) (v128.const i32x4 0 4 8 12))
-                  (local.get $index)
-                  (local.get $greater)))
+                (if (local.get $isMax)
+                  (then
+                    (local.set $v (v128.load (i32.add (local.get $x) (local.get $at))))
+                    (local.set $greater (f32x4.gt (local.get $v) (local.get $max)))
+                    (local.set $max (v128.bitselect (local.get $v) (local.get $max) (local.get $greater)))
+                    (local.set $index (v128.bitselect
+                      (i32x4.add (i32x4.splat (local.get $at)) (v128.const i32x4 0 4 8 12))
+                      (local.get $index)
+                      (local.get $greater))))
+                  (else
+                    (local.set $at (i32.add (local.get $dx) (local.get $at)))
+                    (v128.store (local.get $at) (f32x4.add (v128.load (local.get $at)) (local.get $share)))))
                 (local.set $q (i32.add (local.get $q) (i32.const 1)))
                 (br $windowCols)))
               (local.set $r (i32.add (local.get $r) (i32.const 1)))
               (br $windowRows)))
-            (local.set $g (v128.load (i32.add (local.get $dyAt) (local.get $c))))
-            (call $addAt (local.get $dx) (i32x4.extract_lane 0 (local.get $index)) (f32x4.extract_lane 0 (local.get $g)))
-            (call $addAt (local.get $dx) (i32x4.extract_lane 1 (local.get $index)) (f32x4.extract_lane 1 (local.get $g)))
-            (call $addAt (local.get $dx) (i32x4.extract_lane 2 (local.get $index)) (f32x4.extract_lane 2 (local.get $g)))
-            (call $addAt (local.get $dx) (i32x4.extract_lane 3 (local.get $index)) (f32x4.extract_lane 3 (local.get $g)))
+            (if (local.get $isMax) (then
+              (call $addAt (local.get $dx) (i32x4.extract_lane 0 (local.get $index)) (f32x4.extract_lane 0 (local.get $g)))
+              (call $addAt (local.get $dx) (i32x4.extract_lane 1 (local.get $index)) (f32x4.extract_lane 1 (local.get $g)))
+              (call $addAt (local.get $dx) (i32x4.extract_lane 2 (local.get $index)) (f32x4.extract_lane 2 (local.get $g)))
+              (call $addAt (local.get $dx) (i32x4.extract_lane 3 (local.get $index)) (f32x4.extract_lane 3 (local.get $g)))))
             (local.set $c (i32.add (local.get $c) (i32.const 16)))
             (br_if $groups (i32.lt_u (local.get $c) (local.get $rowBytes))))
           (local.set $dyAt (i32.add (local.get $dyAt) (local.get $rowBytes)))
