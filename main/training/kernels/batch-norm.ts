@@ -31,42 +31,26 @@ interface BatchNormAttrs {
 /** Pixels summed per block in the sums below, so one channel's running sums stay in registers. */
 const BLOCK_PIXELS = 256;
 
-/** Σ (x - shift) and Σ (x - shift)², per channel. */
-function channelSums(x: Float32Array, shift: Float32Array, channels: number, sum: Float64Array, sumSq: Float64Array): void {
-  const pixels = x.length / channels;
+/**
+ * Per channel, Σ (b - kb) and Σ (b - kb) * (a - ka): the statistics with a = b = x about a value
+ * near the mean, the gradient sums with a = x about the mean and b = dy about 0.
+ */
+function centeredSums(a: Float32Array, ka: Float32Array, b: Float32Array, kb: Float32Array, channels: number, sum: Float64Array, sumProduct: Float64Array): void {
+  const pixels = a.length / channels;
   for (let p0 = 0; p0 < pixels; p0 += BLOCK_PIXELS) {
     const end = Math.min(pixels, p0 + BLOCK_PIXELS) * channels;
     for (let c = 0; c < channels; c++) {
-      const k = shift[c]!;
+      const offsetA = ka[c]!;
+      const offsetB = kb[c]!;
       let s = 0;
       let q = 0;
       for (let i = p0 * channels + c; i < end; i += channels) {
-        const v = x[i]! - k;
-        s += v;
-        q += v * v;
+        const centeredB = b[i]! - offsetB;
+        s += centeredB;
+        q += centeredB * (a[i]! - offsetA);
       }
       sum[c] += s;
-      sumSq[c] += q;
-    }
-  }
-}
-
-/** Σ dy and Σ dy * (x - mean), per channel. */
-function gradSums(x: Float32Array, dy: Float32Array, channels: number, mean: Float32Array, sumDy: Float64Array, sumDyCentered: Float64Array): void {
-  const pixels = x.length / channels;
-  for (let p0 = 0; p0 < pixels; p0 += BLOCK_PIXELS) {
-    const end = Math.min(pixels, p0 + BLOCK_PIXELS) * channels;
-    for (let c = 0; c < channels; c++) {
-      const m = mean[c]!;
-      let s = 0;
-      let q = 0;
-      for (let i = p0 * channels + c; i < end; i += channels) {
-        const d = dy[i]!;
-        s += d;
-        q += d * (x[i]! - m);
-      }
-      sumDy[c] += s;
-      sumDyCentered[c] += q;
+      sumProduct[c] += q;
     }
   }
 }
@@ -112,25 +96,30 @@ function parameterTensor(runner: KernelRunner, blocks: Float64Array[]): tf.Tenso
   return runner.create([blocks.length * channels], (out) => blocks.forEach((block, i) => out.set(block, i * channels)));
 }
 
+/** Per channel, Σ (b - kb) and Σ (b - kb) * (a - ka) (see centeredSums), on wasm by the SIMD loop. */
+function sumsAbout(runner: KernelRunner, a: tf.TensorInfo, ka: tf.TensorInfo, b: tf.TensorInfo, kb: tf.TensorInfo, channels: number): { sum: Float64Array; sumProduct: Float64Array } {
+  const simd = simdFor(runner, channels);
+  const pixels = tf.util.sizeFromShape(a.shape) / channels;
+  if (simd != null) {
+    const sums = simdAccumulate(runner, 2 * channels, (out, read) =>
+      simd.centeredSums(read(a).byteOffset, read(ka).byteOffset, read(b).byteOffset, read(kb).byteOffset, pixels, channels, out),
+    );
+    return { sum: sums.subarray(0, channels), sumProduct: sums.subarray(channels) };
+  }
+  const sum = new Float64Array(channels);
+  const sumProduct = new Float64Array(channels);
+  centeredSums(runner.read(a), runner.read(ka), runner.read(b), runner.read(kb), channels, sum, sumProduct);
+  return { sum, sumProduct };
+}
+
 /**
  * Mean and (biased) variance per channel, from sums about the first pixel's values: shifting by
  * a value near the mean keeps E[(x-k)²] - E[x-k]² from cancelling when the mean is large.
  */
 function statistics(runner: KernelRunner, x: tf.TensorInfo, channels: number): { mean: Float64Array; variance: Float64Array } {
-  const simd = simdFor(runner, channels);
   const count = tf.util.sizeFromShape(x.shape) / channels;
   const shift = runner.create([channels], (out, read) => out.set(read(x).subarray(0, channels)));
-  let sum: Float64Array;
-  let sumSq: Float64Array;
-  if (simd != null) {
-    const sums = simdAccumulate(runner, 2 * channels, (out, read) => simd.channelSums(read(x).byteOffset, read(shift).byteOffset, count, channels, out));
-    sum = sums.subarray(0, channels);
-    sumSq = sums.subarray(channels);
-  } else {
-    sum = new Float64Array(channels);
-    sumSq = new Float64Array(channels);
-    channelSums(runner.read(x), runner.read(shift), channels, sum, sumSq);
-  }
+  const { sum, sumProduct: sumSq } = sumsAbout(runner, x, shift, x, shift, channels);
   const k = runner.read(shift);
   const mean = new Float64Array(channels);
   const variance = new Float64Array(channels);
@@ -157,18 +146,10 @@ function perChannelAffine(runner: KernelRunner, x: tf.TensorInfo, scale: Float64
 
 /** Σ dy and Σ dy * (x - mean) per channel. */
 function gradientSums(runner: KernelRunner, x: tf.TensorInfo, dy: tf.TensorInfo, mean: tf.TensorInfo, channels: number): { sumDy: Float64Array; sumDyCentered: Float64Array } {
-  const simd = simdFor(runner, channels);
-  const pixels = tf.util.sizeFromShape(x.shape) / channels;
-  if (simd != null) {
-    const sums = simdAccumulate(runner, 2 * channels, (out, read) =>
-      simd.gradSums(read(x).byteOffset, read(dy).byteOffset, read(mean).byteOffset, pixels, channels, out),
-    );
-    return { sumDy: sums.subarray(0, channels), sumDyCentered: sums.subarray(channels) };
-  }
-  const sumDy = new Float64Array(channels);
-  const sumDyCentered = new Float64Array(channels);
-  gradSums(runner.read(x), runner.read(dy), channels, runner.read(mean), sumDy, sumDyCentered);
-  return { sumDy, sumDyCentered };
+  const zeros = runner.create([channels], (out) => out.fill(0));
+  const { sum, sumProduct } = sumsAbout(runner, x, mean, dy, zeros, channels);
+  runner.dispose(zeros);
+  return { sumDy: sum, sumDyCentered: sumProduct };
 }
 
 /** a*dy + b*x + k per channel. */

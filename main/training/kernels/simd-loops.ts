@@ -10,8 +10,7 @@ import { SIMD_LOOPS_WAT } from './simd-loops.wat';
 
 /** The exported loops; every pointer is a byte offset into the backend's memory. */
 export interface SimdLoops {
-  channelSums(x: number, shift: number, pixels: number, channels: number, out: number): void;
-  gradSums(x: number, dy: number, mean: number, pixels: number, channels: number, out: number): void;
+  centeredSums(a: number, ka: number, b: number, kb: number, pixels: number, channels: number, out: number): void;
   channelAffine(out: number, x: number, params: number, pixels: number, channels: number): void;
   gradAffine(out: number, x: number, dy: number, params: number, pixels: number, channels: number): void;
   reluGrad(out: number, x: number, dy: number, n: number): void;

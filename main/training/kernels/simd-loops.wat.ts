@@ -41,12 +41,15 @@ export const SIMD_LOOPS_WAT = String.raw`
       (local.set $at (i32.add (local.get $dx) (local.get $at)))
       (f32.store (local.get $at) (f32.add (f32.load (local.get $at)) (local.get $value))))))
 
-  ;; Batch-norm statistics of x [pixels, channels] about a shift k (f32[channels], near the
-  ;; mean, so the variance does not cancel), added to f64 out[2 · channels]:
-  ;; out[c] += Σ (x[p, c] − k[c]);  out[channels + c] += Σ (x[p, c] − k[c])².
-  (func (export "channelSums") (param $x i32) (param $shift i32) (param $pixels i32) (param $channels i32) (param $out i32)
+  ;; Per-channel sums of a and b [pixels, channels] about per-channel offsets ka and kb
+  ;; (f32[channels] each), added to f64 out[2 · channels]:
+  ;;   out[c] += Σ (b[p, c] − kb[c]);  out[channels + c] += Σ (b[p, c] − kb[c]) · (a[p, c] − ka[c]).
+  ;; Batch-norm statistics are a = b = x about a value near the mean (so the variance does not
+  ;; cancel); its gradient sums a = x about the mean and b = dy about 0.
+  (func (export "centeredSums")
+    (param $a i32) (param $ka i32) (param $b i32) (param $kb i32) (param $pixels i32) (param $channels i32) (param $out i32)
     (local $p0 i32) (local $p1 i32) (local $c i32) (local $at i32) (local $end i32) (local $stride i32)
-    (local $v v128) (local $k v128) (local $sum v128) (local $sumSq v128)
+    (local $centeredA v128) (local $centeredB v128) (local $offsetA v128) (local $offsetB v128) (local $sum v128) (local $sumProduct v128)
     (local.set $stride (i32.shl (local.get $channels) (i32.const 2)))
     (block $done
       (loop $blocks
@@ -54,57 +57,24 @@ export const SIMD_LOOPS_WAT = String.raw`
         (local.set $p1 (call $blockEnd (local.get $p0) (local.get $pixels)))
         (local.set $c (i32.const 0))
         (loop $groups
-          (local.set $k (v128.load (i32.add (local.get $shift) (i32.shl (local.get $c) (i32.const 2)))))
+          (local.set $offsetA (v128.load (i32.add (local.get $ka) (i32.shl (local.get $c) (i32.const 2)))))
+          (local.set $offsetB (v128.load (i32.add (local.get $kb) (i32.shl (local.get $c) (i32.const 2)))))
           (local.set $sum (v128.const i32x4 0 0 0 0))
-          (local.set $sumSq (v128.const i32x4 0 0 0 0))
-          (local.set $at (i32.add (local.get $x)
-            (i32.shl (i32.add (i32.mul (local.get $p0) (local.get $channels)) (local.get $c)) (i32.const 2))))
-          (local.set $end (i32.add (local.get $x)
-            (i32.shl (i32.add (i32.mul (local.get $p1) (local.get $channels)) (local.get $c)) (i32.const 2))))
-          (loop $pixel
-            (local.set $v (f32x4.sub (v128.load (local.get $at)) (local.get $k)))
-            (local.set $sum (f32x4.add (local.get $sum) (local.get $v)))
-            (local.set $sumSq (f32x4.add (local.get $sumSq) (f32x4.mul (local.get $v) (local.get $v))))
-            (local.set $at (i32.add (local.get $at) (local.get $stride)))
-            (br_if $pixel (i32.lt_u (local.get $at) (local.get $end))))
-          (call $accumulate (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 3))) (local.get $sum))
-          (call $accumulate
-            (i32.add (local.get $out) (i32.shl (i32.add (local.get $channels) (local.get $c)) (i32.const 3)))
-            (local.get $sumSq))
-          (local.set $c (i32.add (local.get $c) (i32.const 4)))
-          (br_if $groups (i32.lt_u (local.get $c) (local.get $channels))))
-        (local.set $p0 (local.get $p1))
-        (br $blocks))))
-
-  ;; Batch-norm gradient sums, added to f64 out[2 · channels]:
-  ;; out[c] += Σ dy[p, c];  out[channels + c] += Σ dy[p, c] · (x[p, c] − mean[c]).
-  (func (export "gradSums") (param $x i32) (param $dy i32) (param $mean i32) (param $pixels i32) (param $channels i32) (param $out i32)
-    (local $p0 i32) (local $p1 i32) (local $c i32) (local $at i32) (local $end i32) (local $stride i32)
-    (local $d v128) (local $m v128) (local $sum v128) (local $sumCentered v128)
-    (local.set $stride (i32.shl (local.get $channels) (i32.const 2)))
-    (block $done
-      (loop $blocks
-        (br_if $done (i32.ge_u (local.get $p0) (local.get $pixels)))
-        (local.set $p1 (call $blockEnd (local.get $p0) (local.get $pixels)))
-        (local.set $c (i32.const 0))
-        (loop $groups
-          (local.set $m (v128.load (i32.add (local.get $mean) (i32.shl (local.get $c) (i32.const 2)))))
-          (local.set $sum (v128.const i32x4 0 0 0 0))
-          (local.set $sumCentered (v128.const i32x4 0 0 0 0))
-          ;; $at is the offset shared by x and dy.
+          (local.set $sumProduct (v128.const i32x4 0 0 0 0))
+          ;; $at is the offset shared by a and b.
           (local.set $at (i32.shl (i32.add (i32.mul (local.get $p0) (local.get $channels)) (local.get $c)) (i32.const 2)))
           (local.set $end (i32.shl (i32.add (i32.mul (local.get $p1) (local.get $channels)) (local.get $c)) (i32.const 2)))
           (loop $pixel
-            (local.set $d (v128.load (i32.add (local.get $dy) (local.get $at))))
-            (local.set $sum (f32x4.add (local.get $sum) (local.get $d)))
-            (local.set $sumCentered (f32x4.add (local.get $sumCentered)
-              (f32x4.mul (local.get $d) (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $at))) (local.get $m)))))
+            (local.set $centeredA (f32x4.sub (v128.load (i32.add (local.get $a) (local.get $at))) (local.get $offsetA)))
+            (local.set $centeredB (f32x4.sub (v128.load (i32.add (local.get $b) (local.get $at))) (local.get $offsetB)))
+            (local.set $sum (f32x4.add (local.get $sum) (local.get $centeredB)))
+            (local.set $sumProduct (f32x4.add (local.get $sumProduct) (f32x4.mul (local.get $centeredB) (local.get $centeredA))))
             (local.set $at (i32.add (local.get $at) (local.get $stride)))
             (br_if $pixel (i32.lt_u (local.get $at) (local.get $end))))
           (call $accumulate (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 3))) (local.get $sum))
           (call $accumulate
             (i32.add (local.get $out) (i32.shl (i32.add (local.get $channels) (local.get $c)) (i32.const 3)))
-            (local.get $sumCentered))
+            (local.get $sumProduct))
           (local.set $c (i32.add (local.get $c) (i32.const 4)))
           (br_if $groups (i32.lt_u (local.get $c) (local.get $channels))))
         (local.set $p0 (local.get $p1))
