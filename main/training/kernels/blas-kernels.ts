@@ -210,7 +210,7 @@ function copyRowsBySimd(simd: SimdLoops): PatchScratch['copyRows'] {
   return (c, cols, b0, b1) => {
     const { grid } = c;
     const start = grid.data.byteOffset + b0 * grid.h * grid.w * grid.channels * 4;
-    simd.im2col(cols.byteOffset, start, b1 - b0, c.outH, c.outW, c.kH, c.kW, grid.h, grid.w, grid.channels);
+    simd.patchRows(0, start, cols.byteOffset, b1 - b0, c.outH, c.outW, c.kH, c.kW, grid.h, grid.w, grid.channels);
   };
 }
 
@@ -296,7 +296,7 @@ function inputGradientByCol2im(lib: Blas, simd: SimdLoops, runner: KernelRunner,
     for (let b0 = 0; b0 < g.batch; b0 += imagesPerChunk) {
       const images = Math.min(g.batch, b0 + imagesPerChunk) - b0;
       lib.sgemm(false, true, images * pixels, patch, g.outC, dyValues.subarray(b0 * pixels * g.outC), g.outC, read(filter), g.outC, 0, c, patch);
-      simd.col2imAdd(gridStart + b0 * h * w * g.inC * 4, c.byteOffset, images, g.outH, g.outW, g.kH, g.kW, h, w, g.inC);
+      simd.patchRows(1, gridStart + b0 * h * w * g.inC * 4, c.byteOffset, images, g.outH, g.outW, g.kH, g.kW, h, w, g.inC);
     }
   });
   const dx = runner.create([g.batch, g.inH, g.inW, g.inC], (out, read) => {

@@ -14,8 +14,8 @@ export interface SimdLoops {
   channelAffine(out: number, x: number, params: number, pixels: number, channels: number): void;
   gradAffine(out: number, x: number, dy: number, params: number, pixels: number, channels: number): void;
   reluGrad(out: number, x: number, dy: number, n: number): void;
-  im2col(cols: number, grid: number, images: number, outH: number, outW: number, kH: number, kW: number, h: number, w: number, channels: number): void;
-  col2imAdd(grid: number, cols: number, images: number, outH: number, outW: number, kH: number, kW: number, h: number, w: number, channels: number): void;
+  /** toGrid 0: im2col (grid windows copied into rows); 1: col2im (rows added into the grid's windows). */
+  patchRows(toGrid: number, grid: number, cols: number, images: number, outH: number, outW: number, kH: number, kW: number, h: number, w: number, channels: number): void;
   /** isMax 1: the max-pooling gradient; 0: the average-pooling one (x unused). */
   poolGrad(isMax: number, dx: number, x: number, dy: number, ...geometry: PoolGeometryArgs): void;
 }

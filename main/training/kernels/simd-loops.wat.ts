@@ -138,11 +138,13 @@ export const SIMD_LOOPS_WAT = String.raw`
       (local.set $at (i32.add (local.get $at) (i32.const 16)))
       (br_if $groups (i32.lt_u (local.get $at) (local.get $end)))))
 
-  ;; im2col: for each output pixel (b, oh, ow) of the images, its kH × kW × channels window
-  ;; of a padded grid [images, h, w, channels] as one row of cols (kH copies of kW · channels floats).
-  (func (export "im2col") (param $cols i32) (param $grid i32) (param $images i32) (param $outH i32) (param $outW i32)
+  ;; The rows of im2col: for each output pixel (b, oh, ow) of the images, its kH × kW × channels
+  ;; window of a padded grid [images, h, w, channels] is one row of cols, kH runs of kW · channels
+  ;; floats. $toGrid = 0 copies the windows into the rows (im2col); $toGrid = 1 adds each row back
+  ;; into its window of the grid (col2im; channels a multiple of 4).
+  (func (export "patchRows") (param $toGrid i32) (param $grid i32) (param $cols i32) (param $images i32) (param $outH i32) (param $outW i32)
     (param $kH i32) (param $kW i32) (param $h i32) (param $w i32) (param $channels i32)
-    (local $b i32) (local $oh i32) (local $ow i32) (local $i i32) (local $src i32) (local $runBytes i32) (local $rowBytes i32)
+    (local $b i32) (local $oh i32) (local $ow i32) (local $i i32) (local $k i32) (local $at i32) (local $runBytes i32) (local $rowBytes i32)
     (local.set $runBytes (i32.shl (i32.mul (local.get $kW) (local.get $channels)) (i32.const 2)))
     (local.set $rowBytes (i32.shl (i32.mul (local.get $w) (local.get $channels)) (i32.const 2)))
     (block $batchesDone (loop $batches
@@ -153,7 +155,8 @@ export const SIMD_LOOPS_WAT = String.raw`
         (local.set $ow (i32.const 0))
         (block $colsDone (loop $cols
           (br_if $colsDone (i32.ge_u (local.get $ow) (local.get $outW)))
-          (local.set $src (i32.add (local.get $grid)
+          ;; the window's top-left pixel in the grid
+          (local.set $at (i32.add (local.get $grid)
             (i32.shl
               (i32.mul
                 (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $oh)) (local.get $w)) (local.get $ow))
@@ -162,53 +165,19 @@ export const SIMD_LOOPS_WAT = String.raw`
           (local.set $i (i32.const 0))
           (block $windowDone (loop $window
             (br_if $windowDone (i32.ge_u (local.get $i) (local.get $kH)))
-            (memory.copy (local.get $cols) (local.get $src) (local.get $runBytes))
+            (if (local.get $toGrid)
+              (then
+                (local.set $k (i32.const 0))
+                (loop $run
+                  (v128.store (i32.add (local.get $at) (local.get $k))
+                    (f32x4.add
+                      (v128.load (i32.add (local.get $at) (local.get $k)))
+                      (v128.load (i32.add (local.get $cols) (local.get $k)))))
+                  (local.set $k (i32.add (local.get $k) (i32.const 16)))
+                  (br_if $run (i32.lt_u (local.get $k) (local.get $runBytes)))))
+              (else (memory.copy (local.get $cols) (local.get $at) (local.get $runBytes))))
             (local.set $cols (i32.add (local.get $cols) (local.get $runBytes)))
-            (local.set $src (i32.add (local.get $src) (local.get $rowBytes)))
-            (local.set $i (i32.add (local.get $i) (i32.const 1)))
-            (br $window)))
-          (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
-          (br $cols)))
-        (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
-        (br $rows)))
-      (local.set $b (i32.add (local.get $b) (i32.const 1)))
-      (br $batches))))
-
-  ;; col2im: adds each output pixel's window of input gradient (a row of cols: kH runs of
-  ;; kW · channels floats) into a zero-padded grid [images, h, w, channels] at that window.
-  (func (export "col2imAdd") (param $grid i32) (param $cols i32) (param $images i32) (param $outH i32) (param $outW i32)
-    (param $kH i32) (param $kW i32) (param $h i32) (param $w i32) (param $channels i32)
-    (local $b i32) (local $oh i32) (local $ow i32) (local $i i32) (local $k i32) (local $at i32) (local $src i32) (local $runBytes i32)
-    (local.set $runBytes (i32.shl (i32.mul (local.get $kW) (local.get $channels)) (i32.const 2)))
-    (local.set $src (local.get $cols))
-    (block $batchesDone (loop $batches
-      (br_if $batchesDone (i32.ge_u (local.get $b) (local.get $images)))
-      (local.set $oh (i32.const 0))
-      (block $rowsDone (loop $rows
-        (br_if $rowsDone (i32.ge_u (local.get $oh) (local.get $outH)))
-        (local.set $ow (i32.const 0))
-        (block $colsDone (loop $cols
-          (br_if $colsDone (i32.ge_u (local.get $ow) (local.get $outW)))
-          (local.set $i (i32.const 0))
-          (block $windowDone (loop $window
-            (br_if $windowDone (i32.ge_u (local.get $i) (local.get $kH)))
-            (local.set $at (i32.add (local.get $grid)
-              (i32.shl
-                (i32.mul
-                  (i32.add
-                    (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (i32.add (local.get $oh) (local.get $i))) (local.get $w))
-                    (local.get $ow))
-                  (local.get $channels))
-                (i32.const 2))))
-            (local.set $k (i32.const 0))
-            (loop $run
-              (v128.store (i32.add (local.get $at) (local.get $k))
-                (f32x4.add
-                  (v128.load (i32.add (local.get $at) (local.get $k)))
-                  (v128.load (i32.add (local.get $src) (local.get $k)))))
-              (local.set $k (i32.add (local.get $k) (i32.const 16)))
-              (br_if $run (i32.lt_u (local.get $k) (local.get $runBytes))))
-            (local.set $src (i32.add (local.get $src) (local.get $runBytes)))
+            (local.set $at (i32.add (local.get $at) (local.get $rowBytes)))
             (local.set $i (i32.add (local.get $i) (i32.const 1)))
             (br $window)))
           (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
