@@ -75,7 +75,7 @@ export interface TrainingConfig {
  * `quick` keeps the original short recipe (ReduceLROnPlateau + early stopping on the validation
  * loss, `best` = the single epoch with the best validation UAR). `full` is the best recipe measured
  * on EmoDB speaker-independent (test speakers 03+08, validation 09; seeds 1–5, test UAR 0.731 ±
- * 0.030, every seed ≥ 0.71): the CRNN with AdamW lr 1e-3, weight decay 1e-2, label smoothing 0.1,
+ * 0.029, every seed ≥ 0.71): the CRNN with AdamW lr 1e-3, weight decay 1e-2, label smoothing 0.1,
  * a 50-epoch cosine schedule (2 warm-up epochs, no early stopping: it would cut the schedule
  * short), and `checkpoints/best` = the weight average of the last 20 epochs (batch-norm statistics
  * averaged too). Selecting a single epoch on one validation speaker (43 clips) was the main source
