@@ -175,7 +175,7 @@ async function activateWasm(threads: number): Promise<Activated> {
   try {
     await prepareSimdLoops();
   } catch (error) {
-    notes.push(`the SIMD loops for batch norm and pooling gradients could not be assembled (${messageOf(error)}); JavaScript loops run instead`);
+    notes.push(`the SIMD loops (batch norm, pooling and ReLU gradients, im2col/col2im copies) could not be assembled (${messageOf(error)}); JavaScript loops run instead`);
   }
   return {
     name: 'wasm',

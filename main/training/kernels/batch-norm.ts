@@ -15,7 +15,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KernelRunner, type FastBackendName } from './runner';
-import { SIMD_LANES, type SimdLoops } from './simd-loops';
 
 export const BATCH_NORM_TRAIN = 'SerBatchNormTrain';
 export const BATCH_NORM_GRAD = 'SerBatchNormGrad';
@@ -69,11 +68,6 @@ function gradAffine(out: Float32Array, x: Float32Array, dy: Float32Array, channe
   }
 }
 
-/** The SIMD loops when this backend has them and the channels fill whole lane groups. */
-function simdFor(runner: KernelRunner, channels: number): SimdLoops | null {
-  return channels % SIMD_LANES === 0 ? runner.simd() : null;
-}
-
 /**
  * Runs an accumulating SIMD loop into `count` zeroed f64 values on the heap (a scratch tensor
  * of 2·count floats) and returns them.
@@ -98,7 +92,7 @@ function parameterTensor(runner: KernelRunner, blocks: Float64Array[]): tf.Tenso
 
 /** Per channel, Σ (b - kb) and Σ (b - kb) * (a - ka) (see centeredSums), on wasm by the SIMD loop. */
 function sumsAbout(runner: KernelRunner, a: tf.TensorInfo, ka: tf.TensorInfo, b: tf.TensorInfo, kb: tf.TensorInfo, channels: number): { sum: Float64Array; sumProduct: Float64Array } {
-  const simd = simdFor(runner, channels);
+  const simd = runner.simd(channels);
   const pixels = tf.util.sizeFromShape(a.shape) / channels;
   if (simd != null) {
     const sums = simdAccumulate(runner, 2 * channels, (out, read) =>
@@ -135,7 +129,7 @@ function statistics(runner: KernelRunner, x: tf.TensorInfo, channels: number): {
 /** x * scale + shift per channel. */
 function perChannelAffine(runner: KernelRunner, x: tf.TensorInfo, scale: Float64Array, shift: Float64Array): tf.TensorInfo {
   const channels = scale.length;
-  const simd = simdFor(runner, channels);
+  const simd = runner.simd(channels);
   if (simd == null) return runner.create(x.shape, (out, read) => channelAffine(out, read(x), channels, scale, shift));
   const params = parameterTensor(runner, [scale, shift]);
   const pixels = tf.util.sizeFromShape(x.shape) / channels;
@@ -155,7 +149,7 @@ function gradientSums(runner: KernelRunner, x: tf.TensorInfo, dy: tf.TensorInfo,
 /** a*dy + b*x + k per channel. */
 function gradInput(runner: KernelRunner, x: tf.TensorInfo, dy: tf.TensorInfo, a: Float64Array, b: Float64Array, k: Float64Array): tf.TensorInfo {
   const channels = a.length;
-  const simd = simdFor(runner, channels);
+  const simd = runner.simd(channels);
   if (simd == null) return runner.create(x.shape, (out, read) => gradAffine(out, read(x), read(dy), channels, a, b, k));
   const params = parameterTensor(runner, [a, b, k]);
   const pixels = tf.util.sizeFromShape(x.shape) / channels;

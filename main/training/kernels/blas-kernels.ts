@@ -24,7 +24,7 @@ import { convGeometry, fillColumns, type ConvGeometry, type PadAttr } from './co
 import { matMulPlan } from './matmul';
 import { reducesAllButLast } from './reductions';
 import { KernelRunner, type FastBackendName } from './runner';
-import { SIMD_LANES, type SimdLoops } from './simd-loops';
+import type { SimdLoops } from './simd-loops';
 
 let blas: Blas | null = null;
 
@@ -133,11 +133,27 @@ function correlateByTaps(
       lib.sgemm(false, transposed, grid.rows, outC, grid.channels, grid.data.subarray(shift), grid.channels, block, ld, beta, full, outC);
     }
   }
-  const rowLength = c.outW * outC;
+  copyRegion(out, full, { batch: grid.batch, h: grid.h, w: grid.w, channels: outC }, c.outH, c.outW, 0, 0);
+}
+
+/**
+ * out [batch, height, width, channels] = the height × width block of a grid's images that starts
+ * at (top, left): the valid part of a grid-shaped result, or the interior of a padded grid.
+ */
+function copyRegion(
+  out: Float32Array,
+  data: Float32Array,
+  grid: { batch: number; h: number; w: number; channels: number },
+  height: number,
+  width: number,
+  top: number,
+  left: number,
+): void {
+  const rowLength = width * grid.channels;
   for (let b = 0; b < grid.batch; b++) {
-    for (let oh = 0; oh < c.outH; oh++) {
-      const src = (b * grid.h + oh) * grid.w * outC;
-      out.set(full.subarray(src, src + rowLength), (b * c.outH + oh) * rowLength);
+    for (let y = 0; y < height; y++) {
+      const src = ((b * grid.h + y + top) * grid.w + left) * grid.channels;
+      out.set(data.subarray(src, src + rowLength), (b * height + y) * rowLength);
     }
   }
 }
@@ -289,28 +305,25 @@ function inputGradientByCol2im(lib: Blas, simd: SimdLoops, runner: KernelRunner,
   const patch = g.kH * g.kW * g.inC;
   const pixels = g.outH * g.outW;
   const imagesPerChunk = chunkImages(g.batch, pixels * patch);
-  const grid = runner.create([g.batch * h * w * g.inC], (out) => out.fill(0));
-  const cols = runner.create([imagesPerChunk * pixels * patch], (c, read) => {
-    const dyValues = read(dy);
-    const gridStart = read(grid).byteOffset;
-    for (let b0 = 0; b0 < g.batch; b0 += imagesPerChunk) {
-      const images = Math.min(g.batch, b0 + imagesPerChunk) - b0;
-      lib.sgemm(false, true, images * pixels, patch, g.outC, dyValues.subarray(b0 * pixels * g.outC), g.outC, read(filter), g.outC, 0, c, patch);
-      simd.patchRows(1, gridStart + b0 * h * w * g.inC * 4, c.byteOffset, images, g.outH, g.outW, g.kH, g.kW, h, w, g.inC);
-    }
-  });
-  const dx = runner.create([g.batch, g.inH, g.inW, g.inC], (out, read) => {
-    const padded = read(grid);
-    const rowLength = g.inW * g.inC;
-    for (let b = 0; b < g.batch; b++) {
-      for (let y = 0; y < g.inH; y++) {
-        const src = ((b * h + y + g.padTop) * w + g.padLeft) * g.inC;
-        out.set(padded.subarray(src, src + rowLength), (b * g.inH + y) * rowLength);
+  // Both scratch tensors come before the output and are viewed inside its fill (as in createWithPatchScratch).
+  const grid = runner.create([g.batch * h * w * g.inC], () => {});
+  const cols = runner.create([imagesPerChunk * pixels * patch], () => {});
+  try {
+    return runner.create([g.batch, g.inH, g.inW, g.inC], (dx, read) => {
+      const gridValues = read(grid);
+      const rows = read(cols);
+      const dyValues = read(dy);
+      gridValues.fill(0);
+      for (let b0 = 0; b0 < g.batch; b0 += imagesPerChunk) {
+        const images = Math.min(g.batch, b0 + imagesPerChunk) - b0;
+        lib.sgemm(false, true, images * pixels, patch, g.outC, dyValues.subarray(b0 * pixels * g.outC), g.outC, read(filter), g.outC, 0, rows, patch);
+        simd.patchRows(1, gridValues.byteOffset + b0 * h * w * g.inC * 4, rows.byteOffset, images, g.outH, g.outW, g.kH, g.kW, h, w, g.inC);
       }
-    }
-  });
-  runner.dispose(grid, cols);
-  return dx;
+      copyRegion(dx, gridValues, { batch: g.batch, h, w, channels: g.inC }, g.inH, g.inW, g.padTop, g.padLeft);
+    });
+  } finally {
+    runner.dispose(grid, cols);
+  }
 }
 
 /** Up to this many patch entries (kH·kW·inC: the first layer) the filter gradient uses explicit columns. */
@@ -437,7 +450,7 @@ function makeBackpropInput(backendName: FastBackendName): KernelFunc {
     if (g == null || g.inC < MIN_CHANNELS || g.outC < MIN_CHANNELS) return previous(args);
     const lib = blas!;
     const runner = new KernelRunner(args.backend as tf.KernelBackend, backendName);
-    const simd = g.inC % SIMD_LANES === 0 ? runner.simd() : null;
+    const simd = runner.simd(g.inC);
     if (simd != null) return inputGradientByCol2im(lib, simd, runner, dy, filter, g);
     return runner.create([g.batch, g.inH, g.inW, g.inC], (dx, read) => inputGradient(lib, read(dy), read(filter), g, dx));
   };

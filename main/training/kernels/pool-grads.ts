@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KernelRunner, type FastBackendName } from './runner';
-import { SIMD_LANES, type PoolGeometryArgs } from './simd-loops';
+import type { PoolGeometryArgs } from './simd-loops';
 
 interface PoolAttrs {
   filterSize: [number, number] | number;
@@ -134,7 +134,7 @@ function makeMaxPoolGrad(backendName: FastBackendName): tf.KernelFunc {
     const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
     const g = geometry(poolInfo(input.shape, attrs as unknown as PoolAttrs));
     const runner = new KernelRunner(backend as tf.KernelBackend, backendName);
-    const simd = g.channels % SIMD_LANES === 0 ? runner.simd() : null;
+    const simd = runner.simd(g.channels);
     if (simd != null) {
       return runner.create(input.shape, (dx, read) => simd.poolGrad(1, dx.byteOffset, read(input).byteOffset, read(dy).byteOffset, ...geometryArgs(g)));
     }
@@ -147,7 +147,7 @@ function makeAvgPoolGrad(backendName: FastBackendName): tf.KernelFunc {
     const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
     const g = geometry(poolInfo(input.shape, attrs as unknown as PoolAttrs));
     const runner = new KernelRunner(backend as tf.KernelBackend, backendName);
-    const simd = g.channels % SIMD_LANES === 0 ? runner.simd() : null;
+    const simd = runner.simd(g.channels);
     if (simd != null) return runner.create(input.shape, (dx, read) => simd.poolGrad(0, dx.byteOffset, 0, read(dy).byteOffset, ...geometryArgs(g)));
     return runner.create(input.shape, (dx, read) => avgPoolBackward(dx, read(dy), g));
   };

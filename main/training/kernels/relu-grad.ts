@@ -6,7 +6,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KernelRunner, type FastBackendName } from './runner';
-import { SIMD_LANES } from './simd-loops';
 
 export const RELU_GRAD = 'SerReluGrad';
 
@@ -19,7 +18,7 @@ function makeReluGrad(backendName: FastBackendName): tf.KernelFunc {
     const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
     const runner = new KernelRunner(backend as tf.KernelBackend, backendName);
     const size = tf.util.sizeFromShape(x.shape);
-    const simd = size % SIMD_LANES === 0 ? runner.simd() : null;
+    const simd = runner.simd(size);
     if (simd != null) return runner.create(x.shape, (dx, read) => simd.reluGrad(dx.byteOffset, read(x).byteOffset, read(dy).byteOffset, size));
     return runner.create(x.shape, (dx, read) => reluBackward(dx, read(x), read(dy)));
   };

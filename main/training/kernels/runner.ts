@@ -4,7 +4,7 @@
  * their work stays inside the backend. Every TensorInfo they create is theirs to dispose.
  */
 import * as tf from '@tensorflow/tfjs';
-import { simdLoopsFor, type SimdLoops } from './simd-loops';
+import { SIMD_LANES, simdLoopsFor, type SimdLoops } from './simd-loops';
 
 export type FastBackendName = 'wasm' | 'cpu';
 
@@ -48,9 +48,11 @@ export class KernelRunner {
 
   /**
    * The SIMD loops on this backend's memory (wasm, once assembled), or null. They take heap
-   * offsets: the byteOffset of a `read` or `create` view.
+   * offsets: the byteOffset of a `read` or `create` view. With `lanes`, null also unless that
+   * count (channels, or elements) fills whole f32x4 lane groups, as the vector loops need.
    */
-  simd(): SimdLoops | null {
+  simd(lanes?: number): SimdLoops | null {
+    if (lanes != null && lanes % SIMD_LANES !== 0) return null;
     return this.backendName === 'wasm' ? simdLoopsFor(this.backend) : null;
   }
 

@@ -1,9 +1,10 @@
 /**
  * Hand-written WebAssembly SIMD loops for the passes over activations that are neither BLAS
- * products nor stock kernels: batch-norm statistics and affine maps, and the max-pool and ReLU
- * gradients. They run on the wasm backend's own memory, where its tensors live, so a kernel
- * passes heap offsets and nothing is copied. The text (simd-loops.wat.ts) is assembled once
- * with wabt when the wasm backend starts; without them the kernels use their JavaScript loops.
+ * products nor stock kernels: batch-norm statistics and affine maps, the pooling and ReLU
+ * gradients, and the im2col / col2im copies around the BLAS convs. They run on the wasm
+ * backend's own memory, where its tensors live, so a kernel passes heap offsets and nothing is
+ * copied. The text (simd-loops.wat.ts) is assembled once with wabt when the wasm backend
+ * starts; without them the kernels use their JavaScript loops.
  */
 import * as tf from '@tensorflow/tfjs';
 import { SIMD_LOOPS_WAT } from './simd-loops.wat';
