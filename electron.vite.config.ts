@@ -19,7 +19,7 @@ export default defineConfig({
           cli: resolve(root, 'main/cli/index.ts'),
           serve: resolve(root, 'main/serve/index.ts'),
           'feature-worker': resolve(root, 'main/features/worker.ts'),
-          'training-worker': resolve(root, 'main/training/training-worker.ts'),
+          'training-worker': resolve(root, 'main/pipeline/training-worker.ts'),
         },
       },
     },

@@ -12,13 +12,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_FEATURE_CONFIG, featureConfigHash, featureRowCount } from '../main/features/config';
-import { EmotionPredictor } from '../main/inference';
+import { EmotionPredictor } from '../main/pipeline/inference';
 import { writeCheckpoint } from '../main/runs/checkpoints';
-import { initBackend, type BackendName } from '../main/training/backend';
+import { initBackend, type BackendName } from '../main/compute/backend';
 import { resolveTrainingConfig } from '../main/training/config';
 import { trainLoop, type LabelledSet } from '../main/training/loop';
-import { createModel, MODEL_NAMES, type ModelName } from '../main/training/models';
-import { appVersions } from '../main/version';
+import { createModel, MODEL_NAMES, type ModelName } from '../main/models';
+import { appVersions } from '../main/runs/version';
 import { createRng } from '../main/util/random';
 import { measurePeakRss, printTable, type BenchResult } from './report';
 

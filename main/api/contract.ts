@@ -12,9 +12,9 @@ import type { Comparison } from '../evaluation/compare';
 import type { EvaluationReport } from '../evaluation/report';
 import type { ExtractionProgress } from '../features/progress';
 import type { CheckpointName, RunRecord, RunStatus } from '../runs/types';
-import type { BackendInfo, BackendName } from '../training/backend-info';
+import type { BackendInfo, BackendName } from '../compute/backend-info';
 import type { TrainingConfig, TrainingOverrides } from '../training/config';
-import type { ModelName, OptimizerName } from '../training/names';
+import type { ModelName, OptimizerName } from '../schema/names';
 import type { BatchProgress, BestCheckpoint, EpochMetrics, TrainingEvent, TrainingOutcome } from '../training/progress';
 
 export type { BackendInfo, BackendName, BatchProgress, BestCheckpoint, CheckpointName, Comparison, EpochMetrics, EvaluationReport, ExtractionProgress };

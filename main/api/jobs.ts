@@ -8,7 +8,7 @@ import { scanDataset, type SchemeName } from '../dataset';
 import { resolveFeatureConfig } from '../features/config';
 import { extractFeatures } from '../features/extract';
 import { resolveTrainingConfig, type TrainingConfig, type TrainingOverrides } from '../training/config';
-import { runTrainingInWorker } from '../training/remote';
+import { runTrainingInWorker } from '../pipeline/remote';
 import type { ApiEvents, EventName, ExtractionResult, JobInfo, JobKind, TrainingOutcome } from './contract';
 import { ApiError } from './validate';
 import type { Workspace } from './workspace';

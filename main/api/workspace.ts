@@ -7,7 +7,7 @@
 import { realpathSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import type { BackendName } from '../training/backend-info';
+import type { BackendName } from '../compute/backend-info';
 import { ApiError } from './validate';
 
 export interface WorkspaceOptions {

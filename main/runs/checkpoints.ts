@@ -2,10 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-// Registers the models' custom layers so any checkpoint loads, whoever calls loadCheckpoint.
-import '../training/models';
 import { pathExists, writeJsonAtomic } from '../util/fs';
-import { expectedWeightBytes, fsLoadHandler, fsSaveHandler, readModelJson } from './fsIoHandler';
+import { expectedWeightBytes, fsSaveHandler, readModelJson } from './fsIoHandler';
 import type { CheckpointManifest, CheckpointName } from './types';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -127,27 +125,6 @@ export async function inspectCheckpoint(dir: string, name = dir): Promise<Checkp
     return state(false, `weights are ${actualBytes} bytes but model.json describes ${expected}`, manifest);
   }
   return state(true, undefined, manifest);
-}
-
-/** Loads a checkpoint folder, with a clear error if it is missing, incomplete or does not match its manifest. */
-export async function loadCheckpoint(dir: string): Promise<{ model: tf.LayersModel; manifest: CheckpointManifest }> {
-  const state = await inspectCheckpoint(dir);
-  if (!state.complete) throw new Error(`Checkpoint ${dir} cannot be used: ${state.problem}`);
-  const manifest = state.manifest!;
-  const model = await tf.loadLayersModel(fsLoadHandler(dir));
-  const outputUnits = model.outputs[0]?.shape.at(-1);
-  const modelInput = model.inputs[0]?.shape.slice(1) ?? [];
-  let mismatch: string | null = null;
-  if (model.outputs.length !== 1 || outputUnits !== manifest.labels.length) {
-    mismatch = `the model outputs ${outputUnits} classes but the manifest lists ${manifest.labels.length} labels`;
-  } else if (modelInput.some((d, i) => d !== null && d !== manifest.inputShape[i]) || modelInput.length !== manifest.inputShape.length) {
-    mismatch = `the model expects input [${modelInput.join(', ')}] but the manifest says [${manifest.inputShape.join(', ')}]`;
-  }
-  if (mismatch) {
-    model.dispose();
-    throw new Error(`Checkpoint ${dir} is inconsistent: ${mismatch}`);
-  }
-  return { model, manifest };
 }
 
 /** Temp and old folders left next to the checkpoints by saves that did not finish. */

@@ -17,7 +17,6 @@ import {
   type RunVersions,
 } from './types';
 
-export { loadCheckpoint } from './checkpoints';
 
 const RUN_FILE = 'run.json';
 const METRICS_FILE = 'metrics.jsonl';

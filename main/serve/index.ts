@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Workspace } from '../api/workspace';
 import { defaultCacheRoot } from '../features/cache';
-import { APP_VERSION } from '../version';
+import { APP_VERSION } from '../runs/version';
 import { startServer } from './server';
 
 const here = dirname(fileURLToPath(import.meta.url));

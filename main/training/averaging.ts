@@ -13,9 +13,9 @@
  *   `swa_utils.update_bn` does (the cumulative mean of the per-batch statistics, no augmentation).
  */
 import * as tf from '@tensorflow/tfjs';
-import { BatchNorm } from './models/layers';
+import { BatchNorm } from '../models/layers';
 
-import type { WeightAveraging } from './names';
+import type { WeightAveraging } from '../schema/names';
 
 /** A copy of every weight of a model, in `model.weights` order. */
 export type WeightSnapshot = Float32Array[];

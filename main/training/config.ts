@@ -14,9 +14,9 @@ import {
   type ModelName,
   type OptimizerName,
   type WeightAveraging,
-} from './names';
+} from '../schema/names';
 
-export type { AveragingBatchNorm, LrScheduleName, WeightAveraging } from './names';
+export type { AveragingBatchNorm, LrScheduleName, WeightAveraging } from '../schema/names';
 
 export type PresetName = 'quick' | 'full';
 export type LossName = 'cross-entropy' | 'focal';

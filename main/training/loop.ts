@@ -14,7 +14,7 @@ import { clipByGlobalNorm } from './clip';
 import type { SelectionMetric, TrainingConfig } from './config';
 import { computeClassWeights, focalLoss, softmaxCrossEntropy, softTargetCrossEntropy } from './losses';
 import { createOptimizer } from './optimizers';
-import { predictProbabilities } from './predict';
+import { predictProbabilities } from '../models/predict';
 import { batches, epochOrder, foldedBatchCount } from './sampler';
 import { cosineLearningRate, EarlyStopping, ReduceLROnPlateau } from './schedule';
 import type { BatchProgress, EpochMetrics } from './progress';

@@ -15,7 +15,7 @@
  * `computeClassWeights` mirrors sklearn's compute_class_weight('balanced'): n / (C · count_c).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ClassWeightMode } from './names';
+import type { ClassWeightMode } from '../schema/names';
 
 export interface CrossEntropyOptions {
   classWeights?: number[];
@@ -88,7 +88,7 @@ export function focalLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, options: Foc
   });
 }
 
-export type { ClassWeightMode } from './names';
+export type { ClassWeightMode } from '../schema/names';
 
 export interface ClassWeights {
   weights: number[];

@@ -17,9 +17,9 @@
  * epochs without touching the moment buffers. Step counts are per variable, as in PyTorch.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { OptimizerName } from './names';
+import type { OptimizerName } from '../schema/names';
 
-export type { OptimizerName } from './names';
+export type { OptimizerName } from '../schema/names';
 export type DecayScope = 'all' | 'skip-bias-norm';
 
 export interface OptimizerConfig {

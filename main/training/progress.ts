@@ -1,7 +1,7 @@
 /** What a training job reports while it runs and when it ends (plain data: it crosses to the UI unchanged). */
 import type { ExtractionProgress } from '../features/progress';
 import type { RunStatus } from '../runs/types';
-import type { BackendInfo } from './backend-info';
+import type { BackendInfo } from '../compute/backend-info';
 
 export interface BatchProgress {
   epoch: number;

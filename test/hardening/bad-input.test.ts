@@ -13,9 +13,9 @@ import { DatasetError, scanDataset, speakerSplit, type ScanResult } from '../../
 import { CACHE_FILES, loadCache } from '../../main/features/cache';
 import { featureRowCount, resolveFeatureConfig } from '../../main/features/config';
 import { clipMatrix, extractFeatures, type FeatureSet } from '../../main/features/extract';
-import { EmotionPredictor, isPredictionFailure, type PredictionResult } from '../../main/inference';
+import { EmotionPredictor, isPredictionFailure, type PredictionResult } from '../../main/pipeline/inference';
 import { runCli } from '../cli/run-cli';
-import { writeTinyCheckpoint } from '../inference/helpers';
+import { writeTinyCheckpoint } from '../pipeline/inference/helpers';
 import { EIGHT_HOURS_S, isRoot, makeAudioCorpus, makeGoodDataset, makeManifestDataset, type AudioCorpus, type CorpusCase } from './corpus';
 
 const CONFIG = resolveFeatureConfig({});

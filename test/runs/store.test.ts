@@ -4,13 +4,13 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../../main/models/checkpoint';
 import { inspectCheckpoint, writeCheckpoint } from '../../main/runs/checkpoints';
 import {
   createRun,
   deleteRun,
   listEvaluations,
   listRuns,
-  loadCheckpoint,
   openRun,
   readEvaluation,
   renameRun,

@@ -8,8 +8,8 @@ import {
   snapshotWeights,
   type WeightSnapshot,
 } from '../../main/training/averaging';
-import { BatchNorm } from '../../main/training/models/layers';
-import { createModel } from '../../main/training/models';
+import { BatchNorm } from '../../main/models/layers';
+import { createModel } from '../../main/models';
 import { createRng } from '../../main/util/random';
 
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { basename, resolve } from 'node:path';
 import { compareEvaluations, type Comparison } from '../../evaluation/compare';
-import { evaluateCheckpoint } from '../../evaluation/evaluateCheckpoint';
+import { evaluateCheckpoint } from '../../pipeline/evaluateCheckpoint';
 import type { EvaluationReport } from '../../evaluation/report';
 import { readEvaluation } from '../../runs/store';
 import type { CheckpointName } from '../../runs/types';

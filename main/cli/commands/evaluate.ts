@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { evaluateCheckpoint } from '../../evaluation/evaluateCheckpoint';
+import { evaluateCheckpoint } from '../../pipeline/evaluateCheckpoint';
 import type { EvaluationReport } from '../../evaluation/report';
 import { parseBackendOption, parseChoice, parseCommandArgs, printJson, requirePositional } from '../args';
 import { createProgressBar } from '../progress';

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { EmotionPredictor, isPredictionFailure } from '../../inference';
-import { initBackend } from '../../training/backend';
+import { EmotionPredictor, isPredictionFailure } from '../../pipeline/inference';
+import { initBackend } from '../../compute/backend';
 import { parseBackendOption, parseChoice, parseCommandArgs, printJson, requirePositional } from '../args';
 
 export const predictUsage = 'predict RUN_OR_CHECKPOINT FILE... [--checkpoint best|final] [--backend B] [--json]';

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { resolveFeatureConfig } from '../../features/config';
 import { resolveTrainingConfig, type LossName, type PresetName, type SelectionMetric } from '../../training/config';
-import { runTrainingJob } from '../../training/job';
-import { MODEL_NAMES, type ModelName } from '../../training/models';
+import { runTrainingJob } from '../../pipeline/job';
+import { MODEL_NAMES, type ModelName } from '../../models';
 import type { OptimizerName } from '../../training/optimizers';
 import {
   CliError,

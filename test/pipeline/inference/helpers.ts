@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { featureConfigHash, featureRowCount, resolveFeatureConfig, type FeatureConfig } from '../../main/features/config';
-import { writeCheckpoint } from '../../main/runs/checkpoints';
-import type { CheckpointManifest, CheckpointName } from '../../main/runs/types';
+import { featureConfigHash, featureRowCount, resolveFeatureConfig, type FeatureConfig } from '../../../main/features/config';
+import { writeCheckpoint } from '../../../main/runs/checkpoints';
+import type { CheckpointManifest, CheckpointName } from '../../../main/runs/types';
 
-export const DEMO_DIR = fileURLToPath(new URL('../../resources/demo-emodb', import.meta.url));
+export const DEMO_DIR = fileURLToPath(new URL('../../../resources/demo-emodb', import.meta.url));
 export const demoFile = (name: string): string => join(DEMO_DIR, name);
 
 export const LABELS = ['anger', 'boredom', 'disgust', 'fear', 'happiness', 'neutral', 'sadness'];

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { BACKEND_NAMES, getBackendInfo, initBackend } from '../../main/training/backend';
+import { BACKEND_NAMES, getBackendInfo, initBackend } from '../../main/compute/backend';
 
 /** A small conv + dense gradient: exercises the kernels every model needs on the active backend. */
 function trainStepWorks(): boolean {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../main/training/backend';
+import { initBackend } from '../../main/compute/backend';
 import {
   AdaptiveAveragePooling2D,
   AttentionPooling,
@@ -12,7 +12,7 @@ import {
   MODEL_NAMES,
   uniformPooling,
   type ModelName,
-} from '../../main/training/models';
+} from '../../main/models';
 
 /** Saves through a handler that keeps the artifacts in memory, then loads them back. */
 async function roundTrip(model: tf.LayersModel): Promise<tf.LayersModel> {
@@ -296,7 +296,7 @@ describe('custom layers', () => {
 
 describe('SeededDropout', () => {
   it('draws a fresh mask per training call, the same sequence for the same seed, and is the identity at inference', async () => {
-    const { SeededDropout } = await import('../../main/training/models/dropout');
+    const { SeededDropout } = await import('../../main/models/dropout');
     const x = tf.ones([4, 64]);
     const masks = (seed: number) => {
       const layer = new SeededDropout({ rate: 0.5, seed });

@@ -1,6 +1,6 @@
 /** GPU honesty: a GPU only counts when the CUDA and cuDNN libraries tfjs-node-gpu needs are there. */
 import { describe, expect, it } from 'vitest';
-import { librarySearchPath, missingCudaLibraries } from '../../main/training/gpu';
+import { librarySearchPath, missingCudaLibraries } from '../../main/compute/gpu';
 
 describe('CUDA library check', () => {
   it('names each missing library with what it is', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scoresFromLogits, softmax } from '../../main/inference/scores';
+import { scoresFromLogits, softmax } from '../../../main/pipeline/inference/scores';
 
 describe('scoresFromLogits', () => {
   it('softmax is stable for large logits and sums to 1', () => {

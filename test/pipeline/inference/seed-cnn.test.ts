@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadAudio } from '../../main/audio';
-import { computeFeatureMatrix } from '../../main/features/compute';
-import { applyStandardizer } from '../../main/features/standardize';
-import { EmotionPredictor } from '../../main/inference';
-import { writeCheckpoint } from '../../main/runs/checkpoints';
-import { createModel } from '../../main/training/models';
-import { predictProbabilities } from '../../main/training/predict';
+import { loadAudio } from '../../../main/audio';
+import { computeFeatureMatrix } from '../../../main/features/compute';
+import { applyStandardizer } from '../../../main/features/standardize';
+import { EmotionPredictor } from '../../../main/pipeline/inference';
+import { writeCheckpoint } from '../../../main/runs/checkpoints';
+import { createModel } from '../../../main/models';
+import { predictProbabilities } from '../../../main/models/predict';
 import { demoFile, FEATURE_CONFIG, FRAMES, LABELS, manifestFor, ROWS, tempDir } from './helpers';
 
 let root: { dir: string; cleanup: () => Promise<void> };

@@ -8,7 +8,7 @@ import { buildCrnn } from './crnn';
 import { SeededInit } from './init';
 import { buildResCnn } from './res-cnn';
 import { buildSeedCnn } from './seed-cnn';
-import { MODEL_NAMES, type ModelName } from '../names';
+import { MODEL_NAMES, type ModelName } from '../schema/names';
 
 export { AdaptiveAveragePooling2D, AttentionPooling, BatchNorm, adaptiveBins, uniformPooling } from './layers';
 

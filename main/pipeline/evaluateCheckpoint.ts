@@ -7,13 +7,14 @@ import { basename, join } from 'node:path';
 import { scanDataset, type SchemeName, type Split } from '../dataset';
 import { resolveFeatureConfig, type FeatureConfig } from '../features/config';
 import { extractFeatures, type ExtractionProgress } from '../features/extract';
-import { loadCheckpoint, openRun, writeEvaluation } from '../runs/store';
+import { loadCheckpoint } from '../models/checkpoint';
+import { openRun, writeEvaluation } from '../runs/store';
 import type { CheckpointName } from '../runs/types';
-import { initBackend, type BackendName } from '../training/backend';
-import { preparePart } from '../training/job';
-import { predictProbabilities } from '../training/predict';
-import { alignLabels } from './crossCorpus';
-import { buildEvaluationReport, type EvaluationReport } from './report';
+import { initBackend, type BackendName } from '../compute/backend';
+import { preparePart } from './job';
+import { predictProbabilities } from '../models/predict';
+import { alignLabels } from '../evaluation/crossCorpus';
+import { buildEvaluationReport, type EvaluationReport } from '../evaluation/report';
 
 export interface EvaluateCheckpointOptions {
   checkpoint?: CheckpointName;

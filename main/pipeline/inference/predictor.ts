@@ -4,12 +4,12 @@
  */
 import { basename } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { AudioError, loadAudio, resample } from '../audio';
-import { computeFeatureMatrix } from '../features/compute';
-import { FEATURE_VERSION, featureConfigHash, featureRowCount, resolveFeatureConfig, type FeatureConfig } from '../features/config';
-import { applyStandardizer } from '../features/standardize';
-import { loadCheckpoint } from '../runs/checkpoints';
-import type { CheckpointManifest, CheckpointName } from '../runs/types';
+import { AudioError, loadAudio, resample } from '../../audio';
+import { computeFeatureMatrix } from '../../features/compute';
+import { FEATURE_VERSION, featureConfigHash, featureRowCount, resolveFeatureConfig, type FeatureConfig } from '../../features/config';
+import { applyStandardizer } from '../../features/standardize';
+import { loadCheckpoint } from '../../models/checkpoint';
+import type { CheckpointManifest, CheckpointName } from '../../runs/types';
 import { resolveCheckpoint, type CheckpointSource } from './resolve';
 import { scoresFromLogits, type Scores } from './scores';
 

@@ -11,16 +11,17 @@ import { buildEvaluationReport, type EvaluationReport } from '../evaluation/repo
 import { resolveFeatureConfig, type FeatureConfig } from '../features/config';
 import { extractFeatures, type FeatureSet } from '../features/extract';
 import { applyStandardizer, fitStandardizer, type StandardizerStats } from '../features/standardize';
-import { createRun, loadCheckpoint, writeEvaluation, type RunHandle } from '../runs/store';
+import { loadCheckpoint } from '../models/checkpoint';
+import { createRun, writeEvaluation, type RunHandle } from '../runs/store';
 import type { CheckpointManifest, RunStatus } from '../runs/types';
-import { appVersions } from '../version';
-import { loadSnapshot, recomputeBatchNormStatistics } from './averaging';
-import { initBackend, type BackendName } from './backend';
-import type { TrainingConfig } from './config';
-import { evaluateSet, trainLoop, type EpochMetrics, type ExampleShape, type LabelledSet } from './loop';
-import { createModel } from './models';
-import { predictProbabilities } from './predict';
-import type { BestCheckpoint, TrainingEvent, TrainingOutcome } from './progress';
+import { appVersions } from '../runs/version';
+import { loadSnapshot, recomputeBatchNormStatistics } from '../training/averaging';
+import { initBackend, type BackendName } from '../compute/backend';
+import type { TrainingConfig } from '../training/config';
+import { evaluateSet, trainLoop, type EpochMetrics, type ExampleShape, type LabelledSet } from '../training/loop';
+import { createModel } from '../models';
+import { predictProbabilities } from '../models/predict';
+import type { BestCheckpoint, TrainingEvent, TrainingOutcome } from '../training/progress';
 
 export interface TrainJobOptions {
   datasetRoot: string;

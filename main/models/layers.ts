@@ -2,7 +2,7 @@
  * The custom layers our models use, registered with tfjs serialization so saved models load.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormTrain } from '../kernels';
+import { batchNormTrain } from '../compute/kernels';
 
 type Kwargs = Record<string, unknown>;
 /** The base-layer arguments our layers pass through. */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import pkg from '../package.json';
-import type { RunVersions } from './runs/types';
+import pkg from '../../package.json';
+import type { RunVersions } from './types';
 
 export const APP_VERSION: string = pkg.version;
 

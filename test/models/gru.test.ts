@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadCheckpoint, writeCheckpoint } from '../../main/runs/checkpoints';
-import { initBackend } from '../../main/training/backend';
-import { createModel } from '../../main/training/models';
-import { BiGru, JS_RECURRENCE_MAX_BATCH } from '../../main/training/models/gru';
-import { manifestFor } from '../inference/helpers';
+import { loadCheckpoint } from '../../main/models/checkpoint';
+import { writeCheckpoint } from '../../main/runs/checkpoints';
+import { initBackend } from '../../main/compute/backend';
+import { createModel } from '../../main/models';
+import { BiGru, JS_RECURRENCE_MAX_BATCH } from '../../main/models/gru';
+import { manifestFor } from '../pipeline/inference/helpers';
 
 const TOLERANCE = 1e-5;
 

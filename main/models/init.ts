@@ -5,7 +5,7 @@
  * U(±1/sqrt(fan_in)), GRU weights U(±1/sqrt(hidden)).
  */
 import * as tf from '@tensorflow/tfjs';
-import { createRng, type Rng } from '../../util/random';
+import { createRng, type Rng } from '../util/random';
 
 type Initializer = ReturnType<typeof tf.initializers.zeros>;
 

@@ -3,10 +3,10 @@
  * or a checkpoint folder given directly.
  */
 import { join, resolve } from 'node:path';
-import { inspectCheckpoint, MANIFEST_FILE } from '../runs/checkpoints';
-import { MODEL_FILE } from '../runs/fsIoHandler';
-import type { CheckpointName } from '../runs/types';
-import { pathExists } from '../util/fs';
+import { inspectCheckpoint, MANIFEST_FILE } from '../../runs/checkpoints';
+import { MODEL_FILE } from '../../runs/fsIoHandler';
+import type { CheckpointName } from '../../runs/types';
+import { pathExists } from '../../util/fs';
 
 export interface CheckpointSource {
   /** The checkpoint folder the model was loaded from. */

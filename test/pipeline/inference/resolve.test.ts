@@ -1,7 +1,7 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmotionPredictor, resolveCheckpoint } from '../../main/inference';
+import { EmotionPredictor, resolveCheckpoint } from '../../../main/pipeline/inference';
 import { tempDir, writeRun } from './helpers';
 
 let root: { dir: string; cleanup: () => Promise<void> };

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveTrainingConfig } from '../../main/training/config';
-import { runTrainingJob, type TrainingEvent } from '../../main/training/job';
+import { runTrainingJob, type TrainingEvent } from '../../main/pipeline/job';
 
 const work = mkdtempSync(join(tmpdir(), 'ser-job-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -59,7 +59,7 @@ describe('training job', () => {
     const record = JSON.parse(readFileSync(join(result.runDir, 'run.json'), 'utf8'));
     expect(record.status).toBe('cancelled');
     expect(readFileSync(join(result.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(1);
-    const { loadCheckpoint } = await import('../../main/runs/store');
+    const { loadCheckpoint } = await import('../../main/models/checkpoint');
     for (const name of ['best', 'final']) {
       const { model, manifest } = await loadCheckpoint(join(result.runDir, 'checkpoints', name));
       expect(manifest.epoch).toBe(1);
@@ -101,7 +101,7 @@ describe('training job', () => {
     expect(record.config.training.weightAveraging).toBe('last');
     expect(record.summary.bestCheckpoint).toMatchObject({ kind: 'average', mode: 'last', epochs: [2, 3], batchNorm: 'recompute' });
     expect(record.bestEpoch).toBe(3);
-    const { loadCheckpoint } = await import('../../main/runs/store');
+    const { loadCheckpoint } = await import('../../main/models/checkpoint');
     const best = await loadCheckpoint(join(result.runDir, 'checkpoints', 'best'));
     const final = await loadCheckpoint(join(result.runDir, 'checkpoints', 'final'));
     expect((best.manifest.metrics as { averagedEpochs: number[] }).averagedEpochs).toEqual([2, 3]);

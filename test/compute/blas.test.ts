@@ -6,10 +6,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../main/training/backend';
-import { loadBlas } from '../../main/training/blas';
-import { blasKernelsActive } from '../../main/training/kernels';
-import { setColumnChunkFloats } from '../../main/training/kernels/blas-kernels';
+import { initBackend } from '../../main/compute/backend';
+import { loadBlas } from '../../main/compute/blas';
+import { blasKernelsActive } from '../../main/compute/kernels';
+import { setColumnChunkFloats } from '../../main/compute/kernels/blas-kernels';
 import { active, expectClose, stockCpu, valueSource, type Attrs, type Input } from './kernel-helpers';
 
 const { random, input } = valueSource(7);

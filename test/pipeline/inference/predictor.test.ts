@@ -1,9 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadAudio } from '../../main/audio';
-import { computeFeatureMatrix } from '../../main/features/compute';
-import { EmotionPredictor, isPredictionFailure, type Prediction, type PredictionResult } from '../../main/inference';
+import { loadAudio } from '../../../main/audio';
+import { computeFeatureMatrix } from '../../../main/features/compute';
+import { EmotionPredictor, isPredictionFailure, type Prediction, type PredictionResult } from '../../../main/pipeline/inference';
 import { demoFile, FEATURE_CONFIG, FRAMES, LABELS, ROWS, tempDir, writeTinyCheckpoint } from './helpers';
 
 const GOOD = ['03a01Wa.wav', '03a02Ta.wav', '08a01Lc.wav'].map(demoFile);
