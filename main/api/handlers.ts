@@ -3,32 +3,31 @@
  * the serve-mode bridge, tests). Arguments are validated here, at runtime, before any work; file
  * paths are confined to what the user opened (workspace.ts).
  */
-import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { probeAudioFile } from '../audio';
 import { scanDataset, SCHEME_NAMES, summarizeDataset, type SchemeName } from '../dataset';
-import { compareEvaluations } from '../evaluation/compare';
-import { evaluateCheckpoint } from '../pipeline/evaluateCheckpoint';
-import { confusionCsv, metricsSummary, perClassCsv, predictionsCsv } from '../evaluation/export';
+import { isPng, MAX_EXPORT_PNG_BYTES } from '../evaluation/export';
 import type { EvaluationReport } from '../evaluation/report';
+import { compareCheckpoints, evaluationOf, exportEvaluation, type EvaluationSourceOptions } from '../pipeline/evaluations';
+import { MAX_UPLOAD_BYTES, storeUpload } from '../pipeline/uploads';
 import { cacheCoverage, cacheDirFor } from '../features/cache';
 import { featureConfigHash, featureRowCount, resolveFeatureConfig } from '../features/config';
 import { EmotionPredictor, isPredictionFailure } from '../pipeline/inference';
-import { deleteRun, listRuns, listEvaluations, openRun, readEvaluation, renameRun, resolveRunDir } from '../runs/store';
+import { deleteRun, listRuns, listEvaluations, openRun, renameRun, resolveRunDir } from '../runs/store';
 import { CHECKPOINT_NAMES } from '../runs/types';
 import { initBackend } from '../compute/backend';
 import { BACKEND_NAMES, type BackendName } from '../compute/backend-info';
 import { PRESETS, resolveTrainingConfig, type TrainingOverrides } from '../training/config';
 import { describeModel, MODEL_NAMES } from '../models';
 import { OPTIMIZER_NAMES } from '../schema/names';
-import { writeFileAtomic, writeJsonAtomic } from '../util/fs';
 import { buildClipView } from './clipView';
 import type { ApiRequests, CheckpointRef, DatasetOverview, FilePrediction, PredictInput, RequestName, RunDetail } from './contract';
 import { JobManager, type Emit } from './jobs';
 import { epochHistory, summarizeRun } from './runViews';
 import {
   ApiError,
+  base64Bytes,
   expectArray,
   expectObject,
   expectOneOf,
@@ -70,8 +69,6 @@ export interface Engine {
   close(): Promise<void>;
 }
 
-/** Largest file accepted for prediction as uploaded bytes. */
-export const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 const SCHEMES: readonly (SchemeName | 'auto')[] = ['auto', ...SCHEME_NAMES];
 const BACKEND_CHOICES: readonly (BackendName | 'auto')[] = ['auto', ...BACKEND_NAMES];
 
@@ -90,12 +87,6 @@ function existingFolder(path: string, request: string): string {
   return path;
 }
 
-/** A file name safe to store: no folders, no control or odd characters, bounded length. */
-function safeFileName(name: string): string {
-  const base = basename(name.replace(/\\/g, '/')).replace(/[^A-Za-z0-9._ -]/g, '_').replace(/^\.+/, '_');
-  return (base || 'upload').slice(-120);
-}
-
 export function createEngine(ctx: EngineContext): Engine {
   const { workspace } = ctx;
   const jobs = new JobManager(workspace, ctx.emit);
@@ -107,24 +98,20 @@ export function createEngine(ctx: EngineContext): Engine {
     return dir;
   };
 
-  async function openRunFor(runId: string) {
-    const opened = await openRun(runDir(runId));
-    // Clips of the run's dataset appear in its evaluations: the user may look at them.
-    if (existsSync(opened.record.dataset.root)) workspace.allowFolder(opened.record.dataset.root);
-    return opened;
+  const evaluationSource = (): EvaluationSourceOptions => ({
+    cacheRoot: workspace.cacheDir,
+    backend: workspace.backendPreference,
+    onComputed: (dir) => ctx.emit('runs.changed', { runId: basename(dir) }),
+  });
+
+  /** The clips an evaluation lists are shown to the user, who may then look at them. */
+  function allowListedClips(report: EvaluationReport): EvaluationReport {
+    for (const prediction of report.predictions) workspace.allowFile(prediction.path);
+    return report;
   }
 
   async function evaluation(ref: CheckpointRef): Promise<EvaluationReport> {
-    const opened = await openRunFor(ref.runId);
-    const stored = await readEvaluation<EvaluationReport>(opened.dir, ref.checkpoint);
-    if (stored) return stored;
-    if (!opened.checkpoints[ref.checkpoint]?.complete) {
-      throw new ApiError('not-found', `run ${ref.runId} has no complete '${ref.checkpoint}' checkpoint to evaluate`);
-    }
-    await initBackend(workspace.backendPreference);
-    const result = await evaluateCheckpoint(opened.dir, { checkpoint: ref.checkpoint, cacheRoot: workspace.cacheDir, backend: workspace.backendPreference });
-    ctx.emit('runs.changed', { runId: ref.runId });
-    return result.report;
+    return allowListedClips(await evaluationOf(runDir(ref.runId), ref.checkpoint, evaluationSource()));
   }
 
   async function predictorFor(ref: CheckpointRef): Promise<EmotionPredictor> {
@@ -140,18 +127,6 @@ export function createEngine(ctx: EngineContext): Engine {
       void previous?.promise.then((p) => p.dispose()).catch(() => undefined);
     }
     return predictor.promise;
-  }
-
-  async function storeUpload(name: string, dataBase64: string): Promise<string> {
-    if (dataBase64.length > Math.ceil(MAX_UPLOAD_BYTES / 3) * 4 + 4) {
-      throw new ApiError('invalid-arguments', `${name}: larger than ${MAX_UPLOAD_BYTES / 1024 / 1024} MB`);
-    }
-    const bytes = Buffer.from(dataBase64, 'base64');
-    const hash = createHash('sha1').update(bytes).digest('hex').slice(0, 10);
-    const path = workspace.uploadPath(`${hash}-${safeFileName(name)}`);
-    await workspace.ensureFolders();
-    await writeFileAtomic(path, bytes);
-    return path;
   }
 
   const handlers: HandlerTable = {
@@ -171,9 +146,11 @@ export function createEngine(ctx: EngineContext): Engine {
 
     async 'app.backend'(raw) {
       const args = expectObject(raw, 'app.backend');
-      const preference = optionalOneOf(args, 'preference', BACKEND_CHOICES, 'app.backend');
-      if (preference) workspace.backendPreference = preference;
-      return initBackend(workspace.backendPreference);
+      const preference = optionalOneOf(args, 'preference', BACKEND_CHOICES, 'app.backend') ?? workspace.backendPreference;
+      // A backend that fails to start leaves the previous preference (and backend) in place.
+      const info = await initBackend(preference);
+      workspace.backendPreference = preference;
+      return info;
     },
 
     async 'app.openedFiles'() {
@@ -185,8 +162,8 @@ export function createEngine(ctx: EngineContext): Engine {
     async 'dialog.pickFolder'(raw) {
       const args = expectObject(raw, 'dialog.pickFolder');
       if (!ctx.dialogs) throw new ApiError('unsupported', 'no native dialogs in serve mode: type the folder path instead');
+      // A picked folder is only a path: access follows from what is then opened in it.
       const path = await ctx.dialogs.pickFolder(optionalString(args, 'title', 'dialog.pickFolder'));
-      if (path) workspace.allowFolder(path);
       return { path };
     },
 
@@ -209,7 +186,7 @@ export function createEngine(ctx: EngineContext): Engine {
       const args = expectObject(raw, 'dataset.open');
       const root = existingFolder(expectString(args, 'root', 'dataset.open'), 'dataset.open');
       const scan = await scanDataset(root, { scheme: schemeOf(args, 'dataset.open') });
-      workspace.allowFolder(scan.root);
+      workspace.allowDataset(scan.root, scan.clips.map((clip) => clip.path));
       // The summary keeps aggregates only: note each clip's duration as its (header-only) probe runs.
       const durations = new Map<string, number>();
       const summary = await summarizeDataset(scan, async (path) => {
@@ -323,7 +300,7 @@ export function createEngine(ctx: EngineContext): Engine {
 
     async 'runs.get'(raw): Promise<RunDetail> {
       const args = expectObject(raw, 'runs.get');
-      const opened = await openRunFor(expectRunId(args, 'runId', 'runs.get'));
+      const opened = await openRun(runDir(expectRunId(args, 'runId', 'runs.get')));
       const stored = await listEvaluations(opened.dir);
       return {
         summary: summarizeRun(opened),
@@ -356,32 +333,15 @@ export function createEngine(ctx: EngineContext): Engine {
     async 'runs.export'(raw) {
       const args = expectObject(raw, 'runs.export');
       const ref = checkpointRef(args, 'runs.export');
-      const png = optionalString(args, 'confusionPngBase64', 'runs.export');
-      const report = await evaluation(ref);
-      const dir = join(runDir(ref.runId), 'exports');
-      const prefix = join(dir, ref.checkpoint);
-      const files: string[] = [];
-      const write = async (path: string, data: string | Uint8Array) => {
-        await writeFileAtomic(path, data);
-        files.push(path);
-      };
-      await writeJsonAtomic(`${prefix}-metrics.json`, metricsSummary(report));
-      files.push(`${prefix}-metrics.json`);
-      await write(`${prefix}-per-class.csv`, perClassCsv(report));
-      await write(`${prefix}-confusion.csv`, confusionCsv(report));
-      await write(`${prefix}-predictions.csv`, predictionsCsv(report));
-      if (png) {
-        const bytes = Buffer.from(png, 'base64');
-        if (bytes.length < 8 || bytes.readUInt32BE(0) !== 0x89504e47) throw new ApiError('invalid-arguments', 'runs.export: confusionPngBase64 is not a PNG image');
-        await write(`${prefix}-confusion.png`, bytes);
-      }
-      return { dir, files };
+      const field = "runs.export: 'confusionPngBase64'";
+      const png = args.confusionPngBase64 === undefined ? undefined : base64Bytes(args.confusionPngBase64, field, MAX_EXPORT_PNG_BYTES);
+      if (png && !isPng(png)) throw new ApiError('invalid-arguments', `${field} is not a PNG image`);
+      return exportEvaluation(runDir(ref.runId), ref.checkpoint, { ...evaluationSource(), confusionPng: png });
     },
 
     async 'runs.setFolder'(raw) {
       const args = expectObject(raw, 'runs.setFolder');
-      const dir = existingFolder(expectString(args, 'dir', 'runs.setFolder'), 'runs.setFolder');
-      workspace.setRunsDir(dir);
+      workspace.setRunsDir(existingFolder(expectString(args, 'dir', 'runs.setFolder'), 'runs.setFolder'));
       ctx.emit('runs.changed', {});
       return { runsDir: workspace.runsDir };
     },
@@ -394,22 +354,20 @@ export function createEngine(ctx: EngineContext): Engine {
       const args = expectObject(raw, 'evaluation.compare');
       const a = checkpointRef(args.a, 'evaluation.compare', 'a');
       const b = checkpointRef(args.b, 'evaluation.compare', 'b');
-      const [reportA, reportB] = [await evaluation(a), await evaluation(b)];
-      if (reportA.labels.join('\u0000') !== reportB.labels.join('\u0000')) {
-        throw new ApiError('failed', `the two checkpoints predict different classes (${reportA.labels.join(', ')} vs ${reportB.labels.join(', ')})`);
-      }
-      const name = (ref: CheckpointRef) => `${ref.runId}/${ref.checkpoint}`;
-      return compareEvaluations({ name: name(a), predictions: reportA.predictions }, { name: name(b), predictions: reportB.predictions }, reportA.labels);
+      const side = (ref: CheckpointRef) => ({ runDir: runDir(ref.runId), checkpoint: ref.checkpoint, name: `${ref.runId}/${ref.checkpoint}` });
+      const comparison = await compareCheckpoints(side(a), side(b), evaluationSource());
+      for (const clip of comparison.disagreements) workspace.allowFile(clip.path);
+      return comparison;
     },
 
     async 'predict.files'(raw) {
       const args = expectObject(raw, 'predict.files');
       const ref = checkpointRef(args, 'predict.files');
       const files = expectArray(args, 'files', 'predict.files', 200);
-      const inputs: { name: string; path?: string; error?: string; upload?: { name: string; dataBase64: string } }[] = files.map((value, i) => {
+      const inputs: { name: string; path?: string; dataBase64?: string }[] = files.map((value, i) => {
         const file = expectObject(value, `predict.files (files[${i}])`) as Partial<PredictInput> & Args;
         if (typeof file.path === 'string') return { name: file.path, path: file.path };
-        if (typeof file.name === 'string' && typeof file.dataBase64 === 'string') return { name: file.name, upload: { name: file.name, dataBase64: file.dataBase64 } };
+        if (typeof file.name === 'string' && typeof file.dataBase64 === 'string') return { name: file.name, dataBase64: file.dataBase64 };
         throw new ApiError('invalid-arguments', `predict.files: files[${i}] must be {path} or {name, dataBase64}`);
       });
       const model = await predictorFor(ref);
@@ -417,7 +375,10 @@ export function createEngine(ctx: EngineContext): Engine {
       for (const input of inputs) {
         let path = input.path ?? input.name;
         try {
-          path = input.upload ? await storeUpload(input.upload.name, input.upload.dataBase64) : workspace.confine(input.path!, 'predict.files');
+          path =
+            input.dataBase64 !== undefined
+              ? await storeUpload(workspace.uploadsDir, input.name, base64Bytes(input.dataBase64, input.name, MAX_UPLOAD_BYTES))
+              : workspace.confine(input.path!, 'predict.files');
         } catch (err) {
           results.push({ name: input.name, path, ok: false, error: { code: err instanceof ApiError ? err.code : 'failed', message: err instanceof Error ? err.message : String(err) } });
           continue;
@@ -426,7 +387,7 @@ export function createEngine(ctx: EngineContext): Engine {
         if (!result || isPredictionFailure(result)) {
           const error = result?.error ?? { code: 'prediction-failed', message: 'no result' };
           // Messages name the stored upload; the user knows the file by the name they gave it.
-          const message = input.upload ? error.message.split(basename(path)).join(input.name) : error.message;
+          const message = input.dataBase64 !== undefined ? error.message.split(basename(path)).join(input.name) : error.message;
           results.push({ name: input.name, path, ok: false, error: { code: error.code, message } });
         } else {
           results.push({

@@ -1,10 +1,16 @@
 /**
- * Where the app reads and writes, and which paths a request may touch. File access is confined to
- * what the user opened: dataset folders they opened, the runs folder, files they picked or
- * uploaded, and the bundled demo set. Paths are compared after resolving symlinks, so neither
- * `../` nor a link can reach outside.
+ * Where the app reads and writes, and which paths a request may touch. Paths are compared after
+ * resolving symlinks, so neither `../` nor a link can reach outside what was allowed.
+ *
+ * The rule: a request may read exactly (a) the clips that `dataset.open` listed in this session, or
+ * that an evaluation served in this session lists (by real path, so a clip listed through a symlink
+ * or a manifest path outside the dataset folder is readable, and nothing else in that folder is);
+ * (b) files inside a run folder (one holding run.json) of the chosen runs folder, and the app's own
+ * uploads folder; (c) files the user picked, dropped or opened the app with. Opening a folder never
+ * widens access to the folder as a whole: a runs folder of "/" makes only its run folders readable.
+ * Folder-level requests (features, training) take the opened dataset folders themselves.
  */
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { BackendName } from '../compute/backend-info';
@@ -28,9 +34,12 @@ function realOrResolved(path: string): string {
   }
 }
 
-function isInside(child: string, parent: string): boolean {
+/** `child` below `parent`, as its path segments (empty when equal); null when outside. */
+function segmentsBelow(child: string, parent: string): string[] | null {
   const rel = relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel) && rel.split(sep)[0] !== '..');
+  if (rel === '') return [];
+  if (isAbsolute(rel) || rel.split(sep)[0] === '..') return null;
+  return rel.split(sep);
 }
 
 export class Workspace {
@@ -39,8 +48,8 @@ export class Workspace {
   readonly uploadsDir: string;
   readonly demoDatasetPath: string;
   backendPreference: BackendName | 'auto';
-  private readonly roots = new Set<string>();
   private readonly files = new Set<string>();
+  private readonly datasetRoots = new Set<string>();
 
   constructor(options: WorkspaceOptions) {
     this.runsDir = resolve(options.runsDir);
@@ -48,7 +57,6 @@ export class Workspace {
     this.uploadsDir = resolve(options.uploadsDir);
     this.demoDatasetPath = resolve(options.demoDatasetPath);
     this.backendPreference = options.backendPreference ?? 'auto';
-    for (const root of [this.runsDir, this.uploadsDir, this.demoDatasetPath]) this.allowFolder(root);
   }
 
   async ensureFolders(): Promise<void> {
@@ -58,29 +66,36 @@ export class Workspace {
 
   setRunsDir(dir: string): void {
     this.runsDir = resolve(dir);
-    this.allowFolder(this.runsDir);
   }
 
-  /** The user opened this folder (a dataset, a runs folder): paths inside it may be read. */
-  allowFolder(path: string): void {
-    this.roots.add(realOrResolved(path));
+  /** `dataset.open` scanned this folder and listed these clips: they (and only they) may be read. */
+  allowDataset(root: string, clipPaths: Iterable<string>): void {
+    this.datasetRoots.add(realOrResolved(root));
+    for (const path of clipPaths) this.files.add(realOrResolved(path));
   }
 
-  /** The user picked this file. */
+  /** The user picked, dropped or opened the app with this file (or an evaluation shown to them lists it). */
   allowFile(path: string): void {
     this.files.add(realOrResolved(path));
   }
 
   /** The real path of `path` if a request may read it; a 'forbidden' ApiError otherwise. */
   confine(path: string, request: string): string {
-    if (path.includes('\0')) throw new ApiError('invalid-arguments', `${request}: the path contains a NUL byte`);
-    const real = realOrResolved(path);
-    if (this.files.has(real)) return real;
-    for (const root of this.roots) if (isInside(real, root)) return real;
-    throw new ApiError('forbidden', `${request}: ${path} is outside the folders opened in this session (open its dataset or run folder first)`);
+    const real = this.realPath(path, request);
+    if (this.files.has(real) || this.datasetRoots.has(real) || this.inRunFolder(real) || segmentsBelow(real, realOrResolved(this.uploadsDir)) !== null) {
+      return real;
+    }
+    throw new ApiError('forbidden', `${request}: ${path} is not a clip of a dataset opened in this session, a file you picked, or part of a run`);
   }
 
-  uploadPath(name: string): string {
-    return join(this.uploadsDir, name);
+  private realPath(path: string, request: string): string {
+    if (path.includes('\0')) throw new ApiError('invalid-arguments', `${request}: the path contains a NUL byte`);
+    return realOrResolved(path);
+  }
+
+  private inRunFolder(real: string): boolean {
+    const runsDir = realOrResolved(this.runsDir);
+    const below = segmentsBelow(real, runsDir);
+    return below !== null && below.length > 0 && existsSync(join(runsDir, below[0]!, 'run.json'));
   }
 }

@@ -1,5 +1,6 @@
 import { mcnemarExact, type McNemarResult } from './mcnemar';
 import { computeMetrics, type EvaluationMetrics } from './metrics';
+import type { EvaluationReport } from './report';
 import type { ClipPrediction } from './types';
 
 export interface NamedPredictions {
@@ -95,6 +96,17 @@ export function compareEvaluations(a: NamedPredictions, b: NamedPredictions, lab
     contingency,
     mcnemar: mcnemarExact(contingency.aOnly, contingency.bOnly),
   };
+}
+
+/** Compares two evaluation reports; they must predict the same classes, in the same order. */
+export function compareReports(a: { name: string; report: EvaluationReport }, b: { name: string; report: EvaluationReport }): Comparison {
+  const same = a.report.labels.length === b.report.labels.length && a.report.labels.every((label, i) => label === b.report.labels[i]);
+  if (!same) {
+    throw new Error(
+      `"${a.name}" and "${b.name}" predict different classes (${a.report.labels.join(', ')} vs ${b.report.labels.join(', ')}); only models with the same classes can be compared`,
+    );
+  }
+  return compareEvaluations({ name: a.name, predictions: a.report.predictions }, { name: b.name, predictions: b.report.predictions }, a.report.labels);
 }
 
 function byClipId(side: NamedPredictions): Map<string, ClipPrediction> {

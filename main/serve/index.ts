@@ -14,6 +14,19 @@ import { startServer } from './server';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
+const USAGE = `usage: npm run serve -- [options]   (built: node out/main/serve.js [options])
+
+Serves the workbench to a browser on this machine; prints the URL (with its token) to open.
+
+options:
+  --port N         port to listen on (default 5317; 0 picks a free one)
+  --host H         address to bind (default 127.0.0.1; anything else is reachable from the network)
+  --runs-dir D     runs folder (default $SER_RUNS_DIR or ./runs)
+  --cache-dir D    feature cache folder (default $SER_CACHE_DIR or the user cache)
+  --token T        access token (default $SER_SERVE_TOKEN or a random one)
+  -h, --help       print this text
+`;
+
 /** The built renderer: next to the bundle (out/main → out/renderer), or out/renderer from the sources. */
 function rendererDir(): string {
   const candidates = [join(here, '../renderer'), join(here, '../../out/renderer')];
@@ -21,15 +34,26 @@ function rendererDir(): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'runs-dir': { type: 'string' },
-      'cache-dir': { type: 'string' },
-      token: { type: 'string' },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'runs-dir': { type: 'string' },
+        'cache-dir': { type: 'string' },
+        token: { type: 'string' },
+      },
+    });
+  } catch (err) {
+    throw new Error(`${err instanceof Error ? err.message : String(err)} (see --help)`);
+  }
+  const { values } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
   const port = values.port === undefined ? 5317 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer in 0..65535 (got ${values.port})`);
   const host = values.host ?? '127.0.0.1';

@@ -1,17 +1,9 @@
 import { basename, resolve } from 'node:path';
-import { compareEvaluations, type Comparison } from '../../evaluation/compare';
-import { evaluateCheckpoint } from '../../pipeline/evaluateCheckpoint';
-import type { EvaluationReport } from '../../evaluation/report';
-import { readEvaluation } from '../../runs/store';
-import type { CheckpointName } from '../../runs/types';
+import type { Comparison } from '../../evaluation/compare';
+import { compareCheckpoints } from '../../pipeline/evaluations';
 import { CliError, parseCommandArgs, printJson, requirePositional } from '../args';
 
 export const compareUsage = 'compare RUN [RUN2] [--json]   (one run: best vs final; two runs: best vs best on the same test set)';
-
-/** The stored evaluation of a checkpoint, computed (and stored) first if the run has none. */
-async function evaluationOf(runDir: string, checkpoint: CheckpointName): Promise<EvaluationReport> {
-  return (await readEvaluation<EvaluationReport>(runDir, checkpoint)) ?? (await evaluateCheckpoint(runDir, { checkpoint })).report;
-}
 
 export async function compareCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' } });
@@ -19,12 +11,10 @@ export async function compareCommand(argv: string[]): Promise<void> {
   const runB = positionals[1] ? resolve(positionals[1]) : undefined;
   if (positionals.length > 2) throw new CliError('compare takes one or two run folders');
 
-  const a = { name: runB ? `${basename(runA)} best` : 'best', report: await evaluationOf(runA, 'best') };
-  const b = { name: runB ? `${basename(runB)} best` : 'final', report: await evaluationOf(runB ?? runA, runB ? 'best' : 'final') };
-  if (a.report.labels.join() !== b.report.labels.join()) {
-    throw new CliError(`the two checkpoints predict different classes (${a.report.labels.join(', ')} vs ${b.report.labels.join(', ')})`);
-  }
-  const comparison = compareEvaluations({ name: a.name, predictions: a.report.predictions }, { name: b.name, predictions: b.report.predictions }, a.report.labels);
+  const comparison = await compareCheckpoints(
+    { runDir: runA, checkpoint: 'best', name: runB ? `${basename(runA)} best` : 'best' },
+    runB ? { runDir: runB, checkpoint: 'best', name: `${basename(runB)} best` } : { runDir: runA, checkpoint: 'final', name: 'final' },
+  );
   if (values.json) {
     printJson(comparison);
     return;
@@ -47,7 +37,15 @@ export function formatComparison(c: Comparison): string {
     '',
     `both right ${c.contingency.bothCorrect}, only A right ${c.contingency.aOnly}, only B right ${c.contingency.bOnly}, both wrong ${c.contingency.bothWrong}`,
     `McNemar exact test: p = ${c.mcnemar.pValue.toPrecision(3)} ${c.mcnemar.pValue < 0.05 ? '(significant at 5 %)' : '(not significant at 5 %)'}`,
-    `${c.disagreements.length} clip(s) where A and B predict differently`,
+    `${c.disagreements.length} clip(s) where A and B predict differently${c.disagreements.length > 0 ? ':' : ''}`,
   ];
+  if (c.disagreements.length > 0) {
+    const width = Math.max(4, ...c.disagreements.map((d) => d.path.length));
+    lines.push(`  ${'file'.padEnd(width)}  ${'true'.padEnd(10)} ${'A predicts'.padEnd(16)} B predicts`);
+    const side = (label: string, confidence: number) => `${label} (${(100 * confidence).toFixed(0)} %)`;
+    for (const d of c.disagreements) {
+      lines.push(`  ${d.path.padEnd(width)}  ${d.trueLabel.padEnd(10)} ${side(d.aPredicted, d.aConfidence).padEnd(16)} ${side(d.bPredicted, d.bConfidence)}`);
+    }
+  }
   return lines.join('\n');
 }

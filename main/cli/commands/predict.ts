@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { EmotionPredictor, isPredictionFailure } from '../../pipeline/inference';
 import { initBackend } from '../../compute/backend';
-import { parseBackendOption, parseChoice, parseCommandArgs, printJson, requirePositional } from '../args';
+import { CliError, parseBackendOption, parseChoice, parseCommandArgs, printJson, requirePositional } from '../args';
 
 export const predictUsage = 'predict RUN_OR_CHECKPOINT FILE... [--checkpoint best|final] [--backend B] [--json]';
 
@@ -33,7 +33,10 @@ export async function predictCommand(argv: string[]): Promise<void> {
         process.stdout.write(`${result.path}\n  ${result.emotion} (${(100 * result.confidence).toFixed(1)} %)   ${ranked}   [${result.timingsMs.total.toFixed(1)} ms]\n`);
       }
     }
-    if (results.every(isPredictionFailure)) process.exitCode = 1;
+    // The per-file results are printed first; the command still fails when nothing was predicted.
+    if (results.every(isPredictionFailure)) {
+      throw new CliError(results.length === 1 ? 'the file could not be predicted' : `none of the ${results.length} files could be predicted`);
+    }
   } finally {
     predictor.dispose();
   }
