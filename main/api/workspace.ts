@@ -6,9 +6,9 @@
  * that an evaluation served in this session lists (by real path, so a clip listed through a symlink
  * or a manifest path outside the dataset folder is readable, and nothing else in that folder is);
  * (b) files inside a run folder (one holding run.json) of the chosen runs folder, and the app's own
- * uploads folder; (c) files the user picked, dropped or opened the app with. Opening a folder never
+ * folders (uploads, the bundled demo set); (c) files the user picked, dropped or opened the app with. Opening a folder never
  * widens access to the folder as a whole: a runs folder of "/" makes only its run folders readable.
- * Folder-level requests (features, training) take the opened dataset folders themselves.
+ * Folder-level requests (features, training) take the opened dataset folders themselves (and the demo set).
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -57,6 +57,7 @@ export class Workspace {
     this.uploadsDir = resolve(options.uploadsDir);
     this.demoDatasetPath = resolve(options.demoDatasetPath);
     this.backendPreference = options.backendPreference ?? 'auto';
+    this.datasetRoots.add(realOrResolved(this.demoDatasetPath));
   }
 
   async ensureFolders(): Promise<void> {
@@ -82,15 +83,17 @@ export class Workspace {
   /** The real path of `path` if a request may read it; a 'forbidden' ApiError otherwise. */
   confine(path: string, request: string): string {
     const real = this.realPath(path, request);
-    if (this.files.has(real) || this.datasetRoots.has(real) || this.inRunFolder(real) || segmentsBelow(real, realOrResolved(this.uploadsDir)) !== null) {
-      return real;
-    }
+    if (this.files.has(real) || this.datasetRoots.has(real) || this.inRunFolder(real) || this.inAppFolder(real)) return real;
     throw new ApiError('forbidden', `${request}: ${path} is not a clip of a dataset opened in this session, a file you picked, or part of a run`);
   }
 
   private realPath(path: string, request: string): string {
     if (path.includes('\0')) throw new ApiError('invalid-arguments', `${request}: the path contains a NUL byte`);
     return realOrResolved(path);
+  }
+
+  private inAppFolder(real: string): boolean {
+    return [this.uploadsDir, this.demoDatasetPath].some((folder) => segmentsBelow(real, realOrResolved(folder)) !== null);
   }
 
   private inRunFolder(real: string): boolean {

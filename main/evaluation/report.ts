@@ -54,7 +54,22 @@ export function predictionsFromProbabilities(
   });
 }
 
+/** A model with NaN or Inf outputs is broken, not merely bad: scoring it (NaN argmax = first class) would be a lie. */
+function assertFiniteOutputs(input: ReportInput): void {
+  const k = input.labels.length;
+  let broken = 0;
+  for (let i = 0; i < input.clips.length; i++) {
+    if (!input.probabilities.subarray(i * k, (i + 1) * k).every(Number.isFinite)) broken++;
+  }
+  if (broken > 0) {
+    throw new Error(
+      `checkpoint '${input.checkpoint}' gives NaN or Inf outputs for ${broken} of ${input.clips.length} clips (its weights are broken, e.g. by a diverged training); it is not scored`,
+    );
+  }
+}
+
 export function buildEvaluationReport(input: ReportInput): EvaluationReport {
+  assertFiniteOutputs(input);
   const predictions = predictionsFromProbabilities(input.clips, input.labels, input.probabilities);
   return {
     checkpoint: input.checkpoint,

@@ -59,6 +59,24 @@ export interface LoopResult {
   averaged?: { epochs: number[]; weights: WeightSnapshot };
 }
 
+/** Training went numerically wrong (non-finite loss at every step, or NaN/Inf weights): the model is broken. */
+export class TrainingDivergedError extends Error {}
+
+/** Why the model diverged in this epoch, or null when it is still sound. */
+function divergence(model: tf.LayersModel, epoch: number, skippedSteps: number, steps: number, valLoss: number, valCount: number): string | null {
+  let broken = 0;
+  for (const weight of model.weights) for (const v of weight.read().dataSync()) if (!Number.isFinite(v)) broken++;
+  const why =
+    broken > 0
+      ? `${broken} model weights became NaN or Inf`
+      : skippedSteps === steps
+        ? `the loss or gradient was NaN or Inf at every step`
+        : valCount > 0 && !Number.isFinite(valLoss)
+          ? `the validation loss is NaN or Inf`
+          : null;
+  return why && `training diverged in epoch ${epoch}: ${why} (lower the learning rate or turn on gradient clipping)`;
+}
+
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function selectionValue(metrics: EpochMetrics, metric: SelectionMetric): number {
@@ -218,6 +236,8 @@ export async function trainLoop(
 
       const trainSeconds = (performance.now() - epochStarted) / 1000;
       const validation = evaluateSet(model, val, shape, Math.max(config.batchSize, 64));
+      const diverged = divergence(model, epoch, skippedSteps, epochBatches.length, validation.loss, val.count);
+      if (diverged) throw new TrainingDivergedError(diverged);
       const learningRate = optimizer.learningRate;
       let nextLearningRate = learningRate;
       let reduced = false;
