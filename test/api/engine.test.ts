@@ -136,7 +136,7 @@ describe('engine handler table', () => {
     expect(mine.some((e) => e.type === 'batch' && e.progress.samplesPerSecond > 0)).toBe(true);
     expect(mine.some((e) => e.type === 'run' && e.runId === runId)).toBe(true);
     expect(events.some((e) => e.event === 'runs.changed')).toBe(true);
-  });
+  }, 240_000);
 
   it('lists, opens, renames and exports the run', async () => {
     const runs = await call('runs.list', {});
