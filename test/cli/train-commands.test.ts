@@ -108,5 +108,5 @@ describe('CLI: train → evaluate → compare → predict on the demo set', () =
     const evaluation = await runCli(['evaluate', bestDir, '--checkpoint', 'best', '--json'], env);
     expect(evaluation.code, evaluation.stderr).toBe(0);
     expect(JSON.parse(evaluation.stdout).n).toBeGreaterThan(0);
-  });
+  }, 300_000);
 });
