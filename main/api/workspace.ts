@@ -84,7 +84,7 @@ export class Workspace {
   confine(path: string, request: string): string {
     const real = this.realPath(path, request);
     if (this.files.has(real) || this.datasetRoots.has(real) || this.inRunFolder(real) || this.inAppFolder(real)) return real;
-    throw new ApiError('forbidden', `${request}: ${path} is not a clip of a dataset opened in this session, a file you picked, or part of a run`);
+    throw new ApiError('forbidden', `${request}: ${path} is outside what this session opened (the clips of opened datasets, run folders, files you picked)`);
   }
 
   private realPath(path: string, request: string): string {
