@@ -1,14 +1,10 @@
 /**
- * Where the app reads and writes, and which paths a request may touch. Paths are compared after
- * resolving symlinks, so neither `../` nor a link can reach outside what was allowed.
- *
- * The rule: a request may read exactly (a) the clips that `dataset.open` listed in this session, or
- * that an evaluation served in this session lists (by real path, so a clip listed through a symlink
- * or a manifest path outside the dataset folder is readable, and nothing else in that folder is);
- * (b) files inside a run folder (one holding run.json) of the chosen runs folder, and the app's own
- * folders (uploads, the bundled demo set); (c) files the user picked, dropped or opened the app with. Opening a folder never
- * widens access to the folder as a whole: a runs folder of "/" makes only its run folders readable.
- * Folder-level requests (features, training) take the opened dataset folders themselves (and the demo set).
+ * Where the app reads and writes, and which paths a request may touch (compared by real path, so
+ * neither `../` nor a link escapes). The rule: a request reads exactly (a) the clips listed by
+ * `dataset.open` or by an evaluation shown this session — wherever they live, and nothing else
+ * beside them; (b) files inside run folders (holding run.json) of the runs folder, and the app's
+ * own uploads and demo folders; (c) files the user picked or opened the app with. Opening or
+ * choosing a folder never makes the folder as a whole readable.
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
