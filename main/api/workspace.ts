@@ -65,7 +65,7 @@ export class Workspace {
     this.runsDir = resolve(dir);
   }
 
-  /** `dataset.open` scanned this folder and listed these clips: they (and only they) may be read. */
+  /** `dataset.open` listed these clips: they may be read, and the folder itself named by features and training requests. */
   allowDataset(root: string, clipPaths: Iterable<string>): void {
     this.datasetRoots.add(realOrResolved(root));
     for (const path of clipPaths) this.files.add(realOrResolved(path));
