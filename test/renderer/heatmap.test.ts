@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { MatrixData } from '../../main/api/contract';
-import { melFilterbank } from '../../main/features/mfcc';
 import { wavSampleRate } from '../../renderer/src/lib/audio';
 import { viridisRgb } from '../../renderer/src/lib/colormap';
 import {
@@ -121,21 +120,20 @@ describe('axis ticks', () => {
 });
 
 describe('mel frequency axis', () => {
-  it('puts band centres where the engine\'s Slaney filterbank peaks (128 bands, 0 to sr/2)', () => {
-    for (const sampleRate of [16000, 22050]) {
-      const centres = melBandCentres(128, sampleRate);
-      const edges = melFilterbank(sampleRate, 2048, 128).edgesHz;
-      expect(centres).toHaveLength(128);
-      centres.forEach((hz, i) => expect(hz).toBeCloseTo(edges[i + 1]!, 6));
-    }
-    // Linear below 1 kHz: 128 bands over 0–11025 Hz are 200/3 / mel apart there.
+  it('puts band centres where librosa does (Slaney scale, 128 bands, 0 to sr/2)', () => {
+    // librosa 0.10.2 mel_frequencies(130, fmin=0, fmax=11025)[1:-1], 6 significant digits
+    // (shared/golden/librosa-mfcc/mel_filterbank_sr22050_nfft2048_nmels128.json).
     const centres = melBandCentres(128, 22050);
+    expect(centres).toHaveLength(128);
+    const golden: [number, number][] = [[0, 25.7936], [1, 51.5872], [37, 980.156], [63, 1956.47], [127, 10735.6]];
+    for (const [band, hz] of golden) expect(Math.abs(centres[band]! - hz) / hz).toBeLessThan(1e-5);
+    // Linear below 1 kHz: evenly spaced there.
     expect(centres[1]! - centres[0]!).toBeCloseTo(centres[2]! - centres[1]!, 9);
     expect(centres[127]!).toBeLessThan(11025);
   });
 
   it('labels round frequencies at their fractional band, low ones near the bottom', () => {
-    const ticks = melTicks(128, 22050, 6);
+    const ticks = melTicks(128, 22050, 6, 0);
     expect(ticks.map((t) => t.label)).toEqual(['250 Hz', '500 Hz', '1 kHz', '2 kHz', '4 kHz', '8 kHz']);
     const centres = melBandCentres(128, 22050);
     for (const tick of ticks) {
@@ -147,7 +145,11 @@ describe('mel frequency axis', () => {
     expect(ticks.map((t) => t.position)).toEqual([...ticks.map((t) => t.position)].sort((a, b) => a - b));
     expect(ticks[2]!.position / 128).toBeGreaterThan(0.25);
     expect(ticks[2]!.position / 128).toBeLessThan(0.35);
-    expect(melTicks(128, 22050, 3).map((t) => t.label)).toEqual(['2 kHz', '4 kHz', '8 kHz']);
+    expect(melTicks(128, 22050, 3, 0).map((t) => t.label)).toEqual(['2 kHz', '4 kHz', '8 kHz']);
+    // By default ticks keep a tenth of the rows apart: 250 Hz would crowd 500 Hz at the bottom.
+    const spaced = melTicks(128, 22050);
+    expect(spaced.map((t) => t.label)).toEqual(['100 Hz', '500 Hz', '1 kHz', '2 kHz', '4 kHz', '8 kHz']);
+    spaced.slice(1).forEach((t, i) => expect(t.position - spaced[i]!.position).toBeGreaterThanOrEqual(12.8));
     expect(melTicks(0, 22050)).toEqual([]);
     expect(hzLabel(2500)).toBe('2.5 kHz');
   });

@@ -183,20 +183,21 @@ const HZ_TICK_CANDIDATES = [100, 250, 500, 1000, 2000, 4000, 8000, 16000];
 /**
  * Frequency ticks for a mel spectrogram of `nMels` rows at `sampleRate` (bands from 0 to sr/2):
  * round frequencies placed at their fractional band index (row 0 at the bottom), at most
- * `maxTicks`, keeping the higher ones when there is not room for all.
+ * `maxTicks` and at least `minGap` rows apart, keeping the higher ones when there is not room.
  */
-export function melTicks(nMels: number, sampleRate: number, maxTicks = 6): Tick[] {
+export function melTicks(nMels: number, sampleRate: number, maxTicks = 6, minGap = nMels / 10): Tick[] {
   if (nMels <= 0 || !(sampleRate > 0)) return [];
   const centres = melBandCentres(nMels, sampleRate);
-  const ticks: Tick[] = [];
-  for (const hz of HZ_TICK_CANDIDATES) {
-    if (hz < centres[0]! || hz > centres[nMels - 1]!) continue;
+  const kept: Tick[] = [];
+  for (const hz of [...HZ_TICK_CANDIDATES].reverse()) {
+    if (hz < centres[0]! || hz > centres[nMels - 1]! || kept.length >= maxTicks) continue;
     let i = 0;
     while (i < nMels - 2 && centres[i + 1]! < hz) i++;
     const position = i + (hz - centres[i]!) / (centres[i + 1]! - centres[i]!);
-    ticks.push({ position, label: hzLabel(hz) });
+    const above = kept.at(-1);
+    if (!above || above.position - position >= minGap) kept.push({ position, label: hzLabel(hz) });
   }
-  return ticks.slice(-maxTicks);
+  return kept.reverse();
 }
 
 /**
