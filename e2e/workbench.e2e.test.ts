@@ -118,6 +118,8 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
     expect(waveTrack.width).toBeLessThanOrEqual(mfccTrack.width + 1.5);
     // The mel axis is in Hz; the padded MFCC input is marked; the playhead is on every panel.
     expect(await viewer.getByTestId('spectrogram').locator('.y-axis').textContent()).toContain('kHz');
+    await viewer.getByTestId('spectrogram').locator('canvas.image').hover();
+    await expect.poll(() => viewer.getByTestId('spectrogram').getByTestId('heatmap-readout').textContent()).toMatch(/row \d+ \([\d.]+ k?Hz\)/);
     expect(await viewer.getByTestId('mfcc-heatmap').getByTestId('heatmap-padding').textContent()).toContain('padding');
     await expect.poll(() => viewer.getByTestId('heatmap-playhead').count()).toBe(2);
     await viewer.getByTestId('spectrogram').locator('.track').click({ position: { x: spectrogramTrack.width / 2, y: 10 } });

@@ -84,6 +84,7 @@ describe('heatmap lookup', () => {
   it('writes the hover readout with and without time', () => {
     expect(readoutText(M, { row: 1, col: 2 }, 0.0232)).toBe('frame 2 (0.05 s), row 1: 6.00');
     expect(readoutText(M, { row: 0, col: 1 })).toBe('frame 1, row 0: 1.00');
+    expect(readoutText(M, { row: 1, col: 0 }, undefined, '1.1 kHz')).toBe('frame 0, row 1 (1.1 kHz): 3.00');
   });
 });
 

@@ -99,11 +99,15 @@ export function cellAtPoint(matrix: MatrixData, x: number, y: number, width: num
   return { row: matrix.rows - 1 - rowFromTop, col };
 }
 
-/** The hover text: "frame 12 (0.28 s), row 3: -12.41" (no time without seconds per column). */
-export function readoutText(matrix: MatrixData, cell: Cell, secondsPerCol?: number): string {
+/**
+ * The hover text: "frame 12 (0.28 s), row 3: -12.41" (no time without seconds per column), with
+ * what the row stands for when known: "row 40 (1.1 kHz)".
+ */
+export function readoutText(matrix: MatrixData, cell: Cell, secondsPerCol?: number, rowName?: string): string {
   const value = valueAt(matrix, cell.row, cell.col);
   const time = secondsPerCol && secondsPerCol > 0 ? ` (${number(cell.col * secondsPerCol, 2)} s)` : '';
-  return `frame ${cell.col}${time}, row ${cell.row}: ${number(value, 2)}`;
+  const row = rowName ? ` (${rowName})` : '';
+  return `frame ${cell.col}${time}, row ${cell.row}${row}: ${number(value, 2)}`;
 }
 
 /** A step of 1, 2 or 5 × 10^k so that `span` splits into at most `maxTicks` intervals. */
