@@ -3,10 +3,11 @@
  * End to end: the built renderer in Debian's Chromium (playwright-core), talking to the real
  * engine through serve mode, on the bundled demo dataset. A researcher's whole session: open the
  * dataset, look at a clip, extract features, train a tiny model (watching it), open the confusion
- * matrix, drill into a misclassified clip, compare best vs final, predict files, list runs.
- * Every main view is saved as a PNG in e2e/screenshots/.
+ * matrix (also by keyboard), drill into a misclassified clip, export the report, compare best vs
+ * final, predict files, list runs, reload the page. Every main view is saved as a PNG in
+ * e2e/screenshots/ at 1440 × 900.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -53,7 +54,7 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required'],
     });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.on('pageerror', (err) => pageErrors.push(err.message));
     page.on('console', (message) => {
       if (message.type() === 'error') pageErrors.push(message.text());
@@ -106,6 +107,25 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
     expect(await viewer.getByTestId('spectrogram').locator('canvas').count()).toBeGreaterThan(0);
     await viewer.getByTestId('mfcc-heatmap').locator('canvas.image').hover();
     await expect.poll(() => viewer.getByTestId('mfcc-heatmap').getByTestId('heatmap-readout').textContent()).toMatch(/-?\d/);
+    // One time axis: the waveform, spectrogram and MFCC tracks start at the same x, at one scale.
+    const boxOf = async (locator: ReturnType<Page['locator']>) => (await locator.boundingBox())!;
+    const spectrogramTrack = await boxOf(viewer.getByTestId('spectrogram').locator('.track'));
+    const mfccTrack = await boxOf(viewer.getByTestId('mfcc-heatmap').locator('.track'));
+    const waveTrack = await boxOf(viewer.getByTestId('clip-waveform-track'));
+    expect(Math.abs(spectrogramTrack.x - mfccTrack.x)).toBeLessThan(1.5);
+    expect(Math.abs(spectrogramTrack.width - mfccTrack.width)).toBeLessThan(1.5);
+    expect(Math.abs(waveTrack.x - mfccTrack.x)).toBeLessThan(1.5);
+    expect(waveTrack.width).toBeLessThanOrEqual(mfccTrack.width + 1.5);
+    // The mel axis is in Hz; the padded MFCC input is marked; the playhead is on every panel.
+    expect(await viewer.getByTestId('spectrogram').locator('.y-axis').textContent()).toContain('kHz');
+    await viewer.getByTestId('spectrogram').locator('canvas.image').hover();
+    await expect.poll(() => viewer.getByTestId('spectrogram').getByTestId('heatmap-readout').textContent()).toMatch(/row \d+ \([\d.]+ k?Hz\)/);
+    expect(await viewer.getByTestId('mfcc-heatmap').getByTestId('heatmap-padding').textContent()).toContain('padding');
+    await expect.poll(() => viewer.getByTestId('heatmap-playhead').count()).toBe(2);
+    await viewer.getByTestId('spectrogram').locator('.track').click({ position: { x: spectrogramTrack.width / 2, y: 10 } });
+    await expect.poll(async () => (await boxOf(viewer.getByTestId('heatmap-playhead').first())).x).toBeGreaterThan(spectrogramTrack.x + spectrogramTrack.width / 4);
+    const playheads = await viewer.getByTestId('heatmap-playhead').all();
+    expect(Math.abs((await boxOf(playheads[0]!)).x - (await boxOf(playheads[1]!)).x)).toBeLessThan(1.5);
     await shot('02-clip');
     await byId('filter-class').selectOption('');
   });
@@ -160,7 +180,40 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
     expect(await byId('eval-metrics').textContent()).toMatch(/\[\d+\.\d, \d+\.\d\] %/);
     expect(await byId('cm-cell').count()).toBe(49);
     expect(await byId('per-class-table').locator('tbody tr').count()).toBe(7);
+    // Whole class names in the heads, none cut with an ellipsis.
+    for (const head of await byId('confusion-matrix').locator('.col-head').all()) {
+      expect(await head.evaluate((el) => el.scrollWidth <= el.clientWidth + 1)).toBe(true);
+    }
+    await byId('cm-mode').check();
+    await expect.poll(() => byId('cm-row-total').count()).toBe(7);
     await shot('05-evaluate');
+    await byId('cm-mode').uncheck();
+  });
+
+  it('moves through the confusion matrix with the arrow keys: one Tab stop, Enter lists the clips', async () => {
+    const cells = byId('cm-cell');
+    expect(await page.locator('[data-testid="cm-cell"][tabindex="0"]').count()).toBe(1);
+    await byId('eval-misclassified').focus();
+    await page.keyboard.press('Tab');
+    const focused = () => page.evaluate(() => [document.activeElement?.getAttribute('data-row'), document.activeElement?.getAttribute('data-col')].join(','));
+    expect(await focused()).toBe('0,0');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    expect(await focused()).toBe('2,1');
+    await page.keyboard.press('End');
+    expect(await focused()).toBe('2,6');
+    await page.keyboard.press('Home');
+    await page.keyboard.press('ArrowUp');
+    expect(await focused()).toBe('1,0');
+    await page.keyboard.press('Enter');
+    const [truth, predicted] = [await cells.nth(7).getAttribute('data-true'), await cells.nth(7).getAttribute('data-pred')];
+    await expect.poll(() => byId('cell-clips-title').textContent()).toContain(`${truth} → ${predicted}`);
+    expect(await cells.nth(7).getAttribute('aria-pressed')).toBe('true');
+    // Still one Tab stop, now on the selected cell; Tab leaves the matrix.
+    expect(await page.locator('[data-testid="cm-cell"][tabindex="0"]').count()).toBe(1);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).not.toBe('cm-cell');
   });
 
   it('drills into a misclassified cell and opens a clip with its probabilities', async () => {
@@ -184,6 +237,20 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
     await expect.poll(() => viewer.getByTestId('mfcc-heatmap').locator('canvas').count()).toBeGreaterThan(0);
     await page.keyboard.press('ArrowDown');
     await shot('06-misclassified-clip');
+  });
+
+  it('exports the report into the run folder: metrics JSON, CSVs and the confusion PNG', async () => {
+    await byId('eval-export').click();
+    await expect.poll(() => byId('eval-export-result').count(), { timeout: 60_000 }).toBe(1);
+    const runs = readdirSync(join(dir, 'runs')).filter((name) => existsSync(join(dir, 'runs', name, 'run.json')));
+    expect(runs).toHaveLength(1);
+    const exports = join(dir, 'runs', runs[0]!, 'exports');
+    const files = readdirSync(exports).sort();
+    expect(files).toEqual(expect.arrayContaining(['best-metrics.json', 'best-per-class.csv', 'best-confusion.csv', 'best-predictions.csv', 'best-confusion.png']));
+    expect(JSON.parse(readFileSync(join(exports, 'best-metrics.json'), 'utf8'))).toHaveProperty('uar');
+    expect(readFileSync(join(exports, 'best-confusion.png')).readUInt32BE(0)).toBe(0x89504e47);
+    expect(readFileSync(join(exports, 'best-per-class.csv'), 'utf8').split('\n').length).toBeGreaterThan(7);
+    expect(await byId('eval-export-result').textContent()).toContain('best-confusion.png');
   });
 
   it('compares best and final checkpoints with the significance test', async () => {
@@ -214,9 +281,23 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
     await expect.poll(() => byId('run-row').count()).toBe(1);
     expect(await byId('run-row').textContent()).toContain('e2e run');
     expect(await byId('run-status').textContent()).toContain('done');
-    await byId('run-row').click();
+    expect(await byId('run-split').textContent()).toMatch(/^(speaker|random|fold)/);
+    expect(await byId('runs-table').locator('thead').textContent()).toContain('test UAR');
+    await byId('run-open').click();
     await expect.poll(() => byId('run-detail').textContent()).toMatch(/res-cnn/);
+    // Open shows the run here; it does not jump to another view.
+    expect(await byId('tab-runs').getAttribute('aria-selected')).toBe('true');
     await shot('09-runs');
+  });
+
+  it('keeps the open dataset and the view after a reload of the page', async () => {
+    await page.reload();
+    await expect.poll(() => byId('run-row').count()).toBe(1);
+    await byId('tab-dataset').click();
+    await expect.poll(() => byId('dataset-summary').textContent()).toContain('135 clips');
+    await byId('tab-train').click();
+    await expect.poll(() => byId('train-name').inputValue()).toBe('e2e run');
+    expect(await byId('train-epochs').inputValue()).toBe('3');
   });
 
   it('raised no errors in the page', () => {

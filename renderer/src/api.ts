@@ -17,11 +17,43 @@ function current(): WorkbenchApi {
   return value;
 }
 
+// "dataset.open: …", "training.start (config): …": which request failed is the engine's business.
+const REQUEST_PREFIX = /^[a-z]+\.[a-zA-Z]+(?: \([^)]*\))?: /;
+// Stable codes the engine puts in front of a detail (ApiErrorPayload and audio decoding codes).
+const CODES =
+  'invalid-arguments|unknown-request|not-found|forbidden|unsupported|busy|failed|empty|truncated|not-audio|unsupported-encoding|unreadable|too-long|corrupt';
+const CODE_PREFIX = new RegExp(`^(?:${CODES}): `);
+// "03a01Wa.wav: truncated: …" (a file name, then a code).
+const FILE_CODE_PREFIX = new RegExp(`^([^:/\\\\]+\\.[A-Za-z0-9]{1,5}): (?:${CODES}): `);
+
+/**
+ * An engine message as one plain sentence for the user: without the request prefix and the error
+ * code, and without the file name when the caller shows it anyway (`file`, a path or a name).
+ */
+export function plainMessage(message: string, file?: string): string {
+  let text = message.trim().replace(REQUEST_PREFIX, '');
+  text = text.replace(FILE_CODE_PREFIX, '$1: ').replace(CODE_PREFIX, '');
+  if (file) {
+    const name = file.split(/[\\/]/).filter(Boolean).at(-1) ?? file;
+    for (const shown of [file, name]) if (text.startsWith(`${shown}: `)) text = text.slice(shown.length + 2);
+  }
+  return text;
+}
+
+/** The error of a failed request with its message made plain (its code, if any, is kept). */
+function plainError(err: unknown): Error {
+  if (!(err instanceof Error)) return new Error(plainMessage(String(err)));
+  err.message = plainMessage(err.message);
+  return err;
+}
+
 export function invoke<N extends RequestName>(name: N, args: RequestArgs<N>): Promise<RequestResult<N>> {
   try {
-    return current().invoke(name, args);
+    return current()
+      .invoke(name, args)
+      .catch((err: unknown) => Promise.reject(plainError(err)));
   } catch (err) {
-    return Promise.reject(err);
+    return Promise.reject(plainError(err));
   }
 }
 

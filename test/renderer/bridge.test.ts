@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createSocketApi, EngineError, socketUrlFor, takeToken } from '../../renderer/src/bridge';
 import { describeBackend } from '../../renderer/src/lib/backendText';
 import type { BackendInfo } from '../../main/api/contract';
+import { memoryStorage } from './fake-api';
 
 class FakeSocket {
   static last: FakeSocket;
@@ -23,20 +24,6 @@ class FakeSocket {
   reply(message: object) {
     this.fire('message', { data: JSON.stringify(message) });
   }
-}
-
-function memoryStorage(): Storage {
-  const map = new Map<string, string>();
-  return {
-    getItem: (k) => map.get(k) ?? null,
-    setItem: (k, v) => void map.set(k, v),
-    removeItem: (k) => void map.delete(k),
-    clear: () => map.clear(),
-    key: () => null,
-    get length() {
-      return map.size;
-    },
-  };
 }
 
 describe('serve-mode bridge', () => {

@@ -8,6 +8,7 @@ import {
   metricDeltaRows,
   perClassDeltaRows,
   significanceSentence,
+  withRunNames,
 } from '../../renderer/src/lib/compareView';
 
 function classMetrics(label: string, recall: number, f1: number): ClassMetrics {
@@ -118,5 +119,17 @@ describe('disagreementVerdict', () => {
     expect(disagreementVerdict(base)).toBe('A right');
     expect(disagreementVerdict({ ...base, aCorrect: false, bCorrect: true })).toBe('B right');
     expect(disagreementVerdict({ ...base, aCorrect: false })).toBe('both wrong');
+  });
+});
+
+describe('withRunNames', () => {
+  const runs = [
+    { id: '20260101-aaaa', name: 'crnn speaker' },
+    { id: '20260101-aaaa-2', name: 'crnn again' },
+  ];
+  it('writes run names for folder ids, with or without a checkpoint', () => {
+    expect(withRunNames('"20260101-aaaa/final" and "20260101-aaaa-2/best" differ', runs)).toBe('"crnn speaker · final" and "crnn again · best" differ');
+    expect(withRunNames('no run 20260101-aaaa-2 in /runs', runs)).toBe('no run crnn again in /runs');
+    expect(withRunNames('no run 20991231-zzzz in /runs', runs)).toBe('no run 20991231-zzzz in /runs');
   });
 });

@@ -7,7 +7,9 @@ import {
   differenceCells,
   isSelectedCell,
   misclassifiedClips,
+  moveInGrid,
   rowNormalize,
+  rowTotals,
   selectionClips,
   selectionTitle,
   signedCount,
@@ -84,19 +86,24 @@ describe('confusionCells', () => {
 });
 
 describe('differenceCells', () => {
-  it('writes signed differences, red for more clips in B and blue for fewer', () => {
+  it('colours by what the change means for B: fewer errors or more correct clips blue, the opposite red', () => {
     const cells = differenceCells(['a', 'b'], [
-      [2, -4],
-      [0, 1],
+      [4, -4],
+      [0, -2],
     ]);
-    expect(cells[0]!.map((c) => c.text)).toEqual(['+2', '−4']);
+    expect(cells[0]!.map((c) => c.text)).toEqual(['+4', '−4']);
     expect(cells[1]![0]!.text).toBe('0');
-    expect(cells[0]![1]!.background).toBe('rgb(33, 102, 172)'); // the largest decrease: full blue
+    const BLUE = 'rgb(33, 102, 172)';
+    const RED = 'rgb(178, 24, 43)';
+    expect(cells[0]![0]!.background).toBe(BLUE); // a diagonal gain: more correct clips in B
+    expect(cells[0]![1]!.background).toBe(BLUE); // an off-diagonal loss: fewer errors in B
     expect(cells[1]![0]!.background).toBe('rgb(247, 247, 247)'); // no change: white
-    expect(cells[0]![1]!.title).toBe('true a → predicted b: B − A = −4 clips');
-    const red = differenceCells(['a'], [[3]])[0]![0]!;
-    expect(red.background).toBe('rgb(178, 24, 43)');
-    expect(red.color).toBe('#fff');
+    expect(cells[1]![1]!.background).not.toBe(BLUE); // a diagonal loss leans red
+    expect(cells[0]![1]!.title).toBe('true a → predicted b: B − A = −4 clips (better in B)');
+    const newErrors = differenceCells(['a', 'b'], [[0, 3], [0, 0]])[0]![1]!;
+    expect(newErrors.background).toBe(RED);
+    expect(newErrors.color).toBe('#fff');
+    expect(newErrors.title).toContain('(worse in B)');
   });
 
   it('signs counts', () => {
@@ -130,5 +137,28 @@ describe('PNG export helpers', () => {
   it('takes the base64 part of a data URL', () => {
     expect(dataUrlToBase64('data:image/png;base64,iVBORw0KGgo=')).toBe('iVBORw0KGgo=');
     expect(dataUrlToBase64('iVBORw0KGgo=')).toBe('iVBORw0KGgo=');
+  });
+});
+
+describe('rowTotals', () => {
+  it('counts the clips of each true class, 0 for an empty row', () => {
+    expect(rowTotals(counts)).toEqual([8, 4, 0]);
+  });
+});
+
+describe('moveInGrid (roving focus in the matrix)', () => {
+  it('moves one cell per arrow and stops at the edges', () => {
+    expect(moveInGrid({ row: 1, col: 1 }, 'ArrowRight', 3, 3)).toEqual({ row: 1, col: 2 });
+    expect(moveInGrid({ row: 1, col: 2 }, 'ArrowRight', 3, 3)).toEqual({ row: 1, col: 2 });
+    expect(moveInGrid({ row: 0, col: 0 }, 'ArrowUp', 3, 3)).toEqual({ row: 0, col: 0 });
+    expect(moveInGrid({ row: 0, col: 0 }, 'ArrowDown', 3, 3)).toEqual({ row: 1, col: 0 });
+    expect(moveInGrid({ row: 2, col: 1 }, 'ArrowLeft', 3, 3)).toEqual({ row: 2, col: 0 });
+  });
+
+  it('jumps to the row ends with Home and End and ignores other keys', () => {
+    expect(moveInGrid({ row: 1, col: 1 }, 'End', 3, 4)).toEqual({ row: 1, col: 3 });
+    expect(moveInGrid({ row: 1, col: 3 }, 'Home', 3, 4)).toEqual({ row: 1, col: 0 });
+    expect(moveInGrid({ row: 1, col: 1 }, 'Enter', 3, 3)).toBeNull();
+    expect(moveInGrid({ row: 1, col: 1 }, 'Tab', 3, 3)).toBeNull();
   });
 });

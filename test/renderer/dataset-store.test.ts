@@ -1,9 +1,9 @@
 import { createPinia, setActivePinia } from 'pinia';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DatasetClip, DatasetOverview } from '../../main/api/contract';
 import { setApi } from '../../renderer/src/api';
 import { useDatasetStore } from '../../renderer/src/stores/dataset';
-import { fakeApi } from './fake-api';
+import { fakeApi, memoryStorage } from './fake-api';
 
 function clip(relPath: string, label: DatasetClip['label'], speaker: string, durationS: number | null): DatasetClip {
   return { id: relPath, path: `/data/${relPath}`, relPath, label, speaker, gender: 'female', durationS };
@@ -138,5 +138,49 @@ describe('dataset store', () => {
     fail = true;
     expect(await store.pickFolder()).toBeNull();
     expect(store.error).toBe('type a path instead');
+  });
+});
+
+describe('dataset store across a page reload', () => {
+  beforeEach(() => {
+    setActivePinia(createPinia());
+    vi.stubGlobal('sessionStorage', memoryStorage());
+  });
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('opens the dataset that was open before the reload, with its scheme', async () => {
+    const { api, calls } = fakeApi({ 'dataset.open': (args) => overview((args as { root: string }).root, CLIPS) });
+    setApi(api);
+    await useDatasetStore().open(' /data/emodb ', 'emodb');
+
+    setActivePinia(createPinia()); // the reloaded page: fresh stores, same tab storage
+    const reloaded = useDatasetStore();
+    expect(reloaded.overview).toBeNull();
+    await reloaded.restore();
+    expect(reloaded.overview?.root).toBe('/data/emodb');
+    expect(reloaded.openedScheme).toBe('emodb');
+    expect(calls.at(-1)).toEqual({ name: 'dataset.open', args: { root: '/data/emodb', scheme: 'emodb' } });
+  });
+
+  it('keeps the last dataset that opened, not one that failed, and restores nothing on a fresh tab', async () => {
+    const { api, calls } = fakeApi({
+      'dataset.open': (args) => {
+        const root = (args as { root: string }).root;
+        if (root === '/missing') throw new Error('folder not found: /missing');
+        return overview(root, CLIPS);
+      },
+    });
+    setApi(api);
+    const fresh = useDatasetStore();
+    await fresh.restore();
+    expect(calls).toEqual([]);
+
+    await fresh.open('/data/emodb');
+    await fresh.open('/missing');
+    setActivePinia(createPinia());
+    const reloaded = useDatasetStore();
+    await reloaded.restore();
+    expect(reloaded.overview?.root).toBe('/data/emodb');
+    expect(calls.at(-1)).toEqual({ name: 'dataset.open', args: { root: '/data/emodb' } });
   });
 });

@@ -121,6 +121,29 @@ describe('useEvaluationStore', () => {
     expect(fake.count('runs.list')).toBe(2);
   });
 
+  it('refreshes the run list after evaluating a checkpoint the list says is not evaluated', async () => {
+    let list = [run('r1', '2026-01-01T00:00:00Z')];
+    const fake = fakeApi({
+      'runs.list': () => list,
+      'evaluation.get': (ref) => {
+        list = [run('r1', '2026-01-01T00:00:00Z', { test: { [ref.checkpoint]: { accuracy: 0.5, uar: 0.5, macroF1: 0.5 } } })];
+        return reportFor(ref);
+      },
+    });
+    setApi(fake.api);
+    const store = useEvaluationStore();
+    await store.ensureRuns();
+    expect(runOptionLabel(store.runs[0]!)).toContain('not evaluated');
+    await store.load({ runId: 'r1', checkpoint: 'best' });
+    await flush();
+    expect(fake.count('runs.list')).toBe(2);
+    expect(runOptionLabel(store.runs[0]!)).toContain('test UAR 50.0 %');
+    // Known metrics: showing the cached report again asks for nothing.
+    await store.load({ runId: 'r1', checkpoint: 'best' });
+    await flush();
+    expect(fake.count('runs.list')).toBe(2);
+  });
+
   it('shows a run-list failure', async () => {
     setApi(fakeApi({ 'runs.list': () => Promise.reject(new Error('runs folder missing')) }).api);
     const store = useEvaluationStore();
@@ -321,6 +344,23 @@ describe('useComparisonStore', () => {
     expect(store.error).toBe('the two checkpoints predict different classes');
     expect(store.comparison).toBeNull();
     expect(store.comparing).toBe(false);
+  });
+
+  it('names the runs, not their folder ids, when the engine refuses a pair', async () => {
+    const list = [run('20260101-aaaa', '2026-01-01T00:00:00Z', { name: 'crnn speaker' }), run('20260102-bbbb', '2026-01-02T00:00:00Z', { name: 'cnn random' })];
+    setApi(
+      fakeApi({
+        'runs.list': () => list,
+        'evaluation.compare': () => {
+          throw new Error('"20260101-aaaa/best" and "20260102-bbbb/final" were evaluated on different clips (4 clips differ); compare them on the same test set');
+        },
+      }).api,
+    );
+    await useEvaluationStore().ensureRuns();
+    const store = useComparisonStore();
+    store.setPair({ a: { runId: '20260101-aaaa', checkpoint: 'best' }, b: { runId: '20260102-bbbb', checkpoint: 'final' } });
+    await store.compare();
+    expect(store.error).toBe('"crnn speaker · best" and "cnn random · final" were evaluated on different clips (4 clips differ); compare them on the same test set');
   });
 
   it('asks for two checkpoints first', async () => {

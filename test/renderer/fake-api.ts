@@ -49,3 +49,18 @@ export function runSummary(id: string, createdAt: string, changes: Partial<RunSu
     ...changes,
   };
 }
+
+/** A Storage in memory (sessionStorage in tests). */
+export function memoryStorage(): Storage {
+  const map = new Map<string, string>();
+  return {
+    getItem: (k) => map.get(k) ?? null,
+    setItem: (k, v) => void map.set(k, String(v)),
+    removeItem: (k) => void map.delete(k),
+    clear: () => map.clear(),
+    key: (i) => [...map.keys()][i] ?? null,
+    get length() {
+      return map.size;
+    },
+  };
+}

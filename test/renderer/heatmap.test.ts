@@ -1,13 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import type { MatrixData } from '../../main/api/contract';
+import { wavSampleRate } from '../../renderer/src/lib/audio';
 import { viridisRgb } from '../../renderer/src/lib/colormap';
 import {
   cellAtPoint,
   colorScaleCss,
+  frameExtent,
   heatmapPixels,
+  hzLabel,
   indexTicks,
+  melBandCentres,
+  melTicks,
+  paddingExtent,
   niceStep,
   readoutText,
+  sharedTimeSpan,
+  timePercent,
   timeTicks,
   valueAt,
   valueRange,
@@ -76,6 +84,7 @@ describe('heatmap lookup', () => {
   it('writes the hover readout with and without time', () => {
     expect(readoutText(M, { row: 1, col: 2 }, 0.0232)).toBe('frame 2 (0.05 s), row 1: 6.00');
     expect(readoutText(M, { row: 0, col: 1 })).toBe('frame 1, row 0: 1.00');
+    expect(readoutText(M, { row: 1, col: 0 }, undefined, '1.1 kHz')).toBe('frame 0, row 1 (1.1 kHz): 3.00');
   });
 });
 
@@ -108,5 +117,81 @@ describe('axis ticks', () => {
   it('builds a CSS gradient from the viridis ends', () => {
     const css = colorScaleCss('to top', 3);
     expect(css).toBe(`linear-gradient(to top, rgb(${viridisRgb(0).join(', ')}) 0%, rgb(${viridisRgb(0.5).join(', ')}) 50%, rgb(${viridisRgb(1).join(', ')}) 100%)`);
+  });
+});
+
+describe('mel frequency axis', () => {
+  it('puts band centres where librosa does (Slaney scale, 128 bands, 0 to sr/2)', () => {
+    // librosa 0.10.2 mel_frequencies(130, fmin=0, fmax=11025)[1:-1], 6 significant digits
+    // (shared/golden/librosa-mfcc/mel_filterbank_sr22050_nfft2048_nmels128.json).
+    const centres = melBandCentres(128, 22050);
+    expect(centres).toHaveLength(128);
+    const golden: [number, number][] = [[0, 25.7936], [1, 51.5872], [37, 980.156], [63, 1956.47], [127, 10735.6]];
+    for (const [band, hz] of golden) expect(Math.abs(centres[band]! - hz) / hz).toBeLessThan(1e-5);
+    // Linear below 1 kHz: evenly spaced there.
+    expect(centres[1]! - centres[0]!).toBeCloseTo(centres[2]! - centres[1]!, 9);
+    expect(centres[127]!).toBeLessThan(11025);
+  });
+
+  it('labels round frequencies at their fractional band, low ones near the bottom', () => {
+    const ticks = melTicks(128, 22050, 6, 0);
+    expect(ticks.map((t) => t.label)).toEqual(['250 Hz', '500 Hz', '1 kHz', '2 kHz', '4 kHz', '8 kHz']);
+    const centres = melBandCentres(128, 22050);
+    for (const tick of ticks) {
+      const i = Math.floor(tick.position);
+      const hz = centres[i]! + (tick.position - i) * (centres[i + 1]! - centres[i]!);
+      expect(hz).toBeCloseTo(Number.parseFloat(tick.label) * (tick.label.endsWith('kHz') ? 1000 : 1), 6);
+    }
+    // Positions rise with frequency; 1 kHz (15 of ~50 mels) sits about 30 % of the way up.
+    expect(ticks.map((t) => t.position)).toEqual([...ticks.map((t) => t.position)].sort((a, b) => a - b));
+    expect(ticks[2]!.position / 128).toBeGreaterThan(0.25);
+    expect(ticks[2]!.position / 128).toBeLessThan(0.35);
+    expect(melTicks(128, 22050, 3, 0).map((t) => t.label)).toEqual(['2 kHz', '4 kHz', '8 kHz']);
+    // By default ticks keep a tenth of the rows apart: 250 Hz would crowd 500 Hz at the bottom.
+    const spaced = melTicks(128, 22050);
+    expect(spaced.map((t) => t.label)).toEqual(['100 Hz', '500 Hz', '1 kHz', '2 kHz', '4 kHz', '8 kHz']);
+    spaced.slice(1).forEach((t, i) => expect(t.position - spaced[i]!.position).toBeGreaterThanOrEqual(12.8));
+    expect(melTicks(0, 22050)).toEqual([]);
+    expect(hzLabel(2500)).toBe('2.5 kHz');
+  });
+});
+
+describe('the clip viewer\'s shared time axis', () => {
+  const hop = 512 / 22050;
+
+  it('spans the longest of the clip and its panels (frames centred on their times)', () => {
+    expect(frameExtent(87, hop)).toEqual({ start: -hop / 2, end: 86.5 * hop });
+    // A 2.0 s clip: mel frames end half a frame past it, the padded MFCC input (100 frames) later.
+    const span = sharedTimeSpan(2.0, [
+      { cols: 87, secondsPerCol: hop },
+      { cols: 100, secondsPerCol: hop },
+    ]);
+    expect(span).toBeCloseTo(99.5 * hop, 9);
+    expect(sharedTimeSpan(3, [{ cols: 100, secondsPerCol: hop }])).toBe(3);
+    expect(sharedTimeSpan(Number.NaN, [])).toBe(0);
+  });
+
+  it('marks padding from the clip\'s end, but not the half frame every STFT adds', () => {
+    expect(paddingExtent(2.0, 87, hop)).toBeNull();
+    const pad = paddingExtent(2.0, 100, hop)!;
+    expect(pad.start).toBe(2.0);
+    expect(pad.end).toBeCloseTo(99.5 * hop, 9);
+    expect(timePercent(1, 4)).toBe('25%');
+    expect(timePercent(9, 4)).toBe('100%');
+  });
+});
+
+describe('wavSampleRate', () => {
+  it('reads the rate from the header the engine writes, null for anything else', () => {
+    const header = new Uint8Array(44);
+    header.set([...'RIFF'].map((c) => c.charCodeAt(0)), 0);
+    header.set([...'WAVE'].map((c) => c.charCodeAt(0)), 8);
+    header.set([...'fmt '].map((c) => c.charCodeAt(0)), 12);
+    new DataView(header.buffer).setUint32(24, 22050, true);
+    expect(wavSampleRate(header)).toBe(22050);
+    expect(wavSampleRate(header.subarray(0, 20))).toBeNull();
+    const notWav = header.slice();
+    notWav[8] = 0x41;
+    expect(wavSampleRate(notWav)).toBeNull();
   });
 });

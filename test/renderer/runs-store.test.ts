@@ -2,7 +2,7 @@ import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { AppInfo, RunDetail, RunSummary } from '../../main/api/contract';
 import { setApi } from '../../renderer/src/api';
-import { bestCheckpointText, configFacts, exportCheckpoint, interruptionText, runNameError, runRow, sortRuns, splitFacts } from '../../renderer/src/lib/runsTable';
+import { bestCheckpointText, configFacts, exportCheckpoint, interruptionText, runNameError, runRow, sortRuns, splitFacts, splitShort } from '../../renderer/src/lib/runsTable';
 import { useAppStore } from '../../renderer/src/stores/app';
 import { useRunsStore } from '../../renderer/src/stores/runs';
 import { fakeApi, flush, runSummary } from './fake-api';
@@ -79,6 +79,26 @@ describe('runs store', () => {
     await flush();
     expect(store.runs.find((r) => r.id === 'd')?.status).toBe('done');
     expect(fake.calls.filter((c) => c.name === 'runs.list')).toHaveLength(3);
+  });
+
+  it('reads each listed run\'s split once for the table, and a failed read shows none', async () => {
+    list = [OLD, NEW, MID, runSummary('gone', '2026-01-05T10:00:00Z')];
+    fake = fakeApi({
+      'runs.list': () => list,
+      'runs.get': ({ runId }) => {
+        if (runId === 'gone') throw new Error("run gone: run.json is not valid JSON");
+        return detailOf(list.find((r) => r.id === runId)!);
+      },
+    });
+    setApi(fake.api);
+    const store = useRunsStore();
+    await store.init();
+    for (let i = 0; i < 10; i++) await flush();
+    expect(store.splits).toEqual({ a: 'speaker: test 03,08 / val 09', b: 'speaker: test 03,08 / val 09', c: 'speaker: test 03,08 / val 09', gone: '–' });
+    const reads = fake.count('runs.get');
+    await store.refresh();
+    await flush();
+    expect(fake.count('runs.get')).toBe(reads);
   });
 
   it('renames inline: validates, saves, cancels', async () => {
@@ -177,6 +197,15 @@ describe('runs store', () => {
 });
 
 describe('runs table helpers', () => {
+  it('writes a split in short', () => {
+    expect(splitShort(detailOf(OLD).record.split)).toBe('speaker: test 03,08 / val 09');
+    expect(splitShort({ kind: 'kfold', fold: { index: 1, count: 5 }, speakers: { train: ['a'], val: [], test: ['03'] } })).toBe('fold 2 of 5: test 03 / val –');
+    expect(splitShort({ kind: 'random', seed: 7, speakers: { train: [], val: [], test: [] } })).toBe('random (seed 7)');
+    expect(splitShort(undefined)).toBe('–');
+    expect(runRow(OLD, 'random (seed 7)').split).toBe('random (seed 7)');
+    expect(runRow(OLD).split).toBe('…');
+  });
+
   it('formats a row', () => {
     const row = runRow(MID);
     expect(row.status).toBe('failed');

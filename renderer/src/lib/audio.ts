@@ -17,3 +17,12 @@ export function wavBlobFromBase64(base64: string): Blob {
 export function wavObjectUrl(base64: string): string {
   return URL.createObjectURL(wavBlobFromBase64(base64));
 }
+
+/** The sample rate in a WAV header (bytes 24–27 of the 'fmt ' chunk the engine writes first), or null. */
+export function wavSampleRate(bytes: Uint8Array): number | null {
+  if (bytes.length < 28) return null;
+  const text = (from: number) => String.fromCharCode(...bytes.subarray(from, from + 4));
+  if (text(0) !== 'RIFF' || text(8) !== 'WAVE' || text(12) !== 'fmt ') return null;
+  const rate = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(24, true);
+  return rate > 0 ? rate : null;
+}

@@ -102,3 +102,18 @@ export function disagreementVerdict(d: Disagreement): 'A right' | 'B right' | 'b
   if (d.bCorrect) return 'B right';
   return 'both wrong';
 }
+
+/**
+ * An engine message about runs with the run folder ids written as the runs' names: "<id>/best"
+ * becomes "<name> · best" and a bare id becomes the name (ids unknown to `runs` stay as they are).
+ */
+export function withRunNames(message: string, runs: readonly { id: string; name: string }[]): string {
+  let text = message;
+  // Longest ids first, so an id that contains another is replaced whole.
+  for (const run of [...runs].sort((a, b) => b.id.length - a.id.length)) {
+    if (!run.id) continue;
+    text = text.split(`${run.id}/best`).join(`${run.name} · best`).split(`${run.id}/final`).join(`${run.name} · final`);
+    text = text.split(run.id).join(run.name);
+  }
+  return text;
+}

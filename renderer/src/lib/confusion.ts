@@ -85,8 +85,9 @@ export function signedCount(value: number): string {
 }
 
 /**
- * The cells of a difference matrix (B − A counts): blue where B has fewer clips, red where it has
- * more, white for no change, scaled by the largest absolute difference.
+ * The cells of a difference matrix (B − A counts), coloured by whether the change is good for B:
+ * more clips on the diagonal (correct) or fewer off it (errors) is blue, the opposite is red, no
+ * change is white; scaled by the largest absolute difference.
  */
 export function differenceCells(labels: readonly string[], difference: readonly (readonly number[])[]): ConfusionCell[][] {
   let maxAbs = 0;
@@ -94,7 +95,11 @@ export function differenceCells(labels: readonly string[], difference: readonly 
   return labels.map((trueLabel, r) =>
     labels.map((predictedLabel, c) => {
       const value = difference[r]?.[c] ?? 0;
-      const rgb = divergingRgb(maxAbs > 0 ? value / maxAbs : 0);
+      const diagonal = r === c;
+      // divergingRgb: negative is blue (better for B), positive red (worse for B).
+      const worse = diagonal ? -value : value;
+      const rgb = divergingRgb(maxAbs > 0 ? worse / maxAbs : 0);
+      const verdict = worse < 0 ? ' (better in B)' : worse > 0 ? ' (worse in B)' : '';
       return {
         row: r,
         col: c,
@@ -104,11 +109,43 @@ export function differenceCells(labels: readonly string[], difference: readonly 
         text: signedCount(value),
         background: css(rgb),
         color: textColorOn(rgb),
-        title: `true ${trueLabel} → predicted ${predictedLabel}: B − A = ${signedCount(value)} clips`,
-        diagonal: r === c,
+        title: `true ${trueLabel} → predicted ${predictedLabel}: B − A = ${signedCount(value)} clips${verdict}`,
+        diagonal,
       };
     }),
   );
+}
+
+/** The number of clips of each true class (the row sums), shown beside row-normalised matrices. */
+export function rowTotals(counts: readonly (readonly number[])[]): number[] {
+  return counts.map((row) => row.reduce((a, b) => a + b, 0));
+}
+
+export type GridKey = 'ArrowUp' | 'ArrowDown' | 'ArrowLeft' | 'ArrowRight' | 'Home' | 'End';
+
+/**
+ * Where a key moves the focused cell of a rows × cols grid (roving tabindex): arrows by one cell,
+ * stopping at the edges; Home and End to the first and last cell of the row. Other keys: null.
+ */
+export function moveInGrid(position: { row: number; col: number }, key: string, rows: number, cols: number): { row: number; col: number } | null {
+  const clamp = (v: number, n: number) => Math.max(0, Math.min(n - 1, v));
+  const { row, col } = position;
+  switch (key) {
+    case 'ArrowUp':
+      return { row: clamp(row - 1, rows), col };
+    case 'ArrowDown':
+      return { row: clamp(row + 1, rows), col };
+    case 'ArrowLeft':
+      return { row, col: clamp(col - 1, cols) };
+    case 'ArrowRight':
+      return { row, col: clamp(col + 1, cols) };
+    case 'Home':
+      return { row, col: 0 };
+    case 'End':
+      return { row, col: cols - 1 };
+    default:
+      return null;
+  }
 }
 
 /** Highest confidence first; ties in path order so the list is stable. */

@@ -99,11 +99,15 @@ export function cellAtPoint(matrix: MatrixData, x: number, y: number, width: num
   return { row: matrix.rows - 1 - rowFromTop, col };
 }
 
-/** The hover text: "frame 12 (0.28 s), row 3: -12.41" (no time without seconds per column). */
-export function readoutText(matrix: MatrixData, cell: Cell, secondsPerCol?: number): string {
+/**
+ * The hover text: "frame 12 (0.28 s), row 3: -12.41" (no time without seconds per column), with
+ * what the row stands for when known: "row 40 (1.1 kHz)".
+ */
+export function readoutText(matrix: MatrixData, cell: Cell, secondsPerCol?: number, rowName?: string): string {
   const value = valueAt(matrix, cell.row, cell.col);
   const time = secondsPerCol && secondsPerCol > 0 ? ` (${number(cell.col * secondsPerCol, 2)} s)` : '';
-  return `frame ${cell.col}${time}, row ${cell.row}: ${number(value, 2)}`;
+  const row = rowName ? ` (${rowName})` : '';
+  return `frame ${cell.col}${time}, row ${cell.row}${row}: ${number(value, 2)}`;
 }
 
 /** A step of 1, 2 or 5 × 10^k so that `span` splits into at most `maxTicks` intervals. */
@@ -149,4 +153,86 @@ export function colorScaleCss(direction = 'to right', stops = 9): string {
     parts.push(`rgb(${r}, ${g}, ${b}) ${Math.round(t * 100)}%`);
   }
   return `linear-gradient(${direction}, ${parts.join(', ')})`;
+}
+
+// Slaney mel scale (librosa's default, htk=False), as the engine's filterbank uses it: linear
+// below 1 kHz, logarithmic above.
+const HZ_PER_MEL = 200 / 3;
+const MIN_LOG_HZ = 1000;
+const MIN_LOG_MEL = MIN_LOG_HZ / HZ_PER_MEL;
+const LOG_STEP = Math.log(6.4) / 27;
+
+function hzToMel(hz: number): number {
+  return hz >= MIN_LOG_HZ ? MIN_LOG_MEL + Math.log(hz / MIN_LOG_HZ) / LOG_STEP : hz / HZ_PER_MEL;
+}
+
+function melToHz(mel: number): number {
+  return mel >= MIN_LOG_MEL ? MIN_LOG_HZ * Math.exp(LOG_STEP * (mel - MIN_LOG_MEL)) : HZ_PER_MEL * mel;
+}
+
+/** Centre frequencies (Hz) of `nMels` Slaney mel bands from fmin to fmax (librosa.mel_frequencies(n + 2)[1:-1]). */
+export function melBandCentres(nMels: number, sampleRate: number, fmin = 0, fmax = sampleRate / 2): number[] {
+  const lo = hzToMel(fmin);
+  const step = (hzToMel(fmax) - lo) / (nMels + 1);
+  return Array.from({ length: nMels }, (_, i) => melToHz(lo + (i + 1) * step));
+}
+
+/** "500 Hz", "1 kHz", "2.5 kHz". */
+export function hzLabel(hz: number): string {
+  return hz >= 1000 ? `${Number((hz / 1000).toFixed(1))} kHz` : `${Math.round(hz)} Hz`;
+}
+
+const HZ_TICK_CANDIDATES = [100, 250, 500, 1000, 2000, 4000, 8000, 16000];
+
+/**
+ * Frequency ticks for a mel spectrogram of `nMels` rows at `sampleRate` (bands from 0 to sr/2):
+ * round frequencies placed at their fractional band index (row 0 at the bottom), at most
+ * `maxTicks` and at least `minGap` rows apart, keeping the higher ones when there is not room.
+ */
+export function melTicks(nMels: number, sampleRate: number, maxTicks = 6, minGap = nMels / 10): Tick[] {
+  if (nMels <= 0 || !(sampleRate > 0)) return [];
+  const centres = melBandCentres(nMels, sampleRate);
+  const kept: Tick[] = [];
+  for (const hz of [...HZ_TICK_CANDIDATES].reverse()) {
+    if (hz < centres[0]! || hz > centres[nMels - 1]! || kept.length >= maxTicks) continue;
+    let i = 0;
+    while (i < nMels - 2 && centres[i + 1]! < hz) i++;
+    const position = i + (hz - centres[i]!) / (centres[i + 1]! - centres[i]!);
+    const above = kept.at(-1);
+    if (!above || above.position - position >= minGap) kept.push({ position, label: hzLabel(hz) });
+  }
+  return kept.reverse();
+}
+
+/**
+ * Where a spectrogram-like matrix lies in time: column c is the frame centred at c × step (the
+ * STFT pads half a window at both ends), so the image runs from −step/2 to (cols − ½) × step.
+ */
+export function frameExtent(cols: number, secondsPerCol: number): { start: number; end: number } {
+  return { start: -secondsPerCol / 2, end: (cols - 0.5) * secondsPerCol };
+}
+
+/**
+ * The span of the clip viewer's shared time axis, from 0: the longest of the clip and of its
+ * panels (the model's MFCC input is padded past the clip's end).
+ */
+export function sharedTimeSpan(durationS: number, panels: readonly { cols: number; secondsPerCol: number }[]): number {
+  let span = Number.isFinite(durationS) && durationS > 0 ? durationS : 0;
+  for (const { cols, secondsPerCol } of panels) if (cols > 0 && secondsPerCol > 0) span = Math.max(span, frameExtent(cols, secondsPerCol).end);
+  return span;
+}
+
+/**
+ * The padding of a panel on the shared axis: from the clip's end to the panel's end, when that is
+ * more than one frame (the half frame every STFT adds is not padding); null otherwise.
+ */
+export function paddingExtent(clipSeconds: number, cols: number, secondsPerCol: number): { start: number; end: number } | null {
+  const { end } = frameExtent(cols, secondsPerCol);
+  return end - clipSeconds > secondsPerCol ? { start: clipSeconds, end } : null;
+}
+
+/** A time as a CSS percentage of the shared axis (clamped to 0–100 %). */
+export function timePercent(seconds: number, spanS: number): string {
+  if (!(spanS > 0) || !Number.isFinite(seconds)) return '0%';
+  return `${Math.min(100, Math.max(0, (seconds / spanS) * 100))}%`;
 }

@@ -64,9 +64,11 @@ export interface RunRow {
   finalUar: string;
   finalAccuracy: string;
   created: string;
+  /** The split in short, e.g. "speaker: test 03,08 / val 09" ('…' while the run's record loads). */
+  split: string;
 }
 
-export function runRow(run: RunSummary): RunRow {
+export function runRow(run: RunSummary, split?: string): RunRow {
   return {
     id: run.id,
     name: run.name,
@@ -81,6 +83,7 @@ export function runRow(run: RunSummary): RunRow {
     finalUar: percent(run.test.final?.uar),
     finalAccuracy: percent(run.test.final?.accuracy),
     created: dateTime(run.createdAt),
+    split: split ?? '…',
   };
 }
 
@@ -145,6 +148,24 @@ export interface SplitFacts {
   leaksSpeakers: boolean;
   counts: string;
   speakers: Fact[];
+}
+
+/**
+ * A run's split (run.json `split`) in a few words for the table: "speaker: test 03,08 / val 09",
+ * "fold 2 of 5: test 03 / val –", or "random (seed 7)"; "–" when the run recorded none.
+ */
+export function splitShort(value: unknown): string {
+  const split = asRecord(value);
+  if (!split) return '–';
+  if (split.kind === 'random') return `random (seed ${text(split.seed)})`;
+  const speakers = asRecord(split.speakers);
+  const list = (part: string) => {
+    const names = speakers?.[part];
+    return Array.isArray(names) && names.length ? names.map(String).join(',') : '–';
+  };
+  const fold = asRecord(split.fold);
+  const head = split.kind === 'kfold' && fold ? `fold ${Number(fold.index) + 1} of ${text(fold.count)}` : text(split.kind);
+  return `${head}: test ${list('test')} / val ${list('val')}`;
 }
 
 export function splitFacts(detail: RunDetail): SplitFacts | null {

@@ -3,10 +3,11 @@
  * and the run/checkpoint the views share (opening a run in Runs shows it in Evaluate).
  */
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
+import { ref, watch } from 'vue';
 import type { AppInfo, BackendInfo, CheckpointName } from '../../../main/api/contract';
 import { invoke } from '../api';
 import { errorMessage } from '../lib/format';
+import { recall, remember } from '../lib/sessionState';
 
 export type ViewName = 'dataset' | 'train' | 'runs' | 'evaluate' | 'compare' | 'predict';
 
@@ -23,7 +24,10 @@ export const useAppStore = defineStore('app', () => {
   const info = ref<AppInfo | null>(null);
   const backend = ref<BackendInfo | null>(null);
   const backendError = ref<string | null>(null);
-  const view = ref<ViewName>('dataset');
+  // The view shown survives a reload of the page (serve mode).
+  const savedView = recall('view');
+  const view = ref<ViewName>(VIEWS.some((v) => v.name === savedView) ? (savedView as ViewName) : 'dataset');
+  watch(view, (name) => remember('view', name));
   /** The run and checkpoint Evaluate, Compare and Predict start from. */
   const selectedRunId = ref<string | null>(null);
   const selectedCheckpoint = ref<CheckpointName>('best');

@@ -8,9 +8,13 @@ import type { DatasetOverview } from '../../../main/api/contract';
 import { invoke } from '../api';
 import { browseClips, emptyFilter, toggleSort, type ClipSort, type ClipSortKey } from '../lib/clipFilter';
 import { errorMessage } from '../lib/format';
+import { recall, remember } from '../lib/sessionState';
 
 /** The label schemes the engine knows ('auto' = detect from file names). */
 export const SCHEME_CHOICES = ['auto', 'crema-d', 'ravdess', 'emodb', 'tess', 'savee', 'folder', 'csv'] as const;
+
+/** sessionStorage key of the open dataset ({root, scheme?}), kept across a reload. */
+export const OPENED_KEY = 'dataset';
 
 export const useDatasetStore = defineStore('dataset', () => {
   // Shallow: the overview is read-only data with thousands of clips; no need for deep proxies.
@@ -44,6 +48,7 @@ export const useDatasetStore = defineStore('dataset', () => {
       if (request !== latestRequest) return;
       overview.value = result;
       openedScheme.value = chosenScheme;
+      remember(OPENED_KEY, { root: folder, ...(chosenScheme ? { scheme: chosenScheme } : {}) });
       selectedClipPath.value = null;
       Object.assign(filters, emptyFilter());
     } catch (err) {
@@ -55,6 +60,13 @@ export const useDatasetStore = defineStore('dataset', () => {
         loadingRoot.value = null;
       }
     }
+  }
+
+  /** Opens again the dataset that was open before the page was reloaded (serve mode), if any. */
+  async function restore(): Promise<void> {
+    const saved = recall(OPENED_KEY) as { root?: unknown; scheme?: unknown } | undefined;
+    if (overview.value || loading.value || typeof saved?.root !== 'string') return;
+    await open(saved.root, typeof saved.scheme === 'string' ? saved.scheme : undefined);
   }
 
   /** The native folder picker (Electron only); null when the user cancelled or it failed. */
@@ -94,6 +106,7 @@ export const useDatasetStore = defineStore('dataset', () => {
     sort,
     visibleClips,
     open,
+    restore,
     pickFolder,
     selectClip,
     sortBy,

@@ -18,6 +18,7 @@ import type {
   RunSummary,
 } from '../../../main/api/contract';
 import { invoke } from '../api';
+import { withRunNames } from '../lib/compareView';
 import { selectionClips, type ClipSelection, type ConfusionMode } from '../lib/confusion';
 import { errorMessage, percent } from '../lib/format';
 import { useRunsStore } from './runs';
@@ -129,6 +130,9 @@ export const useEvaluationStore = defineStore('evaluation', () => {
     const request = invoke('evaluation.get', plainRef(target))
       .then((report) => {
         reports.value = { ...reports.value, [key]: markRaw(report) };
+        // The engine stored the test metrics with the run: the pickers' "not evaluated" must go.
+        const run = runsStore.runs.find((r) => r.id === target.runId);
+        if (run && !run.test[target.checkpoint]) void runsStore.refresh();
         return report;
       })
       .catch((err: unknown) => {
@@ -290,7 +294,7 @@ export const useComparisonStore = defineStore('comparison', () => {
       evaluation.fetchReport(pair.b).catch(() => undefined);
     } catch (err) {
       if (token !== request) return;
-      error.value = errorMessage(err);
+      error.value = withRunNames(errorMessage(err), evaluation.runs);
       comparison.value = null;
       compared.value = null;
       selectedIndex.value = null;

@@ -7,7 +7,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { CheckpointRef, FilePrediction, PredictInput } from '../../../main/api/contract';
-import { invoke } from '../api';
+import { invoke, plainMessage } from '../api';
 import { checkAudioFile, fileToPredictInput } from '../lib/files';
 import { errorMessage } from '../lib/format';
 import { plainRef, type ViewerPrediction } from './evaluation';
@@ -96,7 +96,9 @@ export const useInferenceStore = defineStore('inference', () => {
       if (!result) {
         update(id, { status: 'error', error: { code: 'failed', message: 'the engine returned no result for this file' } });
       } else if (!result.ok) {
-        update(id, { status: 'error', labels: batch.labels, result, error: result.error ?? { code: 'failed', message: 'prediction failed' } });
+        const problem = result.error ?? { code: 'failed', message: 'prediction failed' };
+        // The row shows the file's name already: its message need not repeat it.
+        update(id, { status: 'error', labels: batch.labels, result, error: { code: problem.code, message: plainMessage(problem.message, result.name) } });
       } else {
         update(id, { status: 'ok', labels: batch.labels, result });
       }

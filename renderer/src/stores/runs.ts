@@ -8,7 +8,7 @@ import { computed, ref } from 'vue';
 import type { ApiEvents, CheckpointName, ExportedReport, RunDetail, RunSummary } from '../../../main/api/contract';
 import { invoke, on } from '../api';
 import { errorMessage } from '../lib/format';
-import { exportCheckpoint, runNameError, sortRuns, type RunSortKey } from '../lib/runsTable';
+import { exportCheckpoint, runNameError, sortRuns, splitShort, type RunSortKey } from '../lib/runsTable';
 import { useAppStore } from './app';
 
 export interface ExportOutcome {
@@ -54,6 +54,31 @@ export const useRunsStore = defineStore('runs', () => {
   const folderBusy = ref(false);
   const folderError = ref<string | null>(null);
 
+  /** Each listed run's split in short (from its record: a run's split never changes), by run id. */
+  const splits = ref<Record<string, string>>({});
+  let splitsLoading = false;
+
+  /** Reads the records of listed runs whose split is not known yet, one at a time. */
+  async function loadSplits(): Promise<void> {
+    if (splitsLoading) return;
+    splitsLoading = true;
+    try {
+      const unknown = () => runs.value.find((r) => !(r.id in splits.value));
+      for (let run = unknown(); run; run = unknown()) {
+        const runId = run.id;
+        let text = '–';
+        try {
+          text = splitShort((await invoke('runs.get', { runId })).record.split);
+        } catch {
+          // A run whose record cannot be read shows no split; its row says why in the status.
+        }
+        splits.value = { ...splits.value, [runId]: text };
+      }
+    } finally {
+      splitsLoading = false;
+    }
+  }
+
   function find(runId: string): RunSummary | undefined {
     return runs.value.find((run) => run.id === runId);
   }
@@ -78,6 +103,7 @@ export const useRunsStore = defineStore('runs', () => {
       runs.value = list;
       error.value = null;
       loaded.value = true;
+      void loadSplits();
     } catch (err) {
       if (seq === listSeq) error.value = errorMessage(err);
     } finally {
@@ -99,6 +125,7 @@ export const useRunsStore = defineStore('runs', () => {
       const loadedDetail = await invoke('runs.get', { runId });
       if (seq !== detailSeq) return;
       detail.value = loadedDetail;
+      splits.value = { ...splits.value, [runId]: splitShort(loadedDetail.record.split) };
       detailError.value = null;
     } catch (err) {
       if (seq === detailSeq) {
@@ -290,6 +317,7 @@ export const useRunsStore = defineStore('runs', () => {
     sortKey,
     descending,
     sorted,
+    splits,
     selectedId,
     detail,
     detailLoading,
