@@ -44,7 +44,10 @@ function layerOf(repoPath) {
 function resolveTarget(filename, specifier) {
   if (!specifier.startsWith('.')) return undefined;
   const absolute = resolve(dirname(filename), specifier);
-  return relative(ROOT, absolute).split(sep).join('/').replace(/\.(ts|js|mjs|vue)$/, '');
+  return relative(ROOT, absolute)
+    .split(sep)
+    .join('/')
+    .replace(/\.(ts|js|mjs|vue)$/, '');
 }
 
 const isTypeOnly = (node) =>
@@ -73,7 +76,10 @@ const layersRule = {
         if (target.startsWith(RENDERER_SCHEMA)) return;
         if (target === RENDERER_CONTRACT && node.type !== 'ImportExpression' && isTypeOnly(node)) return;
         const what = target === RENDERER_CONTRACT ? `values from ${RENDERER_CONTRACT} (import its types only: \`import type\`)` : target;
-        context.report({ node: source, message: `The renderer may not import ${what}: from main/ it imports only ${RENDERER_CONTRACT}'s types and ${RENDERER_SCHEMA}.` });
+        context.report({
+          node: source,
+          message: `The renderer may not import ${what}: from main/ it imports only ${RENDERER_CONTRACT}'s types and ${RENDERER_SCHEMA}.`,
+        });
         return;
       }
       const to = layerOf(target);

@@ -169,10 +169,20 @@ process.on('exit', () => appendFileSync(process.env.SER_TEST_MODULE_LOG, Object.
 
   it('`ser --help` and `ser scan --help` load no TensorFlow, wasm backend, koffi or Meyda', async () => {
     expect(existsSync(BUILT_CLI), NOT_BUILT).toBe(true);
-    for (const args of [[BUILT_CLI, '--help'], [BUILT_CLI, 'scan', '--help'], ['scripts/cli.mjs', '--help']]) {
+    for (const args of [
+      [BUILT_CLI, '--help'],
+      [BUILT_CLI, 'scan', '--help'],
+      ['scripts/cli.mjs', '--help'],
+    ]) {
       const modules = await loadedModules(args);
-      expect(modules.some((m) => m.includes('cli.js')), `the hook saw ${args.join(' ')} load`).toBe(true);
-      expect(modules.filter((m) => HEAVY.test(m)), args.join(' ')).toEqual([]);
+      expect(
+        modules.some((m) => m.includes('cli.js')),
+        `the hook saw ${args.join(' ')} load`,
+      ).toBe(true);
+      expect(
+        modules.filter((m) => HEAVY.test(m)),
+        args.join(' '),
+      ).toEqual([]);
     }
   });
 

@@ -31,7 +31,9 @@ describe('the layer rule (ser/layers)', () => {
       {
         rule: 'ser/layers',
         line: 2,
-        message: expect.stringMatching(/^main\/runs may not import main\/training: layers only import downwards \(util schema < audio < .* < pipeline < api cli serve/),
+        message: expect.stringMatching(
+          /^main\/runs may not import main\/training: layers only import downwards \(util schema < audio < .* < pipeline < api cli serve/,
+        ),
       },
     ]);
   });
