@@ -1,7 +1,7 @@
 /** Small helpers shared by the CLI commands: typed option parsing with clear errors. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SCHEME_NAMES, type SchemeName } from '../dataset';
-import { BACKEND_NAMES, type BackendName } from '../compute/backend';
+import { BACKEND_NAMES, type BackendName } from '../compute/backend-info';
 import { AVERAGING_BATCH_NORM_MODES, LR_SCHEDULES, WEIGHT_AVERAGING_MODES } from '../schema/names';
 
 /** An error whose message is shown to the user as the one-line reason, exit code 1. */

@@ -2,37 +2,60 @@
 /**
  * `ser` — the headless door to the engine: the same pipeline as the desktop app, with terminal
  * progress bars. Each command lives in ./commands; this file only dispatches and reports errors.
+ * A command's module is imported only when that command runs (or its --help is asked for), so
+ * `ser --help` and the light commands never load TensorFlow, the wasm backend, koffi or Meyda.
  */
 import { CliError } from './args';
-import { compareCommand, compareUsage } from './commands/compare';
-import { evaluateCommand, evaluateUsage } from './commands/evaluate';
-import { featuresCommand, featuresUsage } from './commands/features';
-import { predictCommand, predictUsage } from './commands/predict';
-import { runsCommand, runsUsage } from './commands/runs';
-import { scanCommand, scanUsage } from './commands/scan';
-import { splitCommand, splitUsage } from './commands/split';
-import { trainCommand, trainUsage } from './commands/train';
 
-interface Command {
+interface CommandModule {
   usage: string;
-  summary: string;
   run(argv: string[]): Promise<void>;
 }
 
+interface Command {
+  summary: string;
+  load(): Promise<CommandModule>;
+}
+
 const COMMANDS: Record<string, Command> = {
-  scan: { usage: scanUsage, summary: 'detect the label scheme and summarise a dataset folder', run: scanCommand },
-  features: { usage: featuresUsage, summary: 'extract (and cache) features; optionally export .npy', run: featuresCommand },
-  split: { usage: splitUsage, summary: 'show a reproducible speaker-independent (or random / k-fold) split', run: splitCommand },
-  train: { usage: trainUsage, summary: 'train a model; prints the run folder on its last line', run: trainCommand },
-  evaluate: { usage: evaluateUsage, summary: "evaluate a run's checkpoint on its test split or another dataset", run: evaluateCommand },
-  compare: { usage: compareUsage, summary: 'compare best vs final, or two runs, with McNemar\'s exact test', run: compareCommand },
-  predict: { usage: predictUsage, summary: 'predict the emotion of audio files with a trained checkpoint', run: predictCommand },
-  runs: { usage: runsUsage, summary: 'list the runs in the runs folder', run: runsCommand },
+  scan: {
+    summary: 'detect the label scheme and summarise a dataset folder',
+    load: () => import('./commands/scan').then((m) => ({ usage: m.scanUsage, run: m.scanCommand })),
+  },
+  features: {
+    summary: 'extract (and cache) features; optionally export .npy',
+    load: () => import('./commands/features').then((m) => ({ usage: m.featuresUsage, run: m.featuresCommand })),
+  },
+  split: {
+    summary: 'show a reproducible speaker-independent (or random / k-fold) split',
+    load: () => import('./commands/split').then((m) => ({ usage: m.splitUsage, run: m.splitCommand })),
+  },
+  train: {
+    summary: 'train a model; prints the run folder on its last line',
+    load: () => import('./commands/train').then((m) => ({ usage: m.trainUsage, run: m.trainCommand })),
+  },
+  evaluate: {
+    summary: "evaluate a run's checkpoint on its test split or another dataset",
+    load: () => import('./commands/evaluate').then((m) => ({ usage: m.evaluateUsage, run: m.evaluateCommand })),
+  },
+  compare: {
+    summary: "compare best vs final, or two runs, with McNemar's exact test",
+    load: () => import('./commands/compare').then((m) => ({ usage: m.compareUsage, run: m.compareCommand })),
+  },
+  predict: {
+    summary: 'predict the emotion of audio files with a trained checkpoint',
+    load: () => import('./commands/predict').then((m) => ({ usage: m.predictUsage, run: m.predictCommand })),
+  },
+  runs: {
+    summary: 'list the runs in the runs folder',
+    load: () => import('./commands/runs').then((m) => ({ usage: m.runsUsage, run: m.runsCommand })),
+  },
 };
 
 function usage(): string {
-  const lines = Object.entries(COMMANDS).map(([, c]) => `  ser ${c.usage}\n      ${c.summary}`);
-  return `SER Workbench command line\n\nusage:\n${lines.join('\n')}\n`;
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `SER Workbench command line\n\nusage: ser COMMAND [options]    (ser COMMAND --help lists its options)\n\ncommands:\n${lines.join('\n')}\n`;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -41,17 +64,18 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage());
     return name ? 0 : 1;
   }
-  const command = COMMANDS[name];
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
     process.stderr.write(`ser: unknown command '${name}'\n${usage()}`);
     return 1;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`usage: ser ${command.usage}\n`);
-    return 0;
-  }
   try {
-    await command.run(rest);
+    const loaded = await command.load();
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(`usage: ser ${loaded.usage}\n`);
+      return 0;
+    }
+    await loaded.run(rest);
     return 0;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { listRuns } from '../../runs/store';
 import { parseCommandArgs, printJson } from '../args';
-import { defaultRunsDir } from './train';
+import { defaultRunsDir } from '../runs-dir';
 
 export const runsUsage = 'runs [--runs-dir D] [--json]';
 

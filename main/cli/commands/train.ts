@@ -18,14 +18,11 @@ import {
   TRAINING_RECIPE_USAGE,
 } from '../args';
 import { createProgressBar, formatDuration } from '../progress';
+import { defaultRunsDir } from '../runs-dir';
 
 export const trainUsage =
   'train DIR [--model seed-cnn|crnn|res-cnn] [--preset quick|full] [--epochs N] [--batch 64] [--lr 0.005] [--weight-decay 1e-4] [--optimizer adamw|adam|sgd] [--class-weights balanced|none] [--loss cross-entropy|focal] [--balanced-sampler] [--no-augment] [--mixup 0.2] [--split speaker|random] [--test-speakers a,b] [--val-speakers c] [--seed N] [--backend auto|tensorflow-gpu|tensorflow|wasm|cpu] [--runs-dir D] [--cache-dir D] [--name NAME] [--n-mfcc 40] [--frames 100] [--best-by val_uar|val_accuracy|val_macro_f1|val_loss] [--patience N (0 = off)] ' +
   TRAINING_RECIPE_USAGE;
-
-export function defaultRunsDir(): string {
-  return resolve(process.env.SER_RUNS_DIR ?? 'runs');
-}
 
 export async function trainCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommandArgs(argv, {
