@@ -40,6 +40,7 @@ interface JobsFile {
   jobs: SlurmJobRecord[];
 }
 
+/** A task's Slurm state; 'ENDED' when it left the queue and sacct (off on many clusters) says nothing. */
 export type SlurmTaskState = { jobId: string; state: string; source: 'squeue' | 'sacct' };
 
 const JOBS_FILE = 'jobs.json';
@@ -182,16 +183,31 @@ export async function slurmTaskStates(dir: string): Promise<{ states: Map<number
       return '';
     }),
   ]);
+  const queueAnswered = problems.length === 0 || !problems.some((p) => p.startsWith('squeue'));
   const fromQueue = parseStates(queue, 'squeue');
   const fromAccounting = parseStates(accounting, 'sacct');
   for (const job of jobs) {
     for (const index of job.indices) {
       const state = fromQueue.get(job.jobId)?.get(index) ?? fromAccounting.get(job.jobId)?.get(index);
+      // Out of the queue with no accounting record: the task has ended, how is up to the run folder (or its log).
       if (state) states.set(index, state);
-      else states.delete(index); // a later job that Slurm no longer knows says nothing about this member
+      else if (queueAnswered) states.set(index, { jobId: job.jobId, state: 'ENDED', source: 'squeue' });
+      else states.delete(index);
     }
   }
   return { states, problems };
+}
+
+/** The log of one array task inside the study. */
+export function slurmTaskLog(dir: string, jobId: string, index: number): string {
+  return join(studySlurmDir(resolve(dir)), 'logs', `${jobId}_${index}.out`);
+}
+
+/** The last `error:` line of a task's log (what the member printed before it stopped), if any. */
+export async function slurmTaskError(dir: string, jobId: string, index: number): Promise<string | null> {
+  const text = await fsp.readFile(slurmTaskLog(dir, jobId, index), 'utf8').catch(() => '');
+  const line = text.split('\n').reverse().find((l) => /error: /.test(l));
+  return line ? line.replace(/^.*?error: /, '').trim() : null;
 }
 
 /** True when the path is on a RAM disk or a per-machine temporary folder, which other nodes cannot see. */

@@ -10,7 +10,7 @@ import { cellLabel } from './grid';
 import { memberConfig, studyMembers } from './members';
 import { readMemberFailure } from './member';
 import { studyRunsDir } from './paths';
-import { slurmJobs, slurmTaskStates } from './slurm';
+import { slurmJobs, slurmTaskError, slurmTaskStates } from './slurm';
 
 /** pending: not started; queued: waiting in Slurm; interrupted: stopped or cancelled, rerun next time. */
 export type MemberState = 'pending' | 'queued' | 'running' | 'done' | 'failed' | 'interrupted';
@@ -47,15 +47,16 @@ export interface StudyStatus {
   problems: string[];
 }
 
-const SLURM_FAILED = new Set(['FAILED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'CANCELLED', 'BOOT_FAIL', 'DEADLINE', 'PREEMPTED']);
+const SLURM_FAILED = new Set(['ENDED', 'FAILED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'CANCELLED', 'BOOT_FAIL', 'DEADLINE', 'PREEMPTED']);
 
 export async function listStudyMembers(dir: string, study?: StudyFile): Promise<{ members: MemberStatus[]; problems: string[] }> {
   const studyDir = resolve(dir);
   const s = study ?? (await readStudy(studyDir));
   const runsDir = studyRunsDir(studyDir);
-  const records = new Map((await listRuns(runsDir)).map((r) => [r.id, r]));
+  // Slurm first: a task that has left the queue has written its run folder's final state by now.
   const submitted = (await slurmJobs(studyDir)).length > 0;
   const { states, problems } = submitted ? await slurmTaskStates(studyDir) : { states: new Map(), problems: [] };
+  const records = new Map((await listRuns(runsDir)).map((r) => [r.id, r]));
   const members: MemberStatus[] = [];
   for (const m of studyMembers(s)) {
     const record = records.get(m.id);
@@ -88,7 +89,8 @@ export async function listStudyMembers(dir: string, study?: StudyFile): Promise<
         status.reason = failure.error;
       } else if (slurm) {
         status.state = 'failed';
-        status.reason = `the Slurm task ended ${slurm.state} before the member wrote its run folder: see slurm/logs/${slurm.jobId}_${m.index}.out`;
+        const logged = await slurmTaskError(studyDir, slurm.jobId, m.index);
+        status.reason = `${logged ?? `the Slurm task ended (${slurm.state}) before the member wrote its run folder`}: see slurm/logs/${slurm.jobId}_${m.index}.out`;
       }
     }
     // A task Slurm killed (time limit, memory) leaves its run folder 'running' until the lock goes stale.
