@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createStudy, runStudyLocal, studyStatus, threadsPerMember, type LocalEvent } from '../../main/pipeline/study';
+import { createStudy, runStudyLocal, runStudyMember, studyStatus, threadsPerMember, type LocalEvent } from '../../main/pipeline/study';
 import { resolveTrainingConfig } from '../../main/training/config';
 
 const work = mkdtempSync(join(tmpdir(), 'ser-study-local-'));
@@ -62,5 +62,9 @@ describe('local executor', () => {
     expect(events.some((e) => e.type === 'features')).toBe(true);
     // The fake members wrote no run folders: the study still shows them as not done.
     expect((await studyStatus(dir)).counts.pending).toBe(3);
+  });
+
+  it('says when the study folder is not visible from this host', async () => {
+    await expect(runStudyMember(join(work, 'not-mounted'), 0)).rejects.toThrow(/^the study folder .*not-mounted is not visible from host .*: put the study on a filesystem every node can write$/);
   });
 });
