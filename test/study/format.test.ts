@@ -6,7 +6,7 @@ import { resolveFeatureConfig } from '../../main/features/config';
 import { readStudy, STUDY_SCHEMA_VERSION, validateStudy, writeStudy, type StudyFile } from '../../main/pipeline/study/format';
 import { applyOverrides, expandGrid, parseGridOption } from '../../main/pipeline/study/grid';
 import { memberAt, memberConfig, studyMembers } from '../../main/pipeline/study/members';
-import { compressIndices, slurmScript } from '../../main/pipeline/study/slurm';
+import { compressIndices, parseSlurmStates, slurmScript } from '../../main/pipeline/study/slurm';
 import { resolveTrainingConfig } from '../../main/training/config';
 
 const base = resolveTrainingConfig({ preset: 'quick', epochs: 2 });
@@ -144,5 +144,12 @@ describe('Slurm script', () => {
     expect(script).toContain('#SBATCH --output=/shared/st/slurm/logs/%A_%a.out\n');
     for (const line of ['--partition=gpu', '--time=01:00:00', '--cpus-per-task=4', '--mem=8G', '--chdir=/opt/ser']) expect(script).toContain(`#SBATCH ${line}\n`);
     expect(script).toContain(`exec '/usr/bin/node' '/opt/ser/out/main/cli.js' study member '/shared/st' "$SLURM_ARRAY_TASK_ID" --threads "\${SLURM_CPUS_PER_TASK:-1}"`);
+  });
+
+  it('reads squeue/sacct lines, including pending ranges and "CANCELLED by" states', () => {
+    const states = parseSlurmStates('12_3|RUNNING\n12_[4-6%2]|PENDING\n13_0|CANCELLED by 0\n14|RUNNING\n\n', 'squeue');
+    expect([...states.get('12')!.entries()].map(([i, s]) => `${i} ${s.state}`)).toEqual(['3 RUNNING', '4 PENDING', '5 PENDING', '6 PENDING']);
+    expect(states.get('13')!.get(0)).toEqual({ jobId: '13', state: 'CANCELLED', source: 'squeue' });
+    expect(states.has('14')).toBe(false); // not an array task
   });
 });

@@ -67,4 +67,23 @@ describe('local executor', () => {
   it('says when the study folder is not visible from this host', async () => {
     await expect(runStudyMember(join(work, 'not-mounted'), 0)).rejects.toThrow(/^the study folder .*not-mounted is not visible from host .*: put the study on a filesystem every node can write$/);
   });
+
+  it('on stop passes one SIGINT to running members, starts no more, and counts them as stopped, not failed', async () => {
+    const dir = join(work, 'study');
+    const SLOW_MEMBER = `
+process.on('SIGINT', () => { console.error('ser study: error: member was cancelled; it is rerun next time'); process.exit(1); });
+setTimeout(() => {}, 20000);
+`;
+    const controller = new AbortController();
+    const result = await runStudyLocal(dir, {
+      parallel: 2,
+      cores: 2,
+      launcher: { command: process.execPath, args: ['-e', SLOW_MEMBER], cwd: process.cwd() },
+      signal: controller.signal,
+      onEvent: (e) => {
+        if (e.type === 'member-start' && e.member.index === 1) setTimeout(() => controller.abort(), 300);
+      },
+    });
+    expect(result).toMatchObject({ ran: 2, succeeded: 0, failed: [], stopped: 2, cancelled: true });
+  });
 });

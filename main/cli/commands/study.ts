@@ -33,12 +33,12 @@ import { TRAINING_FLAG_OPTIONS, trainingFlagsToConfig } from './train';
 
 export const studyUsage = [
   'study init DIR --data DATASET --protocol loso|kfold:K|fixed [--seeds 1,2,3] [--grid field=v1,v2 …] [--val-ratio 0.1] [--split-seed 1] [--test-speakers a,b --val-speakers c (fixed)] [--name N] [--cache-dir D] [--backend B] [--scheme S] [any train flag]',
-  '  study run DIR [--executor local|slurm] [--parallel N] [--cores N] [--partition P --time HH:MM:SS --cpus-per-task N --mem SIZE] [--no-wait]',
+  '  ser study run DIR [--executor local|slurm] [--parallel N] [--cores N] [--partition P --time HH:MM:SS --cpus-per-task N --mem SIZE] [--no-wait]',
   '      local: N member processes at once, each with floor(cores / N) compute threads (wasm XNNPACK + BLAS, given to `study member --threads`);',
   '      slurm: writes DIR/slurm/array.sbatch (--array=…%N, logs in DIR/slurm/logs), submits it with sbatch and follows it (threads = --cpus-per-task)',
-  '  study status DIR [--json]',
-  '  study report DIR [--json] [--csv FILE] [--checkpoint best|final]',
-  '  study member DIR INDEX [--threads N] [--backend B]   (what one array task runs)',
+  '  ser study status DIR [--json]',
+  '  ser study report DIR [--json] [--csv FILE] [--checkpoint best|final]',
+  '  ser study member DIR INDEX [--threads N] [--backend B]   (what one array task runs)',
 ].join('\n');
 
 /** How member processes are started: this same CLI (built, or from source under tsx), by this node. */
@@ -225,7 +225,7 @@ async function runCommand(argv: string[]): Promise<void> {
             line(
               event.ok
                 ? `done   ${event.member.id} (${event.member.cellLabel}, seed ${event.member.seed}, fold ${event.member.fold + 1}) in ${event.seconds.toFixed(1)} s`
-                : `FAILED ${event.member.id} (${event.member.cellLabel}, seed ${event.member.seed}, fold ${event.member.fold + 1}): ${event.reason} (log: ${event.log})`,
+                : `${event.stopped ? 'stopped' : 'FAILED'} ${event.member.id} (${event.member.cellLabel}, seed ${event.member.seed}, fold ${event.member.fold + 1}): ${event.reason} (log: ${event.log})`,
             );
             bar.update(finished, total);
             break;

@@ -35,7 +35,8 @@ export type LocalEvent =
   | { type: 'plan'; total: number; skipped: number; toRun: number; parallel: number; threads: number }
   | { type: 'member-start'; member: MemberStatus }
   | { type: 'member-epoch'; member: MemberStatus; epoch: number; epochs: number }
-  | { type: 'member-end'; member: MemberStatus; ok: boolean; reason?: string; log: string; seconds: number };
+  /** `stopped`: it ended because the run was being stopped (it is rerun next time), not a failure. */
+  | { type: 'member-end'; member: MemberStatus; ok: boolean; stopped?: boolean; reason?: string; log: string; seconds: number };
 
 export interface LocalRunOptions {
   /** Member processes at once (default 1). */
@@ -54,6 +55,8 @@ export interface LocalRunResult {
   ran: number;
   succeeded: number;
   failed: { id: string; index: number; reason: string; log: string }[];
+  /** Members that ended because the run was stopped. */
+  stopped: number;
   cancelled: boolean;
   seconds: number;
 }
@@ -83,7 +86,7 @@ export async function runStudyLocal(dir: string, options: LocalRunOptions): Prom
   const { members } = await listStudyMembers(studyDir);
   const queue = todo(members);
   emit({ type: 'plan', total: members.length, skipped: members.length - queue.length, toRun: queue.length, parallel, threads });
-  const result: LocalRunResult = { ran: 0, succeeded: 0, failed: [], cancelled: false, seconds: 0 };
+  const result: LocalRunResult = { ran: 0, succeeded: 0, failed: [], stopped: 0, cancelled: false, seconds: 0 };
   if (queue.length > 0) {
     await prepareStudyFeatures(studyDir, { signal: options.signal, onProgress: (progress) => emit({ type: 'features', progress }) });
     await fsp.mkdir(studyLogsDir(studyDir), { recursive: true });
@@ -126,6 +129,9 @@ export async function runStudyLocal(dir: string, options: LocalRunOptions): Prom
         if (ok) {
           result.succeeded++;
           emit({ type: 'member-end', member, ok, log, seconds });
+        } else if (options.signal?.aborted && !spawnError) {
+          result.stopped++;
+          emit({ type: 'member-end', member, ok, stopped: true, reason: failureReason(tail, code, signal), log, seconds });
         } else {
           const reason = spawnError ? `could not start ${options.launcher.command}: ${spawnError.message}` : failureReason(tail, code, signal);
           result.failed.push({ id: member.id, index: member.index, reason, log });

@@ -148,7 +148,7 @@ export async function submitSlurmArray(
   return { jobId, script };
 }
 
-function parseStates(text: string, source: SlurmTaskState['source']): Map<string, Map<number, SlurmTaskState>> {
+export function parseSlurmStates(text: string, source: SlurmTaskState['source']): Map<string, Map<number, SlurmTaskState>> {
   const byJob = new Map<string, Map<number, SlurmTaskState>>();
   for (const line of text.split('\n')) {
     const [id, rawState] = line.trim().split('|');
@@ -174,7 +174,8 @@ export async function slurmTaskStates(dir: string): Promise<{ states: Map<number
   if (jobs.length === 0) return { states, problems };
   const ids = jobs.map((j) => j.jobId).join(',');
   const [queue, accounting] = await Promise.all([
-    run('squeue', ['-h', '-r', '-j', ids, '-o', '%i|%T']).catch((err: Error) => {
+    // All jobs rather than `-j ids`: squeue fails outright when one id has been purged from its memory.
+    run('squeue', ['-h', '-r', '-o', '%i|%T']).catch((err: Error) => {
       problems.push(err.message);
       return '';
     }),
@@ -184,8 +185,8 @@ export async function slurmTaskStates(dir: string): Promise<{ states: Map<number
     }),
   ]);
   const queueAnswered = problems.length === 0 || !problems.some((p) => p.startsWith('squeue'));
-  const fromQueue = parseStates(queue, 'squeue');
-  const fromAccounting = parseStates(accounting, 'sacct');
+  const fromQueue = parseSlurmStates(queue, 'squeue');
+  const fromAccounting = parseSlurmStates(accounting, 'sacct');
   for (const job of jobs) {
     for (const index of job.indices) {
       const state = fromQueue.get(job.jobId)?.get(index) ?? fromAccounting.get(job.jobId)?.get(index);
