@@ -12,6 +12,9 @@ const dir = join(work, 'study');
 // One epoch of the smallest model on 16 × 16 MFCC inputs keeps each member to a few seconds of training.
 const TINY = ['--model', 'seed-cnn', '--preset', 'quick', '--epochs', '1', '--n-mfcc', '16', '--frames', '16', '--batch', '32'];
 
+// Each CLI call starts Node, tsx and tfjs; members are separate processes. Generous for a loaded machine.
+const TIMEOUT = 240_000;
+
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('CLI: study init → run (local, 2 at once) → status → report → rerun', () => {
@@ -25,7 +28,7 @@ describe('CLI: study init → run (local, 2 at once) → status → report → r
     // The demo set's 10 speakers are split between the two folds' test parts.
     expect([...study.folds[0].test, ...study.folds[1].test].sort()).toEqual(['03', '08', '09', '10', '11', '12', '13', '14', '15', '16']);
     await expect(createStudy(dir, { datasetRoot: DEMO, protocol: { kind: 'loso' }, training: resolveTrainingConfig(), seeds: [1] })).rejects.toThrow(/already holds a study/);
-  });
+  }, TIMEOUT);
 
   it('refuses a bad grid or protocol with a one-line reason', async () => {
     const grid = await runCli(['study', 'init', join(work, 'x'), '--data', DEMO, '--protocol', 'loso', '--grid', 'epochz=1,2']);
@@ -34,7 +37,7 @@ describe('CLI: study init → run (local, 2 at once) → status → report → r
     expect(() => parseProtocol('kfold')).toThrow("protocol must be loso, kfold:K or fixed, got 'kfold'");
     expect(() => parseProtocol('fixed')).toThrow('protocol fixed needs the test speakers (--test-speakers a,b)');
     expect(parseProtocol('kfold:5')).toEqual({ kind: 'kfold', k: 5 });
-  });
+  }, TIMEOUT);
 
   it('run trains every member as an ordinary run folder, two at a time', async () => {
     const r = await runCli(['study', 'run', dir, '--executor', 'local', '--parallel', '2', '--cores', '2']);
@@ -46,7 +49,7 @@ describe('CLI: study init → run (local, 2 at once) → status → report → r
       expect(record.status).toBe('done');
       expect(record.seed).toBe(1);
     }
-  });
+  }, TIMEOUT);
 
   it('status and report cover the whole corpus, pooled over folds', async () => {
     const s = await studyStatus(dir);
@@ -74,7 +77,7 @@ describe('CLI: study init → run (local, 2 at once) → status → report → r
     const lines = readFileSync(csv, 'utf8').trim().split('\n');
     expect(lines[0]).toMatch(/^cell,members_done,members_total,n,accuracy,/);
     expect(lines[1]).toMatch(/^base,2,2,135,/);
-  });
+  }, TIMEOUT);
 
   it('a rerun skips finished members and trains interrupted ones again', async () => {
     const keptRun = join(dir, 'runs', 'c1-s1-f1', 'run.json');
@@ -89,5 +92,5 @@ describe('CLI: study init → run (local, 2 at once) → status → report → r
     expect(r.stdout).toMatch(/done +c1-s1-f2/);
     expect(statSync(keptRun).mtimeMs).toBe(keptMtime);
     expect(JSON.parse(readFileSync(interrupted, 'utf8')).status).toBe('done');
-  });
+  }, TIMEOUT);
 });

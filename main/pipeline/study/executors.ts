@@ -184,6 +184,7 @@ export async function submitStudySlurm(dir: string, options: SlurmRunOptions): P
   const warnings: string[] = [];
   for (const [what, path] of [
     ['the study folder', studyDir],
+    ['the dataset', study.dataset.root],
     ['the feature cache', studyCacheRoot(studyDir, study)],
     ['the program', options.launcher.args.at(-1) ?? options.launcher.command],
   ] as const) {
