@@ -50,6 +50,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'list the runs in the runs folder',
     load: () => import('./commands/runs').then((m) => ({ usage: m.runsUsage, run: m.runsCommand })),
   },
+  study: {
+    summary: 'cross-validation folds × seeds × a grid as one experiment, run locally or on Slurm',
+    load: () => import('./commands/study').then((m) => ({ usage: m.studyUsage, run: m.studyCommand })),
+  },
 };
 
 function usage(): string {
