@@ -15,7 +15,7 @@ import type { EvaluationReport } from '../evaluation/report';
 import { cacheCoverage, cacheDirFor } from '../features/cache';
 import { featureConfigHash, featureRowCount, resolveFeatureConfig } from '../features/config';
 import { EmotionPredictor, isPredictionFailure } from '../pipeline/inference';
-import { deleteRun, listRuns, listEvaluations, openRun, readEvaluation, renameRun, resolveRunDir } from '../runs/store';
+import { deleteRun, listEvaluations, openRun, readEvaluation, renameRun, resolveRunDir } from '../runs/store';
 import { CHECKPOINT_NAMES } from '../runs/types';
 import { initBackend } from '../compute/backend';
 import { BACKEND_NAMES, type BackendName } from '../compute/backend-info';
@@ -26,7 +26,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../util/fs';
 import { buildClipView } from './clipView';
 import type { ApiRequests, CheckpointRef, DatasetOverview, FilePrediction, PredictInput, RequestName, RunDetail } from './contract';
 import { JobManager, type Emit } from './jobs';
-import { epochHistory, summarizeRun } from './runViews';
+import { epochHistory, listRunSummaries, summarizeRun } from './runViews';
 import {
   ApiError,
   expectArray,
@@ -116,7 +116,7 @@ export function createEngine(ctx: EngineContext): Engine {
 
   async function evaluation(ref: CheckpointRef): Promise<EvaluationReport> {
     const opened = await openRunFor(ref.runId);
-    const stored = await readEvaluation<EvaluationReport>(opened.dir, ref.checkpoint);
+    const stored = await readEvaluation(opened.dir, ref.checkpoint);
     if (stored) return stored;
     if (!opened.checkpoints[ref.checkpoint]?.complete) {
       throw new ApiError('not-found', `run ${ref.runId} has no complete '${ref.checkpoint}' checkpoint to evaluate`);
@@ -312,13 +312,7 @@ export function createEngine(ctx: EngineContext): Engine {
     },
 
     async 'runs.list'() {
-      const records = await listRuns(workspace.runsDir);
-      const summaries = [];
-      for (const record of records) {
-        const opened = await openRun(resolveRunDir(workspace.runsDir, record.id)).catch(() => null);
-        if (opened) summaries.push(summarizeRun(opened));
-      }
-      return summaries;
+      return listRunSummaries(workspace.runsDir);
     },
 
     async 'runs.get'(raw): Promise<RunDetail> {

@@ -10,7 +10,7 @@ export const compareUsage = 'compare RUN [RUN2] [--json]   (one run: best vs fin
 
 /** The stored evaluation of a checkpoint, computed (and stored) first if the run has none. */
 async function evaluationOf(runDir: string, checkpoint: CheckpointName): Promise<EvaluationReport> {
-  return (await readEvaluation<EvaluationReport>(runDir, checkpoint)) ?? (await evaluateCheckpoint(runDir, { checkpoint })).report;
+  return (await readEvaluation(runDir, checkpoint)) ?? (await evaluateCheckpoint(runDir, { checkpoint })).report;
 }
 
 export async function compareCommand(argv: string[]): Promise<void> {
