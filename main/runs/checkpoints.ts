@@ -6,7 +6,7 @@ import { pathExists } from '../util/fs';
 import { MANIFEST_FORMAT } from './formats';
 import { expectedWeightBytes, fsSaveHandler, readModelJson } from './fsIoHandler';
 import type { CheckpointManifest, CheckpointName } from './types';
-import { decodeVersioned, FormatError, readVersionedJson, writeVersionedJson } from './versionedJson';
+import { decodeVersioned, FormatError, readVersionedJson, writeVersionedJson } from '../util/versionedJson';
 
 export const MANIFEST_FILE = 'manifest.json';
 

@@ -11,7 +11,7 @@ import type { TrainingConfig } from '../training/config';
 import type { BestCheckpoint } from '../training/progress';
 import type { CheckpointManifest, RunOutcomeSummary, RunRecord, TestMetrics } from './types';
 import { CHECKPOINT_NAMES } from './types';
-import { check, type JsonObject, type VersionedFormat } from './versionedJson';
+import { check, type JsonObject, type VersionedFormat } from '../util/versionedJson';
 
 const RUN_STATUSES = ['running', 'done', 'interrupted', 'failed', 'cancelled'] as const;
 const SPLIT_KINDS = ['speaker', 'random', 'kfold'] as const;

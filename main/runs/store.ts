@@ -22,7 +22,7 @@ import {
 } from './types';
 import type { Split } from '../dataset/split';
 import type { BackendInfo } from '../compute/backend-info';
-import { FORMAT_VERSION_KEY, FormatError, readVersionedJson, writeVersionedJson } from './versionedJson';
+import { FORMAT_VERSION_KEY, FormatError, readVersionedJson, writeVersionedJson } from '../util/versionedJson';
 
 
 const RUN_FILE = 'run.json';

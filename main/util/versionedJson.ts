@@ -5,7 +5,7 @@
  * before versions existed (release 0.1.0) have no `formatVersion` and are read as version 1.
  */
 import { promises as fsp } from 'node:fs';
-import { writeJsonAtomic } from '../util/fs';
+import { writeJsonAtomic } from './fs';
 
 export const FORMAT_VERSION_KEY = 'formatVersion';
 
