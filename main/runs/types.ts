@@ -1,6 +1,6 @@
 import type { BackendInfo } from '../compute/backend-info';
 import type { Split } from '../dataset/split';
-import type { FeatureConfig } from '../features/config';
+import type { FeatureConfig } from '../schema/features';
 import type { TrainingConfig } from '../training/config';
 import type { BestCheckpoint, EpochMetrics } from '../training/progress';
 
