@@ -4,13 +4,15 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { listRunSummaries } from '../../main/api/runViews';
 import { runsCommand } from '../../main/cli/commands/runs';
 import { RUN_FORMAT } from '../../main/runs/formats';
+import { inspectCheckpoint } from '../../main/runs/checkpoints';
 import { createRun, listRuns, openRun } from '../../main/runs/store';
 import { FormatError, parseVersioned, readVersionedJson, writeVersionedJson, type VersionedFormat } from '../../main/util/versionedJson';
-import { runInit, tempDir } from './helpers';
+import { manifest, runInit, smallModel, tempDir } from './helpers';
 
 interface Point {
   x: number;
@@ -118,5 +120,28 @@ describe('a run whose run.json cannot be used', () => {
     await runsCommand(['--runs-dir', runsDir]);
     const line = printed.split('\n').find((l) => l.startsWith(newer));
     expect(line).toMatch(/corrupt\s+run\.json has formatVersion 99/);
+  });
+});
+
+describe('checkpoint manifests', () => {
+  // The app's modules imported above register the wasm backend; this test needs none of it.
+  beforeAll(() => tf.setBackend('cpu'));
+
+  it('are written with their format version; a newer or malformed one makes the checkpoint unusable, saying why', async () => {
+    const { dir: runsDir, cleanup } = await tempDir();
+    const run = await createRun(runsDir, runInit(), { heartbeatIntervalMs: 0 });
+    const dir = await run.saveCheckpoint('best', smallModel(), manifest(1));
+    await run.close();
+    const path = join(dir, 'manifest.json');
+    const stored = JSON.parse(await readFile(path, 'utf8'));
+    expect(stored.formatVersion).toBe(2);
+    expect(await inspectCheckpoint(dir)).toMatchObject({ complete: true, manifest: { epoch: 1, formatVersion: 2 } });
+
+    await writeFile(path, JSON.stringify({ ...stored, formatVersion: 7 }));
+    expect((await inspectCheckpoint(dir)).problem).toBe('manifest.json is corrupt: checkpoint manifest has formatVersion 7, newer than this release reads (2); update the workbench');
+    const { formatVersion: _v, ...unversioned } = stored;
+    await writeFile(path, JSON.stringify({ ...unversioned, standardizer: null }));
+    expect((await inspectCheckpoint(dir)).problem).toBe('manifest.json is corrupt: checkpoint manifest is invalid: standardizer must be an object, got null');
+    await cleanup();
   });
 });
