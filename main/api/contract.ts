@@ -182,7 +182,8 @@ export interface CheckpointInfo {
 export interface RunSummary {
   id: string;
   name: string;
-  status: RunStatus;
+  /** 'corrupt': the folder's run.json cannot be used; `error` says why. */
+  status: RunStatus | 'corrupt';
   createdAt: string;
   updatedAt: string;
   datasetRoot: string;

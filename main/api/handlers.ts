@@ -24,7 +24,7 @@ import { OPTIMIZER_NAMES } from '../schema/names';
 import { buildClipView } from './clipView';
 import type { ApiRequests, CheckpointRef, DatasetOverview, FilePrediction, PredictInput, RequestName, RunDetail } from './contract';
 import { JobManager, type Emit } from './jobs';
-import { epochHistory, summarizeRun } from './runViews';
+import { epochHistory, listRunSummaries, summarizeRun } from './runViews';
 import {
   ApiError,
   base64Bytes,
@@ -289,13 +289,7 @@ export function createEngine(ctx: EngineContext): Engine {
     },
 
     async 'runs.list'() {
-      const records = await listRuns(workspace.runsDir);
-      const summaries = [];
-      for (const record of records) {
-        const opened = await openRun(resolveRunDir(workspace.runsDir, record.id)).catch(() => null);
-        if (opened) summaries.push(summarizeRun(opened));
-      }
-      return summaries;
+      return listRunSummaries(workspace.runsDir);
     },
 
     async 'runs.get'(raw): Promise<RunDetail> {

@@ -9,50 +9,16 @@ import { promises as fsp } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { writeFileAtomic } from '../util/fs';
+import { removeStaleTempFiles, writeFileAtomic } from '../util/fs';
+import { readCacheIndex, writeCacheIndex, type CachedClipMeta, type CachedFailure, type CacheIndex, type CacheShape, type IndexEntry } from './cacheIndex';
 
-const CACHE_FORMAT_VERSION = 1;
 const INDEX_FILE = 'index.json';
 const DATA_FILE = 'features.bin';
 
-export interface CachedClipMeta {
-  sizeBytes: number;
-  mtimeMs: number;
-  contentHash: string;
-  validFrames: number;
-  durationS: number;
-  sampleRate: number;
-}
+export type { CachedClipMeta, CachedFailure, CacheShape } from './cacheIndex';
 
 export interface CachedClip extends CachedClipMeta {
   data: Float32Array;
-}
-
-/** A clip that could not be decoded, remembered so it is reported without being decoded again. */
-export interface CachedFailure {
-  sizeBytes: number;
-  mtimeMs: number;
-  reason: string;
-}
-
-export interface CacheShape {
-  configHash: string;
-  rows: number;
-  frames: number;
-}
-
-interface IndexEntry extends CachedClipMeta {
-  id: string;
-  slot: number;
-  crc: number;
-}
-
-interface CacheIndexFile extends CacheShape {
-  version: number;
-  datasetRoot: string;
-  slots: number;
-  entries: IndexEntry[];
-  failures: Record<string, CachedFailure>;
 }
 
 export interface LoadedCache {
@@ -85,28 +51,25 @@ function checksum(data: Float32Array): number {
   return crc32(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
 }
 
+/** Matches the configuration it was made for; a cache index for another shape is rebuilt. */
+function indexMatches(index: CacheIndex, shape: CacheShape): boolean {
+  return index.configHash === shape.configHash && index.rows === shape.rows && index.frames === shape.frames;
+}
+
 export async function loadCache(dir: string, shape: CacheShape): Promise<LoadedCache> {
   const result: LoadedCache = { clips: new Map(), failures: new Map(), problems: [] };
-  let index: CacheIndexFile;
-  try {
-    index = JSON.parse(await fsp.readFile(join(dir, INDEX_FILE), 'utf8')) as CacheIndexFile;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      result.problems.push(`cache index unreadable, rebuilding: ${(err as Error).message}`);
-    }
-    return result;
+  const stale = await removeStaleTempFiles(dir);
+  if (stale.removed.length > 0) {
+    result.problems.push(`removed ${stale.removed.length} temp file(s) (${(stale.bytes / 1e6).toFixed(1)} MB) left by extractions that were killed`);
   }
-  if (
-    index.version !== CACHE_FORMAT_VERSION ||
-    index.configHash !== shape.configHash ||
-    index.rows !== shape.rows ||
-    index.frames !== shape.frames ||
-    !Array.isArray(index.entries)
-  ) {
+  const { index, problems } = await readCacheIndex(join(dir, INDEX_FILE));
+  result.problems.push(...problems);
+  if (!index) return result;
+  if (!indexMatches(index, shape)) {
     result.problems.push('cache index does not match this feature configuration, rebuilding');
     return result;
   }
-  for (const [id, failure] of Object.entries(index.failures ?? {})) result.failures.set(id, failure);
+  for (const [id, failure] of Object.entries(index.failures)) result.failures.set(id, failure);
 
   let bytes: Buffer;
   try {
@@ -165,8 +128,7 @@ export async function saveCache(
     data.set(clipData, slot * slotFloats);
     return { id, slot, crc: checksum(clipData), ...meta };
   });
-  const index: CacheIndexFile = {
-    version: CACHE_FORMAT_VERSION,
+  const index: CacheIndex = {
     configHash: shape.configHash,
     rows: shape.rows,
     frames: shape.frames,
@@ -176,7 +138,7 @@ export async function saveCache(
     failures: Object.fromEntries([...failures.entries()].sort(([a], [b]) => (a < b ? -1 : 1))),
   };
   await writeFileAtomic(join(dir, DATA_FILE), new Uint8Array(data.buffer));
-  await writeFileAtomic(join(dir, INDEX_FILE), JSON.stringify(index));
+  await writeCacheIndex(join(dir, INDEX_FILE), index);
 }
 
 export const CACHE_FILES = { index: INDEX_FILE, data: DATA_FILE } as const;
@@ -194,17 +156,10 @@ export async function cacheCoverage(
   shape: CacheShape,
   clips: readonly { id: string; sizeBytes: number; mtimeMs: number }[],
 ): Promise<CacheCoverage> {
-  let index: CacheIndexFile;
-  try {
-    index = JSON.parse(await fsp.readFile(join(dir, INDEX_FILE), 'utf8')) as CacheIndexFile;
-  } catch {
-    return { cached: 0, failed: 0 };
-  }
-  if (index.version !== CACHE_FORMAT_VERSION || index.configHash !== shape.configHash || !Array.isArray(index.entries)) {
-    return { cached: 0, failed: 0 };
-  }
+  const { index } = await readCacheIndex(join(dir, INDEX_FILE));
+  if (!index || !indexMatches(index, shape)) return { cached: 0, failed: 0 };
   const entries = new Map(index.entries.map((entry) => [entry.id, entry]));
-  const failures = index.failures ?? {};
+  const failures = index.failures;
   let cached = 0;
   let failed = 0;
   for (const clip of clips) {

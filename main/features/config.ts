@@ -4,24 +4,9 @@
  */
 import { createHash } from 'node:crypto';
 
-export type FeaturePreset = 'librosa' | 'meyda';
+import type { FeatureConfig, MeydaDescriptor } from '../schema/features';
 
-export type MeydaDescriptor = 'chroma' | 'spectralCentroid' | 'spectralFlatness' | 'spectralRolloff' | 'rms' | 'zcr' | 'loudness';
-
-export interface FeatureConfig {
-  /** 'librosa': librosa-exact MFCC; 'meyda': Meyda's own MFCC on the same framing. */
-  preset: FeaturePreset;
-  /** Sample rate the audio is resampled to before extraction (Hz). */
-  sampleRate: number;
-  nMfcc: number;
-  nFft: number;
-  hopLength: number;
-  nMels: number;
-  /** Every matrix is zero-padded at the end or truncated to this many frames. */
-  frames: number;
-  /** Meyda descriptors appended as extra rows, in canonical order (MEYDA_DESCRIPTORS). */
-  extras: MeydaDescriptor[];
-}
+export type { FeatureConfig, FeaturePreset, MeydaDescriptor } from '../schema/features';
 
 /**
  * Bump when the numbers the extractor produces for a given config change (algorithm or bug fix),

@@ -4,7 +4,7 @@
  * the canonical vocabulary; classes the model does not know are reported and their clips left out).
  */
 import { basename, join } from 'node:path';
-import { scanDataset, type SchemeName, type Split } from '../dataset';
+import { scanDataset, type SchemeName } from '../dataset';
 import { resolveFeatureConfig, type FeatureConfig } from '../features/config';
 import { extractFeatures, type ExtractionProgress } from '../features/extract';
 import { loadCheckpoint } from '../models/checkpoint';
@@ -47,7 +47,7 @@ export async function evaluateCheckpoint(runDir: string, options: EvaluateCheckp
   await initBackend(options.backend ?? 'auto');
   const { model, manifest } = await loadCheckpoint(join(runDir, 'checkpoints', checkpoint));
   try {
-    const featureConfig: FeatureConfig = resolveFeatureConfig(manifest.featureConfig as Partial<FeatureConfig>);
+    const featureConfig: FeatureConfig = resolveFeatureConfig(manifest.featureConfig);
     const dataRoot = options.dataDir ?? opened.record.dataset.root;
     const scheme = options.scheme ?? (options.dataDir ? 'auto' : (opened.record.dataset.scheme as SchemeName));
     const scan = await scanDataset(dataRoot, { scheme });
@@ -72,7 +72,7 @@ export async function evaluateCheckpoint(runDir: string, options: EvaluateCheckp
       splitDescription = `cross-corpus: every clip of ${dataRoot} whose class the model knows`;
       leaksSpeakers = false;
     } else {
-      const split = opened.record.split as Split;
+      const { split } = opened.record;
       ids = split.test;
       part = 'test';
       splitDescription = split.description;

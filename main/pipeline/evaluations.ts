@@ -21,7 +21,7 @@ export interface EvaluationSourceOptions {
 
 /** The stored evaluation of a checkpoint on its run's test split, computed (and stored) first if the run has none. */
 export async function evaluationOf(runDir: string, checkpoint: CheckpointName, options: EvaluationSourceOptions = {}): Promise<EvaluationReport> {
-  const stored = await readEvaluation<EvaluationReport>(runDir, checkpoint);
+  const stored = await readEvaluation(runDir, checkpoint);
   if (stored) return stored;
   const { report } = await evaluateCheckpoint(runDir, { checkpoint, cacheRoot: options.cacheRoot, backend: options.backend });
   options.onComputed?.(runDir, checkpoint);

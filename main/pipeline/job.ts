@@ -212,12 +212,21 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
     log(result.cancelled ? 'training cancelled; the run keeps its checkpoints' : 'training finished');
     return { runId: run.id, runDir: run.dir, status, ...summary, evaluations };
   } catch (err) {
-    await run.setStatus('failed', { error: err instanceof Error ? err.message : String(err) }).catch(() => undefined);
+    await run.setStatus('failed', { error: failureReason(err) }).catch(() => undefined);
     throw err;
   } finally {
     await run.close();
     model.dispose();
   }
+}
+
+/** The reason stored with a failed run; a full disk is named as such, with the file it could not write. */
+export function failureReason(err: unknown): string {
+  if ((err as NodeJS.ErrnoException | null)?.code === 'ENOSPC') {
+    const path = (err as NodeJS.ErrnoException).path;
+    return `no space left on device${path ? ` (writing ${path})` : ''}`;
+  }
+  return err instanceof Error ? err.message : String(err);
 }
 
 async function evaluatePart(

@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { pathExists, writeJsonAtomic } from '../util/fs';
+import { pathExists } from '../util/fs';
+import { MANIFEST_FORMAT } from './formats';
 import { expectedWeightBytes, fsSaveHandler, readModelJson } from './fsIoHandler';
 import type { CheckpointManifest, CheckpointName } from './types';
+import { decodeVersioned, FormatError, readVersionedJson, writeVersionedJson } from '../util/versionedJson';
 
 export const MANIFEST_FILE = 'manifest.json';
 
@@ -18,38 +20,6 @@ export interface CheckpointState {
   manifest?: CheckpointManifest;
 }
 
-/** Throws an error naming the first field that makes `value` unusable as a checkpoint manifest. */
-export function validateManifest(value: unknown, where: string): CheckpointManifest {
-  const fail = (what: string): never => {
-    throw new Error(`Invalid checkpoint manifest ${where}: ${what}`);
-  };
-  if (!value || typeof value !== 'object' || Array.isArray(value)) fail('not a JSON object');
-  const m = value as Record<string, unknown>;
-  const isFiniteArray = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x));
-
-  const labels = m.labels;
-  if (!Array.isArray(labels) || labels.length === 0 || !labels.every((l) => typeof l === 'string' && l.length > 0)) {
-    fail('labels must be a non-empty list of names');
-  }
-  if (new Set(labels as string[]).size !== (labels as string[]).length) fail('labels contain duplicates');
-  if (m.featureConfig === undefined || m.featureConfig === null) fail('featureConfig is missing');
-  if (typeof m.featureConfigHash !== 'string' || m.featureConfigHash === '') fail('featureConfigHash is missing');
-  const standardizer = m.standardizer as { mean?: unknown; std?: unknown } | undefined;
-  if (!standardizer || !isFiniteArray(standardizer.mean) || !isFiniteArray(standardizer.std)) {
-    fail('standardizer must hold finite mean and std arrays');
-  }
-  if ((standardizer!.mean as number[]).length !== (standardizer!.std as number[]).length) fail('standardizer mean and std differ in length');
-  if (typeof m.modelName !== 'string' || m.modelName === '') fail('modelName is missing');
-  if (!Array.isArray(m.inputShape) || m.inputShape.length === 0 || !m.inputShape.every((d) => Number.isInteger(d) && d > 0)) {
-    fail('inputShape must be a list of positive integers');
-  }
-  if (!Number.isInteger(m.epoch) || (m.epoch as number) < 0) fail('epoch must be a non-negative integer');
-  if (typeof m.backend !== 'string') fail('backend is missing');
-  if (!m.versions || typeof m.versions !== 'object') fail('versions is missing');
-  if (typeof m.createdAt !== 'string') fail('createdAt is missing');
-  return value as CheckpointManifest;
-}
-
 /**
  * Writes a checkpoint into a temp folder and swaps it in with renames, so a crash at any point leaves
  * either the previous checkpoint or the new one complete on disk (recoverCheckpoints finishes a swap
@@ -61,7 +31,8 @@ export async function writeCheckpoint(
   model: tf.LayersModel,
   manifest: CheckpointManifest,
 ): Promise<string> {
-  validateManifest(manifest, `for checkpoint "${name}"`);
+  // Refuse a bad manifest before anything is written.
+  decodeVersioned({ ...manifest, formatVersion: MANIFEST_FORMAT.current }, MANIFEST_FORMAT, `the manifest of checkpoint "${name}"`);
   const suffix = randomBytes(4).toString('hex');
   const target = join(checkpointsDir, name);
   const tmp = join(checkpointsDir, `.${name}.tmp-${suffix}`);
@@ -70,7 +41,7 @@ export async function writeCheckpoint(
   let movedOld = false;
   try {
     await model.save(fsSaveHandler(tmp));
-    await writeJsonAtomic(join(tmp, MANIFEST_FILE), manifest);
+    await writeVersionedJson(join(tmp, MANIFEST_FILE), MANIFEST_FORMAT, manifest);
     if (await pathExists(target)) {
       await fsp.rename(target, old);
       movedOld = true;
@@ -97,13 +68,13 @@ export async function inspectCheckpoint(dir: string, name = dir): Promise<Checkp
   });
   if (!(await pathExists(dir))) return { name, dir, exists: false, complete: false, problem: `no checkpoint at ${dir}` };
 
-  let manifest: CheckpointManifest;
+  let manifest: CheckpointManifest | null;
   try {
-    manifest = validateManifest(JSON.parse(await fsp.readFile(join(dir, MANIFEST_FILE), 'utf8')), `in ${dir}`);
+    manifest = await readVersionedJson(join(dir, MANIFEST_FILE), MANIFEST_FORMAT);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return state(false, `${MANIFEST_FILE} is missing (the save did not finish)`);
-    return state(false, `${MANIFEST_FILE} is corrupt: ${(err as Error).message}`);
+    return state(false, `${MANIFEST_FILE} is corrupt: ${err instanceof FormatError ? err.reason : (err as Error).message}`);
   }
+  if (!manifest) return state(false, `${MANIFEST_FILE} is missing (the save did not finish)`);
   let modelJson: tf.io.ModelJSON;
   try {
     modelJson = await readModelJson(dir);

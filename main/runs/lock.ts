@@ -4,6 +4,7 @@ import { hostname, uptime } from 'node:os';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../util/fs';
 import type { RunLock } from './types';
+import { pidAlive } from '../util/process';
 
 export const LOCK_FILE = 'lock';
 /** A lock from another host whose heartbeat is older than this is considered abandoned. */
@@ -85,16 +86,6 @@ export async function lockState(runDir: string, staleAfterMs = DEFAULT_STALE_AFT
     return { lock, alive: false, reason: `no heartbeat from ${owner} for ${Math.round(age / 1000)} s` };
   }
   return { lock, alive: true, reason: `held by ${owner}` };
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export async function removeLock(runDir: string): Promise<void> {

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { pathExists, readJson, writeJsonAtomic } from '../util/fs';
+import type { EvaluationReport } from '../evaluation/report';
+import { pathExists } from '../util/fs';
+import { EVALUATION_FORMAT, RUN_FORMAT } from './formats';
 import { inspectCheckpoint, recoverCheckpoints, writeCheckpoint, type CheckpointState } from './checkpoints';
 import { appendJsonLine, readJsonLines } from './jsonLines';
 import { acquireLock, DEFAULT_STALE_AFTER_MS, lockState, refreshLock, releaseLock, removeLock } from './lock';
@@ -15,7 +17,12 @@ import {
   type RunRecord,
   type RunStatus,
   type RunVersions,
+  type StoredRunConfig,
+  type RunOutcomeSummary,
 } from './types';
+import type { Split } from '../dataset/split';
+import type { BackendInfo } from '../compute/backend-info';
+import { FORMAT_VERSION_KEY, FormatError, readVersionedJson, writeVersionedJson } from '../util/versionedJson';
 
 
 const RUN_FILE = 'run.json';
@@ -24,11 +31,11 @@ const CHECKPOINTS_DIR = 'checkpoints';
 
 export interface RunInit {
   name: string;
-  config: unknown;
+  config: StoredRunConfig;
   dataset: RunDatasetInfo;
-  split: unknown;
+  split: Split;
   seed: number;
-  backend: unknown;
+  backend: BackendInfo;
   versions: RunVersions;
 }
 
@@ -41,7 +48,7 @@ export interface CreateRunOptions {
 
 export interface StatusExtra {
   error?: string;
-  summary?: unknown;
+  summary?: RunOutcomeSummary;
   bestEpoch?: number;
 }
 
@@ -111,7 +118,7 @@ export async function createRun(runsDir: string, init: RunInit, options: CreateR
     versions: init.versions,
   };
   await fsp.mkdir(join(dir, CHECKPOINTS_DIR), { recursive: true });
-  await writeJsonAtomic(join(dir, RUN_FILE), record);
+  await writeRecordFile(dir, record);
 
   let closed = false;
   // run.json and the lock are rewritten from memory; a queue keeps the writes in call order.
@@ -124,9 +131,9 @@ export async function createRun(runsDir: string, init: RunInit, options: CreateR
   };
   const writeRecord = async (patch: Partial<RunRecord>): Promise<void> => {
     // The name may have been changed on disk by renameRun while we train; keep that change.
-    const onDisk = await readJson<RunRecord>(join(dir, RUN_FILE)).catch(() => null);
+    const onDisk = await readRecord(dir).catch(() => null);
     record = { ...record, ...(onDisk?.name ? { name: onDisk.name } : {}), ...patch, updatedAt: new Date().toISOString() };
-    await writeJsonAtomic(join(dir, RUN_FILE), record);
+    await writeRecordFile(dir, record);
   };
   const setStatus = (status: RunStatus, extra: StatusExtra = {}): Promise<void> =>
     enqueue(() => writeRecord({ status, ...extra, ...(status !== 'running' && { finishedAt: new Date().toISOString() }) }));
@@ -198,12 +205,34 @@ async function makeRunDir(runsDir: string, name: string, at: Date): Promise<{ id
 }
 
 async function readRecord(runDir: string): Promise<RunRecord> {
+  const record = await readVersionedJson(join(runDir, RUN_FILE), RUN_FORMAT);
+  if (!record) throw new Error(`Not a run folder: ${runDir} has no ${RUN_FILE}`);
+  return { ...record, id: basename(runDir) };
+}
+
+/**
+ * Writes run.json atomically. On a full disk there is no room for the atomic write's temp file,
+ * but run.json's own blocks are allocated: the record without indentation is smaller than the
+ * indented file on disk, so it is written over it in place. This keeps the reason a run ended
+ * (e.g. "no space left on device") instead of losing it and later calling the run interrupted.
+ */
+async function writeRecordFile(runDir: string, record: RunRecord): Promise<void> {
   const path = join(runDir, RUN_FILE);
-  if (!(await pathExists(path))) throw new Error(`Not a run folder: ${runDir} has no ${RUN_FILE}`);
   try {
-    return { ...(await readJson<RunRecord>(path)), id: basename(runDir) };
+    await writeVersionedJson(path, RUN_FORMAT, record);
   } catch (err) {
-    throw new Error(`${path} is corrupt: ${(err as Error).message}`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+    const text = Buffer.from(JSON.stringify({ ...record, [FORMAT_VERSION_KEY]: RUN_FORMAT.current }) + '\n');
+    const handle = await fsp.open(path, 'r+').catch(() => null);
+    if (!handle) throw err;
+    try {
+      if (text.byteLength > (await handle.stat()).size) throw err;
+      await handle.write(text, 0, text.byteLength, 0);
+      await handle.truncate(text.byteLength);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
   }
 }
 
@@ -240,13 +269,28 @@ async function effectiveRecord(runDir: string, record: RunRecord, staleAfterMs: 
   };
 }
 
-/** All runs in runsDir, newest first. Folders without a readable run.json are skipped. */
-export async function listRuns(runsDir: string, options: StoreOptions = {}): Promise<RunRecord[]> {
+/** One entry of a runs folder: a readable run, or a folder whose run.json cannot be used and why. */
+export type ListedRun =
+  | { id: string; dir: string; record: RunRecord; corrupt?: undefined }
+  | { id: string; dir: string; record?: undefined; corrupt: CorruptRun };
+
+export interface CorruptRun {
+  /** What is wrong with run.json, in one sentence. */
+  reason: string;
+  /** When the folder was last changed (run.json's time, when it can be read), for sorting. */
+  modifiedAt: string;
+}
+
+/**
+ * All run folders in runsDir (folders with a run.json), newest first. A run.json that cannot be
+ * used (bad JSON, a wrong shape, a newer format) is listed with the reason, not left out.
+ */
+export async function listRuns(runsDir: string, options: StoreOptions = {}): Promise<ListedRun[]> {
   const entries = await fsp.readdir(runsDir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return [];
     throw err;
   });
-  const records: RunRecord[] = [];
+  const listed: ListedRun[] = [];
   for (const entry of entries) {
     if (!entry.isDirectory()) continue;
     let dir: string;
@@ -255,10 +299,18 @@ export async function listRuns(runsDir: string, options: StoreOptions = {}): Pro
     } catch {
       continue;
     }
-    const record = await readRecord(dir).catch(() => null);
-    if (record) records.push((await effectiveRecord(dir, record, options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS)).record);
+    const stat = await fsp.stat(join(dir, RUN_FILE)).catch(() => null);
+    if (!stat) continue; // not a run folder
+    try {
+      const record = (await effectiveRecord(dir, await readRecord(dir), options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS)).record;
+      listed.push({ id: entry.name, dir, record });
+    } catch (err) {
+      const reason = err instanceof FormatError ? err.reason : (err as Error).message;
+      listed.push({ id: entry.name, dir, corrupt: { reason, modifiedAt: stat.mtime.toISOString() } });
+    }
   }
-  return records.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
+  const time = (run: ListedRun) => run.record?.createdAt ?? run.corrupt!.modifiedAt;
+  return listed.sort((a, b) => time(b).localeCompare(time(a)) || b.id.localeCompare(a.id));
 }
 
 /**
@@ -273,7 +325,7 @@ export async function repairRun(runDir: string, options: StoreOptions = {}): Pro
   await recoverCheckpoints(join(runDir, CHECKPOINTS_DIR), CHECKPOINT_NAMES);
   if (record.status !== stored.status) {
     record.interruption!.lastGoodCheckpoint = lastGoodCheckpoint(await inspectCheckpoints(runDir));
-    await writeJsonAtomic(join(runDir, RUN_FILE), record);
+    await writeRecordFile(runDir, record);
   }
   if (lock) await removeLock(runDir);
   return record;
@@ -300,7 +352,7 @@ export async function openRun(runDir: string, options: StoreOptions = {}): Promi
 export async function renameRun(runDir: string, name: string): Promise<RunRecord> {
   if (name.trim() === '') throw new Error('A run name cannot be empty');
   const record = { ...(await readRecord(runDir)), name: name.trim(), updatedAt: new Date().toISOString() };
-  await writeJsonAtomic(join(runDir, RUN_FILE), record);
+  await writeRecordFile(runDir, record);
   return record;
 }
 
@@ -322,27 +374,15 @@ function evaluationPath(runDir: string, checkpoint: string): string {
 }
 
 /** Writes `evaluation-<checkpoint>.json` (e.g. 'best', 'final', 'best-crema'). */
-export async function writeEvaluation(runDir: string, checkpoint: string, evaluation: unknown): Promise<string> {
+export async function writeEvaluation(runDir: string, checkpoint: string, evaluation: EvaluationReport): Promise<string> {
   const path = evaluationPath(runDir, checkpoint);
-  await writeJsonAtomic(path, evaluation);
+  await writeVersionedJson(path, EVALUATION_FORMAT, evaluation);
   return path;
 }
 
-/** Reads `evaluation-<checkpoint>.json`, or null if the run has none. */
-export async function readEvaluation<T = unknown>(runDir: string, checkpoint: string): Promise<T | null> {
-  const path = evaluationPath(runDir, checkpoint);
-  let text: string;
-  try {
-    text = await fsp.readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch (err) {
-    throw new Error(`${path} is corrupt: ${(err as Error).message}`);
-  }
+/** Reads `evaluation-<checkpoint>.json` (any format version, migrated), or null if the run has none. */
+export async function readEvaluation(runDir: string, checkpoint: string): Promise<EvaluationReport | null> {
+  return readVersionedJson(evaluationPath(runDir, checkpoint), EVALUATION_FORMAT);
 }
 
 /** Names of the evaluations stored in a run, e.g. ['best', 'final']. */

@@ -1,3 +1,9 @@
+import type { BackendInfo } from '../compute/backend-info';
+import type { Split } from '../dataset/split';
+import type { FeatureConfig } from '../schema/features';
+import type { TrainingConfig } from '../training/config';
+import type { BestCheckpoint, EpochMetrics } from '../training/progress';
+
 export type RunStatus = 'running' | 'done' | 'interrupted' | 'failed' | 'cancelled';
 
 export type CheckpointName = 'best' | 'final';
@@ -25,7 +31,33 @@ export interface RunInterruption {
   lastGoodCheckpoint: CheckpointName | null;
 }
 
-/** The content of `run.json`. */
+/**
+ * The configuration a run was trained with. The reader checks its structure (two objects, a model
+ * name); the training config's values are the training layer's business (types only are imported).
+ */
+export interface StoredRunConfig {
+  training: TrainingConfig;
+  features: FeatureConfig;
+}
+
+export interface TestMetrics {
+  accuracy: number;
+  uar: number;
+  macroF1: number;
+}
+
+/** What a finished (done or cancelled) training stores about its outcome. */
+export interface RunOutcomeSummary {
+  epochsRun: number;
+  bestEpoch: number;
+  /** Absent in runs made before it was recorded. */
+  bestCheckpoint?: BestCheckpoint;
+  stoppedEarly: boolean;
+  /** Test metrics of each checkpoint evaluated at the end of training. */
+  test: Partial<Record<CheckpointName, TestMetrics>>;
+}
+
+/** The content of `run.json` (format version in `formatVersion`, see formats.ts). */
 export interface RunRecord {
   id: string;
   name: string;
@@ -34,28 +66,29 @@ export interface RunRecord {
   updatedAt: string;
   finishedAt?: string;
   error?: string;
-  config: unknown;
+  config: StoredRunConfig;
   dataset: RunDatasetInfo;
-  split: unknown;
+  split: Split;
   seed: number;
-  backend: unknown;
+  backend: BackendInfo;
   versions: RunVersions;
   bestEpoch?: number;
-  summary?: unknown;
+  summary?: RunOutcomeSummary;
   interruption?: RunInterruption;
 }
 
 /** The content of `checkpoints/<name>/manifest.json`: everything needed to use the model on its own. */
 export interface CheckpointManifest {
   labels: string[];
-  featureConfig: unknown;
+  featureConfig: FeatureConfig;
   featureConfigHash: string;
   standardizer: { mean: number[]; std: number[] };
   modelName: string;
   /** Shape of one example, without the batch dimension. */
   inputShape: number[];
   epoch: number;
-  metrics?: unknown;
+  /** The epoch's metrics (or, for a weight average, how it was made), as training reported them. */
+  metrics?: EpochMetrics | Record<string, unknown>;
   backend: string;
   versions: RunVersions;
   createdAt: string;

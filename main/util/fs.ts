@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
+import { pidAlive } from './process';
+
+/** `.<name>.<pid>.<random>.tmp`: the writer's pid in the name tells a stale temp file from one being written. */
+const TEMP_NAME = /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/;
 
 /**
  * Writes a file atomically: the data goes to a temporary file in the same folder, is flushed,
@@ -43,4 +47,28 @@ export async function pathExists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * Removes the temp files writeFileAtomic left in `dir` when its process was killed mid-write
+ * (the pid in the name is no longer running). Files of live processes are left alone.
+ */
+export async function removeStaleTempFiles(dir: string): Promise<{ removed: string[]; bytes: number }> {
+  const entries = await fsp.readdir(dir).catch(() => [] as string[]);
+  const removed: string[] = [];
+  let bytes = 0;
+  for (const name of entries) {
+    const pid = Number(TEMP_NAME.exec(name)?.[1]);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || pidAlive(pid)) continue;
+    const path = join(dir, name);
+    const size = (await fsp.stat(path).catch(() => null))?.size ?? 0;
+    try {
+      await fsp.rm(path);
+    } catch {
+      continue;
+    }
+    removed.push(name);
+    bytes += size;
+  }
+  return { removed, bytes };
 }

@@ -1,4 +1,5 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -26,6 +27,19 @@ afterEach(() => {
 
 async function extract(config = DEFAULT_FEATURE_CONFIG): Promise<FeatureSet> {
   return extractFeatures(await scanDataset(dataDir, { scheme: 'emodb' }), config, { cacheRoot, workers: 2 });
+}
+
+function readIndex(set: FeatureSet): Record<string, unknown> & { entries: Record<string, unknown>[]; failures: Record<string, unknown> } {
+  return JSON.parse(readFileSync(join(set.cacheDir, CACHE_FILES.index), 'utf8'));
+}
+
+function writeIndex(set: FeatureSet, index: unknown): void {
+  writeFileSync(join(set.cacheDir, CACHE_FILES.index), JSON.stringify(index));
+}
+
+/** The pid of a process that has already exited. */
+function deadPid(): number {
+  return spawnSync(process.execPath, ['-e', '']).pid!;
 }
 
 function matrixOf(set: FeatureSet, id: string): Float32Array {
@@ -115,5 +129,84 @@ describe('feature cache', () => {
     });
     expect(set.cancelled).toBe(true);
     expect(set.clips.length).toBeLessThan(CLIPS.length);
+  });
+});
+
+describe('feature cache index that cannot be trusted', () => {
+  it('rebuilds when index.json is valid JSON but null, and says so', async () => {
+    const cold = await extract();
+    writeIndex(cold, null);
+    const rebuilt = await extract();
+    expect(rebuilt.cacheProblems).toEqual([expect.stringMatching(/cache index unreadable, rebuilding: feature cache index is not a JSON object/)]);
+    expect(rebuilt.stats.computed).toBe(CLIPS.length);
+    expect(rebuilt.data).toEqual(cold.data);
+    expect((await extract()).stats.computed).toBe(0);
+  });
+
+  it('recomputes only the entries that are null, crafted or mistyped; the rest is served', async () => {
+    const cold = await extract();
+    const index = readIndex(cold);
+    const [a, b, c, d] = index.entries;
+    (index.entries as unknown[]) = [
+      null,
+      { ...a, slot: -1, crc: 0 }, // an empty view with the checksum of nothing: used to serve zeros
+      { ...b, slot: 999 },
+      { ...c, crc: 'abc' },
+      d,
+      ...index.entries.slice(4),
+    ];
+    writeIndex(cold, index);
+    const repaired = await extract();
+    expect(repaired.cacheProblems).toEqual([
+      expect.stringMatching(/entry 0: invalid cache entry \(entry must be an object, got null\)/),
+      expect.stringMatching(/invalid cache entry \(slot must be an integer ≥ 0, got -1\)/),
+      expect.stringMatching(/invalid cache entry \(slot 999 is outside the 6 slots/),
+      expect.stringMatching(/invalid cache entry \(crc must be an integer ≥ 0, got "abc"\)/),
+    ]);
+    expect(repaired.stats).toMatchObject({ computed: 3, fromCache: CLIPS.length - 3 });
+    expect(repaired.data).toEqual(cold.data);
+    expect((await extract()).stats.computed).toBe(0);
+  });
+
+  it('drops a slot used twice and a null remembered failure', async () => {
+    writeFileSync(join(dataDir, '15a01Wa.wav'), 'this is not audio at all');
+    const cold = await extract();
+    const index = readIndex(cold);
+    index.entries[1] = { ...index.entries[1], slot: index.entries[0]!.slot };
+    index.failures = { ...index.failures, '15a01Wa': null };
+    writeIndex(cold, index);
+    const repaired = await extract();
+    expect(repaired.cacheProblems).toEqual([
+      expect.stringMatching(/invalid cache entry \(slot 0 is used twice\)/),
+      expect.stringMatching(/15a01Wa: invalid remembered failure \(failure must be an object, got null\)/),
+    ]);
+    expect(repaired.stats.computed).toBe(1);
+    expect(repaired.failed).toHaveLength(1);
+    expect(repaired.data).toEqual(cold.data);
+  });
+
+  it('reads a version-1 index (release 0.1.0) without recomputing, and rebuilds one from a newer release', async () => {
+    const cold = await extract();
+    const { formatVersion, ...rest } = readIndex(cold);
+    expect(formatVersion).toBe(2);
+    writeIndex(cold, { version: 1, ...rest });
+    expect((await extract()).stats).toMatchObject({ computed: 0, fromCache: CLIPS.length });
+    writeIndex(cold, { ...rest, formatVersion: 3 });
+    const newer = await extract();
+    expect(newer.cacheProblems[0]).toMatch(/formatVersion 3, newer than this release reads/);
+    expect(newer.stats.computed).toBe(CLIPS.length);
+  });
+
+  it('removes temp files left by killed extractions, not those of live processes', async () => {
+    const cold = await extract();
+    const dead = `.features.bin.${deadPid()}.0a1b2c3d.tmp`;
+    const live = `.features.bin.${process.ppid}.0a1b2c3d.tmp`;
+    writeFileSync(join(cold.cacheDir, dead), Buffer.alloc(4096));
+    writeFileSync(join(cold.cacheDir, live), Buffer.alloc(16));
+    const next = await extract();
+    expect(next.cacheProblems).toEqual([expect.stringMatching(/removed 1 temp file\(s\) \(0\.0 MB\) left by extractions that were killed/)]);
+    expect(existsSync(join(cold.cacheDir, dead))).toBe(false);
+    expect(readdirSync(cold.cacheDir)).toContain(live);
+    expect(next.stats.computed).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { AppInfo, RunDetail, RunSummary } from '../../main/api/contract';
+import type { AppInfo, RunDetail, RunStatus, RunSummary, TrainingConfig } from '../../main/api/contract';
+import type { FeatureConfig } from '../../main/schema/features';
 import { setApi } from '../../renderer/src/api';
 import { bestCheckpointText, configFacts, exportCheckpoint, interruptionText, runNameError, runRow, sortRuns, splitFacts, splitShort } from '../../renderer/src/lib/runsTable';
 import { useAppStore } from '../../renderer/src/stores/app';
@@ -18,14 +19,14 @@ function detailOf(run: RunSummary, changes: Partial<RunDetail> = {}): RunDetail 
     record: {
       id: run.id,
       name: run.name,
-      status: run.status,
+      status: run.status as RunStatus, // a corrupt run has no detail
       createdAt: run.createdAt,
       updatedAt: run.updatedAt,
-      config: { training: { model: 'crnn', preset: 'quick', epochs: 5, batchSize: 64, optimizer: 'adamw', learningRate: 0.001, weightDecay: 0.0001, loss: 'cross-entropy', classWeights: 'balanced', balancedSampler: false, bestBy: 'val_uar', seed: 42, augment: { noise: 0.3, timeShift: 0.3, freqMask: 0.2, timeMask: 0.2, mixupAlpha: 0 } } },
+      config: { training: { model: 'crnn', preset: 'quick', epochs: 5, batchSize: 64, optimizer: 'adamw', learningRate: 0.001, weightDecay: 0.0001, loss: 'cross-entropy', classWeights: 'balanced', balancedSampler: false, bestBy: 'val_uar', seed: 42, augment: { noise: 0.3, timeShift: 0.3, freqMask: 0.2, timeMask: 0.2, mixupAlpha: 0 } } as TrainingConfig, features: { preset: 'librosa', sampleRate: 22050, nMfcc: 40, nFft: 2048, hopLength: 512, nMels: 128, frames: 100, extras: [] } satisfies FeatureConfig },
       dataset: { root: '/data/emodb', scheme: 'emodb', fingerprint: 'abc', clips: 535, labels: ['anger', 'boredom'] },
       split: { kind: 'speaker', leaksSpeakers: false, seed: 42, train: ['a', 'b'], val: ['c'], test: ['d'], speakers: { train: ['10', '11'], val: ['09'], test: ['03', '08'] }, description: 'speaker split: test 03, 08; val 09' },
       seed: 42,
-      backend: { name: 'wasm', tfBackend: 'wasm', skipped: [{ name: 'tensorflow-gpu', reason: 'not installed' }] },
+      backend: { name: 'wasm', tfBackend: 'wasm', version: '@tensorflow/tfjs-backend-wasm 4.22.0', skipped: [{ name: 'tensorflow-gpu', reason: 'not installed' }] },
       versions: { app: '0.1.0', tfjs: '4.22.0', node: '20' },
     },
     ...changes,

@@ -20,7 +20,7 @@ import {
   type RunHandle,
 } from '../../main/runs/store';
 import type { RunLock, RunRecord } from '../../main/runs/types';
-import { manifest, predict, runInit, smallModel, tempDir } from './helpers';
+import { evaluationReport, manifest, predict, runInit, smallModel, tempDir } from './helpers';
 
 const noTimer = { heartbeatIntervalMs: 0 };
 
@@ -56,11 +56,11 @@ describe('run store', () => {
     await run.saveCheckpoint('best', smallModel(7), manifest(1));
     await run.saveCheckpoint('best', model, manifest(2)); // replaces the first
     await run.saveCheckpoint('final', model, manifest(3));
-    await run.setStatus('done', { summary: { uar: 0.9 } });
+    await run.setStatus('done', { summary: { epochsRun: 3, bestEpoch: 2, stoppedEarly: false, test: { best: { accuracy: 0.9, uar: 0.9, macroF1: 0.9 } } } });
     await run.close();
 
     const opened = await openRun(run.dir);
-    expect(opened.record).toMatchObject({ id: run.id, name: 'seed-cnn emodb', status: 'done', bestEpoch: 2, summary: { uar: 0.9 } });
+    expect(opened.record).toMatchObject({ id: run.id, name: 'seed-cnn emodb', status: 'done', bestEpoch: 2, summary: { test: { best: { uar: 0.9 } } } });
     expect(opened.record.finishedAt).toBeDefined();
     expect(opened.metrics.map((m) => m.epoch)).toEqual([1, 2, 3]);
     expect(opened.skippedMetricLines).toBe(0);
@@ -84,7 +84,7 @@ describe('run store', () => {
     await new Promise((r) => setTimeout(r, 5));
     const second = await createRun(runsDir, runInit('second'), noTimer);
     await second.close();
-    const runs = await listRuns(runsDir);
+    const runs = (await listRuns(runsDir)).map((r) => r.record!);
     expect(runs.map((r) => [r.name, r.status])).toEqual([
       ['second', 'interrupted'],
       ['first', 'failed'],
@@ -99,7 +99,7 @@ describe('run store', () => {
     await run.saveCheckpoint('best', smallModel(), manifest(1));
     await writeLock(run.dir, { pid: deadPid() }); // the trainer crashed
 
-    const [listed] = await listRuns(runsDir);
+    const listed = (await listRuns(runsDir))[0]!.record;
     expect(listed).toMatchObject({ status: 'interrupted', interruption: { lastGoodCheckpoint: 'best' } });
     expect(listed!.interruption!.reason).toMatch(/no longer running/);
     expect((await readRunJson(run.dir)).status).toBe('running'); // listing does not write
@@ -116,13 +116,13 @@ describe('run store', () => {
   it('judges locks from another host by their heartbeat', async () => {
     const run = await createRun(runsDir, runInit(), noTimer);
     await writeLock(run.dir, { pid: 1, hostname: 'gpu-box', heartbeatAt: new Date().toISOString() });
-    expect((await listRuns(runsDir))[0]!.status).toBe('running');
+    expect((await listRuns(runsDir))[0]!.record!.status).toBe('running');
     expect((await openRun(run.dir)).live).toBe(true);
     await writeLock(run.dir, { pid: 1, hostname: 'gpu-box', heartbeatAt: new Date(Date.now() - 3_600_000).toISOString() });
-    const [stale] = await listRuns(runsDir);
+    const stale = (await listRuns(runsDir))[0]!.record;
     expect(stale).toMatchObject({ status: 'interrupted', interruption: { lastGoodCheckpoint: null } });
     expect(stale!.interruption!.reason).toMatch(/no heartbeat from pid 1 on gpu-box/);
-    expect((await listRuns(runsDir, { staleAfterMs: 2 * 3_600_000 }))[0]!.status).toBe('running');
+    expect((await listRuns(runsDir, { staleAfterMs: 2 * 3_600_000 }))[0]!.record!.status).toBe('running');
   });
 
   it('keeps a live run (this process) as running and refreshes its heartbeat', async () => {
@@ -272,15 +272,17 @@ describe('rename, delete, evaluations and path safety', () => {
 
   it('writes and reads evaluations', async () => {
     const run = await createRun(runsDir, runInit(), noTimer);
-    const evaluation = { checkpoint: 'best', predictions: [{ clipId: 'c1', trueLabel: 'anger', predictedLabel: 'anger' }] };
+    const evaluation = evaluationReport('best');
     expect(await writeEvaluation(run.dir, 'best', evaluation)).toBe(join(run.dir, 'evaluation-best.json'));
-    await writeEvaluation(run.dir, 'final-crema', { n: 0 });
-    expect(await readEvaluation(run.dir, 'best')).toEqual(evaluation);
+    await writeEvaluation(run.dir, 'final-crema', evaluationReport('final'));
+    expect(await readEvaluation(run.dir, 'best')).toEqual({ ...evaluation, formatVersion: 2 });
+    expect(JSON.parse(await readFile(join(run.dir, 'evaluation-best.json'), 'utf8')).formatVersion).toBe(2);
     expect(await readEvaluation(run.dir, 'final')).toBeNull();
     expect(await listEvaluations(run.dir)).toEqual(['best', 'final-crema']);
-    await expect(writeEvaluation(run.dir, '../escape', {})).rejects.toThrow(/Invalid evaluation name/);
+    await expect(writeEvaluation(run.dir, '../escape', evaluation)).rejects.toThrow(/Invalid evaluation name/);
+    await expect(writeEvaluation(run.dir, 'final', { ...evaluation, labels: 'anger' } as never)).rejects.toThrow(/labels must be a list of strings/);
     await writeFile(join(run.dir, 'evaluation-final.json'), '{"n":');
-    await expect(readEvaluation(run.dir, 'final')).rejects.toThrow(/corrupt/);
+    await expect(readEvaluation(run.dir, 'final')).rejects.toThrow(/evaluation-final\.json: evaluation file is not valid JSON/);
     await run.close();
   });
 });

@@ -11,7 +11,7 @@ describe('createRun with a fixed id (study members)', () => {
       expect(run.dir).toBe(join(dir, 'c1-s2-f03'));
       await run.setStatus('done');
       await run.close();
-      expect((await listRuns(dir)).map((r) => `${r.id} ${r.status}`)).toEqual(['c1-s2-f03 done']);
+      expect((await listRuns(dir)).map((r) => `${r.id} ${r.record?.status}`)).toEqual(['c1-s2-f03 done']);
       await expect(createRun(dir, runInit(), { id: 'c1-s2-f03', heartbeatIntervalMs: 0 })).rejects.toThrow(`Run folder ${join(dir, 'c1-s2-f03')} already exists`);
       await expect(createRun(dir, runInit(), { id: '../escape', heartbeatIntervalMs: 0 })).rejects.toThrow('Invalid run id "../escape"');
     } finally {

@@ -5,16 +5,12 @@ import { defaultRunsDir } from '../runs-dir';
 
 export const runsUsage = 'runs [--runs-dir D] [--json]';
 
-interface RunSummary {
-  test?: Record<string, { accuracy: number; uar: number; macroF1: number }>;
-}
-
 export async function runsCommand(argv: string[]): Promise<void> {
   const { values } = parseCommandArgs(argv, { 'runs-dir': { type: 'string' }, json: { type: 'boolean' } });
   const runsDir = values['runs-dir'] ? resolve(values['runs-dir']) : defaultRunsDir();
   const runs = await listRuns(runsDir);
   if (values.json) {
-    printJson(runs.map((run) => ({ ...run, dir: resolve(runsDir, run.id) })));
+    printJson(runs.map((run) => (run.record ? { ...run.record, dir: run.dir } : { id: run.id, status: 'corrupt', error: run.corrupt.reason, dir: run.dir })));
     return;
   }
   if (runs.length === 0) {
@@ -22,13 +18,15 @@ export async function runsCommand(argv: string[]): Promise<void> {
     return;
   }
   const rows = runs.map((run) => {
-    const best = (run.summary as RunSummary | undefined)?.test?.best;
+    if (!run.record) return [run.id, 'corrupt', run.corrupt.reason, '-', '-', '-', '-'];
+    const { record } = run;
+    const best = record.summary?.test.best;
     return [
       run.id,
-      run.status,
-      run.name,
-      String(run.dataset.clips),
-      run.bestEpoch !== undefined ? String(run.bestEpoch) : '-',
+      record.status,
+      record.name,
+      String(record.dataset.clips),
+      record.bestEpoch !== undefined ? String(record.bestEpoch) : '-',
       best ? (100 * best.accuracy).toFixed(1) : '-',
       best ? (100 * best.uar).toFixed(1) : '-',
     ];

@@ -48,7 +48,7 @@ export async function studyReport(dir: string, options: StudyReportOptions = {})
   let labels: string[] | null = null;
   for (const m of members) {
     if (m.state !== 'done' || !m.runDir) continue;
-    const evaluation = await readEvaluation<EvaluationReport>(m.runDir, checkpoint);
+    const evaluation = await readEvaluation(m.runDir, checkpoint);
     if (!evaluation) throw new Error(`member ${m.id} has no ${checkpoint} evaluation (evaluation-${checkpoint}.json in ${m.runDir})`);
     if (labels && labels.join('\t') !== evaluation.labels.join('\t')) {
       throw new Error(`member ${m.id} was evaluated on labels [${evaluation.labels.join(', ')}], others on [${labels.join(', ')}]`);

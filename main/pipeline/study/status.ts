@@ -59,7 +59,8 @@ export async function listStudyMembers(dir: string, study?: StudyFile): Promise<
   const records = new Map((await listRuns(runsDir)).map((r) => [r.id, r]));
   const members: MemberStatus[] = [];
   for (const m of studyMembers(s)) {
-    const record = records.get(m.id);
+    const listed = records.get(m.id);
+    const record = listed?.record;
     const slurm = states.get(m.index);
     const status: MemberStatus = {
       index: m.index,
@@ -72,13 +73,17 @@ export async function listStudyMembers(dir: string, study?: StudyFile): Promise<
       epochs: memberConfig(s, m).epochs,
       ...(slurm ? { slurm: { jobId: slurm.jobId, state: slurm.state } } : {}),
     };
-    if (record) {
+    if (listed?.corrupt) {
+      status.runDir = join(runsDir, m.id);
+      status.state = 'failed';
+      status.reason = `run.json is unreadable: ${listed.corrupt.reason}`;
+    } else if (record) {
       status.runDir = join(runsDir, m.id);
       status.state = record.status === 'done' ? 'done' : record.status === 'running' ? 'running' : record.status === 'failed' ? 'failed' : 'interrupted';
       if (record.error) status.reason = record.error;
       else if (record.interruption) status.reason = record.interruption.reason;
       if (status.state !== 'done') status.epoch = (await readJsonLines(join(status.runDir, 'metrics.jsonl'))).lines.length;
-      else status.epoch = (record.summary as { epochsRun?: number } | undefined)?.epochsRun;
+      else status.epoch = record.summary?.epochsRun;
     } else if (slurm && slurm.state !== 'COMPLETED' && !SLURM_FAILED.has(slurm.state)) {
       if (slurm.state === 'PENDING' || slurm.state === 'REQUEUED' || slurm.state === 'SUSPENDED') status.state = 'queued';
       else if (slurm.state === 'RUNNING' || slurm.state === 'CONFIGURING' || slurm.state === 'COMPLETING') status.state = 'running';
