@@ -1,4 +1,5 @@
 import { AudioError } from './errors';
+import { splitFlacFrames } from './flac-frames';
 import type { AudioFormat, AudioProbe, DecodedAudio } from './types';
 import { decodeWav } from './wav';
 
@@ -116,8 +117,9 @@ function checkedOutput(output: CodecOutput, file: string, codec: string): { samp
 /**
  * Walks the metadata blocks to where the audio frames start and checks that a frame is there:
  * metadata running past the end means a cut-off file, anything but a frame sync means garbage.
+ * Returns the offset of the first frame.
  */
-function checkFlacFramesStart(bytes: Uint8Array, file: string): void {
+function flacFramesStart(bytes: Uint8Array, file: string): number {
   let at = id3v2Length(bytes) + 4;
   for (let isLast = false; !isLast; ) {
     if (at + 4 > bytes.length) throw new AudioError('truncated', file, 'FLAC metadata ends before the audio frames');
@@ -129,6 +131,7 @@ function checkFlacFramesStart(bytes: Uint8Array, file: string): void {
   if (bytes[at] !== 0xff || (bytes[at + 1] & 0xfe) !== 0xf8) {
     throw new AudioError('corrupt', file, `no FLAC frame where the audio should start (byte ${at})`);
   }
+  return at;
 }
 
 /**
@@ -151,12 +154,12 @@ async function decodeFlac(bytes: Uint8Array, file: string): Promise<DecodedAudio
     }
     throw new AudioError('corrupt', file, 'FLAC stream has no STREAMINFO block');
   }
-  checkFlacFramesStart(bytes, file);
+  const frames = splitFlacFrames(bytes, flacFramesStart(bytes, file));
   const FLACDecoder = await loadFlacDecoder();
   const decoder = new FLACDecoder();
   try {
     await decoder.ready;
-    const output = await decoder.decodeFile(bytes);
+    const output = await decoder.decodeFrames(frames);
     if (output.errors.length === 0 && output.samplesDecoded < info.totalSamples) {
       // Clean frames but fewer than STREAMINFO promises: the end of the file is missing.
       throw new AudioError(
