@@ -1,5 +1,6 @@
 import { AudioError } from './errors';
 import { splitFlacFrames } from './flac-frames';
+import { checkSampleRate } from './limits';
 import type { AudioFormat, AudioProbe, DecodedAudio } from './types';
 import { decodeWav } from './wav';
 
@@ -15,6 +16,8 @@ function startsWith(bytes: Uint8Array, text: string, at = 0): boolean {
   for (let i = 0; i < text.length; i++) if (bytes[at + i] !== text.charCodeAt(i)) return false;
   return true;
 }
+
+export const NOT_AUDIO = 'not a WAV, FLAC, Ogg or MP3 file';
 
 /** Length of a leading ID3v2 tag (header, body and optional footer), or 0 when there is none. */
 export function id3v2Length(bytes: Uint8Array): number {
@@ -109,6 +112,7 @@ function checkedOutput(output: CodecOutput, file: string, codec: string): { samp
   if (output.errors.length > 0) {
     throw new AudioError('corrupt', file, `${codec} stream has ${output.errors.length} bad frame(s): ${output.errors[0].message}`);
   }
+  checkSampleRate(output.sampleRate, file, `the ${codec} stream`);
   // The decoders return views into their own buffers; copy so the result outlives free().
   const channels = output.channelData.map((channel) => channel.slice(0, output.samplesDecoded));
   return { sampleRate: output.sampleRate, channels };
@@ -154,6 +158,7 @@ async function decodeFlac(bytes: Uint8Array, file: string): Promise<DecodedAudio
     }
     throw new AudioError('corrupt', file, 'FLAC stream has no STREAMINFO block');
   }
+  checkSampleRate(info.sampleRate, file, 'the FLAC STREAMINFO block');
   const frames = splitFlacFrames(bytes, flacFramesStart(bytes, file));
   const FLACDecoder = await loadFlacDecoder();
   const decoder = new FLACDecoder();
@@ -281,7 +286,7 @@ export async function decodeBytes(bytes: Uint8Array, file: string, sampleBuffer?
     case 'mp3':
       return guarded(file, () => decodeMp3(bytes, file));
     case null:
-      throw new AudioError('not-audio', file, 'not a WAV, FLAC, Ogg or MP3 file');
+      throw new AudioError('not-audio', file, NOT_AUDIO);
   }
 }
 
