@@ -16,11 +16,14 @@ export type AudioErrorCode =
 export class AudioError extends Error {
   readonly code: AudioErrorCode;
   readonly file: string;
+  /** The problem alone, without the file name and code (rebuilds the error across threads). */
+  readonly detail: string;
 
   constructor(code: AudioErrorCode, file: string, detail: string, options?: { cause?: unknown }) {
     super(`${basename(file)}: ${code}: ${detail}`, options);
     this.name = 'AudioError';
     this.code = code;
     this.file = file;
+    this.detail = detail;
   }
 }
