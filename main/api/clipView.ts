@@ -2,10 +2,11 @@
  * Everything the UI shows about one clip: a playable 16-bit WAV, the log-mel spectrogram and the
  * MFCC matrix the model sees (before standardisation), computed with the training pipeline's code.
  */
+import { deserializeError } from '../audio';
 import { encodeWavPcm16 } from '../audio/wav';
 import { resolveFeatureConfig, type FeatureConfig } from '../features/config';
 import { resolveWorkerScript, WorkerPool } from '../features/pool';
-import { deserializeError, type ClipAnalysis, type ClipAnalysisResult, type ClipAnalysisTask } from '../features/worker';
+import type { ClipAnalysis, ClipAnalysisResult, ClipAnalysisTask } from '../features/worker';
 import type { ClipView, MatrixData } from './contract';
 
 /** Wider spectrograms are averaged down to this many columns (a screen has no more pixels). */

@@ -11,8 +11,8 @@ import { resample } from './resample';
 import type { AudioFormat, AudioProbe, DecodedAudio } from './types';
 import { probeWavFd } from './wav';
 
-export { AudioError } from './errors';
-export type { AudioErrorCode } from './errors';
+export { AudioError, deserializeError, serializeError } from './errors';
+export type { AudioErrorCode, SerializedError } from './errors';
 export type { AudioFormat, AudioProbe, DecodedAudio } from './types';
 export { resample } from './resample';
 export { NON_BLOCKING_READ, specialFileKind } from './open';

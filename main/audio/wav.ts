@@ -157,21 +157,15 @@ const BYTES_PER_SAMPLE: Record<WavEncoding, number> = {
   alaw: 1,
 };
 
+const PCM_BY_CONTAINER_BITS: Record<number, WavEncoding | undefined> = { 8: 'pcm8', 16: 'pcm16', 24: 'pcm24', 32: 'pcm32' };
+
 function encodingOf(formatTag: number, bitsPerSample: number, file: string): WavEncoding {
   // Samples narrower than their container (e.g. 12 bits in 16) are read as the container, like libsndfile.
   const containerBits = Math.ceil(bitsPerSample / 8) * 8;
   if (formatTag === FORMAT_PCM) {
-    if (bitsPerSample < 8) {
-      throw new AudioError(
-        'unsupported-encoding',
-        file,
-        `the "fmt " chunk declares ${bitsPerSample}-bit PCM; only 8, 16, 24 and 32 bits are supported`,
-      );
-    }
-    if (containerBits === 8) return 'pcm8';
-    if (containerBits === 16) return 'pcm16';
-    if (containerBits === 24) return 'pcm24';
-    if (containerBits === 32) return 'pcm32';
+    // Below 8 bits there is no byte container to read (4-bit PCM is not 8-bit PCM).
+    const encoding = bitsPerSample >= 8 ? PCM_BY_CONTAINER_BITS[containerBits] : undefined;
+    if (encoding) return encoding;
     throw new AudioError(
       'unsupported-encoding',
       file,

@@ -2,10 +2,11 @@
  * Feature worker: computes the features of a batch of clips per message (one message per clip
  * costs more than a short clip's features); the work itself is in clip.ts. It also analyses single
  * clips for the clip viewer, so that decoding a long or hostile file never blocks the thread that
- * answers requests. Runs inside a worker_threads Worker started by a WorkerPool.
+ * answers requests. Runs inside a worker_threads Worker started by a WorkerPool; the main thread
+ * imports only types from here (importing it would install the message handler there too).
  */
 import { parentPort } from 'node:worker_threads';
-import { AudioError, loadAudio, type AudioErrorCode } from '../audio';
+import { loadAudio, serializeError, type SerializedError } from '../audio';
 import { computeBatchFeatures, type FeatureBatch } from './clip';
 import { computeFeatureMatrix } from './compute';
 import type { FeatureConfig } from './config';
@@ -30,12 +31,6 @@ export interface ClipAnalysis {
   features: { data: Float32Array; rows: number; frames: number };
 }
 
-/** An error as it crosses the thread boundary; AudioErrors keep their code and file. */
-export interface SerializedError {
-  message: string;
-  audio?: { code: AudioErrorCode; file: string; detail: string };
-}
-
 export type ClipAnalysisResult = ({ ok: true } & ClipAnalysis) | { ok: false; error: SerializedError };
 
 /** What the clip viewer shows about one clip, computed with the training pipeline's code. */
@@ -53,15 +48,6 @@ export async function analyseClip(path: string, config: FeatureConfig): Promise<
     melDb: { data: mel.data, rows: mel.rows, frames: mel.frames },
     features: { data: features.data, rows: features.rows, frames: features.frames },
   };
-}
-
-export function serializeError(err: unknown): SerializedError {
-  if (err instanceof AudioError) return { message: err.message, audio: { code: err.code, file: err.file, detail: err.detail } };
-  return { message: err instanceof Error ? err.message : String(err) };
-}
-
-export function deserializeError(error: SerializedError): Error {
-  return error.audio ? new AudioError(error.audio.code, error.audio.file, error.audio.detail) : new Error(error.message);
 }
 
 async function answerClipAnalysis(task: ClipAnalysisTask): Promise<{ result: ClipAnalysisResult; transfer: ArrayBuffer[] }> {
