@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeAudio, decodeAudioFile } from '../../main/audio';
+import { AudioError, decodeAudio, decodeAudioFile } from '../../main/audio';
 
 const CLIPS_DIR = 'resources/demo-emodb';
 const BLOCK_SIZES = [192, 576, 1152, 4096, 4608];
@@ -43,4 +43,19 @@ describe.skipIf(!hasFlac)('FLAC from the reference encoder', () => {
     // The case that used to fail must be among those tried.
     expect(shortLastFrames).toBeGreaterThan(20);
   }, 60_000);
+
+  it('keeps a trailing ID3v1 tag out of the last frame, and tells a cut-off file from a damaged frame', async () => {
+    const out = join(tempDir, 'edges.flac');
+    expect(spawnSync('flac', ['--silent', '--force', '--blocksize=4096', '-o', out, join(CLIPS_DIR, '03a01Fa.wav')]).status).toBe(0);
+    const flac = readFileSync(out);
+    const codeOf = (bytes: Uint8Array) => decodeAudio(bytes, 'edges.flac').then(() => 'decoded', (err: AudioError) => err.code);
+    const tagged = new Uint8Array(flac.length + 128);
+    tagged.set(flac);
+    tagged.set(Buffer.from('TAG'), flac.length);
+    expect(await codeOf(tagged)).toBe('decoded');
+    expect(await codeOf(flac.subarray(0, flac.length - 5))).toBe('truncated');
+    const damaged = Uint8Array.from(flac);
+    for (let i = 20_000; i < 20_040; i++) damaged[i] ^= 0x5a;
+    expect(await codeOf(damaged)).toBe('corrupt');
+  }, 30_000);
 });
