@@ -142,6 +142,15 @@ describe.skipIf(!hasMkfifo)('FIFOs named like audio', () => {
     expect(scan.clips.map((clip) => clip.relPath)).toEqual(['03a01Fa.wav', '03a01Wa.wav', '08a01Na.wav']);
     expect(scan.skipped).toContainEqual({ relPath: '08a02Ta.wav', reason: 'a named pipe (FIFO), not a regular file (not opened)' });
   });
+
+  it('passes over a FIFO named .csv when looking for a manifest, and refuses it when named as one', async () => {
+    const root = join(tempDir, 'fifo-manifest');
+    mkdirSync(root);
+    for (const name of ['03a01Wa.wav', '03a01Fa.wav']) writeFileSync(join(root, name), pcm16WavAt(16000));
+    fifo(join(root, 'labels.csv'));
+    expect((await scanDataset(root)).scheme).toBe('emodb');
+    await expect(scanDataset(root, { manifest: 'labels.csv' })).rejects.toThrow(/labels\.csv is a named pipe \(FIFO\), not a regular file/);
+  });
 });
 
 describe('a large file that is not audio', () => {
