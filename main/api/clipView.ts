@@ -2,11 +2,11 @@
  * Everything the UI shows about one clip: a playable 16-bit WAV, the log-mel spectrogram and the
  * MFCC matrix the model sees (before standardisation), computed with the training pipeline's code.
  */
-import { loadAudio } from '../audio';
+import { deserializeError } from '../audio';
 import { encodeWavPcm16 } from '../audio/wav';
-import { computeFeatureMatrix } from '../features/compute';
 import { resolveFeatureConfig, type FeatureConfig } from '../features/config';
-import { melPowerSpectrogram, powerToDbInPlace } from '../features/mfcc';
+import { resolveWorkerScript, WorkerPool } from '../features/pool';
+import type { ClipAnalysis, ClipAnalysisResult, ClipAnalysisTask } from '../features/worker';
 import type { ClipView, MatrixData } from './contract';
 
 /** Wider spectrograms are averaged down to this many columns (a screen has no more pixels). */
@@ -34,23 +34,47 @@ export function toMatrixData(data: ArrayLike<number>, rows: number, cols: number
   return { rows, cols: outCols, values, min, max };
 }
 
+let analysisPool: WorkerPool<ClipAnalysisTask, ClipAnalysisResult> | null = null;
+
+/**
+ * Decodes and analyses the clip in a worker thread (started on first use, kept, not holding the
+ * process open when idle): a long or hostile file takes seconds to decode, and on the request
+ * thread it froze every other request for that long.
+ */
+async function analyseOffThread(path: string, config: FeatureConfig): Promise<ClipAnalysis> {
+  const pool = (analysisPool ??= new WorkerPool<ClipAnalysisTask, ClipAnalysisResult>(
+    resolveWorkerScript(import.meta.url, '../features/worker.ts', 'feature-worker.js'),
+    1,
+    WorkerPool.IN_FLIGHT_PER_WORKER,
+    true,
+  ));
+  let result: ClipAnalysisResult;
+  try {
+    result = await pool.run({ clipView: { path, config } });
+  } catch (err) {
+    // The worker itself failed (it crashed or ran out of memory): the next view starts a fresh one.
+    if (analysisPool === pool) analysisPool = null;
+    void pool.close();
+    throw err;
+  }
+  if (!result.ok) throw deserializeError(result.error);
+  return result;
+}
+
 export async function buildClipView(path: string, featureConfig: Partial<FeatureConfig> = {}): Promise<ClipView> {
   const config = resolveFeatureConfig(featureConfig);
-  const audio = await loadAudio(path, { targetSampleRate: config.sampleRate });
-  const { sampleRate, nFft, hopLength, nMels } = config;
-  const mel = melPowerSpectrogram(audio.samples, { sampleRate, nFft, hopLength, nMels });
-  powerToDbInPlace(mel.data);
-  const mfcc = computeFeatureMatrix(audio.samples, config);
-  const melDb = toMatrixData(mel.data, mel.rows, mel.frames);
+  const analysis = await analyseOffThread(path, config);
+  const { sampleRate, hopLength } = config;
+  const melDb = toMatrixData(analysis.melDb.data, analysis.melDb.rows, analysis.melDb.frames);
   return {
     path,
-    durationS: audio.durationS,
-    sourceSampleRate: audio.originalSampleRate,
-    channels: audio.originalChannels,
-    wavBase64: Buffer.from(encodeWavPcm16(audio.samples, sampleRate)).toString('base64'),
+    durationS: analysis.durationS,
+    sourceSampleRate: analysis.originalSampleRate,
+    channels: analysis.originalChannels,
+    wavBase64: Buffer.from(encodeWavPcm16(analysis.samples, sampleRate)).toString('base64'),
     melDb,
-    mfcc: toMatrixData(mfcc.data, mfcc.rows, mfcc.frames),
+    mfcc: toMatrixData(analysis.features.data, analysis.features.rows, analysis.features.frames),
     frameSeconds: hopLength / sampleRate,
-    melFrameSeconds: (hopLength / sampleRate) * (mel.frames / melDb.cols),
+    melFrameSeconds: (hopLength / sampleRate) * (analysis.melDb.frames / melDb.cols),
   };
 }

@@ -1,4 +1,6 @@
 import { AudioError } from './errors';
+import { splitFlacFrames } from './flac-frames';
+import { checkSampleRate } from './limits';
 import type { AudioFormat, AudioProbe, DecodedAudio } from './types';
 import { decodeWav } from './wav';
 
@@ -14,6 +16,8 @@ function startsWith(bytes: Uint8Array, text: string, at = 0): boolean {
   for (let i = 0; i < text.length; i++) if (bytes[at + i] !== text.charCodeAt(i)) return false;
   return true;
 }
+
+export const NOT_AUDIO = 'not a WAV, FLAC, Ogg or MP3 file';
 
 /** Length of a leading ID3v2 tag (header, body and optional footer), or 0 when there is none. */
 export function id3v2Length(bytes: Uint8Array): number {
@@ -108,6 +112,7 @@ function checkedOutput(output: CodecOutput, file: string, codec: string): { samp
   if (output.errors.length > 0) {
     throw new AudioError('corrupt', file, `${codec} stream has ${output.errors.length} bad frame(s): ${output.errors[0].message}`);
   }
+  checkSampleRate(output.sampleRate, file, `the ${codec} stream`);
   // The decoders return views into their own buffers; copy so the result outlives free().
   const channels = output.channelData.map((channel) => channel.slice(0, output.samplesDecoded));
   return { sampleRate: output.sampleRate, channels };
@@ -116,8 +121,9 @@ function checkedOutput(output: CodecOutput, file: string, codec: string): { samp
 /**
  * Walks the metadata blocks to where the audio frames start and checks that a frame is there:
  * metadata running past the end means a cut-off file, anything but a frame sync means garbage.
+ * Returns the offset of the first frame.
  */
-function checkFlacFramesStart(bytes: Uint8Array, file: string): void {
+function flacFramesStart(bytes: Uint8Array, file: string): number {
   let at = id3v2Length(bytes) + 4;
   for (let isLast = false; !isLast; ) {
     if (at + 4 > bytes.length) throw new AudioError('truncated', file, 'FLAC metadata ends before the audio frames');
@@ -129,6 +135,7 @@ function checkFlacFramesStart(bytes: Uint8Array, file: string): void {
   if (bytes[at] !== 0xff || (bytes[at + 1] & 0xfe) !== 0xf8) {
     throw new AudioError('corrupt', file, `no FLAC frame where the audio should start (byte ${at})`);
   }
+  return at;
 }
 
 /**
@@ -151,12 +158,13 @@ async function decodeFlac(bytes: Uint8Array, file: string): Promise<DecodedAudio
     }
     throw new AudioError('corrupt', file, 'FLAC stream has no STREAMINFO block');
   }
-  checkFlacFramesStart(bytes, file);
+  checkSampleRate(info.sampleRate, file, 'the FLAC STREAMINFO block');
+  const frames = splitFlacFrames(bytes, flacFramesStart(bytes, file));
   const FLACDecoder = await loadFlacDecoder();
   const decoder = new FLACDecoder();
   try {
     await decoder.ready;
-    const output = await decoder.decodeFile(bytes);
+    const output = await decoder.decodeFrames(frames);
     if (output.errors.length === 0 && output.samplesDecoded < info.totalSamples) {
       // Clean frames but fewer than STREAMINFO promises: the end of the file is missing.
       throw new AudioError(
@@ -278,7 +286,7 @@ export async function decodeBytes(bytes: Uint8Array, file: string, sampleBuffer?
     case 'mp3':
       return guarded(file, () => decodeMp3(bytes, file));
     case null:
-      throw new AudioError('not-audio', file, 'not a WAV, FLAC, Ogg or MP3 file');
+      throw new AudioError('not-audio', file, NOT_AUDIO);
   }
 }
 

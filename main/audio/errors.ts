@@ -16,11 +16,29 @@ export type AudioErrorCode =
 export class AudioError extends Error {
   readonly code: AudioErrorCode;
   readonly file: string;
+  /** The problem alone, without the file name and code (rebuilds the error across threads). */
+  readonly detail: string;
 
   constructor(code: AudioErrorCode, file: string, detail: string, options?: { cause?: unknown }) {
     super(`${basename(file)}: ${code}: ${detail}`, options);
     this.name = 'AudioError';
     this.code = code;
     this.file = file;
+    this.detail = detail;
   }
+}
+
+/** An error as it crosses a thread boundary (structured clone keeps no class); AudioErrors keep their parts. */
+export interface SerializedError {
+  message: string;
+  audio?: { code: AudioErrorCode; file: string; detail: string };
+}
+
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof AudioError) return { message: err.message, audio: { code: err.code, file: err.file, detail: err.detail } };
+  return { message: err instanceof Error ? err.message : String(err) };
+}
+
+export function deserializeError(error: SerializedError): Error {
+  return error.audio ? new AudioError(error.audio.code, error.audio.file, error.audio.detail) : new Error(error.message);
 }

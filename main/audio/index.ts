@@ -2,17 +2,20 @@
  * Audio input for the engine: decode WAV / FLAC / Ogg Vorbis / MP3 (detected from the bytes),
  * mix to mono and resample exactly like `librosa.load(path, sr=target, res_type="kaiser_best")`.
  */
-import { closeSync, fstatSync, openSync, promises as fsp, readSync } from 'node:fs';
-import { decodeBytes, describeDecoded, detectFormat, readFlacStreamInfo } from './decode';
+import { closeSync, readSync } from 'node:fs';
+import { decodeBytes, describeDecoded, detectFormat, NOT_AUDIO, readFlacStreamInfo } from './decode';
 import { AudioError } from './errors';
+import { checkSampleRate } from './limits';
+import { openRegularFile, openRegularFileSync } from './open';
 import { resample } from './resample';
 import type { AudioFormat, AudioProbe, DecodedAudio } from './types';
 import { probeWavFd } from './wav';
 
-export { AudioError } from './errors';
-export type { AudioErrorCode } from './errors';
+export { AudioError, deserializeError, serializeError } from './errors';
+export type { AudioErrorCode, SerializedError } from './errors';
 export type { AudioFormat, AudioProbe, DecodedAudio } from './types';
 export { resample } from './resample';
+export { NON_BLOCKING_READ, specialFileKind } from './open';
 
 export interface LoadedAudio {
   /** Mono samples at `sampleRate`. */
@@ -52,14 +55,6 @@ function asAudioError(err: unknown, path: string): unknown {
   return err;
 }
 
-async function readFileBytes(path: string): Promise<Uint8Array> {
-  try {
-    return await fsp.readFile(path);
-  } catch (err) {
-    throw asAudioError(err, path);
-  }
-}
-
 /**
  * Opens `path`, reads its first bytes (up to HEAD_BYTES, into `buffer` when given and large
  * enough) and hands them to `use` with the open file; closes it whatever happens. File-system
@@ -72,9 +67,8 @@ async function withHead<T>(
   use: (fd: number, size: number, head: Uint8Array, buffer: Uint8Array, read: (at: number, into: Uint8Array) => Promise<number>) => Promise<T> | T,
 ): Promise<T> {
   try {
-    const handle = await fsp.open(path, 'r');
+    const { handle, size } = await openRegularFile(path);
     try {
-      const { size } = await handle.stat();
       const into = buffer ? buffer(size) : new Uint8Array(Math.max(1, Math.min(size, HEAD_BYTES)));
       const { bytesRead } = await handle.read(into, 0, Math.min(HEAD_BYTES, into.length), 0);
       const head = into.subarray(0, bytesRead);
@@ -95,7 +89,8 @@ function probeFromHeader(fd: number, size: number, head: Uint8Array, path: strin
   if (format === 'wav') return probeWavFd(fd, size, path, head);
   if (format === 'flac') {
     const info = readFlacStreamInfo(head);
-    if (info && info.totalSamples > 0 && info.sampleRate > 0) {
+    if (info) checkSampleRate(info.sampleRate, path, 'the FLAC STREAMINFO block');
+    if (info && info.totalSamples > 0) {
       return {
         format: 'flac',
         sampleRate: info.sampleRate,
@@ -114,7 +109,7 @@ export function decodeAudio(bytes: Uint8Array, fileName: string): Promise<Decode
 }
 
 export async function decodeAudioFile(path: string): Promise<DecodedAudio> {
-  return decodeBytes(await readFileBytes(path), path);
+  return decodeBytes(await readAudioFile(path, Infinity), path);
 }
 
 /**
@@ -174,20 +169,24 @@ export async function loadAudioBytes(bytes: Uint8Array, path: string, options: L
   };
 }
 
-/** Header check on the first bytes of an open file: throws 'too-long' when WAV chunks or FLAC STREAMINFO say so. */
-function checkHeaderDuration(fd: number, size: number, head: Uint8Array, path: string, maxDurationS: number): void {
+/**
+ * Checks on the first bytes of an open file, before its body is read: a file longer than its head
+ * must start like a known format (so a large file of something else is not read whole to find out),
+ * and must not announce more than maxDurationS ('too-long' from WAV chunks or FLAC STREAMINFO).
+ */
+function checkHead(fd: number, size: number, head: Uint8Array, path: string, maxDurationS: number): void {
+  if (size > head.length && detectFormat(head) === null) throw new AudioError('not-audio', path, NOT_AUDIO);
   const probe = probeFromHeader(fd, size, head, path);
   if (probe && probe.durationS > maxDurationS) throw tooLong(path, probe.durationS, maxDurationS);
 }
 
 /**
- * The bytes of a whole audio file, read once: first its head, which must not announce more than
- * maxDurationS (WAV chunk headers, FLAC STREAMINFO; a longer file is rejected with 'too-long'
- * before its body is read), then the rest into the same buffer. Errors as loadAudio's.
+ * The bytes of a whole audio file, read once: first its head, which must pass checkHead (known
+ * format, not longer than maxDurationS), then the rest into the same buffer. Errors as loadAudio's.
  */
 export async function readAudioFile(path: string, maxDurationS = DEFAULT_MAX_DURATION_S): Promise<Uint8Array> {
   return withHead(path, allocateFor, async (fd, size, head, buffer, read) => {
-    checkHeaderDuration(fd, size, head, path, maxDurationS);
+    checkHead(fd, size, head, path, maxDurationS);
     if (head.length >= size) return head;
     const whole = buffer.length >= size ? buffer : withHeadCopied(head, size);
     let filled = head.length;
@@ -206,13 +205,12 @@ export async function readAudioFile(path: string, maxDurationS = DEFAULT_MAX_DUR
  */
 export function readAudioFileSync(path: string, maxDurationS = DEFAULT_MAX_DURATION_S, buffer?: Uint8Array): Uint8Array {
   try {
-    const fd = openSync(path, 'r');
+    const { fd, size } = openRegularFileSync(path);
     try {
-      const size = fstatSync(fd).size;
       if (!buffer || buffer.length < Math.max(1, size)) buffer = allocateFor(size);
       const head = buffer.subarray(0, readSync(fd, buffer, 0, Math.min(HEAD_BYTES, buffer.length), 0));
       if (head.length === 0) throw new AudioError('empty', path, 'file is 0 bytes');
-      checkHeaderDuration(fd, size, head, path, maxDurationS);
+      checkHead(fd, size, head, path, maxDurationS);
       if (head.length >= size) return head;
       const whole = buffer.length >= size ? buffer : withHeadCopied(head, size);
       let filled = head.length;

@@ -75,6 +75,11 @@ export function resample(samples: Float32Array, fromRate: number, toRate: number
     throw new RangeError(`sample rates must be positive and finite, got ${fromRate} -> ${toRate}`);
   }
   if (fromRate === toRate) return samples;
+  // Past this ratio the filter table has no step between taps and every output would sum the
+  // whole input (work growing with the square of the length).
+  if (toRate / fromRate < 1 / PRECISION) {
+    throw new RangeError(`cannot resample ${fromRate} Hz to ${toRate} Hz: more than ${PRECISION}:1`);
+  }
   const output = new Float32Array(Math.ceil(samples.length * (toRate / fromRate)));
   const computedLength = Math.min(output.length, Math.floor((samples.length * toRate) / fromRate));
   if (Number.isInteger(fromRate) && Number.isInteger(toRate)) {

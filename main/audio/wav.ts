@@ -1,5 +1,6 @@
-import { promises as fsp, readSync } from 'node:fs';
+import { readSync } from 'node:fs';
 import { AudioError } from './errors';
+import { checkSampleRate } from './limits';
 import type { AudioProbe } from './types';
 
 export type WavEncoding = 'pcm8' | 'pcm16' | 'pcm24' | 'pcm32' | 'float32' | 'float64' | 'mulaw' | 'alaw';
@@ -96,6 +97,9 @@ function readWavLayout(read: ByteReader, fileSize: number, file: string): WavLay
     } else if (size > available) {
       throw new AudioError('truncated', file, `${printable(id)} chunk declares ${size} bytes but only ${available} follow`);
     } else if (id === 'fmt ') {
+      if (fmt !== null) {
+        throw new AudioError('corrupt', file, `second "fmt " chunk at byte ${position}; a WAV file has exactly one`);
+      }
       fmt = read(body, size);
     }
     position = body + size + (size & 1);
@@ -128,7 +132,7 @@ function parseFmtChunk(fmt: Uint8Array, file: string): Omit<WavLayout, 'dataOffs
     formatTag = u16(fmt, 24);
   }
   if (channels === 0) throw new AudioError('corrupt', file, '"fmt " chunk declares 0 channels');
-  if (sampleRate === 0) throw new AudioError('corrupt', file, '"fmt " chunk declares a sample rate of 0');
+  checkSampleRate(sampleRate, file, 'the "fmt " chunk');
 
   const encoding = encodingOf(formatTag, bitsPerSample, file);
   const bytesPerSample = BYTES_PER_SAMPLE[encoding];
@@ -153,29 +157,38 @@ const BYTES_PER_SAMPLE: Record<WavEncoding, number> = {
   alaw: 1,
 };
 
+const PCM_BY_CONTAINER_BITS: Record<number, WavEncoding | undefined> = { 8: 'pcm8', 16: 'pcm16', 24: 'pcm24', 32: 'pcm32' };
+
 function encodingOf(formatTag: number, bitsPerSample: number, file: string): WavEncoding {
   // Samples narrower than their container (e.g. 12 bits in 16) are read as the container, like libsndfile.
   const containerBits = Math.ceil(bitsPerSample / 8) * 8;
   if (formatTag === FORMAT_PCM) {
-    if (containerBits === 8) return 'pcm8';
-    if (containerBits === 16) return 'pcm16';
-    if (containerBits === 24) return 'pcm24';
-    if (containerBits === 32) return 'pcm32';
-    throw new AudioError('unsupported-encoding', file, `PCM with ${bitsPerSample} bits per sample`);
+    // Below 8 bits there is no byte container to read (4-bit PCM is not 8-bit PCM).
+    const encoding = bitsPerSample >= 8 ? PCM_BY_CONTAINER_BITS[containerBits] : undefined;
+    if (encoding) return encoding;
+    throw new AudioError(
+      'unsupported-encoding',
+      file,
+      `the "fmt " chunk declares ${bitsPerSample}-bit PCM; only 8, 16, 24 and 32 bits are supported`,
+    );
   }
   if (formatTag === FORMAT_IEEE_FLOAT) {
     if (bitsPerSample === 32) return 'float32';
     if (bitsPerSample === 64) return 'float64';
-    throw new AudioError('unsupported-encoding', file, `IEEE float with ${bitsPerSample} bits per sample`);
+    throw new AudioError(
+      'unsupported-encoding',
+      file,
+      `the "fmt " chunk declares ${bitsPerSample}-bit IEEE float; only 32 and 64 bits are supported`,
+    );
   }
   if (formatTag === FORMAT_MULAW || formatTag === FORMAT_ALAW) {
     if (bitsPerSample !== 8) {
-      throw new AudioError('unsupported-encoding', file, `G.711 with ${bitsPerSample} bits per sample`);
+      throw new AudioError('unsupported-encoding', file, `the "fmt " chunk declares ${bitsPerSample}-bit G.711; only 8 bits exist`);
     }
     return formatTag === FORMAT_MULAW ? 'mulaw' : 'alaw';
   }
   const name = FORMAT_NAMES[formatTag] ? ` (${FORMAT_NAMES[formatTag]})` : '';
-  throw new AudioError('unsupported-encoding', file, `WAV format tag ${formatTag}${name} is not supported`);
+  throw new AudioError('unsupported-encoding', file, `the "fmt " chunk declares format tag ${formatTag}${name}, which is not supported`);
 }
 
 /** G.711 mu-law byte -> 16-bit linear value, as in the ITU reference code and libsndfile. */
@@ -308,15 +321,26 @@ export function decodeWav(bytes: Uint8Array, file: string, sampleBuffer?: Float3
   return { sampleRate: layout.sampleRate, channels, encoding: layout.encoding };
 }
 
-/** Float samples that are NaN or infinite would turn every feature of the clip into NaN: refuse the file. */
+/** Float samples beyond this magnitude are not audio (full scale is 1); 1000 is 60 dB over it. */
+const MAX_FLOAT_MAGNITUDE = 1000;
+
+/**
+ * Float samples that are NaN, infinite or absurdly large would turn every feature of the clip into
+ * NaN or noise: refuse the file, saying how many and where the first is.
+ */
 function rejectNonFinite(channels: Float32Array[], file: string): void {
+  const bad = (x: number): boolean => !(Math.abs(x) <= MAX_FLOAT_MAGNITUDE); // NaN fails <=
   for (const channel of channels) {
     for (let i = 0; i < channel.length; i++) {
-      const x = channel[i];
-      if (x - x === 0) continue; // finite
+      if (!bad(channel[i])) continue;
       let count = 0;
-      for (const c of channels) for (let j = 0; j < c.length; j++) if (c[j] - c[j] !== 0) count++;
-      throw new AudioError('corrupt', file, `${count} float sample(s) are NaN or infinite (first at frame ${i})`);
+      for (const c of channels) for (let j = 0; j < c.length; j++) if (bad(c[j])) count++;
+      throw new AudioError(
+        'corrupt',
+        file,
+        `the "data" chunk has ${count} float sample(s) that are NaN, infinite or beyond ±${MAX_FLOAT_MAGNITUDE} ` +
+          `(first at frame ${i}: ${channel[i]})`,
+      );
     }
   }
 }
@@ -339,24 +363,10 @@ export function probeWavBytes(bytes: Uint8Array, file: string): AudioProbe {
 }
 
 /**
- * Describes a WAV file by reading only its chunk headers and `fmt ` chunk through a file handle,
- * so a multi-hour recording is probed in microseconds without loading it.
- * Throws Node's own errors for files that cannot be opened; callers map them.
- */
-export async function probeWav(path: string): Promise<AudioProbe> {
-  const handle = await fsp.open(path, 'r');
-  try {
-    const { size } = await handle.stat();
-    return probeWavFd(handle.fd, size, path);
-  } finally {
-    await handle.close();
-  }
-}
-
-/**
- * probeWav on an open file descriptor of a file of `size` bytes, synchronously. Header reads that
- * fall inside `head` (the first head.length bytes of the file, when the caller already has them)
- * are served from it; the rest are small positioned reads, so the body is never read.
+ * Describes a WAV file of `size` bytes from its chunk headers and `fmt ` chunk, read synchronously
+ * through an open file descriptor, so a multi-hour recording is probed without loading it. Header
+ * reads that fall inside `head` (the first head.length bytes of the file, when the caller already
+ * has them) are served from it; the rest are small positioned reads.
  */
 export function probeWavFd(fd: number, size: number, path: string, head?: Uint8Array): AudioProbe {
   const read: ByteReader = (offset, length) => {

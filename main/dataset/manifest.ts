@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
+import { NON_BLOCKING_READ, specialFileKind } from '../audio';
 import { parseCsv } from './csv';
 import { DatasetError } from './errors';
 import { normalizeEmotionLabel } from './labels';
@@ -61,11 +62,33 @@ function parseGender(raw: string): Gender | null | undefined {
   return null;
 }
 
+/** Enough of a CSV file to hold its header row. */
+const HEADER_BYTES = 64 * 1024;
+
+/**
+ * The text of a CSV file, or only its first `limit` bytes. Opened non-blocking and checked to be
+ * a regular file first, so a FIFO named .csv is refused instead of waiting for a writer.
+ */
+async function readCsvText(path: string, limit = Infinity): Promise<string> {
+  const handle = await fsp.open(path, NON_BLOCKING_READ);
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new DatasetError(`the manifest ${path} is ${specialFileKind(stat)}, not a regular file`);
+    if (limit >= stat.size) return await handle.readFile('utf8');
+    const head = Buffer.alloc(limit);
+    const { bytesRead } = await handle.read(head, 0, limit, 0);
+    return head.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
 async function readCsvFile(path: string): Promise<string[][]> {
   let text: string;
   try {
-    text = await fsp.readFile(path, 'utf8');
+    text = await readCsvText(path);
   } catch (err) {
+    if (err instanceof DatasetError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new DatasetError(
       code === 'ENOENT' ? `manifest not found: ${path}` : `manifest ${path} could not be read: ${(err as Error).message}`,
@@ -74,7 +97,7 @@ async function readCsvFile(path: string): Promise<string[][]> {
   try {
     return parseCsv(text);
   } catch (err) {
-    throw new DatasetError(`manifest ${path} is not valid CSV: ${(err as Error).message}`);
+    throw new DatasetError(`the manifest ${path} is not valid CSV: ${(err as Error).message}`);
   }
 }
 
@@ -143,17 +166,22 @@ export async function readManifest(manifestPath: string, root: string): Promise<
   return { path: manifestPath, entries, rows, problems };
 }
 
-/** CSV files directly in root whose header has path and label columns, sorted by name. */
+/**
+ * CSV files directly in root whose header has path and label columns, sorted by name. Only the
+ * header row is read here, so a manifest with a broken row further down is still found (and its
+ * parse error reported when it is read) instead of being passed over for the naming schemes.
+ */
 export async function findRootManifests(root: string): Promise<string[]> {
   const names = (await fsp.readdir(root)).filter((name) => !name.startsWith('.') && name.toLowerCase().endsWith('.csv'));
   const manifests: string[] = [];
   for (const name of names.sort()) {
     const path = join(root, name);
     try {
-      const header = parseCsv(await fsp.readFile(path, 'utf8'))[0];
+      const text = await readCsvText(path, HEADER_BYTES);
+      const header = parseCsv(/^[^\r\n]*/.exec(text)![0])[0];
       if (header && isManifestHeader(header)) manifests.push(path);
     } catch {
-      // Not readable as CSV, so not a manifest.
+      // Not a regular file, not readable, or no CSV header row: not a manifest.
     }
   }
   return manifests;

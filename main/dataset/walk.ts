@@ -1,5 +1,6 @@
 import { promises as fsp, type Dirent, type Stats } from 'node:fs';
 import { extname, join } from 'node:path';
+import { specialFileKind } from '../audio';
 import { compareIds } from './sort';
 import type { SkippedFile } from './types';
 
@@ -20,7 +21,7 @@ export interface WalkedFile {
 export interface WalkResult {
   /** Audio files, sorted by relPath. */
   files: WalkedFile[];
-  /** Links and folders that were not followed, with why. */
+  /** Links and folders that were not followed and audio-named entries that are not regular files, with why. */
   problems: SkippedFile[];
   /** Files seen that are not audio (text, images, CSVs...). */
   otherFileCount: number;
@@ -62,6 +63,10 @@ export async function walkAudioFiles(root: string): Promise<WalkResult> {
   let otherFileCount = 0;
 
   function addFile(path: string, relPath: string, realPath: string, stat: Stats): void {
+    if (!stat.isFile()) {
+      skipSpecial(relPath, stat);
+      return;
+    }
     const first = firstPathOfFile.get(realPath);
     if (first !== undefined) {
       problems.push({ relPath, reason: `same file as '${first}' (linked twice; taken once)` });
@@ -69,6 +74,11 @@ export async function walkAudioFiles(root: string): Promise<WalkResult> {
     }
     firstPathOfFile.set(realPath, relPath);
     files.push({ relPath, path, sizeBytes: stat.size, mtimeMs: stat.mtimeMs });
+  }
+
+  /** FIFOs, sockets and devices are never opened: reading a FIFO waits for a writer for ever. */
+  function skipSpecial(relPath: string, kind: Dirent | Stats): void {
+    problems.push({ relPath, reason: `${specialFileKind(kind)}, not a regular file (not opened)` });
   }
 
   async function enterDir(path: string, relPath: string): Promise<void> {
@@ -110,6 +120,7 @@ export async function walkAudioFiles(root: string): Promise<WalkResult> {
       const relPath = relDir ? `${relDir}/${entry.name}` : entry.name;
       if (entry.isSymbolicLink()) links.push({ path: join(dir, entry.name), relPath });
       else if (entry.isDirectory()) await enterDir(join(dir, entry.name), relPath);
+      else if (!entry.isFile() && isAudioFileName(entry.name)) skipSpecial(relPath, entry);
     }
   }
 
@@ -122,8 +133,9 @@ export async function walkAudioFiles(root: string): Promise<WalkResult> {
       return;
     }
     if (stat.isDirectory()) await enterDir(path, relPath);
-    else if (!stat.isFile()) return;
-    else if (!isAudioFileName(relPath)) otherFileCount++;
+    else if (!isAudioFileName(relPath)) {
+      if (stat.isFile()) otherFileCount++;
+    } else if (!stat.isFile()) skipSpecial(relPath, stat);
     else addFile(path, relPath, await fsp.realpath(path), stat);
   }
 

@@ -56,21 +56,28 @@ export class WorkerPool<T, R> {
   private nextId = 0;
   private closed = false;
 
+  /**
+   * `unrefWhenIdle`: for a long-lived pool that is never closed, idle workers do not keep the
+   * process alive (they are referenced again while they have tasks).
+   */
   constructor(
     script: WorkerScript,
     readonly size: number = availableParallelism(),
     private readonly inFlightPerWorker = WorkerPool.IN_FLIGHT_PER_WORKER,
+    private readonly unrefWhenIdle = false,
   ) {
     for (let i = 0; i < size; i++) this.workers.push(this.spawn(script));
   }
 
   private spawn(script: WorkerScript): PoolWorker<R> {
     const worker = new Worker(script.url);
+    if (this.unrefWhenIdle) worker.unref();
     const entry: PoolWorker<R> = { worker, pending: new Map() };
     worker.on('message', (message: { id: number; result: R }) => {
       const pending = entry.pending.get(message.id);
       if (!pending) return;
       entry.pending.delete(message.id);
+      if (this.unrefWhenIdle && entry.pending.size === 0) worker.unref();
       pending.resolve(message.result);
       this.dispatch();
     });
@@ -80,7 +87,7 @@ export class WorkerPool<T, R> {
     };
     worker.on('error', (error) => failAll(error));
     worker.on('exit', (code) => {
-      if (!this.closed) failAll(new Error(`feature worker exited unexpectedly (code ${code})`));
+      if (!this.closed) failAll(new Error(`a worker thread exited unexpectedly (code ${code})`));
     });
     return entry;
   }
@@ -99,6 +106,7 @@ export class WorkerPool<T, R> {
       if (target.pending.size >= this.inFlightPerWorker) return;
       const item = this.queue.shift()!;
       target.pending.set(item.id, item.pending);
+      if (this.unrefWhenIdle) target.worker.ref();
       target.worker.postMessage({ id: item.id, task: item.task });
     }
   }

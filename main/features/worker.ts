@@ -1,17 +1,73 @@
 /**
  * Feature worker: computes the features of a batch of clips per message (one message per clip
- * costs more than a short clip's features); the work itself is in clip.ts.
- * Runs inside a worker_threads Worker started by the extraction pool.
+ * costs more than a short clip's features); the work itself is in clip.ts. It also analyses single
+ * clips for the clip viewer, so that decoding a long or hostile file never blocks the thread that
+ * answers requests. Runs inside a worker_threads Worker started by a WorkerPool; the main thread
+ * imports only types from here (importing it would install the message handler there too).
  */
 import { parentPort } from 'node:worker_threads';
+import { loadAudio, serializeError, type SerializedError } from '../audio';
 import { computeBatchFeatures, type FeatureBatch } from './clip';
+import { computeFeatureMatrix } from './compute';
+import type { FeatureConfig } from './config';
+import { melPowerSpectrogram, powerToDbInPlace } from './mfcc';
 
 export { computeBatchFeatures, computeClipFeatures } from './clip';
 export type { FeatureBatch, FeatureTask, FeatureTaskResult } from './clip';
 
+export interface ClipAnalysisTask {
+  clipView: { path: string; config: FeatureConfig };
+}
+
+export interface ClipAnalysis {
+  /** Mono samples at config.sampleRate. */
+  samples: Float32Array;
+  durationS: number;
+  originalSampleRate: number;
+  originalChannels: number;
+  /** Log-mel power (dB), row-major nMels x frames. */
+  melDb: { data: Float64Array; rows: number; frames: number };
+  /** The feature matrix the model sees, before standardisation. */
+  features: { data: Float32Array; rows: number; frames: number };
+}
+
+export type ClipAnalysisResult = ({ ok: true } & ClipAnalysis) | { ok: false; error: SerializedError };
+
+/** What the clip viewer shows about one clip, computed with the training pipeline's code. */
+export async function analyseClip(path: string, config: FeatureConfig): Promise<ClipAnalysis> {
+  const { sampleRate, nFft, hopLength, nMels } = config;
+  const audio = await loadAudio(path, { targetSampleRate: sampleRate });
+  const mel = melPowerSpectrogram(audio.samples, { sampleRate, nFft, hopLength, nMels });
+  powerToDbInPlace(mel.data);
+  const features = computeFeatureMatrix(audio.samples, config);
+  return {
+    samples: audio.samples,
+    durationS: audio.durationS,
+    originalSampleRate: audio.originalSampleRate,
+    originalChannels: audio.originalChannels,
+    melDb: { data: mel.data, rows: mel.rows, frames: mel.frames },
+    features: { data: features.data, rows: features.rows, frames: features.frames },
+  };
+}
+
+async function answerClipAnalysis(task: ClipAnalysisTask): Promise<{ result: ClipAnalysisResult; transfer: ArrayBuffer[] }> {
+  try {
+    const analysis = await analyseClip(task.clipView.path, task.clipView.config);
+    const buffers = [analysis.samples.buffer, analysis.melDb.data.buffer, analysis.features.data.buffer] as ArrayBuffer[];
+    return { result: { ok: true, ...analysis }, transfer: [...new Set(buffers)] };
+  } catch (err) {
+    return { result: { ok: false, error: serializeError(err) }, transfer: [] };
+  }
+}
+
 if (parentPort) {
   const port = parentPort;
-  port.on('message', async (message: { id: number; task: FeatureBatch }) => {
+  port.on('message', async (message: { id: number; task: FeatureBatch | ClipAnalysisTask }) => {
+    if ('clipView' in message.task) {
+      const { result, transfer } = await answerClipAnalysis(message.task);
+      port.postMessage({ id: message.id, result }, transfer);
+      return;
+    }
     const results = await computeBatchFeatures(message.task);
     const transfer = results.flatMap((r) => (r.ok ? [r.data.buffer as ArrayBuffer] : []));
     port.postMessage({ id: message.id, result: results }, transfer);

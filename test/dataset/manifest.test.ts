@@ -98,7 +98,12 @@ describe('scanDataset: CSV manifests', () => {
     await expect(scanDataset(root, { manifest: 'bad.csv' })).rejects.toThrow(/not valid CSV: unterminated quoted field starting on line 2/);
     await expect(scanDataset(root, { manifest: 'nope.csv' })).rejects.toThrow(/manifest not found/);
     await expect(scanDataset(root, { manifest: 'bad.csv', scheme: 'emodb' })).rejects.toThrow(/implies the csv scheme/);
-    await expect(scanDataset(root, { scheme: 'csv' })).rejects.toThrow(/needs a manifest/);
+    // A root CSV whose header names path and label is the manifest even when a later row is broken:
+    // its parse error is reported, not "no known naming scheme fits".
+    await expect(scanDataset(root)).rejects.toThrow(/bad\.csv is not valid CSV: unterminated quoted field starting on line 2/);
+    await expect(scanDataset(root, { scheme: 'csv' })).rejects.toThrow(/not valid CSV: unterminated quoted field starting on line 2/);
+    const noCsv = await tree(['x.wav', ['notes.csv', 'when,what\n"monday,recorded\n']]);
+    await expect(scanDataset(noCsv, { scheme: 'csv' })).rejects.toThrow(/needs a manifest/);
     const two = await tree(['x.wav', ['a.csv', 'path,label\nx.wav,sad\n'], ['b.csv', 'path,label\nx.wav,sad\n']]);
     await expect(scanDataset(two)).rejects.toThrow(/several CSV manifests .*\(a\.csv, b\.csv\)/);
   });
