@@ -339,7 +339,7 @@ describe('release workflow', () => {
   it('runs on version tags, on the three OSes, builds then packages without publishing', () => {
     expect(workflow).toMatch(/on:\s*\n\s+push:\s*\n\s+tags: \['v\*'\]/);
     for (const os of ['ubuntu-latest', 'windows-latest', 'macos-latest']) expect(workflow).toContain(`os: ${os}`);
-    expect(workflow).toMatch(/node-version: 20/);
+    expect(workflow).toMatch(/node-version: 22/);
     const steps = ['npm ci', 'npm run build', 'npx electron-builder'].map((s) => workflow.indexOf(s));
     expect(steps.every((i) => i > 0)).toBe(true);
     expect(steps).toEqual([...steps].sort((a, b) => a - b));
