@@ -2,6 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, externalizeDepsPlugin } from 'electron-vite';
 import vue from '@vitejs/plugin-vue';
+import { watPlugin } from './scripts/wat.mjs';
 
 // Three bundles: the Node engine (Electron shell, CLI, serve mode and the workers share it),
 // the sandboxed preload, and the Vue renderer.
@@ -9,7 +10,8 @@ const root = dirname(fileURLToPath(import.meta.url));
 
 export default defineConfig({
   main: {
-    plugins: [externalizeDepsPlugin()],
+    // watPlugin: `*.wat?bytes` imports become the assembled module's bytes (scripts/wat.mjs).
+    plugins: [externalizeDepsPlugin(), watPlugin()],
     build: {
       outDir: 'out/main',
       rollupOptions: {

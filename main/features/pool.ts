@@ -24,10 +24,12 @@ export function resolveWorkerScript(callerUrl: string, sourceName: string, bundl
   const callerFile = fileURLToPath(callerUrl);
   const callerDir = dirname(callerFile);
   if (callerFile.endsWith('.ts')) {
-    // Node 20 workers do not inherit `--import tsx`: register tsx inside the worker, then load the source.
+    // Node 20 workers do not inherit `--import tsx`: register tsx and the `*.wat?bytes` loader
+    // (scripts/wat.mjs) inside the worker, then load the source.
     const tsxApi = pathToFileURL(join(dirname(createRequire(callerUrl).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
+    const watLoader = new URL('../../scripts/wat-register.mjs', import.meta.url).href;
     const target = pathToFileURL(join(callerDir, sourceName)).href;
-    const bootstrap = `import { register } from ${JSON.stringify(tsxApi)}; register(); await import(${JSON.stringify(target)});`;
+    const bootstrap = `import { register } from ${JSON.stringify(tsxApi)}; register(); await import(${JSON.stringify(watLoader)}); await import(${JSON.stringify(target)});`;
     return { url: new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`) };
   }
   for (const dir of [callerDir, dirname(callerDir)]) {

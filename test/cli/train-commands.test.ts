@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from './run-cli';
+import { runCli, SOURCE_CLI } from './run-cli';
 
 const DEMO = 'resources/demo-emodb';
 const work = mkdtempSync(join(tmpdir(), 'ser-cli-train-'));
@@ -88,7 +88,7 @@ describe('CLI: train → evaluate → compare → predict on the demo set', () =
     const killedRuns = join(work, 'killed');
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', resolve('main/cli/index.ts'), 'train', DEMO, '--preset', 'full', '--epochs', '40', '--patience', '40', ...TINY, '--runs-dir', killedRuns],
+      [...SOURCE_CLI, 'train', DEMO, '--preset', 'full', '--epochs', '40', '--patience', '40', ...TINY, '--runs-dir', killedRuns],
       { env: { ...process.env, ...env }, stdio: 'ignore' },
     );
     const deadline = Date.now() + 180_000;

@@ -9,13 +9,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scanDataset } from '../../main/dataset';
 import { CACHE_FILES, cacheDirFor } from '../../main/features/cache';
 import { featureConfigHash, resolveFeatureConfig } from '../../main/features/config';
 import { extractFeatures } from '../../main/features/extract';
-import { runCli } from '../cli/run-cli';
+import { runCli, SOURCE_CLI } from '../cli/run-cli';
 import { makeGoodDataset } from './corpus';
 
 const work = mkdtempSync(join(tmpdir(), 'ser-crash-'));
@@ -56,7 +56,7 @@ describe('kill -9 during feature extraction', () => {
 
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', resolve('main/cli/index.ts'), 'features', dataset, '--cache-dir', cacheRoot, '--workers', '1', '--json'],
+      [...SOURCE_CLI, 'features', dataset, '--cache-dir', cacheRoot, '--workers', '1', '--json'],
       // Flush the cache every 150 ms (default 10 s) so some clips are on disk well before the end.
       { env: { ...process.env, SER_CACHE_FLUSH_MS: '150' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );

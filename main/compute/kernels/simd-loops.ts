@@ -3,11 +3,12 @@
  * products nor stock kernels: batch-norm statistics and affine maps, the pooling and ReLU
  * gradients, and the im2col / col2im copies around the BLAS convs. They run on the wasm
  * backend's own memory, where its tensors live, so a kernel passes heap offsets and nothing is
- * copied. The text (simd-loops.wat.ts) is assembled once with wabt when the wasm backend
- * starts; without them the kernels use their JavaScript loops.
+ * copied. The module (simd-loops.wat, assembled into the bundle at build time) is compiled once
+ * when the wasm backend starts; without it the kernels use their JavaScript loops.
  */
 import * as tf from '@tensorflow/tfjs';
-import { SIMD_LOOPS_WAT } from './simd-loops.wat';
+import sharedLoopsWasm from './simd-loops.wat?bytes';
+import unsharedLoopsWasm from './simd-loops.wat?bytes&unshared';
 
 /** The exported loops; every pointer is a byte offset into the backend's memory. */
 export interface SimdLoops {
@@ -37,28 +38,19 @@ let compiling: Promise<Compiled> | null = null;
 let turnedOff = false;
 const instances = new WeakMap<WebAssembly.Memory, SimdLoops>();
 
-async function assemble(): Promise<Compiled> {
-  const { default: initWabt } = await import('wabt');
-  const wabt = await initWabt();
-  const build = (limits: string): WebAssembly.Module => {
-    const parsed = wabt.parseWat('simd-loops.wat', SIMD_LOOPS_WAT.replace('MEMORY_LIMITS', limits), { simd: true, threads: true, bulk_memory: true });
-    try {
-      return new WebAssembly.Module(parsed.toBinary({}).buffer as Uint8Array<ArrayBuffer>);
-    } finally {
-      parsed.destroy();
-    }
-  };
-  // The maximum of a shared import must be declared; 65536 pages (4 GiB) admits any memory.
-  return { shared: build('1 65536 shared'), unshared: build('1') };
+/** One module per kind of backend memory: the threaded backend's is shared, the single-threaded one's is not. */
+async function compile(): Promise<Compiled> {
+  const [shared, unshared] = await Promise.all([WebAssembly.compile(sharedLoopsWasm), WebAssembly.compile(unsharedLoopsWasm)]);
+  return { shared, unshared };
 }
 
 /**
- * Assembles the loops (once). Rejects with the reason when this runtime cannot (no SIMD): the
+ * Compiles the loops (once). Rejects with the reason when this runtime cannot (no SIMD): the
  * caller reports it, and the kernels keep their JavaScript loops.
  */
 export async function prepareSimdLoops(): Promise<void> {
   if (compiled != null) return;
-  compiling ??= assemble();
+  compiling ??= compile();
   try {
     compiled = await compiling;
   } catch (error) {
@@ -72,7 +64,7 @@ export function useSimdLoops(on: boolean): void {
   turnedOff = !on;
 }
 
-/** The loops bound to this wasm backend's memory, or null (not assembled, turned off, or not wasm). */
+/** The loops bound to this wasm backend's memory, or null (not compiled, turned off, or not wasm). */
 export function simdLoopsFor(backend: tf.KernelBackend): SimdLoops | null {
   if (compiled == null || turnedOff) return null;
   // The threaded build (shared memory) exposes it as wasmMemory, the single-threaded one as an export.

@@ -1,13 +1,11 @@
-/**
- * The WebAssembly text of the SIMD loops (see simd-loops.ts): per-channel passes over NHWC
- * activations that JavaScript runs 5–10× slower. Every pointer is a byte offset into the wasm
- * backend's own memory, where the tensors live; channel counts are multiples of 4 (one f32x4
- * lane group), which the callers check. `MEMORY_LIMITS` is filled in by the loader ("shared" or
- * not, matching the backend's memory).
- */
-export const SIMD_LOOPS_WAT = String.raw`
+;; The SIMD loops (see simd-loops.ts): per-channel passes over NHWC activations that JavaScript
+;; runs 5–10× slower. Every pointer is a byte offset into the wasm backend's own memory, where the
+;; tensors live; channel counts are multiples of 4 (one f32x4 lane group), which the callers check.
+;; The memory is imported shared (the threaded backend); simd-loops.ts also imports this module
+;; as `?bytes&unshared` for the single-threaded backend's plain memory. The maximum of a shared
+;; import must be declared: 65536 pages (4 GiB) admits any memory.
 (module
-  (import "env" "memory" (memory MEMORY_LIMITS))
+  (import "env" "memory" (memory 1 65536 shared))
 
   ;; f64 accumulators at $at (4 of them) += the four f32 lanes of $v.
   (func $accumulate (param $at i32) (param $v v128)
@@ -267,4 +265,3 @@ export const SIMD_LOOPS_WAT = String.raw`
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $batches))))
 )
-`;
