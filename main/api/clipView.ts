@@ -41,13 +41,22 @@ let analysisPool: WorkerPool<ClipAnalysisTask, ClipAnalysisResult> | null = null
  * process open when idle): a long or hostile file takes seconds to decode, and on the request
  * thread it froze every other request for that long.
  */
-async function analyseOffThread(path: string, config: FeatureConfig): Promise<ClipAnalysis> {
-  const pool = (analysisPool ??= new WorkerPool<ClipAnalysisTask, ClipAnalysisResult>(
+function clipAnalysisPool(): WorkerPool<ClipAnalysisTask, ClipAnalysisResult> {
+  return (analysisPool ??= new WorkerPool<ClipAnalysisTask, ClipAnalysisResult>(
     resolveWorkerScript(import.meta.url, '../features/worker.ts', 'feature-worker.js'),
     1,
     WorkerPool.IN_FLIGHT_PER_WORKER,
     true,
   ));
+}
+
+/** Starts the analysis worker ahead of the first clip view (it takes a moment to load), e.g. when a dataset opens. */
+export function warmUpClipViews(): void {
+  clipAnalysisPool();
+}
+
+async function analyseOffThread(path: string, config: FeatureConfig): Promise<ClipAnalysis> {
+  const pool = clipAnalysisPool();
   let result: ClipAnalysisResult;
   try {
     result = await pool.run({ clipView: { path, config } });

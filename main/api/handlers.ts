@@ -21,7 +21,7 @@ import { BACKEND_NAMES, type BackendName } from '../compute/backend-info';
 import { PRESETS, resolveTrainingConfig, type TrainingOverrides } from '../training/config';
 import { describeModel, MODEL_NAMES } from '../models';
 import { OPTIMIZER_NAMES } from '../schema/names';
-import { buildClipView } from './clipView';
+import { buildClipView, warmUpClipViews } from './clipView';
 import type { ApiRequests, CheckpointRef, DatasetOverview, FilePrediction, PredictInput, RequestName, RunDetail } from './contract';
 import { JobManager, type Emit } from './jobs';
 import { epochHistory, listRunSummaries, summarizeRun } from './runViews';
@@ -185,6 +185,7 @@ export function createEngine(ctx: EngineContext): Engine {
     async 'dataset.open'(raw): Promise<DatasetOverview> {
       const args = expectObject(raw, 'dataset.open');
       const root = existingFolder(expectString(args, 'root', 'dataset.open'), 'dataset.open');
+      warmUpClipViews();
       const scan = await scanDataset(root, { scheme: schemeOf(args, 'dataset.open') });
       workspace.allowDataset(scan.root, scan.clips.map((clip) => clip.path));
       // The summary keeps aggregates only: note each clip's duration as its (header-only) probe runs.
