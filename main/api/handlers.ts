@@ -19,7 +19,7 @@ import { deleteRun, listRuns, listEvaluations, openRun, readEvaluation, renameRu
 import { CHECKPOINT_NAMES } from '../runs/types';
 import { initBackend } from '../compute/backend';
 import { BACKEND_NAMES, type BackendName } from '../compute/backend-info';
-import { PRESETS, resolveTrainingConfig, type TrainingOverrides } from '../training/config';
+import { PRESETS, resolveTrainingConfig } from '../training/config';
 import { describeModel, MODEL_NAMES } from '../models';
 import { OPTIMIZER_NAMES } from '../schema/names';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs';
@@ -286,9 +286,8 @@ export function createEngine(ctx: EngineContext): Engine {
 
     async 'training.validate'(raw) {
       const args = expectObject(raw, 'training.validate');
-      const config = expectObject(args.config, 'training.validate (config)') as TrainingOverrides;
       try {
-        return { ok: true as const, config: resolveTrainingConfig(config) };
+        return { ok: true as const, config: resolveTrainingConfig(args.config) };
       } catch (err) {
         return { ok: false as const, error: err instanceof Error ? err.message : String(err) };
       }
@@ -297,9 +296,8 @@ export function createEngine(ctx: EngineContext): Engine {
     async 'training.start'(raw) {
       const args = expectObject(raw, 'training.start');
       const root = workspace.confine(existingFolder(expectString(args, 'root', 'training.start'), 'training.start'), 'training.start');
-      const overrides = expectObject(args.config, 'training.start (config)') as TrainingOverrides;
       await workspace.ensureFolders();
-      return jobs.startTraining(root, schemeOf(args, 'training.start'), overrides, optionalString(args, 'name', 'training.start'));
+      return jobs.startTraining(root, schemeOf(args, 'training.start'), args.config, optionalString(args, 'name', 'training.start'));
     },
 
     async 'jobs.list'() {

@@ -31,7 +31,7 @@ const COMMANDS: Record<string, Command> = {
 };
 
 function usage(): string {
-  const lines = Object.entries(COMMANDS).map(([, c]) => `  ser ${c.usage}\n      ${c.summary}`);
+  const lines = Object.entries(COMMANDS).map(([, c]) => `  ser ${c.usage.split('\n')[0]}\n      ${c.summary}`);
   return `SER Workbench command line\n\nusage:\n${lines.join('\n')}\n`;
 }
 

@@ -1,7 +1,8 @@
-export type RunStatus = 'running' | 'done' | 'interrupted' | 'failed' | 'cancelled';
+import type { CheckpointName } from '../schema/names';
 
-export type CheckpointName = 'best' | 'final';
-export const CHECKPOINT_NAMES: readonly CheckpointName[] = ['best', 'final'];
+export { CHECKPOINT_NAMES, type CheckpointName } from '../schema/names';
+
+export type RunStatus = 'running' | 'done' | 'interrupted' | 'failed' | 'cancelled';
 
 export interface RunVersions {
   app: string;
