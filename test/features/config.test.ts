@@ -48,8 +48,18 @@ describe('resolveFeatureConfig', () => {
     [{ frames: 0 }, /frames must be an integer in 1\.\.100000/],
     [{ extras: ['mfcc' as never] }, /extras\[0\] must be chroma, spectralCentroid/],
     [{ extras: 'rms' as never }, /extras must be a list of chroma/],
+    [{ nMfcc: '13' as never }, /nMfcc must be an integer in 1\.\.512, got the string "13"/],
+    [{ frames: null as never }, /frames must be an integer in 1\.\.100000, got null/],
+    [{ sampleRate: Number.NaN }, /sampleRate must be an integer in 4000\.\.192000, got NaN/],
+    [{ nFft: 3000 }, /nFft must be a power of two in 256\.\.16384, got 3000/],
+    [{ preset: true as never }, /preset must be librosa or meyda, got true/],
+    [{ extras: ['rms', 7] as never }, /extras\[1\] must be .*, got 7/],
   ])('rejects %j', (partial, message) => {
     expect(() => resolveFeatureConfig(partial)).toThrow(message);
+  });
+
+  it('rejects a config that is not an object', () => {
+    expect(() => resolveFeatureConfig(null)).toThrow('Invalid feature config: the feature config must be an object, got null');
   });
 
   it('rejects unknown fields', () => {
