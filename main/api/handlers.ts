@@ -10,6 +10,7 @@ import { probeAudioFile } from '../audio';
 import { scanDataset, SCHEME_NAMES, summarizeDataset, type SchemeName } from '../dataset';
 import { compareEvaluations } from '../evaluation/compare';
 import { evaluateCheckpoint } from '../pipeline/evaluateCheckpoint';
+import { previewSplit } from '../pipeline/splitPreview';
 import { confusionCsv, metricsSummary, perClassCsv, predictionsCsv } from '../evaluation/export';
 import type { EvaluationReport } from '../evaluation/report';
 import { cacheCoverage, cacheDirFor } from '../features/cache';
@@ -298,6 +299,16 @@ export function createEngine(ctx: EngineContext): Engine {
       const root = workspace.confine(existingFolder(expectString(args, 'root', 'training.start'), 'training.start'), 'training.start');
       await workspace.ensureFolders();
       return jobs.startTraining(root, schemeOf(args, 'training.start'), args.config, optionalString(args, 'name', 'training.start'));
+    },
+
+    async 'training.splitPreview'(raw) {
+      const args = expectObject(raw, 'training.splitPreview');
+      const root = workspace.confine(existingFolder(expectString(args, 'root', 'training.splitPreview'), 'training.splitPreview'), 'training.splitPreview');
+      try {
+        return await previewSplit(root, schemeOf(args, 'training.splitPreview'), args.config);
+      } catch (err) {
+        throw new ApiError('invalid-arguments', err instanceof Error ? err.message : String(err));
+      }
     },
 
     async 'jobs.list'() {

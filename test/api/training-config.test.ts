@@ -57,3 +57,40 @@ describe('api door: training config', () => {
     expect(result).toMatchObject({ ok: true, config: { preset: 'quick', learningRate: 0.01, epochs: 5, split: { kind: 'speaker', testSpeakers: ['03'] } } });
   });
 });
+
+describe('api: training.splitPreview', () => {
+  let dir: string;
+  let engine: Engine;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ser-split-preview-'));
+    const workspace = new Workspace({ runsDir: join(dir, 'runs'), cacheDir: join(dir, 'cache'), uploadsDir: join(dir, 'uploads'), demoDatasetPath: DEMO, backendPreference: 'cpu' });
+    engine = createEngine({ appVersion: '0.0.0-test', door: 'serve', workspace, emit: () => undefined });
+  });
+
+  afterAll(async () => {
+    await engine.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gives the part × class counts of the split the config makes, and warns about thin test classes', async () => {
+    const preview = (await dispatch(engine.handlers, 'training.splitPreview', { root: DEMO, config: { split: { testSpeakers: ['03', '08'], valSpeakers: ['09'] } } })) as {
+      labels: string[];
+      parts: { part: string; total: number; counts: number[]; speakers: string[] }[];
+      warnings: string[];
+    };
+    expect(preview.labels).toHaveLength(7);
+    expect(preview.parts.map((p) => p.part)).toEqual(['train', 'val', 'test']);
+    expect(preview.parts[2]).toMatchObject({ total: 25, speakers: ['03', '08'] });
+    for (const part of preview.parts) expect(part.counts.reduce((a, b) => a + b, 0)).toBe(part.total);
+    expect(preview.parts.reduce((sum, p) => sum + p.total, 0)).toBe(135);
+    // 25 test clips over 7 classes: some class has fewer than 5.
+    expect(preview.warnings.length).toBeGreaterThan(0);
+    expect(preview.warnings[0]).toMatch(/^The test part has (no|only \d) \w+ clips?: /);
+  });
+
+  it('refuses a bad config or an unknown speaker with the reason', async () => {
+    await expect(dispatch(engine.handlers, 'training.splitPreview', { root: DEMO, config: { seed: '1' } })).rejects.toMatchObject({ code: 'invalid-arguments', message: expect.stringContaining('seed must be an integer') });
+    await expect(dispatch(engine.handlers, 'training.splitPreview', { root: DEMO, config: { split: { testSpeakers: ['99'] } } })).rejects.toMatchObject({ code: 'invalid-arguments', message: expect.stringContaining('99') });
+  });
+});

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { PRESETS, resolveTrainingConfig } from '../../main/training/config';
 import {
   applyPreset,
+  fieldApplies,
+  presetLabel,
   FORM_GROUPS,
   formFromConfig,
   isValid,
@@ -261,5 +263,25 @@ describe('train form → overrides', () => {
     expect(parameterCount(1_234_567)).toBe('1.23 M');
     expect(parameterCount(45_600)).toBe('45.6 k');
     expect(parameterCount(512)).toBe('512');
+  });
+});
+
+describe('preset label', () => {
+  it('says the epochs until a field is edited, then "edited"', () => {
+    expect(presetLabel(form(), PRESETS.quick)).toBe('quick (5 epochs)');
+    expect(presetLabel(form({ epochs: '7' }), PRESETS.quick)).toBe('quick (edited)');
+    expect(presetLabel(form({ 'augment.noise': '0.1' }), PRESETS.quick)).toBe('quick (edited)');
+    // The other preset's option keeps describing that preset.
+    expect(presetLabel(form({ epochs: '7' }), PRESETS.full)).toBe('full (50 epochs)');
+    // The run name is not part of the recipe.
+    expect(presetLabel(form({ name: 'mine' }), PRESETS.quick)).toBe('quick (5 epochs)');
+  });
+
+  it('disables fields that do not apply and leaves optional ones out of the overrides', () => {
+    expect(fieldApplies(form({ lrSchedule: 'cosine' }), 'lrPatience')).toBe(false);
+    expect(fieldApplies(form({ lrSchedule: 'cosine' }), 'warmupEpochs')).toBe(true);
+    expect(fieldApplies(form({ loss: 'focal' }), 'focalGamma')).toBe(true);
+    expect(toOverrides(form({ 'split.testRatio': '0.3' })).split).toEqual({ kind: 'speaker', testRatio: 0.3 });
+    expect(validateTrainForm(form({ 'split.testRatio': '0.95' }), SPEAKERS)['split.testRatio']).toBe('Test ratio must be greater than 0 and at most 0.9 (got 0.95)');
   });
 });
