@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { trainUsageFor } from '../../main/cli/commands/train';
 import { describeValue, FieldError } from '../../main/schema/fields';
 import { parseFieldValue, presetsFromTable, TRAINING_FIELDS, trainingResolver, type TrainingFieldTable } from '../../main/schema/trainingFields';
+import { PROTOTYPE_AUGMENT } from '../../main/training/augment';
 import { PRESETS, resolveTrainingConfig } from '../../main/training/config';
 import { formDefaults, toOverrides } from '../../renderer/src/lib/trainForm';
 
@@ -78,6 +79,8 @@ describe('resolveTrainingConfig refuses what is not exactly a field value', () =
     expect(config.augment).toEqual({ ...PRESETS.quick.augment, noise: 0 });
     expect(config.split).toEqual({ kind: 'speaker', testSpeakers: ['03'] });
     expect(resolveTrainingConfig(undefined)).toEqual(PRESETS.full);
+    // The table's augmentation defaults are the Python prototype's.
+    expect(PRESETS.full.augment).toEqual(PROTOTYPE_AUGMENT);
     // The presets are not shared objects: a resolved config can be changed freely.
     config.augment.noise = 0.9;
     expect(PRESETS.quick.augment.noise).toBe(0.3);
