@@ -16,7 +16,7 @@ export interface SplitCounts {
   parts: { part: SplitPartName; total: number; counts: number[]; speakers: string[] }[];
   leaksSpeakers: boolean;
   description: string;
-  /** One sentence per test class with fewer than MIN_TEST_CLIPS_PER_CLASS clips. */
+  /** One sentence naming every test class with fewer than MIN_TEST_CLIPS_PER_CLASS clips (empty when none). */
   warnings: string[];
 }
 
@@ -32,10 +32,9 @@ export function splitCounts(split: Split, clips: readonly Clip[], labels: readon
     return { part, total: split[part].length, counts, speakers: [...split.speakers[part]] };
   });
   const test = parts[2]!;
-  const warnings = labels.flatMap((label, i) => {
-    const n = test.counts[i]!;
-    if (n >= MIN_TEST_CLIPS_PER_CLASS) return [];
-    return [`The test part has ${n === 0 ? 'no' : `only ${n}`} ${label} clip${n === 1 ? '' : 's'}: its recall and F1 rest on too few clips to mean much.`];
-  });
+  const thin = labels.flatMap((label, i) => (test.counts[i]! < MIN_TEST_CLIPS_PER_CLASS ? [`${label} (${test.counts[i]})`] : []));
+  const warnings = thin.length
+    ? [`The test part has fewer than ${MIN_TEST_CLIPS_PER_CLASS} clips of ${thin.join(', ')}: recall and F1 of ${thin.length === 1 ? 'that class rest' : 'those classes rest'} on too few clips to mean much.`]
+    : [];
   return { labels: [...labels], parts, leaksSpeakers: split.leaksSpeakers, description: split.description, warnings };
 }

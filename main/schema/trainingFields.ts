@@ -284,7 +284,7 @@ export const TRAINING_FIELDS = {
   },
   'augment.noise': { ...probability, default: 0.3, label: 'Noise probability', help: 'probability per clip of gaussian noise', flag: 'aug-noise' },
   'augment.timeShift': { ...probability, default: 0.3, label: 'Time-shift probability', help: 'probability per clip of a circular time shift', flag: 'aug-time-shift' },
-  'augment.freqMask': { ...probability, default: 0.2, label: 'Frequency-mask probability', help: 'probability per clip of a frequency mask', flag: 'aug-freq-mask' },
+  'augment.freqMask': { ...probability, default: 0.2, label: 'Freq-mask probability', help: 'probability per clip of a frequency mask', flag: 'aug-freq-mask' },
   'augment.timeMask': { ...probability, default: 0.2, label: 'Time-mask probability', help: 'probability per clip of a time mask', flag: 'aug-time-mask' },
   'augment.mixupAlpha': {
     kind: 'number',
