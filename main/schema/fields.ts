@@ -249,7 +249,7 @@ export function mergeOverrides<T extends object>(base: T, checked: Record<string
   return merged as T;
 }
 
-export function fieldDefault(spec: FieldSpec, preset: string): unknown {
+function fieldDefault(spec: FieldSpec, preset: string): unknown {
   const value = spec.default;
   return isPlainObject(value) ? value[preset] : value;
 }

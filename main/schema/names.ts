@@ -28,7 +28,6 @@ export const LOSS_NAMES: readonly LossName[] = ['cross-entropy', 'focal'];
 
 /** The validation metric that picks `checkpoints/best`. */
 export type SelectionMetric = 'val_uar' | 'val_accuracy' | 'val_macro_f1' | 'val_loss';
-export const SELECTION_METRICS: readonly SelectionMetric[] = ['val_uar', 'val_accuracy', 'val_macro_f1', 'val_loss'];
 
 export const CLASS_WEIGHT_MODES: readonly ClassWeightMode[] = ['balanced', 'none'];
 

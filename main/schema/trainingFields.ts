@@ -15,12 +15,11 @@ import {
   withPrefix,
 } from './fields';
 import {
-  AVERAGING_BATCH_NORM_MODES,
-  LR_SCHEDULES,
+  CLASS_WEIGHT_MODES,
+  LOSS_NAMES,
   MODEL_NAMES,
   OPTIMIZER_NAMES,
   PRESET_NAMES,
-  SPLIT_KINDS,
   type AveragingBatchNorm,
   type ClassWeightMode,
   type LossName,
@@ -253,14 +252,14 @@ export const TRAINING_FIELDS = {
   },
   classWeights: {
     kind: 'enum',
-    choices: plain<ClassWeightMode>(['balanced', 'none']),
+    choices: plain(CLASS_WEIGHT_MODES),
     default: 'balanced',
     label: 'Class weights',
     help: 'weight the loss by inverse class frequency, or not',
     flag: 'class-weights',
     group: 'optimisation',
   },
-  loss: { kind: 'enum', choices: plain<LossName>(['cross-entropy', 'focal']), default: 'cross-entropy', label: 'Loss', help: 'training loss', flag: 'loss', group: 'optimisation' },
+  loss: { kind: 'enum', choices: plain(LOSS_NAMES), default: 'cross-entropy', label: 'Loss', help: 'training loss', flag: 'loss', group: 'optimisation' },
   focalGamma: { kind: 'number', min: 0, max: 10, default: 2, label: 'Focal γ', help: 'focusing parameter of the focal loss (focal only)', flag: 'focal-gamma', group: 'optimisation' },
   labelSmoothing: {
     kind: 'number',
@@ -337,8 +336,6 @@ export const TRAINING_FIELDS = {
 
 /** A training table as the derivations take it (TRAINING_FIELDS, or a modified copy in tests). */
 export type TrainingFieldTable = Readonly<Record<TrainingFieldPath, AnyFieldTable[string]>>;
-
-export const TRAINING_FIELD_PATHS = Object.keys(TRAINING_FIELDS) as TrainingFieldPath[];
 
 export type TrainingOverrides = Partial<Omit<TrainingConfig, 'augment' | 'split'>> & {
   augment?: Partial<AugmentSettings>;
