@@ -71,6 +71,7 @@ describe('shared x range and best-epoch marks', () => {
   it('every chart spans the same epochs', () => {
     expect(epochRange([])).toBeNull();
     expect(epochRange([epoch(1), epoch(2), epoch(3)])).toEqual({ min: 1, max: 3 });
+    expect(epochRange([epoch(1)])).toEqual({ min: 1, max: 2 });
   });
 
   it('marks only the epoch checkpoints/best holds, not every epoch that improved', () => {

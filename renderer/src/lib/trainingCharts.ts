@@ -59,7 +59,9 @@ export function bestEpoch(epochs: readonly EpochMetrics[]): number | null {
 export function epochRange(epochs: readonly EpochMetrics[]): { min: number; max: number } | null {
   if (epochs.length === 0) return null;
   const numbers = epochs.map((m) => m.epoch);
-  return { min: Math.min(...numbers), max: Math.max(...numbers) };
+  const min = Math.min(...numbers);
+  // One epoch still gets an axis of one epoch's width, so its points are drawn.
+  return { min, max: Math.max(...numbers, min + 1) };
 }
 
 /**
