@@ -14,11 +14,12 @@ import type { ExtractionProgress } from '../features/progress';
 import type { CheckpointName, RunRecord, RunStatus } from '../runs/types';
 import type { BackendInfo, BackendName } from '../compute/backend-info';
 import type { TrainingConfig, TrainingOverrides } from '../training/config';
+import type { SplitCounts } from '../dataset/splitCounts';
 import type { ModelName, OptimizerName } from '../schema/names';
 import type { BatchProgress, BestCheckpoint, EpochMetrics, TrainingEvent, TrainingOutcome } from '../training/progress';
 
 export type { BackendInfo, BackendName, BatchProgress, BestCheckpoint, CheckpointName, Comparison, EpochMetrics, EvaluationReport, ExtractionProgress };
-export type { ModelName, OptimizerName, RunRecord, RunStatus, TrainingConfig, TrainingEvent, TrainingOutcome, TrainingOverrides };
+export type { ModelName, OptimizerName, RunRecord, RunStatus, SplitCounts, TrainingConfig, TrainingEvent, TrainingOutcome, TrainingOverrides };
 export type { ClipPrediction } from '../evaluation/types';
 export type { ClassMetrics, EvaluationMetrics } from '../evaluation/metrics';
 export type { Disagreement } from '../evaluation/compare';
@@ -270,6 +271,8 @@ export interface ApiRequests {
   /** Checks a configuration without starting anything: the resolved config or the reason it is invalid. */
   'training.validate': { args: { config: TrainingOverrides }; result: { ok: true; config: TrainingConfig } | { ok: false; error: string } };
   'training.start': { args: TrainingStartArgs; result: JobInfo };
+  /** The split a config would make of the dataset: clips per part and class, and warnings. */
+  'training.splitPreview': { args: { root: string; scheme?: string; config: TrainingOverrides }; result: SplitCounts };
 
   'jobs.list': { args: Record<string, never>; result: JobInfo[] };
   'jobs.cancel': { args: { jobId: string }; result: JobInfo };

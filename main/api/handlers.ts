@@ -8,6 +8,7 @@ import { basename, join } from 'node:path';
 import { probeAudioFile } from '../audio';
 import { scanDataset, SCHEME_NAMES, summarizeDataset, type SchemeName } from '../dataset';
 import { isPng, MAX_EXPORT_PNG_BYTES } from '../evaluation/export';
+import { previewSplit } from '../pipeline/splitPreview';
 import type { EvaluationReport } from '../evaluation/report';
 import { compareCheckpoints, evaluationOf, exportEvaluation, type EvaluationSourceOptions } from '../pipeline/evaluations';
 import { MAX_UPLOAD_BYTES, storeUpload } from '../pipeline/uploads';
@@ -18,7 +19,7 @@ import { deleteRun, listRuns, listEvaluations, openRun, renameRun, resolveRunDir
 import { CHECKPOINT_NAMES } from '../runs/types';
 import { initBackend } from '../compute/backend';
 import { BACKEND_NAMES, type BackendName } from '../compute/backend-info';
-import { PRESETS, resolveTrainingConfig, type TrainingOverrides } from '../training/config';
+import { PRESETS, resolveTrainingConfig } from '../training/config';
 import { describeModel, MODEL_NAMES } from '../models';
 import { OPTIMIZER_NAMES } from '../schema/names';
 import { buildClipView, warmUpClipViews } from './clipView';
@@ -264,9 +265,8 @@ export function createEngine(ctx: EngineContext): Engine {
 
     async 'training.validate'(raw) {
       const args = expectObject(raw, 'training.validate');
-      const config = expectObject(args.config, 'training.validate (config)') as TrainingOverrides;
       try {
-        return { ok: true as const, config: resolveTrainingConfig(config) };
+        return { ok: true as const, config: resolveTrainingConfig(args.config) };
       } catch (err) {
         return { ok: false as const, error: err instanceof Error ? err.message : String(err) };
       }
@@ -275,9 +275,18 @@ export function createEngine(ctx: EngineContext): Engine {
     async 'training.start'(raw) {
       const args = expectObject(raw, 'training.start');
       const root = workspace.confine(existingFolder(expectString(args, 'root', 'training.start'), 'training.start'), 'training.start');
-      const overrides = expectObject(args.config, 'training.start (config)') as TrainingOverrides;
       await workspace.ensureFolders();
-      return jobs.startTraining(root, schemeOf(args, 'training.start'), overrides, optionalString(args, 'name', 'training.start'));
+      return jobs.startTraining(root, schemeOf(args, 'training.start'), args.config, optionalString(args, 'name', 'training.start'));
+    },
+
+    async 'training.splitPreview'(raw) {
+      const args = expectObject(raw, 'training.splitPreview');
+      const root = workspace.confine(existingFolder(expectString(args, 'root', 'training.splitPreview'), 'training.splitPreview'), 'training.splitPreview');
+      try {
+        return await previewSplit(root, schemeOf(args, 'training.splitPreview'), args.config);
+      } catch (err) {
+        throw new ApiError('invalid-arguments', err instanceof Error ? err.message : String(err));
+      }
     },
 
     async 'jobs.list'() {

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { scanDataset, type SchemeName } from '../dataset';
 import { resolveFeatureConfig } from '../features/config';
 import { extractFeatures } from '../features/extract';
-import { resolveTrainingConfig, type TrainingConfig, type TrainingOverrides } from '../training/config';
+import { resolveTrainingConfig, type TrainingConfig } from '../training/config';
 import { runTrainingInWorker } from '../pipeline/remote';
 import type { ApiEvents, EventName, ExtractionResult, JobInfo, JobKind, TrainingOutcome } from './contract';
 import { ApiError } from './validate';
@@ -84,7 +84,8 @@ export class JobManager {
     });
   }
 
-  startTraining(root: string, scheme: SchemeName | 'auto', overrides: TrainingOverrides, name?: string): JobInfo {
+  /** `overrides` is untrusted (a request's JSON): the engine's resolver checks every field. */
+  startTraining(root: string, scheme: SchemeName | 'auto', overrides: unknown, name?: string): JobInfo {
     let config: TrainingConfig;
     try {
       config = resolveTrainingConfig(overrides);

@@ -1,8 +1,8 @@
-/** Small helpers shared by the CLI commands: typed option parsing with clear errors. */
+/** Small helpers shared by the CLI commands: typed option parsing with clear errors, and flags from a field table. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SCHEME_NAMES, type SchemeName } from '../dataset';
 import { BACKEND_NAMES, type BackendName } from '../compute/backend-info';
-import { AVERAGING_BATCH_NORM_MODES, LR_SCHEDULES, WEIGHT_AVERAGING_MODES } from '../schema/names';
+import { describeRange, isPlainObject, parseFieldText, setValueAt, type AnyFieldTable, type FieldSpec } from '../schema/fields';
 
 /** An error whose message is shown to the user as the one-line reason, exit code 1. */
 export class CliError extends Error {}
@@ -64,32 +64,83 @@ export function parseBackendOption(value: string | undefined): BackendName | 'au
   return parseChoice(value, 'backend', ['auto', ...BACKEND_NAMES] as const);
 }
 
+/** A field table's entries that have a CLI flag, as [path, spec, flag]. */
+function flagged(table: AnyFieldTable, skip: readonly string[] = []): [string, FieldSpec, string][] {
+  return Object.entries(table).flatMap(([path, spec]) => (spec.flag && !skip.includes(path) ? [[path, spec, spec.flag] as [string, FieldSpec, string]] : []));
+}
+
 /**
- * `train` flags for the LR schedule and the shipped checkpoint, as one spec + parser so the train
- * command only spreads them in: `--lr-schedule plateau|cosine`, `--warmup-epochs N`,
- * `--weight-averaging none|last|top`, `--average-epochs K`, `--average-bn recompute|average`,
- * `--label-smoothing S`. The engine validates the values again (resolveTrainingConfig).
+ * parseArgs options for a field table's flags: `--flag VALUE` for every field, and `--flag` /
+ * `--no-flag` for a boolean one. `skip` leaves fields out (paths).
  */
-export const TRAINING_RECIPE_OPTIONS = {
-  'lr-schedule': { type: 'string' },
-  'warmup-epochs': { type: 'string' },
-  'weight-averaging': { type: 'string' },
-  'average-epochs': { type: 'string' },
-  'average-bn': { type: 'string' },
-  'label-smoothing': { type: 'string' },
-} as const satisfies OptionSpec;
+export function fieldOptions(table: AnyFieldTable, skip: readonly string[] = []): OptionSpec {
+  const options: OptionSpec = {};
+  for (const [, spec, flag] of flagged(table, skip)) {
+    if (spec.kind === 'boolean') {
+      options[flag] = { type: 'boolean' };
+      options[`no-${flag}`] = { type: 'boolean' };
+    } else {
+      options[flag] = { type: 'string' };
+    }
+  }
+  return options;
+}
 
-export const TRAINING_RECIPE_USAGE =
-  '[--lr-schedule plateau|cosine] [--warmup-epochs N] [--weight-averaging none|last|top] [--average-epochs K] [--average-bn recompute|average] [--label-smoothing 0.1]';
+/**
+ * The overrides the given flags spell (nested: `--aug-noise 0.1` → { augment: { noise: 0.1 } }),
+ * each value parsed and checked against its field; an error names the flag, the field and the text.
+ */
+export function fieldOverrides(table: AnyFieldTable, values: Record<string, string | boolean | (string | boolean)[] | undefined>, skip: readonly string[] = []): Record<string, unknown> {
+  const overrides: Record<string, unknown> = {};
+  for (const [path, spec, flag] of flagged(table, skip)) {
+    let value: unknown;
+    if (spec.kind === 'boolean') {
+      if (values[flag] === true && values[`no-${flag}`] === true) throw new CliError(`--${flag} and --no-${flag} contradict each other`);
+      if (values[flag] === true) value = true;
+      else if (values[`no-${flag}`] === true) value = false;
+    } else if (typeof values[flag] === 'string') {
+      try {
+        value = parseFieldText(table, path, values[flag]);
+      } catch (err) {
+        throw new CliError(`--${flag}: ${(err as Error).message}`);
+      }
+    }
+    if (value !== undefined) setValueAt(overrides, path, value);
+  }
+  return overrides;
+}
 
-export function parseTrainingRecipeOptions(values: { [K in keyof typeof TRAINING_RECIPE_OPTIONS]?: string | boolean }) {
-  const str = (v: string | boolean | undefined) => (typeof v === 'string' ? v : undefined);
-  return {
-    lrSchedule: parseChoice(str(values['lr-schedule']), 'lr-schedule', LR_SCHEDULES),
-    warmupEpochs: parseNumberOption(str(values['warmup-epochs']), 'warmup-epochs', { integer: true, min: 0 }),
-    weightAveraging: parseChoice(str(values['weight-averaging']), 'weight-averaging', WEIGHT_AVERAGING_MODES),
-    averageEpochs: parseNumberOption(str(values['average-epochs']), 'average-epochs', { integer: true, min: 1 }),
-    averageBatchNorm: parseChoice(str(values['average-bn']), 'average-bn', AVERAGING_BATCH_NORM_MODES),
-    labelSmoothing: parseNumberOption(str(values['label-smoothing']), 'label-smoothing', { min: 0, max: 0.99 }),
-  };
+function defaultText(spec: FieldSpec): string {
+  const show = (value: unknown) => (Array.isArray(value) ? value.join(',') || 'none' : String(value));
+  const value = spec.default;
+  if (value === undefined) return '';
+  if (isPlainObject(value)) {
+    const shown = Object.entries(value).map(([preset, v]) => [preset, show(v)]);
+    if (new Set(shown.map(([, v]) => v)).size === 1) return ` (default ${shown[0]![1]})`;
+    return ` (default ${shown.map(([preset, v]) => `${v} ${preset}`).join(', ')})`;
+  }
+  return ` (default ${show(value)})`;
+}
+
+function valueHint(spec: FieldSpec): string {
+  switch (spec.kind) {
+    case 'boolean':
+      return '';
+    case 'enum':
+      return ` ${spec.choices.map((c) => c.value).join('|')}`;
+    case 'list':
+      return spec.choices ? ` a,b,… of ${spec.choices.map((c) => c.value).join('|')}` : ' a,b,…';
+    case 'integer':
+      return ' N';
+    case 'number':
+      return ' X';
+  }
+}
+
+/** Usage lines for a field table's flags, with each field's help and its defaults (per preset where they differ). */
+export function fieldUsage(table: AnyFieldTable, skip: readonly string[] = []): string[] {
+  return flagged(table, skip).map(([, spec, flag]) => {
+    const name = spec.kind === 'boolean' ? `--${flag} | --no-${flag}` : `--${flag}${valueHint(spec)}`;
+    return `    ${name.padEnd(34)} ${spec.help}${spec.kind === 'number' || spec.kind === 'integer' ? `, ${describeRange(spec)}` : ''}${defaultText(spec)}`;
+  });
 }

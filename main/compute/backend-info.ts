@@ -1,8 +1,8 @@
 /** The tfjs backends and what the engine reports about the one in use (plain data). */
 
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+import type { BackendName } from '../schema/names';
 
-export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+export { BACKEND_NAMES, type BackendName } from '../schema/names';
 
 export interface BackendInfo {
   name: BackendName;

@@ -3,10 +3,12 @@
  * that names cached feature matrices, and the names of the matrix rows.
  */
 import { createHash } from 'node:crypto';
+import { FEATURE_FIELDS, type FeatureConfig } from '../schema/featureFields';
+import { checkFieldValue, checkOverrides, defaultsFromTable, describeValue, mergeOverrides, withPrefix } from '../schema/fields';
+import { MEYDA_DESCRIPTORS, type MeydaDescriptor } from '../schema/names';
 
-import type { FeatureConfig, MeydaDescriptor } from '../schema/features';
-
-export type { FeatureConfig, FeaturePreset, MeydaDescriptor } from '../schema/features';
+export type { FeatureConfig } from '../schema/featureFields';
+export { MEYDA_DESCRIPTORS, type FeaturePreset, type MeydaDescriptor } from '../schema/names';
 
 /**
  * Bump when the numbers the extractor produces for a given config change (algorithm or bug fix),
@@ -14,87 +16,41 @@ export type { FeatureConfig, FeaturePreset, MeydaDescriptor } from '../schema/fe
  */
 export const FEATURE_VERSION = 1;
 
-/** All descriptors, in the canonical order used for rows and hashing. */
-export const MEYDA_DESCRIPTORS: readonly MeydaDescriptor[] = [
-  'chroma',
-  'spectralCentroid',
-  'spectralFlatness',
-  'spectralRolloff',
-  'rms',
-  'zcr',
-  'loudness',
-];
-
 export const CHROMA_NAMES: readonly string[] = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
 
 /** Meyda's MFCC extractor returns at most 40 coefficients. */
 export const MEYDA_MAX_MFCC = 40;
 
-export const DEFAULT_FEATURE_CONFIG: FeatureConfig = Object.freeze({
-  preset: 'librosa',
-  sampleRate: 22050,
-  nMfcc: 40,
-  nFft: 2048,
-  hopLength: 512,
-  nMels: 128,
-  frames: 100,
-  extras: [],
-});
+export const DEFAULT_FEATURE_CONFIG: FeatureConfig = Object.freeze(defaultsFromTable(FEATURE_FIELDS, 'default') as unknown as FeatureConfig);
 
-const CONFIG_KEYS = Object.keys(DEFAULT_FEATURE_CONFIG) as (keyof FeatureConfig)[];
+const CONFIG_KEYS = Object.keys(FEATURE_FIELDS) as (keyof FeatureConfig)[];
+
+const INVALID = 'Invalid feature config: ';
 
 function invalid(field: string, allowed: string, value: unknown): Error {
-  return new Error(`Invalid feature config: ${field} must be ${allowed} (got ${JSON.stringify(value)})`);
-}
-
-function checkInteger(field: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalid(field, `an integer in ${min}..${max}`, value);
-  }
-  return value;
-}
-
-function isPowerOfTwo(n: number): boolean {
-  return n > 0 && (n & (n - 1)) === 0;
+  return new Error(`${INVALID}${field} must be ${allowed}, got ${describeValue(value)}`);
 }
 
 /** Descriptors deduplicated and sorted into canonical order; throws on an unknown name. */
 export function canonicalExtras(extras: readonly string[]): MeydaDescriptor[] {
-  if (!Array.isArray(extras)) throw invalid('extras', `an array of ${MEYDA_DESCRIPTORS.join(', ')}`, extras);
-  for (const name of extras) {
-    if (!MEYDA_DESCRIPTORS.includes(name as MeydaDescriptor)) {
-      throw invalid('extras', `a list of ${MEYDA_DESCRIPTORS.join(', ')}`, name);
-    }
-  }
+  withPrefix(INVALID, () => checkFieldValue('extras', FEATURE_FIELDS.extras, extras));
   return MEYDA_DESCRIPTORS.filter((d) => extras.includes(d));
 }
 
 /**
- * DEFAULT_FEATURE_CONFIG overridden by `partial`, validated. Throws an Error naming the bad field
- * and its allowed range. The returned extras are deduplicated and in canonical order.
+ * DEFAULT_FEATURE_CONFIG overridden by `partial` (untrusted: checked against the field table —
+ * exact types, ranges, no unknown fields — then the limits between fields). Throws an Error naming
+ * the bad field and the value received. The returned extras are deduplicated and in canonical order.
  */
-export function resolveFeatureConfig(partial: Partial<FeatureConfig> = {}): FeatureConfig {
-  const merged: Record<string, unknown> = { ...DEFAULT_FEATURE_CONFIG };
-  for (const [key, value] of Object.entries(partial)) {
-    if (!CONFIG_KEYS.includes(key as keyof FeatureConfig)) {
-      throw new Error(`Invalid feature config: unknown field "${key}" (allowed: ${CONFIG_KEYS.join(', ')})`);
-    }
-    if (value !== undefined) merged[key] = value;
-  }
-
-  if (merged.preset !== 'librosa' && merged.preset !== 'meyda') throw invalid('preset', `"librosa" or "meyda"`, merged.preset);
-  const sampleRate = checkInteger('sampleRate', merged.sampleRate, 4000, 192000);
-  const nFft = merged.nFft;
-  if (typeof nFft !== 'number' || !isPowerOfTwo(nFft) || nFft < 256 || nFft > 16384) {
-    throw invalid('nFft', 'a power of two in 256..16384', nFft);
-  }
-  const hopLength = checkInteger('hopLength', merged.hopLength, 1, nFft);
-  const nMels = checkInteger('nMels', merged.nMels, 1, Math.min(512, nFft / 2 + 1));
-  const maxMfcc = merged.preset === 'meyda' ? Math.min(nMels, MEYDA_MAX_MFCC) : nMels;
-  const nMfcc = checkInteger('nMfcc', merged.nMfcc, 1, maxMfcc);
-  const frames = checkInteger('frames', merged.frames, 1, 100000);
-  const extras = canonicalExtras(merged.extras as string[]);
-  return { preset: merged.preset, sampleRate, nMfcc, nFft, hopLength, nMels, frames, extras };
+export function resolveFeatureConfig(partial: unknown = {}): FeatureConfig {
+  const merged = withPrefix(INVALID, () => mergeOverrides({ ...DEFAULT_FEATURE_CONFIG }, checkOverrides(FEATURE_FIELDS, partial, 'the feature config')));
+  const within = (field: 'hopLength' | 'nMels' | 'nMfcc', max: number) => {
+    if (merged[field] > max) throw invalid(field, `an integer in 1..${max}`, merged[field]);
+  };
+  within('hopLength', merged.nFft);
+  within('nMels', Math.min(FEATURE_FIELDS.nMels.max, merged.nFft / 2 + 1));
+  within('nMfcc', merged.preset === 'meyda' ? Math.min(merged.nMels, MEYDA_MAX_MFCC) : merged.nMels);
+  return { ...merged, extras: canonicalExtras(merged.extras) };
 }
 
 /**

@@ -6,7 +6,7 @@
 import type { BackendInfo } from '../compute/backend-info';
 import type { Split } from '../dataset/split';
 import type { EvaluationReport } from '../evaluation/report';
-import type { FeatureConfig } from '../schema/features';
+import type { FeatureConfig } from '../schema/featureFields';
 import type { TrainingConfig } from '../training/config';
 import type { BestCheckpoint } from '../training/progress';
 import type { CheckpointManifest, RunOutcomeSummary, RunRecord, TestMetrics } from './types';

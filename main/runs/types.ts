@@ -1,13 +1,14 @@
 import type { BackendInfo } from '../compute/backend-info';
 import type { Split } from '../dataset/split';
-import type { FeatureConfig } from '../schema/features';
+import type { FeatureConfig } from '../schema/featureFields';
 import type { TrainingConfig } from '../training/config';
 import type { BestCheckpoint, EpochMetrics } from '../training/progress';
 
-export type RunStatus = 'running' | 'done' | 'interrupted' | 'failed' | 'cancelled';
+import type { CheckpointName } from '../schema/names';
 
-export type CheckpointName = 'best' | 'final';
-export const CHECKPOINT_NAMES: readonly CheckpointName[] = ['best', 'final'];
+export { CHECKPOINT_NAMES, type CheckpointName } from '../schema/names';
+
+export type RunStatus = 'running' | 'done' | 'interrupted' | 'failed' | 'cancelled';
 
 export interface RunVersions {
   app: string;

@@ -19,3 +19,33 @@ export const WEIGHT_AVERAGING_MODES: readonly WeightAveraging[] = ['none', 'last
 /** After weight averaging: recompute batch-norm statistics on the training set, or average them. */
 export type AveragingBatchNorm = 'recompute' | 'average';
 export const AVERAGING_BATCH_NORM_MODES: readonly AveragingBatchNorm[] = ['recompute', 'average'];
+
+export type PresetName = 'quick' | 'full';
+export const PRESET_NAMES: readonly PresetName[] = ['quick', 'full'];
+
+export type LossName = 'cross-entropy' | 'focal';
+export const LOSS_NAMES: readonly LossName[] = ['cross-entropy', 'focal'];
+
+/** The validation metric that picks `checkpoints/best`. */
+export type SelectionMetric = 'val_uar' | 'val_accuracy' | 'val_macro_f1' | 'val_loss';
+
+export const CLASS_WEIGHT_MODES: readonly ClassWeightMode[] = ['balanced', 'none'];
+
+export type SplitKind = 'speaker' | 'random';
+export const SPLIT_KINDS: readonly SplitKind[] = ['speaker', 'random'];
+
+/** 'librosa': librosa-exact MFCC; 'meyda': Meyda's own MFCC on the same framing. */
+export type FeaturePreset = 'librosa' | 'meyda';
+export const FEATURE_PRESETS: readonly FeaturePreset[] = ['librosa', 'meyda'];
+
+export type MeydaDescriptor = 'chroma' | 'spectralCentroid' | 'spectralFlatness' | 'spectralRolloff' | 'rms' | 'zcr' | 'loudness';
+/** All descriptors, in the canonical order used for rows and hashing. */
+export const MEYDA_DESCRIPTORS: readonly MeydaDescriptor[] = ['chroma', 'spectralCentroid', 'spectralFlatness', 'spectralRolloff', 'rms', 'zcr', 'loudness'];
+
+/** The tfjs backends, best first. */
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+/** The checkpoints a run keeps. */
+export type CheckpointName = 'best' | 'final';
+export const CHECKPOINT_NAMES: readonly CheckpointName[] = ['best', 'final'];

@@ -69,6 +69,6 @@ describe('CLI: scan, features, split on the demo set', () => {
     expect(badSpeaker.stderr).toMatch(/99/);
     const badOption = await runCli(['features', DEMO, '--n-mfcc', 'many'], env);
     expect(badOption.code).not.toBe(0);
-    expect(badOption.stderr).toMatch(/--n-mfcc must be an integer/);
+    expect(badOption.stderr).toMatch(/--n-mfcc: nMfcc must be an integer, got the string "many"/);
   });
 });

@@ -33,23 +33,33 @@ describe('resolveFeatureConfig', () => {
   });
 
   it.each<[Partial<FeatureConfig>, RegExp]>([
-    [{ preset: 'torch' as never }, /preset must be "librosa" or "meyda"/],
+    [{ preset: 'torch' as never }, /preset must be librosa or meyda/],
     [{ sampleRate: 22050.5 }, /sampleRate must be an integer in 4000\.\.192000/],
     [{ sampleRate: 1000 }, /sampleRate must be an integer in 4000\.\.192000/],
     [{ nFft: 1000 }, /nFft must be a power of two in 256\.\.16384/],
     [{ nFft: 128 }, /nFft must be a power of two/],
-    [{ hopLength: 0 }, /hopLength must be an integer in 1\.\.2048/],
+    [{ hopLength: 0 }, /hopLength must be an integer in 1\.\.16384/],
     [{ hopLength: 4096 }, /hopLength must be an integer in 1\.\.2048/],
     [{ nMels: 0 }, /nMels must be an integer in 1\.\.512/],
     [{ nFft: 256, hopLength: 128, nMels: 200 }, /nMels must be an integer in 1\.\.129/],
-    [{ nMfcc: 0 }, /nMfcc must be an integer in 1\.\.128/],
+    [{ nMfcc: 0 }, /nMfcc must be an integer in 1\.\.512/],
     [{ nMfcc: 64, nMels: 40 }, /nMfcc must be an integer in 1\.\.40/],
     [{ preset: 'meyda', nMfcc: 41 }, /nMfcc must be an integer in 1\.\.40/],
     [{ frames: 0 }, /frames must be an integer in 1\.\.100000/],
-    [{ extras: ['mfcc' as never] }, /extras must be a list of chroma, spectralCentroid/],
-    [{ extras: 'rms' as never }, /extras must be an array/],
+    [{ extras: ['mfcc' as never] }, /extras\[0\] must be chroma, spectralCentroid/],
+    [{ extras: 'rms' as never }, /extras must be a list of chroma/],
+    [{ nMfcc: '13' as never }, /nMfcc must be an integer in 1\.\.512, got the string "13"/],
+    [{ frames: null as never }, /frames must be an integer in 1\.\.100000, got null/],
+    [{ sampleRate: Number.NaN }, /sampleRate must be an integer in 4000\.\.192000, got NaN/],
+    [{ nFft: 3000 }, /nFft must be a power of two in 256\.\.16384, got 3000/],
+    [{ preset: true as never }, /preset must be librosa or meyda, got true/],
+    [{ extras: ['rms', 7] as never }, /extras\[1\] must be .*, got 7/],
   ])('rejects %j', (partial, message) => {
     expect(() => resolveFeatureConfig(partial)).toThrow(message);
+  });
+
+  it('rejects a config that is not an object', () => {
+    expect(() => resolveFeatureConfig(null)).toThrow('Invalid feature config: the feature config must be an object, got null');
   });
 
   it('rejects unknown fields', () => {

@@ -1,7 +1,7 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { AppInfo, RunDetail, RunStatus, RunSummary, TrainingConfig } from '../../main/api/contract';
-import type { FeatureConfig } from '../../main/schema/features';
+import type { FeatureConfig } from '../../main/schema/featureFields';
 import { setApi } from '../../renderer/src/api';
 import { bestCheckpointText, configFacts, exportCheckpoint, interruptionText, runNameError, runRow, sortRuns, splitFacts, splitShort } from '../../renderer/src/lib/runsTable';
 import { useAppStore } from '../../renderer/src/stores/app';

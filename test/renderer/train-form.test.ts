@@ -2,17 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { PRESETS, resolveTrainingConfig } from '../../main/training/config';
 import {
   applyPreset,
-  AVERAGE_BATCH_NORM_CHOICES,
+  fieldApplies,
+  presetLabel,
+  FORM_GROUPS,
   formFromConfig,
   isValid,
   parameterCount,
-  LR_SCHEDULE_CHOICES,
   parseSpeakers,
   PRESET_FIELDS,
   runName,
   toOverrides,
   validateTrainForm,
-  WEIGHT_AVERAGING_CHOICES,
   type TrainFormField,
   type TrainFormValues,
 } from '../../renderer/src/lib/trainForm';
@@ -38,14 +38,14 @@ describe('train form defaults', () => {
     expect(values.averageBatchNorm).toBe('average');
     expect(values.learningRate).toBe('0.001');
     expect(values.model).toBe('crnn');
-    expect(values.augNoise).toBe('0.3');
-    expect(values.splitKind).toBe('speaker');
-    expect(values.testSpeakers).toBe('');
+    expect(values['augment.noise']).toBe('0.3');
+    expect(values['split.kind']).toBe('speaker');
+    expect(values['split.testSpeakers']).toBe('');
     expect(validateTrainForm(values, SPEAKERS)).toEqual({});
   });
 
   it('switching preset resets epochs and patiences but keeps other edits', () => {
-    const edited = form({ epochs: '7', learningRate: '0.01', lrPatience: '9', name: 'mine', seed: '5', augNoise: '0.1' });
+    const edited = form({ epochs: '7', learningRate: '0.01', lrPatience: '9', name: 'mine', seed: '5', 'augment.noise': '0.1' });
     const switched = applyPreset(edited, PRESETS.full);
     expect(switched.preset).toBe('full');
     expect(switched.epochs).toBe('50');
@@ -54,7 +54,7 @@ describe('train form defaults', () => {
     expect(switched.learningRate).toBe('0.01');
     expect(switched.name).toBe('mine');
     expect(switched.seed).toBe('5');
-    expect(switched.augNoise).toBe('0.1');
+    expect(switched['augment.noise']).toBe('0.1');
   });
 
   it('switching from full to quick resets the whole recipe to quick (weight decay included)', () => {
@@ -82,9 +82,22 @@ describe('train form defaults', () => {
   });
 
   it('offers every engine choice for schedule, averaging and batch-norm mode', () => {
-    expect(LR_SCHEDULE_CHOICES.map((c) => c.value).sort()).toEqual(['cosine', 'plateau']);
-    expect(WEIGHT_AVERAGING_CHOICES.map((c) => c.value)).toEqual(['none', 'last', 'top']);
-    expect(AVERAGE_BATCH_NORM_CHOICES.map((c) => c.value)).toEqual(['recompute', 'average']);
+    const choices = (path: string) => {
+      const spec = FORM_GROUPS.flatMap((group) => group.fields).find((field) => field.path === path)!.spec;
+      return spec.kind === 'enum' ? spec.choices.map((c) => c.value) : [];
+    };
+    expect(choices('lrSchedule').sort()).toEqual(['cosine', 'plateau']);
+    expect(choices('weightAveraging')).toEqual(['none', 'last', 'top']);
+    expect(choices('averageBatchNorm')).toEqual(['recompute', 'average']);
+  });
+
+  it('shows every field of the config in exactly one group', () => {
+    const paths = FORM_GROUPS.flatMap((group) => group.fields.map((field) => field.path));
+    expect(new Set(paths).size).toBe(paths.length);
+    expect(paths).toContain('clipNorm');
+    expect(paths).toContain('augment.mixupAlpha');
+    expect(paths).toContain('split.valRatio');
+    expect(paths.filter((path) => !path.includes('.')).sort()).toEqual(Object.keys(PRESETS.quick).filter((key) => key !== 'augment' && key !== 'split').sort());
   });
 });
 
@@ -107,10 +120,10 @@ describe('train form validation', () => {
   });
 
   it('rejects probabilities outside [0, 1] and a weight decay of 1', () => {
-    const errors = validateTrainForm(form({ augNoise: '1.5', augTimeMask: '-0.1', augFreqMask: '1', weightDecay: '1' }), SPEAKERS);
-    expect(errors.augNoise).toBe('Noise probability must be at least 0 and at most 1 (got 1.5)');
-    expect(errors.augTimeMask).toBe('Time-mask probability must be at least 0 and at most 1 (got -0.1)');
-    expect(errors.augFreqMask).toBeUndefined();
+    const errors = validateTrainForm(form({ 'augment.noise': '1.5', 'augment.timeMask': '-0.1', 'augment.freqMask': '1', weightDecay: '1' }), SPEAKERS);
+    expect(errors['augment.noise']).toBe('Noise probability must be at least 0 and at most 1 (got 1.5)');
+    expect(errors['augment.timeMask']).toBe('Time-mask probability must be at least 0 and at most 1 (got -0.1)');
+    expect(errors['augment.freqMask']).toBeUndefined();
     expect(errors.weightDecay).toBe('Weight decay must be at least 0 and less than 1 (got 1)');
     expect(isValid(errors)).toBe(false);
   });
@@ -143,11 +156,11 @@ describe('train form validation', () => {
   });
 
   it('checks split speakers against the dataset, overlap and a training remainder', () => {
-    expect(validateTrainForm(form({ testSpeakers: '03, 99' }), SPEAKERS).testSpeakers).toBe('Not a speaker of this dataset: 99');
-    expect(validateTrainForm(form({ testSpeakers: '03', valSpeakers: '03 08' }), SPEAKERS).valSpeakers).toBe('In both test and validation: 03');
-    expect(validateTrainForm(form({ testSpeakers: '03,08,09', valSpeakers: '10,11' }), SPEAKERS).valSpeakers).toBe('Leave at least one speaker for training');
+    expect(validateTrainForm(form({ 'split.testSpeakers': '03, 99' }), SPEAKERS)['split.testSpeakers']).toBe('Not a speaker of this dataset: 99');
+    expect(validateTrainForm(form({ 'split.testSpeakers': '03', 'split.valSpeakers': '03 08' }), SPEAKERS)['split.valSpeakers']).toBe('In both test and validation: 03');
+    expect(validateTrainForm(form({ 'split.testSpeakers': '03,08,09', 'split.valSpeakers': '10,11' }), SPEAKERS)['split.valSpeakers']).toBe('Leave at least one speaker for training');
     // A random split ignores the speaker fields.
-    expect(validateTrainForm(form({ splitKind: 'random', testSpeakers: '99' }), SPEAKERS)).toEqual({});
+    expect(validateTrainForm(form({ 'split.kind': 'random', 'split.testSpeakers': '99' }), SPEAKERS)).toEqual({});
   });
 
   it('agrees with the engine: what the form accepts, resolveTrainingConfig accepts', () => {
@@ -171,13 +184,13 @@ describe('train form → overrides', () => {
       classWeights: 'none',
       loss: 'focal',
       balancedSampler: true,
-      augNoise: '0.5',
-      augTimeShift: '0',
-      augFreqMask: '0.1',
-      augTimeMask: '0.25',
-      mixupAlpha: '0.2',
-      testSpeakers: '03, 08',
-      valSpeakers: '09',
+      'augment.noise': '0.5',
+      'augment.timeShift': '0',
+      'augment.freqMask': '0.1',
+      'augment.timeMask': '0.25',
+      'augment.mixupAlpha': '0.2',
+      'split.testSpeakers': '03, 08',
+      'split.valSpeakers': '09',
       seed: '123',
       bestBy: 'val_accuracy',
       lrSchedule: 'cosine',
@@ -209,6 +222,9 @@ describe('train form → overrides', () => {
       averageEpochs: 7,
       averageBatchNorm: 'average',
       seed: 123,
+      lrFactor: 0.5,
+      focalGamma: 2,
+      clipNorm: 1,
       augment: { noise: 0.5, timeShift: 0, freqMask: 0.1, timeMask: 0.25, mixupAlpha: 0.2 },
       split: { kind: 'speaker', testSpeakers: ['03', '08'], valSpeakers: ['09'] },
     });
@@ -229,7 +245,7 @@ describe('train form → overrides', () => {
         averageEpochs: config.averageEpochs,
         averageBatchNorm: config.averageBatchNorm,
       });
-      // Everything the form carries comes back as it was (lrFactor, clipNorm, … are not in the form).
+      // Everything comes back as it was.
       const resolved = resolveTrainingConfig(overrides);
       expect(resolved).toEqual({ ...config, split: { ...preset.split, ...config.split } });
     }
@@ -237,7 +253,7 @@ describe('train form → overrides', () => {
 
   it('leaves speakers out when empty (by ratio) and for a random split', () => {
     expect(toOverrides(form()).split).toEqual({ kind: 'speaker' });
-    expect(toOverrides(form({ splitKind: 'random', testSpeakers: '03' })).split).toEqual({ kind: 'random' });
+    expect(toOverrides(form({ 'split.kind': 'random', 'split.testSpeakers': '03' })).split).toEqual({ kind: 'random' });
     expect(runName(form({ name: '   ' }))).toBeUndefined();
   });
 
@@ -247,5 +263,25 @@ describe('train form → overrides', () => {
     expect(parameterCount(1_234_567)).toBe('1.23 M');
     expect(parameterCount(45_600)).toBe('45.6 k');
     expect(parameterCount(512)).toBe('512');
+  });
+});
+
+describe('preset label', () => {
+  it('says the epochs until a field is edited, then "edited"', () => {
+    expect(presetLabel(form(), PRESETS.quick)).toBe('quick (5 epochs)');
+    expect(presetLabel(form({ epochs: '7' }), PRESETS.quick)).toBe('quick (edited)');
+    expect(presetLabel(form({ 'augment.noise': '0.1' }), PRESETS.quick)).toBe('quick (edited)');
+    // The other preset's option keeps describing that preset.
+    expect(presetLabel(form({ epochs: '7' }), PRESETS.full)).toBe('full (50 epochs)');
+    // The run name is not part of the recipe.
+    expect(presetLabel(form({ name: 'mine' }), PRESETS.quick)).toBe('quick (5 epochs)');
+  });
+
+  it('disables fields that do not apply and leaves optional ones out of the overrides', () => {
+    expect(fieldApplies(form({ lrSchedule: 'cosine' }), 'lrPatience')).toBe(false);
+    expect(fieldApplies(form({ lrSchedule: 'cosine' }), 'warmupEpochs')).toBe(true);
+    expect(fieldApplies(form({ loss: 'focal' }), 'focalGamma')).toBe(true);
+    expect(toOverrides(form({ 'split.testRatio': '0.3' })).split).toEqual({ kind: 'speaker', testRatio: 0.3 });
+    expect(validateTrainForm(form({ 'split.testRatio': '0.95' }), SPEAKERS)['split.testRatio']).toBe('Test ratio must be greater than 0 and at most 0.9 (got 0.95)');
   });
 });

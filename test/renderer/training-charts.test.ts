@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EpochMetrics } from '../../main/api/contract';
 import { COLORS } from '../../renderer/src/lib/palette';
-import { accuracySeries, bestEpoch, learningRateSeries, lossSeries } from '../../renderer/src/lib/trainingCharts';
+import { accuracySeries, bestEpoch, bestMarks, epochRange, learningRateSeries, lossSeries } from '../../renderer/src/lib/trainingCharts';
 
 function epoch(n: number, changes: Partial<EpochMetrics> = {}): EpochMetrics {
   return {
@@ -64,5 +64,25 @@ describe('training chart builders', () => {
     expect(bestEpoch(history)).toBe(3);
     expect(bestEpoch([])).toBeNull();
     expect(lossSeries([]).every((s) => s.data.length === 0)).toBe(true);
+  });
+});
+
+describe('shared x range and best-epoch marks', () => {
+  it('every chart spans the same epochs', () => {
+    expect(epochRange([])).toBeNull();
+    expect(epochRange([epoch(1), epoch(2), epoch(3)])).toEqual({ min: 1, max: 3 });
+    expect(epochRange([epoch(1)])).toEqual({ min: 1, max: 2 });
+  });
+
+  it('marks only the epoch checkpoints/best holds, not every epoch that improved', () => {
+    const epochs = [epoch(1), epoch(2, { improved: false }), epoch(3), epoch(4, { improved: false })];
+    expect([...bestMarks(epochs)]).toEqual([[3, 'best']]);
+    expect([...bestMarks(epochs, { bestEpoch: 1, bestCheckpoint: { kind: 'epoch', epoch: 1, selectedBy: 'val_uar' } })]).toEqual([[1, 'best']]);
+    const averaged = bestMarks(epochs, { bestEpoch: 4, bestCheckpoint: { kind: 'average', mode: 'last', epochs: [3, 4], batchNorm: 'average', selectedBy: 'val_uar' } });
+    expect([...averaged]).toEqual([
+      [3, 'averaged'],
+      [4, 'averaged'],
+    ]);
+    expect(bestMarks([epoch(1, { improved: false })]).size).toBe(0);
   });
 });

@@ -255,6 +255,8 @@ describe('training progress text', () => {
   it('writes the batch line with samples/s and ETA', () => {
     expect(batchLine(batch(2, 7))).toBe('epoch 2/5 · batch 7/10 · loss 1.500 · acc 42.0 % · 123 samples/s · ETA 42 s');
     expect(batchLine({ ...batch(1, 1), samplesPerSecond: 9.87, etaS: 0 })).toBe('epoch 1/5 · batch 1/10 · loss 1.500 · acc 42.0 % · 9.9 samples/s');
+    // A run that has ended (cancelled, failed) shows no stale ETA.
+    expect(batchLine(batch(2, 7), false)).toBe('epoch 2/5 · batch 7/10 · loss 1.500 · acc 42.0 % · 123 samples/s');
     expect(batchFraction(batch(2, 5))).toBeCloseTo(15 / 50);
   });
 

@@ -114,6 +114,29 @@ describe('serve mode', () => {
     socket!.close();
   });
 
+  it('refuses a training config with a wrong type, a non-finite value or an unknown key over the socket, naming the field', async () => {
+    const { socket } = await connect(`${base}?token=${server.token}`, { Origin: `http://127.0.0.1:${server.port}` });
+    const root = resolve('resources/demo-emodb');
+    const cases: [unknown, RegExp][] = [
+      [{ learningRate: '0.001' }, /learningRate must be a number .*, got the string "0\.001"/],
+      [{ balancedSampler: 'false' }, /balancedSampler must be true or false, got the string "false"/],
+      [{ split: { testSpeakers: '03' } }, /split\.testSpeakers must be a list of strings/],
+      [{ weightDecay: null }, /weightDecay must be a number .*, got null/],
+      [{ extra: 'x'.repeat(20_000) }, /unknown field "extra"/],
+    ];
+    let id = 10;
+    for (const [config, message] of cases) {
+      const validated = await ask(socket!, JSON.stringify({ id: ++id, name: 'training.validate', args: { config } }));
+      expect(validated).toMatchObject({ ok: true, value: { ok: false, error: expect.stringMatching(message) } });
+      const started = await ask(socket!, JSON.stringify({ id: ++id, name: 'training.start', args: { root, config } }));
+      expect(started).toMatchObject({ ok: false, error: { code: 'invalid-arguments', message: expect.stringMatching(message) } });
+    }
+    // JSON cannot carry NaN; a number too large for a double arrives as Infinity.
+    const infinite = await ask(socket!, `{"id": 99, "name": "training.validate", "args": {"config": {"learningRate": 1e999}}}`);
+    expect(infinite).toMatchObject({ value: { ok: false, error: expect.stringMatching(/learningRate must be a number .*, got Infinity/) } });
+    socket!.close();
+  });
+
   it('closes a socket that sends more than the size limit', async () => {
     const { socket } = await connect(`${base}?token=${server.token}`);
     const closed = new Promise<number>((done) => socket!.on('close', (code) => done(code)));

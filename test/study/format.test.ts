@@ -47,11 +47,13 @@ describe('grid', () => {
 
   it('refuses unknown fields, wrong types, the seed and the split with a sentence naming the field', () => {
     expect(() => parseGridOption(base, 'modle=crnn')).toThrow("grid field 'modle' is not a training setting");
-    expect(() => parseGridOption(base, 'epochs=two')).toThrow("grid field 'epochs' takes numbers, got 'two'");
-    expect(() => parseGridOption(base, 'balancedSampler=yes')).toThrow("grid field 'balancedSampler' takes true or false, got 'yes'");
+    expect(() => parseGridOption(base, 'epochs=two')).toThrow('epochs must be an integer, got the string "two"');
+    expect(() => parseGridOption(base, 'balancedSampler=yes')).toThrow('balancedSampler must be true or false, got the string "yes"');
     expect(() => parseGridOption(base, 'seed=1,2')).toThrow(/use --seeds/);
     expect(() => parseGridOption(base, 'split.valRatio=0.1')).toThrow(/the protocol decides/);
     expect(() => parseGridOption(base, 'augment=1')).toThrow(/not a training setting/);
+    expect(() => parseGridOption(base, 'learningRate=0.001,-1')).toThrow(/learningRate must be a number in/);
+    expect(() => parseGridOption(base, 'model=crnn,resnet')).toThrow(/model must be/);
     expect(() => parseGridOption(base, 'model')).toThrow('--grid must look like field=v1,v2');
     expect(() => parseGridOption(base, 'model=crnn,crnn')).toThrow(/twice/);
   });
@@ -119,7 +121,7 @@ describe('study.json', () => {
     expect(bad((s) => (s.protocol = { kind: 'kfold', k: 3 }))).toThrow(`${path}: 'folds' has 2 folds but the protocol is kfold:3`);
     expect(bad((s) => ((s.folds as { test: string[] }[])[1]!.test = []))).toThrow(`${path}: 'folds[1].test' must be a non-empty list of speaker names`);
     expect(bad((s) => ((s.training as Record<string, unknown>).epochs = 0))).toThrow(`${path}: 'training' is invalid: invalid training config: epochs must be`);
-    expect(bad((s) => (s.grid = [{ field: 'epochs', values: ['3'] }]))).toThrow(`${path}: 'grid[0]' is invalid: grid field 'epochs' takes finite numbers, got "3"`);
+    expect(bad((s) => (s.grid = [{ field: 'epochs', values: ['3'] }]))).toThrow(`${path}: 'grid[0]' is invalid: epochs must be an integer in 1..1000, got the string "3"`);
     expect(bad((s) => (s.backend = 'tpu'))).toThrow(`${path}: 'backend' must be one of auto,`);
   });
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NO_AUGMENT } from '../../main/training/augment';
-import { resolveTrainingConfig, type TrainingConfig } from '../../main/training/config';
+import { resolveTrainingConfig, type TrainingConfig, type TrainingOverrides } from '../../main/training/config';
 import { evaluateSet, trainLoop, type EpochMetrics, type ExampleShape, type LabelledSet } from '../../main/training/loop';
 import { cosineLearningRate } from '../../main/training/schedule';
 import { createRng } from '../../main/util/random';
@@ -37,7 +37,7 @@ function tinyModel(seed: number): tf.LayersModel {
   });
 }
 
-function config(overrides: Parameters<typeof resolveTrainingConfig>[0] = {}): TrainingConfig {
+function config(overrides: TrainingOverrides = {}): TrainingConfig {
   return resolveTrainingConfig({ preset: 'quick', epochs: 6, batchSize: 16, learningRate: 0.02, augment: NO_AUGMENT, ...overrides });
 }
 
@@ -211,7 +211,7 @@ describe('training loop', () => {
   });
 
   it('validates the schedule and averaging options with messages that name the field', () => {
-    expect(() => config({ lrSchedule: 'linear' as never })).toThrow(/lrSchedule must be plateau or cosine/);
+    expect(() => config({ lrSchedule: 'linear' as never })).toThrow(/lrSchedule must be cosine or plateau/);
     expect(() => config({ warmupEpochs: 1.5 })).toThrow(/warmupEpochs must be an integer in 0\.\.1000/);
     expect(resolveTrainingConfig({ preset: 'full', epochs: 1 }).warmupEpochs).toBe(2);
     // A warm-up longer than the run is cut short: the last step is still the annealed rate.
@@ -220,7 +220,7 @@ describe('training loop', () => {
     expect(cosineLearningRate(2, { learningRate: 1, totalSteps: 3 })).toBeCloseTo(0.01, 12);
     expect(cosineLearningRate(3, { learningRate: 1, totalSteps: 4, warmupSteps: 12 })).toBeCloseTo(0.01, 12);
     expect(() => config({ earlyStoppingPatience: -1 })).toThrow(/earlyStoppingPatience/);
-    expect(() => config({ weightAveraging: 'ema' as never })).toThrow(/weightAveraging must be none, last, top/);
+    expect(() => config({ weightAveraging: 'ema' as never })).toThrow(/weightAveraging must be none, last or top/);
     expect(() => config({ averageEpochs: 0 })).toThrow(/averageEpochs must be an integer in 1\.\.1000/);
     expect(() => config({ averageBatchNorm: 'skip' as never })).toThrow(/averageBatchNorm must be recompute or average/);
     expect(config({ earlyStoppingPatience: 0 }).earlyStoppingPatience).toBe(0);

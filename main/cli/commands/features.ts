@@ -1,20 +1,25 @@
 import { scanDataset } from '../../dataset';
-import { resolveFeatureConfig, MEYDA_DESCRIPTORS, type MeydaDescriptor } from '../../features/config';
+import { resolveFeatureConfig } from '../../features/config';
 import { extractFeatures, type FeatureSet } from '../../features/extract';
 import { writeNpyFloat32 } from '../../features/npy';
+import { FEATURE_FIELDS } from '../../schema/featureFields';
 import { writeJsonAtomic } from '../../util/fs';
-import { CliError, parseChoice, parseSchemeOption, parseCommandArgs, parseListOption, parseNumberOption, printJson, requirePositional } from '../args';
+import { CliError, fieldOptions, fieldOverrides, fieldUsage, parseCommandArgs, parseNumberOption, parseSchemeOption, printJson, requirePositional } from '../args';
 import { createProgressBar, formatDuration } from '../progress';
 
-export const featuresUsage =
-  'features DIR [--preset librosa|meyda] [--n-mfcc 40] [--frames 100] [--extras chroma,rms,...] [--export FILE.npy] [--cache-dir D] [--workers N] [--scheme S] [--json]';
+export const featuresUsage = [
+  'features DIR [options]',
+  ...fieldUsage(FEATURE_FIELDS),
+  '    --export FILE.npy                  write the raw matrices and a JSON sidecar',
+  '    --cache-dir D                      feature cache folder',
+  '    --workers N                        extraction threads (default: the cores)',
+  '    --scheme S                         label scheme (default auto)',
+  '    --json                             print the report as JSON',
+].join('\n');
 
 export async function featuresCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommandArgs(argv, {
-    preset: { type: 'string' },
-    'n-mfcc': { type: 'string' },
-    frames: { type: 'string' },
-    extras: { type: 'string' },
+    ...fieldOptions(FEATURE_FIELDS),
     export: { type: 'string' },
     'cache-dir': { type: 'string' },
     workers: { type: 'string' },
@@ -22,20 +27,9 @@ export async function featuresCommand(argv: string[]): Promise<void> {
     json: { type: 'boolean' },
   });
   const root = requirePositional(positionals, 0, 'dataset folder (features DIR)');
-  const extras = parseListOption(values.extras) ?? [];
-  for (const extra of extras) {
-    if (!(MEYDA_DESCRIPTORS as readonly string[]).includes(extra)) {
-      throw new CliError(`--extras: unknown descriptor '${extra}' (known: ${MEYDA_DESCRIPTORS.join(', ')})`);
-    }
-  }
   let config;
   try {
-    config = resolveFeatureConfig({
-      preset: parseChoice(values.preset, 'preset', ['librosa', 'meyda'] as const),
-      nMfcc: parseNumberOption(values['n-mfcc'], 'n-mfcc', { integer: true }),
-      frames: parseNumberOption(values.frames, 'frames', { integer: true }),
-      extras: extras as MeydaDescriptor[],
-    });
+    config = resolveFeatureConfig(fieldOverrides(FEATURE_FIELDS, values));
   } catch (err) {
     throw new CliError((err as Error).message);
   }

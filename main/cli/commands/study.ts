@@ -80,21 +80,24 @@ async function initCommand(argv: string[]): Promise<void> {
     scheme: { type: 'string' },
   });
   const dir = resolve(requirePositional(positionals, 0, 'study folder (study init DIR)'));
+  // The training flags come from the field table, so their names are not known to the type checker.
+  const flags = values as Record<string, string | boolean | string[] | undefined>;
+  const text = (name: string): string | undefined => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
   if (!values.data) throw new CliError('missing --data DATASET (the dataset folder)');
   if (!values.protocol) throw new CliError('missing --protocol loso|kfold:K|fixed');
-  if (values.seed !== undefined) throw new CliError('a study has a list of seeds: use --seeds 1,2,3 instead of --seed');
-  if (values.split !== undefined) throw new CliError('the protocol decides the splits: --split does not apply to a study');
+  if (flags.seed !== undefined) throw new CliError('a study has a list of seeds: use --seeds 1,2,3 instead of --seed');
+  if (flags.split !== undefined) throw new CliError('the protocol decides the splits: --split does not apply to a study');
   const { config, featureConfig } = trainingFlagsToConfig({ ...values, 'test-speakers': undefined, 'val-speakers': undefined });
   const seeds = (parseListOption(values.seeds) ?? ['1']).map((s) => parseNumberOption(s, 'seeds', { integer: true, min: 0 })!);
   let protocol;
   let grid;
   try {
-    protocol = parseProtocol(values.protocol, { test: parseListOption(values['test-speakers']), val: parseListOption(values['val-speakers']) });
+    protocol = parseProtocol(values.protocol, { test: parseListOption(text('test-speakers')), val: parseListOption(text('val-speakers')) });
     grid = (values.grid ?? []).map((option) => parseGridOption(config, option));
   } catch (err) {
     throw new CliError((err as Error).message);
   }
-  if (protocol.kind !== 'fixed' && (values['test-speakers'] || values['val-speakers'])) {
+  if (protocol.kind !== 'fixed' && (text('test-speakers') || text('val-speakers'))) {
     throw new CliError('--test-speakers/--val-speakers go with --protocol fixed; loso and kfold choose them per fold');
   }
   const study = await createStudy(dir, {
@@ -105,7 +108,7 @@ async function initCommand(argv: string[]): Promise<void> {
     features: featureConfig,
     seeds,
     grid,
-    valRatio: parseNumberOption(values['val-ratio'], 'val-ratio', { min: 0, max: 0.9 }),
+    valRatio: parseNumberOption(text('val-ratio'), 'val-ratio', { min: 0, max: 0.9 }),
     splitSeed: parseNumberOption(values['split-seed'], 'split-seed', { integer: true, min: 0 }),
     name: values.name,
     cacheDir: values['cache-dir'],

@@ -1,112 +1,73 @@
 import { resolve } from 'node:path';
 import { resolveFeatureConfig } from '../../features/config';
-import { resolveTrainingConfig, type LossName, type PresetName, type SelectionMetric } from '../../training/config';
+import { resolveTrainingConfig } from '../../training/config';
 import { runTrainingJob } from '../../pipeline/job';
-import { MODEL_NAMES, type ModelName } from '../../models';
-import type { OptimizerName } from '../../training/optimizers';
-import {
-  CliError,
-  type OptionSpec,
-  parseBackendOption,
-  parseChoice,
-  parseCommandArgs,
-  parseListOption,
-  parseNumberOption,
-  parseSchemeOption,
-  parseTrainingRecipeOptions,
-  requirePositional,
-  TRAINING_RECIPE_OPTIONS,
-  TRAINING_RECIPE_USAGE,
-} from '../args';
+import type { AnyFieldTable } from '../../schema/fields';
+import { FEATURE_FIELDS } from '../../schema/featureFields';
+import { TRAINING_FIELDS } from '../../schema/trainingFields';
+import { CliError, fieldOptions, fieldOverrides, fieldUsage, parseBackendOption, parseCommandArgs, parseSchemeOption, requirePositional, type OptionSpec } from '../args';
 import { createProgressBar, formatDuration } from '../progress';
 import { defaultRunsDir } from '../runs-dir';
 
-export const trainUsage =
-  'train DIR [--model seed-cnn|crnn|res-cnn] [--preset quick|full] [--epochs N] [--batch 64] [--lr 0.005] [--weight-decay 1e-4] [--optimizer adamw|adam|sgd] [--class-weights balanced|none] [--loss cross-entropy|focal] [--balanced-sampler] [--no-augment] [--mixup 0.2] [--split speaker|random] [--test-speakers a,b] [--val-speakers c] [--seed N] [--backend auto|tensorflow-gpu|tensorflow|wasm|cpu] [--runs-dir D] [--cache-dir D] [--name NAME] [--n-mfcc 40] [--frames 100] [--best-by val_uar|val_accuracy|val_macro_f1|val_loss] [--patience N (0 = off)] ' +
-  TRAINING_RECIPE_USAGE;
+/** The feature config's `preset` (librosa|meyda) would collide with the training preset's flag. */
+const FEATURE_SKIP = ['preset'];
 
-/** The flags that set the training and feature config: shared by `train` and `study init`. */
+/** The flags that set the training and feature configs: shared by `train` and `study init`. */
 export const TRAINING_FLAG_OPTIONS = {
-  model: { type: 'string' },
-  preset: { type: 'string' },
-  epochs: { type: 'string' },
-  batch: { type: 'string' },
-  lr: { type: 'string' },
-  'weight-decay': { type: 'string' },
-  optimizer: { type: 'string' },
-  'class-weights': { type: 'string' },
-  loss: { type: 'string' },
-  'balanced-sampler': { type: 'boolean' },
+  ...fieldOptions(TRAINING_FIELDS),
+  ...fieldOptions(FEATURE_FIELDS, FEATURE_SKIP),
   'no-augment': { type: 'boolean' },
-  mixup: { type: 'string' },
-  'best-by': { type: 'string' },
-  patience: { type: 'string' },
-  split: { type: 'string' },
-  'test-speakers': { type: 'string' },
-  'val-speakers': { type: 'string' },
-  'test-ratio': { type: 'string' },
-  'val-ratio': { type: 'string' },
-  seed: { type: 'string' },
-  'n-mfcc': { type: 'string' },
-  frames: { type: 'string' },
-  ...TRAINING_RECIPE_OPTIONS,
 } as const satisfies OptionSpec;
 
-type FlagValues = { [K in keyof typeof TRAINING_FLAG_OPTIONS]?: (typeof TRAINING_FLAG_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+const RUN_OPTIONS = {
+  backend: { type: 'string' },
+  'runs-dir': { type: 'string' },
+  'cache-dir': { type: 'string' },
+  name: { type: 'string' },
+  scheme: { type: 'string' },
+} as const satisfies OptionSpec;
 
-/** Training and feature configs from the flags, validated; a bad value is a CliError naming the flag. */
-export function trainingFlagsToConfig(values: FlagValues) {
-  const split = parseChoice(values.split, 'split', ['speaker', 'random'] as const);
-  const testSpeakers = parseListOption(values['test-speakers']);
-  const valSpeakers = parseListOption(values['val-speakers']);
-  if (split === 'random' && (testSpeakers || valSpeakers)) throw new CliError('--test-speakers/--val-speakers need --split speaker');
-  const noAugment = values['no-augment'] === true;
+/** `train` usage for a training field table (TRAINING_FIELDS; tests pass a modified copy). */
+export function trainUsageFor(trainingFields: AnyFieldTable): string {
+  return [
+    'train DIR [options]',
+    '  training (the preset sets the defaults; shown per preset where they differ):',
+    ...fieldUsage(trainingFields),
+    '  features:',
+    ...fieldUsage(FEATURE_FIELDS, FEATURE_SKIP),
+    '  run:',
+    '    --no-augment                       no augmentation (every probability and mixup 0)',
+    '    --backend auto|tensorflow-gpu|tensorflow|wasm|cpu',
+    '    --runs-dir D                       where the run folder goes (default $SER_RUNS_DIR or ./runs)',
+    '    --cache-dir D                      feature cache folder',
+    '    --name NAME                        run name (default: model on dataset)',
+    '    --scheme S                         label scheme (default auto)',
+  ].join('\n');
+}
+
+export const trainUsage = trainUsageFor(TRAINING_FIELDS);
+
+/** Training and feature configs from the flags, validated by the field tables; a bad value is a CliError. */
+export function trainingFlagsToConfig(values: Record<string, string | boolean | string[] | undefined>) {
+  const overrides = fieldOverrides(TRAINING_FIELDS, values);
+  const split = (overrides.split ?? {}) as { kind?: string; testSpeakers?: string[]; valSpeakers?: string[] };
+  if (split.kind === 'random' && (split.testSpeakers || split.valSpeakers)) throw new CliError('--test-speakers/--val-speakers need --split speaker');
+  if (values['no-augment'] === true) {
+    if (overrides.augment) throw new CliError('--no-augment cannot be combined with --aug-* or --mixup');
+    overrides.augment = { noise: 0, timeShift: 0, freqMask: 0, timeMask: 0, mixupAlpha: 0 };
+  }
   try {
-    const config = resolveTrainingConfig({
-      preset: parseChoice(values.preset, 'preset', ['quick', 'full'] as const) as PresetName | undefined,
-      model: parseChoice(values.model, 'model', MODEL_NAMES) as ModelName | undefined,
-      epochs: parseNumberOption(values.epochs, 'epochs', { integer: true, min: 1 }),
-      batchSize: parseNumberOption(values.batch, 'batch', { integer: true, min: 1 }),
-      learningRate: parseNumberOption(values.lr, 'lr', { min: 0 }),
-      weightDecay: parseNumberOption(values['weight-decay'], 'weight-decay', { min: 0 }),
-      optimizer: parseChoice(values.optimizer, 'optimizer', ['adamw', 'adam', 'sgd'] as const) as OptimizerName | undefined,
-      classWeights: parseChoice(values['class-weights'], 'class-weights', ['balanced', 'none'] as const),
-      loss: parseChoice(values.loss, 'loss', ['cross-entropy', 'focal'] as const) as LossName | undefined,
-      balancedSampler: values['balanced-sampler'],
-      bestBy: parseChoice(values['best-by'], 'best-by', ['val_uar', 'val_accuracy', 'val_macro_f1', 'val_loss'] as const) as SelectionMetric | undefined,
-      earlyStoppingPatience: parseNumberOption(values.patience, 'patience', { integer: true, min: 0 }),
-      ...parseTrainingRecipeOptions(values),
-      seed: parseNumberOption(values.seed, 'seed', { integer: true, min: 0 }),
-      augment: noAugment
-        ? { noise: 0, timeShift: 0, freqMask: 0, timeMask: 0, mixupAlpha: 0 }
-        : { mixupAlpha: parseNumberOption(values.mixup, 'mixup', { min: 0 }) },
-      split: {
-        kind: split,
-        testSpeakers,
-        valSpeakers,
-        testRatio: parseNumberOption(values['test-ratio'], 'test-ratio', { min: 0, max: 0.9 }),
-        valRatio: parseNumberOption(values['val-ratio'], 'val-ratio', { min: 0, max: 0.9 }),
-      },
-    });
-    const featureConfig = resolveFeatureConfig({
-      nMfcc: parseNumberOption(values['n-mfcc'], 'n-mfcc', { integer: true }),
-      frames: parseNumberOption(values.frames, 'frames', { integer: true }),
-    });
-    return { config, featureConfig };
+    return {
+      config: resolveTrainingConfig(overrides),
+      featureConfig: resolveFeatureConfig(fieldOverrides(FEATURE_FIELDS, values, FEATURE_SKIP)),
+    };
   } catch (err) {
     throw new CliError((err as Error).message);
   }
 }
 
 export async function trainCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    ...TRAINING_FLAG_OPTIONS,
-    backend: { type: 'string' },
-    'runs-dir': { type: 'string' },
-    'cache-dir': { type: 'string' },
-    name: { type: 'string' },
-    scheme: { type: 'string' },
-  });
+  const { values, positionals } = parseCommandArgs(argv, { ...TRAINING_FLAG_OPTIONS, ...RUN_OPTIONS });
   const root = requirePositional(positionals, 0, 'dataset folder (train DIR)');
   const { config, featureConfig } = trainingFlagsToConfig(values);
   const backend = parseBackendOption(values.backend);
@@ -134,7 +95,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       runsDir: values['runs-dir'] ? resolve(values['runs-dir']) : defaultRunsDir(),
       cacheRoot: values['cache-dir'],
       backend,
-      name: values.name,
+      name: typeof values.name === 'string' ? values.name : undefined,
       signal: controller.signal,
       onEvent: (event) => {
         switch (event.type) {

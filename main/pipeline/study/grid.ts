@@ -1,10 +1,11 @@
 /**
  * The study grid: `--grid field=v1,v2` parsed into typed values, expanded into cells (every
  * combination, first axis slowest) and applied to the base training config. Values are typed by
- * the base config's own field (a number field takes numbers, a boolean field true/false), and
- * every cell's config is checked by resolveTrainingConfig. This is the one place that knows how
- * grid fields are spelled, so a table-driven parser can replace it whole.
+ * the training field table (the same one behind the CLI flags, the Train form and the engine's
+ * validation), and every cell's config is checked by resolveTrainingConfig.
  */
+import { checkFieldValue, type AnyFieldTable, type FieldSpec } from '../../schema/fields';
+import { parseFieldValue, TRAINING_FIELDS } from '../../schema/trainingFields';
 import { resolveTrainingConfig, type TrainingConfig } from '../../training/config';
 
 export type GridValue = number | string | boolean;
@@ -25,52 +26,27 @@ const RESERVED: Record<string, string> = {
   preset: 'a preset sets many fields at once: put the fields that differ in the grid instead',
 };
 
-function lookup(base: TrainingConfig, field: string): unknown {
-  let value: unknown = base;
-  for (const part of field.split('.')) {
-    if (value === null || typeof value !== 'object' || !Object.prototype.hasOwnProperty.call(value, part)) return undefined;
-    value = (value as Record<string, unknown>)[part];
-  }
-  return value;
-}
-
-/** The type of a grid field's values, from the base config; throws for fields a grid cannot vary. */
-function fieldType(base: TrainingConfig, field: string): 'number' | 'string' | 'boolean' {
+/** The field-table entry of a field a grid may vary; throws for the others. */
+function gridField(field: string): FieldSpec {
   const reserved = RESERVED[field.split('.')[0]!];
   if (reserved) throw new Error(`grid field '${field}' cannot be varied: ${reserved}`);
-  const current = lookup(base, field);
-  const type = typeof current;
-  if (type !== 'number' && type !== 'string' && type !== 'boolean') {
-    throw new Error(`grid field '${field}' is not a training setting (examples: model, learningRate, epochs, augment.mixupAlpha)`);
-  }
-  return type;
+  const spec = (TRAINING_FIELDS as AnyFieldTable)[field];
+  if (!spec) throw new Error(`grid field '${field}' is not a training setting (examples: model, learningRate, epochs, augment.mixupAlpha)`);
+  if (spec.kind === 'list') throw new Error(`grid field '${field}' is a list: a grid varies single values`);
+  return spec;
 }
 
-/** Parses one raw value for `field` by the type of the base config's value there. */
-export function parseGridValue(base: TrainingConfig, field: string, raw: string): GridValue {
-  const type = fieldType(base, field);
-  const text = raw.trim();
-  if (type === 'number') {
-    const n = text === '' ? Number.NaN : Number(text);
-    if (!Number.isFinite(n)) throw new Error(`grid field '${field}' takes numbers, got '${raw}'`);
-    return n;
-  }
-  if (type === 'boolean') {
-    if (text !== 'true' && text !== 'false') throw new Error(`grid field '${field}' takes true or false, got '${raw}'`);
-    return text === 'true';
-  }
-  if (text === '') throw new Error(`grid field '${field}' has an empty value`);
-  return text;
+/** Parses one raw value for `field` with the training field table (type, range, choices). */
+export function parseGridValue(_base: TrainingConfig, field: string, raw: string): GridValue {
+  gridField(field);
+  if (raw.trim() === '') throw new Error(`grid field '${field}' has an empty value`);
+  return parseFieldValue(field, raw) as GridValue;
 }
 
-/** Checks an axis read back from a file: a field the grid may vary, values of that field's type. */
-export function checkGridAxis(base: TrainingConfig, axis: GridAxis): void {
-  const type = fieldType(base, axis.field);
-  for (const value of axis.values) {
-    if (typeof value !== type || (type === 'number' && !Number.isFinite(value))) {
-      throw new Error(`grid field '${axis.field}' takes ${type === 'number' ? 'finite numbers' : `${type}s`}, got ${JSON.stringify(value)}`);
-    }
-  }
+/** Checks an axis read back from a file: a field the grid may vary, each value valid for that field. */
+export function checkGridAxis(_base: TrainingConfig, axis: GridAxis): void {
+  const spec = gridField(axis.field);
+  for (const value of axis.values) checkFieldValue(axis.field, spec, value);
 }
 
 /** `field=v1,v2,…` → a typed axis. */

@@ -1,154 +1,80 @@
 /**
- * The Train view's form: its values (text as typed, so a bad entry can be named), defaults from
- * the engine's presets, field-level validation with messages meant for the user, and conversion to
- * the TrainingOverrides that 'training.validate' and 'training.start' take.
- *
- * The ranges mirror the engine's validateTrainingConfig; the engine validates again on start.
+ * The Train view's form, generated from the engine's field table (main/schema/trainingFields.ts):
+ * one value per field path (text as typed, so a bad entry can be named; booleans as booleans),
+ * defaults from the presets, field-level messages meant for the user, and conversion to the
+ * overrides that 'training.validate' and 'training.start' take. Adding a field to the table adds
+ * it here and in the view; the engine validates again on start.
  */
-import type { ModelName, OptimizerName, TrainingConfig, TrainingOverrides } from '../../../main/api/contract';
+import type { TrainingConfig, TrainingOverrides } from '../../../main/api/contract';
+import { checkFieldValue, describeValue, isPlainObject, orList, setValueAt, valueAt, type FieldSpec, type NumberFieldSpec } from '../../../main/schema/fields';
+import {
+  presetsFromTable,
+  TRAINING_FIELD_APPLIES,
+  TRAINING_FIELDS,
+  TRAINING_GROUPS,
+  type TrainingFieldPath,
+  type TrainingFieldTable,
+  type TrainingGroup,
+} from '../../../main/schema/trainingFields';
 
 export type PresetName = TrainingConfig['preset'];
-export type LossName = TrainingConfig['loss'];
-export type SelectionMetric = TrainingConfig['bestBy'];
-export type ClassWeightMode = TrainingConfig['classWeights'];
-export type LrScheduleName = TrainingConfig['lrSchedule'];
-export type WeightAveraging = TrainingConfig['weightAveraging'];
-export type AveragingBatchNorm = TrainingConfig['averageBatchNorm'];
-export type SplitKind = 'speaker' | 'random';
 
-export interface TrainFormValues {
-  name: string;
-  model: ModelName;
-  preset: PresetName;
-  epochs: string;
-  /** 0 = off (train all epochs). */
-  earlyStoppingPatience: string;
-  lrSchedule: LrScheduleName;
-  /** ReduceLROnPlateau patience (lrSchedule 'plateau' only). */
-  lrPatience: string;
-  /** Linear warm-up before the cosine decay (lrSchedule 'cosine' only). */
-  warmupEpochs: string;
-  batchSize: string;
-  learningRate: string;
-  optimizer: OptimizerName;
-  weightDecay: string;
-  classWeights: ClassWeightMode;
-  loss: LossName;
-  labelSmoothing: string;
-  balancedSampler: boolean;
-  augNoise: string;
-  augTimeShift: string;
-  augFreqMask: string;
-  augTimeMask: string;
-  mixupAlpha: string;
-  splitKind: SplitKind;
-  /** Comma- or space-separated speaker ids; empty = assigned by ratio. */
-  testSpeakers: string;
-  valSpeakers: string;
-  seed: string;
-  bestBy: SelectionMetric;
-  /** What checkpoints/best holds: the single best epoch, or a weight average of several. */
-  weightAveraging: WeightAveraging;
-  /** How many epochs are averaged (weightAveraging 'last' / 'top'). */
-  averageEpochs: string;
-  averageBatchNorm: AveragingBatchNorm;
-}
-
-export type TrainFormField = keyof TrainFormValues;
+export type TrainFormField = TrainingFieldPath | 'name';
+/** Field path → its text (a boolean field's value is a boolean); `name` is the run name. */
+export type TrainFormValues = Record<TrainFormField, string | boolean>;
 export type TrainFormErrors = Partial<Record<TrainFormField, string>>;
-
-export const LOSS_CHOICES: { value: LossName; title: string }[] = [
-  { value: 'cross-entropy', title: 'cross-entropy' },
-  { value: 'focal', title: 'focal' },
-];
-
-export const BEST_BY_CHOICES: { value: SelectionMetric; title: string }[] = [
-  { value: 'val_uar', title: 'validation UAR' },
-  { value: 'val_accuracy', title: 'validation accuracy' },
-  { value: 'val_macro_f1', title: 'validation macro-F1' },
-  { value: 'val_loss', title: 'validation loss' },
-];
-
-export const CLASS_WEIGHT_CHOICES: { value: ClassWeightMode; title: string }[] = [
-  { value: 'balanced', title: 'balanced' },
-  { value: 'none', title: 'none' },
-];
-
-export const LR_SCHEDULE_CHOICES: { value: LrScheduleName; title: string }[] = [
-  { value: 'cosine', title: 'cosine with warm-up' },
-  { value: 'plateau', title: 'reduce on plateau' },
-];
-
-export const WEIGHT_AVERAGING_CHOICES: { value: WeightAveraging; title: string }[] = [
-  { value: 'none', title: 'best single epoch' },
-  { value: 'last', title: 'average of the last N epochs' },
-  { value: 'top', title: 'average of the top N epochs' },
-];
-
-export const AVERAGE_BATCH_NORM_CHOICES: { value: AveragingBatchNorm; title: string }[] = [
-  { value: 'recompute', title: 'recompute on training data' },
-  { value: 'average', title: 'average' },
-];
 
 export const MAX_NAME_LENGTH = 120;
 
+const FIELD_PATHS = Object.keys(TRAINING_FIELDS) as TrainingFieldPath[];
+const spec = (path: TrainingFieldPath): FieldSpec => (TRAINING_FIELDS as TrainingFieldTable)[path];
+
+/** The form's parts, each with its fields in table order. */
+export const FORM_GROUPS: { id: TrainingGroup; title: string; fields: { path: TrainingFieldPath; spec: FieldSpec }[] }[] = TRAINING_GROUPS.map((group) => ({
+  ...group,
+  fields: FIELD_PATHS.filter((path) => spec(path).group === group.id).map((path) => ({ path, spec: spec(path) })),
+}));
+
 /** The form filled from a full configuration (a preset, or a run's stored config). */
 export function formFromConfig(config: TrainingConfig, name = ''): TrainFormValues {
-  return {
-    name,
-    model: config.model,
-    preset: config.preset,
-    epochs: String(config.epochs),
-    earlyStoppingPatience: String(config.earlyStoppingPatience),
-    lrSchedule: config.lrSchedule,
-    lrPatience: String(config.lrPatience),
-    warmupEpochs: String(config.warmupEpochs),
-    batchSize: String(config.batchSize),
-    learningRate: String(config.learningRate),
-    optimizer: config.optimizer,
-    weightDecay: String(config.weightDecay),
-    classWeights: config.classWeights,
-    loss: config.loss,
-    labelSmoothing: String(config.labelSmoothing),
-    balancedSampler: config.balancedSampler,
-    augNoise: String(config.augment.noise),
-    augTimeShift: String(config.augment.timeShift),
-    augFreqMask: String(config.augment.freqMask),
-    augTimeMask: String(config.augment.timeMask),
-    mixupAlpha: String(config.augment.mixupAlpha),
-    splitKind: config.split.kind,
-    testSpeakers: (config.split.testSpeakers ?? []).join(', '),
-    valSpeakers: (config.split.valSpeakers ?? []).join(', '),
-    seed: String(config.seed),
-    bestBy: config.bestBy,
-    weightAveraging: config.weightAveraging,
-    averageEpochs: String(config.averageEpochs),
-    averageBatchNorm: config.averageBatchNorm,
-  };
+  const values = { name } as TrainFormValues;
+  for (const path of FIELD_PATHS) {
+    const value = valueAt(config, path);
+    values[path] = typeof value === 'boolean' ? value : Array.isArray(value) ? value.join(', ') : value === undefined ? '' : String(value);
+  }
+  return values;
+}
+
+/** A preset's form as a table gives it (the Train view uses the engine's TRAINING_FIELDS). */
+export function formDefaults(preset: PresetName, table: TrainingFieldTable = TRAINING_FIELDS): TrainFormValues {
+  return formFromConfig(presetsFromTable(table)[preset]);
 }
 
 /**
- * The recipe fields a preset sets: switching preset resets these (the presets differ in them) and
- * keeps every other edit (model, data, augmentation, split, seed, …).
+ * The recipe fields a preset sets (those with a default per preset): switching preset resets these
+ * and keeps every other edit (model, data, augmentation, split, seed, …).
  */
-export const PRESET_FIELDS = [
-  'epochs',
-  'earlyStoppingPatience',
-  'lrPatience',
-  'lrSchedule',
-  'warmupEpochs',
-  'weightDecay',
-  'labelSmoothing',
-  'weightAveraging',
-  'averageEpochs',
-  'averageBatchNorm',
-] as const satisfies readonly TrainFormField[];
+export const PRESET_FIELDS: readonly TrainingFieldPath[] = FIELD_PATHS.filter((path) => isPlainObject(spec(path).default));
 
 /** Switching preset resets the recipe fields (PRESET_FIELDS) to the new preset's values. */
 export function applyPreset(values: TrainFormValues, preset: TrainingConfig): TrainFormValues {
   const fresh = formFromConfig(preset);
-  const recipe = Object.fromEntries(PRESET_FIELDS.map((field) => [field, fresh[field]])) as Pick<TrainFormValues, (typeof PRESET_FIELDS)[number]>;
+  const recipe = Object.fromEntries(PRESET_FIELDS.map((field) => [field, fresh[field]]));
   return { ...values, ...recipe, preset: preset.preset };
+}
+
+/** The preset select's text: "quick (5 epochs)", or "quick (edited)" once a field differs from the preset. */
+export function presetLabel(values: TrainFormValues, preset: TrainingConfig): string {
+  if (values.preset !== preset.preset) return `${preset.preset} (${preset.epochs} epochs)`;
+  const fresh = formFromConfig(preset);
+  const edited = FIELD_PATHS.some((path) => values[path] !== fresh[path]);
+  return `${preset.preset} (${edited ? 'edited' : `${preset.epochs} epochs`})`;
+}
+
+/** False while another field's value makes this one irrelevant (e.g. warm-up under the plateau schedule). */
+export function fieldApplies(values: TrainFormValues, path: TrainingFieldPath): boolean {
+  const rule = TRAINING_FIELD_APPLIES[path];
+  return !rule || rule.values.includes(String(values[rule.path]));
 }
 
 /** "03, 08 09" → ['03', '08', '09'] (duplicates dropped, order kept). */
@@ -156,49 +82,42 @@ export function parseSpeakers(text: string): string[] {
   return [...new Set(text.split(/[\s,;]+/).filter(Boolean))];
 }
 
-type NumberCheck = {
-  kind: 'integer' | 'number';
-  min: number;
-  max: number;
-  minOpen?: boolean;
-  maxOpen?: boolean;
-  /** Said after the lower bound in the range message, e.g. '(0 = off)'. */
-  minNote?: string;
-};
-
-const NUMBER_FIELDS: Partial<Record<TrainFormField, { title: string } & NumberCheck>> = {
-  epochs: { title: 'Epochs', kind: 'integer', min: 1, max: 1000 },
-  earlyStoppingPatience: { title: 'Early-stopping patience', kind: 'integer', min: 0, max: 1000, minNote: '(0 = off)' },
-  lrPatience: { title: 'LR patience', kind: 'integer', min: 0, max: 1000 },
-  warmupEpochs: { title: 'Warm-up epochs', kind: 'integer', min: 0, max: 1000 },
-  batchSize: { title: 'Batch size', kind: 'integer', min: 1, max: 4096 },
-  learningRate: { title: 'Learning rate', kind: 'number', min: 0, max: 10, minOpen: true },
-  weightDecay: { title: 'Weight decay', kind: 'number', min: 0, max: 1, maxOpen: true },
-  labelSmoothing: { title: 'Label smoothing', kind: 'number', min: 0, max: 1, maxOpen: true },
-  averageEpochs: { title: 'Average epochs', kind: 'integer', min: 1, max: 1000 },
-  augNoise: { title: 'Noise probability', kind: 'number', min: 0, max: 1 },
-  augTimeShift: { title: 'Time-shift probability', kind: 'number', min: 0, max: 1 },
-  augFreqMask: { title: 'Frequency-mask probability', kind: 'number', min: 0, max: 1 },
-  augTimeMask: { title: 'Time-mask probability', kind: 'number', min: 0, max: 1 },
-  mixupAlpha: { title: 'Mixup alpha', kind: 'number', min: 0, max: 10 },
-  seed: { title: 'Seed', kind: 'integer', min: 0, max: 2 ** 32, maxOpen: true },
-};
-
 /** The message for one numeric field, or null when the text is a valid value. */
-function checkNumber(text: string, title: string, check: NumberCheck): string | null {
+function checkNumber(text: string, numberSpec: NumberFieldSpec): string | null {
+  const title = numberSpec.label;
   const trimmed = text.trim();
-  if (trimmed === '') return `${title} is required`;
+  if (trimmed === '') return numberSpec.optional ? null : `${title} is required`;
   const value = Number(trimmed);
   if (!Number.isFinite(value)) return `${title} must be a number (got '${trimmed}')`;
-  if (check.kind === 'integer' && !Number.isInteger(value)) return `${title} must be a whole number (got ${trimmed})`;
-  const belowMin = check.minOpen ? value <= check.min : value < check.min;
-  const aboveMax = check.maxOpen ? value >= check.max : value > check.max;
+  if (numberSpec.kind === 'integer' && !Number.isInteger(value)) return `${title} must be a whole number (got ${trimmed})`;
+  const belowMin = numberSpec.minOpen ? value <= numberSpec.min : value < numberSpec.min;
+  const aboveMax = numberSpec.maxOpen ? value >= numberSpec.max : value > numberSpec.max;
   if (belowMin || aboveMax) {
-    const low = (check.minOpen ? `greater than ${check.min}` : `at least ${check.min}`) + (check.minNote ? ` ${check.minNote}` : '');
-    const high = check.maxOpen ? `less than ${check.max}` : `at most ${check.max}`;
+    const low = (numberSpec.minOpen ? `greater than ${numberSpec.min}` : `at least ${numberSpec.min}`) + (numberSpec.minNote ? ` ${numberSpec.minNote}` : '');
+    const high = numberSpec.maxOpen ? `less than ${numberSpec.max}` : `at most ${numberSpec.max}`;
     return `${title} must be ${low} and ${high} (got ${trimmed})`;
   }
   return null;
+}
+
+/** The message for one field's form value, or null when it is valid. */
+function checkFormField(path: TrainingFieldPath, value: string | boolean): string | null {
+  const fieldSpec = spec(path);
+  switch (fieldSpec.kind) {
+    case 'number':
+    case 'integer':
+      return checkNumber(String(value), fieldSpec);
+    case 'list': {
+      const items = parseSpeakers(String(value));
+      if (items.length > fieldSpec.maxItems) return `${fieldSpec.label}: at most ${fieldSpec.maxItems} entries`;
+      const tooLong = items.find((item) => item.length > fieldSpec.maxLength);
+      return tooLong ? `${fieldSpec.label}: '${tooLong.slice(0, 20)}…' is longer than ${fieldSpec.maxLength} characters` : null;
+    }
+    case 'enum':
+      return fieldSpec.choices.some((c) => c.value === value) ? null : `${fieldSpec.label} must be ${orList(fieldSpec.choices.map((c) => c.title))} (got ${describeValue(value)})`;
+    case 'boolean':
+      return typeof value === 'boolean' ? null : `${fieldSpec.label} must be on or off`;
+  }
 }
 
 /**
@@ -207,30 +126,34 @@ function checkNumber(text: string, title: string, check: NumberCheck): string | 
  */
 export function validateTrainForm(values: TrainFormValues, speakers: readonly string[]): TrainFormErrors {
   const errors: TrainFormErrors = {};
-  if (values.name.trim().length > MAX_NAME_LENGTH) errors.name = `Name must be at most ${MAX_NAME_LENGTH} characters`;
-  for (const [field, check] of Object.entries(NUMBER_FIELDS) as [TrainFormField, { title: string } & NumberCheck][]) {
-    const message = checkNumber(String(values[field]), check.title, check);
-    if (message) errors[field] = message;
+  if (String(values.name).trim().length > MAX_NAME_LENGTH) errors.name = `Name must be at most ${MAX_NAME_LENGTH} characters`;
+  for (const path of FIELD_PATHS) {
+    // A field that does not apply is not sent when optional (split speakers under a random split).
+    if (spec(path).optional && !fieldApplies(values, path)) continue;
+    const message = checkFormField(path, values[path]);
+    if (message) errors[path] = message;
   }
-  if (values.splitKind === 'speaker') Object.assign(errors, validateSplitSpeakers(values, speakers));
+  if (values['split.kind'] === 'speaker') {
+    for (const [path, message] of Object.entries(validateSplitSpeakers(values, speakers))) errors[path as TrainFormField] ??= message;
+  }
   return errors;
 }
 
 function validateSplitSpeakers(values: TrainFormValues, speakers: readonly string[]): TrainFormErrors {
   const errors: TrainFormErrors = {};
   const known = new Set(speakers);
-  const test = parseSpeakers(values.testSpeakers);
-  const val = parseSpeakers(values.valSpeakers);
+  const test = parseSpeakers(String(values['split.testSpeakers']));
+  const val = parseSpeakers(String(values['split.valSpeakers']));
   const unknown = (ids: string[]) => ids.filter((id) => !known.has(id));
   const unknownTest = unknown(test);
   const unknownVal = unknown(val);
-  if (unknownTest.length) errors.testSpeakers = `Not a speaker of this dataset: ${unknownTest.join(', ')}`;
-  if (unknownVal.length) errors.valSpeakers = `Not a speaker of this dataset: ${unknownVal.join(', ')}`;
+  if (unknownTest.length) errors['split.testSpeakers'] = `Not a speaker of this dataset: ${unknownTest.join(', ')}`;
+  if (unknownVal.length) errors['split.valSpeakers'] = `Not a speaker of this dataset: ${unknownVal.join(', ')}`;
   const both = test.filter((id) => val.includes(id));
-  if (both.length && !errors.valSpeakers) errors.valSpeakers = `In both test and validation: ${both.join(', ')}`;
-  if (!errors.testSpeakers && !errors.valSpeakers && known.size > 0) {
+  if (both.length && !errors['split.valSpeakers']) errors['split.valSpeakers'] = `In both test and validation: ${both.join(', ')}`;
+  if (!errors['split.testSpeakers'] && !errors['split.valSpeakers'] && known.size > 0) {
     const held = new Set([...test, ...val]);
-    if ([...known].every((id) => held.has(id))) errors.valSpeakers = 'Leave at least one speaker for training';
+    if ([...known].every((id) => held.has(id))) errors['split.valSpeakers'] = 'Leave at least one speaker for training';
   }
   return errors;
 }
@@ -239,51 +162,28 @@ export function isValid(errors: TrainFormErrors): boolean {
   return Object.keys(errors).length === 0;
 }
 
-/** The overrides for a valid form (every field explicit, so the run records exactly what was asked). */
+/**
+ * The overrides for a valid form: every field explicit, so the run records exactly what was asked,
+ * except optional fields left empty or not applying (speakers under a random split).
+ */
 export function toOverrides(values: TrainFormValues): TrainingOverrides {
-  const num = (text: string) => Number(text.trim());
-  const split: TrainingOverrides['split'] = { kind: values.splitKind };
-  if (values.splitKind === 'speaker') {
-    const test = parseSpeakers(values.testSpeakers);
-    const val = parseSpeakers(values.valSpeakers);
-    if (test.length) split.testSpeakers = test;
-    if (val.length) split.valSpeakers = val;
+  const overrides: Record<string, unknown> = {};
+  for (const path of FIELD_PATHS) {
+    const fieldSpec = spec(path);
+    const raw = values[path];
+    if (fieldSpec.optional && (!fieldApplies(values, path) || String(raw).trim() === '')) continue;
+    let value: unknown = raw;
+    if (fieldSpec.kind === 'number' || fieldSpec.kind === 'integer') value = Number(String(raw).trim());
+    else if (fieldSpec.kind === 'list') value = parseSpeakers(String(raw));
+    if (fieldSpec.kind === 'list' && (value as string[]).length === 0) continue;
+    setValueAt(overrides, path, checkFieldValue(path, fieldSpec, value));
   }
-  return {
-    model: values.model,
-    preset: values.preset,
-    epochs: num(values.epochs),
-    earlyStoppingPatience: num(values.earlyStoppingPatience),
-    lrSchedule: values.lrSchedule,
-    lrPatience: num(values.lrPatience),
-    warmupEpochs: num(values.warmupEpochs),
-    batchSize: num(values.batchSize),
-    learningRate: num(values.learningRate),
-    optimizer: values.optimizer,
-    weightDecay: num(values.weightDecay),
-    classWeights: values.classWeights,
-    loss: values.loss,
-    labelSmoothing: num(values.labelSmoothing),
-    balancedSampler: values.balancedSampler,
-    bestBy: values.bestBy,
-    weightAveraging: values.weightAveraging,
-    averageEpochs: num(values.averageEpochs),
-    averageBatchNorm: values.averageBatchNorm,
-    seed: num(values.seed),
-    augment: {
-      noise: num(values.augNoise),
-      timeShift: num(values.augTimeShift),
-      freqMask: num(values.augFreqMask),
-      timeMask: num(values.augTimeMask),
-      mixupAlpha: num(values.mixupAlpha),
-    },
-    split,
-  };
+  return overrides as TrainingOverrides;
 }
 
 /** The run name to send ('' → let the engine name it). */
 export function runName(values: TrainFormValues): string | undefined {
-  const name = values.name.trim();
+  const name = String(values.name).trim();
   return name === '' ? undefined : name;
 }
 

@@ -3,7 +3,7 @@
  * accuracy, val accuracy, val UAR, val macro-F1, in percent) and the learning rate. Used by the
  * live Train view and by a run's detail in Runs, so both draw the same charts.
  */
-import type { EpochMetrics } from '../../../main/api/contract';
+import type { BestCheckpoint, EpochMetrics } from '../../../main/api/contract';
 import { COLORS } from './palette';
 
 /** One line of a LineChart. */
@@ -53,4 +53,29 @@ export function bestEpoch(epochs: readonly EpochMetrics[]): number | null {
   let best: EpochMetrics | null = null;
   for (const m of epochs) if (m.improved) best = m;
   return best?.epoch ?? null;
+}
+
+/** The epochs every chart spans, so loss, accuracy and learning rate share one x axis (null before the first epoch). */
+export function epochRange(epochs: readonly EpochMetrics[]): { min: number; max: number } | null {
+  if (epochs.length === 0) return null;
+  const numbers = epochs.map((m) => m.epoch);
+  const min = Math.min(...numbers);
+  // One epoch still gets an axis of one epoch's width, so its points are drawn.
+  return { min, max: Math.max(...numbers, min + 1) };
+}
+
+/**
+ * How the epochs table marks rows: 'best' for the one epoch `checkpoints/best` holds, 'averaged'
+ * for each epoch weight-averaged into it. While training (no outcome yet) that is the best epoch
+ * so far: the last one that improved.
+ */
+export function bestMarks(epochs: readonly EpochMetrics[], outcome?: { bestEpoch?: number; bestCheckpoint?: BestCheckpoint } | null): Map<number, 'best' | 'averaged'> {
+  const marks = new Map<number, 'best' | 'averaged'>();
+  if (outcome?.bestCheckpoint?.kind === 'average') {
+    for (const epoch of outcome.bestCheckpoint.epochs) marks.set(epoch, 'averaged');
+    return marks;
+  }
+  const best = outcome ? (outcome.bestCheckpoint?.epoch ?? outcome.bestEpoch) : bestEpoch(epochs);
+  if (best !== undefined && best !== null && best > 0) marks.set(best, 'best');
+  return marks;
 }

@@ -13,6 +13,7 @@ import type {
   EpochMetrics,
   ExtractionProgress,
   JobInfo,
+  SplitCounts,
   TrainingEvent,
   TrainingOptions,
   TrainingOutcome,
@@ -35,8 +36,8 @@ export const LOG_LIMIT = 200;
 /** Batch progress reaches the UI at most this often, so frames stay short while training runs. */
 export const BATCH_UI_INTERVAL_MS = 100;
 
-/** "epoch 2/5 · batch 10/40 · loss 1.234 · acc 45.0 % · 120 samples/s · ETA 42 s". */
-export function batchLine(p: BatchProgress): string {
+/** "epoch 2/5 · batch 10/40 · loss 1.234 · acc 45.0 % · 120 samples/s · ETA 42 s" (no ETA once the run has ended). */
+export function batchLine(p: BatchProgress, withEta = true): string {
   const rate = p.samplesPerSecond < 100 ? number(p.samplesPerSecond, 1) : integer(p.samplesPerSecond);
   const parts = [
     `epoch ${p.epoch}/${p.epochs}`,
@@ -45,7 +46,7 @@ export function batchLine(p: BatchProgress): string {
     `acc ${percent(p.accuracy)}`,
     `${rate} samples/s`,
   ];
-  const etaText = eta(p.etaS);
+  const etaText = withEta ? eta(p.etaS) : '';
   if (etaText) parts.push(etaText);
   return parts.join(' · ');
 }
@@ -252,6 +253,25 @@ export const useTrainingStore = defineStore('training', () => {
   let validateSeq = 0;
 
   /** Asks the engine whether a configuration is valid; the latest answer wins. */
+  /** The split the form's config makes of the open dataset (clips per part and class). */
+  const splitPreview = ref<SplitCounts | null>(null);
+  const splitPreviewError = ref<string | null>(null);
+  let splitSeq = 0;
+
+  async function previewSplit(root: string, scheme: string, config: TrainingOverrides): Promise<void> {
+    const seq = ++splitSeq;
+    try {
+      const counts = await invoke('training.splitPreview', { root, scheme, config });
+      if (seq !== splitSeq) return;
+      splitPreview.value = counts;
+      splitPreviewError.value = null;
+    } catch (err) {
+      if (seq !== splitSeq) return;
+      splitPreview.value = null;
+      splitPreviewError.value = errorMessage(err);
+    }
+  }
+
   async function validateOnServer(config: TrainingOverrides): Promise<void> {
     const seq = ++validateSeq;
     validating.value = true;
@@ -374,6 +394,9 @@ export const useTrainingStore = defineStore('training', () => {
     loadOptions,
     validateOnServer,
     clearServerError,
+    splitPreview,
+    splitPreviewError,
+    previewSplit,
     start,
     cancel,
     reattach,

@@ -1,0 +1,55 @@
+/**
+ * The feature configuration, field by field: the table the engine's feature-config validation and
+ * the CLI's feature flags are derived from. Limits that depend on other fields (hopLength ≤ nFft,
+ * nMels ≤ nFft/2 + 1, nMfcc ≤ nMels, Meyda's 40 coefficients) are checked after the table, in
+ * features/config.ts.
+ */
+import type { FieldTable } from './fields';
+import { FEATURE_PRESETS, MEYDA_DESCRIPTORS, type FeaturePreset, type MeydaDescriptor } from './names';
+
+export interface FeatureConfig {
+  /** 'librosa': librosa-exact MFCC; 'meyda': Meyda's own MFCC on the same framing. */
+  preset: FeaturePreset;
+  /** Sample rate the audio is resampled to before extraction (Hz). */
+  sampleRate: number;
+  nMfcc: number;
+  nFft: number;
+  hopLength: number;
+  nMels: number;
+  /** Every matrix is zero-padded at the end or truncated to this many frames. */
+  frames: number;
+  /** Meyda descriptors appended as extra rows, in canonical order (MEYDA_DESCRIPTORS). */
+  extras: MeydaDescriptor[];
+}
+
+/** Feature configs have one set of defaults. */
+export type FeatureDefaults = 'default';
+
+export const FEATURE_FIELDS = {
+  preset: {
+    kind: 'enum',
+    choices: FEATURE_PRESETS.map((value) => ({ value, title: value === 'librosa' ? 'librosa-exact MFCC' : "Meyda's MFCC" })),
+    default: 'librosa',
+    label: 'MFCC implementation',
+    help: 'librosa-exact MFCC, or Meyda’s own MFCC on the same framing',
+    flag: 'preset',
+    group: 'features',
+  },
+  sampleRate: { kind: 'integer', min: 4000, max: 192000, default: 22050, label: 'Sample rate (Hz)', help: 'audio is resampled to this rate first', flag: 'sample-rate', group: 'framing' },
+  nMfcc: { kind: 'integer', min: 1, max: 512, default: 40, label: 'MFCC coefficients', help: 'MFCC rows (at most nMels; 40 with meyda)', flag: 'n-mfcc', group: 'features' },
+  nFft: { kind: 'integer', min: 256, max: 16384, powerOfTwo: true, default: 2048, label: 'FFT size', help: 'window length in samples (a power of two)', flag: 'n-fft', group: 'framing' },
+  hopLength: { kind: 'integer', min: 1, max: 16384, default: 512, label: 'Hop length', help: 'samples between frames (at most the FFT size)', flag: 'hop-length', group: 'framing' },
+  nMels: { kind: 'integer', min: 1, max: 512, default: 128, label: 'Mel bands', help: 'mel filter bands (at most FFT size / 2 + 1)', flag: 'n-mels', group: 'framing' },
+  frames: { kind: 'integer', min: 1, max: 100000, default: 100, label: 'Frames', help: 'every matrix is zero-padded or truncated to this many frames', flag: 'frames', group: 'framing' },
+  extras: {
+    kind: 'list',
+    maxItems: 64,
+    maxLength: 32,
+    choices: MEYDA_DESCRIPTORS.map((value) => ({ value, title: value })),
+    default: [],
+    label: 'Extra descriptors',
+    help: 'Meyda descriptors appended as rows',
+    flag: 'extras',
+    group: 'features',
+  },
+} as const satisfies FieldTable<FeatureConfig, FeatureDefaults>;
