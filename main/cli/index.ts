@@ -11,6 +11,7 @@ import { predictCommand, predictUsage } from './commands/predict';
 import { runsCommand, runsUsage } from './commands/runs';
 import { scanCommand, scanUsage } from './commands/scan';
 import { splitCommand, splitUsage } from './commands/split';
+import { studyCommand, studyUsage } from './commands/study';
 import { trainCommand, trainUsage } from './commands/train';
 
 interface Command {
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, Command> = {
   compare: { usage: compareUsage, summary: 'compare best vs final, or two runs, with McNemar\'s exact test', run: compareCommand },
   predict: { usage: predictUsage, summary: 'predict the emotion of audio files with a trained checkpoint', run: predictCommand },
   runs: { usage: runsUsage, summary: 'list the runs in the runs folder', run: runsCommand },
+  study: { usage: studyUsage, summary: 'cross-validation folds × seeds × a grid as one experiment, run locally or on Slurm', run: studyCommand },
 };
 
 function usage(): string {

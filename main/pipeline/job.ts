@@ -33,6 +33,10 @@ export interface TrainJobOptions {
   backend?: BackendName | 'auto';
   /** A name for the run (defaults to model + dataset folder). */
   name?: string;
+  /** A fixed run id (study members); by default one is generated from the time and name. */
+  runId?: string;
+  /** Compute threads (wasm/XNNPACK and BLAS); by default the number of cores, at most 8. */
+  threads?: number;
   signal?: AbortSignal;
   onEvent?: (event: TrainingEvent) => void;
 }
@@ -83,7 +87,7 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
   const emit = options.onEvent ?? (() => undefined);
   const log = (message: string, level: 'info' | 'warn' = 'info') => emit({ type: 'log', level, message });
 
-  const backend = await initBackend(options.backend ?? 'auto');
+  const backend = await initBackend(options.backend ?? 'auto', { threads: options.threads });
   emit({ type: 'backend', backend });
   const blas = backend.blas ? (backend.blas.active ? `, conv layers on ${backend.blas.description}` : `, no BLAS (${backend.blas.reason})`) : '';
   log(`backend: ${backend.name}${blas}${backend.skipped.length ? ` (skipped ${backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : ''}`);
@@ -129,7 +133,7 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
     seed: config.seed,
     backend,
     versions,
-  });
+  }, { id: options.runId });
   emit({ type: 'run', runId: run.id, runDir: run.dir });
   log(`run folder: ${run.dir}`);
 

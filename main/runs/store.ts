@@ -35,6 +35,8 @@ export interface RunInit {
 export interface CreateRunOptions {
   /** Refresh the lock's heartbeat this often while the run is open; 0 turns the timer off. Default 30 s. */
   heartbeatIntervalMs?: number;
+  /** A fixed run id (a study member's deterministic id) instead of a generated one; the folder must not exist yet. */
+  id?: string;
 }
 
 export interface StatusExtra {
@@ -92,7 +94,7 @@ export function resolveRunDir(runsDir: string, runId: string): string {
 export async function createRun(runsDir: string, init: RunInit, options: CreateRunOptions = {}): Promise<RunHandle> {
   await fsp.mkdir(runsDir, { recursive: true });
   const created = new Date();
-  const { id, dir } = await makeRunDir(runsDir, init.name, created);
+  const { id, dir } = options.id ? await makeFixedRunDir(runsDir, options.id) : await makeRunDir(runsDir, init.name, created);
   let lock = await acquireLock(dir, created);
   const now = created.toISOString();
   let record: RunRecord = {
@@ -166,6 +168,17 @@ export async function createRun(runsDir: string, init: RunInit, options: CreateR
       }
     },
   };
+}
+
+async function makeFixedRunDir(runsDir: string, id: string): Promise<{ id: string; dir: string }> {
+  const dir = resolveRunDir(runsDir, id);
+  try {
+    await fsp.mkdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`Run folder ${dir} already exists`);
+    throw err;
+  }
+  return { id, dir };
 }
 
 async function makeRunDir(runsDir: string, name: string, at: Date): Promise<{ id: string; dir: string }> {

@@ -6,6 +6,7 @@ import { MODEL_NAMES, type ModelName } from '../../models';
 import type { OptimizerName } from '../../training/optimizers';
 import {
   CliError,
+  type OptionSpec,
   parseBackendOption,
   parseChoice,
   parseCommandArgs,
@@ -27,47 +28,44 @@ export function defaultRunsDir(): string {
   return resolve(process.env.SER_RUNS_DIR ?? 'runs');
 }
 
-export async function trainCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    model: { type: 'string' },
-    preset: { type: 'string' },
-    epochs: { type: 'string' },
-    batch: { type: 'string' },
-    lr: { type: 'string' },
-    'weight-decay': { type: 'string' },
-    optimizer: { type: 'string' },
-    'class-weights': { type: 'string' },
-    loss: { type: 'string' },
-    'balanced-sampler': { type: 'boolean' },
-    'no-augment': { type: 'boolean' },
-    mixup: { type: 'string' },
-    'best-by': { type: 'string' },
-    patience: { type: 'string' },
-    split: { type: 'string' },
-    'test-speakers': { type: 'string' },
-    'val-speakers': { type: 'string' },
-    'test-ratio': { type: 'string' },
-    'val-ratio': { type: 'string' },
-    seed: { type: 'string' },
-    backend: { type: 'string' },
-    'runs-dir': { type: 'string' },
-    'cache-dir': { type: 'string' },
-    name: { type: 'string' },
-    scheme: { type: 'string' },
-    'n-mfcc': { type: 'string' },
-    frames: { type: 'string' },
-    ...TRAINING_RECIPE_OPTIONS,
-  });
-  const root = requirePositional(positionals, 0, 'dataset folder (train DIR)');
+/** The flags that set the training and feature config: shared by `train` and `study init`. */
+export const TRAINING_FLAG_OPTIONS = {
+  model: { type: 'string' },
+  preset: { type: 'string' },
+  epochs: { type: 'string' },
+  batch: { type: 'string' },
+  lr: { type: 'string' },
+  'weight-decay': { type: 'string' },
+  optimizer: { type: 'string' },
+  'class-weights': { type: 'string' },
+  loss: { type: 'string' },
+  'balanced-sampler': { type: 'boolean' },
+  'no-augment': { type: 'boolean' },
+  mixup: { type: 'string' },
+  'best-by': { type: 'string' },
+  patience: { type: 'string' },
+  split: { type: 'string' },
+  'test-speakers': { type: 'string' },
+  'val-speakers': { type: 'string' },
+  'test-ratio': { type: 'string' },
+  'val-ratio': { type: 'string' },
+  seed: { type: 'string' },
+  'n-mfcc': { type: 'string' },
+  frames: { type: 'string' },
+  ...TRAINING_RECIPE_OPTIONS,
+} as const satisfies OptionSpec;
+
+type FlagValues = { [K in keyof typeof TRAINING_FLAG_OPTIONS]?: (typeof TRAINING_FLAG_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+
+/** Training and feature configs from the flags, validated; a bad value is a CliError naming the flag. */
+export function trainingFlagsToConfig(values: FlagValues) {
   const split = parseChoice(values.split, 'split', ['speaker', 'random'] as const);
   const testSpeakers = parseListOption(values['test-speakers']);
   const valSpeakers = parseListOption(values['val-speakers']);
   if (split === 'random' && (testSpeakers || valSpeakers)) throw new CliError('--test-speakers/--val-speakers need --split speaker');
   const noAugment = values['no-augment'] === true;
-  let config;
-  let featureConfig;
   try {
-    config = resolveTrainingConfig({
+    const config = resolveTrainingConfig({
       preset: parseChoice(values.preset, 'preset', ['quick', 'full'] as const) as PresetName | undefined,
       model: parseChoice(values.model, 'model', MODEL_NAMES) as ModelName | undefined,
       epochs: parseNumberOption(values.epochs, 'epochs', { integer: true, min: 1 }),
@@ -93,13 +91,27 @@ export async function trainCommand(argv: string[]): Promise<void> {
         valRatio: parseNumberOption(values['val-ratio'], 'val-ratio', { min: 0, max: 0.9 }),
       },
     });
-    featureConfig = resolveFeatureConfig({
+    const featureConfig = resolveFeatureConfig({
       nMfcc: parseNumberOption(values['n-mfcc'], 'n-mfcc', { integer: true }),
       frames: parseNumberOption(values.frames, 'frames', { integer: true }),
     });
+    return { config, featureConfig };
   } catch (err) {
     throw new CliError((err as Error).message);
   }
+}
+
+export async function trainCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseCommandArgs(argv, {
+    ...TRAINING_FLAG_OPTIONS,
+    backend: { type: 'string' },
+    'runs-dir': { type: 'string' },
+    'cache-dir': { type: 'string' },
+    name: { type: 'string' },
+    scheme: { type: 'string' },
+  });
+  const root = requirePositional(positionals, 0, 'dataset folder (train DIR)');
+  const { config, featureConfig } = trainingFlagsToConfig(values);
   const backend = parseBackendOption(values.backend);
   const scheme = parseSchemeOption(values.scheme);
 

@@ -1,0 +1,341 @@
+import { writeFileAtomic } from '../../util/fs';
+import { resolve } from 'node:path';
+import {
+  createStudy,
+  parseGridOption,
+  parseProtocol,
+  protocolLabel,
+  runStudyLocal,
+  runStudyMember,
+  studyMembers,
+  studyReport,
+  studyReportCsv,
+  studyStatus,
+  submitStudySlurm,
+  waitForStudy,
+  type MemberLauncher,
+  type StudyReport,
+  type StudyStatus,
+} from '../../pipeline/study';
+import {
+  CliError,
+  parseBackendOption,
+  parseChoice,
+  parseCommandArgs,
+  parseListOption,
+  parseNumberOption,
+  parseSchemeOption,
+  printJson,
+  requirePositional,
+} from '../args';
+import { createProgressBar, formatDuration } from '../progress';
+import { TRAINING_FLAG_OPTIONS, trainingFlagsToConfig } from './train';
+
+export const studyUsage = [
+  'study init DIR --data DATASET --protocol loso|kfold:K|fixed [--seeds 1,2,3] [--grid field=v1,v2 …] [--val-ratio 0.1] [--split-seed 1] [--test-speakers a,b --val-speakers c (fixed)] [--name N] [--cache-dir D] [--backend B] [--scheme S] [any train flag]',
+  '  study run DIR [--executor local|slurm] [--parallel N] [--cores N] [--partition P --time HH:MM:SS --cpus-per-task N --mem SIZE] [--no-wait]',
+  '      local: N member processes at once, each with floor(cores / N) compute threads (wasm XNNPACK + BLAS, given to `study member --threads`);',
+  '      slurm: writes DIR/slurm/array.sbatch (--array=…%N, logs in DIR/slurm/logs), submits it with sbatch and follows it (threads = --cpus-per-task)',
+  '  study status DIR [--json]',
+  '  study report DIR [--json] [--csv FILE] [--checkpoint best|final]',
+  '  study member DIR INDEX [--threads N] [--backend B]   (what one array task runs)',
+].join('\n');
+
+/** How member processes are started: this same CLI (built, or from source under tsx), by this node. */
+function currentLauncher(): MemberLauncher {
+  const entry = process.argv[1];
+  if (!entry) throw new CliError('cannot tell which CLI script is running to start member processes');
+  return { command: process.execPath, args: [...process.execArgv, resolve(entry)], cwd: process.cwd() };
+}
+
+function stopOnCtrlC(what: string): { signal: AbortSignal; kill: AbortSignal; dispose(): void } {
+  const graceful = new AbortController();
+  const hard = new AbortController();
+  const onSigint = () => {
+    if (graceful.signal.aborted) {
+      hard.abort();
+      process.stderr.write('\nstopping now; interrupted members are rerun next time\n');
+      return;
+    }
+    process.stderr.write(`\n${what} (Ctrl-C again to stop at once)…\n`);
+    graceful.abort();
+  };
+  process.on('SIGINT', onSigint);
+  return { signal: graceful.signal, kill: hard.signal, dispose: () => process.off('SIGINT', onSigint) };
+}
+
+const pct = (x: number | undefined) => (x === undefined ? '   -  ' : x.toFixed(3));
+
+async function initCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseCommandArgs(argv, {
+    ...TRAINING_FLAG_OPTIONS,
+    data: { type: 'string' },
+    protocol: { type: 'string' },
+    seeds: { type: 'string' },
+    grid: { type: 'string', multiple: true },
+    'split-seed': { type: 'string' },
+    name: { type: 'string' },
+    'cache-dir': { type: 'string' },
+    backend: { type: 'string' },
+    scheme: { type: 'string' },
+  });
+  const dir = resolve(requirePositional(positionals, 0, 'study folder (study init DIR)'));
+  if (!values.data) throw new CliError('missing --data DATASET (the dataset folder)');
+  if (!values.protocol) throw new CliError('missing --protocol loso|kfold:K|fixed');
+  if (values.seed !== undefined) throw new CliError('a study has a list of seeds: use --seeds 1,2,3 instead of --seed');
+  if (values.split !== undefined) throw new CliError('the protocol decides the splits: --split does not apply to a study');
+  const { config, featureConfig } = trainingFlagsToConfig({ ...values, 'test-speakers': undefined, 'val-speakers': undefined });
+  const seeds = (parseListOption(values.seeds) ?? ['1']).map((s) => parseNumberOption(s, 'seeds', { integer: true, min: 0 })!);
+  let protocol;
+  let grid;
+  try {
+    protocol = parseProtocol(values.protocol, { test: parseListOption(values['test-speakers']), val: parseListOption(values['val-speakers']) });
+    grid = (values.grid ?? []).map((option) => parseGridOption(config, option));
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  if (protocol.kind !== 'fixed' && (values['test-speakers'] || values['val-speakers'])) {
+    throw new CliError('--test-speakers/--val-speakers go with --protocol fixed; loso and kfold choose them per fold');
+  }
+  const study = await createStudy(dir, {
+    datasetRoot: resolve(values.data),
+    scheme: parseSchemeOption(values.scheme),
+    protocol,
+    training: config,
+    features: featureConfig,
+    seeds,
+    grid,
+    valRatio: parseNumberOption(values['val-ratio'], 'val-ratio', { min: 0, max: 0.9 }),
+    splitSeed: parseNumberOption(values['split-seed'], 'split-seed', { integer: true, min: 0 }),
+    name: values.name,
+    cacheDir: values['cache-dir'],
+    backend: parseBackendOption(values.backend),
+  });
+  const members = studyMembers(study);
+  const cells = members.length / (study.seeds.length * study.folds.length);
+  process.stdout.write(
+    `study ${study.name}: ${study.dataset.clips} clips, ${study.dataset.speakers} speakers, protocol ${protocolLabel(study.protocol)}\n` +
+      `${members.length} members = ${cells} grid cell${cells === 1 ? '' : 's'} × ${study.seeds.length} seed${study.seeds.length === 1 ? '' : 's'} × ${study.folds.length} fold${study.folds.length === 1 ? '' : 's'}\n` +
+      study.folds.map((f, i) => `  fold ${i + 1}: test ${f.test.join(' ')} | validation ${f.val.join(' ') || '(none)'}\n`).join('') +
+      `${dir}\n`,
+  );
+}
+
+function printStatus(status: StudyStatus): void {
+  const c = status.counts;
+  process.stdout.write(
+    `study ${status.name} (${status.protocol}, ${status.folds} folds, seeds ${status.seeds.join(',')}, ${status.cells} cells): ` +
+      `${c.done} done, ${c.running} running, ${c.queued} queued, ${c.pending} pending, ${c.failed} failed, ${c.interrupted} interrupted\n`,
+  );
+  for (const m of status.members) {
+    const epochs = m.epoch !== undefined ? ` epoch ${m.epoch}/${m.epochs}` : '';
+    const slurm = m.slurm ? ` [slurm ${m.slurm.jobId}_${m.index} ${m.slurm.state}]` : '';
+    process.stdout.write(`  ${String(m.index).padStart(3)} ${m.id.padEnd(12)} ${m.state.padEnd(11)}${epochs}  ${m.cellLabel}, seed ${m.seed}, fold ${m.fold + 1}${slurm}${m.reason ? ` — ${m.reason}` : ''}\n`);
+  }
+  for (const problem of status.problems) process.stdout.write(`note: ${problem}\n`);
+}
+
+async function runCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseCommandArgs(argv, {
+    executor: { type: 'string' },
+    parallel: { type: 'string' },
+    cores: { type: 'string' },
+    partition: { type: 'string' },
+    time: { type: 'string' },
+    'cpus-per-task': { type: 'string' },
+    mem: { type: 'string' },
+    'no-wait': { type: 'boolean' },
+  });
+  const dir = resolve(requirePositional(positionals, 0, 'study folder (study run DIR)'));
+  const executor = parseChoice(values.executor, 'executor', ['local', 'slurm'] as const) ?? 'local';
+  const parallel = parseNumberOption(values.parallel, 'parallel', { integer: true, min: 1 }) ?? 1;
+  const launcher = currentLauncher();
+  const featureBar = createProgressBar('features');
+  if (executor === 'slurm') {
+    if (values.time !== undefined && !/^(\d+-)?\d+(:\d{1,2}){0,2}$/.test(values.time)) throw new CliError(`--time must look like HH:MM:SS (or D-HH:MM:SS), got '${values.time}'`);
+    if (values.mem !== undefined && !/^\d+[KMGT]?$/i.test(values.mem)) throw new CliError(`--mem must be a size like 8G or 4000M, got '${values.mem}'`);
+    const submission = await submitStudySlurm(dir, {
+      launcher,
+      partition: values.partition,
+      time: values.time,
+      cpusPerTask: parseNumberOption(values['cpus-per-task'], 'cpus-per-task', { integer: true, min: 1 }),
+      mem: values.mem,
+      maxParallel: values.parallel ? parallel : undefined,
+      onFeatures: (p) => (p.phase === 'done' ? featureBar.finish() : featureBar.update(p.done, p.total, 'clips')),
+    });
+    for (const warning of submission.warnings) process.stderr.write(`warning: ${warning}\n`);
+    if (!submission.jobId) {
+      process.stdout.write('every member has finished or is still running: nothing to submit\n');
+      return;
+    }
+    process.stdout.write(`submitted job ${submission.jobId}: ${submission.indices.length} members (${submission.script})\n`);
+    if (values['no-wait']) return;
+    const stop = stopOnCtrlC('no longer following the job (it keeps running; see `study status`)');
+    const bar = createProgressBar('members');
+    let last = '';
+    try {
+      const status = await waitForStudy(dir, {
+        signal: stop.signal,
+        onStatus: (s) => {
+          const c = s.counts;
+          bar.update(c.done + c.failed, s.members.length, `${c.running} running, ${c.queued} queued`);
+          const line = `${c.done} done, ${c.running} running, ${c.queued} queued, ${c.failed} failed`;
+          if (line !== last && !process.stderr.isTTY) process.stdout.write(`${line}\n`);
+          last = line;
+        },
+      });
+      bar.finish();
+      finishRun(status);
+    } finally {
+      stop.dispose();
+    }
+    return;
+  }
+
+  const stop = stopOnCtrlC('stopping: running members cancel after their batch and are rerun next time');
+  const bar = createProgressBar('members');
+  let finished = 0;
+  let total = 0;
+  const line = (text: string) => {
+    bar.finish();
+    process.stdout.write(`${text}\n`);
+  };
+  try {
+    const result = await runStudyLocal(dir, {
+      parallel,
+      cores: parseNumberOption(values.cores, 'cores', { integer: true, min: 1 }),
+      launcher,
+      signal: stop.signal,
+      killSignal: stop.kill,
+      onEvent: (event) => {
+        switch (event.type) {
+          case 'features':
+            if (event.progress.phase === 'done') featureBar.finish();
+            else featureBar.update(event.progress.done, event.progress.total, `clips ETA ${formatDuration(event.progress.etaS)}`);
+            break;
+          case 'plan':
+            total = event.toRun;
+            line(`${event.total} members: ${event.skipped} finished or running elsewhere, ${event.toRun} to run, ${event.parallel} at a time with ${event.threads} thread${event.threads === 1 ? '' : 's'} each`);
+            break;
+          case 'member-epoch':
+            bar.update(finished, total, `${event.member.id} epoch ${event.epoch}/${event.epochs}`);
+            break;
+          case 'member-end':
+            finished++;
+            line(
+              event.ok
+                ? `done   ${event.member.id} (${event.member.cellLabel}, seed ${event.member.seed}, fold ${event.member.fold + 1}) in ${event.seconds.toFixed(1)} s`
+                : `FAILED ${event.member.id} (${event.member.cellLabel}, seed ${event.member.seed}, fold ${event.member.fold + 1}): ${event.reason} (log: ${event.log})`,
+            );
+            bar.update(finished, total);
+            break;
+          default:
+            break;
+        }
+      },
+    });
+    bar.finish();
+    line(`${result.succeeded} of ${result.ran} members ran to the end in ${formatDuration(result.seconds)}${result.cancelled ? ' (stopped early)' : ''}`);
+    finishRun(await studyStatus(dir));
+  } finally {
+    stop.dispose();
+  }
+}
+
+function finishRun(status: StudyStatus): void {
+  const c = status.counts;
+  const left = status.members.length - c.done;
+  if (left === 0) {
+    process.stdout.write(`all ${c.done} members done: ser study report ${status.dir}\n`);
+    return;
+  }
+  throw new CliError(`${left} of ${status.members.length} members are not done (${c.failed} failed, ${c.interrupted} interrupted, ${c.pending} pending): see 'study status', then run 'study run' again to retry them`);
+}
+
+async function memberCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseCommandArgs(argv, { threads: { type: 'string' }, backend: { type: 'string' } });
+  const dir = resolve(requirePositional(positionals, 0, 'study folder (study member DIR INDEX)'));
+  const index = parseNumberOption(requirePositional(positionals, 1, 'member index (study member DIR INDEX)'), 'INDEX', { integer: true, min: 0 })!;
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\ncancelling after this batch (Ctrl-C again to quit at once)…\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  let epochs = 0;
+  try {
+    const outcome = await runStudyMember(dir, index, {
+      threads: parseNumberOption(values.threads, 'threads', { integer: true, min: 1 }),
+      backend: parseBackendOption(values.backend),
+      signal: controller.signal,
+      onEvent: (event) => {
+        if (event.type === 'log') process.stdout.write(`${event.level === 'warn' ? 'warning: ' : ''}${event.message}\n`);
+        if (event.type === 'batch') epochs = event.progress.epochs;
+        if (event.type === 'epoch') {
+          const m = event.metrics;
+          process.stdout.write(`epoch ${m.epoch}/${epochs} train loss ${m.trainLoss.toFixed(4)} | val UAR ${m.valUar.toFixed(3)} loss ${m.valLoss.toFixed(4)} | ${m.epochSeconds.toFixed(1)} s\n`);
+        }
+      },
+    });
+    if (outcome.status === 'cancelled') throw new CliError(`member ${index} (${outcome.member.id}) was cancelled; it is rerun next time`);
+    process.stdout.write(`${outcome.status === 'skipped' ? 'already done' : 'done'}: ${outcome.member.id}\n${outcome.runDir}\n`);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+async function statusCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' } });
+  const status = await studyStatus(requirePositional(positionals, 0, 'study folder (study status DIR)'));
+  if (values.json) printJson(status);
+  else printStatus(status);
+}
+
+function printReport(report: StudyReport): void {
+  const s = report.study;
+  process.stdout.write(`study ${s.name}: ${s.protocol}, ${s.folds} folds, seeds ${s.seeds.join(',')}, checkpoint ${s.checkpoint}${report.complete ? '' : ' (INCOMPLETE: only finished members are pooled)'}\n`);
+  for (const cell of report.cells) {
+    process.stdout.write(`\n${cell.label} (${cell.members.done}/${cell.members.total} members)\n`);
+    const p = cell.pooled;
+    if (!p) {
+      process.stdout.write('  no finished members yet\n');
+      continue;
+    }
+    process.stdout.write(
+      `  pooled over folds (n=${p.n}): UAR ${pct(p.uar)} [${pct(p.ci.uar[0])}, ${pct(p.ci.uar[1])}]  accuracy ${pct(p.accuracy)} [${pct(p.ci.accuracy[0])}, ${pct(p.ci.accuracy[1])}]  macro-F1 ${pct(p.macroF1)} [${pct(p.ci.macroF1[0])}, ${pct(p.ci.macroF1[1])}]  (95 % speaker bootstrap)\n`,
+    );
+    process.stdout.write(`  per fold: UAR ${pct(cell.mean!.uar)} ± ${pct(cell.sd!.uar)}, accuracy ${pct(cell.mean!.accuracy)} ± ${pct(cell.sd!.accuracy)} (mean ± sd over ${cell.folds!.length} fold runs)\n`);
+    if (cell.seeds!.length > 1) process.stdout.write(`  per seed (pooled): UAR ${pct(cell.seedMean!.uar)} ± ${pct(cell.seedSd!.uar)} over ${cell.seeds!.length} seeds\n`);
+    process.stdout.write('    fold seed    n    UAR    acc   macroF1\n');
+    for (const f of cell.folds!) process.stdout.write(`    ${String(f.fold + 1).padStart(4)} ${String(f.seed).padStart(4)} ${String(f.n).padStart(4)}  ${pct(f.uar)}  ${pct(f.accuracy)}  ${pct(f.macroF1)}\n`);
+  }
+  if (report.comparisons.length > 0) process.stdout.write('\ncomparisons (sign-flip test on per-fold UAR; McNemar on pooled predictions):\n');
+  for (const c of report.comparisons) process.stdout.write(`  ${c.verdict}\n`);
+}
+
+async function reportCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, csv: { type: 'string' }, checkpoint: { type: 'string' } });
+  const report = await studyReport(requirePositional(positionals, 0, 'study folder (study report DIR)'), {
+    checkpoint: parseChoice(values.checkpoint, 'checkpoint', ['best', 'final'] as const),
+  });
+  if (values.csv) await writeFileAtomic(resolve(values.csv), studyReportCsv(report));
+  if (values.json) printJson(report);
+  else printReport(report);
+  if (values.csv && !values.json) process.stdout.write(`\nCSV: ${resolve(values.csv)}\n`);
+}
+
+const SUBCOMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
+  init: initCommand,
+  run: runCommand,
+  status: statusCommand,
+  report: reportCommand,
+  member: memberCommand,
+};
+
+export async function studyCommand(argv: string[]): Promise<void> {
+  const [sub, ...rest] = argv;
+  const command = sub ? SUBCOMMANDS[sub] : undefined;
+  if (!command) throw new CliError(`study needs one of ${Object.keys(SUBCOMMANDS).join(', ')}${sub ? ` (got '${sub}')` : ''}`);
+  await command(rest);
+}

@@ -1,0 +1,79 @@
+/** Creating a study: scan the dataset once, fix the folds, validate every grid cell, write study.json. */
+import { promises as fsp } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import type { BackendName } from '../../compute/backend';
+import { groupKFold, scanDataset, speakerSplit, type SchemeName } from '../../dataset';
+import { resolveFeatureConfig, type FeatureConfig } from '../../features/config';
+import type { TrainingConfig } from '../../training/config';
+import { pathExists } from '../../util/fs';
+import { datasetFingerprint } from '../job';
+import { STUDY_FILE, STUDY_SCHEMA_VERSION, validateStudy, writeStudy, type StudyFile, type StudyFold, type StudyProtocol } from './format';
+import { applyOverrides, expandGrid, type GridAxis } from './grid';
+
+export interface CreateStudyOptions {
+  datasetRoot: string;
+  scheme?: SchemeName | 'auto';
+  protocol: StudyProtocol;
+  /** The base training config (resolved); its seed and split are replaced per member. */
+  training: TrainingConfig;
+  features?: Partial<FeatureConfig>;
+  seeds: number[];
+  grid?: GridAxis[];
+  /** Share of clips taken from each fold's training speakers for validation (default 0.1). */
+  valRatio?: number;
+  /** Seed of the fold assignment and validation choice (default 1); the same for every member. */
+  splitSeed?: number;
+  name?: string;
+  /** Feature cache; default `cache` inside the study folder (visible wherever the study is). */
+  cacheDir?: string;
+  backend?: BackendName | 'auto';
+}
+
+function foldsFor(protocol: StudyProtocol, clips: Parameters<typeof groupKFold>[0], speakers: number, valRatio: number, seed: number): StudyFold[] {
+  if (protocol.kind === 'fixed') {
+    const split = speakerSplit(clips, { testSpeakers: protocol.testSpeakers, valSpeakers: protocol.valSpeakers, valRatio, seed });
+    return [{ test: split.speakers.test, val: split.speakers.val }];
+  }
+  const k = protocol.kind === 'loso' ? speakers : protocol.k;
+  return groupKFold(clips, k, { seed, valRatio }).map((split) => ({ test: split.speakers.test, val: split.speakers.val }));
+}
+
+/** Makes `dir` a study; refuses a folder that already holds one. Returns what was written. */
+export async function createStudy(dir: string, options: CreateStudyOptions): Promise<StudyFile> {
+  const studyDir = resolve(dir);
+  if (await pathExists(join(studyDir, STUDY_FILE))) throw new Error(`${studyDir} already holds a study: run it with 'study run', or choose a new folder`);
+  const valRatio = options.valRatio ?? 0.1;
+  const splitSeed = options.splitSeed ?? 1;
+  const grid = options.grid ?? [];
+  // Every cell must be a valid config before anything is written.
+  for (const cell of expandGrid(grid)) applyOverrides(options.training, cell);
+
+  const scan = await scanDataset(options.datasetRoot, { scheme: options.scheme ?? 'auto' });
+  if (scan.clips.length === 0) throw new Error(`no labelled clips found in ${options.datasetRoot}`);
+  const folds = foldsFor(options.protocol, scan.clips, scan.speakers.length, valRatio, splitSeed);
+  const study: StudyFile = {
+    schemaVersion: STUDY_SCHEMA_VERSION,
+    name: options.name ?? basename(studyDir),
+    createdAt: new Date().toISOString(),
+    dataset: {
+      root: scan.root,
+      scheme: options.scheme ?? 'auto',
+      fingerprint: datasetFingerprint(scan),
+      clips: scan.clips.length,
+      speakers: scan.speakers.length,
+    },
+    features: resolveFeatureConfig(options.features),
+    training: options.training,
+    protocol: options.protocol,
+    validation: { valRatio, splitSeed },
+    folds,
+    seeds: options.seeds,
+    grid,
+    cacheDir: options.cacheDir ? resolve(options.cacheDir) : 'cache',
+    backend: options.backend ?? 'auto',
+  };
+  validateStudy(study, join(studyDir, STUDY_FILE));
+  await fsp.mkdir(join(studyDir, 'runs'), { recursive: true });
+  await writeStudy(studyDir, study);
+  return study;
+}

@@ -1,0 +1,187 @@
+/**
+ * `study.json`: the typed, versioned description of a study. One writer (atomic) and one reader
+ * that validates every field and says which one is wrong.
+ */
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { BACKEND_NAMES, type BackendName } from '../../compute/backend';
+import { SCHEME_NAMES, type SchemeName } from '../../dataset';
+import { resolveFeatureConfig, type FeatureConfig } from '../../features/config';
+import { resolveTrainingConfig, type TrainingConfig } from '../../training/config';
+import { writeJsonAtomic } from '../../util/fs';
+import { checkGridAxis, expandGrid, type GridAxis } from './grid';
+
+export const STUDY_FILE = 'study.json';
+export const STUDY_SCHEMA_VERSION = 1;
+
+export type StudyProtocol = { kind: 'loso' } | { kind: 'kfold'; k: number } | { kind: 'fixed'; testSpeakers: string[]; valSpeakers?: string[] };
+
+/** One fold's speakers; training uses every other speaker. */
+export interface StudyFold {
+  test: string[];
+  val: string[];
+}
+
+export interface StudyFile {
+  schemaVersion: typeof STUDY_SCHEMA_VERSION;
+  name: string;
+  createdAt: string;
+  dataset: { root: string; scheme: SchemeName | 'auto'; fingerprint: string; clips: number; speakers: number };
+  features: FeatureConfig;
+  /** The base training config every grid cell starts from (its seed and split are set per member). */
+  training: TrainingConfig;
+  protocol: StudyProtocol;
+  /** How each fold's validation speakers were chosen from its training speakers. */
+  validation: { valRatio: number; splitSeed: number };
+  /** Fixed at init so every member, on any machine, trains on the same speakers. */
+  folds: StudyFold[];
+  seeds: number[];
+  grid: GridAxis[];
+  /** Feature cache shared by all members; relative paths are inside the study folder. */
+  cacheDir: string;
+  backend: BackendName | 'auto';
+}
+
+export function protocolLabel(protocol: StudyProtocol): string {
+  if (protocol.kind === 'kfold') return `kfold:${protocol.k}`;
+  if (protocol.kind === 'fixed') return `fixed (test ${protocol.testSpeakers.join(' ')})`;
+  return 'loso';
+}
+
+/** `loso` | `kfold:K` | `fixed` (the latter needs test speakers). */
+export function parseProtocol(text: string, speakers: { test?: string[]; val?: string[] } = {}): StudyProtocol {
+  if (text === 'loso') return { kind: 'loso' };
+  const kfold = /^kfold:(\d+)$/.exec(text);
+  if (kfold) {
+    const k = Number(kfold[1]);
+    if (k < 2) throw new Error(`protocol kfold:K needs K ≥ 2, got ${k}`);
+    return { kind: 'kfold', k };
+  }
+  if (text === 'fixed') {
+    if (!speakers.test || speakers.test.length === 0) throw new Error('protocol fixed needs the test speakers (--test-speakers a,b)');
+    return { kind: 'fixed', testSpeakers: speakers.test, ...(speakers.val ? { valSpeakers: speakers.val } : {}) };
+  }
+  throw new Error(`protocol must be loso, kfold:K or fixed, got '${text}'`);
+}
+
+export async function writeStudy(dir: string, study: StudyFile): Promise<void> {
+  await writeJsonAtomic(join(dir, STUDY_FILE), study);
+}
+
+class Fields {
+  constructor(private readonly path: string) {}
+  fail(field: string, what: string): never {
+    throw new Error(`${this.path}: '${field}' ${what}`);
+  }
+  object(value: unknown, field: string): Record<string, unknown> {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) this.fail(field, 'must be an object');
+    return value as Record<string, unknown>;
+  }
+  string(value: unknown, field: string): string {
+    if (typeof value !== 'string' || value === '') this.fail(field, 'must be a non-empty string');
+    return value;
+  }
+  int(value: unknown, field: string, min: number): number {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) this.fail(field, `must be a whole number ≥ ${min}`);
+    return value;
+  }
+  strings(value: unknown, field: string, nonEmpty: boolean): string[] {
+    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v === '') || (nonEmpty && value.length === 0)) {
+      this.fail(field, `must be a ${nonEmpty ? 'non-empty ' : ''}list of speaker names`);
+    }
+    return value as string[];
+  }
+  choice<T extends string>(value: unknown, field: string, choices: readonly T[]): T {
+    if (!(choices as readonly unknown[]).includes(value)) this.fail(field, `must be one of ${choices.join(', ')}`);
+    return value as T;
+  }
+}
+
+/** Checks a parsed study.json; throws one sentence naming the file and the field. */
+export function validateStudy(value: unknown, path = STUDY_FILE): StudyFile {
+  const f: Fields = new Fields(path);
+  const o = f.object(value, '(top level)');
+  if (o.schemaVersion !== STUDY_SCHEMA_VERSION) {
+    const v = o.schemaVersion;
+    if (typeof v === 'number' && v > STUDY_SCHEMA_VERSION) f.fail('schemaVersion', `is ${v}, newer than this app reads (${STUDY_SCHEMA_VERSION}): update the app`);
+    f.fail('schemaVersion', `must be ${STUDY_SCHEMA_VERSION}`);
+  }
+  f.string(o.name, 'name');
+  f.string(o.createdAt, 'createdAt');
+  const dataset = f.object(o.dataset, 'dataset');
+  f.string(dataset.root, 'dataset.root');
+  f.choice(dataset.scheme, 'dataset.scheme', ['auto', ...SCHEME_NAMES] as const);
+  f.string(dataset.fingerprint, 'dataset.fingerprint');
+  f.int(dataset.clips, 'dataset.clips', 1);
+  f.int(dataset.speakers, 'dataset.speakers', 1);
+  try {
+    resolveFeatureConfig(f.object(o.features, 'features') as Partial<FeatureConfig>);
+  } catch (err) {
+    f.fail('features', `is invalid: ${(err as Error).message}`);
+  }
+  let training: TrainingConfig;
+  try {
+    training = resolveTrainingConfig(f.object(o.training, 'training') as unknown as TrainingConfig);
+  } catch (err) {
+    f.fail('training', `is invalid: ${(err as Error).message}`);
+  }
+  const protocol = f.object(o.protocol, 'protocol');
+  const kind = f.choice(protocol.kind, 'protocol.kind', ['loso', 'kfold', 'fixed'] as const);
+  if (kind === 'kfold') f.int(protocol.k, 'protocol.k', 2);
+  if (kind === 'fixed') {
+    f.strings(protocol.testSpeakers, 'protocol.testSpeakers', true);
+    if (protocol.valSpeakers !== undefined) f.strings(protocol.valSpeakers, 'protocol.valSpeakers', false);
+  }
+  const validation = f.object(o.validation, 'validation');
+  if (typeof validation.valRatio !== 'number' || !(validation.valRatio >= 0 && validation.valRatio < 1)) f.fail('validation.valRatio', 'must be a number in [0, 1)');
+  f.int(validation.splitSeed, 'validation.splitSeed', 0);
+  if (!Array.isArray(o.folds) || o.folds.length === 0) f.fail('folds', 'must be a non-empty list');
+  o.folds.forEach((fold: unknown, i: number) => {
+    const fo = f.object(fold, `folds[${i}]`);
+    f.strings(fo.test, `folds[${i}].test`, true);
+    f.strings(fo.val, `folds[${i}].val`, false);
+  });
+  if (kind === 'kfold' && o.folds.length !== protocol.k) f.fail('folds', `has ${o.folds.length} folds but the protocol is kfold:${String(protocol.k)}`);
+  if (kind === 'fixed' && o.folds.length !== 1) f.fail('folds', 'must hold exactly one fold for the fixed protocol');
+  if (!Array.isArray(o.seeds) || o.seeds.length === 0) f.fail('seeds', 'must be a non-empty list of whole numbers');
+  o.seeds.forEach((s: unknown, i: number) => f.int(s, `seeds[${i}]`, 0));
+  if (new Set(o.seeds).size !== o.seeds.length) f.fail('seeds', 'lists a seed twice');
+  if (!Array.isArray(o.grid)) f.fail('grid', 'must be a list of { field, values }');
+  o.grid.forEach((axis: unknown, i: number) => {
+    const a = f.object(axis, `grid[${i}]`);
+    f.string(a.field, `grid[${i}].field`);
+    if (!Array.isArray(a.values) || a.values.length === 0) f.fail(`grid[${i}].values`, 'must be a non-empty list');
+    try {
+      checkGridAxis(training, a as unknown as GridAxis);
+    } catch (err) {
+      f.fail(`grid[${i}]`, `is invalid: ${(err as Error).message}`);
+    }
+  });
+  try {
+    expandGrid(o.grid as GridAxis[]);
+  } catch (err) {
+    f.fail('grid', `is invalid: ${(err as Error).message}`);
+  }
+  f.string(o.cacheDir, 'cacheDir');
+  f.choice(o.backend, 'backend', ['auto', ...BACKEND_NAMES] as const);
+  return o as unknown as StudyFile;
+}
+
+/** Reads and validates `<dir>/study.json`. */
+export async function readStudy(dir: string): Promise<StudyFile> {
+  const path = join(dir, STUDY_FILE);
+  let text: string;
+  try {
+    text = await fsp.readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${dir} is not a study folder: it has no ${STUDY_FILE}`);
+    throw err;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  return validateStudy(value, path);
+}

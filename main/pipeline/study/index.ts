@@ -1,0 +1,26 @@
+/**
+ * Studies: cross-validation folds × seeds × a grid of training settings as one experiment. The
+ * engine functions every door calls (CLI now, the app's Studies view through the contract later).
+ */
+export { createStudy, type CreateStudyOptions } from './create';
+export { readStudy, parseProtocol, protocolLabel, STUDY_FILE, STUDY_SCHEMA_VERSION, type StudyFile, type StudyFold, type StudyProtocol } from './format';
+export { parseGridOption, expandGrid, cellLabel, type GridAxis, type GridValue, type CellOverrides } from './grid';
+export { studyMembers, studyCells, type StudyMember, type StudyCell } from './members';
+export { runStudyMember, type MemberOutcome, type RunMemberOptions } from './member';
+export { listStudyMembers, studyStatus, type MemberState, type MemberStatus, type StudyStatus } from './status';
+export { studyReport, studyReportCsv, type CellReport, type StudyReport, type StudyReportOptions } from './report';
+export {
+  prepareStudyFeatures,
+  runStudyLocal as runStudy,
+  runStudyLocal,
+  submitStudySlurm,
+  threadsPerMember,
+  waitForStudy,
+  type LocalEvent,
+  type LocalRunOptions,
+  type LocalRunResult,
+  type MemberLauncher,
+  type SlurmRunOptions,
+  type SlurmSubmission,
+} from './executors';
+export { slurmScript, compressIndices, type SlurmResources } from './slurm';

@@ -1,0 +1,57 @@
+/**
+ * A study's members: grid cell × seed × fold, in a fixed order (a member's index is its Slurm
+ * array task id) with deterministic ids (its run folder's name under `<study>/runs/`).
+ */
+import { resolveTrainingConfig, type TrainingConfig } from '../../training/config';
+import type { StudyFile } from './format';
+import { applyOverrides, cellLabel, expandGrid, type CellOverrides } from './grid';
+
+export interface StudyMember {
+  index: number;
+  /** Run folder name, e.g. `c1-s2-f03`. */
+  id: string;
+  cell: number;
+  seed: number;
+  fold: number;
+  overrides: CellOverrides;
+}
+
+export interface StudyCell {
+  index: number;
+  label: string;
+  overrides: CellOverrides;
+}
+
+export function studyCells(study: StudyFile): StudyCell[] {
+  return expandGrid(study.grid).map((overrides, index) => ({ index, label: cellLabel(overrides), overrides }));
+}
+
+/** Every member, cell-major, then seed, then fold. */
+export function studyMembers(study: StudyFile): StudyMember[] {
+  const width = String(study.folds.length).length;
+  const members: StudyMember[] = [];
+  for (const cell of studyCells(study)) {
+    for (const seed of study.seeds) {
+      study.folds.forEach((_, fold) => {
+        const id = `c${cell.index + 1}-s${seed}-f${String(fold + 1).padStart(width, '0')}`;
+        members.push({ index: members.length, id, cell: cell.index, seed, fold, overrides: cell.overrides });
+      });
+    }
+  }
+  return members;
+}
+
+export function memberAt(study: StudyFile, index: number): StudyMember {
+  const members = studyMembers(study);
+  if (!Number.isInteger(index) || index < 0 || index >= members.length) {
+    throw new Error(`member index must be a whole number in 0..${members.length - 1}, got ${index}`);
+  }
+  return members[index]!;
+}
+
+/** The member's training config: its cell's overrides, its seed, and its fold's speakers as the split. */
+export function memberConfig(study: StudyFile, member: StudyMember): TrainingConfig {
+  const fold = study.folds[member.fold]!;
+  const cell = applyOverrides(study.training, member.overrides);
+  return resolveTrainingConfig({ ...cell, seed: member.seed, split: { kind: 'speaker', testSpeakers: fold.test, valSpeakers: fold.val } });
+}

@@ -1,0 +1,148 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { resolveFeatureConfig } from '../../main/features/config';
+import { readStudy, STUDY_SCHEMA_VERSION, validateStudy, writeStudy, type StudyFile } from '../../main/pipeline/study/format';
+import { applyOverrides, expandGrid, parseGridOption } from '../../main/pipeline/study/grid';
+import { memberAt, memberConfig, studyMembers } from '../../main/pipeline/study/members';
+import { compressIndices, slurmScript } from '../../main/pipeline/study/slurm';
+import { resolveTrainingConfig } from '../../main/training/config';
+
+const base = resolveTrainingConfig({ preset: 'quick', epochs: 2 });
+const work = mkdtempSync(join(tmpdir(), 'ser-study-format-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function sampleStudy(): StudyFile {
+  return {
+    schemaVersion: STUDY_SCHEMA_VERSION,
+    name: 'demo',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    dataset: { root: '/data/emodb', scheme: 'auto', fingerprint: 'abc123', clips: 40, speakers: 4 },
+    features: resolveFeatureConfig({ nMfcc: 16, frames: 16 }),
+    training: structuredClone(base),
+    protocol: { kind: 'kfold', k: 2 },
+    validation: { valRatio: 0.1, splitSeed: 1 },
+    folds: [
+      { test: ['a', 'b'], val: ['c'] },
+      { test: ['c', 'd'], val: ['a'] },
+    ],
+    seeds: [1, 2],
+    grid: [
+      { field: 'model', values: ['crnn', 'res-cnn'] },
+      { field: 'augment.mixupAlpha', values: [0, 0.2] },
+    ],
+    cacheDir: 'cache',
+    backend: 'auto',
+  };
+}
+
+describe('grid', () => {
+  it('types values by the base config field, including dotted paths', () => {
+    expect(parseGridOption(base, 'model=crnn,res-cnn')).toEqual({ field: 'model', values: ['crnn', 'res-cnn'] });
+    expect(parseGridOption(base, 'learningRate=1e-3, 0.01')).toEqual({ field: 'learningRate', values: [0.001, 0.01] });
+    expect(parseGridOption(base, 'balancedSampler=true,false')).toEqual({ field: 'balancedSampler', values: [true, false] });
+    expect(parseGridOption(base, 'augment.mixupAlpha=0,0.2')).toEqual({ field: 'augment.mixupAlpha', values: [0, 0.2] });
+  });
+
+  it('refuses unknown fields, wrong types, the seed and the split with a sentence naming the field', () => {
+    expect(() => parseGridOption(base, 'modle=crnn')).toThrow("grid field 'modle' is not a training setting");
+    expect(() => parseGridOption(base, 'epochs=two')).toThrow("grid field 'epochs' takes numbers, got 'two'");
+    expect(() => parseGridOption(base, 'balancedSampler=yes')).toThrow("grid field 'balancedSampler' takes true or false, got 'yes'");
+    expect(() => parseGridOption(base, 'seed=1,2')).toThrow(/use --seeds/);
+    expect(() => parseGridOption(base, 'split.valRatio=0.1')).toThrow(/the protocol decides/);
+    expect(() => parseGridOption(base, 'augment=1')).toThrow(/not a training setting/);
+    expect(() => parseGridOption(base, 'model')).toThrow('--grid must look like field=v1,v2');
+    expect(() => parseGridOption(base, 'model=crnn,crnn')).toThrow(/twice/);
+  });
+
+  it('expands every combination, first axis slowest, and validates each cell config', () => {
+    const cells = expandGrid([parseGridOption(base, 'model=crnn,res-cnn'), parseGridOption(base, 'epochs=1,3')]);
+    expect(cells).toEqual([
+      { model: 'crnn', epochs: 1 },
+      { model: 'crnn', epochs: 3 },
+      { model: 'res-cnn', epochs: 1 },
+      { model: 'res-cnn', epochs: 3 },
+    ]);
+    expect(expandGrid([])).toEqual([{}]);
+    const config = applyOverrides(base, { 'augment.mixupAlpha': 0.4, model: 'res-cnn' });
+    expect(config.augment.mixupAlpha).toBe(0.4);
+    expect(config.augment.noise).toBe(base.augment.noise);
+    expect(config.model).toBe('res-cnn');
+    expect(base.augment.mixupAlpha).not.toBe(0.4); // the base is not changed
+    expect(() => applyOverrides(base, { model: 'resnet' })).toThrow(/^grid cell model=resnet: invalid training config: model must be/);
+  });
+});
+
+describe('members', () => {
+  const study = sampleStudy();
+
+  it('are cell × seed × fold with deterministic ids in a fixed order', () => {
+    const members = studyMembers(study);
+    expect(members).toHaveLength(4 * 2 * 2);
+    expect(members.slice(0, 5).map((m) => m.id)).toEqual(['c1-s1-f1', 'c1-s1-f2', 'c1-s2-f1', 'c1-s2-f2', 'c2-s1-f1']);
+    expect(members.map((m) => m.index)).toEqual(members.map((_, i) => i));
+    expect(studyMembers(sampleStudy())).toEqual(members);
+    expect(new Set(members.map((m) => m.id)).size).toBe(members.length);
+    expect(members[15]).toMatchObject({ id: 'c4-s2-f2', cell: 3, seed: 2, fold: 1, overrides: { model: 'res-cnn', 'augment.mixupAlpha': 0.2 } });
+    expect(() => memberAt(study, 16)).toThrow('member index must be a whole number in 0..15, got 16');
+  });
+
+  it("train on their fold's speakers with their seed and their cell's settings", () => {
+    const config = memberConfig(study, memberAt(study, 15));
+    expect(config.seed).toBe(2);
+    expect(config.split).toMatchObject({ kind: 'speaker', testSpeakers: ['c', 'd'], valSpeakers: ['a'] });
+    expect(config.model).toBe('res-cnn');
+    expect(config.augment.mixupAlpha).toBe(0.2);
+    expect(config.epochs).toBe(2);
+  });
+});
+
+describe('study.json', () => {
+  it('round-trips through the writer and the reader', async () => {
+    const dir = join(work, 'round-trip');
+    await writeStudy(dir, sampleStudy());
+    expect(await readStudy(dir)).toEqual(sampleStudy());
+    expect(JSON.parse(readFileSync(join(dir, 'study.json'), 'utf8')).schemaVersion).toBe(1);
+  });
+
+  it('names the file and the field that is wrong', async () => {
+    const path = join(work, 'bad', 'study.json');
+    const bad = (patch: (s: Record<string, unknown>) => void) => {
+      const s = sampleStudy() as unknown as Record<string, unknown>;
+      patch(s);
+      return () => validateStudy(s, path);
+    };
+    expect(bad((s) => (s.seeds = []))).toThrow(`${path}: 'seeds' must be a non-empty list of whole numbers`);
+    expect(bad((s) => (s.seeds = [1, 1.5]))).toThrow(`${path}: 'seeds[1]' must be a whole number ≥ 0`);
+    expect(bad((s) => (s.schemaVersion = 7))).toThrow(`${path}: 'schemaVersion' is 7, newer than this app reads (1): update the app`);
+    expect(bad((s) => (s.protocol = { kind: 'kfold', k: 3 }))).toThrow(`${path}: 'folds' has 2 folds but the protocol is kfold:3`);
+    expect(bad((s) => ((s.folds as { test: string[] }[])[1]!.test = []))).toThrow(`${path}: 'folds[1].test' must be a non-empty list of speaker names`);
+    expect(bad((s) => ((s.training as Record<string, unknown>).epochs = 0))).toThrow(`${path}: 'training' is invalid: invalid training config: epochs must be`);
+    expect(bad((s) => (s.grid = [{ field: 'epochs', values: ['3'] }]))).toThrow(`${path}: 'grid[0]' is invalid: grid field 'epochs' takes finite numbers, got "3"`);
+    expect(bad((s) => (s.backend = 'tpu'))).toThrow(`${path}: 'backend' must be one of auto,`);
+  });
+
+  it('says when a folder is not a study or its file is not JSON', async () => {
+    await expect(readStudy(join(work, 'nothing'))).rejects.toThrow(/is not a study folder: it has no study.json/);
+    const dir = join(work, 'torn');
+    await writeStudy(dir, sampleStudy());
+    writeFileSync(join(dir, 'study.json'), '{"schemaVersion": 1, "name": ');
+    await expect(readStudy(dir)).rejects.toThrow(/study.json is not valid JSON/);
+  });
+});
+
+describe('Slurm script', () => {
+  it('compresses member indices into array ranges', () => {
+    expect(compressIndices([0, 1, 2, 5, 7, 8])).toBe('0-2,5,7-8');
+    expect(compressIndices([3])).toBe('3');
+  });
+
+  it('asks for the given resources, logs inside the study and runs one member per task', () => {
+    const script = slurmScript('/shared/st', [0, 1, 2, 3], { partition: 'gpu', time: '01:00:00', cpusPerTask: 4, mem: '8G', maxParallel: 2 }, { command: '/usr/bin/node', args: ['/opt/ser/out/main/cli.js'], cwd: '/opt/ser' }, 'ser-study-demo');
+    expect(script).toContain('#SBATCH --array=0-3%2\n');
+    expect(script).toContain('#SBATCH --output=/shared/st/slurm/logs/%A_%a.out\n');
+    for (const line of ['--partition=gpu', '--time=01:00:00', '--cpus-per-task=4', '--mem=8G', '--chdir=/opt/ser']) expect(script).toContain(`#SBATCH ${line}\n`);
+    expect(script).toContain(`exec '/usr/bin/node' '/opt/ser/out/main/cli.js' study member '/shared/st' "$SLURM_ARRAY_TASK_ID" --threads "\${SLURM_CPUS_PER_TASK:-1}"`);
+  });
+});

@@ -1,0 +1,70 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createStudy, runStudyLocal, runStudyMember, studyStatus, threadsPerMember, type LocalEvent } from '../../main/pipeline/study';
+import { resolveTrainingConfig } from '../../main/training/config';
+
+const work = mkdtempSync(join(tmpdir(), 'ser-study-local-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/**
+ * A stand-in member process (node -e): records its arguments and start/end times, sleeps a little,
+ * and fails like the CLI does for member 1.
+ */
+const FAKE_MEMBER = `
+const [, , , dir, index, , threads] = process.argv;
+const fs = require('node:fs');
+const start = Date.now();
+setTimeout(() => {
+  fs.writeFileSync(require('node:path').join(dir, 'fake-' + index + '.json'), JSON.stringify({ index, threads, start, end: Date.now() }));
+  if (index === '1') { console.error('ser study: error: member 1 could not read its clips'); process.exit(1); }
+}, 400);
+`;
+
+describe('local executor', () => {
+  it('gives each of N members floor(cores / N) threads', () => {
+    expect(threadsPerMember(2, 1)).toBe(2);
+    expect(threadsPerMember(2, 2)).toBe(1);
+    expect(threadsPerMember(16, 3)).toBe(5);
+    expect(threadsPerMember(2, 4)).toBe(1);
+  });
+
+  it('runs members N at a time; a failing member is reported and the others still run', async () => {
+    const dir = join(work, 'study');
+    await createStudy(dir, {
+      datasetRoot: 'resources/demo-emodb',
+      protocol: { kind: 'kfold', k: 3 },
+      training: resolveTrainingConfig({ preset: 'quick', epochs: 1 }),
+      features: { nMfcc: 16, frames: 16 },
+      seeds: [1],
+    });
+    const events: LocalEvent[] = [];
+    const result = await runStudyLocal(dir, {
+      parallel: 2,
+      cores: 4,
+      launcher: { command: process.execPath, args: ['-e', FAKE_MEMBER], cwd: process.cwd() },
+      onEvent: (e) => events.push(e),
+    });
+    expect(result.ran).toBe(3);
+    expect(result.succeeded).toBe(2);
+    expect(result.failed).toEqual([{ id: 'c1-s1-f2', index: 1, reason: 'member 1 could not read its clips', log: join(dir, 'logs', 'c1-s1-f2.log') }]);
+    expect(readFileSync(join(dir, 'logs', 'c1-s1-f2.log'), 'utf8')).toContain('could not read its clips');
+    expect(events.find((e) => e.type === 'plan')).toMatchObject({ total: 3, toRun: 3, parallel: 2, threads: 2 });
+
+    const runs = [0, 1, 2].map((i) => JSON.parse(readFileSync(join(dir, `fake-${i}.json`), 'utf8')) as { threads: string; start: number; end: number });
+    expect(runs.every((r) => r.threads === '2')).toBe(true);
+    // Members 0 and 1 overlapped in time; member 2 waited for a free slot.
+    expect(runs[0]!.start).toBeLessThan(runs[1]!.end);
+    expect(runs[1]!.start).toBeLessThan(runs[0]!.end);
+    expect(runs[2]!.start).toBeGreaterThanOrEqual(Math.min(runs[0]!.end, runs[1]!.end) - 50);
+    // The features were extracted once, before any member started.
+    expect(events.some((e) => e.type === 'features')).toBe(true);
+    // The fake members wrote no run folders: the study still shows them as not done.
+    expect((await studyStatus(dir)).counts.pending).toBe(3);
+  });
+
+  it('says when the study folder is not visible from this host', async () => {
+    await expect(runStudyMember(join(work, 'not-mounted'), 0)).rejects.toThrow(/^the study folder .*not-mounted is not visible from host .*: put the study on a filesystem every node can write$/);
+  });
+});
