@@ -148,3 +148,26 @@ describe('studies requests', () => {
     expect(lines[1]).toMatch(/^learningRate=0\.001,0\.001,2,2,135,/);
   }, 240_000);
 });
+
+describe('studies.run with the app’s own launcher', () => {
+  it('trains the members through this CLI (here: its source under tsx) and reports them done', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'ser-studies-run-'));
+    try {
+      const dir = join(work, 'runs', 'two-folds');
+      await createStudy(dir, { datasetRoot: DEMO, protocol: { kind: 'kfold', k: 2 }, training: TINY_TRAINING, features: TINY_FEATURES, seeds: [1] });
+      const events: { event: EventName; payload: unknown }[] = [];
+      const workspace = new Workspace({ runsDir: join(work, 'runs'), cacheDir: join(work, 'cache'), uploadsDir: join(work, 'up'), demoDatasetPath: DEMO, backendPreference: 'wasm' });
+      const engine = createEngine({ appVersion: 'test', door: 'serve', workspace, emit: (event, payload) => events.push({ event, payload }) });
+      await dispatch(engine.handlers, 'studies.run', { dir, parallel: 2 });
+      await engine.jobs.settle();
+      const finished = events.find((e) => e.event === 'job.finished')?.payload as ApiEvents['job.finished'];
+      expect(finished.study).toMatchObject({ ran: 2, succeeded: 2, failed: [], cancelled: false });
+      expect(events.filter((e) => e.event === 'studies.event').map((e) => (e.payload as ApiEvents['studies.event']).event.type)).toContain('member-epoch');
+      const { status } = (await dispatch(engine.handlers, 'studies.get', { dir })) as RequestResult<'studies.get'>;
+      expect(status.counts.done).toBe(2);
+      await engine.close();
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
