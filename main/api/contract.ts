@@ -202,6 +202,17 @@ export interface RunSummary {
   /** A process is training it right now. */
   live: boolean;
   error?: string;
+  /** Training settings from run.json, for the Runs table's hyper-parameter columns (absent when unreadable). */
+  hyper?: RunHyperParameters;
+}
+
+export interface RunHyperParameters {
+  learningRate?: number;
+  batchSize?: number;
+  /** Epochs planned (epochsRun says how many ran). */
+  epochs?: number;
+  optimizer?: string;
+  seed?: number;
 }
 
 export interface RunDetail {

@@ -21,7 +21,9 @@ export function epochHistory(opened: OpenedRun): EpochMetrics[] {
 export function summarizeRun(opened: OpenedRun): RunSummary {
   const { record } = opened;
   const stored = (record.summary ?? {}) as StoredSummary;
-  const config = record.config as { training?: { model?: string } } | undefined;
+  const config = record.config as { training?: { model?: string } & Record<string, unknown> } | undefined;
+  const training = config?.training ?? {};
+  const num = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
   const checkpoints = Object.fromEntries(
     CHECKPOINT_NAMES.map((name): [CheckpointName, CheckpointInfo] => {
       const state = opened.checkpoints[name];
@@ -43,5 +45,12 @@ export function summarizeRun(opened: OpenedRun): RunSummary {
     checkpoints,
     live: opened.live,
     ...(record.error ? { error: record.error } : {}),
+    hyper: {
+      learningRate: num(training.learningRate),
+      batchSize: num(training.batchSize),
+      epochs: num(training.epochs),
+      optimizer: typeof training.optimizer === 'string' ? training.optimizer : undefined,
+      seed: num(record.seed),
+    },
   };
 }

@@ -165,6 +165,11 @@ describe('studies.run with the app’s own launcher', () => {
       expect(events.filter((e) => e.event === 'studies.event').map((e) => (e.payload as ApiEvents['studies.event']).event.type)).toContain('member-epoch');
       const { status } = (await dispatch(engine.handlers, 'studies.get', { dir })) as RequestResult<'studies.get'>;
       expect(status.counts.done).toBe(2);
+      // The runs folder can point at the study's members: they list as runs with their settings.
+      await dispatch(engine.handlers, 'runs.setFolder', { dir: join(dir, 'runs') });
+      const runs = (await dispatch(engine.handlers, 'runs.list', {})) as RequestResult<'runs.list'>;
+      expect(runs.map((r) => [r.id, r.hyper?.seed, r.hyper?.epochs, r.hyper?.batchSize])).toEqual(expect.arrayContaining([['c1-s1-f1', 1, 1, 32], ['c1-s1-f2', 1, 1, 32]]));
+      expect((await dispatch(engine.handlers, 'studies.list', {})) as RequestResult<'studies.list'>).toMatchObject([{ dir, name: 'two-folds' }]);
       await engine.close();
     } finally {
       rmSync(work, { recursive: true, force: true });
