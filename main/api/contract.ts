@@ -416,6 +416,8 @@ export interface ApiRequests {
   'studies.run': { args: { dir: string; parallel?: number }; result: JobInfo };
   /** One member's stored test evaluation (its fold's checkpoint): the clips for the pooled matrix's drill-down. */
   'studies.memberEvaluation': { args: { dir: string; memberId: string; checkpoint?: 'best' | 'final' }; result: EvaluationReport };
+  /** One member's run (its epochs draw the overlaid curves of chosen members). */
+  'studies.member': { args: { dir: string; memberId: string }; result: RunDetail };
   /** The results table as CSV (the same as `study report --csv`). */
   'studies.exportCsv': { args: { dir: string; checkpoint?: 'best' | 'final' }; result: { csv: string; fileName: string } };
 }

@@ -148,6 +148,18 @@ function optionalStrings(args: Args, field: string, request: string): string[] |
   return values as string[];
 }
 
+async function runDetail(dir: string): Promise<RunDetail> {
+  const opened = await openRun(dir);
+  const stored = await listEvaluations(opened.dir);
+  return {
+    summary: summarizeRun(opened),
+    record: opened.record,
+    dir: opened.dir,
+    epochs: epochHistory(opened),
+    evaluations: CHECKPOINT_NAMES.filter((name) => stored.includes(name)),
+  };
+}
+
 function existingFolder(path: string, request: string): string {
   if (!existsSync(path)) throw new ApiError('not-found', `${request}: folder not found: ${path}`);
   if (!statSync(path).isDirectory()) throw new ApiError('invalid-arguments', `${request}: not a folder: ${path}`);
@@ -369,15 +381,7 @@ export function createEngine(ctx: EngineContext): Engine {
 
     async 'runs.get'(raw): Promise<RunDetail> {
       const args = expectObject(raw, 'runs.get');
-      const opened = await openRun(runDir(expectRunId(args, 'runId', 'runs.get')));
-      const stored = await listEvaluations(opened.dir);
-      return {
-        summary: summarizeRun(opened),
-        record: opened.record,
-        dir: opened.dir,
-        epochs: epochHistory(opened),
-        evaluations: CHECKPOINT_NAMES.filter((name) => stored.includes(name)),
-      };
+      return runDetail(runDir(expectRunId(args, 'runId', 'runs.get')));
     },
 
     async 'runs.rename'(raw) {
@@ -566,6 +570,15 @@ export function createEngine(ctx: EngineContext): Engine {
       const report = await readEvaluation<EvaluationReport>(runDir, checkpoint);
       if (!report) throw new ApiError('not-found', `${request}: member ${memberId} has no ${checkpoint} evaluation (it has not finished)`);
       return allowListedClips(report);
+    },
+
+    async 'studies.member'(raw) {
+      const args = expectObject(raw, 'studies.member');
+      const dir = studyDir(args, 'studies.member');
+      const memberId = expectRunId(args, 'memberId', 'studies.member');
+      const memberDir = join(dir, 'runs', memberId);
+      if (!existsSync(join(memberDir, 'run.json'))) throw new ApiError('not-found', `studies.member: member ${memberId} has not started (no run folder in ${join(dir, 'runs')})`);
+      return runDetail(memberDir);
     },
 
     async 'studies.exportCsv'(raw) {

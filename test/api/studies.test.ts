@@ -140,6 +140,12 @@ describe('studies requests', () => {
     await expect(call('studies.memberEvaluation', { dir: tinyDir, memberId: '../x' })).rejects.toMatchObject({ code: 'invalid-arguments' });
     await expect(call('studies.memberEvaluation', { dir: tinyDir, memberId: 'c9-s1-f1' })).rejects.toMatchObject({ code: 'not-found' });
 
+    // A member's epochs, for the overlaid curves.
+    const run = await call('studies.member', { dir: tinyDir, memberId: 'c2-s1-f2' });
+    expect(run.epochs.map((e) => e.epoch)).toEqual([1]);
+    expect(run.summary.hyper).toMatchObject({ learningRate: 0.003, seed: 1 });
+    await expect(call('studies.member', { dir: tinyDir, memberId: 'c3-s1-f1' })).rejects.toMatchObject({ code: 'not-found' });
+
     const { csv, fileName } = await call('studies.exportCsv', { dir: tinyDir });
     expect(fileName).toBe('tiny-best.csv');
     const lines = csv.trim().split('\n');

@@ -149,6 +149,33 @@ describe('studies store', () => {
     expect(fake.count('studies.memberEvaluation')).toBe(3);
   });
 
+  it('overlays chosen members’ curves, and drops them with another study', async () => {
+    const d = detail([member(0, 0, 'done'), member(0, 1, 'done'), member(1, 0, 'done'), member(1, 1, 'pending')], [cell(0, 0.5), cell(1, 0.7)]);
+    const epochs = [{ epoch: 1, valUar: 0.3 }, { epoch: 2, valUar: 0.4 }];
+    const fake = fakeApi({
+      'studies.list': () => [ENTRY, { ...ENTRY, dir: '/studies/other', name: 'other' }],
+      'studies.get': () => d,
+      'studies.member': ({ memberId }) => {
+        if (memberId === 'c2-s1-f2') throw new Error('studies.member: member c2-s1-f2 has not started');
+        return { epochs } as never;
+      },
+    });
+    setApi(fake.api);
+    const store = useStudiesStore();
+    await store.refreshList();
+    await store.toggleCurve('c1-s1-f1');
+    await store.toggleCurve('c2-s1-f2');
+    expect(store.curveMembers).toEqual(['c1-s1-f1']);
+    expect(store.curves.get('c1-s1-f1')).toEqual(epochs);
+    expect(store.curvesError).toBe('studies.member: member c2-s1-f2 has not started');
+    await store.toggleCurve('c1-s1-f1');
+    expect(store.curveMembers).toEqual([]);
+    await store.toggleCurve('c1-s1-f2');
+    await store.select('/studies/other');
+    expect(store.curveMembers).toEqual([]);
+    expect(store.curves.size).toBe(0);
+  });
+
   it('creates a study from the Train form settings, and says why it cannot', async () => {
     const fake = fakeApi({ 'studies.create': () => ENTRY, 'studies.list': () => [ENTRY], 'studies.get': () => detail([], [cell(0, null), cell(1, null)]) });
     setApi(fake.api);

@@ -5,7 +5,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { ApiEvents, JobInfo, StudyDetail, StudyListEntry, TrainingOverrides } from '../../../main/api/contract';
+import type { ApiEvents, EpochMetrics, JobInfo, StudyDetail, StudyListEntry, TrainingOverrides } from '../../../main/api/contract';
 import { invoke, on } from '../api';
 import { errorMessage } from '../lib/format';
 import { pooledCellClips, studyCreateArgs, type NewStudyForm, type PooledClip, type ResultSort, type ResultSortKey, nextSort } from '../lib/studies';
@@ -39,6 +39,11 @@ export const useStudiesStore = defineStore('studies', () => {
   const clipsError = ref<string | null>(null);
   const selection = ref<{ trueLabel: string; predictedLabel: string } | null>(null);
   const selectedIndex = ref<number | null>(null);
+
+  /** Members whose curves are overlaid, and their epochs as last read. */
+  const curveMembers = ref<string[]>([]);
+  const curves = shallowRef(new Map<string, EpochMetrics[]>());
+  const curvesError = ref<string | null>(null);
 
   /** The Train form's current settings (TrainView keeps them here): a new study starts from them. */
   const baseSettings = shallowRef<TrainingOverrides | null>(null);
@@ -90,6 +95,25 @@ export const useStudiesStore = defineStore('studies', () => {
     }
   }
 
+  /** Adds a member's curves to the overlay (reading its epochs now), or takes them away. */
+  async function toggleCurve(memberId: string): Promise<void> {
+    const dir = selectedDir.value;
+    if (!dir) return;
+    if (curveMembers.value.includes(memberId)) {
+      curveMembers.value = curveMembers.value.filter((id) => id !== memberId);
+      return;
+    }
+    curveMembers.value = [...curveMembers.value, memberId];
+    curvesError.value = null;
+    try {
+      const { epochs } = await invoke('studies.member', { dir, memberId });
+      if (selectedDir.value === dir) curves.value = new Map(curves.value).set(memberId, epochs);
+    } catch (err) {
+      curveMembers.value = curveMembers.value.filter((id) => id !== memberId);
+      curvesError.value = errorMessage(err);
+    }
+  }
+
   function clearDrillDown(): void {
     cellClips.value = [];
     cellClipsFor.value = null;
@@ -105,6 +129,8 @@ export const useStudiesStore = defineStore('studies', () => {
       detailError.value = null;
       matrixCell.value = 0;
       compare.value = [0, 1];
+      curveMembers.value = [];
+      curves.value = new Map();
       clearDrillDown();
     }
     await refresh();
@@ -275,6 +301,10 @@ export const useStudiesStore = defineStore('studies', () => {
     selectedIndex,
     selectedClips,
     selectedClip,
+    curveMembers,
+    curves,
+    curvesError,
+    toggleCurve,
     baseSettings,
     createError,
     creating,
