@@ -2,8 +2,8 @@
 /**
  * End to end: a study made outside the app (the engine, as `ser study init` + `study run` would:
  * LOSO on the demo set with a tiny model) opens in the Studies view of the built renderer in
- * Chromium, through serve mode, with the runs folder pointing at it. Checks the members grid,
- * the results table, the pooled matrix and its drill-down into a fold's clip; saves
+ * Chromium, through serve mode, with the runs folder pointing at it. Checks the members grid and
+ * its overlaid curves, the results table, the pooled matrix and its drill-down into a fold's clip; saves
  * e2e/screenshots/10-studies.png at 1440 × 900.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -77,6 +77,10 @@ describe('a study in the Studies view (serve mode)', { timeout: 300_000 }, () =>
     expect(await row.first().textContent()).toMatch(/10\/10.*\d+\.\d %.*\[\d+\.\d, \d+\.\d\] %/s);
     await expect.poll(() => byId('study-matrix').getByTestId('cm-cell').count()).toBe(49);
     expect(await byId('study-fold-bars').locator('canvas').count()).toBe(1);
+    // Two members' validation curves overlaid.
+    await byId('study-member').nth(0).click();
+    await byId('study-member').nth(3).click();
+    await expect.poll(() => byId('study-curves').locator('canvas').count()).toBe(1);
   });
 
   it('drills from a pooled matrix cell into a fold’s clip', async () => {

@@ -261,12 +261,16 @@ export const useStudiesStore = defineStore('studies', () => {
     void refresh();
   }
 
-  let unsubscribe: (() => void)[] = [];
+  let listening = false;
   let timer: ReturnType<typeof setInterval> | null = null;
 
   /** The view is shown: listen to events, and poll while members run somewhere else. */
   function attach(): void {
-    if (unsubscribe.length === 0) unsubscribe = [on('studies.event', onStudyEvent), on('job.finished', onJobFinished)];
+    if (!listening) {
+      on('studies.event', onStudyEvent);
+      on('job.finished', onJobFinished);
+      listening = true;
+    }
     timer ??= setInterval(() => {
       if (busyElsewhere.value && !running.value) void refresh();
     }, POLL_MS);
