@@ -140,6 +140,11 @@ describe('studies requests', () => {
     await expect(call('studies.memberEvaluation', { dir: tinyDir, memberId: '../x' })).rejects.toMatchObject({ code: 'invalid-arguments' });
     await expect(call('studies.memberEvaluation', { dir: tinyDir, memberId: 'c9-s1-f1' })).rejects.toMatchObject({ code: 'not-found' });
 
+    // Inside a listed study only its members' run folders are readable, as in a runs folder.
+    expect(engine.workspace.confine(join(tinyDir, 'runs', 'c1-s1-f1', 'run.json'), 'test')).toBe(join(tinyDir, 'runs', 'c1-s1-f1', 'run.json'));
+    expect(() => engine.workspace.confine(join(tinyDir, 'study.json'), 'test')).toThrow(/outside what this session opened/);
+    expect(() => engine.workspace.confine(join(tinyDir, 'runs'), 'test')).toThrow(/outside what this session opened/);
+
     // A member's epochs, for the overlaid curves.
     const run = await call('studies.member', { dir: tinyDir, memberId: 'c2-s1-f2' });
     expect(run.epochs.map((e) => e.epoch)).toEqual([1]);
