@@ -99,4 +99,23 @@ describe('a study in the Studies view (serve mode)', { timeout: 300_000 }, () =>
     await page.screenshot({ path: join(SCREENSHOTS, '10-studies.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   });
+
+  it('creates a study from the Train form settings in the runs folder', async () => {
+    await byId('tab-dataset').click();
+    await byId('dataset-open-demo').click();
+    await expect.poll(() => byId('dataset-summary').textContent()).toContain('135 clips');
+    await byId('tab-studies').click();
+    await byId('study-new').click();
+    await byId('study-name').fill('from-the-form');
+    await byId('study-seeds').fill('1, 2');
+    await byId('study-create').click();
+    await expect.poll(() => byId('study-head').textContent()).toContain('from-the-form');
+    expect(await byId('study-head').textContent()).toContain('20 pending');
+    expect(await byId('study-member').count()).toBe(20);
+    await byId('study-new').click();
+    await byId('study-name').fill('from-the-form');
+    await byId('study-create').click();
+    await expect.poll(() => byId('study-create-error').textContent()).toMatch(/from-the-form already exists: choose another study name/);
+    expect(pageErrors).toEqual([]);
+  });
 });
