@@ -28,8 +28,7 @@ import {
   type MemberLauncher,
   type StudyFile,
 } from '../pipeline/study';
-import { readEvaluation } from '../runs/store';
-import { deleteRun, listRuns, listEvaluations, openRun, renameRun, resolveRunDir } from '../runs/store';
+import { deleteRun, listRuns, listEvaluations, openRun, readEvaluation, renameRun, resolveRunDir } from '../runs/store';
 import { CHECKPOINT_NAMES } from '../runs/types';
 import { initBackend } from '../compute/backend';
 import { BACKEND_NAMES, type BackendName } from '../compute/backend-info';
