@@ -181,6 +181,9 @@ describe('studies.run with the app’s own launcher', () => {
       const runs = (await dispatch(engine.handlers, 'runs.list', {})) as RequestResult<'runs.list'>;
       expect(runs.map((r) => [r.id, r.hyper?.seed, r.hyper?.epochs, r.hyper?.batchSize])).toEqual(expect.arrayContaining([['c1-s1-f1', 1, 1, 32], ['c1-s1-f2', 1, 1, 32]]));
       expect((await dispatch(engine.handlers, 'studies.list', {})) as RequestResult<'studies.list'>).toMatchObject([{ dir, name: 'two-folds' }]);
+      // …or at the study folder itself.
+      await dispatch(engine.handlers, 'runs.setFolder', { dir });
+      expect((await dispatch(engine.handlers, 'studies.list', {})) as RequestResult<'studies.list'>).toMatchObject([{ dir, name: 'two-folds' }]);
       await engine.close();
     } finally {
       rmSync(work, { recursive: true, force: true });
