@@ -147,6 +147,11 @@ describe('studies store', () => {
     expect(store.selection).toBeNull();
     await store.selectMatrixCell('anger', 'fear');
     expect(fake.count('studies.memberEvaluation')).toBe(3);
+    // The final checkpoint: the report and the clips are read again for it.
+    await store.setCheckpoint('final');
+    expect(fake.calls.filter((c) => c.name === 'studies.get').at(-1)?.args).toEqual({ dir: DIR, checkpoint: 'final' });
+    await store.selectMatrixCell('anger', 'fear');
+    expect(fake.calls.filter((c) => c.name === 'studies.memberEvaluation').at(-1)?.args).toEqual({ dir: DIR, memberId: 'c2-s1-f1', checkpoint: 'final' });
   });
 
   it('overlays chosen members’ curves, and drops them with another study', async () => {

@@ -28,6 +28,8 @@ export const useStudiesStore = defineStore('studies', () => {
   const lastRun = ref<ApiEvents['job.finished']['study'] | null>(null);
 
   const sort = ref<ResultSort>({ key: 'cell', descending: false });
+  /** Which checkpoint's test predictions the report pools (and the drill-down lists). */
+  const checkpoint = ref<'best' | 'final'>('best');
   /** The report cell whose pooled matrix is shown, and two cells to compare. */
   const matrixCell = ref(0);
   const compare = ref<[number, number]>([0, 1]);
@@ -81,7 +83,7 @@ export const useStudiesStore = defineStore('studies', () => {
     const request = ++latestDetail;
     detailLoading.value = true;
     try {
-      const result = await invoke('studies.get', { dir });
+      const result = await invoke('studies.get', { dir, checkpoint: checkpoint.value });
       if (request !== latestDetail) return;
       detail.value = result;
       detailError.value = null;
@@ -136,6 +138,24 @@ export const useStudiesStore = defineStore('studies', () => {
     await refresh();
   }
 
+  async function setCheckpoint(value: 'best' | 'final'): Promise<void> {
+    if (checkpoint.value === value) return;
+    checkpoint.value = value;
+    clearDrillDown();
+    await refresh();
+  }
+
+  /** Desktop: the native folder picker, then studies.open. */
+  async function chooseFolder(): Promise<void> {
+    listError.value = null;
+    try {
+      const picked = await invoke('dialog.pickFolder', { title: 'Open a study folder' });
+      if (picked.path) await open(picked.path);
+    } catch (err) {
+      listError.value = errorMessage(err);
+    }
+  }
+
   async function open(dir: string): Promise<void> {
     listError.value = null;
     try {
@@ -164,13 +184,13 @@ export const useStudiesStore = defineStore('studies', () => {
     const dir = selectedDir.value;
     const status = detail.value?.status;
     if (!dir || !status) return;
-    const key = `${dir}#${matrixCell.value}`;
+    const key = `${dir}#${matrixCell.value}#${checkpoint.value}`;
     if (cellClipsFor.value === key) return;
     const members = status.members.filter((m) => m.cell === matrixCell.value && m.state === 'done');
     clipsLoading.value = true;
     clipsError.value = null;
     try {
-      const evaluations = await Promise.all(members.map((m) => invoke('studies.memberEvaluation', { dir, memberId: m.id })));
+      const evaluations = await Promise.all(members.map((m) => invoke('studies.memberEvaluation', { dir, memberId: m.id, checkpoint: checkpoint.value })));
       if (selectedDir.value !== dir) return;
       cellClips.value = evaluations.flatMap((evaluation, i) =>
         evaluation.predictions.map((p) => ({ ...p, memberId: members[i]!.id, fold: members[i]!.fold, seed: members[i]!.seed, labels: evaluation.labels })),
@@ -232,7 +252,7 @@ export const useStudiesStore = defineStore('studies', () => {
     if (!dir) return null;
     exportError.value = null;
     try {
-      return await invoke('studies.exportCsv', { dir });
+      return await invoke('studies.exportCsv', { dir, checkpoint: checkpoint.value });
     } catch (err) {
       exportError.value = errorMessage(err);
       return null;
@@ -296,6 +316,9 @@ export const useStudiesStore = defineStore('studies', () => {
     running,
     busyElsewhere,
     sort,
+    checkpoint,
+    setCheckpoint,
+    chooseFolder,
     matrixCell,
     compare,
     cellClips,
