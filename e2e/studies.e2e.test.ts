@@ -34,12 +34,12 @@ describe('a study in the Studies view (serve mode)', { timeout: 300_000 }, () =>
     if (!existsSync(join(RENDERER, 'index.html'))) throw new Error('the renderer is not built: run `npm run build` (npm test does it first)');
     mkdirSync(SCREENSHOTS, { recursive: true });
     dir = mkdtempSync(join(tmpdir(), 'ser-e2e-study-'));
-    // One epoch of the smallest model on 16 × 16 MFCC: ten LOSO members in-process in well under a minute.
+    // Two epochs of the smallest model on 16 × 16 MFCC (curves, not dots): ten LOSO members in-process in well under a minute.
     const studyDir = join(dir, 'studies', 'demo-loso');
     const study = await createStudy(studyDir, {
       datasetRoot: DEMO,
       protocol: { kind: 'loso' },
-      training: resolveTrainingConfig({ preset: 'quick', model: 'seed-cnn', epochs: 1, batchSize: 32 }),
+      training: resolveTrainingConfig({ preset: 'quick', model: 'seed-cnn', epochs: 2, earlyStoppingPatience: 2, batchSize: 32 }),
       features: { nMfcc: 16, frames: 16 },
       seeds: [1],
     });
