@@ -16,6 +16,9 @@ import type { BackendInfo, BackendName } from '../compute/backend-info';
 import type { TrainingConfig, TrainingOverrides } from '../training/config';
 import type { SplitCounts } from '../dataset/splitCounts';
 import type { ModelName, OptimizerName } from '../schema/names';
+import type { CrossValidationSummary } from '../evaluation/pooled';
+import type { PairedComparison } from '../evaluation/paired';
+import type { CellOverrides, GridAxis, GridValue } from '../pipeline/study/grid';
 import type { BatchProgress, BestCheckpoint, EpochMetrics, TrainingEvent, TrainingOutcome } from '../training/progress';
 
 export type { BackendInfo, BackendName, BatchProgress, BestCheckpoint, CheckpointName, Comparison, EpochMetrics, EvaluationReport, ExtractionProgress };
@@ -25,6 +28,8 @@ export type { ClassMetrics, EvaluationMetrics } from '../evaluation/metrics';
 export type { Disagreement } from '../evaluation/compare';
 export type { McNemarResult } from '../evaluation/mcnemar';
 export type { BootstrapIntervals, Interval } from '../evaluation/bootstrap';
+export type { FoldRow, Headline, PooledMetrics } from '../evaluation/pooled';
+export type { CellOverrides, CrossValidationSummary, GridAxis, GridValue, PairedComparison };
 
 // ---------------------------------------------------------------------------------------------
 // App
@@ -136,14 +141,14 @@ export interface ExtractionResult {
 // ---------------------------------------------------------------------------------------------
 // Jobs (long work: feature extraction, training) stream events and can be cancelled
 
-export type JobKind = 'features' | 'training';
+export type JobKind = 'features' | 'training' | 'study';
 export type JobState = 'running' | 'done' | 'failed' | 'cancelled';
 
 export interface JobInfo {
   jobId: string;
   kind: JobKind;
   state: JobState;
-  /** The dataset the job works on. */
+  /** The dataset the job works on (a study job: the study folder). */
   root: string;
   startedAt: string;
   /** Training: the run it writes, once created. */
@@ -199,6 +204,17 @@ export interface RunSummary {
   /** A process is training it right now. */
   live: boolean;
   error?: string;
+  /** Training settings from run.json, for the Runs table's hyper-parameter columns (absent when unreadable). */
+  hyper?: RunHyperParameters;
+}
+
+export interface RunHyperParameters {
+  learningRate?: number;
+  batchSize?: number;
+  /** Epochs planned (epochsRun says how many ran). */
+  epochs?: number;
+  optimizer?: string;
+  seed?: number;
 }
 
 export interface RunDetail {
@@ -247,6 +263,108 @@ export interface PredictionBatch {
 export type PredictInput = { path: string } | { name: string; dataBase64: string };
 
 // ---------------------------------------------------------------------------------------------
+// Studies: folds × seeds × a grid of training settings (main/pipeline/study). These shapes mirror
+// the engine's (status.ts, report.ts, executors.ts), which import Node; the handlers' type check
+// keeps the two in step.
+
+/** pending: not started; queued: waiting in Slurm; interrupted: stopped or cancelled, rerun next time. */
+export type StudyMemberState = 'pending' | 'queued' | 'running' | 'done' | 'failed' | 'interrupted';
+
+export interface StudyMemberStatus {
+  index: number;
+  /** Its run folder's name under `<study>/runs/`, e.g. `c1-s2-f03`. */
+  id: string;
+  cell: number;
+  cellLabel: string;
+  seed: number;
+  fold: number;
+  state: StudyMemberState;
+  runDir?: string;
+  epoch?: number;
+  epochs: number;
+  reason?: string;
+  slurm?: { jobId: string; state: string };
+}
+
+export interface StudyStatusView {
+  dir: string;
+  name: string;
+  protocol: string;
+  folds: number;
+  seeds: number[];
+  cells: number;
+  counts: Record<StudyMemberState, number>;
+  members: StudyMemberStatus[];
+  problems: string[];
+}
+
+export interface StudyCellReport extends Partial<CrossValidationSummary> {
+  index: number;
+  label: string;
+  overrides: CellOverrides;
+  members: { total: number; done: number };
+}
+
+/** The same JSON as `study report --json`. */
+export interface StudyReportView {
+  study: { dir: string; name: string; protocol: string; folds: number; seeds: number[]; grid: GridAxis[]; checkpoint: 'best' | 'final' };
+  complete: boolean;
+  cells: StudyCellReport[];
+  comparisons: PairedComparison[];
+}
+
+export interface StudyListEntry {
+  dir: string;
+  name: string;
+  protocol: string;
+  folds: number;
+  seeds: number[];
+  cells: number;
+  members: number;
+  createdAt: string;
+  /** Why the folder could not be read as a study (it is still listed so the user sees it). */
+  error?: string;
+}
+
+export interface StudyDetail {
+  status: StudyStatusView;
+  report: StudyReportView;
+}
+
+export interface StudyCreateArgs {
+  /** The new study's folder name, created inside the runs folder. */
+  name: string;
+  /** The dataset folder (opened with dataset.open). */
+  root: string;
+  scheme?: string;
+  /** The Train form's settings; seed and split are set per member. */
+  config: TrainingOverrides;
+  /** loso | kfold:K | fixed (fixed needs testSpeakers). */
+  protocol: string;
+  testSpeakers?: string[];
+  valSpeakers?: string[];
+  seeds: number[];
+  /** Up to three fields, each with its values as typed (parsed by the field's type). */
+  grid: { field: string; values: string[] }[];
+}
+
+/** Progress of a study job (the local executor's events). */
+export type StudyRunEvent =
+  | { type: 'features'; progress: ExtractionProgress }
+  | { type: 'plan'; total: number; skipped: number; toRun: number; parallel: number; threads: number }
+  | { type: 'member-start'; member: StudyMemberStatus }
+  | { type: 'member-epoch'; member: StudyMemberStatus; epoch: number; epochs: number }
+  | { type: 'member-end'; member: StudyMemberStatus; ok: boolean; reason?: string; log: string; seconds: number };
+
+export interface StudyRunResult {
+  ran: number;
+  succeeded: number;
+  failed: { id: string; index: number; reason: string; log: string }[];
+  cancelled: boolean;
+  seconds: number;
+}
+
+// ---------------------------------------------------------------------------------------------
 // The requests
 
 export interface ApiRequests {
@@ -291,6 +409,21 @@ export interface ApiRequests {
   'evaluation.compare': { args: { a: CheckpointRef; b: CheckpointRef }; result: Comparison };
 
   'predict.files': { args: CheckpointRef & { files: PredictInput[] }; result: PredictionBatch };
+
+  /** Studies in the runs folder (the folder itself, its subfolders, the study it is the runs/ of) and those opened. */
+  'studies.list': { args: Record<string, never>; result: StudyListEntry[] };
+  /** Adds a study folder made elsewhere (CLI, a cluster) to the list. */
+  'studies.open': { args: { dir: string }; result: StudyListEntry };
+  'studies.get': { args: { dir: string; checkpoint?: 'best' | 'final' }; result: StudyDetail };
+  'studies.create': { args: StudyCreateArgs; result: StudyListEntry };
+  /** Runs the unfinished members here, `parallel` at a time, as a job ('studies.event', then 'job.finished'). */
+  'studies.run': { args: { dir: string; parallel?: number }; result: JobInfo };
+  /** One member's stored test evaluation (its fold's checkpoint): the clips for the pooled matrix's drill-down. */
+  'studies.memberEvaluation': { args: { dir: string; memberId: string; checkpoint?: 'best' | 'final' }; result: EvaluationReport };
+  /** One member's run (its epochs draw the overlaid curves of chosen members). */
+  'studies.member': { args: { dir: string; memberId: string }; result: RunDetail };
+  /** The results table as CSV (the same as `study report --csv`). */
+  'studies.exportCsv': { args: { dir: string; checkpoint?: 'best' | 'final' }; result: { csv: string; fileName: string } };
 }
 
 export type RequestName = keyof ApiRequests;
@@ -304,8 +437,10 @@ export interface ApiEvents {
   log: { level: 'info' | 'warn' | 'error'; message: string; time: number };
   'features.progress': { jobId: string; root: string; progress: ExtractionProgress };
   'training.event': { jobId: string; event: TrainingEvent };
-  /** A job ended (done, failed or cancelled); `result` for extraction, `outcome` for training. */
-  'job.finished': { job: JobInfo; result?: ExtractionResult; outcome?: TrainingOutcome };
+  /** A study job's progress. */
+  'studies.event': { jobId: string; dir: string; event: StudyRunEvent };
+  /** A job ended (done, failed or cancelled); `result` for extraction, `outcome` for training, `study` for a study. */
+  'job.finished': { job: JobInfo; result?: ExtractionResult; outcome?: TrainingOutcome; study?: StudyRunResult };
   /** The run list changed (a run was created, renamed, deleted or finished). */
   'runs.changed': { runId?: string };
   /** Audio files were opened with the app from the OS: take them with 'app.openedFiles'. */

@@ -4,7 +4,8 @@
  * paths are confined to what the user opened (workspace.ts).
  */
 import { existsSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { probeAudioFile } from '../audio';
 import { scanDataset, SCHEME_NAMES, summarizeDataset, type SchemeName } from '../dataset';
 import { isPng, MAX_EXPORT_PNG_BYTES } from '../evaluation/export';
@@ -15,7 +16,20 @@ import { MAX_UPLOAD_BYTES, storeUpload } from '../pipeline/uploads';
 import { cacheCoverage, cacheDirFor } from '../features/cache';
 import { featureConfigHash, featureRowCount, resolveFeatureConfig } from '../features/config';
 import { EmotionPredictor, isPredictionFailure } from '../pipeline/inference';
-import { deleteRun, listRuns, listEvaluations, openRun, renameRun, resolveRunDir } from '../runs/store';
+import {
+  createStudy,
+  parseGridOption,
+  parseProtocol,
+  protocolLabel,
+  readStudy,
+  studyMembers,
+  studyReport,
+  studyReportCsv,
+  studyStatus,
+  type MemberLauncher,
+  type StudyFile,
+} from '../pipeline/study';
+import { deleteRun, listRuns, listEvaluations, openRun, readEvaluation, renameRun, resolveRunDir } from '../runs/store';
 import { CHECKPOINT_NAMES } from '../runs/types';
 import { initBackend } from '../compute/backend';
 import { BACKEND_NAMES, type BackendName } from '../compute/backend-info';
@@ -23,7 +37,7 @@ import { PRESETS, resolveTrainingConfig } from '../training/config';
 import { describeModel, MODEL_NAMES } from '../models';
 import { OPTIMIZER_NAMES } from '../schema/names';
 import { buildClipView, warmUpClipViews } from './clipView';
-import type { ApiRequests, CheckpointRef, DatasetOverview, FilePrediction, PredictInput, RequestName, RunDetail } from './contract';
+import type { ApiRequests, CheckpointRef, DatasetOverview, FilePrediction, PredictInput, RequestName, RunDetail, StudyListEntry } from './contract';
 import { JobManager, type Emit } from './jobs';
 import { epochHistory, listRunSummaries, summarizeRun } from './runViews';
 import {
@@ -57,6 +71,8 @@ export interface EngineContext {
   dialogs?: DialogProvider;
   /** Desktop only: hands over (and forgets) the audio files the OS opened the app with. */
   takeOpenedFiles?: () => string[];
+  /** How study member processes start (default: this app's CLI with the same Node or Electron binary). */
+  memberLauncher?: MemberLauncher;
 }
 
 type Handler<N extends RequestName> = (args: unknown) => Promise<ApiRequests[N]['result']>;
@@ -82,6 +98,68 @@ function checkpointRef(value: unknown, request: string, field = 'checkpoint refe
   return { runId: expectRunId(args, 'runId', request), checkpoint: expectOneOf(args, 'checkpoint', CHECKPOINT_NAMES, request) };
 }
 
+/** A study runs its members as CLI processes: the CLI bundled next to this code, or its source under tsx. */
+function appMemberLauncher(): MemberLauncher {
+  const callerFile = fileURLToPath(import.meta.url);
+  const callerDir = dirname(callerFile);
+  const fromSource = callerFile.endsWith('.ts');
+  const script = fromSource ? join(callerDir, '..', 'cli', 'index.ts') : [callerDir, dirname(callerDir)].map((dir) => join(dir, 'cli.js')).find((path) => existsSync(path));
+  if (!script) throw new ApiError('failed', `studies.run: the CLI (cli.js) was not found next to ${callerFile}, so members cannot start`);
+  const args = [...(fromSource ? ['--import', 'tsx'] : []), script];
+  // The Electron binary runs a script as plain Node only with ELECTRON_RUN_AS_NODE set.
+  if (process.versions.electron) {
+    if (process.platform === 'win32') throw new ApiError('unsupported', 'studies.run: running a study from the app is not supported on Windows yet: use `ser study run`');
+    return { command: '/usr/bin/env', args: ['ELECTRON_RUN_AS_NODE=1', process.execPath, ...args], cwd: process.cwd() };
+  }
+  return { command: process.execPath, args, cwd: process.cwd() };
+}
+
+const STUDY_CHECKPOINTS = ['best', 'final'] as const;
+const MAX_GRID_FIELDS = 3;
+
+function studyEntry(dir: string, study: StudyFile): StudyListEntry {
+  const members = studyMembers(study);
+  return {
+    dir,
+    name: study.name,
+    protocol: protocolLabel(study.protocol),
+    folds: study.folds.length,
+    seeds: study.seeds,
+    cells: new Set(members.map((m) => m.cell)).size,
+    members: members.length,
+    createdAt: study.createdAt,
+  };
+}
+
+/** A list of whole numbers ≥ 0, e.g. seeds. */
+function expectSeeds(args: Args, request: string): number[] {
+  const seeds = expectArray(args, 'seeds', request, 100);
+  if (seeds.length === 0 || seeds.some((s) => typeof s !== 'number' || !Number.isInteger(s) || s < 0)) {
+    throw new ApiError('invalid-arguments', `${request}: 'seeds' must be a non-empty list of whole numbers ≥ 0`);
+  }
+  if (new Set(seeds).size !== seeds.length) throw new ApiError('invalid-arguments', `${request}: 'seeds' lists a seed twice`);
+  return seeds as number[];
+}
+
+function optionalStrings(args: Args, field: string, request: string): string[] | undefined {
+  if (args[field] === undefined) return undefined;
+  const values = expectArray(args, field, request, 1000);
+  if (values.some((v) => typeof v !== 'string' || v.trim() === '')) throw new ApiError('invalid-arguments', `${request}: '${field}' must be a list of non-empty strings`);
+  return values as string[];
+}
+
+async function runDetail(dir: string): Promise<RunDetail> {
+  const opened = await openRun(dir);
+  const stored = await listEvaluations(opened.dir);
+  return {
+    summary: summarizeRun(opened),
+    record: opened.record,
+    dir: opened.dir,
+    epochs: epochHistory(opened),
+    evaluations: CHECKPOINT_NAMES.filter((name) => stored.includes(name)),
+  };
+}
+
 function existingFolder(path: string, request: string): string {
   if (!existsSync(path)) throw new ApiError('not-found', `${request}: folder not found: ${path}`);
   if (!statSync(path).isDirectory()) throw new ApiError('invalid-arguments', `${request}: not a folder: ${path}`);
@@ -91,6 +169,8 @@ function existingFolder(path: string, request: string): string {
 export function createEngine(ctx: EngineContext): Engine {
   const { workspace } = ctx;
   const jobs = new JobManager(workspace, ctx.emit);
+  const studyDir = (args: Args, request: string) => workspace.confineStudy(expectString(args, 'dir', request), request);
+  const studyCheckpoint = (args: Args, request: string) => optionalOneOf(args, 'checkpoint', STUDY_CHECKPOINTS, request) ?? 'best';
   let predictor: { key: string; promise: Promise<EmotionPredictor> } | null = null;
 
   const runDir = (runId: string) => {
@@ -304,15 +384,7 @@ export function createEngine(ctx: EngineContext): Engine {
 
     async 'runs.get'(raw): Promise<RunDetail> {
       const args = expectObject(raw, 'runs.get');
-      const opened = await openRun(runDir(expectRunId(args, 'runId', 'runs.get')));
-      const stored = await listEvaluations(opened.dir);
-      return {
-        summary: summarizeRun(opened),
-        record: opened.record,
-        dir: opened.dir,
-        epochs: epochHistory(opened),
-        evaluations: CHECKPOINT_NAMES.filter((name) => stored.includes(name)),
-      };
+      return runDetail(runDir(expectRunId(args, 'runId', 'runs.get')));
     },
 
     async 'runs.rename'(raw) {
@@ -407,6 +479,117 @@ export function createEngine(ctx: EngineContext): Engine {
         }
       }
       return { runId: ref.runId, checkpoint: ref.checkpoint, labels: [...model.labels], results };
+    },
+
+    async 'studies.list'() {
+      const entries: StudyListEntry[] = [];
+      for (const dir of workspace.studyDirs()) {
+        try {
+          entries.push(studyEntry(dir, await readStudy(dir)));
+        } catch (err) {
+          entries.push({ dir, name: basename(dir), protocol: '', folds: 0, seeds: [], cells: 0, members: 0, createdAt: '', error: err instanceof Error ? err.message : String(err) });
+        }
+      }
+      return entries;
+    },
+
+    async 'studies.open'(raw) {
+      const args = expectObject(raw, 'studies.open');
+      const dir = existingFolder(expectString(args, 'dir', 'studies.open'), 'studies.open');
+      const study = await readStudy(dir);
+      workspace.allowStudy(dir);
+      return studyEntry(workspace.confineStudy(dir, 'studies.open'), study);
+    },
+
+    async 'studies.get'(raw) {
+      const args = expectObject(raw, 'studies.get');
+      const dir = studyDir(args, 'studies.get');
+      const checkpoint = studyCheckpoint(args, 'studies.get');
+      const [status, report] = await Promise.all([studyStatus(dir), studyReport(dir, { checkpoint })]);
+      return { status, report };
+    },
+
+    async 'studies.create'(raw) {
+      const request = 'studies.create';
+      const args = expectObject(raw, request);
+      const name = expectRunId(args, 'name', request);
+      const root = workspace.confine(existingFolder(expectString(args, 'root', request), request), request);
+      const overrides = expectObject(args.config, `${request} (config)`);
+      if (overrides.seed !== undefined || overrides.split !== undefined) {
+        throw new ApiError('invalid-arguments', `${request}: the config may not set 'seed' or 'split': a study sets them per member (use 'seeds' and 'protocol')`);
+      }
+      const seeds = expectSeeds(args, request);
+      const gridArgs = expectArray(args, 'grid', request, MAX_GRID_FIELDS);
+      let config;
+      let protocol;
+      let grid;
+      try {
+        config = resolveTrainingConfig(overrides);
+        protocol = parseProtocol(expectString(args, 'protocol', request), { test: optionalStrings(args, 'testSpeakers', request), val: optionalStrings(args, 'valSpeakers', request) });
+        grid = gridArgs.map((value, i) => {
+          const axis = expectObject(value, `${request} (grid[${i}])`);
+          const values = optionalStrings(axis, 'values', `${request} (grid[${i}])`) ?? [];
+          if (values.length === 0) throw new Error(`grid[${i}] needs at least one value`);
+          return parseGridOption(config!, `${expectString(axis, 'field', `${request} (grid[${i}])`)}=${values.join(',')}`);
+        });
+      } catch (err) {
+        if (err instanceof ApiError) throw err;
+        throw new ApiError('invalid-arguments', `${request}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      await workspace.ensureFolders();
+      const dir = join(workspace.runsDir, name);
+      if (existsSync(dir)) throw new ApiError('invalid-arguments', `${request}: ${dir} already exists: choose another study name`);
+      const study = await createStudy(dir, {
+        datasetRoot: root,
+        scheme: schemeOf(args, request),
+        protocol,
+        training: config,
+        seeds,
+        grid,
+        name,
+        backend: workspace.backendPreference,
+      });
+      ctx.emit('runs.changed', {});
+      return studyEntry(workspace.confineStudy(dir, request), study);
+    },
+
+    async 'studies.run'(raw) {
+      const args = expectObject(raw, 'studies.run');
+      const dir = studyDir(args, 'studies.run');
+      const parallel = args.parallel ?? 1;
+      if (typeof parallel !== 'number' || !Number.isInteger(parallel) || parallel < 1 || parallel > 64) {
+        throw new ApiError('invalid-arguments', `studies.run: 'parallel' must be a whole number from 1 to 64 (got ${JSON.stringify(parallel)})`);
+      }
+      return jobs.startStudy(dir, parallel, ctx.memberLauncher ?? appMemberLauncher());
+    },
+
+    async 'studies.memberEvaluation'(raw) {
+      const request = 'studies.memberEvaluation';
+      const args = expectObject(raw, request);
+      const dir = studyDir(args, request);
+      const memberId = expectRunId(args, 'memberId', request);
+      const checkpoint = studyCheckpoint(args, request);
+      const runDir = join(dir, 'runs', memberId);
+      const report = await readEvaluation(runDir, checkpoint);
+      if (!report) throw new ApiError('not-found', `${request}: member ${memberId} has no ${checkpoint} evaluation (it has not finished)`);
+      return allowListedClips(report);
+    },
+
+    async 'studies.member'(raw) {
+      const args = expectObject(raw, 'studies.member');
+      const dir = studyDir(args, 'studies.member');
+      const memberId = expectRunId(args, 'memberId', 'studies.member');
+      const memberDir = join(dir, 'runs', memberId);
+      if (!existsSync(join(memberDir, 'run.json'))) throw new ApiError('not-found', `studies.member: member ${memberId} has not started (no run folder in ${join(dir, 'runs')})`);
+      return runDetail(memberDir);
+    },
+
+    async 'studies.exportCsv'(raw) {
+      const args = expectObject(raw, 'studies.exportCsv');
+      const dir = studyDir(args, 'studies.exportCsv');
+      const checkpoint = studyCheckpoint(args, 'studies.exportCsv');
+      const csv = studyReportCsv(await studyReport(dir, { checkpoint }));
+      return { csv, fileName: `${basename(dir)}-${checkpoint}.csv` };
     },
   };
 

@@ -1,7 +1,7 @@
 /**
  * Long jobs behind the UI: feature extraction (worker pool) and training (a worker thread). Each
  * has an id, streams its progress as contract events, can be cancelled, and ends with exactly one
- * 'job.finished' event. One training job runs at a time (it uses every core).
+ * 'job.finished' event. One training or study job runs at a time (it uses every core).
  */
 import { randomUUID } from 'node:crypto';
 import { scanDataset, type SchemeName } from '../dataset';
@@ -9,7 +9,8 @@ import { resolveFeatureConfig } from '../features/config';
 import { extractFeatures } from '../features/extract';
 import { resolveTrainingConfig, type TrainingConfig } from '../training/config';
 import { runTrainingInWorker } from '../pipeline/remote';
-import type { ApiEvents, EventName, ExtractionResult, JobInfo, JobKind, TrainingOutcome } from './contract';
+import { runStudyLocal, type MemberLauncher } from '../pipeline/study';
+import type { ApiEvents, EventName, ExtractionResult, JobInfo, JobKind, StudyRunResult, TrainingOutcome } from './contract';
 import { ApiError } from './validate';
 import type { Workspace } from './workspace';
 
@@ -39,9 +40,9 @@ export class JobManager {
     return { ...job.info };
   }
 
-  /** True while a training job runs (the shell asks before closing the window). */
+  /** True while a training or study job runs (the shell asks before closing the window). */
   trainingRunning(): boolean {
-    return [...this.jobs.values()].some((job) => job.info.kind === 'training' && job.info.state === 'running');
+    return [...this.jobs.values()].some((job) => (job.info.kind === 'training' || job.info.kind === 'study') && job.info.state === 'running');
   }
 
   cancel(jobId: string): JobInfo {
@@ -92,7 +93,7 @@ export class JobManager {
     } catch (err) {
       throw new ApiError('invalid-arguments', err instanceof Error ? err.message : String(err));
     }
-    if (this.trainingRunning()) throw new ApiError('busy', 'a training job is already running: wait for it or cancel it first');
+    if (this.trainingRunning()) throw new ApiError('busy', 'a training or study job is already running: wait for it or cancel it first');
     return this.start('training', root, async (job) => {
       const outcome: TrainingOutcome = await runTrainingInWorker(
         { datasetRoot: root, scheme, config, runsDir: this.workspace.runsDir, cacheRoot: this.workspace.cacheDir, backend: this.workspace.backendPreference, name },
@@ -112,10 +113,27 @@ export class JobManager {
     });
   }
 
+  /** Runs a study's unfinished members here; cancelling stops them after their batch (they rerun next time). */
+  startStudy(dir: string, parallel: number, launcher: MemberLauncher): JobInfo {
+    if (this.trainingRunning()) throw new ApiError('busy', 'a training or study job is already running: wait for it or cancel it first');
+    return this.start('study', dir, async (job) => {
+      const study = await runStudyLocal(dir, {
+        parallel,
+        launcher,
+        signal: job.controller.signal,
+        onEvent: (event) => {
+          this.emit('studies.event', { jobId: job.info.jobId, dir, event });
+          if (event.type === 'member-start' || event.type === 'member-end') this.emit('runs.changed', { runId: event.member.id });
+        },
+      });
+      return { state: study.cancelled ? 'cancelled' : 'done', study };
+    });
+  }
+
   private start(
     kind: JobKind,
     root: string,
-    work: (job: Job) => Promise<{ state: JobInfo['state']; result?: ExtractionResult; outcome?: TrainingOutcome }>,
+    work: (job: Job) => Promise<{ state: JobInfo['state']; result?: ExtractionResult; outcome?: TrainingOutcome; study?: StudyRunResult }>,
   ): JobInfo {
     const info: JobInfo = { jobId: randomUUID(), kind, state: 'running', root, startedAt: new Date().toISOString() };
     const job: Job = { info, controller: new AbortController(), done: Promise.resolve() };
@@ -124,7 +142,7 @@ export class JobManager {
       try {
         const ended = await work(job);
         info.state = ended.state;
-        this.emit('job.finished', { job: { ...info }, result: ended.result, outcome: ended.outcome });
+        this.emit('job.finished', { job: { ...info }, result: ended.result, outcome: ended.outcome, study: ended.study });
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         info.state = job.controller.signal.aborted ? 'cancelled' : 'failed';

@@ -16,6 +16,7 @@ export function epochHistory(opened: OpenedRun): EpochMetrics[] {
 export function summarizeRun(opened: OpenedRun): RunSummary {
   const { record } = opened;
   const stored = record.summary;
+  const training = record.config.training;
   const checkpoints = Object.fromEntries(
     CHECKPOINT_NAMES.map((name): [CheckpointName, CheckpointInfo] => {
       const state = opened.checkpoints[name];
@@ -37,6 +38,13 @@ export function summarizeRun(opened: OpenedRun): RunSummary {
     checkpoints,
     live: opened.live,
     ...(record.error ? { error: record.error } : {}),
+    hyper: {
+      learningRate: training.learningRate,
+      batchSize: training.batchSize,
+      epochs: training.epochs,
+      optimizer: training.optimizer,
+      seed: record.seed,
+    },
   };
 }
 

@@ -3,13 +3,15 @@
  * neither `../` nor a link escapes). The rule: a request reads exactly (a) the clips listed by
  * `dataset.open` or by an evaluation shown this session — wherever they live, and nothing else
  * beside them; (b) files inside run folders (holding run.json) of the runs folder, and the app's
- * own uploads and demo folders; (c) files the user picked or opened the app with. Opening or
+ * own uploads and demo folders, and inside member run folders of the studies listed (those in the
+ * runs folder and those opened); (c) files the user picked or opened the app with. Opening or
  * choosing a folder never makes the folder as a whole readable.
  */
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { BackendName } from '../compute/backend-info';
+import { STUDY_FILE } from '../pipeline/study/format';
 import { ApiError } from './validate';
 
 export interface WorkspaceOptions {
@@ -46,6 +48,7 @@ export class Workspace {
   backendPreference: BackendName | 'auto';
   private readonly files = new Set<string>();
   private readonly datasetRoots = new Set<string>();
+  private readonly openedStudies = new Set<string>();
 
   constructor(options: WorkspaceOptions) {
     this.runsDir = resolve(options.runsDir);
@@ -76,10 +79,39 @@ export class Workspace {
     this.files.add(realOrResolved(path));
   }
 
+  /** The user opened this study folder (made elsewhere: CLI, a cluster). */
+  allowStudy(dir: string): void {
+    this.openedStudies.add(realOrResolved(dir));
+  }
+
+  /**
+   * Study folders (holding study.json) the app lists: the runs folder itself, its subfolders, the
+   * study whose runs/ it is, and those opened — real paths, in that order, without repeats.
+   */
+  studyDirs(): string[] {
+    const runsDir = realOrResolved(this.runsDir);
+    const candidates = [runsDir];
+    try {
+      for (const entry of readdirSync(runsDir, { withFileTypes: true })) if (entry.isDirectory()) candidates.push(join(runsDir, entry.name));
+    } catch {
+      // A runs folder not created yet holds no studies.
+    }
+    if (basename(runsDir) === 'runs') candidates.push(dirname(runsDir));
+    const found = candidates.filter((dir) => existsSync(join(dir, STUDY_FILE)));
+    return [...new Set([...found, ...this.openedStudies])];
+  }
+
+  /** The real path of a listed study folder; a 'forbidden' ApiError for any other folder. */
+  confineStudy(dir: string, request: string): string {
+    const real = this.realPath(dir, request);
+    if (this.studyDirs().includes(real)) return real;
+    throw new ApiError('forbidden', `${request}: ${dir} is not a study this session lists (open it with studies.open, or choose its runs folder)`);
+  }
+
   /** The real path of `path` if a request may read it; a 'forbidden' ApiError otherwise. */
   confine(path: string, request: string): string {
     const real = this.realPath(path, request);
-    if (this.files.has(real) || this.datasetRoots.has(real) || this.inRunFolder(real) || this.inAppFolder(real)) return real;
+    if (this.files.has(real) || this.datasetRoots.has(real) || this.inRunFolder(real) || this.inStudyMember(real) || this.inAppFolder(real)) return real;
     throw new ApiError('forbidden', `${request}: ${path} is outside what this session opened (the clips of opened datasets, run folders, files you picked)`);
   }
 
@@ -92,9 +124,12 @@ export class Workspace {
     return [this.uploadsDir, this.demoDatasetPath].some((folder) => segmentsBelow(real, realOrResolved(folder)) !== null);
   }
 
-  private inRunFolder(real: string): boolean {
-    const runsDir = realOrResolved(this.runsDir);
+  private inRunFolder(real: string, runsDir = realOrResolved(this.runsDir)): boolean {
     const below = segmentsBelow(real, runsDir);
     return below !== null && below.length > 0 && existsSync(join(runsDir, below[0]!, 'run.json'));
+  }
+
+  private inStudyMember(real: string): boolean {
+    return this.studyDirs().some((study) => this.inRunFolder(real, join(study, 'runs')));
   }
 }

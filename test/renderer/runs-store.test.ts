@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { AppInfo, RunDetail, RunStatus, RunSummary, TrainingConfig } from '../../main/api/contract';
 import type { FeatureConfig } from '../../main/schema/featureFields';
 import { setApi } from '../../renderer/src/api';
-import { bestCheckpointText, configFacts, exportCheckpoint, interruptionText, runNameError, runRow, sortRuns, splitFacts, splitShort } from '../../renderer/src/lib/runsTable';
+import { bestCheckpointText, configFacts, exportCheckpoint, interruptionText, overlaySeries, runNameError, runRow, sortRuns, splitFacts, splitShort } from '../../renderer/src/lib/runsTable';
 import { useAppStore } from '../../renderer/src/stores/app';
 import { useRunsStore } from '../../renderer/src/stores/runs';
 import { fakeApi, flush, runSummary } from './fake-api';
@@ -215,6 +215,25 @@ describe('runs table helpers', () => {
     expect(row.bestUar).toBe('60.0 %');
     expect(row.finalUar).toBe('–');
     expect(row.bestEpoch).toBe('4');
+    expect([row.epochs, row.learningRate, row.batchSize, row.seed]).toEqual(['5', '–', '–', '–']);
+  });
+
+  it('shows the hyper-parameters run.json records', () => {
+    const row = runRow({ ...MID, hyper: { learningRate: 0.0003, batchSize: 32, epochs: 20, seed: 2, optimizer: 'adamw' } });
+    expect([row.epochs, row.learningRate, row.batchSize, row.seed]).toEqual(['5/20', '0.0003', '32', '2']);
+  });
+
+  it('overlays one validation-UAR line per run, in percent, skipping non-finite epochs', () => {
+    const epoch = (n: number, valUar: number) => ({ epoch: n, valUar }) as never;
+    const series = overlaySeries([
+      { name: 'a', epochs: [epoch(1, 0.25), epoch(2, Number.NaN), epoch(3, 0.5)] },
+      { name: 'b', epochs: [epoch(1, 0.4)] },
+    ]);
+    expect(series.map((s) => [s.label, s.data])).toEqual([
+      ['a', [{ x: 1, y: 25 }, { x: 3, y: 50 }]],
+      ['b', [{ x: 1, y: 40 }]],
+    ]);
+    expect(series[0]!.color).not.toBe(series[1]!.color);
   });
 
   it('sorts by metric with unevaluated runs last and ties newest first', () => {

@@ -3,8 +3,9 @@
  * stored record (config, split, backend, interruption) for its detail panel. run.json fields the
  * contract types as `unknown` are read defensively: a run written by another version still shows.
  */
-import type { BestCheckpoint, CheckpointName, RunDetail, RunSummary } from '../../../main/api/contract';
+import type { BestCheckpoint, CheckpointName, EpochMetrics, RunDetail, RunSummary } from '../../../main/api/contract';
 import { baseName, dateTime, integer, percent } from './format';
+import type { LineSeries } from './trainingCharts';
 
 export type RunSortKey = 'createdAt' | 'name' | 'status' | 'bestUar' | 'finalUar';
 
@@ -58,6 +59,9 @@ export interface RunRow {
   dataset: string;
   model: string;
   epochs: string;
+  learningRate: string;
+  batchSize: string;
+  seed: string;
   bestEpoch: string;
   bestUar: string;
   bestAccuracy: string;
@@ -76,7 +80,10 @@ export function runRow(run: RunSummary, split?: string): RunRow {
     statusDetail: statusDetail(run),
     dataset: run.datasetRoot ? baseName(run.datasetRoot) : '–',
     model: run.model || '–',
-    epochs: integer(run.epochsRun),
+    epochs: run.hyper?.epochs === undefined ? integer(run.epochsRun) : `${integer(run.epochsRun)}/${integer(run.hyper.epochs)}`,
+    learningRate: text(run.hyper?.learningRate),
+    batchSize: text(run.hyper?.batchSize),
+    seed: text(run.hyper?.seed),
     bestEpoch: run.bestEpoch === undefined ? '–' : integer(run.bestEpoch),
     bestUar: percent(run.test.best?.uar),
     bestAccuracy: percent(run.test.best?.accuracy),
@@ -227,4 +234,16 @@ export function bestCheckpointText(bestEpoch: number | undefined, checkpoint: Be
   }
   const epoch = checkpoint?.epoch ?? bestEpoch;
   return epoch === undefined || epoch === 0 ? null : `best epoch ${epoch}`;
+}
+
+/** Distinct line colours for overlaid runs (cycled). */
+const OVERLAY_COLORS = ['#2f6fde', '#e07b28', '#2e8b57', '#c0392b', '#7b2cbf', '#277da1', '#8d6e00', '#d1495b'];
+
+/** One validation-UAR line (in percent) per run, for overlaying several runs' curves. */
+export function overlaySeries(runs: readonly { name: string; epochs: readonly EpochMetrics[] }[]): LineSeries[] {
+  return runs.map((run, i) => ({
+    label: run.name,
+    data: run.epochs.filter((m) => Number.isFinite(m.valUar)).map((m) => ({ x: m.epoch, y: m.valUar * 100 })),
+    color: OVERLAY_COLORS[i % OVERLAY_COLORS.length],
+  }));
 }

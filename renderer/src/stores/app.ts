@@ -9,12 +9,13 @@ import { invoke } from '../api';
 import { errorMessage } from '../lib/format';
 import { recall, remember } from '../lib/sessionState';
 
-export type ViewName = 'dataset' | 'train' | 'runs' | 'evaluate' | 'compare' | 'predict';
+export type ViewName = 'dataset' | 'train' | 'runs' | 'studies' | 'evaluate' | 'compare' | 'predict';
 
 export const VIEWS: { name: ViewName; title: string }[] = [
   { name: 'dataset', title: 'Dataset' },
   { name: 'train', title: 'Train' },
   { name: 'runs', title: 'Runs' },
+  { name: 'studies', title: 'Studies' },
   { name: 'evaluate', title: 'Evaluate' },
   { name: 'compare', title: 'Compare' },
   { name: 'predict', title: 'Predict' },

@@ -1,0 +1,121 @@
+/// <reference lib="dom" />
+/**
+ * End to end: a study made outside the app (the engine, as `ser study init` + `study run` would:
+ * LOSO on the demo set with a tiny model) opens in the Studies view of the built renderer in
+ * Chromium, through serve mode, with the runs folder pointing at it. Checks the members grid and
+ * its overlaid curves, the results table, the pooled matrix and its drill-down into a fold's clip; saves
+ * e2e/screenshots/10-studies.png at 1440 × 900.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Workspace } from '../main/api/workspace';
+import { createStudy, runStudyMember, studyMembers } from '../main/pipeline/study';
+import { startServer, type RunningServer } from '../main/serve/server';
+import { resolveTrainingConfig } from '../main/training/config';
+
+const CHROMIUM = process.env.SER_CHROMIUM ?? '/usr/bin/chromium';
+const RENDERER = resolve('out/renderer');
+const DEMO = resolve('resources/demo-emodb');
+const SCREENSHOTS = resolve('e2e/screenshots');
+
+describe('a study in the Studies view (serve mode)', { timeout: 300_000 }, () => {
+  let dir: string;
+  let server: RunningServer;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+  const byId = (id: string) => page.getByTestId(id);
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set SER_CHROMIUM`);
+    if (!existsSync(join(RENDERER, 'index.html'))) throw new Error('the renderer is not built: run `npm run build` (npm test does it first)');
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    dir = mkdtempSync(join(tmpdir(), 'ser-e2e-study-'));
+    // Two epochs of the smallest model on 16 × 16 MFCC (curves, not dots): ten LOSO members in-process in well under a minute.
+    const studyDir = join(dir, 'studies', 'demo-loso');
+    const study = await createStudy(studyDir, {
+      datasetRoot: DEMO,
+      protocol: { kind: 'loso' },
+      training: resolveTrainingConfig({ preset: 'quick', model: 'seed-cnn', epochs: 2, earlyStoppingPatience: 2, batchSize: 32 }),
+      features: { nMfcc: 16, frames: 16 },
+      seeds: [1],
+    });
+    for (const member of studyMembers(study)) await runStudyMember(studyDir, member.index, { threads: 1, backend: 'wasm' });
+
+    const workspace = new Workspace({ runsDir: join(dir, 'studies'), cacheDir: join(dir, 'cache'), uploadsDir: join(dir, 'uploads'), demoDatasetPath: DEMO, backendPreference: 'wasm' });
+    server = await startServer({ rendererDir: RENDERER, workspace, appVersion: '0.0.0-e2e' });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(message.text());
+    });
+    page.setDefaultTimeout(60_000);
+    await page.goto(server.openUrl);
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lists the study, its members and its pooled results', async () => {
+    await byId('tab-studies').click();
+    await expect.poll(() => byId('study-picker').textContent()).toContain('demo-loso');
+    await expect.poll(() => byId('study-head').textContent()).toContain('10 done');
+    expect(await byId('study-member').count()).toBe(10);
+    const row = byId('study-result-row');
+    await expect.poll(() => row.count()).toBe(1);
+    // UAR, accuracy and macro-F1, each with its interval.
+    expect(await row.first().textContent()).toMatch(/10\/10.*\d+\.\d %.*\[\d+\.\d, \d+\.\d\] %/s);
+    await expect.poll(() => byId('study-matrix').getByTestId('cm-cell').count()).toBe(49);
+    expect(await byId('study-fold-bars').locator('canvas').count()).toBe(1);
+    // Two members' validation curves overlaid.
+    await byId('study-member').nth(0).click();
+    await byId('study-member').nth(3).click();
+    await expect.poll(() => byId('study-curves').locator('canvas').count()).toBe(1);
+  });
+
+  it('drills from a pooled matrix cell into a fold’s clip', async () => {
+    // The fullest cell (a one-epoch model may leave many cells empty).
+    const cells = byId('study-matrix').getByTestId('cm-cell');
+    const counts = (await cells.allTextContents()).map((text) => Number(text.replace(/\D/g, '')));
+    const fullest = counts.indexOf(Math.max(...counts));
+    await cells.nth(fullest).click();
+    await expect.poll(() => byId('study-clips-title').textContent()).toMatch(new RegExp(`: ${counts[fullest]} clips?$`));
+    const clips = byId('study-clip');
+    await expect.poll(() => clips.count()).toBeGreaterThan(0);
+    expect(await clips.first().textContent()).toMatch(/fold \d+ · seed 1/);
+    await clips.first().click();
+    await expect.poll(() => byId('clip-viewer').getByTestId('mfcc-heatmap').locator('canvas').count()).toBeGreaterThan(0);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(SCREENSHOTS, '10-studies.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('creates a study from the Train form settings in the runs folder', async () => {
+    await byId('tab-dataset').click();
+    await byId('dataset-open-demo').click();
+    await expect.poll(() => byId('dataset-summary').textContent()).toContain('135 clips');
+    await byId('tab-studies').click();
+    await byId('study-new').click();
+    await byId('study-name').fill('from-the-form');
+    await byId('study-seeds').fill('1, 2');
+    await byId('study-create').click();
+    await expect.poll(() => byId('study-head').textContent()).toContain('from-the-form');
+    expect(await byId('study-head').textContent()).toContain('20 pending');
+    expect(await byId('study-member').count()).toBe(20);
+    await byId('study-new').click();
+    await byId('study-name').fill('from-the-form');
+    await byId('study-create').click();
+    await expect.poll(() => byId('study-create-error').textContent()).toMatch(/from-the-form already exists: choose another study name/);
+    expect(pageErrors).toEqual([]);
+  });
+});

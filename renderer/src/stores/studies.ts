@@ -1,0 +1,354 @@
+/**
+ * Studies: the list (runs folder and opened folders), one study's live status and report, running
+ * it as a job, the pooled matrix's drill-down into every fold's clips, and creating a study from
+ * the Train form's settings.
+ */
+import { defineStore } from 'pinia';
+import { computed, ref, shallowRef } from 'vue';
+import type { ApiEvents, EpochMetrics, JobInfo, StudyDetail, StudyListEntry, TrainingOverrides } from '../../../main/api/contract';
+import { invoke, on } from '../api';
+import { errorMessage } from '../lib/format';
+import { pooledCellClips, studyCreateArgs, type NewStudyForm, type PooledClip, type ResultSort, type ResultSortKey, nextSort } from '../lib/studies';
+
+/** How often an open study whose members run elsewhere (CLI, Slurm) is read again. */
+export const POLL_MS = 4000;
+
+export const useStudiesStore = defineStore('studies', () => {
+  const list = ref<StudyListEntry[]>([]);
+  const listError = ref<string | null>(null);
+  const listLoading = ref(false);
+
+  const selectedDir = ref<string | null>(null);
+  const detail = shallowRef<StudyDetail | null>(null);
+  const detailError = ref<string | null>(null);
+  const detailLoading = ref(false);
+
+  const job = ref<JobInfo | null>(null);
+  const jobError = ref<string | null>(null);
+  const lastRun = ref<ApiEvents['job.finished']['study'] | null>(null);
+
+  const sort = ref<ResultSort>({ key: 'cell', descending: false });
+  /** Which checkpoint's test predictions the report pools (and the drill-down lists). */
+  const checkpoint = ref<'best' | 'final'>('best');
+  /** The report cell whose pooled matrix is shown, and two cells to compare. */
+  const matrixCell = ref(0);
+  const compare = ref<[number, number]>([0, 1]);
+
+  /** Every finished member's test clips of `matrixCell`, loaded on the first click into its matrix. */
+  const cellClips = shallowRef<PooledClip[]>([]);
+  const cellClipsFor = ref<string | null>(null);
+  const clipsLoading = ref(false);
+  const clipsError = ref<string | null>(null);
+  const selection = ref<{ trueLabel: string; predictedLabel: string } | null>(null);
+  const selectedIndex = ref<number | null>(null);
+
+  /** Members whose curves are overlaid, and their epochs as last read. */
+  const curveMembers = ref<string[]>([]);
+  const curves = shallowRef(new Map<string, EpochMetrics[]>());
+  const curvesError = ref<string | null>(null);
+
+  /** The Train form's current settings (TrainView keeps them here): a new study starts from them. */
+  const baseSettings = shallowRef<TrainingOverrides | null>(null);
+  const createError = ref<string | null>(null);
+  const creating = ref(false);
+  const exportError = ref<string | null>(null);
+
+  const running = computed(() => job.value?.state === 'running');
+  const selected = computed(() => list.value.find((s) => s.dir === selectedDir.value) ?? null);
+  const busyElsewhere = computed(() => {
+    const counts = detail.value?.status.counts;
+    return Boolean(counts && counts.running + counts.queued > 0);
+  });
+  const selectedClips = computed(() => (selection.value ? pooledCellClips(cellClips.value, selection.value.trueLabel, selection.value.predictedLabel) : []));
+  const selectedClip = computed(() => (selectedIndex.value === null ? null : (selectedClips.value[selectedIndex.value] ?? null)));
+
+  async function refreshList(): Promise<void> {
+    listLoading.value = true;
+    try {
+      list.value = await invoke('studies.list', {});
+      listError.value = null;
+      if (!selectedDir.value && list.value.length > 0) await select(list.value[0]!.dir);
+    } catch (err) {
+      listError.value = errorMessage(err);
+    } finally {
+      listLoading.value = false;
+    }
+  }
+
+  let latestDetail = 0;
+  /** Reads the selected study's status and report again (quietly: the tables stay while it loads). */
+  async function refresh(): Promise<void> {
+    const dir = selectedDir.value;
+    if (!dir) return;
+    const request = ++latestDetail;
+    detailLoading.value = true;
+    try {
+      const result = await invoke('studies.get', { dir, checkpoint: checkpoint.value });
+      if (request !== latestDetail) return;
+      detail.value = result;
+      detailError.value = null;
+      const cells = result.report.cells.length;
+      if (matrixCell.value >= cells) matrixCell.value = 0;
+      if (compare.value[0] >= cells || compare.value[1] >= cells) compare.value = [0, Math.min(1, cells - 1)];
+    } catch (err) {
+      if (request === latestDetail) detailError.value = errorMessage(err);
+    } finally {
+      if (request === latestDetail) detailLoading.value = false;
+    }
+  }
+
+  /** Adds a member's curves to the overlay (reading its epochs now), or takes them away. */
+  async function toggleCurve(memberId: string): Promise<void> {
+    const dir = selectedDir.value;
+    if (!dir) return;
+    if (curveMembers.value.includes(memberId)) {
+      curveMembers.value = curveMembers.value.filter((id) => id !== memberId);
+      return;
+    }
+    curveMembers.value = [...curveMembers.value, memberId];
+    curvesError.value = null;
+    try {
+      const { epochs } = await invoke('studies.member', { dir, memberId });
+      if (selectedDir.value === dir) curves.value = new Map(curves.value).set(memberId, epochs);
+    } catch (err) {
+      curveMembers.value = curveMembers.value.filter((id) => id !== memberId);
+      curvesError.value = errorMessage(err);
+    }
+  }
+
+  function clearDrillDown(): void {
+    cellClips.value = [];
+    cellClipsFor.value = null;
+    clipsError.value = null;
+    selection.value = null;
+    selectedIndex.value = null;
+  }
+
+  async function select(dir: string): Promise<void> {
+    if (selectedDir.value !== dir) {
+      selectedDir.value = dir;
+      detail.value = null;
+      detailError.value = null;
+      matrixCell.value = 0;
+      compare.value = [0, 1];
+      curveMembers.value = [];
+      curves.value = new Map();
+      clearDrillDown();
+    }
+    await refresh();
+  }
+
+  async function setCheckpoint(value: 'best' | 'final'): Promise<void> {
+    if (checkpoint.value === value) return;
+    checkpoint.value = value;
+    clearDrillDown();
+    await refresh();
+  }
+
+  /** Desktop: the native folder picker, then studies.open. */
+  async function chooseFolder(): Promise<void> {
+    listError.value = null;
+    try {
+      const picked = await invoke('dialog.pickFolder', { title: 'Open a study folder' });
+      if (picked.path) await open(picked.path);
+    } catch (err) {
+      listError.value = errorMessage(err);
+    }
+  }
+
+  async function open(dir: string): Promise<void> {
+    listError.value = null;
+    try {
+      const entry = await invoke('studies.open', { dir: dir.trim() });
+      await refreshList();
+      await select(entry.dir);
+    } catch (err) {
+      listError.value = errorMessage(err);
+    }
+  }
+
+  function setSort(key: ResultSortKey): void {
+    sort.value = nextSort(sort.value, key);
+  }
+
+  function showMatrixOf(cell: number): void {
+    if (matrixCell.value === cell) return;
+    matrixCell.value = cell;
+    clearDrillDown();
+  }
+
+  /** Lists the clips of one pooled-matrix cell: each finished member's test fold of the shown grid cell. */
+  async function selectMatrixCell(trueLabel: string, predictedLabel: string): Promise<void> {
+    selection.value = { trueLabel, predictedLabel };
+    selectedIndex.value = null;
+    const dir = selectedDir.value;
+    const status = detail.value?.status;
+    if (!dir || !status) return;
+    const key = `${dir}#${matrixCell.value}#${checkpoint.value}`;
+    if (cellClipsFor.value === key) return;
+    const members = status.members.filter((m) => m.cell === matrixCell.value && m.state === 'done');
+    clipsLoading.value = true;
+    clipsError.value = null;
+    try {
+      const evaluations = await Promise.all(members.map((m) => invoke('studies.memberEvaluation', { dir, memberId: m.id, checkpoint: checkpoint.value })));
+      if (selectedDir.value !== dir) return;
+      cellClips.value = evaluations.flatMap((evaluation, i) =>
+        evaluation.predictions.map((p) => ({ ...p, memberId: members[i]!.id, fold: members[i]!.fold, seed: members[i]!.seed, labels: evaluation.labels })),
+      );
+      cellClipsFor.value = key;
+    } catch (err) {
+      clipsError.value = errorMessage(err);
+    } finally {
+      clipsLoading.value = false;
+    }
+  }
+
+  function selectClip(index: number): void {
+    selectedIndex.value = index;
+  }
+
+  async function run(parallel: number): Promise<void> {
+    const dir = selectedDir.value;
+    if (!dir) return;
+    jobError.value = null;
+    lastRun.value = null;
+    try {
+      job.value = await invoke('studies.run', { dir, parallel });
+    } catch (err) {
+      jobError.value = errorMessage(err);
+    }
+  }
+
+  async function cancel(): Promise<void> {
+    if (!job.value) return;
+    try {
+      job.value = await invoke('jobs.cancel', { jobId: job.value.jobId });
+    } catch (err) {
+      jobError.value = errorMessage(err);
+    }
+  }
+
+  async function create(form: NewStudyForm, root: string | null, scheme?: string): Promise<boolean> {
+    createError.value = null;
+    try {
+      if (!root) throw new Error('Open a dataset first (Dataset tab): the study trains on it');
+      if (!baseSettings.value) throw new Error('The Train form has not loaded its settings yet');
+      creating.value = true;
+      const entry = await invoke('studies.create', studyCreateArgs(form, baseSettings.value, root, scheme));
+      await refreshList();
+      await select(entry.dir);
+      return true;
+    } catch (err) {
+      createError.value = errorMessage(err);
+      return false;
+    } finally {
+      creating.value = false;
+    }
+  }
+
+  /** The results table as CSV text (the view saves it). */
+  async function exportCsv(): Promise<{ csv: string; fileName: string } | null> {
+    const dir = selectedDir.value;
+    if (!dir) return null;
+    exportError.value = null;
+    try {
+      return await invoke('studies.exportCsv', { dir, checkpoint: checkpoint.value });
+    } catch (err) {
+      exportError.value = errorMessage(err);
+      return null;
+    }
+  }
+
+  // --- Live: the study job's events, and polling for members that run elsewhere -------------
+  function onStudyEvent(payload: ApiEvents['studies.event']): void {
+    if (payload.dir !== selectedDir.value || !detail.value) return;
+    const event = payload.event;
+    if (event.type !== 'member-start' && event.type !== 'member-epoch') {
+      if (event.type === 'member-end') void refresh();
+      return;
+    }
+    const members = detail.value.status.members.map((m) =>
+      m.id === event.member.id ? { ...m, state: 'running' as const, epoch: event.type === 'member-epoch' ? event.epoch : (m.epoch ?? 0), epochs: event.type === 'member-epoch' ? event.epochs : m.epochs } : m,
+    );
+    detail.value = { ...detail.value, status: { ...detail.value.status, members } };
+  }
+
+  function onJobFinished(payload: ApiEvents['job.finished']): void {
+    if (payload.job.kind !== 'study' || payload.job.jobId !== job.value?.jobId) return;
+    job.value = payload.job;
+    lastRun.value = payload.study ?? null;
+    if (payload.job.error) jobError.value = payload.job.error;
+    void refresh();
+  }
+
+  let listening = false;
+  let timer: ReturnType<typeof setInterval> | null = null;
+
+  /** The view is shown: listen to events, and poll while members run somewhere else. */
+  function attach(): void {
+    if (!listening) {
+      on('studies.event', onStudyEvent);
+      on('job.finished', onJobFinished);
+      listening = true;
+    }
+    timer ??= setInterval(() => {
+      if (busyElsewhere.value && !running.value) void refresh();
+    }, POLL_MS);
+  }
+
+  function detach(): void {
+    if (timer) clearInterval(timer);
+    timer = null;
+  }
+
+  return {
+    list,
+    listError,
+    listLoading,
+    selectedDir,
+    selected,
+    detail,
+    detailError,
+    detailLoading,
+    job,
+    jobError,
+    lastRun,
+    running,
+    busyElsewhere,
+    sort,
+    checkpoint,
+    setCheckpoint,
+    chooseFolder,
+    matrixCell,
+    compare,
+    cellClips,
+    clipsLoading,
+    clipsError,
+    selection,
+    selectedIndex,
+    selectedClips,
+    selectedClip,
+    curveMembers,
+    curves,
+    curvesError,
+    toggleCurve,
+    baseSettings,
+    createError,
+    creating,
+    exportError,
+    refreshList,
+    refresh,
+    select,
+    open,
+    setSort,
+    showMatrixOf,
+    selectMatrixCell,
+    selectClip,
+    run,
+    cancel,
+    create,
+    exportCsv,
+    attach,
+    detach,
+  };
+});
