@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { probeAudioFile } from '../audio';
 import { scanDataset, SCHEME_NAMES, summarizeDataset, type SchemeName } from '../dataset';
 import { isPng, MAX_EXPORT_PNG_BYTES } from '../evaluation/export';
@@ -98,14 +98,15 @@ function checkpointRef(value: unknown, request: string, field = 'checkpoint refe
   return { runId: expectRunId(args, 'runId', request), checkpoint: expectOneOf(args, 'checkpoint', CHECKPOINT_NAMES, request) };
 }
 
-/** A study runs its members as CLI processes: the CLI bundled next to this code, or its source under tsx. */
+/** A study runs its members as CLI processes: the CLI bundled next to this code, or its source under tsx (with the WAT loader). */
 function appMemberLauncher(): MemberLauncher {
   const callerFile = fileURLToPath(import.meta.url);
   const callerDir = dirname(callerFile);
   const fromSource = callerFile.endsWith('.ts');
   const script = fromSource ? join(callerDir, '..', 'cli', 'index.ts') : [callerDir, dirname(callerDir)].map((dir) => join(dir, 'cli.js')).find((path) => existsSync(path));
   if (!script) throw new ApiError('failed', `studies.run: the CLI (cli.js) was not found next to ${callerFile}, so members cannot start`);
-  const args = [...(fromSource ? ['--import', 'tsx'] : []), script];
+  const watLoader = pathToFileURL(join(callerDir, '..', '..', 'scripts', 'wat-register.mjs')).href;
+  const args = [...(fromSource ? ['--import', 'tsx', '--import', watLoader] : []), script];
   // The Electron binary runs a script as plain Node only with ELECTRON_RUN_AS_NODE set.
   if (process.versions.electron) {
     if (process.platform === 'win32') throw new ApiError('unsupported', 'studies.run: running a study from the app is not supported on Windows yet: use `ser study run`');

@@ -82,7 +82,7 @@ describe('studies requests', () => {
     await expect(call('studies.create', { ...base, grid: [{ field: 'epochz', values: ['1'] }] })).rejects.toMatchObject({
       message: "studies.create: grid field 'epochz' is not a training setting (examples: model, learningRate, epochs, augment.mixupAlpha)",
     });
-    await expect(call('studies.create', { ...base, grid: [{ field: 'epochs', values: ['two'] }] })).rejects.toMatchObject({ message: "studies.create: grid field 'epochs' takes numbers, got 'two'" });
+    await expect(call('studies.create', { ...base, grid: [{ field: 'epochs', values: ['two'] }] })).rejects.toMatchObject({ message: 'studies.create: epochs must be an integer, got the string "two"' });
     const four = ['epochs', 'learningRate', 'batchSize', 'weightDecay'].map((field) => ({ field, values: ['1'] }));
     await expect(call('studies.create', { ...base, grid: four })).rejects.toMatchObject({ message: "studies.create: 'grid' has more than 3 entries" });
     await expect(call('studies.create', { ...base, seeds: [1, 1] })).rejects.toMatchObject({ message: "studies.create: 'seeds' lists a seed twice" });

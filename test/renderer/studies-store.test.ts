@@ -172,7 +172,7 @@ describe('studies store', () => {
     await store.toggleCurve('c2-s1-f2');
     expect(store.curveMembers).toEqual(['c1-s1-f1']);
     expect(store.curves.get('c1-s1-f1')).toEqual(epochs);
-    expect(store.curvesError).toBe('studies.member: member c2-s1-f2 has not started');
+    expect(store.curvesError).toBe('member c2-s1-f2 has not started');
     await store.toggleCurve('c1-s1-f1');
     expect(store.curveMembers).toEqual([]);
     await store.toggleCurve('c1-s1-f2');

@@ -1,11 +1,12 @@
 /** `serve --help` prints the usage (it used to answer "Unknown option '--help'"); a wrong option points to it. */
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 function runServe(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, ['--import', 'tsx', resolve('main/serve/index.ts'), ...args], { timeout: 60_000 }, (error, stdout, stderr) =>
+    execFile(process.execPath, ['--import', 'tsx', '--import', pathToFileURL(resolve('scripts/wat-register.mjs')).href, resolve('main/serve/index.ts'), ...args], { timeout: 60_000 }, (error, stdout, stderr) =>
       done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
   });
