@@ -12,7 +12,7 @@ import type { Comparison } from '../evaluation/compare';
 import type { EvaluationReport } from '../evaluation/report';
 import type { ExtractionProgress } from '../features/progress';
 import type { CheckpointName, RunRecord, RunStatus } from '../runs/types';
-import type { BackendInfo, BackendName } from '../compute/backend-info';
+import type { BackendInfo, BackendName } from '../schema/backend';
 import type { TrainingConfig, TrainingOverrides } from '../training/config';
 import type { SplitCounts } from '../dataset/splitCounts';
 import type { ModelName, OptimizerName } from '../schema/names';
@@ -460,12 +460,7 @@ export interface ApiErrorPayload {
   message: string;
 }
 
-export const IPC_INVOKE_CHANNEL = 'ser:invoke';
-export const IPC_EVENT_CHANNEL = 'ser:event';
-
-/** Serve mode: the WebSocket path, and the query parameter that carries the token. */
-export const SERVE_SOCKET_PATH = '/api';
-export const SERVE_TOKEN_PARAM = 'token';
+export { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL, SERVE_SOCKET_PATH, SERVE_TOKEN_PARAM } from '../schema/channels';
 
 /** Messages on the serve-mode socket. */
 export type SocketRequest = { id: number; name: string; args: unknown };

@@ -29,10 +29,11 @@ import {
   type MemberLauncher,
   type StudyFile,
 } from '../pipeline/study';
-import { deleteRun, listRuns, listEvaluations, openRun, readEvaluation, renameRun, resolveRunDir } from '../runs/store';
+import { deleteRun, listRuns, listEvaluations, openRun, renameRun, resolveRunDir } from '../runs/store';
+import { readEvaluation } from '../evaluation/file';
 import { CHECKPOINT_NAMES } from '../runs/types';
 import { initBackend } from '../compute/backend';
-import { BACKEND_NAMES, type BackendName } from '../compute/backend-info';
+import { BACKEND_NAMES, type BackendName } from '../schema/backend';
 import { PRESETS, resolveTrainingConfig } from '../training/config';
 import { describeModel, MODEL_NAMES } from '../models';
 import { OPTIMIZER_NAMES } from '../schema/names';

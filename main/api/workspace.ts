@@ -10,7 +10,7 @@
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import type { BackendName } from '../compute/backend-info';
+import type { BackendName } from '../schema/backend';
 import { STUDY_FILE } from '../pipeline/study/format';
 import { ApiError } from './validate';
 

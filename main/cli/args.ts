@@ -1,7 +1,7 @@
 /** Small helpers shared by the CLI commands: typed option parsing with clear errors, and flags from a field table. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SCHEME_NAMES, type SchemeName } from '../dataset';
-import { BACKEND_NAMES, type BackendName } from '../compute/backend-info';
+import { BACKEND_NAMES, type BackendName } from '../schema/backend';
 import { describeRange, isPlainObject, parseFieldText, setValueAt, type AnyFieldTable, type FieldSpec } from '../schema/fields';
 
 /** An error whose message is shown to the user as the one-line reason, exit code 1. */

@@ -10,10 +10,10 @@ import os from 'node:os';
 import { registerStockWasm, registerThreadedWasm, useInstalledWasmFiles, wasmThreadsCount } from './backend-wasm';
 import { loadBlas, type Blas } from './blas';
 import { prepareSimdLoops, registerFastKernels, useBlasKernels } from './kernels';
-import { BACKEND_NAMES, type BackendInfo, type BackendName } from './backend-info';
+import { BACKEND_NAMES, type BackendInfo, type BackendName } from '../schema/backend';
 import { probeGpu } from './gpu';
 
-export { BACKEND_NAMES, type BackendInfo, type BackendName } from './backend-info';
+export { BACKEND_NAMES, type BackendInfo, type BackendName } from '../schema/backend';
 
 export interface BackendOptions {
   /** wasm only: XNNPACK threads. Default: the number of CPU cores, at most 8. 1 = the stock single-threaded build. */

@@ -4,11 +4,11 @@
  * exported as files next to the run.
  */
 import { join } from 'node:path';
-import type { BackendName } from '../compute/backend-info';
+import type { BackendName } from '../schema/backend';
 import { compareReports, type Comparison } from '../evaluation/compare';
 import { writeReportFiles, type ExportedFiles } from '../evaluation/export';
 import type { EvaluationReport } from '../evaluation/report';
-import { readEvaluation } from '../runs/store';
+import { readEvaluation } from '../evaluation/file';
 import type { CheckpointName } from '../runs/types';
 import { evaluateCheckpoint } from './evaluateCheckpoint';
 

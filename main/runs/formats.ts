@@ -3,13 +3,11 @@
  * `evaluation-<name>.json`. Version 1 is what release 0.1.0 wrote (no `formatVersion`); version 2
  * is the same content with the version stamped, so migrating 1 → 2 only adds the stamp.
  */
-import type { BackendInfo } from '../compute/backend-info';
+import type { BackendInfo } from '../schema/backend';
 import type { Split } from '../dataset/split';
-import type { EvaluationReport } from '../evaluation/report';
 import type { FeatureConfig } from '../schema/featureFields';
-import type { TrainingConfig } from '../training/config';
-import type { BestCheckpoint } from '../training/progress';
-import type { CheckpointManifest, RunOutcomeSummary, RunRecord, TestMetrics } from './types';
+import type { TrainingConfig } from '../schema/trainingFields';
+import type { BestCheckpoint, CheckpointManifest, RunOutcomeSummary, RunRecord, TestMetrics } from './types';
 import { CHECKPOINT_NAMES } from './types';
 import { check, type JsonObject, type VersionedFormat } from '../util/versionedJson';
 
@@ -153,39 +151,4 @@ export const MANIFEST_FORMAT: VersionedFormat<CheckpointManifest> = {
   current: 2,
   migrate: { 1: stampOnly },
   validate: validateManifest,
-};
-
-function validateEvaluation(e: JsonObject): EvaluationReport {
-  check.string(e.checkpoint, 'checkpoint');
-  check.string(e.createdAt, 'createdAt');
-  const dataset = check.object(e.dataset, 'dataset');
-  check.string(dataset.root, 'dataset.root');
-  check.string(dataset.scheme, 'dataset.scheme');
-  check.string(dataset.part, 'dataset.part');
-  const splitInfo = check.object(e.split, 'split');
-  check.string(splitInfo.description, 'split.description');
-  check.boolean(splitInfo.leaksSpeakers, 'split.leaksSpeakers');
-  const labels = check.strings(e.labels, 'labels');
-  const metrics = check.object(e.metrics, 'metrics');
-  for (const key of ['accuracy', 'uar', 'macroF1'] as const) check.finite(metrics[key], `metrics.${key}`);
-  check.object(e.confidenceIntervals, 'confidenceIntervals');
-  if (!Array.isArray(e.predictions)) throw new Error('predictions must be a list');
-  e.predictions.forEach((p: unknown, i) => {
-    const field = `predictions[${i}]`;
-    const prediction = check.object(p, field);
-    check.string(prediction.clipId, `${field}.clipId`);
-    check.string(prediction.trueLabel, `${field}.trueLabel`);
-    check.string(prediction.predictedLabel, `${field}.predictedLabel`);
-    if (!Array.isArray(prediction.probabilities) || prediction.probabilities.length !== labels.length) {
-      throw new Error(`${field}.probabilities must hold one number per label (${labels.length})`);
-    }
-  });
-  return e as unknown as EvaluationReport;
-}
-
-export const EVALUATION_FORMAT: VersionedFormat<EvaluationReport> = {
-  name: 'evaluation file',
-  current: 2,
-  migrate: { 1: stampOnly },
-  validate: validateEvaluation,
 };

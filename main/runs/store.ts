@@ -2,9 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import type { EvaluationReport } from '../evaluation/report';
 import { pathExists } from '../util/fs';
-import { EVALUATION_FORMAT, RUN_FORMAT } from './formats';
+import { RUN_FORMAT } from './formats';
 import { inspectCheckpoint, recoverCheckpoints, writeCheckpoint, type CheckpointState } from './checkpoints';
 import { appendJsonLine, readJsonLines } from './jsonLines';
 import { acquireLock, DEFAULT_STALE_AFTER_MS, lockState, refreshLock, releaseLock, removeLock } from './lock';
@@ -21,7 +20,7 @@ import {
   type RunOutcomeSummary,
 } from './types';
 import type { Split } from '../dataset/split';
-import type { BackendInfo } from '../compute/backend-info';
+import type { BackendInfo } from '../schema/backend';
 import { FORMAT_VERSION_KEY, FormatError, readVersionedJson, writeVersionedJson } from '../util/versionedJson';
 
 
@@ -366,23 +365,6 @@ export async function deleteRun(runsDir: string, runId: string, options: StoreOp
     throw new Error(`Refusing to delete run ${runId}: a process is still training it`);
   }
   await fsp.rm(dir, { recursive: true, force: true });
-}
-
-function evaluationPath(runDir: string, checkpoint: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(checkpoint)) throw new Error(`Invalid evaluation name "${checkpoint}"`);
-  return join(runDir, `evaluation-${checkpoint}.json`);
-}
-
-/** Writes `evaluation-<checkpoint>.json` (e.g. 'best', 'final', 'best-crema'). */
-export async function writeEvaluation(runDir: string, checkpoint: string, evaluation: EvaluationReport): Promise<string> {
-  const path = evaluationPath(runDir, checkpoint);
-  await writeVersionedJson(path, EVALUATION_FORMAT, evaluation);
-  return path;
-}
-
-/** Reads `evaluation-<checkpoint>.json` (any format version, migrated), or null if the run has none. */
-export async function readEvaluation(runDir: string, checkpoint: string): Promise<EvaluationReport | null> {
-  return readVersionedJson(evaluationPath(runDir, checkpoint), EVALUATION_FORMAT);
 }
 
 /** Names of the evaluations stored in a run, e.g. ['best', 'final']. */

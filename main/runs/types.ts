@@ -1,8 +1,7 @@
-import type { BackendInfo } from '../compute/backend-info';
+import type { BackendInfo } from '../schema/backend';
 import type { Split } from '../dataset/split';
 import type { FeatureConfig } from '../schema/featureFields';
-import type { TrainingConfig } from '../training/config';
-import type { BestCheckpoint, EpochMetrics } from '../training/progress';
+import type { TrainingConfig } from '../schema/trainingFields';
 
 import type { CheckpointName } from '../schema/names';
 
@@ -102,3 +101,27 @@ export interface RunLock {
   startedAt: string;
   heartbeatAt: string;
 }
+
+/** One line of metrics.jsonl: an epoch's training and validation figures. */
+export interface EpochMetrics {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  valLoss: number;
+  valAccuracy: number;
+  valUar: number;
+  valMacroF1: number;
+  learningRate: number;
+  /** The rate the next epoch will use (after ReduceLROnPlateau). */
+  nextLearningRate: number;
+  lrReduced: boolean;
+  improved: boolean;
+  epochSeconds: number;
+  samplesPerSecond: number;
+  skippedSteps: number;
+}
+
+/** What `checkpoints/best` holds: one epoch picked by a validation metric, or a weight average. */
+export type BestCheckpoint =
+  | { kind: 'epoch'; epoch: number; selectedBy: string }
+  | { kind: 'average'; mode: 'last' | 'top'; epochs: number[]; batchNorm: 'recompute' | 'average'; selectedBy: string };

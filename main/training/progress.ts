@@ -1,7 +1,9 @@
 /** What a training job reports while it runs and when it ends (plain data: it crosses to the UI unchanged). */
 import type { ExtractionProgress } from '../features/progress';
-import type { RunStatus } from '../runs/types';
-import type { BackendInfo } from '../compute/backend-info';
+import type { BestCheckpoint, EpochMetrics, RunStatus } from '../runs/types';
+
+export type { BestCheckpoint, EpochMetrics } from '../runs/types';
+import type { BackendInfo } from '../schema/backend';
 
 export interface BatchProgress {
   epoch: number;
@@ -15,24 +17,6 @@ export interface BatchProgress {
   learningRate: number;
 }
 
-export interface EpochMetrics {
-  epoch: number;
-  trainLoss: number;
-  trainAccuracy: number;
-  valLoss: number;
-  valAccuracy: number;
-  valUar: number;
-  valMacroF1: number;
-  learningRate: number;
-  /** The rate the next epoch will use (after ReduceLROnPlateau). */
-  nextLearningRate: number;
-  lrReduced: boolean;
-  improved: boolean;
-  epochSeconds: number;
-  samplesPerSecond: number;
-  skippedSteps: number;
-}
-
 /** Everything a training job tells its listener, in order. */
 export type TrainingEvent =
   | { type: 'log'; level: 'info' | 'warn'; message: string }
@@ -41,11 +25,6 @@ export type TrainingEvent =
   | { type: 'run'; runId: string; runDir: string }
   | { type: 'batch'; progress: BatchProgress }
   | { type: 'epoch'; metrics: EpochMetrics };
-
-/** What `checkpoints/best` holds: one epoch picked by a validation metric, or a weight average. */
-export type BestCheckpoint =
-  | { kind: 'epoch'; epoch: number; selectedBy: string }
-  | { kind: 'average'; mode: 'last' | 'top'; epochs: number[]; batchNorm: 'recompute' | 'average'; selectedBy: string };
 
 /** How a training job ended: the run and the test metrics of each evaluated checkpoint. */
 export interface TrainingOutcome {

@@ -3,7 +3,8 @@
  * same WorkbenchApi the Electron preload does. The token comes from the page URL once and is then
  * kept for this tab only (sessionStorage), and removed from the address bar.
  */
-import { SERVE_SOCKET_PATH, SERVE_TOKEN_PARAM, type ApiErrorPayload, type EventName, type SocketMessage, type WorkbenchApi } from '../../main/api/contract';
+import type { ApiErrorPayload, EventName, SocketMessage, WorkbenchApi } from '../../main/api/contract';
+import { SERVE_SOCKET_PATH, SERVE_TOKEN_PARAM } from '../../main/schema/channels';
 
 export class EngineError extends Error {
   constructor(

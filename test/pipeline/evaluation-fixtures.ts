@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { buildEvaluationReport, type EvaluationReport } from '../../main/evaluation/report';
-import { writeEvaluation } from '../../main/runs/store';
+import { writeEvaluation } from '../../main/evaluation/file';
 
 /** A real report over six clips; `shift` moves the predictions so two reports disagree on some clips. */
 export function sampleReport(checkpoint: string, labels = ['anger', 'neutral', 'sadness'], shift = 0): EvaluationReport {

@@ -9,7 +9,8 @@ import { listRunSummaries } from '../../main/api/runViews';
 import { compareEvaluations } from '../../main/evaluation/compare';
 import { EmotionPredictor } from '../../main/pipeline/inference';
 import { evaluateCheckpoint } from '../../main/pipeline/evaluateCheckpoint';
-import { listRuns, openRun, readEvaluation } from '../../main/runs/store';
+import { listRuns, openRun } from '../../main/runs/store';
+import { readEvaluation } from '../../main/evaluation/file';
 import { tempDir } from './helpers';
 
 const FIXTURE = resolve('test/fixtures/runs/v0.1.0');

@@ -6,19 +6,8 @@ import type * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../main/models/checkpoint';
 import { inspectCheckpoint, writeCheckpoint } from '../../main/runs/checkpoints';
-import {
-  createRun,
-  deleteRun,
-  listEvaluations,
-  listRuns,
-  openRun,
-  readEvaluation,
-  renameRun,
-  repairRun,
-  resolveRunDir,
-  writeEvaluation,
-  type RunHandle,
-} from '../../main/runs/store';
+import { createRun, deleteRun, listEvaluations, listRuns, openRun, renameRun, repairRun, resolveRunDir, type RunHandle } from '../../main/runs/store';
+import { readEvaluation, writeEvaluation } from '../../main/evaluation/file';
 import type { RunLock, RunRecord } from '../../main/runs/types';
 import { evaluationReport, manifest, predict, runInit, smallModel, tempDir } from './helpers';
 

@@ -1,8 +1,8 @@
 /** The tfjs backends and what the engine reports about the one in use (plain data). */
 
-import type { BackendName } from '../schema/names';
+import type { BackendName } from './names';
 
-export { BACKEND_NAMES, type BackendName } from '../schema/names';
+export { BACKEND_NAMES, type BackendName } from './names';
 
 export interface BackendInfo {
   name: BackendName;
