@@ -29,7 +29,7 @@ import {
   type MemberLauncher,
   type StudyFile,
 } from '../pipeline/study';
-import { deleteRun, listRuns, listEvaluations, openRun, renameRun, resolveRunDir } from '../runs/store';
+import { deleteRun, listEvaluations, openRun, renameRun, resolveRunDir } from '../runs/store';
 import { readEvaluation } from '../evaluation/file';
 import { CHECKPOINT_NAMES } from '../runs/types';
 import { initBackend } from '../compute/backend';

@@ -8,7 +8,7 @@ import { AudioError } from './errors';
 import { checkSampleRate } from './limits';
 import { openRegularFile, openRegularFileSync } from './open';
 import { resample } from './resample';
-import type { AudioFormat, AudioProbe, DecodedAudio } from './types';
+import type { AudioProbe, DecodedAudio } from './types';
 import { probeWavFd } from './wav';
 
 export { AudioError, deserializeError, serializeError } from './errors';

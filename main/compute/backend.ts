@@ -85,7 +85,7 @@ async function choose(preference: BackendName | 'auto', threads: number, blas: b
       return { ...info, skipped, ...(gpu ? { gpu } : {}) };
     } catch (error) {
       const reason = error instanceof Unavailable ? error.message : `failed to load: ${messageOf(error)}`;
-      if (preference !== 'auto') throw new Error(`backend '${name}' is not available: ${reason}`);
+      if (preference !== 'auto') throw new Error(`backend '${name}' is not available: ${reason}`, { cause: error });
       skipped.push({ name, reason });
     }
   }

@@ -65,13 +65,13 @@ export async function readModelJson(dir: string): Promise<tf.io.ModelJSON> {
   try {
     text = await fsp.readFile(path, 'utf8');
   } catch (err) {
-    throw new Error(`Cannot read ${path}: ${(err as Error).message}`);
+    throw new Error(`Cannot read ${path}: ${(err as Error).message}`, { cause: err });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`);
+    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   const candidate = json as Partial<tf.io.ModelJSON> | null;
   if (!candidate || typeof candidate !== 'object' || !candidate.modelTopology || !Array.isArray(candidate.weightsManifest)) {

@@ -20,7 +20,7 @@ export async function acquireLock(runDir: string, now: Date = new Date()): Promi
   try {
     await fsp.link(tmp, join(runDir, LOCK_FILE));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`Run ${runDir} is locked by another process`);
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`Run ${runDir} is locked by another process`, { cause: err });
     throw err;
   } finally {
     await fsp.rm(tmp, { force: true });

@@ -181,7 +181,7 @@ async function makeFixedRunDir(runsDir: string, id: string): Promise<{ id: strin
   try {
     await fsp.mkdir(dir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`Run folder ${dir} already exists`);
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`Run folder ${dir} already exists`, { cause: err });
     throw err;
   }
   return { id, dir };

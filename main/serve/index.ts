@@ -47,7 +47,7 @@ async function main(): Promise<void> {
       },
     });
   } catch (err) {
-    throw new Error(`${err instanceof Error ? err.message : String(err)} (see --help)`);
+    throw new Error(`${err instanceof Error ? err.message : String(err)} (see --help)`, { cause: err });
   }
   const { values } = parsed;
   if (values.help) {

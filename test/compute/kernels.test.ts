@@ -182,7 +182,6 @@ describe.each(['cpu', 'wasm'] as const)('fast kernels on %s', (backendName) => {
     for (const axis of [0, 1, 3]) {
       const ours = tf.tidy(() => tf.unstack(tf.tensor(x.values, x.shape), axis).map((t) => Array.from(t.dataSync())));
       const expected = tf.tidy(() => {
-        const t = tf.tensor(x.values, x.shape);
         return Array.from({ length: x.shape[axis]! }, (_, i) => {
           const begin = [0, 0, 0, 0];
           const size = [...x.shape];

@@ -21,7 +21,7 @@ async function audioErrorOf(promise: Promise<unknown> | (() => unknown)): Promis
     await (typeof promise === 'function' ? promise() : promise);
   } catch (err) {
     if (err instanceof AudioError) return err;
-    throw new Error(`expected an AudioError, got ${String(err)}`);
+    throw new Error(`expected an AudioError, got ${String(err)}`, { cause: err });
   }
   throw new Error('expected an AudioError, but it succeeded');
 }

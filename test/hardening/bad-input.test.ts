@@ -49,7 +49,7 @@ async function audioErrorOf(promise: Promise<unknown>): Promise<AudioError> {
     await promise;
   } catch (err) {
     if (err instanceof AudioError) return err;
-    throw new Error(`expected an AudioError, got ${String(err)}`);
+    throw new Error(`expected an AudioError, got ${String(err)}`, { cause: err });
   }
   throw new Error('expected an AudioError, but it succeeded');
 }
@@ -59,7 +59,7 @@ async function datasetErrorOf(promise: Promise<unknown> | (() => unknown)): Prom
     await (typeof promise === 'function' ? promise() : promise);
   } catch (err) {
     if (err instanceof DatasetError) return err;
-    throw new Error(`expected a DatasetError, got ${String(err)}`);
+    throw new Error(`expected a DatasetError, got ${String(err)}`, { cause: err });
   }
   throw new Error('expected a DatasetError, but it succeeded');
 }

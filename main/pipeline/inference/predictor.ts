@@ -177,7 +177,7 @@ function checkFeatureManifest(manifest: CheckpointManifest, dir: string): Featur
   try {
     config = resolveFeatureConfig(manifest.featureConfig as Partial<FeatureConfig>);
   } catch (err) {
-    throw new Error(`Checkpoint ${dir} has an unusable featureConfig: ${(err as Error).message}`);
+    throw new Error(`Checkpoint ${dir} has an unusable featureConfig: ${(err as Error).message}`, { cause: err });
   }
   const hash = featureConfigHash(config);
   if (hash !== manifest.featureConfigHash) {

@@ -174,14 +174,14 @@ export async function readStudy(dir: string): Promise<StudyFile> {
   try {
     text = await fsp.readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${dir} is not a study folder: it has no ${STUDY_FILE}`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${dir} is not a study folder: it has no ${STUDY_FILE}`, { cause: err });
     throw err;
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`);
+    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   return validateStudy(value, path);
 }

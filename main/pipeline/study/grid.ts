@@ -83,7 +83,7 @@ export function applyOverrides(base: TrainingConfig, overrides: CellOverrides): 
   try {
     return resolveTrainingConfig(config as unknown as TrainingConfig);
   } catch (err) {
-    throw new Error(`grid cell ${cellLabel(overrides)}: ${(err as Error).message}`);
+    throw new Error(`grid cell ${cellLabel(overrides)}: ${(err as Error).message}`, { cause: err });
   }
 }
 

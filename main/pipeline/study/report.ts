@@ -6,7 +6,6 @@
 import { resolve } from 'node:path';
 import { comparePairedCells, type PairedComparison } from '../../evaluation/paired';
 import { poolCrossValidation, type CrossValidationSummary, type MemberPredictions } from '../../evaluation/pooled';
-import type { EvaluationReport } from '../../evaluation/report';
 import { readEvaluation } from '../../evaluation/file';
 import { protocolLabel, readStudy } from './format';
 import type { CellOverrides, GridAxis } from './grid';
