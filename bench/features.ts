@@ -90,9 +90,9 @@ function benchDataset(name: string, root: string, cores: number): BenchResult[] 
 export async function runFeatureBenchmarks(options: { quick: boolean }): Promise<BenchResult[]> {
   const cores = availableParallelism();
   const results: BenchResult[] = [];
-  results.push(...(benchDataset('demo (resources/demo-emodb)', resolve('resources/demo-emodb'), cores)));
+  results.push(...benchDataset('demo (resources/demo-emodb)', resolve('resources/demo-emodb'), cores));
   const emodb = resolve('../shared/data/emodb');
-  if (existsSync(emodb)) results.push(...(benchDataset('EmoDB (../shared/data/emodb)', emodb, cores)));
+  if (existsSync(emodb)) results.push(...benchDataset('EmoDB (../shared/data/emodb)', emodb, cores));
   else console.log('note: ../shared/data/emodb not found, EmoDB rows skipped');
   if (!options.quick) {
     const generated = mkdtempSync(join(tmpdir(), 'ser-bench-crema-'));
@@ -100,7 +100,7 @@ export async function runFeatureBenchmarks(options: { quick: boolean }): Promise
       const started = Date.now();
       generateCremaSizedSet(generated);
       console.log(`generated 7442 synthetic 2.5 s clips in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      results.push(...(benchDataset('generated CREMA-D size (7442 × 2.5 s, 16 kHz)', generated, cores)));
+      results.push(...benchDataset('generated CREMA-D size (7442 × 2.5 s, 16 kHz)', generated, cores));
     } finally {
       rmSync(generated, { recursive: true, force: true });
     }

@@ -66,13 +66,22 @@ export async function runLoadBenchmarks(options: { quick: boolean }): Promise<Be
 
     const opened = await measurePeakRss(async () => {
       const started = Date.now();
-      const workspace = new Workspace({ runsDir: env.SER_RUNS_DIR, cacheDir: env.SER_CACHE_DIR, uploadsDir: join(work, 'uploads'), demoDatasetPath: data });
+      const workspace = new Workspace({
+        runsDir: env.SER_RUNS_DIR,
+        cacheDir: env.SER_CACHE_DIR,
+        uploadsDir: join(work, 'uploads'),
+        demoDatasetPath: data,
+      });
       const engine = createEngine({ appVersion: 'bench', door: 'serve', workspace, emit: () => undefined });
       const overview = await engine.handlers['dataset.open']({ root: data });
       await engine.close();
       return { seconds: (Date.now() - started) / 1000, bytes: JSON.stringify(overview).length, count: overview.clipCount };
     });
-    row('app dataset.open (scan + probe)', { seconds: opened.value.seconds, peakRssMiB: opened.peakRssMiB }, `${opened.value.count} clips, ${(opened.value.bytes / 2 ** 20).toFixed(1)} MiB JSON to the UI`);
+    row(
+      'app dataset.open (scan + probe)',
+      { seconds: opened.value.seconds, peakRssMiB: opened.peakRssMiB },
+      `${opened.value.count} clips, ${(opened.value.bytes / 2 ** 20).toFixed(1)} MiB JSON to the UI`,
+    );
 
     const scan = await runStep(['scan', data, '--json'], env);
     row('scan', scan, 'CLI scan --json');

@@ -41,7 +41,13 @@ function syntheticSet(count: number, seed: number): LabelledSet {
   return { x, y, count };
 }
 
-async function trainingThroughput(model: ModelName, backend: BackendName, blas: boolean, batches: number, warmup: number): Promise<BenchResult> {
+async function trainingThroughput(
+  model: ModelName,
+  backend: BackendName,
+  blas: boolean,
+  batches: number,
+  warmup: number,
+): Promise<BenchResult> {
   const info = await initBackend(backend, { blas });
   const { value: stats, peakRssMiB } = await measurePeakRss(async () => {
     const net = createModel(model, { inputShape: [ROWS, FRAMES, 1], numClasses: CLASSES, seed: 1 });
@@ -53,7 +59,10 @@ async function trainingThroughput(model: ModelName, backend: BackendName, blas: 
       onBatch: () => stamps.push(performance.now()),
     });
     net.dispose();
-    const steps = stamps.slice(1).map((t, i) => t - stamps[i]!).slice(Math.max(0, warmup - 1));
+    const steps = stamps
+      .slice(1)
+      .map((t, i) => t - stamps[i]!)
+      .slice(Math.max(0, warmup - 1));
     return { stepMs: median(steps), bestMs: Math.min(...steps), params: 0 };
   });
   const params = createModel(model, { inputShape: [ROWS, FRAMES, 1], numClasses: CLASSES, seed: 1 });
@@ -132,7 +141,17 @@ export async function runTrainBenchmarks(options: { quick: boolean }): Promise<B
   training.push(await trainingThroughput('seed-cnn', 'cpu', true, batches, 2));
   training.push(await trainingThroughput('seed-cnn', 'cpu', false, 3, 1));
   console.log('training (real loop: augmentation, loss, clipping, AdamW; batch 64, input 40×100)');
-  printTable(training, ['model', 'parameters', 'backend', 'threads', 'blas', 'medianStepMs', 'samplesPerSecond', 'bestSamplesPerSecond', 'peakRssMiB']);
+  printTable(training, [
+    'model',
+    'parameters',
+    'backend',
+    'threads',
+    'blas',
+    'medianStepMs',
+    'samplesPerSecond',
+    'bestSamplesPerSecond',
+    'peakRssMiB',
+  ]);
 
   const inference: BenchResult[] = [];
   for (const model of models) inference.push(await inferenceLatency(model, 'wasm', options.quick ? 5 : 20));

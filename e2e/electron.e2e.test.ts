@@ -23,7 +23,9 @@ export function electronBinary(): string | null {
 
 const binary = electronBinary();
 if (!binary) {
-  console.log('SKIPPED electron smoke test: no Electron runtime binary in node_modules/electron (it cannot be downloaded here); the browser e2e suite covers the UI through serve mode');
+  console.log(
+    'SKIPPED electron smoke test: no Electron runtime binary in node_modules/electron (it cannot be downloaded here); the browser e2e suite covers the UI through serve mode',
+  );
 }
 
 describe.skipIf(!binary)('the desktop app (Electron)', () => {
@@ -33,9 +35,18 @@ describe.skipIf(!binary)('the desktop app (Electron)', () => {
       const window = await app.firstWindow();
       await window.waitForLoadState('domcontentloaded');
       expect(await window.title()).toBe('SER Workbench');
-      const info = await window.evaluate(() => (window as unknown as { api: { invoke(n: string, a: object): Promise<{ door: string; name: string }> } }).api.invoke('app.info', {}));
+      const info = await window.evaluate(() =>
+        (window as unknown as { api: { invoke(n: string, a: object): Promise<{ door: string; name: string }> } }).api.invoke(
+          'app.info',
+          {},
+        ),
+      );
       expect(info).toMatchObject({ name: 'SER Workbench', door: 'electron' });
-      const nodeVisible = await window.evaluate(() => typeof (globalThis as { require?: unknown }).require !== 'undefined' || typeof (globalThis as { process?: unknown }).process !== 'undefined');
+      const nodeVisible = await window.evaluate(
+        () =>
+          typeof (globalThis as { require?: unknown }).require !== 'undefined' ||
+          typeof (globalThis as { process?: unknown }).process !== 'undefined',
+      );
       expect(nodeVisible).toBe(false);
     } finally {
       await app.close();

@@ -30,8 +30,10 @@ describe('a study in the Studies view (serve mode)', { timeout: 300_000 }, () =>
   const byId = (id: string) => page.getByTestId(id);
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set SER_CHROMIUM`);
-    if (!existsSync(join(RENDERER, 'index.html'))) throw new Error('the renderer is not built: run `npm run build` (npm test does it first)');
+    if (!existsSync(CHROMIUM))
+      throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set SER_CHROMIUM`);
+    if (!existsSync(join(RENDERER, 'index.html')))
+      throw new Error('the renderer is not built: run `npm run build` (npm test does it first)');
     mkdirSync(SCREENSHOTS, { recursive: true });
     dir = mkdtempSync(join(tmpdir(), 'ser-e2e-study-'));
     // Two epochs of the smallest model on 16 × 16 MFCC (curves, not dots): ten LOSO members in-process in well under a minute.
@@ -45,11 +47,25 @@ describe('a study in the Studies view (serve mode)', { timeout: 300_000 }, () =>
     });
     for (const member of studyMembers(study)) await runStudyMember(studyDir, member.index, { threads: 1, backend: 'wasm' });
 
-    const workspace = new Workspace({ runsDir: join(dir, 'studies'), cacheDir: join(dir, 'cache'), uploadsDir: join(dir, 'uploads'), demoDatasetPath: DEMO, backendPreference: 'wasm' });
+    const workspace = new Workspace({
+      runsDir: join(dir, 'studies'),
+      cacheDir: join(dir, 'cache'),
+      uploadsDir: join(dir, 'uploads'),
+      demoDatasetPath: DEMO,
+      backendPreference: 'wasm',
+    });
     server = await startServer({ rendererDir: RENDERER, workspace, appVersion: '0.0.0-e2e' });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.on('pageerror', (err) => pageErrors.push(err.message));

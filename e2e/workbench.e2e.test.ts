@@ -36,9 +36,12 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set SER_CHROMIUM; .ci/run installs it`);
+      throw new Error(
+        `Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set SER_CHROMIUM; .ci/run installs it`,
+      );
     }
-    if (!existsSync(join(RENDERER, 'index.html'))) throw new Error('the renderer is not built: run `npm run build` (npm test does it first)');
+    if (!existsSync(join(RENDERER, 'index.html')))
+      throw new Error('the renderer is not built: run `npm run build` (npm test does it first)');
     mkdirSync(SCREENSHOTS, { recursive: true });
     for (const old of readdirSync(SCREENSHOTS)) if (old.endsWith('.png')) rmSync(join(SCREENSHOTS, old));
     dir = mkdtempSync(join(tmpdir(), 'ser-e2e-'));
@@ -52,7 +55,16 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
     server = await startServer({ rendererDir: RENDERER, workspace, appVersion: '0.0.0-e2e' });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--autoplay-policy=no-user-gesture-required',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -119,11 +131,18 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
     // The mel axis is in Hz; the padded MFCC input is marked; the playhead is on every panel.
     expect(await viewer.getByTestId('spectrogram').locator('.y-axis').textContent()).toContain('kHz');
     await viewer.getByTestId('spectrogram').locator('canvas.image').hover();
-    await expect.poll(() => viewer.getByTestId('spectrogram').getByTestId('heatmap-readout').textContent()).toMatch(/row \d+ \([\d.]+ k?Hz\)/);
+    await expect
+      .poll(() => viewer.getByTestId('spectrogram').getByTestId('heatmap-readout').textContent())
+      .toMatch(/row \d+ \([\d.]+ k?Hz\)/);
     expect(await viewer.getByTestId('mfcc-heatmap').getByTestId('heatmap-padding').textContent()).toContain('padding');
     await expect.poll(() => viewer.getByTestId('heatmap-playhead').count()).toBe(2);
-    await viewer.getByTestId('spectrogram').locator('.track').click({ position: { x: spectrogramTrack.width / 2, y: 10 } });
-    await expect.poll(async () => (await boxOf(viewer.getByTestId('heatmap-playhead').first())).x).toBeGreaterThan(spectrogramTrack.x + spectrogramTrack.width / 4);
+    await viewer
+      .getByTestId('spectrogram')
+      .locator('.track')
+      .click({ position: { x: spectrogramTrack.width / 2, y: 10 } });
+    await expect
+      .poll(async () => (await boxOf(viewer.getByTestId('heatmap-playhead').first())).x)
+      .toBeGreaterThan(spectrogramTrack.x + spectrogramTrack.width / 4);
     const playheads = await viewer.getByTestId('heatmap-playhead').all();
     expect(Math.abs((await boxOf(playheads[0]!)).x - (await boxOf(playheads[1]!)).x)).toBeLessThan(1.5);
     await shot('02-clip');
@@ -213,7 +232,8 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
     expect(await page.locator('[data-testid="cm-cell"][tabindex="0"]').count()).toBe(1);
     await byId('eval-misclassified').focus();
     await page.keyboard.press('Tab');
-    const focused = () => page.evaluate(() => [document.activeElement?.getAttribute('data-row'), document.activeElement?.getAttribute('data-col')].join(','));
+    const focused = () =>
+      page.evaluate(() => [document.activeElement?.getAttribute('data-row'), document.activeElement?.getAttribute('data-col')].join(','));
     expect(await focused()).toBe('0,0');
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('ArrowDown');
@@ -239,7 +259,11 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
     let target = -1;
     for (let i = 0; i < (await cells.count()); i++) {
       const cell = cells.nth(i);
-      const [truth, predicted, text] = [await cell.getAttribute('data-true'), await cell.getAttribute('data-pred'), (await cell.textContent())?.trim()];
+      const [truth, predicted, text] = [
+        await cell.getAttribute('data-true'),
+        await cell.getAttribute('data-pred'),
+        (await cell.textContent())?.trim(),
+      ];
       if (truth !== predicted && text && text !== '0') {
         target = i;
         break;
@@ -264,7 +288,15 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
     expect(runs).toHaveLength(1);
     const exports = join(dir, 'runs', runs[0]!, 'exports');
     const files = readdirSync(exports).sort();
-    expect(files).toEqual(expect.arrayContaining(['best-metrics.json', 'best-per-class.csv', 'best-confusion.csv', 'best-predictions.csv', 'best-confusion.png']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'best-metrics.json',
+        'best-per-class.csv',
+        'best-confusion.csv',
+        'best-predictions.csv',
+        'best-confusion.png',
+      ]),
+    );
     expect(JSON.parse(readFileSync(join(exports, 'best-metrics.json'), 'utf8'))).toHaveProperty('uar');
     expect(readFileSync(join(exports, 'best-confusion.png')).readUInt32BE(0)).toBe(0x89504e47);
     expect(readFileSync(join(exports, 'best-per-class.csv'), 'utf8').split('\n').length).toBeGreaterThan(7);
@@ -284,7 +316,12 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
     await byId('tab-predict').click();
     const broken = join(dir, 'broken.wav');
     writeFileSync(broken, 'RIFF\u0000\u0000\u0000\u0000WAVEnot really audio');
-    const good = join(DEMO, readdirSync(DEMO).filter((f) => f.endsWith('.wav')).sort()[0]!);
+    const good = join(
+      DEMO,
+      readdirSync(DEMO)
+        .filter((f) => f.endsWith('.wav'))
+        .sort()[0]!,
+    );
     await byId('predict-files').setInputFiles([good, broken]);
     await expect.poll(() => byId('predict-result').count(), { timeout: 120_000 }).toBe(2);
     await expect.poll(() => byId('predict-emotion').count()).toBe(1);
@@ -322,7 +359,9 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
     const sorted = [...frameGaps].sort((a, b) => a - b);
     if (sorted.length > 0) {
       const p = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!.toFixed(1);
-      console.log(`frame gaps while training: ${sorted.length} frames, median ${p(0.5)} ms, p99 ${p(0.99)} ms, max ${sorted.at(-1)!.toFixed(1)} ms`);
+      console.log(
+        `frame gaps while training: ${sorted.length} frames, median ${p(0.5)} ms, p99 ${p(0.99)} ms, max ${sorted.at(-1)!.toFixed(1)} ms`,
+      );
     }
     expect(pageErrors).toEqual([]);
   });

@@ -64,7 +64,8 @@ if (!app.requestSingleInstanceLock()) {
   const fileOpened = (paths: string[]) => {
     if (paths.length === 0) return;
     openedFiles.push(...paths);
-    for (const window of BrowserWindow.getAllWindows()) window.webContents.send(IPC_EVENT_CHANNEL, 'files.opened', { count: openedFiles.length });
+    for (const window of BrowserWindow.getAllWindows())
+      window.webContents.send(IPC_EVENT_CHANNEL, 'files.opened', { count: openedFiles.length });
   };
   openedFiles.push(...audioArguments(process.argv.slice(1)));
   app.on('open-file', (event, path) => {

@@ -36,4 +36,3 @@ export interface WindowBounds {
   width: number;
   height: number;
 }
-

@@ -26,7 +26,8 @@ export async function assembleWat(file, { unshared = false } = {}) {
   wabt ??= await initWabt();
   let text = readFileSync(file, 'utf8');
   if (unshared) {
-    if (!SHARED_MEMORY_IMPORT.test(text)) throw new Error(`${file}: ?bytes&unshared needs a shared memory import "(memory MIN MAX shared)"`);
+    if (!SHARED_MEMORY_IMPORT.test(text))
+      throw new Error(`${file}: ?bytes&unshared needs a shared memory import "(memory MIN MAX shared)"`);
     text = text.replace(SHARED_MEMORY_IMPORT, '(memory $1)');
   }
   const parsed = wabt.parseWat(file, text, { simd: true, threads: true, bulk_memory: true });

@@ -21,8 +21,28 @@ import type { PairedComparison } from '../evaluation/paired';
 import type { CellOverrides, GridAxis, GridValue } from '../pipeline/study/grid';
 import type { BatchProgress, BestCheckpoint, EpochMetrics, TrainingEvent, TrainingOutcome } from '../training/progress';
 
-export type { BackendInfo, BackendName, BatchProgress, BestCheckpoint, CheckpointName, Comparison, EpochMetrics, EvaluationReport, ExtractionProgress };
-export type { ModelName, OptimizerName, RunRecord, RunStatus, SplitCounts, TrainingConfig, TrainingEvent, TrainingOutcome, TrainingOverrides };
+export type {
+  BackendInfo,
+  BackendName,
+  BatchProgress,
+  BestCheckpoint,
+  CheckpointName,
+  Comparison,
+  EpochMetrics,
+  EvaluationReport,
+  ExtractionProgress,
+};
+export type {
+  ModelName,
+  OptimizerName,
+  RunRecord,
+  RunStatus,
+  SplitCounts,
+  TrainingConfig,
+  TrainingEvent,
+  TrainingOutcome,
+  TrainingOverrides,
+};
 export type { ClipPrediction } from '../evaluation/types';
 export type { ClassMetrics, EvaluationMetrics } from '../evaluation/metrics';
 export type { Disagreement } from '../evaluation/compare';
@@ -465,6 +485,4 @@ export { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL, SERVE_SOCKET_PATH, SERVE_TOKEN_P
 /** Messages on the serve-mode socket. */
 export type SocketRequest = { id: number; name: string; args: unknown };
 export type SocketMessage =
-  | { id: number; ok: true; value: unknown }
-  | { id: number; ok: false; error: ApiErrorPayload }
-  | { event: EventName; payload: unknown };
+  { id: number; ok: true; value: unknown } | { id: number; ok: false; error: ApiErrorPayload } | { event: EventName; payload: unknown };

@@ -38,7 +38,16 @@ import { PRESETS, resolveTrainingConfig } from '../training/config';
 import { describeModel, MODEL_NAMES } from '../models';
 import { OPTIMIZER_NAMES } from '../schema/names';
 import { buildClipView, warmUpClipViews } from './clipView';
-import type { ApiRequests, CheckpointRef, DatasetOverview, FilePrediction, PredictInput, RequestName, RunDetail, StudyListEntry } from './contract';
+import type {
+  ApiRequests,
+  CheckpointRef,
+  DatasetOverview,
+  FilePrediction,
+  PredictInput,
+  RequestName,
+  RunDetail,
+  StudyListEntry,
+} from './contract';
 import { JobManager, type Emit } from './jobs';
 import { epochHistory, listRunSummaries, summarizeRun } from './runViews';
 import {
@@ -104,13 +113,16 @@ function appMemberLauncher(): MemberLauncher {
   const callerFile = fileURLToPath(import.meta.url);
   const callerDir = dirname(callerFile);
   const fromSource = callerFile.endsWith('.ts');
-  const script = fromSource ? join(callerDir, '..', 'cli', 'index.ts') : [callerDir, dirname(callerDir)].map((dir) => join(dir, 'cli.js')).find((path) => existsSync(path));
+  const script = fromSource
+    ? join(callerDir, '..', 'cli', 'index.ts')
+    : [callerDir, dirname(callerDir)].map((dir) => join(dir, 'cli.js')).find((path) => existsSync(path));
   if (!script) throw new ApiError('failed', `studies.run: the CLI (cli.js) was not found next to ${callerFile}, so members cannot start`);
   const watLoader = pathToFileURL(join(callerDir, '..', '..', 'scripts', 'wat-register.mjs')).href;
   const args = [...(fromSource ? ['--import', 'tsx', '--import', watLoader] : []), script];
   // The Electron binary runs a script as plain Node only with ELECTRON_RUN_AS_NODE set.
   if (process.versions.electron) {
-    if (process.platform === 'win32') throw new ApiError('unsupported', 'studies.run: running a study from the app is not supported on Windows yet: use `ser study run`');
+    if (process.platform === 'win32')
+      throw new ApiError('unsupported', 'studies.run: running a study from the app is not supported on Windows yet: use `ser study run`');
     return { command: '/usr/bin/env', args: ['ELECTRON_RUN_AS_NODE=1', process.execPath, ...args], cwd: process.cwd() };
   }
   return { command: process.execPath, args, cwd: process.cwd() };
@@ -146,7 +158,8 @@ function expectSeeds(args: Args, request: string): number[] {
 function optionalStrings(args: Args, field: string, request: string): string[] | undefined {
   if (args[field] === undefined) return undefined;
   const values = expectArray(args, field, request, 1000);
-  if (values.some((v) => typeof v !== 'string' || v.trim() === '')) throw new ApiError('invalid-arguments', `${request}: '${field}' must be a list of non-empty strings`);
+  if (values.some((v) => typeof v !== 'string' || v.trim() === ''))
+    throw new ApiError('invalid-arguments', `${request}: '${field}' must be a list of non-empty strings`);
   return values as string[];
 }
 
@@ -253,7 +266,10 @@ export function createEngine(ctx: EngineContext): Engine {
     async 'dialog.pickFiles'(raw) {
       const args = expectObject(raw, 'dialog.pickFiles');
       if (!ctx.dialogs) throw new ApiError('unsupported', 'no native dialogs in serve mode: use the file picker of the page');
-      const paths = await ctx.dialogs.pickFiles({ title: optionalString(args, 'title', 'dialog.pickFiles'), audioOnly: args.audioOnly === true });
+      const paths = await ctx.dialogs.pickFiles({
+        title: optionalString(args, 'title', 'dialog.pickFiles'),
+        audioOnly: args.audioOnly === true,
+      });
       for (const path of paths) workspace.allowFile(path);
       return { paths };
     },
@@ -270,7 +286,10 @@ export function createEngine(ctx: EngineContext): Engine {
       const root = existingFolder(expectString(args, 'root', 'dataset.open'), 'dataset.open');
       warmUpClipViews();
       const scan = await scanDataset(root, { scheme: schemeOf(args, 'dataset.open') });
-      workspace.allowDataset(scan.root, scan.clips.map((clip) => clip.path));
+      workspace.allowDataset(
+        scan.root,
+        scan.clips.map((clip) => clip.path),
+      );
       // The summary keeps aggregates only: note each clip's duration as its (header-only) probe runs.
       const durations = new Map<string, number>();
       const summary = await summarizeDataset(scan, async (path) => {
@@ -326,7 +345,10 @@ export function createEngine(ctx: EngineContext): Engine {
 
     async 'features.extract'(raw) {
       const args = expectObject(raw, 'features.extract');
-      const root = workspace.confine(existingFolder(expectString(args, 'root', 'features.extract'), 'features.extract'), 'features.extract');
+      const root = workspace.confine(
+        existingFolder(expectString(args, 'root', 'features.extract'), 'features.extract'),
+        'features.extract',
+      );
       return jobs.startFeatures(root, schemeOf(args, 'features.extract'));
     },
 
@@ -363,7 +385,10 @@ export function createEngine(ctx: EngineContext): Engine {
 
     async 'training.splitPreview'(raw) {
       const args = expectObject(raw, 'training.splitPreview');
-      const root = workspace.confine(existingFolder(expectString(args, 'root', 'training.splitPreview'), 'training.splitPreview'), 'training.splitPreview');
+      const root = workspace.confine(
+        existingFolder(expectString(args, 'root', 'training.splitPreview'), 'training.splitPreview'),
+        'training.splitPreview',
+      );
       try {
         return await previewSplit(root, schemeOf(args, 'training.splitPreview'), args.config);
       } catch (err) {
@@ -432,7 +457,11 @@ export function createEngine(ctx: EngineContext): Engine {
       const args = expectObject(raw, 'evaluation.compare');
       const a = checkpointRef(args.a, 'evaluation.compare', 'a');
       const b = checkpointRef(args.b, 'evaluation.compare', 'b');
-      const side = (ref: CheckpointRef) => ({ runDir: runDir(ref.runId), checkpoint: ref.checkpoint, name: `${ref.runId}/${ref.checkpoint}` });
+      const side = (ref: CheckpointRef) => ({
+        runDir: runDir(ref.runId),
+        checkpoint: ref.checkpoint,
+        name: `${ref.runId}/${ref.checkpoint}`,
+      });
       const comparison = await compareCheckpoints(side(a), side(b), evaluationSource());
       for (const clip of comparison.disagreements) workspace.allowFile(clip.path);
       return comparison;
@@ -458,7 +487,12 @@ export function createEngine(ctx: EngineContext): Engine {
               ? await storeUpload(workspace.uploadsDir, input.name, base64Bytes(input.dataBase64, input.name, MAX_UPLOAD_BYTES))
               : workspace.confine(input.path!, 'predict.files');
         } catch (err) {
-          results.push({ name: input.name, path, ok: false, error: { code: err instanceof ApiError ? err.code : 'failed', message: err instanceof Error ? err.message : String(err) } });
+          results.push({
+            name: input.name,
+            path,
+            ok: false,
+            error: { code: err instanceof ApiError ? err.code : 'failed', message: err instanceof Error ? err.message : String(err) },
+          });
           continue;
         }
         const [result] = await model.predictMany([path]);
@@ -489,7 +523,17 @@ export function createEngine(ctx: EngineContext): Engine {
         try {
           entries.push(studyEntry(dir, await readStudy(dir)));
         } catch (err) {
-          entries.push({ dir, name: basename(dir), protocol: '', folds: 0, seeds: [], cells: 0, members: 0, createdAt: '', error: err instanceof Error ? err.message : String(err) });
+          entries.push({
+            dir,
+            name: basename(dir),
+            protocol: '',
+            folds: 0,
+            seeds: [],
+            cells: 0,
+            members: 0,
+            createdAt: '',
+            error: err instanceof Error ? err.message : String(err),
+          });
         }
       }
       return entries;
@@ -518,7 +562,10 @@ export function createEngine(ctx: EngineContext): Engine {
       const root = workspace.confine(existingFolder(expectString(args, 'root', request), request), request);
       const overrides = expectObject(args.config, `${request} (config)`);
       if (overrides.seed !== undefined || overrides.split !== undefined) {
-        throw new ApiError('invalid-arguments', `${request}: the config may not set 'seed' or 'split': a study sets them per member (use 'seeds' and 'protocol')`);
+        throw new ApiError(
+          'invalid-arguments',
+          `${request}: the config may not set 'seed' or 'split': a study sets them per member (use 'seeds' and 'protocol')`,
+        );
       }
       const seeds = expectSeeds(args, request);
       const gridArgs = expectArray(args, 'grid', request, MAX_GRID_FIELDS);
@@ -527,7 +574,10 @@ export function createEngine(ctx: EngineContext): Engine {
       let grid;
       try {
         config = resolveTrainingConfig(overrides);
-        protocol = parseProtocol(expectString(args, 'protocol', request), { test: optionalStrings(args, 'testSpeakers', request), val: optionalStrings(args, 'valSpeakers', request) });
+        protocol = parseProtocol(expectString(args, 'protocol', request), {
+          test: optionalStrings(args, 'testSpeakers', request),
+          val: optionalStrings(args, 'valSpeakers', request),
+        });
         grid = gridArgs.map((value, i) => {
           const axis = expectObject(value, `${request} (grid[${i}])`);
           const values = optionalStrings(axis, 'values', `${request} (grid[${i}])`) ?? [];
@@ -560,7 +610,10 @@ export function createEngine(ctx: EngineContext): Engine {
       const dir = studyDir(args, 'studies.run');
       const parallel = args.parallel ?? 1;
       if (typeof parallel !== 'number' || !Number.isInteger(parallel) || parallel < 1 || parallel > 64) {
-        throw new ApiError('invalid-arguments', `studies.run: 'parallel' must be a whole number from 1 to 64 (got ${JSON.stringify(parallel)})`);
+        throw new ApiError(
+          'invalid-arguments',
+          `studies.run: 'parallel' must be a whole number from 1 to 64 (got ${JSON.stringify(parallel)})`,
+        );
       }
       return jobs.startStudy(dir, parallel, ctx.memberLauncher ?? appMemberLauncher());
     },
@@ -582,7 +635,8 @@ export function createEngine(ctx: EngineContext): Engine {
       const dir = studyDir(args, 'studies.member');
       const memberId = expectRunId(args, 'memberId', 'studies.member');
       const memberDir = join(dir, 'runs', memberId);
-      if (!existsSync(join(memberDir, 'run.json'))) throw new ApiError('not-found', `studies.member: member ${memberId} has not started (no run folder in ${join(dir, 'runs')})`);
+      if (!existsSync(join(memberDir, 'run.json')))
+        throw new ApiError('not-found', `studies.member: member ${memberId} has not started (no run folder in ${join(dir, 'runs')})`);
       return runDetail(memberDir);
     },
 
@@ -621,4 +675,3 @@ export async function dispatch(table: HandlerTable, name: unknown, args: unknown
     throw new ApiError('failed', err instanceof Error ? err.message : String(err));
   }
 }
-

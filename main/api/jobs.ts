@@ -42,7 +42,9 @@ export class JobManager {
 
   /** True while a training or study job runs (the shell asks before closing the window). */
   trainingRunning(): boolean {
-    return [...this.jobs.values()].some((job) => (job.info.kind === 'training' || job.info.kind === 'study') && job.info.state === 'running');
+    return [...this.jobs.values()].some(
+      (job) => (job.info.kind === 'training' || job.info.kind === 'study') && job.info.state === 'running',
+    );
   }
 
   cancel(jobId: string): JobInfo {
@@ -62,7 +64,9 @@ export class JobManager {
   }
 
   startFeatures(root: string, scheme: SchemeName | 'auto'): JobInfo {
-    const running = [...this.jobs.values()].find((job) => job.info.kind === 'features' && job.info.root === root && job.info.state === 'running');
+    const running = [...this.jobs.values()].find(
+      (job) => job.info.kind === 'features' && job.info.root === root && job.info.state === 'running',
+    );
     if (running) return { ...running.info };
     return this.start('features', root, async (job) => {
       const scan = await scanDataset(root, { scheme });
@@ -96,7 +100,15 @@ export class JobManager {
     if (this.trainingRunning()) throw new ApiError('busy', 'a training or study job is already running: wait for it or cancel it first');
     return this.start('training', root, async (job) => {
       const outcome: TrainingOutcome = await runTrainingInWorker(
-        { datasetRoot: root, scheme, config, runsDir: this.workspace.runsDir, cacheRoot: this.workspace.cacheDir, backend: this.workspace.backendPreference, name },
+        {
+          datasetRoot: root,
+          scheme,
+          config,
+          runsDir: this.workspace.runsDir,
+          cacheRoot: this.workspace.cacheDir,
+          backend: this.workspace.backendPreference,
+          name,
+        },
         {
           signal: job.controller.signal,
           onEvent: (event) => {

@@ -44,7 +44,8 @@ export function base64Bytes(value: unknown, what: string, maxBytes: number): Buf
   if (value.length > Math.ceil(maxBytes / 3) * 4) {
     throw new ApiError('invalid-arguments', `${what} is larger than ${formatMegabytes(maxBytes)}`);
   }
-  if (value.length % 4 === 1 || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) throw new ApiError('invalid-arguments', `${what} is not valid base64`);
+  if (value.length % 4 === 1 || !/^[A-Za-z0-9+/]*={0,2}$/.test(value))
+    throw new ApiError('invalid-arguments', `${what} is not valid base64`);
   return Buffer.from(value, 'base64');
 }
 

@@ -92,7 +92,8 @@ export class Workspace {
     const runsDir = realOrResolved(this.runsDir);
     const candidates = [runsDir];
     try {
-      for (const entry of readdirSync(runsDir, { withFileTypes: true })) if (entry.isDirectory()) candidates.push(join(runsDir, entry.name));
+      for (const entry of readdirSync(runsDir, { withFileTypes: true }))
+        if (entry.isDirectory()) candidates.push(join(runsDir, entry.name));
     } catch {
       // A runs folder not created yet holds no studies.
     }
@@ -105,14 +106,21 @@ export class Workspace {
   confineStudy(dir: string, request: string): string {
     const real = this.realPath(dir, request);
     if (this.studyDirs().includes(real)) return real;
-    throw new ApiError('forbidden', `${request}: ${dir} is not a study this session lists (open it with studies.open, or choose its runs folder)`);
+    throw new ApiError(
+      'forbidden',
+      `${request}: ${dir} is not a study this session lists (open it with studies.open, or choose its runs folder)`,
+    );
   }
 
   /** The real path of `path` if a request may read it; a 'forbidden' ApiError otherwise. */
   confine(path: string, request: string): string {
     const real = this.realPath(path, request);
-    if (this.files.has(real) || this.datasetRoots.has(real) || this.inRunFolder(real) || this.inStudyMember(real) || this.inAppFolder(real)) return real;
-    throw new ApiError('forbidden', `${request}: ${path} is outside what this session opened (the clips of opened datasets, run folders, files you picked)`);
+    if (this.files.has(real) || this.datasetRoots.has(real) || this.inRunFolder(real) || this.inStudyMember(real) || this.inAppFolder(real))
+      return real;
+    throw new ApiError(
+      'forbidden',
+      `${request}: ${path} is outside what this session opened (the clips of opened datasets, run folders, files you picked)`,
+    );
   }
 
   private realPath(path: string, request: string): string {

@@ -125,7 +125,7 @@ function checkedOutput(output: CodecOutput, file: string, codec: string): { samp
  */
 function flacFramesStart(bytes: Uint8Array, file: string): number {
   let at = id3v2Length(bytes) + 4;
-  for (let isLast = false; !isLast; ) {
+  for (let isLast = false; !isLast;) {
     if (at + 4 > bytes.length) throw new AudioError('truncated', file, 'FLAC metadata ends before the audio frames');
     isLast = (bytes[at] & 0x80) !== 0;
     at += 4 + ((bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]);

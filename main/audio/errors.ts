@@ -1,13 +1,6 @@
 import { basename } from 'node:path';
 
-export type AudioErrorCode =
-  | 'empty'
-  | 'truncated'
-  | 'not-audio'
-  | 'unsupported-encoding'
-  | 'unreadable'
-  | 'too-long'
-  | 'corrupt';
+export type AudioErrorCode = 'empty' | 'truncated' | 'not-audio' | 'unsupported-encoding' | 'unreadable' | 'too-long' | 'corrupt';
 
 /**
  * A file that cannot be turned into samples. The message names the file and the problem,

@@ -64,7 +64,13 @@ function asAudioError(err: unknown, path: string): unknown {
 async function withHead<T>(
   path: string,
   buffer: ((size: number) => Uint8Array) | null,
-  use: (fd: number, size: number, head: Uint8Array, buffer: Uint8Array, read: (at: number, into: Uint8Array) => Promise<number>) => Promise<T> | T,
+  use: (
+    fd: number,
+    size: number,
+    head: Uint8Array,
+    buffer: Uint8Array,
+    read: (at: number, into: Uint8Array) => Promise<number>,
+  ) => Promise<T> | T,
 ): Promise<T> {
   try {
     const { handle, size } = await openRegularFile(path);

@@ -10,9 +10,5 @@ export const MAX_SAMPLE_RATE = 768_000;
  */
 export function checkSampleRate(sampleRate: number, file: string, source: string): void {
   if (sampleRate >= MIN_SAMPLE_RATE && sampleRate <= MAX_SAMPLE_RATE) return;
-  throw new AudioError(
-    'corrupt',
-    file,
-    `${source} declares a sample rate of ${sampleRate} Hz, outside the supported 1 kHz to 768 kHz`,
-  );
+  throw new AudioError('corrupt', file, `${source} declares a sample rate of ${sampleRate} Hz, outside the supported 1 kHz to 768 kHz`);
 }

@@ -131,13 +131,7 @@ function phaseKernel(table: Float64Array, frac: number, scale: number, indexStep
  * Exact integer arithmetic gives the phase; resampy's floating-point time differs from it by
  * far less than the filter table resolution.
  */
-function resamplePolyphase(
-  samples: Float32Array,
-  fromRate: number,
-  toRate: number,
-  output: Float32Array,
-  computedLength: number,
-): void {
+function resamplePolyphase(samples: Float32Array, fromRate: number, toRate: number, output: Float32Array, computedLength: number): void {
   const divisor = gcd(fromRate, toRate);
   const up = toRate / divisor;
   const down = fromRate / divisor;
@@ -188,13 +182,7 @@ function filterScaling(fromRate: number, toRate: number): { scale: number; gain:
 }
 
 /** resampy's `resample_f`: the filter is interpolated afresh for every output sample. */
-function resampleDirect(
-  samples: Float32Array,
-  fromRate: number,
-  toRate: number,
-  output: Float32Array,
-  computedLength: number,
-): void {
+function resampleDirect(samples: Float32Array, fromRate: number, toRate: number, output: Float32Array, computedLength: number): void {
   const table = kaiserBestTable();
   const tableLength = table.length / 2;
   const { scale, gain, indexStep } = filterScaling(fromRate, toRate);

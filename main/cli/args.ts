@@ -23,7 +23,11 @@ export function requirePositional(positionals: string[], index: number, what: st
   return value;
 }
 
-export function parseNumberOption(value: string | undefined, name: string, opts: { integer?: boolean; min?: number; max?: number } = {}): number | undefined {
+export function parseNumberOption(
+  value: string | undefined,
+  name: string,
+  opts: { integer?: boolean; min?: number; max?: number } = {},
+): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isFinite(n) || (opts.integer && !Number.isInteger(n))) {
@@ -66,7 +70,9 @@ export function parseBackendOption(value: string | undefined): BackendName | 'au
 
 /** A field table's entries that have a CLI flag, as [path, spec, flag]. */
 function flagged(table: AnyFieldTable, skip: readonly string[] = []): [string, FieldSpec, string][] {
-  return Object.entries(table).flatMap(([path, spec]) => (spec.flag && !skip.includes(path) ? [[path, spec, spec.flag] as [string, FieldSpec, string]] : []));
+  return Object.entries(table).flatMap(([path, spec]) =>
+    spec.flag && !skip.includes(path) ? [[path, spec, spec.flag] as [string, FieldSpec, string]] : [],
+  );
 }
 
 /**
@@ -90,7 +96,11 @@ export function fieldOptions(table: AnyFieldTable, skip: readonly string[] = [])
  * The overrides the given flags spell (nested: `--aug-noise 0.1` → { augment: { noise: 0.1 } }),
  * each value parsed and checked against its field; an error names the flag, the field and the text.
  */
-export function fieldOverrides(table: AnyFieldTable, values: Record<string, string | boolean | (string | boolean)[] | undefined>, skip: readonly string[] = []): Record<string, unknown> {
+export function fieldOverrides(
+  table: AnyFieldTable,
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>,
+  skip: readonly string[] = [],
+): Record<string, unknown> {
   const overrides: Record<string, unknown> = {};
   for (const [path, spec, flag] of flagged(table, skip)) {
     let value: unknown;

@@ -89,10 +89,7 @@ export function registerThreadedWasm(threads: number): void {
         instantiateWasm: (imports: WasmImports, receive: (instance: object, module: object) => void) => {
           // The C++ side sizes its pool as min(requested, cores / 2); report enough cores.
           imports.env.emscripten_num_logical_cores = () => threads * 2;
-          webAssembly.instantiate(binary, imports).then(
-            (result) => receive(result.instance, result.module),
-            reject,
-          );
+          webAssembly.instantiate(binary, imports).then((result) => receive(result.instance, result.module), reject);
           return {};
         },
       }).then(resolve, reject);

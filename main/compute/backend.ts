@@ -175,7 +175,9 @@ async function activateWasm(threads: number): Promise<Activated> {
   try {
     await prepareSimdLoops();
   } catch (error) {
-    notes.push(`the SIMD loops (batch norm, pooling and ReLU gradients, im2col/col2im copies) could not be assembled (${messageOf(error)}); JavaScript loops run instead`);
+    notes.push(
+      `the SIMD loops (batch norm, pooling and ReLU gradients, im2col/col2im copies) could not be assembled (${messageOf(error)}); JavaScript loops run instead`,
+    );
   }
   return {
     name: 'wasm',
@@ -201,6 +203,8 @@ function isMissingPackage(error: unknown, packageName: string): boolean {
   const message = messageOf(error);
   const code = (error as { code?: string } | null)?.code;
   const namesPackage = message.includes(`'${packageName}'`) || message.includes(`"${packageName}"`);
-  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (module|package)|Failed to load url/.test(message)) && namesPackage;
+  return (
+    (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (module|package)|Failed to load url/.test(message)) &&
+    namesPackage
+  );
 }
-

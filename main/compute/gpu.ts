@@ -35,7 +35,12 @@ export function librarySearchPath(platform: string, env: NodeJS.ProcessEnv): str
 }
 
 /** The required libraries not found in `dirs` (ldconfig's cache, when given, also counts). */
-export function missingCudaLibraries(platform: string, dirs: string[], ldconfigCache = '', exists: (path: string) => boolean = existsSync): { name: string; what: string }[] {
+export function missingCudaLibraries(
+  platform: string,
+  dirs: string[],
+  ldconfigCache = '',
+  exists: (path: string) => boolean = existsSync,
+): { name: string; what: string }[] {
   const required = CUDA_LIBRARIES[platform];
   if (!required) return [];
   return required.filter((lib) => !ldconfigCache.includes(lib.name) && !dirs.some((dir) => exists(join(dir, lib.name))));
@@ -44,14 +49,20 @@ export function missingCudaLibraries(platform: string, dirs: string[], ldconfigC
 function run(command: string, args: string[]): Promise<{ ok: boolean; stdout: string; missing: boolean; message: string }> {
   return new Promise((resolve) => {
     execFile(command, args, { timeout: 5000 }, (error, stdout) => {
-      resolve({ ok: !error, stdout: stdout ?? '', missing: (error as NodeJS.ErrnoException | null)?.code === 'ENOENT', message: error?.message ?? '' });
+      resolve({
+        ok: !error,
+        stdout: stdout ?? '',
+        missing: (error as NodeJS.ErrnoException | null)?.code === 'ENOENT',
+        message: error?.message ?? '',
+      });
     });
   });
 }
 
 export async function probeGpu(platform = process.platform, env = process.env): Promise<GpuProbe> {
   const smi = await run('nvidia-smi', ['-L']);
-  if (!smi.ok) return { found: false, detail: smi.missing ? 'nvidia-smi not found (no NVIDIA driver)' : `nvidia-smi failed: ${smi.message}` };
+  if (!smi.ok)
+    return { found: false, detail: smi.missing ? 'nvidia-smi not found (no NVIDIA driver)' : `nvidia-smi failed: ${smi.message}` };
   const gpus = smi.stdout.split('\n').filter((line) => line.startsWith('GPU '));
   if (gpus.length === 0) return { found: false, detail: 'nvidia-smi lists no GPU' };
   const ldconfig = platform === 'linux' ? await run('ldconfig', ['-p']) : null;

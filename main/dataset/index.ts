@@ -11,15 +11,7 @@ export {
   type SchemeName,
   type SkippedFile,
 } from './types';
-export {
-  createCremaDScheme,
-  createCsvScheme,
-  emodbScheme,
-  folderPerClassScheme,
-  ravdessScheme,
-  saveeScheme,
-  tessScheme,
-} from './schemes';
+export { createCremaDScheme, createCsvScheme, emodbScheme, folderPerClassScheme, ravdessScheme, saveeScheme, tessScheme } from './schemes';
 export { parseCsv } from './csv';
 export { readManifest, findRootManifests, type Manifest, type ManifestRow } from './manifest';
 export { AUDIO_EXTENSIONS, isAudioFileName } from './walk';

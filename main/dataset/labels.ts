@@ -1,15 +1,5 @@
 /** The canonical emotion vocabulary. Every scheme maps its own codes onto these names. */
-export const EMOTIONS = [
-  'anger',
-  'disgust',
-  'fear',
-  'happiness',
-  'neutral',
-  'sadness',
-  'calm',
-  'surprise',
-  'boredom',
-] as const;
+export const EMOTIONS = ['anger', 'disgust', 'fear', 'happiness', 'neutral', 'sadness', 'calm', 'surprise', 'boredom'] as const;
 
 export type Emotion = (typeof EMOTIONS)[number];
 
@@ -52,7 +42,10 @@ const SYNONYMS: Record<string, Emotion> = {
  * for anything that is not a known emotion name, so callers can report it instead of guessing.
  */
 export function normalizeEmotionLabel(raw: string): Emotion | null {
-  const key = raw.trim().toLowerCase().replace(/[\s-]+/g, '_');
+  const key = raw
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
   return Object.hasOwn(SYNONYMS, key) ? SYNONYMS[key]! : null;
 }
 

@@ -4,15 +4,7 @@ import { readCremaDDemographics } from './demographics';
 import { DatasetError } from './errors';
 import { sortEmotions } from './labels';
 import { findRootManifests, readManifest, type Manifest } from './manifest';
-import {
-  createCremaDScheme,
-  createCsvScheme,
-  emodbScheme,
-  folderPerClassScheme,
-  ravdessScheme,
-  saveeScheme,
-  tessScheme,
-} from './schemes';
+import { createCremaDScheme, createCsvScheme, emodbScheme, folderPerClassScheme, ravdessScheme, saveeScheme, tessScheme } from './schemes';
 import { compareIds, compareNatural } from './sort';
 import { isParsed, type Clip, type LabelScheme, type ParsedName, type ScanResult, type SchemeName, type SkippedFile } from './types';
 import { walkAudioFiles, type WalkedFile, type WalkResult } from './walk';
@@ -189,9 +181,7 @@ export async function scanDataset(root: string, options: ScanOptions = {}): Prom
   if (!manifestPath && (schemeOption === 'auto' || schemeOption === 'csv')) {
     const found = await findRootManifests(absRoot);
     if (found.length > 1) {
-      throw new DatasetError(
-        `several CSV manifests in ${absRoot} (${found.map((f) => basename(f)).join(', ')}); choose one explicitly`,
-      );
+      throw new DatasetError(`several CSV manifests in ${absRoot} (${found.map((f) => basename(f)).join(', ')}); choose one explicitly`);
     }
     if (found.length === 1) {
       manifestPath = found[0]!;

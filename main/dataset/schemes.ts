@@ -82,7 +82,13 @@ export const ravdessScheme: LabelScheme = {
       return { error: 'RAVDESS names have 7 two-digit fields (modality-channel-emotion-intensity-statement-repetition-actor)' };
     }
     const [modality, channel, emotionCode, intensity, statement, repetition, actor] = fields as [
-      string, string, string, string, string, string, string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
     ];
     if (modality === '01' || modality === '02') {
       return { error: 'not an audio-only RAVDESS file (modality 01/02 is video)' };

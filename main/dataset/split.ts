@@ -130,7 +130,14 @@ function pickNearBest<T>(candidates: { value: T; cost: number }[], rng: Rng): T 
 }
 
 function groupKey(groups: SpeakerStats[][]): string {
-  return groups.map((group) => group.map((s) => s.speaker).sort(compareIds).join(',')).join('|');
+  return groups
+    .map((group) =>
+      group
+        .map((s) => s.speaker)
+        .sort(compareIds)
+        .join(','),
+    )
+    .join('|');
 }
 
 /**
@@ -185,7 +192,11 @@ function assignSpeakers(
     const key = groupKey(complete);
     if (seen.has(key)) continue;
     seen.add(key);
-    const cost = groupingCost(complete, PARTS.map((part) => (part === 'train' ? null : targets[part] ?? null)), corpus);
+    const cost = groupingCost(
+      complete,
+      PARTS.map((part) => (part === 'train' ? null : (targets[part] ?? null))),
+      corpus,
+    );
     candidates.push({ value: { train: complete[0]!, val: complete[1]!, test: complete[2]! }, cost });
   }
   const chosen = pickNearBest(candidates, rng);
@@ -225,9 +236,7 @@ function checkSpeakerList(list: string[] | undefined, name: string, corpus: Corp
   const known = new Set(corpus.speakers.map((s) => s.speaker));
   const unknown = list.filter((speaker) => !known.has(speaker));
   if (unknown.length > 0) {
-    throw new DatasetError(
-      `unknown ${name}: ${unknown.join(', ')} (known speakers: ${corpus.speakers.map((s) => s.speaker).join(', ')})`,
-    );
+    throw new DatasetError(`unknown ${name}: ${unknown.join(', ')} (known speakers: ${corpus.speakers.map((s) => s.speaker).join(', ')})`);
   }
   return [...new Set(list)];
 }
@@ -243,15 +252,13 @@ function summarizePart(split: Split, part: SplitPart): string {
 function speakersInSeveralParts(speakers: Record<SplitPart, Set<string>>): string[] {
   const partCount = new Map<string, number>();
   for (const part of PARTS) for (const s of speakers[part]) partCount.set(s, (partCount.get(s) ?? 0) + 1);
-  return [...partCount].filter(([, count]) => count > 1).map(([s]) => s).sort(compareNatural);
+  return [...partCount]
+    .filter(([, count]) => count > 1)
+    .map(([s]) => s)
+    .sort(compareNatural);
 }
 
-function buildSplit(
-  kind: Split['kind'],
-  clips: readonly SplitClip[],
-  partOf: (clip: SplitClip) => SplitPart,
-  seed: number,
-): Split {
+function buildSplit(kind: Split['kind'], clips: readonly SplitClip[], partOf: (clip: SplitClip) => SplitPart, seed: number): Split {
   const ids: Record<SplitPart, string[]> = { train: [], val: [], test: [] };
   const speakers: Record<SplitPart, Set<string>> = { train: new Set(), val: new Set(), test: new Set() };
   for (const clip of clips) {
@@ -316,7 +323,9 @@ export function speakerSplit(clips: readonly SplitClip[], options: SpeakerSplitO
 
   const rng = createRng(options.seed);
   const assignment =
-    needed > 1 ? assignSpeakers(corpus, fixed, targets, rng) : new Map(corpus.speakers.map((s) => [s.speaker, fixed.get(s.speaker) ?? 'train']));
+    needed > 1
+      ? assignSpeakers(corpus, fixed, targets, rng)
+      : new Map(corpus.speakers.map((s) => [s.speaker, fixed.get(s.speaker) ?? 'train']));
   const split = buildSplit('speaker', clips, (clip) => assignment.get(clip.speaker)!, options.seed);
   const how = [
     testList ? 'test speakers given' : `test chosen for ${testRatio} of clips`,
@@ -403,7 +412,12 @@ export function randomStratifiedSplit(clips: readonly SplitClip[], options: Rand
   const rng = createRng(options.seed);
   const partOfId = new Map<string, SplitPart>();
   for (const label of sortEmotions(clips.map((c) => c.label))) {
-    const ids = rng.shuffle(clips.filter((c) => c.label === label).map((c) => c.id).sort(compareIds));
+    const ids = rng.shuffle(
+      clips
+        .filter((c) => c.label === label)
+        .map((c) => c.id)
+        .sort(compareIds),
+    );
     const testCount = Math.round(ids.length * testRatio);
     const valCount = Math.min(Math.round(ids.length * valRatio), ids.length - testCount);
     ids.forEach((id, i) => partOfId.set(id, i < testCount ? 'test' : i < testCount + valCount ? 'val' : 'train'));

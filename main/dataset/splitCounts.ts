@@ -34,7 +34,9 @@ export function splitCounts(split: Split, clips: readonly Clip[], labels: readon
   const test = parts[2]!;
   const thin = labels.flatMap((label, i) => (test.counts[i]! < MIN_TEST_CLIPS_PER_CLASS ? [`${label} (${test.counts[i]})`] : []));
   const warnings = thin.length
-    ? [`The test part has fewer than ${MIN_TEST_CLIPS_PER_CLASS} clips of ${thin.join(', ')}: recall and F1 of ${thin.length === 1 ? 'that class rest' : 'those classes rest'} on too few clips to mean much.`]
+    ? [
+        `The test part has fewer than ${MIN_TEST_CLIPS_PER_CLASS} clips of ${thin.join(', ')}: recall and F1 of ${thin.length === 1 ? 'that class rest' : 'those classes rest'} on too few clips to mean much.`,
+      ]
     : [];
   return { labels: [...labels], parts, leaksSpeakers: split.leaksSpeakers, description: split.description, warnings };
 }

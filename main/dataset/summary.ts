@@ -48,11 +48,7 @@ export interface DatasetSummary {
   unreadable: SkippedFile[];
 }
 
-async function probeAll(
-  clips: Clip[],
-  probe: ProbeAudio,
-  options: SummarizeOptions,
-): Promise<(AudioFacts | { error: string })[]> {
+async function probeAll(clips: Clip[], probe: ProbeAudio, options: SummarizeOptions): Promise<(AudioFacts | { error: string })[]> {
   const results: (AudioFacts | { error: string })[] = new Array(clips.length);
   let next = 0;
   let done = 0;
@@ -61,9 +57,10 @@ async function probeAll(
       const index = next++;
       try {
         const facts = await probe(clips[index]!.path);
-        results[index] = Number.isFinite(facts.durationS) && facts.durationS >= 0
-          ? facts
-          : { error: `the probe returned an invalid duration (${facts.durationS})` };
+        results[index] =
+          Number.isFinite(facts.durationS) && facts.durationS >= 0
+            ? facts
+            : { error: `the probe returned an invalid duration (${facts.durationS})` };
       } catch (err) {
         results[index] = { error: err instanceof Error ? err.message : String(err) };
       }
@@ -102,11 +99,7 @@ function median(sorted: number[]): number {
  * Probes every clip (through the injected probe, so tests can pass a fake) and counts what the
  * dataset holds. Files the probe cannot read are listed in `unreadable` and left out of all counts.
  */
-export async function summarizeDataset(
-  scan: ScanResult,
-  probe: ProbeAudio,
-  options: SummarizeOptions = {},
-): Promise<DatasetSummary> {
+export async function summarizeDataset(scan: ScanResult, probe: ProbeAudio, options: SummarizeOptions = {}): Promise<DatasetSummary> {
   const probed = await probeAll(scan.clips, probe, options);
   const readable: { clip: Clip; facts: AudioFacts }[] = [];
   const unreadable: SkippedFile[] = [];

@@ -106,7 +106,11 @@ export function compareReports(a: { name: string; report: EvaluationReport }, b:
       `"${a.name}" and "${b.name}" predict different classes (${a.report.labels.join(', ')} vs ${b.report.labels.join(', ')}); only models with the same classes can be compared`,
     );
   }
-  return compareEvaluations({ name: a.name, predictions: a.report.predictions }, { name: b.name, predictions: b.report.predictions }, a.report.labels);
+  return compareEvaluations(
+    { name: a.name, predictions: a.report.predictions },
+    { name: b.name, predictions: b.report.predictions },
+    a.report.labels,
+  );
 }
 
 function byClipId(side: NamedPredictions): Map<string, ClipPrediction> {

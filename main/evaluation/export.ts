@@ -71,7 +71,12 @@ export interface ExportedFiles {
  * Writes `<dir>/<prefix>-metrics.json`, `-per-class.csv`, `-confusion.csv`, `-predictions.csv`
  * and, when given, `-confusion.png` (each atomically).
  */
-export async function writeReportFiles(dir: string, prefix: string, report: EvaluationReport, confusionPng?: Uint8Array): Promise<ExportedFiles> {
+export async function writeReportFiles(
+  dir: string,
+  prefix: string,
+  report: EvaluationReport,
+  confusionPng?: Uint8Array,
+): Promise<ExportedFiles> {
   if (confusionPng && !isPng(confusionPng)) throw new Error('the confusion-matrix image is not a PNG');
   if (confusionPng && confusionPng.length > MAX_EXPORT_PNG_BYTES) {
     throw new Error(`the confusion-matrix image is larger than ${MAX_EXPORT_PNG_BYTES / 1024 / 1024} MB`);

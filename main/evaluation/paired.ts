@@ -121,7 +121,10 @@ export function comparePairedCells(
     verdict = `${better} better than ${worse} by ${fmt(Math.abs(uarDifference))} UAR, p = ${fmtP(signFlip.pValue)} ${over}${mc}`;
   } else {
     const floor = 2 / 2 ** folds.length;
-    const note = signFlip.exact && floor >= alpha ? ` (${folds.length} folds cannot reach p < ${alpha}: the smallest possible p is ${fmtP(floor)})` : '';
+    const note =
+      signFlip.exact && floor >= alpha
+        ? ` (${folds.length} folds cannot reach p < ${alpha}: the smallest possible p is ${fmtP(floor)})`
+        : '';
     verdict = `no significant difference between ${a.name} and ${b.name}: UAR ${uarDifference >= 0 ? '+' : '−'}${fmt(Math.abs(uarDifference))} for ${b.name}, p = ${fmtP(signFlip.pValue)} ${over}${mc}${note}`;
   }
   return { a: a.name, b: b.name, folds, uarDifference, signFlip, mcnemar, significant, alpha, verdict };

@@ -92,7 +92,11 @@ function headline(predictions: readonly ClipPrediction[], labels: readonly strin
  * Pools members' predictions. Throws when a clip is predicted twice for the same seed (the folds
  * overlap) or when there is nothing to pool.
  */
-export function poolCrossValidation(members: readonly MemberPredictions[], labels: readonly string[], options: PoolOptions): CrossValidationSummary {
+export function poolCrossValidation(
+  members: readonly MemberPredictions[],
+  labels: readonly string[],
+  options: PoolOptions,
+): CrossValidationSummary {
   if (members.length === 0) throw new Error('there are no finished members to pool');
   const seen = new Map<string, number>();
   for (const member of members) {
@@ -100,14 +104,21 @@ export function poolCrossValidation(members: readonly MemberPredictions[], label
       const key = `${member.seed}\t${p.clipId}`;
       const other = seen.get(key);
       if (other !== undefined) {
-        throw new Error(`clip ${p.clipId} is predicted by folds ${other + 1} and ${member.fold + 1} of seed ${member.seed}: the folds overlap`);
+        throw new Error(
+          `clip ${p.clipId} is predicted by folds ${other + 1} and ${member.fold + 1} of seed ${member.seed}: the folds overlap`,
+        );
       }
       seen.set(key, member.fold);
     }
   }
   const all = members.flatMap((m) => m.predictions);
   const metrics = computeMetrics(all, labels);
-  const ci = bootstrapConfidenceIntervals(all, labels, { seed: options.seed, iterations: options.iterations ?? 1000, level: options.level ?? 0.95, groupBy: 'speaker' });
+  const ci = bootstrapConfidenceIntervals(all, labels, {
+    seed: options.seed,
+    iterations: options.iterations ?? 1000,
+    level: options.level ?? 0.95,
+    groupBy: 'speaker',
+  });
   const pooled: PooledMetrics = {
     n: metrics.n,
     labels: [...labels],

@@ -10,7 +10,15 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { removeStaleTempFiles, writeFileAtomic } from '../util/fs';
-import { readCacheIndex, writeCacheIndex, type CachedClipMeta, type CachedFailure, type CacheIndex, type CacheShape, type IndexEntry } from './cacheIndex';
+import {
+  readCacheIndex,
+  writeCacheIndex,
+  type CachedClipMeta,
+  type CachedFailure,
+  type CacheIndex,
+  type CacheShape,
+  type IndexEntry,
+} from './cacheIndex';
 
 const INDEX_FILE = 'index.json';
 const DATA_FILE = 'features.bin';
@@ -60,7 +68,9 @@ export async function loadCache(dir: string, shape: CacheShape): Promise<LoadedC
   const result: LoadedCache = { clips: new Map(), failures: new Map(), problems: [] };
   const stale = await removeStaleTempFiles(dir);
   if (stale.removed.length > 0) {
-    result.problems.push(`removed ${stale.removed.length} temp file(s) (${(stale.bytes / 1e6).toFixed(1)} MB) left by extractions that were killed`);
+    result.problems.push(
+      `removed ${stale.removed.length} temp file(s) (${(stale.bytes / 1e6).toFixed(1)} MB) left by extractions that were killed`,
+    );
   }
   const { index, problems } = await readCacheIndex(join(dir, INDEX_FILE));
   result.problems.push(...problems);

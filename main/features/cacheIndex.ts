@@ -7,7 +7,15 @@
  * whole (the cache is rebuilt); an entry or remembered failure that is malformed (null, wrong
  * types, a slot outside the matrix, a slot or id used twice) is dropped alone and recomputed.
  */
-import { FormatError, check, isObject, readVersionedJson, writeVersionedJson, type JsonObject, type VersionedFormat } from '../util/versionedJson';
+import {
+  FormatError,
+  check,
+  isObject,
+  readVersionedJson,
+  writeVersionedJson,
+  type JsonObject,
+  type VersionedFormat,
+} from '../util/versionedJson';
 
 export interface CachedClipMeta {
   sizeBytes: number;
@@ -82,7 +90,8 @@ function validEntry(value: unknown, index: CacheIndex): IndexEntry {
   check.integer(e.sizeBytes, 'sizeBytes');
   check.finite(e.mtimeMs, 'mtimeMs');
   check.string(e.contentHash, 'contentHash');
-  if (check.integer(e.validFrames, 'validFrames') > index.frames) throw new Error(`validFrames is more than the ${index.frames} frames of a slot`);
+  if (check.integer(e.validFrames, 'validFrames') > index.frames)
+    throw new Error(`validFrames is more than the ${index.frames} frames of a slot`);
   check.finite(e.durationS, 'durationS');
   if (check.finite(e.sampleRate, 'sampleRate') <= 0) throw new Error('sampleRate must be positive');
   return e as unknown as IndexEntry;

@@ -21,7 +21,9 @@ export const CHROMA_NAMES: readonly string[] = ['C', 'C#', 'D', 'D#', 'E', 'F', 
 /** Meyda's MFCC extractor returns at most 40 coefficients. */
 export const MEYDA_MAX_MFCC = 40;
 
-export const DEFAULT_FEATURE_CONFIG: FeatureConfig = Object.freeze(defaultsFromTable(FEATURE_FIELDS, 'default') as unknown as FeatureConfig);
+export const DEFAULT_FEATURE_CONFIG: FeatureConfig = Object.freeze(
+  defaultsFromTable(FEATURE_FIELDS, 'default') as unknown as FeatureConfig,
+);
 
 const CONFIG_KEYS = Object.keys(FEATURE_FIELDS) as (keyof FeatureConfig)[];
 
@@ -43,7 +45,9 @@ export function canonicalExtras(extras: readonly string[]): MeydaDescriptor[] {
  * the bad field and the value received. The returned extras are deduplicated and in canonical order.
  */
 export function resolveFeatureConfig(partial: unknown = {}): FeatureConfig {
-  const merged = withPrefix(INVALID, () => mergeOverrides({ ...DEFAULT_FEATURE_CONFIG }, checkOverrides(FEATURE_FIELDS, partial, 'the feature config')));
+  const merged = withPrefix(INVALID, () =>
+    mergeOverrides({ ...DEFAULT_FEATURE_CONFIG }, checkOverrides(FEATURE_FIELDS, partial, 'the feature config')),
+  );
   const within = (field: 'hopLength' | 'nMels' | 'nMfcc', max: number) => {
     if (merged[field] > max) throw invalid(field, `an integer in 1..${max}`, merged[field]);
   };

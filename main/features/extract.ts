@@ -6,22 +6,13 @@
 import { promises as fsp } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Clip, ScanResult } from '../dataset';
-import {
-  cacheDirFor,
-  defaultCacheRoot,
-  hashContent,
-  loadCache,
-  saveCache,
-  type CachedClip,
-  type CachedFailure,
-} from './cache';
+import { cacheDirFor, defaultCacheRoot, hashContent, loadCache, saveCache, type CachedClip, type CachedFailure } from './cache';
 import { featureConfigHash, featureRowCount, featureRowNames, type FeatureConfig } from './config';
 import { resolveWorkerScript, WorkerPool } from './pool';
 import { computeClipFeatures, type FeatureBatch, type FeatureTaskResult } from './clip';
 import type { ExtractionProgress } from './progress';
 
 export type { ExtractionProgress } from './progress';
-
 
 export interface ExtractOptions {
   cacheRoot?: string;
@@ -60,11 +51,7 @@ export class ExtractionCancelled extends Error {
   }
 }
 
-export async function extractFeatures(
-  scan: ScanResult,
-  config: FeatureConfig,
-  options: ExtractOptions = {},
-): Promise<FeatureSet> {
+export async function extractFeatures(scan: ScanResult, config: FeatureConfig, options: ExtractOptions = {}): Promise<FeatureSet> {
   const started = Date.now();
   const configHash = featureConfigHash(config);
   const rows = featureRowCount(config);
@@ -280,9 +267,7 @@ export async function extractFeatures(
   await closing;
   options.onProgress?.(progress('done'));
 
-  const failedList = scan.clips
-    .filter((c) => failures.has(c.id))
-    .map((c) => ({ relPath: c.relPath, reason: failures.get(c.id)!.reason }));
+  const failedList = scan.clips.filter((c) => failures.has(c.id)).map((c) => ({ relPath: c.relPath, reason: failures.get(c.id)!.reason }));
 
   return {
     config,

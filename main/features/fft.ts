@@ -140,7 +140,15 @@ export class RealFft {
 // samples whose radix-4 (or radix-2) butterfly needs only trivial twiddles. At each later stage
 // the four blocks of length s hold the DFTs of the residues 0, 2, 1, 3 (mod 4) of their merge.
 
-function firstRadix4F32(input: Float32Array, offset: number, win: Float64Array, gather: Int32Array, re: Float64Array, im: Float64Array, half: number): void {
+function firstRadix4F32(
+  input: Float32Array,
+  offset: number,
+  win: Float64Array,
+  gather: Int32Array,
+  re: Float64Array,
+  im: Float64Array,
+  half: number,
+): void {
   for (let i = 0; i < half; i += 4) {
     const pa = gather[i];
     const pb = gather[i + 1];
@@ -173,7 +181,15 @@ function firstRadix4F32(input: Float32Array, offset: number, win: Float64Array, 
   }
 }
 
-function firstRadix4F64(input: Float64Array, offset: number, win: Float64Array, gather: Int32Array, re: Float64Array, im: Float64Array, half: number): void {
+function firstRadix4F64(
+  input: Float64Array,
+  offset: number,
+  win: Float64Array,
+  gather: Int32Array,
+  re: Float64Array,
+  im: Float64Array,
+  half: number,
+): void {
   for (let i = 0; i < half; i += 4) {
     const pa = gather[i];
     const pb = gather[i + 1];
@@ -206,7 +222,15 @@ function firstRadix4F64(input: Float64Array, offset: number, win: Float64Array, 
   }
 }
 
-function firstRadix2F32(input: Float32Array, offset: number, win: Float64Array, gather: Int32Array, re: Float64Array, im: Float64Array, half: number): void {
+function firstRadix2F32(
+  input: Float32Array,
+  offset: number,
+  win: Float64Array,
+  gather: Int32Array,
+  re: Float64Array,
+  im: Float64Array,
+  half: number,
+): void {
   for (let i = 0; i < half; i += 2) {
     const p0 = gather[i];
     const p1 = gather[i + 1];
@@ -221,7 +245,15 @@ function firstRadix2F32(input: Float32Array, offset: number, win: Float64Array, 
   }
 }
 
-function firstRadix2F64(input: Float64Array, offset: number, win: Float64Array, gather: Int32Array, re: Float64Array, im: Float64Array, half: number): void {
+function firstRadix2F64(
+  input: Float64Array,
+  offset: number,
+  win: Float64Array,
+  gather: Int32Array,
+  re: Float64Array,
+  im: Float64Array,
+  half: number,
+): void {
   for (let i = 0; i < half; i += 2) {
     const p0 = gather[i];
     const p1 = gather[i + 1];
@@ -295,7 +327,14 @@ function radix4Stages(re: Float64Array, im: Float64Array, n: number, s: number, 
  * Split step fused with |X[k]|²: bins k and half - k share their inputs: with even/odd parts
  * E, O of bin k, X[k] = E + W^k O and X[half - k] = conj(E - W^k O).
  */
-function splitPower(half: number, re: Float64Array, im: Float64Array, splitRe: Float64Array, splitIm: Float64Array, out: Float64Array): void {
+function splitPower(
+  half: number,
+  re: Float64Array,
+  im: Float64Array,
+  splitRe: Float64Array,
+  splitIm: Float64Array,
+  out: Float64Array,
+): void {
   const dc = re[0] + im[0];
   const nyquist = re[0] - im[0];
   out[0] = dc * dc;

@@ -27,17 +27,16 @@ export function conv(x: tf.SymbolicTensor, spec: ConvSpec, init: SeededInit): tf
   const kernel = spec.kernel ?? 3;
   const inChannels = x.shape[3]!;
   const bias = spec.bias ?? false;
-  const layer = tf.layers
-    .conv2d({
-      filters: spec.filters,
-      kernelSize: kernel,
-      strides: spec.strides ?? 1,
-      padding: 'same',
-      useBias: bias,
-      kernelInitializer: init.weights(),
-      ...(bias ? { biasInitializer: init.bias(kernel * kernel * inChannels) } : {}),
-      name: spec.name,
-    });
+  const layer = tf.layers.conv2d({
+    filters: spec.filters,
+    kernelSize: kernel,
+    strides: spec.strides ?? 1,
+    padding: 'same',
+    useBias: bias,
+    kernelInitializer: init.weights(),
+    ...(bias ? { biasInitializer: init.bias(kernel * kernel * inChannels) } : {}),
+    name: spec.name,
+  });
   if (isModelInput(x)) trainWithoutInputGradient(layer, spec.strides ?? 1);
   return layer.apply(x) as tf.SymbolicTensor;
 }

@@ -25,4 +25,3 @@ export async function loadCheckpoint(dir: string): Promise<{ model: tf.LayersMod
   }
   return { model, manifest };
 }
-

@@ -194,8 +194,17 @@ export class BiGru extends tf.layers.Layer {
     this.directions!.forEach(({ kernel, recurrentKernel, bias }, dir) => {
       const projected = tf.tidy(() => tf.matMul(tf.reshape(x, [batch * time, features]), kernel.read()));
       try {
-        const weights = { recurrentKernel: recurrentKernel.read().dataSync() as Float32Array, bias: bias.read().dataSync() as Float32Array };
-        gruRecurrence(projected.dataSync() as Float32Array, weights, { batch, time, units: this.units, reverse: dir === 1 }, out, dir * this.units);
+        const weights = {
+          recurrentKernel: recurrentKernel.read().dataSync() as Float32Array,
+          bias: bias.read().dataSync() as Float32Array,
+        };
+        gruRecurrence(
+          projected.dataSync() as Float32Array,
+          weights,
+          { batch, time, units: this.units, reverse: dir === 1 },
+          out,
+          dir * this.units,
+        );
       } finally {
         projected.dispose();
       }

@@ -163,7 +163,14 @@ export class BatchNorm extends tf.layers.Layer {
       const gamma = this.gamma!.read() as tf.Tensor1D;
       const beta = this.beta!.read() as tf.Tensor1D;
       if (kwargs['training'] !== true) {
-        return tf.batchNorm(x, this.movingMean!.read() as tf.Tensor1D, this.movingVariance!.read() as tf.Tensor1D, beta, gamma, this.epsilon);
+        return tf.batchNorm(
+          x,
+          this.movingMean!.read() as tf.Tensor1D,
+          this.movingVariance!.read() as tf.Tensor1D,
+          beta,
+          gamma,
+          this.epsilon,
+        );
       }
       const { y, mean, variance } = batchNormTrain(x, gamma, beta, this.epsilon);
       const count = x.size / x.shape[x.shape.length - 1]!;

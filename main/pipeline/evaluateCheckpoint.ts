@@ -52,7 +52,11 @@ export async function evaluateCheckpoint(runDir: string, options: EvaluateCheckp
     const dataRoot = options.dataDir ?? opened.record.dataset.root;
     const scheme = options.scheme ?? (options.dataDir ? 'auto' : (opened.record.dataset.scheme as SchemeName));
     const scan = await scanDataset(dataRoot, { scheme });
-    const features = await extractFeatures(scan, featureConfig, { cacheRoot: options.cacheRoot, onProgress: options.onProgress, onLog: log });
+    const features = await extractFeatures(scan, featureConfig, {
+      cacheRoot: options.cacheRoot,
+      onProgress: options.onProgress,
+      onLog: log,
+    });
 
     let ids: string[];
     let part: string;
@@ -68,7 +72,10 @@ export async function evaluateCheckpoint(runDir: string, options: EvaluateCheckp
         log(`classes the model does not know (${excludedClips} clips left out): ${alignment.unknownToModel.join(', ')}`);
         excluded = { unknownToModel: alignment.unknownToModel, clips: excludedClips };
       }
-      if (ids.length === 0) throw new Error(`none of the classes in ${dataRoot} (${scan.labels.join(', ')}) are known to the model (${manifest.labels.join(', ')})`);
+      if (ids.length === 0)
+        throw new Error(
+          `none of the classes in ${dataRoot} (${scan.labels.join(', ')}) are known to the model (${manifest.labels.join(', ')})`,
+        );
       part = 'all';
       splitDescription = `cross-corpus: every clip of ${dataRoot} whose class the model knows`;
       leaksSpeakers = false;
@@ -81,7 +88,8 @@ export async function evaluateCheckpoint(runDir: string, options: EvaluateCheckp
     }
 
     const prepared = preparePart(features, ids, manifest.labels, manifest.standardizer);
-    if (prepared.clips.length < ids.length) log(`${ids.length - prepared.clips.length} clip(s) of the evaluation set could not be read and were left out`);
+    if (prepared.clips.length < ids.length)
+      log(`${ids.length - prepared.clips.length} clip(s) of the evaluation set could not be read and were left out`);
     const [rows, frames] = manifest.inputShape as [number, number, number];
     const probabilities = predictProbabilities(model, prepared.set.x, prepared.set.count, rows, frames);
     const report = buildEvaluationReport({

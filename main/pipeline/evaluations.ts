@@ -20,7 +20,11 @@ export interface EvaluationSourceOptions {
 }
 
 /** The stored evaluation of a checkpoint on its run's test split, computed (and stored) first if the run has none. */
-export async function evaluationOf(runDir: string, checkpoint: CheckpointName, options: EvaluationSourceOptions = {}): Promise<EvaluationReport> {
+export async function evaluationOf(
+  runDir: string,
+  checkpoint: CheckpointName,
+  options: EvaluationSourceOptions = {},
+): Promise<EvaluationReport> {
   const stored = await readEvaluation(runDir, checkpoint);
   if (stored) return stored;
   const { report } = await evaluateCheckpoint(runDir, { checkpoint, cacheRoot: options.cacheRoot, backend: options.backend });
@@ -36,7 +40,11 @@ export interface ComparedCheckpoint {
 }
 
 /** Compares checkpoint B with checkpoint A on the same test clips (McNemar, per-class deltas, disagreements). */
-export async function compareCheckpoints(a: ComparedCheckpoint, b: ComparedCheckpoint, options: EvaluationSourceOptions = {}): Promise<Comparison> {
+export async function compareCheckpoints(
+  a: ComparedCheckpoint,
+  b: ComparedCheckpoint,
+  options: EvaluationSourceOptions = {},
+): Promise<Comparison> {
   const reportA = await evaluationOf(a.runDir, a.checkpoint, options);
   const reportB = await evaluationOf(b.runDir, b.checkpoint, options);
   return compareReports({ name: a.name, report: reportA }, { name: b.name, report: reportB });

@@ -69,7 +69,12 @@ export function makeSplit(scan: ScanResult, config: TrainingConfig): Split {
 }
 
 /** Gathers the clips of `ids` from the feature set, standardised with `stats`. */
-export function preparePart(features: FeatureSet, ids: readonly string[], labels: readonly string[], stats: StandardizerStats): PreparedPart {
+export function preparePart(
+  features: FeatureSet,
+  ids: readonly string[],
+  labels: readonly string[],
+  stats: StandardizerStats,
+): PreparedPart {
   const position = new Map(features.clips.map((clip, i) => [clip.id, i]));
   const labelIndex = new Map(labels.map((label, i) => [label, i]));
   const slot = features.rows * features.frames;
@@ -90,8 +95,14 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
 
   const backend = await initBackend(options.backend ?? 'auto', { threads: options.threads });
   emit({ type: 'backend', backend });
-  const blas = backend.blas ? (backend.blas.active ? `, conv layers on ${backend.blas.description}` : `, no BLAS (${backend.blas.reason})`) : '';
-  log(`backend: ${backend.name}${blas}${backend.skipped.length ? ` (skipped ${backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : ''}`);
+  const blas = backend.blas
+    ? backend.blas.active
+      ? `, conv layers on ${backend.blas.description}`
+      : `, no BLAS (${backend.blas.reason})`
+    : '';
+  log(
+    `backend: ${backend.name}${blas}${backend.skipped.length ? ` (skipped ${backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : ''}`,
+  );
   for (const note of backend.notes ?? []) log(`backend: ${note}`, 'warn');
 
   const scan = await scanDataset(options.datasetRoot, { scheme: options.scheme ?? 'auto' });
@@ -104,7 +115,9 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
     onLog: (line) => log(line, 'warn'),
   });
   if (features.cancelled) throw new Error('cancelled during feature extraction');
-  log(`features: ${features.clips.length} clips (${features.stats.fromCache} from cache, ${features.stats.computed} computed, ${features.failed.length} failed)`);
+  log(
+    `features: ${features.clips.length} clips (${features.stats.fromCache} from cache, ${features.stats.computed} computed, ${features.failed.length} failed)`,
+  );
 
   const split = makeSplit(scan, config);
   log(split.description);
@@ -116,7 +129,9 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
   const shape: ExampleShape = { rows: features.rows, frames: features.frames, numClasses: labels.length };
   const trainIds = new Set(split.train);
   const slot = features.rows * features.frames;
-  const trainMatrices = features.clips.flatMap((clip, i) => (trainIds.has(clip.id) ? [features.data.subarray(i * slot, (i + 1) * slot)] : []));
+  const trainMatrices = features.clips.flatMap((clip, i) =>
+    trainIds.has(clip.id) ? [features.data.subarray(i * slot, (i + 1) * slot)] : [],
+  );
   const stats = fitStandardizer(trainMatrices, features.rows, features.frames);
   const train = preparePart(features, split.train, labels, stats);
   const val = preparePart(features, split.val, labels, stats);
@@ -126,15 +141,19 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
   log(`model: ${config.model}, ${model.countParams().toLocaleString('en-US')} parameters`);
 
   const versions = appVersions();
-  const run = await createRun(options.runsDir, {
-    name: options.name ?? `${config.model} on ${scan.root.split(/[\\/]/).filter(Boolean).pop() ?? 'dataset'}`,
-    config: { training: config, features: featureConfig },
-    dataset: { root: scan.root, scheme: scan.scheme, fingerprint: datasetFingerprint(scan), clips: features.clips.length, labels },
-    split,
-    seed: config.seed,
-    backend,
-    versions,
-  }, { id: options.runId });
+  const run = await createRun(
+    options.runsDir,
+    {
+      name: options.name ?? `${config.model} on ${scan.root.split(/[\\/]/).filter(Boolean).pop() ?? 'dataset'}`,
+      config: { training: config, features: featureConfig },
+      dataset: { root: scan.root, scheme: scan.scheme, fingerprint: datasetFingerprint(scan), clips: features.clips.length, labels },
+      split,
+      seed: config.seed,
+      backend,
+      versions,
+    },
+    { id: options.runId },
+  );
   emit({ type: 'run', runId: run.id, runDir: run.dir });
   log(`run folder: ${run.dir}`);
 
@@ -175,20 +194,33 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
     if (result.averaged) {
       const { epochs } = result.averaged;
       loadSnapshot(model, result.averaged.weights);
-      if (config.averageBatchNorm === 'recompute') recomputeBatchNormStatistics(model, train.set.x, train.set.count, shape, Math.max(config.batchSize, 64));
+      if (config.averageBatchNorm === 'recompute')
+        recomputeBatchNormStatistics(model, train.set.x, train.set.count, shape, Math.max(config.batchSize, 64));
       const validation = evaluateSet(model, val.set, shape, Math.max(config.batchSize, 64));
       bestEpoch = epochs.at(-1)!;
-      bestCheckpoint = { kind: 'average', mode: config.weightAveraging === 'top' ? 'top' : 'last', epochs, batchNorm: config.averageBatchNorm, selectedBy: config.bestBy };
-      await run.saveCheckpoint('best', model, manifestFor(bestEpoch, {
-        averagedEpochs: epochs,
-        averaging: config.weightAveraging,
+      bestCheckpoint = {
+        kind: 'average',
+        mode: config.weightAveraging === 'top' ? 'top' : 'last',
+        epochs,
         batchNorm: config.averageBatchNorm,
-        valLoss: validation.loss,
-        valAccuracy: validation.accuracy,
-        valUar: validation.uar,
-        valMacroF1: validation.macroF1,
-      }));
-      log(`best checkpoint: weight average of epochs ${epochs.join(', ')} (${config.averageBatchNorm === 'recompute' ? 'batch-norm statistics recomputed on the training set' : 'batch-norm statistics averaged'}); validation UAR ${validation.uar.toFixed(3)}, loss ${validation.loss.toFixed(4)}`);
+        selectedBy: config.bestBy,
+      };
+      await run.saveCheckpoint(
+        'best',
+        model,
+        manifestFor(bestEpoch, {
+          averagedEpochs: epochs,
+          averaging: config.weightAveraging,
+          batchNorm: config.averageBatchNorm,
+          valLoss: validation.loss,
+          valAccuracy: validation.accuracy,
+          valUar: validation.uar,
+          valMacroF1: validation.macroF1,
+        }),
+      );
+      log(
+        `best checkpoint: weight average of epochs ${epochs.join(', ')} (${config.averageBatchNorm === 'recompute' ? 'batch-norm statistics recomputed on the training set' : 'batch-norm statistics averaged'}); validation UAR ${validation.uar.toFixed(3)}, loss ${validation.loss.toFixed(4)}`,
+      );
     }
 
     if (evaluate && bestEpoch > 0) {
@@ -206,7 +238,10 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
       bestCheckpoint,
       stoppedEarly: result.stoppedEarly,
       test: Object.fromEntries(
-        Object.entries(evaluations).map(([name, report]) => [name, { accuracy: report.metrics.accuracy, uar: report.metrics.uar, macroF1: report.metrics.macroF1 }]),
+        Object.entries(evaluations).map(([name, report]) => [
+          name,
+          { accuracy: report.metrics.accuracy, uar: report.metrics.uar, macroF1: report.metrics.macroF1 },
+        ]),
       ),
     };
     await run.setStatus(status, { summary, bestEpoch: bestEpoch || undefined });

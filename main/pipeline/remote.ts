@@ -11,9 +11,7 @@ import type { TrainingEvent, TrainingOutcome } from '../training/progress';
 export type TrainingWorkerOptions = Omit<TrainJobOptions, 'signal' | 'onEvent'>;
 
 export type TrainingWorkerMessage =
-  | { type: 'event'; event: TrainingEvent }
-  | { type: 'result'; outcome: TrainingOutcome }
-  | { type: 'error'; message: string };
+  { type: 'event'; event: TrainingEvent } | { type: 'result'; outcome: TrainingOutcome } | { type: 'error'; message: string };
 
 export interface RemoteHooks {
   signal?: AbortSignal;

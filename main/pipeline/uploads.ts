@@ -12,7 +12,9 @@ export const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 
 /** A file name safe to store: no folders, no control or odd characters, bounded length. */
 export function safeFileName(name: string): string {
-  const base = basename(name.replace(/\\/g, '/')).replace(/[^A-Za-z0-9._ -]/g, '_').replace(/^\.+/, '_');
+  const base = basename(name.replace(/\\/g, '/'))
+    .replace(/[^A-Za-z0-9._ -]/g, '_')
+    .replace(/^\.+/, '_');
   return (base || 'upload').slice(-120);
 }
 

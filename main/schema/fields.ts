@@ -166,7 +166,8 @@ export function checkFieldValue(path: string, spec: FieldSpec, value: unknown): 
   switch (spec.kind) {
     case 'number':
     case 'integer': {
-      if (typeof value !== 'number' || !Number.isFinite(value) || (spec.kind === 'integer' && !Number.isInteger(value))) return fail(describeRange(spec));
+      if (typeof value !== 'number' || !Number.isFinite(value) || (spec.kind === 'integer' && !Number.isInteger(value)))
+        return fail(describeRange(spec));
       const low = spec.minOpen ? value <= spec.min : value < spec.min;
       const high = spec.maxOpen ? value >= spec.max : value > spec.max;
       if (low || high || (spec.powerOfTwo && !isPowerOfTwo(value))) return fail(describeRange(spec));
@@ -181,15 +182,20 @@ export function checkFieldValue(path: string, spec: FieldSpec, value: unknown): 
       return value;
     }
     case 'list': {
-      if (!Array.isArray(value)) return fail(spec.choices ? `a list of ${spec.choices.map((c) => c.value).join(', ')}` : 'a list of strings');
+      if (!Array.isArray(value))
+        return fail(spec.choices ? `a list of ${spec.choices.map((c) => c.value).join(', ')}` : 'a list of strings');
       if (value.length > spec.maxItems) return fail(`a list of at most ${spec.maxItems} items`);
       const allowed = spec.choices?.map((c) => c.value);
       value.forEach((item, i) => {
         const at = `${path}[${i}]`;
         if (allowed) {
-          if (typeof item !== 'string' || !allowed.includes(item)) throw new FieldError(`${at} must be ${orList(allowed)}, got ${describeValue(item)}`, path);
+          if (typeof item !== 'string' || !allowed.includes(item))
+            throw new FieldError(`${at} must be ${orList(allowed)}, got ${describeValue(item)}`, path);
         } else if (typeof item !== 'string' || item.length === 0 || item.length > spec.maxLength) {
-          throw new FieldError(`${at} must be a non-empty string of at most ${spec.maxLength} characters, got ${describeValue(item)}`, path);
+          throw new FieldError(
+            `${at} must be a non-empty string of at most ${spec.maxLength} characters, got ${describeValue(item)}`,
+            path,
+          );
         }
       });
       return [...value];
@@ -297,15 +303,23 @@ export function parseFieldText(table: AnyFieldTable, path: string, text: string)
   switch (spec.kind) {
     case 'number':
     case 'integer':
-      if (!NUMBER_TEXT.test(trimmed)) throw new FieldError(`${path} must be ${spec.kind === 'integer' ? 'an integer' : 'a number'}, got ${describeValue(text)}`, path);
+      if (!NUMBER_TEXT.test(trimmed))
+        throw new FieldError(`${path} must be ${spec.kind === 'integer' ? 'an integer' : 'a number'}, got ${describeValue(text)}`, path);
       value = Number(trimmed);
       break;
     case 'boolean':
-      if (trimmed !== 'true' && trimmed !== 'false') throw new FieldError(`${path} must be true or false, got ${describeValue(text)}`, path);
+      if (trimmed !== 'true' && trimmed !== 'false')
+        throw new FieldError(`${path} must be true or false, got ${describeValue(text)}`, path);
       value = trimmed === 'true';
       break;
     case 'list':
-      value = trimmed === '' ? [] : trimmed.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+      value =
+        trimmed === ''
+          ? []
+          : trimmed
+              .split(',')
+              .map((item) => item.trim())
+              .filter((item) => item.length > 0);
       break;
     case 'enum':
       break;

@@ -40,7 +40,15 @@ export const FEATURE_PRESETS: readonly FeaturePreset[] = ['librosa', 'meyda'];
 
 export type MeydaDescriptor = 'chroma' | 'spectralCentroid' | 'spectralFlatness' | 'spectralRolloff' | 'rms' | 'zcr' | 'loudness';
 /** All descriptors, in the canonical order used for rows and hashing. */
-export const MEYDA_DESCRIPTORS: readonly MeydaDescriptor[] = ['chroma', 'spectralCentroid', 'spectralFlatness', 'spectralRolloff', 'rms', 'zcr', 'loudness'];
+export const MEYDA_DESCRIPTORS: readonly MeydaDescriptor[] = [
+  'chroma',
+  'spectralCentroid',
+  'spectralFlatness',
+  'spectralRolloff',
+  'rms',
+  'zcr',
+  'loudness',
+];
 
 /** The tfjs backends, best first. */
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';

@@ -64,7 +64,14 @@ async function main(): Promise<void> {
     uploadsDir: join(runsDir, '.uploads'),
     demoDatasetPath: join(here, '../../resources/demo-emodb'),
   });
-  const server = await startServer({ rendererDir: rendererDir(), workspace, appVersion: APP_VERSION, host, port, token: values.token ?? process.env.SER_SERVE_TOKEN });
+  const server = await startServer({
+    rendererDir: rendererDir(),
+    workspace,
+    appVersion: APP_VERSION,
+    host,
+    port,
+    token: values.token ?? process.env.SER_SERVE_TOKEN,
+  });
   if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
     process.stderr.write(`warning: listening on ${host}: anyone who can reach this address and knows the token can use the engine\n`);
   }

@@ -159,7 +159,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       try {
         if (isBinary) throw new Error('binary messages are not part of the protocol');
         request = JSON.parse(data.toString()) as typeof request;
-        if (typeof request !== 'object' || request === null || typeof request.id !== 'number') throw new Error('a request needs a numeric id');
+        if (typeof request !== 'object' || request === null || typeof request.id !== 'number')
+          throw new Error('a request needs a numeric id');
       } catch (err) {
         const error: ApiErrorPayload = { code: 'invalid-arguments', message: `malformed request: ${(err as Error).message}` };
         ws.send(JSON.stringify({ id: -1, ok: false, error } satisfies SocketMessage));

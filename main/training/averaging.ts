@@ -29,7 +29,8 @@ export function loadSnapshot(model: tf.LayersModel, snapshot: WeightSnapshot): v
   if (snapshot.length !== weights.length) throw new Error(`snapshot has ${snapshot.length} weights, the model ${weights.length}`);
   weights.forEach((w, i) => {
     const values = snapshot[i]!;
-    if (values.length !== tf.util.sizeFromShape(w.shape as number[])) throw new Error(`snapshot weight ${w.name} has ${values.length} values, expected shape [${w.shape.join(', ')}]`);
+    if (values.length !== tf.util.sizeFromShape(w.shape as number[]))
+      throw new Error(`snapshot weight ${w.name} has ${values.length} values, expected shape [${w.shape.join(', ')}]`);
     const tensor = tf.tensor(values, w.shape as number[], 'float32');
     w.write(tensor);
     tensor.dispose();
@@ -74,7 +75,8 @@ export class SnapshotKeeper {
   private kept: KeptSnapshot[] = [];
 
   constructor(private readonly options: SnapshotKeeperOptions) {
-    if (!(Number.isInteger(options.count) && options.count >= 1)) throw new Error(`averaging count must be a positive integer, got ${options.count}`);
+    if (!(Number.isInteger(options.count) && options.count >= 1))
+      throw new Error(`averaging count must be a positive integer, got ${options.count}`);
   }
 
   /** Offers an epoch; returns whether it was kept. */

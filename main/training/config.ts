@@ -22,4 +22,3 @@ export const PRESETS: Readonly<Record<TrainingConfig['preset'], TrainingConfig>>
  * and the value received: `invalid training config: learningRate must be a number, got the string "0.001"`.
  */
 export const resolveTrainingConfig: (overrides?: unknown) => TrainingConfig = trainingResolver(TRAINING_FIELDS);
-

@@ -34,8 +34,6 @@ export interface ExampleShape {
   numClasses: number;
 }
 
-
-
 export interface LoopHooks {
   signal?: AbortSignal;
   onBatch?: (progress: BatchProgress) => void;
@@ -63,7 +61,14 @@ export interface LoopResult {
 export class TrainingDivergedError extends Error {}
 
 /** Why the model diverged in this epoch, or null when it is still sound. */
-function divergence(model: tf.LayersModel, epoch: number, skippedSteps: number, steps: number, valLoss: number, valCount: number): string | null {
+function divergence(
+  model: tf.LayersModel,
+  epoch: number,
+  skippedSteps: number,
+  steps: number,
+  valLoss: number,
+  valCount: number,
+): string | null {
   let broken = 0;
   for (const weight of model.weights) for (const v of weight.read().dataSync()) if (!Number.isFinite(v)) broken++;
   const why =
@@ -132,7 +137,12 @@ export async function trainLoop(
   const useWeights = config.classWeights === 'balanced' ? classWeights : undefined;
 
   const optimizer = createOptimizer({ name: config.optimizer, learningRate: config.learningRate, weightDecay: config.weightDecay });
-  const plateau = new ReduceLROnPlateau({ learningRate: config.learningRate, mode: 'min', factor: config.lrFactor, patience: config.lrPatience });
+  const plateau = new ReduceLROnPlateau({
+    learningRate: config.learningRate,
+    mode: 'min',
+    factor: config.lrFactor,
+    patience: config.lrPatience,
+  });
   // An epoch must lower the validation loss by at least 1e-4 to count as progress for early stopping.
   const stopper = new EarlyStopping({ patience: config.earlyStoppingPatience, mode: 'min', minDelta: 1e-4 });
   const selectionMode = config.bestBy === 'val_loss' ? 'min' : 'max';
@@ -154,7 +164,11 @@ export async function trainLoop(
   const totalBatches = batchesPerEpoch * config.epochs;
   const cosine = config.lrSchedule === 'cosine';
   const stepLearningRate = (step: number) =>
-    cosineLearningRate(step, { learningRate: config.learningRate, totalSteps: totalBatches, warmupSteps: config.warmupEpochs * batchesPerEpoch });
+    cosineLearningRate(step, {
+      learningRate: config.learningRate,
+      totalSteps: totalBatches,
+      warmupSteps: config.warmupEpochs * batchesPerEpoch,
+    });
   let batchesDone = 0;
   const loopStarted = performance.now();
 
@@ -274,7 +288,8 @@ export async function trainLoop(
       await hooks.onEpoch?.(metrics);
       if (config.earlyStoppingPatience > 0 && stopper.step(validation.loss, epoch).stop) {
         stoppedEarly = epoch < config.epochs;
-        if (stoppedEarly) log(`early stopping after epoch ${epoch}: validation loss has not improved for ${config.earlyStoppingPatience} epochs`);
+        if (stoppedEarly)
+          log(`early stopping after epoch ${epoch}: validation loss has not improved for ${config.earlyStoppingPatience} epochs`);
         break;
       }
     }

@@ -40,11 +40,7 @@ function trueClassLogProb(logProbs: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor
   return tf.sum(tf.mul(logProbs, oneHot), 1) as tf.Tensor1D;
 }
 
-export function softmaxCrossEntropy(
-  logits: tf.Tensor2D,
-  labels: tf.Tensor1D,
-  options: CrossEntropyOptions = {},
-): tf.Scalar {
+export function softmaxCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, options: CrossEntropyOptions = {}): tf.Scalar {
   return tf.tidy(() => {
     const numClasses = logits.shape[1];
     const smoothing = options.labelSmoothing ?? 0;
@@ -60,11 +56,7 @@ export function softmaxCrossEntropy(
 }
 
 /** Cross entropy against probability targets [batch, C] (e.g. from mixup). */
-export function softTargetCrossEntropy(
-  logits: tf.Tensor2D,
-  targets: tf.Tensor2D,
-  options: CrossEntropyOptions = {},
-): tf.Scalar {
+export function softTargetCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D, options: CrossEntropyOptions = {}): tf.Scalar {
   return tf.tidy(() => {
     const numClasses = logits.shape[1];
     const smoothing = options.labelSmoothing ?? 0;

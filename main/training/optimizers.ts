@@ -167,9 +167,7 @@ class PyTorchStyleOptimizer implements Optimizer {
       if (saved.buffers.length !== this.bufferCount()) {
         throw new Error(`Optimizer state for '${name}' has ${saved.buffers.length} buffers, expected ${this.bufferCount()}`);
       }
-      const buffers = saved.buffers.map((b) =>
-        tf.tidy(() => tf.variable(tf.tensor(b.values, b.shape, 'float32'), false)),
-      );
+      const buffers = saved.buffers.map((b) => tf.tidy(() => tf.variable(tf.tensor(b.values, b.shape, 'float32'), false)));
       this.slots.set(name, { step: saved.step, buffers });
     }
   }

@@ -114,8 +114,7 @@ export class EarlyStopping {
   }
 
   step(metric: number, epoch: number): EarlyStoppingResult {
-    const improved =
-      this.mode === 'min' ? metric < this.bestValue - this.minDelta : metric > this.bestValue + this.minDelta;
+    const improved = this.mode === 'min' ? metric < this.bestValue - this.minDelta : metric > this.bestValue + this.minDelta;
     if (improved) {
       this.bestValue = metric;
       this.bestEpoch = epoch;

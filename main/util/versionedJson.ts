@@ -45,7 +45,10 @@ export function decodeVersioned<T>(value: unknown, format: VersionedFormat<T>, p
   }
   let version = stored as number;
   if (version > format.current) {
-    throw new FormatError(path, `${format.name} has ${FORMAT_VERSION_KEY} ${version}, newer than this release reads (${format.current}); update the workbench`);
+    throw new FormatError(
+      path,
+      `${format.name} has ${FORMAT_VERSION_KEY} ${version}, newer than this release reads (${format.current}); update the workbench`,
+    );
   }
   let current: JsonObject = value;
   for (; version < format.current; version++) {
@@ -86,7 +89,11 @@ export async function readVersionedJson<T>(path: string, format: VersionedFormat
 }
 
 /** Stamps the current version, checks the value as a reader would, and writes it atomically. */
-export async function writeVersionedJson<T extends object>(path: string, format: VersionedFormat<T>, value: T): Promise<T & { formatVersion: number }> {
+export async function writeVersionedJson<T extends object>(
+  path: string,
+  format: VersionedFormat<T>,
+  value: T,
+): Promise<T & { formatVersion: number }> {
   const stamped = { ...value, [FORMAT_VERSION_KEY]: format.current } as T & { formatVersion: number };
   decodeVersioned(stamped, format, path);
   await writeJsonAtomic(path, stamped);
@@ -108,7 +115,8 @@ export const check = {
     return value;
   },
   integer(value: unknown, field: string, min = 0): number {
-    if (!Number.isInteger(value) || (value as number) < min) throw new Error(`${field} must be an integer ≥ ${min}, got ${describe(value)}`);
+    if (!Number.isInteger(value) || (value as number) < min)
+      throw new Error(`${field} must be an integer ≥ ${min}, got ${describe(value)}`);
     return value as number;
   },
   boolean(value: unknown, field: string): boolean {
@@ -116,7 +124,8 @@ export const check = {
     return value;
   },
   strings(value: unknown, field: string): string[] {
-    if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new Error(`${field} must be a list of strings, got ${describe(value)}`);
+    if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
+      throw new Error(`${field} must be a list of strings, got ${describe(value)}`);
     return value as string[];
   },
   oneOf<V extends string>(value: unknown, field: string, choices: readonly V[]): V {

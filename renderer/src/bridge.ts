@@ -37,7 +37,12 @@ export function createSocketApi(socketUrl: string, WebSocketImpl: typeof WebSock
   const socket = new WebSocketImpl(socketUrl);
   const opened = new Promise<void>((resolve, reject) => {
     socket.addEventListener('open', () => resolve(), { once: true });
-    socket.addEventListener('error', () => reject(new EngineError('disconnected', 'cannot connect to the engine (is `npm run serve` still running, and is the token right?)')), { once: true });
+    socket.addEventListener(
+      'error',
+      () =>
+        reject(new EngineError('disconnected', 'cannot connect to the engine (is `npm run serve` still running, and is the token right?)')),
+      { once: true },
+    );
   });
   opened.catch(() => undefined);
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();

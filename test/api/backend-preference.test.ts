@@ -10,7 +10,12 @@ import { Workspace } from '../../main/api/workspace';
 describe('app.backend', () => {
   it('keeps the previous preference when the requested backend cannot start', async (ctx) => {
     const dir = mkdtempSync(join(tmpdir(), 'ser-backend-'));
-    const workspace = new Workspace({ runsDir: join(dir, 'runs'), cacheDir: join(dir, 'cache'), uploadsDir: join(dir, 'up'), demoDatasetPath: resolve('resources/demo-emodb') });
+    const workspace = new Workspace({
+      runsDir: join(dir, 'runs'),
+      cacheDir: join(dir, 'cache'),
+      uploadsDir: join(dir, 'up'),
+      demoDatasetPath: resolve('resources/demo-emodb'),
+    });
     const engine = createEngine({ appVersion: 'test', door: 'serve', workspace, emit: () => undefined });
     try {
       expect(((await dispatch(engine.handlers, 'app.backend', { preference: 'cpu' })) as BackendInfo).name).toBe('cpu');

@@ -40,7 +40,12 @@ describe('engine handler table', () => {
       demoDatasetPath: DEMO,
       backendPreference: 'wasm',
     });
-    engine = createEngine({ appVersion: '0.0.0-test', door: 'serve', workspace, emit: (event, payload) => events.push({ event, payload }) });
+    engine = createEngine({
+      appVersion: '0.0.0-test',
+      door: 'serve',
+      workspace,
+      emit: (event, payload) => events.push({ event, payload }),
+    });
   });
 
   afterAll(async () => {
@@ -57,16 +62,30 @@ describe('engine handler table', () => {
 
   it('rejects malformed arguments and unknown requests with a clear error', async () => {
     await expect(dispatch(engine.handlers, 'nope', {})).rejects.toMatchObject({ code: 'unknown-request' });
-    await expect(dispatch(engine.handlers, 'dataset.open', 'x')).rejects.toMatchObject({ code: 'invalid-arguments', message: 'dataset.open: arguments must be an object' });
-    await expect(dispatch(engine.handlers, 'dataset.open', { root: 42 })).rejects.toMatchObject({ code: 'invalid-arguments', message: expect.stringContaining("'root'") });
-    await expect(dispatch(engine.handlers, 'dataset.open', { root: DEMO, scheme: 'klingon' })).rejects.toMatchObject({ code: 'invalid-arguments', message: expect.stringContaining("'scheme'") });
+    await expect(dispatch(engine.handlers, 'dataset.open', 'x')).rejects.toMatchObject({
+      code: 'invalid-arguments',
+      message: 'dataset.open: arguments must be an object',
+    });
+    await expect(dispatch(engine.handlers, 'dataset.open', { root: 42 })).rejects.toMatchObject({
+      code: 'invalid-arguments',
+      message: expect.stringContaining("'root'"),
+    });
+    await expect(dispatch(engine.handlers, 'dataset.open', { root: DEMO, scheme: 'klingon' })).rejects.toMatchObject({
+      code: 'invalid-arguments',
+      message: expect.stringContaining("'scheme'"),
+    });
     await expect(dispatch(engine.handlers, 'runs.get', { runId: '../etc' })).rejects.toMatchObject({ code: 'invalid-arguments' });
-    await expect(dispatch(engine.handlers, 'evaluation.get', { runId: 'x', checkpoint: 'middle' })).rejects.toMatchObject({ code: 'invalid-arguments' });
+    await expect(dispatch(engine.handlers, 'evaluation.get', { runId: 'x', checkpoint: 'middle' })).rejects.toMatchObject({
+      code: 'invalid-arguments',
+    });
     await expect(dispatch(engine.handlers, 'dialog.pickFolder', {})).rejects.toMatchObject({ code: 'unsupported' });
     await expect(dispatch(engine.handlers, 'dataset.open', { root: join(dir, 'missing') })).rejects.toMatchObject({ code: 'not-found' });
     const bad = await call('training.validate', { config: { learningRate: -1 } });
     expect(bad).toEqual({ ok: false, error: expect.stringContaining('learningRate') });
-    await expect(dispatch(engine.handlers, 'training.start', { root: DEMO, config: { epochs: 0 } })).rejects.toMatchObject({ code: 'invalid-arguments', message: expect.stringContaining('epochs') });
+    await expect(dispatch(engine.handlers, 'training.start', { root: DEMO, config: { epochs: 0 } })).rejects.toMatchObject({
+      code: 'invalid-arguments',
+      message: expect.stringContaining('epochs'),
+    });
   });
 
   it('confines file access to the folders the user opened', async () => {
@@ -113,7 +132,9 @@ describe('engine handler table', () => {
     const finished = await waitFor('job.finished', (p) => p.job.jobId === job.jobId);
     expect(finished.job.state).toBe('done');
     expect(finished.result).toMatchObject({ clips: 135, computed: 135, fromCache: 0, cancelled: false });
-    expect(events.some((e) => e.event === 'features.progress' && (e.payload as ApiEvents['features.progress']).jobId === job.jobId)).toBe(true);
+    expect(events.some((e) => e.event === 'features.progress' && (e.payload as ApiEvents['features.progress']).jobId === job.jobId)).toBe(
+      true,
+    );
     expect(await call('features.status', { root: DEMO })).toMatchObject({ cached: 135, total: 135, failed: 0 });
   });
 
@@ -123,14 +144,20 @@ describe('engine handler table', () => {
     const options = await call('training.options', {});
     expect(options.models.map((m) => m.name)).toEqual(['seed-cnn', 'crnn', 'res-cnn']);
     expect(options.models.find((m) => m.name === 'seed-cnn')?.parameters).toBe(980_167);
-    const job: JobInfo = await call('training.start', { root: DEMO, config: { preset: 'quick', model: 'res-cnn', epochs: 2, seed: 7 }, name: 'engine test' });
+    const job: JobInfo = await call('training.start', {
+      root: DEMO,
+      config: { preset: 'quick', model: 'res-cnn', epochs: 2, seed: 7 },
+      name: 'engine test',
+    });
     await expect(call('training.start', { root: DEMO, config: { preset: 'quick' } })).rejects.toMatchObject({ code: 'busy' });
     const finished = await waitFor('job.finished', (p) => p.job.jobId === job.jobId);
     expect(finished.job.state).toBe('done');
     expect(finished.outcome?.status).toBe('done');
     expect(finished.outcome?.epochsRun).toBe(2);
     runId = finished.outcome!.runId;
-    const mine = events.filter((e) => e.event === 'training.event' && (e.payload as ApiEvents['training.event']).jobId === job.jobId).map((e) => (e.payload as ApiEvents['training.event']).event);
+    const mine = events
+      .filter((e) => e.event === 'training.event' && (e.payload as ApiEvents['training.event']).jobId === job.jobId)
+      .map((e) => (e.payload as ApiEvents['training.event']).event);
     expect(mine.some((e) => e.type === 'backend' && e.backend.name === 'wasm')).toBe(true);
     expect(mine.filter((e) => e.type === 'epoch')).toHaveLength(2);
     expect(mine.some((e) => e.type === 'batch' && e.progress.samplesPerSecond > 0)).toBe(true);
@@ -150,13 +177,21 @@ describe('engine handler table', () => {
     expect(renamed.name).toBe('renamed run');
     const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex').toString('base64');
     const exported = await call('runs.export', { runId, checkpoint: 'final', confusionPngBase64: png });
-    expect(exported.files.map((f) => f.slice(exported.dir.length + 1)).sort()).toEqual(
-      ['final-confusion.csv', 'final-confusion.png', 'final-metrics.json', 'final-per-class.csv', 'final-predictions.csv'],
-    );
+    expect(exported.files.map((f) => f.slice(exported.dir.length + 1)).sort()).toEqual([
+      'final-confusion.csv',
+      'final-confusion.png',
+      'final-metrics.json',
+      'final-per-class.csv',
+      'final-predictions.csv',
+    ]);
     const metrics = JSON.parse(readFileSync(join(exported.dir, 'final-metrics.json'), 'utf8'));
     expect(metrics.labels).toHaveLength(7);
-    expect(readFileSync(join(exported.dir, 'final-per-class.csv'), 'utf8').split('\n')[0]).toBe('label,precision,recall,f1,support,predicted');
-    await expect(call('runs.export', { runId, checkpoint: 'final', confusionPngBase64: 'aGVsbG8=' })).rejects.toMatchObject({ code: 'invalid-arguments' });
+    expect(readFileSync(join(exported.dir, 'final-per-class.csv'), 'utf8').split('\n')[0]).toBe(
+      'label,precision,recall,f1,support,predicted',
+    );
+    await expect(call('runs.export', { runId, checkpoint: 'final', confusionPngBase64: 'aGVsbG8=' })).rejects.toMatchObject({
+      code: 'invalid-arguments',
+    });
   });
 
   it('evaluates and compares checkpoints on the held-out speakers', async () => {
@@ -168,7 +203,9 @@ describe('engine handler table', () => {
     await expect(call('clip.view', { path: report.predictions[0]!.path })).resolves.toMatchObject({ path: report.predictions[0]!.path });
     const comparison = await call('evaluation.compare', { a: { runId, checkpoint: 'best' }, b: { runId, checkpoint: 'final' } });
     expect(comparison.mcnemar.pValue).toBeGreaterThan(0);
-    expect(comparison.contingency.bothCorrect + comparison.contingency.aOnly + comparison.contingency.bOnly + comparison.contingency.bothWrong).toBe(report.predictions.length);
+    expect(
+      comparison.contingency.bothCorrect + comparison.contingency.aOnly + comparison.contingency.bOnly + comparison.contingency.bothWrong,
+    ).toBe(report.predictions.length);
   });
 
   it('predicts uploaded and picked files, reporting a corrupt one per file', async () => {
@@ -203,5 +240,7 @@ describe('engine handler table', () => {
 
 /** The demo's first clip in name order (stable). */
 function readdirWav(root: string): string {
-  return readdirSync(root).filter((name) => name.endsWith('.wav')).sort()[0]!;
+  return readdirSync(root)
+    .filter((name) => name.endsWith('.wav'))
+    .sort()[0]!;
 }

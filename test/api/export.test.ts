@@ -13,11 +13,17 @@ import { noisePng, runWithEvaluations, sampleReport } from '../pipeline/evaluati
 describe('runs.export', () => {
   let dir: string;
   let engine: Engine;
-  const exportRun = (args: object) => dispatch(engine.handlers, 'runs.export', { runId: 'run-1', checkpoint: 'best', ...args }) as Promise<{ dir: string; files: string[] }>;
+  const exportRun = (args: object) =>
+    dispatch(engine.handlers, 'runs.export', { runId: 'run-1', checkpoint: 'best', ...args }) as Promise<{ dir: string; files: string[] }>;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ser-export-'));
-    const workspace = new Workspace({ runsDir: join(dir, 'runs'), cacheDir: join(dir, 'cache'), uploadsDir: join(dir, 'up'), demoDatasetPath: resolve('resources/demo-emodb') });
+    const workspace = new Workspace({
+      runsDir: join(dir, 'runs'),
+      cacheDir: join(dir, 'cache'),
+      uploadsDir: join(dir, 'up'),
+      demoDatasetPath: resolve('resources/demo-emodb'),
+    });
     engine = createEngine({ appVersion: 'test', door: 'serve', workspace, emit: () => undefined });
     await runWithEvaluations(workspace.runsDir, 'run-1', { best: sampleReport('best') });
   });
@@ -31,9 +37,13 @@ describe('runs.export', () => {
     const png = noisePng(400, 300);
     expect(png.toString('base64').length).toBeGreaterThan(100_000);
     const exported = await exportRun({ confusionPngBase64: png.toString('base64') });
-    expect(exported.files.map((f) => f.slice(exported.dir.length + 1)).sort()).toEqual(
-      ['best-confusion.csv', 'best-confusion.png', 'best-metrics.json', 'best-per-class.csv', 'best-predictions.csv'],
-    );
+    expect(exported.files.map((f) => f.slice(exported.dir.length + 1)).sort()).toEqual([
+      'best-confusion.csv',
+      'best-confusion.png',
+      'best-metrics.json',
+      'best-per-class.csv',
+      'best-predictions.csv',
+    ]);
     expect(readFileSync(join(exported.dir, 'best-confusion.png')).equals(png)).toBe(true);
   });
 
@@ -42,7 +52,10 @@ describe('runs.export', () => {
       code: 'invalid-arguments',
       message: "runs.export: 'confusionPngBase64' is not a PNG image",
     });
-    await expect(exportRun({ confusionPngBase64: 'not base64!' })).rejects.toMatchObject({ code: 'invalid-arguments', message: expect.stringContaining('not valid base64') });
+    await expect(exportRun({ confusionPngBase64: 'not base64!' })).rejects.toMatchObject({
+      code: 'invalid-arguments',
+      message: expect.stringContaining('not valid base64'),
+    });
     await expect(exportRun({ confusionPngBase64: 'A'.repeat(6 * 1024 * 1024) })).rejects.toMatchObject({
       code: 'invalid-arguments',
       message: "runs.export: 'confusionPngBase64' is larger than 4 MB",

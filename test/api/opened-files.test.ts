@@ -11,9 +11,22 @@ describe('app.openedFiles', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ser-opened-'));
     const demo = resolve('resources/demo-emodb');
     const file = join(dir, 'mine.wav');
-    copyFileSync(join(demo, readdirSync(demo).filter((f) => f.endsWith('.wav')).sort()[0]!), file);
+    copyFileSync(
+      join(
+        demo,
+        readdirSync(demo)
+          .filter((f) => f.endsWith('.wav'))
+          .sort()[0]!,
+      ),
+      file,
+    );
     let pending = [file];
-    const workspace = new Workspace({ runsDir: join(dir, 'runs'), cacheDir: join(dir, 'cache'), uploadsDir: join(dir, 'up'), demoDatasetPath: demo });
+    const workspace = new Workspace({
+      runsDir: join(dir, 'runs'),
+      cacheDir: join(dir, 'cache'),
+      uploadsDir: join(dir, 'up'),
+      demoDatasetPath: demo,
+    });
     const engine = createEngine({
       appVersion: 'test',
       door: 'electron',

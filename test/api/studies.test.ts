@@ -40,7 +40,13 @@ describe('studies requests', () => {
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'ser-studies-api-'));
-    const workspace = new Workspace({ runsDir: join(work, 'runs'), cacheDir: join(work, 'cache'), uploadsDir: join(work, 'up'), demoDatasetPath: DEMO, backendPreference: 'wasm' });
+    const workspace = new Workspace({
+      runsDir: join(work, 'runs'),
+      cacheDir: join(work, 'cache'),
+      uploadsDir: join(work, 'up'),
+      demoDatasetPath: DEMO,
+      backendPreference: 'wasm',
+    });
     engine = createEngine({
       appVersion: 'test',
       door: 'serve',
@@ -50,7 +56,14 @@ describe('studies requests', () => {
     });
     // A finished two-fold study with a tiny model, made elsewhere (as the CLI would).
     tinyDir = join(work, 'elsewhere', 'tiny');
-    await createStudy(tinyDir, { datasetRoot: DEMO, protocol: { kind: 'kfold', k: 2 }, training: TINY_TRAINING, features: TINY_FEATURES, seeds: [1], grid: [{ field: 'learningRate', values: [0.001, 0.003] }] });
+    await createStudy(tinyDir, {
+      datasetRoot: DEMO,
+      protocol: { kind: 'kfold', k: 2 },
+      training: TINY_TRAINING,
+      features: TINY_FEATURES,
+      seeds: [1],
+      grid: [{ field: 'learningRate', values: [0.001, 0.003] }],
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -78,32 +91,49 @@ describe('studies requests', () => {
 
   it('rejects a bad study with one sentence naming the field, and writes nothing', async () => {
     const base = { name: 'bad', root: DEMO, config: {}, protocol: 'loso', seeds: [1], grid: [] as { field: string; values: string[] }[] };
-    await expect(call('studies.create', { ...base, protocol: 'kfold:1' })).rejects.toMatchObject({ code: 'invalid-arguments', message: 'studies.create: protocol kfold:K needs K ≥ 2, got 1' });
+    await expect(call('studies.create', { ...base, protocol: 'kfold:1' })).rejects.toMatchObject({
+      code: 'invalid-arguments',
+      message: 'studies.create: protocol kfold:K needs K ≥ 2, got 1',
+    });
     await expect(call('studies.create', { ...base, grid: [{ field: 'epochz', values: ['1'] }] })).rejects.toMatchObject({
       message: "studies.create: grid field 'epochz' is not a training setting (examples: model, learningRate, epochs, augment.mixupAlpha)",
     });
-    await expect(call('studies.create', { ...base, grid: [{ field: 'epochs', values: ['two'] }] })).rejects.toMatchObject({ message: 'studies.create: epochs must be an integer, got the string "two"' });
+    await expect(call('studies.create', { ...base, grid: [{ field: 'epochs', values: ['two'] }] })).rejects.toMatchObject({
+      message: 'studies.create: epochs must be an integer, got the string "two"',
+    });
     const four = ['epochs', 'learningRate', 'batchSize', 'weightDecay'].map((field) => ({ field, values: ['1'] }));
-    await expect(call('studies.create', { ...base, grid: four })).rejects.toMatchObject({ message: "studies.create: 'grid' has more than 3 entries" });
-    await expect(call('studies.create', { ...base, seeds: [1, 1] })).rejects.toMatchObject({ message: "studies.create: 'seeds' lists a seed twice" });
-    await expect(call('studies.create', { ...base, config: { seed: 3 } })).rejects.toMatchObject({ message: /may not set 'seed' or 'split'/ });
+    await expect(call('studies.create', { ...base, grid: four })).rejects.toMatchObject({
+      message: "studies.create: 'grid' has more than 3 entries",
+    });
+    await expect(call('studies.create', { ...base, seeds: [1, 1] })).rejects.toMatchObject({
+      message: "studies.create: 'seeds' lists a seed twice",
+    });
+    await expect(call('studies.create', { ...base, config: { seed: 3 } })).rejects.toMatchObject({
+      message: /may not set 'seed' or 'split'/,
+    });
     await expect(call('studies.create', { ...base, name: '../escape' })).rejects.toMatchObject({ code: 'invalid-arguments' });
     await expect(call('studies.create', { ...base, root: tmpdir() })).rejects.toMatchObject({ code: 'forbidden' });
-    await expect(call('studies.create', { ...base, name: 'lr-grid' })).rejects.toMatchObject({ message: /lr-grid already exists: choose another study name/ });
+    await expect(call('studies.create', { ...base, name: 'lr-grid' })).rejects.toMatchObject({
+      message: /lr-grid already exists: choose another study name/,
+    });
     expect(existsSync(join(work, 'runs', 'bad'))).toBe(false);
   });
 
   it('reads only studies it lists; studies.open adds one made elsewhere', async () => {
     await expect(call('studies.get', { dir: tinyDir })).rejects.toMatchObject({ code: 'forbidden' });
     mkdirSync(join(work, 'plain'));
-    await expect(call('studies.open', { dir: join(work, 'plain') })).rejects.toMatchObject({ message: `${join(work, 'plain')} is not a study folder: it has no study.json` });
+    await expect(call('studies.open', { dir: join(work, 'plain') })).rejects.toMatchObject({
+      message: `${join(work, 'plain')} is not a study folder: it has no study.json`,
+    });
     const entry = await call('studies.open', { dir: tinyDir });
     expect(entry).toMatchObject({ dir: tinyDir, name: 'tiny', protocol: 'kfold:2', cells: 2, members: 4 });
     expect((await call('studies.list', {})).map((s) => s.name)).toEqual(['lr-grid', 'tiny']);
   });
 
   it('runs a study as a job with progress events, and cancels it', async () => {
-    await expect(call('studies.run', { dir: tinyDir, parallel: 0 })).rejects.toMatchObject({ message: "studies.run: 'parallel' must be a whole number from 1 to 64 (got 0)" });
+    await expect(call('studies.run', { dir: tinyDir, parallel: 0 })).rejects.toMatchObject({
+      message: "studies.run: 'parallel' must be a whole number from 1 to 64 (got 0)",
+    });
     const job = await call('studies.run', { dir: tinyDir, parallel: 2 });
     expect(job).toMatchObject({ kind: 'study', state: 'running', root: tinyDir });
     await expect(call('training.start', { root: DEMO, config: {} })).rejects.toMatchObject({ code: 'busy' });
@@ -134,14 +164,20 @@ describe('studies requests', () => {
     expect(report.comparisons[0]!.verdict).toEqual(expect.any(String));
 
     // The drill-down: each fold's clips, readable afterwards by clip.view.
-    const evaluations = await Promise.all(['c1-s1-f1', 'c1-s1-f2'].map((memberId) => call('studies.memberEvaluation', { dir: tinyDir, memberId })));
+    const evaluations = await Promise.all(
+      ['c1-s1-f1', 'c1-s1-f2'].map((memberId) => call('studies.memberEvaluation', { dir: tinyDir, memberId })),
+    );
     expect(evaluations.reduce((n, e) => n + e.predictions.length, 0)).toBe(135);
-    await expect(call('clip.view', { path: evaluations[0]!.predictions[0]!.path })).resolves.toMatchObject({ path: evaluations[0]!.predictions[0]!.path });
+    await expect(call('clip.view', { path: evaluations[0]!.predictions[0]!.path })).resolves.toMatchObject({
+      path: evaluations[0]!.predictions[0]!.path,
+    });
     await expect(call('studies.memberEvaluation', { dir: tinyDir, memberId: '../x' })).rejects.toMatchObject({ code: 'invalid-arguments' });
     await expect(call('studies.memberEvaluation', { dir: tinyDir, memberId: 'c9-s1-f1' })).rejects.toMatchObject({ code: 'not-found' });
 
     // Inside a listed study only its members' run folders are readable, as in a runs folder.
-    expect(engine.workspace.confine(join(tinyDir, 'runs', 'c1-s1-f1', 'run.json'), 'test')).toBe(join(tinyDir, 'runs', 'c1-s1-f1', 'run.json'));
+    expect(engine.workspace.confine(join(tinyDir, 'runs', 'c1-s1-f1', 'run.json'), 'test')).toBe(
+      join(tinyDir, 'runs', 'c1-s1-f1', 'run.json'),
+    );
     expect(() => engine.workspace.confine(join(tinyDir, 'study.json'), 'test')).toThrow(/outside what this session opened/);
     expect(() => engine.workspace.confine(join(tinyDir, 'runs'), 'test')).toThrow(/outside what this session opened/);
 
@@ -165,25 +201,53 @@ describe('studies.run with the app’s own launcher', () => {
     const work = mkdtempSync(join(tmpdir(), 'ser-studies-run-'));
     try {
       const dir = join(work, 'runs', 'two-folds');
-      await createStudy(dir, { datasetRoot: DEMO, protocol: { kind: 'kfold', k: 2 }, training: TINY_TRAINING, features: TINY_FEATURES, seeds: [1] });
+      await createStudy(dir, {
+        datasetRoot: DEMO,
+        protocol: { kind: 'kfold', k: 2 },
+        training: TINY_TRAINING,
+        features: TINY_FEATURES,
+        seeds: [1],
+      });
       const events: { event: EventName; payload: unknown }[] = [];
-      const workspace = new Workspace({ runsDir: join(work, 'runs'), cacheDir: join(work, 'cache'), uploadsDir: join(work, 'up'), demoDatasetPath: DEMO, backendPreference: 'wasm' });
-      const engine = createEngine({ appVersion: 'test', door: 'serve', workspace, emit: (event, payload) => events.push({ event, payload }) });
+      const workspace = new Workspace({
+        runsDir: join(work, 'runs'),
+        cacheDir: join(work, 'cache'),
+        uploadsDir: join(work, 'up'),
+        demoDatasetPath: DEMO,
+        backendPreference: 'wasm',
+      });
+      const engine = createEngine({
+        appVersion: 'test',
+        door: 'serve',
+        workspace,
+        emit: (event, payload) => events.push({ event, payload }),
+      });
       await dispatch(engine.handlers, 'studies.run', { dir, parallel: 2 });
       await engine.jobs.settle();
       const finished = events.find((e) => e.event === 'job.finished')?.payload as ApiEvents['job.finished'];
       expect(finished.study).toMatchObject({ ran: 2, succeeded: 2, failed: [], cancelled: false });
-      expect(events.filter((e) => e.event === 'studies.event').map((e) => (e.payload as ApiEvents['studies.event']).event.type)).toContain('member-epoch');
+      expect(events.filter((e) => e.event === 'studies.event').map((e) => (e.payload as ApiEvents['studies.event']).event.type)).toContain(
+        'member-epoch',
+      );
       const { status } = (await dispatch(engine.handlers, 'studies.get', { dir })) as RequestResult<'studies.get'>;
       expect(status.counts.done).toBe(2);
       // The runs folder can point at the study's members: they list as runs with their settings.
       await dispatch(engine.handlers, 'runs.setFolder', { dir: join(dir, 'runs') });
       const runs = (await dispatch(engine.handlers, 'runs.list', {})) as RequestResult<'runs.list'>;
-      expect(runs.map((r) => [r.id, r.hyper?.seed, r.hyper?.epochs, r.hyper?.batchSize])).toEqual(expect.arrayContaining([['c1-s1-f1', 1, 1, 32], ['c1-s1-f2', 1, 1, 32]]));
-      expect((await dispatch(engine.handlers, 'studies.list', {})) as RequestResult<'studies.list'>).toMatchObject([{ dir, name: 'two-folds' }]);
+      expect(runs.map((r) => [r.id, r.hyper?.seed, r.hyper?.epochs, r.hyper?.batchSize])).toEqual(
+        expect.arrayContaining([
+          ['c1-s1-f1', 1, 1, 32],
+          ['c1-s1-f2', 1, 1, 32],
+        ]),
+      );
+      expect((await dispatch(engine.handlers, 'studies.list', {})) as RequestResult<'studies.list'>).toMatchObject([
+        { dir, name: 'two-folds' },
+      ]);
       // …or at the study folder itself.
       await dispatch(engine.handlers, 'runs.setFolder', { dir });
-      expect((await dispatch(engine.handlers, 'studies.list', {})) as RequestResult<'studies.list'>).toMatchObject([{ dir, name: 'two-folds' }]);
+      expect((await dispatch(engine.handlers, 'studies.list', {})) as RequestResult<'studies.list'>).toMatchObject([
+        { dir, name: 'two-folds' },
+      ]);
       await engine.close();
     } finally {
       rmSync(work, { recursive: true, force: true });

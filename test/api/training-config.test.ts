@@ -31,7 +31,13 @@ describe('api door: training config', () => {
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'ser-config-door-'));
-    const workspace = new Workspace({ runsDir: join(dir, 'runs'), cacheDir: join(dir, 'cache'), uploadsDir: join(dir, 'uploads'), demoDatasetPath: DEMO, backendPreference: 'cpu' });
+    const workspace = new Workspace({
+      runsDir: join(dir, 'runs'),
+      cacheDir: join(dir, 'cache'),
+      uploadsDir: join(dir, 'uploads'),
+      demoDatasetPath: DEMO,
+      backendPreference: 'cpu',
+    });
     engine = createEngine({ appVersion: '0.0.0-test', door: 'serve', workspace, emit: (event) => events.push(event) });
   });
 
@@ -47,14 +53,22 @@ describe('api door: training config', () => {
   });
 
   it.each(BAD)('training.start refuses %j naming the field, and starts nothing', async (config, message) => {
-    await expect(dispatch(engine.handlers, 'training.start', { root: DEMO, config })).rejects.toMatchObject({ code: 'invalid-arguments', message: expect.stringMatching(message) });
+    await expect(dispatch(engine.handlers, 'training.start', { root: DEMO, config })).rejects.toMatchObject({
+      code: 'invalid-arguments',
+      message: expect.stringMatching(message),
+    });
     expect(await dispatch(engine.handlers, 'jobs.list', {})).toEqual([]);
     expect(events).not.toContain('training.event');
   });
 
   it('accepts an exact config and returns it resolved', async () => {
-    const result = await dispatch(engine.handlers, 'training.validate', { config: { preset: 'quick', learningRate: 0.01, split: { testSpeakers: ['03'] } } });
-    expect(result).toMatchObject({ ok: true, config: { preset: 'quick', learningRate: 0.01, epochs: 5, split: { kind: 'speaker', testSpeakers: ['03'] } } });
+    const result = await dispatch(engine.handlers, 'training.validate', {
+      config: { preset: 'quick', learningRate: 0.01, split: { testSpeakers: ['03'] } },
+    });
+    expect(result).toMatchObject({
+      ok: true,
+      config: { preset: 'quick', learningRate: 0.01, epochs: 5, split: { kind: 'speaker', testSpeakers: ['03'] } },
+    });
   });
 });
 
@@ -64,7 +78,13 @@ describe('api: training.splitPreview', () => {
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'ser-split-preview-'));
-    const workspace = new Workspace({ runsDir: join(dir, 'runs'), cacheDir: join(dir, 'cache'), uploadsDir: join(dir, 'uploads'), demoDatasetPath: DEMO, backendPreference: 'cpu' });
+    const workspace = new Workspace({
+      runsDir: join(dir, 'runs'),
+      cacheDir: join(dir, 'cache'),
+      uploadsDir: join(dir, 'uploads'),
+      demoDatasetPath: DEMO,
+      backendPreference: 'cpu',
+    });
     engine = createEngine({ appVersion: '0.0.0-test', door: 'serve', workspace, emit: () => undefined });
   });
 
@@ -74,7 +94,10 @@ describe('api: training.splitPreview', () => {
   });
 
   it('gives the part × class counts of the split the config makes, and warns about thin test classes', async () => {
-    const preview = (await dispatch(engine.handlers, 'training.splitPreview', { root: DEMO, config: { split: { testSpeakers: ['03', '08'], valSpeakers: ['09'] } } })) as {
+    const preview = (await dispatch(engine.handlers, 'training.splitPreview', {
+      root: DEMO,
+      config: { split: { testSpeakers: ['03', '08'], valSpeakers: ['09'] } },
+    })) as {
       labels: string[];
       parts: { part: string; total: number; counts: number[]; speakers: string[] }[];
       warnings: string[];
@@ -90,7 +113,12 @@ describe('api: training.splitPreview', () => {
   });
 
   it('refuses a bad config or an unknown speaker with the reason', async () => {
-    await expect(dispatch(engine.handlers, 'training.splitPreview', { root: DEMO, config: { seed: '1' } })).rejects.toMatchObject({ code: 'invalid-arguments', message: expect.stringContaining('seed must be an integer') });
-    await expect(dispatch(engine.handlers, 'training.splitPreview', { root: DEMO, config: { split: { testSpeakers: ['99'] } } })).rejects.toMatchObject({ code: 'invalid-arguments', message: expect.stringContaining('99') });
+    await expect(dispatch(engine.handlers, 'training.splitPreview', { root: DEMO, config: { seed: '1' } })).rejects.toMatchObject({
+      code: 'invalid-arguments',
+      message: expect.stringContaining('seed must be an integer'),
+    });
+    await expect(
+      dispatch(engine.handlers, 'training.splitPreview', { root: DEMO, config: { split: { testSpeakers: ['99'] } } }),
+    ).rejects.toMatchObject({ code: 'invalid-arguments', message: expect.stringContaining('99') });
   });
 });

@@ -118,9 +118,7 @@ describe('compressed format errors', () => {
   it('reports broken Ogg and MPEG streams as corrupt', async () => {
     const ogg = fixture('tone440-22050-mono.ogg');
     expect(await codeOf(decodeAudio(ogg.subarray(0, 2000), 'cut.ogg'))).toBe('corrupt');
-    expect(await codeOf(decodeAudio(Uint8Array.from([0x4f, 0x67, 0x67, 0x53, 9, ...new Array(40).fill(1)]), 'x.ogg'))).toBe(
-      'corrupt',
-    );
+    expect(await codeOf(decodeAudio(Uint8Array.from([0x4f, 0x67, 0x67, 0x53, 9, ...new Array(40).fill(1)]), 'x.ogg'))).toBe('corrupt');
     const noise = Uint8Array.from({ length: 3000 }, (_, i) => (i * 104729 + 7) & 0xff);
     expect(await codeOf(decodeAudio(Uint8Array.from([0xff, 0xfb, 0x90, 0x00, ...noise]), 'x.mp3'))).toBe('corrupt');
   });

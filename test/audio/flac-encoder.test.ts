@@ -19,7 +19,10 @@ afterAll(() => rmSync(tempDir, { recursive: true, force: true }));
 
 describe.skipIf(!hasFlac)('FLAC from the reference encoder', () => {
   it('decodes every clip at every block size to the samples of its WAV, short last frames included', async () => {
-    const clips = readdirSync(CLIPS_DIR).filter((name) => name.endsWith('.wav')).sort().slice(0, 8);
+    const clips = readdirSync(CLIPS_DIR)
+      .filter((name) => name.endsWith('.wav'))
+      .sort()
+      .slice(0, 8);
     expect(clips.length).toBe(8);
     let shortLastFrames = 0;
     for (const clip of clips) {
@@ -48,7 +51,11 @@ describe.skipIf(!hasFlac)('FLAC from the reference encoder', () => {
     const out = join(tempDir, 'edges.flac');
     expect(spawnSync('flac', ['--silent', '--force', '--blocksize=4096', '-o', out, join(CLIPS_DIR, '03a01Fa.wav')]).status).toBe(0);
     const flac = readFileSync(out);
-    const codeOf = (bytes: Uint8Array) => decodeAudio(bytes, 'edges.flac').then(() => 'decoded', (err: AudioError) => err.code);
+    const codeOf = (bytes: Uint8Array) =>
+      decodeAudio(bytes, 'edges.flac').then(
+        () => 'decoded',
+        (err: AudioError) => err.code,
+      );
     const tagged = new Uint8Array(flac.length + 128);
     tagged.set(flac);
     tagged.set(Buffer.from('TAG'), flac.length);

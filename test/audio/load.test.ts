@@ -34,9 +34,7 @@ describe('toMono', () => {
   it('averages channels like librosa.to_mono and passes mono through', () => {
     const mono = Float32Array.from([0.1, 0.2]);
     expect(toMono([mono])).toBe(mono);
-    expect(Array.from(toMono([Float32Array.from([1, 0.5, -1]), Float32Array.from([0, 0.25, -1])]))).toEqual([
-      0.5, 0.375, -1,
-    ]);
+    expect(Array.from(toMono([Float32Array.from([1, 0.5, -1]), Float32Array.from([0, 0.25, -1])]))).toEqual([0.5, 0.375, -1]);
     const three = toMono([Float32Array.from([0.3]), Float32Array.from([0.6]), Float32Array.from([0.9])]);
     // numpy sums float32 channels in float32, then divides in float32.
     const float32Sum = Math.fround(Math.fround(Math.fround(0.3) + Math.fround(0.6)) + Math.fround(0.9));

@@ -58,8 +58,7 @@ describe('resample against librosa/resampy kaiser_best', () => {
   }
 
   it('gives the same result through the general (non-integer rate) path', async () => {
-    const golden = (JSON.parse(readFileSync(`test/fixtures/golden/crema_${CREMA_CLIPS[0]}.json`, 'utf8')) as CremaGolden)
-      .arrays;
+    const golden = (JSON.parse(readFileSync(`test/fixtures/golden/crema_${CREMA_CLIPS[0]}.json`, 'utf8')) as CremaGolden).arrays;
     // A rate a hair off 22050 cannot use the precomputed phases but lands on the same sample times.
     const output = resample(await cremaInput(CREMA_CLIPS[0]), 16000, 22050.000001);
     expect(output.length).toBe(golden.resampled_length);

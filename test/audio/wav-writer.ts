@@ -122,7 +122,5 @@ export function simpleWav(values: number[], encoding: SampleEncoding, channels =
 
 /** int16 samples of a sine wave. */
 export function sineInt16(frequency: number, sampleRate: number, frames: number, amplitude = 0.5): number[] {
-  return Array.from({ length: frames }, (_, i) =>
-    Math.round(amplitude * 32767 * Math.sin((2 * Math.PI * frequency * i) / sampleRate)),
-  );
+  return Array.from({ length: frames }, (_, i) => Math.round(amplitude * 32767 * Math.sin((2 * Math.PI * frequency * i) / sampleRate)));
 }

@@ -2,14 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AudioError, decodeAudio, type DecodedAudio } from '../../main/audio/index';
 import { decodeWav, probeWavBytes } from '../../main/audio/wav';
-import {
-  type Chunk,
-  encodeSamples,
-  fmtChunk,
-  riff,
-  simpleWav,
-  type SampleEncoding,
-} from './wav-writer';
+import { type Chunk, encodeSamples, fmtChunk, riff, simpleWav, type SampleEncoding } from './wav-writer';
 
 function decode(bytes: Uint8Array, name = 'test.wav'): DecodedAudio {
   const { sampleRate, channels, encoding } = decodeWav(bytes, name);
@@ -148,9 +141,7 @@ describe('WAV errors', () => {
 
   it('rejects a 0-byte file as empty and a data chunk without samples as empty', () => {
     expect(errorOf(() => decodeWav(new Uint8Array(0), 'a.wav')).code).toBe('empty');
-    expect(errorOf(() => decodeWav(riff([pcm16Fmt, { id: 'data', body: new Uint8Array(0) }]), 'a.wav')).code).toBe(
-      'empty',
-    );
+    expect(errorOf(() => decodeWav(riff([pcm16Fmt, { id: 'data', body: new Uint8Array(0) }]), 'a.wav')).code).toBe('empty');
   });
 
   it('reports truncation with both sizes and the file name', () => {
@@ -170,21 +161,26 @@ describe('WAV errors', () => {
   });
 
   it('rejects files that are not RIFF/WAVE as not-audio', () => {
-    expect(errorOf(() => decodeWav(new TextEncoder().encode('hello, this is a text file'), 'a.wav')).code).toBe(
-      'not-audio',
-    );
-    expect(errorOf(() => decodeWav(riff([{ id: 'avih', body: new Uint8Array(8) }], 'AVI '), 'a.wav')).code).toBe(
-      'not-audio',
-    );
+    expect(errorOf(() => decodeWav(new TextEncoder().encode('hello, this is a text file'), 'a.wav')).code).toBe('not-audio');
+    expect(errorOf(() => decodeWav(riff([{ id: 'avih', body: new Uint8Array(8) }], 'AVI '), 'a.wav')).code).toBe('not-audio');
   });
 
   it('names the missing or inconsistent part of a malformed header', () => {
     const cases: [Uint8Array, string][] = [
       [riff([{ id: 'data', body: samples }]), 'no "fmt " chunk'],
       [riff([pcm16Fmt, { id: 'LIST', body: new Uint8Array(4) }]), 'no "data" chunk'],
-      [riff([{ id: 'fmt ', body: new Uint8Array(14) }, { id: 'data', body: samples }]), 'needs at least 16'],
+      [
+        riff([
+          { id: 'fmt ', body: new Uint8Array(14) },
+          { id: 'data', body: samples },
+        ]),
+        'needs at least 16',
+      ],
       [riff([fmtChunk({ formatTag: 1, channels: 0, sampleRate: 16000, bitsPerSample: 16 }), { id: 'data', body: samples }]), '0 channels'],
-      [riff([fmtChunk({ formatTag: 1, channels: 1, sampleRate: 0, bitsPerSample: 16 }), { id: 'data', body: samples }]), 'sample rate of 0'],
+      [
+        riff([fmtChunk({ formatTag: 1, channels: 1, sampleRate: 0, bitsPerSample: 16 }), { id: 'data', body: samples }]),
+        'sample rate of 0',
+      ],
       [
         riff([fmtChunk({ formatTag: 1, channels: 2, sampleRate: 16000, bitsPerSample: 16, blockAlign: 2 }), { id: 'data', body: samples }]),
         'block align 2 does not match 2 channel(s) of 2-byte samples',
@@ -198,7 +194,10 @@ describe('WAV errors', () => {
   });
 
   it('rejects compressed and odd encodings as unsupported-encoding, naming the format tag', () => {
-    const adpcm = riff([fmtChunk({ formatTag: 2, channels: 1, sampleRate: 8000, bitsPerSample: 4, blockAlign: 256 }), { id: 'data', body: samples }]);
+    const adpcm = riff([
+      fmtChunk({ formatTag: 2, channels: 1, sampleRate: 8000, bitsPerSample: 4, blockAlign: 256 }),
+      { id: 'data', body: samples },
+    ]);
     const error = errorOf(() => decodeWav(adpcm, 'adpcm.wav'));
     expect(error.code).toBe('unsupported-encoding');
     expect(error.message).toContain('format tag 2 (Microsoft ADPCM)');

@@ -22,7 +22,14 @@ describe('CLI compare and predict', () => {
     const json = await runCli(['compare', run, '--json']);
     expect(json.code, json.stderr).toBe(0);
     const { disagreements } = JSON.parse(json.stdout);
-    expect(disagreements.map((d: { path: string; trueLabel: string; aPredicted: string; bPredicted: string }) => [d.path, d.trueLabel, d.aPredicted, d.bPredicted])).toEqual([
+    expect(
+      disagreements.map((d: { path: string; trueLabel: string; aPredicted: string; bPredicted: string }) => [
+        d.path,
+        d.trueLabel,
+        d.aPredicted,
+        d.bPredicted,
+      ]),
+    ).toEqual([
       ['/data/c3.wav', 'anger', 'anger', 'neutral'],
       ['/data/c4.wav', 'neutral', 'neutral', 'sadness'],
       ['/data/c5.wav', 'sadness', 'sadness', 'anger'],

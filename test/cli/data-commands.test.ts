@@ -41,7 +41,8 @@ describe('CLI: scan, features, split on the demo set', () => {
     // Golden parity through the whole CLI path: librosa's mfcc40 for this clip.
     const golden = JSON.parse(readFileSync('test/fixtures/golden/emodb_03a01Wa.json', 'utf8')).arrays.mfcc40.data as number[][];
     let maxError = 0;
-    for (let r = 0; r < 40; r++) for (let f = 0; f < 87; f++) maxError = Math.max(maxError, Math.abs(data[i * 4000 + r * 100 + f]! - golden[r]![f]!));
+    for (let r = 0; r < 40; r++)
+      for (let f = 0; f < 87; f++) maxError = Math.max(maxError, Math.abs(data[i * 4000 + r * 100 + f]! - golden[r]![f]!));
     expect(maxError).toBeLessThan(0.01);
 
     const second = await runCli(['features', DEMO, '--json'], env);
@@ -63,7 +64,12 @@ describe('CLI: scan, features, split on the demo set', () => {
   it('fails with a non-zero exit and a one-line reason', async () => {
     const missing = await runCli(['scan', join(work, 'no-such-folder')], env);
     expect(missing.code).not.toBe(0);
-    expect(missing.stderr.trim().split('\n').filter((l) => l.startsWith('ser '))).toHaveLength(1);
+    expect(
+      missing.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('ser ')),
+    ).toHaveLength(1);
     const badSpeaker = await runCli(['split', DEMO, '--test-speakers', '99'], env);
     expect(badSpeaker.code).not.toBe(0);
     expect(badSpeaker.stderr).toMatch(/99/);

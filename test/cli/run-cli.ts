@@ -9,7 +9,13 @@ export interface CliResult {
 }
 
 /** Node's arguments that run the CLI from source: tsx, and the loader of its `*.wat?bytes` imports. */
-export const SOURCE_CLI = ['--import', 'tsx', '--import', pathToFileURL(resolve('scripts/wat-register.mjs')).href, resolve('main/cli/index.ts')];
+export const SOURCE_CLI = [
+  '--import',
+  'tsx',
+  '--import',
+  pathToFileURL(resolve('scripts/wat-register.mjs')).href,
+  resolve('main/cli/index.ts'),
+];
 
 /** Runs the CLI from source exactly as `npm run cli -- …` does, in a child process. */
 export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 240_000): Promise<CliResult> {

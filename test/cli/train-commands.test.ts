@@ -19,7 +19,23 @@ describe('CLI: train → evaluate → compare → predict on the demo set', () =
 
   it('train prints the run folder on its last line and writes a complete run', async () => {
     const result = await runCli(
-      ['train', DEMO, '--preset', 'quick', '--epochs', '2', ...TINY, '--test-speakers', '03,08', '--val-speakers', '09', '--seed', '1', '--runs-dir', runsDir],
+      [
+        'train',
+        DEMO,
+        '--preset',
+        'quick',
+        '--epochs',
+        '2',
+        ...TINY,
+        '--test-speakers',
+        '03,08',
+        '--val-speakers',
+        '09',
+        '--seed',
+        '1',
+        '--runs-dir',
+        runsDir,
+      ],
       env,
     );
     expect(result.code, result.stderr).toBe(0);

@@ -45,7 +45,9 @@ describe('initBackend', () => {
   });
 
   it('an explicit backend that cannot be used is an error naming why', async () => {
-    await expect(initBackend('tensorflow')).rejects.toThrow(/backend 'tensorflow' is not available: @tensorflow\/tfjs-node is not installed/);
+    await expect(initBackend('tensorflow')).rejects.toThrow(
+      /backend 'tensorflow' is not available: @tensorflow\/tfjs-node is not installed/,
+    );
     await expect(initBackend('tensorflow-gpu')).rejects.toThrow(/tfjs-node-gpu is not installed/);
     await expect(initBackend('bogus' as 'cpu')).rejects.toThrow(/unknown backend/);
   });

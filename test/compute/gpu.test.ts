@@ -18,7 +18,11 @@ describe('CUDA library check', () => {
   });
 
   it('checks the DLLs on Windows and nothing on macOS (no CUDA there)', () => {
-    expect(missingCudaLibraries('win32', ['C:\\cuda\\bin'], '', () => false).map((m) => m.name)).toEqual(['cudart64_110.dll', 'cublas64_11.dll', 'cudnn64_8.dll']);
+    expect(missingCudaLibraries('win32', ['C:\\cuda\\bin'], '', () => false).map((m) => m.name)).toEqual([
+      'cudart64_110.dll',
+      'cublas64_11.dll',
+      'cudnn64_8.dll',
+    ]);
     expect(missingCudaLibraries('darwin', [], '', () => false)).toEqual([]);
   });
 });

@@ -33,9 +33,31 @@ const CONV_CASES: ConvCase[] = [
   { x: [2, 9, 10, 3], filter: [3, 3, 3, 2], strides: [2, 2], pad: 'valid' },
   { x: [1, 8, 7, 4], filter: [5, 3, 4, 3], strides: [2, 1], pad: 'same' },
   { x: [2, 6, 6, 5], filter: [1, 1, 5, 6], strides: [2, 2], pad: 'same' },
-  { x: [3, 40, 60, 8], filter: [3, 3, 8, 3], strides: [1, 1], pad: "same" }, // several filter-gradient chunks
-  { x: [2, 7, 8, 2], filter: [3, 3, 2, 3], strides: [1, 1], pad: [[0, 0], [1, 2], [0, 1], [0, 0]], out: [8, 7] },
-  { x: [2, 7, 8, 2], filter: [3, 2, 2, 3], strides: [1, 2], pad: [[0, 0], [2, 0], [1, 1], [0, 0]], out: [7, 5] },
+  { x: [3, 40, 60, 8], filter: [3, 3, 8, 3], strides: [1, 1], pad: 'same' }, // several filter-gradient chunks
+  {
+    x: [2, 7, 8, 2],
+    filter: [3, 3, 2, 3],
+    strides: [1, 1],
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+    out: [8, 7],
+  },
+  {
+    x: [2, 7, 8, 2],
+    filter: [3, 2, 2, 3],
+    strides: [1, 2],
+    pad: [
+      [0, 0],
+      [2, 0],
+      [1, 1],
+      [0, 0],
+    ],
+    out: [7, 5],
+  },
 ];
 
 function dyShape(c: ConvCase): [number, number, number, number] {
@@ -70,7 +92,14 @@ describe.each(['cpu', 'wasm'] as const)('fast kernels on %s', (backendName) => {
   ])('pooling gradients match the stock cpu kernels: %j', (c) => {
     const attrs = { filterSize: c.filterSize, strides: c.strides, pad: c.pad } as unknown as Attrs;
     const x = input(c.x);
-    const pooled = tf.tidy(() => tf.maxPool(tf.tensor4d(x.values, c.x as [number, number, number, number]), c.filterSize as [number, number], c.strides as [number, number], c.pad as 'valid'));
+    const pooled = tf.tidy(() =>
+      tf.maxPool(
+        tf.tensor4d(x.values, c.x as [number, number, number, number]),
+        c.filterSize as [number, number],
+        c.strides as [number, number],
+        c.pad as 'valid',
+      ),
+    );
     const dy = input(pooled.shape);
     const output = { shape: pooled.shape, values: pooled.dataSync() as Float32Array };
     pooled.dispose();
@@ -82,7 +111,12 @@ describe.each(['cpu', 'wasm'] as const)('fast kernels on %s', (backendName) => {
 
   it('Sum over all but the channel axis matches the stock cpu kernel, and other sums still work', () => {
     const x = input([3, 5, 7, 6]);
-    for (const attrs of [{ axis: [0, 1, 2], keepDims: false }, { axis: [2, 0, 1], keepDims: true }, { axis: [1, 2], keepDims: false }, { axis: -1, keepDims: false }]) {
+    for (const attrs of [
+      { axis: [0, 1, 2], keepDims: false },
+      { axis: [2, 0, 1], keepDims: true },
+      { axis: [1, 2], keepDims: false },
+      { axis: -1, keepDims: false },
+    ]) {
       expectClose(active('Sum', { x }, attrs), stockCpu('Sum', { x }, attrs));
     }
   });
@@ -116,13 +150,38 @@ describe.each(['cpu', 'wasm'] as const)('fast kernels on %s', (backendName) => {
     const w = input([3, 3, 2, 3]);
     const grads = tf.tidy(() => {
       const f = (xs: tf.Tensor, ws: tf.Tensor) => tf.sum(tf.square(tf.conv2d(xs as tf.Tensor4D, ws as tf.Tensor4D, 1, 'same')));
-      return tf.grads(f)([tf.tensor(x.values, x.shape), tf.tensor(w.values, w.shape)]).map((g) => g.dataSync() as Float32Array);
+      return tf
+        .grads(f)([tf.tensor(x.values, x.shape), tf.tensor(w.values, w.shape)])
+        .map((g) => g.dataSync() as Float32Array);
     });
-    const y = tf.tidy(() => tf.conv2d(tf.tensor4d(x.values, x.shape as [number, number, number, number]), tf.tensor4d(w.values, w.shape as [number, number, number, number]), 1, 'same'));
+    const y = tf.tidy(() =>
+      tf.conv2d(
+        tf.tensor4d(x.values, x.shape as [number, number, number, number]),
+        tf.tensor4d(w.values, w.shape as [number, number, number, number]),
+        1,
+        'same',
+      ),
+    );
     const dy = { shape: y.shape, values: (y.dataSync() as Float32Array).map((v) => 2 * v) };
     y.dispose();
-    expectClose(grads[0]!, stockCpu('Conv2DBackpropInput', { dy, filter: w }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', inputShape: x.shape } as unknown as Attrs));
-    expectClose(grads[1]!, stockCpu('Conv2DBackpropFilter', { x, dy }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: w.shape } as unknown as Attrs));
+    expectClose(
+      grads[0]!,
+      stockCpu('Conv2DBackpropInput', { dy, filter: w }, {
+        strides: [1, 1],
+        pad: 'same',
+        dataFormat: 'NHWC',
+        inputShape: x.shape,
+      } as unknown as Attrs),
+    );
+    expectClose(
+      grads[1]!,
+      stockCpu('Conv2DBackpropFilter', { x, dy }, {
+        strides: [1, 1],
+        pad: 'same',
+        dataFormat: 'NHWC',
+        filterShape: w.shape,
+      } as unknown as Attrs),
+    );
   });
 
   it('training-mode batch norm and its gradient match the stock ops (fused kernels, and the ops fallback)', () => {
@@ -166,15 +225,37 @@ describe.each(['cpu', 'wasm'] as const)('fast kernels on %s', (backendName) => {
   it('Slice and Unpack match the stock cpu kernels (float32 and int32)', () => {
     const x = input([3, 4, 5, 6]);
     const cases: [number[], number[]][] = [
-      [[0, 0, 0, 0], [3, 4, 5, 6]],
-      [[1, 0, 0, 0], [1, 4, 5, 6]],
-      [[0, 1, 0, 0], [3, 2, 5, 6]],
-      [[1, 2, 3, 1], [2, 2, 2, 4]],
-      [[0, 0, 0, 5], [3, 4, 5, 1]],
-      [[2, 3, 4, 0], [1, 1, 1, 6]],
+      [
+        [0, 0, 0, 0],
+        [3, 4, 5, 6],
+      ],
+      [
+        [1, 0, 0, 0],
+        [1, 4, 5, 6],
+      ],
+      [
+        [0, 1, 0, 0],
+        [3, 2, 5, 6],
+      ],
+      [
+        [1, 2, 3, 1],
+        [2, 2, 2, 4],
+      ],
+      [
+        [0, 0, 0, 5],
+        [3, 4, 5, 1],
+      ],
+      [
+        [2, 3, 4, 0],
+        [1, 1, 1, 6],
+      ],
     ];
     for (const [begin, size] of cases) expectClose(active('Slice', { x }, { begin, size }), stockCpu('Slice', { x }, { begin, size }));
-    const ints = tf.tensor(Int32Array.from({ length: 24 }, (_, i) => i * 3 - 7), [2, 3, 4], 'int32');
+    const ints = tf.tensor(
+      Int32Array.from({ length: 24 }, (_, i) => i * 3 - 7),
+      [2, 3, 4],
+      'int32',
+    );
     const sliced = tf.slice(ints, [1, 1, 1], [1, 2, 2]);
     expect(Array.from(sliced.dataSync())).toEqual([44, 47, 56, 59]);
     expect(tf.unstack(ints, 1).map((t) => Array.from(t.dataSync()))[2]).toEqual([17, 20, 23, 26, 53, 56, 59, 62]);

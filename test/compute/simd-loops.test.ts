@@ -48,7 +48,10 @@ describe.each([2, 1])('SIMD loops on wasm with %i thread(s)', (threads) => {
   ])('batch norm statistics, output and gradients match the stock ops and the JavaScript loops: x [%i, %i, %i, %i]', (...shape) => {
     const channels = shape[3]!;
     // An offset mean, so that E[x²] − mean² is tested for cancellation.
-    const x = tf.tensor(random(shape).map((v, i) => 3 + (i % channels) + v), shape);
+    const x = tf.tensor(
+      random(shape).map((v, i) => 3 + (i % channels) + v),
+      shape,
+    );
     const gamma = tf.tensor1d(random([channels]).map((v) => 1 + v));
     const beta = tf.tensor1d(random([channels]));
     const weights = tf.tensor(random(shape), shape);
@@ -81,7 +84,14 @@ describe.each([2, 1])('SIMD loops on wasm with %i thread(s)', (threads) => {
     const attrs = { filterSize: c.filterSize, strides: c.strides, pad: c.pad } as unknown as Attrs;
     // Values on a coarse grid, so windows hold ties (the gradient goes to the first maximum).
     const x = { shape: c.x, values: random(c.x).map((v) => Math.round(v * 3) / 3) };
-    const pooled = tf.tidy(() => tf.maxPool(tf.tensor4d(x.values, c.x as [number, number, number, number]), c.filterSize as [number, number], c.strides as [number, number], c.pad as 'valid'));
+    const pooled = tf.tidy(() =>
+      tf.maxPool(
+        tf.tensor4d(x.values, c.x as [number, number, number, number]),
+        c.filterSize as [number, number],
+        c.strides as [number, number],
+        c.pad as 'valid',
+      ),
+    );
     const dy = input(pooled.shape);
     const output = { shape: pooled.shape, values: pooled.dataSync() as Float32Array };
     pooled.dispose();
@@ -103,7 +113,13 @@ describe.each([2, 1])('SIMD loops on wasm with %i thread(s)', (threads) => {
     const x = tf.tensor3d(values, [4, 6, 10]);
     const dy = tf.tensor3d(random([4, 6, 10]), [4, 6, 10]);
     const expected = tf.tidy(() => tf.mul(dy, tf.cast(tf.step(x), 'float32')).dataSync() as Float32Array);
-    const gradient = () => tf.tidy(() => tf.grad((t: tf.Tensor) => tf.relu(t))(x, dy).dataSync() as Float32Array);
+    const gradient = () =>
+      tf.tidy(
+        () =>
+          tf
+            .grad((t: tf.Tensor) => tf.relu(t))(x, dy)
+            .dataSync() as Float32Array,
+      );
     expectClose(gradient(), expected, 0);
     const info = await tf.profile(() => tf.grad((t: tf.Tensor) => tf.relu(t))(x, dy));
     tf.dispose(info.result as tf.Tensor);

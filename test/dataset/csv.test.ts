@@ -3,7 +3,11 @@ import { parseCsv } from '../../main/dataset';
 
 describe('parseCsv', () => {
   it('splits plain records with LF or CRLF and skips blank lines', () => {
-    expect(parseCsv('a,b\r\n1,2\n\n3,4\n')).toEqual([['a', 'b'], ['1', '2'], ['3', '4']]);
+    expect(parseCsv('a,b\r\n1,2\n\n3,4\n')).toEqual([
+      ['a', 'b'],
+      ['1', '2'],
+      ['3', '4'],
+    ]);
   });
 
   it('handles quoted fields with commas, doubled quotes and line breaks', () => {
@@ -15,7 +19,10 @@ describe('parseCsv', () => {
   });
 
   it('keeps empty fields and drops a byte-order mark', () => {
-    expect(parseCsv('\uFEFFpath,label,speaker\nx.wav,,\n')).toEqual([['path', 'label', 'speaker'], ['x.wav', '', '']]);
+    expect(parseCsv('\uFEFFpath,label,speaker\nx.wav,,\n')).toEqual([
+      ['path', 'label', 'speaker'],
+      ['x.wav', '', ''],
+    ]);
   });
 
   it('rejects an unterminated quote or text after a closing quote', () => {

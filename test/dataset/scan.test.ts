@@ -18,7 +18,14 @@ describe('scanDataset: detection', () => {
     expect(scan.speakers).toEqual(['03', '08', '16']);
     expect(scan.labels).toEqual(['anger', 'disgust', 'fear', 'happiness', 'neutral', 'sadness', 'boredom']);
     const clip = scan.clips.find((c) => c.id === '03a01Wa.wav')!;
-    expect(clip).toMatchObject({ relPath: '03a01Wa.wav', path: join(root, '03a01Wa.wav'), label: 'anger', speaker: '03', gender: 'male', sizeBytes: 0 });
+    expect(clip).toMatchObject({
+      relPath: '03a01Wa.wav',
+      path: join(root, '03a01Wa.wav'),
+      label: 'anger',
+      speaker: '03',
+      gender: 'male',
+      sizeBytes: 0,
+    });
     expect(clip.mtimeMs).toBeGreaterThan(0);
     expect(scan.skipped).toEqual([]);
   });
@@ -62,7 +69,10 @@ describe('scanDataset: detection', () => {
       '1001_DFA_ANG_XX.wav',
       '1002_DFA_ANG_XX.wav',
       '1003_DFA_ANG_XX.wav',
-      ['VideoDemographics.csv', 'ActorID,Age,Sex,Race,Ethnicity\n1001,51,Male,Caucasian,Not Hispanic\n1002,21,Female,Caucasian,Not Hispanic\n'],
+      [
+        'VideoDemographics.csv',
+        'ActorID,Age,Sex,Race,Ethnicity\n1001,51,Male,Caucasian,Not Hispanic\n1002,21,Female,Caucasian,Not Hispanic\n',
+      ],
     ]);
     const scan = await scanDataset(root);
     expect(scan.scheme).toBe('crema-d');

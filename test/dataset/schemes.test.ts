@@ -24,7 +24,12 @@ describe('crema-d', () => {
       meta: { sentence: 'DFA', level: 'XX' },
     });
     expect(scheme.parse('sub/1091_TIE_SAD_HI.wav')).toMatchObject({ label: 'sadness', speaker: '1091' });
-    for (const [code, label] of [['DIS', 'disgust'], ['FEA', 'fear'], ['HAP', 'happiness'], ['NEU', 'neutral']]) {
+    for (const [code, label] of [
+      ['DIS', 'disgust'],
+      ['FEA', 'fear'],
+      ['HAP', 'happiness'],
+      ['NEU', 'neutral'],
+    ]) {
       expect(scheme.parse(`1002_IEO_${code}_MD.wav`)).toMatchObject({ label });
     }
   });
@@ -80,11 +85,36 @@ describe('ravdess', () => {
 
 describe('emodb', () => {
   it('reads speaker, emotion and gender', () => {
-    expect(emodbScheme.parse('03a01Wa.wav')).toEqual({ label: 'anger', speaker: '03', gender: 'male', meta: { text: 'a01', version: 'a' } });
-    const letters: Record<string, string> = { W: 'anger', L: 'boredom', E: 'disgust', A: 'fear', F: 'happiness', T: 'sadness', N: 'neutral' };
+    expect(emodbScheme.parse('03a01Wa.wav')).toEqual({
+      label: 'anger',
+      speaker: '03',
+      gender: 'male',
+      meta: { text: 'a01', version: 'a' },
+    });
+    const letters: Record<string, string> = {
+      W: 'anger',
+      L: 'boredom',
+      E: 'disgust',
+      A: 'fear',
+      F: 'happiness',
+      T: 'sadness',
+      N: 'neutral',
+    };
     for (const [letter, label] of Object.entries(letters)) expect(emodbScheme.parse(`16b10${letter}b.wav`)).toMatchObject({ label });
-    const genders: Record<string, string> = { '03': 'male', '08': 'female', '09': 'female', '10': 'male', '11': 'male', '12': 'male', '13': 'female', '14': 'female', '15': 'male', '16': 'female' };
-    for (const [speaker, gender] of Object.entries(genders)) expect(emodbScheme.parse(`${speaker}a02Nc.wav`)).toMatchObject({ speaker, gender });
+    const genders: Record<string, string> = {
+      '03': 'male',
+      '08': 'female',
+      '09': 'female',
+      '10': 'male',
+      '11': 'male',
+      '12': 'male',
+      '13': 'female',
+      '14': 'female',
+      '15': 'male',
+      '16': 'female',
+    };
+    for (const [speaker, gender] of Object.entries(genders))
+      expect(emodbScheme.parse(`${speaker}a02Nc.wav`)).toMatchObject({ speaker, gender });
   });
 
   it('tolerates odd case and unknown speakers (no gender)', () => {
@@ -102,9 +132,20 @@ describe('emodb', () => {
 
 describe('tess', () => {
   it('reads speaker, word and emotion', () => {
-    expect(tessScheme.parse('OAF_angry/OAF_back_angry.wav')).toEqual({ label: 'anger', speaker: 'OAF', gender: 'female', meta: { word: 'back' } });
+    expect(tessScheme.parse('OAF_angry/OAF_back_angry.wav')).toEqual({
+      label: 'anger',
+      speaker: 'OAF',
+      gender: 'female',
+      meta: { word: 'back' },
+    });
     expect(tessScheme.parse('YAF_pleasant_surprised/YAF_dog_ps.wav')).toMatchObject({ label: 'surprise', speaker: 'YAF' });
-    for (const [word, label] of [['disgust', 'disgust'], ['fear', 'fear'], ['happy', 'happiness'], ['neutral', 'neutral'], ['sad', 'sadness']]) {
+    for (const [word, label] of [
+      ['disgust', 'disgust'],
+      ['fear', 'fear'],
+      ['happy', 'happiness'],
+      ['neutral', 'neutral'],
+      ['sad', 'sadness'],
+    ]) {
       expect(tessScheme.parse(`YAF_${word}/YAF_bath_${word}.wav`)).toMatchObject({ label });
     }
   });
@@ -130,7 +171,12 @@ describe('savee', () => {
     expect(saveeScheme.parse('DC_a01.wav')).toEqual({ label: 'anger', speaker: 'DC', gender: 'male', meta: { sentence: '01' } });
     expect(saveeScheme.parse('AudioData/JK/sa12.wav')).toMatchObject({ label: 'sadness', speaker: 'JK' });
     expect(saveeScheme.parse('AudioData/KL/su03.wav')).toMatchObject({ label: 'surprise', speaker: 'KL' });
-    for (const [code, label] of [['d', 'disgust'], ['f', 'fear'], ['h', 'happiness'], ['n', 'neutral']]) {
+    for (const [code, label] of [
+      ['d', 'disgust'],
+      ['f', 'fear'],
+      ['h', 'happiness'],
+      ['n', 'neutral'],
+    ]) {
       expect(saveeScheme.parse(`JE_${code}07.wav`)).toMatchObject({ label, speaker: 'JE' });
     }
   });

@@ -8,7 +8,14 @@ function clip(id: string, label: string): Clip {
 }
 
 describe('splitCounts', () => {
-  const clips = [clip('03a', 'anger'), clip('03b', 'disgust'), clip('08a', 'anger'), clip('08b', 'anger'), clip('09a', 'disgust'), clip('10a', 'anger')];
+  const clips = [
+    clip('03a', 'anger'),
+    clip('03b', 'disgust'),
+    clip('08a', 'anger'),
+    clip('08b', 'anger'),
+    clip('09a', 'disgust'),
+    clip('10a', 'anger'),
+  ];
   const split: Split = {
     kind: 'speaker',
     leaksSpeakers: false,
@@ -32,8 +39,12 @@ describe('splitCounts', () => {
 
   it('warns about the classes with fewer than 5 test clips, naming each with its count', () => {
     const counts = splitCounts(split, clips, ['anger', 'disgust', 'fear']);
-    expect(counts.warnings).toEqual(['The test part has fewer than 5 clips of anger (1), disgust (1), fear (0): recall and F1 of those classes rest on too few clips to mean much.']);
-    expect(splitCounts(split, clips, ['anger']).warnings).toEqual(['The test part has fewer than 5 clips of anger (1): recall and F1 of that class rest on too few clips to mean much.']);
+    expect(counts.warnings).toEqual([
+      'The test part has fewer than 5 clips of anger (1), disgust (1), fear (0): recall and F1 of those classes rest on too few clips to mean much.',
+    ]);
+    expect(splitCounts(split, clips, ['anger']).warnings).toEqual([
+      'The test part has fewer than 5 clips of anger (1): recall and F1 of that class rest on too few clips to mean much.',
+    ]);
     const many = Array.from({ length: 5 }, (_, i) => clip(`03${i}`, 'anger'));
     expect(splitCounts({ ...split, test: many.map((c) => c.id) }, many, ['anger']).warnings).toEqual([]);
   });

@@ -77,7 +77,12 @@ describe('speakerSplit', () => {
     const split = speakerSplit(clips, { testSpeakers: ['03', '08'], seed: 1 });
     expectSpeakerDisjoint(split, clips);
     expect(split.speakers.test).toEqual(['03', '08']);
-    expect(split.test).toEqual(clips.filter((c) => c.speaker === '03' || c.speaker === '08').map((c) => c.id).sort());
+    expect(split.test).toEqual(
+      clips
+        .filter((c) => c.speaker === '03' || c.speaker === '08')
+        .map((c) => c.id)
+        .sort(),
+    );
     expect(split.speakers.val.length).toBeGreaterThan(0);
     expect(split.speakers.val).not.toContain('03');
     expect(split.description).toMatch(/test speakers given/);
@@ -138,7 +143,9 @@ describe('speakerSplit', () => {
     expect(() => speakerSplit(clips, { testSpeakers: ['03', '99'], seed: 1 })).toThrow(
       /unknown test speakers: 99 \(known speakers: 03, 08, 09, 10, 11, 12, 13, 14, 15, 16\)/,
     );
-    expect(() => speakerSplit(clips, { testSpeakers: ['03'], valSpeakers: ['03'], seed: 1 })).toThrow(/both the test and validation lists: 03/);
+    expect(() => speakerSplit(clips, { testSpeakers: ['03'], valSpeakers: ['03'], seed: 1 })).toThrow(
+      /both the test and validation lists: 03/,
+    );
     expect(() => speakerSplit(clips, { testSpeakers: [], seed: 1 })).toThrow(/test speaker list is empty/);
     expect(() => speakerSplit(clips, { testSpeakers: EMODB_SPEAKERS.slice(1), seed: 1 })).toThrow(/only 1 speaker is left/);
     expect(() => speakerSplit(clips, { seed: 1, testRatio: 0 })).toThrow(/testRatio must be between 0 and 1/);
@@ -233,7 +240,9 @@ describe('validateSplit', () => {
     const moved = { ...split, test: [...split.test, split.train[0]!] };
     expect(() => validateSplit(moved, clips)).toThrow(/is in both train and test/);
     expect(() => validateSplit({ ...split, val: [...split.val, 'nope.wav'] }, clips)).toThrow(/unknown clip id 'nope.wav' in val/);
-    expect(() => validateSplit({ ...split, speakers: { ...split.speakers, test: ['08'] } }, clips)).toThrow(/test speaker list does not match/);
+    expect(() => validateSplit({ ...split, speakers: { ...split.speakers, test: ['08'] } }, clips)).toThrow(
+      /test speaker list does not match/,
+    );
     const trainClip = clips.find((c) => c.id === split.train[0])!;
     const leaking = {
       ...split,

@@ -39,7 +39,11 @@ async function fakeProbe(path: string): Promise<{ durationS: number; sampleRate:
 describe('summarizeDataset', () => {
   it('counts classes, speakers, genders and audio properties over readable clips', async () => {
     const progress: [number, number][] = [];
-    const summary = await summarizeDataset(scan, fakeProbe, { concurrency: 2, histogramBins: 3, onProgress: (d, t) => progress.push([d, t]) });
+    const summary = await summarizeDataset(scan, fakeProbe, {
+      concurrency: 2,
+      histogramBins: 3,
+      onProgress: (d, t) => progress.push([d, t]),
+    });
     expect(summary.clipCount).toBe(5);
     expect(summary.unreadable).toEqual([{ relPath: 'broken.wav', reason: 'not a RIFF/WAVE file' }]);
     expect(summary.perClass).toEqual({ anger: 2, sadness: 2, boredom: 1 });
@@ -51,8 +55,14 @@ describe('summarizeDataset', () => {
     expect(summary.totalDurationS).toBe(20);
     expect(summary.duration).toEqual({ minS: 1, medianS: 3, meanS: 4, maxS: 10 });
     expect(summary.durationHistogram).toEqual({ edgesS: [1, 4, 7, 10], counts: [3, 1, 1] });
-    expect(summary.sampleRates).toEqual([{ value: 16000, count: 4 }, { value: 22050, count: 1 }]);
-    expect(summary.channelCounts).toEqual([{ value: 1, count: 4 }, { value: 2, count: 1 }]);
+    expect(summary.sampleRates).toEqual([
+      { value: 16000, count: 4 },
+      { value: 22050, count: 1 },
+    ]);
+    expect(summary.channelCounts).toEqual([
+      { value: 1, count: 4 },
+      { value: 2, count: 1 },
+    ]);
     expect(progress).toHaveLength(6);
     expect(progress.at(-1)).toEqual([6, 6]);
   });

@@ -7,7 +7,12 @@ const labels = ['a', 'b'];
 
 // Fold 0 (speaker s1): a→a, a→b, b→b.  Fold 1 (speaker s2): a→a, b→a, b→a, b→b.
 const fold0 = [pred('a', 'a', { speaker: 's1' }), pred('a', 'b', { speaker: 's1' }), pred('b', 'b', { speaker: 's1' })];
-const fold1 = [pred('a', 'a', { speaker: 's2' }), pred('b', 'a', { speaker: 's2' }), pred('b', 'a', { speaker: 's2' }), pred('b', 'b', { speaker: 's2' })];
+const fold1 = [
+  pred('a', 'a', { speaker: 's2' }),
+  pred('b', 'a', { speaker: 's2' }),
+  pred('b', 'a', { speaker: 's2' }),
+  pred('b', 'b', { speaker: 's2' }),
+];
 const members: MemberPredictions[] = [
   { fold: 1, seed: 1, predictions: fold1 },
   { fold: 0, seed: 1, predictions: fold0 },
@@ -60,9 +65,16 @@ describe('poolCrossValidation', () => {
   });
 
   it('refuses folds that predict the same clip twice for one seed', () => {
-    expect(() => poolCrossValidation([{ fold: 0, seed: 1, predictions: fold0 }, { fold: 1, seed: 1, predictions: fold0 }], labels, { seed: 1 })).toThrow(
-      /predicted by folds 1 and 2 of seed 1: the folds overlap/,
-    );
+    expect(() =>
+      poolCrossValidation(
+        [
+          { fold: 0, seed: 1, predictions: fold0 },
+          { fold: 1, seed: 1, predictions: fold0 },
+        ],
+        labels,
+        { seed: 1 },
+      ),
+    ).toThrow(/predicted by folds 1 and 2 of seed 1: the folds overlap/);
     expect(() => poolCrossValidation([], labels, { seed: 1 })).toThrow(/no finished members/);
   });
 });
@@ -101,13 +113,20 @@ describe('comparePairedCells', () => {
     expect(c.uarDifference).toBeCloseTo(0.04, 12);
     expect(c.mcnemar).toMatchObject({ b: 0, c: 2, n: 4 });
     expect(c.significant).toBe(true);
-    expect(c.verdict).toMatch(/^model=res-cnn better than model=crnn by 0\.04 UAR, p = 0\.03 over 6 folds; McNemar p = 0\.50 on 4 predictions$/);
+    expect(c.verdict).toMatch(
+      /^model=res-cnn better than model=crnn by 0\.04 UAR, p = 0\.03 over 6 folds; McNemar p = 0\.50 on 4 predictions$/,
+    );
   });
 
   it('says when there is no significant difference, and when too few folds can never reach it', () => {
-    const c = comparePairedCells({ name: 'A', folds: rows([0.5, 0.6, 0.7]), members: [] }, { name: 'B', folds: rows([0.6, 0.8, 1.0]), members: [] });
+    const c = comparePairedCells(
+      { name: 'A', folds: rows([0.5, 0.6, 0.7]), members: [] },
+      { name: 'B', folds: rows([0.6, 0.8, 1.0]), members: [] },
+    );
     expect(c.significant).toBe(false);
     expect(c.mcnemar).toBeNull();
-    expect(c.verdict).toBe('no significant difference between A and B: UAR +0.20 for B, p = 0.25 over 3 folds (3 folds cannot reach p < 0.05: the smallest possible p is 0.25)');
+    expect(c.verdict).toBe(
+      'no significant difference between A and B: UAR +0.20 for B, p = 0.25 over 3 folds (3 folds cannot reach p < 0.05: the smallest possible p is 0.25)',
+    );
   });
 });

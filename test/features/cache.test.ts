@@ -137,7 +137,9 @@ describe('feature cache index that cannot be trusted', () => {
     const cold = await extract();
     writeIndex(cold, null);
     const rebuilt = await extract();
-    expect(rebuilt.cacheProblems).toEqual([expect.stringMatching(/cache index unreadable, rebuilding: feature cache index is not a JSON object/)]);
+    expect(rebuilt.cacheProblems).toEqual([
+      expect.stringMatching(/cache index unreadable, rebuilding: feature cache index is not a JSON object/),
+    ]);
     expect(rebuilt.stats.computed).toBe(CLIPS.length);
     expect(rebuilt.data).toEqual(cold.data);
     expect((await extract()).stats.computed).toBe(0);
@@ -204,7 +206,9 @@ describe('feature cache index that cannot be trusted', () => {
     writeFileSync(join(cold.cacheDir, dead), Buffer.alloc(4096));
     writeFileSync(join(cold.cacheDir, live), Buffer.alloc(16));
     const next = await extract();
-    expect(next.cacheProblems).toEqual([expect.stringMatching(/removed 1 temp file\(s\) \(0\.0 MB\) left by extractions that were killed/)]);
+    expect(next.cacheProblems).toEqual([
+      expect.stringMatching(/removed 1 temp file\(s\) \(0\.0 MB\) left by extractions that were killed/),
+    ]);
     expect(existsSync(join(cold.cacheDir, dead))).toBe(false);
     expect(readdirSync(cold.cacheDir)).toContain(live);
     expect(next.stats.computed).toBe(0);

@@ -31,7 +31,11 @@ describe('computeFeatureMatrix', () => {
     expect(matrix.data.buffer.byteLength).toBe(matrix.data.byteLength);
     for (let r = 0; r < 20; r++) {
       expect(Array.from(rowSlice(matrix.data, 100, r, 44))).toEqual(Array.from(rowSlice(natural.data, 44, r)));
-      expect(rowSlice(matrix.data, 100, r).subarray(44).every((v) => v === 0)).toBe(true);
+      expect(
+        rowSlice(matrix.data, 100, r)
+          .subarray(44)
+          .every((v) => v === 0),
+      ).toBe(true);
     }
   });
 

@@ -26,9 +26,7 @@ interface GoldenFilterbank {
 
 describe('melFilterbank', () => {
   it('matches librosa.filters.mel(sr=22050, n_fft=2048, n_mels=128)', () => {
-    const golden = JSON.parse(
-      readFileSync(join(GOLDEN_DIR, 'mel_filterbank_sr22050_nfft2048_nmels128.json'), 'utf8'),
-    ) as GoldenFilterbank;
+    const golden = JSON.parse(readFileSync(join(GOLDEN_DIR, 'mel_filterbank_sr22050_nfft2048_nmels128.json'), 'utf8')) as GoldenFilterbank;
     const fb = melFilterbank(SR, 2048, 128);
     expect(fb.bins).toBe(1025);
     expect(golden.bands).toHaveLength(128);

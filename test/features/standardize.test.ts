@@ -4,7 +4,10 @@ import { createRng } from '../../main/util/random';
 
 function randomMatrix(rows: number, frames: number, seed: number, offset: (row: number) => number): Float32Array {
   const rng = createRng(seed);
-  return Float32Array.from({ length: rows * frames }, (_, i) => offset(Math.floor(i / frames)) + rng.normal() * (1 + Math.floor(i / frames)));
+  return Float32Array.from(
+    { length: rows * frames },
+    (_, i) => offset(Math.floor(i / frames)) + rng.normal() * (1 + Math.floor(i / frames)),
+  );
 }
 
 describe('fitStandardizer', () => {
@@ -53,7 +56,12 @@ describe('applyStandardizer', () => {
   it('computes (x - mean) / (std + 1e-8) and leaves its input alone', () => {
     const matrix = Float32Array.from([1, 3, 5, 7]);
     const out = applyStandardizer(matrix, { mean: [2, 6], std: [1, 0] }, 2, 2);
-    expect(Array.from(out)).toEqual([Math.fround(-1 / (1 + 1e-8)), Math.fround(1 / (1 + 1e-8)), Math.fround(-1 / 1e-8), Math.fround(1 / 1e-8)]);
+    expect(Array.from(out)).toEqual([
+      Math.fround(-1 / (1 + 1e-8)),
+      Math.fround(1 / (1 + 1e-8)),
+      Math.fround(-1 / 1e-8),
+      Math.fround(1 / 1e-8),
+    ]);
     expect(Array.from(matrix)).toEqual([1, 3, 5, 7]);
     expect(() => applyStandardizer(matrix, { mean: [0], std: [1] }, 2, 2)).toThrow(/rows/);
   });

@@ -7,10 +7,7 @@ const SR = 22050;
 
 function noiseAndTones(length: number, seed: number): Float32Array {
   const rng = createRng(seed);
-  return Float32Array.from(
-    { length },
-    (_, i) => 0.3 * Math.sin(i * 0.05) + 0.1 * Math.sin(i * 0.71) + 0.05 * (rng.next() - 0.5),
-  );
+  return Float32Array.from({ length }, (_, i) => 0.3 * Math.sin(i * 0.05) + 0.1 * Math.sin(i * 0.71) + 0.05 * (rng.next() - 0.5));
 }
 
 /** The same computation through WebAssembly and through JavaScript. */

@@ -32,7 +32,10 @@ function write(name: string, bytes: Uint8Array): string {
   return path;
 }
 
-const tenthSecond = encodeSamples(Array.from({ length: 1600 }, (_, i) => Math.round(8000 * Math.sin(i / 5))), 'pcm16');
+const tenthSecond = encodeSamples(
+  Array.from({ length: 1600 }, (_, i) => Math.round(8000 * Math.sin(i / 5))),
+  'pcm16',
+);
 
 function pcm16WavAt(sampleRate: number, body = tenthSecond): Uint8Array {
   return riff([fmtChunk({ formatTag: 1, channels: 1, sampleRate, bitsPerSample: 16 }), { id: 'data', body }]);
@@ -80,7 +83,13 @@ describe('sample rates from the header', () => {
 
 describe('WAV chunks', () => {
   it('refuses 4-bit PCM naming the "fmt " chunk instead of decoding it as 8-bit', async () => {
-    const path = write('pcm4.wav', riff([fmtChunk({ formatTag: 1, channels: 1, sampleRate: 16000, bitsPerSample: 4, blockAlign: 1 }), { id: 'data', body: new Uint8Array(800).fill(0x7f) }]));
+    const path = write(
+      'pcm4.wav',
+      riff([
+        fmtChunk({ formatTag: 1, channels: 1, sampleRate: 16000, bitsPerSample: 4, blockAlign: 1 }),
+        { id: 'data', body: new Uint8Array(800).fill(0x7f) },
+      ]),
+    );
     const error = await audioErrorOf(loadAudio(path));
     expect(error.code).toBe('unsupported-encoding');
     expect(error.message).toContain('the "fmt " chunk declares 4-bit PCM; only 8, 16, 24 and 32 bits are supported');
@@ -96,15 +105,24 @@ describe('WAV chunks', () => {
 
   it('refuses float samples that are NaN, infinite or of absurd magnitude, naming the "data" chunk', async () => {
     const fmt = fmtChunk({ formatTag: 3, channels: 1, sampleRate: 16000, bitsPerSample: 32 });
-    for (const [name, bad] of [['huge', 1e30], ['nan', NaN], ['inf', -Infinity], ['big', 5000]] as const) {
+    for (const [name, bad] of [
+      ['huge', 1e30],
+      ['nan', NaN],
+      ['inf', -Infinity],
+      ['big', 5000],
+    ] as const) {
       const values = Array.from({ length: 1600 }, (_, i) => (i === 700 ? bad : 0.1 * Math.sin(i / 5)));
-      const error = await audioErrorOf(loadAudio(write(`float-${name}.wav`, riff([fmt, { id: 'data', body: encodeSamples(values, 'float32') }]))));
+      const error = await audioErrorOf(
+        loadAudio(write(`float-${name}.wav`, riff([fmt, { id: 'data', body: encodeSamples(values, 'float32') }]))),
+      );
       expect(error.code).toBe('corrupt');
       expect(error.message).toContain('the "data" chunk has 1 float sample(s) that are NaN, infinite or beyond ±1000 (first at frame 700');
     }
     // Clipped but plausible float audio still decodes.
     const loud = Array.from({ length: 1600 }, (_, i) => (i % 2 ? 4 : -4));
-    expect((await loadAudio(write('float-loud.wav', riff([fmt, { id: 'data', body: encodeSamples(loud, 'float32') }])))).samples[1]).toBe(4);
+    expect((await loadAudio(write('float-loud.wav', riff([fmt, { id: 'data', body: encodeSamples(loud, 'float32') }])))).samples[1]).toBe(
+      4,
+    );
   });
 });
 

@@ -120,7 +120,11 @@ describe('bad-input corpus: audio files, file-system oddities, extraction and ca
     expect(warm.clips.map((c) => c.id)).toEqual(cold.clips.map((c) => c.id));
     expect(warm.data).toEqual(cold.data);
     expect(allFinite(cold.data)).toBe(true);
-    for (const rel of corpus.good) expect(cold.clips.some((c) => c.id === rel), rel).toBe(true);
+    for (const rel of corpus.good)
+      expect(
+        cold.clips.some((c) => c.id === rel),
+        rel,
+      ).toBe(true);
   });
 
   it('the cache on disk is valid after both runs: every entry checks out, failures are remembered', async () => {
@@ -178,7 +182,10 @@ describe('bad-input corpus: audio files, file-system oddities, extraction and ca
         const probed = await audioErrorOf(probeAudioFile(path));
         expect(probed.code).toBe(expected.code);
       }
-      for (const [run, set] of [['cold', cold], ['warm', warm]] as const) {
+      for (const [run, set] of [
+        ['cold', cold],
+        ['warm', warm],
+      ] as const) {
         const failure = set.failed.find((f) => f.relPath === relPath);
         expect(failure, `${run} extraction reports ${relPath}`).toBeDefined();
         expect(failure!.reason).toContain(`: ${expected.code}: `);
@@ -202,7 +209,12 @@ describe('bad-input corpus: audio files, file-system oddities, extraction and ca
     const matrix = clipMatrix(cold, i);
     expect(allFinite(matrix)).toBe(true);
     expect(cold.validFrames[i]).toBeGreaterThan(0);
-    expect(clipMatrix(warm, warm.clips.findIndex((clip) => clip.id === relPath))).toEqual(matrix);
+    expect(
+      clipMatrix(
+        warm,
+        warm.clips.findIndex((clip) => clip.id === relPath),
+      ),
+    ).toEqual(matrix);
     expect(isPredictionFailure(prediction!)).toBe(false);
     if (!isPredictionFailure(prediction!)) {
       const total = Object.values(prediction!.probabilities).reduce((a, b) => a + b, 0);
@@ -240,7 +252,9 @@ describe('bad-input corpus: audio files, file-system oddities, extraction and ca
     const skipped = new Map<string, string>(report.skipped.map((s: { relPath: string; reason: string }) => [s.relPath, s.reason]));
     expect(skipped.get('sadness/spk02/loop')).toMatch(/symbolic link loop/);
     expect(skipped.get('sadness/spk02/dangling.wav')).toMatch(/broken symbolic link/);
-    const unreadable = new Map<string, string>(report.summary.unreadable.map((s: { relPath: string; reason: string }) => [s.relPath, s.reason]));
+    const unreadable = new Map<string, string>(
+      report.summary.unreadable.map((s: { relPath: string; reason: string }) => [s.relPath, s.reason]),
+    );
     expect(unreadable.get('anger/spk01/truncated.wav')).toMatch(/truncated: data chunk declares/);
     expect(unreadable.get('sadness/spk01/mp3-in-wav.wav')).toMatch(/unsupported-encoding/);
     expect(unreadable.has('neutral/spk02/eight-hours.wav')).toBe(false); // probed from its header: 8 h is a fact, not an error
@@ -304,7 +318,9 @@ describe('bad-input corpus: CSV manifests', () => {
   caseIt('empty label', () => expect(skippedReason('clips/c4.wav')).toBe('row 8: empty label'));
   caseIt('row naming a non-audio file', () => expect(skippedReason('clips/notes.txt')).toMatch(/row 9: not an audio file/));
   caseIt('empty path', () => expect(scan.skipped.some((s) => s.reason === 'row 10: empty path')).toBe(true));
-  caseIt('files on disk not in the manifest are reported', () => expect(skippedReason('clips/c5.wav')).toMatch(/not listed in the manifest manifest\.csv/));
+  caseIt('files on disk not in the manifest are reported', () =>
+    expect(skippedReason('clips/c5.wav')).toMatch(/not listed in the manifest manifest\.csv/),
+  );
 
   caseIt('extraction on a manifest scan with bad rows goes on for the good ones', async () => {
     const cacheRoot = mkdtempSync(join(tmpdir(), 'ser-bad-manifest-cache-'));
@@ -331,7 +347,9 @@ describe('bad-input corpus: CSV manifests', () => {
   caseIt('manifest whose every row is bad is refused with examples', async () => {
     const { root: other } = makeManifestDataset(['clips/c0.wav,grumpy,s1', 'clips/nope.wav,angry,s1']);
     cleanup.push(other);
-    expect((await datasetErrorOf(scanDataset(other))).message).toMatch(/lists no usable audio files \(for example .*unknown label 'grumpy'/);
+    expect((await datasetErrorOf(scanDataset(other))).message).toMatch(
+      /lists no usable audio files \(for example .*unknown label 'grumpy'/,
+    );
   });
 });
 
@@ -369,7 +387,9 @@ describe('bad-input corpus: datasets a split cannot be made from', () => {
     cleanup.push(root);
     writeFileSync(join(root, 'readme.txt'), 'nothing here');
     mkdirSync(join(root, 'anger'));
-    expect((await datasetErrorOf(scanDataset(root))).message).toMatch(/no audio files \(\.wav \.flac \.mp3 \.ogg\) in .* \(1 other files were found\)/);
+    expect((await datasetErrorOf(scanDataset(root))).message).toMatch(
+      /no audio files \(\.wav \.flac \.mp3 \.ogg\) in .* \(1 other files were found\)/,
+    );
     expect((await datasetErrorOf(scanDataset(join(root, 'readme.txt')))).message).toMatch(/must be a folder/);
     expect((await datasetErrorOf(scanDataset(join(root, 'nope')))).message).toMatch(/dataset folder not found/);
     expect(existsSync(join(root, 'readme.txt'))).toBe(true);

@@ -21,7 +21,14 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 function train(runsDir: string, overrides: TrainingOverrides) {
   return runTrainingJob({
     datasetRoot: DEMO,
-    config: resolveTrainingConfig({ preset: 'quick', model: 'res-cnn', batchSize: 32, seed: 3, split: { kind: 'speaker', testSpeakers: ['03'], valSpeakers: ['08'] }, ...overrides }),
+    config: resolveTrainingConfig({
+      preset: 'quick',
+      model: 'res-cnn',
+      batchSize: 32,
+      seed: 3,
+      split: { kind: 'speaker', testSpeakers: ['03'], valSpeakers: ['08'] },
+      ...overrides,
+    }),
     featureConfig: { nMfcc: 16, frames: 32 },
     runsDir,
     cacheRoot: join(work, 'cache'),
@@ -37,16 +44,16 @@ describe('broken models', () => {
     tf.tidy(() => model.setWeights(model.getWeights().map((w, i) => (i === 0 ? tf.fill(w.shape, NaN) : w))));
     await writeCheckpoint(join(result.runDir, 'checkpoints'), 'final', model, manifest);
     model.dispose();
-    await expect(evaluateCheckpoint(result.runDir, { checkpoint: 'final', cacheRoot: join(work, 'cache'), backend: 'cpu' })).rejects.toThrow(
-      /checkpoint 'final' gives NaN or Inf outputs for 13 of 13 clips .* it is not scored/,
-    );
+    await expect(
+      evaluateCheckpoint(result.runDir, { checkpoint: 'final', cacheRoot: join(work, 'cache'), backend: 'cpu' }),
+    ).rejects.toThrow(/checkpoint 'final' gives NaN or Inf outputs for 13 of 13 clips .* it is not scored/);
   }, 300_000);
 
   it('a training that diverges stops and its run is marked failed with the reason', async () => {
     const runsDir = join(work, 'diverged');
-    await expect(train(runsDir, { model: 'seed-cnn', epochs: 4, optimizer: 'sgd', learningRate: 10, clipNorm: 0, earlyStoppingPatience: 0 })).rejects.toThrow(
-      /training diverged in epoch \d: .*lower the learning rate/,
-    );
+    await expect(
+      train(runsDir, { model: 'seed-cnn', epochs: 4, optimizer: 'sgd', learningRate: 10, clipNorm: 0, earlyStoppingPatience: 0 }),
+    ).rejects.toThrow(/training diverged in epoch \d: .*lower the learning rate/);
     const [runId] = readdirSync(runsDir);
     const record = JSON.parse(readFileSync(join(runsDir, runId!, 'run.json'), 'utf8'));
     expect(record.status).toBe('failed');

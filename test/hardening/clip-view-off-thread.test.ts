@@ -20,7 +20,10 @@ mkdirSync(uploads);
 /** A silent 48 kHz WAV of `seconds` (a sparse file): decoding, resampling and the spectrogram take seconds. */
 function longWav(path: string, seconds: number): void {
   const dataBytes = seconds * 48000 * 2;
-  const header = riff([fmtChunk({ formatTag: 1, channels: 1, sampleRate: 48000, bitsPerSample: 16 }), { id: 'data', body: new Uint8Array(0), declaredSize: dataBytes }]);
+  const header = riff([
+    fmtChunk({ formatTag: 1, channels: 1, sampleRate: 48000, bitsPerSample: 16 }),
+    { id: 'data', body: new Uint8Array(0), declaredSize: dataBytes },
+  ]);
   const fd = openSync(path, 'w');
   writeSync(fd, header);
   ftruncateSync(fd, header.length + dataBytes);
@@ -29,7 +32,12 @@ function longWav(path: string, seconds: number): void {
 
 describe('clip.view off the request thread', () => {
   it('answers another request while a slow clip.view runs, and the event loop never stalls', async () => {
-    const workspace = new Workspace({ runsDir: join(dir, 'runs'), cacheDir: join(dir, 'cache'), uploadsDir: uploads, demoDatasetPath: resolve('resources/demo-emodb') });
+    const workspace = new Workspace({
+      runsDir: join(dir, 'runs'),
+      cacheDir: join(dir, 'cache'),
+      uploadsDir: uploads,
+      demoDatasetPath: resolve('resources/demo-emodb'),
+    });
     const engine = createEngine({ appVersion: 'test', door: 'serve', workspace, emit: () => undefined });
     const path = join(uploads, 'long.wav');
     longWav(path, 30);

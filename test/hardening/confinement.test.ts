@@ -40,7 +40,12 @@ describe('file access is confined to what the session listed or chose', () => {
     const rows = CLIPS.slice(1).map((name, i) => `${join(elsewhere, name)},${['happiness', 'neutral', 'anger'][i]},s${i}`);
     writeFileSync(join(manifested, 'labels.csv'), ['path,label,speaker', ...rows].join('\n') + '\n');
 
-    const workspace = new Workspace({ runsDir: join(dir, 'runs'), cacheDir: join(dir, 'cache'), uploadsDir: join(dir, 'uploads'), demoDatasetPath: DEMO });
+    const workspace = new Workspace({
+      runsDir: join(dir, 'runs'),
+      cacheDir: join(dir, 'cache'),
+      uploadsDir: join(dir, 'uploads'),
+      demoDatasetPath: DEMO,
+    });
     engine = createEngine({ appVersion: 'test', door: 'serve', workspace, emit: () => undefined });
   });
 

@@ -71,7 +71,10 @@ export function pcm16Wav(interleaved: Float32Array, channels = 1, sampleRate = R
 }
 
 function floatWav(values: number[], sampleRate = RATE): Uint8Array {
-  return riff([fmtChunk({ formatTag: 3, channels: 1, sampleRate, bitsPerSample: 32 }), { id: 'data', body: encodeSamples(values, 'float32') }]);
+  return riff([
+    fmtChunk({ formatTag: 3, channels: 1, sampleRate, bitsPerSample: 32 }),
+    { id: 'data', body: encodeSamples(values, 'float32') },
+  ]);
 }
 
 function withRiffSize(bytes: Uint8Array, size: number): Uint8Array {
@@ -95,7 +98,10 @@ export const EIGHT_HOURS_S = 8 * HOUR_S;
  */
 export function writeSparseLongWav(path: string, seconds = EIGHT_HOURS_S): number {
   const dataBytes = seconds * RATE * 2;
-  const header = riff([fmtChunk({ formatTag: 1, channels: 1, sampleRate: RATE, bitsPerSample: 16 }), { id: 'data', body: new Uint8Array(0), declaredSize: dataBytes }]);
+  const header = riff([
+    fmtChunk({ formatTag: 1, channels: 1, sampleRate: RATE, bitsPerSample: 16 }),
+    { id: 'data', body: new Uint8Array(0), declaredSize: dataBytes },
+  ]);
   const fd = openSync(path, 'w');
   try {
     writeSync(fd, header);
@@ -145,18 +151,28 @@ export function makeAudioCorpus(): AudioCorpus {
     reason: /no "fmt " chunk/,
     probeToo: true,
   });
-  add('header declares data, no body follows', 'anger/spk01/header-no-body.wav', riff([fmt16, { id: 'data', body: new Uint8Array(0), declaredSize: 32_000 }]), {
-    kind: 'rejected',
-    code: 'truncated',
-    reason: /data chunk declares 32000 bytes but only 0 follow/,
-    probeToo: true,
-  });
-  add('truncated data chunk', 'anger/spk01/truncated.wav', riff([fmt16, { id: 'data', body: second.subarray(0, 1000), declaredSize: 32_000 }]), {
-    kind: 'rejected',
-    code: 'truncated',
-    reason: /data chunk declares 32000 bytes but only 1000 follow/,
-    probeToo: true,
-  });
+  add(
+    'header declares data, no body follows',
+    'anger/spk01/header-no-body.wav',
+    riff([fmt16, { id: 'data', body: new Uint8Array(0), declaredSize: 32_000 }]),
+    {
+      kind: 'rejected',
+      code: 'truncated',
+      reason: /data chunk declares 32000 bytes but only 0 follow/,
+      probeToo: true,
+    },
+  );
+  add(
+    'truncated data chunk',
+    'anger/spk01/truncated.wav',
+    riff([fmt16, { id: 'data', body: second.subarray(0, 1000), declaredSize: 32_000 }]),
+    {
+      kind: 'rejected',
+      code: 'truncated',
+      reason: /data chunk declares 32000 bytes but only 1000 follow/,
+      probeToo: true,
+    },
+  );
   add('cut off inside the RIFF header', 'anger/spk01/cut-riff.wav', Uint8Array.from([0x52, 0x49, 0x46, 0x46, 0x10]), {
     kind: 'rejected',
     code: 'truncated',
@@ -169,52 +185,98 @@ export function makeAudioCorpus(): AudioCorpus {
     reason: /"fmt " chunk declares 5000 bytes/,
     probeToo: true,
   });
-  add('"fmt " chunk of 8 bytes', 'happiness/spk01/fmt-short.wav', riff([{ id: 'fmt ', body: fmt16.body.subarray(0, 8) }, { id: 'data', body: second }]), {
-    kind: 'rejected',
-    code: 'corrupt',
-    reason: /"fmt " chunk is 8 bytes/,
-    probeToo: true,
-  });
-  add('0 channels', 'happiness/spk01/zero-channels.wav', riff([fmtChunk({ formatTag: 1, channels: 0, sampleRate: RATE, bitsPerSample: 16, blockAlign: 2 }), { id: 'data', body: second }]), {
-    kind: 'rejected',
-    code: 'corrupt',
-    reason: /0 channels/,
-    probeToo: true,
-  });
-  add('sample rate 0', 'happiness/spk01/zero-rate.wav', riff([fmtChunk({ formatTag: 1, channels: 1, sampleRate: 0, bitsPerSample: 16 }), { id: 'data', body: second }]), {
-    kind: 'rejected',
-    code: 'corrupt',
-    reason: /sample rate of 0/,
-    probeToo: true,
-  });
-  add('block align lies', 'happiness/spk01/block-align.wav', riff([fmtChunk({ formatTag: 1, channels: 1, sampleRate: RATE, bitsPerSample: 16, blockAlign: 6 }), { id: 'data', body: second }]), {
-    kind: 'rejected',
-    code: 'corrupt',
-    reason: /block align 6/,
-    probeToo: true,
-  });
+  add(
+    '"fmt " chunk of 8 bytes',
+    'happiness/spk01/fmt-short.wav',
+    riff([
+      { id: 'fmt ', body: fmt16.body.subarray(0, 8) },
+      { id: 'data', body: second },
+    ]),
+    {
+      kind: 'rejected',
+      code: 'corrupt',
+      reason: /"fmt " chunk is 8 bytes/,
+      probeToo: true,
+    },
+  );
+  add(
+    '0 channels',
+    'happiness/spk01/zero-channels.wav',
+    riff([fmtChunk({ formatTag: 1, channels: 0, sampleRate: RATE, bitsPerSample: 16, blockAlign: 2 }), { id: 'data', body: second }]),
+    {
+      kind: 'rejected',
+      code: 'corrupt',
+      reason: /0 channels/,
+      probeToo: true,
+    },
+  );
+  add(
+    'sample rate 0',
+    'happiness/spk01/zero-rate.wav',
+    riff([fmtChunk({ formatTag: 1, channels: 1, sampleRate: 0, bitsPerSample: 16 }), { id: 'data', body: second }]),
+    {
+      kind: 'rejected',
+      code: 'corrupt',
+      reason: /sample rate of 0/,
+      probeToo: true,
+    },
+  );
+  add(
+    'block align lies',
+    'happiness/spk01/block-align.wav',
+    riff([fmtChunk({ formatTag: 1, channels: 1, sampleRate: RATE, bitsPerSample: 16, blockAlign: 6 }), { id: 'data', body: second }]),
+    {
+      kind: 'rejected',
+      code: 'corrupt',
+      reason: /block align 6/,
+      probeToo: true,
+    },
+  );
   // The RIFF size is not trusted (writers get it wrong all the time): the chunks are.
   const riffLies = pcm16Wav(tone(300, 0.5));
   add('RIFF size too small', 'neutral/spk01/riff-size-small.wav', withRiffSize(riffLies, 4), { kind: 'decodes', durationS: 0.5 });
-  add('RIFF size far too large', 'neutral/spk01/riff-size-huge.wav', withRiffSize(riffLies, 0xfffffff0), { kind: 'decodes', durationS: 0.5 });
+  add('RIFF size far too large', 'neutral/spk01/riff-size-huge.wav', withRiffSize(riffLies, 0xfffffff0), {
+    kind: 'decodes',
+    durationS: 0.5,
+  });
   // A data size smaller than what follows: only the declared samples are audio (the rest is junk).
-  add('data size smaller than the data', 'neutral/spk01/data-size-small.wav', riff([fmt16, { id: 'data', body: second, declaredSize: 8000 }]), {
-    kind: 'decodes',
-    durationS: 0.25,
-  });
-  add('data size 0xFFFFFFFF (streaming writer)', 'neutral/spk01/data-size-streaming.wav', riff([fmt16, { id: 'data', body: second, declaredSize: 0xffffffff }]), {
-    kind: 'decodes',
-    durationS: 1,
-  });
+  add(
+    'data size smaller than the data',
+    'neutral/spk01/data-size-small.wav',
+    riff([fmt16, { id: 'data', body: second, declaredSize: 8000 }]),
+    {
+      kind: 'decodes',
+      durationS: 0.25,
+    },
+  );
+  add(
+    'data size 0xFFFFFFFF (streaming writer)',
+    'neutral/spk01/data-size-streaming.wav',
+    riff([fmt16, { id: 'data', body: second, declaredSize: 0xffffffff }]),
+    {
+      kind: 'decodes',
+      durationS: 1,
+    },
+  );
 
   // --- Not audio at all
-  add('PNG renamed .wav', 'sadness/spk01/picture.wav', PNG_1X1, { kind: 'rejected', code: 'not-audio', reason: /not-audio: not a WAV, FLAC, Ogg or MP3 file/, probeToo: true });
-  add('text renamed .wav', 'sadness/spk01/notes.wav', Buffer.from('These are my notes about the recording session.\nSpeaker 3 was tired.\n'), {
+  add('PNG renamed .wav', 'sadness/spk01/picture.wav', PNG_1X1, {
     kind: 'rejected',
     code: 'not-audio',
     reason: /not-audio: not a WAV, FLAC, Ogg or MP3 file/,
     probeToo: true,
   });
+  add(
+    'text renamed .wav',
+    'sadness/spk01/notes.wav',
+    Buffer.from('These are my notes about the recording session.\nSpeaker 3 was tired.\n'),
+    {
+      kind: 'rejected',
+      code: 'not-audio',
+      reason: /not-audio: not a WAV, FLAC, Ogg or MP3 file/,
+      probeToo: true,
+    },
+  );
   add('RIFF but AVI, not WAVE', 'sadness/spk01/movie.wav', riff([{ id: 'LIST', body: new Uint8Array(16) }], 'AVI '), {
     kind: 'rejected',
     code: 'not-audio',
@@ -223,21 +285,36 @@ export function makeAudioCorpus(): AudioCorpus {
   });
 
   // --- Codecs the engine does not decode
-  add('MP3 inside WAV (format tag 0x0055)', 'sadness/spk01/mp3-in-wav.wav', riff([fmtChunk({ formatTag: 0x55, channels: 1, sampleRate: RATE, bitsPerSample: 16 }), { id: 'data', body: second }]), {
-    kind: 'rejected',
-    code: 'unsupported-encoding',
-    reason: /format tag 85 \(MPEG Layer 3\)/,
-    probeToo: true,
-  });
-  add('MS ADPCM (format tag 0x0002)', 'sadness/spk01/adpcm.wav', riff([fmtChunk({ formatTag: 0x02, channels: 1, sampleRate: RATE, bitsPerSample: 4, blockAlign: 256 }), { id: 'data', body: second }]), {
-    kind: 'rejected',
-    code: 'unsupported-encoding',
-    reason: /format tag 2 \(Microsoft ADPCM\)/,
-    probeToo: true,
-  });
+  add(
+    'MP3 inside WAV (format tag 0x0055)',
+    'sadness/spk01/mp3-in-wav.wav',
+    riff([fmtChunk({ formatTag: 0x55, channels: 1, sampleRate: RATE, bitsPerSample: 16 }), { id: 'data', body: second }]),
+    {
+      kind: 'rejected',
+      code: 'unsupported-encoding',
+      reason: /format tag 85 \(MPEG Layer 3\)/,
+      probeToo: true,
+    },
+  );
+  add(
+    'MS ADPCM (format tag 0x0002)',
+    'sadness/spk01/adpcm.wav',
+    riff([fmtChunk({ formatTag: 0x02, channels: 1, sampleRate: RATE, bitsPerSample: 4, blockAlign: 256 }), { id: 'data', body: second }]),
+    {
+      kind: 'rejected',
+      code: 'unsupported-encoding',
+      reason: /format tag 2 \(Microsoft ADPCM\)/,
+      probeToo: true,
+    },
+  );
   const rf64 = pcm16Wav(tone(300, 0.1));
   rf64.set([0x52, 0x46, 0x36, 0x34], 0); // 'RF64'
-  add('RF64 (64-bit WAV)', 'sadness/spk01/rf64.wav', rf64, { kind: 'rejected', code: 'unsupported-encoding', reason: /RF64/, probeToo: true });
+  add('RF64 (64-bit WAV)', 'sadness/spk01/rf64.wav', rf64, {
+    kind: 'rejected',
+    code: 'unsupported-encoding',
+    reason: /RF64/,
+    probeToo: true,
+  });
 
   // --- Degenerate lengths and values
   add('0-sample clip', 'anger/spk02/zero-samples.wav', riff([fmt16, { id: 'data', body: new Uint8Array(0) }]), {
@@ -259,43 +336,89 @@ export function makeAudioCorpus(): AudioCorpus {
   poisoned[100] = Number.NaN;
   poisoned[2000] = Number.POSITIVE_INFINITY;
   poisoned[4000] = Number.NEGATIVE_INFINITY;
-  add('NaN/Inf float WAV', 'anger/spk02/nan-inf-float.wav', floatWav(poisoned), { kind: 'rejected', code: 'corrupt', reason: /NaN|infinite|not finite/i });
+  add('NaN/Inf float WAV', 'anger/spk02/nan-inf-float.wav', floatWav(poisoned), {
+    kind: 'rejected',
+    code: 'corrupt',
+    reason: /NaN|infinite|not finite/i,
+  });
 
   // --- Absurd length and layout
   const longRel = 'neutral/spk02/eight-hours.wav';
   const longPath = join(root, longRel);
   mkdirSync(dirname(longPath), { recursive: true });
   writeSparseLongWav(longPath);
-  cases.push({ name: '8-hour WAV (sparse)', relPath: longRel, path: longPath, expect: { kind: 'rejected', code: 'too-long', reason: /28800\.0 s exceeds/, probeToo: false } });
+  cases.push({
+    name: '8-hour WAV (sparse)',
+    relPath: longRel,
+    path: longPath,
+    expect: { kind: 'rejected', code: 'too-long', reason: /28800\.0 s exceeds/, probeToo: false },
+  });
 
   const frames = 96_000 / 2; // 0.5 s
   const six = new Float32Array(frames * 6);
-  const channelTones = [tone(180, 0.5, 96_000), tone(260, 0.5, 96_000), tone(340, 0.5, 96_000), tone(420, 0.5, 96_000), tone(500, 0.5, 96_000), tone(40, 0.5, 96_000)];
+  const channelTones = [
+    tone(180, 0.5, 96_000),
+    tone(260, 0.5, 96_000),
+    tone(340, 0.5, 96_000),
+    tone(420, 0.5, 96_000),
+    tone(500, 0.5, 96_000),
+    tone(40, 0.5, 96_000),
+  ];
   for (let f = 0; f < frames; f++) for (let c = 0; c < 6; c++) six[f * 6 + c] = channelTones[c]![f]!;
   const sixChunks: Chunk[] = [
     fmtChunk({ formatTag: 1, channels: 6, sampleRate: 96_000, bitsPerSample: 24, extensibleSubformat: 1 }),
-    { id: 'data', body: encodeSamples(Array.from(six, (x) => Math.round(x * 8388607)), 'pcm24') },
+    {
+      id: 'data',
+      body: encodeSamples(
+        Array.from(six, (x) => Math.round(x * 8388607)),
+        'pcm24',
+      ),
+    },
   ];
-  add('96 kHz 6-channel 24-bit WAV', 'neutral/spk02/surround-96k.wav', riff(sixChunks), { kind: 'decodes', durationS: 0.5, channels: 6, sampleRate: 96_000 });
+  add('96 kHz 6-channel 24-bit WAV', 'neutral/spk02/surround-96k.wav', riff(sixChunks), {
+    kind: 'decodes',
+    durationS: 0.5,
+    channels: 6,
+    sampleRate: 96_000,
+  });
 
   // --- File-system oddities
   const unreadableRel = 'sadness/spk02/no-permission.wav';
   if (isRoot()) {
     notMade.push({ name: 'unreadable permissions (chmod 000)', reason: 'running as root, which reads any file whatever its mode' });
   } else {
-    add('unreadable permissions (chmod 000)', unreadableRel, pcm16Wav(tone(300, 0.2)), { kind: 'rejected', code: 'unreadable', reason: /EACCES/ });
+    add('unreadable permissions (chmod 000)', unreadableRel, pcm16Wav(tone(300, 0.2)), {
+      kind: 'rejected',
+      code: 'unreadable',
+      reason: /EACCES/,
+    });
     chmodSync(join(root, unreadableRel), 0o000);
   }
   const danglingRel = 'sadness/spk02/dangling.wav';
   symlinkSync(join(root, 'nowhere', 'gone.wav'), join(root, danglingRel));
-  cases.push({ name: 'dangling symlink', relPath: danglingRel, path: join(root, danglingRel), expect: { kind: 'scan-skipped', reason: /broken symbolic link/ } });
+  cases.push({
+    name: 'dangling symlink',
+    relPath: danglingRel,
+    path: join(root, danglingRel),
+    expect: { kind: 'scan-skipped', reason: /broken symbolic link/ },
+  });
   const loopRel = 'sadness/spk02/loop';
   symlinkSync('..', join(root, loopRel)); // sadness/spk02/loop -> sadness
-  cases.push({ name: 'symlink loop (dir link to its parent)', relPath: loopRel, path: join(root, loopRel), expect: { kind: 'scan-skipped', reason: /symbolic link loop/ } });
+  cases.push({
+    name: 'symlink loop (dir link to its parent)',
+    relPath: loopRel,
+    path: join(root, loopRel),
+    expect: { kind: 'scan-skipped', reason: /symbolic link loop/ },
+  });
   const rootLoopRel = 'happiness/spk02/to-root';
   mkdirSync(join(root, 'happiness/spk02'), { recursive: true });
   symlinkSync(root, join(root, rootLoopRel));
-  cases.push({ name: 'symlink loop (dir link to the dataset root)', relPath: rootLoopRel, path: join(root, rootLoopRel), expect: { kind: 'scan-skipped', reason: /symbolic link loop back to '\.'/ } });
+  cases.push({
+    name: 'symlink loop (dir link to the dataset root)',
+    relPath: rootLoopRel,
+    path: join(root, rootLoopRel),
+    expect: { kind: 'scan-skipped', reason: /symbolic link loop back to '\.'/ },
+  });
 
   // A latin-1 name: bytes that are not valid UTF-8, so no JavaScript string names the file.
   const latin1Dir = join(root, 'happiness', 'spk02');

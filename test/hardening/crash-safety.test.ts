@@ -137,7 +137,24 @@ describe('unwritable cache and runs folders (a path under a regular file: ENOTDI
   it('train with an unwritable runs folder fails with a one-line reason naming it, and leaves the file alone', async () => {
     const runsDir = join(blocker, 'runs');
     const result = await runCli(
-      ['train', dataset, '--preset', 'quick', '--epochs', '1', '--model', 'res-cnn', '--n-mfcc', '20', '--frames', '48', '--runs-dir', runsDir, '--cache-dir', join(work, 'train-cache')],
+      [
+        'train',
+        dataset,
+        '--preset',
+        'quick',
+        '--epochs',
+        '1',
+        '--model',
+        'res-cnn',
+        '--n-mfcc',
+        '20',
+        '--frames',
+        '48',
+        '--runs-dir',
+        runsDir,
+        '--cache-dir',
+        join(work, 'train-cache'),
+      ],
       {},
       90_000,
     );

@@ -60,7 +60,14 @@ async function stockCrnnLike(model: tf.LayersModel): Promise<tf.LayersModel> {
     merge_mode: 'concat',
     layer: {
       class_name: 'GRU',
-      config: { name: 'gru', units: entry.config.units, return_sequences: true, kernel_initializer: zeros, recurrent_initializer: zeros, bias_initializer: zeros },
+      config: {
+        name: 'gru',
+        units: entry.config.units,
+        return_sequences: true,
+        kernel_initializer: zeros,
+        recurrent_initializer: zeros,
+        bias_initializer: zeros,
+      },
     },
   };
   const stock = await tf.models.modelFromJSON({ modelTopology: topology as unknown as tf.io.ModelJSON['modelTopology'] });
@@ -96,7 +103,13 @@ describe.each(['wasm', 'cpu'] as const)('BiGru on %s', (backend) => {
   it('initialises like the stock layer given the same seeded initializers (both directions alike, as stock)', () => {
     const init = (seed: number) => tf.initializers.randomUniform({ minval: -0.125, maxval: 0.125, seed });
     const stock = tf.layers.bidirectional({
-      layer: tf.layers.gru({ units: 4, returnSequences: true, kernelInitializer: init(1), recurrentInitializer: init(2), biasInitializer: init(3) }) as unknown as tf.RNN,
+      layer: tf.layers.gru({
+        units: 4,
+        returnSequences: true,
+        kernelInitializer: init(1),
+        recurrentInitializer: init(2),
+        biasInitializer: init(3),
+      }) as unknown as tf.RNN,
       mergeMode: 'concat',
     });
     const ours = new BiGru({ units: 4, kernelInitializer: init(1), recurrentInitializer: init(2), biasInitializer: init(3) });

@@ -150,7 +150,10 @@ describe('model zoo', () => {
       const optimizer = tf.train.adam(1e-2);
       const before = weightsOf(model);
       const step = () =>
-        optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true)!;
+        optimizer.minimize(
+          () => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+          true,
+        )!;
       step().dispose();
       const tensors = tf.memory().numTensors;
       const losses: number[] = [];
@@ -176,29 +179,37 @@ describe('the conv on the model input', () => {
     await initBackend('wasm', { threads: 1 });
   });
 
-  it.each(MODEL_NAMES)('%s: trains without the gradient w.r.t. the input, with the same output as inference, and saves as a stock Conv2D', async (name) => {
-    const model = createModel(name as ModelName, { inputShape: [20, 24, 1], numClasses: 3, seed: 5 });
-    const first = model.layers.find((layer) => layer.getClassName() === 'Conv2D')!;
-    const x = randomInput(2, 20, 24);
-    // The layer's training path (conv2d + bias add) and its inference path (the fused op) agree.
-    const [training, inference] = tf.tidy(() => [first.apply(x, { training: true }), first.apply(x)].map((t) => (t as tf.Tensor).dataSync() as Float32Array));
-    expect(Math.max(...training!.map((v, i) => Math.abs(v - inference![i]!)))).toBeLessThan(1e-5);
-    // A training gradient never computes the conv's input gradient (the [2, 20, 24, 1] input).
-    const profile = await tf.profile(() =>
-      tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(() => tf.sum(model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
-        return [value, ...Object.values(grads)];
-      }),
-    );
-    tf.dispose(profile.result as tf.Tensor[]);
-    const inputGradients = profile.kernels.filter((k) => k.name === 'Conv2DBackpropInput' && k.inputShapes[0]?.[3] === first.getWeights()[0]!.shape[3] && k.outputShapes[0]?.[3] === 1);
-    expect(inputGradients).toEqual([]);
-    const loaded = await roundTrip(model);
-    expect(loaded.layers.find((layer) => layer.name === first.name)?.getClassName()).toBe('Conv2D');
-    tf.dispose(x);
-    model.dispose();
-    loaded.dispose();
-  });
+  it.each(MODEL_NAMES)(
+    '%s: trains without the gradient w.r.t. the input, with the same output as inference, and saves as a stock Conv2D',
+    async (name) => {
+      const model = createModel(name as ModelName, { inputShape: [20, 24, 1], numClasses: 3, seed: 5 });
+      const first = model.layers.find((layer) => layer.getClassName() === 'Conv2D')!;
+      const x = randomInput(2, 20, 24);
+      // The layer's training path (conv2d + bias add) and its inference path (the fused op) agree.
+      const [training, inference] = tf.tidy(() =>
+        [first.apply(x, { training: true }), first.apply(x)].map((t) => (t as tf.Tensor).dataSync() as Float32Array),
+      );
+      expect(Math.max(...training!.map((v, i) => Math.abs(v - inference![i]!)))).toBeLessThan(1e-5);
+      // A training gradient never computes the conv's input gradient (the [2, 20, 24, 1] input).
+      const profile = await tf.profile(() =>
+        tf.tidy(() => {
+          const { value, grads } = tf.variableGrads(() => tf.sum(model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
+          return [value, ...Object.values(grads)];
+        }),
+      );
+      tf.dispose(profile.result as tf.Tensor[]);
+      const inputGradients = profile.kernels.filter(
+        (k) =>
+          k.name === 'Conv2DBackpropInput' && k.inputShapes[0]?.[3] === first.getWeights()[0]!.shape[3] && k.outputShapes[0]?.[3] === 1,
+      );
+      expect(inputGradients).toEqual([]);
+      const loaded = await roundTrip(model);
+      expect(loaded.layers.find((layer) => layer.name === first.name)?.getClassName()).toBe('Conv2D');
+      tf.dispose(x);
+      model.dispose();
+      loaded.dispose();
+    },
+  );
 });
 
 describe('adaptive average pooling', () => {
@@ -229,7 +240,10 @@ describe('adaptive average pooling', () => {
   it('the custom layer matches a hand computation on unequal, overlapping bins', () => {
     // 5x5 single-channel input with values 0..24 (row-major), pooled to 3x3:
     // row bins [0,2) [1,4) [3,5), same column bins.
-    const x = tf.tensor4d(Array.from({ length: 25 }, (_, i) => i), [1, 5, 5, 1]);
+    const x = tf.tensor4d(
+      Array.from({ length: 25 }, (_, i) => i),
+      [1, 5, 5, 1],
+    );
     const layer = new AdaptiveAveragePooling2D({ outputSize: [3, 3] });
     const out = tf.tidy(() => (layer.apply(x) as tf.Tensor).reshape([3, 3]).arraySync() as number[][]);
     const mean = (rows: number[], cols: number[]) => {
@@ -237,7 +251,11 @@ describe('adaptive average pooling', () => {
       for (const r of rows) for (const c of cols) sum += r * 5 + c;
       return sum / (rows.length * cols.length);
     };
-    const bins = [[0, 1], [1, 2, 3], [3, 4]];
+    const bins = [
+      [0, 1],
+      [1, 2, 3],
+      [3, 4],
+    ];
     const expected = bins.map((rows) => bins.map((cols) => mean(rows, cols)));
     // Spelled out for the corners: mean(0,1,5,6) = 3; mean(18,19,23,24) = 21.
     expect(expected[0]![0]).toBe(3);
@@ -269,7 +287,12 @@ describe('custom layers', () => {
   it('AttentionPooling is a softmax-weighted sum over time', () => {
     const layer = new AttentionPooling({ kernelInitializer: tf.initializers.ones() });
     // Two time steps; scores = sum of features: step 0 -> 1, step 1 -> 3.
-    const x = tf.tensor3d([[[1, 0], [1, 2]]]);
+    const x = tf.tensor3d([
+      [
+        [1, 0],
+        [1, 2],
+      ],
+    ]);
     const out = tf.tidy(() => (layer.apply(x) as tf.Tensor).dataSync());
     const w0 = Math.exp(1) / (Math.exp(1) + Math.exp(3));
     const w1 = 1 - w0;

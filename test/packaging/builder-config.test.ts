@@ -142,7 +142,8 @@ function readPng(path: string): PngInfo {
   if (!channels) throw new Error(`${path}: unknown colour type ${ihdr.colourType}`);
   const rowBytes = Math.ceil((ihdr.width * channels * ihdr.bitDepth) / 8);
   const raw = inflateSync(Buffer.concat(idat));
-  if (raw.length !== ihdr.height * (rowBytes + 1)) throw new Error(`${path}: image data is ${raw.length} bytes, expected ${ihdr.height * (rowBytes + 1)}`);
+  if (raw.length !== ihdr.height * (rowBytes + 1))
+    throw new Error(`${path}: image data is ${raw.length} bytes, expected ${ihdr.height * (rowBytes + 1)}`);
   return ihdr;
 }
 
@@ -226,7 +227,15 @@ describe('electron-builder.json: what goes into the package', () => {
       if (file.endsWith('.map') || file.endsWith('.ts')) expect(includedByFiles(files, file), file).toBe(false);
     }
     // Spot checks that the patterns themselves would exclude these wherever they appeared.
-    for (const path of ['main/index.ts', 'test/hardening/bad-input.test.ts', 'bench/index.ts', 'e2e/workbench.e2e.test.ts', 'out/main/index.js.map', 'out/main/x.ts', 'scripts/make-icons.mjs']) {
+    for (const path of [
+      'main/index.ts',
+      'test/hardening/bad-input.test.ts',
+      'bench/index.ts',
+      'e2e/workbench.e2e.test.ts',
+      'out/main/index.js.map',
+      'out/main/x.ts',
+      'scripts/make-icons.mjs',
+    ]) {
       expect(includedByFiles(files, path), path).toBe(false);
     }
   });
@@ -269,14 +278,21 @@ describe('electron-builder.json: asarUnpack', () => {
         continue;
       }
       const candidates = listFiles(literalPrefix(pattern));
-      expect(candidates.filter(match).length, `${pattern} matches nothing under ${literalPrefix(pattern)}/${pattern.startsWith('out/') ? ` (${NOT_BUILT})` : ''}`).toBeGreaterThan(0);
+      expect(
+        candidates.filter(match).length,
+        `${pattern} matches nothing under ${literalPrefix(pattern)}/${pattern.startsWith('out/') ? ` (${NOT_BUILT})` : ''}`,
+      ).toBeGreaterThan(0);
     }
   });
 
   it('unpacks every wasm binary of the wasm backend', () => {
     const wasm = listFiles('node_modules/@tensorflow/tfjs-backend-wasm/dist').filter((f) => f.endsWith('.wasm'));
     expect(wasm.length).toBeGreaterThan(0);
-    for (const file of wasm) expect(patterns.some((p) => matcher(p)(file)), file).toBe(true);
+    for (const file of wasm)
+      expect(
+        patterns.some((p) => matcher(p)(file)),
+        file,
+      ).toBe(true);
   });
 
   it('unpacks every worker script the engine starts, and the chunks they import, all built', () => {
@@ -290,11 +306,21 @@ describe('electron-builder.json: asarUnpack', () => {
     expect([...bundles]).toContain('feature-worker.js');
     for (const bundle of bundles) {
       const path = `out/main/${bundle}`;
-      expect(existsSync(join(ROOT, path)), `${path} is not built: add it to electron.vite.config.ts's main inputs, then \`npm run build\``).toBe(true);
-      expect(patterns.some((p) => matcher(p)(path)), `${path} in asarUnpack`).toBe(true);
+      expect(
+        existsSync(join(ROOT, path)),
+        `${path} is not built: add it to electron.vite.config.ts's main inputs, then \`npm run build\``,
+      ).toBe(true);
+      expect(
+        patterns.some((p) => matcher(p)(path)),
+        `${path} in asarUnpack`,
+      ).toBe(true);
     }
     const chunks = builtFiles().filter((f) => f.startsWith('out/main/chunks/'));
-    for (const chunk of chunks) expect(patterns.some((p) => matcher(p)(chunk)), `${chunk} in asarUnpack`).toBe(true);
+    for (const chunk of chunks)
+      expect(
+        patterns.some((p) => matcher(p)(chunk)),
+        `${chunk} in asarUnpack`,
+      ).toBe(true);
   });
 });
 
@@ -327,7 +353,10 @@ describe('icons', () => {
     writeIcons(regenerated);
     for (const size of ICON_SIZES) {
       const name = `icons/${size}x${size}.png`;
-      expect(readFileSync(join(regenerated, name)).equals(readFileSync(join(ROOT, 'resources/build', name))), `${name} is stale: run node scripts/make-icons.mjs`).toBe(true);
+      expect(
+        readFileSync(join(regenerated, name)).equals(readFileSync(join(ROOT, 'resources/build', name))),
+        `${name} is stale: run node scripts/make-icons.mjs`,
+      ).toBe(true);
     }
     expect(readFileSync(join(regenerated, 'icon.png')).equals(readFileSync(join(ROOT, 'resources/build/icon.png')))).toBe(true);
   });

@@ -6,7 +6,12 @@ import { writeEvaluation } from '../../main/evaluation/file';
 
 /** A real report over six clips; `shift` moves the predictions so two reports disagree on some clips. */
 export function sampleReport(checkpoint: string, labels = ['anger', 'neutral', 'sadness'], shift = 0): EvaluationReport {
-  const clips = Array.from({ length: 6 }, (_, i) => ({ id: `c${i}`, path: `/data/c${i}.wav`, speaker: `s${i % 2}`, label: labels[i % labels.length]! }));
+  const clips = Array.from({ length: 6 }, (_, i) => ({
+    id: `c${i}`,
+    path: `/data/c${i}.wav`,
+    speaker: `s${i % 2}`,
+    label: labels[i % labels.length]!,
+  }));
   const k = labels.length;
   const probabilities = new Float32Array(clips.length * k);
   clips.forEach((_, i) => {
@@ -67,5 +72,10 @@ export function noisePng(width: number, height: number): Buffer {
       raw[y * (width + 1) + x] = seed >>> 24;
     }
   }
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }

@@ -22,17 +22,25 @@ describe('evaluations of a run', () => {
 
   it('compares two checkpoints and lists the clips they disagree on', async () => {
     const dir = await runWithEvaluations(work, 'pair', { best: sampleReport('best'), final: sampleReport('final', undefined, 1) });
-    const comparison = await compareCheckpoints({ runDir: dir, checkpoint: 'best', name: 'best' }, { runDir: dir, checkpoint: 'final', name: 'final' });
+    const comparison = await compareCheckpoints(
+      { runDir: dir, checkpoint: 'best', name: 'best' },
+      { runDir: dir, checkpoint: 'final', name: 'final' },
+    );
     expect(comparison.disagreements.map((d) => d.clipId)).toEqual(['c3', 'c4', 'c5']);
-    expect(comparison.disagreements[0]).toMatchObject({ path: '/data/c3.wav', trueLabel: 'anger', aPredicted: 'anger', bPredicted: 'neutral' });
+    expect(comparison.disagreements[0]).toMatchObject({
+      path: '/data/c3.wav',
+      trueLabel: 'anger',
+      aPredicted: 'anger',
+      bPredicted: 'neutral',
+    });
   });
 
   it('refuses to compare checkpoints that predict different classes, naming both', async () => {
     const a = await runWithEvaluations(work, 'three', { best: sampleReport('best') });
     const b = await runWithEvaluations(work, 'four', { best: sampleReport('best', ['anger', 'fear', 'neutral', 'sadness']) });
-    await expect(compareCheckpoints({ runDir: a, checkpoint: 'best', name: 'run A' }, { runDir: b, checkpoint: 'best', name: 'run B' })).rejects.toThrow(
-      '"run A" and "run B" predict different classes (anger, neutral, sadness vs anger, fear, neutral, sadness)',
-    );
+    await expect(
+      compareCheckpoints({ runDir: a, checkpoint: 'best', name: 'run A' }, { runDir: b, checkpoint: 'best', name: 'run B' }),
+    ).rejects.toThrow('"run A" and "run B" predict different classes (anger, neutral, sadness vs anger, fear, neutral, sadness)');
   });
 
   it('exports metrics, tables and the confusion PNG into the run folder', async () => {
@@ -56,7 +64,15 @@ describe('evaluations of a run', () => {
   it('refuses to build a report from NaN or Inf outputs', () => {
     const probabilities = new Float32Array([0.5, 0.5, NaN, NaN, 0.2, Infinity]);
     const clips = [0, 1, 2].map((i) => ({ id: `c${i}`, path: `/c${i}.wav`, speaker: 's', label: 'a' }));
-    const input = { checkpoint: 'best', labels: ['a', 'b'], clips, dataset: { root: '/', scheme: 'csv', part: 'test' }, splitDescription: '', leaksSpeakers: false, seed: 1 };
+    const input = {
+      checkpoint: 'best',
+      labels: ['a', 'b'],
+      clips,
+      dataset: { root: '/', scheme: 'csv', part: 'test' },
+      splitDescription: '',
+      leaksSpeakers: false,
+      seed: 1,
+    };
     expect(() => buildEvaluationReport({ ...input, probabilities })).toThrow("checkpoint 'best' gives NaN or Inf outputs for 2 of 3 clips");
     expect(buildEvaluationReport({ ...input, probabilities: new Float32Array([0.5, 0.5, 0.1, 0.9, 0.2, 0.8]) }).metrics.n).toBe(3);
   });

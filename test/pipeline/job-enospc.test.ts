@@ -20,7 +20,12 @@ function fillDisk(): void {
   vi.spyOn(fsp, 'open').mockImplementation(async (...args: Parameters<typeof fsp.open>) => {
     const [path, flags] = args;
     if (flags === 'w' || flags === 'a') {
-      throw Object.assign(new Error(`ENOSPC: no space left on device, open '${String(path)}'`), { code: 'ENOSPC', errno: -28, syscall: 'open', path: String(path) });
+      throw Object.assign(new Error(`ENOSPC: no space left on device, open '${String(path)}'`), {
+        code: 'ENOSPC',
+        errno: -28,
+        syscall: 'open',
+        path: String(path),
+      });
     }
     return realOpen(...args);
   });
@@ -46,7 +51,11 @@ describe('a training that runs out of disk space', () => {
     vi.restoreAllMocks();
 
     const record = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
-    expect(record).toMatchObject({ status: 'failed', formatVersion: 2, error: expect.stringMatching(/^no space left on device \(writing .+\)$/) });
+    expect(record).toMatchObject({
+      status: 'failed',
+      formatVersion: 2,
+      error: expect.stringMatching(/^no space left on device \(writing .+\)$/),
+    });
     const [listed] = await listRuns(runsDir);
     expect(listed!.record).toMatchObject({ status: 'failed', error: record.error });
   }, 120_000);

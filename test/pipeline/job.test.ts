@@ -13,7 +13,14 @@ async function trainOnce(runsDir: string, seed: number) {
   const result = await runTrainingJob({
     datasetRoot: resolve('resources/demo-emodb'),
     // seed-cnn has dropout and batch norm: both must follow the seed.
-    config: resolveTrainingConfig({ preset: 'quick', model: 'seed-cnn', epochs: 2, batchSize: 32, seed, split: { kind: 'speaker', testSpeakers: ['03'], valSpeakers: ['08'] } }),
+    config: resolveTrainingConfig({
+      preset: 'quick',
+      model: 'seed-cnn',
+      epochs: 2,
+      batchSize: 32,
+      seed,
+      split: { kind: 'speaker', testSpeakers: ['03'], valSpeakers: ['08'] },
+    }),
     featureConfig: { nMfcc: 16, frames: 32 },
     runsDir,
     cacheRoot: join(work, 'cache'),

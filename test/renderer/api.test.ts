@@ -28,7 +28,11 @@ describe('plainMessage', () => {
   });
 
   it('leaves plain sentences alone', () => {
-    for (const text of ['the two checkpoints predict different classes (a, b vs a, c)', 'a training job is already running: wait for it or cancel it first', 'Ratio 0.5: too small']) {
+    for (const text of [
+      'the two checkpoints predict different classes (a, b vs a, c)',
+      'a training job is already running: wait for it or cancel it first',
+      'Ratio 0.5: too small',
+    ]) {
       expect(plainMessage(text)).toBe(text);
     }
   });

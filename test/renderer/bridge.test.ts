@@ -105,7 +105,10 @@ describe('backend description', () => {
 
   it('names the BLAS that runs the conv layers, or says why there is none', () => {
     const base: BackendInfo = { name: 'wasm', tfBackend: 'wasm', threads: 2, skipped: [], version: '4.22.0' };
-    const withBlas = describeBackend({ ...base, blas: { active: true, description: 'OpenBLAS 0.3.21 (Haswell)', library: 'libopenblas.so.0', threads: 2 } });
+    const withBlas = describeBackend({
+      ...base,
+      blas: { active: true, description: 'OpenBLAS 0.3.21 (Haswell)', library: 'libopenblas.so.0', threads: 2 },
+    });
     expect(withBlas.title).toBe('wasm (tfjs wasm, 2 threads, 4.22.0, conv layers and matmuls on OpenBLAS 0.3.21 (Haswell))');
     expect(withBlas.details).toEqual([]);
     const without = describeBackend({ ...base, blas: { active: false, reason: 'no BLAS library found (install OpenBLAS)' } });

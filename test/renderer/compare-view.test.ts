@@ -70,7 +70,17 @@ describe('perClassDeltaRows', () => {
   it('joins both sides per class with the deltas', () => {
     const rows = perClassDeltaRows(comparison);
     expect(rows).toHaveLength(2);
-    expect(rows[1]).toEqual({ label: 'fear', support: 10, aRecall: 0.4, bRecall: 0.3, aF1: 0.4, bF1: 0.2, precision: -0.2, recall: -0.1, f1: -0.2 });
+    expect(rows[1]).toEqual({
+      label: 'fear',
+      support: 10,
+      aRecall: 0.4,
+      bRecall: 0.3,
+      aF1: 0.4,
+      bF1: 0.2,
+      precision: -0.2,
+      recall: -0.1,
+      f1: -0.2,
+    });
   });
 });
 
@@ -128,7 +138,9 @@ describe('withRunNames', () => {
     { id: '20260101-aaaa-2', name: 'crnn again' },
   ];
   it('writes run names for folder ids, with or without a checkpoint', () => {
-    expect(withRunNames('"20260101-aaaa/final" and "20260101-aaaa-2/best" differ', runs)).toBe('"crnn speaker · final" and "crnn again · best" differ');
+    expect(withRunNames('"20260101-aaaa/final" and "20260101-aaaa-2/best" differ', runs)).toBe(
+      '"crnn speaker · final" and "crnn again · best" differ',
+    );
     expect(withRunNames('no run 20260101-aaaa-2 in /runs', runs)).toBe('no run crnn again in /runs');
     expect(withRunNames('no run 20991231-zzzz in /runs', runs)).toBe('no run 20991231-zzzz in /runs');
   });

@@ -28,7 +28,15 @@ const counts = [
 ];
 
 function clip(id: string, trueLabel: string, predictedLabel: string, confidence: number): ClipPrediction {
-  return { clipId: id, path: `/data/${id}.wav`, speaker: 's1', trueLabel, predictedLabel, confidence, probabilities: [confidence, 1 - confidence, 0] };
+  return {
+    clipId: id,
+    path: `/data/${id}.wav`,
+    speaker: 's1',
+    trueLabel,
+    predictedLabel,
+    confidence,
+    probabilities: [confidence, 1 - confidence, 0],
+  };
 }
 
 const predictions = [
@@ -54,7 +62,14 @@ describe('confusionCells', () => {
   it('shows counts coloured from 0 to the largest count', () => {
     const cells = confusionCells(labels, counts, 'counts');
     expect(cells).toHaveLength(3);
-    expect(cells[0]![0]!).toMatchObject({ trueLabel: 'anger', predictedLabel: 'anger', value: 6, text: '6', background: VIRIDIS_MAX, diagonal: true });
+    expect(cells[0]![0]!).toMatchObject({
+      trueLabel: 'anger',
+      predictedLabel: 'anger',
+      value: 6,
+      text: '6',
+      background: VIRIDIS_MAX,
+      diagonal: true,
+    });
     expect(cells[0]![0]!.color).toBe('#111'); // dark text on the bright yellow
     expect(cells[0]![2]!).toMatchObject({ value: 0, text: '0', background: VIRIDIS_MIN, color: '#fff', diagonal: false });
     // 3 of 6 is halfway along the scale: viridis' middle stop.
@@ -75,22 +90,43 @@ describe('confusionCells', () => {
   });
 
   it('uses the given normalised matrix when there is one', () => {
-    const cells = confusionCells(['a', 'b'], [[1, 1], [0, 2]], 'normalized', [[1, 0], [0, 1]]);
+    const cells = confusionCells(
+      ['a', 'b'],
+      [
+        [1, 1],
+        [0, 2],
+      ],
+      'normalized',
+      [
+        [1, 0],
+        [0, 1],
+      ],
+    );
     expect(cells[0]!.map((c) => c.value)).toEqual([1, 0]);
   });
 
   it('colours an all-zero matrix at the bottom of the scale', () => {
-    const cells = confusionCells(['a', 'b'], [[0, 0], [0, 0]], 'counts');
+    const cells = confusionCells(
+      ['a', 'b'],
+      [
+        [0, 0],
+        [0, 0],
+      ],
+      'counts',
+    );
     expect(cells.flat().every((c) => c.background === VIRIDIS_MIN)).toBe(true);
   });
 });
 
 describe('differenceCells', () => {
   it('colours by what the change means for B: fewer errors or more correct clips blue, the opposite red', () => {
-    const cells = differenceCells(['a', 'b'], [
-      [4, -4],
-      [0, -2],
-    ]);
+    const cells = differenceCells(
+      ['a', 'b'],
+      [
+        [4, -4],
+        [0, -2],
+      ],
+    );
     expect(cells[0]!.map((c) => c.text)).toEqual(['+4', '−4']);
     expect(cells[1]![0]!.text).toBe('0');
     const BLUE = 'rgb(33, 102, 172)';
@@ -100,7 +136,13 @@ describe('differenceCells', () => {
     expect(cells[1]![0]!.background).toBe('rgb(247, 247, 247)'); // no change: white
     expect(cells[1]![1]!.background).not.toBe(BLUE); // a diagonal loss leans red
     expect(cells[0]![1]!.title).toBe('true a → predicted b: B − A = −4 clips (better in B)');
-    const newErrors = differenceCells(['a', 'b'], [[0, 3], [0, 0]])[0]![1]!;
+    const newErrors = differenceCells(
+      ['a', 'b'],
+      [
+        [0, 3],
+        [0, 0],
+      ],
+    )[0]![1]!;
     expect(newErrors.background).toBe(RED);
     expect(newErrors.color).toBe('#fff');
     expect(newErrors.title).toContain('(worse in B)');

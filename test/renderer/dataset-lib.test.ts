@@ -27,7 +27,9 @@ describe('dataset chart builders', () => {
   it('builds class bars in label order with class colours and 0 for missing classes', () => {
     const bars = classBars({ labels: ['anger', 'fear', 'sadness'], perClass: { anger: 12, sadness: 7 } });
     expect(bars.labels).toEqual(['anger', 'fear', 'sadness']);
-    expect(bars.datasets).toEqual([{ label: 'clips', data: [12, 0, 7], color: [emotionColor('anger'), emotionColor('fear'), emotionColor('sadness')] }]);
+    expect(bars.datasets).toEqual([
+      { label: 'clips', data: [12, 0, 7], color: [emotionColor('anger'), emotionColor('fear'), emotionColor('sadness')] },
+    ]);
   });
 
   it('builds speaker bars stacked by class, speakers in natural order', () => {
@@ -62,7 +64,12 @@ describe('dataset chart builders', () => {
   });
 
   it('writes sample rates most common first', () => {
-    expect(sampleRatesText([{ value: 44100, count: 3 }, { value: 16000, count: 120 }])).toBe('16,000 Hz × 120, 44,100 Hz × 3');
+    expect(
+      sampleRatesText([
+        { value: 44100, count: 3 },
+        { value: 16000, count: 120 },
+      ]),
+    ).toBe('16,000 Hz × 120, 44,100 Hz × 3');
     expect(sampleRatesText([])).toBe('–');
   });
 });
@@ -71,7 +78,10 @@ describe('clip filter', () => {
   it('filters by class, speaker and part of the file name', () => {
     expect(filterClips(CLIPS, { label: 'anger', speaker: '', text: '' }).map((c) => c.relPath)).toEqual(['s10/clip10.wav', 's2/Clip1.wav']);
     expect(filterClips(CLIPS, { label: 'anger', speaker: '2', text: '' }).map((c) => c.relPath)).toEqual(['s2/Clip1.wav']);
-    expect(filterClips(CLIPS, { label: '', speaker: '', text: ' CLIP1 ' }).map((c) => c.relPath)).toEqual(['s10/clip10.wav', 's2/Clip1.wav']);
+    expect(filterClips(CLIPS, { label: '', speaker: '', text: ' CLIP1 ' }).map((c) => c.relPath)).toEqual([
+      's10/clip10.wav',
+      's2/Clip1.wav',
+    ]);
     expect(filterClips(CLIPS, { label: 'fear', speaker: '', text: '' })).toEqual([]);
     expect(isFiltered({ label: '', speaker: '', text: '  ' })).toBe(false);
     expect(isFiltered({ label: '', speaker: '10', text: '' })).toBe(true);

@@ -13,7 +13,6 @@ import {
 } from '../../renderer/src/stores/evaluation';
 import { fakeApi, flush, runSummary } from './fake-api';
 
-
 function run(id: string, createdAt: string, changes: Partial<RunSummary> = {}): RunSummary {
   return runSummary(id, createdAt, { model: 'cnn', test: {}, ...changes });
 }
@@ -99,7 +98,9 @@ describe('pure helpers', () => {
     expect(runOptionLabel(run('x', '2026-01-01T00:00:00Z', { test: { best: { accuracy: 0.7, uar: 0.612, macroF1: 0.6 } } }))).toBe(
       'run x · done · test UAR 61.2 %',
     );
-    expect(runOptionLabel(run('y', '2026-01-01T00:00:00Z', { status: 'running', live: true }))).toBe('run y · running (training) · not evaluated');
+    expect(runOptionLabel(run('y', '2026-01-01T00:00:00Z', { status: 'running', live: true }))).toBe(
+      'run y · running (training) · not evaluated',
+    );
   });
 });
 
@@ -174,7 +175,9 @@ describe('useEvaluationStore', () => {
     expect(await again).toBe(store.report);
     expect(store.loading).toBe(false);
     expect(store.report?.checkpoint).toBe('best');
-    expect(fake.calls.filter((c) => c.name === 'evaluation.get')).toEqual([{ name: 'evaluation.get', args: { runId: 'r1', checkpoint: 'best' } }]);
+    expect(fake.calls.filter((c) => c.name === 'evaluation.get')).toEqual([
+      { name: 'evaluation.get', args: { runId: 'r1', checkpoint: 'best' } },
+    ]);
 
     await store.load({ runId: 'r1', checkpoint: 'final' });
     expect(store.report?.checkpoint).toBe('final');
@@ -188,7 +191,7 @@ describe('useEvaluationStore', () => {
     let fail = true;
     const fake = fakeApi({
       'evaluation.get': (ref) => {
-        if (fail) throw new Error('run r1 has no complete \'best\' checkpoint to evaluate');
+        if (fail) throw new Error("run r1 has no complete 'best' checkpoint to evaluate");
         return reportFor(ref);
       },
     });
@@ -234,7 +237,12 @@ describe('useEvaluationStore', () => {
     store.selectCell('anger', 'fear');
     expect(store.clips.map((c) => c.clipId)).toEqual(['a3', 'a2']);
     expect(store.selectedIndex).toBe(0);
-    expect(store.selectedPrediction).toEqual({ labels: LABELS, probabilities: [1 - 0.85, 0.85], predictedLabel: 'fear', trueLabel: 'anger' });
+    expect(store.selectedPrediction).toEqual({
+      labels: LABELS,
+      probabilities: [1 - 0.85, 0.85],
+      predictedLabel: 'fear',
+      trueLabel: 'anger',
+    });
 
     store.selectClip(5);
     expect(store.selectedClip?.clipId).toBe('a2');
@@ -259,13 +267,19 @@ describe('useEvaluationStore', () => {
   it('exports the report with the PNG and keeps the written files', async () => {
     const fake = fakeApi({
       'evaluation.get': reportFor,
-      'runs.export': (args) => ({ dir: `/runs/${args.runId}/exports`, files: [`/runs/${args.runId}/exports/${args.checkpoint}-metrics.json`] }),
+      'runs.export': (args) => ({
+        dir: `/runs/${args.runId}/exports`,
+        files: [`/runs/${args.runId}/exports/${args.checkpoint}-metrics.json`],
+      }),
     });
     setApi(fake.api);
     const store = useEvaluationStore();
     await store.load({ runId: 'r1', checkpoint: 'final' });
     await store.exportReport('iVBORw0KGgo=');
-    expect(fake.calls.at(-1)).toEqual({ name: 'runs.export', args: { runId: 'r1', checkpoint: 'final', confusionPngBase64: 'iVBORw0KGgo=' } });
+    expect(fake.calls.at(-1)).toEqual({
+      name: 'runs.export',
+      args: { runId: 'r1', checkpoint: 'final', confusionPngBase64: 'iVBORw0KGgo=' },
+    });
     expect(store.exportResult?.files).toEqual(['/runs/r1/exports/final-metrics.json']);
     expect(store.exportError).toBeNull();
   });
@@ -298,8 +312,28 @@ describe('useComparisonStore', () => {
       [-1, 1],
     ],
     disagreements: [
-      { clipId: 'a2', path: '/data/a2.wav', trueLabel: 'anger', aPredicted: 'fear', bPredicted: 'anger', aConfidence: 0.6, bConfidence: 0.55, aCorrect: false, bCorrect: true },
-      { clipId: 'f1', path: '/data/f1.wav', trueLabel: 'fear', aPredicted: 'anger', bPredicted: 'fear', aConfidence: 0.7, bConfidence: 0.65, aCorrect: false, bCorrect: true },
+      {
+        clipId: 'a2',
+        path: '/data/a2.wav',
+        trueLabel: 'anger',
+        aPredicted: 'fear',
+        bPredicted: 'anger',
+        aConfidence: 0.6,
+        bConfidence: 0.55,
+        aCorrect: false,
+        bCorrect: true,
+      },
+      {
+        clipId: 'f1',
+        path: '/data/f1.wav',
+        trueLabel: 'fear',
+        aPredicted: 'anger',
+        bPredicted: 'fear',
+        aConfidence: 0.7,
+        bConfidence: 0.65,
+        aCorrect: false,
+        bCorrect: true,
+      },
     ],
     contingency: { bothCorrect: 1, aOnly: 0, bOnly: 2, bothWrong: 1 },
     mcnemar: { b: 0, c: 2, pValue: 0.5, midPValue: 0.25, statistic: 0.5, chiSquarePValue: 0.48 },
@@ -313,11 +347,19 @@ describe('useComparisonStore', () => {
     await store.compare();
     await flush();
 
-    expect(fake.calls[0]).toEqual({ name: 'evaluation.compare', args: { a: { runId: 'r1', checkpoint: 'best' }, b: { runId: 'r1', checkpoint: 'final' } } });
+    expect(fake.calls[0]).toEqual({
+      name: 'evaluation.compare',
+      args: { a: { runId: 'r1', checkpoint: 'best' }, b: { runId: 'r1', checkpoint: 'final' } },
+    });
     expect(store.error).toBeNull();
     expect(store.compared).toEqual({ a: { runId: 'r1', checkpoint: 'best' }, b: { runId: 'r1', checkpoint: 'final' } });
     expect(store.selectedDisagreement?.clipId).toBe('a2');
-    expect(store.selectedPrediction).toEqual({ labels: LABELS, probabilities: [0.55, 1 - 0.55], predictedLabel: 'anger', trueLabel: 'anger' });
+    expect(store.selectedPrediction).toEqual({
+      labels: LABELS,
+      probabilities: [0.55, 1 - 0.55],
+      predictedLabel: 'anger',
+      trueLabel: 'anger',
+    });
 
     store.selectDisagreement(9);
     expect(store.selectedDisagreement?.clipId).toBe('f1');
@@ -347,12 +389,17 @@ describe('useComparisonStore', () => {
   });
 
   it('names the runs, not their folder ids, when the engine refuses a pair', async () => {
-    const list = [run('20260101-aaaa', '2026-01-01T00:00:00Z', { name: 'crnn speaker' }), run('20260102-bbbb', '2026-01-02T00:00:00Z', { name: 'cnn random' })];
+    const list = [
+      run('20260101-aaaa', '2026-01-01T00:00:00Z', { name: 'crnn speaker' }),
+      run('20260102-bbbb', '2026-01-02T00:00:00Z', { name: 'cnn random' }),
+    ];
     setApi(
       fakeApi({
         'runs.list': () => list,
         'evaluation.compare': () => {
-          throw new Error('"20260101-aaaa/best" and "20260102-bbbb/final" were evaluated on different clips (4 clips differ); compare them on the same test set');
+          throw new Error(
+            '"20260101-aaaa/best" and "20260102-bbbb/final" were evaluated on different clips (4 clips differ); compare them on the same test set',
+          );
         },
       }).api,
     );
@@ -360,7 +407,9 @@ describe('useComparisonStore', () => {
     const store = useComparisonStore();
     store.setPair({ a: { runId: '20260101-aaaa', checkpoint: 'best' }, b: { runId: '20260102-bbbb', checkpoint: 'final' } });
     await store.compare();
-    expect(store.error).toBe('"crnn speaker · best" and "cnn random · final" were evaluated on different clips (4 clips differ); compare them on the same test set');
+    expect(store.error).toBe(
+      '"crnn speaker · best" and "cnn random · final" were evaluated on different clips (4 clips differ); compare them on the same test set',
+    );
   });
 
   it('asks for two checkpoints first', async () => {

@@ -23,7 +23,6 @@ function result(cancelled = false): ExtractionResult {
   return { root: ROOT, clips: 135, fromCache: 0, computed: 135, failed: [], elapsedMs: 11000, cancelled };
 }
 
-
 describe('features store', () => {
   beforeEach(() => setActivePinia(createPinia()));
 

@@ -116,7 +116,9 @@ describe('axis ticks', () => {
 
   it('builds a CSS gradient from the viridis ends', () => {
     const css = colorScaleCss('to top', 3);
-    expect(css).toBe(`linear-gradient(to top, rgb(${viridisRgb(0).join(', ')}) 0%, rgb(${viridisRgb(0.5).join(', ')}) 50%, rgb(${viridisRgb(1).join(', ')}) 100%)`);
+    expect(css).toBe(
+      `linear-gradient(to top, rgb(${viridisRgb(0).join(', ')}) 0%, rgb(${viridisRgb(0.5).join(', ')}) 50%, rgb(${viridisRgb(1).join(', ')}) 100%)`,
+    );
   });
 });
 
@@ -126,7 +128,13 @@ describe('mel frequency axis', () => {
     // (shared/golden/librosa-mfcc/mel_filterbank_sr22050_nfft2048_nmels128.json).
     const centres = melBandCentres(128, 22050);
     expect(centres).toHaveLength(128);
-    const golden: [number, number][] = [[0, 25.7936], [1, 51.5872], [37, 980.156], [63, 1956.47], [127, 10735.6]];
+    const golden: [number, number][] = [
+      [0, 25.7936],
+      [1, 51.5872],
+      [37, 980.156],
+      [63, 1956.47],
+      [127, 10735.6],
+    ];
     for (const [band, hz] of golden) expect(Math.abs(centres[band]! - hz) / hz).toBeLessThan(1e-5);
     // Linear below 1 kHz: evenly spaced there.
     expect(centres[1]! - centres[0]!).toBeCloseTo(centres[2]! - centres[1]!, 9);
@@ -156,7 +164,7 @@ describe('mel frequency axis', () => {
   });
 });
 
-describe('the clip viewer\'s shared time axis', () => {
+describe("the clip viewer's shared time axis", () => {
   const hop = 512 / 22050;
 
   it('spans the longest of the clip and its panels (frames centred on their times)', () => {
@@ -171,7 +179,7 @@ describe('the clip viewer\'s shared time axis', () => {
     expect(sharedTimeSpan(Number.NaN, [])).toBe(0);
   });
 
-  it('marks padding from the clip\'s end, but not the half frame every STFT adds', () => {
+  it("marks padding from the clip's end, but not the half frame every STFT adds", () => {
     expect(paddingExtent(2.0, 87, hop)).toBeNull();
     const pad = paddingExtent(2.0, 100, hop)!;
     expect(pad.start).toBe(2.0);
@@ -184,9 +192,18 @@ describe('the clip viewer\'s shared time axis', () => {
 describe('wavSampleRate', () => {
   it('reads the rate from the header the engine writes, null for anything else', () => {
     const header = new Uint8Array(44);
-    header.set([...'RIFF'].map((c) => c.charCodeAt(0)), 0);
-    header.set([...'WAVE'].map((c) => c.charCodeAt(0)), 8);
-    header.set([...'fmt '].map((c) => c.charCodeAt(0)), 12);
+    header.set(
+      [...'RIFF'].map((c) => c.charCodeAt(0)),
+      0,
+    );
+    header.set(
+      [...'WAVE'].map((c) => c.charCodeAt(0)),
+      8,
+    );
+    header.set(
+      [...'fmt '].map((c) => c.charCodeAt(0)),
+      12,
+    );
     new DataView(header.buffer).setUint32(24, 22050, true);
     expect(wavSampleRate(header)).toBe(22050);
     expect(wavSampleRate(header.subarray(0, 20))).toBeNull();

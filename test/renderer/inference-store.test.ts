@@ -28,7 +28,16 @@ function predictFiles(args: RequestArgs<'predict.files'>): PredictionBatch {
     if (name.includes('corrupt')) {
       return { name, path: `/uploads/${name}`, ok: false, error: { code: 'decode-failed', message: 'not a valid WAV file' } };
     }
-    return { name, path: `/uploads/${name}`, ok: true, emotion: 'fear', confidence: 0.7, probabilities: [0.2, 0.7, 0.1], durationS: 2.5, totalMs: 31 };
+    return {
+      name,
+      path: `/uploads/${name}`,
+      ok: true,
+      emotion: 'fear',
+      confidence: 0.7,
+      probabilities: [0.2, 0.7, 0.1],
+      durationS: 2.5,
+      totalMs: 31,
+    };
   });
   return { runId: args.runId, checkpoint: args.checkpoint, labels: LABELS, results };
 }
@@ -51,10 +60,16 @@ describe('files', () => {
   });
 
   it('rejects other types, empty and too large files with a clear message', () => {
-    expect(checkAudioFile({ name: 'song.m4a', size: 10 })).toEqual({ code: 'unsupported', message: 'unsupported file type ".m4a": use .wav, .flac, .ogg, .mp3' });
+    expect(checkAudioFile({ name: 'song.m4a', size: 10 })).toEqual({
+      code: 'unsupported',
+      message: 'unsupported file type ".m4a": use .wav, .flac, .ogg, .mp3',
+    });
     expect(checkAudioFile({ name: 'noext', size: 10 })?.code).toBe('unsupported');
     expect(checkAudioFile({ name: 'a.wav', size: 0 })).toEqual({ code: 'empty', message: 'the file is empty (0 bytes)' });
-    expect(checkAudioFile({ name: 'big.wav', size: 75 * 1024 * 1024 })).toEqual({ code: 'too-large', message: 'the file is 75.0 MB; the limit is 50 MB' });
+    expect(checkAudioFile({ name: 'big.wav', size: 75 * 1024 * 1024 })).toEqual({
+      code: 'too-large',
+      message: 'the file is 75.0 MB; the limit is 50 MB',
+    });
     expect(checkAudioFile({ name: 'big.wav', size: MAX_FILE_BYTES + 1 })?.code).toBe('too-large');
   });
 
@@ -104,7 +119,11 @@ describe('useInferenceStore', () => {
     expect(store.rows[2]!.error?.message).toBe('not a valid WAV file');
     // Rejected files never reach the engine; the others go one per request, as base64.
     const sent = fake.calls.map((c) => (c.args as RequestArgs<'predict.files'>).files);
-    expect(sent).toEqual([[{ name: 'happy.wav', dataBase64: 'AQID' }], [{ name: 'corrupt.wav', dataBase64: 'AA==' }], [{ name: 'second.mp3', dataBase64: 'BAU=' }]]);
+    expect(sent).toEqual([
+      [{ name: 'happy.wav', dataBase64: 'AQID' }],
+      [{ name: 'corrupt.wav', dataBase64: 'AA==' }],
+      [{ name: 'second.mp3', dataBase64: 'BAU=' }],
+    ]);
     expect(fake.calls.every((c) => (c.args as RequestArgs<'predict.files'>).runId === 'r1')).toBe(true);
 
     // The first row is selected and has its prediction ready for the viewer.

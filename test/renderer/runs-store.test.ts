@@ -3,12 +3,21 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { AppInfo, RunDetail, RunStatus, RunSummary, TrainingConfig } from '../../main/api/contract';
 import type { FeatureConfig } from '../../main/schema/featureFields';
 import { setApi } from '../../renderer/src/api';
-import { bestCheckpointText, configFacts, exportCheckpoint, interruptionText, overlaySeries, runNameError, runRow, sortRuns, splitFacts, splitShort } from '../../renderer/src/lib/runsTable';
+import {
+  bestCheckpointText,
+  configFacts,
+  exportCheckpoint,
+  interruptionText,
+  overlaySeries,
+  runNameError,
+  runRow,
+  sortRuns,
+  splitFacts,
+  splitShort,
+} from '../../renderer/src/lib/runsTable';
 import { useAppStore } from '../../renderer/src/stores/app';
 import { useRunsStore } from '../../renderer/src/stores/runs';
 import { fakeApi, flush, runSummary } from './fake-api';
-
-
 
 function detailOf(run: RunSummary, changes: Partial<RunDetail> = {}): RunDetail {
   return {
@@ -22,11 +31,51 @@ function detailOf(run: RunSummary, changes: Partial<RunDetail> = {}): RunDetail 
       status: run.status as RunStatus, // a corrupt run has no detail
       createdAt: run.createdAt,
       updatedAt: run.updatedAt,
-      config: { training: { model: 'crnn', preset: 'quick', epochs: 5, batchSize: 64, optimizer: 'adamw', learningRate: 0.001, weightDecay: 0.0001, loss: 'cross-entropy', classWeights: 'balanced', balancedSampler: false, bestBy: 'val_uar', seed: 42, augment: { noise: 0.3, timeShift: 0.3, freqMask: 0.2, timeMask: 0.2, mixupAlpha: 0 } } as TrainingConfig, features: { preset: 'librosa', sampleRate: 22050, nMfcc: 40, nFft: 2048, hopLength: 512, nMels: 128, frames: 100, extras: [] } satisfies FeatureConfig },
+      config: {
+        training: {
+          model: 'crnn',
+          preset: 'quick',
+          epochs: 5,
+          batchSize: 64,
+          optimizer: 'adamw',
+          learningRate: 0.001,
+          weightDecay: 0.0001,
+          loss: 'cross-entropy',
+          classWeights: 'balanced',
+          balancedSampler: false,
+          bestBy: 'val_uar',
+          seed: 42,
+          augment: { noise: 0.3, timeShift: 0.3, freqMask: 0.2, timeMask: 0.2, mixupAlpha: 0 },
+        } as TrainingConfig,
+        features: {
+          preset: 'librosa',
+          sampleRate: 22050,
+          nMfcc: 40,
+          nFft: 2048,
+          hopLength: 512,
+          nMels: 128,
+          frames: 100,
+          extras: [],
+        } satisfies FeatureConfig,
+      },
       dataset: { root: '/data/emodb', scheme: 'emodb', fingerprint: 'abc', clips: 535, labels: ['anger', 'boredom'] },
-      split: { kind: 'speaker', leaksSpeakers: false, seed: 42, train: ['a', 'b'], val: ['c'], test: ['d'], speakers: { train: ['10', '11'], val: ['09'], test: ['03', '08'] }, description: 'speaker split: test 03, 08; val 09' },
+      split: {
+        kind: 'speaker',
+        leaksSpeakers: false,
+        seed: 42,
+        train: ['a', 'b'],
+        val: ['c'],
+        test: ['d'],
+        speakers: { train: ['10', '11'], val: ['09'], test: ['03', '08'] },
+        description: 'speaker split: test 03, 08; val 09',
+      },
       seed: 42,
-      backend: { name: 'wasm', tfBackend: 'wasm', version: '@tensorflow/tfjs-backend-wasm 4.22.0', skipped: [{ name: 'tensorflow-gpu', reason: 'not installed' }] },
+      backend: {
+        name: 'wasm',
+        tfBackend: 'wasm',
+        version: '@tensorflow/tfjs-backend-wasm 4.22.0',
+        skipped: [{ name: 'tensorflow-gpu', reason: 'not installed' }],
+      },
       versions: { app: '0.1.0', tfjs: '4.22.0', node: '20' },
     },
     ...changes,
@@ -34,7 +83,11 @@ function detailOf(run: RunSummary, changes: Partial<RunDetail> = {}): RunDetail 
 }
 
 const OLD = runSummary('a', '2026-01-01T10:00:00Z');
-const NEW = runSummary('b', '2026-01-03T10:00:00Z', { status: 'interrupted', test: {}, checkpoints: { best: { complete: true, epoch: 2 }, final: { complete: false } } });
+const NEW = runSummary('b', '2026-01-03T10:00:00Z', {
+  status: 'interrupted',
+  test: {},
+  checkpoints: { best: { complete: true, epoch: 2 }, final: { complete: false } },
+});
 const MID = runSummary('c', '2026-01-02T10:00:00Z', { status: 'failed', error: 'out of memory' });
 
 describe('runs store', () => {
@@ -52,7 +105,10 @@ describe('runs store', () => {
         list = list.filter((r) => r.id !== runId);
         return { ok: true };
       },
-      'runs.export': ({ runId, checkpoint }) => ({ dir: `/runs/${runId}/exports`, files: [`/runs/${runId}/exports/${checkpoint}-metrics.json`, `/runs/${runId}/exports/${checkpoint}-per-class.csv`] }),
+      'runs.export': ({ runId, checkpoint }) => ({
+        dir: `/runs/${runId}/exports`,
+        files: [`/runs/${runId}/exports/${checkpoint}-metrics.json`, `/runs/${runId}/exports/${checkpoint}-per-class.csv`],
+      }),
       'runs.setFolder': ({ dir }) => ({ runsDir: dir }),
       'shell.reveal': () => ({ ok: true }),
     });
@@ -82,12 +138,12 @@ describe('runs store', () => {
     expect(fake.calls.filter((c) => c.name === 'runs.list')).toHaveLength(3);
   });
 
-  it('reads each listed run\'s split once for the table, and a failed read shows none', async () => {
+  it("reads each listed run's split once for the table, and a failed read shows none", async () => {
     list = [OLD, NEW, MID, runSummary('gone', '2026-01-05T10:00:00Z')];
     fake = fakeApi({
       'runs.list': () => list,
       'runs.get': ({ runId }) => {
-        if (runId === 'gone') throw new Error("run gone: run.json is not valid JSON");
+        if (runId === 'gone') throw new Error('run gone: run.json is not valid JSON');
         return detailOf(list.find((r) => r.id === runId)!);
       },
     });
@@ -95,7 +151,12 @@ describe('runs store', () => {
     const store = useRunsStore();
     await store.init();
     for (let i = 0; i < 10; i++) await flush();
-    expect(store.splits).toEqual({ a: 'speaker: test 03,08 / val 09', b: 'speaker: test 03,08 / val 09', c: 'speaker: test 03,08 / val 09', gone: '–' });
+    expect(store.splits).toEqual({
+      a: 'speaker: test 03,08 / val 09',
+      b: 'speaker: test 03,08 / val 09',
+      c: 'speaker: test 03,08 / val 09',
+      gone: '–',
+    });
     const reads = fake.count('runs.get');
     await store.refresh();
     await flush();
@@ -191,7 +252,22 @@ describe('runs store', () => {
     await store.init();
     await store.select('b');
     fake.emit('training.event', { jobId: 'j', event: { type: 'run', runId: 'b', runDir: '/runs/b' } });
-    const m = { epoch: 1, trainLoss: 1, trainAccuracy: 0.5, valLoss: 1, valAccuracy: 0.5, valUar: 0.5, valMacroF1: 0.5, learningRate: 1e-3, nextLearningRate: 1e-3, lrReduced: false, improved: true, epochSeconds: 1, samplesPerSecond: 1, skippedSteps: 0 };
+    const m = {
+      epoch: 1,
+      trainLoss: 1,
+      trainAccuracy: 0.5,
+      valLoss: 1,
+      valAccuracy: 0.5,
+      valUar: 0.5,
+      valMacroF1: 0.5,
+      learningRate: 1e-3,
+      nextLearningRate: 1e-3,
+      lrReduced: false,
+      improved: true,
+      epochSeconds: 1,
+      samplesPerSecond: 1,
+      skippedSteps: 0,
+    };
     fake.emit('training.event', { jobId: 'j', event: { type: 'epoch', metrics: m } });
     expect(store.detail?.epochs.map((e) => e.epoch)).toEqual([1]);
   });
@@ -200,7 +276,9 @@ describe('runs store', () => {
 describe('runs table helpers', () => {
   it('writes a split in short', () => {
     expect(splitShort(detailOf(OLD).record.split)).toBe('speaker: test 03,08 / val 09');
-    expect(splitShort({ kind: 'kfold', fold: { index: 1, count: 5 }, speakers: { train: ['a'], val: [], test: ['03'] } })).toBe('fold 2 of 5: test 03 / val –');
+    expect(splitShort({ kind: 'kfold', fold: { index: 1, count: 5 }, speakers: { train: ['a'], val: [], test: ['03'] } })).toBe(
+      'fold 2 of 5: test 03 / val –',
+    );
     expect(splitShort({ kind: 'random', seed: 7, speakers: { train: [], val: [], test: [] } })).toBe('random (seed 7)');
     expect(splitShort(undefined)).toBe('–');
     expect(runRow(OLD, 'random (seed 7)').split).toBe('random (seed 7)');
@@ -230,7 +308,13 @@ describe('runs table helpers', () => {
       { name: 'b', epochs: [epoch(1, 0.4)] },
     ]);
     expect(series.map((s) => [s.label, s.data])).toEqual([
-      ['a', [{ x: 1, y: 25 }, { x: 3, y: 50 }]],
+      [
+        'a',
+        [
+          { x: 1, y: 25 },
+          { x: 3, y: 50 },
+        ],
+      ],
       ['b', [{ x: 1, y: 40 }]],
     ]);
     expect(series[0]!.color).not.toBe(series[1]!.color);
@@ -239,8 +323,12 @@ describe('runs table helpers', () => {
   it('sorts by metric with unevaluated runs last and ties newest first', () => {
     // a and c share a best UAR of 60 %: c is newer.
     expect(sortRuns([NEW, OLD, MID], 'bestUar').map((r) => r.id)).toEqual(['c', 'a', 'b']);
-    expect(sortRuns([NEW, OLD, { ...MID, test: { best: { accuracy: 0.7, uar: 0.7, macroF1: 0.7 } } }], 'bestUar').map((r) => r.id)).toEqual(['c', 'a', 'b']);
-    expect(sortRuns([NEW, OLD, { ...MID, test: { best: { accuracy: 0.5, uar: 0.5, macroF1: 0.5 } } }], 'bestUar').map((r) => r.id)).toEqual(['a', 'c', 'b']);
+    expect(sortRuns([NEW, OLD, { ...MID, test: { best: { accuracy: 0.7, uar: 0.7, macroF1: 0.7 } } }], 'bestUar').map((r) => r.id)).toEqual(
+      ['c', 'a', 'b'],
+    );
+    expect(sortRuns([NEW, OLD, { ...MID, test: { best: { accuracy: 0.5, uar: 0.5, macroF1: 0.5 } } }], 'bestUar').map((r) => r.id)).toEqual(
+      ['a', 'c', 'b'],
+    );
     expect(sortRuns([NEW, OLD, MID], 'name', false).map((r) => r.id)).toEqual(['a', 'b', 'c']);
   });
 
@@ -260,16 +348,28 @@ describe('runs table helpers', () => {
     expect(split.counts).toBe('train 2 · val 1 · test 1 clips');
     expect(split.speakers.find((f) => f.label === 'test speakers')?.value).toBe('03, 08');
     expect(interruptionText(detail)).toBeNull();
-    detail.record.interruption = { detectedAt: '2026-01-03T11:00:00Z', reason: 'no live process holds the lock', lastGoodCheckpoint: 'best' };
+    detail.record.interruption = {
+      detectedAt: '2026-01-03T11:00:00Z',
+      reason: 'no live process holds the lock',
+      lastGoodCheckpoint: 'best',
+    };
     expect(interruptionText(detail)).toMatch(/^no live process holds the lock \(detected .*; last complete checkpoint: best\)$/);
   });
 
   it('says what the best checkpoint holds: one epoch, or a weight average of epochs', () => {
     expect(bestCheckpointText(7, { kind: 'epoch', epoch: 7, selectedBy: 'val_uar' })).toBe('best epoch 7');
-    expect(bestCheckpointText(40, { kind: 'average', mode: 'last', epochs: [31, 32, 33, 34, 35, 36, 37, 38, 39, 40], batchNorm: 'average', selectedBy: 'val_uar' })).toBe(
-      'best = average of epochs 31–40',
-    );
-    expect(bestCheckpointText(20, { kind: 'average', mode: 'top', epochs: [20, 12, 15], batchNorm: 'recompute', selectedBy: 'val_uar' })).toBe('best = average of epochs 12, 15, 20');
+    expect(
+      bestCheckpointText(40, {
+        kind: 'average',
+        mode: 'last',
+        epochs: [31, 32, 33, 34, 35, 36, 37, 38, 39, 40],
+        batchNorm: 'average',
+        selectedBy: 'val_uar',
+      }),
+    ).toBe('best = average of epochs 31–40');
+    expect(
+      bestCheckpointText(20, { kind: 'average', mode: 'top', epochs: [20, 12, 15], batchNorm: 'recompute', selectedBy: 'val_uar' }),
+    ).toBe('best = average of epochs 12, 15, 20');
     // Runs recorded before the description existed only have the epoch.
     expect(bestCheckpointText(4, undefined)).toBe('best epoch 4');
     expect(bestCheckpointText(undefined, undefined)).toBeNull();

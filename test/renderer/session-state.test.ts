@@ -6,7 +6,6 @@ import { mergeSaved, recall, remember } from '../../renderer/src/lib/sessionStat
 import { useAppStore } from '../../renderer/src/stores/app';
 import { memoryStorage } from './fake-api';
 
-
 describe('remember / recall', () => {
   let storage: Storage;
   beforeEach(() => {
@@ -15,7 +14,7 @@ describe('remember / recall', () => {
   });
   afterEach(() => vi.unstubAllGlobals());
 
-  it('keeps JSON values in this tab\'s session storage and removes them on null', () => {
+  it("keeps JSON values in this tab's session storage and removes them on null", () => {
     remember('dataset', { root: '/data/emodb' });
     expect(recall('dataset')).toEqual({ root: '/data/emodb' });
     remember('dataset', null);
@@ -25,7 +24,12 @@ describe('remember / recall', () => {
   it('reads broken JSON as nothing and survives a full storage', () => {
     storage.setItem('ser-state:dataset', '{"root": ');
     expect(recall('dataset')).toBeUndefined();
-    const full = { ...memoryStorage(), setItem: () => { throw new Error('QuotaExceededError'); } } as Storage;
+    const full = {
+      ...memoryStorage(),
+      setItem: () => {
+        throw new Error('QuotaExceededError');
+      },
+    } as Storage;
     expect(() => remember('dataset', { root: '/x' }, full)).not.toThrow();
     expect(recall('dataset', null)).toBeUndefined();
   });
@@ -36,7 +40,13 @@ describe('mergeSaved (the Train form after a reload)', () => {
 
   it('takes the saved fields of the same type and keeps defaults for the rest', () => {
     const saved = { name: 'my run', epochs: '40', balancedSampler: true, testSpeakers: '03 08', removedField: 'x', model: 7 };
-    expect(mergeSaved(defaults, saved)).toEqual({ name: 'my run', model: 'crnn', epochs: '40', balancedSampler: true, testSpeakers: '03 08' });
+    expect(mergeSaved(defaults, saved)).toEqual({
+      name: 'my run',
+      model: 'crnn',
+      epochs: '40',
+      balancedSampler: true,
+      testSpeakers: '03 08',
+    });
   });
 
   it('falls back to the defaults for anything that is not a saved form', () => {

@@ -1,7 +1,14 @@
 /** The studies store and its table helpers against a fake engine. */
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { ClipPrediction, EvaluationReport, StudyCellReport, StudyDetail, StudyMemberStatus, StudyReportView } from '../../main/api/contract';
+import type {
+  ClipPrediction,
+  EvaluationReport,
+  StudyCellReport,
+  StudyDetail,
+  StudyMemberStatus,
+  StudyReportView,
+} from '../../main/api/contract';
 import { setApi } from '../../renderer/src/api';
 import { emptyStudyForm, findComparison, memberGrid, nextSort, resultRows, studyCreateArgs } from '../../renderer/src/lib/studies';
 import { useStudiesStore } from '../../renderer/src/stores/studies';
@@ -11,17 +18,44 @@ const DIR = '/studies/lr';
 const LABELS = ['anger', 'fear'];
 
 function member(cell: number, fold: number, state: StudyMemberStatus['state'], seed = 1): StudyMemberStatus {
-  return { index: cell * 2 + fold, id: `c${cell + 1}-s${seed}-f${fold + 1}`, cell, cellLabel: `learningRate=${cell ? 0.01 : 0.001}`, seed, fold, state, epochs: 4, ...(state === 'done' ? { epoch: 4 } : {}) };
+  return {
+    index: cell * 2 + fold,
+    id: `c${cell + 1}-s${seed}-f${fold + 1}`,
+    cell,
+    cellLabel: `learningRate=${cell ? 0.01 : 0.001}`,
+    seed,
+    fold,
+    state,
+    epochs: 4,
+    ...(state === 'done' ? { epoch: 4 } : {}),
+  };
 }
 
 function cell(index: number, uar: number | null): StudyCellReport {
-  const base = { index, label: `learningRate=${index ? 0.01 : 0.001}`, overrides: { learningRate: index ? 0.01 : 0.001 }, members: { total: 2, done: uar === null ? 0 : 2 } };
+  const base = {
+    index,
+    label: `learningRate=${index ? 0.01 : 0.001}`,
+    overrides: { learningRate: index ? 0.01 : 0.001 },
+    members: { total: 2, done: uar === null ? 0 : 2 },
+  };
   if (uar === null) return base;
   const h = { accuracy: uar, uar, macroF1: uar };
   return {
     ...base,
-    pooled: { ...h, n: 4, labels: LABELS, confusion: [[1, 1], [0, 2]], ci: { level: 0.95, iterations: 10, groupBy: 'speaker', accuracy: [0.1, 0.9], uar: [0.1, 0.9], macroF1: [0.1, 0.9] } } as never,
-    folds: [{ fold: 0, seed: 1, n: 2, ...h }, { fold: 1, seed: 1, n: 2, ...h }],
+    pooled: {
+      ...h,
+      n: 4,
+      labels: LABELS,
+      confusion: [
+        [1, 1],
+        [0, 2],
+      ],
+      ci: { level: 0.95, iterations: 10, groupBy: 'speaker', accuracy: [0.1, 0.9], uar: [0.1, 0.9], macroF1: [0.1, 0.9] },
+    } as never,
+    folds: [
+      { fold: 0, seed: 1, n: 2, ...h },
+      { fold: 1, seed: 1, n: 2, ...h },
+    ],
     mean: h,
     sd: { accuracy: 0, uar: 0, macroF1: 0 },
   };
@@ -31,16 +65,44 @@ function detail(members: StudyMemberStatus[], cells: StudyCellReport[]): StudyDe
   const counts = { pending: 0, queued: 0, running: 0, done: 0, failed: 0, interrupted: 0 };
   for (const m of members) counts[m.state]++;
   const report: StudyReportView = {
-    study: { dir: DIR, name: 'lr', protocol: 'kfold:2', folds: 2, seeds: [1], grid: [{ field: 'learningRate', values: [0.001, 0.01] }], checkpoint: 'best' },
+    study: {
+      dir: DIR,
+      name: 'lr',
+      protocol: 'kfold:2',
+      folds: 2,
+      seeds: [1],
+      grid: [{ field: 'learningRate', values: [0.001, 0.01] }],
+      checkpoint: 'best',
+    },
     complete: counts.done === members.length,
     cells,
-    comparisons: [{ a: cells[0]!.label, b: cells[1]!.label, folds: [], uarDifference: 0.1, signFlip: null, mcnemar: null, significant: false, alpha: 0.05, verdict: 'no clear difference' }],
+    comparisons: [
+      {
+        a: cells[0]!.label,
+        b: cells[1]!.label,
+        folds: [],
+        uarDifference: 0.1,
+        signFlip: null,
+        mcnemar: null,
+        significant: false,
+        alpha: 0.05,
+        verdict: 'no clear difference',
+      },
+    ],
   };
   return { status: { dir: DIR, name: 'lr', protocol: 'kfold:2', folds: 2, seeds: [1], cells: 2, counts, members, problems: [] }, report };
 }
 
 function clip(id: string, trueLabel: string, predictedLabel: string, confidence: number): ClipPrediction {
-  return { clipId: id, path: `/data/${id}.wav`, speaker: id.slice(0, 2), trueLabel, predictedLabel, confidence, probabilities: [confidence, 1 - confidence] };
+  return {
+    clipId: id,
+    path: `/data/${id}.wav`,
+    speaker: id.slice(0, 2),
+    trueLabel,
+    predictedLabel,
+    confidence,
+    probabilities: [confidence, 1 - confidence],
+  };
 }
 
 function evaluation(predictions: ClipPrediction[]): EvaluationReport {
@@ -51,7 +113,10 @@ const ENTRY = { dir: DIR, name: 'lr', protocol: 'kfold:2', folds: 2, seeds: [1],
 
 describe('studies lib', () => {
   it('lays members out as cell × seed rows and fold columns', () => {
-    const d = detail([member(0, 1, 'running'), member(0, 0, 'done'), member(1, 0, 'pending'), member(1, 1, 'failed')], [cell(0, 0.5), cell(1, null)]);
+    const d = detail(
+      [member(0, 1, 'running'), member(0, 0, 'done'), member(1, 0, 'pending'), member(1, 1, 'failed')],
+      [cell(0, 0.5), cell(1, null)],
+    );
     const rows = memberGrid(d.status);
     expect(rows.map((r) => r.key)).toEqual(['0/1', '1/1']);
     expect(rows[0]!.members.map((m) => m?.state)).toEqual(['done', 'running']);
@@ -69,7 +134,14 @@ describe('studies lib', () => {
   });
 
   it('turns the New-study form into studies.create arguments, dropping seed and split', () => {
-    const form = { ...emptyStudyForm(), name: 'lr-grid', protocol: 'kfold' as const, k: '4', seeds: '1, 2', grid: [{ field: 'learningRate', values: '0.001, 0.01' }] };
+    const form = {
+      ...emptyStudyForm(),
+      name: 'lr-grid',
+      protocol: 'kfold' as const,
+      k: '4',
+      seeds: '1, 2',
+      grid: [{ field: 'learningRate', values: '0.001, 0.01' }],
+    };
     expect(studyCreateArgs(form, { model: 'crnn', seed: 7, split: { kind: 'random' } }, '/data', 'emodb')).toEqual({
       name: 'lr-grid',
       root: '/data',
@@ -82,7 +154,9 @@ describe('studies lib', () => {
     expect(() => studyCreateArgs({ ...form, name: 'a/b' }, {}, '/data')).toThrow(/^Name: /);
     expect(() => studyCreateArgs({ ...form, seeds: '1,x' }, {}, '/data')).toThrow('Seeds: give whole numbers ≥ 0, e.g. 1,2,3');
     expect(() => studyCreateArgs({ ...form, k: '1' }, {}, '/data')).toThrow('Folds: K must be a whole number ≥ 2');
-    expect(() => studyCreateArgs({ ...form, grid: [{ field: 'epochs', values: ' , ' }] }, {}, '/data')).toThrow('Grid field 1 (epochs): give at least one value, separated by commas');
+    expect(() => studyCreateArgs({ ...form, grid: [{ field: 'epochs', values: ' , ' }] }, {}, '/data')).toThrow(
+      'Grid field 1 (epochs): give at least one value, separated by commas',
+    );
   });
 });
 
@@ -90,11 +164,21 @@ describe('studies store', () => {
   beforeEach(() => setActivePinia(createPinia()));
 
   it('lists studies, opens the first, and follows a study job live', async () => {
-    let current = detail([member(0, 0, 'pending'), member(0, 1, 'pending'), member(1, 0, 'pending'), member(1, 1, 'pending')], [cell(0, null), cell(1, null)]);
+    let current = detail(
+      [member(0, 0, 'pending'), member(0, 1, 'pending'), member(1, 0, 'pending'), member(1, 1, 'pending')],
+      [cell(0, null), cell(1, null)],
+    );
     const fake = fakeApi({
       'studies.list': () => [ENTRY],
       'studies.get': () => current,
-      'studies.run': ({ dir, parallel }) => ({ jobId: 'j1', kind: 'study', state: 'running', root: dir, startedAt: 'now', ...(parallel === 2 ? {} : { error: 'wrong parallel' }) }),
+      'studies.run': ({ dir, parallel }) => ({
+        jobId: 'j1',
+        kind: 'study',
+        state: 'running',
+        root: dir,
+        startedAt: 'now',
+        ...(parallel === 2 ? {} : { error: 'wrong parallel' }),
+      }),
       'jobs.cancel': () => ({ jobId: 'j1', kind: 'study', state: 'running', root: DIR, startedAt: 'now' }),
     });
     setApi(fake.api);
@@ -107,11 +191,21 @@ describe('studies store', () => {
     await store.run(2);
     expect(store.running).toBe(true);
     expect(store.job?.error).toBeUndefined();
-    fake.emit('studies.event', { jobId: 'j1', dir: DIR, event: { type: 'member-epoch', member: member(0, 0, 'pending'), epoch: 2, epochs: 4 } });
+    fake.emit('studies.event', {
+      jobId: 'j1',
+      dir: DIR,
+      event: { type: 'member-epoch', member: member(0, 0, 'pending'), epoch: 2, epochs: 4 },
+    });
     expect(store.detail?.status.members[0]).toMatchObject({ state: 'running', epoch: 2, epochs: 4 });
 
-    current = detail([member(0, 0, 'done'), member(0, 1, 'done'), member(1, 0, 'done'), member(1, 1, 'done')], [cell(0, 0.5), cell(1, 0.7)]);
-    fake.emit('job.finished', { job: { jobId: 'j1', kind: 'study', state: 'done', root: DIR, startedAt: 'now' }, study: { ran: 4, succeeded: 4, failed: [], cancelled: false, seconds: 9 } });
+    current = detail(
+      [member(0, 0, 'done'), member(0, 1, 'done'), member(1, 0, 'done'), member(1, 1, 'done')],
+      [cell(0, 0.5), cell(1, 0.7)],
+    );
+    fake.emit('job.finished', {
+      job: { jobId: 'j1', kind: 'study', state: 'done', root: DIR, startedAt: 'now' },
+      study: { ran: 4, succeeded: 4, failed: [], cancelled: false, seconds: 9 },
+    });
     await flush();
     expect(store.running).toBe(false);
     expect(store.lastRun?.succeeded).toBe(4);
@@ -120,7 +214,10 @@ describe('studies store', () => {
   });
 
   it('drills into a pooled matrix cell: clips from every finished fold, with that fold’s probabilities', async () => {
-    const d = detail([member(0, 0, 'done'), member(0, 1, 'done'), member(1, 0, 'done'), member(1, 1, 'running')], [cell(0, 0.5), cell(1, 0.7)]);
+    const d = detail(
+      [member(0, 0, 'done'), member(0, 1, 'done'), member(1, 0, 'done'), member(1, 1, 'running')],
+      [cell(0, 0.5), cell(1, 0.7)],
+    );
     const fake = fakeApi({
       'studies.list': () => [ENTRY],
       'studies.get': () => d,
@@ -133,7 +230,10 @@ describe('studies store', () => {
     const store = useStudiesStore();
     await store.refreshList();
     await store.selectMatrixCell('anger', 'fear');
-    expect(fake.calls.filter((c) => c.name === 'studies.memberEvaluation').map((c) => (c.args as { memberId: string }).memberId)).toEqual(['c1-s1-f1', 'c1-s1-f2']);
+    expect(fake.calls.filter((c) => c.name === 'studies.memberEvaluation').map((c) => (c.args as { memberId: string }).memberId)).toEqual([
+      'c1-s1-f1',
+      'c1-s1-f2',
+    ]);
     expect(store.selectedClips.map((c) => [c.clipId, c.fold, c.memberId])).toEqual([
       ['08a', 1, 'c1-s1-f2'],
       ['03a', 0, 'c1-s1-f1'],
@@ -151,12 +251,22 @@ describe('studies store', () => {
     await store.setCheckpoint('final');
     expect(fake.calls.filter((c) => c.name === 'studies.get').at(-1)?.args).toEqual({ dir: DIR, checkpoint: 'final' });
     await store.selectMatrixCell('anger', 'fear');
-    expect(fake.calls.filter((c) => c.name === 'studies.memberEvaluation').at(-1)?.args).toEqual({ dir: DIR, memberId: 'c2-s1-f1', checkpoint: 'final' });
+    expect(fake.calls.filter((c) => c.name === 'studies.memberEvaluation').at(-1)?.args).toEqual({
+      dir: DIR,
+      memberId: 'c2-s1-f1',
+      checkpoint: 'final',
+    });
   });
 
   it('overlays chosen members’ curves, and drops them with another study', async () => {
-    const d = detail([member(0, 0, 'done'), member(0, 1, 'done'), member(1, 0, 'done'), member(1, 1, 'pending')], [cell(0, 0.5), cell(1, 0.7)]);
-    const epochs = [{ epoch: 1, valUar: 0.3 }, { epoch: 2, valUar: 0.4 }];
+    const d = detail(
+      [member(0, 0, 'done'), member(0, 1, 'done'), member(1, 0, 'done'), member(1, 1, 'pending')],
+      [cell(0, 0.5), cell(1, 0.7)],
+    );
+    const epochs = [
+      { epoch: 1, valUar: 0.3 },
+      { epoch: 2, valUar: 0.4 },
+    ];
     const fake = fakeApi({
       'studies.list': () => [ENTRY, { ...ENTRY, dir: '/studies/other', name: 'other' }],
       'studies.get': () => d,
@@ -182,7 +292,11 @@ describe('studies store', () => {
   });
 
   it('creates a study from the Train form settings, and says why it cannot', async () => {
-    const fake = fakeApi({ 'studies.create': () => ENTRY, 'studies.list': () => [ENTRY], 'studies.get': () => detail([], [cell(0, null), cell(1, null)]) });
+    const fake = fakeApi({
+      'studies.create': () => ENTRY,
+      'studies.list': () => [ENTRY],
+      'studies.get': () => detail([], [cell(0, null), cell(1, null)]),
+    });
     setApi(fake.api);
     const store = useStudiesStore();
     const form = { ...emptyStudyForm(), name: 'lr' };
@@ -192,7 +306,14 @@ describe('studies store', () => {
     expect(await store.create(form, null)).toBe(false);
     expect(store.createError).toMatch(/^Open a dataset first/);
     expect(await store.create(form, '/data', 'emodb')).toBe(true);
-    expect(fake.calls.find((c) => c.name === 'studies.create')?.args).toMatchObject({ name: 'lr', root: '/data', scheme: 'emodb', config: { model: 'crnn', epochs: 3 }, protocol: 'loso', seeds: [1, 2, 3] });
+    expect(fake.calls.find((c) => c.name === 'studies.create')?.args).toMatchObject({
+      name: 'lr',
+      root: '/data',
+      scheme: 'emodb',
+      config: { model: 'crnn', epochs: 3 },
+      protocol: 'loso',
+      seeds: [1, 2, 3],
+    });
     expect(store.selectedDir).toBe(DIR);
   });
 });

@@ -97,13 +97,19 @@ describe('train form defaults', () => {
     expect(paths).toContain('clipNorm');
     expect(paths).toContain('augment.mixupAlpha');
     expect(paths).toContain('split.valRatio');
-    expect(paths.filter((path) => !path.includes('.')).sort()).toEqual(Object.keys(PRESETS.quick).filter((key) => key !== 'augment' && key !== 'split').sort());
+    expect(paths.filter((path) => !path.includes('.')).sort()).toEqual(
+      Object.keys(PRESETS.quick)
+        .filter((key) => key !== 'augment' && key !== 'split')
+        .sort(),
+    );
   });
 });
 
 describe('train form validation', () => {
   it('rejects a learning rate of 0, a negative one, text and one above 10', () => {
-    expect(validateTrainForm(form({ learningRate: '0' }), SPEAKERS).learningRate).toBe('Learning rate must be greater than 0 and at most 10 (got 0)');
+    expect(validateTrainForm(form({ learningRate: '0' }), SPEAKERS).learningRate).toBe(
+      'Learning rate must be greater than 0 and at most 10 (got 0)',
+    );
     expect(validateTrainForm(form({ learningRate: '-0.1' }), SPEAKERS).learningRate).toMatch(/greater than 0/);
     expect(validateTrainForm(form({ learningRate: 'fast' }), SPEAKERS).learningRate).toBe("Learning rate must be a number (got 'fast')");
     expect(validateTrainForm(form({ learningRate: '11' }), SPEAKERS).learningRate).toMatch(/at most 10 \(got 11\)/);
@@ -114,13 +120,18 @@ describe('train form validation', () => {
     expect(validateTrainForm(form({ epochs: '0' }), SPEAKERS).epochs).toBe('Epochs must be at least 1 and at most 1000 (got 0)');
     expect(validateTrainForm(form({ epochs: '2.5' }), SPEAKERS).epochs).toBe('Epochs must be a whole number (got 2.5)');
     expect(validateTrainForm(form({ epochs: '' }), SPEAKERS).epochs).toBe('Epochs is required');
-    expect(validateTrainForm(form({ batchSize: '5000' }), SPEAKERS).batchSize).toBe('Batch size must be at least 1 and at most 4096 (got 5000)');
+    expect(validateTrainForm(form({ batchSize: '5000' }), SPEAKERS).batchSize).toBe(
+      'Batch size must be at least 1 and at most 4096 (got 5000)',
+    );
     const errors = validateTrainForm(form({ batchSize: '0', epochs: '3' }), SPEAKERS);
     expect(Object.keys(errors)).toEqual(['batchSize']);
   });
 
   it('rejects probabilities outside [0, 1] and a weight decay of 1', () => {
-    const errors = validateTrainForm(form({ 'augment.noise': '1.5', 'augment.timeMask': '-0.1', 'augment.freqMask': '1', weightDecay: '1' }), SPEAKERS);
+    const errors = validateTrainForm(
+      form({ 'augment.noise': '1.5', 'augment.timeMask': '-0.1', 'augment.freqMask': '1', weightDecay: '1' }),
+      SPEAKERS,
+    );
     expect(errors['augment.noise']).toBe('Noise probability must be at least 0 and at most 1 (got 1.5)');
     expect(errors['augment.timeMask']).toBe('Time-mask probability must be at least 0 and at most 1 (got -0.1)');
     expect(errors['augment.freqMask']).toBeUndefined();
@@ -143,7 +154,9 @@ describe('train form validation', () => {
     expect(errors.labelSmoothing).toBe('Label smoothing must be at least 0 and less than 1 (got 1)');
     expect(validateTrainForm(form({ warmupEpochs: '1001' }), SPEAKERS).warmupEpochs).toMatch(/at most 1000 \(got 1001\)/);
     expect(validateTrainForm(form({ warmupEpochs: '1.5' }), SPEAKERS).warmupEpochs).toBe('Warm-up epochs must be a whole number (got 1.5)');
-    expect(validateTrainForm(form({ averageEpochs: '2.5' }), SPEAKERS).averageEpochs).toBe('Average epochs must be a whole number (got 2.5)');
+    expect(validateTrainForm(form({ averageEpochs: '2.5' }), SPEAKERS).averageEpochs).toBe(
+      'Average epochs must be a whole number (got 2.5)',
+    );
     expect(validateTrainForm(form({ averageEpochs: '1001' }), SPEAKERS).averageEpochs).toMatch(/at most 1000/);
     expect(validateTrainForm(form({ labelSmoothing: '-0.1' }), SPEAKERS).labelSmoothing).toMatch(/at least 0/);
     expect(validateTrainForm(form({ labelSmoothing: '' }), SPEAKERS).labelSmoothing).toBe('Label smoothing is required');
@@ -156,9 +169,15 @@ describe('train form validation', () => {
   });
 
   it('checks split speakers against the dataset, overlap and a training remainder', () => {
-    expect(validateTrainForm(form({ 'split.testSpeakers': '03, 99' }), SPEAKERS)['split.testSpeakers']).toBe('Not a speaker of this dataset: 99');
-    expect(validateTrainForm(form({ 'split.testSpeakers': '03', 'split.valSpeakers': '03 08' }), SPEAKERS)['split.valSpeakers']).toBe('In both test and validation: 03');
-    expect(validateTrainForm(form({ 'split.testSpeakers': '03,08,09', 'split.valSpeakers': '10,11' }), SPEAKERS)['split.valSpeakers']).toBe('Leave at least one speaker for training');
+    expect(validateTrainForm(form({ 'split.testSpeakers': '03, 99' }), SPEAKERS)['split.testSpeakers']).toBe(
+      'Not a speaker of this dataset: 99',
+    );
+    expect(validateTrainForm(form({ 'split.testSpeakers': '03', 'split.valSpeakers': '03 08' }), SPEAKERS)['split.valSpeakers']).toBe(
+      'In both test and validation: 03',
+    );
+    expect(validateTrainForm(form({ 'split.testSpeakers': '03,08,09', 'split.valSpeakers': '10,11' }), SPEAKERS)['split.valSpeakers']).toBe(
+      'Leave at least one speaker for training',
+    );
     // A random split ignores the speaker fields.
     expect(validateTrainForm(form({ 'split.kind': 'random', 'split.testSpeakers': '99' }), SPEAKERS)).toEqual({});
   });
@@ -282,6 +301,8 @@ describe('preset label', () => {
     expect(fieldApplies(form({ lrSchedule: 'cosine' }), 'warmupEpochs')).toBe(true);
     expect(fieldApplies(form({ loss: 'focal' }), 'focalGamma')).toBe(true);
     expect(toOverrides(form({ 'split.testRatio': '0.3' })).split).toEqual({ kind: 'speaker', testRatio: 0.3 });
-    expect(validateTrainForm(form({ 'split.testRatio': '0.95' }), SPEAKERS)['split.testRatio']).toBe('Test ratio must be greater than 0 and at most 0.9 (got 0.95)');
+    expect(validateTrainForm(form({ 'split.testRatio': '0.95' }), SPEAKERS)['split.testRatio']).toBe(
+      'Test ratio must be greater than 0 and at most 0.9 (got 0.95)',
+    );
   });
 });

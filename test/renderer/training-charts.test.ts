@@ -24,7 +24,12 @@ function epoch(n: number, changes: Partial<EpochMetrics> = {}): EpochMetrics {
 }
 
 describe('training chart builders', () => {
-  const history = [epoch(1), epoch(2, { improved: false }), epoch(3, { learningRate: 5e-4, improved: true }), epoch(4, { improved: false })];
+  const history = [
+    epoch(1),
+    epoch(2, { improved: false }),
+    epoch(3, { learningRate: 5e-4, improved: true }),
+    epoch(4, { improved: false }),
+  ];
 
   it('draws train and val loss per epoch', () => {
     const [train, val] = lossSeries(history);
@@ -77,8 +82,13 @@ describe('shared x range and best-epoch marks', () => {
   it('marks only the epoch checkpoints/best holds, not every epoch that improved', () => {
     const epochs = [epoch(1), epoch(2, { improved: false }), epoch(3), epoch(4, { improved: false })];
     expect([...bestMarks(epochs)]).toEqual([[3, 'best']]);
-    expect([...bestMarks(epochs, { bestEpoch: 1, bestCheckpoint: { kind: 'epoch', epoch: 1, selectedBy: 'val_uar' } })]).toEqual([[1, 'best']]);
-    const averaged = bestMarks(epochs, { bestEpoch: 4, bestCheckpoint: { kind: 'average', mode: 'last', epochs: [3, 4], batchNorm: 'average', selectedBy: 'val_uar' } });
+    expect([...bestMarks(epochs, { bestEpoch: 1, bestCheckpoint: { kind: 'epoch', epoch: 1, selectedBy: 'val_uar' } })]).toEqual([
+      [1, 'best'],
+    ]);
+    const averaged = bestMarks(epochs, {
+      bestEpoch: 4,
+      bestCheckpoint: { kind: 'average', mode: 'last', epochs: [3, 4], batchNorm: 'average', selectedBy: 'val_uar' },
+    });
     expect([...averaged]).toEqual([
       [3, 'averaged'],
       [4, 'averaged'],

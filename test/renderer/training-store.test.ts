@@ -85,7 +85,11 @@ describe('training store', () => {
     const store = useTrainingStore();
     await store.init();
 
-    const args = { root: '/data/emodb', config: { epochs: 5, learningRate: 0.005, split: { kind: 'speaker' as const, testSpeakers: ['03'] } }, name: 'my run' };
+    const args = {
+      root: '/data/emodb',
+      config: { epochs: 5, learningRate: 0.005, split: { kind: 'speaker' as const, testSpeakers: ['03'] } },
+      name: 'my run',
+    };
     await store.start(args);
     expect(fake.calls.find((c) => c.name === 'training.start')?.args).toEqual(args);
     expect(store.status).toBe('running');
@@ -98,7 +102,13 @@ describe('training store', () => {
       jobId: 'job-1',
       event: {
         type: 'backend',
-        backend: { name: 'wasm', tfBackend: 'wasm', skipped: [{ name: 'tensorflow-gpu', reason: 'no CUDA' }], version: '4.22.0', threads: 2 },
+        backend: {
+          name: 'wasm',
+          tfBackend: 'wasm',
+          skipped: [{ name: 'tensorflow-gpu', reason: 'no CUDA' }],
+          version: '4.22.0',
+          threads: 2,
+        },
       },
     });
     fake.emit('training.event', { jobId: 'job-1', event: { type: 'run', runId: 'run-1', runDir: '/runs/run-1' } });
@@ -231,7 +241,8 @@ describe('training store', () => {
     const store = useTrainingStore();
     await store.init();
     await store.start({ root: '/data/emodb', config: {} });
-    for (let i = 0; i < LOG_LIMIT + 25; i++) fake.emit('training.event', { jobId: 'job-1', event: { type: 'log', level: 'info', message: `line ${i}` } });
+    for (let i = 0; i < LOG_LIMIT + 25; i++)
+      fake.emit('training.event', { jobId: 'job-1', event: { type: 'log', level: 'info', message: `line ${i}` } });
     expect(store.log).toHaveLength(LOG_LIMIT);
     expect(store.log[0]!.message).toBe('line 25');
   });
@@ -239,7 +250,10 @@ describe('training store', () => {
   it('asks the engine to validate, latest answer wins', async () => {
     const fake = fakeApi(
       standardHandlers({
-        'training.validate': ({ config }) => (config.epochs === 0 ? { ok: false, error: 'invalid training config: epochs must be an integer in 1..1000 (got 0)' } : { ok: true, config: PRESETS.full }),
+        'training.validate': ({ config }) =>
+          config.epochs === 0
+            ? { ok: false, error: 'invalid training config: epochs must be an integer in 1..1000 (got 0)' }
+            : { ok: true, config: PRESETS.full },
       }),
     );
     setApi(fake.api);
@@ -254,10 +268,11 @@ describe('training store', () => {
 describe('training progress text', () => {
   it('writes the batch line with samples/s and ETA', () => {
     expect(batchLine(batch(2, 7))).toBe('epoch 2/5 · batch 7/10 · loss 1.500 · acc 42.0 % · 123 samples/s · ETA 42 s');
-    expect(batchLine({ ...batch(1, 1), samplesPerSecond: 9.87, etaS: 0 })).toBe('epoch 1/5 · batch 1/10 · loss 1.500 · acc 42.0 % · 9.9 samples/s');
+    expect(batchLine({ ...batch(1, 1), samplesPerSecond: 9.87, etaS: 0 })).toBe(
+      'epoch 1/5 · batch 1/10 · loss 1.500 · acc 42.0 % · 9.9 samples/s',
+    );
     // A run that has ended (cancelled, failed) shows no stale ETA.
     expect(batchLine(batch(2, 7), false)).toBe('epoch 2/5 · batch 7/10 · loss 1.500 · acc 42.0 % · 123 samples/s');
     expect(batchFraction(batch(2, 5))).toBeCloseTo(15 / 50);
   });
-
 });

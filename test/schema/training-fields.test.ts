@@ -7,7 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { trainUsageFor } from '../../main/cli/commands/train';
 import { describeValue, FieldError } from '../../main/schema/fields';
-import { parseFieldValue, presetsFromTable, TRAINING_FIELDS, trainingResolver, type TrainingFieldTable } from '../../main/schema/trainingFields';
+import {
+  parseFieldValue,
+  presetsFromTable,
+  TRAINING_FIELDS,
+  trainingResolver,
+  type TrainingFieldTable,
+} from '../../main/schema/trainingFields';
 import { PROTOTYPE_AUGMENT } from '../../main/training/augment';
 import { PRESETS, resolveTrainingConfig } from '../../main/training/config';
 import { formDefaults, toOverrides } from '../../renderer/src/lib/trainForm';
@@ -29,8 +35,16 @@ describe('resolveTrainingConfig refuses what is not exactly a field value', () =
     ['an unknown choice', { model: 'transformer' }, 'model must be seed-cnn, crnn or res-cnn, got the string "transformer"'],
     ['a number for a choice', { optimizer: 1 }, 'optimizer must be adamw, adam or sgd, got 1'],
     ['a string for a nested list', { split: { testSpeakers: '03' } }, 'split.testSpeakers must be a list of strings, got the string "03"'],
-    ['a number inside a list', { split: { valSpeakers: ['09', 9] } }, 'split.valSpeakers[1] must be a non-empty string of at most 64 characters, got 9'],
-    ['a string for a nested number', { augment: { mixupAlpha: '0.2' } }, 'augment.mixupAlpha must be a number in [0, 10], got the string "0.2"'],
+    [
+      'a number inside a list',
+      { split: { valSpeakers: ['09', 9] } },
+      'split.valSpeakers[1] must be a non-empty string of at most 64 characters, got 9',
+    ],
+    [
+      'a string for a nested number',
+      { augment: { mixupAlpha: '0.2' } },
+      'augment.mixupAlpha must be a number in [0, 10], got the string "0.2"',
+    ],
     ['a nested value out of range', { augment: { noise: 1.5 } }, 'augment.noise must be a number in [0, 1], got 1.5'],
     ['a nested choice', { split: { kind: 'kfold' } }, 'split.kind must be speaker or random, got the string "kfold"'],
     ['null for a nested object', { split: null }, 'split must be an object, got null'],
@@ -49,7 +63,12 @@ describe('resolveTrainingConfig refuses what is not exactly a field value', () =
 
   it('keeps messages short for huge values and keys', () => {
     const huge = 'x'.repeat(5_000_000);
-    for (const overrides of [{ model: huge }, { [huge]: 1 }, { split: { testSpeakers: [huge] } }, { split: { testSpeakers: Array(5000).fill('03') } }]) {
+    for (const overrides of [
+      { model: huge },
+      { [huge]: 1 },
+      { split: { testSpeakers: [huge] } },
+      { split: { testSpeakers: Array(5000).fill('03') } },
+    ]) {
       let message = '';
       try {
         resolveTrainingConfig(overrides);
@@ -73,7 +92,13 @@ describe('resolveTrainingConfig refuses what is not exactly a field value', () =
   });
 
   it('accepts exact values, merges nested objects field by field and treats undefined as not given', () => {
-    const config = resolveTrainingConfig({ preset: 'quick', learningRate: 0.01, balancedSampler: true, augment: { noise: 0 }, split: { testSpeakers: ['03'], valRatio: undefined } });
+    const config = resolveTrainingConfig({
+      preset: 'quick',
+      learningRate: 0.01,
+      balancedSampler: true,
+      augment: { noise: 0 },
+      split: { testSpeakers: ['03'], valRatio: undefined },
+    });
     expect(config.learningRate).toBe(0.01);
     expect(config.balancedSampler).toBe(true);
     expect(config.augment).toEqual({ ...PRESETS.quick.augment, noise: 0 });

@@ -6,8 +6,11 @@ import { describe, expect, it } from 'vitest';
 
 function runServe(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, ['--import', 'tsx', '--import', pathToFileURL(resolve('scripts/wat-register.mjs')).href, resolve('main/serve/index.ts'), ...args], { timeout: 60_000 }, (error, stdout, stderr) =>
-      done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', '--import', pathToFileURL(resolve('scripts/wat-register.mjs')).href, resolve('main/serve/index.ts'), ...args],
+      { timeout: 60_000 },
+      (error, stdout, stderr) => done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
   });
 }

@@ -65,7 +65,12 @@ describe('serve mode', () => {
     writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>SER Workbench</title>');
     writeFileSync(join(rendererDir, 'assets', 'app.js'), 'console.log(1)');
     writeFileSync(join(dir, 'secret.txt'), 'secret');
-    const workspace = new Workspace({ runsDir: join(dir, 'runs'), cacheDir: join(dir, 'cache'), uploadsDir: join(dir, 'uploads'), demoDatasetPath: resolve('resources/demo-emodb') });
+    const workspace = new Workspace({
+      runsDir: join(dir, 'runs'),
+      cacheDir: join(dir, 'cache'),
+      uploadsDir: join(dir, 'uploads'),
+      demoDatasetPath: resolve('resources/demo-emodb'),
+    });
     server = await startServer({ rendererDir, workspace, appVersion: '0.0.0-test', maxMessageBytes: 64 * 1024 });
     base = `ws://127.0.0.1:${server.port}/api`;
   });
@@ -109,8 +114,16 @@ describe('serve mode', () => {
       ok: false,
       error: { code: 'invalid-arguments', message: "dataset.open: 'root' must be a non-empty string" },
     });
-    expect(await ask(socket!, JSON.stringify({ id: 3, name: 'fs.readFile', args: {} }))).toMatchObject({ id: 3, ok: false, error: { code: 'unknown-request' } });
-    expect(await ask(socket!, JSON.stringify({ id: 4, name: 'clip.view', args: { path: join(dir, 'secret.txt') } }))).toMatchObject({ id: 4, ok: false, error: { code: 'forbidden' } });
+    expect(await ask(socket!, JSON.stringify({ id: 3, name: 'fs.readFile', args: {} }))).toMatchObject({
+      id: 3,
+      ok: false,
+      error: { code: 'unknown-request' },
+    });
+    expect(await ask(socket!, JSON.stringify({ id: 4, name: 'clip.view', args: { path: join(dir, 'secret.txt') } }))).toMatchObject({
+      id: 4,
+      ok: false,
+      error: { code: 'forbidden' },
+    });
     socket!.close();
   });
 
@@ -133,7 +146,9 @@ describe('serve mode', () => {
     }
     // JSON cannot carry NaN; a number too large for a double arrives as Infinity.
     const infinite = await ask(socket!, `{"id": 99, "name": "training.validate", "args": {"config": {"learningRate": 1e999}}}`);
-    expect(infinite).toMatchObject({ value: { ok: false, error: expect.stringMatching(/learningRate must be a number .*, got Infinity/) } });
+    expect(infinite).toMatchObject({
+      value: { ok: false, error: expect.stringMatching(/learningRate must be a number .*, got Infinity/) },
+    });
     socket!.close();
   });
 

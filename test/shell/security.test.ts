@@ -39,7 +39,10 @@ describe('desktop shell security', () => {
   for (const [name, csp] of [
     ['Electron header', CONTENT_SECURITY_POLICY],
     ['serve-mode header', contentSecurityPolicy('127.0.0.1:5317')],
-    ['renderer meta tag', /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(readFileSync('renderer/index.html', 'utf8'))?.[1] ?? ''],
+    [
+      'renderer meta tag',
+      /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(readFileSync('renderer/index.html', 'utf8'))?.[1] ?? '',
+    ],
   ] as const) {
     it(`${name}: only the app's own scripts, no eval, no plugins, no framing`, () => {
       const d = directives(csp);

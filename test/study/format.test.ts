@@ -86,7 +86,13 @@ describe('members', () => {
     expect(members.map((m) => m.index)).toEqual(members.map((_, i) => i));
     expect(studyMembers(sampleStudy())).toEqual(members);
     expect(new Set(members.map((m) => m.id)).size).toBe(members.length);
-    expect(members[15]).toMatchObject({ id: 'c4-s2-f2', cell: 3, seed: 2, fold: 1, overrides: { model: 'res-cnn', 'augment.mixupAlpha': 0.2 } });
+    expect(members[15]).toMatchObject({
+      id: 'c4-s2-f2',
+      cell: 3,
+      seed: 2,
+      fold: 1,
+      overrides: { model: 'res-cnn', 'augment.mixupAlpha': 0.2 },
+    });
     expect(() => memberAt(study, 16)).toThrow('member index must be a whole number in 0..15, got 16');
   });
 
@@ -119,9 +125,15 @@ describe('study.json', () => {
     expect(bad((s) => (s.seeds = [1, 1.5]))).toThrow(`${path}: 'seeds[1]' must be a whole number ≥ 0`);
     expect(bad((s) => (s.schemaVersion = 7))).toThrow(`${path}: 'schemaVersion' is 7, newer than this app reads (1): update the app`);
     expect(bad((s) => (s.protocol = { kind: 'kfold', k: 3 }))).toThrow(`${path}: 'folds' has 2 folds but the protocol is kfold:3`);
-    expect(bad((s) => ((s.folds as { test: string[] }[])[1]!.test = []))).toThrow(`${path}: 'folds[1].test' must be a non-empty list of speaker names`);
-    expect(bad((s) => ((s.training as Record<string, unknown>).epochs = 0))).toThrow(`${path}: 'training' is invalid: invalid training config: epochs must be`);
-    expect(bad((s) => (s.grid = [{ field: 'epochs', values: ['3'] }]))).toThrow(`${path}: 'grid[0]' is invalid: epochs must be an integer in 1..1000, got the string "3"`);
+    expect(bad((s) => ((s.folds as { test: string[] }[])[1]!.test = []))).toThrow(
+      `${path}: 'folds[1].test' must be a non-empty list of speaker names`,
+    );
+    expect(bad((s) => ((s.training as Record<string, unknown>).epochs = 0))).toThrow(
+      `${path}: 'training' is invalid: invalid training config: epochs must be`,
+    );
+    expect(bad((s) => (s.grid = [{ field: 'epochs', values: ['3'] }]))).toThrow(
+      `${path}: 'grid[0]' is invalid: epochs must be an integer in 1..1000, got the string "3"`,
+    );
     expect(bad((s) => (s.backend = 'tpu'))).toThrow(`${path}: 'backend' must be one of auto,`);
   });
 
@@ -141,16 +153,30 @@ describe('Slurm script', () => {
   });
 
   it('asks for the given resources, logs inside the study and runs one member per task', () => {
-    const script = slurmScript('/shared/st', [0, 1, 2, 3], { partition: 'gpu', time: '01:00:00', cpusPerTask: 4, mem: '8G', maxParallel: 2 }, { command: '/usr/bin/node', args: ['/opt/ser/out/main/cli.js'], cwd: '/opt/ser' }, 'ser-study-demo');
+    const script = slurmScript(
+      '/shared/st',
+      [0, 1, 2, 3],
+      { partition: 'gpu', time: '01:00:00', cpusPerTask: 4, mem: '8G', maxParallel: 2 },
+      { command: '/usr/bin/node', args: ['/opt/ser/out/main/cli.js'], cwd: '/opt/ser' },
+      'ser-study-demo',
+    );
     expect(script).toContain('#SBATCH --array=0-3%2\n');
     expect(script).toContain('#SBATCH --output=/shared/st/slurm/logs/%A_%a.out\n');
-    for (const line of ['--partition=gpu', '--time=01:00:00', '--cpus-per-task=4', '--mem=8G', '--chdir=/opt/ser']) expect(script).toContain(`#SBATCH ${line}\n`);
-    expect(script).toContain(`exec '/usr/bin/node' '/opt/ser/out/main/cli.js' study member '/shared/st' "$SLURM_ARRAY_TASK_ID" --threads "\${SLURM_CPUS_PER_TASK:-1}"`);
+    for (const line of ['--partition=gpu', '--time=01:00:00', '--cpus-per-task=4', '--mem=8G', '--chdir=/opt/ser'])
+      expect(script).toContain(`#SBATCH ${line}\n`);
+    expect(script).toContain(
+      `exec '/usr/bin/node' '/opt/ser/out/main/cli.js' study member '/shared/st' "$SLURM_ARRAY_TASK_ID" --threads "\${SLURM_CPUS_PER_TASK:-1}"`,
+    );
   });
 
   it('reads squeue/sacct lines, including pending ranges and "CANCELLED by" states', () => {
     const states = parseSlurmStates('12_3|RUNNING\n12_[4-6%2]|PENDING\n13_0|CANCELLED by 0\n14|RUNNING\n\n', 'squeue');
-    expect([...states.get('12')!.entries()].map(([i, s]) => `${i} ${s.state}`)).toEqual(['3 RUNNING', '4 PENDING', '5 PENDING', '6 PENDING']);
+    expect([...states.get('12')!.entries()].map(([i, s]) => `${i} ${s.state}`)).toEqual([
+      '3 RUNNING',
+      '4 PENDING',
+      '5 PENDING',
+      '6 PENDING',
+    ]);
     expect(states.get('13')!.get(0)).toEqual({ jobId: '13', state: 'CANCELLED', source: 'squeue' });
     expect(states.has('14')).toBe(false); // not an array task
   });

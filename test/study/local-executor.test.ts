@@ -48,11 +48,15 @@ describe('local executor', () => {
     });
     expect(result.ran).toBe(3);
     expect(result.succeeded).toBe(2);
-    expect(result.failed).toEqual([{ id: 'c1-s1-f2', index: 1, reason: 'member 1 could not read its clips', log: join(dir, 'logs', 'c1-s1-f2.log') }]);
+    expect(result.failed).toEqual([
+      { id: 'c1-s1-f2', index: 1, reason: 'member 1 could not read its clips', log: join(dir, 'logs', 'c1-s1-f2.log') },
+    ]);
     expect(readFileSync(join(dir, 'logs', 'c1-s1-f2.log'), 'utf8')).toContain('could not read its clips');
     expect(events.find((e) => e.type === 'plan')).toMatchObject({ total: 3, toRun: 3, parallel: 2, threads: 2 });
 
-    const runs = [0, 1, 2].map((i) => JSON.parse(readFileSync(join(dir, `fake-${i}.json`), 'utf8')) as { threads: string; start: number; end: number });
+    const runs = [0, 1, 2].map(
+      (i) => JSON.parse(readFileSync(join(dir, `fake-${i}.json`), 'utf8')) as { threads: string; start: number; end: number },
+    );
     expect(runs.every((r) => r.threads === '2')).toBe(true);
     // Members 0 and 1 overlapped in time; member 2 waited for a free slot.
     expect(runs[0]!.start).toBeLessThan(runs[1]!.end);
@@ -65,7 +69,9 @@ describe('local executor', () => {
   });
 
   it('says when the study folder is not visible from this host', async () => {
-    await expect(runStudyMember(join(work, 'not-mounted'), 0)).rejects.toThrow(/^the study folder .*not-mounted is not visible from host .*: put the study on a filesystem every node can write$/);
+    await expect(runStudyMember(join(work, 'not-mounted'), 0)).rejects.toThrow(
+      /^the study folder .*not-mounted is not visible from host .*: put the study on a filesystem every node can write$/,
+    );
   });
 
   it('on stop passes one SIGINT to running members, starts no more, and counts them as stopped, not failed', async () => {

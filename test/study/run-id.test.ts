@@ -12,7 +12,9 @@ describe('createRun with a fixed id (study members)', () => {
       await run.setStatus('done');
       await run.close();
       expect((await listRuns(dir)).map((r) => `${r.id} ${r.record?.status}`)).toEqual(['c1-s2-f03 done']);
-      await expect(createRun(dir, runInit(), { id: 'c1-s2-f03', heartbeatIntervalMs: 0 })).rejects.toThrow(`Run folder ${join(dir, 'c1-s2-f03')} already exists`);
+      await expect(createRun(dir, runInit(), { id: 'c1-s2-f03', heartbeatIntervalMs: 0 })).rejects.toThrow(
+        `Run folder ${join(dir, 'c1-s2-f03')} already exists`,
+      );
       await expect(createRun(dir, runInit(), { id: '../escape', heartbeatIntervalMs: 0 })).rejects.toThrow('Invalid run id "../escape"');
     } finally {
       await cleanup();

@@ -114,7 +114,19 @@ export async function startSlurmCluster(): Promise<SlurmCluster | { skip: string
     rmSync(dir, { recursive: true, force: true });
   };
 
-  const mungeOut = start(paths.munged!, ['-F', '-f', `--key-file=${join(dir, 'munge.key')}`, `--socket=${join(dir, 'munge.sock')}`, `--pid-file=${join(dir, 'munged.pid')}`, `--log-file=${join(dir, 'munged.log')}`, `--seed-file=${join(dir, 'munged.seed')}`], 'munged.out');
+  const mungeOut = start(
+    paths.munged!,
+    [
+      '-F',
+      '-f',
+      `--key-file=${join(dir, 'munge.key')}`,
+      `--socket=${join(dir, 'munge.sock')}`,
+      `--pid-file=${join(dir, 'munged.pid')}`,
+      `--log-file=${join(dir, 'munged.log')}`,
+      `--seed-file=${join(dir, 'munged.seed')}`,
+    ],
+    'munged.out',
+  );
   await sleep(500);
   const ctldOut = start(paths.slurmctld!, ['-D', '-i', '-f', conf], 'slurmctld.out');
   await sleep(1000);
@@ -123,12 +135,20 @@ export async function startSlurmCluster(): Promise<SlurmCluster | { skip: string
     await sleep(500);
     const dead = children.find((c) => c.exitCode !== null || c.signalCode !== null);
     if (dead) {
-      const out = [mungeOut(), ctldOut(), dOut()].join('\n').trim().split('\n').filter((l) => /error|fatal/i.test(l)).at(-1) ?? 'no output';
+      const out =
+        [mungeOut(), ctldOut(), dOut()]
+          .join('\n')
+          .trim()
+          .split('\n')
+          .filter((l) => /error|fatal/i.test(l))
+          .at(-1) ?? 'no output';
       await stop();
       return { skip: `a Slurm daemon stopped at start: ${out}` };
     }
     try {
-      const state = execFileSync(paths.sinfo!, ['-h', '-o', '%t'], { env: { ...process.env, ...env }, timeout: 5000 }).toString().trim();
+      const state = execFileSync(paths.sinfo!, ['-h', '-o', '%t'], { env: { ...process.env, ...env }, timeout: 5000 })
+        .toString()
+        .trim();
       if (/^(idle|mix|alloc)/.test(state)) return { dir, env, stop };
     } catch {
       // the controller is not answering yet

@@ -17,9 +17,14 @@ let skipReason: string | null = null;
 
 function cli(args: string[], env: Record<string, string>, timeoutMs = 240_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -45,12 +50,37 @@ describe('study run --executor slurm on a single-node cluster', () => {
     const dir = join(work, 'study');
     const env = { ...cluster.env, SER_CACHE_DIR: join(work, 'cache') };
     const init = await cli(
-      ['study', 'init', dir, '--data', 'resources/demo-emodb', '--protocol', 'kfold:2', '--seeds', '1', '--model', 'seed-cnn', '--preset', 'quick', '--epochs', '1', '--n-mfcc', '16', '--frames', '16', '--batch', '32'],
+      [
+        'study',
+        'init',
+        dir,
+        '--data',
+        'resources/demo-emodb',
+        '--protocol',
+        'kfold:2',
+        '--seeds',
+        '1',
+        '--model',
+        'seed-cnn',
+        '--preset',
+        'quick',
+        '--epochs',
+        '1',
+        '--n-mfcc',
+        '16',
+        '--frames',
+        '16',
+        '--batch',
+        '32',
+      ],
       env,
     );
     expect(init.code, init.stderr).toBe(0);
 
-    const run = await cli(['study', 'run', dir, '--executor', 'slurm', '--parallel', '2', '--cpus-per-task', '1', '--time', '00:10:00'], env);
+    const run = await cli(
+      ['study', 'run', dir, '--executor', 'slurm', '--parallel', '2', '--cpus-per-task', '1', '--time', '00:10:00'],
+      env,
+    );
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
     expect(run.stdout).toMatch(/submitted job \d+: 2 members/);
     expect(run.stdout).toContain('all 2 members done');
@@ -61,7 +91,10 @@ describe('study run --executor slurm on a single-node cluster', () => {
     expect(script).toContain('#SBATCH --array=0-1%2');
     expect(script).toContain('#SBATCH --cpus-per-task=1');
     expect(script).toContain(`#SBATCH --output=${join(dir, 'slurm', 'logs')}/%A_%a.out`);
-    expect(readdirSync(join(dir, 'slurm', 'logs')).sort()).toEqual([expect.stringMatching(/^\d+_0\.out$/), expect.stringMatching(/^\d+_1\.out$/)]);
+    expect(readdirSync(join(dir, 'slurm', 'logs')).sort()).toEqual([
+      expect.stringMatching(/^\d+_0\.out$/),
+      expect.stringMatching(/^\d+_1\.out$/),
+    ]);
 
     const status = await cli(['study', 'status', dir, '--json'], env);
     const s = JSON.parse(status.stdout);

@@ -18,79 +18,103 @@ const TIMEOUT = 240_000;
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('CLI: study init → run (local, 2 at once) → status → report → rerun', () => {
-  it('init fixes the folds and lists the members', async () => {
-    const r = await runCli(['study', 'init', dir, '--data', DEMO, '--protocol', 'kfold:2', '--seeds', '1', ...TINY]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('2 members = 1 grid cell × 1 seed × 2 folds');
-    const study = JSON.parse(readFileSync(join(dir, 'study.json'), 'utf8'));
-    expect(study.schemaVersion).toBe(1);
-    expect(study.folds).toHaveLength(2);
-    // The demo set's 10 speakers are split between the two folds' test parts.
-    expect([...study.folds[0].test, ...study.folds[1].test].sort()).toEqual(['03', '08', '09', '10', '11', '12', '13', '14', '15', '16']);
-    await expect(createStudy(dir, { datasetRoot: DEMO, protocol: { kind: 'loso' }, training: resolveTrainingConfig(), seeds: [1] })).rejects.toThrow(/already holds a study/);
-  }, TIMEOUT);
+  it(
+    'init fixes the folds and lists the members',
+    async () => {
+      const r = await runCli(['study', 'init', dir, '--data', DEMO, '--protocol', 'kfold:2', '--seeds', '1', ...TINY]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('2 members = 1 grid cell × 1 seed × 2 folds');
+      const study = JSON.parse(readFileSync(join(dir, 'study.json'), 'utf8'));
+      expect(study.schemaVersion).toBe(1);
+      expect(study.folds).toHaveLength(2);
+      // The demo set's 10 speakers are split between the two folds' test parts.
+      expect([...study.folds[0].test, ...study.folds[1].test].sort()).toEqual(['03', '08', '09', '10', '11', '12', '13', '14', '15', '16']);
+      await expect(
+        createStudy(dir, { datasetRoot: DEMO, protocol: { kind: 'loso' }, training: resolveTrainingConfig(), seeds: [1] }),
+      ).rejects.toThrow(/already holds a study/);
+    },
+    TIMEOUT,
+  );
 
-  it('refuses a bad grid or protocol with a one-line reason', async () => {
-    const grid = await runCli(['study', 'init', join(work, 'x'), '--data', DEMO, '--protocol', 'loso', '--grid', 'epochz=1,2']);
-    expect(grid.code).toBe(1);
-    expect(grid.stderr.trim()).toBe("ser study: error: grid field 'epochz' is not a training setting (examples: model, learningRate, epochs, augment.mixupAlpha)");
-    expect(() => parseProtocol('kfold')).toThrow("protocol must be loso, kfold:K or fixed, got 'kfold'");
-    expect(() => parseProtocol('fixed')).toThrow('protocol fixed needs the test speakers (--test-speakers a,b)');
-    expect(parseProtocol('kfold:5')).toEqual({ kind: 'kfold', k: 5 });
-  }, TIMEOUT);
+  it(
+    'refuses a bad grid or protocol with a one-line reason',
+    async () => {
+      const grid = await runCli(['study', 'init', join(work, 'x'), '--data', DEMO, '--protocol', 'loso', '--grid', 'epochz=1,2']);
+      expect(grid.code).toBe(1);
+      expect(grid.stderr.trim()).toBe(
+        "ser study: error: grid field 'epochz' is not a training setting (examples: model, learningRate, epochs, augment.mixupAlpha)",
+      );
+      expect(() => parseProtocol('kfold')).toThrow("protocol must be loso, kfold:K or fixed, got 'kfold'");
+      expect(() => parseProtocol('fixed')).toThrow('protocol fixed needs the test speakers (--test-speakers a,b)');
+      expect(parseProtocol('kfold:5')).toEqual({ kind: 'kfold', k: 5 });
+    },
+    TIMEOUT,
+  );
 
-  it('run trains every member as an ordinary run folder, two at a time', async () => {
-    const r = await runCli(['study', 'run', dir, '--executor', 'local', '--parallel', '2', '--cores', '2']);
-    expect(r.code, r.stderr + r.stdout).toBe(0);
-    expect(r.stdout).toContain('2 members: 0 finished or running elsewhere, 2 to run, 2 at a time with 1 thread each');
-    expect(r.stdout).toContain('all 2 members done');
-    for (const id of ['c1-s1-f1', 'c1-s1-f2']) {
-      const record = JSON.parse(readFileSync(join(dir, 'runs', id, 'run.json'), 'utf8'));
-      expect(record.status).toBe('done');
-      expect(record.seed).toBe(1);
-    }
-  }, TIMEOUT);
+  it(
+    'run trains every member as an ordinary run folder, two at a time',
+    async () => {
+      const r = await runCli(['study', 'run', dir, '--executor', 'local', '--parallel', '2', '--cores', '2']);
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      expect(r.stdout).toContain('2 members: 0 finished or running elsewhere, 2 to run, 2 at a time with 1 thread each');
+      expect(r.stdout).toContain('all 2 members done');
+      for (const id of ['c1-s1-f1', 'c1-s1-f2']) {
+        const record = JSON.parse(readFileSync(join(dir, 'runs', id, 'run.json'), 'utf8'));
+        expect(record.status).toBe('done');
+        expect(record.seed).toBe(1);
+      }
+    },
+    TIMEOUT,
+  );
 
-  it('status and report cover the whole corpus, pooled over folds', async () => {
-    const s = await studyStatus(dir);
-    expect(s.counts.done).toBe(2);
-    expect(s.members.map((m) => `${m.id} ${m.state}`)).toEqual(['c1-s1-f1 done', 'c1-s1-f2 done']);
+  it(
+    'status and report cover the whole corpus, pooled over folds',
+    async () => {
+      const s = await studyStatus(dir);
+      expect(s.counts.done).toBe(2);
+      expect(s.members.map((m) => `${m.id} ${m.state}`)).toEqual(['c1-s1-f1 done', 'c1-s1-f2 done']);
 
-    const csv = join(work, 'report.csv');
-    const report = await runCli(['study', 'report', dir, '--json', '--csv', csv]);
-    expect(report.code, report.stderr).toBe(0);
-    const r = JSON.parse(report.stdout);
-    expect(r.complete).toBe(true);
-    expect(r.cells).toHaveLength(1);
-    const cell = r.cells[0];
-    expect(cell.pooled.n).toBe(135); // every demo clip predicted exactly once
-    expect(cell.pooled.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(135);
-    expect(cell.pooled.labels).toHaveLength(7);
-    for (const key of ['accuracy', 'uar', 'macroF1'] as const) {
-      expect(cell.pooled.ci[key][0]).toBeLessThanOrEqual(cell.pooled[key] + 1e-9);
-      expect(cell.pooled.ci[key][1]).toBeGreaterThanOrEqual(cell.pooled[key] - 1e-9);
-    }
-    expect(cell.pooled.ci.groupBy).toBe('speaker');
-    expect(cell.folds.map((f: { n: number }) => f.n).reduce((a: number, b: number) => a + b, 0)).toBe(135);
-    expect(cell.mean.uar).toBeCloseTo((cell.folds[0].uar + cell.folds[1].uar) / 2, 12);
-    expect(r.comparisons).toEqual([]);
-    const lines = readFileSync(csv, 'utf8').trim().split('\n');
-    expect(lines[0]).toMatch(/^cell,members_done,members_total,n,accuracy,/);
-    expect(lines[1]).toMatch(/^base,2,2,135,/);
-  }, TIMEOUT);
+      const csv = join(work, 'report.csv');
+      const report = await runCli(['study', 'report', dir, '--json', '--csv', csv]);
+      expect(report.code, report.stderr).toBe(0);
+      const r = JSON.parse(report.stdout);
+      expect(r.complete).toBe(true);
+      expect(r.cells).toHaveLength(1);
+      const cell = r.cells[0];
+      expect(cell.pooled.n).toBe(135); // every demo clip predicted exactly once
+      expect(cell.pooled.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(135);
+      expect(cell.pooled.labels).toHaveLength(7);
+      for (const key of ['accuracy', 'uar', 'macroF1'] as const) {
+        expect(cell.pooled.ci[key][0]).toBeLessThanOrEqual(cell.pooled[key] + 1e-9);
+        expect(cell.pooled.ci[key][1]).toBeGreaterThanOrEqual(cell.pooled[key] - 1e-9);
+      }
+      expect(cell.pooled.ci.groupBy).toBe('speaker');
+      expect(cell.folds.map((f: { n: number }) => f.n).reduce((a: number, b: number) => a + b, 0)).toBe(135);
+      expect(cell.mean.uar).toBeCloseTo((cell.folds[0].uar + cell.folds[1].uar) / 2, 12);
+      expect(r.comparisons).toEqual([]);
+      const lines = readFileSync(csv, 'utf8').trim().split('\n');
+      expect(lines[0]).toMatch(/^cell,members_done,members_total,n,accuracy,/);
+      expect(lines[1]).toMatch(/^base,2,2,135,/);
+    },
+    TIMEOUT,
+  );
 
-  it('a rerun skips finished members and trains interrupted ones again', async () => {
-    const keptRun = join(dir, 'runs', 'c1-s1-f1', 'run.json');
-    const keptMtime = statSync(keptRun).mtimeMs;
-    const interrupted = join(dir, 'runs', 'c1-s1-f2', 'run.json');
-    writeFileSync(interrupted, JSON.stringify({ ...JSON.parse(readFileSync(interrupted, 'utf8')), status: 'cancelled' }));
-    expect((await studyStatus(dir)).members[1]!.state).toBe('interrupted');
+  it(
+    'a rerun skips finished members and trains interrupted ones again',
+    async () => {
+      const keptRun = join(dir, 'runs', 'c1-s1-f1', 'run.json');
+      const keptMtime = statSync(keptRun).mtimeMs;
+      const interrupted = join(dir, 'runs', 'c1-s1-f2', 'run.json');
+      writeFileSync(interrupted, JSON.stringify({ ...JSON.parse(readFileSync(interrupted, 'utf8')), status: 'cancelled' }));
+      expect((await studyStatus(dir)).members[1]!.state).toBe('interrupted');
 
-    const r = await runCli(['study', 'run', dir, '--parallel', '2']);
-    expect(r.code, r.stderr + r.stdout).toBe(0);
-    expect(r.stdout).toContain('2 members: 1 finished or running elsewhere, 1 to run');
-    expect(r.stdout).toMatch(/done +c1-s1-f2/);
-    expect(statSync(keptRun).mtimeMs).toBe(keptMtime);
-    expect(JSON.parse(readFileSync(interrupted, 'utf8')).status).toBe('done');
-  }, TIMEOUT);
+      const r = await runCli(['study', 'run', dir, '--parallel', '2']);
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      expect(r.stdout).toContain('2 members: 1 finished or running elsewhere, 1 to run');
+      expect(r.stdout).toMatch(/done +c1-s1-f2/);
+      expect(statSync(keptRun).mtimeMs).toBe(keptMtime);
+      expect(JSON.parse(readFileSync(interrupted, 'utf8')).status).toBe('done');
+    },
+    TIMEOUT,
+  );
 });

@@ -30,7 +30,14 @@ function toySet(count: number, seed: number, counts?: number[], strength = 1.5):
 function tinyModel(seed: number): tf.LayersModel {
   return tf.sequential({
     layers: [
-      tf.layers.conv2d({ inputShape: [shape.rows, shape.frames, 1], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }) }),
+      tf.layers.conv2d({
+        inputShape: [shape.rows, shape.frames, 1],
+        filters: 4,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+        kernelInitializer: tf.initializers.glorotUniform({ seed }),
+      }),
       tf.layers.flatten({}),
       tf.layers.dense({ units: shape.numClasses, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }),
     ],
@@ -109,7 +116,13 @@ describe('training loop', () => {
 
   it('halves the learning rate on a validation-loss plateau', async () => {
     const model = tinyModel(8);
-    const result = await trainLoop(model, train, val, shape, config({ epochs: 6, learningRate: 1e-7, lrPatience: 1, earlyStoppingPatience: 10 }));
+    const result = await trainLoop(
+      model,
+      train,
+      val,
+      shape,
+      config({ epochs: 6, learningRate: 1e-7, lrPatience: 1, earlyStoppingPatience: 10 }),
+    );
     const rates = result.history.map((h) => h.learningRate);
     expect(rates[0]).toBeCloseTo(1e-7, 12);
     expect(Math.min(...rates)).toBeLessThan(1e-7);
@@ -188,11 +201,18 @@ describe('training loop', () => {
   it('returns the weight average of the last K epochs, leaving the model at its last epoch', async () => {
     const model = tinyModel(15);
     const snapshots: number[][][] = [];
-    const result = await trainLoop(model, train, val, shape, config({ epochs: 5, earlyStoppingPatience: 0, weightAveraging: 'last', averageEpochs: 3 }), {
-      onEpoch: () => {
-        snapshots.push(model.getWeights().map((w) => Array.from(w.dataSync())));
+    const result = await trainLoop(
+      model,
+      train,
+      val,
+      shape,
+      config({ epochs: 5, earlyStoppingPatience: 0, weightAveraging: 'last', averageEpochs: 3 }),
+      {
+        onEpoch: () => {
+          snapshots.push(model.getWeights().map((w) => Array.from(w.dataSync())));
+        },
       },
-    });
+    );
     expect(result.averaged?.epochs).toEqual([3, 4, 5]);
     const expected = snapshots[2]!.map((w, j) => w.map((v, k) => (v + snapshots[3]![j]![k]! + snapshots[4]![j]![k]!) / 3));
     result.averaged!.weights.forEach((w, j) => w.forEach((v, k) => expect(v).toBeCloseTo(expected[j]![k]!, 5)));
@@ -202,8 +222,18 @@ describe('training loop', () => {
 
   it('in `top` mode averages the K epochs with the best selection metric; without averaging returns none', async () => {
     const model = tinyModel(16);
-    const result = await trainLoop(model, train, val, shape, config({ epochs: 5, earlyStoppingPatience: 0, weightAveraging: 'top', averageEpochs: 2, bestBy: 'val_loss' }));
-    const byLoss = [...result.history].sort((a, b) => a.valLoss - b.valLoss || b.epoch - a.epoch).slice(0, 2).map((h) => h.epoch).sort((a, b) => a - b);
+    const result = await trainLoop(
+      model,
+      train,
+      val,
+      shape,
+      config({ epochs: 5, earlyStoppingPatience: 0, weightAveraging: 'top', averageEpochs: 2, bestBy: 'val_loss' }),
+    );
+    const byLoss = [...result.history]
+      .sort((a, b) => a.valLoss - b.valLoss || b.epoch - a.epoch)
+      .slice(0, 2)
+      .map((h) => h.epoch)
+      .sort((a, b) => a - b);
     expect(result.averaged?.epochs).toEqual(byLoss);
     const plain = await trainLoop(tinyModel(16), train, val, shape, config({ epochs: 1 }));
     expect(plain.averaged).toBeUndefined();

@@ -34,7 +34,10 @@ describe('writes on a full disk', () => {
     const target = join(dir, 'run.json');
     writeFileSync(target, '{"status":"done"}\n');
     fillDiskAfter(5);
-    await expect(writeJsonAtomic(target, { status: 'running', big: 'x'.repeat(10_000) })).rejects.toMatchObject({ code: 'ENOSPC', message: expect.stringContaining('no space left on device') });
+    await expect(writeJsonAtomic(target, { status: 'running', big: 'x'.repeat(10_000) })).rejects.toMatchObject({
+      code: 'ENOSPC',
+      message: expect.stringContaining('no space left on device'),
+    });
     expect(readFileSync(target, 'utf8')).toBe('{"status":"done"}\n');
     expect(readdirSync(dir)).toEqual(['run.json']);
   });

@@ -44,7 +44,9 @@ export function formatComparison(c: Comparison): string {
     lines.push(`  ${'file'.padEnd(width)}  ${'true'.padEnd(10)} ${'A predicts'.padEnd(16)} B predicts`);
     const side = (label: string, confidence: number) => `${label} (${(100 * confidence).toFixed(0)} %)`;
     for (const d of c.disagreements) {
-      lines.push(`  ${d.path.padEnd(width)}  ${d.trueLabel.padEnd(10)} ${side(d.aPredicted, d.aConfidence).padEnd(16)} ${side(d.bPredicted, d.bConfidence)}`);
+      lines.push(
+        `  ${d.path.padEnd(width)}  ${d.trueLabel.padEnd(10)} ${side(d.aPredicted, d.aConfidence).padEnd(16)} ${side(d.bPredicted, d.bConfidence)}`,
+      );
     }
   }
   return lines.join('\n');

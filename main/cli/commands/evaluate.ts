@@ -66,13 +66,18 @@ export function formatReport(report: EvaluationReport): string {
     `macro-F1 ${pct(m.macroF1)} %  [${pct(ci.macroF1[0])}, ${pct(ci.macroF1[1])}]   (95 % bootstrap intervals)`,
     '',
     `${'class'.padEnd(10)} precision  recall     F1  support`,
-    ...m.perClass.map((c) => `${c.label.padEnd(10)} ${pct(c.precision)} % ${pct(c.recall)} % ${pct(c.f1)} % ${String(c.support).padStart(7)}`),
+    ...m.perClass.map(
+      (c) => `${c.label.padEnd(10)} ${pct(c.precision)} % ${pct(c.recall)} % ${pct(c.f1)} % ${String(c.support).padStart(7)}`,
+    ),
     '',
     'confusion (rows: true, columns: predicted)',
     `${''.padEnd(10)} ${m.labels.map((l) => l.slice(0, 6).padStart(6)).join(' ')}`,
     ...m.confusion.map((row, i) => `${m.labels[i]!.padEnd(10)} ${row.map((v) => String(v).padStart(6)).join(' ')}`),
   ];
   if (m.neverPredicted.length > 0) lines.push(`never predicted: ${m.neverPredicted.join(', ')}`);
-  if (report.excluded) lines.push(`left out: ${report.excluded.clips} clips of classes the model does not know (${report.excluded.unknownToModel.join(', ')})`);
+  if (report.excluded)
+    lines.push(
+      `left out: ${report.excluded.clips} clips of classes the model does not know (${report.excluded.unknownToModel.join(', ')})`,
+    );
   return lines.join('\n');
 }

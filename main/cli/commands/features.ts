@@ -4,7 +4,17 @@ import { extractFeatures, type FeatureSet } from '../../features/extract';
 import { writeNpyFloat32 } from '../../features/npy';
 import { FEATURE_FIELDS } from '../../schema/featureFields';
 import { writeJsonAtomic } from '../../util/fs';
-import { CliError, fieldOptions, fieldOverrides, fieldUsage, parseCommandArgs, parseNumberOption, parseSchemeOption, printJson, requirePositional } from '../args';
+import {
+  CliError,
+  fieldOptions,
+  fieldOverrides,
+  fieldUsage,
+  parseCommandArgs,
+  parseNumberOption,
+  parseSchemeOption,
+  printJson,
+  requirePositional,
+} from '../args';
 import { createProgressBar, formatDuration } from '../progress';
 
 export const featuresUsage = [

@@ -30,12 +30,16 @@ export async function predictCommand(argv: string[]): Promise<void> {
           continue;
         }
         const ranked = result.ranked.map((r) => `${r.label} ${(100 * r.probability).toFixed(1)}%`).join(', ');
-        process.stdout.write(`${result.path}\n  ${result.emotion} (${(100 * result.confidence).toFixed(1)} %)   ${ranked}   [${result.timingsMs.total.toFixed(1)} ms]\n`);
+        process.stdout.write(
+          `${result.path}\n  ${result.emotion} (${(100 * result.confidence).toFixed(1)} %)   ${ranked}   [${result.timingsMs.total.toFixed(1)} ms]\n`,
+        );
       }
     }
     // The per-file results are printed first; the command still fails when nothing was predicted.
     if (results.every(isPredictionFailure)) {
-      throw new CliError(results.length === 1 ? 'the file could not be predicted' : `none of the ${results.length} files could be predicted`);
+      throw new CliError(
+        results.length === 1 ? 'the file could not be predicted' : `none of the ${results.length} files could be predicted`,
+      );
     }
   } finally {
     predictor.dispose();

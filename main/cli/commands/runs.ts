@@ -10,7 +10,11 @@ export async function runsCommand(argv: string[]): Promise<void> {
   const runsDir = values['runs-dir'] ? resolve(values['runs-dir']) : defaultRunsDir();
   const runs = await listRuns(runsDir);
   if (values.json) {
-    printJson(runs.map((run) => (run.record ? { ...run.record, dir: run.dir } : { id: run.id, status: 'corrupt', error: run.corrupt.reason, dir: run.dir })));
+    printJson(
+      runs.map((run) =>
+        run.record ? { ...run.record, dir: run.dir } : { id: run.id, status: 'corrupt', error: run.corrupt.reason, dir: run.dir },
+      ),
+    );
     return;
   }
   if (runs.length === 0) {

@@ -20,7 +20,15 @@ export async function scanCommand(argv: string[]): Promise<void> {
   });
   bar.finish();
   if (values.json) {
-    printJson({ root: scan.root, scheme: scan.scheme, detection: scan.detection, labels: scan.labels, speakers: scan.speakers, skipped: scan.skipped, summary });
+    printJson({
+      root: scan.root,
+      scheme: scan.scheme,
+      detection: scan.detection,
+      labels: scan.labels,
+      speakers: scan.speakers,
+      skipped: scan.skipped,
+      summary,
+    });
     return;
   }
   process.stdout.write(`${scan.root}\nscheme: ${scan.scheme} (${scan.detection})\n\n`);

@@ -1,5 +1,14 @@
 import { groupKFold, randomStratifiedSplit, scanDataset, speakerSplit, type Split } from '../../dataset';
-import { CliError, parseChoice, parseSchemeOption, parseCommandArgs, parseListOption, parseNumberOption, printJson, requirePositional } from '../args';
+import {
+  CliError,
+  parseChoice,
+  parseSchemeOption,
+  parseCommandArgs,
+  parseListOption,
+  parseNumberOption,
+  printJson,
+  requirePositional,
+} from '../args';
 
 export const splitUsage =
   'split DIR [--by speaker|random|kfold] [--test-speakers a,b] [--val-speakers c] [--test-ratio 0.2] [--val-ratio 0.1] [--folds 5] [--seed N] [--scheme S] [--json]';

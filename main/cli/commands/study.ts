@@ -133,7 +133,9 @@ function printStatus(status: StudyStatus): void {
   for (const m of status.members) {
     const epochs = m.epoch !== undefined ? ` epoch ${m.epoch}/${m.epochs}` : '';
     const slurm = m.slurm ? ` [slurm ${m.slurm.jobId}_${m.index} ${m.slurm.state}]` : '';
-    process.stdout.write(`  ${String(m.index).padStart(3)} ${m.id.padEnd(12)} ${m.state.padEnd(11)}${epochs}  ${m.cellLabel}, seed ${m.seed}, fold ${m.fold + 1}${slurm}${m.reason ? ` — ${m.reason}` : ''}\n`);
+    process.stdout.write(
+      `  ${String(m.index).padStart(3)} ${m.id.padEnd(12)} ${m.state.padEnd(11)}${epochs}  ${m.cellLabel}, seed ${m.seed}, fold ${m.fold + 1}${slurm}${m.reason ? ` — ${m.reason}` : ''}\n`,
+    );
   }
   for (const problem of status.problems) process.stdout.write(`note: ${problem}\n`);
 }
@@ -155,8 +157,10 @@ async function runCommand(argv: string[]): Promise<void> {
   const launcher = currentLauncher();
   const featureBar = createProgressBar('features');
   if (executor === 'slurm') {
-    if (values.time !== undefined && !/^(\d+-)?\d+(:\d{1,2}){0,2}$/.test(values.time)) throw new CliError(`--time must look like HH:MM:SS (or D-HH:MM:SS), got '${values.time}'`);
-    if (values.mem !== undefined && !/^\d+[KMGT]?$/i.test(values.mem)) throw new CliError(`--mem must be a size like 8G or 4000M, got '${values.mem}'`);
+    if (values.time !== undefined && !/^(\d+-)?\d+(:\d{1,2}){0,2}$/.test(values.time))
+      throw new CliError(`--time must look like HH:MM:SS (or D-HH:MM:SS), got '${values.time}'`);
+    if (values.mem !== undefined && !/^\d+[KMGT]?$/i.test(values.mem))
+      throw new CliError(`--mem must be a size like 8G or 4000M, got '${values.mem}'`);
     const submission = await submitStudySlurm(dir, {
       launcher,
       partition: values.partition,
@@ -218,7 +222,9 @@ async function runCommand(argv: string[]): Promise<void> {
             break;
           case 'plan':
             total = event.toRun;
-            line(`${event.total} members: ${event.skipped} finished or running elsewhere, ${event.toRun} to run, ${event.parallel} at a time with ${event.threads} thread${event.threads === 1 ? '' : 's'} each`);
+            line(
+              `${event.total} members: ${event.skipped} finished or running elsewhere, ${event.toRun} to run, ${event.parallel} at a time with ${event.threads} thread${event.threads === 1 ? '' : 's'} each`,
+            );
             break;
           case 'member-epoch':
             bar.update(finished, total, `${event.member.id} epoch ${event.epoch}/${event.epochs}`);
@@ -238,7 +244,9 @@ async function runCommand(argv: string[]): Promise<void> {
       },
     });
     bar.finish();
-    line(`${result.succeeded} of ${result.ran} members ran to the end in ${formatDuration(result.seconds)}${result.cancelled ? ' (stopped early)' : ''}`);
+    line(
+      `${result.succeeded} of ${result.ran} members ran to the end in ${formatDuration(result.seconds)}${result.cancelled ? ' (stopped early)' : ''}`,
+    );
     finishRun(await studyStatus(dir));
   } finally {
     stop.dispose();
@@ -252,13 +260,18 @@ function finishRun(status: StudyStatus): void {
     process.stdout.write(`all ${c.done} members done: ser study report ${status.dir}\n`);
     return;
   }
-  throw new CliError(`${left} of ${status.members.length} members are not done (${c.failed} failed, ${c.interrupted} interrupted, ${c.pending} pending): see 'study status', then run 'study run' again to retry them`);
+  throw new CliError(
+    `${left} of ${status.members.length} members are not done (${c.failed} failed, ${c.interrupted} interrupted, ${c.pending} pending): see 'study status', then run 'study run' again to retry them`,
+  );
 }
 
 async function memberCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommandArgs(argv, { threads: { type: 'string' }, backend: { type: 'string' } });
   const dir = resolve(requirePositional(positionals, 0, 'study folder (study member DIR INDEX)'));
-  const index = parseNumberOption(requirePositional(positionals, 1, 'member index (study member DIR INDEX)'), 'INDEX', { integer: true, min: 0 })!;
+  const index = parseNumberOption(requirePositional(positionals, 1, 'member index (study member DIR INDEX)'), 'INDEX', {
+    integer: true,
+    min: 0,
+  })!;
   const controller = new AbortController();
   const onSigint = () => {
     if (controller.signal.aborted) process.exit(130);
@@ -277,7 +290,9 @@ async function memberCommand(argv: string[]): Promise<void> {
         if (event.type === 'batch') epochs = event.progress.epochs;
         if (event.type === 'epoch') {
           const m = event.metrics;
-          process.stdout.write(`epoch ${m.epoch}/${epochs} train loss ${m.trainLoss.toFixed(4)} | val UAR ${m.valUar.toFixed(3)} loss ${m.valLoss.toFixed(4)} | ${m.epochSeconds.toFixed(1)} s\n`);
+          process.stdout.write(
+            `epoch ${m.epoch}/${epochs} train loss ${m.trainLoss.toFixed(4)} | val UAR ${m.valUar.toFixed(3)} loss ${m.valLoss.toFixed(4)} | ${m.epochSeconds.toFixed(1)} s\n`,
+          );
         }
       },
     });
@@ -297,7 +312,9 @@ async function statusCommand(argv: string[]): Promise<void> {
 
 function printReport(report: StudyReport): void {
   const s = report.study;
-  process.stdout.write(`study ${s.name}: ${s.protocol}, ${s.folds} folds, seeds ${s.seeds.join(',')}, checkpoint ${s.checkpoint}${report.complete ? '' : ' (INCOMPLETE: only finished members are pooled)'}\n`);
+  process.stdout.write(
+    `study ${s.name}: ${s.protocol}, ${s.folds} folds, seeds ${s.seeds.join(',')}, checkpoint ${s.checkpoint}${report.complete ? '' : ' (INCOMPLETE: only finished members are pooled)'}\n`,
+  );
   for (const cell of report.cells) {
     process.stdout.write(`\n${cell.label} (${cell.members.done}/${cell.members.total} members)\n`);
     const p = cell.pooled;
@@ -308,17 +325,30 @@ function printReport(report: StudyReport): void {
     process.stdout.write(
       `  pooled over folds (n=${p.n}): UAR ${pct(p.uar)} [${pct(p.ci.uar[0])}, ${pct(p.ci.uar[1])}]  accuracy ${pct(p.accuracy)} [${pct(p.ci.accuracy[0])}, ${pct(p.ci.accuracy[1])}]  macro-F1 ${pct(p.macroF1)} [${pct(p.ci.macroF1[0])}, ${pct(p.ci.macroF1[1])}]  (95 % speaker bootstrap)\n`,
     );
-    process.stdout.write(`  per fold: UAR ${pct(cell.mean!.uar)} ± ${pct(cell.sd!.uar)}, accuracy ${pct(cell.mean!.accuracy)} ± ${pct(cell.sd!.accuracy)} (mean ± sd over ${cell.folds!.length} fold runs)\n`);
-    if (cell.seeds!.length > 1) process.stdout.write(`  per seed (pooled): UAR ${pct(cell.seedMean!.uar)} ± ${pct(cell.seedSd!.uar)} over ${cell.seeds!.length} seeds\n`);
+    process.stdout.write(
+      `  per fold: UAR ${pct(cell.mean!.uar)} ± ${pct(cell.sd!.uar)}, accuracy ${pct(cell.mean!.accuracy)} ± ${pct(cell.sd!.accuracy)} (mean ± sd over ${cell.folds!.length} fold runs)\n`,
+    );
+    if (cell.seeds!.length > 1)
+      process.stdout.write(
+        `  per seed (pooled): UAR ${pct(cell.seedMean!.uar)} ± ${pct(cell.seedSd!.uar)} over ${cell.seeds!.length} seeds\n`,
+      );
     process.stdout.write('    fold seed    n    UAR    acc   macroF1\n');
-    for (const f of cell.folds!) process.stdout.write(`    ${String(f.fold + 1).padStart(4)} ${String(f.seed).padStart(4)} ${String(f.n).padStart(4)}  ${pct(f.uar)}  ${pct(f.accuracy)}  ${pct(f.macroF1)}\n`);
+    for (const f of cell.folds!)
+      process.stdout.write(
+        `    ${String(f.fold + 1).padStart(4)} ${String(f.seed).padStart(4)} ${String(f.n).padStart(4)}  ${pct(f.uar)}  ${pct(f.accuracy)}  ${pct(f.macroF1)}\n`,
+      );
   }
-  if (report.comparisons.length > 0) process.stdout.write('\ncomparisons (sign-flip test on per-fold UAR; McNemar on pooled predictions):\n');
+  if (report.comparisons.length > 0)
+    process.stdout.write('\ncomparisons (sign-flip test on per-fold UAR; McNemar on pooled predictions):\n');
   for (const c of report.comparisons) process.stdout.write(`  ${c.verdict}\n`);
 }
 
 async function reportCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, csv: { type: 'string' }, checkpoint: { type: 'string' } });
+  const { values, positionals } = parseCommandArgs(argv, {
+    json: { type: 'boolean' },
+    csv: { type: 'string' },
+    checkpoint: { type: 'string' },
+  });
   const report = await studyReport(requirePositional(positionals, 0, 'study folder (study report DIR)'), {
     checkpoint: parseChoice(values.checkpoint, 'checkpoint', ['best', 'final'] as const),
   });

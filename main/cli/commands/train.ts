@@ -5,7 +5,17 @@ import { runTrainingJob } from '../../pipeline/job';
 import type { AnyFieldTable } from '../../schema/fields';
 import { FEATURE_FIELDS } from '../../schema/featureFields';
 import { TRAINING_FIELDS } from '../../schema/trainingFields';
-import { CliError, fieldOptions, fieldOverrides, fieldUsage, parseBackendOption, parseCommandArgs, parseSchemeOption, requirePositional, type OptionSpec } from '../args';
+import {
+  CliError,
+  fieldOptions,
+  fieldOverrides,
+  fieldUsage,
+  parseBackendOption,
+  parseCommandArgs,
+  parseSchemeOption,
+  requirePositional,
+  type OptionSpec,
+} from '../args';
 import { createProgressBar, formatDuration } from '../progress';
 import { defaultRunsDir } from '../runs-dir';
 
@@ -51,7 +61,8 @@ export const trainUsage = trainUsageFor(TRAINING_FIELDS);
 export function trainingFlagsToConfig(values: Record<string, string | boolean | string[] | undefined>) {
   const overrides = fieldOverrides(TRAINING_FIELDS, values);
   const split = (overrides.split ?? {}) as { kind?: string; testSpeakers?: string[]; valSpeakers?: string[] };
-  if (split.kind === 'random' && (split.testSpeakers || split.valSpeakers)) throw new CliError('--test-speakers/--val-speakers need --split speaker');
+  if (split.kind === 'random' && (split.testSpeakers || split.valSpeakers))
+    throw new CliError('--test-speakers/--val-speakers need --split speaker');
   if (values['no-augment'] === true) {
     if (overrides.augment) throw new CliError('--no-augment cannot be combined with --aug-* or --mixup');
     overrides.augment = { noise: 0, timeShift: 0, freqMask: 0, timeMask: 0, mixupAlpha: 0 };
@@ -108,7 +119,11 @@ export async function trainCommand(argv: string[]): Promise<void> {
             break;
           case 'batch': {
             const p = event.progress;
-            bar.update(p.batch, p.batches, `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(3)} acc ${p.accuracy.toFixed(3)} ${p.samplesPerSecond.toFixed(1)} samples/s ETA ${formatDuration(p.etaS)}`);
+            bar.update(
+              p.batch,
+              p.batches,
+              `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(3)} acc ${p.accuracy.toFixed(3)} ${p.samplesPerSecond.toFixed(1)} samples/s ETA ${formatDuration(p.etaS)}`,
+            );
             break;
           }
           case 'epoch': {

@@ -34,7 +34,15 @@ const BLOCK_PIXELS = 256;
  * Per channel, Σ (b - kb) and Σ (b - kb) * (a - ka): the statistics with a = b = x about a value
  * near the mean, the gradient sums with a = x about the mean and b = dy about 0.
  */
-function centeredSums(a: Float32Array, ka: Float32Array, b: Float32Array, kb: Float32Array, channels: number, sum: Float64Array, sumProduct: Float64Array): void {
+function centeredSums(
+  a: Float32Array,
+  ka: Float32Array,
+  b: Float32Array,
+  kb: Float32Array,
+  channels: number,
+  sum: Float64Array,
+  sumProduct: Float64Array,
+): void {
   const pixels = a.length / channels;
   for (let p0 = 0; p0 < pixels; p0 += BLOCK_PIXELS) {
     const end = Math.min(pixels, p0 + BLOCK_PIXELS) * channels;
@@ -62,7 +70,15 @@ function channelAffine(out: Float32Array, x: Float32Array, channels: number, sca
 }
 
 /** out = a * dy + b * x + k, per channel. */
-function gradAffine(out: Float32Array, x: Float32Array, dy: Float32Array, channels: number, a: Float64Array, b: Float64Array, k: Float64Array): void {
+function gradAffine(
+  out: Float32Array,
+  x: Float32Array,
+  dy: Float32Array,
+  channels: number,
+  a: Float64Array,
+  b: Float64Array,
+  k: Float64Array,
+): void {
   for (let i = 0; i < x.length; i += channels) {
     for (let c = 0; c < channels; c++) out[i + c] = a[c]! * dy[i + c]! + b[c]! * x[i + c]! + k[c]!;
   }
@@ -72,7 +88,11 @@ function gradAffine(out: Float32Array, x: Float32Array, dy: Float32Array, channe
  * Runs an accumulating SIMD loop into `count` zeroed f64 values on the heap (a scratch tensor
  * of 2·count floats) and returns them.
  */
-function simdAccumulate(runner: KernelRunner, count: number, loop: (out: number, read: (info: tf.TensorInfo) => Float32Array) => void): Float64Array {
+function simdAccumulate(
+  runner: KernelRunner,
+  count: number,
+  loop: (out: number, read: (info: tf.TensorInfo) => Float32Array) => void,
+): Float64Array {
   let values = new Float64Array(0);
   const scratch = runner.create([2 * count], (out, read) => {
     out.fill(0);
@@ -91,7 +111,14 @@ function parameterTensor(runner: KernelRunner, blocks: Float64Array[]): tf.Tenso
 }
 
 /** Per channel, Σ (b - kb) and Σ (b - kb) * (a - ka) (see centeredSums), on wasm by the SIMD loop. */
-function sumsAbout(runner: KernelRunner, a: tf.TensorInfo, ka: tf.TensorInfo, b: tf.TensorInfo, kb: tf.TensorInfo, channels: number): { sum: Float64Array; sumProduct: Float64Array } {
+function sumsAbout(
+  runner: KernelRunner,
+  a: tf.TensorInfo,
+  ka: tf.TensorInfo,
+  b: tf.TensorInfo,
+  kb: tf.TensorInfo,
+  channels: number,
+): { sum: Float64Array; sumProduct: Float64Array } {
   const simd = runner.simd(channels);
   const pixels = tf.util.sizeFromShape(a.shape) / channels;
   if (simd != null) {
@@ -133,13 +160,21 @@ function perChannelAffine(runner: KernelRunner, x: tf.TensorInfo, scale: Float64
   if (simd == null) return runner.create(x.shape, (out, read) => channelAffine(out, read(x), channels, scale, shift));
   const params = parameterTensor(runner, [scale, shift]);
   const pixels = tf.util.sizeFromShape(x.shape) / channels;
-  const y = runner.create(x.shape, (out, read) => simd.channelAffine(out.byteOffset, read(x).byteOffset, read(params).byteOffset, pixels, channels));
+  const y = runner.create(x.shape, (out, read) =>
+    simd.channelAffine(out.byteOffset, read(x).byteOffset, read(params).byteOffset, pixels, channels),
+  );
   runner.dispose(params);
   return y;
 }
 
 /** Σ dy and Σ dy * (x - mean) per channel. */
-function gradientSums(runner: KernelRunner, x: tf.TensorInfo, dy: tf.TensorInfo, mean: tf.TensorInfo, channels: number): { sumDy: Float64Array; sumDyCentered: Float64Array } {
+function gradientSums(
+  runner: KernelRunner,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  mean: tf.TensorInfo,
+  channels: number,
+): { sumDy: Float64Array; sumDyCentered: Float64Array } {
   const zeros = runner.create([channels], (out) => out.fill(0));
   const { sum, sumProduct } = sumsAbout(runner, x, mean, dy, zeros, channels);
   runner.dispose(zeros);
@@ -147,7 +182,14 @@ function gradientSums(runner: KernelRunner, x: tf.TensorInfo, dy: tf.TensorInfo,
 }
 
 /** a*dy + b*x + k per channel. */
-function gradInput(runner: KernelRunner, x: tf.TensorInfo, dy: tf.TensorInfo, a: Float64Array, b: Float64Array, k: Float64Array): tf.TensorInfo {
+function gradInput(
+  runner: KernelRunner,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  a: Float64Array,
+  b: Float64Array,
+  k: Float64Array,
+): tf.TensorInfo {
   const channels = a.length;
   const simd = runner.simd(channels);
   if (simd == null) return runner.create(x.shape, (out, read) => gradAffine(out, read(x), read(dy), channels, a, b, k));
@@ -234,7 +276,14 @@ function trainWithOps(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsil
   return [tf.batchNorm(x, mean, variance, beta, gamma, epsilon), mean, variance];
 }
 
-function gradWithOps(x: tf.Tensor, dy: tf.Tensor, gamma: tf.Tensor1D, mean: tf.Tensor1D, variance: tf.Tensor1D, epsilon: number): tf.Tensor[] {
+function gradWithOps(
+  x: tf.Tensor,
+  dy: tf.Tensor,
+  gamma: tf.Tensor1D,
+  mean: tf.Tensor1D,
+  variance: tf.Tensor1D,
+  epsilon: number,
+): tf.Tensor[] {
   return tf.tidy(() => {
     const axes = x.shape.slice(0, -1).map((_, i) => i);
     const count = tf.util.sizeFromShape(x.shape) / x.shape[x.shape.length - 1]!;
@@ -262,11 +311,13 @@ export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor
   let stats: { mean: tf.Tensor1D; variance: tf.Tensor1D } | null = null;
   const op = tf.customGrad((xIn, gammaIn, betaIn, save) => {
     const [y, mean, variance] = hasKernel(BATCH_NORM_TRAIN)
-      ? (tf.engine().runKernel(
-          BATCH_NORM_TRAIN,
-          { x: xIn as tf.Tensor, gamma: gammaIn as tf.Tensor, beta: betaIn as tf.Tensor },
-          { epsilon },
-        ) as tf.Tensor[])
+      ? (tf
+          .engine()
+          .runKernel(
+            BATCH_NORM_TRAIN,
+            { x: xIn as tf.Tensor, gamma: gammaIn as tf.Tensor, beta: betaIn as tf.Tensor },
+            { epsilon },
+          ) as tf.Tensor[])
       : trainWithOps(xIn as tf.Tensor, gammaIn as tf.Tensor1D, betaIn as tf.Tensor1D, epsilon);
     // Everything but the value is disposed when this function returns, unless kept.
     stats = { mean: tf.keep(mean as tf.Tensor1D), variance: tf.keep(variance as tf.Tensor1D) };

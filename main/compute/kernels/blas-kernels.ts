@@ -77,7 +77,14 @@ interface Pads {
 }
 
 /** Copies images [batch, height, width, channels] into the middle of `data`, zeroed first: a padded grid. */
-function padInto(data: Float32Array, images: Float32Array, shape: [number, number, number, number], pads: Pads, kH: number, kW: number): Grid {
+function padInto(
+  data: Float32Array,
+  images: Float32Array,
+  shape: [number, number, number, number],
+  pads: Pads,
+  kH: number,
+  kW: number,
+): Grid {
   const [batch, height, width, channels] = shape;
   const h = height + pads.top + pads.bottom;
   const w = width + pads.left + pads.right;
@@ -173,7 +180,14 @@ export function setColumnChunkFloats(floats: number | null): void {
  * of a window is one contiguous run of kW·channels floats, so im2col is kH copies per pixel; then
  * one long product per chunk of images (inner dimension kH·kW·channels: BLAS's best case).
  */
-function correlateByColumns(lib: Blas, c: Correlation, scratch: PatchScratch, weights: Float32Array, out: Float32Array, accumulate: boolean): void {
+function correlateByColumns(
+  lib: Blas,
+  c: Correlation,
+  scratch: PatchScratch,
+  weights: Float32Array,
+  out: Float32Array,
+  accumulate: boolean,
+): void {
   const { grid, kH, kW, outC, outH, outW } = c;
   const patch = kH * kW * grid.channels;
   const pixels = outH * outW;
@@ -274,7 +288,15 @@ function createWithPatchScratch(
 const convPads = (g: ConvGeometry): Pads => ({ top: g.padTop, bottom: g.padBottom, left: g.padLeft, right: g.padRight });
 
 /** out = conv(x, filter), or out += conv(x, filter) when `accumulate`. */
-function forward(lib: Blas, scratch: PatchScratch, x: Float32Array, filter: Float32Array, g: ConvGeometry, out: Float32Array, accumulate: boolean): void {
+function forward(
+  lib: Blas,
+  scratch: PatchScratch,
+  x: Float32Array,
+  filter: Float32Array,
+  g: ConvGeometry,
+  out: Float32Array,
+  accumulate: boolean,
+): void {
   const grid = padInto(scratch.grid, x, [g.batch, g.inH, g.inW, g.inC], convPads(g), g.kH, g.kW);
   // The filter [kH, kW, inC, outC] already is the [kH·kW·inC × outC] weight matrix.
   correlateByColumns(lib, { grid, kH: g.kH, kW: g.kW, outC: g.outC, outH: g.outH, outW: g.outW }, scratch, filter, out, accumulate);
@@ -299,7 +321,14 @@ function inputGradient(lib: Blas, dy: Float32Array, filter: Float32Array, g: Con
  * faster than the per-tap products, which are short in their inner dimension); a SIMD loop adds
  * the windows into a zero-padded dx grid, whose interior is dx.
  */
-function inputGradientByCol2im(lib: Blas, simd: SimdLoops, runner: KernelRunner, dy: tf.TensorInfo, filter: tf.TensorInfo, g: ConvGeometry): tf.TensorInfo {
+function inputGradientByCol2im(
+  lib: Blas,
+  simd: SimdLoops,
+  runner: KernelRunner,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  g: ConvGeometry,
+): tf.TensorInfo {
   const h = g.inH + g.padTop + g.padBottom;
   const w = g.inW + g.padLeft + g.padRight;
   const patch = g.kH * g.kW * g.inC;
@@ -316,7 +345,20 @@ function inputGradientByCol2im(lib: Blas, simd: SimdLoops, runner: KernelRunner,
       gridValues.fill(0);
       for (let b0 = 0; b0 < g.batch; b0 += imagesPerChunk) {
         const images = Math.min(g.batch, b0 + imagesPerChunk) - b0;
-        lib.sgemm(false, true, images * pixels, patch, g.outC, dyValues.subarray(b0 * pixels * g.outC), g.outC, read(filter), g.outC, 0, rows, patch);
+        lib.sgemm(
+          false,
+          true,
+          images * pixels,
+          patch,
+          g.outC,
+          dyValues.subarray(b0 * pixels * g.outC),
+          g.outC,
+          read(filter),
+          g.outC,
+          0,
+          rows,
+          patch,
+        );
         simd.patchRows(1, gridValues.byteOffset + b0 * h * w * g.inC * 4, rows.byteOffset, images, g.outH, g.outW, g.kH, g.kW, h, w, g.inC);
       }
       copyRegion(dx, gridValues, { batch: g.batch, h, w, channels: g.inC }, g.inH, g.inW, g.padTop, g.padLeft);
@@ -349,7 +391,14 @@ function filterGradientByColumns(lib: Blas, x: Float32Array, dy: Float32Array, g
 }
 
 /** dW = patchesᵀ · dy: the im2col rows of x (as in the forward pass) against dy, one long product per chunk. */
-function filterGradientByPatches(lib: Blas, scratch: PatchScratch, x: Float32Array, dy: Float32Array, g: ConvGeometry, dw: Float32Array): void {
+function filterGradientByPatches(
+  lib: Blas,
+  scratch: PatchScratch,
+  x: Float32Array,
+  dy: Float32Array,
+  g: ConvGeometry,
+  dw: Float32Array,
+): void {
   const grid = padInto(scratch.grid, x, [g.batch, g.inH, g.inW, g.inC], convPads(g), g.kH, g.kW);
   const patch = g.kH * g.kW * g.inC;
   const pixels = g.outH * g.outW;
@@ -369,7 +418,20 @@ function filterGradient(lib: Blas, x: Float32Array, dy: Float32Array, g: ConvGeo
     for (let j = 0; j < g.kW; j++) {
       const shift = (i * grid.w + j) * g.inC;
       const tap = (i * g.kW + j) * tapSize;
-      lib.sgemm(true, false, g.inC, g.outC, grid.rows, grid.data.subarray(shift), g.inC, dyGrid.data, g.outC, 0, dw.subarray(tap, tap + tapSize), g.outC);
+      lib.sgemm(
+        true,
+        false,
+        g.inC,
+        g.outC,
+        grid.rows,
+        grid.data.subarray(shift),
+        g.inC,
+        dyGrid.data,
+        g.outC,
+        0,
+        dw.subarray(tap, tap + tapSize),
+        g.outC,
+      );
     }
   }
 }
@@ -415,7 +477,13 @@ function makeConv2D(backendName: FastBackendName, fused: boolean): KernelFunc {
     const g = blasGeometry(x!.shape, filter!.shape, attrs);
     const simpleEpilogue = (activation === 'linear' || activation === 'relu') && preluActivationWeights == null;
     const biasSize = bias != null ? tf.util.sizeFromShape(bias.shape) : 0;
-    if (g == null || !simpleEpilogue || g.inC < MIN_IM2COL_CHANNELS || g.outC < MIN_CHANNELS || (bias != null && biasSize !== g.outC && biasSize !== 1)) {
+    if (
+      g == null ||
+      !simpleEpilogue ||
+      g.inC < MIN_IM2COL_CHANNELS ||
+      g.outC < MIN_CHANNELS ||
+      (bias != null && biasSize !== g.outC && biasSize !== 1)
+    ) {
       return previous(args);
     }
     const lib = blas!;
@@ -473,7 +541,9 @@ function makeBackpropFilter(backendName: FastBackendName): KernelFunc {
     const runner = new KernelRunner(args.backend as tf.KernelBackend, backendName);
     const method = filterGradientMethod(g);
     if (method === 'patches') {
-      return createWithPatchScratch(runner, attrs.filterShape, g, (dw, read, scratch) => filterGradientByPatches(lib, scratch, read(x), read(dy), g, dw));
+      return createWithPatchScratch(runner, attrs.filterShape, g, (dw, read, scratch) =>
+        filterGradientByPatches(lib, scratch, read(x), read(dy), g, dw),
+      );
     }
     const byTapsOrColumns = method === 'columns' ? filterGradientByColumns : filterGradient;
     return runner.create(attrs.filterShape, (dw, read) => byTapsOrColumns(lib, read(x), read(dy), g, dw));
@@ -489,7 +559,8 @@ function makeBatchMatMul(backendName: FastBackendName): KernelFunc {
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
     const p = matMulPlan(a, b, transposeA, transposeB);
-    if (blas == null || p == null || p.rows * p.inner * p.cols < MIN_MATMUL_WORK || a.dtype !== 'float32' || b.dtype !== 'float32') return previous(args);
+    if (blas == null || p == null || p.rows * p.inner * p.cols < MIN_MATMUL_WORK || a.dtype !== 'float32' || b.dtype !== 'float32')
+      return previous(args);
     const lib = blas;
     const { batchA, batchB, rows: m, inner: k, cols: n } = p;
     const batch = Math.max(batchA, batchB);
@@ -522,7 +593,9 @@ function makeChannelSum(backendName: FastBackendName): KernelFunc {
     const lib = blas;
     const outShape = keepDims ? [...x.shape.slice(0, -1).map(() => 1), channels] : [channels];
     const runner = new KernelRunner(args.backend as tf.KernelBackend, backendName);
-    return runner.create(outShape, (out, read) => lib.sgemm(false, false, 1, channels, rows, ones, rows, read(x), channels, 0, out, channels));
+    return runner.create(outShape, (out, read) =>
+      lib.sgemm(false, false, 1, channels, rows, ones, rows, read(x), channels, 0, out, channels),
+    );
   };
 }
 

@@ -224,11 +224,12 @@ function inputGradByFlippedConv(runner: KernelRunner, dy: tf.TensorInfo, filter:
     [g.kW - 1 - g.padLeft, g.kW - 1 - g.padRight],
     [0, 0],
   ];
-  const dx = runner.run(
-    'Conv2D',
-    { x: dy, filter: swapped },
-    { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1] } as unknown as tf.NamedAttrMap,
-  );
+  const dx = runner.run('Conv2D', { x: dy, filter: swapped }, {
+    strides: [1, 1],
+    pad,
+    dataFormat: 'NHWC',
+    dilations: [1, 1],
+  } as unknown as tf.NamedAttrMap);
   runner.dispose(swapped);
   return dx;
 }

@@ -136,7 +136,9 @@ function makeMaxPoolGrad(backendName: FastBackendName): tf.KernelFunc {
     const runner = new KernelRunner(backend as tf.KernelBackend, backendName);
     const simd = runner.simd(g.channels);
     if (simd != null) {
-      return runner.create(input.shape, (dx, read) => simd.poolGrad(1, dx.byteOffset, read(input).byteOffset, read(dy).byteOffset, ...geometryArgs(g)));
+      return runner.create(input.shape, (dx, read) =>
+        simd.poolGrad(1, dx.byteOffset, read(input).byteOffset, read(dy).byteOffset, ...geometryArgs(g)),
+      );
     }
     return runner.create(input.shape, (dx, read) => maxPoolBackward(dx, read(input), read(dy), g));
   };
@@ -148,7 +150,8 @@ function makeAvgPoolGrad(backendName: FastBackendName): tf.KernelFunc {
     const g = geometry(poolInfo(input.shape, attrs as unknown as PoolAttrs));
     const runner = new KernelRunner(backend as tf.KernelBackend, backendName);
     const simd = runner.simd(g.channels);
-    if (simd != null) return runner.create(input.shape, (dx, read) => simd.poolGrad(0, dx.byteOffset, 0, read(dy).byteOffset, ...geometryArgs(g)));
+    if (simd != null)
+      return runner.create(input.shape, (dx, read) => simd.poolGrad(0, dx.byteOffset, 0, read(dy).byteOffset, ...geometryArgs(g)));
     return runner.create(input.shape, (dx, read) => avgPoolBackward(dx, read(dy), g));
   };
 }

@@ -19,7 +19,8 @@ function makeReluGrad(backendName: FastBackendName): tf.KernelFunc {
     const runner = new KernelRunner(backend as tf.KernelBackend, backendName);
     const size = tf.util.sizeFromShape(x.shape);
     const simd = runner.simd(size);
-    if (simd != null) return runner.create(x.shape, (dx, read) => simd.reluGrad(dx.byteOffset, read(x).byteOffset, read(dy).byteOffset, size));
+    if (simd != null)
+      return runner.create(x.shape, (dx, read) => simd.reluGrad(dx.byteOffset, read(x).byteOffset, read(dy).byteOffset, size));
     return runner.create(x.shape, (dx, read) => reluBackward(dx, read(x), read(dy)));
   };
 }

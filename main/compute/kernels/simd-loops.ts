@@ -17,7 +17,19 @@ export interface SimdLoops {
   gradAffine(out: number, x: number, dy: number, params: number, pixels: number, channels: number): void;
   reluGrad(out: number, x: number, dy: number, n: number): void;
   /** toGrid 0: im2col (grid windows copied into rows); 1: col2im (rows added into the grid's windows). */
-  patchRows(toGrid: number, grid: number, cols: number, images: number, outH: number, outW: number, kH: number, kW: number, h: number, w: number, channels: number): void;
+  patchRows(
+    toGrid: number,
+    grid: number,
+    cols: number,
+    images: number,
+    outH: number,
+    outW: number,
+    kH: number,
+    kW: number,
+    h: number,
+    w: number,
+    channels: number,
+  ): void;
   /** isMax 1: the max-pooling gradient; 0: the average-pooling one (x unused). */
   poolGrad(isMax: number, dx: number, x: number, dy: number, ...geometry: PoolGeometryArgs): void;
 }

@@ -126,7 +126,9 @@ export class EmotionPredictor {
       throw new Error(`Feature matrix is ${matrix.rows}×${matrix.frames} but the model expects ${this.rows}×${this.frames}`);
     }
     if (data.length !== this.rows * this.frames) {
-      throw new Error(`Feature matrix has ${data.length} values but the model expects ${this.rows}×${this.frames} = ${this.rows * this.frames}`);
+      throw new Error(
+        `Feature matrix has ${data.length} values but the model expects ${this.rows}×${this.frames} = ${this.rows * this.frames}`,
+      );
     }
     return scoresFromLogits(this.logits(this.standardize(data)), this.labels);
   }
@@ -155,7 +157,9 @@ export class EmotionPredictor {
 
   private logits(standardized: Float32Array): Float32Array {
     // apply (as training's evaluation does) skips predict's per-call batching and checks.
-    const output = tf.tidy(() => this.model.apply(tf.tensor4d(standardized, [1, this.rows, this.frames, 1]), { training: false }) as tf.Tensor);
+    const output = tf.tidy(
+      () => this.model.apply(tf.tensor4d(standardized, [1, this.rows, this.frames, 1]), { training: false }) as tf.Tensor,
+    );
     try {
       return output.dataSync() as Float32Array;
     } finally {
@@ -195,7 +199,9 @@ function checkFeatureManifest(manifest: CheckpointManifest, dir: string): Featur
     );
   }
   if (manifest.standardizer.mean.length !== rows) {
-    throw new Error(`Checkpoint ${dir} is inconsistent: its standardizer has ${manifest.standardizer.mean.length} rows but the features have ${rows}`);
+    throw new Error(
+      `Checkpoint ${dir} is inconsistent: its standardizer has ${manifest.standardizer.mean.length} rows but the features have ${rows}`,
+    );
   }
   return config;
 }

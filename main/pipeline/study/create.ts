@@ -29,7 +29,13 @@ export interface CreateStudyOptions {
   backend?: BackendName | 'auto';
 }
 
-function foldsFor(protocol: StudyProtocol, clips: Parameters<typeof groupKFold>[0], speakers: number, valRatio: number, seed: number): StudyFold[] {
+function foldsFor(
+  protocol: StudyProtocol,
+  clips: Parameters<typeof groupKFold>[0],
+  speakers: number,
+  valRatio: number,
+  seed: number,
+): StudyFold[] {
   if (protocol.kind === 'fixed') {
     const split = speakerSplit(clips, { testSpeakers: protocol.testSpeakers, valSpeakers: protocol.valSpeakers, valRatio, seed });
     return [{ test: split.speakers.test, val: split.speakers.val }];
@@ -41,7 +47,8 @@ function foldsFor(protocol: StudyProtocol, clips: Parameters<typeof groupKFold>[
 /** Makes `dir` a study; refuses a folder that already holds one. Returns what was written. */
 export async function createStudy(dir: string, options: CreateStudyOptions): Promise<StudyFile> {
   const studyDir = resolve(dir);
-  if (await pathExists(join(studyDir, STUDY_FILE))) throw new Error(`${studyDir} already holds a study: run it with 'study run', or choose a new folder`);
+  if (await pathExists(join(studyDir, STUDY_FILE)))
+    throw new Error(`${studyDir} already holds a study: run it with 'study run', or choose a new folder`);
   const valRatio = options.valRatio ?? 0.1;
   const splitSeed = options.splitSeed ?? 1;
   const grid = options.grid ?? [];

@@ -16,11 +16,18 @@ import { listStudyMembers, studyStatus, type MemberStatus, type StudyStatus } fr
 
 export type { MemberLauncher } from './slurm';
 
-export async function prepareStudyFeatures(dir: string, options: { signal?: AbortSignal; onProgress?: (p: ExtractionProgress) => void } = {}): Promise<void> {
+export async function prepareStudyFeatures(
+  dir: string,
+  options: { signal?: AbortSignal; onProgress?: (p: ExtractionProgress) => void } = {},
+): Promise<void> {
   const studyDir = resolve(dir);
   const study = await readStudy(studyDir);
   const scan = await scanDataset(study.dataset.root, { scheme: study.dataset.scheme });
-  const features = await extractFeatures(scan, study.features, { cacheRoot: studyCacheRoot(studyDir, study), signal: options.signal, onProgress: options.onProgress });
+  const features = await extractFeatures(scan, study.features, {
+    cacheRoot: studyCacheRoot(studyDir, study),
+    signal: options.signal,
+    onProgress: options.onProgress,
+  });
   if (features.cancelled) throw new Error('cancelled during feature extraction');
   if (features.clips.length === 0) throw new Error(`no clip of ${study.dataset.root} could be turned into features`);
 }
@@ -104,11 +111,15 @@ export async function runStudyLocal(dir: string, options: LocalRunOptions): Prom
       const out = createWriteStream(log);
       const t0 = Date.now();
       // Its own process group: a Ctrl-C in the terminal reaches only us, and we pass on one SIGINT.
-      const child = spawn(options.launcher.command, [...options.launcher.args, 'study', 'member', studyDir, String(member.index), '--threads', String(threads)], {
-        cwd: options.launcher.cwd,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
-      });
+      const child = spawn(
+        options.launcher.command,
+        [...options.launcher.args, 'study', 'member', studyDir, String(member.index), '--threads', String(threads)],
+        {
+          cwd: options.launcher.cwd,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          detached: true,
+        },
+      );
       children.add(child);
       emit({ type: 'member-start', member });
       let tail = '';
@@ -116,7 +127,8 @@ export async function runStudyLocal(dir: string, options: LocalRunOptions): Prom
         out.write(chunk);
         const text = chunk.toString('utf8');
         tail = (tail + text).slice(-4000);
-        for (const m of text.matchAll(/^epoch +(\d+)\/(\d+)/gm)) emit({ type: 'member-epoch', member, epoch: Number(m[1]), epochs: Number(m[2]) });
+        for (const m of text.matchAll(/^epoch +(\d+)\/(\d+)/gm))
+          emit({ type: 'member-epoch', member, epoch: Number(m[1]), epochs: Number(m[2]) });
       };
       child.stdout!.on('data', onData);
       child.stderr!.on('data', onData);
@@ -133,7 +145,9 @@ export async function runStudyLocal(dir: string, options: LocalRunOptions): Prom
           result.stopped++;
           emit({ type: 'member-end', member, ok, stopped: true, reason: failureReason(tail, code, signal), log, seconds });
         } else {
-          const reason = spawnError ? `could not start ${options.launcher.command}: ${spawnError.message}` : failureReason(tail, code, signal);
+          const reason = spawnError
+            ? `could not start ${options.launcher.command}: ${spawnError.message}`
+            : failureReason(tail, code, signal);
           result.failed.push({ id: member.id, index: member.index, reason, log });
           emit({ type: 'member-end', member, ok, reason, log, seconds });
         }
@@ -189,7 +203,10 @@ export async function submitStudySlurm(dir: string, options: SlurmRunOptions): P
     ['the program', options.launcher.args.at(-1) ?? options.launcher.command],
   ] as const) {
     const local = await isNodeLocalPath(path);
-    if (local) warnings.push(`${what} (${path}) is on ${local}: jobs on other nodes cannot see it, so run them on this node only or move it to a shared filesystem`);
+    if (local)
+      warnings.push(
+        `${what} (${path}) is on ${local}: jobs on other nodes cannot see it, so run them on this node only or move it to a shared filesystem`,
+      );
   }
   const { members } = await listStudyMembers(studyDir, study);
   const indices = todo(members).map((m) => m.index);
@@ -213,10 +230,14 @@ export async function waitForStudy(
     if ((status.counts.queued === 0 && status.counts.running === 0) || options.signal?.aborted) return status;
     await new Promise<void>((done) => {
       const timer = setTimeout(done, options.intervalMs ?? 5000);
-      options.signal?.addEventListener('abort', () => {
-        clearTimeout(timer);
-        done();
-      }, { once: true });
+      options.signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          done();
+        },
+        { once: true },
+      );
     });
   }
 }

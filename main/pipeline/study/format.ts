@@ -14,7 +14,8 @@ import { checkGridAxis, expandGrid, type GridAxis } from './grid';
 export const STUDY_FILE = 'study.json';
 export const STUDY_SCHEMA_VERSION = 1;
 
-export type StudyProtocol = { kind: 'loso' } | { kind: 'kfold'; k: number } | { kind: 'fixed'; testSpeakers: string[]; valSpeakers?: string[] };
+export type StudyProtocol =
+  { kind: 'loso' } | { kind: 'kfold'; k: number } | { kind: 'fixed'; testSpeakers: string[]; valSpeakers?: string[] };
 
 /** One fold's speakers; training uses every other speaker. */
 export interface StudyFold {
@@ -103,7 +104,8 @@ export function validateStudy(value: unknown, path = STUDY_FILE): StudyFile {
   const o = f.object(value, '(top level)');
   if (o.schemaVersion !== STUDY_SCHEMA_VERSION) {
     const v = o.schemaVersion;
-    if (typeof v === 'number' && v > STUDY_SCHEMA_VERSION) f.fail('schemaVersion', `is ${v}, newer than this app reads (${STUDY_SCHEMA_VERSION}): update the app`);
+    if (typeof v === 'number' && v > STUDY_SCHEMA_VERSION)
+      f.fail('schemaVersion', `is ${v}, newer than this app reads (${STUDY_SCHEMA_VERSION}): update the app`);
     f.fail('schemaVersion', `must be ${STUDY_SCHEMA_VERSION}`);
   }
   f.string(o.name, 'name');
@@ -133,7 +135,8 @@ export function validateStudy(value: unknown, path = STUDY_FILE): StudyFile {
     if (protocol.valSpeakers !== undefined) f.strings(protocol.valSpeakers, 'protocol.valSpeakers', false);
   }
   const validation = f.object(o.validation, 'validation');
-  if (typeof validation.valRatio !== 'number' || !(validation.valRatio >= 0 && validation.valRatio < 1)) f.fail('validation.valRatio', 'must be a number in [0, 1)');
+  if (typeof validation.valRatio !== 'number' || !(validation.valRatio >= 0 && validation.valRatio < 1))
+    f.fail('validation.valRatio', 'must be a number in [0, 1)');
   f.int(validation.splitSeed, 'validation.splitSeed', 0);
   if (!Array.isArray(o.folds) || o.folds.length === 0) f.fail('folds', 'must be a non-empty list');
   o.folds.forEach((fold: unknown, i: number) => {
@@ -141,7 +144,8 @@ export function validateStudy(value: unknown, path = STUDY_FILE): StudyFile {
     f.strings(fo.test, `folds[${i}].test`, true);
     f.strings(fo.val, `folds[${i}].val`, false);
   });
-  if (kind === 'kfold' && o.folds.length !== protocol.k) f.fail('folds', `has ${o.folds.length} folds but the protocol is kfold:${String(protocol.k)}`);
+  if (kind === 'kfold' && o.folds.length !== protocol.k)
+    f.fail('folds', `has ${o.folds.length} folds but the protocol is kfold:${String(protocol.k)}`);
   if (kind === 'fixed' && o.folds.length !== 1) f.fail('folds', 'must hold exactly one fold for the fixed protocol');
   if (!Array.isArray(o.seeds) || o.seeds.length === 0) f.fail('seeds', 'must be a non-empty list of whole numbers');
   o.seeds.forEach((s: unknown, i: number) => f.int(s, `seeds[${i}]`, 0));
@@ -174,7 +178,8 @@ export async function readStudy(dir: string): Promise<StudyFile> {
   try {
     text = await fsp.readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${dir} is not a study folder: it has no ${STUDY_FILE}`, { cause: err });
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new Error(`${dir} is not a study folder: it has no ${STUDY_FILE}`, { cause: err });
     throw err;
   }
   let value: unknown;

@@ -54,7 +54,10 @@ export function parseGridOption(base: TrainingConfig, option: string): GridAxis 
   const eq = option.indexOf('=');
   if (eq <= 0) throw new Error(`--grid must look like field=v1,v2 (got '${option}')`);
   const field = option.slice(0, eq).trim();
-  const values = option.slice(eq + 1).split(',').map((raw) => parseGridValue(base, field, raw));
+  const values = option
+    .slice(eq + 1)
+    .split(',')
+    .map((raw) => parseGridValue(base, field, raw));
   if (new Set(values).size !== values.length) throw new Error(`grid field '${field}' lists a value twice`);
   return { field, values };
 }

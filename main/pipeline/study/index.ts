@@ -3,7 +3,16 @@
  * engine functions every door calls (CLI now, the app's Studies view through the contract later).
  */
 export { createStudy, type CreateStudyOptions } from './create';
-export { readStudy, parseProtocol, protocolLabel, STUDY_FILE, STUDY_SCHEMA_VERSION, type StudyFile, type StudyFold, type StudyProtocol } from './format';
+export {
+  readStudy,
+  parseProtocol,
+  protocolLabel,
+  STUDY_FILE,
+  STUDY_SCHEMA_VERSION,
+  type StudyFile,
+  type StudyFold,
+  type StudyProtocol,
+} from './format';
 export { parseGridOption, expandGrid, cellLabel, type GridAxis, type GridValue, type CellOverrides } from './grid';
 export { studyMembers, studyCells, type StudyMember, type StudyCell } from './members';
 export { runStudyMember, type MemberOutcome, type RunMemberOptions } from './member';

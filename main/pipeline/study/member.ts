@@ -49,7 +49,9 @@ export async function assertStudyWritable(dir: string): Promise<void> {
   try {
     await fsp.access(dir, constants.W_OK);
   } catch {
-    throw new Error(`the study folder ${dir} is not ${(await pathExists(dir)) ? 'writable' : 'visible'} from host ${hostname()}: put the study on a filesystem every node can write`);
+    throw new Error(
+      `the study folder ${dir} is not ${(await pathExists(dir)) ? 'writable' : 'visible'} from host ${hostname()}: put the study on a filesystem every node can write`,
+    );
   }
 }
 
@@ -62,7 +64,8 @@ export async function runStudyMember(dir: string, index: number, options: RunMem
   const runDir = join(runsDir, member.id);
   if (await pathExists(join(runDir, 'run.json'))) {
     const opened = await openRun(runDir);
-    if (opened.live) throw new Error(`member ${index} (${member.id}) is already running (pid ${opened.lock?.pid} on ${opened.lock?.hostname})`);
+    if (opened.live)
+      throw new Error(`member ${index} (${member.id}) is already running (pid ${opened.lock?.pid} on ${opened.lock?.hostname})`);
     if (opened.record.status === 'done') return { member, runDir, status: 'skipped' };
     await deleteRun(runsDir, member.id);
   } else if (await pathExists(runDir)) {
@@ -77,7 +80,11 @@ export async function runStudyMember(dir: string, index: number, options: RunMem
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     if (!(await pathExists(join(runDir, 'run.json')))) {
-      await writeJsonAtomic(failurePath(studyDir, member.id), { error, at: new Date().toISOString(), host: hostname() } satisfies MemberFailure).catch(() => undefined);
+      await writeJsonAtomic(failurePath(studyDir, member.id), {
+        error,
+        at: new Date().toISOString(),
+        host: hostname(),
+      } satisfies MemberFailure).catch(() => undefined);
     }
     throw err;
   }

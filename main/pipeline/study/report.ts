@@ -57,7 +57,10 @@ export async function studyReport(dir: string, options: StudyReportOptions = {})
   }
   const cells: CellReport[] = studyCells(study).map((cell) => {
     const finished = perCell.get(cell.index) ?? [];
-    const summary = finished.length > 0 && labels ? poolCrossValidation(finished, labels, { seed: options.bootstrapSeed ?? 1, iterations: options.iterations }) : {};
+    const summary =
+      finished.length > 0 && labels
+        ? poolCrossValidation(finished, labels, { seed: options.bootstrapSeed ?? 1, iterations: options.iterations })
+        : {};
     return {
       index: cell.index,
       label: cell.label,
@@ -81,7 +84,15 @@ export async function studyReport(dir: string, options: StudyReportOptions = {})
     }
   }
   return {
-    study: { dir: studyDir, name: study.name, protocol: protocolLabel(study.protocol), folds: study.folds.length, seeds: study.seeds, grid: study.grid, checkpoint },
+    study: {
+      dir: studyDir,
+      name: study.name,
+      protocol: protocolLabel(study.protocol),
+      folds: study.folds.length,
+      seeds: study.seeds,
+      grid: study.grid,
+      checkpoint,
+    },
     complete: members.every((m) => m.state === 'done'),
     cells,
     comparisons,

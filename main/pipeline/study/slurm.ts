@@ -50,7 +50,7 @@ export const SLURM_SCRIPT = 'array.sbatch';
 export function compressIndices(indices: readonly number[]): string {
   const sorted = [...new Set(indices)].sort((a, b) => a - b);
   const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i;
     while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
     parts.push(i === j ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`);
@@ -76,7 +76,13 @@ function expandTaskIds(text: string): number[] {
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The sbatch script for `indices` of the study in `dir`. */
-export function slurmScript(dir: string, indices: readonly number[], resources: SlurmResources, launcher: MemberLauncher, jobName: string): string {
+export function slurmScript(
+  dir: string,
+  indices: readonly number[],
+  resources: SlurmResources,
+  launcher: MemberLauncher,
+  jobName: string,
+): string {
   const studyDir = resolve(dir);
   const logs = join(studySlurmDir(studyDir), 'logs');
   const lines = [
@@ -207,7 +213,10 @@ export function slurmTaskLog(dir: string, jobId: string, index: number): string 
 /** The last `error:` line of a task's log (what the member printed before it stopped), if any. */
 export async function slurmTaskError(dir: string, jobId: string, index: number): Promise<string | null> {
   const text = await fsp.readFile(slurmTaskLog(dir, jobId, index), 'utf8').catch(() => '');
-  const line = text.split('\n').reverse().find((l) => /error: /.test(l));
+  const line = text
+    .split('\n')
+    .reverse()
+    .find((l) => /error: /.test(l));
   return line ? line.replace(/^.*?error: /, '').trim() : null;
 }
 

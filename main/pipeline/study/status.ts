@@ -47,7 +47,17 @@ export interface StudyStatus {
   problems: string[];
 }
 
-const SLURM_FAILED = new Set(['ENDED', 'FAILED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'CANCELLED', 'BOOT_FAIL', 'DEADLINE', 'PREEMPTED']);
+const SLURM_FAILED = new Set([
+  'ENDED',
+  'FAILED',
+  'TIMEOUT',
+  'OUT_OF_MEMORY',
+  'NODE_FAIL',
+  'CANCELLED',
+  'BOOT_FAIL',
+  'DEADLINE',
+  'PREEMPTED',
+]);
 
 export async function listStudyMembers(dir: string, study?: StudyFile): Promise<{ members: MemberStatus[]; problems: string[] }> {
   const studyDir = resolve(dir);
@@ -79,7 +89,8 @@ export async function listStudyMembers(dir: string, study?: StudyFile): Promise<
       status.reason = `run.json is unreadable: ${listed.corrupt.reason}`;
     } else if (record) {
       status.runDir = join(runsDir, m.id);
-      status.state = record.status === 'done' ? 'done' : record.status === 'running' ? 'running' : record.status === 'failed' ? 'failed' : 'interrupted';
+      status.state =
+        record.status === 'done' ? 'done' : record.status === 'running' ? 'running' : record.status === 'failed' ? 'failed' : 'interrupted';
       if (record.error) status.reason = record.error;
       else if (record.interruption) status.reason = record.interruption.reason;
       if (status.state !== 'done') status.epoch = (await readJsonLines(join(status.runDir, 'metrics.jsonl'))).lines.length;

@@ -127,7 +127,12 @@ export type GridKey = 'ArrowUp' | 'ArrowDown' | 'ArrowLeft' | 'ArrowRight' | 'Ho
  * Where a key moves the focused cell of a rows × cols grid (roving tabindex): arrows by one cell,
  * stopping at the edges; Home and End to the first and last cell of the row. Other keys: null.
  */
-export function moveInGrid(position: { row: number; col: number }, key: string, rows: number, cols: number): { row: number; col: number } | null {
+export function moveInGrid(
+  position: { row: number; col: number },
+  key: string,
+  rows: number,
+  cols: number,
+): { row: number; col: number } | null {
   const clamp = (v: number, n: number) => Math.max(0, Math.min(n - 1, v));
   const { row, col } = position;
   switch (key) {

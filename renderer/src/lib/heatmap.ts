@@ -218,7 +218,8 @@ export function frameExtent(cols: number, secondsPerCol: number): { start: numbe
  */
 export function sharedTimeSpan(durationS: number, panels: readonly { cols: number; secondsPerCol: number }[]): number {
   let span = Number.isFinite(durationS) && durationS > 0 ? durationS : 0;
-  for (const { cols, secondsPerCol } of panels) if (cols > 0 && secondsPerCol > 0) span = Math.max(span, frameExtent(cols, secondsPerCol).end);
+  for (const { cols, secondsPerCol } of panels)
+    if (cols > 0 && secondsPerCol > 0) span = Math.max(span, frameExtent(cols, secondsPerCol).end);
   return span;
 }
 

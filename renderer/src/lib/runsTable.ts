@@ -136,8 +136,14 @@ export function configFacts(detail: RunDetail): Fact[] {
     { label: 'preset', value: text(training.preset) },
     { label: 'epochs', value: text(training.epochs) },
     { label: 'batch size', value: text(training.batchSize) },
-    { label: 'optimizer', value: `${text(training.optimizer)}, lr ${text(training.learningRate)}, weight decay ${text(training.weightDecay)}` },
-    { label: 'loss', value: `${text(training.loss)}, class weights ${text(training.classWeights)}${training.balancedSampler ? ', balanced sampler' : ''}` },
+    {
+      label: 'optimizer',
+      value: `${text(training.optimizer)}, lr ${text(training.learningRate)}, weight decay ${text(training.weightDecay)}`,
+    },
+    {
+      label: 'loss',
+      value: `${text(training.loss)}, class weights ${text(training.classWeights)}${training.balancedSampler ? ', balanced sampler' : ''}`,
+    },
     { label: 'best checkpoint by', value: text(training.bestBy) },
     { label: 'seed', value: text(detail.record.seed ?? training.seed) },
   ];
@@ -198,7 +204,9 @@ export function backendText(detail: RunDetail): string {
   if (backend.tfBackend) line += ` (tfjs ${text(backend.tfBackend)})`;
   const blas = asRecord(backend.blas);
   if (blas?.active === true) line += `, BLAS: ${text(blas.description)}`;
-  const skipped = Array.isArray(backend.skipped) ? backend.skipped.map(asRecord).filter((s): s is Record<string, unknown> => s !== null) : [];
+  const skipped = Array.isArray(backend.skipped)
+    ? backend.skipped.map(asRecord).filter((s): s is Record<string, unknown> => s !== null)
+    : [];
   if (skipped.length) line += ` — ${skipped.map((s) => `${text(s.name)} skipped: ${text(s.reason)}`).join('; ')}`;
   return line;
 }
@@ -207,7 +215,9 @@ export function backendText(detail: RunDetail): string {
 export function interruptionText(detail: RunDetail): string | null {
   const interruption = detail.record.interruption;
   if (!interruption) return null;
-  const kept = interruption.lastGoodCheckpoint ? `last complete checkpoint: ${interruption.lastGoodCheckpoint}` : 'no complete checkpoint survived';
+  const kept = interruption.lastGoodCheckpoint
+    ? `last complete checkpoint: ${interruption.lastGoodCheckpoint}`
+    : 'no complete checkpoint survived';
   return `${interruption.reason} (detected ${dateTime(interruption.detectedAt)}; ${kept})`;
 }
 

@@ -32,7 +32,13 @@ export function memberGrid(status: StudyStatusView): MemberGridRow[] {
     const key = `${member.cell}/${member.seed}`;
     let row = rows.get(key);
     if (!row) {
-      row = { key, cell: member.cell, cellLabel: member.cellLabel, seed: member.seed, members: Array.from({ length: status.folds }, () => null) };
+      row = {
+        key,
+        cell: member.cell,
+        cellLabel: member.cellLabel,
+        seed: member.seed,
+        members: Array.from({ length: status.folds }, () => null),
+      };
       rows.set(key, row);
     }
     row.members[member.fold] = member;
@@ -117,7 +123,9 @@ export interface PooledClip extends ClipPrediction {
 }
 
 export function pooledCellClips(clips: readonly PooledClip[], trueLabel: string, predictedLabel: string): PooledClip[] {
-  return clips.filter((c) => c.trueLabel === trueLabel && c.predictedLabel === predictedLabel).sort((a, b) => b.confidence - a.confidence || a.fold - b.fold);
+  return clips
+    .filter((c) => c.trueLabel === trueLabel && c.predictedLabel === predictedLabel)
+    .sort((a, b) => b.confidence - a.confidence || a.fold - b.fold);
 }
 
 // --- New study ------------------------------------------------------------------------------
@@ -125,7 +133,17 @@ export function pooledCellClips(clips: readonly PooledClip[], trueLabel: string,
 export const MAX_GRID_FIELDS = 3;
 
 /** Fields the grid offers (any training setting works; these are the common ones). */
-export const GRID_FIELDS = ['model', 'learningRate', 'epochs', 'batchSize', 'weightDecay', 'optimizer', 'loss', 'labelSmoothing', 'augment.mixupAlpha'] as const;
+export const GRID_FIELDS = [
+  'model',
+  'learningRate',
+  'epochs',
+  'batchSize',
+  'weightDecay',
+  'optimizer',
+  'loss',
+  'labelSmoothing',
+  'augment.mixupAlpha',
+] as const;
 
 export interface NewStudyForm {
   name: string;
@@ -153,7 +171,8 @@ const list = (text: string) =>
  */
 export function studyCreateArgs(form: NewStudyForm, base: TrainingOverrides, root: string, scheme?: string): StudyCreateArgs {
   const name = form.name.trim();
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || name.includes('..')) throw new Error('Name: use letters, digits, dots, dashes or underscores (it becomes a folder name)');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || name.includes('..'))
+    throw new Error('Name: use letters, digits, dots, dashes or underscores (it becomes a folder name)');
   const seeds = list(form.seeds).map(Number);
   if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error('Seeds: give whole numbers ≥ 0, e.g. 1,2,3');
   if (new Set(seeds).size !== seeds.length) throw new Error('Seeds: a seed is listed twice');
@@ -167,7 +186,10 @@ export function studyCreateArgs(form: NewStudyForm, base: TrainingOverrides, roo
   if (form.protocol === 'fixed' && testSpeakers.length === 0) throw new Error('Test speakers: the fixed protocol needs at least one');
   if (form.grid.length > MAX_GRID_FIELDS) throw new Error(`Grid: at most ${MAX_GRID_FIELDS} fields`);
   const grid = form.grid.map((axis, i) => {
-    const values = axis.values.split(',').map((v) => v.trim()).filter((v) => v !== '');
+    const values = axis.values
+      .split(',')
+      .map((v) => v.trim())
+      .filter((v) => v !== '');
     if (axis.field.trim() === '') throw new Error(`Grid field ${i + 1}: choose a setting`);
     if (values.length === 0) throw new Error(`Grid field ${i + 1} (${axis.field}): give at least one value, separated by commas`);
     return { field: axis.field.trim(), values };

@@ -6,7 +6,16 @@
  * it here and in the view; the engine validates again on start.
  */
 import type { TrainingConfig, TrainingOverrides } from '../../../main/api/contract';
-import { checkFieldValue, describeValue, isPlainObject, orList, setValueAt, valueAt, type FieldSpec, type NumberFieldSpec } from '../../../main/schema/fields';
+import {
+  checkFieldValue,
+  describeValue,
+  isPlainObject,
+  orList,
+  setValueAt,
+  valueAt,
+  type FieldSpec,
+  type NumberFieldSpec,
+} from '../../../main/schema/fields';
 import {
   presetsFromTable,
   TRAINING_FIELD_APPLIES,
@@ -30,10 +39,11 @@ const FIELD_PATHS = Object.keys(TRAINING_FIELDS) as TrainingFieldPath[];
 const spec = (path: TrainingFieldPath): FieldSpec => (TRAINING_FIELDS as TrainingFieldTable)[path];
 
 /** The form's parts, each with its fields in table order. */
-export const FORM_GROUPS: { id: TrainingGroup; title: string; fields: { path: TrainingFieldPath; spec: FieldSpec }[] }[] = TRAINING_GROUPS.map((group) => ({
-  ...group,
-  fields: FIELD_PATHS.filter((path) => spec(path).group === group.id).map((path) => ({ path, spec: spec(path) })),
-}));
+export const FORM_GROUPS: { id: TrainingGroup; title: string; fields: { path: TrainingFieldPath; spec: FieldSpec }[] }[] =
+  TRAINING_GROUPS.map((group) => ({
+    ...group,
+    fields: FIELD_PATHS.filter((path) => spec(path).group === group.id).map((path) => ({ path, spec: spec(path) })),
+  }));
 
 /** The form filled from a full configuration (a preset, or a run's stored config). */
 export function formFromConfig(config: TrainingConfig, name = ''): TrainFormValues {
@@ -93,7 +103,9 @@ function checkNumber(text: string, numberSpec: NumberFieldSpec): string | null {
   const belowMin = numberSpec.minOpen ? value <= numberSpec.min : value < numberSpec.min;
   const aboveMax = numberSpec.maxOpen ? value >= numberSpec.max : value > numberSpec.max;
   if (belowMin || aboveMax) {
-    const low = (numberSpec.minOpen ? `greater than ${numberSpec.min}` : `at least ${numberSpec.min}`) + (numberSpec.minNote ? ` ${numberSpec.minNote}` : '');
+    const low =
+      (numberSpec.minOpen ? `greater than ${numberSpec.min}` : `at least ${numberSpec.min}`) +
+      (numberSpec.minNote ? ` ${numberSpec.minNote}` : '');
     const high = numberSpec.maxOpen ? `less than ${numberSpec.max}` : `at most ${numberSpec.max}`;
     return `${title} must be ${low} and ${high} (got ${trimmed})`;
   }
@@ -114,7 +126,9 @@ function checkFormField(path: TrainingFieldPath, value: string | boolean): strin
       return tooLong ? `${fieldSpec.label}: '${tooLong.slice(0, 20)}…' is longer than ${fieldSpec.maxLength} characters` : null;
     }
     case 'enum':
-      return fieldSpec.choices.some((c) => c.value === value) ? null : `${fieldSpec.label} must be ${orList(fieldSpec.choices.map((c) => c.title))} (got ${describeValue(value)})`;
+      return fieldSpec.choices.some((c) => c.value === value)
+        ? null
+        : `${fieldSpec.label} must be ${orList(fieldSpec.choices.map((c) => c.title))} (got ${describeValue(value)})`;
     case 'boolean':
       return typeof value === 'boolean' ? null : `${fieldSpec.label} must be on or off`;
   }

@@ -45,7 +45,9 @@ export function accuracySeries(epochs: readonly EpochMetrics[]): LineSeries[] {
 
 /** The rate each epoch trained with (only positive rates: the chart uses a log axis). */
 export function learningRateSeries(epochs: readonly EpochMetrics[]): LineSeries[] {
-  return [{ label: 'learning rate', data: points(epochs, (m) => (m.learningRate > 0 ? m.learningRate : Number.NaN)), color: COLORS.accent }];
+  return [
+    { label: 'learning rate', data: points(epochs, (m) => (m.learningRate > 0 ? m.learningRate : Number.NaN)), color: COLORS.accent },
+  ];
 }
 
 /** The epoch with the best value of the selection metric (the one `checkpoints/best` holds). */
@@ -69,7 +71,10 @@ export function epochRange(epochs: readonly EpochMetrics[]): { min: number; max:
  * for each epoch weight-averaged into it. While training (no outcome yet) that is the best epoch
  * so far: the last one that improved.
  */
-export function bestMarks(epochs: readonly EpochMetrics[], outcome?: { bestEpoch?: number; bestCheckpoint?: BestCheckpoint } | null): Map<number, 'best' | 'averaged'> {
+export function bestMarks(
+  epochs: readonly EpochMetrics[],
+  outcome?: { bestEpoch?: number; bestCheckpoint?: BestCheckpoint } | null,
+): Map<number, 'best' | 'averaged'> {
   const marks = new Map<number, 'best' | 'averaged'>();
   if (outcome?.bestCheckpoint?.kind === 'average') {
     for (const epoch of outcome.bestCheckpoint.epochs) marks.set(epoch, 'averaged');

@@ -67,7 +67,9 @@ export function newestCompleteRef(runs: readonly RunSummary[], prefer: Checkpoin
 
 /** Best vs final of one run: the given one, else the newest run that has both. */
 export function defaultComparison(runs: readonly RunSummary[], runId?: string | null): { a: CheckpointRef; b: CheckpointRef } | null {
-  const run = runId ? runs.find((r) => r.id === runId) : newestFirst(runs).find((r) => checkpointComplete(r, 'best') && checkpointComplete(r, 'final'));
+  const run = runId
+    ? runs.find((r) => r.id === runId)
+    : newestFirst(runs).find((r) => checkpointComplete(r, 'best') && checkpointComplete(r, 'final'));
   const id = run?.id ?? runId;
   if (!id) return null;
   return { a: { runId: id, checkpoint: 'best' }, b: { runId: id, checkpoint: 'final' } };
@@ -162,8 +164,12 @@ export const useEvaluationStore = defineStore('evaluation', () => {
   const error = computed(() => (currentKey.value ? (errors.value[currentKey.value] ?? null) : null));
 
   const misclassifiedCount = computed(() => report.value?.predictions.filter((p) => p.trueLabel !== p.predictedLabel).length ?? 0);
-  const clips = computed<ClipPrediction[]>(() => (report.value && selection.value ? selectionClips(report.value.predictions, selection.value) : []));
-  const selectedClip = computed<ClipPrediction | null>(() => (selectedIndex.value === null ? null : (clips.value[selectedIndex.value] ?? null)));
+  const clips = computed<ClipPrediction[]>(() =>
+    report.value && selection.value ? selectionClips(report.value.predictions, selection.value) : [],
+  );
+  const selectedClip = computed<ClipPrediction | null>(() =>
+    selectedIndex.value === null ? null : (clips.value[selectedIndex.value] ?? null),
+  );
   const selectedPrediction = computed<ViewerPrediction | null>(() =>
     report.value && selectedClip.value ? viewerPrediction(report.value.labels, selectedClip.value) : null,
   );
@@ -217,7 +223,10 @@ export const useEvaluationStore = defineStore('evaluation', () => {
     exportError.value = null;
     exportResult.value = null;
     try {
-      exportResult.value = await invoke('runs.export', { ...plainRef(current.value), ...(confusionPngBase64 ? { confusionPngBase64 } : {}) });
+      exportResult.value = await invoke('runs.export', {
+        ...plainRef(current.value),
+        ...(confusionPngBase64 ? { confusionPngBase64 } : {}),
+      });
     } catch (err) {
       exportError.value = errorMessage(err);
     } finally {

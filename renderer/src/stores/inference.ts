@@ -98,7 +98,12 @@ export const useInferenceStore = defineStore('inference', () => {
       } else if (!result.ok) {
         const problem = result.error ?? { code: 'failed', message: 'prediction failed' };
         // The row shows the file's name already: its message need not repeat it.
-        update(id, { status: 'error', labels: batch.labels, result, error: { code: problem.code, message: plainMessage(problem.message, result.name) } });
+        update(id, {
+          status: 'error',
+          labels: batch.labels,
+          result,
+          error: { code: problem.code, message: plainMessage(problem.message, result.name) },
+        });
       } else {
         update(id, { status: 'ok', labels: batch.labels, result });
       }
@@ -162,5 +167,20 @@ export const useInferenceStore = defineStore('inference', () => {
     error.value = null;
   }
 
-  return { target, rows, selectedId, selectedRow, selectedPrediction, error, busy, setTarget, addFiles, addPaths, chooseNative, select, move, clear };
+  return {
+    target,
+    rows,
+    selectedId,
+    selectedRow,
+    selectedPrediction,
+    error,
+    busy,
+    setTarget,
+    addFiles,
+    addPaths,
+    chooseNative,
+    select,
+    move,
+    clear,
+  };
 });

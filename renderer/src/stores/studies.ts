@@ -8,7 +8,15 @@ import { computed, ref, shallowRef } from 'vue';
 import type { ApiEvents, EpochMetrics, JobInfo, StudyDetail, StudyListEntry, TrainingOverrides } from '../../../main/api/contract';
 import { invoke, on } from '../api';
 import { errorMessage } from '../lib/format';
-import { pooledCellClips, studyCreateArgs, type NewStudyForm, type PooledClip, type ResultSort, type ResultSortKey, nextSort } from '../lib/studies';
+import {
+  pooledCellClips,
+  studyCreateArgs,
+  type NewStudyForm,
+  type PooledClip,
+  type ResultSort,
+  type ResultSortKey,
+  nextSort,
+} from '../lib/studies';
 
 /** How often an open study whose members run elsewhere (CLI, Slurm) is read again. */
 export const POLL_MS = 4000;
@@ -59,7 +67,9 @@ export const useStudiesStore = defineStore('studies', () => {
     const counts = detail.value?.status.counts;
     return Boolean(counts && counts.running + counts.queued > 0);
   });
-  const selectedClips = computed(() => (selection.value ? pooledCellClips(cellClips.value, selection.value.trueLabel, selection.value.predictedLabel) : []));
+  const selectedClips = computed(() =>
+    selection.value ? pooledCellClips(cellClips.value, selection.value.trueLabel, selection.value.predictedLabel) : [],
+  );
   const selectedClip = computed(() => (selectedIndex.value === null ? null : (selectedClips.value[selectedIndex.value] ?? null)));
 
   async function refreshList(): Promise<void> {
@@ -190,10 +200,18 @@ export const useStudiesStore = defineStore('studies', () => {
     clipsLoading.value = true;
     clipsError.value = null;
     try {
-      const evaluations = await Promise.all(members.map((m) => invoke('studies.memberEvaluation', { dir, memberId: m.id, checkpoint: checkpoint.value })));
+      const evaluations = await Promise.all(
+        members.map((m) => invoke('studies.memberEvaluation', { dir, memberId: m.id, checkpoint: checkpoint.value })),
+      );
       if (selectedDir.value !== dir) return;
       cellClips.value = evaluations.flatMap((evaluation, i) =>
-        evaluation.predictions.map((p) => ({ ...p, memberId: members[i]!.id, fold: members[i]!.fold, seed: members[i]!.seed, labels: evaluation.labels })),
+        evaluation.predictions.map((p) => ({
+          ...p,
+          memberId: members[i]!.id,
+          fold: members[i]!.fold,
+          seed: members[i]!.seed,
+          labels: evaluation.labels,
+        })),
       );
       cellClipsFor.value = key;
     } catch (err) {
@@ -268,7 +286,14 @@ export const useStudiesStore = defineStore('studies', () => {
       return;
     }
     const members = detail.value.status.members.map((m) =>
-      m.id === event.member.id ? { ...m, state: 'running' as const, epoch: event.type === 'member-epoch' ? event.epoch : (m.epoch ?? 0), epochs: event.type === 'member-epoch' ? event.epochs : m.epochs } : m,
+      m.id === event.member.id
+        ? {
+            ...m,
+            state: 'running' as const,
+            epoch: event.type === 'member-epoch' ? event.epoch : (m.epoch ?? 0),
+            epochs: event.type === 'member-epoch' ? event.epochs : m.epochs,
+          }
+        : m,
     );
     detail.value = { ...detail.value, status: { ...detail.value.status, members } };
   }

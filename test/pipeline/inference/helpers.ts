@@ -75,7 +75,10 @@ export async function writeRun(root: string, checkpoints: CheckpointName[]): Pro
   await mkdir(join(runDir, 'checkpoints'), { recursive: true });
   await writeFile(join(runDir, 'run.json'), JSON.stringify({ id: 'test', status: 'done' }));
   for (const name of checkpoints) {
-    await writeTinyCheckpoint(join(runDir, 'checkpoints'), name, { offset: name === 'best' ? 0 : 10, manifest: { epoch: name === 'best' ? 2 : 5 } });
+    await writeTinyCheckpoint(join(runDir, 'checkpoints'), name, {
+      offset: name === 'best' ? 0 : 10,
+      manifest: { epoch: name === 'best' ? 2 : 5 },
+    });
   }
   return runDir;
 }

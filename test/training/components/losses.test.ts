@@ -1,11 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import {
-  computeClassWeights,
-  focalLoss,
-  softmaxCrossEntropy,
-  softTargetCrossEntropy,
-} from '../../../main/training/losses';
+import { computeClassWeights, focalLoss, softmaxCrossEntropy, softTargetCrossEntropy } from '../../../main/training/losses';
 
 // Expected values computed by hand (numpy, float64) from F.cross_entropy's definition.
 const LOGITS = [
@@ -57,9 +52,7 @@ describe('softmaxCrossEntropy', () => {
   it('applies label smoothing as PyTorch does, with and without weights', () => {
     withInputs((logits, labels) => {
       expect(value(softmaxCrossEntropy(logits, labels, { labelSmoothing: 0.1 }))).toBeCloseTo(0.42526811231215267, 5);
-      expect(
-        value(softmaxCrossEntropy(logits, labels, { labelSmoothing: 0.1, classWeights: WEIGHTS })),
-      ).toBeCloseTo(0.3332665303183632, 5);
+      expect(value(softmaxCrossEntropy(logits, labels, { labelSmoothing: 0.1, classWeights: WEIGHTS }))).toBeCloseTo(0.3332665303183632, 5);
     });
   });
 

@@ -38,9 +38,7 @@ function expectClose(actual: number[], expected: number[], tolerance = 1e-6): vo
 describe('createOptimizer', () => {
   it('AdamW matches torch.optim.AdamW (decoupled decay, bias correction)', () => {
     // Step 1 by hand: p = 1·(1 − 0.1·0.01) = 0.999; m̂ = 0.5, √v̂ = 0.5 → p = 0.999 − 0.1 = 0.899.
-    expectClose(trajectory({ name: 'adamw', learningRate: 0.1, weightDecay: 0.01 }), [
-      0.899000002, 0.878951198939775, 0.8433294795899421,
-    ]);
+    expectClose(trajectory({ name: 'adamw', learningRate: 0.1, weightDecay: 0.01 }), [0.899000002, 0.878951198939775, 0.8433294795899421]);
     expectClose(
       trajectory({ name: 'adamw', learningRate: 0.1, weightDecay: 0.01 }, -2, [-1, 0.25, 0]),
       [-1.898000001, -1.8491551845224583, -1.8110160042471342],
@@ -48,18 +46,15 @@ describe('createOptimizer', () => {
   });
 
   it('Adam matches torch.optim.Adam, with weight decay as coupled L2', () => {
-    expectClose(trajectory({ name: 'adam', learningRate: 0.1, weightDecay: 0 }), [
-      0.900000002, 0.8808501989417751, 0.8461074307908819,
-    ]);
-    expectClose(trajectory({ name: 'adam', learningRate: 0.1, weightDecay: 0.01 }), [
-      0.9000000019607842, 0.8787012438702136, 0.8417716298330954,
-    ]);
+    expectClose(trajectory({ name: 'adam', learningRate: 0.1, weightDecay: 0 }), [0.900000002, 0.8808501989417751, 0.8461074307908819]);
+    expectClose(
+      trajectory({ name: 'adam', learningRate: 0.1, weightDecay: 0.01 }),
+      [0.9000000019607842, 0.8787012438702136, 0.8417716298330954],
+    );
   });
 
   it('SGD matches torch.optim.SGD with and without momentum', () => {
-    expectClose(trajectory({ name: 'sgd', learningRate: 0.1, weightDecay: 0.01, momentum: 0.9 }), [
-      0.949, 0.932151, 0.896054749,
-    ]);
+    expectClose(trajectory({ name: 'sgd', learningRate: 0.1, weightDecay: 0.01, momentum: 0.9 }), [0.949, 0.932151, 0.896054749]);
     expectClose(trajectory({ name: 'sgd', learningRate: 0.1, weightDecay: 0 }), [0.95, 0.98, 0.96]);
   });
 
