@@ -116,8 +116,12 @@ function addNoise(data: Float32Array, offset: number, length: number, rng: Rng):
       s = u * u + v * v;
     } while (s >= 1 || s === 0);
     const scale = NOISE_STD * Math.sqrt((-2 * Math.log(s)) / s);
-    data[i++] += u * scale;
-    if (i < end) data[i++] += v * scale;
+    data[i] = data[i]! + u * scale;
+    i++;
+    if (i < end) {
+      data[i] = data[i]! + v * scale;
+      i++;
+    }
   }
 }
 
@@ -147,8 +151,10 @@ function mixup(input: FeatureBatch, alpha: number, rng: Rng): AugmentedBatch {
     const a = i * clipSize;
     const b = partner[i]! * clipSize;
     for (let k = 0; k < clipSize; k++) mixed[a + k] = lambda * features[a + k]! + (1 - lambda) * features[b + k]!;
-    targets[i * numClasses + input.labels[i]!] += lambda;
-    targets[i * numClasses + input.labels[partner[i]!]!] += 1 - lambda;
+    const own = i * numClasses + input.labels[i]!;
+    const other = i * numClasses + input.labels[partner[i]!]!;
+    targets[own] = targets[own]! + lambda;
+    targets[other] = targets[other]! + (1 - lambda);
   }
   return { features: mixed, targets };
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveFeatureConfig } from '../../main/features/config';
-import { readStudy, STUDY_SCHEMA_VERSION, validateStudy, writeStudy, type StudyFile } from '../../main/pipeline/study/format';
+import { readStudy, STUDY_FORMAT_VERSION, validateStudy, writeStudy, type StudyFile } from '../../main/pipeline/study/format';
 import { applyOverrides, expandGrid, parseGridOption } from '../../main/pipeline/study/grid';
 import { memberAt, memberConfig, studyMembers } from '../../main/pipeline/study/members';
 import { compressIndices, parseSlurmStates, slurmScript } from '../../main/pipeline/study/slurm';
@@ -15,7 +15,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function sampleStudy(): StudyFile {
   return {
-    schemaVersion: STUDY_SCHEMA_VERSION,
+    formatVersion: STUDY_FORMAT_VERSION,
     name: 'demo',
     createdAt: '2026-01-01T00:00:00.000Z',
     dataset: { root: '/data/emodb', scheme: 'auto', fingerprint: 'abc123', clips: 40, speakers: 4 },
@@ -111,7 +111,7 @@ describe('study.json', () => {
     const dir = join(work, 'round-trip');
     await writeStudy(dir, sampleStudy());
     expect(await readStudy(dir)).toEqual(sampleStudy());
-    expect(JSON.parse(readFileSync(join(dir, 'study.json'), 'utf8')).schemaVersion).toBe(1);
+    expect(JSON.parse(readFileSync(join(dir, 'study.json'), 'utf8')).formatVersion).toBe(1);
   });
 
   it('names the file and the field that is wrong', async () => {
@@ -121,27 +121,31 @@ describe('study.json', () => {
       patch(s);
       return () => validateStudy(s, path);
     };
-    expect(bad((s) => (s.seeds = []))).toThrow(`${path}: 'seeds' must be a non-empty list of whole numbers`);
-    expect(bad((s) => (s.seeds = [1, 1.5]))).toThrow(`${path}: 'seeds[1]' must be a whole number ≥ 0`);
-    expect(bad((s) => (s.schemaVersion = 7))).toThrow(`${path}: 'schemaVersion' is 7, newer than this app reads (1): update the app`);
-    expect(bad((s) => (s.protocol = { kind: 'kfold', k: 3 }))).toThrow(`${path}: 'folds' has 2 folds but the protocol is kfold:3`);
+    expect(bad((s) => (s.seeds = []))).toThrow(`${path}: study.json is invalid: 'seeds' must be a non-empty list of whole numbers`);
+    expect(bad((s) => (s.seeds = [1, 1.5]))).toThrow(`${path}: study.json is invalid: 'seeds[1]' must be a whole number ≥ 0`);
+    expect(bad((s) => (s.formatVersion = 7))).toThrow(
+      `${path}: study.json has formatVersion 7, newer than this release reads (1); update the workbench`,
+    );
+    expect(bad((s) => (s.protocol = { kind: 'kfold', k: 3 }))).toThrow(
+      `${path}: study.json is invalid: 'folds' has 2 folds but the protocol is kfold:3`,
+    );
     expect(bad((s) => ((s.folds as { test: string[] }[])[1]!.test = []))).toThrow(
-      `${path}: 'folds[1].test' must be a non-empty list of speaker names`,
+      `${path}: study.json is invalid: 'folds[1].test' must be a non-empty list of speaker names`,
     );
     expect(bad((s) => ((s.training as Record<string, unknown>).epochs = 0))).toThrow(
-      `${path}: 'training' is invalid: invalid training config: epochs must be`,
+      `${path}: study.json is invalid: 'training' is invalid: invalid training config: epochs must be`,
     );
     expect(bad((s) => (s.grid = [{ field: 'epochs', values: ['3'] }]))).toThrow(
-      `${path}: 'grid[0]' is invalid: epochs must be an integer in 1..1000, got the string "3"`,
+      `${path}: study.json is invalid: 'grid[0]' is invalid: epochs must be an integer in 1..1000, got the string "3"`,
     );
-    expect(bad((s) => (s.backend = 'tpu'))).toThrow(`${path}: 'backend' must be one of auto,`);
+    expect(bad((s) => (s.backend = 'tpu'))).toThrow(`${path}: study.json is invalid: 'backend' must be one of auto,`);
   });
 
   it('says when a folder is not a study or its file is not JSON', async () => {
     await expect(readStudy(join(work, 'nothing'))).rejects.toThrow(/is not a study folder: it has no study.json/);
     const dir = join(work, 'torn');
     await writeStudy(dir, sampleStudy());
-    writeFileSync(join(dir, 'study.json'), '{"schemaVersion": 1, "name": ');
+    writeFileSync(join(dir, 'study.json'), '{"formatVersion": 1, "name": ');
     await expect(readStudy(dir)).rejects.toThrow(/study.json is not valid JSON/);
   });
 });

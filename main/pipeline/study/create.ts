@@ -7,7 +7,7 @@ import { resolveFeatureConfig, type FeatureConfig } from '../../features/config'
 import type { TrainingConfig } from '../../training/config';
 import { pathExists } from '../../util/fs';
 import { datasetFingerprint } from '../job';
-import { STUDY_FILE, STUDY_SCHEMA_VERSION, validateStudy, writeStudy, type StudyFile, type StudyFold, type StudyProtocol } from './format';
+import { STUDY_FILE, STUDY_FORMAT_VERSION, validateStudy, writeStudy, type StudyFile, type StudyFold, type StudyProtocol } from './format';
 import { applyOverrides, expandGrid, type GridAxis } from './grid';
 
 export interface CreateStudyOptions {
@@ -59,7 +59,7 @@ export async function createStudy(dir: string, options: CreateStudyOptions): Pro
   if (scan.clips.length === 0) throw new Error(`no labelled clips found in ${options.datasetRoot}`);
   const folds = foldsFor(options.protocol, scan.clips, scan.speakers.length, valRatio, splitSeed);
   const study: StudyFile = {
-    schemaVersion: STUDY_SCHEMA_VERSION,
+    formatVersion: STUDY_FORMAT_VERSION,
     name: options.name ?? basename(studyDir),
     createdAt: new Date().toISOString(),
     dataset: {

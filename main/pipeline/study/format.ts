@@ -1,18 +1,17 @@
 /**
  * `study.json`: the typed, versioned description of a study. One writer (atomic) and one reader
- * that validates every field and says which one is wrong.
+ * that validates every field and says which one is wrong (util/versionedJson, like run.json).
  */
-import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { BACKEND_NAMES, type BackendName } from '../../compute/backend';
 import { SCHEME_NAMES, type SchemeName } from '../../dataset';
 import { resolveFeatureConfig, type FeatureConfig } from '../../features/config';
 import { resolveTrainingConfig, type TrainingConfig } from '../../training/config';
-import { writeJsonAtomic } from '../../util/fs';
+import { decodeVersioned, readVersionedJson, writeVersionedJson, type JsonObject, type VersionedFormat } from '../../util/versionedJson';
 import { checkGridAxis, expandGrid, type GridAxis } from './grid';
 
 export const STUDY_FILE = 'study.json';
-export const STUDY_SCHEMA_VERSION = 1;
+export const STUDY_FORMAT_VERSION = 1;
 
 export type StudyProtocol =
   { kind: 'loso' } | { kind: 'kfold'; k: number } | { kind: 'fixed'; testSpeakers: string[]; valSpeakers?: string[] };
@@ -24,7 +23,7 @@ export interface StudyFold {
 }
 
 export interface StudyFile {
-  schemaVersion: typeof STUDY_SCHEMA_VERSION;
+  formatVersion: typeof STUDY_FORMAT_VERSION;
   name: string;
   createdAt: string;
   dataset: { root: string; scheme: SchemeName | 'auto'; fingerprint: string; clips: number; speakers: number };
@@ -66,13 +65,12 @@ export function parseProtocol(text: string, speakers: { test?: string[]; val?: s
 }
 
 export async function writeStudy(dir: string, study: StudyFile): Promise<void> {
-  await writeJsonAtomic(join(dir, STUDY_FILE), study);
+  await writeVersionedJson(join(dir, STUDY_FILE), STUDY_FORMAT, study);
 }
 
 class Fields {
-  constructor(private readonly path: string) {}
   fail(field: string, what: string): never {
-    throw new Error(`${this.path}: '${field}' ${what}`);
+    throw new Error(`'${field}' ${what}`);
   }
   object(value: unknown, field: string): Record<string, unknown> {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) this.fail(field, 'must be an object');
@@ -100,14 +98,11 @@ class Fields {
 
 /** Checks a parsed study.json; throws one sentence naming the file and the field. */
 export function validateStudy(value: unknown, path = STUDY_FILE): StudyFile {
-  const f: Fields = new Fields(path);
-  const o = f.object(value, '(top level)');
-  if (o.schemaVersion !== STUDY_SCHEMA_VERSION) {
-    const v = o.schemaVersion;
-    if (typeof v === 'number' && v > STUDY_SCHEMA_VERSION)
-      f.fail('schemaVersion', `is ${v}, newer than this app reads (${STUDY_SCHEMA_VERSION}): update the app`);
-    f.fail('schemaVersion', `must be ${STUDY_SCHEMA_VERSION}`);
-  }
+  return decodeVersioned(value, STUDY_FORMAT, path);
+}
+
+function checkStudy(o: JsonObject): StudyFile {
+  const f: Fields = new Fields();
   f.string(o.name, 'name');
   f.string(o.createdAt, 'createdAt');
   const dataset = f.object(o.dataset, 'dataset');
@@ -171,22 +166,16 @@ export function validateStudy(value: unknown, path = STUDY_FILE): StudyFile {
   return o as unknown as StudyFile;
 }
 
+const STUDY_FORMAT: VersionedFormat<StudyFile> = {
+  name: STUDY_FILE,
+  current: STUDY_FORMAT_VERSION,
+  migrate: {},
+  validate: checkStudy,
+};
+
 /** Reads and validates `<dir>/study.json`. */
 export async function readStudy(dir: string): Promise<StudyFile> {
-  const path = join(dir, STUDY_FILE);
-  let text: string;
-  try {
-    text = await fsp.readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new Error(`${dir} is not a study folder: it has no ${STUDY_FILE}`, { cause: err });
-    throw err;
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
-  }
-  return validateStudy(value, path);
+  const study = await readVersionedJson(join(dir, STUDY_FILE), STUDY_FORMAT);
+  if (!study) throw new Error(`${dir} is not a study folder: it has no ${STUDY_FILE}`);
+  return study;
 }

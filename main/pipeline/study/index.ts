@@ -8,7 +8,7 @@ export {
   parseProtocol,
   protocolLabel,
   STUDY_FILE,
-  STUDY_SCHEMA_VERSION,
+  STUDY_FORMAT_VERSION,
   type StudyFile,
   type StudyFold,
   type StudyProtocol,

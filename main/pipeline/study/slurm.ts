@@ -7,7 +7,8 @@
 import { execFile } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { readJson, writeFileAtomic, writeJsonAtomic } from '../../util/fs';
+import { writeFileAtomic } from '../../util/fs';
+import { check, readVersionedJson, writeVersionedJson, type VersionedFormat } from '../../util/versionedJson';
 import { studySlurmDir } from './paths';
 
 export interface SlurmResources {
@@ -35,10 +36,28 @@ export interface SlurmJobRecord {
   indices: number[];
 }
 
+/** `slurm/jobs.json`: the array jobs submitted for the study, in order. */
 interface JobsFile {
-  schemaVersion: 1;
   jobs: SlurmJobRecord[];
 }
+
+const JOBS_FORMAT: VersionedFormat<JobsFile> = {
+  name: 'Slurm jobs file',
+  current: 1,
+  migrate: {},
+  validate: (value) => {
+    if (!Array.isArray(value.jobs)) throw new Error("'jobs' must be a list");
+    value.jobs.forEach((job: unknown, i: number) => {
+      const record = check.object(job, `jobs[${i}]`);
+      check.string(record.jobId, `jobs[${i}].jobId`);
+      check.string(record.submittedAt, `jobs[${i}].submittedAt`);
+      (Array.isArray(record.indices) ? record.indices : [null]).forEach((index: unknown, k: number) =>
+        check.integer(index, `jobs[${i}].indices[${k}]`),
+      );
+    });
+    return value as unknown as JobsFile;
+  },
+};
 
 /** A task's Slurm state; 'ENDED' when it left the queue and sacct (off on many clusters) says nothing. */
 export type SlurmTaskState = { jobId: string; state: string; source: 'squeue' | 'sacct' };
@@ -119,12 +138,7 @@ function run(command: string, args: string[]): Promise<string> {
 
 async function readJobs(dir: string): Promise<JobsFile> {
   const path = join(studySlurmDir(dir), JOBS_FILE);
-  const value = await readJson<JobsFile>(path).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return { schemaVersion: 1 as const, jobs: [] };
-    throw new Error(`${path} is corrupt: ${err.message}`);
-  });
-  if (!Array.isArray(value.jobs)) throw new Error(`${path} is corrupt: 'jobs' must be a list`);
-  return value;
+  return (await readVersionedJson(path, JOBS_FORMAT)) ?? { jobs: [] };
 }
 
 export async function slurmJobs(dir: string): Promise<SlurmJobRecord[]> {
@@ -150,7 +164,7 @@ export async function submitSlurmArray(
   if (!/^\d+$/.test(jobId)) throw new Error(`sbatch answered '${out.trim()}' instead of a job id`);
   const jobs = await readJobs(studyDir);
   jobs.jobs.push({ jobId, submittedAt: new Date().toISOString(), indices: [...indices] });
-  await writeJsonAtomic(join(slurmDir, JOBS_FILE), jobs);
+  await writeVersionedJson(join(slurmDir, JOBS_FILE), JOBS_FORMAT, jobs);
   return { jobId, script };
 }
 
