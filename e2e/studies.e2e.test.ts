@@ -6,35 +6,23 @@
  * its overlaid curves, the results table, the pooled matrix and its drill-down into a fold's clip; saves
  * e2e/screenshots/10-studies.png at 1440 × 900.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Workspace } from '../main/api/workspace';
 import { createStudy, runStudyMember, studyMembers } from '../main/pipeline/study';
-import { startServer, type RunningServer } from '../main/serve/server';
+import { DEMO, openWorkbench, type Workbench } from './harness';
 import { resolveTrainingConfig } from '../main/training/config';
-
-const CHROMIUM = process.env.SER_CHROMIUM ?? '/usr/bin/chromium';
-const RENDERER = resolve('out/renderer');
-const DEMO = resolve('resources/demo-emodb');
-const SCREENSHOTS = resolve('e2e/screenshots');
 
 describe('a study in the Studies view (serve mode)', { timeout: 300_000 }, () => {
   let dir: string;
-  let server: RunningServer;
-  let browser: Browser;
+  let workbench: Workbench;
   let page: Page;
-  const pageErrors: string[] = [];
+  let pageErrors: string[];
   const byId = (id: string) => page.getByTestId(id);
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set SER_CHROMIUM`);
-    if (!existsSync(join(RENDERER, 'index.html')))
-      throw new Error('the renderer is not built: run `npm run build` (npm test does it first)');
-    mkdirSync(SCREENSHOTS, { recursive: true });
     dir = mkdtempSync(join(tmpdir(), 'ser-e2e-study-'));
     // Two epochs of the smallest model on 16 × 16 MFCC (curves, not dots): ten LOSO members in-process in well under a minute.
     const studyDir = join(dir, 'studies', 'demo-loso');
@@ -47,38 +35,12 @@ describe('a study in the Studies view (serve mode)', { timeout: 300_000 }, () =>
     });
     for (const member of studyMembers(study)) await runStudyMember(studyDir, member.index, { threads: 1, backend: 'wasm' });
 
-    const workspace = new Workspace({
-      runsDir: join(dir, 'studies'),
-      cacheDir: join(dir, 'cache'),
-      uploadsDir: join(dir, 'uploads'),
-      demoDatasetPath: DEMO,
-      backendPreference: 'wasm',
-    });
-    server = await startServer({ rendererDir: RENDERER, workspace, appVersion: '0.0.0-e2e' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(message.text());
-    });
-    page.setDefaultTimeout(60_000);
-    await page.goto(server.openUrl);
+    workbench = await openWorkbench(dir, join(dir, 'studies'));
+    ({ page, pageErrors } = workbench);
   }, 240_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await workbench?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -111,8 +73,7 @@ describe('a study in the Studies view (serve mode)', { timeout: 300_000 }, () =>
     expect(await clips.first().textContent()).toMatch(/fold \d+ · seed 1/);
     await clips.first().click();
     await expect.poll(() => byId('clip-viewer').getByTestId('mfcc-heatmap').locator('canvas').count()).toBeGreaterThan(0);
-    await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: join(SCREENSHOTS, '10-studies.png'), fullPage: true });
+    await workbench.shot('10-studies');
     expect(pageErrors).toEqual([]);
   });
 

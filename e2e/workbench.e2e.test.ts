@@ -7,77 +7,29 @@
  * final, predict files, list runs, reload the page. Every main view is saved as a PNG in
  * e2e/screenshots/ at 1440 × 900.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Workspace } from '../main/api/workspace';
-import { startServer, type RunningServer } from '../main/serve/server';
-
-const CHROMIUM = process.env.SER_CHROMIUM ?? '/usr/bin/chromium';
-const RENDERER = resolve('out/renderer');
-const DEMO = resolve('resources/demo-emodb');
-export const SCREENSHOTS = resolve('e2e/screenshots');
+import { DEMO, openWorkbench, SCREENSHOTS, type Workbench } from './harness';
 
 describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => {
   let dir: string;
-  let server: RunningServer;
-  let browser: Browser;
+  let workbench: Workbench;
   let page: Page;
-  const pageErrors: string[] = [];
-
-  const shot = async (name: string) => {
-    // Full-page shots are taken from the top, so the sticky header sits where it belongs.
-    await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-  };
+  let pageErrors: string[];
+  const shot = (name: string) => workbench.shot(name);
   const byId = (id: string) => page.getByTestId(id);
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set SER_CHROMIUM; .ci/run installs it`,
-      );
-    }
-    if (!existsSync(join(RENDERER, 'index.html')))
-      throw new Error('the renderer is not built: run `npm run build` (npm test does it first)');
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    for (const old of readdirSync(SCREENSHOTS)) if (old.endsWith('.png')) rmSync(join(SCREENSHOTS, old));
     dir = mkdtempSync(join(tmpdir(), 'ser-e2e-'));
-    const workspace = new Workspace({
-      runsDir: join(dir, 'runs'),
-      cacheDir: join(dir, 'cache'),
-      uploadsDir: join(dir, 'uploads'),
-      demoDatasetPath: DEMO,
-      backendPreference: 'wasm',
-    });
-    server = await startServer({ rendererDir: RENDERER, workspace, appVersion: '0.0.0-e2e' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--autoplay-policy=no-user-gesture-required',
-      ],
-    });
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(message.text());
-    });
-    page.setDefaultTimeout(60_000);
-    await page.goto(server.openUrl);
+    workbench = await openWorkbench(dir, join(dir, 'runs'), ['--autoplay-policy=no-user-gesture-required']);
+    ({ page, pageErrors } = workbench);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await workbench?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
