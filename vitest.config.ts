@@ -9,5 +9,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // The browser suites poll the UI; on a loaded 2-core machine a first view can take seconds.
+    expect: { poll: { timeout: 15_000 } },
   },
 });

@@ -450,6 +450,7 @@ export function createEngine(ctx: EngineContext): Engine {
     },
 
     async 'evaluation.get'(raw) {
+      warmUpClipViews(); // its clips open in the clip viewer next
       return evaluation(checkpointRef(raw, 'evaluation.get'));
     },
 
@@ -621,6 +622,7 @@ export function createEngine(ctx: EngineContext): Engine {
     async 'studies.memberEvaluation'(raw) {
       const request = 'studies.memberEvaluation';
       const args = expectObject(raw, request);
+      warmUpClipViews();
       const dir = studyDir(args, request);
       const memberId = expectRunId(args, 'memberId', request);
       const checkpoint = studyCheckpoint(args, request);
