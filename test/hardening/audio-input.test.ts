@@ -8,6 +8,7 @@ import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSyn
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { caught } from './caught';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AudioError, loadAudio, probeAudioFile, readAudioFile, readAudioFileSync, resample } from '../../main/audio';
 import { scanDataset } from '../../main/dataset';
@@ -16,15 +17,7 @@ import { encodeSamples, fmtChunk, riff } from '../audio/wav-writer';
 const tempDir = mkdtempSync(join(tmpdir(), 'ser-audio-input-'));
 afterAll(() => rmSync(tempDir, { recursive: true, force: true }));
 
-async function audioErrorOf(promise: Promise<unknown> | (() => unknown)): Promise<AudioError> {
-  try {
-    await (typeof promise === 'function' ? promise() : promise);
-  } catch (err) {
-    if (err instanceof AudioError) return err;
-    throw new Error(`expected an AudioError, got ${String(err)}`, { cause: err });
-  }
-  throw new Error('expected an AudioError, but it succeeded');
-}
+const audioErrorOf = (action: Promise<unknown> | (() => unknown)) => caught(AudioError, action);
 
 function write(name: string, bytes: Uint8Array): string {
   const path = join(tempDir, name);

@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { caught } from './caught';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AudioError, loadAudio, probeAudioFile, readAudioFile } from '../../main/audio';
 import { DatasetError, scanDataset, speakerSplit, type ScanResult } from '../../main/dataset';
@@ -44,25 +45,9 @@ afterAll(() => {
   for (const skipped of tally.skipped) console.log(`bad-input corpus: skipped ${skipped}`);
 });
 
-async function audioErrorOf(promise: Promise<unknown>): Promise<AudioError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof AudioError) return err;
-    throw new Error(`expected an AudioError, got ${String(err)}`, { cause: err });
-  }
-  throw new Error('expected an AudioError, but it succeeded');
-}
+const audioErrorOf = (action: Promise<unknown> | (() => unknown)) => caught(AudioError, action);
 
-async function datasetErrorOf(promise: Promise<unknown> | (() => unknown)): Promise<DatasetError> {
-  try {
-    await (typeof promise === 'function' ? promise() : promise);
-  } catch (err) {
-    if (err instanceof DatasetError) return err;
-    throw new Error(`expected a DatasetError, got ${String(err)}`, { cause: err });
-  }
-  throw new Error('expected a DatasetError, but it succeeded');
-}
+const datasetErrorOf = (action: Promise<unknown> | (() => unknown)) => caught(DatasetError, action);
 
 function allFinite(data: Float32Array): boolean {
   for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) return false;
