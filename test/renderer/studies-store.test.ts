@@ -10,7 +10,16 @@ import type {
   StudyReportView,
 } from '../../main/api/contract';
 import { setApi } from '../../renderer/src/api';
-import { emptyStudyForm, findComparison, memberGrid, nextSort, resultRows, studyCreateArgs } from '../../renderer/src/lib/studies';
+import {
+  emptyStudyForm,
+  findComparison,
+  memberGrid,
+  memberTitle,
+  nextSort,
+  resultRows,
+  slurmSummary,
+  studyCreateArgs,
+} from '../../renderer/src/lib/studies';
 import { useStudiesStore } from '../../renderer/src/stores/studies';
 import { fakeApi, flush } from './fake-api';
 
@@ -120,6 +129,14 @@ describe('studies lib', () => {
     const rows = memberGrid(d.status);
     expect(rows.map((r) => r.key)).toEqual(['0/1', '1/1']);
     expect(rows[0]!.members.map((m) => m?.state)).toEqual(['done', 'running']);
+  });
+
+  it('names the Slurm job and task of members submitted to Slurm', () => {
+    const local = [member(0, 0, 'done'), member(0, 1, 'running')];
+    expect(slurmSummary(local)).toBeNull();
+    const submitted = local.map((m) => ({ ...m, slurm: { jobId: '41', state: m.state === 'done' ? 'COMPLETED' : 'RUNNING' } }));
+    expect(slurmSummary(submitted)).toBe('Slurm job 41 (2 tasks)');
+    expect(memberTitle(submitted[1]!)).toContain(`Slurm 41_${submitted[1]!.index} RUNNING`);
   });
 
   it('sorts results by a metric (cells without results last) and by grid value', () => {

@@ -116,7 +116,9 @@ export async function listStudyMembers(dir: string, study?: StudyFile): Promise<
     }
     members.push(status);
   }
-  return { members, problems };
+  // Once every submitted member has written its run folder, Slurm's answers no longer matter.
+  const dependsOnSlurm = members.some((m) => m.slurm && !m.runDir);
+  return { members, problems: dependsOnSlurm ? problems : [] };
 }
 
 export async function studyStatus(dir: string): Promise<StudyStatus> {

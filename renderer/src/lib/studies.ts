@@ -57,7 +57,17 @@ export function memberProgress(member: StudyMemberStatus): number {
 export function memberTitle(member: StudyMemberStatus): string {
   const where = `${member.id}: ${member.cellLabel}, seed ${member.seed}, fold ${member.fold + 1}`;
   const epoch = member.epoch !== undefined ? ` · epoch ${member.epoch}/${member.epochs}` : '';
-  return `${where} — ${member.state}${epoch}${member.reason ? `: ${member.reason}` : ''}`;
+  const slurm = member.slurm ? ` · Slurm ${member.slurm.jobId}_${member.index} ${member.slurm.state}` : '';
+  return `${where} — ${member.state}${epoch}${slurm}${member.reason ? `: ${member.reason}` : ''}`;
+}
+
+/** "Slurm job 12 (10 tasks)" for a study submitted with the Slurm executor, or null. */
+export function slurmSummary(members: readonly StudyMemberStatus[]): string | null {
+  const tasks = new Map<string, number>();
+  for (const m of members) if (m.slurm) tasks.set(m.slurm.jobId, (tasks.get(m.slurm.jobId) ?? 0) + 1);
+  if (tasks.size === 0) return null;
+  const jobs = [...tasks].map(([id, n]) => `${id} (${n} task${n === 1 ? '' : 's'})`);
+  return `Slurm job${tasks.size === 1 ? '' : 's'} ${jobs.join(', ')}`;
 }
 
 // --- Results table --------------------------------------------------------------------------

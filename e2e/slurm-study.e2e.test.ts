@@ -1,14 +1,18 @@
+/// <reference lib="dom" />
 /**
  * The Slurm executor against a real single-node cluster (slurmctld + slurmd + munged on
- * localhost): submit a tiny study as a job array, follow it to the end, read its report.
- * Needs root, Debian's slurm-wlm and munge, and the built CLI (npm test builds first).
+ * localhost): submit a tiny study as a job array, follow it to the end, read its report, then open
+ * the study in the Studies view (serve mode, Chromium) as a researcher would after a cluster run;
+ * saves e2e/screenshots/11-slurm-study.png. Needs root, Debian's slurm-wlm and munge, and the
+ * built CLI and renderer (npm test builds first).
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSlurmCluster, type SlurmCluster } from './slurm-cluster';
+import { startSlurmCluster, type SlurmCluster } from '../test/study/slurm-cluster';
+import { openWorkbench } from './harness';
 
 const CLI = resolve('out/main/cli.js');
 const work = mkdtempSync(join(tmpdir(), 'ser-study-slurm-'));
@@ -65,7 +69,7 @@ describe('study run --executor slurm on a single-node cluster', () => {
         '--preset',
         'quick',
         '--epochs',
-        '1',
+        '3',
         '--n-mfcc',
         '16',
         '--frames',
@@ -112,5 +116,26 @@ describe('study run --executor slurm on a single-node cluster', () => {
     const again = await cli(['study', 'run', dir, '--executor', 'slurm'], env);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain('nothing to submit');
+
+    // The app reads the same study: serve mode asks squeue/sacct through the cluster's SLURM_CONF.
+    Object.assign(process.env, cluster.env);
+    const workbench = await openWorkbench(work, work);
+    try {
+      const { page, pageErrors } = workbench;
+      const byId = (id: string) => page.getByTestId(id);
+      await byId('tab-studies').click();
+      await expect.poll(() => byId('study-head').textContent()).toContain('2 done');
+      expect(await byId('study-slurm').textContent()).toMatch(/Submitted to Slurm job \d+ \(2 tasks\)/);
+      expect(await byId('study-member').first().getAttribute('title')).toMatch(/done · epoch \d\/3 · Slurm \d+_0 (COMPLETED|ENDED)/);
+      await expect.poll(() => byId('study-result-row').count()).toBe(1);
+      expect(await byId('study-result-row').first().textContent()).toMatch(/2\/2.*\d+\.\d %/s);
+      await expect.poll(() => byId('study-matrix').getByTestId('cm-cell').count()).toBe(49);
+      // Without Slurm accounting (sacct) the run folders tell everything once all members wrote theirs.
+      expect(await page.locator('body').textContent()).not.toContain('sacct failed');
+      await workbench.shot('11-slurm-study');
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await workbench.close();
+    }
   }, 400_000);
 });
