@@ -583,7 +583,7 @@ export function createEngine(ctx: EngineContext): Engine {
           const axis = expectObject(value, `${request} (grid[${i}])`);
           const values = optionalStrings(axis, 'values', `${request} (grid[${i}])`) ?? [];
           if (values.length === 0) throw new Error(`grid[${i}] needs at least one value`);
-          return parseGridOption(config!, `${expectString(axis, 'field', `${request} (grid[${i}])`)}=${values.join(',')}`);
+          return parseGridOption(`${expectString(axis, 'field', `${request} (grid[${i}])`)}=${values.join(',')}`);
         });
       } catch (err) {
         if (err instanceof ApiError) throw err;

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveFeatureConfig } from '../../main/features/config';
 import { readStudy, STUDY_FORMAT_VERSION, validateStudy, writeStudy, type StudyFile } from '../../main/pipeline/study/format';
-import { applyOverrides, expandGrid, parseGridOption } from '../../main/pipeline/study/grid';
-import { memberAt, memberConfig, studyMembers } from '../../main/pipeline/study/members';
+import { applyFeatureOverrides, applyOverrides, expandGrid, parseGridOption } from '../../main/pipeline/study/grid';
+import { memberAt, memberConfig, memberFeatureConfig, studyFeatureConfigs, studyMembers } from '../../main/pipeline/study/members';
 import { compressIndices, parseSlurmStates, slurmScript } from '../../main/pipeline/study/slurm';
 import { resolveTrainingConfig } from '../../main/training/config';
 
@@ -39,27 +39,41 @@ function sampleStudy(): StudyFile {
 
 describe('grid', () => {
   it('types values by the base config field, including dotted paths', () => {
-    expect(parseGridOption(base, 'model=crnn,res-cnn')).toEqual({ field: 'model', values: ['crnn', 'res-cnn'] });
-    expect(parseGridOption(base, 'learningRate=1e-3, 0.01')).toEqual({ field: 'learningRate', values: [0.001, 0.01] });
-    expect(parseGridOption(base, 'balancedSampler=true,false')).toEqual({ field: 'balancedSampler', values: [true, false] });
-    expect(parseGridOption(base, 'augment.mixupAlpha=0,0.2')).toEqual({ field: 'augment.mixupAlpha', values: [0, 0.2] });
+    expect(parseGridOption('model=crnn,res-cnn')).toEqual({ field: 'model', values: ['crnn', 'res-cnn'] });
+    expect(parseGridOption('learningRate=1e-3, 0.01')).toEqual({ field: 'learningRate', values: [0.001, 0.01] });
+    expect(parseGridOption('balancedSampler=true,false')).toEqual({ field: 'balancedSampler', values: [true, false] });
+    expect(parseGridOption('augment.mixupAlpha=0,0.2')).toEqual({ field: 'augment.mixupAlpha', values: [0, 0.2] });
   });
 
   it('refuses unknown fields, wrong types, the seed and the split with a sentence naming the field', () => {
-    expect(() => parseGridOption(base, 'modle=crnn')).toThrow("grid field 'modle' is not a training setting");
-    expect(() => parseGridOption(base, 'epochs=two')).toThrow('epochs must be an integer, got the string "two"');
-    expect(() => parseGridOption(base, 'balancedSampler=yes')).toThrow('balancedSampler must be true or false, got the string "yes"');
-    expect(() => parseGridOption(base, 'seed=1,2')).toThrow(/use --seeds/);
-    expect(() => parseGridOption(base, 'split.valRatio=0.1')).toThrow(/the protocol decides/);
-    expect(() => parseGridOption(base, 'augment=1')).toThrow(/not a training setting/);
-    expect(() => parseGridOption(base, 'learningRate=0.001,-1')).toThrow(/learningRate must be a number in/);
-    expect(() => parseGridOption(base, 'model=crnn,resnet')).toThrow(/model must be/);
-    expect(() => parseGridOption(base, 'model')).toThrow('--grid must look like field=v1,v2');
-    expect(() => parseGridOption(base, 'model=crnn,crnn')).toThrow(/twice/);
+    expect(() => parseGridOption('modle=crnn')).toThrow("grid field 'modle' is not a training or feature setting");
+    expect(() => parseGridOption('epochs=two')).toThrow('epochs must be an integer, got the string "two"');
+    expect(() => parseGridOption('balancedSampler=yes')).toThrow('balancedSampler must be true or false, got the string "yes"');
+    expect(() => parseGridOption('seed=1,2')).toThrow(/use --seeds/);
+    expect(() => parseGridOption('split.valRatio=0.1')).toThrow(/the protocol decides/);
+    expect(() => parseGridOption('augment=1')).toThrow(/not a training or feature setting/);
+    expect(() => parseGridOption('learningRate=0.001,-1')).toThrow(/learningRate must be a number in/);
+    expect(() => parseGridOption('model=crnn,resnet')).toThrow(/model must be/);
+    expect(() => parseGridOption('model')).toThrow('--grid must look like field=v1,v2');
+    expect(() => parseGridOption('model=crnn,crnn')).toThrow(/twice/);
+  });
+
+  it('varies feature settings under features.*, typed and checked by the feature field table', () => {
+    expect(parseGridOption('features.frames=100,160')).toEqual({ field: 'features.frames', values: [100, 160] });
+    expect(() => parseGridOption('features.frames=100,long')).toThrow('features.frames must be an integer');
+    expect(() => parseGridOption('features.frams=100')).toThrow("grid field 'features.frams' is not a training or feature setting");
+    expect(() => parseGridOption('features.extras=rms')).toThrow(/is a list/);
+    const cell = { model: 'res-cnn', 'features.frames': 160 };
+    const features = applyFeatureOverrides(resolveFeatureConfig({ nMfcc: 20 }), cell);
+    expect(features).toMatchObject({ frames: 160, nMfcc: 20 });
+    expect(applyOverrides(base, cell).model).toBe('res-cnn');
+    expect(() => applyFeatureOverrides(resolveFeatureConfig(), { 'features.hopLength': 4096 })).toThrow(
+      /^grid cell features.hopLength=4096: /,
+    );
   });
 
   it('expands every combination, first axis slowest, and validates each cell config', () => {
-    const cells = expandGrid([parseGridOption(base, 'model=crnn,res-cnn'), parseGridOption(base, 'epochs=1,3')]);
+    const cells = expandGrid([parseGridOption('model=crnn,res-cnn'), parseGridOption('epochs=1,3')]);
     expect(cells).toEqual([
       { model: 'crnn', epochs: 1 },
       { model: 'crnn', epochs: 3 },
@@ -103,6 +117,22 @@ describe('members', () => {
     expect(config.model).toBe('res-cnn');
     expect(config.augment.mixupAlpha).toBe(0.2);
     expect(config.epochs).toBe(2);
+  });
+
+  it('get their cell’s feature config; the study extracts each distinct one once', () => {
+    const study = {
+      ...sampleStudy(),
+      grid: [
+        { field: 'features.frames', values: [16, 32] },
+        { field: 'model', values: ['crnn', 'res-cnn'] },
+      ],
+    };
+    const members = studyMembers(study);
+    expect(memberFeatureConfig(study, members[0]!).frames).toBe(16);
+    expect(memberFeatureConfig(study, members.at(-1)!).frames).toBe(32);
+    expect(memberConfig(study, members.at(-1)!).model).toBe('res-cnn');
+    expect(studyFeatureConfigs(study).map((c) => c.frames)).toEqual([16, 32]);
+    expect(studyFeatureConfigs(sampleStudy())).toEqual([sampleStudy().features]);
   });
 });
 

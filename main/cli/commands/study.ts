@@ -93,7 +93,7 @@ async function initCommand(argv: string[]): Promise<void> {
   let grid;
   try {
     protocol = parseProtocol(values.protocol, { test: parseListOption(text('test-speakers')), val: parseListOption(text('val-speakers')) });
-    grid = (values.grid ?? []).map((option) => parseGridOption(config, option));
+    grid = (values.grid ?? []).map((option) => parseGridOption(option));
   } catch (err) {
     throw new CliError((err as Error).message);
   }

@@ -8,7 +8,7 @@ import type { TrainingConfig } from '../../training/config';
 import { pathExists } from '../../util/fs';
 import { datasetFingerprint } from '../job';
 import { STUDY_FILE, STUDY_FORMAT_VERSION, validateStudy, writeStudy, type StudyFile, type StudyFold, type StudyProtocol } from './format';
-import { applyOverrides, expandGrid, type GridAxis } from './grid';
+import { applyFeatureOverrides, applyOverrides, expandGrid, type GridAxis } from './grid';
 
 export interface CreateStudyOptions {
   datasetRoot: string;
@@ -52,8 +52,12 @@ export async function createStudy(dir: string, options: CreateStudyOptions): Pro
   const valRatio = options.valRatio ?? 0.1;
   const splitSeed = options.splitSeed ?? 1;
   const grid = options.grid ?? [];
+  const features = resolveFeatureConfig(options.features);
   // Every cell must be a valid config before anything is written.
-  for (const cell of expandGrid(grid)) applyOverrides(options.training, cell);
+  for (const cell of expandGrid(grid)) {
+    applyOverrides(options.training, cell);
+    applyFeatureOverrides(features, cell);
+  }
 
   const scan = await scanDataset(options.datasetRoot, { scheme: options.scheme ?? 'auto' });
   if (scan.clips.length === 0) throw new Error(`no labelled clips found in ${options.datasetRoot}`);
@@ -69,7 +73,7 @@ export async function createStudy(dir: string, options: CreateStudyOptions): Pro
       clips: scan.clips.length,
       speakers: scan.speakers.length,
     },
-    features: resolveFeatureConfig(options.features),
+    features,
     training: options.training,
     protocol: options.protocol,
     validation: { valRatio, splitSeed },

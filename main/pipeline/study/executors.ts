@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { scanDataset } from '../../dataset';
 import { extractFeatures, type ExtractionProgress } from '../../features/extract';
 import { readStudy } from './format';
+import { studyFeatureConfigs } from './members';
 import { assertStudyWritable } from './member';
 import { studyCacheRoot, studyLogsDir } from './paths';
 import { isNodeLocalPath, submitSlurmArray, type MemberLauncher, type SlurmResources } from './slurm';
@@ -23,13 +24,15 @@ export async function prepareStudyFeatures(
   const studyDir = resolve(dir);
   const study = await readStudy(studyDir);
   const scan = await scanDataset(study.dataset.root, { scheme: study.dataset.scheme });
-  const features = await extractFeatures(scan, study.features, {
-    cacheRoot: studyCacheRoot(studyDir, study),
-    signal: options.signal,
-    onProgress: options.onProgress,
-  });
-  if (features.cancelled) throw new Error('cancelled during feature extraction');
-  if (features.clips.length === 0) throw new Error(`no clip of ${study.dataset.root} could be turned into features`);
+  for (const config of studyFeatureConfigs(study)) {
+    const features = await extractFeatures(scan, config, {
+      cacheRoot: studyCacheRoot(studyDir, study),
+      signal: options.signal,
+      onProgress: options.onProgress,
+    });
+    if (features.cancelled) throw new Error('cancelled during feature extraction');
+    if (features.clips.length === 0) throw new Error(`no clip of ${study.dataset.root} could be turned into features`);
+  }
 }
 
 /** Members still to run: not finished and not held by a live process. */

@@ -116,9 +116,8 @@ function checkStudy(o: JsonObject): StudyFile {
   } catch (err) {
     f.fail('features', `is invalid: ${(err as Error).message}`);
   }
-  let training: TrainingConfig;
   try {
-    training = resolveTrainingConfig(f.object(o.training, 'training') as unknown as TrainingConfig);
+    resolveTrainingConfig(f.object(o.training, 'training') as unknown as TrainingConfig);
   } catch (err) {
     f.fail('training', `is invalid: ${(err as Error).message}`);
   }
@@ -151,7 +150,7 @@ function checkStudy(o: JsonObject): StudyFile {
     f.string(a.field, `grid[${i}].field`);
     if (!Array.isArray(a.values) || a.values.length === 0) f.fail(`grid[${i}].values`, 'must be a non-empty list');
     try {
-      checkGridAxis(training, a as unknown as GridAxis);
+      checkGridAxis(a as unknown as GridAxis);
     } catch (err) {
       f.fail(`grid[${i}]`, `is invalid: ${(err as Error).message}`);
     }

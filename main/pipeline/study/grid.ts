@@ -1,17 +1,20 @@
 /**
  * The study grid: `--grid field=v1,v2` parsed into typed values, expanded into cells (every
- * combination, first axis slowest) and applied to the base training config. Values are typed by
- * the training field table (the same one behind the CLI flags, the Train form and the engine's
- * validation), and every cell's config is checked by resolveTrainingConfig.
+ * combination, first axis slowest) and applied to the base configs. A field is a training-config
+ * field (`model`, `augment.mixupAlpha`) or, prefixed with `features.`, a feature-config field
+ * (`features.frames`). Values are typed by the field tables (the same ones behind the CLI flags, the
+ * forms and the engine's validation), and every cell's configs are checked by the resolvers.
  */
-import { checkFieldValue, type AnyFieldTable, type FieldSpec } from '../../schema/fields';
-import { parseFieldValue, TRAINING_FIELDS } from '../../schema/trainingFields';
+import { resolveFeatureConfig, type FeatureConfig } from '../../features/config';
+import { FEATURE_FIELDS } from '../../schema/featureFields';
+import { checkFieldValue, parseFieldText, setValueAt, type AnyFieldTable, type FieldSpec } from '../../schema/fields';
+import { TRAINING_FIELDS } from '../../schema/trainingFields';
 import { resolveTrainingConfig, type TrainingConfig } from '../../training/config';
 
 export type GridValue = number | string | boolean;
 
 export interface GridAxis {
-  /** A training-config field, dotted for nested ones (augment.mixupAlpha). */
+  /** A training-config field, dotted for nested ones (augment.mixupAlpha), or `features.<field>`. */
   field: string;
   values: GridValue[];
 }
@@ -26,38 +29,63 @@ const RESERVED: Record<string, string> = {
   preset: 'a preset sets many fields at once: put the fields that differ in the grid instead',
 };
 
+/** Grid fields that vary the feature config carry this prefix. */
+export const FEATURE_FIELD_PREFIX = 'features.';
+
+/** The table and the field's path in it: training fields as they are, feature fields without the prefix. */
+function fieldTable(field: string): { table: AnyFieldTable; path: string } {
+  return field.startsWith(FEATURE_FIELD_PREFIX)
+    ? { table: FEATURE_FIELDS, path: field.slice(FEATURE_FIELD_PREFIX.length) }
+    : { table: TRAINING_FIELDS, path: field };
+}
+
 /** The field-table entry of a field a grid may vary; throws for the others. */
 function gridField(field: string): FieldSpec {
-  const reserved = RESERVED[field.split('.')[0]!];
-  if (reserved) throw new Error(`grid field '${field}' cannot be varied: ${reserved}`);
-  const spec = (TRAINING_FIELDS as AnyFieldTable)[field];
-  if (!spec) throw new Error(`grid field '${field}' is not a training setting (examples: model, learningRate, epochs, augment.mixupAlpha)`);
+  const { table, path } = fieldTable(field);
+  if (table === TRAINING_FIELDS) {
+    const reserved = RESERVED[field.split('.')[0]!];
+    if (reserved) throw new Error(`grid field '${field}' cannot be varied: ${reserved}`);
+  }
+  const spec = table[path];
+  if (!spec) {
+    throw new Error(
+      `grid field '${field}' is not a training or feature setting (examples: model, learningRate, augment.mixupAlpha, features.frames)`,
+    );
+  }
   if (spec.kind === 'list') throw new Error(`grid field '${field}' is a list: a grid varies single values`);
   return spec;
 }
 
-/** Parses one raw value for `field` with the training field table (type, range, choices). */
-export function parseGridValue(_base: TrainingConfig, field: string, raw: string): GridValue {
+/** Parses one raw value for `field` with its field table (type, range, choices). */
+export function parseGridValue(field: string, raw: string): GridValue {
   gridField(field);
   if (raw.trim() === '') throw new Error(`grid field '${field}' has an empty value`);
-  return parseFieldValue(field, raw) as GridValue;
+  const { table, path } = fieldTable(field);
+  try {
+    return parseFieldText(table, path, raw) as GridValue;
+  } catch (err) {
+    // Name the field as the grid does (features.frames), not as its table does (frames).
+    const message = (err as Error).message;
+    if (path !== field && message.startsWith(path)) throw new Error(field + message.slice(path.length), { cause: err });
+    throw err;
+  }
 }
 
 /** Checks an axis read back from a file: a field the grid may vary, each value valid for that field. */
-export function checkGridAxis(_base: TrainingConfig, axis: GridAxis): void {
+export function checkGridAxis(axis: GridAxis): void {
   const spec = gridField(axis.field);
   for (const value of axis.values) checkFieldValue(axis.field, spec, value);
 }
 
 /** `field=v1,v2,…` → a typed axis. */
-export function parseGridOption(base: TrainingConfig, option: string): GridAxis {
+export function parseGridOption(option: string): GridAxis {
   const eq = option.indexOf('=');
   if (eq <= 0) throw new Error(`--grid must look like field=v1,v2 (got '${option}')`);
   const field = option.slice(0, eq).trim();
   const values = option
     .slice(eq + 1)
     .split(',')
-    .map((raw) => parseGridValue(base, field, raw));
+    .map((raw) => parseGridValue(field, raw));
   if (new Set(values).size !== values.length) throw new Error(`grid field '${field}' lists a value twice`);
   return { field, values };
 }
@@ -74,20 +102,33 @@ export function expandGrid(axes: readonly GridAxis[]): CellOverrides[] {
   return cells;
 }
 
-/** The base config with a cell's overrides applied, validated. */
-export function applyOverrides(base: TrainingConfig, overrides: CellOverrides): TrainingConfig {
+/** The overrides of one table: training fields as they are, or feature fields without their prefix. */
+function overridesFor(overrides: CellOverrides, features: boolean): [string, GridValue][] {
+  return Object.entries(overrides).flatMap(([field, value]): [string, GridValue][] => {
+    const isFeature = field.startsWith(FEATURE_FIELD_PREFIX);
+    if (isFeature !== features) return [];
+    return [[isFeature ? field.slice(FEATURE_FIELD_PREFIX.length) : field, value]];
+  });
+}
+
+function applyTo<T>(base: T, entries: [string, GridValue][], overrides: CellOverrides, resolve: (config: unknown) => T): T {
   const config = structuredClone(base) as unknown as Record<string, unknown>;
-  for (const [field, value] of Object.entries(overrides)) {
-    const parts = field.split('.');
-    let target = config;
-    for (const part of parts.slice(0, -1)) target = target[part] as Record<string, unknown>;
-    target[parts.at(-1)!] = value;
-  }
+  for (const [path, value] of entries) setValueAt(config, path, value);
   try {
-    return resolveTrainingConfig(config as unknown as TrainingConfig);
+    return resolve(config);
   } catch (err) {
     throw new Error(`grid cell ${cellLabel(overrides)}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** The base training config with a cell's training overrides applied, validated. */
+export function applyOverrides(base: TrainingConfig, overrides: CellOverrides): TrainingConfig {
+  return applyTo(base, overridesFor(overrides, false), overrides, resolveTrainingConfig);
+}
+
+/** The base feature config with a cell's `features.*` overrides applied, validated. */
+export function applyFeatureOverrides(base: FeatureConfig, overrides: CellOverrides): FeatureConfig {
+  return applyTo(base, overridesFor(overrides, true), overrides, resolveFeatureConfig);
 }
 
 /** "model=res-cnn, learningRate=0.001", or "base" for the empty cell. */

@@ -13,7 +13,7 @@ import { pathExists, readJson, writeJsonAtomic } from '../../util/fs';
 import { datasetFingerprint, runTrainingJob, type TrainingEvent } from '../job';
 import { readStudy, type StudyFile } from './format';
 import { cellLabel } from './grid';
-import { memberAt, memberConfig, type StudyMember } from './members';
+import { memberAt, memberConfig, memberFeatureConfig, type StudyMember } from './members';
 import { studyCacheRoot, studyFailuresDir, studyRunsDir } from './paths';
 
 export interface RunMemberOptions {
@@ -98,7 +98,7 @@ function trainMember(studyDir: string, study: StudyFile, member: StudyMember, op
     datasetRoot: study.dataset.root,
     scheme: study.dataset.scheme,
     config: memberConfig(study, member),
-    featureConfig: study.features,
+    featureConfig: memberFeatureConfig(study, member),
     runsDir: studyRunsDir(studyDir),
     runId: member.id,
     cacheRoot: studyCacheRoot(studyDir, study),

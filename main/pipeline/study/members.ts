@@ -4,7 +4,8 @@
  */
 import { resolveTrainingConfig, type TrainingConfig } from '../../training/config';
 import type { StudyFile } from './format';
-import { applyOverrides, cellLabel, expandGrid, type CellOverrides } from './grid';
+import type { FeatureConfig } from '../../features/config';
+import { applyFeatureOverrides, applyOverrides, cellLabel, expandGrid, type CellOverrides } from './grid';
 
 export interface StudyMember {
   index: number;
@@ -54,4 +55,19 @@ export function memberConfig(study: StudyFile, member: StudyMember): TrainingCon
   const fold = study.folds[member.fold]!;
   const cell = applyOverrides(study.training, member.overrides);
   return resolveTrainingConfig({ ...cell, seed: member.seed, split: { kind: 'speaker', testSpeakers: fold.test, valSpeakers: fold.val } });
+}
+
+/** The member's feature config: the study's, with its cell's `features.*` overrides. */
+export function memberFeatureConfig(study: StudyFile, member: Pick<StudyMember, 'overrides'>): FeatureConfig {
+  return applyFeatureOverrides(study.features, member.overrides);
+}
+
+/** The distinct feature configs the study's cells need (one extraction each), in cell order. */
+export function studyFeatureConfigs(study: StudyFile): FeatureConfig[] {
+  const configs = new Map<string, FeatureConfig>();
+  for (const cell of studyCells(study)) {
+    const config = memberFeatureConfig(study, cell);
+    configs.set(JSON.stringify(config), config);
+  }
+  return [...configs.values()];
 }
