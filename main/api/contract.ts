@@ -11,6 +11,7 @@ import type { Emotion } from '../dataset/labels';
 import type { Comparison } from '../evaluation/compare';
 import type { EvaluationReport } from '../evaluation/report';
 import type { ExtractionProgress } from '../features/progress';
+import type { FeatureConfig } from '../schema/featureFields';
 import type { CheckpointName, RunRecord, RunStatus } from '../runs/types';
 import type { BackendInfo, BackendName } from '../schema/backend';
 import type { TrainingConfig, TrainingOverrides } from '../training/config';
@@ -18,7 +19,7 @@ import type { SplitCounts } from '../dataset/splitCounts';
 import type { ModelName, OptimizerName } from '../schema/names';
 import type { CrossValidationSummary } from '../evaluation/pooled';
 import type { PairedComparison } from '../evaluation/paired';
-import type { CellOverrides, GridAxis, GridValue } from '../pipeline/study/grid';
+import type { CellOverrides, GridAxis, GridValue } from '../pipeline/study/gridTypes';
 import type { BatchProgress, BestCheckpoint, EpochMetrics, TrainingEvent, TrainingOutcome } from '../training/progress';
 
 export type {
@@ -181,8 +182,13 @@ export interface TrainingStartArgs {
   scheme?: string;
   /** Any subset of the training configuration; the rest comes from the preset. */
   config: TrainingOverrides;
+  /** Any subset of the feature configuration; the rest are the defaults. */
+  features?: FeatureOverrides;
   name?: string;
 }
+
+/** Any subset of the feature configuration (checked by the engine against the feature field table). */
+export type FeatureOverrides = Partial<FeatureConfig>;
 
 export interface ModelChoice {
   name: ModelName;
@@ -359,6 +365,8 @@ export interface StudyCreateArgs {
   scheme?: string;
   /** The Train form's settings; seed and split are set per member. */
   config: TrainingOverrides;
+  /** The Train form's input features (defaults for the rest). */
+  features?: FeatureOverrides;
   /** loso | kfold:K | fixed (fixed needs testSpeakers). */
   protocol: string;
   testSpeakers?: string[];
@@ -407,7 +415,10 @@ export interface ApiRequests {
 
   'training.options': { args: Record<string, never>; result: TrainingOptions };
   /** Checks a configuration without starting anything: the resolved config or the reason it is invalid. */
-  'training.validate': { args: { config: TrainingOverrides }; result: { ok: true; config: TrainingConfig } | { ok: false; error: string } };
+  'training.validate': {
+    args: { config: TrainingOverrides; features?: FeatureOverrides };
+    result: { ok: true; config: TrainingConfig; features: FeatureConfig } | { ok: false; error: string };
+  };
   'training.start': { args: TrainingStartArgs; result: JobInfo };
   /** The split a config would make of the dataset: clips per part and class, and warnings. */
   'training.splitPreview': { args: { root: string; scheme?: string; config: TrainingOverrides }; result: SplitCounts };

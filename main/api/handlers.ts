@@ -14,7 +14,7 @@ import type { EvaluationReport } from '../evaluation/report';
 import { compareCheckpoints, evaluationOf, exportEvaluation, type EvaluationSourceOptions } from '../pipeline/evaluations';
 import { MAX_UPLOAD_BYTES, storeUpload } from '../pipeline/uploads';
 import { cacheCoverage, cacheDirFor } from '../features/cache';
-import { featureConfigHash, featureRowCount, resolveFeatureConfig } from '../features/config';
+import { featureConfigHash, featureRowCount, resolveFeatureConfig, type FeatureConfig } from '../features/config';
 import { EmotionPredictor, isPredictionFailure } from '../pipeline/inference';
 import {
   createStudy,
@@ -98,6 +98,15 @@ export interface Engine {
 
 const SCHEMES: readonly (SchemeName | 'auto')[] = ['auto', ...SCHEME_NAMES];
 const BACKEND_CHOICES: readonly (BackendName | 'auto')[] = ['auto', ...BACKEND_NAMES];
+
+/** The request's `features` overrides resolved against the feature field table (defaults when absent). */
+function featuresOf(args: Args, request: string): FeatureConfig {
+  try {
+    return resolveFeatureConfig(args.features ?? {});
+  } catch (err) {
+    throw new ApiError('invalid-arguments', `${request} (features): ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
 
 function schemeOf(args: Args, request: string): SchemeName | 'auto' {
   return optionalOneOf(args, 'scheme', SCHEMES, request) ?? 'auto';
@@ -370,7 +379,7 @@ export function createEngine(ctx: EngineContext): Engine {
     async 'training.validate'(raw) {
       const args = expectObject(raw, 'training.validate');
       try {
-        return { ok: true as const, config: resolveTrainingConfig(args.config) };
+        return { ok: true as const, config: resolveTrainingConfig(args.config), features: resolveFeatureConfig(args.features ?? {}) };
       } catch (err) {
         return { ok: false as const, error: err instanceof Error ? err.message : String(err) };
       }
@@ -380,7 +389,10 @@ export function createEngine(ctx: EngineContext): Engine {
       const args = expectObject(raw, 'training.start');
       const root = workspace.confine(existingFolder(expectString(args, 'root', 'training.start'), 'training.start'), 'training.start');
       await workspace.ensureFolders();
-      return jobs.startTraining(root, schemeOf(args, 'training.start'), args.config, optionalString(args, 'name', 'training.start'));
+      return jobs.startTraining(root, schemeOf(args, 'training.start'), args.config, {
+        name: optionalString(args, 'name', 'training.start'),
+        features: featuresOf(args, 'training.start'),
+      });
     },
 
     async 'training.splitPreview'(raw) {
@@ -569,6 +581,7 @@ export function createEngine(ctx: EngineContext): Engine {
         );
       }
       const seeds = expectSeeds(args, request);
+      const features = featuresOf(args, request);
       const gridArgs = expectArray(args, 'grid', request, MAX_GRID_FIELDS);
       let config;
       let protocol;
@@ -597,6 +610,7 @@ export function createEngine(ctx: EngineContext): Engine {
         scheme: schemeOf(args, request),
         protocol,
         training: config,
+        features,
         seeds,
         grid,
         name,

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { scanDataset, type SchemeName } from '../dataset';
-import { resolveFeatureConfig } from '../features/config';
+import { resolveFeatureConfig, type FeatureConfig } from '../features/config';
 import { extractFeatures } from '../features/extract';
 import { resolveTrainingConfig, type TrainingConfig } from '../training/config';
 import { runTrainingInWorker } from '../pipeline/remote';
@@ -90,7 +90,12 @@ export class JobManager {
   }
 
   /** `overrides` is untrusted (a request's JSON): the engine's resolver checks every field. */
-  startTraining(root: string, scheme: SchemeName | 'auto', overrides: unknown, name?: string): JobInfo {
+  startTraining(
+    root: string,
+    scheme: SchemeName | 'auto',
+    overrides: unknown,
+    options: { name?: string; features?: FeatureConfig } = {},
+  ): JobInfo {
     let config: TrainingConfig;
     try {
       config = resolveTrainingConfig(overrides);
@@ -104,10 +109,11 @@ export class JobManager {
           datasetRoot: root,
           scheme,
           config,
+          featureConfig: options.features,
           runsDir: this.workspace.runsDir,
           cacheRoot: this.workspace.cacheDir,
           backend: this.workspace.backendPreference,
-          name,
+          name: options.name,
         },
         {
           signal: job.controller.signal,

@@ -82,6 +82,11 @@ describe('engine handler table', () => {
     await expect(dispatch(engine.handlers, 'dataset.open', { root: join(dir, 'missing') })).rejects.toMatchObject({ code: 'not-found' });
     const bad = await call('training.validate', { config: { learningRate: -1 } });
     expect(bad).toEqual({ ok: false, error: expect.stringContaining('learningRate') });
+    const badFeatures = await call('training.validate', { config: {}, features: { nMfcc: 200, nMels: 128 } });
+    expect(badFeatures).toEqual({ ok: false, error: expect.stringContaining('nMfcc') });
+    await expect(
+      dispatch(engine.handlers, 'training.start', { root: DEMO, config: {}, features: { frames: 'long' } }),
+    ).rejects.toMatchObject({ code: 'invalid-arguments', message: expect.stringMatching(/^training.start \(features\): .*frames/) });
     await expect(dispatch(engine.handlers, 'training.start', { root: DEMO, config: { epochs: 0 } })).rejects.toMatchObject({
       code: 'invalid-arguments',
       message: expect.stringContaining('epochs'),
@@ -147,6 +152,7 @@ describe('engine handler table', () => {
     const job: JobInfo = await call('training.start', {
       root: DEMO,
       config: { preset: 'quick', model: 'res-cnn', epochs: 2, seed: 7 },
+      features: { nMfcc: 20, frames: 48 },
       name: 'engine test',
     });
     await expect(call('training.start', { root: DEMO, config: { preset: 'quick' } })).rejects.toMatchObject({ code: 'busy' });
@@ -172,6 +178,8 @@ describe('engine handler table', () => {
     expect(runs[0]!.checkpoints.final.complete).toBe(true);
     const detail = await call('runs.get', { runId });
     expect(detail.epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    // The Train form's input features reached the engine and the run records them.
+    expect(detail.record.config.features).toMatchObject({ nMfcc: 20, frames: 48, nMels: 128 });
     expect(detail.evaluations).toContain('final');
     const renamed = await call('runs.rename', { runId, name: 'renamed run' });
     expect(renamed.name).toBe('renamed run');

@@ -77,13 +77,21 @@ describe('studies requests', () => {
       name: 'lr-grid',
       root: DEMO,
       config: { preset: 'quick', model: 'seed-cnn', epochs: 2 },
+      features: { nMfcc: 20 },
       protocol: 'loso',
       seeds: [1, 2],
-      grid: [{ field: 'learningRate', values: ['0.001', '0.01'] }],
+      grid: [
+        { field: 'learningRate', values: ['0.001', '0.01'] },
+        { field: 'features.frames', values: ['100', '160'] },
+      ],
     });
-    expect(entry).toMatchObject({ name: 'lr-grid', protocol: 'loso', folds: 10, seeds: [1, 2], cells: 2, members: 40 });
+    expect(entry).toMatchObject({ name: 'lr-grid', protocol: 'loso', folds: 10, seeds: [1, 2], cells: 4, members: 80 });
     const study = JSON.parse(readFileSync(join(work, 'runs', 'lr-grid', 'study.json'), 'utf8'));
-    expect(study.grid).toEqual([{ field: 'learningRate', values: [0.001, 0.01] }]);
+    expect(study.grid).toEqual([
+      { field: 'learningRate', values: [0.001, 0.01] },
+      { field: 'features.frames', values: [100, 160] },
+    ]);
+    expect(study.features).toMatchObject({ nMfcc: 20, frames: 100 });
     expect(study.training.epochs).toBe(2);
     expect((await call('studies.list', {})).map((s) => s.name)).toEqual(['lr-grid']);
     expect(events.some((e) => e.event === 'runs.changed')).toBe(true);
@@ -96,7 +104,11 @@ describe('studies requests', () => {
       message: 'studies.create: protocol kfold:K needs K ≥ 2, got 1',
     });
     await expect(call('studies.create', { ...base, grid: [{ field: 'epochz', values: ['1'] }] })).rejects.toMatchObject({
-      message: "studies.create: grid field 'epochz' is not a training setting (examples: model, learningRate, epochs, augment.mixupAlpha)",
+      message:
+        "studies.create: grid field 'epochz' is not a training or feature setting (examples: model, learningRate, augment.mixupAlpha, features.frames)",
+    });
+    await expect(call('studies.create', { ...base, features: { nMfcc: 0 } })).rejects.toMatchObject({
+      message: expect.stringMatching(/^studies.create \(features\): .*nMfcc/),
     });
     await expect(call('studies.create', { ...base, grid: [{ field: 'epochs', values: ['two'] }] })).rejects.toMatchObject({
       message: 'studies.create: epochs must be an integer, got the string "two"',

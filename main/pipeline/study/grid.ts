@@ -11,16 +11,9 @@ import { checkFieldValue, parseFieldText, setValueAt, type AnyFieldTable, type F
 import { TRAINING_FIELDS } from '../../schema/trainingFields';
 import { resolveTrainingConfig, type TrainingConfig } from '../../training/config';
 
-export type GridValue = number | string | boolean;
+import type { CellOverrides, GridAxis, GridValue } from './gridTypes';
 
-export interface GridAxis {
-  /** A training-config field, dotted for nested ones (augment.mixupAlpha), or `features.<field>`. */
-  field: string;
-  values: GridValue[];
-}
-
-/** One cell's overrides: field → value, in axis order. */
-export type CellOverrides = Record<string, GridValue>;
+export type { CellOverrides, GridAxis, GridValue } from './gridTypes';
 
 /** Fields the study itself decides: the seed list and the protocol's folds. */
 const RESERVED: Record<string, string> = {

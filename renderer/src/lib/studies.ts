@@ -4,6 +4,7 @@
  */
 import type {
   ClipPrediction,
+  FeatureOverrides,
   GridValue,
   PairedComparison,
   StudyCellReport,
@@ -179,7 +180,13 @@ const list = (text: string) =>
  * the study's to decide, so they are dropped); throws one sentence naming the field that is wrong.
  * Grid values and the settings themselves are checked by the engine.
  */
-export function studyCreateArgs(form: NewStudyForm, base: TrainingOverrides, root: string, scheme?: string): StudyCreateArgs {
+export function studyCreateArgs(
+  form: NewStudyForm,
+  base: TrainingOverrides,
+  root: string,
+  scheme?: string,
+  features?: FeatureOverrides,
+): StudyCreateArgs {
   const name = form.name.trim();
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || name.includes('..'))
     throw new Error('Name: use letters, digits, dots, dashes or underscores (it becomes a folder name)');
@@ -210,6 +217,7 @@ export function studyCreateArgs(form: NewStudyForm, base: TrainingOverrides, roo
     root,
     ...(scheme ? { scheme } : {}),
     config,
+    ...(features ? { features } : {}),
     protocol,
     ...(form.protocol === 'fixed' ? { testSpeakers } : {}),
     seeds,

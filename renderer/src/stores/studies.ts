@@ -5,7 +5,15 @@
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { ApiEvents, EpochMetrics, JobInfo, StudyDetail, StudyListEntry, TrainingOverrides } from '../../../main/api/contract';
+import type {
+  ApiEvents,
+  EpochMetrics,
+  FeatureOverrides,
+  JobInfo,
+  StudyDetail,
+  StudyListEntry,
+  TrainingOverrides,
+} from '../../../main/api/contract';
 import { invoke, on } from '../api';
 import { errorMessage } from '../lib/format';
 import {
@@ -57,6 +65,8 @@ export const useStudiesStore = defineStore('studies', () => {
 
   /** The Train form's current settings (TrainView keeps them here): a new study starts from them. */
   const baseSettings = shallowRef<TrainingOverrides | null>(null);
+  /** The Train form's input features (the defaults until the form loads). */
+  const baseFeatures = shallowRef<FeatureOverrides>({});
   const createError = ref<string | null>(null);
   const creating = ref(false);
   const exportError = ref<string | null>(null);
@@ -252,7 +262,7 @@ export const useStudiesStore = defineStore('studies', () => {
       if (!root) throw new Error('Open a dataset first (Dataset tab): the study trains on it');
       if (!baseSettings.value) throw new Error('The Train form has not loaded its settings yet');
       creating.value = true;
-      const entry = await invoke('studies.create', studyCreateArgs(form, baseSettings.value, root, scheme));
+      const entry = await invoke('studies.create', studyCreateArgs(form, baseSettings.value, root, scheme, baseFeatures.value));
       await refreshList();
       await select(entry.dir);
       return true;
@@ -358,6 +368,7 @@ export const useStudiesStore = defineStore('studies', () => {
     curvesError,
     toggleCurve,
     baseSettings,
+    baseFeatures,
     createError,
     creating,
     exportError,

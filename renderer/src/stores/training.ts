@@ -12,6 +12,7 @@ import type {
   BatchProgress,
   EpochMetrics,
   ExtractionProgress,
+  FeatureOverrides,
   JobInfo,
   SplitCounts,
   TrainingEvent,
@@ -272,11 +273,11 @@ export const useTrainingStore = defineStore('training', () => {
     }
   }
 
-  async function validateOnServer(config: TrainingOverrides): Promise<void> {
+  async function validateOnServer(config: TrainingOverrides, features?: FeatureOverrides): Promise<void> {
     const seq = ++validateSeq;
     validating.value = true;
     try {
-      const answer = await invoke('training.validate', { config });
+      const answer = await invoke('training.validate', features ? { config, features } : { config });
       if (seq === validateSeq) serverError.value = answer.ok ? null : answer.error;
     } catch (err) {
       if (seq === validateSeq) serverError.value = errorMessage(err);
