@@ -134,11 +134,11 @@ describe('checkpoint manifests', () => {
     await run.close();
     const path = join(dir, 'manifest.json');
     const stored = JSON.parse(await readFile(path, 'utf8'));
-    expect(stored.formatVersion).toBe(2);
-    expect(await inspectCheckpoint(dir)).toMatchObject({ complete: true, manifest: { epoch: 1, formatVersion: 2 } });
+    expect(stored.formatVersion).toBe(3);
+    expect(await inspectCheckpoint(dir)).toMatchObject({ complete: true, manifest: { epoch: 1, formatVersion: 3 } });
 
     await writeFile(path, JSON.stringify({ ...stored, formatVersion: 7 }));
-    expect((await inspectCheckpoint(dir)).problem).toBe('manifest.json is corrupt: checkpoint manifest has formatVersion 7, newer than this release reads (2); update the workbench');
+    expect((await inspectCheckpoint(dir)).problem).toBe('manifest.json is corrupt: checkpoint manifest has formatVersion 7, newer than this release reads (3); update the workbench');
     const { formatVersion: _v, ...unversioned } = stored;
     await writeFile(path, JSON.stringify({ ...unversioned, standardizer: null }));
     expect((await inspectCheckpoint(dir)).problem).toBe('manifest.json is corrupt: checkpoint manifest is invalid: standardizer must be an object, got null');
