@@ -139,9 +139,10 @@ export class EmotionPredictor {
     const clips: (ClipFeatures | PredictionFailure)[] = [];
     for (const [i, path] of paths.entries()) clips.push(await this.attempt(path, () => this.features(path, speakers[i]!)));
     const computed = clips.filter((c): c is ClipFeatures => !isPredictionFailure(c));
-    const standardized = new Map(computed.map((clip, i) => [clip, this.standardize(computed)[i]!]));
+    const standardized = this.standardize(computed);
+    const byClip = new Map(computed.map((clip, i) => [clip, standardized[i]!]));
     for (const clip of clips) {
-      report(isPredictionFailure(clip) ? clip : await this.attempt(clip.path, async () => this.score(clip, standardized.get(clip)!)));
+      report(isPredictionFailure(clip) ? clip : await this.attempt(clip.path, async () => this.score(clip, byClip.get(clip)!)));
     }
     return results;
   }
