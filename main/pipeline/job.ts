@@ -83,6 +83,12 @@ function clipMatrices(features: FeatureSet, ids: readonly string[]): { positions
   return { positions, matrices };
 }
 
+const NORMALIZATION_NOTES: Record<TrainingConfig['normalization'], string> = {
+  global: "each feature row standardised with the training clips' statistics",
+  speaker: "each feature row standardised with each speaker's own statistics (test speakers: their own test clips)",
+  clip: "each feature row standardised with each clip's own statistics",
+};
+
 /**
  * The normaliser of a training run: `global` fits the statistics on the valid frames of the
  * training clips; `speaker` and `clip` fit theirs where they are applied (preparePart).
@@ -169,6 +175,7 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
   const train = preparePart(features, split.train, labels, normalizer);
   const val = preparePart(features, split.val, labels, normalizer);
   const test = preparePart(features, split.test, labels, normalizer);
+  log(`normalization: ${config.normalization}, ${NORMALIZATION_NOTES[config.normalization]}`);
   const unknownSpeakers = train.ownStatistics.length + val.ownStatistics.length + test.ownStatistics.length;
   if (unknownSpeakers > 0)
     log(`normalization: ${unknownSpeakers} clip(s) have no speaker id and are standardised with their own statistics`, 'warn');
