@@ -19,7 +19,7 @@ export interface Prediction extends Scores {
   path: string;
   /** Duration of the original recording. */
   durationS: number;
-  /** decode includes resampling; features includes standardization. */
+  /** decode includes resampling; features is the raw matrix (standardising it takes microseconds and is not timed). */
   timingsMs: { decode: number; features: number; model: number; total: number };
   /** Set when the file could not be normalised the way the model was trained (unknown speaker). */
   warning?: string;
