@@ -93,6 +93,7 @@ async function inferenceLatency(model: ModelName, backend: BackendName, repeats:
       labels: ['anger', 'boredom', 'disgust', 'fear', 'happiness', 'neutral', 'sadness'],
       featureConfig: DEFAULT_FEATURE_CONFIG,
       featureConfigHash: featureConfigHash(DEFAULT_FEATURE_CONFIG),
+      normalization: { mode: 'global', maskPadding: true },
       standardizer: { mean: new Array<number>(rows).fill(0), std: new Array<number>(rows).fill(1) },
       modelName: model,
       inputShape: [rows, DEFAULT_FEATURE_CONFIG.frames, 1],

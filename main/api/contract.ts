@@ -275,6 +275,8 @@ export interface FilePrediction {
   probabilities?: number[];
   durationS?: number;
   totalMs?: number;
+  /** Set when the file could not be normalised the way the model was trained (a per-speaker model, speaker unknown). */
+  warning?: string;
   error?: { code: string; message: string };
 }
 

@@ -524,6 +524,7 @@ export function createEngine(ctx: EngineContext): Engine {
             probabilities: model.labels.map((label) => result.probabilities[label] ?? 0),
             durationS: result.durationS,
             totalMs: result.timingsMs.total,
+            ...(result.warning && { warning: result.warning }),
           });
         }
       }

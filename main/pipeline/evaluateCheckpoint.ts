@@ -12,6 +12,7 @@ import { openRun } from '../runs/store';
 import { writeEvaluation } from '../evaluation/file';
 import type { CheckpointName } from '../runs/types';
 import { initBackend, type BackendName } from '../compute/backend';
+import { recordedNormalizer } from '../features/standardize';
 import { preparePart } from './job';
 import { predictProbabilities } from '../models/predict';
 import { alignLabels } from '../evaluation/crossCorpus';
@@ -87,7 +88,12 @@ export async function evaluateCheckpoint(runDir: string, options: EvaluateCheckp
       leaksSpeakers = split.leaksSpeakers;
     }
 
-    const prepared = preparePart(features, ids, manifest.labels, manifest.standardizer);
+    // Speaker statistics come from each speaker's own clips in the evaluated data: the test clips of
+    // the run's split, or every clip of the other corpus (whatever its class: labels are not used).
+    const pool = options.dataDir ? features.clips.map((c) => c.id) : ids;
+    const prepared = preparePart(features, ids, manifest.labels, recordedNormalizer(manifest), pool);
+    if (prepared.ownStatistics.length > 0)
+      log(`${prepared.ownStatistics.length} clip(s) have no speaker id and were standardised with their own statistics`);
     if (prepared.clips.length < ids.length)
       log(`${ids.length - prepared.clips.length} clip(s) of the evaluation set could not be read and were left out`);
     const [rows, frames] = manifest.inputShape as [number, number, number];

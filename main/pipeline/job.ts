@@ -10,7 +10,7 @@ import { randomStratifiedSplit, scanDataset, speakerSplit, type Clip, type ScanR
 import { buildEvaluationReport, type EvaluationReport } from '../evaluation/report';
 import { resolveFeatureConfig, type FeatureConfig } from '../features/config';
 import { extractFeatures, type FeatureSet } from '../features/extract';
-import { applyStandardizer, fitStandardizer, type StandardizerStats } from '../features/standardize';
+import { fitStandardizer, normalizeClips, type ClipMatrix, type Normalizer } from '../features/standardize';
 import { loadCheckpoint } from '../models/checkpoint';
 import { createRun, type RunHandle } from '../runs/store';
 import { writeEvaluation } from '../evaluation/file';
@@ -54,6 +54,8 @@ export interface TrainJobResult extends TrainingOutcome {
 export interface PreparedPart {
   clips: Clip[];
   set: LabelledSet;
+  /** Clips that `speaker` normalisation standardised with their own statistics (no speaker id). */
+  ownStatistics: Clip[];
 }
 
 export function datasetFingerprint(scan: ScanResult): string {
@@ -68,24 +70,66 @@ export function makeSplit(scan: ScanResult, config: TrainingConfig): Split {
   return speakerSplit(scan.clips, { testSpeakers, valSpeakers, testRatio, valRatio, seed: config.seed });
 }
 
-/** Gathers the clips of `ids` from the feature set, standardised with `stats`. */
+/** The raw matrices of the clips of `ids` that have features, with their positions in the feature set. */
+function clipMatrices(features: FeatureSet, ids: readonly string[]): { positions: number[]; matrices: ClipMatrix[] } {
+  const position = new Map(features.clips.map((clip, i) => [clip.id, i]));
+  const slot = features.rows * features.frames;
+  const positions = ids.map((id) => position.get(id)).filter((i): i is number => i !== undefined);
+  const matrices = positions.map((i) => ({
+    data: features.data.subarray(i * slot, (i + 1) * slot),
+    validFrames: features.validFrames[i]!,
+    speaker: features.clips[i]!.speaker,
+  }));
+  return { positions, matrices };
+}
+
+const NORMALIZATION_NOTES: Record<TrainingConfig['normalization'], string> = {
+  global: "each feature row standardised with the training clips' statistics",
+  speaker: "each feature row standardised with each speaker's own statistics (test speakers: their own test clips)",
+  clip: "each feature row standardised with each clip's own statistics",
+};
+
+/**
+ * The normaliser of a training run: `global` fits the statistics on the valid frames of the
+ * training clips; `speaker` and `clip` fit theirs where they are applied (preparePart).
+ */
+export function fitNormalizer(mode: TrainingConfig['normalization'], features: FeatureSet, trainIds: readonly string[]): Normalizer {
+  if (mode !== 'global') return { mode };
+  const { matrices } = clipMatrices(features, trainIds);
+  const stats = fitStandardizer(
+    matrices.map((m) => m.data),
+    features.rows,
+    features.frames,
+    matrices.map((m) => m.validFrames),
+  );
+  return { mode, stats, maskPadding: true };
+}
+
+/**
+ * Gathers the clips of `ids` from the feature set, standardised by `normalizer`. In `speaker` mode
+ * each speaker's statistics come from that speaker's clips among `poolIds` (default: `ids`, the
+ * part itself), so a part never borrows statistics from another part or another speaker.
+ */
 export function preparePart(
   features: FeatureSet,
   ids: readonly string[],
   labels: readonly string[],
-  stats: StandardizerStats,
+  normalizer: Normalizer,
+  poolIds: readonly string[] = ids,
 ): PreparedPart {
-  const position = new Map(features.clips.map((clip, i) => [clip.id, i]));
   const labelIndex = new Map(labels.map((label, i) => [label, i]));
   const slot = features.rows * features.frames;
-  const kept = ids.map((id) => position.get(id)).filter((i): i is number => i !== undefined);
-  const x = new Float32Array(kept.length * slot);
-  const y = new Int32Array(kept.length);
-  kept.forEach((i, row) => {
-    x.set(applyStandardizer(features.data.subarray(i * slot, (i + 1) * slot), stats, features.rows, features.frames), row * slot);
+  const { positions, matrices } = clipMatrices(features, ids);
+  const pool = poolIds === ids ? matrices : clipMatrices(features, poolIds).matrices;
+  const normalized = normalizeClips(matrices, normalizer, features.rows, features.frames, pool);
+  const x = new Float32Array(positions.length * slot);
+  const y = new Int32Array(positions.length);
+  positions.forEach((i, row) => {
+    x.set(normalized.matrices[row]!, row * slot);
     y[row] = labelIndex.get(features.clips[i]!.label) ?? -1;
   });
-  return { clips: kept.map((i) => features.clips[i]!), set: { x, y, count: kept.length } };
+  const clips = positions.map((i) => features.clips[i]!);
+  return { clips, set: { x, y, count: positions.length }, ownStatistics: normalized.ownStatistics.map((row) => clips[row]!) };
 }
 
 export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJobResult> {
@@ -127,15 +171,14 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
 
   const labels = [...scan.labels];
   const shape: ExampleShape = { rows: features.rows, frames: features.frames, numClasses: labels.length };
-  const trainIds = new Set(split.train);
-  const slot = features.rows * features.frames;
-  const trainMatrices = features.clips.flatMap((clip, i) =>
-    trainIds.has(clip.id) ? [features.data.subarray(i * slot, (i + 1) * slot)] : [],
-  );
-  const stats = fitStandardizer(trainMatrices, features.rows, features.frames);
-  const train = preparePart(features, split.train, labels, stats);
-  const val = preparePart(features, split.val, labels, stats);
-  const test = preparePart(features, split.test, labels, stats);
+  const normalizer = fitNormalizer(config.normalization, features, split.train);
+  const train = preparePart(features, split.train, labels, normalizer);
+  const val = preparePart(features, split.val, labels, normalizer);
+  const test = preparePart(features, split.test, labels, normalizer);
+  log(`normalization: ${config.normalization}, ${NORMALIZATION_NOTES[config.normalization]}`);
+  const unknownSpeakers = train.ownStatistics.length + val.ownStatistics.length + test.ownStatistics.length;
+  if (unknownSpeakers > 0)
+    log(`normalization: ${unknownSpeakers} clip(s) have no speaker id and are standardised with their own statistics`, 'warn');
 
   const model = createModel(config.model, { inputShape: [shape.rows, shape.frames, 1], numClasses: shape.numClasses, seed: config.seed });
   log(`model: ${config.model}, ${model.countParams().toLocaleString('en-US')} parameters`);
@@ -161,7 +204,8 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
     labels,
     featureConfig,
     featureConfigHash: features.configHash,
-    standardizer: stats,
+    normalization: { mode: normalizer.mode, maskPadding: true },
+    ...(normalizer.mode === 'global' && { standardizer: normalizer.stats }),
     modelName: config.model,
     inputShape: [shape.rows, shape.frames, 1],
     epoch,

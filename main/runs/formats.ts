@@ -1,12 +1,13 @@
 /**
  * The formats of a run folder: `run.json`, `checkpoints/<name>/manifest.json` and
  * `evaluation-<name>.json`. Version 1 is what release 0.1.0 wrote (no `formatVersion`); version 2
- * is the same content with the version stamped, so migrating 1 → 2 only adds the stamp.
+ * is the same content with the version stamped, so migrating 1 → 2 only adds the stamp. Manifest
+ * version 3 records how the inputs were normalised.
  */
 import type { BackendInfo } from '../schema/backend';
 import type { Split } from '../dataset/split';
 import type { FeatureConfig } from '../schema/featureFields';
-import type { TrainingConfig } from '../schema/trainingFields';
+import { NORMALIZATION_MODES, type TrainingConfig } from '../schema/trainingFields';
 import type { BestCheckpoint, CheckpointManifest, RunOutcomeSummary, RunRecord, TestMetrics } from './types';
 import { CHECKPOINT_NAMES } from './types';
 import { check, type JsonObject, type VersionedFormat } from '../util/versionedJson';
@@ -130,10 +131,18 @@ function validateManifest(m: JsonObject): CheckpointManifest {
   if (new Set(labels).size !== labels.length) throw new Error('labels contain duplicates');
   check.object(m.featureConfig, 'featureConfig');
   if (check.string(m.featureConfigHash, 'featureConfigHash') === '') throw new Error('featureConfigHash is empty');
-  const standardizer = check.object(m.standardizer, 'standardizer');
-  const isFiniteArray = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x));
-  if (!isFiniteArray(standardizer.mean) || !isFiniteArray(standardizer.std)) throw new Error('standardizer must hold finite mean and std arrays');
-  if (standardizer.mean.length !== standardizer.std.length) throw new Error('standardizer mean and std differ in length');
+  const normalization = check.object(m.normalization, 'normalization');
+  const mode = check.oneOf(normalization.mode, 'normalization.mode', NORMALIZATION_MODES);
+  const maskPadding = check.boolean(normalization.maskPadding, 'normalization.maskPadding');
+  if (mode === 'global') {
+    const standardizer = check.object(m.standardizer, 'standardizer');
+    const isFiniteArray = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+    if (!isFiniteArray(standardizer.mean) || !isFiniteArray(standardizer.std)) throw new Error('standardizer must hold finite mean and std arrays');
+    if (standardizer.mean.length !== standardizer.std.length) throw new Error('standardizer mean and std differ in length');
+  } else {
+    if (m.standardizer !== undefined) throw new Error(`standardizer is only for global normalization, but normalization.mode is ${mode}`);
+    if (!maskPadding) throw new Error(`normalization.maskPadding must be true for ${mode} normalization`);
+  }
   if (check.string(m.modelName, 'modelName') === '') throw new Error('modelName is empty');
   if (!Array.isArray(m.inputShape) || m.inputShape.length === 0 || !m.inputShape.every((d) => Number.isInteger(d) && d > 0)) {
     throw new Error('inputShape must be a list of positive integers');
@@ -146,9 +155,12 @@ function validateManifest(m: JsonObject): CheckpointManifest {
   return m as unknown as CheckpointManifest;
 }
 
+/** Version 3 records the normalisation; every earlier checkpoint was standardised globally, padding included. */
+const normalizationRecorded = (value: JsonObject): JsonObject => ({ ...value, normalization: { mode: 'global', maskPadding: false } });
+
 export const MANIFEST_FORMAT: VersionedFormat<CheckpointManifest> = {
   name: 'checkpoint manifest',
-  current: 2,
-  migrate: { 1: stampOnly },
+  current: 3,
+  migrate: { 1: stampOnly, 2: normalizationRecorded },
   validate: validateManifest,
 };

@@ -1,7 +1,7 @@
 import type { BackendInfo } from '../schema/backend';
 import type { Split } from '../dataset/split';
 import type { FeatureConfig } from '../schema/featureFields';
-import type { TrainingConfig } from '../schema/trainingFields';
+import type { NormalizationMode, TrainingConfig } from '../schema/trainingFields';
 
 import type { CheckpointName } from '../schema/names';
 
@@ -77,12 +77,25 @@ export interface RunRecord {
   interruption?: RunInterruption;
 }
 
+/** How a checkpoint's inputs were standardised (format 3; older manifests read as global, padding not masked). */
+export interface CheckpointNormalization {
+  mode: NormalizationMode;
+  /**
+   * Statistics count only each clip's valid frames and padded frames are 0 after standardising.
+   * False for checkpoints written before format 3: their statistics counted the zero padding and
+   * the padding was standardised like any frame.
+   */
+  maskPadding: boolean;
+}
+
 /** The content of `checkpoints/<name>/manifest.json`: everything needed to use the model on its own. */
 export interface CheckpointManifest {
   labels: string[];
   featureConfig: FeatureConfig;
   featureConfigHash: string;
-  standardizer: { mean: number[]; std: number[] };
+  normalization: CheckpointNormalization;
+  /** The training split's per-row statistics: present exactly when normalization.mode is `global`. */
+  standardizer?: { mean: number[]; std: number[] };
   modelName: string;
   /** Shape of one example, without the batch dimension. */
   inputShape: number[];

@@ -50,6 +50,14 @@ export interface AugmentSettings {
   mixupAlpha: number;
 }
 
+/**
+ * How feature rows are standardised before the model: with the training split's statistics
+ * (`global`), with each speaker's own statistics (`speaker`: a test speaker's from its own test
+ * clips, never its labels), or with each clip's own (`clip`).
+ */
+export type NormalizationMode = 'global' | 'speaker' | 'clip';
+export const NORMALIZATION_MODES: readonly NormalizationMode[] = ['global', 'speaker', 'clip'];
+
 /** One plain object that fully describes a run (stored in run.json). The table below documents each field. */
 export interface TrainingConfig {
   model: ModelName;
@@ -74,6 +82,7 @@ export interface TrainingConfig {
   classWeights: ClassWeightMode;
   balancedSampler: boolean;
   labelSmoothing: number;
+  normalization: NormalizationMode;
   augment: AugmentSettings;
   split: SplitConfig;
   seed: number;
@@ -360,6 +369,19 @@ export const TRAINING_FIELDS = {
     help: 'each batch draws the classes equally',
     flag: 'balanced-sampler',
     group: 'optimisation',
+  },
+  normalization: {
+    kind: 'enum',
+    choices: [
+      { value: 'global', title: 'training-set statistics' },
+      { value: 'speaker', title: 'per speaker' },
+      { value: 'clip', title: 'per clip' },
+    ],
+    default: 'global',
+    label: 'Feature normalisation',
+    help: "standardise each feature row with the training set's statistics, each speaker's own (test speakers: their own clips), or each clip's own",
+    flag: 'normalization',
+    group: 'run',
   },
   'augment.noise': {
     ...probability,

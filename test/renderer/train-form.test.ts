@@ -223,6 +223,7 @@ describe('train form → overrides', () => {
       weightAveraging: 'top',
       averageEpochs: '7',
       averageBatchNorm: 'average',
+      normalization: 'speaker',
     });
     expect(validateTrainForm(values, SPEAKERS)).toEqual({});
     expect(toOverrides(values)).toEqual({
@@ -249,6 +250,7 @@ describe('train form → overrides', () => {
       lrFactor: 0.5,
       focalGamma: 2,
       clipNorm: 1,
+      normalization: 'speaker',
       augment: { noise: 0.5, timeShift: 0, freqMask: 0.1, timeMask: 0.25, mixupAlpha: 0.2 },
       split: { kind: 'speaker', testSpeakers: ['03', '08'], valSpeakers: ['09'] },
     });

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { listRunSummaries } from '../../main/api/runViews';
 import { runsCommand } from '../../main/cli/commands/runs';
-import { RUN_FORMAT } from '../../main/runs/formats';
+import { MANIFEST_FORMAT, RUN_FORMAT } from '../../main/runs/formats';
 import { inspectCheckpoint } from '../../main/runs/checkpoints';
 import { createRun, listRuns, openRun } from '../../main/runs/store';
 import { FormatError, parseVersioned, readVersionedJson, writeVersionedJson, type VersionedFormat } from '../../main/util/versionedJson';
@@ -134,14 +134,33 @@ describe('checkpoint manifests', () => {
     await run.close();
     const path = join(dir, 'manifest.json');
     const stored = JSON.parse(await readFile(path, 'utf8'));
-    expect(stored.formatVersion).toBe(2);
-    expect(await inspectCheckpoint(dir)).toMatchObject({ complete: true, manifest: { epoch: 1, formatVersion: 2 } });
+    expect(stored.formatVersion).toBe(3);
+    expect(await inspectCheckpoint(dir)).toMatchObject({ complete: true, manifest: { epoch: 1, formatVersion: 3 } });
 
     await writeFile(path, JSON.stringify({ ...stored, formatVersion: 7 }));
-    expect((await inspectCheckpoint(dir)).problem).toBe('manifest.json is corrupt: checkpoint manifest has formatVersion 7, newer than this release reads (2); update the workbench');
+    expect((await inspectCheckpoint(dir)).problem).toBe('manifest.json is corrupt: checkpoint manifest has formatVersion 7, newer than this release reads (3); update the workbench');
     const { formatVersion: _v, ...unversioned } = stored;
     await writeFile(path, JSON.stringify({ ...unversioned, standardizer: null }));
     expect((await inspectCheckpoint(dir)).problem).toBe('manifest.json is corrupt: checkpoint manifest is invalid: standardizer must be an object, got null');
     await cleanup();
+  });
+
+  it('record the normalisation: a format-2 manifest reads as global with the padding standardised; inconsistent ones are refused', () => {
+    const { normalization: _n, ...v2 } = { ...manifest(1), createdAt: '2026-12-01T00:00:00.000Z', formatVersion: 2 };
+    expect(parseVersioned(JSON.stringify(v2), MANIFEST_FORMAT, 'manifest.json')).toMatchObject({
+      formatVersion: 3,
+      normalization: { mode: 'global', maskPadding: false },
+      standardizer: { mean: [0, 0, 0, 0] },
+    });
+    const current = { ...manifest(1), createdAt: '2026-12-01T00:00:00.000Z', formatVersion: 3 };
+    const read = (value: object) => () => parseVersioned(JSON.stringify(value), MANIFEST_FORMAT, 'manifest.json');
+    const { standardizer: _s, ...withoutStats } = current;
+    const speaker = { ...withoutStats, normalization: { mode: 'speaker', maskPadding: true } };
+    expect(read(speaker)()).toMatchObject({ normalization: { mode: 'speaker' } });
+    expect(read({ ...speaker, standardizer: current.standardizer })).toThrow(/standardizer is only for global normalization, but normalization.mode is speaker/);
+    expect(read({ ...speaker, normalization: { mode: 'clip', maskPadding: false } })).toThrow(/maskPadding must be true for clip/);
+    expect(read({ ...current, normalization: { mode: 'speakers', maskPadding: true } })).toThrow(/normalization.mode/);
+    expect(read(withoutStats)).toThrow(/standardizer must be an object, got nothing/);
+    expect(read({ ...current, normalization: undefined })).toThrow(/normalization must be an object, got nothing/);
   });
 });

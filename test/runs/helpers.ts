@@ -54,6 +54,7 @@ export function manifest(epoch: number, overrides: Partial<ManifestInput> = {}):
     labels: ['anger', 'happiness', 'sadness'],
     featureConfig: { ...DEFAULT_FEATURE_CONFIG },
     featureConfigHash: 'f00d',
+    normalization: { mode: 'global', maskPadding: true },
     standardizer: { mean: [0, 0, 0, 0], std: [1, 1, 1, 1] },
     modelName: 'tiny-dense',
     inputShape: [4],

@@ -1,29 +1,53 @@
 import { resolve } from 'node:path';
-import { EmotionPredictor, isPredictionFailure } from '../../pipeline/inference';
+import { EmotionPredictor, isPredictionFailure, SPEAKER_NAME_SCHEMES, speakersFromNames } from '../../pipeline/inference';
 import { initBackend } from '../../compute/backend';
 import { CliError, parseBackendOption, parseChoice, parseCommandArgs, printJson, requirePositional } from '../args';
 
-export const predictUsage = 'predict RUN_OR_CHECKPOINT FILE... [--checkpoint best|final] [--backend B] [--json]';
+export const predictUsage =
+  'predict RUN_OR_CHECKPOINT FILE... [--checkpoint best|final] [--speaker ID | --speakers-from auto|SCHEME] [--backend B] [--json]';
+
+/**
+ * The speaker of each file for a per-speaker model: `--speaker ID` (all files are one speaker) or
+ * `--speakers-from` (read from the file names); undefined when neither is given.
+ */
+function speakersOf(files: readonly string[], speaker: string | undefined, from: string | undefined): string[] | undefined {
+  if (speaker !== undefined && from !== undefined) throw new CliError('give --speaker or --speakers-from, not both');
+  if (speaker !== undefined) {
+    if (speaker.trim() === '') throw new CliError('--speaker needs a speaker id');
+    return files.map(() => speaker);
+  }
+  const scheme = parseChoice(from, 'speakers-from', ['auto', ...SPEAKER_NAME_SCHEMES] as const);
+  return scheme === undefined ? undefined : speakersFromNames(files, scheme);
+}
 
 export async function predictCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommandArgs(argv, {
     checkpoint: { type: 'string' },
+    speaker: { type: 'string' },
+    'speakers-from': { type: 'string' },
     backend: { type: 'string' },
     json: { type: 'boolean' },
   });
   const source = requirePositional(positionals, 0, 'run or checkpoint folder (predict RUN FILE...)');
   requirePositional(positionals, 1, 'audio file(s) to predict (predict RUN FILE...)');
   const files = positionals.slice(1).map((f) => resolve(f));
+  const speakers = speakersOf(files, values.speaker, values['speakers-from']);
   await initBackend(parseBackendOption(values.backend) ?? 'auto');
   const predictor = await EmotionPredictor.load(source, {
     checkpoint: parseChoice(values.checkpoint, 'checkpoint', ['best', 'final'] as const),
   });
   try {
-    const results = await predictor.predictMany(files);
+    const results = await predictor.predictMany(files, { speakers });
+    const mode = predictor.manifest.normalization.mode;
+    const note =
+      speakers !== undefined && mode !== 'speaker'
+        ? `the checkpoint normalises ${mode === 'global' ? 'with training statistics' : 'per clip'}, so speaker ids do not change its predictions`
+        : undefined;
     if (values.json) {
-      printJson({ checkpoint: predictor.source, labels: predictor.labels, results });
+      printJson({ checkpoint: predictor.source, labels: predictor.labels, normalization: mode, ...(note && { note }), results });
     } else {
       if (predictor.source.note) process.stdout.write(`note: ${predictor.source.note}\n`);
+      if (note) process.stdout.write(`note: ${note}\n`);
       for (const result of results) {
         if (isPredictionFailure(result)) {
           process.stdout.write(`${result.path}\n  error (${result.error.code}): ${result.error.message}\n`);
@@ -33,6 +57,7 @@ export async function predictCommand(argv: string[]): Promise<void> {
         process.stdout.write(
           `${result.path}\n  ${result.emotion} (${(100 * result.confidence).toFixed(1)} %)   ${ranked}   [${result.timingsMs.total.toFixed(1)} ms]\n`,
         );
+        if (result.warning) process.stdout.write(`  warning: ${result.warning}\n`);
       }
     }
     // The per-file results are printed first; the command still fails when nothing was predicted.

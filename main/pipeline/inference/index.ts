@@ -7,6 +7,8 @@ export {
   type PredictionFailure,
   type PredictionResult,
   type PredictorLoadOptions,
+  UNKNOWN_SPEAKER_WARNING,
 } from './predictor';
+export { SPEAKER_NAME_SCHEMES, speakersFromNames, type SpeakerNameScheme } from './speakers';
 export { resolveCheckpoint, type CheckpointSource } from './resolve';
 export { scoresFromLogits, softmax, type RankedLabel, type Scores } from './scores';

@@ -1,13 +1,15 @@
 /**
  * Emotion prediction with a trained checkpoint: audio file → decode and resample → feature matrix →
- * the checkpoint's standardizer → model logits → softmax, the same path the training data took.
+ * the checkpoint's normalisation → model logits → softmax, the same path the training data took.
+ * A checkpoint trained with per-speaker normalisation uses the joint statistics of the files given
+ * together for one speaker, and a file's own statistics (with a warning) when its speaker is unknown.
  */
 import { basename } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { AudioError, loadAudio, resample } from '../../audio';
-import { computeFeatureMatrix } from '../../features/compute';
+import { computeFeatureMatrix, type FeatureMatrix } from '../../features/compute';
 import { FEATURE_VERSION, featureConfigHash, featureRowCount, resolveFeatureConfig, type FeatureConfig } from '../../features/config';
-import { applyStandardizer } from '../../features/standardize';
+import { normalizeClips, recordedNormalizer, type ClipMatrix, type Normalizer } from '../../features/standardize';
 import { loadCheckpoint } from '../../models/checkpoint';
 import type { CheckpointManifest, CheckpointName } from '../../runs/types';
 import { resolveCheckpoint, type CheckpointSource } from './resolve';
@@ -17,8 +19,10 @@ export interface Prediction extends Scores {
   path: string;
   /** Duration of the original recording. */
   durationS: number;
-  /** decode includes resampling; features includes standardization. */
+  /** decode includes resampling; features is the raw matrix (standardising it takes microseconds and is not timed). */
   timingsMs: { decode: number; features: number; model: number; total: number };
+  /** Set when the file could not be normalised the way the model was trained (unknown speaker). */
+  warning?: string;
 }
 
 export interface PredictionFailure {
@@ -39,13 +43,33 @@ export interface PredictorLoadOptions {
 export interface PredictManyOptions {
   /** Called as each file is done, in order. */
   onResult?: (result: PredictionResult, index: number) => void;
+  /**
+   * The speaker of each file, aligned with the paths ('' = unknown). For a checkpoint trained with
+   * per-speaker normalisation, the files of one speaker are standardised with their joint statistics.
+   */
+  speakers?: readonly string[];
 }
 
-/** A raw (unstandardized) feature matrix, [rows][frames] row-major, as computeFeatureMatrix returns it. */
-export type FeatureMatrixInput = Float32Array | { data: Float32Array; rows: number; frames: number };
+/**
+ * A raw (unstandardized) feature matrix, [rows][frames] row-major, as computeFeatureMatrix returns
+ * it; frames after `validFrames` (default: none) are padding.
+ */
+export type FeatureMatrixInput = Float32Array | { data: Float32Array; rows: number; frames: number; validFrames?: number };
 
-export function isPredictionFailure(result: PredictionResult): result is PredictionFailure {
+/** The warning a prediction carries when a per-speaker model meets a file of unknown speaker. */
+export const UNKNOWN_SPEAKER_WARNING =
+  "the model was trained with per-speaker normalisation but this file's speaker is unknown: it was normalised with its own statistics instead (give several files of the speaker together for their joint statistics)";
+
+export function isPredictionFailure<T extends object>(result: T | PredictionFailure): result is PredictionFailure {
   return 'error' in result;
+}
+
+/** One file's raw features and what producing them took. */
+interface ClipFeatures extends ClipMatrix {
+  path: string;
+  durationS: number;
+  decodeMs: number;
+  featuresMs: number;
 }
 
 export class EmotionPredictor {
@@ -53,6 +77,7 @@ export class EmotionPredictor {
   readonly featureConfig: FeatureConfig;
   readonly rows: number;
   readonly frames: number;
+  private readonly normalizer: Normalizer;
   private disposed = false;
 
   private constructor(
@@ -66,6 +91,7 @@ export class EmotionPredictor {
     this.featureConfig = featureConfig;
     this.rows = featureRowCount(featureConfig);
     this.frames = featureConfig.frames;
+    this.normalizer = recordedNormalizer(manifest);
   }
 
   /** Loads from a run folder (see PredictorLoadOptions.checkpoint) or a checkpoint folder. */
@@ -83,45 +109,52 @@ export class EmotionPredictor {
     }
   }
 
+  /** One file on its own: a per-speaker model normalises it with its own statistics, and says so. */
   async predict(path: string): Promise<Prediction> {
     this.assertUsable();
-    const started = performance.now();
-    const audio = await loadAudio(path, { targetSampleRate: this.featureConfig.sampleRate, maxDurationS: this.maxDurationS });
-    const decoded = performance.now();
-    const standardized = this.standardize(computeFeatureMatrix(audio.samples, this.featureConfig).data);
-    const featured = performance.now();
-    const scores = scoresFromLogits(this.logits(standardized), this.labels);
-    const done = performance.now();
-    return {
-      path,
-      ...scores,
-      durationS: audio.durationS,
-      timingsMs: { decode: decoded - started, features: featured - decoded, model: done - featured, total: done - started },
-    };
+    const clip = await this.features(path, '');
+    return this.score(clip, this.standardize([clip])[0]!);
   }
 
-  /** Predicts each file in turn; a file that fails gives a PredictionFailure and the others go on. */
+  /**
+   * Predicts each file; a file that fails gives a PredictionFailure and the others go on. With
+   * `speakers` and a per-speaker model, every file's features are computed first so that each
+   * speaker's files share their joint statistics.
+   */
   async predictMany(paths: readonly string[], options: PredictManyOptions = {}): Promise<PredictionResult[]> {
     this.assertUsable();
+    const { speakers } = options;
+    if (speakers !== undefined && speakers.length !== paths.length) {
+      throw new Error(`predictMany got ${speakers.length} speakers for ${paths.length} files`);
+    }
     const results: PredictionResult[] = [];
-    for (const [index, path] of paths.entries()) {
-      let result: PredictionResult;
-      try {
-        result = await this.predict(path);
-      } catch (err) {
-        if (this.disposed) throw err;
-        result = { path, error: describeError(err, path) };
-      }
+    const report = (result: PredictionResult): void => {
       results.push(result);
-      options.onResult?.(result, index);
+      options.onResult?.(result, results.length - 1);
+    };
+    if (speakers === undefined || this.normalizer.mode !== 'speaker') {
+      for (const path of paths) report(await this.attempt(path, () => this.predict(path)));
+      return results;
+    }
+    const clips: (ClipFeatures | PredictionFailure)[] = [];
+    for (const [i, path] of paths.entries()) clips.push(await this.attempt(path, () => this.features(path, speakers[i]!)));
+    const computed = clips.filter((c): c is ClipFeatures => !isPredictionFailure(c));
+    const standardized = this.standardize(computed);
+    const byClip = new Map(computed.map((clip, i) => [clip, standardized[i]!]));
+    for (const clip of clips) {
+      report(isPredictionFailure(clip) ? clip : await this.attempt(clip.path, async () => this.score(clip, byClip.get(clip)!)));
     }
     return results;
   }
 
-  /** Scores an unstandardized feature matrix computed with this predictor's featureConfig. */
-  predictFeatures(matrix: FeatureMatrixInput): Scores {
+  /**
+   * Scores an unstandardized feature matrix computed with this predictor's featureConfig (a
+   * per-speaker model normalises it with its own statistics, and says so).
+   */
+  predictFeatures(matrix: FeatureMatrixInput): Scores & { warning?: string } {
     this.assertUsable();
     const data = matrix instanceof Float32Array ? matrix : matrix.data;
+    const validFrames = matrix instanceof Float32Array ? this.frames : (matrix.validFrames ?? this.frames);
     if (!(matrix instanceof Float32Array) && (matrix.rows !== this.rows || matrix.frames !== this.frames)) {
       throw new Error(`Feature matrix is ${matrix.rows}×${matrix.frames} but the model expects ${this.rows}×${this.frames}`);
     }
@@ -130,7 +163,8 @@ export class EmotionPredictor {
         `Feature matrix has ${data.length} values but the model expects ${this.rows}×${this.frames} = ${this.rows * this.frames}`,
       );
     }
-    return scoresFromLogits(this.logits(this.standardize(data)), this.labels);
+    const [standardized] = this.standardize([{ data, validFrames, speaker: '' }]);
+    return { ...scoresFromLogits(this.logits(standardized!.data), this.labels), ...(standardized!.warning && { warning: standardized!.warning }) };
   }
 
   dispose(): void {
@@ -148,11 +182,56 @@ export class EmotionPredictor {
     resample(new Float32Array(256), sampleRate * 2, sampleRate);
     // One second of a quiet tone: enough frames for the hot loops to be compiled.
     const tone = Float32Array.from({ length: Math.max(sampleRate, nFft * 2) }, (_, i) => 0.01 * Math.sin(i / 7));
-    this.logits(this.standardize(computeFeatureMatrix(tone, this.featureConfig).data));
+    const matrix = computeFeatureMatrix(tone, this.featureConfig);
+    this.logits(this.standardize([{ data: matrix.data, validFrames: matrix.validFrames, speaker: '' }])[0]!.data);
   }
 
-  private standardize(data: Float32Array): Float32Array {
-    return applyStandardizer(data, this.manifest.standardizer, this.rows, this.frames);
+  /** Decodes one file and computes its raw features, timing both. */
+  private async features(path: string, speaker: string): Promise<ClipFeatures> {
+    const started = performance.now();
+    const audio = await loadAudio(path, { targetSampleRate: this.featureConfig.sampleRate, maxDurationS: this.maxDurationS });
+    const decoded = performance.now();
+    const matrix: FeatureMatrix = computeFeatureMatrix(audio.samples, this.featureConfig);
+    const featured = performance.now();
+    return {
+      path,
+      data: matrix.data,
+      validFrames: matrix.validFrames,
+      speaker,
+      durationS: audio.durationS,
+      decodeMs: decoded - started,
+      featuresMs: featured - decoded,
+    };
+  }
+
+  /** The clips standardised together as the checkpoint's normalisation says, each with its warning if any. */
+  private standardize(clips: readonly ClipMatrix[]): { data: Float32Array; warning?: string }[] {
+    const { matrices, ownStatistics } = normalizeClips(clips, this.normalizer, this.rows, this.frames);
+    const own = new Set(ownStatistics);
+    return matrices.map((data, i) => (own.has(i) ? { data, warning: UNKNOWN_SPEAKER_WARNING } : { data }));
+  }
+
+  private score(clip: ClipFeatures, standardized: { data: Float32Array; warning?: string }): Prediction {
+    const started = performance.now();
+    const scores = scoresFromLogits(this.logits(standardized.data), this.labels);
+    const modelMs = performance.now() - started;
+    return {
+      path: clip.path,
+      ...scores,
+      durationS: clip.durationS,
+      timingsMs: { decode: clip.decodeMs, features: clip.featuresMs, model: modelMs, total: clip.decodeMs + clip.featuresMs + modelMs },
+      ...(standardized.warning && { warning: standardized.warning }),
+    };
+  }
+
+  /** `action`'s result, or the file's PredictionFailure when it throws (a disposed predictor still throws). */
+  private async attempt<T>(path: string, action: () => Promise<T>): Promise<T | PredictionFailure> {
+    try {
+      return await action();
+    } catch (err) {
+      if (this.disposed) throw err;
+      return { path, error: describeError(err, path) };
+    }
   }
 
   private logits(standardized: Float32Array): Float32Array {
@@ -198,7 +277,7 @@ function checkFeatureManifest(manifest: CheckpointManifest, dir: string): Featur
       `Checkpoint ${dir} is inconsistent: its featureConfig gives input [${expectedShape.join(', ')}] but the manifest says [${manifest.inputShape.join(', ')}]`,
     );
   }
-  if (manifest.standardizer.mean.length !== rows) {
+  if (manifest.standardizer && manifest.standardizer.mean.length !== rows) {
     throw new Error(
       `Checkpoint ${dir} is inconsistent: its standardizer has ${manifest.standardizer.mean.length} rows but the features have ${rows}`,
     );

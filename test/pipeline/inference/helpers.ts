@@ -40,6 +40,8 @@ export function manifestFor(overrides: Partial<CheckpointManifest> = {}): Checkp
     labels: LABELS,
     featureConfig: FEATURE_CONFIG,
     featureConfigHash: featureConfigHash(FEATURE_CONFIG),
+    // As checkpoints before manifest format 3: padding standardised like any frame.
+    normalization: { mode: 'global', maskPadding: false },
     // Rough scale of librosa MFCCs: a large negative c0, smaller higher coefficients.
     standardizer: {
       mean: Array.from({ length: ROWS }, (_, r) => (r === 0 ? -300 : 0)),

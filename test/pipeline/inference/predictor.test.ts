@@ -125,3 +125,67 @@ describe('EmotionPredictor', () => {
     await expect(EmotionPredictor.load(join(root.dir, 'nope'))).rejects.toThrow(/No run or checkpoint folder/);
   });
 });
+
+describe('EmotionPredictor and the recorded normalisation', () => {
+  const speakerManifest = { normalization: { mode: 'speaker' as const, maskPadding: true }, standardizer: undefined };
+
+  it('a per-speaker model: one file alone is standardised with its own statistics and says so', async () => {
+    const dir = await writeTinyCheckpoint(join(root.dir, 'speaker-alone'), 'best', { manifest: speakerManifest });
+    const model = await EmotionPredictor.load(dir);
+    try {
+      const alone = await model.predict(GOOD[0]);
+      expect(alone.warning).toMatch(/speaker is unknown/);
+      const audio = await loadAudio(GOOD[0], { targetSampleRate: FEATURE_CONFIG.sampleRate });
+      const fromMatrix = model.predictFeatures(computeFeatureMatrix(audio.samples, FEATURE_CONFIG));
+      expect(fromMatrix.probabilities).toEqual(alone.probabilities);
+      expect(fromMatrix.warning).toBe(alone.warning);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it("a per-speaker model: files given with their speakers share that speaker's statistics", async () => {
+    const dir = await writeTinyCheckpoint(join(root.dir, 'speaker-joint'), 'best', { manifest: speakerManifest });
+    const model = await EmotionPredictor.load(dir);
+    try {
+      const corrupt = join(root.dir, 'not-audio.wav');
+      await writeFile(corrupt, Buffer.from('no audio here '.repeat(40)));
+      const paths = [GOOD[0], GOOD[1], GOOD[2], corrupt];
+      const seen: number[] = [];
+      const results = await model.predictMany(paths, { speakers: ['03', '03', '08', '03'], onResult: (_r, i) => seen.push(i) });
+      expect(seen).toEqual([0, 1, 2, 3]);
+      const [a, b, c, bad] = results as [Prediction, Prediction, Prediction, PredictionResult];
+      for (const p of [a, b, c]) expect(p.warning).toBeUndefined();
+      expect(isPredictionFailure(bad) && bad.error.code).toBe('not-audio');
+      // Speaker 03's two files: joint statistics, not each file's own.
+      expect(a.probabilities).not.toEqual((await model.predict(GOOD[0])).probabilities);
+      // Speaker 08 has one file: its statistics are that file's own.
+      expect(c.probabilities).toEqual((await model.predict(GOOD[2])).probabilities);
+      const unknown = await model.predictMany([GOOD[0], GOOD[1]], { speakers: ['', '03'] });
+      expect((unknown[0] as Prediction).warning).toMatch(/speaker is unknown/);
+      expect((unknown[1] as Prediction).warning).toBeUndefined();
+      await expect(model.predictMany(paths, { speakers: ['03'] })).rejects.toThrow(/1 speakers for 4 files/);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('a global model with masked padding: statistics apply to the valid frames and the padding stays 0', async () => {
+    const dir = await writeTinyCheckpoint(join(root.dir, 'global-masked'), 'best', {
+      manifest: { normalization: { mode: 'global', maskPadding: true } },
+    });
+    const model = await EmotionPredictor.load(dir);
+    try {
+      const audio = await loadAudio(GOOD[1], { targetSampleRate: FEATURE_CONFIG.sampleRate });
+      const matrix = computeFeatureMatrix(audio.samples, FEATURE_CONFIG);
+      expect(matrix.validFrames).toBeLessThan(FRAMES);
+      const fromFile = await model.predict(GOOD[1]);
+      expect(fromFile.warning).toBeUndefined();
+      expect(model.predictFeatures(matrix).probabilities).toEqual(fromFile.probabilities);
+      // Without the valid-frame count the padding is standardised like audio: other inputs, other scores.
+      expect(model.predictFeatures(matrix.data).probabilities).not.toEqual(fromFile.probabilities);
+    } finally {
+      model.dispose();
+    }
+  });
+});

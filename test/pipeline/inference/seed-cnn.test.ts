@@ -27,7 +27,7 @@ describe('EmotionPredictor with a zoo model', () => {
     const dir = await writeCheckpoint(join(root.dir, 'checkpoints'), 'best', model, manifest);
     // What training's evaluation computes for this clip with the in-memory model.
     const audio = await loadAudio(file, { targetSampleRate: FEATURE_CONFIG.sampleRate });
-    const x = applyStandardizer(computeFeatureMatrix(audio.samples, FEATURE_CONFIG).data, manifest.standardizer, ROWS, FRAMES);
+    const x = applyStandardizer(computeFeatureMatrix(audio.samples, FEATURE_CONFIG).data, manifest.standardizer!, ROWS, FRAMES);
     const expected = predictProbabilities(model, x, 1, ROWS, FRAMES);
     model.dispose();
 
