@@ -64,6 +64,7 @@ function keepLarger<T extends Uint8Array<ArrayBufferLike> | Float32Array<ArrayBu
 }
 
 export async function computeClipFeatures(task: FeatureTask): Promise<FeatureTaskResult> {
+  const speed = task.speed ?? 1;
   const scratch = idleScratch ?? { bytes: new Uint8Array(0), samples: new Float32Array(0) };
   idleScratch = null;
   try {
@@ -73,7 +74,7 @@ export async function computeClipFeatures(task: FeatureTask): Promise<FeatureTas
     scratch.bytes = keepLarger(scratch.bytes, bytes);
     const contentHash = hashContent(bytes);
     const audio = await loadAudioBytes(bytes, task.path, {
-      targetSampleRate: speedPerturbedRate(task.config.sampleRate, task.speed ?? 1),
+      targetSampleRate: speedPerturbedRate(task.config.sampleRate, speed),
       maxDurationS: task.maxDurationS,
       sampleBuffer: scratch.samples,
     });
@@ -83,7 +84,7 @@ export async function computeClipFeatures(task: FeatureTask): Promise<FeatureTas
       ok: true,
       data: matrix.data,
       validFrames: matrix.validFrames,
-      durationS: audio.durationS,
+      durationS: audio.durationS / speed,
       sampleRate: audio.originalSampleRate,
       contentHash,
     };

@@ -22,6 +22,7 @@ import type { TrainingConfig } from '../training/config';
 import { evaluateSet, trainLoop, type EpochMetrics, type ExampleShape, type LabelledSet } from '../training/loop';
 import { createModel } from '../models';
 import { predictProbabilities } from '../models/predict';
+import { concatParts, SPEED_FACTORS, speedPerturbedSets } from './speedPerturb';
 import type { BestCheckpoint, TrainingEvent, TrainingOutcome } from '../training/progress';
 
 export interface TrainJobOptions {
@@ -133,7 +134,17 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
     trainIds.has(clip.id) ? [features.data.subarray(i * slot, (i + 1) * slot)] : [],
   );
   const stats = fitStandardizer(trainMatrices, features.rows, features.frames);
-  const train = preparePart(features, split.train, labels, stats);
+  let train = preparePart(features, split.train, labels, stats);
+  if (config.augment.speedPerturb) {
+    const perturbed = await speedPerturbedSets(scan, trainIds, featureConfig, {
+      cacheRoot: options.cacheRoot,
+      signal: options.signal,
+      onProgress: (progress) => emit({ type: 'features', progress }),
+      onLog: (line) => log(line, 'warn'),
+    });
+    train = concatParts([train, ...perturbed.map((set) => preparePart(set, split.train, labels, stats))]);
+    log(`speed perturbation: ${train.set.count} training examples (the training clips at speeds 1, ${SPEED_FACTORS.join(', ')})`);
+  }
   const val = preparePart(features, split.val, labels, stats);
   const test = preparePart(features, split.test, labels, stats);
 
