@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_FEATURE_CONFIG,
+  describeFeatureConfig,
   FEATURE_VERSION,
   featureConfigHash,
   featureRowCount,
@@ -172,6 +173,12 @@ describe('feature rows', () => {
     expect(featureRowCount(cfg)).toBe(3 * 3 + 1);
     expect(featureRowNames(cfg)).toEqual(['mel0', 'mel1', 'mel2', 'd1_mel0', 'd1_mel1', 'd1_mel2', 'd2_mel0', 'd2_mel1', 'd2_mel2', 'rms']);
     expect(featureRowCount(resolveFeatureConfig({ nMfcc: 13, deltas: 1 }))).toBe(26);
+  });
+
+  it('describes a config in one line', () => {
+    expect(describeFeatureConfig(DEFAULT_FEATURE_CONFIG)).toBe('librosa MFCC 40, 100 frames, 40 rows');
+    const cfg = resolveFeatureConfig({ representation: 'logmel', nMels: 64, fmin: 50, fmax: 8000, deltas: 2, extras: ['rms'] });
+    expect(describeFeatureConfig(cfg)).toBe('librosa log-mel 64 (50–8000 Hz) + deltas 1–2 + rms, 100 frames, 193 rows');
   });
 
   it('has one row per scalar descriptor', () => {

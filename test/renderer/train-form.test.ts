@@ -244,7 +244,7 @@ describe('train form → overrides', () => {
       lrFactor: 0.5,
       focalGamma: 2,
       clipNorm: 1,
-      augment: { noise: 0.5, timeShift: 0, freqMask: 0.1, timeMask: 0.25, mixupAlpha: 0.2 },
+      augment: { noise: 0.5, timeShift: 0, freqMask: 0.1, timeMask: 0.25, mixupAlpha: 0.2, speedPerturb: false },
       split: { kind: 'speaker', testSpeakers: ['03', '08'], valSpeakers: ['09'] },
     });
     expect(runName(values)).toBe('crnn on emodb');
