@@ -13,6 +13,7 @@ import type { EvaluationReport } from '../evaluation/report';
 import type { ExtractionProgress } from '../features/progress';
 import type { CheckpointName, RunRecord, RunStatus } from '../runs/types';
 import type { BackendInfo, BackendName } from '../schema/backend';
+import type { FeatureConfig } from '../schema/featureFields';
 import type { TrainingConfig, TrainingOverrides } from '../training/config';
 import type { SplitCounts } from '../dataset/splitCounts';
 import type { ModelName, OptimizerName } from '../schema/names';
@@ -181,8 +182,13 @@ export interface TrainingStartArgs {
   scheme?: string;
   /** Any subset of the training configuration; the rest comes from the preset. */
   config: TrainingOverrides;
+  /** Any subset of the feature configuration; the rest are the defaults. */
+  features?: FeatureOverrides;
   name?: string;
 }
+
+/** Feature settings a request changes from the defaults (checked by the engine: main/features/config.ts). */
+export type FeatureOverrides = Partial<FeatureConfig>;
 
 export interface ModelChoice {
   name: ModelName;
@@ -402,8 +408,8 @@ export interface ApiRequests {
   'dataset.open': { args: { root: string; scheme?: string }; result: DatasetOverview };
   'clip.view': { args: { path: string }; result: ClipView };
 
-  'features.status': { args: { root: string }; result: CacheStatus };
-  'features.extract': { args: { root: string; scheme?: string }; result: JobInfo };
+  'features.status': { args: { root: string; features?: FeatureOverrides }; result: CacheStatus };
+  'features.extract': { args: { root: string; scheme?: string; features?: FeatureOverrides }; result: JobInfo };
 
   'training.options': { args: Record<string, never>; result: TrainingOptions };
   /** Checks a configuration without starting anything: the resolved config or the reason it is invalid. */

@@ -14,7 +14,7 @@ import type { EvaluationReport } from '../evaluation/report';
 import { compareCheckpoints, evaluationOf, exportEvaluation, type EvaluationSourceOptions } from '../pipeline/evaluations';
 import { MAX_UPLOAD_BYTES, storeUpload } from '../pipeline/uploads';
 import { cacheCoverage, cacheDirFor } from '../features/cache';
-import { featureConfigHash, featureRowCount, resolveFeatureConfig } from '../features/config';
+import { featureConfigHash, featureRowCount, resolveFeatureConfig, type FeatureConfig } from '../features/config';
 import { EmotionPredictor, isPredictionFailure } from '../pipeline/inference';
 import {
   createStudy,
@@ -101,6 +101,15 @@ const BACKEND_CHOICES: readonly (BackendName | 'auto')[] = ['auto', ...BACKEND_N
 
 function schemeOf(args: Args, request: string): SchemeName | 'auto' {
   return optionalOneOf(args, 'scheme', SCHEMES, request) ?? 'auto';
+}
+
+/** The request's `features` (untrusted overrides of the feature defaults), checked by the engine's resolver. */
+function featureConfigOf(args: Args, request: string): FeatureConfig {
+  try {
+    return resolveFeatureConfig(args.features ?? {});
+  } catch (err) {
+    throw new ApiError('invalid-arguments', `${request}: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 function checkpointRef(value: unknown, request: string, field = 'checkpoint reference'): CheckpointRef {
@@ -335,8 +344,8 @@ export function createEngine(ctx: EngineContext): Engine {
     async 'features.status'(raw) {
       const args = expectObject(raw, 'features.status');
       const root = workspace.confine(existingFolder(expectString(args, 'root', 'features.status'), 'features.status'), 'features.status');
+      const config = featureConfigOf(args, 'features.status');
       const scan = await scanDataset(root, { scheme: schemeOf(args, 'features.status') });
-      const config = resolveFeatureConfig();
       const configHash = featureConfigHash(config);
       const cacheDir = cacheDirFor(workspace.cacheDir, root, configHash);
       const coverage = await cacheCoverage(cacheDir, { configHash, rows: featureRowCount(config), frames: config.frames }, scan.clips);
@@ -349,7 +358,7 @@ export function createEngine(ctx: EngineContext): Engine {
         existingFolder(expectString(args, 'root', 'features.extract'), 'features.extract'),
         'features.extract',
       );
-      return jobs.startFeatures(root, schemeOf(args, 'features.extract'));
+      return jobs.startFeatures(root, schemeOf(args, 'features.extract'), featureConfigOf(args, 'features.extract'));
     },
 
     async 'training.options'() {
@@ -380,7 +389,8 @@ export function createEngine(ctx: EngineContext): Engine {
       const args = expectObject(raw, 'training.start');
       const root = workspace.confine(existingFolder(expectString(args, 'root', 'training.start'), 'training.start'), 'training.start');
       await workspace.ensureFolders();
-      return jobs.startTraining(root, schemeOf(args, 'training.start'), args.config, optionalString(args, 'name', 'training.start'));
+      const features = featureConfigOf(args, 'training.start');
+      return jobs.startTraining(root, schemeOf(args, 'training.start'), args.config, optionalString(args, 'name', 'training.start'), features);
     },
 
     async 'training.splitPreview'(raw) {

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { scanDataset, type SchemeName } from '../dataset';
-import { resolveFeatureConfig } from '../features/config';
+import { resolveFeatureConfig, type FeatureConfig } from '../features/config';
 import { extractFeatures } from '../features/extract';
 import { resolveTrainingConfig, type TrainingConfig } from '../training/config';
 import { runTrainingInWorker } from '../pipeline/remote';
@@ -63,14 +63,14 @@ export class JobManager {
     for (const job of this.jobs.values()) if (job.info.state === 'running') job.controller.abort();
   }
 
-  startFeatures(root: string, scheme: SchemeName | 'auto'): JobInfo {
+  startFeatures(root: string, scheme: SchemeName | 'auto', featureConfig: FeatureConfig = resolveFeatureConfig()): JobInfo {
     const running = [...this.jobs.values()].find(
       (job) => job.info.kind === 'features' && job.info.root === root && job.info.state === 'running',
     );
     if (running) return { ...running.info };
     return this.start('features', root, async (job) => {
       const scan = await scanDataset(root, { scheme });
-      const features = await extractFeatures(scan, resolveFeatureConfig(), {
+      const features = await extractFeatures(scan, featureConfig, {
         cacheRoot: this.workspace.cacheDir,
         signal: job.controller.signal,
         onProgress: (progress) => this.emit('features.progress', { jobId: job.info.jobId, root, progress }),
@@ -90,7 +90,7 @@ export class JobManager {
   }
 
   /** `overrides` is untrusted (a request's JSON): the engine's resolver checks every field. */
-  startTraining(root: string, scheme: SchemeName | 'auto', overrides: unknown, name?: string): JobInfo {
+  startTraining(root: string, scheme: SchemeName | 'auto', overrides: unknown, name?: string, featureConfig?: FeatureConfig): JobInfo {
     let config: TrainingConfig;
     try {
       config = resolveTrainingConfig(overrides);
@@ -104,6 +104,7 @@ export class JobManager {
           datasetRoot: root,
           scheme,
           config,
+          featureConfig,
           runsDir: this.workspace.runsDir,
           cacheRoot: this.workspace.cacheDir,
           backend: this.workspace.backendPreference,
