@@ -390,7 +390,13 @@ export function createEngine(ctx: EngineContext): Engine {
       const root = workspace.confine(existingFolder(expectString(args, 'root', 'training.start'), 'training.start'), 'training.start');
       await workspace.ensureFolders();
       const features = featureConfigOf(args, 'training.start');
-      return jobs.startTraining(root, schemeOf(args, 'training.start'), args.config, optionalString(args, 'name', 'training.start'), features);
+      return jobs.startTraining(
+        root,
+        schemeOf(args, 'training.start'),
+        args.config,
+        optionalString(args, 'name', 'training.start'),
+        features,
+      );
     },
 
     async 'training.splitPreview'(raw) {

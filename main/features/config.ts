@@ -59,7 +59,8 @@ export function resolveFeatureConfig(partial: unknown = {}): FeatureConfig {
   if (merged.fmax > nyquist) throw invalid('fmax', `at most half the sample rate (${nyquist} Hz), or 0 for that`, merged.fmax);
   if (merged.fmin >= melFmax(merged)) throw invalid('fmin', `below fmax (${melFmax(merged)} Hz)`, merged.fmin);
   if (merged.preset === 'meyda') {
-    if (merged.representation !== 'mfcc') throw invalid('representation', "'mfcc' with the meyda preset (Meyda has no log-mel output)", merged.representation);
+    if (merged.representation !== 'mfcc')
+      throw invalid('representation', "'mfcc' with the meyda preset (Meyda has no log-mel output)", merged.representation);
     if (merged.fmin !== 0) throw invalid('fmin', '0 with the meyda preset (Meyda always uses the full band)', merged.fmin);
     if (melFmax(merged) !== nyquist) throw invalid('fmax', '0 with the meyda preset (Meyda always uses the full band)', merged.fmax);
   }

@@ -34,6 +34,19 @@ export interface FeatureConfig {
   extras: MeydaDescriptor[];
 }
 
+/** The parts of the Features form, in order. */
+export const FEATURE_GROUPS = [
+  { id: 'features', title: 'Features' },
+  { id: 'framing', title: 'Framing' },
+] as const;
+
+/** The form disables a field while another field has none of these values (it does not apply then). */
+export const FEATURE_FIELD_APPLIES: Partial<Record<keyof FeatureConfig, { path: keyof FeatureConfig; values: readonly string[] }>> = {
+  nMfcc: { path: 'representation', values: ['mfcc'] },
+  fmin: { path: 'preset', values: ['librosa'] },
+  fmax: { path: 'preset', values: ['librosa'] },
+};
+
 /** Feature configs have one set of defaults. */
 export type FeatureDefaults = 'default';
 

@@ -35,7 +35,14 @@ export interface AugmentConfig {
   speedPerturb: boolean;
 }
 
-export const PROTOTYPE_AUGMENT: AugmentConfig = { noise: 0.3, timeShift: 0.3, freqMask: 0.2, timeMask: 0.2, mixupAlpha: 0, speedPerturb: false };
+export const PROTOTYPE_AUGMENT: AugmentConfig = {
+  noise: 0.3,
+  timeShift: 0.3,
+  freqMask: 0.2,
+  timeMask: 0.2,
+  mixupAlpha: 0,
+  speedPerturb: false,
+};
 export const NO_AUGMENT: AugmentConfig = { noise: 0, timeShift: 0, freqMask: 0, timeMask: 0, mixupAlpha: 0, speedPerturb: false };
 /** The usual mixup α when mixup is switched on. */
 export const DEFAULT_MIXUP_ALPHA = 0.2;

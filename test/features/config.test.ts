@@ -126,7 +126,13 @@ describe('featureConfigHash', () => {
   it('is unchanged for configs made before representation, deltas, fmin and fmax existed', () => {
     // The v1 formula over the fields that existed then: caches and checkpoints made then still match.
     const legacyHash = (cfg: Record<string, unknown>) => {
-      const json = JSON.stringify(Object.fromEntries(Object.keys(cfg).sort().map((key) => [key, cfg[key]])));
+      const json = JSON.stringify(
+        Object.fromEntries(
+          Object.keys(cfg)
+            .sort()
+            .map((key) => [key, cfg[key]]),
+        ),
+      );
       return createHash('sha256').update(`ser-features v1\n${json}`).digest('hex').slice(0, 16);
     };
     const legacy = { preset: 'librosa', sampleRate: 22050, nMfcc: 40, nFft: 2048, hopLength: 512, nMels: 128, frames: 100, extras: [] };

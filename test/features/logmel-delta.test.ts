@@ -14,7 +14,10 @@ interface Case {
   array: { shape: [number, number]; data: number[][] };
 }
 
-const FIXTURE = JSON.parse(readFileSync('test/fixtures/features/feature-golden.json', 'utf8')) as { clip: string; cases: Record<string, Case> };
+const FIXTURE = JSON.parse(readFileSync('test/fixtures/features/feature-golden.json', 'utf8')) as {
+  clip: string;
+  cases: Record<string, Case>;
+};
 const clip = loadAudio(join(AUDIO_DIR, FIXTURE.clip));
 
 /** Rows [from, from + rows) of a [rows][frames] matrix, first `frames` columns, flattened. */
@@ -87,7 +90,11 @@ describe('delta rows', () => {
       const block = rowBlock(m.data, 20, rows * ref.params.order, rows, 20);
       const natural = Array.from({ length: rows }, (_, r) => block.slice(r * 20, r * 20 + frames)).flat();
       expect(maxAbsDiff(natural, ref.array.data.flat())).toBeLessThanOrEqual(1e-3);
-      expect(Array.from({ length: rows }, (_, r) => block.slice(r * 20 + frames, r * 20 + 20)).flat().every((v) => v === 0)).toBe(true);
+      expect(
+        Array.from({ length: rows }, (_, r) => block.slice(r * 20 + frames, r * 20 + 20))
+          .flat()
+          .every((v) => v === 0),
+      ).toBe(true);
     },
   );
 

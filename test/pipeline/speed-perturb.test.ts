@@ -125,7 +125,9 @@ describe('speed perturbation', () => {
   it('refuses a speed outside 0.5..2', async () => {
     makeDataset();
     const scan = await scanDataset(dataset, { scheme: 'emodb' });
-    await expect(extractFeatures(scan, resolveFeatureConfig(), { cacheRoot, speed: 3 })).rejects.toThrow('speed must be a number in [0.5, 2], got 3');
+    await expect(extractFeatures(scan, resolveFeatureConfig(), { cacheRoot, speed: 3 })).rejects.toThrow(
+      'speed must be a number in [0.5, 2], got 3',
+    );
   });
 
   it('concatenates prepared parts in order', () => {

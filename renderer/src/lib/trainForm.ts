@@ -114,7 +114,11 @@ function checkNumber(text: string, numberSpec: NumberFieldSpec): string | null {
 
 /** The message for one field's form value, or null when it is valid. */
 function checkFormField(path: TrainingFieldPath, value: string | boolean): string | null {
-  const fieldSpec = spec(path);
+  return checkFieldText(spec(path), value);
+}
+
+/** The message for a form value (text as typed; a boolean for a boolean field) of any table's field, or null when valid. */
+export function checkFieldText(fieldSpec: FieldSpec, value: string | boolean): string | null {
   switch (fieldSpec.kind) {
     case 'number':
     case 'integer':
