@@ -412,8 +412,8 @@ export interface ApiRequests {
   'dataset.open': { args: { root: string; scheme?: string }; result: DatasetOverview };
   'clip.view': { args: { path: string }; result: ClipView };
 
-  'features.status': { args: { root: string }; result: CacheStatus };
-  'features.extract': { args: { root: string; scheme?: string }; result: JobInfo };
+  'features.status': { args: { root: string; features?: FeatureOverrides }; result: CacheStatus };
+  'features.extract': { args: { root: string; scheme?: string; features?: FeatureOverrides }; result: JobInfo };
 
   'training.options': { args: Record<string, never>; result: TrainingOptions };
   /** Checks a configuration without starting anything: the resolved config or the reason it is invalid. */

@@ -344,8 +344,8 @@ export function createEngine(ctx: EngineContext): Engine {
     async 'features.status'(raw) {
       const args = expectObject(raw, 'features.status');
       const root = workspace.confine(existingFolder(expectString(args, 'root', 'features.status'), 'features.status'), 'features.status');
+      const config = featuresOf(args, 'features.status');
       const scan = await scanDataset(root, { scheme: schemeOf(args, 'features.status') });
-      const config = resolveFeatureConfig();
       const configHash = featureConfigHash(config);
       const cacheDir = cacheDirFor(workspace.cacheDir, root, configHash);
       const coverage = await cacheCoverage(cacheDir, { configHash, rows: featureRowCount(config), frames: config.frames }, scan.clips);
@@ -358,7 +358,7 @@ export function createEngine(ctx: EngineContext): Engine {
         existingFolder(expectString(args, 'root', 'features.extract'), 'features.extract'),
         'features.extract',
       );
-      return jobs.startFeatures(root, schemeOf(args, 'features.extract'));
+      return jobs.startFeatures(root, schemeOf(args, 'features.extract'), featuresOf(args, 'features.extract'));
     },
 
     async 'training.options'() {

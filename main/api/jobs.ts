@@ -63,14 +63,14 @@ export class JobManager {
     for (const job of this.jobs.values()) if (job.info.state === 'running') job.controller.abort();
   }
 
-  startFeatures(root: string, scheme: SchemeName | 'auto'): JobInfo {
+  startFeatures(root: string, scheme: SchemeName | 'auto', featureConfig: FeatureConfig = resolveFeatureConfig()): JobInfo {
     const running = [...this.jobs.values()].find(
       (job) => job.info.kind === 'features' && job.info.root === root && job.info.state === 'running',
     );
     if (running) return { ...running.info };
     return this.start('features', root, async (job) => {
       const scan = await scanDataset(root, { scheme });
-      const features = await extractFeatures(scan, resolveFeatureConfig(), {
+      const features = await extractFeatures(scan, featureConfig, {
         cacheRoot: this.workspace.cacheDir,
         signal: job.controller.signal,
         onProgress: (progress) => this.emit('features.progress', { jobId: job.info.jobId, root, progress }),

@@ -5,13 +5,15 @@
 import { loadAudioBytes, readAudioFileSync } from '../audio';
 import { hashContent } from './cache';
 import type { FeatureMatrix } from './compute';
-import type { FeatureConfig } from './config';
+import { isPlainMfcc, type FeatureConfig } from './config';
 import { mfccMatrix } from './mfcc';
 
 export interface FeatureTask {
   path: string;
   config: FeatureConfig;
   maxDurationS: number;
+  /** Speed perturbation factor (1 = none); see speedPerturbedRate. */
+  speed?: number;
 }
 
 /** Several clips with the same config: one message to the worker, one answer with every result. */
@@ -19,6 +21,17 @@ export interface FeatureBatch {
   paths: string[];
   config: FeatureConfig;
   maxDurationS: number;
+  speed?: number;
+}
+
+/**
+ * Kaldi-style speed perturbation (sox `speed`): the clip is resampled to sampleRate / speed and
+ * its samples read at sampleRate, so tempo and pitch both change by the factor and the length by
+ * 1 / speed. Done by the one resampling step decoding already does, to this rate (rounded to whole
+ * Hz: 22050 / 1.1 becomes 20045, a factor off by 2e-5).
+ */
+export function speedPerturbedRate(sampleRate: number, speed: number): number {
+  return speed === 1 ? sampleRate : Math.round(sampleRate / speed);
 }
 
 export type FeatureTaskResult =
@@ -51,6 +64,7 @@ function keepLarger<T extends Uint8Array<ArrayBufferLike> | Float32Array<ArrayBu
 }
 
 export async function computeClipFeatures(task: FeatureTask): Promise<FeatureTaskResult> {
+  const speed = task.speed ?? 1;
   const scratch = idleScratch ?? { bytes: new Uint8Array(0), samples: new Float32Array(0) };
   idleScratch = null;
   try {
@@ -60,7 +74,7 @@ export async function computeClipFeatures(task: FeatureTask): Promise<FeatureTas
     scratch.bytes = keepLarger(scratch.bytes, bytes);
     const contentHash = hashContent(bytes);
     const audio = await loadAudioBytes(bytes, task.path, {
-      targetSampleRate: task.config.sampleRate,
+      targetSampleRate: speedPerturbedRate(task.config.sampleRate, speed),
       maxDurationS: task.maxDurationS,
       sampleBuffer: scratch.samples,
     });
@@ -70,7 +84,7 @@ export async function computeClipFeatures(task: FeatureTask): Promise<FeatureTas
       ok: true,
       data: matrix.data,
       validFrames: matrix.validFrames,
-      durationS: audio.durationS,
+      durationS: audio.durationS / speed,
       sampleRate: audio.originalSampleRate,
       contentHash,
     };
@@ -86,14 +100,14 @@ export async function computeClipFeatures(task: FeatureTask): Promise<FeatureTas
 }
 
 /**
- * computeFeatureMatrix, for the librosa preset without extras straight from mfcc.ts: the full
- * version (compute.ts) brings in Meyda, whose loading would add tens of milliseconds to every
- * worker's start; it is loaded on the first clip that needs it.
+ * computeFeatureMatrix, for plain librosa MFCC straight from mfcc.ts: the full version
+ * (compute.ts) brings in Meyda, whose loading would add tens of milliseconds to every worker's
+ * start; it is loaded on the first clip that needs it.
  */
 async function featureMatrix(samples: Float32Array, cfg: FeatureConfig): Promise<Pick<FeatureMatrix, 'data' | 'validFrames'>> {
-  if (cfg.preset === 'librosa' && cfg.extras.length === 0) {
-    const { sampleRate, nFft, hopLength, nMels, nMfcc } = cfg;
-    return mfccMatrix(samples, { sampleRate, nFft, hopLength, nMels, nMfcc }, cfg.frames);
+  if (isPlainMfcc(cfg)) {
+    const { sampleRate, nFft, hopLength, nMels, nMfcc, fmin, fmax } = cfg;
+    return mfccMatrix(samples, { sampleRate, nFft, hopLength, nMels, nMfcc, fmin, fmax }, cfg.frames);
   }
   const { computeFeatureMatrix } = await import('./compute');
   return computeFeatureMatrix(samples, cfg);
@@ -102,7 +116,7 @@ async function featureMatrix(samples: Float32Array, cfg: FeatureConfig): Promise
 export async function computeBatchFeatures(batch: FeatureBatch): Promise<FeatureTaskResult[]> {
   const results: FeatureTaskResult[] = [];
   for (const path of batch.paths) {
-    results.push(await computeClipFeatures({ path, config: batch.config, maxDurationS: batch.maxDurationS }));
+    results.push(await computeClipFeatures({ path, config: batch.config, maxDurationS: batch.maxDurationS, speed: batch.speed }));
   }
   return results;
 }

@@ -1,11 +1,13 @@
 /**
- * The per-clip feature matrix the extraction workers produce: MFCC rows (librosa or Meyda preset)
- * followed by the Meyda descriptor rows, fixed to cfg.frames columns. Raw values: standardisation
- * happens later, with training-split statistics (standardize.ts).
+ * The per-clip feature matrix the extraction workers produce: the representation's rows (librosa
+ * MFCC, Meyda MFCC or librosa log-mel), their deltas, then the Meyda descriptor rows, fixed to
+ * cfg.frames columns. Raw values: standardisation happens later, with training-split statistics
+ * (standardize.ts).
  */
-import { featureRowCount, type FeatureConfig } from './config';
+import { featureRowCount, isPlainMfcc, type FeatureConfig } from './config';
+import { deltaRowsInto } from './delta';
 import { meydaFeatures } from './meyda';
-import { mfccInto, mfccMatrix, type Matrix32 } from './mfcc';
+import { logMelSpectrogram, mfcc, mfccMatrix, type Matrix32, type Matrix64, type SpectrogramOptions } from './mfcc';
 
 export interface FeatureMatrix {
   /** [row][frame] row-major, rows × frames; owns its whole buffer (safe to transfer). */
@@ -18,7 +20,7 @@ export interface FeatureMatrix {
 }
 
 /** Copies the first `frames` columns of each row of `source` into `target` starting at `targetRow`. */
-function copyRows(source: Matrix32, target: Float32Array, targetRow: number, frames: number): void {
+function copyRows(source: Matrix32 | Matrix64, target: Float32Array, targetRow: number, frames: number): void {
   const columns = Math.min(source.frames, frames);
   for (let r = 0; r < source.rows; r++) {
     const start = r * source.frames;
@@ -26,31 +28,44 @@ function copyRows(source: Matrix32, target: Float32Array, targetRow: number, fra
   }
 }
 
+/** The spectrogram options of a feature config (its fmax 0 means half the sample rate here too). */
+export function spectrogramOptions(cfg: FeatureConfig): SpectrogramOptions {
+  const { sampleRate, nFft, hopLength, nMels, fmin, fmax } = cfg;
+  return { sampleRate, nFft, hopLength, nMels, fmin, fmax };
+}
+
 /** Feature matrix of one clip (mono samples at cfg.sampleRate): zero-padded at the end or truncated to cfg.frames. */
 export function computeFeatureMatrix(samples: Float32Array, cfg: FeatureConfig): FeatureMatrix {
-  const { sampleRate, nFft, hopLength, nMels, nMfcc, extras, frames } = cfg;
+  const { nMfcc, extras, frames } = cfg;
   const rows = featureRowCount(cfg);
-  if (cfg.preset === 'librosa' && extras.length === 0) {
+  const spectrogram = spectrogramOptions(cfg);
+  if (isPlainMfcc(cfg)) {
     // The common case, shared with the extraction worker (which loads this module, and Meyda
-    // with it, only for configs that need Meyda).
-    return { ...mfccMatrix(samples, { sampleRate, nFft, hopLength, nMels, nMfcc }, frames), rows, frames };
+    // with it, only for configs that need more).
+    return { ...mfccMatrix(samples, { ...spectrogram, nMfcc }, frames), rows, frames };
+  }
+  // The representation's rows over every natural frame: deltas are taken before padding or truncation.
+  let base: Matrix32 | Matrix64;
+  let extraRows: Matrix32 | null = null;
+  if (cfg.preset === 'meyda') {
+    const part = meydaFeatures(samples, { ...spectrogram, nMfcc, descriptors: extras });
+    base = { data: part.data.subarray(0, nMfcc * part.frames), rows: nMfcc, frames: part.frames };
+    extraRows = { data: part.data.subarray(nMfcc * part.frames), rows: part.rows - nMfcc, frames: part.frames };
+  } else {
+    base = cfg.representation === 'logmel' ? logMelSpectrogram(samples, spectrogram) : mfcc(samples, { ...spectrogram, nMfcc });
+    if (extras.length > 0) extraRows = meydaFeatures(samples, { ...spectrogram, nMfcc: 0, descriptors: extras });
   }
   const data = new Float32Array(rows * frames);
-
-  if (cfg.preset === 'meyda') {
-    const part = meydaFeatures(samples, { sampleRate, nFft, hopLength, nMels, nMfcc, descriptors: extras });
-    copyRows(part, data, 0, frames);
-    if (part.rows !== rows) throw new Error(`feature matrix has ${part.rows} rows, expected ${rows}`);
-    return { data, rows, frames, validFrames: Math.min(part.frames, frames) };
+  copyRows(base, data, 0, frames);
+  let row = base.rows;
+  for (let order = 1; order <= cfg.deltas; order++) {
+    deltaRowsInto(base.data, base.rows, base.frames, order as 1 | 2, data, row, frames);
+    row += base.rows;
   }
-  // librosa MFCC rows go straight into the matrix (no intermediate [nMfcc][natural frames] copy).
-  const natural = mfccInto(samples, { sampleRate, nFft, hopLength, nMels, nMfcc }, data, frames, frames);
-  let row = nMfcc;
-  if (extras.length > 0) {
-    const part = meydaFeatures(samples, { sampleRate, nFft, hopLength, nMels, nMfcc: 0, descriptors: extras });
-    copyRows(part, data, row, frames);
-    row += part.rows;
+  if (extraRows) {
+    copyRows(extraRows, data, row, frames);
+    row += extraRows.rows;
   }
   if (row !== rows) throw new Error(`feature matrix has ${row} rows, expected ${rows}`);
-  return { data, rows, frames, validFrames: Math.min(natural, frames) };
+  return { data, rows, frames, validFrames: Math.min(base.frames, frames) };
 }

@@ -53,9 +53,31 @@ export function resolveFeatureConfig(partial: unknown = {}): FeatureConfig {
   };
   within('hopLength', merged.nFft);
   within('nMels', Math.min(FEATURE_FIELDS.nMels.max, merged.nFft / 2 + 1));
-  within('nMfcc', merged.preset === 'meyda' ? Math.min(merged.nMels, MEYDA_MAX_MFCC) : merged.nMels);
+  // nMfcc does not apply to log-mel features.
+  if (merged.representation === 'mfcc') within('nMfcc', merged.preset === 'meyda' ? Math.min(merged.nMels, MEYDA_MAX_MFCC) : merged.nMels);
+  const nyquist = merged.sampleRate / 2;
+  if (merged.fmax > nyquist) throw invalid('fmax', `at most half the sample rate (${nyquist} Hz), or 0 for that`, merged.fmax);
+  if (merged.fmin >= melFmax(merged)) throw invalid('fmin', `below fmax (${melFmax(merged)} Hz)`, merged.fmin);
+  if (merged.preset === 'meyda') {
+    if (merged.representation !== 'mfcc')
+      throw invalid('representation', "'mfcc' with the meyda preset (Meyda has no log-mel output)", merged.representation);
+    if (merged.fmin !== 0) throw invalid('fmin', '0 with the meyda preset (Meyda always uses the full band)', merged.fmin);
+    if (melFmax(merged) !== nyquist) throw invalid('fmax', '0 with the meyda preset (Meyda always uses the full band)', merged.fmax);
+  }
   return { ...merged, extras: canonicalExtras(merged.extras) };
 }
+
+/** The highest mel filterbank frequency a config means: fmax, or half the sample rate for fmax 0. */
+export function melFmax(cfg: Pick<FeatureConfig, 'fmax' | 'sampleRate'>): number {
+  return cfg.fmax === 0 ? cfg.sampleRate / 2 : cfg.fmax;
+}
+
+/**
+ * Fields added after FEATURE_VERSION 1 and the values that compute what configs without them did:
+ * at these values they are left out of the hash, so caches and checkpoints made before the fields
+ * existed keep their hash (and old configs resolve to these defaults).
+ */
+const ADDED_FIELD_NEUTRAL: Partial<Record<keyof FeatureConfig, unknown>> = { representation: 'mfcc', deltas: 0, fmin: 0, fmax: 0 };
 
 /**
  * Stable 16-hex-digit identity of a configuration: sha256 of FEATURE_VERSION and the canonical JSON
@@ -63,7 +85,9 @@ export function resolveFeatureConfig(partial: unknown = {}): FeatureConfig {
  */
 export function featureConfigHash(cfg: FeatureConfig): string {
   const resolved = resolveFeatureConfig(cfg);
-  const sortedKeys = [...CONFIG_KEYS].sort();
+  // fmax = half the sample rate is the same filterbank as fmax 0.
+  if (resolved.fmax === resolved.sampleRate / 2) resolved.fmax = 0;
+  const sortedKeys = [...CONFIG_KEYS].filter((key) => !(key in ADDED_FIELD_NEUTRAL) || resolved[key] !== ADDED_FIELD_NEUTRAL[key]).sort();
   const canonical = JSON.stringify(Object.fromEntries(sortedKeys.map((key) => [key, resolved[key]])));
   return createHash('sha256').update(`ser-features v${FEATURE_VERSION}\n${canonical}`).digest('hex').slice(0, 16);
 }
@@ -78,14 +102,38 @@ export function descriptorRowNames(descriptor: MeydaDescriptor): string[] {
   return descriptor === 'chroma' ? CHROMA_NAMES.map((note) => `chroma_${note}`) : [descriptor];
 }
 
-/** Rows of a feature matrix: nMfcc MFCC rows, then the extras' rows. */
-export function featureRowCount(cfg: Pick<FeatureConfig, 'nMfcc' | 'extras'>): number {
-  return cfg.nMfcc + canonicalExtras(cfg.extras).reduce((rows, d) => rows + descriptorRowCount(d), 0);
+type RowFields = Pick<FeatureConfig, 'representation' | 'nMfcc' | 'nMels' | 'deltas' | 'extras'>;
+
+/** Rows of the representation itself: nMfcc MFCCs or nMels log-mel bands. */
+export function baseRowCount(cfg: Pick<FeatureConfig, 'representation' | 'nMfcc' | 'nMels'>): number {
+  return cfg.representation === 'logmel' ? cfg.nMels : cfg.nMfcc;
 }
 
-/** Row names, e.g. ['mfcc0', …, 'mfcc39', 'chroma_C', …, 'chroma_B', 'rms']. */
-export function featureRowNames(cfg: Pick<FeatureConfig, 'nMfcc' | 'extras'>): string[] {
-  const names = Array.from({ length: cfg.nMfcc }, (_, i) => `mfcc${i}`);
+/** Rows of a feature matrix: the representation's rows, their deltas (order 1, then 2), then the extras' rows. */
+export function featureRowCount(cfg: RowFields): number {
+  return baseRowCount(cfg) * (1 + cfg.deltas) + canonicalExtras(cfg.extras).reduce((rows, d) => rows + descriptorRowCount(d), 0);
+}
+
+/** Row names, e.g. ['mfcc0', …, 'mfcc39', 'd1_mfcc0', …, 'd2_mfcc39', 'chroma_C', …, 'chroma_B', 'rms']. */
+export function featureRowNames(cfg: RowFields): string[] {
+  const prefix = cfg.representation === 'logmel' ? 'mel' : 'mfcc';
+  const base = Array.from({ length: baseRowCount(cfg) }, (_, i) => `${prefix}${i}`);
+  const names = [...base];
+  for (let order = 1; order <= cfg.deltas; order++) names.push(...base.map((name) => `d${order}_${name}`));
   for (const d of canonicalExtras(cfg.extras)) names.push(...descriptorRowNames(d));
   return names;
+}
+
+/** Configs the fast path computes (librosa MFCC straight into the padded matrix, no Meyda, no deltas). */
+export function isPlainMfcc(cfg: FeatureConfig): boolean {
+  return cfg.preset === 'librosa' && cfg.representation === 'mfcc' && cfg.deltas === 0 && cfg.extras.length === 0;
+}
+
+/** One line for logs and the CLI: "librosa log-mel 64 (50–8000 Hz) + deltas 1–2 + rms, 100 frames, 164 rows". */
+export function describeFeatureConfig(cfg: FeatureConfig): string {
+  const base = cfg.representation === 'logmel' ? `log-mel ${cfg.nMels}` : `MFCC ${cfg.nMfcc}`;
+  const band = cfg.fmin !== 0 || melFmax(cfg) !== cfg.sampleRate / 2 ? ` (${cfg.fmin}–${melFmax(cfg)} Hz)` : '';
+  const deltas = cfg.deltas > 0 ? ` + deltas ${cfg.deltas === 1 ? '1' : '1–2'}` : '';
+  const extras = cfg.extras.length > 0 ? ` + ${cfg.extras.join(', ')}` : '';
+  return `${cfg.preset} ${base}${band}${deltas}${extras}, ${cfg.frames} frames, ${featureRowCount(cfg)} rows`;
 }

@@ -24,11 +24,21 @@ export interface ExtractOptions {
   /** How often the cache is written while extracting (ms). */
   flushIntervalMs?: number;
   onLog?: (line: string) => void;
+  /**
+   * Speed perturbation factor (Kaldi style: tempo and pitch change together, the length by
+   * 1 / speed; see speedPerturbedRate). Each factor other than 1 has a cache of its own.
+   */
+  speed?: number;
 }
+
+/** Slowest and fastest speed perturbation accepted. */
+export const SPEED_RANGE = [0.5, 2] as const;
 
 export interface FeatureSet {
   config: FeatureConfig;
   configHash: string;
+  /** The speed perturbation factor the clips were read at (1 = as recorded). */
+  speed: number;
   rows: number;
   frames: number;
   rowNames: string[];
@@ -53,12 +63,18 @@ export class ExtractionCancelled extends Error {
 
 export async function extractFeatures(scan: ScanResult, config: FeatureConfig, options: ExtractOptions = {}): Promise<FeatureSet> {
   const started = Date.now();
+  const speed = options.speed ?? 1;
+  if (typeof speed !== 'number' || !(speed >= SPEED_RANGE[0] && speed <= SPEED_RANGE[1])) {
+    throw new Error(`speed must be a number in [${SPEED_RANGE.join(', ')}], got ${String(speed)}`);
+  }
   const configHash = featureConfigHash(config);
+  // Perturbed features are other matrices for the same clips: they get a cache of their own.
+  const cacheKey = speed === 1 ? configHash : `${configHash}-speed${speed}`;
   const rows = featureRowCount(config);
   const frames = config.frames;
   const datasetRoot = await fsp.realpath(scan.root);
-  const cacheDir = cacheDirFor(options.cacheRoot ?? defaultCacheRoot(), datasetRoot, configHash);
-  const shape = { configHash, rows, frames, datasetRoot };
+  const cacheDir = cacheDirFor(options.cacheRoot ?? defaultCacheRoot(), datasetRoot, cacheKey);
+  const shape = { configHash: cacheKey, rows, frames, datasetRoot };
   const maxDurationS = options.maxDurationS ?? 600;
   const log = options.onLog ?? (() => undefined);
 
@@ -209,7 +225,7 @@ export async function extractFeatures(scan: ScanResult, config: FeatureConfig, o
       for (let batch = takeBatch(false); batch; batch = takeBatch(false)) {
         let results: FeatureTaskResult[];
         try {
-          results = await pool.run({ paths: batch.map((clip) => clip.path), config, maxDurationS });
+          results = await pool.run({ paths: batch.map((clip) => clip.path), config, maxDurationS, speed });
         } catch (err) {
           if (err instanceof ExtractionCancelled) {
             cancelled = true;
@@ -227,7 +243,7 @@ export async function extractFeatures(scan: ScanResult, config: FeatureConfig, o
       // Short clips only: a long recording would hold up this thread's event loop.
       for (let batch = takeBatch(true); batch; batch = takeBatch(true)) {
         for (const clip of batch) {
-          record(clip, await computeClipFeatures({ path: clip.path, config, maxDurationS }));
+          record(clip, await computeClipFeatures({ path: clip.path, config, maxDurationS, speed }));
           // Between clips, let worker messages, progress and cancellation through.
           await yieldToEventLoop();
         }
@@ -272,6 +288,7 @@ export async function extractFeatures(scan: ScanResult, config: FeatureConfig, o
   return {
     config,
     configHash,
+    speed,
     rows,
     frames,
     rowNames: featureRowNames(config),

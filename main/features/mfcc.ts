@@ -14,8 +14,14 @@ export interface SpectrogramOptions {
   nMels: number;
   /** Lowest filterbank frequency in Hz (default 0). */
   fmin?: number;
-  /** Highest filterbank frequency in Hz (default sampleRate / 2). */
+  /** Highest filterbank frequency in Hz; absent or 0 = sampleRate / 2 (as the feature config's fmax). */
   fmax?: number;
+}
+
+/** The filterbank of these options (cached). */
+function filterbankFor(opts: SpectrogramOptions): MelFilterbank {
+  const { sampleRate, nFft, nMels } = opts;
+  return melFilterbank(sampleRate, nFft, nMels, opts.fmin ?? 0, opts.fmax || sampleRate / 2);
 }
 
 export interface MfccOptions extends SpectrogramOptions {
@@ -208,8 +214,8 @@ function scratchFloat64(length: number): Float64Array {
  */
 function melPowerFrames(samples: Float32Array, opts: SpectrogramOptions): { data: Float64Array; frames: number } {
   checkSpectrogramOptions(opts);
-  const { sampleRate, nFft, hopLength, nMels } = opts;
-  const fb = melFilterbank(sampleRate, nFft, nMels, opts.fmin ?? 0, opts.fmax ?? sampleRate / 2);
+  const { nFft, hopLength, nMels } = opts;
+  const fb = filterbankFor(opts);
   const window = periodicHann(nFft);
   const frames = frameCount(samples.length, hopLength);
   const mel = scratchFloat64(frames * nMels);
@@ -266,6 +272,13 @@ export function melPowerSpectrogram(samples: Float32Array, opts: SpectrogramOpti
   const rowMajor = new Float64Array(data.length);
   for (let t = 0; t < frames; t++) for (let m = 0; m < nMels; m++) rowMajor[m * frames + t] = data[t * nMels + m];
   return { data: rowMajor, rows: nMels, frames };
+}
+
+/** librosa.power_to_db(melspectrogram(...)) with its defaults (ref 1, amin 1e-10, top_db 80): [nMels][frames] dB. */
+export function logMelSpectrogram(samples: Float32Array, opts: SpectrogramOptions): Matrix64 {
+  const mel = melPowerSpectrogram(samples, opts);
+  powerToDbInPlace(mel.data);
+  return mel;
 }
 
 export interface PowerToDbOptions {
@@ -397,12 +410,12 @@ export function mfcc(samples: Float32Array, opts: MfccOptions): Matrix32 {
 export function mfccInto(samples: Float32Array, opts: MfccOptions, out: Float32Array, columns: number, maxFrames: number): number {
   checkMfccOptions(opts);
   checkSpectrogramOptions(opts);
-  const { nMfcc, nMels, sampleRate, nFft, hopLength } = opts;
+  const { nMfcc, nMels, nFft, hopLength } = opts;
   const wasm = wasmMel();
   const natural = frameCount(samples.length, hopLength);
   if (wasm && natural <= MAX_MFCC_FRAMES) {
     // Everything per frame in WebAssembly (same steps as below, same numbers up to rounding).
-    const fb = melFilterbank(sampleRate, nFft, nMels, opts.fmin ?? 0, opts.fmax ?? sampleRate / 2);
+    const fb = filterbankFor(opts);
     const dct = dctOrthoMatrix(nMfcc, nMels);
     const used = Math.min(natural, maxFrames);
     if (wasm.mfcc(samples, natural, hopLength, fb, periodicHann(nFft), dct, nMfcc, out, columns, used)) return natural;

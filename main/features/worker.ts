@@ -8,9 +8,9 @@
 import { parentPort } from 'node:worker_threads';
 import { loadAudio, serializeError, type SerializedError } from '../audio';
 import { computeBatchFeatures, type FeatureBatch } from './clip';
-import { computeFeatureMatrix } from './compute';
+import { computeFeatureMatrix, spectrogramOptions } from './compute';
 import type { FeatureConfig } from './config';
-import { melPowerSpectrogram, powerToDbInPlace } from './mfcc';
+import { logMelSpectrogram } from './mfcc';
 
 export { computeBatchFeatures, computeClipFeatures } from './clip';
 export type { FeatureBatch, FeatureTask, FeatureTaskResult } from './clip';
@@ -35,10 +35,8 @@ export type ClipAnalysisResult = ({ ok: true } & ClipAnalysis) | { ok: false; er
 
 /** What the clip viewer shows about one clip, computed with the training pipeline's code. */
 export async function analyseClip(path: string, config: FeatureConfig): Promise<ClipAnalysis> {
-  const { sampleRate, nFft, hopLength, nMels } = config;
-  const audio = await loadAudio(path, { targetSampleRate: sampleRate });
-  const mel = melPowerSpectrogram(audio.samples, { sampleRate, nFft, hopLength, nMels });
-  powerToDbInPlace(mel.data);
+  const audio = await loadAudio(path, { targetSampleRate: config.sampleRate });
+  const mel = logMelSpectrogram(audio.samples, spectrogramOptions(config));
   const features = computeFeatureMatrix(audio.samples, config);
   return {
     samples: audio.samples,

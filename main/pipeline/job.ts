@@ -22,6 +22,7 @@ import type { TrainingConfig } from '../training/config';
 import { evaluateSet, trainLoop, type EpochMetrics, type ExampleShape, type LabelledSet } from '../training/loop';
 import { createModel } from '../models';
 import { predictProbabilities } from '../models/predict';
+import { concatParts, SPEED_FACTORS, speedPerturbedSets } from './speedPerturb';
 import type { BestCheckpoint, TrainingEvent, TrainingOutcome } from '../training/progress';
 
 export interface TrainJobOptions {
@@ -172,7 +173,17 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
   const labels = [...scan.labels];
   const shape: ExampleShape = { rows: features.rows, frames: features.frames, numClasses: labels.length };
   const normalizer = fitNormalizer(config.normalization, features, split.train);
-  const train = preparePart(features, split.train, labels, normalizer);
+  let train = preparePart(features, split.train, labels, normalizer);
+  if (config.augment.speedPerturb) {
+    const perturbed = await speedPerturbedSets(scan, new Set(split.train), featureConfig, {
+      cacheRoot: options.cacheRoot,
+      signal: options.signal,
+      onProgress: (progress) => emit({ type: 'features', progress }),
+      onLog: (line) => log(line, 'warn'),
+    });
+    train = concatParts([train, ...perturbed.map((set) => preparePart(set, split.train, labels, normalizer))]);
+    log(`speed perturbation: ${train.set.count} training examples (the training clips at speeds 1, ${SPEED_FACTORS.join(', ')})`);
+  }
   const val = preparePart(features, split.val, labels, normalizer);
   const test = preparePart(features, split.test, labels, normalizer);
   log(`normalization: ${config.normalization}, ${NORMALIZATION_NOTES[config.normalization]}`);

@@ -1,15 +1,27 @@
 /**
  * The feature configuration, field by field: the table the engine's feature-config validation and
  * the CLI's feature flags are derived from. Limits that depend on other fields (hopLength ≤ nFft,
- * nMels ≤ nFft/2 + 1, nMfcc ≤ nMels, Meyda's 40 coefficients) are checked after the table, in
- * features/config.ts.
+ * nMels ≤ nFft/2 + 1, nMfcc ≤ nMels, Meyda's 40 coefficients, fmin < fmax ≤ sampleRate/2, Meyda
+ * only with MFCC over the full band) are checked after the table, in features/config.ts.
  */
 import type { FieldTable } from './fields';
 import { FEATURE_PRESETS, MEYDA_DESCRIPTORS, type FeaturePreset, type MeydaDescriptor } from './names';
 
+/** What the main rows of a feature matrix are. */
+export type FeatureRepresentation = 'mfcc' | 'logmel';
+export const FEATURE_REPRESENTATIONS: readonly FeatureRepresentation[] = ['mfcc', 'logmel'];
+
 export interface FeatureConfig {
   /** 'librosa': librosa-exact MFCC; 'meyda': Meyda's own MFCC on the same framing. */
   preset: FeaturePreset;
+  /** 'mfcc': nMfcc MFCC rows; 'logmel': nMels rows of the dB mel spectrogram (librosa power_to_db, top_db 80). */
+  representation: FeatureRepresentation;
+  /** 0: none; 1: + librosa.feature.delta rows; 2: + delta and delta-delta rows (width 9, mode 'interp'). */
+  deltas: number;
+  /** Lowest mel filterbank frequency (Hz). */
+  fmin: number;
+  /** Highest mel filterbank frequency (Hz); 0 = sampleRate / 2. */
+  fmax: number;
   /** Sample rate the audio is resampled to before extraction (Hz). */
   sampleRate: number;
   nMfcc: number;
@@ -21,6 +33,19 @@ export interface FeatureConfig {
   /** Meyda descriptors appended as extra rows, in canonical order (MEYDA_DESCRIPTORS). */
   extras: MeydaDescriptor[];
 }
+
+/** The parts of the Features form, in order. */
+export const FEATURE_GROUPS = [
+  { id: 'features', title: 'Features' },
+  { id: 'framing', title: 'Framing' },
+] as const;
+
+/** The form disables a field while another field has none of these values (it does not apply then). */
+export const FEATURE_FIELD_APPLIES: Partial<Record<keyof FeatureConfig, { path: keyof FeatureConfig; values: readonly string[] }>> = {
+  nMfcc: { path: 'representation', values: ['mfcc'] },
+  fmin: { path: 'preset', values: ['librosa'] },
+  fmax: { path: 'preset', values: ['librosa'] },
+};
 
 /** Feature configs have one set of defaults. */
 export type FeatureDefaults = 'default';
@@ -44,6 +69,49 @@ export const FEATURE_FIELDS = {
     help: 'audio is resampled to this rate first',
     flag: 'sample-rate',
     group: 'framing',
+  },
+  representation: {
+    kind: 'enum',
+    choices: [
+      { value: 'mfcc', title: 'MFCC' },
+      { value: 'logmel', title: 'log-mel energies' },
+    ],
+    default: 'mfcc',
+    label: 'Representation',
+    help: 'MFCC rows, or the dB mel spectrogram (nMels rows; librosa preset only)',
+    flag: 'representation',
+    group: 'features',
+  },
+  deltas: {
+    kind: 'integer',
+    min: 0,
+    max: 2,
+    default: 0,
+    label: 'Deltas',
+    help: 'append librosa delta rows (1) or delta and delta-delta rows (2), width 9, computed before padding',
+    flag: 'deltas',
+    group: 'features',
+  },
+  fmin: {
+    kind: 'number',
+    min: 0,
+    max: 96000,
+    default: 0,
+    label: 'Lowest frequency (Hz)',
+    help: 'lowest mel filterbank frequency (below the highest)',
+    flag: 'fmin',
+    group: 'features',
+  },
+  fmax: {
+    kind: 'number',
+    min: 0,
+    max: 96000,
+    minNote: '(0 = half the sample rate)',
+    default: 0,
+    label: 'Highest frequency (Hz)',
+    help: 'highest mel filterbank frequency, at most half the sample rate; 0 = half the sample rate',
+    flag: 'fmax',
+    group: 'features',
   },
   nMfcc: {
     kind: 'integer',

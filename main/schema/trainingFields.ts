@@ -48,6 +48,8 @@ export interface AugmentSettings {
   timeMask: number;
   /** Beta(α, α) parameter for mixup; 0 = off. */
   mixupAlpha: number;
+  /** Add the training clips at 0.9 and 1.1 speed as extra training examples (pipeline/speedPerturb.ts). */
+  speedPerturb: boolean;
 }
 
 /**
@@ -419,6 +421,14 @@ export const TRAINING_FIELDS = {
     label: 'Mixup α',
     help: 'Beta(α, α) mixup; 0 = off, 0.2 is usual',
     flag: 'mixup',
+    group: 'augmentation',
+  },
+  'augment.speedPerturb': {
+    kind: 'boolean',
+    default: false,
+    label: 'Speed perturbation',
+    help: 'add the training clips at 0.9 and 1.1 speed (tempo and pitch) as extra examples',
+    flag: 'speed-perturb',
     group: 'augmentation',
   },
   'split.kind': {

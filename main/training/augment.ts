@@ -28,10 +28,22 @@ export interface AugmentConfig {
   timeMask: number;
   /** Beta(α, α) parameter for mixup; 0 = off. */
   mixupAlpha: number;
+  /**
+   * Speed perturbation happens before this module, at feature extraction: the training job adds
+   * the training clips at 0.9 and 1.1 speed as examples of their own (pipeline/speedPerturb.ts).
+   */
+  speedPerturb: boolean;
 }
 
-export const PROTOTYPE_AUGMENT: AugmentConfig = { noise: 0.3, timeShift: 0.3, freqMask: 0.2, timeMask: 0.2, mixupAlpha: 0 };
-export const NO_AUGMENT: AugmentConfig = { noise: 0, timeShift: 0, freqMask: 0, timeMask: 0, mixupAlpha: 0 };
+export const PROTOTYPE_AUGMENT: AugmentConfig = {
+  noise: 0.3,
+  timeShift: 0.3,
+  freqMask: 0.2,
+  timeMask: 0.2,
+  mixupAlpha: 0,
+  speedPerturb: false,
+};
+export const NO_AUGMENT: AugmentConfig = { noise: 0, timeShift: 0, freqMask: 0, timeMask: 0, mixupAlpha: 0, speedPerturb: false };
 /** The usual mixup α when mixup is switched on. */
 export const DEFAULT_MIXUP_ALPHA = 0.2;
 

@@ -129,6 +129,18 @@ describe('engine handler table', () => {
     expect(view.durationS).toBeCloseTo((wav.length - 44) / 2 / 22050, 2);
   });
 
+  it('takes feature settings: another config has a cache of its own, a bad one is refused naming the field', async () => {
+    const plain = await call('features.status', { root: DEMO });
+    const logmel = await call('features.status', { root: DEMO, features: { representation: 'logmel', deltas: 1 } });
+    expect(logmel.configHash).not.toBe(plain.configHash);
+    expect(logmel).toMatchObject({ cached: 0, total: 135 });
+    await expect(call('features.status', { root: DEMO, features: { fmax: 20000 } })).rejects.toMatchObject({
+      code: 'invalid-arguments',
+      message: expect.stringContaining('fmax must be at most half the sample rate (11025 Hz)'),
+    });
+    await expect(call('features.extract', { root: DEMO, features: { deltas: 5 } })).rejects.toMatchObject({ code: 'invalid-arguments' });
+  });
+
   it('extracts features as a job with progress events, then reports the cache as complete', async () => {
     const before = await call('features.status', { root: DEMO });
     expect(before).toMatchObject({ cached: 0, total: 135 });

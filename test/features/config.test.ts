@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_FEATURE_CONFIG,
+  describeFeatureConfig,
   FEATURE_VERSION,
   featureConfigHash,
   featureRowCount,
@@ -14,6 +16,10 @@ describe('resolveFeatureConfig', () => {
   it('defaults to the librosa MFCC 40 setup', () => {
     expect(resolveFeatureConfig()).toEqual({
       preset: 'librosa',
+      representation: 'mfcc',
+      deltas: 0,
+      fmin: 0,
+      fmax: 0,
       sampleRate: 22050,
       nMfcc: 40,
       nFft: 2048,
@@ -54,8 +60,24 @@ describe('resolveFeatureConfig', () => {
     [{ nFft: 3000 }, /nFft must be a power of two in 256\.\.16384, got 3000/],
     [{ preset: true as never }, /preset must be librosa or meyda, got true/],
     [{ extras: ['rms', 7] as never }, /extras\[1\] must be .*, got 7/],
+    [{ representation: 'mfe' as never }, /representation must be mfcc or logmel, got the string "mfe"/],
+    [{ deltas: 3 }, /deltas must be an integer in 0\.\.2, got 3/],
+    [{ fmin: -1 }, /fmin must be a number in \[0, 96000\], got -1/],
+    [{ fmax: 12000 }, /fmax must be at most half the sample rate \(11025 Hz\), or 0 for that, got 12000/],
+    [{ sampleRate: 16000, fmax: 8001 }, /fmax must be at most half the sample rate \(8000 Hz\)/],
+    [{ fmin: 8000, fmax: 8000 }, /fmin must be below fmax \(8000 Hz\), got 8000/],
+    [{ fmin: 11025 }, /fmin must be below fmax \(11025 Hz\), got 11025/],
+    [{ preset: 'meyda', representation: 'logmel' }, /representation must be 'mfcc' with the meyda preset/],
+    [{ preset: 'meyda', fmin: 50 }, /fmin must be 0 with the meyda preset/],
+    [{ preset: 'meyda', fmax: 8000 }, /fmax must be 0 with the meyda preset/],
   ])('rejects %j', (partial, message) => {
     expect(() => resolveFeatureConfig(partial)).toThrow(message);
+  });
+
+  it('takes log-mel with fewer bands than nMfcc, fmax at Nyquist, and deltas with Meyda', () => {
+    expect(resolveFeatureConfig({ representation: 'logmel', nMels: 32 }).nMels).toBe(32);
+    expect(resolveFeatureConfig({ fmin: 50, fmax: 11025 }).fmax).toBe(11025);
+    expect(resolveFeatureConfig({ preset: 'meyda', deltas: 2, fmax: 11025 }).deltas).toBe(2);
   });
 
   it('rejects a config that is not an object', () => {
@@ -91,9 +113,35 @@ describe('featureConfigHash', () => {
       { frames: 200 },
       { extras: ['rms'] },
       { extras: ['rms', 'chroma', 'zcr'] },
+      { representation: 'logmel' },
+      { deltas: 1 },
+      { deltas: 2 },
+      { fmin: 50 },
+      { fmax: 8000 },
     ];
     const hashes = new Set([featureConfigHash(base), ...variants.map((v) => featureConfigHash({ ...base, ...v }))]);
     expect(hashes.size).toBe(variants.length + 1);
+  });
+
+  it('is unchanged for configs made before representation, deltas, fmin and fmax existed', () => {
+    // The v1 formula over the fields that existed then: caches and checkpoints made then still match.
+    const legacyHash = (cfg: Record<string, unknown>) => {
+      const json = JSON.stringify(
+        Object.fromEntries(
+          Object.keys(cfg)
+            .sort()
+            .map((key) => [key, cfg[key]]),
+        ),
+      );
+      return createHash('sha256').update(`ser-features v1\n${json}`).digest('hex').slice(0, 16);
+    };
+    const legacy = { preset: 'librosa', sampleRate: 22050, nMfcc: 40, nFft: 2048, hopLength: 512, nMels: 128, frames: 100, extras: [] };
+    expect(featureConfigHash(DEFAULT_FEATURE_CONFIG)).toBe(legacyHash(legacy));
+    expect(featureConfigHash(resolveFeatureConfig(legacy))).toBe(legacyHash(legacy));
+    // fmax at half the sample rate is the same filterbank as fmax 0.
+    expect(featureConfigHash(resolveFeatureConfig({ fmax: 11025 }))).toBe(legacyHash(legacy));
+    const meyda = { ...legacy, preset: 'meyda', nMfcc: 13, extras: ['chroma', 'rms'] };
+    expect(featureConfigHash(resolveFeatureConfig(meyda))).toBe(legacyHash(meyda));
   });
 
   it('refuses an invalid config', () => {
@@ -124,6 +172,19 @@ describe('feature rows', () => {
       'rms',
       'loudness',
     ]);
+  });
+
+  it('counts log-mel bands and delta rows, named after their base rows, before the extras', () => {
+    const cfg = resolveFeatureConfig({ representation: 'logmel', nMels: 3, nFft: 2048, deltas: 2, extras: ['rms'] });
+    expect(featureRowCount(cfg)).toBe(3 * 3 + 1);
+    expect(featureRowNames(cfg)).toEqual(['mel0', 'mel1', 'mel2', 'd1_mel0', 'd1_mel1', 'd1_mel2', 'd2_mel0', 'd2_mel1', 'd2_mel2', 'rms']);
+    expect(featureRowCount(resolveFeatureConfig({ nMfcc: 13, deltas: 1 }))).toBe(26);
+  });
+
+  it('describes a config in one line', () => {
+    expect(describeFeatureConfig(DEFAULT_FEATURE_CONFIG)).toBe('librosa MFCC 40, 100 frames, 40 rows');
+    const cfg = resolveFeatureConfig({ representation: 'logmel', nMels: 64, fmin: 50, fmax: 8000, deltas: 2, extras: ['rms'] });
+    expect(describeFeatureConfig(cfg)).toBe('librosa log-mel 64 (50–8000 Hz) + deltas 1–2 + rms, 100 frames, 193 rows');
   });
 
   it('has one row per scalar descriptor', () => {

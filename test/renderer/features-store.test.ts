@@ -75,6 +75,34 @@ describe('features store', () => {
     expect(store.statusFor(ROOT)?.cached).toBe(135);
   });
 
+  it('sends the Features form with status and extraction requests, and refuses an invalid form', async () => {
+    const fake = fakeApi({ 'jobs.list': () => [], 'features.extract': () => job('j1'), 'features.status': () => status(0) });
+    setApi(fake.api);
+    const store = useFeaturesStore();
+    store.form = { ...store.form, representation: 'logmel', deltas: '1' };
+    await store.refreshStatus(ROOT);
+    expect(fake.calls.find((c) => c.name === 'features.status')?.args).toEqual({
+      root: ROOT,
+      features: { representation: 'logmel', deltas: 1 },
+    });
+    await store.extract(ROOT);
+    expect(fake.calls.find((c) => c.name === 'features.extract')?.args).toEqual({
+      root: ROOT,
+      features: { representation: 'logmel', deltas: 1 },
+    });
+
+    store.running = null;
+    store.form = { ...store.form, deltas: 'two' };
+    const calls = fake.calls.length;
+    await store.extract(ROOT);
+    await store.refreshStatus(ROOT);
+    expect(fake.calls.length).toBe(calls);
+    expect(store.error).toBe("Fix the feature settings first: Deltas must be a number (got 'two')");
+    expect(store.statusErrorByRoot[ROOT]).toBe('fix the feature settings first');
+    store.resetForm();
+    expect(store.overrides).toEqual({});
+  });
+
   it('adopts progress that arrives before features.extract answers, and an early end', async () => {
     let answer: (value: JobInfo) => void = () => {};
     const fake = fakeApi({

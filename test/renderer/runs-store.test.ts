@@ -49,6 +49,10 @@ function detailOf(run: RunSummary, changes: Partial<RunDetail> = {}): RunDetail 
         } as TrainingConfig,
         features: {
           preset: 'librosa',
+          representation: 'mfcc',
+          deltas: 0,
+          fmin: 0,
+          fmax: 0,
           sampleRate: 22050,
           nMfcc: 40,
           nFft: 2048,

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { resolveFeatureConfig } from '../../main/features/config';
 import { PRESETS, resolveTrainingConfig } from '../../main/training/config';
 import {
   applyPreset,
@@ -12,8 +11,6 @@ import {
   parseSpeakers,
   PRESET_FIELDS,
   runName,
-  DEFAULT_FEATURES,
-  toFeatureOverrides,
   toOverrides,
   validateTrainForm,
   type TrainFormField,
@@ -100,8 +97,6 @@ describe('train form defaults', () => {
     expect(paths).toContain('clipNorm');
     expect(paths).toContain('augment.mixupAlpha');
     expect(paths).toContain('split.valRatio');
-    expect(FORM_GROUPS.at(-1)).toMatchObject({ id: 'features', title: 'Input features' });
-    expect(paths).toContain('features.nMfcc');
     expect(paths.filter((path) => !path.includes('.')).sort()).toEqual(
       Object.keys(PRESETS.quick)
         .filter((key) => key !== 'augment' && key !== 'split')
@@ -251,21 +246,10 @@ describe('train form → overrides', () => {
       focalGamma: 2,
       clipNorm: 1,
       normalization: 'speaker',
-      augment: { noise: 0.5, timeShift: 0, freqMask: 0.1, timeMask: 0.25, mixupAlpha: 0.2 },
+      augment: { noise: 0.5, timeShift: 0, freqMask: 0.1, timeMask: 0.25, mixupAlpha: 0.2, speedPerturb: false },
       split: { kind: 'speaker', testSpeakers: ['03', '08'], valSpeakers: ['09'] },
     });
     expect(runName(values)).toBe('crnn on emodb');
-  });
-
-  it('carries the input features apart from the training config, checked like any field', () => {
-    const features = { ...DEFAULT_FEATURES, nMfcc: 20, frames: 160 };
-    const values = formFromConfig(PRESETS.full, '', features);
-    expect(values['features.frames']).toBe('160');
-    expect(toFeatureOverrides(values)).toEqual(features);
-    expect(toOverrides(values)).not.toHaveProperty('features');
-    expect(toOverrides(values)).not.toHaveProperty('nMfcc');
-    expect(validateTrainForm({ ...values, 'features.frames': '0' }, [])['features.frames']).toMatch(/^Frames must be at least 1/);
-    expect(resolveFeatureConfig(toFeatureOverrides(formFromConfig(PRESETS.quick)))).toEqual(resolveFeatureConfig());
   });
 
   it('round-trips a full config: formFromConfig → toOverrides → the same config', () => {

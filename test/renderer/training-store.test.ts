@@ -2,7 +2,10 @@ import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BatchProgress, EpochMetrics, JobInfo, RunDetail, TrainingOutcome } from '../../main/api/contract';
 import { PRESETS } from '../../main/training/config';
-import { DEFAULT_FEATURES } from '../../renderer/src/lib/trainForm';
+import { defaultsFromTable } from '../../main/schema/fields';
+import { FEATURE_FIELDS, type FeatureConfig } from '../../main/schema/featureFields';
+
+const resolveFeatureDefaults = () => defaultsFromTable(FEATURE_FIELDS, 'default') as unknown as FeatureConfig;
 import { setApi } from '../../renderer/src/api';
 import { batchFraction, batchLine, LOG_LIMIT, useTrainingStore } from '../../renderer/src/stores/training';
 import { fakeApi, type Handlers } from './fake-api';
@@ -254,7 +257,7 @@ describe('training store', () => {
         'training.validate': ({ config }) =>
           config.epochs === 0
             ? { ok: false, error: 'invalid training config: epochs must be an integer in 1..1000 (got 0)' }
-            : { ok: true, config: PRESETS.full, features: DEFAULT_FEATURES },
+            : { ok: true, config: PRESETS.full, features: resolveFeatureDefaults() },
       }),
     );
     setApi(fake.api);

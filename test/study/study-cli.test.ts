@@ -42,7 +42,7 @@ describe('CLI: study init → run (local, 2 at once) → status → report → r
       const grid = await runCli(['study', 'init', join(work, 'x'), '--data', DEMO, '--protocol', 'loso', '--grid', 'epochz=1,2']);
       expect(grid.code).toBe(1);
       expect(grid.stderr.trim()).toBe(
-        "ser study: error: grid field 'epochz' is not a training setting (examples: model, learningRate, epochs, augment.mixupAlpha)",
+        "ser study: error: grid field 'epochz' is not a training or feature setting (examples: model, learningRate, augment.mixupAlpha, features.frames)",
       );
       expect(() => parseProtocol('kfold')).toThrow("protocol must be loso, kfold:K or fixed, got 'kfold'");
       expect(() => parseProtocol('fixed')).toThrow('protocol fixed needs the test speakers (--test-speakers a,b)');

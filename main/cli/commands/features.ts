@@ -1,5 +1,5 @@
 import { scanDataset } from '../../dataset';
-import { resolveFeatureConfig } from '../../features/config';
+import { describeFeatureConfig, resolveFeatureConfig } from '../../features/config';
 import { extractFeatures, type FeatureSet } from '../../features/extract';
 import { writeNpyFloat32 } from '../../features/npy';
 import { FEATURE_FIELDS } from '../../schema/featureFields';
@@ -83,7 +83,7 @@ export async function featuresCommand(argv: string[]): Promise<void> {
   process.stdout.write(
     [
       `dataset   ${scan.root} (${scan.scheme})`,
-      `features  ${set.config.preset} MFCC ${set.config.nMfcc}${set.config.extras.length ? ' + ' + set.config.extras.join(', ') : ''}, ${set.frames} frames  [config ${set.configHash}]`,
+      `features  ${describeFeatureConfig(set.config)}  [config ${set.configHash}]`,
       `clips     ${set.stats.total}: ${set.stats.fromCache} from cache, ${set.stats.computed} computed, ${set.failed.length} failed`,
       `time      ${seconds.toFixed(2)} s (${(set.stats.total / Math.max(seconds, 1e-3)).toFixed(0)} clips/s)`,
       `cache     ${set.cacheDir}`,

@@ -64,8 +64,8 @@ export function trainingFlagsToConfig(values: Record<string, string | boolean | 
   if (split.kind === 'random' && (split.testSpeakers || split.valSpeakers))
     throw new CliError('--test-speakers/--val-speakers need --split speaker');
   if (values['no-augment'] === true) {
-    if (overrides.augment) throw new CliError('--no-augment cannot be combined with --aug-* or --mixup');
-    overrides.augment = { noise: 0, timeShift: 0, freqMask: 0, timeMask: 0, mixupAlpha: 0 };
+    if (overrides.augment) throw new CliError('--no-augment cannot be combined with --aug-*, --mixup or --speed-perturb');
+    overrides.augment = { noise: 0, timeShift: 0, freqMask: 0, timeMask: 0, mixupAlpha: 0, speedPerturb: false };
   }
   try {
     return {

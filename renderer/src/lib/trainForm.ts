@@ -1,16 +1,13 @@
 /**
- * The Train view's form, generated from the engine's field tables (main/schema/trainingFields.ts,
- * and featureFields.ts for the input features, as `features.<field>`): one value per field path
- * (text as typed, so a bad entry can be named; booleans as booleans), defaults from the presets,
- * field-level messages meant for the user, and conversion to the overrides that
- * 'training.validate' and 'training.start' take. Adding a field to a table adds it here and in the
- * view; the engine validates again on start.
+ * The Train view's form, generated from the engine's field table (main/schema/trainingFields.ts):
+ * one value per field path (text as typed, so a bad entry can be named; booleans as booleans),
+ * defaults from the presets, field-level messages meant for the user, and conversion to the
+ * overrides that 'training.validate' and 'training.start' take. Adding a field to the table adds
+ * it here and in the view; the engine validates again on start.
  */
-import type { FeatureOverrides, TrainingConfig, TrainingOverrides } from '../../../main/api/contract';
-import { FEATURE_FIELDS, type FeatureConfig } from '../../../main/schema/featureFields';
+import type { TrainingConfig, TrainingOverrides } from '../../../main/api/contract';
 import {
   checkFieldValue,
-  defaultsFromTable,
   describeValue,
   isPlainObject,
   orList,
@@ -31,49 +28,30 @@ import {
 
 export type PresetName = TrainingConfig['preset'];
 
-/** A feature-config field as the form names it. */
-export type FeatureFieldPath = `features.${keyof typeof FEATURE_FIELDS & string}`;
-export type FormFieldPath = TrainingFieldPath | FeatureFieldPath;
-export type TrainFormField = FormFieldPath | 'name';
+export type TrainFormField = TrainingFieldPath | 'name';
 /** Field path → its text (a boolean field's value is a boolean); `name` is the run name. */
 export type TrainFormValues = Record<TrainFormField, string | boolean>;
 export type TrainFormErrors = Partial<Record<TrainFormField, string>>;
 
 export const MAX_NAME_LENGTH = 120;
 
-const FEATURE_PREFIX = 'features.';
-const TRAINING_PATHS = Object.keys(TRAINING_FIELDS) as TrainingFieldPath[];
-const FEATURE_PATHS = Object.keys(FEATURE_FIELDS).map((key) => `${FEATURE_PREFIX}${key}`) as FeatureFieldPath[];
-const FIELD_PATHS: FormFieldPath[] = [...TRAINING_PATHS, ...FEATURE_PATHS];
-const isFeature = (path: FormFieldPath): path is FeatureFieldPath => path.startsWith(FEATURE_PREFIX);
-const spec = (path: FormFieldPath): FieldSpec =>
-  isFeature(path)
-    ? (FEATURE_FIELDS as Record<string, FieldSpec>)[path.slice(FEATURE_PREFIX.length)]!
-    : (TRAINING_FIELDS as TrainingFieldTable)[path];
+const FIELD_PATHS = Object.keys(TRAINING_FIELDS) as TrainingFieldPath[];
+const spec = (path: TrainingFieldPath): FieldSpec => (TRAINING_FIELDS as TrainingFieldTable)[path];
 
-/** The feature config's defaults, from its field table. */
-export const DEFAULT_FEATURES = defaultsFromTable(FEATURE_FIELDS, 'default') as unknown as FeatureConfig;
-
-export type FormGroupId = TrainingGroup | 'features';
-
-/** The form's parts, each with its fields in table order; the input features last. */
-export const FORM_GROUPS: { id: FormGroupId; title: string; fields: { path: FormFieldPath; spec: FieldSpec }[] }[] = [
-  ...TRAINING_GROUPS.map((group) => ({
+/** The form's parts, each with its fields in table order. */
+export const FORM_GROUPS: { id: TrainingGroup; title: string; fields: { path: TrainingFieldPath; spec: FieldSpec }[] }[] =
+  TRAINING_GROUPS.map((group) => ({
     ...group,
-    fields: TRAINING_PATHS.filter((path) => spec(path).group === group.id).map((path) => ({ path, spec: spec(path) })),
-  })),
-  { id: 'features', title: 'Input features', fields: FEATURE_PATHS.map((path) => ({ path, spec: spec(path) })) },
-];
+    fields: FIELD_PATHS.filter((path) => spec(path).group === group.id).map((path) => ({ path, spec: spec(path) })),
+  }));
 
-function fieldText(value: unknown): string | boolean {
-  return typeof value === 'boolean' ? value : Array.isArray(value) ? value.join(', ') : value === undefined ? '' : String(value);
-}
-
-/** The form filled from a full configuration (a preset, or a run's stored configs). */
-export function formFromConfig(config: TrainingConfig, name = '', features: FeatureConfig = DEFAULT_FEATURES): TrainFormValues {
+/** The form filled from a full configuration (a preset, or a run's stored config). */
+export function formFromConfig(config: TrainingConfig, name = ''): TrainFormValues {
   const values = { name } as TrainFormValues;
-  for (const path of TRAINING_PATHS) values[path] = fieldText(valueAt(config, path));
-  for (const path of FEATURE_PATHS) values[path] = fieldText(valueAt(features, path.slice(FEATURE_PREFIX.length)));
+  for (const path of FIELD_PATHS) {
+    const value = valueAt(config, path);
+    values[path] = typeof value === 'boolean' ? value : Array.isArray(value) ? value.join(', ') : value === undefined ? '' : String(value);
+  }
   return values;
 }
 
@@ -86,7 +64,7 @@ export function formDefaults(preset: PresetName, table: TrainingFieldTable = TRA
  * The recipe fields a preset sets (those with a default per preset): switching preset resets these
  * and keeps every other edit (model, data, augmentation, split, seed, …).
  */
-export const PRESET_FIELDS: readonly TrainingFieldPath[] = TRAINING_PATHS.filter((path) => isPlainObject(spec(path).default));
+export const PRESET_FIELDS: readonly TrainingFieldPath[] = FIELD_PATHS.filter((path) => isPlainObject(spec(path).default));
 
 /** Switching preset resets the recipe fields (PRESET_FIELDS) to the new preset's values. */
 export function applyPreset(values: TrainFormValues, preset: TrainingConfig): TrainFormValues {
@@ -99,13 +77,13 @@ export function applyPreset(values: TrainFormValues, preset: TrainingConfig): Tr
 export function presetLabel(values: TrainFormValues, preset: TrainingConfig): string {
   if (values.preset !== preset.preset) return `${preset.preset} (${preset.epochs} epochs)`;
   const fresh = formFromConfig(preset);
-  const edited = TRAINING_PATHS.some((path) => values[path] !== fresh[path]);
+  const edited = FIELD_PATHS.some((path) => values[path] !== fresh[path]);
   return `${preset.preset} (${edited ? 'edited' : `${preset.epochs} epochs`})`;
 }
 
 /** False while another field's value makes this one irrelevant (e.g. warm-up under the plateau schedule). */
-export function fieldApplies(values: TrainFormValues, path: FormFieldPath): boolean {
-  const rule = isFeature(path) ? undefined : TRAINING_FIELD_APPLIES[path];
+export function fieldApplies(values: TrainFormValues, path: TrainingFieldPath): boolean {
+  const rule = TRAINING_FIELD_APPLIES[path];
   return !rule || rule.values.includes(String(values[rule.path]));
 }
 
@@ -135,8 +113,12 @@ function checkNumber(text: string, numberSpec: NumberFieldSpec): string | null {
 }
 
 /** The message for one field's form value, or null when it is valid. */
-function checkFormField(path: FormFieldPath, value: string | boolean): string | null {
-  const fieldSpec = spec(path);
+function checkFormField(path: TrainingFieldPath, value: string | boolean): string | null {
+  return checkFieldText(spec(path), value);
+}
+
+/** The message for a form value (text as typed; a boolean for a boolean field) of any table's field, or null when valid. */
+export function checkFieldText(fieldSpec: FieldSpec, value: string | boolean): string | null {
   switch (fieldSpec.kind) {
     case 'number':
     case 'integer':
@@ -203,28 +185,18 @@ export function isValid(errors: TrainFormErrors): boolean {
  * except optional fields left empty or not applying (speakers under a random split).
  */
 export function toOverrides(values: TrainFormValues): TrainingOverrides {
-  return collectOverrides(values, TRAINING_PATHS, '') as TrainingOverrides;
-}
-
-/** The feature-config overrides for a valid form: every feature field explicit. */
-export function toFeatureOverrides(values: TrainFormValues): FeatureOverrides {
-  return collectOverrides(values, FEATURE_PATHS, FEATURE_PREFIX) as FeatureOverrides;
-}
-
-function collectOverrides(values: TrainFormValues, paths: readonly FormFieldPath[], prefix: string): Record<string, unknown> {
   const overrides: Record<string, unknown> = {};
-  for (const path of paths) {
+  for (const path of FIELD_PATHS) {
     const fieldSpec = spec(path);
     const raw = values[path];
     if (fieldSpec.optional && (!fieldApplies(values, path) || String(raw).trim() === '')) continue;
     let value: unknown = raw;
     if (fieldSpec.kind === 'number' || fieldSpec.kind === 'integer') value = Number(String(raw).trim());
     else if (fieldSpec.kind === 'list') value = parseSpeakers(String(raw));
-    // An empty list is sent when the field allows it (no extra descriptors); optional ones are left out.
-    if (fieldSpec.kind === 'list' && (value as string[]).length === 0 && fieldSpec.optional) continue;
-    setValueAt(overrides, path.slice(prefix.length), checkFieldValue(path, fieldSpec, value));
+    if (fieldSpec.kind === 'list' && (value as string[]).length === 0) continue;
+    setValueAt(overrides, path, checkFieldValue(path, fieldSpec, value));
   }
-  return overrides;
+  return overrides as TrainingOverrides;
 }
 
 /** The run name to send ('' → let the engine name it). */

@@ -4,9 +4,10 @@
  * also done lazily by `extract()`), so progress keeps flowing whichever view is shown.
  */
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
-import type { ApiEvents, CacheStatus, ExtractionProgress, ExtractionResult, JobInfo } from '../../../main/api/contract';
+import { computed, ref } from 'vue';
+import type { ApiEvents, CacheStatus, ExtractionProgress, ExtractionResult, FeatureOverrides, JobInfo } from '../../../main/api/contract';
 import { invoke, on } from '../api';
+import { featureFormDefaults, toFeatureOverrides, validateFeatureForm, type FeatureFormValues } from '../lib/featureForm';
 import { errorMessage } from '../lib/format';
 
 export interface RunningExtraction {
@@ -25,15 +26,38 @@ export const useFeaturesStore = defineStore('features', () => {
   const resultByRoot = ref<Record<string, ExtractionResult>>({});
   /** Why the last extraction could not start, failed or could not be cancelled. */
   const error = ref<string | null>(null);
+  /** The Features form: what extraction, the cache status and training use. */
+  const form = ref<FeatureFormValues>(featureFormDefaults());
+  const formErrors = computed(() => validateFeatureForm(form.value));
+  /** The form's feature overrides, or null while a field is invalid. */
+  const overrides = computed<FeatureOverrides | null>(() =>
+    Object.keys(formErrors.value).length === 0 ? toFeatureOverrides(form.value) : null,
+  );
+
+  /** `features` for a request: omitted for the defaults; null while the form is invalid. */
+  function featureArgs(): { features?: FeatureOverrides } | null {
+    const current = overrides.value;
+    if (!current) return null;
+    return Object.keys(current).length > 0 ? { features: current } : {};
+  }
+
+  function resetForm(): void {
+    form.value = featureFormDefaults();
+  }
 
   let attached = false;
   /** Jobs whose end we already saw (the end can arrive before features.extract answers). */
   const finishedJobs = new Set<string>();
 
   async function refreshStatus(root: string): Promise<void> {
+    const features = featureArgs();
+    if (!features) {
+      statusErrorByRoot.value = { ...statusErrorByRoot.value, [root]: 'fix the feature settings first' };
+      return;
+    }
     statusLoading.value = { ...statusLoading.value, [root]: true };
     try {
-      const status = await invoke('features.status', { root });
+      const status = await invoke('features.status', { root, ...features });
       statusByRoot.value = { ...statusByRoot.value, [root]: status };
       const { [root]: _dropped, ...others } = statusErrorByRoot.value;
       statusErrorByRoot.value = others;
@@ -92,11 +116,16 @@ export const useFeaturesStore = defineStore('features', () => {
   async function extract(root: string, scheme?: string): Promise<void> {
     attach();
     if (running.value) return;
+    const features = featureArgs();
+    if (!features) {
+      error.value = `Fix the feature settings first: ${Object.values(formErrors.value)[0]}`;
+      return;
+    }
     error.value = null;
     running.value = { jobId: '', root, progress: null, cancelling: false };
     let job: JobInfo;
     try {
-      job = await invoke('features.extract', scheme && scheme !== 'auto' ? { root, scheme } : { root });
+      job = await invoke('features.extract', { root, ...(scheme && scheme !== 'auto' ? { scheme } : {}), ...features });
     } catch (err) {
       running.value = null;
       error.value = `Could not start feature extraction: ${errorMessage(err)}`;
@@ -143,6 +172,10 @@ export const useFeaturesStore = defineStore('features', () => {
     running,
     resultByRoot,
     error,
+    form,
+    formErrors,
+    overrides,
+    resetForm,
     attach,
     refreshStatus,
     extract,

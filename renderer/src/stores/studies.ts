@@ -5,17 +5,10 @@
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type {
-  ApiEvents,
-  EpochMetrics,
-  FeatureOverrides,
-  JobInfo,
-  StudyDetail,
-  StudyListEntry,
-  TrainingOverrides,
-} from '../../../main/api/contract';
+import type { ApiEvents, EpochMetrics, JobInfo, StudyDetail, StudyListEntry, TrainingOverrides } from '../../../main/api/contract';
 import { invoke, on } from '../api';
 import { errorMessage } from '../lib/format';
+import { useFeaturesStore } from './features';
 import {
   pooledCellClips,
   studyCreateArgs,
@@ -65,8 +58,6 @@ export const useStudiesStore = defineStore('studies', () => {
 
   /** The Train form's current settings (TrainView keeps them here): a new study starts from them. */
   const baseSettings = shallowRef<TrainingOverrides | null>(null);
-  /** The Train form's input features (the defaults until the form loads). */
-  const baseFeatures = shallowRef<FeatureOverrides>({});
   const createError = ref<string | null>(null);
   const creating = ref(false);
   const exportError = ref<string | null>(null);
@@ -261,8 +252,10 @@ export const useStudiesStore = defineStore('studies', () => {
     try {
       if (!root) throw new Error('Open a dataset first (Dataset tab): the study trains on it');
       if (!baseSettings.value) throw new Error('The Train form has not loaded its settings yet');
+      const features = useFeaturesStore().overrides;
+      if (!features) throw new Error('Fix the feature settings first (Dataset view, Features)');
       creating.value = true;
-      const entry = await invoke('studies.create', studyCreateArgs(form, baseSettings.value, root, scheme, baseFeatures.value));
+      const entry = await invoke('studies.create', studyCreateArgs(form, baseSettings.value, root, scheme, features));
       await refreshList();
       await select(entry.dir);
       return true;
@@ -368,7 +361,6 @@ export const useStudiesStore = defineStore('studies', () => {
     curvesError,
     toggleCurve,
     baseSettings,
-    baseFeatures,
     createError,
     creating,
     exportError,
