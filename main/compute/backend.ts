@@ -1,6 +1,6 @@
 /**
- * Picks the tfjs backend the engine trains on: native TensorFlow with CUDA, native TensorFlow,
- * WebAssembly (XNNPACK, SIMD, threads), then plain JavaScript — the first that loads, each
+ * Picks the tfjs backend the engine trains on: native TensorFlow with CUDA, WebGPU on a hardware
+ * adapter (webgpu.ts), native TensorFlow, WebAssembly (XNNPACK, SIMD, threads), then plain JavaScript — the first that loads, each
  * better one skipped with the reason it could not be used. An explicit choice that cannot be
  * used is an error, never a silent fallback.
  */
@@ -12,6 +12,7 @@ import { loadBlas, type Blas } from './blas';
 import { prepareSimdLoops, registerFastKernels, useBlasKernels } from './kernels';
 import { BACKEND_NAMES, type BackendInfo, type BackendName } from '../schema/backend';
 import { probeGpu } from './gpu';
+import { activateWebGpu, WebGpuUnavailable, webgpuDeviceLost } from './webgpu';
 
 export { BACKEND_NAMES, type BackendInfo, type BackendName } from '../schema/backend';
 
@@ -56,7 +57,8 @@ export async function initBackend(preference: BackendName | 'auto' = 'auto', opt
   const threads = Math.max(1, Math.floor(options.threads ?? defaultThreads()));
   const blas = options.blas ?? true;
   const key = `${preference}/${threads}/${blas}`;
-  if (current?.key === key && tf.getBackend() === current.info.tfBackend) return current.info;
+  const alive = current?.info.name !== 'webgpu' || webgpuDeviceLost() == null;
+  if (current?.key === key && tf.getBackend() === current.info.tfBackend && alive) return current.info;
   if (pending?.key === key) return pending.promise;
   const promise = choose(preference, threads, blas).then((info) => {
     current = { key, info };
@@ -76,15 +78,18 @@ async function choose(preference: BackendName | 'auto', threads: number, blas: b
   const skipped: BackendInfo['skipped'] = [];
   let gpu: BackendInfo['gpu'];
   if (candidates.includes('tensorflow-gpu')) gpu = await probeGpu();
+  // A software adapter webgpu was skipped for: still named in the report.
+  let refusedAdapter: BackendInfo['adapter'];
   for (const name of candidates) {
     try {
-      const info = await activate(name, threads, blas);
+      const info = await activate(name, threads, blas, preference === name);
       if (name === 'tensorflow-gpu' && gpu && !gpu.found) {
         info.notes = [...(info.notes ?? []), `no usable CUDA GPU (${gpu.detail}): TensorFlow runs on the CPU`];
       }
-      return { ...info, skipped, ...(gpu ? { gpu } : {}) };
+      return { ...(refusedAdapter ? { adapter: refusedAdapter } : {}), ...info, skipped, ...(gpu ? { gpu } : {}) };
     } catch (error) {
-      const reason = error instanceof Unavailable ? error.message : `failed to load: ${messageOf(error)}`;
+      if (error instanceof WebGpuUnavailable && error.adapter) refusedAdapter = error.adapter;
+      const reason = error instanceof Unavailable || error instanceof WebGpuUnavailable ? error.message : `failed to load: ${messageOf(error)}`;
       if (preference !== 'auto') throw new Error(`backend '${name}' is not available: ${reason}`, { cause: error });
       skipped.push({ name, reason });
     }
@@ -94,11 +99,17 @@ async function choose(preference: BackendName | 'auto', threads: number, blas: b
 
 type Activated = Omit<BackendInfo, 'skipped' | 'gpu'>;
 
-async function activate(name: BackendName, threads: number, blas: boolean): Promise<Activated> {
+/** `named`: the backend was asked for by name (webgpu then also runs on a software adapter). */
+async function activate(name: BackendName, threads: number, blas: boolean, named: boolean): Promise<Activated> {
   switch (name) {
     case 'tensorflow-gpu':
     case 'tensorflow':
       return activateNative(name);
+    case 'webgpu': {
+      const { adapter, version } = await activateWebGpu(named);
+      const notes = adapter.software ? ['software adapter: a CPU emulation of a GPU, much slower than the wasm backend'] : [];
+      return { name, tfBackend: tf.getBackend(), version, adapter, ...(notes.length > 0 ? { notes } : {}) };
+    }
     case 'wasm':
       return { ...(await activateWasm(threads)), blas: setUpBlas(blas, threads) };
     case 'cpu':

@@ -4,6 +4,16 @@ import type { BackendName } from './names';
 
 export { BACKEND_NAMES, type BackendName } from './names';
 
+/** The WebGPU adapter Dawn offers (reported by the webgpu backend, and with why it was skipped). */
+export interface GpuAdapterInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** A CPU emulation (SwiftShader, llvmpipe, WARP...): correct but slow, never chosen automatically. */
+  software: boolean;
+}
+
 export interface BackendInfo {
   name: BackendName;
   /** tf.getBackend() once chosen. */
@@ -12,6 +22,8 @@ export interface BackendInfo {
   skipped: { name: BackendName; reason: string }[];
   /** Whether a CUDA GPU is visible (reported when tensorflow-gpu was considered). */
   gpu?: { found: boolean; detail: string };
+  /** webgpu: the adapter it runs on; when webgpu was skipped for a software adapter, that adapter. */
+  adapter?: GpuAdapterInfo;
   /** Worker threads the backend computes with (wasm: XNNPACK's pool; cpu: 1). */
   threads?: number;
   /** The package (and version) that provides the backend. */
