@@ -10,11 +10,11 @@ import os from 'node:os';
 import { registerStockWasm, registerThreadedWasm, useInstalledWasmFiles, wasmThreadsCount } from './backend-wasm';
 import { loadBlas, type Blas } from './blas';
 import { prepareSimdLoops, registerFastKernels, useBlasKernels } from './kernels';
-import { BACKEND_NAMES, type BackendInfo, type BackendName } from '../schema/backend';
+import { BACKEND_NAMES, type BackendAvailability, type BackendInfo, type BackendName } from '../schema/backend';
 import { probeGpu } from './gpu';
 import { activateWebGpu, WebGpuUnavailable, webgpuDeviceLost } from './webgpu';
 
-export { BACKEND_NAMES, type BackendInfo, type BackendName } from '../schema/backend';
+export { BACKEND_NAMES, type BackendAvailability, type BackendInfo, type BackendName } from '../schema/backend';
 
 export interface BackendOptions {
   /** wasm only: XNNPACK threads. Default: the number of CPU cores, at most 8. 1 = the stock single-threaded build. */
@@ -89,12 +89,44 @@ async function choose(preference: BackendName | 'auto', threads: number, blas: b
       return { ...(refusedAdapter ? { adapter: refusedAdapter } : {}), ...info, skipped, ...(gpu ? { gpu } : {}) };
     } catch (error) {
       if (error instanceof WebGpuUnavailable && error.adapter) refusedAdapter = error.adapter;
-      const reason = error instanceof Unavailable || error instanceof WebGpuUnavailable ? error.message : `failed to load: ${messageOf(error)}`;
+      const reason = skipReason(error);
       if (preference !== 'auto') throw new Error(`backend '${name}' is not available: ${reason}`, { cause: error });
       skipped.push({ name, reason });
     }
   }
   throw new Error(`no backend could be started: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+}
+
+/**
+ * Every backend, each started by name in turn: whether it works here, why not, and the adapter
+ * webgpu found. Leaves the backend that was active before (if any) active again.
+ */
+export async function listBackends(options: BackendOptions = {}): Promise<BackendAvailability[]> {
+  const previous = current;
+  const list: BackendAvailability[] = [];
+  for (const name of BACKEND_NAMES) {
+    try {
+      const info = await initBackend(name, options);
+      const software = info.adapter?.software === true;
+      list.push({
+        name,
+        available: true,
+        automatic: !software,
+        ...(software ? { reason: 'software adapter: auto passes it over' } : {}),
+        version: info.version,
+        ...(info.adapter ? { adapter: info.adapter } : {}),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: unknown }).cause ?? error;
+      const adapter = cause instanceof WebGpuUnavailable ? cause.adapter : undefined;
+      list.push({ name, available: false, automatic: false, reason: skipReason(cause), ...(adapter ? { adapter } : {}) });
+    }
+  }
+  if (previous) {
+    const [preference, threads, blas] = previous.key.split('/');
+    await initBackend(preference as BackendName | 'auto', { threads: Number(threads), blas: blas === 'true' });
+  }
+  return list;
 }
 
 type Activated = Omit<BackendInfo, 'skipped' | 'gpu'>;
@@ -203,6 +235,11 @@ async function activateCpu(): Promise<Activated> {
   if (!(await tf.setBackend('cpu'))) throw new Unavailable('the cpu backend did not start');
   registerFastKernels('cpu');
   return { name: 'cpu', tfBackend: tf.getBackend(), threads: 1, version: `@tensorflow/tfjs-backend-cpu ${tf.version_core}` };
+}
+
+/** Why a backend could not be used: its own explanation, or the load failure. */
+function skipReason(error: unknown): string {
+  return error instanceof Unavailable || error instanceof WebGpuUnavailable ? error.message : `failed to load: ${messageOf(error)}`;
 }
 
 function messageOf(error: unknown): string {

@@ -6,12 +6,14 @@
  * is a CPU emulation, slower than the wasm backend, so it is skipped with that reason unless the
  * backend is asked for by name (the tests do that). Node has no OffscreenCanvas, so tfjs's
  * synchronous read (dataSync) cannot work here; the engine reads tensors with `await data()`.
- * A lost device fails every later read with the reason instead of leaving it waiting.
+ * A lost device, or a GPU error nobody caught (an invalid pipeline computes garbage), fails every
+ * later read with the reason instead of leaving it waiting or letting a wrong number through.
  */
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import type { BackendValues } from '@tensorflow/tfjs-core';
 import type { GpuAdapterInfo } from '../schema/backend';
+import { registerWebGpuKernels } from './kernels/webgpu';
 
 /** The backend cannot be used; `adapter` is set when one was found but refused. */
 export class WebGpuUnavailable extends Error {
@@ -86,6 +88,8 @@ interface Session {
   adapter: GpuAdapterInfo;
   /** Set once the device is lost: why. */
   lost: string | null;
+  /** The first GPU error no error scope caught. */
+  error: string | null;
 }
 
 let session: Session | null = null;
@@ -129,7 +133,10 @@ export async function activateWebGpu(allowSoftware: boolean): Promise<WebGpuActi
       maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
     },
   });
-  const current: Session = { device, adapter: info, lost: null };
+  const current: Session = { device, adapter: info, lost: null, error: null };
+  device.addEventListener('uncapturederror', (event) => {
+    current.error ??= `a WebGPU error: ${(event as GPUUncapturedErrorEvent).error.message.split('\n')[0]}`;
+  });
   // One shared rejection that every read races against; handled here so a loss with no read
   // in flight is not an unhandled rejection.
   const lostError = device.lost.then((lost) => {
@@ -142,6 +149,7 @@ export async function activateWebGpu(allowSoftware: boolean): Promise<WebGpuActi
   // tfjs checks navigator.gpu when it builds the backend. Installed only now, after the module's
   // own import-time registration was skipped, so tfjs never asks for an adapter by itself.
   installNavigatorGpu(await loadGpu());
+  registerWebGpuKernels();
   const Backend = dawnBackendClass(backendModule, current, lostError);
   if (tf.findBackendFactory('webgpu') != null) tf.removeBackend('webgpu');
   tf.registerBackend('webgpu', () => new Backend(device, adapter.info), 0);
@@ -192,7 +200,9 @@ function dawnBackendClass(module: BackendModule, current: Session, lostError: Pr
   return class DawnBackend extends module.WebGPUBackend {
     override async read(dataId: object): Promise<BackendValues> {
       if (current.lost != null) throw new Error(current.lost);
-      return Promise.race([super.read(dataId), lostError]);
+      const values = await Promise.race([super.read(dataId), lostError]);
+      if (current.error != null) throw new Error(current.error);
+      return values;
     }
 
     override readSync(dataId: object): BackendValues {

@@ -14,6 +14,18 @@ export interface GpuAdapterInfo {
   software: boolean;
 }
 
+/** One backend as `backends` lists it: whether it starts here, and if not why. */
+export interface BackendAvailability {
+  name: BackendName;
+  available: boolean;
+  /** Whether 'auto' may choose it (webgpu on a software adapter is available, but only by name). */
+  automatic: boolean;
+  /** Why it is unavailable, or why auto passes it over. */
+  reason?: string;
+  version?: string;
+  adapter?: GpuAdapterInfo;
+}
+
 export interface BackendInfo {
   name: BackendName;
   /** tf.getBackend() once chosen. */

@@ -100,6 +100,14 @@ describe.skipIf(skip != null)('webgpu backend (software adapter)', () => {
     gpu.grads.forEach((g, i) => expect(relativeError(g, cpu.grads[i]!), `gradient ${i}`).toBeLessThan(5e-3));
   });
 
+  it('adds more tensors than the device can bind in one shader (AddN in groups)', async () => {
+    await initBackend('webgpu');
+    const terms = Array.from({ length: 20 }, (_, i) => tf.fill([256], i + 1));
+    const sum = tf.addN(terms);
+    expect((await sum.data()).every((v) => v === 210)).toBe(true);
+    tf.dispose([...terms, sum]);
+  });
+
   it('dataSync says to read asynchronously instead of failing on a missing canvas', async () => {
     await initBackend('webgpu');
     // Large enough that tfjs computes it on the GPU (small results are computed on the CPU).
