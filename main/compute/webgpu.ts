@@ -78,7 +78,12 @@ export async function requestAdapter(): Promise<Adapter> {
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (adapter == null) throw new WebGpuUnavailable(noAdapterReason(process.platform, process.env));
   const raw = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
-  const named = { vendor: raw.vendor ?? '', architecture: raw.architecture ?? '', device: raw.device ?? '', description: raw.description ?? '' };
+  const named = {
+    vendor: raw.vendor ?? '',
+    architecture: raw.architecture ?? '',
+    device: raw.device ?? '',
+    description: raw.description ?? '',
+  };
   const fallback = raw.isFallbackAdapter === true || (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
   return { adapter, info: { ...named, software: isSoftwareAdapter(named, fallback) } };
 }
@@ -184,7 +189,8 @@ function versionOf(name: string): string {
   }
 }
 
-const VERSION = () => `@tensorflow/tfjs-backend-webgpu ${versionOf('@tensorflow/tfjs-backend-webgpu')} on Dawn (webgpu ${versionOf('webgpu')})`;
+const VERSION = () =>
+  `@tensorflow/tfjs-backend-webgpu ${versionOf('@tensorflow/tfjs-backend-webgpu')} on Dawn (webgpu ${versionOf('webgpu')})`;
 
 function installNavigatorGpu(gpu: GPU): void {
   const holder = globalThis as { navigator?: { gpu?: GPU } };
