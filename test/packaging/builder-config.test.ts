@@ -306,9 +306,19 @@ describe('electron-builder.json: asarUnpack', () => {
     expect(new Set(targets.map((t) => t.platform))).toEqual(new Set(['win32', 'darwin', 'linux']));
     for (const { platform, arch } of targets) {
       const files = listFiles(`node_modules/webgpu/dist/${platform}-${arch}`);
-      expect(files, `node_modules/webgpu/dist/${platform}-${arch}/dawn.node`).toContain(`node_modules/webgpu/dist/${platform}-${arch}/dawn.node`);
-      if (platform === 'win32') expect(files.some((f) => f.endsWith('/dxcompiler.dll')), 'dxcompiler.dll').toBe(true);
-      for (const file of files) expect(patterns.some((p) => matcher(p)(file)), file).toBe(true);
+      expect(files, `node_modules/webgpu/dist/${platform}-${arch}/dawn.node`).toContain(
+        `node_modules/webgpu/dist/${platform}-${arch}/dawn.node`,
+      );
+      if (platform === 'win32')
+        expect(
+          files.some((f) => f.endsWith('/dxcompiler.dll')),
+          'dxcompiler.dll',
+        ).toBe(true);
+      for (const file of files)
+        expect(
+          patterns.some((p) => matcher(p)(file)),
+          file,
+        ).toBe(true);
     }
   });
 
