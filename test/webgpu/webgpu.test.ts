@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../main/compute/backend';
 import { webgpuDevice, webgpuDeviceLost } from '../../main/compute/webgpu';
 import { createModel, MODEL_NAMES, type ModelName } from '../../main/models';
+import { resolveTrainingConfig } from '../../main/training/config';
+import { trainLoop } from '../../main/training/loop';
 import { softmaxCrossEntropy } from '../../main/training/losses';
 import { webgpuSkipReason } from './adapter';
 
@@ -89,19 +91,50 @@ describe.skipIf(skip != null)('webgpu backend (software adapter)', () => {
 
   // Tolerances: float32 on both sides, summed in different orders (tiled GPU matmuls, convs as
   // matmuls); 1e-3 of the largest value for outputs, 5e-3 for gradients (longer chains).
-  it.each(MODEL_NAMES)('%s: outputs and gradients match the cpu backend', async (name) => {
-    await initBackend('cpu');
-    const init = createModel(name, { inputShape: [ROWS, FRAMES, 1], numClasses: CLASSES, seed: 5 });
-    const weights = init.getWeights().map((w) => w.dataSync().slice() as Float32Array);
-    init.dispose();
-    const cpu = await pass(name, weights);
-    await initBackend('webgpu');
-    const gpu = await pass(name, weights);
-    expect(relativeError(gpu.outputs, cpu.outputs)).toBeLessThan(1e-3);
-    expect(Math.abs(gpu.loss - cpu.loss)).toBeLessThan(1e-3 * Math.max(1, Math.abs(cpu.loss)));
-    expect(gpu.grads.length).toBe(cpu.grads.length);
-    gpu.grads.forEach((g, i) => expect(relativeError(g, cpu.grads[i]!), `gradient ${i}`).toBeLessThan(5e-3));
-  }, SLOW);
+  it.each(MODEL_NAMES)(
+    '%s: outputs and gradients match the cpu backend',
+    async (name) => {
+      await initBackend('cpu');
+      const init = createModel(name, { inputShape: [ROWS, FRAMES, 1], numClasses: CLASSES, seed: 5 });
+      const weights = init.getWeights().map((w) => w.dataSync().slice() as Float32Array);
+      init.dispose();
+      const cpu = await pass(name, weights);
+      await initBackend('webgpu');
+      const gpu = await pass(name, weights);
+      expect(relativeError(gpu.outputs, cpu.outputs)).toBeLessThan(1e-3);
+      expect(Math.abs(gpu.loss - cpu.loss)).toBeLessThan(1e-3 * Math.max(1, Math.abs(cpu.loss)));
+      expect(gpu.grads.length).toBe(cpu.grads.length);
+      gpu.grads.forEach((g, i) => expect(relativeError(g, cpu.grads[i]!), `gradient ${i}`).toBeLessThan(5e-3));
+    },
+    SLOW,
+  );
+
+  it(
+    'trains through the real loop without leaking tensors or GPU memory across epochs',
+    async () => {
+      await initBackend('webgpu');
+      const model = createModel('res-cnn', { inputShape: [ROWS, FRAMES, 1], numClasses: CLASSES, seed: 2 });
+      const set = (seed: number) => ({
+        x: Float32Array.from({ length: 2 * ROWS * FRAMES }, (_, i) => Math.sin(i * 0.37 + seed)),
+        y: Int32Array.from([0, 1]),
+        count: 2,
+      });
+      const memory: { tensors: number; gpuBytes: number }[] = [];
+      const config = resolveTrainingConfig({ preset: 'quick', model: 'res-cnn', epochs: 3, batchSize: 2, earlyStoppingPatience: 10 });
+      const result = await trainLoop(model, set(1), set(2), { rows: ROWS, frames: FRAMES, numClasses: CLASSES }, config, {
+        onEpoch: () => {
+          const { numTensors, numBytesInGPU } = tf.memory() as tf.MemoryInfo & { numBytesInGPU: number };
+          memory.push({ tensors: numTensors, gpuBytes: numBytesInGPU });
+        },
+      });
+      model.dispose();
+      expect(result.epochsRun).toBe(3);
+      expect(result.history.every((h) => Number.isFinite(h.trainLoss) && Number.isFinite(h.valLoss))).toBe(true);
+      // The first epoch creates the optimizer's slots; after that nothing may grow.
+      expect(memory[2]).toEqual(memory[1]);
+    },
+    SLOW,
+  );
 
   it('adds more tensors than the device can bind in one shader (AddN in groups)', async () => {
     await initBackend('webgpu');
