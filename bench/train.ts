@@ -5,7 +5,11 @@
  *   warm-up;
  * - single-clip inference latency: EmotionPredictor on a demo WAV (decode → features → model),
  *   median over repeated calls after its warm-up;
- * - peak memory (RSS) of each measurement.
+ * - peak memory (RSS) of each measurement;
+ * - the webgpu backend where an adapter is found (forced, so a software adapter too: then the
+ *   rows say so, and use a tiny input, since SwiftShader emulates the GPU on the CPU). Its
+ *   single-clip latency is the model alone (apply + read): EmotionPredictor reads synchronously,
+ *   which webgpu cannot do in Node.
  */
 import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +18,8 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_FEATURE_CONFIG, featureConfigHash, featureRowCount } from '../main/features/config';
 import { EmotionPredictor } from '../main/pipeline/inference';
 import { writeCheckpoint } from '../main/runs/checkpoints';
-import { initBackend, type BackendName } from '../main/compute/backend';
+import { initBackend, type BackendInfo, type BackendName } from '../main/compute/backend';
+import { describeAdapter } from '../main/compute/webgpu';
 import { resolveTrainingConfig } from '../main/training/config';
 import { trainLoop, type LabelledSet } from '../main/training/loop';
 import { createModel, MODEL_NAMES, type ModelName } from '../main/models';
@@ -22,10 +27,21 @@ import { appVersions } from '../main/runs/version';
 import { createRng } from '../main/util/random';
 import { measurePeakRss, printTable, type BenchResult } from './report';
 
-const ROWS = 40;
-const FRAMES = 100;
 const CLASSES = 7;
-const BATCH = 64;
+
+interface Shape {
+  rows: number;
+  frames: number;
+  batch: number;
+}
+
+const FULL: Shape = { rows: 40, frames: 100, batch: 64 };
+/** What a software WebGPU adapter can do in a few minutes (compare with the wasm row of the same shape). */
+const TINY: Shape = { rows: 16, frames: 16, batch: 8 };
+
+function adapterColumn(info: BackendInfo): string {
+  return info.adapter ? describeAdapter(info.adapter) : '';
+}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -33,9 +49,9 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-function syntheticSet(count: number, seed: number): LabelledSet {
+function syntheticSet(count: number, seed: number, shape: Shape): LabelledSet {
   const rng = createRng(seed);
-  const x = new Float32Array(count * ROWS * FRAMES);
+  const x = new Float32Array(count * shape.rows * shape.frames);
   for (let i = 0; i < x.length; i++) x[i] = rng.normal();
   const y = Int32Array.from({ length: count }, (_, i) => i % CLASSES);
   return { x, y, count };
@@ -47,15 +63,17 @@ async function trainingThroughput(
   blas: boolean,
   batches: number,
   warmup: number,
+  shape: Shape = FULL,
 ): Promise<BenchResult> {
+  const { rows, frames, batch } = shape;
   const info = await initBackend(backend, { blas });
   const { value: stats, peakRssMiB } = await measurePeakRss(async () => {
-    const net = createModel(model, { inputShape: [ROWS, FRAMES, 1], numClasses: CLASSES, seed: 1 });
-    const train = syntheticSet(BATCH * batches, 1);
-    const val = syntheticSet(BATCH, 2);
-    const config = resolveTrainingConfig({ preset: 'quick', model, epochs: 1, batchSize: BATCH });
+    const net = createModel(model, { inputShape: [rows, frames, 1], numClasses: CLASSES, seed: 1 });
+    const train = syntheticSet(batch * batches, 1, shape);
+    const val = syntheticSet(batch, 2, shape);
+    const config = resolveTrainingConfig({ preset: 'quick', model, epochs: 1, batchSize: batch });
     const stamps: number[] = [];
-    await trainLoop(net, train, val, { rows: ROWS, frames: FRAMES, numClasses: CLASSES }, config, {
+    await trainLoop(net, train, val, { rows, frames, numClasses: CLASSES }, config, {
       onBatch: () => stamps.push(performance.now()),
     });
     net.dispose();
@@ -65,7 +83,7 @@ async function trainingThroughput(
       .slice(Math.max(0, warmup - 1));
     return { stepMs: median(steps), bestMs: Math.min(...steps), params: 0 };
   });
-  const params = createModel(model, { inputShape: [ROWS, FRAMES, 1], numClasses: CLASSES, seed: 1 });
+  const params = createModel(model, { inputShape: [rows, frames, 1], numClasses: CLASSES, seed: 1 });
   const count = params.countParams();
   params.dispose();
   return {
@@ -75,10 +93,12 @@ async function trainingThroughput(
     backend: info.name,
     threads: info.threads ?? null,
     blas: info.blas?.active ? info.blas.description : 'none',
-    batch: BATCH,
+    adapter: adapterColumn(info),
+    input: `${rows}×${frames}`,
+    batch,
     medianStepMs: Math.round(stats.stepMs),
-    samplesPerSecond: Number(((BATCH * 1000) / stats.stepMs).toFixed(1)),
-    bestSamplesPerSecond: Number(((BATCH * 1000) / stats.bestMs).toFixed(1)),
+    samplesPerSecond: Number(((batch * 1000) / stats.stepMs).toFixed(1)),
+    bestSamplesPerSecond: Number(((batch * 1000) / stats.bestMs).toFixed(1)),
     peakRssMiB,
   };
 }
@@ -130,6 +150,45 @@ async function inferenceLatency(model: ModelName, backend: BackendName, repeats:
   }
 }
 
+/** Single-clip model latency on webgpu: apply + asynchronous read of one example, median after one warm-up call. */
+async function webgpuModelLatency(model: ModelName, shape: Shape, repeats: number): Promise<BenchResult> {
+  const info = await initBackend('webgpu');
+  const { value: timings, peakRssMiB } = await measurePeakRss(async () => {
+    const net = createModel(model, { inputShape: [shape.rows, shape.frames, 1], numClasses: CLASSES, seed: 1 });
+    const x = syntheticSet(1, 3, shape).x;
+    const times: number[] = [];
+    for (let i = 0; i <= repeats; i++) {
+      const started = performance.now();
+      const out = tf.tidy(() => net.apply(tf.tensor4d(x, [1, shape.rows, shape.frames, 1]), { training: false }) as tf.Tensor);
+      await out.data();
+      out.dispose();
+      if (i > 0) times.push(performance.now() - started);
+    }
+    net.dispose();
+    return times;
+  });
+  return {
+    benchmark: 'inference',
+    model,
+    backend: info.name,
+    adapter: adapterColumn(info),
+    clip: `features only, ${shape.rows}×${shape.frames}`,
+    modelMs: Number(median(timings).toFixed(1)),
+    totalMs: Number(median(timings).toFixed(1)),
+    peakRssMiB,
+  };
+}
+
+/** Whether webgpu starts here (forced), and on what. */
+async function webgpuAdapter(): Promise<BackendInfo | null> {
+  try {
+    return await initBackend('webgpu');
+  } catch (error) {
+    console.log(`webgpu rows skipped: ${error instanceof Error ? error.message : String(error)}`);
+    return null;
+  }
+}
+
 export async function runTrainBenchmarks(options: { quick: boolean }): Promise<BenchResult[]> {
   const models: ModelName[] = options.quick ? ['seed-cnn'] : [...MODEL_NAMES];
   const training: BenchResult[] = [];
@@ -141,13 +200,24 @@ export async function runTrainBenchmarks(options: { quick: boolean }): Promise<B
   training.push(await trainingThroughput('seed-cnn', 'wasm', false, batches, 2));
   training.push(await trainingThroughput('seed-cnn', 'cpu', true, batches, 2));
   training.push(await trainingThroughput('seed-cnn', 'cpu', false, 3, 1));
-  console.log('training (real loop: augmentation, loss, clipping, AdamW; batch 64, input 40×100)');
+  const webgpu = await webgpuAdapter();
+  const software = webgpu?.adapter?.software === true;
+  const webgpuModels: ModelName[] = software ? ['seed-cnn'] : ['seed-cnn', 'crnn'];
+  if (webgpu) {
+    const shape = software ? TINY : FULL;
+    for (const model of webgpuModels) training.push(await trainingThroughput(model, 'webgpu', false, software ? 3 : batches, 1, shape));
+    if (software) training.push(await trainingThroughput('seed-cnn', 'wasm', true, 3, 1, TINY));
+  }
+  console.log('training (real loop: augmentation, loss, clipping, AdamW)');
   printTable(training, [
     'model',
     'parameters',
     'backend',
+    'adapter',
     'threads',
     'blas',
+    'input',
+    'batch',
     'medianStepMs',
     'samplesPerSecond',
     'bestSamplesPerSecond',
@@ -156,8 +226,23 @@ export async function runTrainBenchmarks(options: { quick: boolean }): Promise<B
 
   const inference: BenchResult[] = [];
   for (const model of models) inference.push(await inferenceLatency(model, 'wasm', options.quick ? 5 : 20));
-  console.log('\nsingle-clip inference (file → probabilities), median');
-  printTable(inference, ['model', 'backend', 'threads', 'blas', 'decodeMs', 'featuresMs', 'modelMs', 'totalMs', 'peakRssMiB']);
+  if (webgpu) {
+    for (const model of webgpuModels) inference.push(await webgpuModelLatency(model, software ? TINY : FULL, options.quick ? 3 : 10));
+  }
+  console.log('\nsingle-clip inference (file → probabilities; webgpu: the model alone), median');
+  printTable(inference, [
+    'model',
+    'backend',
+    'adapter',
+    'threads',
+    'blas',
+    'clip',
+    'decodeMs',
+    'featuresMs',
+    'modelMs',
+    'totalMs',
+    'peakRssMiB',
+  ]);
   await tf.setBackend('cpu');
   return [...training, ...inference];
 }

@@ -50,6 +50,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'list the runs in the runs folder',
     load: () => import('./commands/runs').then((m) => ({ usage: m.runsUsage, run: m.runsCommand })),
   },
+  backends: {
+    summary: 'list the compute backends: which start here, why not, and the GPU adapter',
+    load: () => import('./commands/backends').then((m) => ({ usage: m.backendsUsage, run: m.backendsCommand })),
+  },
   study: {
     summary: 'cross-validation folds × seeds × a grid as one experiment, run locally or on Slurm',
     load: () => import('./commands/study').then((m) => ({ usage: m.studyUsage, run: m.studyCommand })),

@@ -1,6 +1,6 @@
 /**
- * Picks the tfjs backend the engine trains on: native TensorFlow with CUDA, native TensorFlow,
- * WebAssembly (XNNPACK, SIMD, threads), then plain JavaScript — the first that loads, each
+ * Picks the tfjs backend the engine trains on: native TensorFlow with CUDA, WebGPU on a hardware
+ * adapter (webgpu.ts), native TensorFlow, WebAssembly (XNNPACK, SIMD, threads), then plain JavaScript — the first that loads, each
  * better one skipped with the reason it could not be used. An explicit choice that cannot be
  * used is an error, never a silent fallback.
  */
@@ -10,10 +10,11 @@ import os from 'node:os';
 import { registerStockWasm, registerThreadedWasm, useInstalledWasmFiles, wasmThreadsCount } from './backend-wasm';
 import { loadBlas, type Blas } from './blas';
 import { prepareSimdLoops, registerFastKernels, useBlasKernels } from './kernels';
-import { BACKEND_NAMES, type BackendInfo, type BackendName } from '../schema/backend';
+import { BACKEND_NAMES, type BackendAvailability, type BackendInfo, type BackendName } from '../schema/backend';
 import { probeGpu } from './gpu';
+import { activateWebGpu, WebGpuUnavailable, webgpuDeviceLost } from './webgpu';
 
-export { BACKEND_NAMES, type BackendInfo, type BackendName } from '../schema/backend';
+export { BACKEND_NAMES, type BackendAvailability, type BackendInfo, type BackendName } from '../schema/backend';
 
 export interface BackendOptions {
   /** wasm only: XNNPACK threads. Default: the number of CPU cores, at most 8. 1 = the stock single-threaded build. */
@@ -56,7 +57,8 @@ export async function initBackend(preference: BackendName | 'auto' = 'auto', opt
   const threads = Math.max(1, Math.floor(options.threads ?? defaultThreads()));
   const blas = options.blas ?? true;
   const key = `${preference}/${threads}/${blas}`;
-  if (current?.key === key && tf.getBackend() === current.info.tfBackend) return current.info;
+  const alive = current?.info.name !== 'webgpu' || webgpuDeviceLost() == null;
+  if (current?.key === key && tf.getBackend() === current.info.tfBackend && alive) return current.info;
   if (pending?.key === key) return pending.promise;
   const promise = choose(preference, threads, blas).then((info) => {
     current = { key, info };
@@ -76,15 +78,18 @@ async function choose(preference: BackendName | 'auto', threads: number, blas: b
   const skipped: BackendInfo['skipped'] = [];
   let gpu: BackendInfo['gpu'];
   if (candidates.includes('tensorflow-gpu')) gpu = await probeGpu();
+  // A software adapter webgpu was skipped for: still named in the report.
+  let refusedAdapter: BackendInfo['adapter'];
   for (const name of candidates) {
     try {
-      const info = await activate(name, threads, blas);
+      const info = await activate(name, threads, blas, preference === name);
       if (name === 'tensorflow-gpu' && gpu && !gpu.found) {
         info.notes = [...(info.notes ?? []), `no usable CUDA GPU (${gpu.detail}): TensorFlow runs on the CPU`];
       }
-      return { ...info, skipped, ...(gpu ? { gpu } : {}) };
+      return { ...(refusedAdapter ? { adapter: refusedAdapter } : {}), ...info, skipped, ...(gpu ? { gpu } : {}) };
     } catch (error) {
-      const reason = error instanceof Unavailable ? error.message : `failed to load: ${messageOf(error)}`;
+      if (error instanceof WebGpuUnavailable && error.adapter) refusedAdapter = error.adapter;
+      const reason = skipReason(error);
       if (preference !== 'auto') throw new Error(`backend '${name}' is not available: ${reason}`, { cause: error });
       skipped.push({ name, reason });
     }
@@ -92,13 +97,51 @@ async function choose(preference: BackendName | 'auto', threads: number, blas: b
   throw new Error(`no backend could be started: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
 }
 
+/**
+ * Every backend, each started by name in turn: whether it works here, why not, and the adapter
+ * webgpu found. Leaves the backend that was active before (if any) active again.
+ */
+export async function listBackends(options: BackendOptions = {}): Promise<BackendAvailability[]> {
+  const previous = current;
+  const list: BackendAvailability[] = [];
+  for (const name of BACKEND_NAMES) {
+    try {
+      const info = await initBackend(name, options);
+      const software = info.adapter?.software === true;
+      list.push({
+        name,
+        available: true,
+        automatic: !software,
+        ...(software ? { reason: 'software adapter: auto passes it over' } : {}),
+        version: info.version,
+        ...(info.adapter ? { adapter: info.adapter } : {}),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: unknown }).cause ?? error;
+      const adapter = cause instanceof WebGpuUnavailable ? cause.adapter : undefined;
+      list.push({ name, available: false, automatic: false, reason: skipReason(cause), ...(adapter ? { adapter } : {}) });
+    }
+  }
+  if (previous) {
+    const [preference, threads, blas] = previous.key.split('/');
+    await initBackend(preference as BackendName | 'auto', { threads: Number(threads), blas: blas === 'true' });
+  }
+  return list;
+}
+
 type Activated = Omit<BackendInfo, 'skipped' | 'gpu'>;
 
-async function activate(name: BackendName, threads: number, blas: boolean): Promise<Activated> {
+/** `named`: the backend was asked for by name (webgpu then also runs on a software adapter). */
+async function activate(name: BackendName, threads: number, blas: boolean, named: boolean): Promise<Activated> {
   switch (name) {
     case 'tensorflow-gpu':
     case 'tensorflow':
       return activateNative(name);
+    case 'webgpu': {
+      const { adapter, version } = await activateWebGpu(named);
+      const notes = adapter.software ? ['software adapter: a CPU emulation of a GPU, much slower than the wasm backend'] : [];
+      return { name, tfBackend: tf.getBackend(), version, adapter, ...(notes.length > 0 ? { notes } : {}) };
+    }
     case 'wasm':
       return { ...(await activateWasm(threads)), blas: setUpBlas(blas, threads) };
     case 'cpu':
@@ -192,6 +235,11 @@ async function activateCpu(): Promise<Activated> {
   if (!(await tf.setBackend('cpu'))) throw new Unavailable('the cpu backend did not start');
   registerFastKernels('cpu');
   return { name: 'cpu', tfBackend: tf.getBackend(), threads: 1, version: `@tensorflow/tfjs-backend-cpu ${tf.version_core}` };
+}
+
+/** Why a backend could not be used: its own explanation, or the load failure. */
+function skipReason(error: unknown): string {
+  return error instanceof Unavailable || error instanceof WebGpuUnavailable ? error.message : `failed to load: ${messageOf(error)}`;
 }
 
 function messageOf(error: unknown): string {

@@ -148,9 +148,10 @@ export class BiGru extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     const x = (Array.isArray(inputs) ? inputs[0]! : inputs) as tf.Tensor3D;
-    // The JS recurrence has no gradient: any call under a gradient tape takes the ops path.
+    // The JS recurrence has no gradient: any call under a gradient tape takes the ops path. It
+    // reads tensors synchronously, which the webgpu backend cannot do in Node.
     const differentiable = kwargs['training'] === true || tf.engine().state.gradientDepth > 0;
-    if (differentiable || x.shape[0] > JS_RECURRENCE_MAX_BATCH) return tf.tidy(() => this.callOps(x));
+    if (differentiable || tf.getBackend() === 'webgpu' || x.shape[0] > JS_RECURRENCE_MAX_BATCH) return tf.tidy(() => this.callOps(x));
     return this.callJs(x);
   }
 

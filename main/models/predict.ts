@@ -2,16 +2,17 @@ import * as tf from '@tensorflow/tfjs';
 
 /**
  * Softmax probabilities for `count` examples (count × rows × frames, row-major) in inference
- * mode, batch by batch; returns count × numClasses.
+ * mode, batch by batch; returns count × numClasses. Read asynchronously: the webgpu backend
+ * cannot read synchronously in Node.
  */
-export function predictProbabilities(
+export async function predictProbabilities(
   model: tf.LayersModel,
   x: Float32Array,
   count: number,
   rows: number,
   frames: number,
   batchSize = 64,
-): Float32Array {
+): Promise<Float32Array> {
   const slot = rows * frames;
   const numClasses = (model.outputs[0]!.shape[1] as number) ?? 0;
   const out = new Float32Array(count * numClasses);
@@ -20,9 +21,13 @@ export function predictProbabilities(
     const probs = tf.tidy(() => {
       const xs = tf.tensor4d(x.subarray(start * slot, (start + n) * slot), [n, rows, frames, 1]);
       const logits = model.apply(xs, { training: false }) as tf.Tensor2D;
-      return tf.softmax(logits).dataSync() as Float32Array;
+      return tf.softmax(logits);
     });
-    out.set(probs, start * numClasses);
+    try {
+      out.set((await probs.data()) as Float32Array, start * numClasses);
+    } finally {
+      probs.dispose();
+    }
   }
   return out;
 }

@@ -251,7 +251,7 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
       loadSnapshot(model, result.averaged.weights);
       if (config.averageBatchNorm === 'recompute')
         recomputeBatchNormStatistics(model, train.set.x, train.set.count, shape, Math.max(config.batchSize, 64));
-      const validation = evaluateSet(model, val.set, shape, Math.max(config.batchSize, 64));
+      const validation = await evaluateSet(model, val.set, shape, Math.max(config.batchSize, 64));
       bestEpoch = epochs.at(-1)!;
       bestCheckpoint = {
         kind: 'average',
@@ -330,7 +330,7 @@ async function evaluatePart(
   scan: ScanResult,
   split: Split,
 ): Promise<EvaluationReport> {
-  const probabilities = predictProbabilities(model, part.set.x, part.set.count, shape.rows, shape.frames);
+  const probabilities = await predictProbabilities(model, part.set.x, part.set.count, shape.rows, shape.frames);
   const report = buildEvaluationReport({
     checkpoint,
     labels,

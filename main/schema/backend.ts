@@ -4,6 +4,28 @@ import type { BackendName } from './names';
 
 export { BACKEND_NAMES, type BackendName } from './names';
 
+/** The WebGPU adapter Dawn offers (reported by the webgpu backend, and with why it was skipped). */
+export interface GpuAdapterInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** A CPU emulation (SwiftShader, llvmpipe, WARP...): correct but slow, never chosen automatically. */
+  software: boolean;
+}
+
+/** One backend as `backends` lists it: whether it starts here, and if not why. */
+export interface BackendAvailability {
+  name: BackendName;
+  available: boolean;
+  /** Whether 'auto' may choose it (webgpu on a software adapter is available, but only by name). */
+  automatic: boolean;
+  /** Why it is unavailable, or why auto passes it over. */
+  reason?: string;
+  version?: string;
+  adapter?: GpuAdapterInfo;
+}
+
 export interface BackendInfo {
   name: BackendName;
   /** tf.getBackend() once chosen. */
@@ -12,6 +34,8 @@ export interface BackendInfo {
   skipped: { name: BackendName; reason: string }[];
   /** Whether a CUDA GPU is visible (reported when tensorflow-gpu was considered). */
   gpu?: { found: boolean; detail: string };
+  /** webgpu: the adapter it runs on; when webgpu was skipped for a software adapter, that adapter. */
+  adapter?: GpuAdapterInfo;
   /** Worker threads the backend computes with (wasm: XNNPACK's pool; cpu: 1). */
   threads?: number;
   /** The package (and version) that provides the backend. */

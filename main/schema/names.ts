@@ -51,8 +51,8 @@ export const MEYDA_DESCRIPTORS: readonly MeydaDescriptor[] = [
 ];
 
 /** The tfjs backends, best first. */
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+export type BackendName = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 
 /** The checkpoints a run keeps. */
 export type CheckpointName = 'best' | 'final';

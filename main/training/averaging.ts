@@ -20,8 +20,8 @@ import type { WeightAveraging } from '../schema/names';
 /** A copy of every weight of a model, in `model.weights` order. */
 export type WeightSnapshot = Float32Array[];
 
-export function snapshotWeights(model: tf.LayersModel): WeightSnapshot {
-  return model.weights.map((w) => (w.read().dataSync() as Float32Array).slice());
+export async function snapshotWeights(model: tf.LayersModel): Promise<WeightSnapshot> {
+  return Promise.all(model.weights.map(async (w) => ((await w.read().data()) as Float32Array).slice()));
 }
 
 export function loadSnapshot(model: tf.LayersModel, snapshot: WeightSnapshot): void {

@@ -15,8 +15,8 @@ export interface ClipResult {
 }
 
 /** Clips `grads` to `maxNorm`; the tensors it replaces are disposed. */
-export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): ClipResult {
-  const globalNorm = computeGlobalNorm(Object.values(grads));
+export async function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): Promise<ClipResult> {
+  const globalNorm = await computeGlobalNorm(Object.values(grads));
   const coef = maxNorm / (globalNorm + 1e-6);
   if (!(coef < 1)) return { grads, globalNorm, clipped: false };
   const scaled: Record<string, tf.Tensor> = {};
@@ -27,10 +27,10 @@ export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: numb
   return { grads: scaled, globalNorm, clipped: true };
 }
 
-function computeGlobalNorm(tensors: tf.Tensor[]): number {
+async function computeGlobalNorm(tensors: tf.Tensor[]): Promise<number> {
   if (tensors.length === 0) return 0;
   const norm = tf.tidy(() => tf.sqrt(tf.addN(tensors.map((t) => tf.sum(tf.square(t))))));
-  const value = norm.dataSync()[0]!;
+  const value = (await norm.data())[0]!;
   norm.dispose();
   return value;
 }

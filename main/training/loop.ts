@@ -61,16 +61,16 @@ export interface LoopResult {
 export class TrainingDivergedError extends Error {}
 
 /** Why the model diverged in this epoch, or null when it is still sound. */
-function divergence(
+async function divergence(
   model: tf.LayersModel,
   epoch: number,
   skippedSteps: number,
   steps: number,
   valLoss: number,
   valCount: number,
-): string | null {
+): Promise<string | null> {
   let broken = 0;
-  for (const weight of model.weights) for (const v of weight.read().dataSync()) if (!Number.isFinite(v)) broken++;
+  for (const weight of model.weights) for (const v of await weight.read().data()) if (!Number.isFinite(v)) broken++;
   const why =
     broken > 0
       ? `${broken} model weights became NaN or Inf`
@@ -98,14 +98,14 @@ function selectionValue(metrics: EpochMetrics, metric: SelectionMetric): number 
 }
 
 /** Loss, accuracy, UAR and macro-F1 of a model on a labelled set (no augmentation, inference mode). */
-export function evaluateSet(
+export async function evaluateSet(
   model: tf.LayersModel,
   set: LabelledSet,
   shape: ExampleShape,
   batchSize: number,
-): { loss: number; accuracy: number; uar: number; macroF1: number; probabilities: Float32Array } {
+): Promise<{ loss: number; accuracy: number; uar: number; macroF1: number; probabilities: Float32Array }> {
   const k = shape.numClasses;
-  const probabilities = predictProbabilities(model, set.x, set.count, shape.rows, shape.frames, batchSize);
+  const probabilities = await predictProbabilities(model, set.x, set.count, shape.rows, shape.frames, batchSize);
   const counts = new Float64Array(k * k);
   let lossSum = 0;
   for (let i = 0; i < set.count; i++) {
@@ -212,8 +212,8 @@ export async function trainLoop(
             : softmaxCrossEntropy(logits, ys, { classWeights: useWeights, labelSmoothing: config.labelSmoothing });
         }, variables);
 
-        const clipped = config.clipNorm > 0 ? clipByGlobalNorm(grads, config.clipNorm) : { grads, globalNorm: 0, clipped: false };
-        const lossValue = value.dataSync()[0]!;
+        const clipped = config.clipNorm > 0 ? await clipByGlobalNorm(grads, config.clipNorm) : { grads, globalNorm: 0, clipped: false };
+        const lossValue = (await value.data())[0]!;
         if (Number.isFinite(lossValue) && Number.isFinite(clipped.globalNorm)) {
           optimizer.applyGradients(clipped.grads, variables);
         } else {
@@ -224,8 +224,10 @@ export async function trainLoop(
         tf.dispose(Object.values(grads));
         value.dispose();
 
-        const predicted = tf.tidy(() => tf.argMax(logitsKept!, 1).dataSync() as Int32Array);
+        const argMax = tf.argMax(logitsKept!, 1);
         tf.dispose(logitsKept!);
+        const predicted = (await argMax.data()) as Int32Array;
+        argMax.dispose();
         for (let i = 0; i < n; i++) if (predicted[i] === labels[i]) correct++;
         lossSum += lossValue * n;
         seen += n;
@@ -249,8 +251,8 @@ export async function trainLoop(
       if (cancelled || seen === 0) break;
 
       const trainSeconds = (performance.now() - epochStarted) / 1000;
-      const validation = evaluateSet(model, val, shape, Math.max(config.batchSize, 64));
-      const diverged = divergence(model, epoch, skippedSteps, epochBatches.length, validation.loss, val.count);
+      const validation = await evaluateSet(model, val, shape, Math.max(config.batchSize, 64));
+      const diverged = await divergence(model, epoch, skippedSteps, epochBatches.length, validation.loss, val.count);
       if (diverged) throw new TrainingDivergedError(diverged);
       const learningRate = optimizer.learningRate;
       let nextLearningRate = learningRate;
@@ -283,7 +285,9 @@ export async function trainLoop(
         bestEpoch = epoch;
         metrics.improved = true;
       }
-      keeper?.offer(epoch, value, () => snapshotWeights(model));
+      // Read before the offer: it takes the snapshot synchronously, and reads here are asynchronous.
+      const snapshot = keeper ? await snapshotWeights(model) : null;
+      keeper?.offer(epoch, value, () => snapshot!);
       history.push(metrics);
       await hooks.onEpoch?.(metrics);
       if (config.earlyStoppingPatience > 0 && stopper.step(validation.loss, epoch).stop) {

@@ -16,7 +16,7 @@ function trainStepWorks(): boolean {
 
 describe('initBackend', () => {
   it('lists the backends best first', () => {
-    expect(BACKEND_NAMES).toEqual(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+    expect(BACKEND_NAMES).toEqual(['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']);
   });
 
   it('auto picks wasm here and says why each better backend was skipped', async () => {
@@ -24,9 +24,11 @@ describe('initBackend', () => {
     expect(info.name).toBe('wasm');
     expect(info.tfBackend).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
-    expect(info.skipped.map((s) => s.name)).toEqual(['tensorflow-gpu', 'tensorflow']);
+    expect(info.skipped.map((s) => s.name)).toEqual(['tensorflow-gpu', 'webgpu', 'tensorflow']);
     expect(info.skipped[0]!.reason).toMatch(/@tensorflow\/tfjs-node-gpu is not installed/);
-    expect(info.skipped[1]!.reason).toMatch(/@tensorflow\/tfjs-node is not installed/);
+    // No hardware adapter here: none at all, or only a software one (never chosen automatically).
+    expect(info.skipped[1]!.reason).toMatch(/no WebGPU adapter|only a software adapter was found/);
+    expect(info.skipped[2]!.reason).toMatch(/@tensorflow\/tfjs-node is not installed/);
     expect(info.gpu).toBeDefined();
     expect(typeof info.gpu!.found).toBe('boolean');
     expect(info.gpu!.detail.length).toBeGreaterThan(0);

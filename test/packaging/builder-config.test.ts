@@ -295,6 +295,33 @@ describe('electron-builder.json: asarUnpack', () => {
       ).toBe(true);
   });
 
+  it('unpacks the Dawn binary (webgpu backend) each installer target loads, with its DLLs', () => {
+    expect(pkg.dependencies?.webgpu, 'webgpu is a dependency, so it is packaged').toBeDefined();
+    // The folder the webgpu package loads dawn.node from: dist/<platform>-<arch>, macOS universal.
+    const targets: { platform: string; arch: string }[] = [
+      ...config.win.target.flatMap((t: { arch: string[] }) => t.arch.map((arch) => ({ platform: 'win32', arch }))),
+      ...config.mac.target.flatMap((t: { arch: string[] }) => t.arch.map(() => ({ platform: 'darwin', arch: 'universal' }))),
+      ...(config.linux.target as string[]).map(() => ({ platform: 'linux', arch: 'x64' })),
+    ];
+    expect(new Set(targets.map((t) => t.platform))).toEqual(new Set(['win32', 'darwin', 'linux']));
+    for (const { platform, arch } of targets) {
+      const files = listFiles(`node_modules/webgpu/dist/${platform}-${arch}`);
+      expect(files, `node_modules/webgpu/dist/${platform}-${arch}/dawn.node`).toContain(
+        `node_modules/webgpu/dist/${platform}-${arch}/dawn.node`,
+      );
+      if (platform === 'win32')
+        expect(
+          files.some((f) => f.endsWith('/dxcompiler.dll')),
+          'dxcompiler.dll',
+        ).toBe(true);
+      for (const file of files)
+        expect(
+          patterns.some((p) => matcher(p)(file)),
+          file,
+        ).toBe(true);
+    }
+  });
+
   it('unpacks every worker script the engine starts, and the chunks they import, all built', () => {
     expect(existsSync(BUILT_MAIN), NOT_BUILT).toBe(true);
     // Worker entries are found by the bundle name given to resolveWorkerScript in the engine sources.

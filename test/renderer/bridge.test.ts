@@ -103,6 +103,33 @@ describe('backend description', () => {
     expect(text.details).toEqual(['tensorflow not used: @tensorflow/tfjs-node is not installed']);
   });
 
+  it('names the WebGPU adapter, says GPU only for a hardware one, and names one auto passed over', () => {
+    const adapter = { vendor: 'nvidia', architecture: 'hopper', device: '', description: 'NVIDIA H200', software: false };
+    const gpu = describeBackend({ name: 'webgpu', tfBackend: 'webgpu', skipped: [], version: 'tfjs-backend-webgpu 4.22.0', adapter });
+    expect(gpu.device).toBe('gpu');
+    expect(gpu.badge).toBe('webgpu · GPU');
+    expect(gpu.title).toBe('webgpu (tfjs webgpu, NVIDIA H200 (nvidia hopper), tfjs-backend-webgpu 4.22.0)');
+    const swiftshader = {
+      vendor: 'google',
+      architecture: 'swiftshader',
+      device: 'x',
+      description: 'SwiftShader driver 5.0.0',
+      software: true,
+    };
+    const software = describeBackend({ name: 'webgpu', tfBackend: 'webgpu', skipped: [], version: '4.22.0', adapter: swiftshader });
+    expect(software.device).toBe('cpu');
+    expect(software.badge).toBe('webgpu · software GPU');
+    const wasm = describeBackend({
+      name: 'wasm',
+      tfBackend: 'wasm',
+      threads: 1,
+      skipped: [{ name: 'webgpu', reason: 'only a software adapter was found' }],
+      version: '4.22.0',
+      adapter: swiftshader,
+    });
+    expect(wasm.details).toContain('WebGPU adapter passed over: SwiftShader driver 5.0.0 (google swiftshader), software adapter');
+  });
+
   it('names the BLAS that runs the conv layers, or says why there is none', () => {
     const base: BackendInfo = { name: 'wasm', tfBackend: 'wasm', threads: 2, skipped: [], version: '4.22.0' };
     const withBlas = describeBackend({

@@ -51,13 +51,13 @@ describe('weight averaging', () => {
     expect(() => new SnapshotKeeper({ mode: 'top', count: 0, metricMode: 'max' })).toThrow(/positive integer/);
   });
 
-  it('round-trips a model through snapshot and load', () => {
+  it('round-trips a model through snapshot and load', async () => {
     const model = createModel('crnn', { inputShape: [16, 16, 1], numClasses: 3, seed: 1 });
     const other = createModel('crnn', { inputShape: [16, 16, 1], numClasses: 3, seed: 2 });
-    const before = snapshotWeights(other);
-    loadSnapshot(other, snapshotWeights(model));
-    const after = snapshotWeights(other);
-    const reference = snapshotWeights(model);
+    const before = await snapshotWeights(other);
+    loadSnapshot(other, await snapshotWeights(model));
+    const after = await snapshotWeights(other);
+    const reference = await snapshotWeights(model);
     expect(after.map((w) => Array.from(w))).toEqual(reference.map((w) => Array.from(w)));
     expect(before.some((w, i) => w.some((v, k) => v !== reference[i]![k]))).toBe(true);
     expect(() => loadSnapshot(other, after.slice(1))).toThrow(/weights/);
@@ -65,7 +65,7 @@ describe('weight averaging', () => {
     other.dispose();
   });
 
-  it('recomputes batch-norm statistics as the mean of the per-batch statistics, and restores the momentum', () => {
+  it('recomputes batch-norm statistics as the mean of the per-batch statistics, and restores the momentum', async () => {
     const input1 = tf.input({ shape: [4, 3, 1] });
     const bn1 = new BatchNorm({ momentum: 0.9, epsilon: 1e-5, name: 'bn1' });
     const model1 = tf.model({ inputs: input1, outputs: bn1.apply(input1) as tf.SymbolicTensor });
@@ -83,7 +83,7 @@ describe('weight averaging', () => {
       const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1);
       stats.push({ mean, variance });
     }
-    const [, , movingMean, movingVariance] = snapshotWeights(model1);
+    const [, , movingMean, movingVariance] = await snapshotWeights(model1);
     expect(movingMean![0]).toBeCloseTo(stats.reduce((a, s) => a + s.mean, 0) / stats.length, 4);
     expect(movingVariance![0]).toBeCloseTo(stats.reduce((a, s) => a + s.variance, 0) / stats.length, 3);
     expect(bn1.momentum).toBe(0.9);

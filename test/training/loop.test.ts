@@ -58,7 +58,7 @@ beforeAll(async () => {
 describe('training loop', () => {
   it('learns a learnable toy set: loss decreases and validation UAR rises well above chance', async () => {
     const model = tinyModel(3);
-    const before = evaluateSet(model, val, shape, 32);
+    const before = await evaluateSet(model, val, shape, 32);
     const result = await trainLoop(model, train, val, shape, config({ epochs: 8, earlyStoppingPatience: 8 }));
     const first = result.history[0]!;
     const last = result.history.at(-1)!;
@@ -165,7 +165,7 @@ describe('training loop', () => {
     const recallOfMinorities = async (classWeights: 'balanced' | 'none') => {
       const model = tinyModel(12);
       await trainLoop(model, imbalanced, weakVal, shape, config({ epochs: 3, classWeights, learningRate: 0.005 }));
-      const probs = evaluateSet(model, weakVal, shape, 32).probabilities;
+      const probs = (await evaluateSet(model, weakVal, shape, 32)).probabilities;
       model.dispose();
       let hits = 0;
       let total = 0;

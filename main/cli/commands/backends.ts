@@ -1,0 +1,22 @@
+import { listBackends } from '../../compute/backend';
+import { describeAdapter } from '../../compute/webgpu';
+import { parseCommandArgs, printJson } from '../args';
+
+export const backendsUsage = 'backends [--json]';
+
+export async function backendsCommand(argv: string[]): Promise<void> {
+  const { values } = parseCommandArgs(argv, { json: { type: 'boolean' } });
+  const list = await listBackends();
+  if (values.json) {
+    printJson(list);
+    return;
+  }
+  const width = Math.max(...list.map((b) => b.name.length));
+  for (const backend of list) {
+    const state = backend.available ? (backend.automatic ? 'available' : 'by name only') : 'unavailable';
+    const detail = [backend.version, backend.adapter ? `adapter: ${describeAdapter(backend.adapter)}` : undefined, backend.reason]
+      .filter((part): part is string => part != null)
+      .join('; ');
+    process.stdout.write(`${backend.name.padEnd(width)}  ${state.padEnd(12)}  ${detail}\n`);
+  }
+}
