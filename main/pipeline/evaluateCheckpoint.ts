@@ -91,7 +91,7 @@ export async function evaluateCheckpoint(runDir: string, options: EvaluateCheckp
     if (prepared.clips.length < ids.length)
       log(`${ids.length - prepared.clips.length} clip(s) of the evaluation set could not be read and were left out`);
     const [rows, frames] = manifest.inputShape as [number, number, number];
-    const probabilities = predictProbabilities(model, prepared.set.x, prepared.set.count, rows, frames);
+    const probabilities = predictProbabilities(model, prepared.set, rows, frames);
     const report = buildEvaluationReport({
       checkpoint,
       labels: manifest.labels,

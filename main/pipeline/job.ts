@@ -81,11 +81,13 @@ export function preparePart(
   const kept = ids.map((id) => position.get(id)).filter((i): i is number => i !== undefined);
   const x = new Float32Array(kept.length * slot);
   const y = new Int32Array(kept.length);
+  const validFrames = new Int32Array(kept.length);
   kept.forEach((i, row) => {
     x.set(applyStandardizer(features.data.subarray(i * slot, (i + 1) * slot), stats, features.rows, features.frames), row * slot);
     y[row] = labelIndex.get(features.clips[i]!.label) ?? -1;
+    validFrames[row] = features.validFrames[i]!;
   });
-  return { clips: kept.map((i) => features.clips[i]!), set: { x, y, count: kept.length } };
+  return { clips: kept.map((i) => features.clips[i]!), set: { x, y, count: kept.length, validFrames } };
 }
 
 export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJobResult> {
@@ -195,7 +197,7 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
       const { epochs } = result.averaged;
       loadSnapshot(model, result.averaged.weights);
       if (config.averageBatchNorm === 'recompute')
-        recomputeBatchNormStatistics(model, train.set.x, train.set.count, shape, Math.max(config.batchSize, 64));
+        recomputeBatchNormStatistics(model, train.set, shape, Math.max(config.batchSize, 64));
       const validation = evaluateSet(model, val.set, shape, Math.max(config.batchSize, 64));
       bestEpoch = epochs.at(-1)!;
       bestCheckpoint = {
@@ -275,7 +277,7 @@ async function evaluatePart(
   scan: ScanResult,
   split: Split,
 ): Promise<EvaluationReport> {
-  const probabilities = predictProbabilities(model, part.set.x, part.set.count, shape.rows, shape.frames);
+  const probabilities = predictProbabilities(model, part.set, shape.rows, shape.frames);
   const report = buildEvaluationReport({
     checkpoint,
     labels,

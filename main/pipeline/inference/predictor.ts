@@ -9,6 +9,7 @@ import { computeFeatureMatrix } from '../../features/compute';
 import { FEATURE_VERSION, featureConfigHash, featureRowCount, resolveFeatureConfig, type FeatureConfig } from '../../features/config';
 import { applyStandardizer } from '../../features/standardize';
 import { loadCheckpoint } from '../../models/checkpoint';
+import { modelInputs } from '../../models/mask';
 import type { CheckpointManifest, CheckpointName } from '../../runs/types';
 import { resolveCheckpoint, type CheckpointSource } from './resolve';
 import { scoresFromLogits, type Scores } from './scores';
@@ -41,8 +42,12 @@ export interface PredictManyOptions {
   onResult?: (result: PredictionResult, index: number) => void;
 }
 
-/** A raw (unstandardized) feature matrix, [rows][frames] row-major, as computeFeatureMatrix returns it. */
-export type FeatureMatrixInput = Float32Array | { data: Float32Array; rows: number; frames: number };
+/**
+ * A raw (unstandardized) feature matrix, [rows][frames] row-major, as computeFeatureMatrix returns
+ * it. Without validFrames, trailing all-zero frames are taken for the zero padding
+ * computeFeatureMatrix adds.
+ */
+export type FeatureMatrixInput = Float32Array | { data: Float32Array; rows: number; frames: number; validFrames?: number };
 
 export function isPredictionFailure(result: PredictionResult): result is PredictionFailure {
   return 'error' in result;
@@ -88,9 +93,10 @@ export class EmotionPredictor {
     const started = performance.now();
     const audio = await loadAudio(path, { targetSampleRate: this.featureConfig.sampleRate, maxDurationS: this.maxDurationS });
     const decoded = performance.now();
-    const standardized = this.standardize(computeFeatureMatrix(audio.samples, this.featureConfig).data);
+    const matrix = computeFeatureMatrix(audio.samples, this.featureConfig);
+    const standardized = this.standardize(matrix.data);
     const featured = performance.now();
-    const scores = scoresFromLogits(this.logits(standardized), this.labels);
+    const scores = scoresFromLogits(this.logits(standardized, matrix.validFrames), this.labels);
     const done = performance.now();
     return {
       path,
@@ -130,7 +136,8 @@ export class EmotionPredictor {
         `Feature matrix has ${data.length} values but the model expects ${this.rows}×${this.frames} = ${this.rows * this.frames}`,
       );
     }
-    return scoresFromLogits(this.logits(this.standardize(data)), this.labels);
+    const validFrames = matrix instanceof Float32Array || matrix.validFrames === undefined ? paddedFrom(data, this.rows, this.frames) : matrix.validFrames;
+    return scoresFromLogits(this.logits(this.standardize(data), validFrames), this.labels);
   }
 
   dispose(): void {
@@ -148,18 +155,21 @@ export class EmotionPredictor {
     resample(new Float32Array(256), sampleRate * 2, sampleRate);
     // One second of a quiet tone: enough frames for the hot loops to be compiled.
     const tone = Float32Array.from({ length: Math.max(sampleRate, nFft * 2) }, (_, i) => 0.01 * Math.sin(i / 7));
-    this.logits(this.standardize(computeFeatureMatrix(tone, this.featureConfig).data));
+    const matrix = computeFeatureMatrix(tone, this.featureConfig);
+    this.logits(this.standardize(matrix.data), matrix.validFrames);
   }
 
   private standardize(data: Float32Array): Float32Array {
     return applyStandardizer(data, this.manifest.standardizer, this.rows, this.frames);
   }
 
-  private logits(standardized: Float32Array): Float32Array {
+  /** A masked model's frame mask comes from the clip's own length, `validFrames`. */
+  private logits(standardized: Float32Array, validFrames: number): Float32Array {
     // apply (as training's evaluation does) skips predict's per-call batching and checks.
-    const output = tf.tidy(
-      () => this.model.apply(tf.tensor4d(standardized, [1, this.rows, this.frames, 1]), { training: false }) as tf.Tensor,
-    );
+    const output = tf.tidy(() => {
+      const features = tf.tensor4d(standardized, [1, this.rows, this.frames, 1]);
+      return this.model.apply(modelInputs(this.model, features, [validFrames]), { training: false }) as tf.Tensor;
+    });
     try {
       return output.dataSync() as Float32Array;
     } finally {
@@ -204,6 +214,14 @@ function checkFeatureManifest(manifest: CheckpointManifest, dir: string): Featur
     );
   }
   return config;
+}
+
+/** The frames before the trailing run of all-zero frames (computeFeatureMatrix's padding). */
+function paddedFrom(data: Float32Array, rows: number, frames: number): number {
+  for (let t = frames - 1; t >= 0; t--) {
+    for (let r = 0; r < rows; r++) if (data[r * frames + t] !== 0) return t + 1;
+  }
+  return 0;
 }
 
 function describeError(err: unknown, path: string): { code: string; message: string } {

@@ -28,7 +28,7 @@ describe('EmotionPredictor with a zoo model', () => {
     // What training's evaluation computes for this clip with the in-memory model.
     const audio = await loadAudio(file, { targetSampleRate: FEATURE_CONFIG.sampleRate });
     const x = applyStandardizer(computeFeatureMatrix(audio.samples, FEATURE_CONFIG).data, manifest.standardizer, ROWS, FRAMES);
-    const expected = predictProbabilities(model, x, 1, ROWS, FRAMES);
+    const expected = predictProbabilities(model, { x, count: 1 }, ROWS, FRAMES);
     model.dispose();
 
     const predictor = await EmotionPredictor.load(dir);
