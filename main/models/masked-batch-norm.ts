@@ -1,18 +1,18 @@
 /**
  * Training-mode batch norm whose statistics come from the real frames only, with a hand-written
- * gradient (autodiff through the masked moments would cost about twice the passes). Plain tfjs
- * ops, so it runs the same on every backend.
+ * gradient. Plain tfjs ops, so it runs the same on every backend; it is laid out for the CPU
+ * backends, where each full-size intermediate is a pass over memory: channel sums are
+ * matrix-vector products ([1, P] × [P, C], no transpose as tf.sum over axes 0-2 makes), and
+ * the forward and backward passes make 6 full-size tensors each.
  *
- * x is NHWC [batch, rows, time, channels], m the frame mask broadcast to [batch, 1, time, 1], n the
- * number of real values per channel (rows × real frames of the batch). Per channel:
- *   mean = Σ m x / n,  var = Σ m (x - mean)² / n,  s = 1/sqrt(var + eps),  x̂ = m (x - mean) s,
- *   y = m (gamma x̂ + beta)      (padded positions output 0, and nothing depends on them)
- * and, with dym = m dy,
- *   dbeta = Σ dym,  dgamma = Σ dym x̂,  dx = gamma s (dym - m dbeta / n - x̂ dgamma / n).
+ * x is NHWC [batch, rows, time, channels], viewed as X [P, C] (P pixels); m the pixel mask
+ * (1 on real frames); n = Σ m, the real values per channel. Per channel:
+ *   mean = Σ m x / n,  xc = m (x - mean),  var = Σ xc² / n,  s = 1/sqrt(var + eps),
+ *   y = m (gamma s xc + beta)      (padded positions output 0, and nothing depends on them)
+ * and, with dbeta = Σ m dy and dgamma = s Σ dy xc,
+ *   dx = m (gamma s dy - gamma s dbeta / n) - xc gamma s² dgamma / n.
  */
 import * as tf from '@tensorflow/tfjs';
-
-const AXES = [0, 1, 2];
 
 export interface MaskedBatchNormResult {
   y: tf.Tensor;
@@ -23,6 +23,7 @@ export interface MaskedBatchNormResult {
   count: tf.Scalar;
 }
 
+/** `mask` is the frame mask broadcast as [batch, 1, time, 1]. */
 export function maskedBatchNormTrain(
   x: tf.Tensor4D,
   mask: tf.Tensor4D,
@@ -31,31 +32,36 @@ export function maskedBatchNormTrain(
   epsilon: number,
 ): MaskedBatchNormResult {
   let stats: { mean: tf.Tensor1D; variance: tf.Tensor1D; count: tf.Scalar } | null = null;
-  const rows = x.shape[1];
+  const [batch, rows, time, channels] = x.shape;
+  const pixels = batch * rows * time;
   const op = tf.customGrad((xIn, mIn, gammaIn, betaIn, save) => {
-    const xs = xIn as tf.Tensor4D;
-    const m = mIn as tf.Tensor4D;
-    const g = gammaIn as tf.Tensor1D;
-    const count = tf.mul(tf.sum(m), rows) as tf.Scalar;
-    const mean = tf.div(tf.sum(tf.mul(xs, m), AXES), count) as tf.Tensor1D;
-    const centered = tf.mul(tf.sub(xs, mean), m);
-    const variance = tf.div(tf.sum(tf.square(centered), AXES), count) as tf.Tensor1D;
+    const X = tf.reshape(xIn as tf.Tensor, [pixels, channels]);
+    // The pixel mask as a row (for sums) and a column (to zero padded rows of X).
+    const mRow = tf.reshape(tf.tile(mIn as tf.Tensor4D, [1, rows, 1, 1]), [1, pixels]);
+    const mCol = tf.reshape(mRow, [pixels, 1]);
+    const count = tf.sum(mRow) as tf.Scalar;
+    const mean = tf.reshape(tf.div(tf.matMul(mRow, X), count), [channels]) as tf.Tensor1D;
+    const centered = tf.mul(tf.sub(X, mean), mCol);
+    const variance = tf.reshape(tf.div(tf.matMul(mRow, tf.square(centered)), count), [channels]) as tf.Tensor1D;
     const scale = tf.rsqrt(tf.add(variance, epsilon)) as tf.Tensor1D;
-    const xHat = tf.mul(centered, scale);
-    const y = tf.add(tf.mul(xHat, g), tf.mul(m, betaIn as tf.Tensor1D));
+    const g = gammaIn as tf.Tensor1D;
+    const y = tf.mul(tf.add(tf.mul(centered, tf.mul(g, scale)), betaIn as tf.Tensor1D), mCol);
     // Everything but the value is disposed when this function returns, unless kept.
     stats = { mean: tf.keep(mean), variance: tf.keep(variance), count: tf.keep(count) };
-    (save as tf.GradSaveFunc)([xHat, m, g, scale, count]);
+    (save as tf.GradSaveFunc)([centered, mRow, g, scale, count]);
     return {
-      value: y,
+      value: tf.reshape(y, x.shape),
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [xh, ms, gs, s, n] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Scalar];
-        const dym = tf.mul(dy as tf.Tensor, ms);
-        const dbeta = tf.sum(dym, AXES);
-        const dgamma = tf.sum(tf.mul(dym, xh), AXES);
-        const gs_ = tf.mul(gs, s);
-        const dx = tf.mul(tf.sub(tf.sub(dym, tf.mul(ms, tf.div(dbeta, n))), tf.mul(xh, tf.div(dgamma, n))), gs_);
-        return [dx, tf.zerosLike(ms), dgamma, dbeta];
+        const [xc, mr, gs, s, n] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Scalar];
+        const dY = tf.reshape(dy as tf.Tensor, [pixels, channels]);
+        const mc = tf.reshape(mr, [pixels, 1]);
+        const dbeta = tf.reshape(tf.matMul(mr, dY), [channels]);
+        const dgamma = tf.mul(tf.reshape(tf.matMul(mr, tf.mul(dY, xc)), [channels]), s);
+        const gammaScale = tf.mul(gs, s);
+        const shift = tf.neg(tf.div(tf.mul(gammaScale, dbeta), n));
+        const slope = tf.neg(tf.div(tf.mul(tf.mul(gammaScale, s), dgamma), n));
+        const dx = tf.add(tf.mul(tf.add(tf.mul(dY, gammaScale), shift), mc), tf.mul(xc, slope));
+        return [tf.reshape(dx, x.shape), tf.zeros(mask.shape), dgamma, dbeta];
       },
     };
   });

@@ -9,6 +9,7 @@ import { initBackend } from '../../main/compute/backend';
 import { buildCrnn } from '../../main/models/crnn';
 import { SeededInit } from '../../main/models/init';
 import { BiGru, JS_RECURRENCE_MAX_BATCH } from '../../main/models/gru';
+import { frameMask } from '../../main/models/mask';
 import { manifestFor } from '../pipeline/inference/helpers';
 
 const TOLERANCE = 1e-5;
@@ -100,6 +101,34 @@ describe.each(['wasm', 'cpu'] as const)('BiGru on %s', (backend) => {
     stock.dispose();
     ours.dispose();
   });
+
+  it.each([2, JS_RECURRENCE_MAX_BATCH + 1])(
+    'with a mask (batch %i), the real steps of a clip equal the stock layer on the clip cut to them; padded steps carry the state',
+    (batch) => {
+      const [time, features, units] = [7, 5, 4];
+      const { stock, ours } = layerPair(time, features, units, 0.8, 3);
+      const x = tf.randomNormal([batch, time, features], 0, 1, 'float32', 12) as tf.Tensor3D;
+      const valid = Array.from({ length: batch }, (_, i) => 1 + ((i * 3) % time));
+      const mask = tf.tensor2d(frameMask(valid, batch, time), [batch, time]);
+      for (const training of [true, false]) {
+        const out = tf.tidy(() => (ours.apply([x, mask], { training }) as tf.Tensor).arraySync() as number[][][]);
+        valid.forEach((v, n) => {
+          const expected = tf.tidy(
+            () => (stock.apply(tf.slice(x, [n, 0, 0], [1, v, features]), { training }) as tf.Tensor).arraySync() as number[][][],
+          );
+          for (let t = 0; t < v; t++) expect(maxAbsDiff(tf.tensor(out[n]![t]!), tf.tensor(expected[0]![t]!))).toBeLessThan(TOLERANCE);
+          // After the last real step: the forward state stays the last real one, the backward one at zero.
+          for (let t = v; t < time; t++) {
+            expect(out[n]![t]!.slice(0, units)).toEqual(out[n]![v - 1]!.slice(0, units));
+            expect(out[n]![t]!.slice(units).every((value) => value === 0)).toBe(true);
+          }
+        });
+      }
+      tf.dispose([x, mask]);
+      stock.dispose();
+      ours.dispose();
+    },
+  );
 
   it('initialises like the stock layer given the same seeded initializers (both directions alike, as stock)', () => {
     const init = (seed: number) => tf.initializers.randomUniform({ minval: -0.125, maxval: 0.125, seed });

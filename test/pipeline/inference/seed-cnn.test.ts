@@ -40,4 +40,31 @@ describe('EmotionPredictor with a zoo model', () => {
       predictor.dispose();
     }
   });
+
+  it('gives a masked model (crnn) the frame mask of the clip\'s own length', async () => {
+    const file = demoFile('03a01Wa.wav');
+    const manifest = manifestFor({ modelName: 'crnn' });
+    const model = createModel('crnn', { inputShape: [ROWS, FRAMES, 1], numClasses: LABELS.length, seed: 3 });
+    const dir = await writeCheckpoint(join(root.dir, 'checkpoints'), 'final', model, manifest);
+    const audio = await loadAudio(file, { targetSampleRate: FEATURE_CONFIG.sampleRate });
+    const matrix = computeFeatureMatrix(audio.samples, FEATURE_CONFIG);
+    expect(matrix.validFrames).toBeLessThan(FRAMES);
+    const x = applyStandardizer(matrix.data, manifest.standardizer, ROWS, FRAMES);
+    const expected = predictProbabilities(model, { x, count: 1, validFrames: Int32Array.of(matrix.validFrames) }, ROWS, FRAMES);
+    // Counting the padding as signal would give another answer.
+    const unmasked = predictProbabilities(model, { x, count: 1 }, ROWS, FRAMES);
+    expect(Math.max(...expected.map((p, i) => Math.abs(p - unmasked[i]!)))).toBeGreaterThan(1e-4);
+    model.dispose();
+
+    const predictor = await EmotionPredictor.load(dir);
+    try {
+      const p = await predictor.predict(file);
+      LABELS.forEach((label, i) => expect(p.probabilities[label]).toBeCloseTo(expected[i]!, 5));
+      // A bare matrix: its trailing all-zero frames are taken for the padding.
+      const bare = predictor.predictFeatures(matrix.data);
+      LABELS.forEach((label, i) => expect(bare.probabilities[label]).toBeCloseTo(expected[i]!, 5));
+    } finally {
+      predictor.dispose();
+    }
+  });
 });
