@@ -18,6 +18,7 @@ import { maskedBatchNormTrain } from '../../main/models/masked-batch-norm';
 import { buildResCnn } from '../../main/models/res-cnn';
 import { writeCheckpoint } from '../../main/runs/checkpoints';
 import { NO_AUGMENT } from '../../main/training/augment';
+import { recomputeBatchNormStatistics } from '../../main/training/averaging';
 import { resolveTrainingConfig } from '../../main/training/config';
 import { evaluateSet, trainLoop } from '../../main/training/loop';
 import { createRng } from '../../main/util/random';
@@ -272,6 +273,16 @@ describe('the training loop and evaluation pass the mask', () => {
     expect(histories[0]!.trainLoss).toBeCloseTo(histories[1]!.trainLoss, 4);
     expect(Number.isFinite(histories[0]!.valLoss)).toBe(true);
     expect(maxAbsDiff(evaluations[0]!.probabilities, evaluations[1]!.probabilities)).toBeLessThan(1e-4);
+
+    // Weight averaging's batch-norm recompute counts real frames only, too.
+    const recomputed = [clean, noisy].map((data) => {
+      const model = createModel(name, { inputShape: [ROWS, frames, 1], numClasses: CLASSES, seed: 2 });
+      expect(recomputeBatchNormStatistics(model, data, shape, 8)).toBeGreaterThan(2);
+      const statistics = movingStatistics(model);
+      model.dispose();
+      return statistics;
+    });
+    recomputed[0]!.forEach((s, i) => expect(maxAbsDiff(s, recomputed[1]![i]!)).toBeLessThan(1e-4));
 
     function noisyCopy(x: Float32Array, validFrames: Int32Array): Float32Array {
       const copy = x.slice();
