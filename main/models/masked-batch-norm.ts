@@ -4,8 +4,9 @@
  * layers (statistics, gradient and numerics alike: compute/kernels/batch-norm.ts), and scattered
  * back into zeros, so padded positions output 0 and get no gradient. Gather and scatter are each
  * other's gradient (written here: tfjs has no gradient for scatterND, and on wasm none for
- * gather). This costs two copies of the real pixels per pass on top of the fused op, where
- * masked moments as broadcast tfjs ops cost several times the fused op.
+ * gather). Exact, but on wasm tf.gather is slow (a 256k × 32 gather costs more than the fused
+ * op itself), so masked layers train slower than unmasked ones; the fix is a masked variant of
+ * the fused kernels (per-pixel weights in their channel sums and in dx).
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchNormTrain } from '../compute/kernels';
