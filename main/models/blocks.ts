@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { SeededInit } from './init';
 import { SeededDropout } from './dropout';
 import { BatchNorm } from './layers';
+import { PoolMask } from './mask';
 
 export interface ConvSpec {
   filters: number;
@@ -15,8 +16,9 @@ export interface ConvSpec {
   name: string;
 }
 
-export function batchNorm(x: tf.SymbolicTensor, name: string): tf.SymbolicTensor {
-  return new BatchNorm({ epsilon: 1e-5, momentum: 0.9, name }).apply(x) as tf.SymbolicTensor;
+/** With a frame mask: statistics over real frames, padded frames output 0 (see BatchNorm). */
+export function batchNorm(x: tf.SymbolicTensor, name: string, mask: tf.SymbolicTensor | null = null): tf.SymbolicTensor {
+  return new BatchNorm({ epsilon: 1e-5, momentum: 0.9, name }).apply(mask ? [x, mask] : x) as tf.SymbolicTensor;
 }
 
 export function relu(x: tf.SymbolicTensor, name: string): tf.SymbolicTensor {
@@ -41,8 +43,11 @@ export function conv(x: tf.SymbolicTensor, spec: ConvSpec, init: SeededInit): tf
   return layer.apply(x) as tf.SymbolicTensor;
 }
 
+/** The model input, or the model input with its padded frames zeroed (a masked model's first conv). */
 function isModelInput(x: tf.SymbolicTensor): boolean {
-  return x.sourceLayer instanceof tf.layers.Layer && x.sourceLayer.getClassName() === 'InputLayer';
+  if (!(x.sourceLayer instanceof tf.layers.Layer)) return false;
+  const kind = x.sourceLayer.getClassName();
+  return kind === 'InputLayer' || kind === 'ApplyMask';
 }
 
 /**
@@ -65,14 +70,28 @@ function trainWithoutInputGradient(layer: tf.layers.Layer, strides: number): voi
   };
 }
 
-/** conv -> batch norm -> ReLU, layers named `${name}_conv`, `${name}_bn`, `${name}_relu`. */
-export function convBnRelu(x: tf.SymbolicTensor, spec: ConvSpec, init: SeededInit): tf.SymbolicTensor {
+/**
+ * conv -> batch norm -> ReLU, layers named `${name}_conv`, `${name}_bn`, `${name}_relu`. `mask`
+ * is the frame mask of the conv's output (padded frames come out 0).
+ */
+export function convBnRelu(
+  x: tf.SymbolicTensor,
+  spec: ConvSpec,
+  init: SeededInit,
+  mask: tf.SymbolicTensor | null = null,
+): tf.SymbolicTensor {
   const y = conv(x, { ...spec, name: `${spec.name}_conv` }, init);
-  return relu(batchNorm(y, `${spec.name}_bn`), `${spec.name}_relu`);
+  return relu(batchNorm(y, `${spec.name}_bn`, mask), `${spec.name}_relu`);
 }
 
 export function maxPool(x: tf.SymbolicTensor, pool: [number, number], name: string): tf.SymbolicTensor {
   return tf.layers.maxPooling2d({ poolSize: pool, strides: pool, padding: 'valid', name }).apply(x) as tf.SymbolicTensor;
+}
+
+/** The frame mask of a map whose time axis was pooled or strided by `pool` (null stays null: no mask). */
+export function poolMask(mask: tf.SymbolicTensor | null, pool: number, padding: 'valid' | 'same', name: string): tf.SymbolicTensor | null {
+  if (mask == null || pool === 1) return mask;
+  return new PoolMask({ pool, padding, name }).apply(mask) as tf.SymbolicTensor;
 }
 
 /** Dense with PyTorch Linear's default initialisation. */

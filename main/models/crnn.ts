@@ -1,21 +1,29 @@
 /**
  * CRNN: three conv blocks that pool frequency by 8 and time by 4, a bidirectional GRU over the
- * remaining time steps, attention pooling over time, and a linear classifier (logits).
+ * remaining time steps, attention pooling over time, and a linear classifier (logits). With a
+ * frame mask (mask.ts) padding counts nowhere: batch norm, GRU and attention skip it.
  */
 import * as tf from '@tensorflow/tfjs';
-import { convBnRelu, dense, dropout, maxPool } from './blocks';
+import { convBnRelu, dense, dropout, maxPool, poolMask } from './blocks';
 import type { SeededInit } from './init';
 import { BiGru } from './gru';
 import { AttentionPooling } from './layers';
 
 const GRU_UNITS = 64;
 
-export function buildCrnn(input: tf.SymbolicTensor, numClasses: number, init: SeededInit): tf.SymbolicTensor {
-  let x = convBnRelu(input, { filters: 32, name: 'block1' }, init);
+export function buildCrnn(
+  input: tf.SymbolicTensor,
+  mask: tf.SymbolicTensor | null,
+  numClasses: number,
+  init: SeededInit,
+): tf.SymbolicTensor {
+  let x = convBnRelu(input, { filters: 32, name: 'block1' }, init, mask);
   x = maxPool(x, [2, 2], 'block1_pool');
-  x = convBnRelu(x, { filters: 64, name: 'block2' }, init);
+  const mask2 = poolMask(mask, 2, 'valid', 'block1_pool_mask');
+  x = convBnRelu(x, { filters: 64, name: 'block2' }, init, mask2);
   x = maxPool(x, [2, 2], 'block2_pool');
-  x = convBnRelu(x, { filters: 128, name: 'block3' }, init);
+  const mask3 = poolMask(mask2, 2, 'valid', 'block2_pool_mask');
+  x = convBnRelu(x, { filters: 128, name: 'block3' }, init, mask3);
   x = maxPool(x, [2, 1], 'block3_pool');
 
   // [batch, freq, time, ch] -> [batch, time, freq * ch]: one feature vector per time step.
@@ -32,9 +40,9 @@ export function buildCrnn(input: tf.SymbolicTensor, numClasses: number, init: Se
     recurrentInitializer: init.uniform(bound),
     biasInitializer: init.uniform(bound),
     name: 'bigru',
-  }).apply(x) as tf.SymbolicTensor;
+  }).apply(mask3 ? [x, mask3] : x) as tf.SymbolicTensor;
 
-  x = new AttentionPooling({ kernelInitializer: init.weights(), name: 'attention' }).apply(x) as tf.SymbolicTensor;
+  x = new AttentionPooling({ kernelInitializer: init.weights(), name: 'attention' }).apply(mask3 ? [x, mask3] : x) as tf.SymbolicTensor;
   x = dropout(x, 0.3, init, 'attention_dropout');
   return dense(x, numClasses, init, 'logits');
 }

@@ -19,8 +19,13 @@
  * where σ is tfjs's default recurrent activation, the hard sigmoid clip(0.2·x + 0.5, 0, 1), and
  * h starts at zero. The backward direction reads the sequence reversed; its outputs are re-reversed
  * so that step t holds both directions' states for time t: [forward (u), backward (u)].
+ *
+ * Given [x, mask] (mask [batch, time], 1 = real step): at a padded step the state carries over
+ * unchanged (h' = h), in both directions; the backward direction thus starts from zero at the
+ * last real step, as if the sequence ended there.
  */
 import * as tf from '@tensorflow/tfjs';
+import { dataAndMask, firstShape } from './mask';
 
 type Kwargs = Record<string, unknown>;
 type Initializer = ReturnType<typeof tf.initializers.zeros>;
@@ -60,6 +65,7 @@ function gruRecurrence(
   projected: Float32Array,
   weights: { recurrentKernel: Float32Array; bias: Float32Array },
   shape: { batch: number; time: number; units: number; reverse: boolean },
+  mask: Float32Array | null,
   out: Float32Array,
   column: number,
 ): void {
@@ -74,6 +80,10 @@ function gruRecurrence(
     h.fill(0);
     for (let s = 0; s < time; s++) {
       const t = reverse ? time - 1 - s : s;
+      if (mask && mask[n * time + t] === 0) {
+        out.set(h, (n * time + t) * 2 * u + column);
+        continue;
+      }
       const row = (n * time + t) * width;
       // z and r: hardSigmoid(x·W + b + h·U), U's first 2u columns (rows of U are contiguous).
       zr.fill(0);
@@ -128,7 +138,7 @@ export class BiGru extends tf.layers.Layer {
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const features = (inputShape as tf.Shape)[2]!;
+    const features = firstShape(inputShape)[2]!;
     const u = this.units;
     // Both directions use the same initializer objects. With seeded initializers this gives both
     // the same initial weights — as the stock Bidirectional does, which clones its layer's config.
@@ -142,21 +152,22 @@ export class BiGru extends tf.layers.Layer {
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const shape = inputShape as tf.Shape;
+    const shape = firstShape(inputShape);
     return [shape[0]!, shape[1]!, 2 * this.units];
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
-    const x = (Array.isArray(inputs) ? inputs[0]! : inputs) as tf.Tensor3D;
+    const { x, mask } = dataAndMask(inputs);
     // The JS recurrence has no gradient: any call under a gradient tape takes the ops path. It
     // reads tensors synchronously, which the webgpu backend cannot do in Node.
     const differentiable = kwargs['training'] === true || tf.engine().state.gradientDepth > 0;
-    if (differentiable || tf.getBackend() === 'webgpu' || x.shape[0] > JS_RECURRENCE_MAX_BATCH) return tf.tidy(() => this.callOps(x));
-    return this.callJs(x);
+    if (differentiable || tf.getBackend() === 'webgpu' || x.shape[0]! > JS_RECURRENCE_MAX_BATCH)
+      return tf.tidy(() => this.callOps(x as tf.Tensor3D, mask));
+    return this.callJs(x as tf.Tensor3D, mask);
   }
 
   /** The recurrence as tfjs ops, both directions batched: state [2, batch, units]. */
-  private callOps(x: tf.Tensor3D): tf.Tensor3D {
+  private callOps(x: tf.Tensor3D, mask: tf.Tensor2D | null): tf.Tensor3D {
     const [batch, time, features] = x.shape;
     const u = this.units;
     const [fwd, bwd] = this.directions!;
@@ -172,13 +183,20 @@ export class BiGru extends tf.layers.Layer {
     const zrSteps = tf.unstack(projZR);
     const hSteps = tf.unstack(projH);
 
+    // Per step, the mask of both directions: [time(step), 2, batch, 1].
+    const maskSteps = mask
+      ? tf.unstack(tf.reshape(tf.transpose(tf.stack([mask, tf.reverse(mask, 1)]), [2, 0, 1]), [time, 2, batch, 1]))
+      : null;
+
     const [recurrentZR, recurrentH] = tf.split(tf.stack([fwd.recurrentKernel.read(), bwd.recurrentKernel.read()]), [2 * u, u], 2);
     let h: tf.Tensor = tf.zeros([2, batch, u]);
     const states: tf.Tensor[] = [];
     for (let s = 0; s < time; s++) {
       const [z, r] = tf.split(hardSigmoid(tf.add(zrSteps[s]!, tf.matMul(h, recurrentZR))), 2, 2);
       const candidate = tf.tanh(tf.add(hSteps[s]!, tf.matMul(tf.mul(r!, h), recurrentH)));
-      h = tf.add(tf.mul(z!, h), tf.mul(tf.sub(1, z!), candidate));
+      const next = tf.add(tf.mul(z!, h), tf.mul(tf.sub(1, z!), candidate));
+      // A padded step keeps the state: h + m (h' - h).
+      h = maskSteps ? tf.add(h, tf.mul(maskSteps[s]!, tf.sub(next, h))) : next;
       states.push(h);
     }
 
@@ -189,9 +207,10 @@ export class BiGru extends tf.layers.Layer {
   }
 
   /** The recurrence in JS loops: one matMul per direction for the input projections, then JS. */
-  private callJs(x: tf.Tensor3D): tf.Tensor3D {
+  private callJs(x: tf.Tensor3D, mask: tf.Tensor2D | null): tf.Tensor3D {
     const [batch, time, features] = x.shape;
     const out = new Float32Array(batch * time * 2 * this.units);
+    const maskValues = mask ? (mask.dataSync() as Float32Array) : null;
     this.directions!.forEach(({ kernel, recurrentKernel, bias }, dir) => {
       const projected = tf.tidy(() => tf.matMul(tf.reshape(x, [batch * time, features]), kernel.read()));
       try {
@@ -203,6 +222,7 @@ export class BiGru extends tf.layers.Layer {
           projected.dataSync() as Float32Array,
           weights,
           { batch, time, units: this.units, reverse: dir === 1 },
+          maskValues,
           out,
           dir * this.units,
         );

@@ -1,16 +1,20 @@
 /**
  * The model zoo. Every model takes NHWC input [batch, rows, frames, 1] (rows and frames at least
  * 16), any number of classes, and outputs logits (no softmax; the loss applies it). A seed fixes
- * every initial weight.
+ * every initial weight. Masked models (res-cnn, crnn) take a second input, the frame mask
+ * [batch, frames] (1 = real frame, 0 = padding; see mask.ts), and padding never counts in them;
+ * seed-cnn is the Python prototype's model and, like it, sees the padded matrix as it is.
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildCrnn } from './crnn';
 import { SeededInit } from './init';
 import { buildResCnn } from './res-cnn';
+import { ApplyMask } from './mask';
 import { buildSeedCnn } from './seed-cnn';
 import { MODEL_NAMES, type ModelName } from '../schema/names';
 
 export { AdaptiveAveragePooling2D, AttentionPooling, BatchNorm, adaptiveBins, uniformPooling } from './layers';
+export { frameMask, modelInputs } from './mask';
 
 export { MODEL_NAMES, type ModelName };
 
@@ -38,22 +42,32 @@ export interface ModelDescription {
 
 const MIN_SIDE = 16;
 
-const CATALOGUE: Record<ModelName, { title: string; summary: string; build: typeof buildSeedCnn }> = {
+/** Builds a model's layers on its input and, for a masked model, its frame mask (else null). */
+type ModelBuilder = (input: tf.SymbolicTensor, mask: tf.SymbolicTensor | null, numClasses: number, init: SeededInit) => tf.SymbolicTensor;
+
+const CATALOGUE: Record<ModelName, { title: string; summary: string; masked: boolean; build: ModelBuilder }> = {
   'seed-cnn': {
     title: 'Seed CNN',
     summary:
       'The Python prototype SimpleCNN: 4 conv 3x3 + BN + ReLU blocks (32-64-128-256, max-pool after the first two), ' +
-      'adaptive average pool to 2x2, dense 512-128 with dropout .5/.3.',
-    build: buildSeedCnn,
+      'adaptive average pool to 2x2, dense 512-128 with dropout .5/.3. Sees zero padding as input, as the prototype did.',
+    masked: false,
+    build: (input, _mask, numClasses, init) => buildSeedCnn(input, numClasses, init),
   },
   crnn: {
     title: 'CRNN',
-    summary: '3 conv blocks (frequency pooled 8x, time 4x), bidirectional GRU 2x64 over time, attention pooling, dense.',
+    summary:
+      '3 conv blocks (frequency pooled 8x, time 4x), bidirectional GRU 2x64 over time, attention pooling, dense; ' +
+      'padding frames are masked out.',
+    masked: true,
     build: buildCrnn,
   },
   'res-cnn': {
     title: 'Residual CNN',
-    summary: 'Conv stem + max-pool, 4 residual blocks (32-48-64-96, the last three stride 2), global average pooling, dense.',
+    summary:
+      'Conv stem + max-pool, 4 residual blocks (32-48-64-96, the last three stride 2), global average pooling, dense; ' +
+      'padding frames are masked out.',
+    masked: true,
     build: buildResCnn,
   },
 };
@@ -74,8 +88,13 @@ export function createModel(name: ModelName, options: ModelOptions): tf.LayersMo
   checkOptions(name, options);
   const init = new SeededInit(options.seed ?? 0);
   const input = tf.input({ shape: options.inputShape, name: 'features' });
-  const output = CATALOGUE[name].build(input, options.numClasses, init);
-  return tf.model({ inputs: input, outputs: output, name });
+  if (!CATALOGUE[name].masked)
+    return tf.model({ inputs: input, outputs: CATALOGUE[name].build(input, null, options.numClasses, init), name });
+  const mask = tf.input({ shape: [options.inputShape[1]], name: 'mask' });
+  // Whatever the padded frames hold, the first conv sees zeros there.
+  const masked = new ApplyMask({ name: 'input_mask' }).apply([input, mask]) as tf.SymbolicTensor;
+  const output = CATALOGUE[name].build(masked, mask, options.numClasses, init);
+  return tf.model({ inputs: [input, mask], outputs: output, name });
 }
 
 export function countParameters(model: tf.LayersModel): ParameterCount {

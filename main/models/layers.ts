@@ -3,6 +3,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchNormTrain } from '../compute/kernels';
+import { broadcastMask, dataAndMask, firstShape } from './mask';
+import { maskedBatchNormTrain } from './masked-batch-norm';
 
 type Kwargs = Record<string, unknown>;
 /** The base-layer arguments our layers pass through. */
@@ -78,7 +80,8 @@ export interface AttentionPoolingArgs extends LayerArgs {
 /**
  * Attention pooling over time: a learned score per time step (a linear projection of its
  * features), softmax over time, and the score-weighted sum of the steps. [batch, time, features]
- * -> [batch, features]. (A score bias would cancel in the softmax, so there is none.)
+ * -> [batch, features]. (A score bias would cancel in the softmax, so there is none.) Given
+ * [x, mask], the softmax runs over the real steps only.
  */
 export class AttentionPooling extends tf.layers.Layer {
   static className = 'AttentionPooling';
@@ -91,21 +94,24 @@ export class AttentionPooling extends tf.layers.Layer {
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const features = (inputShape as tf.Shape)[2]!;
+    const features = firstShape(inputShape)[2]!;
     this.kernel = this.addWeight('kernel', [features, 1], 'float32', this.kernelInitializer);
     this.built = true;
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const shape = inputShape as tf.Shape;
+    const shape = firstShape(inputShape);
     return [shape[0]!, shape[2]!];
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
     return tf.tidy(() => {
-      const x = (Array.isArray(inputs) ? inputs[0]! : inputs) as tf.Tensor3D;
+      const { x: input, mask } = dataAndMask(inputs);
+      const x = input as tf.Tensor3D;
       const [batch, time, features] = x.shape;
-      const scores = tf.reshape(tf.matMul(tf.reshape(x, [batch * time, features]), this.kernel!.read()), [batch, time]);
+      let scores: tf.Tensor = tf.reshape(tf.matMul(tf.reshape(x, [batch * time, features]), this.kernel!.read()), [batch, time]);
+      // Padded steps score -1e9: their softmax weight is exactly 0 (every clip has a real step).
+      if (mask) scores = tf.add(scores, tf.mul(tf.sub(mask, 1), 1e9));
       const weights = tf.reshape(tf.softmax(scores), [batch, time, 1]);
       return tf.sum(tf.mul(x, weights), 1);
     });
@@ -127,6 +133,9 @@ export interface BatchNormArgs extends LayerArgs {
  * unbiased, as PyTorch does); inference uses the moving averages. Same weights as
  * tf.layers.batchNormalization (gamma, beta, moving_mean, moving_variance); its training path
  * is one fused op with a hand-written gradient (see kernels/batch-norm.ts).
+ *
+ * Given [x, mask] (x NHWC, mask [batch, time]): the batch statistics come from the real frames
+ * only, and padded frames output 0 in training and inference (see masked-batch-norm.ts).
  */
 export class BatchNorm extends tf.layers.Layer {
   static className = 'SerBatchNorm';
@@ -144,7 +153,7 @@ export class BatchNorm extends tf.layers.Layer {
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const shape = inputShape as tf.Shape;
+    const shape = firstShape(inputShape);
     const channels = shape[shape.length - 1]!;
     this.gamma = this.addWeight('gamma', [channels], 'float32', tf.initializers.ones());
     this.beta = this.addWeight('beta', [channels], 'float32', tf.initializers.zeros());
@@ -154,16 +163,16 @@ export class BatchNorm extends tf.layers.Layer {
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    return inputShape as tf.Shape;
+    return firstShape(inputShape);
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     return tf.tidy(() => {
-      const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+      const { x, mask } = dataAndMask(inputs);
       const gamma = this.gamma!.read() as tf.Tensor1D;
       const beta = this.beta!.read() as tf.Tensor1D;
       if (kwargs['training'] !== true) {
-        return tf.batchNorm(
+        const y = tf.batchNorm(
           x,
           this.movingMean!.read() as tf.Tensor1D,
           this.movingVariance!.read() as tf.Tensor1D,
@@ -171,6 +180,13 @@ export class BatchNorm extends tf.layers.Layer {
           gamma,
           this.epsilon,
         );
+        return mask ? tf.mul(y, broadcastMask(mask, x)) : y;
+      }
+      if (mask) {
+        const stats = maskedBatchNormTrain(x as tf.Tensor4D, mask, gamma, beta, this.epsilon);
+        this.updateAverage(this.movingMean!, stats.mean);
+        this.updateAverage(this.movingVariance!, tf.mul(stats.variance, stats.count / Math.max(1, stats.count - 1)));
+        return stats.y;
       }
       const { y, mean, variance } = batchNormTrain(x, gamma, beta, this.epsilon);
       const count = x.size / x.shape[x.shape.length - 1]!;

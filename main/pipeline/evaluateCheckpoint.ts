@@ -97,7 +97,7 @@ export async function evaluateCheckpoint(runDir: string, options: EvaluateCheckp
     if (prepared.clips.length < ids.length)
       log(`${ids.length - prepared.clips.length} clip(s) of the evaluation set could not be read and were left out`);
     const [rows, frames] = manifest.inputShape as [number, number, number];
-    const probabilities = await predictProbabilities(model, prepared.set.x, prepared.set.count, rows, frames);
+    const probabilities = await predictProbabilities(model, prepared.set, rows, frames);
     const report = buildEvaluationReport({
       checkpoint,
       labels: manifest.labels,

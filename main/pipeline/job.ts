@@ -125,12 +125,18 @@ export function preparePart(
   const normalized = normalizeClips(matrices, normalizer, features.rows, features.frames, pool);
   const x = new Float32Array(positions.length * slot);
   const y = new Int32Array(positions.length);
+  const validFrames = new Int32Array(positions.length);
   positions.forEach((i, row) => {
     x.set(normalized.matrices[row]!, row * slot);
     y[row] = labelIndex.get(features.clips[i]!.label) ?? -1;
+    validFrames[row] = features.validFrames[i]!;
   });
   const clips = positions.map((i) => features.clips[i]!);
-  return { clips, set: { x, y, count: positions.length }, ownStatistics: normalized.ownStatistics.map((row) => clips[row]!) };
+  return {
+    clips,
+    set: { x, y, count: positions.length, validFrames },
+    ownStatistics: normalized.ownStatistics.map((row) => clips[row]!),
+  };
 }
 
 export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJobResult> {
@@ -249,8 +255,7 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
     if (result.averaged) {
       const { epochs } = result.averaged;
       loadSnapshot(model, result.averaged.weights);
-      if (config.averageBatchNorm === 'recompute')
-        recomputeBatchNormStatistics(model, train.set.x, train.set.count, shape, Math.max(config.batchSize, 64));
+      if (config.averageBatchNorm === 'recompute') recomputeBatchNormStatistics(model, train.set, shape, Math.max(config.batchSize, 64));
       const validation = await evaluateSet(model, val.set, shape, Math.max(config.batchSize, 64));
       bestEpoch = epochs.at(-1)!;
       bestCheckpoint = {
@@ -330,7 +335,7 @@ async function evaluatePart(
   scan: ScanResult,
   split: Split,
 ): Promise<EvaluationReport> {
-  const probabilities = await predictProbabilities(model, part.set.x, part.set.count, shape.rows, shape.frames);
+  const probabilities = await predictProbabilities(model, part.set, shape.rows, shape.frames);
   const report = buildEvaluationReport({
     checkpoint,
     labels,

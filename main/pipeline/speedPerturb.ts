@@ -34,13 +34,21 @@ export function concatParts(parts: readonly PreparedPart[]): PreparedPart {
   const count = parts.reduce((sum, part) => sum + part.set.count, 0);
   const x = new Float32Array(parts.reduce((sum, part) => sum + part.set.x.length, 0));
   const y = new Int32Array(count);
+  // A part without validFrames is all real frames: its slot width, x.length / count.
+  const validFrames = new Int32Array(count);
   let at = 0;
   let row = 0;
   for (const part of parts) {
     x.set(part.set.x, at);
     y.set(part.set.y, row);
+    if (part.set.validFrames) validFrames.set(part.set.validFrames, row);
+    else if (part.set.count > 0) validFrames.fill(part.set.x.length / part.set.count, row, row + part.set.count);
     at += part.set.x.length;
     row += part.set.count;
   }
-  return { clips: parts.flatMap((part) => part.clips), set: { x, y, count }, ownStatistics: parts.flatMap((part) => part.ownStatistics) };
+  return {
+    clips: parts.flatMap((part) => part.clips),
+    set: { x, y, count, validFrames },
+    ownStatistics: parts.flatMap((part) => part.ownStatistics),
+  };
 }

@@ -17,6 +17,12 @@
  *
  * Every random draw comes from the given Rng, so a seed reproduces the batch exactly. Do not call
  * this at evaluation time (NO_AUGMENT leaves the batch unchanged).
+ *
+ * For a masked model the batch carries each clip's real frame count (validFrames), and the
+ * padding stays padding: the time shift rolls only the real frames (by up to ±20 % of them) and
+ * the time mask falls inside them, so the frame mask needs no change; a mixup clip is real where
+ * either of its two clips is. Without validFrames (seed-cnn, the prototype) the whole matrix is
+ * rolled and masked, as the prototype did.
  */
 import type { Rng } from '../util/random';
 
@@ -60,11 +66,15 @@ export interface FeatureBatch {
   rows: number;
   frames: number;
   numClasses: number;
+  /** Real frames of each clip (the rest is padding); absent: the whole matrix is treated as signal. */
+  validFrames?: Int32Array;
 }
 
 export interface AugmentedBatch {
   /** `input.features` itself, or a new array when mixup ran. */
   features: Float32Array;
+  /** `input.validFrames` itself, or a new array when mixup ran (absent when the input had none). */
+  validFrames?: Int32Array;
   /** [batch][numClasses] soft targets when mixup ran, otherwise null (use the hard labels). */
   targets: Float32Array | null;
 }
@@ -88,26 +98,39 @@ export function augmentBatch(input: FeatureBatch, config: AugmentConfig, rng: Rn
     const doNoise = rng.next() < config.noise;
     const doFreqMask = rng.next() < config.freqMask;
     const doTimeMask = rng.next() < config.timeMask;
-    if (doShift) timeShift(data, offset, rows, frames, rowScratch, rng);
+    // The frames the time transforms work in: the real ones of a masked model's clip, else all.
+    const length = input.validFrames ? Math.min(frames, input.validFrames[clip]!) : frames;
+    if (doShift) timeShift(data, offset, rows, frames, length, rowScratch, rng);
     if (doNoise) addNoise(data, offset, clipSize, rng);
     if (doFreqMask) freqMask(data, offset, rows, frames, rng);
-    if (doTimeMask) timeMask(data, offset, rows, frames, rng);
+    if (doTimeMask) timeMask(data, offset, rows, frames, length, rng);
   }
   if (config.mixupAlpha > 0) return mixup(input, config.mixupAlpha, rng);
-  return { features: data, targets: null };
+  return { features: data, targets: null, ...(input.validFrames ? { validFrames: input.validFrames } : {}) };
 }
 
-/** Rolls every row of one clip along time (np.roll semantics: out[(t + s) mod frames] = in[t]). */
-function timeShift(data: Float32Array, offset: number, rows: number, frames: number, scratch: Float32Array, rng: Rng): void {
-  const maxShift = Math.floor(frames * MAX_SHIFT_FRACTION);
+/**
+ * Rolls the first `length` frames of every row of one clip along time (np.roll semantics within
+ * them: out[(t + s) mod length] = in[t]); the frames after them stay where they are.
+ */
+function timeShift(
+  data: Float32Array,
+  offset: number,
+  rows: number,
+  frames: number,
+  length: number,
+  scratch: Float32Array,
+  rng: Rng,
+): void {
+  const maxShift = Math.floor(length * MAX_SHIFT_FRACTION);
   if (maxShift === 0) return;
   const magnitude = 1 + rng.int(maxShift);
-  const shift = rng.next() < 0.5 ? magnitude : frames - magnitude;
+  const shift = rng.next() < 0.5 ? magnitude : length - magnitude;
   for (let r = 0; r < rows; r++) {
     const base = offset + r * frames;
-    for (let t = 0; t < frames; t++) scratch[t] = data[base + t]!;
-    for (let t = 0; t < frames - shift; t++) data[base + t + shift] = scratch[t]!;
-    for (let t = frames - shift; t < frames; t++) data[base + t + shift - frames] = scratch[t]!;
+    for (let t = 0; t < length; t++) scratch[t] = data[base + t]!;
+    for (let t = 0; t < length - shift; t++) data[base + t + shift] = scratch[t]!;
+    for (let t = length - shift; t < length; t++) data[base + t + shift - length] = scratch[t]!;
   }
 }
 
@@ -143,9 +166,11 @@ function freqMask(data: Float32Array, offset: number, rows: number, frames: numb
   data.fill(0, offset + first * frames, offset + (first + width) * frames);
 }
 
-function timeMask(data: Float32Array, offset: number, rows: number, frames: number, rng: Rng): void {
-  const width = 1 + rng.int(Math.min(MAX_TIME_MASK_FRAMES, frames));
-  const first = rng.int(frames - width + 1);
+/** Masks a run of frames within the first `length`. */
+function timeMask(data: Float32Array, offset: number, rows: number, frames: number, length: number, rng: Rng): void {
+  if (length === 0) return;
+  const width = 1 + rng.int(Math.min(MAX_TIME_MASK_FRAMES, length));
+  const first = rng.int(length - width + 1);
   for (let r = 0; r < rows; r++) {
     const base = offset + r * frames + first;
     data.fill(0, base, base + width);
@@ -159,6 +184,8 @@ function mixup(input: FeatureBatch, alpha: number, rng: Rng): AugmentedBatch {
   const partner = rng.shuffle(Array.from({ length: batch }, (_, i) => i));
   const mixed = new Float32Array(features.length);
   const targets = new Float32Array(batch * numClasses);
+  const valid = input.validFrames;
+  const mixedValid = valid ? Int32Array.from({ length: batch }, (_, i) => Math.max(valid[i]!, valid[partner[i]!]!)) : undefined;
   for (let i = 0; i < batch; i++) {
     const a = i * clipSize;
     const b = partner[i]! * clipSize;
@@ -168,7 +195,7 @@ function mixup(input: FeatureBatch, alpha: number, rng: Rng): AugmentedBatch {
     targets[own] = targets[own]! + lambda;
     targets[other] = targets[other]! + (1 - lambda);
   }
-  return { features: mixed, targets };
+  return { features: mixed, targets, ...(mixedValid ? { validFrames: mixedValid } : {}) };
 }
 
 /** Beta(a, b) as X/(X+Y) with X ~ Gamma(a), Y ~ Gamma(b). */

@@ -14,6 +14,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BatchNorm } from '../models/layers';
+import { modelInputs } from '../models/mask';
+import type { Examples } from '../models/predict';
 
 import type { WeightAveraging } from '../schema/names';
 
@@ -120,20 +122,20 @@ export class SnapshotKeeper {
 
 /**
  * Sets every batch-norm layer's moving mean and variance to the statistics of its input over the
- * `count` examples in `x` (count × rows × frames, row-major), in batches of `batchSize`, in
- * training mode without augmentation: per batch the layer's own update runs with momentum
- * i/(i+1), which makes the moving value the cumulative mean of the per-batch statistics.
- * Returns the number of batch-norm layers updated (0: nothing to do, no forward pass is made).
- * Dropout layers run in training mode during these passes; none of our models has dropout before
- * a batch norm, so the statistics are unaffected.
+ * examples (count × rows × frames, row-major; a masked model counts each clip's real frames
+ * only), in batches of `batchSize`, in training mode without augmentation: per batch the layer's
+ * own update runs with momentum i/(i+1), which makes the moving value the cumulative mean of the
+ * per-batch statistics. Returns the number of batch-norm layers updated (0: nothing to do, no
+ * forward pass is made). Dropout layers run in training mode during these passes; none of our
+ * models has dropout before a batch norm, so the statistics are unaffected.
  */
 export function recomputeBatchNormStatistics(
   model: tf.LayersModel,
-  x: Float32Array,
-  count: number,
+  examples: Examples,
   shape: { rows: number; frames: number },
   batchSize = 64,
 ): number {
+  const { x, count, validFrames } = examples;
   const layers = model.layers.filter((l): l is BatchNorm => l instanceof BatchNorm);
   if (layers.length === 0 || count === 0) return 0;
   const slot = shape.rows * shape.frames;
@@ -146,7 +148,7 @@ export function recomputeBatchNormStatistics(
       for (const layer of mutable) layer.momentum = i / (i + 1);
       tf.tidy(() => {
         const xs = tf.tensor4d(x.subarray(start * slot, (start + n) * slot), [n, shape.rows, shape.frames, 1]);
-        model.apply(xs, { training: true });
+        model.apply(modelInputs(model, xs, validFrames, start), { training: true });
       });
     }
   } finally {

@@ -14,6 +14,7 @@ import { clipByGlobalNorm } from './clip';
 import type { SelectionMetric, TrainingConfig } from './config';
 import { computeClassWeights, focalLoss, softmaxCrossEntropy, softTargetCrossEntropy } from './losses';
 import { createOptimizer } from './optimizers';
+import { modelInputs } from '../models/mask';
 import { predictProbabilities } from '../models/predict';
 import { batches, epochOrder, foldedBatchCount } from './sampler';
 import { cosineLearningRate, EarlyStopping, ReduceLROnPlateau } from './schedule';
@@ -21,11 +22,16 @@ import type { BatchProgress, EpochMetrics } from './progress';
 
 export type { BatchProgress, EpochMetrics } from './progress';
 
-/** Standardised examples: `x` is count × rows × frames, row-major; `y` the class indices. */
+/**
+ * Standardised examples: `x` is count × rows × frames, row-major; `y` the class indices;
+ * `validFrames` the real (not padding) frames of each, which a masked model's frame mask is made
+ * from (absent: every frame is real).
+ */
 export interface LabelledSet {
   x: Float32Array;
   y: Int32Array;
   count: number;
+  validFrames?: Int32Array;
 }
 
 export interface ExampleShape {
@@ -105,7 +111,7 @@ export async function evaluateSet(
   batchSize: number,
 ): Promise<{ loss: number; accuracy: number; uar: number; macroF1: number; probabilities: Float32Array }> {
   const k = shape.numClasses;
-  const probabilities = await predictProbabilities(model, set.x, set.count, shape.rows, shape.frames, batchSize);
+  const probabilities = await predictProbabilities(model, set, shape.rows, shape.frames, batchSize);
   const counts = new Float64Array(k * k);
   let lossSum = 0;
   for (let i = 0; i < set.count; i++) {
@@ -160,6 +166,9 @@ export async function trainLoop(
   let cancelled = false;
   // A folded last batch holds up to 1.5 batches (see sampler.batches).
   const batchBuffer = new Float32Array(Math.ceil(config.batchSize * 1.5) * slot);
+  // A masked model's batches carry each clip's real frames (augmentation keeps padding padding).
+  const masked = model.inputs.length > 1;
+  const trainValid = masked ? train.validFrames : undefined;
   const batchesPerEpoch = foldedBatchCount(train.count, config.batchSize);
   const totalBatches = batchesPerEpoch * config.epochs;
   const cosine = config.lrSchedule === 'cosine';
@@ -190,17 +199,23 @@ export async function trainLoop(
         const n = indices.length;
         const features = batchBuffer.subarray(0, n * slot);
         const labels = new Int32Array(n);
+        const validFrames = trainValid ? new Int32Array(n) : undefined;
         indices.forEach((index, i) => {
           features.set(train.x.subarray(index * slot, (index + 1) * slot), i * slot);
           labels[i] = train.y[index]!;
+          if (validFrames) validFrames[i] = trainValid![index]!;
         });
         if (cosine) optimizer.learningRate = stepLearningRate(batchesDone);
-        const augmented = augmentBatch({ features, labels, batch: n, rows, frames, numClasses }, config.augment, augmentRng);
+        const augmented = augmentBatch(
+          { features, labels, batch: n, rows, frames, numClasses, ...(validFrames ? { validFrames } : {}) },
+          config.augment,
+          augmentRng,
+        );
 
         let logitsKept: tf.Tensor | null = null;
         const { value, grads } = tf.variableGrads(() => {
           const xs = tf.tensor4d(augmented.features, [n, rows, frames, 1]);
-          const logits = model.apply(xs, { training: true }) as tf.Tensor2D;
+          const logits = model.apply(modelInputs(model, xs, augmented.validFrames), { training: true }) as tf.Tensor2D;
           logitsKept = tf.keep(logits);
           if (augmented.targets) {
             const targets = tf.tensor2d(augmented.targets, [n, numClasses]);

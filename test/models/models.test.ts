@@ -10,6 +10,7 @@ import {
   createModel,
   describeModel,
   MODEL_NAMES,
+  modelInputs,
   uniformPooling,
   type ModelName,
 } from '../../main/models';
@@ -68,7 +69,7 @@ describe('model zoo', () => {
     ] as const) {
       const model = createModel(name, { inputShape: [rows, frames, 1], numClasses: classes, seed: 5 });
       expect(model.outputs[0]!.shape).toEqual([null, classes]);
-      const out = tf.tidy(() => (model.predict(randomInput(3, rows, frames)) as tf.Tensor).arraySync() as number[][]);
+      const out = tf.tidy(() => (model.predict(modelInputs(model, randomInput(3, rows, frames))) as tf.Tensor).arraySync() as number[][]);
       expect(out).toHaveLength(3);
       expect(out[0]).toHaveLength(classes);
       // Logits, not probabilities.
@@ -129,12 +130,13 @@ describe('model zoo', () => {
     const model = createModel(name, { inputShape: [20, 24, 1], numClasses: 3, seed: 9 });
     // One training call so batch-norm moving statistics are not at their initial values.
     tf.tidy(() => {
-      model.apply(randomInput(4, 20, 24, 11), { training: true });
+      model.apply(modelInputs(model, randomInput(4, 20, 24, 11), [24, 20, 13, 8]), { training: true });
     });
     const loaded = await roundTrip(model);
+    expect(loaded.inputs.length).toBe(model.inputs.length);
     const x = randomInput(2, 20, 24);
-    const expected = (model.predict(x) as tf.Tensor).dataSync();
-    const actual = (loaded.predict(x) as tf.Tensor).dataSync();
+    const expected = (model.predict(modelInputs(model, x, [24, 13])) as tf.Tensor).dataSync();
+    const actual = (loaded.predict(modelInputs(loaded, x, [24, 13])) as tf.Tensor).dataSync();
     expect(Array.from(actual)).toEqual(Array.from(expected));
     x.dispose();
     model.dispose();
@@ -151,7 +153,11 @@ describe('model zoo', () => {
       const before = weightsOf(model);
       const step = () =>
         optimizer.minimize(
-          () => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+          () =>
+            tf.losses.softmaxCrossEntropy(
+              labels,
+              model.apply(modelInputs(model, x, [20, 12, 9, 20]), { training: true }) as tf.Tensor,
+            ) as tf.Scalar,
           true,
         )!;
       step().dispose();
@@ -193,7 +199,9 @@ describe('the conv on the model input', () => {
       // A training gradient never computes the conv's input gradient (the [2, 20, 24, 1] input).
       const profile = await tf.profile(() =>
         tf.tidy(() => {
-          const { value, grads } = tf.variableGrads(() => tf.sum(model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
+          const { value, grads } = tf.variableGrads(
+            () => tf.sum(model.apply(modelInputs(model, x, [24, 15]), { training: true }) as tf.Tensor) as tf.Scalar,
+          );
           return [value, ...Object.values(grads)];
         }),
       );

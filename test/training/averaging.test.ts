@@ -73,7 +73,7 @@ describe('weight averaging', () => {
     const count = 10;
     const slot = 12;
     const x = new Float32Array(count * slot).map(() => 3 + 2 * rng.normal());
-    const updated = recomputeBatchNormStatistics(model1, x, count, { rows: 4, frames: 3 }, 4);
+    const updated = recomputeBatchNormStatistics(model1, { x, count }, { rows: 4, frames: 3 }, 4);
     expect(updated).toBe(1);
     // Batches of 4, 4, 2 examples; expected moving stats = mean of per-batch mean / unbiased variance.
     const stats: { mean: number; variance: number }[] = [];
@@ -87,7 +87,7 @@ describe('weight averaging', () => {
     expect(movingMean![0]).toBeCloseTo(stats.reduce((a, s) => a + s.mean, 0) / stats.length, 4);
     expect(movingVariance![0]).toBeCloseTo(stats.reduce((a, s) => a + s.variance, 0) / stats.length, 3);
     expect(bn1.momentum).toBe(0.9);
-    expect(recomputeBatchNormStatistics(model1, x, 0, { rows: 4, frames: 3 })).toBe(0);
+    expect(recomputeBatchNormStatistics(model1, { x, count: 0 }, { rows: 4, frames: 3 })).toBe(0);
     model1.dispose();
   });
 });

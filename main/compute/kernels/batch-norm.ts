@@ -18,6 +18,8 @@ import { KernelRunner, type FastBackendName } from './runner';
 
 export const BATCH_NORM_TRAIN = 'SerBatchNormTrain';
 export const BATCH_NORM_GRAD = 'SerBatchNormGrad';
+export const MASKED_BATCH_NORM_TRAIN = 'SerMaskedBatchNormTrain';
+export const MASKED_BATCH_NORM_GRAD = 'SerMaskedBatchNormGrad';
 
 interface BatchNormAttrs {
   epsilon: number;
@@ -85,6 +87,62 @@ function gradAffine(
 }
 
 /**
+ * The real pixels of NHWC x [batch, rows, time, channels] under a frame mask [batch, time]
+ * (non-zero = real), as runs of consecutive pixels: [start, length] pairs, in pixels. Within one
+ * (sample, row) the time axis is contiguous, and runs that touch are merged, so an all-real batch
+ * is one run and a batch padded at the end is one run per (sample, row).
+ */
+export function maskRuns(mask: ArrayLike<number>, batch: number, rows: number, time: number): Int32Array {
+  const runs: number[] = [];
+  for (let b = 0; b < batch; b++) {
+    for (let r = 0; r < rows; r++) {
+      const base = (b * rows + r) * time;
+      let t = 0;
+      while (t < time) {
+        if (mask[b * time + t] === 0) {
+          t++;
+          continue;
+        }
+        const start = t;
+        while (t < time && mask[b * time + t] !== 0) t++;
+        const last = runs.length - 2;
+        if (last >= 0 && runs[last]! + runs[last + 1]! === base + start) runs[last + 1] += t - start;
+        else runs.push(base + start, t - start);
+      }
+    }
+  }
+  return Int32Array.from(runs);
+}
+
+/** The number of pixels in `runs`. */
+function runPixels(runs: Int32Array): number {
+  let n = 0;
+  for (let i = 1; i < runs.length; i += 2) n += runs[i]!;
+  return n;
+}
+
+/** The runs of a batch-norm kernel input: all pixels as one run (unmasked), or the mask's. */
+function runsOf(runner: KernelRunner, x: tf.TensorInfo, mask: tf.TensorInfo | undefined): Int32Array {
+  const channels = x.shape[x.shape.length - 1]!;
+  if (mask == null) return Int32Array.of(0, tf.util.sizeFromShape(x.shape) / channels);
+  if (x.shape.length !== 4 || mask.shape.length !== 2 || mask.shape[0] !== x.shape[0] || mask.shape[1] !== x.shape[2]) {
+    throw new Error(`masked batch norm: mask [${mask.shape}] does not fit x [${x.shape}] (NHWC, mask [batch, time])`);
+  }
+  const [batch, rows, time] = x.shape as [number, number, number, number];
+  return maskRuns(runner.read(mask), batch, rows, time);
+}
+
+/** Zeroes a [pixels, channels] array outside `runs` (the masked outputs: 0 on padding). */
+function zeroOutside(out: Float32Array, runs: Int32Array, channels: number): void {
+  let at = 0;
+  for (let i = 0; i < runs.length; i += 2) {
+    out.fill(0, at * channels, runs[i]! * channels);
+    at = runs[i]! + runs[i + 1]!;
+  }
+  out.fill(0, at * channels);
+}
+
+/**
  * Runs an accumulating SIMD loop into `count` zeroed f64 values on the heap (a scratch tensor
  * of 2·count floats) and returns them.
  */
@@ -118,29 +176,52 @@ function sumsAbout(
   b: tf.TensorInfo,
   kb: tf.TensorInfo,
   channels: number,
+  runs: Int32Array,
 ): { sum: Float64Array; sumProduct: Float64Array } {
   const simd = runner.simd(channels);
-  const pixels = tf.util.sizeFromShape(a.shape) / channels;
   if (simd != null) {
-    const sums = simdAccumulate(runner, 2 * channels, (out, read) =>
-      simd.centeredSums(read(a).byteOffset, read(ka).byteOffset, read(b).byteOffset, read(kb).byteOffset, pixels, channels, out),
-    );
+    const sums = simdAccumulate(runner, 2 * channels, (out, read) => {
+      const aAt = read(a).byteOffset;
+      const bAt = read(b).byteOffset;
+      const kaAt = read(ka).byteOffset;
+      const kbAt = read(kb).byteOffset;
+      const rowBytes = 4 * channels;
+      for (let i = 0; i < runs.length; i += 2) {
+        const offset = runs[i]! * rowBytes;
+        simd.centeredSums(aAt + offset, kaAt, bAt + offset, kbAt, runs[i + 1]!, channels, out);
+      }
+    });
     return { sum: sums.subarray(0, channels), sumProduct: sums.subarray(channels) };
   }
   const sum = new Float64Array(channels);
   const sumProduct = new Float64Array(channels);
-  centeredSums(runner.read(a), runner.read(ka), runner.read(b), runner.read(kb), channels, sum, sumProduct);
+  const aValues = runner.read(a);
+  const bValues = runner.read(b);
+  const kaValues = runner.read(ka);
+  const kbValues = runner.read(kb);
+  for (let i = 0; i < runs.length; i += 2) {
+    const start = runs[i]! * channels;
+    const end = start + runs[i + 1]! * channels;
+    centeredSums(aValues.subarray(start, end), kaValues, bValues.subarray(start, end), kbValues, channels, sum, sumProduct);
+  }
   return { sum, sumProduct };
 }
 
 /**
- * Mean and (biased) variance per channel, from sums about the first pixel's values: shifting by
- * a value near the mean keeps E[(x-k)²] - E[x-k]² from cancelling when the mean is large.
+ * Mean and (biased) variance per channel over the pixels in `runs`, from sums about the first
+ * such pixel's values: shifting by a value near the mean keeps E[(x-k)²] - E[x-k]² from
+ * cancelling when the mean is large.
  */
-function statistics(runner: KernelRunner, x: tf.TensorInfo, channels: number): { mean: Float64Array; variance: Float64Array } {
-  const count = tf.util.sizeFromShape(x.shape) / channels;
-  const shift = runner.create([channels], (out, read) => out.set(read(x).subarray(0, channels)));
-  const { sum, sumProduct: sumSq } = sumsAbout(runner, x, shift, x, shift, channels);
+function statistics(
+  runner: KernelRunner,
+  x: tf.TensorInfo,
+  channels: number,
+  runs: Int32Array,
+): { mean: Float64Array; variance: Float64Array } {
+  const count = runPixels(runs);
+  const first = runs[0]! * channels;
+  const shift = runner.create([channels], (out, read) => out.set(read(x).subarray(first, first + channels)));
+  const { sum, sumProduct: sumSq } = sumsAbout(runner, x, shift, x, shift, channels, runs);
   const k = runner.read(shift);
   const mean = new Float64Array(channels);
   const variance = new Float64Array(channels);
@@ -153,16 +234,38 @@ function statistics(runner: KernelRunner, x: tf.TensorInfo, channels: number): {
   return { mean, variance };
 }
 
-/** x * scale + shift per channel. */
-function perChannelAffine(runner: KernelRunner, x: tf.TensorInfo, scale: Float64Array, shift: Float64Array): tf.TensorInfo {
+/** x * scale + shift per channel on the pixels in `runs`, 0 elsewhere. */
+function perChannelAffine(
+  runner: KernelRunner,
+  x: tf.TensorInfo,
+  scale: Float64Array,
+  shift: Float64Array,
+  runs: Int32Array,
+): tf.TensorInfo {
   const channels = scale.length;
   const simd = runner.simd(channels);
-  if (simd == null) return runner.create(x.shape, (out, read) => channelAffine(out, read(x), channels, scale, shift));
+  if (simd == null) {
+    return runner.create(x.shape, (out, read) => {
+      const xValues = read(x);
+      zeroOutside(out, runs, channels);
+      for (let i = 0; i < runs.length; i += 2) {
+        const start = runs[i]! * channels;
+        const end = start + runs[i + 1]! * channels;
+        channelAffine(out.subarray(start, end), xValues.subarray(start, end), channels, scale, shift);
+      }
+    });
+  }
   const params = parameterTensor(runner, [scale, shift]);
-  const pixels = tf.util.sizeFromShape(x.shape) / channels;
-  const y = runner.create(x.shape, (out, read) =>
-    simd.channelAffine(out.byteOffset, read(x).byteOffset, read(params).byteOffset, pixels, channels),
-  );
+  const y = runner.create(x.shape, (out, read) => {
+    zeroOutside(out, runs, channels);
+    const outAt = out.byteOffset;
+    const xAt = read(x).byteOffset;
+    const paramsAt = read(params).byteOffset;
+    for (let i = 0; i < runs.length; i += 2) {
+      const offset = runs[i]! * 4 * channels;
+      simd.channelAffine(outAt + offset, xAt + offset, paramsAt, runs[i + 1]!, channels);
+    }
+  });
   runner.dispose(params);
   return y;
 }
@@ -174,14 +277,15 @@ function gradientSums(
   dy: tf.TensorInfo,
   mean: tf.TensorInfo,
   channels: number,
+  runs: Int32Array,
 ): { sumDy: Float64Array; sumDyCentered: Float64Array } {
   const zeros = runner.create([channels], (out) => out.fill(0));
-  const { sum, sumProduct } = sumsAbout(runner, x, mean, dy, zeros, channels);
+  const { sum, sumProduct } = sumsAbout(runner, x, mean, dy, zeros, channels, runs);
   runner.dispose(zeros);
   return { sumDy: sum, sumDyCentered: sumProduct };
 }
 
-/** a*dy + b*x + k per channel. */
+/** a*dy + b*x + k per channel on the pixels in `runs`, 0 elsewhere. */
 function gradInput(
   runner: KernelRunner,
   x: tf.TensorInfo,
@@ -189,27 +293,51 @@ function gradInput(
   a: Float64Array,
   b: Float64Array,
   k: Float64Array,
+  runs: Int32Array,
 ): tf.TensorInfo {
   const channels = a.length;
   const simd = runner.simd(channels);
-  if (simd == null) return runner.create(x.shape, (out, read) => gradAffine(out, read(x), read(dy), channels, a, b, k));
+  if (simd == null) {
+    return runner.create(x.shape, (out, read) => {
+      const xValues = read(x);
+      const dyValues = read(dy);
+      zeroOutside(out, runs, channels);
+      for (let i = 0; i < runs.length; i += 2) {
+        const start = runs[i]! * channels;
+        const end = start + runs[i + 1]! * channels;
+        gradAffine(out.subarray(start, end), xValues.subarray(start, end), dyValues.subarray(start, end), channels, a, b, k);
+      }
+    });
+  }
   const params = parameterTensor(runner, [a, b, k]);
-  const pixels = tf.util.sizeFromShape(x.shape) / channels;
-  const dx = runner.create(x.shape, (out, read) =>
-    simd.gradAffine(out.byteOffset, read(x).byteOffset, read(dy).byteOffset, read(params).byteOffset, pixels, channels),
-  );
+  const dx = runner.create(x.shape, (out, read) => {
+    zeroOutside(out, runs, channels);
+    const outAt = out.byteOffset;
+    const xAt = read(x).byteOffset;
+    const dyAt = read(dy).byteOffset;
+    const paramsAt = read(params).byteOffset;
+    for (let i = 0; i < runs.length; i += 2) {
+      const offset = runs[i]! * 4 * channels;
+      simd.gradAffine(outAt + offset, xAt + offset, dyAt + offset, paramsAt, runs[i + 1]!, channels);
+    }
+  });
   runner.dispose(params);
   return dx;
 }
 
-/** inputs x, gamma, beta -> [y, mean, variance (biased)]. */
+/**
+ * inputs x, gamma, beta (and, masked, mask [batch, time] of NHWC x) -> [y, mean, variance
+ * (biased)]; masked, the statistics are over the real pixels only and y is 0 on the others.
+ */
 function makeTrainKernel(backendName: FastBackendName): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
-    const { x, gamma, beta } = inputs as { x: tf.TensorInfo; gamma: tf.TensorInfo; beta: tf.TensorInfo };
+    const { x, gamma, beta, mask } = inputs as { x: tf.TensorInfo; gamma: tf.TensorInfo; beta: tf.TensorInfo; mask?: tf.TensorInfo };
     const { epsilon } = attrs as unknown as BatchNormAttrs;
     const runner = new KernelRunner(backend as tf.KernelBackend, backendName);
     const channels = x.shape[x.shape.length - 1]!;
-    const { mean: meanValues, variance: varianceValues } = statistics(runner, x, channels);
+    const runs = runsOf(runner, x, mask);
+    if (runs.length === 0) throw new Error('masked batch norm: the batch has no real frame');
+    const { mean: meanValues, variance: varianceValues } = statistics(runner, x, channels, runs);
     const mean = runner.create([channels], (out) => out.set(meanValues));
     const variance = runner.create([channels], (out) => out.set(varianceValues));
     const scale = new Float64Array(channels);
@@ -220,24 +348,28 @@ function makeTrainKernel(backendName: FastBackendName): tf.KernelFunc {
       scale[c] = g[c]! / Math.sqrt(varianceValues[c]! + epsilon);
       shift[c] = b[c]! - meanValues[c]! * scale[c]!;
     }
-    const y = perChannelAffine(runner, x, scale, shift);
+    const y = perChannelAffine(runner, x, scale, shift, runs);
     return [y, mean, variance];
   };
 }
 
-/** inputs x, dy, gamma, mean, variance -> [dx, dgamma, dbeta]. */
+/**
+ * inputs x, dy, gamma, mean, variance (and, masked, mask) -> [dx, dgamma, dbeta]; masked, the
+ * sums are over the real pixels only and dx is 0 on the others.
+ */
 function makeGradKernel(backendName: FastBackendName): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
-    const { x, dy, gamma, mean, variance } = inputs as Record<string, tf.TensorInfo>;
+    const { x, dy, gamma, mean, variance, mask } = inputs as Record<string, tf.TensorInfo>;
     const { epsilon } = attrs as unknown as BatchNormAttrs;
     const runner = new KernelRunner(backend as tf.KernelBackend, backendName);
     const channels = x!.shape[x!.shape.length - 1]!;
-    const count = tf.util.sizeFromShape(x!.shape) / channels;
+    const runs = runsOf(runner, x!, mask);
+    const count = Math.max(1, runPixels(runs));
     const mu = Float64Array.from(runner.read(mean!));
     const v = runner.read(variance!);
     const invStd = new Float64Array(channels);
     for (let c = 0; c < channels; c++) invStd[c] = 1 / Math.sqrt(v[c]! + epsilon);
-    const { sumDy, sumDyCentered } = gradientSums(runner, x!, dy!, mean!, channels);
+    const { sumDy, sumDyCentered } = gradientSums(runner, x!, dy!, mean!, channels, runs);
     const sumDyXhat = new Float64Array(channels);
     for (let c = 0; c < channels; c++) sumDyXhat[c] = sumDyCentered[c]! * invStd[c]!;
     const dbeta = runner.create([channels], (out) => out.set(sumDy));
@@ -253,7 +385,7 @@ function makeGradKernel(backendName: FastBackendName): tf.KernelFunc {
       b[c] = (-gs * invStd[c]! * sumDyXhat[c]!) / count;
       k[c] = (-gs * sumDy[c]!) / count - b[c]! * mu[c]!;
     }
-    const dx = gradInput(runner, x!, dy!, a, b, k);
+    const dx = gradInput(runner, x!, dy!, a, b, k, runs);
     return [dx, dgamma, dbeta];
   };
 }
@@ -262,6 +394,8 @@ export function batchNormKernels(backendName: FastBackendName): tf.KernelConfig[
   return [
     { kernelName: BATCH_NORM_TRAIN, backendName, kernelFunc: makeTrainKernel(backendName) },
     { kernelName: BATCH_NORM_GRAD, backendName, kernelFunc: makeGradKernel(backendName) },
+    { kernelName: MASKED_BATCH_NORM_TRAIN, backendName, kernelFunc: makeTrainKernel(backendName) },
+    { kernelName: MASKED_BATCH_NORM_GRAD, backendName, kernelFunc: makeGradKernel(backendName) },
   ];
 }
 
@@ -296,6 +430,46 @@ function gradWithOps(
   });
 }
 
+/** The mask [batch, time] as weights over NHWC x [batch, rows, time, channels]. */
+function maskWeights(mask: tf.Tensor, x: tf.Tensor): tf.Tensor {
+  return tf.reshape(tf.cast(mask, 'float32'), [x.shape[0]!, 1, x.shape[2]!, 1]);
+}
+
+/** The masked forward math in tfjs ops (backends without our kernels, e.g. webgpu). */
+function maskedTrainWithOps(x: tf.Tensor, mask: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): tf.Tensor[] {
+  return tf.tidy(() => {
+    const w = maskWeights(mask, x);
+    const count = tf.mul(tf.sum(w), x.shape[1]!);
+    const mean = tf.div(tf.sum(tf.mul(x, w), [0, 1, 2]), count);
+    const centered = tf.mul(tf.sub(x, mean), w);
+    const variance = tf.div(tf.sum(tf.square(centered), [0, 1, 2]), count);
+    const y = tf.mul(tf.batchNorm(x, mean, variance, beta, gamma, epsilon), w);
+    return [y, mean, variance];
+  });
+}
+
+function maskedGradWithOps(
+  x: tf.Tensor,
+  dy: tf.Tensor,
+  mask: tf.Tensor,
+  gamma: tf.Tensor1D,
+  mean: tf.Tensor1D,
+  variance: tf.Tensor1D,
+  epsilon: number,
+): tf.Tensor[] {
+  return tf.tidy(() => {
+    const w = maskWeights(mask, x);
+    const count = tf.maximum(tf.mul(tf.sum(w), x.shape[1]!), 1);
+    const invStd = tf.rsqrt(tf.add(variance, epsilon));
+    const xHat = tf.mul(tf.sub(x, mean), invStd);
+    const dyReal = tf.mul(dy, w);
+    const dbeta = tf.sum(dyReal, [0, 1, 2]);
+    const dgamma = tf.sum(tf.mul(dyReal, xHat), [0, 1, 2]);
+    const inner = tf.sub(tf.sub(dy, tf.div(dbeta, count)), tf.mul(xHat, tf.div(dgamma, count)));
+    return [tf.mul(tf.mul(inner, tf.mul(gamma, invStd)), w), dgamma, dbeta];
+  });
+}
+
 export interface BatchNormTrainResult {
   y: tf.Tensor;
   /** Batch statistics (no gradient flows through them), e.g. for moving averages. */
@@ -308,28 +482,58 @@ export interface BatchNormTrainResult {
  * + beta with the batch's own mean and (biased) variance. Differentiable in x, gamma and beta.
  */
 export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): BatchNormTrainResult {
+  return fusedBatchNormTrain(x, null, gamma, beta, epsilon);
+}
+
+/**
+ * batchNormTrain over the real frames only: x NHWC [batch, rows, time, channels], mask
+ * [batch, time] of 0/1 (1 = real frame). The statistics are over the real pixels, y is 0 on the
+ * padded ones and they get no gradient. The mask stays a tensor (no read-back here); it gets no
+ * gradient. On wasm and cpu the fused masked kernels, elsewhere tfjs ops.
+ */
+export function maskedBatchNormTrain(
+  x: tf.Tensor4D,
+  mask: tf.Tensor2D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  epsilon: number,
+): BatchNormTrainResult {
+  return fusedBatchNormTrain(x, mask, gamma, beta, epsilon);
+}
+
+function fusedBatchNormTrain(
+  x: tf.Tensor,
+  mask: tf.Tensor | null,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  epsilon: number,
+): BatchNormTrainResult {
+  const trainKernel = mask == null ? BATCH_NORM_TRAIN : MASKED_BATCH_NORM_TRAIN;
+  const gradKernel = mask == null ? BATCH_NORM_GRAD : MASKED_BATCH_NORM_GRAD;
+  const masked = (inputs: tf.NamedTensorMap): tf.NamedTensorMap => (mask == null ? inputs : { ...inputs, mask });
   let stats: { mean: tf.Tensor1D; variance: tf.Tensor1D } | null = null;
   const op = tf.customGrad((xIn, gammaIn, betaIn, save) => {
-    const [y, mean, variance] = hasKernel(BATCH_NORM_TRAIN)
+    const xs = xIn as tf.Tensor;
+    const [y, mean, variance] = hasKernel(trainKernel)
       ? (tf
           .engine()
-          .runKernel(
-            BATCH_NORM_TRAIN,
-            { x: xIn as tf.Tensor, gamma: gammaIn as tf.Tensor, beta: betaIn as tf.Tensor },
-            { epsilon },
-          ) as tf.Tensor[])
-      : trainWithOps(xIn as tf.Tensor, gammaIn as tf.Tensor1D, betaIn as tf.Tensor1D, epsilon);
+          .runKernel(trainKernel, masked({ x: xs, gamma: gammaIn as tf.Tensor, beta: betaIn as tf.Tensor }), { epsilon }) as tf.Tensor[])
+      : mask == null
+        ? trainWithOps(xs, gammaIn as tf.Tensor1D, betaIn as tf.Tensor1D, epsilon)
+        : maskedTrainWithOps(xs, mask, gammaIn as tf.Tensor1D, betaIn as tf.Tensor1D, epsilon);
     // Everything but the value is disposed when this function returns, unless kept.
     stats = { mean: tf.keep(mean as tf.Tensor1D), variance: tf.keep(variance as tf.Tensor1D) };
-    (save as tf.GradSaveFunc)([xIn as tf.Tensor, gammaIn as tf.Tensor, mean!, variance!]);
+    (save as tf.GradSaveFunc)([xs, gammaIn as tf.Tensor, mean!, variance!, ...(mask == null ? [] : [mask])]);
     return {
       value: y!,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [xs, g, m, v] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+        const [xSaved, g, m, v, maskSaved] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor | undefined];
         const dyT = dy as tf.Tensor;
-        return hasKernel(BATCH_NORM_GRAD)
-          ? (tf.engine().runKernel(BATCH_NORM_GRAD, { x: xs, dy: dyT, gamma: g, mean: m, variance: v }, { epsilon }) as tf.Tensor[])
-          : gradWithOps(xs, dyT, g, m, v, epsilon);
+        if (hasKernel(gradKernel)) {
+          const inputs = { x: xSaved, dy: dyT, gamma: g, mean: m, variance: v, ...(maskSaved == null ? {} : { mask: maskSaved }) };
+          return tf.engine().runKernel(gradKernel, inputs, { epsilon }) as tf.Tensor[];
+        }
+        return maskSaved == null ? gradWithOps(xSaved, dyT, g, m, v, epsilon) : maskedGradWithOps(xSaved, dyT, maskSaved, g, m, v, epsilon);
       },
     };
   });

@@ -11,6 +11,7 @@ import { computeFeatureMatrix, type FeatureMatrix } from '../../features/compute
 import { FEATURE_VERSION, featureConfigHash, featureRowCount, resolveFeatureConfig, type FeatureConfig } from '../../features/config';
 import { normalizeClips, recordedNormalizer, type ClipMatrix, type Normalizer } from '../../features/standardize';
 import { loadCheckpoint } from '../../models/checkpoint';
+import { modelInputs } from '../../models/mask';
 import type { CheckpointManifest, CheckpointName } from '../../runs/types';
 import { resolveCheckpoint, type CheckpointSource } from './resolve';
 import { scoresFromLogits, type Scores } from './scores';
@@ -52,7 +53,8 @@ export interface PredictManyOptions {
 
 /**
  * A raw (unstandardized) feature matrix, [rows][frames] row-major, as computeFeatureMatrix returns
- * it; frames after `validFrames` (default: none) are padding.
+ * it. Without validFrames, trailing all-zero frames are taken for the zero padding
+ * computeFeatureMatrix adds.
  */
 export type FeatureMatrixInput = Float32Array | { data: Float32Array; rows: number; frames: number; validFrames?: number };
 
@@ -154,7 +156,8 @@ export class EmotionPredictor {
   predictFeatures(matrix: FeatureMatrixInput): Scores & { warning?: string } {
     this.assertUsable();
     const data = matrix instanceof Float32Array ? matrix : matrix.data;
-    const validFrames = matrix instanceof Float32Array ? this.frames : (matrix.validFrames ?? this.frames);
+    const validFrames =
+      matrix instanceof Float32Array || matrix.validFrames === undefined ? paddedFrom(data, this.rows, this.frames) : matrix.validFrames;
     if (!(matrix instanceof Float32Array) && (matrix.rows !== this.rows || matrix.frames !== this.frames)) {
       throw new Error(`Feature matrix is ${matrix.rows}×${matrix.frames} but the model expects ${this.rows}×${this.frames}`);
     }
@@ -164,7 +167,10 @@ export class EmotionPredictor {
       );
     }
     const [standardized] = this.standardize([{ data, validFrames, speaker: '' }]);
-    return { ...scoresFromLogits(this.logits(standardized!.data), this.labels), ...(standardized!.warning && { warning: standardized!.warning }) };
+    return {
+      ...scoresFromLogits(this.logits(standardized!.data, validFrames), this.labels),
+      ...(standardized!.warning && { warning: standardized!.warning }),
+    };
   }
 
   dispose(): void {
@@ -183,7 +189,7 @@ export class EmotionPredictor {
     // One second of a quiet tone: enough frames for the hot loops to be compiled.
     const tone = Float32Array.from({ length: Math.max(sampleRate, nFft * 2) }, (_, i) => 0.01 * Math.sin(i / 7));
     const matrix = computeFeatureMatrix(tone, this.featureConfig);
-    this.logits(this.standardize([{ data: matrix.data, validFrames: matrix.validFrames, speaker: '' }])[0]!.data);
+    this.logits(this.standardize([{ data: matrix.data, validFrames: matrix.validFrames, speaker: '' }])[0]!.data, matrix.validFrames);
   }
 
   /** Decodes one file and computes its raw features, timing both. */
@@ -213,7 +219,7 @@ export class EmotionPredictor {
 
   private score(clip: ClipFeatures, standardized: { data: Float32Array; warning?: string }): Prediction {
     const started = performance.now();
-    const scores = scoresFromLogits(this.logits(standardized.data), this.labels);
+    const scores = scoresFromLogits(this.logits(standardized.data, clip.validFrames), this.labels);
     const modelMs = performance.now() - started;
     return {
       path: clip.path,
@@ -234,11 +240,13 @@ export class EmotionPredictor {
     }
   }
 
-  private logits(standardized: Float32Array): Float32Array {
+  /** A masked model's frame mask comes from the clip's own length, `validFrames`. */
+  private logits(standardized: Float32Array, validFrames: number): Float32Array {
     // apply (as training's evaluation does) skips predict's per-call batching and checks.
-    const output = tf.tidy(
-      () => this.model.apply(tf.tensor4d(standardized, [1, this.rows, this.frames, 1]), { training: false }) as tf.Tensor,
-    );
+    const output = tf.tidy(() => {
+      const features = tf.tensor4d(standardized, [1, this.rows, this.frames, 1]);
+      return this.model.apply(modelInputs(this.model, features, [validFrames]), { training: false }) as tf.Tensor;
+    });
     try {
       return output.dataSync() as Float32Array;
     } finally {
@@ -283,6 +291,14 @@ function checkFeatureManifest(manifest: CheckpointManifest, dir: string): Featur
     );
   }
   return config;
+}
+
+/** The frames before the trailing run of all-zero frames (computeFeatureMatrix's padding). */
+function paddedFrom(data: Float32Array, rows: number, frames: number): number {
+  for (let t = frames - 1; t >= 0; t--) {
+    for (let r = 0; r < rows; r++) if (data[r * frames + t] !== 0) return t + 1;
+  }
+  return 0;
 }
 
 function describeError(err: unknown, path: string): { code: string; message: string } {

@@ -182,8 +182,11 @@ describe('EmotionPredictor and the recorded normalisation', () => {
       const fromFile = await model.predict(GOOD[1]);
       expect(fromFile.warning).toBeUndefined();
       expect(model.predictFeatures(matrix).probabilities).toEqual(fromFile.probabilities);
-      // Without the valid-frame count the padding is standardised like audio: other inputs, other scores.
-      expect(model.predictFeatures(matrix.data).probabilities).not.toEqual(fromFile.probabilities);
+      // A bare matrix: its trailing all-zero frames are taken for the padding.
+      expect(model.predictFeatures(matrix.data).probabilities).toEqual(fromFile.probabilities);
+      // Told that every frame is audio, the padding is standardised like audio: other inputs, other scores.
+      const allReal = { data: matrix.data, rows: matrix.rows, frames: matrix.frames, validFrames: FRAMES };
+      expect(model.predictFeatures(allReal).probabilities).not.toEqual(fromFile.probabilities);
     } finally {
       model.dispose();
     }

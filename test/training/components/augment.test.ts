@@ -180,6 +180,56 @@ describe('augmentBatch', () => {
   });
 });
 
+describe('augmentBatch with validFrames (masked models)', () => {
+  const rows = 3;
+  const frames = 40;
+  const valid = (c: number) => 5 + ((c * 7) % 36);
+
+  it('rolls only the real frames, by up to 20 % of them, and masks time only within them; padding stays as it was', () => {
+    const batch = 120;
+    const input = { ...makeBatch(batch, rows, frames, distinct), validFrames: Int32Array.from({ length: batch }, (_, c) => valid(c)) };
+    const shifted = augmentCopy(input, only({ timeShift: 1 }), createRng(5));
+    expect(shifted.validFrames).toBe(input.validFrames);
+    const masked = augmentCopy(input, only({ timeMask: 1 }), createRng(5)).features;
+    for (let c = 0; c < batch; c++) {
+      const v = valid(c);
+      const a = clip(shifted.features, c, rows, frames);
+      const m = clip(masked, c, rows, frames);
+      const b = clip(input.features, c, rows, frames);
+      const shift = a.indexOf(b[0]!);
+      const signed = shift > v / 2 ? shift - v : shift;
+      expect(Math.abs(signed)).toBeGreaterThanOrEqual(v >= 5 ? 1 : 0);
+      expect(Math.abs(signed)).toBeLessThanOrEqual(Math.floor(v * 0.2));
+      for (let r = 0; r < rows; r++) {
+        for (let t = 0; t < v; t++) expect(a[r * frames + ((t + shift) % v)]).toBe(b[r * frames + t]);
+        for (let t = v; t < frames; t++) {
+          expect(a[r * frames + t]).toBe(b[r * frames + t]);
+          expect(m[r * frames + t]).toBe(b[r * frames + t]);
+        }
+      }
+      expect(m.some((x) => x === 0)).toBe(true);
+    }
+  });
+
+  it('mixup: a mixed clip is real where either of its two clips is', () => {
+    const batch = 16;
+    const validFrames = Int32Array.from({ length: batch }, (_, c) => valid(c));
+    // Clip c holds c + 1 in its real frames and 0 in its padding.
+    const input = { ...makeBatch(batch, rows, frames, (c, _r, t) => (t < valid(c) ? c + 1 : 0)), validFrames };
+    const out = augmentBatch(input, only({ mixupAlpha: 0.4 }), createRng(2));
+    expect(out.validFrames).not.toBe(validFrames);
+    for (let c = 0; c < batch; c++) {
+      const mixed = clip(out.features, c, rows, frames);
+      let last = 0;
+      for (let t = 0; t < frames; t++) if (mixed[t] !== 0) last = t + 1;
+      // The partner's length is the other one of the pair; the mixed clip has signal up to the longer one.
+      expect(out.validFrames![c]).toBeGreaterThanOrEqual(validFrames[c]!);
+      expect(last).toBe(out.validFrames![c]!);
+    }
+    expect(Array.from(out.validFrames!).some((v, c) => v > validFrames[c]!)).toBe(true);
+  });
+});
+
 describe('sampleBeta', () => {
   it('has the Beta(a, b) mean and variance', () => {
     const rng = createRng(2);
