@@ -103,7 +103,7 @@ export class EmotionPredictor {
     try {
       const featureConfig = checkFeatureManifest(manifest, source.dir);
       const predictor = new EmotionPredictor(model, manifest, source, featureConfig, options.maxDurationS);
-      predictor.warmUp();
+      await predictor.warmUp();
       return predictor;
     } catch (err) {
       model.dispose();
@@ -115,7 +115,7 @@ export class EmotionPredictor {
   async predict(path: string): Promise<Prediction> {
     this.assertUsable();
     const clip = await this.features(path, '');
-    return this.score(clip, this.standardize([clip])[0]!);
+    return await this.score(clip, this.standardize([clip])[0]!);
   }
 
   /**
@@ -153,7 +153,7 @@ export class EmotionPredictor {
    * Scores an unstandardized feature matrix computed with this predictor's featureConfig (a
    * per-speaker model normalises it with its own statistics, and says so).
    */
-  predictFeatures(matrix: FeatureMatrixInput): Scores & { warning?: string } {
+  async predictFeatures(matrix: FeatureMatrixInput): Promise<Scores & { warning?: string }> {
     this.assertUsable();
     const data = matrix instanceof Float32Array ? matrix : matrix.data;
     const validFrames =
@@ -168,7 +168,7 @@ export class EmotionPredictor {
     }
     const [standardized] = this.standardize([{ data, validFrames, speaker: '' }]);
     return {
-      ...scoresFromLogits(this.logits(standardized!.data, validFrames), this.labels),
+      ...scoresFromLogits(await this.logits(standardized!.data, validFrames), this.labels),
       ...(standardized!.warning && { warning: standardized!.warning }),
     };
   }
@@ -183,13 +183,13 @@ export class EmotionPredictor {
    * The first resample, feature matrix and model run build tables, filterbanks and kernels (a few
    * hundred ms); doing it at load keeps that out of the first clip's latency.
    */
-  private warmUp(): void {
+  private async warmUp(): Promise<void> {
     const { sampleRate, nFft } = this.featureConfig;
     resample(new Float32Array(256), sampleRate * 2, sampleRate);
     // One second of a quiet tone: enough frames for the hot loops to be compiled.
     const tone = Float32Array.from({ length: Math.max(sampleRate, nFft * 2) }, (_, i) => 0.01 * Math.sin(i / 7));
     const matrix = computeFeatureMatrix(tone, this.featureConfig);
-    this.logits(this.standardize([{ data: matrix.data, validFrames: matrix.validFrames, speaker: '' }])[0]!.data, matrix.validFrames);
+    await this.logits(this.standardize([{ data: matrix.data, validFrames: matrix.validFrames, speaker: '' }])[0]!.data, matrix.validFrames);
   }
 
   /** Decodes one file and computes its raw features, timing both. */
@@ -217,9 +217,9 @@ export class EmotionPredictor {
     return matrices.map((data, i) => (own.has(i) ? { data, warning: UNKNOWN_SPEAKER_WARNING } : { data }));
   }
 
-  private score(clip: ClipFeatures, standardized: { data: Float32Array; warning?: string }): Prediction {
+  private async score(clip: ClipFeatures, standardized: { data: Float32Array; warning?: string }): Promise<Prediction> {
     const started = performance.now();
-    const scores = scoresFromLogits(this.logits(standardized.data, clip.validFrames), this.labels);
+    const scores = scoresFromLogits(await this.logits(standardized.data, clip.validFrames), this.labels);
     const modelMs = performance.now() - started;
     return {
       path: clip.path,
@@ -241,14 +241,15 @@ export class EmotionPredictor {
   }
 
   /** A masked model's frame mask comes from the clip's own length, `validFrames`. */
-  private logits(standardized: Float32Array, validFrames: number): Float32Array {
+  /** Read asynchronously: the webgpu backend cannot read synchronously in Node. */
+  private async logits(standardized: Float32Array, validFrames: number): Promise<Float32Array> {
     // apply (as training's evaluation does) skips predict's per-call batching and checks.
     const output = tf.tidy(() => {
       const features = tf.tensor4d(standardized, [1, this.rows, this.frames, 1]);
       return this.model.apply(modelInputs(this.model, features, [validFrames]), { training: false }) as tf.Tensor;
     });
     try {
-      return output.dataSync() as Float32Array;
+      return (await output.data()) as Float32Array;
     } finally {
       output.dispose();
     }

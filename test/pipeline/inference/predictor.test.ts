@@ -63,14 +63,16 @@ describe('EmotionPredictor', () => {
     const audio = await loadAudio(GOOD[1], { targetSampleRate: FEATURE_CONFIG.sampleRate });
     const matrix = computeFeatureMatrix(audio.samples, FEATURE_CONFIG);
     const fromFile = await predictor.predict(GOOD[1]);
-    const fromMatrix = predictor.predictFeatures(matrix);
+    const fromMatrix = await predictor.predictFeatures(matrix);
     expect(fromMatrix.probabilities).toEqual(fromFile.probabilities);
-    expect(predictor.predictFeatures(matrix.data).probabilities).toEqual(fromFile.probabilities);
+    expect((await predictor.predictFeatures(matrix.data)).probabilities).toEqual(fromFile.probabilities);
   });
 
-  it('refuses a feature matrix of the wrong size', () => {
-    expect(() => predictor.predictFeatures(new Float32Array(ROWS * FRAMES - 1))).toThrow(/expects 40×100/);
-    expect(() => predictor.predictFeatures({ data: new Float32Array(ROWS * FRAMES), rows: FRAMES, frames: ROWS })).toThrow(/100×40/);
+  it('refuses a feature matrix of the wrong size', async () => {
+    await expect(predictor.predictFeatures(new Float32Array(ROWS * FRAMES - 1))).rejects.toThrow(/expects 40×100/);
+    await expect(predictor.predictFeatures({ data: new Float32Array(ROWS * FRAMES), rows: FRAMES, frames: ROWS })).rejects.toThrow(
+      /100×40/,
+    );
   });
 
   it('predictMany reports bad files per file and goes on with the others', async () => {
@@ -115,7 +117,7 @@ describe('EmotionPredictor', () => {
     const other = await EmotionPredictor.load(checkpointDir);
     other.dispose();
     await expect(other.predict(GOOD[0])).rejects.toThrow(/disposed/);
-    expect(() => other.predictFeatures(new Float32Array(ROWS * FRAMES))).toThrow(/disposed/);
+    await expect(other.predictFeatures(new Float32Array(ROWS * FRAMES))).rejects.toThrow(/disposed/);
   });
 
   it('says clearly when the path is neither a run nor a checkpoint', async () => {
@@ -136,7 +138,7 @@ describe('EmotionPredictor and the recorded normalisation', () => {
       const alone = await model.predict(GOOD[0]);
       expect(alone.warning).toMatch(/speaker is unknown/);
       const audio = await loadAudio(GOOD[0], { targetSampleRate: FEATURE_CONFIG.sampleRate });
-      const fromMatrix = model.predictFeatures(computeFeatureMatrix(audio.samples, FEATURE_CONFIG));
+      const fromMatrix = await model.predictFeatures(computeFeatureMatrix(audio.samples, FEATURE_CONFIG));
       expect(fromMatrix.probabilities).toEqual(alone.probabilities);
       expect(fromMatrix.warning).toBe(alone.warning);
     } finally {
@@ -181,12 +183,12 @@ describe('EmotionPredictor and the recorded normalisation', () => {
       expect(matrix.validFrames).toBeLessThan(FRAMES);
       const fromFile = await model.predict(GOOD[1]);
       expect(fromFile.warning).toBeUndefined();
-      expect(model.predictFeatures(matrix).probabilities).toEqual(fromFile.probabilities);
+      expect((await model.predictFeatures(matrix)).probabilities).toEqual(fromFile.probabilities);
       // A bare matrix: its trailing all-zero frames are taken for the padding.
-      expect(model.predictFeatures(matrix.data).probabilities).toEqual(fromFile.probabilities);
+      expect((await model.predictFeatures(matrix.data)).probabilities).toEqual(fromFile.probabilities);
       // Told that every frame is audio, the padding is standardised like audio: other inputs, other scores.
       const allReal = { data: matrix.data, rows: matrix.rows, frames: matrix.frames, validFrames: FRAMES };
-      expect(model.predictFeatures(allReal).probabilities).not.toEqual(fromFile.probabilities);
+      expect((await model.predictFeatures(allReal)).probabilities).not.toEqual(fromFile.probabilities);
     } finally {
       model.dispose();
     }

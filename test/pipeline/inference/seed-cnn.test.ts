@@ -61,7 +61,7 @@ describe('EmotionPredictor with a zoo model', () => {
       const p = await predictor.predict(file);
       LABELS.forEach((label, i) => expect(p.probabilities[label]).toBeCloseTo(expected[i]!, 5));
       // A bare matrix: its trailing all-zero frames are taken for the padding.
-      const bare = predictor.predictFeatures(matrix.data);
+      const bare = await predictor.predictFeatures(matrix.data);
       LABELS.forEach((label, i) => expect(bare.probabilities[label]).toBeCloseTo(expected[i]!, 5));
     } finally {
       predictor.dispose();
