@@ -35,7 +35,12 @@ function makeMask(kind: MaskKind, batch: number, time: number): Float32Array {
 }
 
 /** The reference: the masked statistics and output in plain ops, differentiated by tfjs. */
-function reference(x: tf.Tensor, mask: tf.Tensor2D, gamma: tf.Tensor, beta: tf.Tensor): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
+function reference(
+  x: tf.Tensor,
+  mask: tf.Tensor2D,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
   const [batch, rows, time] = x.shape;
   const m = tf.reshape(mask, [batch!, 1, time!, 1]);
   const n = tf.mul(tf.sum(m), rows!);

@@ -515,7 +515,9 @@ function fusedBatchNormTrain(
   const op = tf.customGrad((xIn, gammaIn, betaIn, save) => {
     const xs = xIn as tf.Tensor;
     const [y, mean, variance] = hasKernel(trainKernel)
-      ? (tf.engine().runKernel(trainKernel, masked({ x: xs, gamma: gammaIn as tf.Tensor, beta: betaIn as tf.Tensor }), { epsilon }) as tf.Tensor[])
+      ? (tf
+          .engine()
+          .runKernel(trainKernel, masked({ x: xs, gamma: gammaIn as tf.Tensor, beta: betaIn as tf.Tensor }), { epsilon }) as tf.Tensor[])
       : mask == null
         ? trainWithOps(xs, gammaIn as tf.Tensor1D, betaIn as tf.Tensor1D, epsilon)
         : maskedTrainWithOps(xs, mask, gammaIn as tf.Tensor1D, betaIn as tf.Tensor1D, epsilon);
