@@ -11,7 +11,12 @@
  *
  * Channels are the last axis; statistics are over all other axes. With s = 1/sqrt(var + eps),
  * x̂ = (x - mean) * s and N values per channel:
- *   dbeta = Σ dy,  dgamma = Σ dy x̂,  dx = gamma * s * (dy - dbeta/N - x̂ * dgamma/N).
+ *   dbeta = Σ dy,  dgamma = Σ dy x̂,  dx = gamma * s * (dy - dbeta/N - x̂ * dgamma/N). *
+ * The masked variants (padded clips: x NHWC [batch, rows, time, channels], a frame mask
+ * [batch, time] as a tensor input) are the same math with per-pixel weights 0/1: every sum and
+ * N run over the real pixels only, and y and dx are 0 on the padded ones. The kernels turn the
+ * mask into runs of contiguous real pixels (time is contiguous within a row) and run the same
+ * loops over each run; the unmasked kernels are the one-run case.
  */
 import * as tf from '@tensorflow/tfjs';
 import { KernelRunner, type FastBackendName } from './runner';
