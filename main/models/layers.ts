@@ -185,7 +185,8 @@ export class BatchNorm extends tf.layers.Layer {
       if (mask) {
         const stats = maskedBatchNormTrain(x as tf.Tensor4D, mask, gamma, beta, this.epsilon);
         this.updateAverage(this.movingMean!, stats.mean);
-        this.updateAverage(this.movingVariance!, tf.mul(stats.variance, stats.count / Math.max(1, stats.count - 1)));
+        const unbiased = tf.mul(stats.variance, tf.div(stats.count, tf.maximum(1, tf.sub(stats.count, 1))));
+        this.updateAverage(this.movingVariance!, unbiased);
         return stats.y;
       }
       const { y, mean, variance } = batchNormTrain(x, gamma, beta, this.epsilon);

@@ -14,14 +14,13 @@ export interface MaskedBatchNormResult {
   mean: tf.Tensor1D;
   /** Biased (divided by count), as the normalisation uses it. */
   variance: tf.Tensor1D;
-  /** The real values per channel. */
-  count: number;
+  /** The real values per channel (a tensor: reading the mask back would stall a GPU backend). */
+  count: tf.Scalar;
 }
 
 /**
  * x NHWC [batch, rows, time, channels]; mask [batch, time] (1 = real frame, 0 = padding). The
- * kernels take the mask as a tensor; only `count` reads it back (free on wasm and cpu, where
- * tensor data lives in memory already; a small sync on GPU backends).
+ * kernels take the mask as a tensor and refuse a batch without a real frame; nothing is read back.
  */
 export function maskedBatchNormTrain(
   x: tf.Tensor4D,
@@ -30,10 +29,7 @@ export function maskedBatchNormTrain(
   beta: tf.Tensor1D,
   epsilon: number,
 ): MaskedBatchNormResult {
-  const rows = x.shape[1];
-  let realFrames = 0;
-  for (const value of mask.dataSync()) if (value !== 0) realFrames++;
-  if (realFrames === 0) throw new Error('masked batch norm: the batch has no real frame');
   const { y, mean, variance } = maskedKernel(x, mask, gamma, beta, epsilon);
-  return { y, mean, variance, count: realFrames * rows };
+  const count = tf.mul(tf.sum(tf.cast(tf.notEqual(mask, 0), 'float32')), x.shape[1]) as tf.Scalar;
+  return { y, mean, variance, count };
 }
