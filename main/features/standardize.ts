@@ -23,7 +23,8 @@ export interface StandardizerStats {
  * How clips are standardised. `maskPadding: false` reproduces checkpoints written before
  * padding was masked: their global statistics counted the padding and it was standardised too.
  */
-export type Normalizer = { mode: 'global'; stats: StandardizerStats; maskPadding: boolean } | { mode: Exclude<NormalizationMode, 'global'> };
+export type Normalizer =
+  { mode: 'global'; stats: StandardizerStats; maskPadding: boolean } | { mode: Exclude<NormalizationMode, 'global'> };
 
 /** One clip's raw matrix, [row][frame], with its valid frame count and speaker ('' = unknown). */
 export interface ClipMatrix {
