@@ -128,6 +128,8 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
     await byId('train-name').fill('e2e run');
     await expect.poll(() => byId('train-start').isDisabled()).toBe(false);
     expect(await byId('train-preset').locator('option:checked').textContent()).toContain('quick (edited)');
+    // The Dataset view's feature settings are the ones training will use, and the Train view says so.
+    expect(await byId('train-features').textContent()).toContain('the defaults');
     // Start is in view without scrolling.
     await page.evaluate(() => window.scrollTo(0, 0));
     const startBox = await byId('train-start').boundingBox();
