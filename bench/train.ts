@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_FEATURE_CONFIG, featureConfigHash, featureRowCount } from '../main/features/config';
+import { AUTO_FRAMES_MIN } from '../main/features/frames';
 import { EmotionPredictor } from '../main/pipeline/inference';
 import { writeCheckpoint } from '../main/runs/checkpoints';
 import { initBackend, type BackendInfo, type BackendName } from '../main/compute/backend';
@@ -107,16 +108,18 @@ async function inferenceLatency(model: ModelName, backend: BackendName, repeats:
   const info = await initBackend(backend, { blas: true });
   const dir = mkdtempSync(join(tmpdir(), 'ser-bench-ckpt-'));
   try {
-    const rows = featureRowCount(DEFAULT_FEATURE_CONFIG);
-    const net = createModel(model, { inputShape: [rows, DEFAULT_FEATURE_CONFIG.frames, 1], numClasses: CLASSES, seed: 1 });
+    // The default features as auto frames resolve them on clips up to 2.3 s (EmoDB's).
+    const features = { ...DEFAULT_FEATURE_CONFIG, frames: AUTO_FRAMES_MIN };
+    const rows = featureRowCount(features);
+    const net = createModel(model, { inputShape: [rows, features.frames, 1], numClasses: CLASSES, seed: 1 });
     await writeCheckpoint(dir, 'best', net, {
       labels: ['anger', 'boredom', 'disgust', 'fear', 'happiness', 'neutral', 'sadness'],
-      featureConfig: DEFAULT_FEATURE_CONFIG,
-      featureConfigHash: featureConfigHash(DEFAULT_FEATURE_CONFIG),
+      featureConfig: features,
+      featureConfigHash: featureConfigHash(features),
       normalization: { mode: 'global', maskPadding: true },
       standardizer: { mean: new Array<number>(rows).fill(0), std: new Array<number>(rows).fill(1) },
       modelName: model,
-      inputShape: [rows, DEFAULT_FEATURE_CONFIG.frames, 1],
+      inputShape: [rows, features.frames, 1],
       epoch: 0,
       backend: info.name,
       versions: appVersions(),

@@ -147,6 +147,10 @@ export interface CacheStatus {
   total: number;
   /** Clips remembered as failed, with their reasons. */
   failed: number;
+  /** The input length the features get: the one asked for, or what auto (0) becomes for this dataset. */
+  frames: number;
+  /** How auto frames were chosen ("frames auto: 160 (3.72 s: …)"); null for a set length. */
+  framesNote: string | null;
 }
 
 export interface ExtractionResult {

@@ -15,6 +15,7 @@ import { compareCheckpoints, evaluationOf, exportEvaluation, type EvaluationSour
 import { MAX_UPLOAD_BYTES, storeUpload } from '../pipeline/uploads';
 import { cacheCoverage, cacheDirFor } from '../features/cache';
 import { featureConfigHash, featureRowCount, resolveFeatureConfig, type FeatureConfig } from '../features/config';
+import { AUTO_FRAMES_MIN, resolveFrames } from '../features/frames';
 import { EmotionPredictor, isPredictionFailure } from '../pipeline/inference';
 import {
   createStudy,
@@ -344,12 +345,21 @@ export function createEngine(ctx: EngineContext): Engine {
     async 'features.status'(raw) {
       const args = expectObject(raw, 'features.status');
       const root = workspace.confine(existingFolder(expectString(args, 'root', 'features.status'), 'features.status'), 'features.status');
-      const config = featuresOf(args, 'features.status');
       const scan = await scanDataset(root, { scheme: schemeOf(args, 'features.status') });
+      const { config, note } = await resolveFrames(featuresOf(args, 'features.status'), scan.clips);
       const configHash = featureConfigHash(config);
       const cacheDir = cacheDirFor(workspace.cacheDir, root, configHash);
       const coverage = await cacheCoverage(cacheDir, { configHash, rows: featureRowCount(config), frames: config.frames }, scan.clips);
-      return { root, configHash, cacheDir, cached: coverage.cached, failed: coverage.failed, total: scan.clips.length };
+      return {
+        root,
+        configHash,
+        cacheDir,
+        cached: coverage.cached,
+        failed: coverage.failed,
+        total: scan.clips.length,
+        frames: config.frames,
+        framesNote: note,
+      };
     },
 
     async 'features.extract'(raw) {
@@ -363,12 +373,13 @@ export function createEngine(ctx: EngineContext): Engine {
 
     async 'training.options'() {
       await initBackend(workspace.backendPreference);
-      // Parameter counts for the default input (40 MFCC × 100 frames) and 7 classes.
+      // Parameter counts for the default input (40 MFCC × the shortest auto length) and 7 classes.
       const config = resolveFeatureConfig();
+      const frames = config.frames || AUTO_FRAMES_MIN;
       return {
         presets: PRESETS,
         models: MODEL_NAMES.map((name) => {
-          const description = describeModel(name, { inputShape: [featureRowCount(config), config.frames, 1], numClasses: 7 });
+          const description = describeModel(name, { inputShape: [featureRowCount(config), frames, 1], numClasses: 7 });
           return { name, title: description.title, parameters: description.parameters?.trainable ?? 0 };
         }),
         optimizers: [...OPTIMIZER_NAMES],

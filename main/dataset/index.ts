@@ -18,6 +18,7 @@ export { AUDIO_EXTENSIONS, isAudioFileName } from './walk';
 export { scanDataset, type ScanOptions } from './scan';
 export {
   formatSummaryTable,
+  probeClips,
   summarizeDataset,
   type AudioFacts,
   type DatasetSummary,

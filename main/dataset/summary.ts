@@ -48,7 +48,12 @@ export interface DatasetSummary {
   unreadable: SkippedFile[];
 }
 
-async function probeAll(clips: Clip[], probe: ProbeAudio, options: SummarizeOptions): Promise<(AudioFacts | { error: string })[]> {
+/** Every clip through the probe, `concurrency` at a time; a clip it cannot read gets its error, in place. */
+export async function probeClips(
+  clips: readonly Clip[],
+  probe: ProbeAudio,
+  options: Pick<SummarizeOptions, 'concurrency' | 'onProgress'> = {},
+): Promise<(AudioFacts | { error: string })[]> {
   const results: (AudioFacts | { error: string })[] = new Array(clips.length);
   let next = 0;
   let done = 0;
@@ -100,7 +105,7 @@ function median(sorted: number[]): number {
  * dataset holds. Files the probe cannot read are listed in `unreadable` and left out of all counts.
  */
 export async function summarizeDataset(scan: ScanResult, probe: ProbeAudio, options: SummarizeOptions = {}): Promise<DatasetSummary> {
-  const probed = await probeAll(scan.clips, probe, options);
+  const probed = await probeClips(scan.clips, probe, options);
   const readable: { clip: Clip; facts: AudioFacts }[] = [];
   const unreadable: SkippedFile[] = [];
   scan.clips.forEach((clip, i) => {

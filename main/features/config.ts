@@ -85,6 +85,7 @@ const ADDED_FIELD_NEUTRAL: Partial<Record<keyof FeatureConfig, unknown>> = { rep
  */
 export function featureConfigHash(cfg: FeatureConfig): string {
   const resolved = resolveFeatureConfig(cfg);
+  if (resolved.frames === 0) throw new Error('frames 0 (auto) names no cache until resolveFrames has given it a length for the dataset');
   // fmax = half the sample rate is the same filterbank as fmax 0.
   if (resolved.fmax === resolved.sampleRate / 2) resolved.fmax = 0;
   const sortedKeys = [...CONFIG_KEYS].filter((key) => !(key in ADDED_FIELD_NEUTRAL) || resolved[key] !== ADDED_FIELD_NEUTRAL[key]).sort();
@@ -135,5 +136,5 @@ export function describeFeatureConfig(cfg: FeatureConfig): string {
   const band = cfg.fmin !== 0 || melFmax(cfg) !== cfg.sampleRate / 2 ? ` (${cfg.fmin}–${melFmax(cfg)} Hz)` : '';
   const deltas = cfg.deltas > 0 ? ` + deltas ${cfg.deltas === 1 ? '1' : '1–2'}` : '';
   const extras = cfg.extras.length > 0 ? ` + ${cfg.extras.join(', ')}` : '';
-  return `${cfg.preset} ${base}${band}${deltas}${extras}, ${cfg.frames} frames, ${featureRowCount(cfg)} rows`;
+  return `${cfg.preset} ${base}${band}${deltas}${extras}, ${cfg.frames === 0 ? 'frames for the longest clip' : `${cfg.frames} frames`}, ${featureRowCount(cfg)} rows`;
 }

@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import type { Clip, ScanResult } from '../dataset';
 import { cacheDirFor, defaultCacheRoot, hashContent, loadCache, saveCache, type CachedClip, type CachedFailure } from './cache';
 import { featureConfigHash, featureRowCount, featureRowNames, type FeatureConfig } from './config';
+import { resolveFrames } from './frames';
 import { resolveWorkerScript, WorkerPool } from './pool';
 import { computeClipFeatures, type FeatureBatch, type FeatureTaskResult } from './clip';
 import type { ExtractionProgress } from './progress';
@@ -61,12 +62,14 @@ export class ExtractionCancelled extends Error {
   }
 }
 
-export async function extractFeatures(scan: ScanResult, config: FeatureConfig, options: ExtractOptions = {}): Promise<FeatureSet> {
+export async function extractFeatures(scan: ScanResult, requested: FeatureConfig, options: ExtractOptions = {}): Promise<FeatureSet> {
   const started = Date.now();
   const speed = options.speed ?? 1;
   if (typeof speed !== 'number' || !(speed >= SPEED_RANGE[0] && speed <= SPEED_RANGE[1])) {
     throw new Error(`speed must be a number in [${SPEED_RANGE.join(', ')}], got ${String(speed)}`);
   }
+  // Auto frames (0) become the dataset's length here too, so no caller can cache unsized matrices.
+  const { config } = await resolveFrames(requested, scan.clips);
   const configHash = featureConfigHash(config);
   // Perturbed features are other matrices for the same clips: they get a cache of their own.
   const cacheKey = speed === 1 ? configHash : `${configHash}-speed${speed}`;

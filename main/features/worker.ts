@@ -37,7 +37,8 @@ export type ClipAnalysisResult = ({ ok: true } & ClipAnalysis) | { ok: false; er
 export async function analyseClip(path: string, config: FeatureConfig): Promise<ClipAnalysis> {
   const audio = await loadAudio(path, { targetSampleRate: config.sampleRate });
   const mel = logMelSpectrogram(audio.samples, spectrogramOptions(config));
-  const features = computeFeatureMatrix(audio.samples, config);
+  // Auto frames (0): the viewer shows the whole clip.
+  const features = computeFeatureMatrix(audio.samples, config.frames > 0 ? config : { ...config, frames: mel.frames });
   return {
     samples: audio.samples,
     durationS: audio.durationS,

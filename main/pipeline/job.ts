@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { randomStratifiedSplit, scanDataset, speakerSplit, type Clip, type ScanResult, type SchemeName, type Split } from '../dataset';
 import { buildEvaluationReport, type EvaluationReport } from '../evaluation/report';
 import { resolveFeatureConfig, type FeatureConfig } from '../features/config';
+import { resolveFrames } from '../features/frames';
 import { extractFeatures, type FeatureSet } from '../features/extract';
 import { fitStandardizer, normalizeClips, type ClipMatrix, type Normalizer } from '../features/standardize';
 import { loadCheckpoint } from '../models/checkpoint';
@@ -158,7 +159,9 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
 
   const scan = await scanDataset(options.datasetRoot, { scheme: options.scheme ?? 'auto' });
   log(`dataset: ${scan.clips.length} clips, scheme ${scan.scheme}, ${scan.speakers.length} speakers, ${scan.skipped.length} skipped`);
-  const featureConfig = resolveFeatureConfig(options.featureConfig);
+  const frames = await resolveFrames(resolveFeatureConfig(options.featureConfig), scan.clips);
+  if (frames.note) log(frames.note);
+  const featureConfig = frames.config;
   const features = await extractFeatures(scan, featureConfig, {
     cacheRoot: options.cacheRoot,
     signal: options.signal,

@@ -28,7 +28,10 @@ export interface FeatureConfig {
   nFft: number;
   hopLength: number;
   nMels: number;
-  /** Every matrix is zero-padded at the end or truncated to this many frames. */
+  /**
+   * Every matrix is zero-padded at the end or truncated to this many frames. 0 (auto) is resolved
+   * against the dataset before extraction (features/frames.ts).
+   */
   frames: number;
   /** Meyda descriptors appended as extra rows, in canonical order (MEYDA_DESCRIPTORS). */
   extras: MeydaDescriptor[];
@@ -156,11 +159,11 @@ export const FEATURE_FIELDS = {
   },
   frames: {
     kind: 'integer',
-    min: 1,
+    min: 0,
     max: 100000,
-    default: 100,
+    default: 0,
     label: 'Frames',
-    help: 'every matrix is zero-padded or truncated to this many frames',
+    help: 'every matrix is zero-padded or truncated to this many frames; 0: enough for the longest clip (100 to 500)',
     flag: 'frames',
     group: 'framing',
   },

@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvents, EventName, JobInfo, RequestArgs, RequestName, RequestResult } from '../../main/api/contract';
 import { ApiError, createEngine, dispatch, type Engine } from '../../main/api/handlers';
 import { Workspace } from '../../main/api/workspace';
+import { DEFAULT_FEATURE_CONFIG } from '../../main/features/config';
+import { naturalFrames } from '../../main/features/frames';
 
 const DEMO = resolve('resources/demo-emodb');
 
@@ -122,7 +124,8 @@ describe('engine handler table', () => {
     const wav = Buffer.from(view.wavBase64, 'base64');
     expect(wav.subarray(0, 4).toString()).toBe('RIFF');
     expect(view.mfcc.rows).toBe(40);
-    expect(view.mfcc.cols).toBe(100);
+    // Auto frames (the default): the viewer shows the whole clip, no padding.
+    expect(view.mfcc.cols).toBe(naturalFrames(view.durationS, DEFAULT_FEATURE_CONFIG));
     expect(view.melDb.rows).toBe(128);
     expect(view.melDb.values).toHaveLength(view.melDb.rows * view.melDb.cols);
     expect(view.melDb.max).toBeGreaterThan(view.melDb.min);
@@ -134,6 +137,12 @@ describe('engine handler table', () => {
     const logmel = await call('features.status', { root: DEMO, features: { representation: 'logmel', deltas: 1 } });
     expect(logmel.configHash).not.toBe(plain.configHash);
     expect(logmel).toMatchObject({ cached: 0, total: 135 });
+    // Auto frames: the demo's clips are at most 2.0 s, so the 100-frame minimum, and the status says why.
+    expect(plain).toMatchObject({
+      frames: 100,
+      framesNote: expect.stringMatching(/^frames auto: 100 \(2\.32 s, the minimum; the longest clip is/),
+    });
+    expect(await call('features.status', { root: DEMO, features: { frames: 64 } })).toMatchObject({ frames: 64, framesNote: null });
     await expect(call('features.status', { root: DEMO, features: { fmax: 20000 } })).rejects.toMatchObject({
       code: 'invalid-arguments',
       message: expect.stringContaining('fmax must be at most half the sample rate (11025 Hz)'),

@@ -80,7 +80,7 @@ describe('computeFeatureMatrix', () => {
   });
 
   it('handles an empty clip', () => {
-    const matrix = computeFeatureMatrix(new Float32Array(0), resolveFeatureConfig({ extras: ['spectralCentroid'] }));
+    const matrix = computeFeatureMatrix(new Float32Array(0), resolveFeatureConfig({ frames: 100, extras: ['spectralCentroid'] }));
     expect([matrix.rows, matrix.frames, matrix.validFrames]).toEqual([41, 100, 1]);
     expect(matrix.data.every(Number.isFinite)).toBe(true);
   });

@@ -25,7 +25,7 @@ describe('resolveFeatureConfig', () => {
       nFft: 2048,
       hopLength: 512,
       nMels: 128,
-      frames: 100,
+      frames: 0,
       extras: [],
     });
     expect(resolveFeatureConfig()).toEqual(DEFAULT_FEATURE_CONFIG);
@@ -51,11 +51,11 @@ describe('resolveFeatureConfig', () => {
     [{ nMfcc: 0 }, /nMfcc must be an integer in 1\.\.512/],
     [{ nMfcc: 64, nMels: 40 }, /nMfcc must be an integer in 1\.\.40/],
     [{ preset: 'meyda', nMfcc: 41 }, /nMfcc must be an integer in 1\.\.40/],
-    [{ frames: 0 }, /frames must be an integer in 1\.\.100000/],
+    [{ frames: -1 }, /frames must be an integer in 0\.\.100000/],
     [{ extras: ['mfcc' as never] }, /extras\[0\] must be chroma, spectralCentroid/],
     [{ extras: 'rms' as never }, /extras must be a list of chroma/],
     [{ nMfcc: '13' as never }, /nMfcc must be an integer in 1\.\.512, got the string "13"/],
-    [{ frames: null as never }, /frames must be an integer in 1\.\.100000, got null/],
+    [{ frames: null as never }, /frames must be an integer in 0\.\.100000, got null/],
     [{ sampleRate: Number.NaN }, /sampleRate must be an integer in 4000\.\.192000, got NaN/],
     [{ nFft: 3000 }, /nFft must be a power of two in 256\.\.16384, got 3000/],
     [{ preset: true as never }, /preset must be librosa or meyda, got true/],
@@ -90,7 +90,7 @@ describe('resolveFeatureConfig', () => {
 });
 
 describe('featureConfigHash', () => {
-  const base = resolveFeatureConfig({ extras: ['rms', 'chroma'] });
+  const base = resolveFeatureConfig({ frames: 100, extras: ['rms', 'chroma'] });
 
   it('is 16 hex digits and stable across key order and extras order', () => {
     const hash = featureConfigHash(base);
@@ -136,10 +136,12 @@ describe('featureConfigHash', () => {
       return createHash('sha256').update(`ser-features v1\n${json}`).digest('hex').slice(0, 16);
     };
     const legacy = { preset: 'librosa', sampleRate: 22050, nMfcc: 40, nFft: 2048, hopLength: 512, nMels: 128, frames: 100, extras: [] };
-    expect(featureConfigHash(DEFAULT_FEATURE_CONFIG)).toBe(legacyHash(legacy));
+    // The default's auto frames become 100 on corpora of clips up to 2.3 s, like EmoDB's.
+    expect(featureConfigHash({ ...DEFAULT_FEATURE_CONFIG, frames: 100 })).toBe(legacyHash(legacy));
+    expect(() => featureConfigHash(DEFAULT_FEATURE_CONFIG)).toThrow(/frames 0 \(auto\) names no cache until resolveFrames/);
     expect(featureConfigHash(resolveFeatureConfig(legacy))).toBe(legacyHash(legacy));
     // fmax at half the sample rate is the same filterbank as fmax 0.
-    expect(featureConfigHash(resolveFeatureConfig({ fmax: 11025 }))).toBe(legacyHash(legacy));
+    expect(featureConfigHash(resolveFeatureConfig({ frames: 100, fmax: 11025 }))).toBe(legacyHash(legacy));
     const meyda = { ...legacy, preset: 'meyda', nMfcc: 13, extras: ['chroma', 'rms'] };
     expect(featureConfigHash(resolveFeatureConfig(meyda))).toBe(legacyHash(meyda));
   });
@@ -182,8 +184,17 @@ describe('feature rows', () => {
   });
 
   it('describes a config in one line', () => {
-    expect(describeFeatureConfig(DEFAULT_FEATURE_CONFIG)).toBe('librosa MFCC 40, 100 frames, 40 rows');
-    const cfg = resolveFeatureConfig({ representation: 'logmel', nMels: 64, fmin: 50, fmax: 8000, deltas: 2, extras: ['rms'] });
+    expect(describeFeatureConfig(DEFAULT_FEATURE_CONFIG)).toBe('librosa MFCC 40, frames for the longest clip, 40 rows');
+    expect(describeFeatureConfig({ ...DEFAULT_FEATURE_CONFIG, frames: 100 })).toBe('librosa MFCC 40, 100 frames, 40 rows');
+    const cfg = resolveFeatureConfig({
+      frames: 100,
+      representation: 'logmel',
+      nMels: 64,
+      fmin: 50,
+      fmax: 8000,
+      deltas: 2,
+      extras: ['rms'],
+    });
     expect(describeFeatureConfig(cfg)).toBe('librosa log-mel 64 (50–8000 Hz) + deltas 1–2 + rms, 100 frames, 193 rows');
   });
 

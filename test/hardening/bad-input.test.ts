@@ -116,14 +116,14 @@ describe('bad-input corpus: audio files, file-system oddities, extraction and ca
     expect(cold.cacheProblems).toEqual([]);
     expect(warm.cacheProblems).toEqual([]);
     const rows = featureRowCount(CONFIG);
-    const loaded = await loadCache(warm.cacheDir, { configHash: warm.configHash, rows, frames: CONFIG.frames });
+    const loaded = await loadCache(warm.cacheDir, { configHash: warm.configHash, rows, frames: warm.frames });
     expect(loaded.problems).toEqual([]);
     expect([...loaded.clips.keys()].sort()).toEqual(warm.clips.map((c) => c.id).sort());
     const rejected = corpus.cases.filter((c) => c.expect.kind === 'rejected').map((c) => c.relPath);
     for (const rel of rejected) expect(loaded.failures.has(rel), rel).toBe(true);
     const index = JSON.parse(readFileSync(join(warm.cacheDir, CACHE_FILES.index), 'utf8'));
     expect(index.slots).toBe(warm.clips.length);
-    expect(readFileSync(join(warm.cacheDir, CACHE_FILES.data)).byteLength).toBe(warm.clips.length * rows * CONFIG.frames * 4);
+    expect(readFileSync(join(warm.cacheDir, CACHE_FILES.data)).byteLength).toBe(warm.clips.length * rows * warm.frames * 4);
   });
 
   caseIt('a clip removed between scan and extraction is reported as unreadable; the batch goes on', () => {
@@ -251,7 +251,7 @@ describe('bad-input corpus: audio files, file-system oddities, extraction and ca
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout);
     expect(report.computed).toBe(0);
-    expect(report.shape).toEqual([warm.clips.length, featureRowCount(CONFIG), CONFIG.frames]);
+    expect(report.shape).toEqual([warm.clips.length, featureRowCount(CONFIG), warm.frames]);
     const failed = new Map<string, string>(report.failed.map((f: { relPath: string; reason: string }) => [f.relPath, f.reason]));
     for (const c of corpus.cases.filter((k) => k.expect.kind === 'rejected')) {
       expect(failed.get(c.relPath), c.relPath).toContain(`: ${(c.expect as { code: string }).code}: `);

@@ -26,7 +26,7 @@ afterAll(() => {
 
 const CLASSES = ['anger', 'happiness', 'neutral', 'sadness'];
 const SPEAKERS = ['spk01', 'spk02', 'spk03', 'spk04', 'spk05'];
-const CONFIG = resolveFeatureConfig({});
+const CONFIG = resolveFeatureConfig({ frames: 100 });
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -56,7 +56,7 @@ describe('kill -9 during feature extraction', () => {
 
     const child = spawn(
       process.execPath,
-      [...SOURCE_CLI, 'features', dataset, '--cache-dir', cacheRoot, '--workers', '1', '--json'],
+      [...SOURCE_CLI, 'features', dataset, '--frames', '100', '--cache-dir', cacheRoot, '--workers', '1', '--json'],
       // Flush the cache every 150 ms (default 10 s) so some clips are on disk well before the end.
       { env: { ...process.env, SER_CACHE_FLUSH_MS: '150' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -85,7 +85,7 @@ describe('kill -9 during feature extraction', () => {
     expect(flushedCount).toBeGreaterThan(0);
     expect(flushedCount).toBeLessThan(total);
 
-    const resumed = await runCli(['features', dataset, '--cache-dir', cacheRoot, '--json'], {}, 60_000);
+    const resumed = await runCli(['features', dataset, '--frames', '100', '--cache-dir', cacheRoot, '--json'], {}, 60_000);
     expect(resumed.code, resumed.stderr).toBe(0);
     const report = JSON.parse(resumed.stdout);
     // Torn writes (the kill between the data file's rename and the index's) are detected by
@@ -99,7 +99,7 @@ describe('kill -9 during feature extraction', () => {
     expect(report.shape[0]).toBe(total);
 
     // Consistent afterwards: a third run is served entirely from the cache, with no problem found...
-    const again = await runCli(['features', dataset, '--cache-dir', cacheRoot, '--json'], {}, 60_000);
+    const again = await runCli(['features', dataset, '--frames', '100', '--cache-dir', cacheRoot, '--json'], {}, 60_000);
     expect(again.code, again.stderr).toBe(0);
     const warm = JSON.parse(again.stdout);
     expect(warm).toMatchObject({ fromCache: total, computed: 0, failed: [], cacheProblems: [] });
@@ -124,7 +124,7 @@ describe('unwritable cache and runs folders (a path under a regular file: ENOTDI
   writeFileSync(blocker, blockerContent);
 
   it('features with an unwritable cache warns, still computes every clip, and leaves the file alone', async () => {
-    const result = await runCli(['features', dataset, '--cache-dir', join(blocker, 'cache'), '--json'], {}, 60_000);
+    const result = await runCli(['features', dataset, '--frames', '100', '--cache-dir', join(blocker, 'cache'), '--json'], {}, 60_000);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/ser features: warning: feature cache not written .*ENOTDIR/);
     const report = JSON.parse(result.stdout);

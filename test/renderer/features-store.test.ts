@@ -8,7 +8,7 @@ import { fakeApi, flush } from './fake-api';
 const ROOT = '/data/emodb';
 
 function status(cached: number): CacheStatus {
-  return { root: ROOT, configHash: 'abc123', cacheDir: '/cache', cached, total: 135, failed: 0 };
+  return { root: ROOT, configHash: 'abc123', cacheDir: '/cache', cached, total: 135, failed: 0, frames: 100, framesNote: null };
 }
 
 function job(jobId: string, state: JobInfo['state'] = 'running', extra: Partial<JobInfo> = {}): JobInfo {

@@ -118,3 +118,31 @@ describe('CLI: study init → run (local, 2 at once) → status → report → r
     TIMEOUT,
   );
 });
+
+describe('study init with auto frames', () => {
+  it('fixes auto frames (0) to the longest clip, in the base config and in a features.frames grid', async () => {
+    const notes: string[] = [];
+    const study = await createStudy(join(work, 'auto-frames'), {
+      datasetRoot: DEMO,
+      protocol: { kind: 'kfold', k: 2 },
+      training: resolveTrainingConfig(),
+      seeds: [1],
+      grid: [{ field: 'features.frames', values: [0, 160] }],
+      onLog: (line) => notes.push(line),
+    });
+    // The demo clips are at most 2.0 s: auto keeps the 100-frame minimum.
+    expect(study.features.frames).toBe(100);
+    expect(study.grid).toEqual([{ field: 'features.frames', values: [100, 160] }]);
+    expect(notes).toEqual([expect.stringMatching(/^frames auto: 100 \(2\.32 s, the minimum; the longest clip is 2\.00 s, 87 frames\)$/)]);
+    const fixed = await createStudy(join(work, 'fixed-frames'), {
+      datasetRoot: DEMO,
+      protocol: { kind: 'kfold', k: 2 },
+      training: resolveTrainingConfig(),
+      features: { frames: 64 },
+      seeds: [1],
+      onLog: (line) => notes.push(line),
+    });
+    expect(fixed.features.frames).toBe(64);
+    expect(notes).toHaveLength(1);
+  });
+});

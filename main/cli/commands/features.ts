@@ -1,6 +1,7 @@
 import { scanDataset } from '../../dataset';
 import { describeFeatureConfig, resolveFeatureConfig } from '../../features/config';
 import { extractFeatures, type FeatureSet } from '../../features/extract';
+import { resolveFrames } from '../../features/frames';
 import { writeNpyFloat32 } from '../../features/npy';
 import { FEATURE_FIELDS } from '../../schema/featureFields';
 import { writeJsonAtomic } from '../../util/fs';
@@ -46,6 +47,8 @@ export async function featuresCommand(argv: string[]): Promise<void> {
   if (values.export && !values.export.endsWith('.npy')) throw new CliError(`--export must name a .npy file, got '${values.export}'`);
 
   const scan = await scanDataset(root, { scheme: parseSchemeOption(values.scheme) ?? 'auto' });
+  const frames = await resolveFrames(config, scan.clips);
+  config = frames.config;
   const bar = createProgressBar('features');
   const set = await extractFeatures(scan, config, {
     cacheRoot: values['cache-dir'],
@@ -84,6 +87,7 @@ export async function featuresCommand(argv: string[]): Promise<void> {
     [
       `dataset   ${scan.root} (${scan.scheme})`,
       `features  ${describeFeatureConfig(set.config)}  [config ${set.configHash}]`,
+      ...(frames.note ? [`          ${frames.note}`] : []),
       `clips     ${set.stats.total}: ${set.stats.fromCache} from cache, ${set.stats.computed} computed, ${set.failed.length} failed`,
       `time      ${seconds.toFixed(2)} s (${(set.stats.total / Math.max(seconds, 1e-3)).toFixed(0)} clips/s)`,
       `cache     ${set.cacheDir}`,

@@ -1,5 +1,6 @@
 import { writeFileAtomic } from '../../util/fs';
 import { resolve } from 'node:path';
+import { describeFeatureConfig } from '../../features/config';
 import {
   createStudy,
   parseGridOption,
@@ -113,11 +114,13 @@ async function initCommand(argv: string[]): Promise<void> {
     name: values.name,
     cacheDir: values['cache-dir'],
     backend: parseBackendOption(values.backend),
+    onLog: (line) => process.stdout.write(`${line}\n`),
   });
   const members = studyMembers(study);
   const cells = members.length / (study.seeds.length * study.folds.length);
   process.stdout.write(
     `study ${study.name}: ${study.dataset.clips} clips, ${study.dataset.speakers} speakers, protocol ${protocolLabel(study.protocol)}\n` +
+      `features: ${describeFeatureConfig(study.features)}\n` +
       `${members.length} members = ${cells} grid cell${cells === 1 ? '' : 's'} × ${study.seeds.length} seed${study.seeds.length === 1 ? '' : 's'} × ${study.folds.length} fold${study.folds.length === 1 ? '' : 's'}\n` +
       study.folds.map((f, i) => `  fold ${i + 1}: test ${f.test.join(' ')} | validation ${f.val.join(' ') || '(none)'}\n`).join('') +
       `${dir}\n`,

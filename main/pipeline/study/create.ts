@@ -4,6 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import type { BackendName } from '../../compute/backend';
 import { groupKFold, scanDataset, speakerSplit, type SchemeName } from '../../dataset';
 import { resolveFeatureConfig, type FeatureConfig } from '../../features/config';
+import { resolveFrames } from '../../features/frames';
 import type { TrainingConfig } from '../../training/config';
 import { pathExists } from '../../util/fs';
 import { datasetFingerprint } from '../job';
@@ -27,6 +28,8 @@ export interface CreateStudyOptions {
   /** Feature cache; default `cache` inside the study folder (visible wherever the study is). */
   cacheDir?: string;
   backend?: BackendName | 'auto';
+  /** Notes on what was decided (the length auto frames became). */
+  onLog?: (line: string) => void;
 }
 
 function foldsFor(
@@ -51,16 +54,27 @@ export async function createStudy(dir: string, options: CreateStudyOptions): Pro
     throw new Error(`${studyDir} already holds a study: run it with 'study run', or choose a new folder`);
   const valRatio = options.valRatio ?? 0.1;
   const splitSeed = options.splitSeed ?? 1;
-  const grid = options.grid ?? [];
-  const features = resolveFeatureConfig(options.features);
+  const requestedGrid = options.grid ?? [];
+  const requestedFeatures = resolveFeatureConfig(options.features);
   // Every cell must be a valid config before anything is written.
-  for (const cell of expandGrid(grid)) {
+  for (const cell of expandGrid(requestedGrid)) {
     applyOverrides(options.training, cell);
-    applyFeatureOverrides(features, cell);
+    applyFeatureOverrides(requestedFeatures, cell);
   }
 
   const scan = await scanDataset(options.datasetRoot, { scheme: options.scheme ?? 'auto' });
   if (scan.clips.length === 0) throw new Error(`no labelled clips found in ${options.datasetRoot}`);
+  // Auto frames (0), in the base config or as a grid value, are fixed now: study.json records the
+  // length every member uses.
+  const isFramesAxis = (axis: GridAxis) => axis.field === 'features.frames';
+  const needsAuto = requestedFeatures.frames === 0 || requestedGrid.some((axis) => isFramesAxis(axis) && axis.values.includes(0));
+  const auto = needsAuto ? await resolveFrames({ ...requestedFeatures, frames: 0 }, scan.clips) : null;
+  if (auto?.note) options.onLog?.(auto.note);
+  const autoLength = auto?.config.frames ?? 0;
+  const features = requestedFeatures.frames === 0 ? { ...requestedFeatures, frames: autoLength } : requestedFeatures;
+  const grid = requestedGrid.map((axis) =>
+    isFramesAxis(axis) ? { ...axis, values: [...new Set(axis.values.map((v) => (v === 0 ? autoLength : v)))] } : axis,
+  );
   const folds = foldsFor(options.protocol, scan.clips, scan.speakers.length, valRatio, splitSeed);
   const study: StudyFile = {
     formatVersion: STUDY_FORMAT_VERSION,

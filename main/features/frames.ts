@@ -1,0 +1,55 @@
+/**
+ * Input length. A feature config with frames 0 ("auto") gets enough frames for the longest clip of
+ * the dataset it is used with, so the model hears whole utterances: at least AUTO_FRAMES_MIN (so
+ * short corpora keep the length, and the cache, they had) and at most AUTO_FRAMES_MAX (one very long
+ * file must not make every batch that long; longer clips are cut, and the note says how many).
+ */
+import { probeAudioFile } from '../audio';
+import { probeClips, type Clip, type ProbeAudio } from '../dataset';
+import type { FeatureConfig } from './config';
+
+export const AUTO_FRAMES_MIN = 100;
+export const AUTO_FRAMES_MAX = 500;
+
+/** Frames librosa gives a clip of this length (centred frames: 1 + samples / hop). */
+export function naturalFrames(durationS: number, cfg: Pick<FeatureConfig, 'sampleRate' | 'hopLength'>): number {
+  return 1 + Math.floor(Math.round(durationS * cfg.sampleRate) / cfg.hopLength);
+}
+
+export function framesToSeconds(frames: number, cfg: Pick<FeatureConfig, 'sampleRate' | 'hopLength'>): number {
+  return (frames * cfg.hopLength) / cfg.sampleRate;
+}
+
+export interface FramesChoice {
+  /** The config with frames > 0. */
+  config: FeatureConfig;
+  /** How auto frames were chosen; null when the config had a length already. */
+  note: string | null;
+}
+
+/** The length `frames: 0` becomes for clips of these durations (unreadable clips left out). */
+export function autoFrames(durationsS: readonly number[], cfg: FeatureConfig): FramesChoice {
+  const longest = durationsS.length > 0 ? Math.max(...durationsS) : 0;
+  const needed = durationsS.length > 0 ? naturalFrames(longest, cfg) : 0;
+  const frames = Math.min(AUTO_FRAMES_MAX, Math.max(AUTO_FRAMES_MIN, needed));
+  const config = { ...cfg, frames };
+  const seconds = framesToSeconds(frames, cfg).toFixed(2);
+  if (durationsS.length === 0) return { config, note: `frames auto: ${frames} (${seconds} s; no clip could be measured)` };
+  const longestText = `the longest clip is ${longest.toFixed(2)} s, ${needed} frames`;
+  if (needed <= AUTO_FRAMES_MIN) return { config, note: `frames auto: ${frames} (${seconds} s, the minimum; ${longestText})` };
+  if (needed <= AUTO_FRAMES_MAX) return { config, note: `frames auto: ${frames} (${seconds} s: ${longestText})` };
+  const cut = durationsS.filter((d) => naturalFrames(d, cfg) > frames).length;
+  return { config, note: `frames auto: ${frames} (${seconds} s, the maximum: ${longestText}; ${cut} clip(s) are cut)` };
+}
+
+/** `config` with auto frames (0) replaced by the length the clips need; unchanged otherwise. */
+export async function resolveFrames(
+  config: FeatureConfig,
+  clips: readonly Clip[],
+  probe: ProbeAudio = probeAudioFile,
+): Promise<FramesChoice> {
+  if (config.frames > 0) return { config, note: null };
+  const probed = await probeClips(clips, probe);
+  const durations = probed.flatMap((facts) => ('error' in facts ? [] : [facts.durationS]));
+  return autoFrames(durations, config);
+}
