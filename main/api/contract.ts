@@ -291,8 +291,12 @@ export interface PredictionBatch {
   results: FilePrediction[];
 }
 
-/** A file for prediction: a path the engine can read, or the bytes of a file the user picked. */
-export type PredictInput = { path: string } | { name: string; dataBase64: string };
+/**
+ * A file for prediction: a path the engine can read, or the bytes of a file the user picked. Its
+ * speaker (optional): a model trained with per-speaker normalisation standardises the files of one
+ * speaker in a request with their joint statistics, and a file without one with its own.
+ */
+export type PredictInput = ({ path: string } | { name: string; dataBase64: string }) & { speaker?: string };
 
 // ---------------------------------------------------------------------------------------------
 // Studies: folds × seeds × a grid of training settings (main/pipeline/study). These shapes mirror

@@ -495,38 +495,50 @@ export function createEngine(ctx: EngineContext): Engine {
       const args = expectObject(raw, 'predict.files');
       const ref = checkpointRef(args, 'predict.files');
       const files = expectArray(args, 'files', 'predict.files', 200);
-      const inputs: { name: string; path?: string; dataBase64?: string }[] = files.map((value, i) => {
+      const inputs: { name: string; path?: string; dataBase64?: string; speaker: string }[] = files.map((value, i) => {
         const file = expectObject(value, `predict.files (files[${i}])`) as Partial<PredictInput> & Args;
-        if (typeof file.path === 'string') return { name: file.path, path: file.path };
-        if (typeof file.name === 'string' && typeof file.dataBase64 === 'string') return { name: file.name, dataBase64: file.dataBase64 };
+        const where = `predict.files (files[${i}])`;
+        const speaker = file.speaker === undefined ? '' : expectString(file, 'speaker', where);
+        if (typeof file.path === 'string') return { name: file.path, path: file.path, speaker };
+        if (typeof file.name === 'string' && typeof file.dataBase64 === 'string')
+          return { name: file.name, dataBase64: file.dataBase64, speaker };
         throw new ApiError('invalid-arguments', `predict.files: files[${i}] must be {path} or {name, dataBase64}`);
       });
       const model = await predictorFor(ref);
-      const results: FilePrediction[] = [];
-      for (const input of inputs) {
+      const results: FilePrediction[] = new Array(inputs.length);
+      const readable: { index: number; path: string; speaker: string }[] = [];
+      for (const [index, input] of inputs.entries()) {
         let path = input.path ?? input.name;
         try {
           path =
             input.dataBase64 !== undefined
               ? await storeUpload(workspace.uploadsDir, input.name, base64Bytes(input.dataBase64, input.name, MAX_UPLOAD_BYTES))
               : workspace.confine(input.path!, 'predict.files');
+          readable.push({ index, path, speaker: input.speaker });
         } catch (err) {
-          results.push({
+          results[index] = {
             name: input.name,
             path,
             ok: false,
             error: { code: err instanceof ApiError ? err.code : 'failed', message: err instanceof Error ? err.message : String(err) },
-          });
-          continue;
+          };
         }
-        const [result] = await model.predictMany([path]);
+      }
+      // One call, so that the files of one speaker share their statistics.
+      const predictions = await model.predictMany(
+        readable.map((r) => r.path),
+        { speakers: readable.map((r) => r.speaker) },
+      );
+      readable.forEach(({ index, path }, i) => {
+        const input = inputs[index]!;
+        const result = predictions[i];
         if (!result || isPredictionFailure(result)) {
           const error = result?.error ?? { code: 'prediction-failed', message: 'no result' };
           // Messages name the stored upload; the user knows the file by the name they gave it.
           const message = input.dataBase64 !== undefined ? error.message.split(basename(path)).join(input.name) : error.message;
-          results.push({ name: input.name, path, ok: false, error: { code: error.code, message } });
+          results[index] = { name: input.name, path, ok: false, error: { code: error.code, message } };
         } else {
-          results.push({
+          results[index] = {
             name: input.name,
             path,
             ok: true,
@@ -536,9 +548,9 @@ export function createEngine(ctx: EngineContext): Engine {
             durationS: result.durationS,
             totalMs: result.timingsMs.total,
             ...(result.warning && { warning: result.warning }),
-          });
+          };
         }
-      }
+      });
       return { runId: ref.runId, checkpoint: ref.checkpoint, labels: [...model.labels], results };
     },
 

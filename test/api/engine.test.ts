@@ -172,7 +172,7 @@ describe('engine handler table', () => {
     expect(options.models.find((m) => m.name === 'seed-cnn')?.parameters).toBe(980_167);
     const job: JobInfo = await call('training.start', {
       root: DEMO,
-      config: { preset: 'quick', model: 'res-cnn', epochs: 2, seed: 7 },
+      config: { preset: 'quick', model: 'res-cnn', epochs: 2, seed: 7, normalization: 'speaker' },
       features: { nMfcc: 20, frames: 48 },
       name: 'engine test',
     });
@@ -258,6 +258,33 @@ describe('engine handler table', () => {
     expect(broken!.error!.message).not.toContain(basename(broken!.path));
     expect(picked).toMatchObject({ ok: true, emotion: upload!.emotion });
     expect(forbidden).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    // The run normalises per speaker: a file of unknown speaker is normalised on its own, and says so.
+    expect(upload!.warning).toMatch(/trained with per-speaker normalisation but this file's speaker is unknown/);
+  });
+
+  it('normalises the files given with one speaker with their joint statistics', async () => {
+    const [a, b] = readdirSync(DEMO)
+      .filter((name) => name.startsWith('03') && name.endsWith('.wav'))
+      .map((name) => join(DEMO, name));
+    const together = await call('predict.files', {
+      runId,
+      checkpoint: 'best',
+      files: [
+        { path: a!, speaker: '03' },
+        { path: b!, speaker: '03' },
+      ],
+    });
+    expect(together.results.map((r) => [r.ok, r.warning])).toEqual([
+      [true, undefined],
+      [true, undefined],
+    ]);
+    const alone = await call('predict.files', { runId, checkpoint: 'best', files: [{ path: a! }] });
+    // Two clips' joint statistics are not one clip's own.
+    expect(together.results[0]!.probabilities).not.toEqual(alone.results[0]!.probabilities);
+    await expect(call('predict.files', { runId, checkpoint: 'best', files: [{ path: a!, speaker: 3 as never }] })).rejects.toMatchObject({
+      code: 'invalid-arguments',
+      message: "predict.files (files[0]): 'speaker' must be a non-empty string",
+    });
   });
 
   it('deletes a run', async () => {

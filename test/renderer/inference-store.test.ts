@@ -181,6 +181,36 @@ describe('useInferenceStore', () => {
     expect(store.rows[0]!.checkpoint).toEqual({ runId: 'r2', checkpoint: 'final' });
   });
 
+  it('sends the files given with a speaker in one request, each with that speaker', async () => {
+    const fake = fakeApi({ 'predict.files': predictFiles });
+    setApi(fake.api);
+    const store = useInferenceStore();
+    store.setTarget({ runId: 'r1', checkpoint: 'best' });
+    store.speaker = ' 03 ';
+    await store.addPaths(['/clips/a.wav', '/clips/b.wav', '/clips/c.m4a']);
+    expect(fake.calls).toHaveLength(1);
+    expect(fake.calls[0]!.args).toEqual({
+      runId: 'r1',
+      checkpoint: 'best',
+      files: [
+        { path: '/clips/a.wav', speaker: '03' },
+        { path: '/clips/b.wav', speaker: '03' },
+      ],
+    });
+    expect(store.rows.map((r) => [r.name, r.speaker, r.status])).toEqual([
+      ['/clips/a.wav', '03', 'ok'],
+      ['/clips/b.wav', '03', 'ok'],
+      ['/clips/c.m4a', '03', 'error'],
+    ]);
+    // Without a speaker, one request per file, none with a speaker.
+    store.speaker = '';
+    await store.addPaths(['/clips/d.wav', '/clips/e.wav']);
+    expect(fake.calls.slice(1).map((c) => (c.args as RequestArgs<'predict.files'>).files)).toEqual([
+      [{ path: '/clips/d.wav' }],
+      [{ path: '/clips/e.wav' }],
+    ]);
+  });
+
   it('shows a failing native picker', async () => {
     setApi(fakeApi({ 'dialog.pickFiles': () => Promise.reject(new Error('native dialogs are not available in serve mode')) }).api);
     const store = useInferenceStore();

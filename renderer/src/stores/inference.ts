@@ -1,8 +1,8 @@
 /**
  * The Predict view's state: the checkpoint to predict with and one row per file the user gave
  * (picked, dropped or chosen natively). Files are checked here (type, size), read and sent one at
- * a time, in order; each row ends as a prediction or as that file's error — one bad file never
- * stops the others.
+ * a time, in order (files given with a speaker: together); each row ends as a prediction or as that
+ * file's error — one bad file never stops the others.
  */
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
@@ -20,6 +20,8 @@ export interface PredictRow {
   name: string;
   status: PredictRowStatus;
   checkpoint: CheckpointRef;
+  /** The speaker the file was given with ('' = unknown). */
+  speaker: string;
   /** The model's classes, aligned with result.probabilities. */
   labels: string[];
   result: FilePrediction | null;
@@ -28,6 +30,13 @@ export interface PredictRow {
 
 /** Something that can become a PredictInput: bytes read on demand, or a path the engine reads. */
 type Source = { kind: 'file'; file: Blob & { name: string } } | { kind: 'path'; path: string };
+
+/** A row to predict: its source and the speaker it was given with ('' = unknown). */
+interface Job {
+  id: number;
+  source: Source;
+  speaker: string;
+}
 
 function errorCode(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
@@ -38,6 +47,11 @@ export const useInferenceStore = defineStore('inference', () => {
   const target = ref<CheckpointRef | null>(null);
   const rows = ref<PredictRow[]>([]);
   const selectedId = ref<number | null>(null);
+  /**
+   * The speaker of the files added next ('' = unknown). Files added together with a speaker are
+   * normalised with that speaker's joint statistics by a per-speaker model.
+   */
+  const speaker = ref('');
   /** Problems not tied to one file (no checkpoint chosen, the native picker failed). */
   const error = ref<string | null>(null);
   let nextId = 1;
@@ -69,46 +83,54 @@ export const useInferenceStore = defineStore('inference', () => {
     if (row) Object.assign(row, patch);
   }
 
-  function addRow(name: string, checkpoint: CheckpointRef, problem: PredictRow['error']): number {
+  function addRow(name: string, checkpoint: CheckpointRef, speaker: string, problem: PredictRow['error']): number {
     const id = nextId++;
-    rows.value.push({ id, name, status: problem ? 'error' : 'queued', checkpoint, labels: [], result: null, error: problem });
+    rows.value.push({ id, name, status: problem ? 'error' : 'queued', checkpoint, speaker, labels: [], result: null, error: problem });
     if (selectedId.value === null) selectedId.value = id;
     return id;
   }
 
-  async function predictOne(id: number, checkpoint: CheckpointRef, source: Source): Promise<void> {
-    let input: PredictInput;
-    if (source.kind === 'file') {
-      update(id, { status: 'reading' });
-      try {
-        input = await fileToPredictInput(source.file);
-      } catch (err) {
-        update(id, { status: 'error', error: { code: 'unreadable', message: `the file could not be read: ${errorMessage(err)}` } });
-        return;
-      }
+  /** Shows one file's answer (or its error) in its row. */
+  function settle(id: number, labels: string[], result: FilePrediction | undefined): void {
+    if (!result) {
+      update(id, { status: 'error', error: { code: 'failed', message: 'the engine returned no result for this file' } });
+    } else if (!result.ok) {
+      const problem = result.error ?? { code: 'failed', message: 'prediction failed' };
+      // The row shows the file's name already: its message need not repeat it.
+      update(id, { status: 'error', labels, result, error: { code: problem.code, message: plainMessage(problem.message, result.name) } });
     } else {
-      input = { path: source.path };
+      update(id, { status: 'ok', labels, result });
     }
-    update(id, { status: 'predicting' });
-    try {
-      const batch = await invoke('predict.files', { ...plainRef(checkpoint), files: [input] });
-      const result = batch.results[0];
-      if (!result) {
-        update(id, { status: 'error', error: { code: 'failed', message: 'the engine returned no result for this file' } });
-      } else if (!result.ok) {
-        const problem = result.error ?? { code: 'failed', message: 'prediction failed' };
-        // The row shows the file's name already: its message need not repeat it.
-        update(id, {
-          status: 'error',
-          labels: batch.labels,
-          result,
-          error: { code: problem.code, message: plainMessage(problem.message, result.name) },
-        });
+  }
+
+  /**
+   * Predicts the jobs in one request: files of one speaker go together, so that a model trained
+   * with per-speaker normalisation standardises them with their joint statistics.
+   */
+  async function predictTogether(jobs: Job[], checkpoint: CheckpointRef): Promise<void> {
+    const sent: { id: number; input: PredictInput }[] = [];
+    for (const job of jobs) {
+      let input: PredictInput;
+      if (job.source.kind === 'file') {
+        update(job.id, { status: 'reading' });
+        try {
+          input = await fileToPredictInput(job.source.file);
+        } catch (err) {
+          update(job.id, { status: 'error', error: { code: 'unreadable', message: `the file could not be read: ${errorMessage(err)}` } });
+          continue;
+        }
       } else {
-        update(id, { status: 'ok', labels: batch.labels, result });
+        input = { path: job.source.path };
       }
+      sent.push({ id: job.id, input: job.speaker ? { ...input, speaker: job.speaker } : input });
+    }
+    if (sent.length === 0) return;
+    for (const { id } of sent) update(id, { status: 'predicting' });
+    try {
+      const batch = await invoke('predict.files', { ...plainRef(checkpoint), files: sent.map((s) => s.input) });
+      sent.forEach(({ id }, i) => settle(id, batch.labels, batch.results[i]));
     } catch (err) {
-      update(id, { status: 'error', error: { code: errorCode(err), message: errorMessage(err) } });
+      for (const { id } of sent) update(id, { status: 'error', error: { code: errorCode(err), message: errorMessage(err) } });
     }
   }
 
@@ -121,9 +143,15 @@ export const useInferenceStore = defineStore('inference', () => {
     }
     error.value = null;
     const checkpoint = plainRef(target.value);
-    const jobs = items.map((item) => ({ id: addRow(item.name, checkpoint, item.problem), ...item }));
+    const given = speaker.value.trim();
+    const jobs: Job[] = items.flatMap((item) => {
+      const id = addRow(item.name, checkpoint, given, item.problem);
+      return item.problem ? [] : [{ id, source: item.source, speaker: given }];
+    });
     queue = queue.then(async () => {
-      for (const job of jobs) if (!job.problem) await predictOne(job.id, checkpoint, job.source);
+      // Files given with a speaker go in one request; the others one at a time, so each row fills in as soon as it can.
+      if (given) await predictTogether(jobs, checkpoint);
+      else for (const job of jobs) await predictTogether([job], checkpoint);
     });
     return queue;
   }
@@ -169,6 +197,7 @@ export const useInferenceStore = defineStore('inference', () => {
 
   return {
     target,
+    speaker,
     rows,
     selectedId,
     selectedRow,
