@@ -337,6 +337,7 @@ export interface StudyStatusView {
 export interface StudyCellReport extends Partial<CrossValidationSummary> {
   index: number;
   label: string;
+  studyDir: string;
   overrides: CellOverrides;
   members: { total: number; done: number };
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -95,6 +95,36 @@ describe('CLI: study init → run (local, 2 at once) → status → report → r
       const lines = readFileSync(csv, 'utf8').trim().split('\n');
       expect(lines[0]).toMatch(/^cell,members_done,members_total,n,accuracy,/);
       expect(lines[1]).toMatch(/^base,2,2,135,/);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'report --with pairs the cells of another study on the same folds, and refuses other folds',
+    async () => {
+      const copy = join(work, 'same-folds');
+      cpSync(dir, copy, { recursive: true });
+      const file = join(copy, 'study.json');
+      writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), name: 'baseline' }));
+      const r = await runCli(['study', 'report', dir, '--with', copy, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout);
+      expect(report.cells.map((c: { label: string; studyDir: string }) => [c.label, c.studyDir])).toEqual([
+        ['study: base', dir],
+        ['baseline: base', copy],
+      ]);
+      // The same predictions on both sides: no difference, and the pairing found every fold.
+      expect(report.comparisons).toHaveLength(1);
+      expect(report.comparisons[0].uarDifference).toBe(0);
+      expect(report.comparisons[0].folds).toHaveLength(2);
+
+      const other = join(work, 'other-folds');
+      expect((await runCli(['study', 'init', other, '--data', DEMO, '--protocol', 'kfold:3', ...TINY])).code).toBe(0);
+      const refused = await runCli(['study', 'report', dir, '--with', other]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(
+        `cannot compare ${dir} with ${other}: their folds differ (protocol, split seed or validation ratio)`,
+      );
     },
     TIMEOUT,
   );

@@ -38,7 +38,8 @@ export const studyUsage = [
   '      local: N member processes at once, each with floor(cores / N) compute threads (wasm XNNPACK + BLAS, given to `study member --threads`);',
   '      slurm: writes DIR/slurm/array.sbatch (--array=…%N, logs in DIR/slurm/logs), submits it with sbatch and follows it (threads = --cpus-per-task)',
   '  ser study status DIR [--json]',
-  '  ser study report DIR [--json] [--csv FILE] [--checkpoint best|final]',
+  '  ser study report DIR [--with OTHER_DIR …] [--json] [--csv FILE] [--checkpoint best|final]',
+  '      --with: other studies on the same dataset and folds (e.g. a baseline) join the report; every pair of cells is compared',
   '  ser study member DIR INDEX [--threads N] [--backend B]   (what one array task runs)',
 ].join('\n');
 
@@ -318,6 +319,8 @@ function printReport(report: StudyReport): void {
   process.stdout.write(
     `study ${s.name}: ${s.protocol}, ${s.folds} folds, seeds ${s.seeds.join(',')}, checkpoint ${s.checkpoint}${report.complete ? '' : ' (INCOMPLETE: only finished members are pooled)'}\n`,
   );
+  const others = [...new Set(report.cells.map((c) => c.studyDir))].filter((dir) => dir !== s.dir);
+  if (others.length > 0) process.stdout.write(`with the cells of ${others.join(', ')} (the same folds)\n`);
   for (const cell of report.cells) {
     process.stdout.write(`\n${cell.label} (${cell.members.done}/${cell.members.total} members)\n`);
     const p = cell.pooled;
@@ -351,10 +354,17 @@ async function reportCommand(argv: string[]): Promise<void> {
     json: { type: 'boolean' },
     csv: { type: 'string' },
     checkpoint: { type: 'string' },
+    with: { type: 'string', multiple: true },
   });
-  const report = await studyReport(requirePositional(positionals, 0, 'study folder (study report DIR)'), {
-    checkpoint: parseChoice(values.checkpoint, 'checkpoint', ['best', 'final'] as const),
-  });
+  let report: StudyReport;
+  try {
+    report = await studyReport(requirePositional(positionals, 0, 'study folder (study report DIR)'), {
+      checkpoint: parseChoice(values.checkpoint, 'checkpoint', ['best', 'final'] as const),
+      with: values.with,
+    });
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
   if (values.csv) await writeFileAtomic(resolve(values.csv), studyReportCsv(report));
   if (values.json) printJson(report);
   else printReport(report);

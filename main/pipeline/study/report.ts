@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { comparePairedCells, type PairedComparison } from '../../evaluation/paired';
 import { poolCrossValidation, type CrossValidationSummary, type MemberPredictions } from '../../evaluation/pooled';
 import { readEvaluation } from '../../evaluation/file';
-import { protocolLabel, readStudy } from './format';
+import { protocolLabel, readStudy, type StudyFile } from './format';
 import type { CellOverrides, GridAxis } from './grid';
 import { studyCells } from './members';
 import { listStudyMembers } from './status';
@@ -16,7 +16,10 @@ export type ReportCheckpoint = 'best' | 'final';
 
 export interface CellReport extends Partial<CrossValidationSummary> {
   index: number;
+  /** The cell's grid values; in a report over several studies, prefixed with its study's name. */
   label: string;
+  /** The folder of the study the cell belongs to. */
+  studyDir: string;
   overrides: CellOverrides;
   members: { total: number; done: number };
 }
@@ -36,12 +39,22 @@ export interface StudyReportOptions {
   /** Bootstrap iterations (default 1000) and seed (default 1). */
   iterations?: number;
   bootstrapSeed?: number;
+  /**
+   * Other studies on the same dataset and folds (e.g. the baseline a new recipe is judged against):
+   * their cells join the report and every pair of cells is compared.
+   */
+  with?: string[];
 }
 
-export async function studyReport(dir: string, options: StudyReportOptions = {}): Promise<StudyReport> {
-  const studyDir = resolve(dir);
-  const checkpoint = options.checkpoint ?? 'best';
-  const study = await readStudy(studyDir);
+/** Why two studies' members cannot be paired, or null when they can: the same clips in the same folds. */
+function foldsMismatch(a: StudyFile, b: StudyFile): string | null {
+  if (a.dataset.fingerprint !== b.dataset.fingerprint) return 'they were made on different datasets (or the dataset changed)';
+  const key = (s: StudyFile) => JSON.stringify(s.folds.map((f) => [[...f.test].sort(), [...f.val].sort()]));
+  return key(a) === key(b) ? null : 'their folds differ (protocol, split seed or validation ratio)';
+}
+
+/** The finished members' test predictions of each cell of one study. */
+async function cellPredictions(studyDir: string, study: StudyFile, checkpoint: ReportCheckpoint) {
   const { members } = await listStudyMembers(studyDir, study);
   const perCell = new Map<number, MemberPredictions[]>();
   let labels: string[] | null = null;
@@ -55,20 +68,51 @@ export async function studyReport(dir: string, options: StudyReportOptions = {})
     labels = evaluation.labels;
     perCell.set(m.cell, [...(perCell.get(m.cell) ?? []), { fold: m.fold, seed: m.seed, predictions: evaluation.predictions }]);
   }
-  const cells: CellReport[] = studyCells(study).map((cell) => {
-    const finished = perCell.get(cell.index) ?? [];
-    const summary =
-      finished.length > 0 && labels
-        ? poolCrossValidation(finished, labels, { seed: options.bootstrapSeed ?? 1, iterations: options.iterations })
-        : {};
-    return {
-      index: cell.index,
-      label: cell.label,
-      overrides: cell.overrides,
-      members: { total: members.filter((m) => m.cell === cell.index).length, done: finished.length },
-      ...summary,
-    };
-  });
+  return { members, perCell, labels };
+}
+
+export async function studyReport(dir: string, options: StudyReportOptions = {}): Promise<StudyReport> {
+  const studyDir = resolve(dir);
+  const checkpoint = options.checkpoint ?? 'best';
+  const study = await readStudy(studyDir);
+  const sources: { dir: string; study: StudyFile }[] = [{ dir: studyDir, study }];
+  for (const other of options.with ?? []) {
+    const otherDir = resolve(other);
+    const otherStudy = await readStudy(otherDir);
+    const problem = foldsMismatch(study, otherStudy);
+    if (problem) throw new Error(`cannot compare ${studyDir} with ${otherDir}: ${problem}`);
+    sources.push({ dir: otherDir, study: otherStudy });
+  }
+
+  const cells: CellReport[] = [];
+  const predictionsOf = new Map<CellReport, MemberPredictions[]>();
+  let labels: string[] | null = null;
+  let complete = true;
+  for (const source of sources) {
+    const found = await cellPredictions(source.dir, source.study, checkpoint);
+    if (found.labels && labels && found.labels.join('\t') !== labels.join('\t')) {
+      throw new Error(`${source.dir} was evaluated on labels [${found.labels.join(', ')}], ${studyDir} on [${labels.join(', ')}]`);
+    }
+    labels = labels ?? found.labels;
+    complete &&= found.members.every((m) => m.state === 'done');
+    for (const cell of studyCells(source.study)) {
+      const finished = found.perCell.get(cell.index) ?? [];
+      const summary =
+        finished.length > 0 && labels
+          ? poolCrossValidation(finished, labels, { seed: options.bootstrapSeed ?? 1, iterations: options.iterations })
+          : {};
+      const report: CellReport = {
+        index: cells.length,
+        label: sources.length > 1 ? `${source.study.name}: ${cell.label}` : cell.label,
+        studyDir: source.dir,
+        overrides: cell.overrides,
+        members: { total: found.members.filter((m) => m.cell === cell.index).length, done: finished.length },
+        ...summary,
+      };
+      cells.push(report);
+      predictionsOf.set(report, finished);
+    }
+  }
   const comparisons: PairedComparison[] = [];
   const withResults = cells.filter((c) => c.folds);
   for (let i = 0; i < withResults.length; i++) {
@@ -77,8 +121,8 @@ export async function studyReport(dir: string, options: StudyReportOptions = {})
       const b = withResults[j]!;
       comparisons.push(
         comparePairedCells(
-          { name: a.label, folds: a.folds!, members: perCell.get(a.index)! },
-          { name: b.label, folds: b.folds!, members: perCell.get(b.index)! },
+          { name: a.label, folds: a.folds!, members: predictionsOf.get(a)! },
+          { name: b.label, folds: b.folds!, members: predictionsOf.get(b)! },
         ),
       );
     }
@@ -93,7 +137,7 @@ export async function studyReport(dir: string, options: StudyReportOptions = {})
       grid: study.grid,
       checkpoint,
     },
-    complete: members.every((m) => m.state === 'done'),
+    complete,
     cells,
     comparisons,
   };
@@ -106,7 +150,7 @@ const csvField = (value: unknown): string => {
 
 /** One row per cell: its grid values, then the pooled metrics with intervals and mean ± sd over folds. */
 export function studyReportCsv(report: StudyReport): string {
-  const fields = report.study.grid.map((a) => a.field);
+  const fields = [...new Set(report.cells.flatMap((c) => Object.keys(c.overrides)))];
   const header = [
     'cell',
     ...fields,
