@@ -2,9 +2,8 @@
  * The custom layers our models use, registered with tfjs serialization so saved models load.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormTrain } from '../compute/kernels';
+import { batchNormTrain, maskedBatchNormTrain } from '../compute/kernels';
 import { broadcastMask, dataAndMask, firstShape } from './mask';
-import { maskedBatchNormTrain } from './masked-batch-norm';
 
 type Kwargs = Record<string, unknown>;
 /** The base-layer arguments our layers pass through. */
@@ -135,7 +134,7 @@ export interface BatchNormArgs extends LayerArgs {
  * is one fused op with a hand-written gradient (see kernels/batch-norm.ts).
  *
  * Given [x, mask] (x NHWC, mask [batch, time]): the batch statistics come from the real frames
- * only, and padded frames output 0 in training and inference (see masked-batch-norm.ts).
+ * only, and padded frames output 0 in training and inference (compute/kernels/batch-norm.ts).
  */
 export class BatchNorm extends tf.layers.Layer {
   static className = 'SerBatchNorm';

@@ -14,7 +14,7 @@ import { loadCheckpoint } from '../../main/models/checkpoint';
 import { buildCrnn } from '../../main/models/crnn';
 import { SeededInit } from '../../main/models/init';
 import { PoolMask } from '../../main/models/mask';
-import { maskedBatchNormTrain } from '../../main/models/masked-batch-norm';
+import { maskedBatchNormTrain } from '../../main/compute/kernels';
 import { buildResCnn } from '../../main/models/res-cnn';
 import { writeCheckpoint } from '../../main/runs/checkpoints';
 import { NO_AUGMENT } from '../../main/training/augment';

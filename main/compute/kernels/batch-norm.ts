@@ -435,16 +435,19 @@ function gradWithOps(
   });
 }
 
-/** The mask [batch, time] as weights over NHWC x [batch, rows, time, channels]. */
-function maskWeights(mask: tf.Tensor, x: tf.Tensor): tf.Tensor {
-  return tf.reshape(tf.cast(mask, 'float32'), [x.shape[0]!, 1, x.shape[2]!, 1]);
+/**
+ * The mask [batch, time] as weights over NHWC x [batch, rows, time, channels], and the count of
+ * real values per channel (a tensor: reading the mask back would stall a GPU backend).
+ */
+function realValues(mask: tf.Tensor, x: tf.Tensor): { weights: tf.Tensor; count: tf.Scalar } {
+  const weights = tf.reshape(tf.cast(mask, 'float32'), [x.shape[0]!, 1, x.shape[2]!, 1]);
+  return { weights, count: tf.mul(tf.sum(weights), x.shape[1]!) as tf.Scalar };
 }
 
 /** The masked forward math in tfjs ops (backends without our kernels, e.g. webgpu). */
 function maskedTrainWithOps(x: tf.Tensor, mask: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): tf.Tensor[] {
   return tf.tidy(() => {
-    const w = maskWeights(mask, x);
-    const count = tf.mul(tf.sum(w), x.shape[1]!);
+    const { weights: w, count } = realValues(mask, x);
     const mean = tf.div(tf.sum(tf.mul(x, w), [0, 1, 2]), count);
     const centered = tf.mul(tf.sub(x, mean), w);
     const variance = tf.div(tf.sum(tf.square(centered), [0, 1, 2]), count);
@@ -463,8 +466,9 @@ function maskedGradWithOps(
   epsilon: number,
 ): tf.Tensor[] {
   return tf.tidy(() => {
-    const w = maskWeights(mask, x);
-    const count = tf.maximum(tf.mul(tf.sum(w), x.shape[1]!), 1);
+    const real = realValues(mask, x);
+    const w = real.weights;
+    const count = tf.maximum(real.count, 1);
     const invStd = tf.rsqrt(tf.add(variance, epsilon));
     const xHat = tf.mul(tf.sub(x, mean), invStd);
     const dyReal = tf.mul(dy, w);
@@ -479,7 +483,13 @@ export interface BatchNormTrainResult {
   y: tf.Tensor;
   /** Batch statistics (no gradient flows through them), e.g. for moving averages. */
   mean: tf.Tensor1D;
+  /** Biased (divided by the count), as the normalisation uses it. */
   variance: tf.Tensor1D;
+}
+
+export interface MaskedBatchNormTrainResult extends BatchNormTrainResult {
+  /** The real values per channel the statistics are over (a tensor: nothing is read back). */
+  count: tf.Scalar;
 }
 
 /**
@@ -494,7 +504,8 @@ export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor
  * batchNormTrain over the real frames only: x NHWC [batch, rows, time, channels], mask
  * [batch, time] of 0/1 (1 = real frame). The statistics are over the real pixels, y is 0 on the
  * padded ones and they get no gradient. The mask stays a tensor (no read-back here); it gets no
- * gradient. On wasm and cpu the fused masked kernels, elsewhere tfjs ops.
+ * gradient. On wasm and cpu the fused masked kernels, elsewhere tfjs ops. The kernels refuse a
+ * batch without a real frame.
  */
 export function maskedBatchNormTrain(
   x: tf.Tensor4D,
@@ -502,8 +513,8 @@ export function maskedBatchNormTrain(
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   epsilon: number,
-): BatchNormTrainResult {
-  return fusedBatchNormTrain(x, mask, gamma, beta, epsilon);
+): MaskedBatchNormTrainResult {
+  return { ...fusedBatchNormTrain(x, mask, gamma, beta, epsilon), count: tf.tidy(() => realValues(mask, x).count) };
 }
 
 function fusedBatchNormTrain(

@@ -14,7 +14,7 @@ import { registerReluGradient, reluGradKernels } from './relu-grad';
 import { rememberOriginal, type FastBackendName } from './runner';
 import { wasmSliceKernels } from './slice';
 
-export { batchNormTrain, maskedBatchNormTrain, type BatchNormTrainResult } from './batch-norm';
+export { batchNormTrain, maskedBatchNormTrain, type BatchNormTrainResult, type MaskedBatchNormTrainResult } from './batch-norm';
 export { originalKernel, type FastBackendName } from './runner';
 export { blasKernelsActive, useBlasKernels } from './blas-kernels';
 export { prepareSimdLoops, useSimdLoops } from './simd-loops';
