@@ -44,6 +44,7 @@ function cell(index: number, uar: number | null): StudyCellReport {
   const base = {
     index,
     label: `learningRate=${index ? 0.01 : 0.001}`,
+    studyDir: '/studies/lr',
     overrides: { learningRate: index ? 0.01 : 0.001 },
     members: { total: 2, done: uar === null ? 0 : 2 },
   };
