@@ -280,8 +280,22 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
     await expect.poll(() => byId('predict-result').count(), { timeout: 120_000 }).toBe(2);
     await expect.poll(() => byId('predict-emotion').count()).toBe(1);
     expect(await byId('predict-error').textContent()).toMatch(/\w/);
+    // The run normalises per speaker (the default): a file of unknown speaker says it used its own statistics.
+    expect(await byId('predict-warning').count()).toBe(1);
+    // Files added together with a speaker share that speaker's statistics: no warning.
+    const speaker03 = readdirSync(DEMO)
+      .filter((f) => f.startsWith('03') && f.endsWith('.wav'))
+      .sort()
+      .slice(0, 2)
+      .map((f) => join(DEMO, f));
+    await byId('predict-speaker').fill('03');
+    await byId('predict-files').setInputFiles(speaker03);
+    await expect.poll(() => byId('predict-emotion').count(), { timeout: 120_000 }).toBe(3);
+    expect(await byId('predict-warning').count()).toBe(1);
+    expect(await byId('predict-results').textContent()).toContain('03');
     await byId('predict-result').first().click();
     await expect.poll(() => byId('predict-viewer').getByTestId('probability-bars').textContent()).toContain('%');
+    expect(await byId('predict-viewer-warning').textContent()).toContain("this file's speaker is unknown");
     await shot('08-predict');
   });
 

@@ -379,7 +379,7 @@ export const TRAINING_FIELDS = {
       { value: 'speaker', title: 'per speaker' },
       { value: 'clip', title: 'per clip' },
     ],
-    default: 'global',
+    default: 'speaker',
     label: 'Feature normalisation',
     help: "standardise each feature row with the training set's statistics, each speaker's own (test speakers: their own clips), or each clip's own",
     flag: 'normalization',

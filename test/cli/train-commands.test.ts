@@ -53,7 +53,9 @@ describe('CLI: train → evaluate → compare → predict on the demo set', () =
       expect(existsSync(join(runDir, 'checkpoints', checkpoint, 'model.json'))).toBe(true);
       const manifest = JSON.parse(readFileSync(join(runDir, 'checkpoints', checkpoint, 'manifest.json'), 'utf8'));
       expect(manifest.labels).toHaveLength(7);
-      expect(manifest.standardizer.mean).toHaveLength(20);
+      // The default normalisation: each speaker's own statistics, computed at prediction time.
+      expect(manifest.normalization).toEqual({ mode: 'speaker', maskPadding: true });
+      expect(manifest.standardizer).toBeUndefined();
       const evaluation = JSON.parse(readFileSync(join(runDir, `evaluation-${checkpoint}.json`), 'utf8'));
       expect(evaluation.predictions).toHaveLength(25); // the demo set has 25 clips of speakers 03 and 08
       expect(evaluation.predictions[0].probabilities).toHaveLength(7);

@@ -96,6 +96,8 @@ describe('speed perturbation', () => {
         batchSize: 4,
         seed: 1,
         augment: { speedPerturb: true },
+        // Training-set statistics: the check below is that they come from the unperturbed clips.
+        normalization: 'global',
         split: { kind: 'speaker', testSpeakers: ['08'], valSpeakers: ['12'] },
       }),
       featureConfig,

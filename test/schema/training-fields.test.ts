@@ -106,6 +106,15 @@ describe('resolveTrainingConfig refuses what is not exactly a field value', () =
     expect(resolveTrainingConfig(undefined)).toEqual(PRESETS.full);
     // The table's augmentation defaults are the Python prototype's.
     expect(PRESETS.full.augment).toEqual(PROTOTYPE_AUGMENT);
+    // Chosen by EmoDB leave-one-speaker-out: each speaker's own statistics. The prototype's
+    // recipe stays one set of flags away.
+    expect(PRESETS.full.normalization).toBe('speaker');
+    expect(PRESETS.quick.normalization).toBe('speaker');
+    expect(resolveTrainingConfig({ model: 'seed-cnn', learningRate: 0.005, normalization: 'global' })).toMatchObject({
+      model: 'seed-cnn',
+      learningRate: 0.005,
+      normalization: 'global',
+    });
     // The presets are not shared objects: a resolved config can be changed freely.
     config.augment.noise = 0.9;
     expect(PRESETS.quick.augment.noise).toBe(0.3);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -141,7 +141,20 @@ describe('study.json', () => {
     const dir = join(work, 'round-trip');
     await writeStudy(dir, sampleStudy());
     expect(await readStudy(dir)).toEqual(sampleStudy());
-    expect(JSON.parse(readFileSync(join(dir, 'study.json'), 'utf8')).formatVersion).toBe(1);
+    expect(JSON.parse(readFileSync(join(dir, 'study.json'), 'utf8')).formatVersion).toBe(2);
+  });
+
+  it('reads a version-1 study without a normalisation as the training-set statistics it trained with', async () => {
+    const dir = join(work, 'version-1');
+    const training: Record<string, unknown> = { ...sampleStudy().training };
+    delete training.normalization;
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'study.json'), JSON.stringify({ ...sampleStudy(), formatVersion: 1, training }));
+    expect((await readStudy(dir)).training.normalization).toBe('global');
+    const explicit = join(work, 'version-1-speaker');
+    mkdirSync(explicit, { recursive: true });
+    writeFileSync(join(explicit, 'study.json'), JSON.stringify({ ...sampleStudy(), formatVersion: 1 }));
+    expect((await readStudy(explicit)).training.normalization).toBe(sampleStudy().training.normalization);
   });
 
   it('names the file and the field that is wrong', async () => {
@@ -154,7 +167,7 @@ describe('study.json', () => {
     expect(bad((s) => (s.seeds = []))).toThrow(`${path}: study.json is invalid: 'seeds' must be a non-empty list of whole numbers`);
     expect(bad((s) => (s.seeds = [1, 1.5]))).toThrow(`${path}: study.json is invalid: 'seeds[1]' must be a whole number ≥ 0`);
     expect(bad((s) => (s.formatVersion = 7))).toThrow(
-      `${path}: study.json has formatVersion 7, newer than this release reads (1); update the workbench`,
+      `${path}: study.json has formatVersion 7, newer than this release reads (2); update the workbench`,
     );
     expect(bad((s) => (s.protocol = { kind: 'kfold', k: 3 }))).toThrow(
       `${path}: study.json is invalid: 'folds' has 2 folds but the protocol is kfold:3`,

@@ -25,7 +25,7 @@ describe('CLI: study init → run (local, 2 at once) → status → report → r
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain('2 members = 1 grid cell × 1 seed × 2 folds');
       const study = JSON.parse(readFileSync(join(dir, 'study.json'), 'utf8'));
-      expect(study.formatVersion).toBe(1);
+      expect(study.formatVersion).toBe(2);
       expect(study.folds).toHaveLength(2);
       // The demo set's 10 speakers are split between the two folds' test parts.
       expect([...study.folds[0].test, ...study.folds[1].test].sort()).toEqual(['03', '08', '09', '10', '11', '12', '13', '14', '15', '16']);

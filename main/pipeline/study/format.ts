@@ -11,7 +11,7 @@ import { decodeVersioned, readVersionedJson, writeVersionedJson, type JsonObject
 import { checkGridAxis, expandGrid, type GridAxis } from './grid';
 
 export const STUDY_FILE = 'study.json';
-export const STUDY_FORMAT_VERSION = 1;
+export const STUDY_FORMAT_VERSION = 2;
 
 export type StudyProtocol =
   { kind: 'loso' } | { kind: 'kfold'; k: number } | { kind: 'fixed'; testSpeakers: string[]; valSpeakers?: string[] };
@@ -165,10 +165,20 @@ function checkStudy(o: JsonObject): StudyFile {
   return o as unknown as StudyFile;
 }
 
+/**
+ * Version 2: the default normalisation became `speaker`. Version-1 studies written before the field
+ * existed trained with training-set statistics, and their members must go on doing so.
+ */
+const normalizationRecorded = (value: JsonObject): JsonObject => {
+  const training = value.training;
+  if (training === null || typeof training !== 'object' || Array.isArray(training)) return value;
+  return { ...value, training: { normalization: 'global', ...training } };
+};
+
 const STUDY_FORMAT: VersionedFormat<StudyFile> = {
   name: STUDY_FILE,
   current: STUDY_FORMAT_VERSION,
-  migrate: {},
+  migrate: { 1: normalizationRecorded },
   validate: checkStudy,
 };
 
