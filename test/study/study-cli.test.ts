@@ -118,6 +118,9 @@ describe('CLI: study init → run (local, 2 at once) → status → report → r
       expect(report.comparisons[0].uarDifference).toBe(0);
       expect(report.comparisons[0].folds).toHaveLength(2);
 
+      const loose = await runCli(['study', 'report', dir, '--with', copy, copy]);
+      expect(loose.stderr.trim()).toBe(`ser study: error: unexpected argument '${copy}': give each other study with a --with of its own`);
+
       const other = join(work, 'other-folds');
       expect((await runCli(['study', 'init', other, '--data', DEMO, '--protocol', 'kfold:3', ...TINY])).code).toBe(0);
       const refused = await runCli(['study', 'report', dir, '--with', other]);

@@ -356,6 +356,7 @@ async function reportCommand(argv: string[]): Promise<void> {
     checkpoint: { type: 'string' },
     with: { type: 'string', multiple: true },
   });
+  if (positionals.length > 1) throw new CliError(`unexpected argument '${positionals[1]}': give each other study with a --with of its own`);
   let report: StudyReport;
   try {
     report = await studyReport(requirePositional(positionals, 0, 'study folder (study report DIR)'), {
