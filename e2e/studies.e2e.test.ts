@@ -6,7 +6,7 @@
  * its overlaid curves, the results table, the pooled matrix and its drill-down into a fold's clip; saves
  * e2e/screenshots/10-studies.png at 1440 × 900.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -34,6 +34,11 @@ describe('a study in the Studies view (serve mode)', { timeout: 300_000 }, () =>
       seeds: [1],
     });
     for (const member of studyMembers(study)) await runStudyMember(studyDir, member.index, { threads: 1, backend: 'wasm' });
+    // A second study on the same folds to compare with (a copy: the same predictions).
+    const baselineDir = join(dir, 'studies', 'baseline');
+    cpSync(studyDir, baselineDir, { recursive: true });
+    const file = join(baselineDir, 'study.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), name: 'baseline' }));
 
     workbench = await openWorkbench(dir, join(dir, 'studies'));
     ({ page, pageErrors } = workbench);
@@ -47,6 +52,7 @@ describe('a study in the Studies view (serve mode)', { timeout: 300_000 }, () =>
   it('lists the study, its members and its pooled results', async () => {
     await byId('tab-studies').click();
     await expect.poll(() => byId('study-picker').textContent()).toContain('demo-loso');
+    await byId('study-picker').selectOption({ label: 'demo-loso · loso · 10 members' });
     await expect.poll(() => byId('study-head').textContent()).toContain('10 done');
     expect(await byId('study-member').count()).toBe(10);
     const row = byId('study-result-row');
@@ -74,6 +80,19 @@ describe('a study in the Studies view (serve mode)', { timeout: 300_000 }, () =>
     await clips.first().click();
     await expect.poll(() => byId('clip-viewer').getByTestId('mfcc-heatmap').locator('canvas').count()).toBeGreaterThan(0);
     await workbench.shot('10-studies');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('compares the study with another on the same folds', async () => {
+    await byId('study-compare-with').selectOption({ label: 'baseline' });
+    await expect.poll(() => byId('study-result-row').count()).toBe(2);
+    expect(await byId('study-results').textContent()).toContain('baseline: base');
+    await expect.poll(() => byId('study-verdict').textContent()).toMatch(/demo-loso: base|baseline: base/);
+    expect(await byId('study-paired-folds').locator('thead td, tr').count()).toBeGreaterThan(0);
+    await byId('study-compare').scrollIntoViewIfNeeded();
+    await workbench.shot('10a-studies-compare');
+    await byId('study-compare-with').selectOption({ label: "none (this study's cells)" });
+    await expect.poll(() => byId('study-result-row').count()).toBe(1);
     expect(pageErrors).toEqual([]);
   });
 

@@ -456,7 +456,8 @@ export interface ApiRequests {
   'studies.list': { args: Record<string, never>; result: StudyListEntry[] };
   /** Adds a study folder made elsewhere (CLI, a cluster) to the list. */
   'studies.open': { args: { dir: string }; result: StudyListEntry };
-  'studies.get': { args: { dir: string; checkpoint?: 'best' | 'final' }; result: StudyDetail };
+  /** `with`: other studies on the same dataset and folds whose cells join the report (a baseline to compare with). */
+  'studies.get': { args: { dir: string; checkpoint?: 'best' | 'final'; with?: string[] }; result: StudyDetail };
   'studies.create': { args: StudyCreateArgs; result: StudyListEntry };
   /** Runs the unfinished members here, `parallel` at a time, as a job ('studies.event', then 'job.finished'). */
   'studies.run': { args: { dir: string; parallel?: number }; result: JobInfo };

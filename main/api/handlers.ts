@@ -588,8 +588,21 @@ export function createEngine(ctx: EngineContext): Engine {
       const args = expectObject(raw, 'studies.get');
       const dir = studyDir(args, 'studies.get');
       const checkpoint = studyCheckpoint(args, 'studies.get');
-      const [status, report] = await Promise.all([studyStatus(dir), studyReport(dir, { checkpoint })]);
-      return { status, report };
+      const others = args.with === undefined ? [] : expectArray(args, 'with', 'studies.get', 8);
+      const withDirs = others.map((other, i) => {
+        if (typeof other !== 'string') throw new ApiError('invalid-arguments', `studies.get: 'with[${i}]' must be a study folder`);
+        return workspace.confineStudy(other, 'studies.get');
+      });
+      let report;
+      try {
+        report = await studyReport(dir, { checkpoint, with: withDirs });
+      } catch (err) {
+        // Folds or datasets that differ are the request's fault, not the engine's.
+        if (withDirs.length > 0 && /^cannot compare /.test((err as Error).message))
+          throw new ApiError('invalid-arguments', (err as Error).message);
+        throw err;
+      }
+      return { status: await studyStatus(dir), report };
     },
 
     async 'studies.create'(raw) {

@@ -2,7 +2,7 @@
  * The studies requests on the demo dataset: list / open / create / get / run (as a job) /
  * memberEvaluation / exportCsv, with argument validation and confinement to the studies listed.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -205,6 +205,31 @@ describe('studies requests', () => {
     expect(lines[0]).toMatch(/^cell,learningRate,members_done,members_total,n,accuracy,/);
     expect(lines).toHaveLength(3);
     expect(lines[1]).toMatch(/^learningRate=0\.001,0\.001,2,2,135,/);
+
+    // Compared with another study on the same folds (here a copy): its cells join the report.
+    const baselineDir = join(work, 'elsewhere', 'baseline');
+    cpSync(tinyDir, baselineDir, { recursive: true });
+    const file = join(baselineDir, 'study.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), name: 'baseline' }));
+    await expect(call('studies.get', { dir: tinyDir, with: [baselineDir] })).rejects.toMatchObject({ code: 'forbidden' });
+    await call('studies.open', { dir: baselineDir });
+    const joined = (await call('studies.get', { dir: tinyDir, with: [baselineDir] })).report;
+    expect(joined.cells.map((c) => [c.label, c.studyDir])).toEqual([
+      ['tiny: learningRate=0.001', tinyDir],
+      ['tiny: learningRate=0.003', tinyDir],
+      ['baseline: learningRate=0.001', baselineDir],
+      ['baseline: learningRate=0.003', baselineDir],
+    ]);
+    expect(joined.comparisons).toHaveLength(6);
+    expect(
+      joined.comparisons.find((c) => c.a === 'tiny: learningRate=0.001' && c.b === 'baseline: learningRate=0.001')!.uarDifference,
+    ).toBe(0);
+    // The app's own study has other folds (leave-one-speaker-out): no pairing, and the reason.
+    const lrGrid = (await call('studies.list', {})).find((s) => s.name === 'lr-grid')!.dir;
+    await expect(call('studies.get', { dir: tinyDir, with: [lrGrid] })).rejects.toMatchObject({
+      code: 'invalid-arguments',
+      message: expect.stringContaining('their folds differ'),
+    });
   }, 240_000);
 });
 

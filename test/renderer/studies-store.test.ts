@@ -181,6 +181,40 @@ describe('studies lib', () => {
 describe('studies store', () => {
   beforeEach(() => setActivePinia(createPinia()));
 
+  it('compares with another study: its cells join, the pair is set up, a refusal is shown', async () => {
+    const OTHER = '/studies/baseline';
+    const own = detail([member(0, 0, 'done'), member(1, 0, 'done')], [cell(0, 0.5), cell(1, 0.6)]);
+    const joined: StudyDetail = {
+      ...own,
+      report: { ...own.report, cells: [...own.report.cells, { ...cell(0, 0.4), index: 2, label: 'baseline: base', studyDir: OTHER }] },
+    };
+    const fake = fakeApi({
+      'studies.list': () => [ENTRY, { ...ENTRY, dir: OTHER, name: 'baseline' }],
+      'studies.get': (args) => {
+        if (!args.with) return own;
+        if (args.with[0] === OTHER) return joined;
+        throw Object.assign(new Error('cannot compare: their folds differ'), { code: 'invalid-arguments' });
+      },
+      'studies.memberEvaluation': () => evaluation([]),
+    });
+    setApi(fake.api);
+    const store = useStudiesStore();
+    await store.refreshList();
+    await store.setWith(OTHER);
+    expect(fake.calls.at(-1)!.args).toEqual({ dir: DIR, checkpoint: 'best', with: [OTHER] });
+    expect(store.detail?.report.cells).toHaveLength(3);
+    expect(store.compare).toEqual([0, 2]);
+    // The other study's clips are not this study's members.
+    store.showMatrixOf(2);
+    await store.selectMatrixCell('anger', 'anger');
+    expect(store.clipsError).toMatch(/belong to the study in \/studies\/baseline/);
+
+    await store.setWith('/studies/elsewhere');
+    expect(store.withError).toBe('cannot compare: their folds differ');
+    expect(store.withDir).toBe('');
+    expect(store.detail?.report.cells).toHaveLength(2);
+  });
+
   it('lists studies, opens the first, and follows a study job live', async () => {
     let current = detail(
       [member(0, 0, 'pending'), member(0, 1, 'pending'), member(1, 0, 'pending'), member(1, 1, 'pending')],

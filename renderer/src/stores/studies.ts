@@ -86,6 +86,22 @@ export const useStudiesStore = defineStore('studies', () => {
     }
   }
 
+  /** Another study (same dataset and folds) whose cells join the report, to compare with; '' = none. */
+  const withDir = ref('');
+  /** Why the chosen study could not be compared with this one. */
+  const withError = ref<string | null>(null);
+  /** The study the comparison pair was last set up for. */
+  let comparingWith = '';
+
+  async function setWith(dir: string): Promise<void> {
+    withDir.value = dir;
+    withError.value = null;
+    comparingWith = '';
+    if (matrixCell.value > 0 && !dir) matrixCell.value = 0;
+    clearDrillDown();
+    await refresh();
+  }
+
   let latestDetail = 0;
   /** Reads the selected study's status and report again (quietly: the tables stay while it loads). */
   async function refresh(): Promise<void> {
@@ -94,13 +110,29 @@ export const useStudiesStore = defineStore('studies', () => {
     const request = ++latestDetail;
     detailLoading.value = true;
     try {
-      const result = await invoke('studies.get', { dir, checkpoint: checkpoint.value });
+      const other = withDir.value;
+      let result;
+      try {
+        result = await invoke('studies.get', { dir, checkpoint: checkpoint.value, ...(other ? { with: [other] } : {}) });
+      } catch (err) {
+        if (!other) throw err;
+        // The other study cannot be paired with this one: say why, and show this one alone.
+        withError.value = errorMessage(err);
+        withDir.value = '';
+        result = await invoke('studies.get', { dir, checkpoint: checkpoint.value });
+      }
       if (request !== latestDetail) return;
       detail.value = result;
       detailError.value = null;
-      const cells = result.report.cells.length;
-      if (matrixCell.value >= cells) matrixCell.value = 0;
-      if (compare.value[0] >= cells || compare.value[1] >= cells) compare.value = [0, Math.min(1, cells - 1)];
+      const cells = result.report.cells;
+      if (matrixCell.value >= cells.length) matrixCell.value = 0;
+      if (compare.value[0] >= cells.length || compare.value[1] >= cells.length) compare.value = [0, Math.min(1, cells.length - 1)];
+      if (other && comparingWith !== other) {
+        // A study just chosen to compare with: this study's first cell against its first.
+        const first = cells.findIndex((c) => c.studyDir !== dir);
+        if (first > 0) compare.value = [0, first];
+        comparingWith = other;
+      }
     } catch (err) {
       if (request === latestDetail) detailError.value = errorMessage(err);
     } finally {
@@ -140,6 +172,9 @@ export const useStudiesStore = defineStore('studies', () => {
       selectedDir.value = dir;
       detail.value = null;
       detailError.value = null;
+      withDir.value = '';
+      withError.value = null;
+      comparingWith = '';
       matrixCell.value = 0;
       compare.value = [0, 1];
       curveMembers.value = [];
@@ -197,6 +232,11 @@ export const useStudiesStore = defineStore('studies', () => {
     if (!dir || !status) return;
     const key = `${dir}#${matrixCell.value}#${checkpoint.value}`;
     if (cellClipsFor.value === key) return;
+    const shown = detail.value?.report.cells[matrixCell.value];
+    if (shown && shown.studyDir !== dir) {
+      clipsError.value = `these clips belong to the study in ${shown.studyDir}: choose it above to look at them`;
+      return;
+    }
     const members = status.members.filter((m) => m.cell === matrixCell.value && m.state === 'done');
     clipsLoading.value = true;
     clipsError.value = null;
@@ -349,6 +389,9 @@ export const useStudiesStore = defineStore('studies', () => {
     chooseFolder,
     matrixCell,
     compare,
+    withDir,
+    withError,
+    setWith,
     cellClips,
     clipsLoading,
     clipsError,
