@@ -80,13 +80,14 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
     expect(Math.abs(spectrogramTrack.width - mfccTrack.width)).toBeLessThan(1.5);
     expect(Math.abs(waveTrack.x - mfccTrack.x)).toBeLessThan(1.5);
     expect(waveTrack.width).toBeLessThanOrEqual(mfccTrack.width + 1.5);
-    // The mel axis is in Hz; the padded MFCC input is marked; the playhead is on every panel.
+    // The mel axis is in Hz; the MFCC is the whole clip (auto frames: no padding); the playhead is on every panel.
     expect(await viewer.getByTestId('spectrogram').locator('.y-axis').textContent()).toContain('kHz');
     await viewer.getByTestId('spectrogram').locator('canvas.image').hover();
     await expect
       .poll(() => viewer.getByTestId('spectrogram').getByTestId('heatmap-readout').textContent())
       .toMatch(/row \d+ \([\d.]+ k?Hz\)/);
-    expect(await viewer.getByTestId('mfcc-heatmap').getByTestId('heatmap-padding').textContent()).toContain('padding');
+    expect(await viewer.getByTestId('mfcc-heatmap').textContent()).toContain('MFCC (the whole clip, before standardisation)');
+    expect(await viewer.getByTestId('mfcc-heatmap').getByTestId('heatmap-padding').count()).toBe(0);
     await expect.poll(() => viewer.getByTestId('heatmap-playhead').count()).toBe(2);
     await viewer
       .getByTestId('spectrogram')
