@@ -78,7 +78,7 @@ describe('a study in the Studies view (serve mode)', { timeout: 300_000 }, () =>
     await expect.poll(() => clips.count()).toBeGreaterThan(0);
     expect(await clips.first().textContent()).toMatch(/fold \d+ · seed 1/);
     await clips.first().click();
-    await expect.poll(() => byId('clip-viewer').getByTestId('mfcc-heatmap').locator('canvas').count()).toBeGreaterThan(0);
+    await expect.poll(() => byId('clip-viewer').getByTestId('features-heatmap').locator('canvas').count()).toBeGreaterThan(0);
     await workbench.shot('10-studies');
     expect(pageErrors).toEqual([]);
   });

@@ -67,14 +67,14 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
     await rows.first().click();
     const viewer = byId('clip-viewer');
     await expect.poll(() => viewer.getByTestId('waveform').locator('canvas, div').count()).toBeGreaterThan(0);
-    await expect.poll(() => viewer.getByTestId('mfcc-heatmap').locator('canvas').count()).toBeGreaterThan(0);
+    await expect.poll(() => viewer.getByTestId('features-heatmap').locator('canvas').count()).toBeGreaterThan(0);
     expect(await viewer.getByTestId('spectrogram').locator('canvas').count()).toBeGreaterThan(0);
-    await viewer.getByTestId('mfcc-heatmap').locator('canvas.image').hover();
-    await expect.poll(() => viewer.getByTestId('mfcc-heatmap').getByTestId('heatmap-readout').textContent()).toMatch(/-?\d/);
+    await viewer.getByTestId('features-heatmap').locator('canvas.image').hover();
+    await expect.poll(() => viewer.getByTestId('features-heatmap').getByTestId('heatmap-readout').textContent()).toMatch(/-?\d/);
     // One time axis: the waveform, spectrogram and MFCC tracks start at the same x, at one scale.
     const boxOf = async (locator: ReturnType<Page['locator']>) => (await locator.boundingBox())!;
     const spectrogramTrack = await boxOf(viewer.getByTestId('spectrogram').locator('.track'));
-    const mfccTrack = await boxOf(viewer.getByTestId('mfcc-heatmap').locator('.track'));
+    const mfccTrack = await boxOf(viewer.getByTestId('features-heatmap').locator('.track'));
     const waveTrack = await boxOf(viewer.getByTestId('clip-waveform-track'));
     expect(Math.abs(spectrogramTrack.x - mfccTrack.x)).toBeLessThan(1.5);
     expect(Math.abs(spectrogramTrack.width - mfccTrack.width)).toBeLessThan(1.5);
@@ -86,8 +86,8 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
     await expect
       .poll(() => viewer.getByTestId('spectrogram').getByTestId('heatmap-readout').textContent())
       .toMatch(/row \d+ \([\d.]+ k?Hz\)/);
-    expect(await viewer.getByTestId('mfcc-heatmap').textContent()).toContain('MFCC (the whole clip, before standardisation)');
-    expect(await viewer.getByTestId('mfcc-heatmap').getByTestId('heatmap-padding').count()).toBe(0);
+    expect(await viewer.getByTestId('features-heatmap').textContent()).toContain('MFCC 40 (the whole clip, before standardisation)');
+    expect(await viewer.getByTestId('features-heatmap').getByTestId('heatmap-padding').count()).toBe(0);
     await expect.poll(() => viewer.getByTestId('heatmap-playhead').count()).toBe(2);
     await viewer
       .getByTestId('spectrogram')
@@ -231,7 +231,7 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
     const viewer = byId('clip-viewer').last();
     await expect.poll(() => viewer.getByTestId('probability-bars').textContent()).toContain('%');
     expect(await viewer.getByTestId('clip-true-label').textContent()).toBeTruthy();
-    await expect.poll(() => viewer.getByTestId('mfcc-heatmap').locator('canvas').count()).toBeGreaterThan(0);
+    await expect.poll(() => viewer.getByTestId('features-heatmap').locator('canvas').count()).toBeGreaterThan(0);
     await page.keyboard.press('ArrowDown');
     await shot('06-misclassified-clip');
   });

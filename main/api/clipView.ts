@@ -4,7 +4,7 @@
  */
 import { deserializeError } from '../audio';
 import { encodeWavPcm16 } from '../audio/wav';
-import { resolveFeatureConfig, type FeatureConfig } from '../features/config';
+import { describeFeatureRows, resolveFeatureConfig, type FeatureConfig } from '../features/config';
 import { resolveWorkerScript, WorkerPool } from '../features/pool';
 import type { ClipAnalysis, ClipAnalysisResult, ClipAnalysisTask } from '../features/worker';
 import type { ClipView, MatrixData } from './contract';
@@ -82,7 +82,8 @@ export async function buildClipView(path: string, featureConfig: Partial<Feature
     channels: analysis.originalChannels,
     wavBase64: Buffer.from(encodeWavPcm16(analysis.samples, sampleRate)).toString('base64'),
     melDb,
-    mfcc: toMatrixData(analysis.features.data, analysis.features.rows, analysis.features.frames),
+    features: toMatrixData(analysis.features.data, analysis.features.rows, analysis.features.frames),
+    featuresTitle: describeFeatureRows(config),
     frameSeconds: hopLength / sampleRate,
     melFrameSeconds: (hopLength / sampleRate) * (analysis.melDb.frames / melDb.cols),
   };

@@ -130,9 +130,11 @@ export interface ClipView {
   wavBase64: string;
   /** Log-mel spectrogram (dB), [mel band][frame], over the whole clip. */
   melDb: MatrixData;
-  /** The MFCC matrix exactly as the model sees it before standardisation, [coefficient][frame]. */
-  mfcc: MatrixData;
-  /** Seconds per MFCC column (hop / sample rate). */
+  /** The feature matrix of the default feature settings before standardisation, [row][frame], over the whole clip. */
+  features: MatrixData;
+  /** What its rows are, e.g. "MFCC 40" or "log-mel 40 + deltas 1–2". */
+  featuresTitle: string;
+  /** Seconds per feature column (hop / sample rate). */
   frameSeconds: number;
   /** Seconds per spectrogram column (the same unless a long clip's columns were averaged down). */
   melFrameSeconds: number;

@@ -130,11 +130,17 @@ export function isPlainMfcc(cfg: FeatureConfig): boolean {
   return cfg.preset === 'librosa' && cfg.representation === 'mfcc' && cfg.deltas === 0 && cfg.extras.length === 0;
 }
 
-/** One line for logs and the CLI: "librosa log-mel 64 (50–8000 Hz) + deltas 1–2 + rms, 100 frames, 164 rows". */
-export function describeFeatureConfig(cfg: FeatureConfig): string {
+/** What a matrix's rows are: "log-mel 64 (50–8000 Hz) + deltas 1–2 + rms". */
+export function describeFeatureRows(cfg: FeatureConfig): string {
   const base = cfg.representation === 'logmel' ? `log-mel ${cfg.nMels}` : `MFCC ${cfg.nMfcc}`;
   const band = cfg.fmin !== 0 || melFmax(cfg) !== cfg.sampleRate / 2 ? ` (${cfg.fmin}–${melFmax(cfg)} Hz)` : '';
   const deltas = cfg.deltas > 0 ? ` + deltas ${cfg.deltas === 1 ? '1' : '1–2'}` : '';
   const extras = cfg.extras.length > 0 ? ` + ${cfg.extras.join(', ')}` : '';
-  return `${cfg.preset} ${base}${band}${deltas}${extras}, ${cfg.frames === 0 ? 'frames for the longest clip' : `${cfg.frames} frames`}, ${featureRowCount(cfg)} rows`;
+  return `${base}${band}${deltas}${extras}`;
+}
+
+/** One line for logs and the CLI: "librosa log-mel 64 (50–8000 Hz) + deltas 1–2 + rms, 100 frames, 164 rows". */
+export function describeFeatureConfig(cfg: FeatureConfig): string {
+  const frames = cfg.frames === 0 ? 'frames for the longest clip' : `${cfg.frames} frames`;
+  return `${cfg.preset} ${describeFeatureRows(cfg)}, ${frames}, ${featureRowCount(cfg)} rows`;
 }

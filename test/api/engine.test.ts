@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvents, EventName, JobInfo, RequestArgs, RequestName, RequestResult } from '../../main/api/contract';
 import { ApiError, createEngine, dispatch, type Engine } from '../../main/api/handlers';
 import { Workspace } from '../../main/api/workspace';
-import { DEFAULT_FEATURE_CONFIG } from '../../main/features/config';
+import { DEFAULT_FEATURE_CONFIG, describeFeatureRows, featureRowCount } from '../../main/features/config';
 import { naturalFrames } from '../../main/features/frames';
 
 const DEMO = resolve('resources/demo-emodb');
@@ -123,9 +123,10 @@ describe('engine handler table', () => {
     const view = await call('clip.view', { path: join(DEMO, readdirWav(DEMO)) });
     const wav = Buffer.from(view.wavBase64, 'base64');
     expect(wav.subarray(0, 4).toString()).toBe('RIFF');
-    expect(view.mfcc.rows).toBe(40);
+    expect(view.features.rows).toBe(featureRowCount(DEFAULT_FEATURE_CONFIG));
+    expect(view.featuresTitle).toBe(describeFeatureRows(DEFAULT_FEATURE_CONFIG));
     // Auto frames (the default): the viewer shows the whole clip, no padding.
-    expect(view.mfcc.cols).toBe(naturalFrames(view.durationS, DEFAULT_FEATURE_CONFIG));
+    expect(view.features.cols).toBe(naturalFrames(view.durationS, DEFAULT_FEATURE_CONFIG));
     expect(view.melDb.rows).toBe(128);
     expect(view.melDb.values).toHaveLength(view.melDb.rows * view.melDb.cols);
     expect(view.melDb.max).toBeGreaterThan(view.melDb.min);
