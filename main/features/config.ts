@@ -80,6 +80,20 @@ export function melFmax(cfg: Pick<FeatureConfig, 'fmax' | 'sampleRate'>): number
 const ADDED_FIELD_NEUTRAL: Partial<Record<keyof FeatureConfig, unknown>> = { representation: 'mfcc', deltas: 0, fmin: 0, fmax: 0 };
 
 /**
+ * A feature config as stored before some fields existed (a checkpoint manifest, study.json), with
+ * each missing one at the value that computes what it was made with, not at today's default.
+ */
+export function withStoredDefaults(stored: Record<string, unknown>): Record<string, unknown> {
+  return { ...ADDED_FIELD_NEUTRAL, ...stored };
+}
+
+/** A stored feature config (see withStoredDefaults), checked and resolved. */
+export function storedFeatureConfig(stored: unknown): FeatureConfig {
+  const isObject = stored !== null && typeof stored === 'object' && !Array.isArray(stored);
+  return resolveFeatureConfig(isObject ? withStoredDefaults(stored as Record<string, unknown>) : stored);
+}
+
+/**
  * Stable 16-hex-digit identity of a configuration: sha256 of FEATURE_VERSION and the canonical JSON
  * (sorted keys, canonical extras). Equal configs hash equal regardless of key or extras order.
  */

@@ -33,10 +33,14 @@ export interface ClipAnalysis {
 
 export type ClipAnalysisResult = ({ ok: true } & ClipAnalysis) | { ok: false; error: SerializedError };
 
+/** Mel bands of the viewer's spectrogram at least. */
+const VIEW_MEL_BANDS = 128;
+
 /** What the clip viewer shows about one clip, computed with the training pipeline's code. */
 export async function analyseClip(path: string, config: FeatureConfig): Promise<ClipAnalysis> {
   const audio = await loadAudio(path, { targetSampleRate: config.sampleRate });
-  const mel = logMelSpectrogram(audio.samples, spectrogramOptions(config));
+  // The picture keeps 128 bands however few the model's features have.
+  const mel = logMelSpectrogram(audio.samples, spectrogramOptions({ ...config, nMels: Math.max(config.nMels, VIEW_MEL_BANDS) }));
   // Auto frames (0): the viewer shows the whole clip.
   const features = computeFeatureMatrix(audio.samples, config.frames > 0 ? config : { ...config, frames: mel.frames });
   return {

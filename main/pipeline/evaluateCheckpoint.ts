@@ -5,7 +5,7 @@
  */
 import { basename, join } from 'node:path';
 import { scanDataset, type SchemeName } from '../dataset';
-import { resolveFeatureConfig, type FeatureConfig } from '../features/config';
+import { storedFeatureConfig, type FeatureConfig } from '../features/config';
 import { extractFeatures, type ExtractionProgress } from '../features/extract';
 import { loadCheckpoint } from '../models/checkpoint';
 import { openRun } from '../runs/store';
@@ -49,7 +49,7 @@ export async function evaluateCheckpoint(runDir: string, options: EvaluateCheckp
   await initBackend(options.backend ?? 'auto');
   const { model, manifest } = await loadCheckpoint(join(runDir, 'checkpoints', checkpoint));
   try {
-    const featureConfig: FeatureConfig = resolveFeatureConfig(manifest.featureConfig);
+    const featureConfig: FeatureConfig = storedFeatureConfig(manifest.featureConfig);
     const dataRoot = options.dataDir ?? opened.record.dataset.root;
     const scheme = options.scheme ?? (options.dataDir ? 'auto' : (opened.record.dataset.scheme as SchemeName));
     const scan = await scanDataset(dataRoot, { scheme });

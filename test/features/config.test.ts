@@ -9,6 +9,8 @@ import {
   featureRowNames,
   MEYDA_DESCRIPTORS,
   resolveFeatureConfig,
+  storedFeatureConfig,
+  withStoredDefaults,
   type FeatureConfig,
 } from '../../main/features/config';
 
@@ -140,6 +142,10 @@ describe('featureConfigHash', () => {
     expect(featureConfigHash({ ...DEFAULT_FEATURE_CONFIG, frames: 100 })).toBe(legacyHash(legacy));
     expect(() => featureConfigHash(DEFAULT_FEATURE_CONFIG)).toThrow(/frames 0 \(auto\) names no cache until resolveFrames/);
     expect(featureConfigHash(resolveFeatureConfig(legacy))).toBe(legacyHash(legacy));
+    // Read back from a checkpoint or study made then, the fields it predates take the values it was
+    // made with, whatever today's defaults are.
+    expect(withStoredDefaults({ nMels: 64 })).toEqual({ representation: 'mfcc', deltas: 0, fmin: 0, fmax: 0, nMels: 64 });
+    expect(featureConfigHash(storedFeatureConfig(legacy))).toBe(legacyHash(legacy));
     // fmax at half the sample rate is the same filterbank as fmax 0.
     expect(featureConfigHash(resolveFeatureConfig({ frames: 100, fmax: 11025 }))).toBe(legacyHash(legacy));
     const meyda = { ...legacy, preset: 'meyda', nMfcc: 13, extras: ['chroma', 'rms'] };

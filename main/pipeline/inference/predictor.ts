@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { AudioError, loadAudio, resample } from '../../audio';
 import { computeFeatureMatrix, type FeatureMatrix } from '../../features/compute';
-import { FEATURE_VERSION, featureConfigHash, featureRowCount, resolveFeatureConfig, type FeatureConfig } from '../../features/config';
+import { FEATURE_VERSION, featureConfigHash, featureRowCount, storedFeatureConfig, type FeatureConfig } from '../../features/config';
 import { normalizeClips, recordedNormalizer, type ClipMatrix, type Normalizer } from '../../features/standardize';
 import { loadCheckpoint } from '../../models/checkpoint';
 import { modelInputs } from '../../models/mask';
@@ -267,7 +267,7 @@ export class EmotionPredictor {
 function checkFeatureManifest(manifest: CheckpointManifest, dir: string): FeatureConfig {
   let config: FeatureConfig;
   try {
-    config = resolveFeatureConfig(manifest.featureConfig as Partial<FeatureConfig>);
+    config = storedFeatureConfig(manifest.featureConfig);
   } catch (err) {
     throw new Error(`Checkpoint ${dir} has an unusable featureConfig: ${(err as Error).message}`, { cause: err });
   }

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { BACKEND_NAMES, type BackendName } from '../../compute/backend';
 import { SCHEME_NAMES, type SchemeName } from '../../dataset';
-import { resolveFeatureConfig, type FeatureConfig } from '../../features/config';
+import { resolveFeatureConfig, withStoredDefaults, type FeatureConfig } from '../../features/config';
 import { resolveTrainingConfig, type TrainingConfig } from '../../training/config';
 import { decodeVersioned, readVersionedJson, writeVersionedJson, type JsonObject, type VersionedFormat } from '../../util/versionedJson';
 import { checkGridAxis, expandGrid, type GridAxis } from './grid';
@@ -167,12 +167,18 @@ function checkStudy(o: JsonObject): StudyFile {
 
 /**
  * Version 2: the default normalisation became `speaker`. Version-1 studies written before the field
- * existed trained with training-set statistics, and their members must go on doing so.
+ * existed trained with training-set statistics, and their members must go on doing so; the same
+ * holds for the feature fields added since (withStoredDefaults).
  */
 const normalizationRecorded = (value: JsonObject): JsonObject => {
-  const training = value.training;
-  if (training === null || typeof training !== 'object' || Array.isArray(training)) return value;
-  return { ...value, training: { normalization: 'global', ...training } };
+  const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const { training, features } = value;
+  return {
+    ...value,
+    ...(isObject(training) && { training: { normalization: 'global', ...training } }),
+    // Feature fields added since (representation, deltas, band) at the values it was made with.
+    ...(isObject(features) && { features: withStoredDefaults(features) }),
+  };
 };
 
 const STUDY_FORMAT: VersionedFormat<StudyFile> = {
