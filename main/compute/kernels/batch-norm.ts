@@ -415,9 +415,11 @@ function trainWithOps(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsil
   return [tf.batchNorm(x, mean, variance, beta, gamma, epsilon), mean, variance];
 }
 
+/** The same gradient as the kernels, in tfjs ops; with a mask, over the real pixels only and 0 on padding. */
 function gradWithOps(
   x: tf.Tensor,
   dy: tf.Tensor,
+  mask: tf.Tensor | null,
   gamma: tf.Tensor1D,
   mean: tf.Tensor1D,
   variance: tf.Tensor1D,
@@ -425,13 +427,16 @@ function gradWithOps(
 ): tf.Tensor[] {
   return tf.tidy(() => {
     const axes = x.shape.slice(0, -1).map((_, i) => i);
-    const count = tf.util.sizeFromShape(x.shape) / x.shape[x.shape.length - 1]!;
+    const real = mask == null ? null : realValues(mask, x);
+    const count = real ? tf.maximum(real.count, 1) : tf.util.sizeFromShape(x.shape) / x.shape[x.shape.length - 1]!;
     const invStd = tf.rsqrt(tf.add(variance, epsilon));
     const xHat = tf.mul(tf.sub(x, mean), invStd);
-    const dbeta = tf.sum(dy, axes);
-    const dgamma = tf.sum(tf.mul(dy, xHat), axes);
+    const dyReal = real ? tf.mul(dy, real.weights) : dy;
+    const dbeta = tf.sum(dyReal, axes);
+    const dgamma = tf.sum(tf.mul(dyReal, xHat), axes);
     const inner = tf.sub(tf.sub(dy, tf.div(dbeta, count)), tf.mul(xHat, tf.div(dgamma, count)));
-    return [tf.mul(inner, tf.mul(gamma, invStd)), dgamma, dbeta];
+    const dx = tf.mul(inner, tf.mul(gamma, invStd));
+    return [real ? tf.mul(dx, real.weights) : dx, dgamma, dbeta];
   });
 }
 
@@ -453,29 +458,6 @@ function maskedTrainWithOps(x: tf.Tensor, mask: tf.Tensor, gamma: tf.Tensor1D, b
     const variance = tf.div(tf.sum(tf.square(centered), [0, 1, 2]), count);
     const y = tf.mul(tf.batchNorm(x, mean, variance, beta, gamma, epsilon), w);
     return [y, mean, variance];
-  });
-}
-
-function maskedGradWithOps(
-  x: tf.Tensor,
-  dy: tf.Tensor,
-  mask: tf.Tensor,
-  gamma: tf.Tensor1D,
-  mean: tf.Tensor1D,
-  variance: tf.Tensor1D,
-  epsilon: number,
-): tf.Tensor[] {
-  return tf.tidy(() => {
-    const real = realValues(mask, x);
-    const w = real.weights;
-    const count = tf.maximum(real.count, 1);
-    const invStd = tf.rsqrt(tf.add(variance, epsilon));
-    const xHat = tf.mul(tf.sub(x, mean), invStd);
-    const dyReal = tf.mul(dy, w);
-    const dbeta = tf.sum(dyReal, [0, 1, 2]);
-    const dgamma = tf.sum(tf.mul(dyReal, xHat), [0, 1, 2]);
-    const inner = tf.sub(tf.sub(dy, tf.div(dbeta, count)), tf.mul(xHat, tf.div(dgamma, count)));
-    return [tf.mul(tf.mul(inner, tf.mul(gamma, invStd)), w), dgamma, dbeta];
   });
 }
 
@@ -549,7 +531,7 @@ function fusedBatchNormTrain(
           const inputs = { x: xSaved, dy: dyT, gamma: g, mean: m, variance: v, ...(maskSaved == null ? {} : { mask: maskSaved }) };
           return tf.engine().runKernel(gradKernel, inputs, { epsilon }) as tf.Tensor[];
         }
-        return maskSaved == null ? gradWithOps(xSaved, dyT, g, m, v, epsilon) : maskedGradWithOps(xSaved, dyT, maskSaved, g, m, v, epsilon);
+        return gradWithOps(xSaved, dyT, maskSaved ?? null, g, m, v, epsilon);
       },
     };
   });
