@@ -93,6 +93,7 @@ describe('a study in the Studies view (serve mode)', { timeout: 300_000 }, () =>
     await workbench.shot('10a-studies-compare');
     await byId('study-compare-with').selectOption({ label: "none (this study's cells)" });
     await expect.poll(() => byId('study-result-row').count()).toBe(1);
+    expect(await byId('study-compare-hint').textContent()).toContain('choose another study on the same folds');
     expect(pageErrors).toEqual([]);
   });
 
