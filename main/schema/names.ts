@@ -57,3 +57,26 @@ export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'webgpu'
 /** The checkpoints a run keeps. */
 export type CheckpointName = 'best' | 'final';
 export const CHECKPOINT_NAMES: readonly CheckpointName[] = ['best', 'final'];
+
+/**
+ * Utterance-level feature vectors (acoustic functionals: descriptors on short windows, then
+ * statistics over the utterance). A vector feature set is stored as a matrix of one frame: rows are
+ * the named dimensions, frames = 1, so the cache, normalisation and export treat it like any other.
+ */
+export type VectorRepresentation = 'egemaps-like' | 'compare-like';
+export const VECTOR_REPRESENTATIONS: readonly VectorRepresentation[] = ['egemaps-like', 'compare-like'];
+
+/** Classifiers of feature vectors (they accept only vector representations). */
+export type ClassicalModelName = 'svm-linear' | 'svm-rbf' | 'logreg' | 'knn' | 'mlp';
+export const CLASSICAL_MODEL_NAMES: readonly ClassicalModelName[] = ['svm-linear', 'svm-rbf', 'logreg', 'knn', 'mlp'];
+
+/** The shape of input a representation produces and a model accepts. */
+export type InputKind = 'matrix' | 'vector';
+
+export function isVectorRepresentation(representation: string): representation is VectorRepresentation {
+  return (VECTOR_REPRESENTATIONS as readonly string[]).includes(representation);
+}
+
+export function isClassicalModel(model: string): model is ClassicalModelName {
+  return (CLASSICAL_MODEL_NAMES as readonly string[]).includes(model);
+}
