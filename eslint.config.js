@@ -1,6 +1,6 @@
 // ESLint: the recommended (not type-checked) rules for JavaScript, TypeScript and Vue, layout left to
 // Prettier, and one local rule, `ser/layers`, that keeps the engine's layers pointing down and the
-// renderer away from the engine (DESIGN.md, "The engine's layers").
+// renderer away from the engine (docs/ARCHITECTURE.md, "The engine's layers").
 import { builtinModules } from 'node:module';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,7 +87,7 @@ const layersRule = {
         const door = to.rank === LAYERS.length - 1 ? ' (a door: the engine never imports a door)' : '';
         context.report({
           node: source,
-          message: `main/${from.name} may not import main/${to.name}${door}: layers only import downwards (${LAYER_ORDER}).`,
+          message: `main/${from.name} may not import main/${to.name}${door}: layers only import downwards (${LAYER_ORDER}; docs/ARCHITECTURE.md).`,
         });
       }
     }
