@@ -334,6 +334,8 @@ export interface StudyStatusView {
   counts: Record<StudyMemberState, number>;
   members: StudyMemberStatus[];
   problems: string[];
+  /** Who runs the study now (this app, or `ser study run` anywhere), from its lock file; null when nobody does. */
+  runner: { pid: number; hostname: string; startedAt: string } | null;
 }
 
 export interface StudyCellReport extends Partial<CrossValidationSummary> {

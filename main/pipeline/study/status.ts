@@ -11,6 +11,7 @@ import { memberConfig, studyMembers } from './members';
 import { readMemberFailure } from './member';
 import { studyRunsDir } from './paths';
 import { slurmJobs, slurmTaskError, slurmTaskStates } from './slurm';
+import { studyRunner, type StudyRunner } from './lock';
 
 /** pending: not started; queued: waiting in Slurm; interrupted: stopped or cancelled, rerun next time. */
 export type MemberState = 'pending' | 'queued' | 'running' | 'done' | 'failed' | 'interrupted';
@@ -45,6 +46,8 @@ export interface StudyStatus {
   members: MemberStatus[];
   /** Slurm commands that could not answer (status then comes from the run folders alone). */
   problems: string[];
+  /** The executor running the study now (this app, `study run` anywhere), from its lock; null when none. */
+  runner: StudyRunner | null;
 }
 
 const SLURM_FAILED = new Set([
@@ -137,5 +140,6 @@ export async function studyStatus(dir: string): Promise<StudyStatus> {
     counts,
     members,
     problems,
+    runner: await studyRunner(studyDir),
   };
 }
