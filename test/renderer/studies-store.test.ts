@@ -100,7 +100,7 @@ function detail(members: StudyMemberStatus[], cells: StudyCellReport[]): StudyDe
       },
     ],
   };
-  return { status: { dir: DIR, name: 'lr', protocol: 'kfold:2', folds: 2, seeds: [1], cells: 2, counts, members, problems: [] }, report };
+  return { status: { dir: DIR, name: 'lr', protocol: 'kfold:2', folds: 2, seeds: [1], cells: 2, counts, members, problems: [], runner: null }, report };
 }
 
 function clip(id: string, trueLabel: string, predictedLabel: string, confidence: number): ClipPrediction {
