@@ -329,6 +329,8 @@ export interface StudyStatusView {
   name: string;
   protocol: string;
   folds: number;
+  /** Each fold's test speakers, in fold order. */
+  foldTests: string[][];
   seeds: number[];
   cells: number;
   counts: Record<StudyMemberState, number>;

@@ -40,6 +40,8 @@ export interface StudyStatus {
   name: string;
   protocol: string;
   folds: number;
+  /** Each fold's test speakers, in fold order. */
+  foldTests: string[][];
   seeds: number[];
   cells: number;
   counts: Record<MemberState, number>;
@@ -135,6 +137,7 @@ export async function studyStatus(dir: string): Promise<StudyStatus> {
     name: study.name,
     protocol: protocolLabel(study.protocol),
     folds: study.folds.length,
+    foldTests: study.folds.map((fold) => fold.test),
     seeds: study.seeds,
     cells: new Set(members.map((m) => m.cell)).size,
     counts,

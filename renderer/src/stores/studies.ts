@@ -19,7 +19,10 @@ import {
   nextSort,
 } from '../lib/studies';
 
-/** How often an open study whose members run elsewhere (CLI, Slurm) is read again. */
+/**
+ * How often the shown study is read again while the view is open: its run folders are the truth,
+ * whoever runs its members (this app, `ser study run`, Slurm).
+ */
 export const POLL_MS = 4000;
 
 export const useStudiesStore = defineStore('studies', () => {
@@ -34,7 +37,10 @@ export const useStudiesStore = defineStore('studies', () => {
 
   const job = ref<JobInfo | null>(null);
   const jobError = ref<string | null>(null);
-  const lastRun = ref<ApiEvents['job.finished']['study'] | null>(null);
+  /** The shown study's feature extraction, while this app's run of it starts (before any member runs). */
+  const featureProgress = ref<{ done: number; total: number } | null>(null);
+  /** The last study job's result, and the study it ran. */
+  const lastRunOf = ref<{ dir: string; result: NonNullable<ApiEvents['job.finished']['study']> } | null>(null);
 
   const sort = ref<ResultSort>({ key: 'cell', descending: false });
   /** Which checkpoint's test predictions the report pools (and the drill-down lists). */
@@ -63,10 +69,16 @@ export const useStudiesStore = defineStore('studies', () => {
   const exportError = ref<string | null>(null);
 
   const running = computed(() => job.value?.state === 'running');
+  /** This app runs the shown study. */
+  const runningHere = computed(() => running.value && job.value?.root === selectedDir.value);
+  /** The shown study's last run from this app (not another study's). */
+  const lastRun = computed(() => (lastRunOf.value && lastRunOf.value.dir === selectedDir.value ? lastRunOf.value.result : null));
   const selected = computed(() => list.value.find((s) => s.dir === selectedDir.value) ?? null);
+  /** Who else runs the shown study (`ser study run`, another app), from its lock; null when nobody or this app. */
+  const runnerElsewhere = computed(() => (runningHere.value ? null : (detail.value?.status.runner ?? null)));
   const busyElsewhere = computed(() => {
     const counts = detail.value?.status.counts;
-    return Boolean(counts && counts.running + counts.queued > 0);
+    return Boolean(runnerElsewhere.value || (counts && counts.running + counts.queued > 0 && !runningHere.value));
   });
   const selectedClips = computed(() =>
     selection.value ? pooledCellClips(cellClips.value, selection.value.trueLabel, selection.value.predictedLabel) : [],
@@ -99,6 +111,12 @@ export const useStudiesStore = defineStore('studies', () => {
     comparingWith = '';
     if (matrixCell.value > 0 && !dir) matrixCell.value = 0;
     clearDrillDown();
+    await refresh();
+  }
+
+  /** The list and the shown study read again (the Refresh button: a study made meanwhile appears). */
+  async function refreshAll(): Promise<void> {
+    await refreshList();
     await refresh();
   }
 
@@ -270,12 +288,14 @@ export const useStudiesStore = defineStore('studies', () => {
     const dir = selectedDir.value;
     if (!dir) return;
     jobError.value = null;
-    lastRun.value = null;
+    lastRunOf.value = null;
     try {
       job.value = await invoke('studies.run', { dir, parallel });
     } catch (err) {
       jobError.value = errorMessage(err);
     }
+    // Another executor may hold it: show who.
+    await refresh();
   }
 
   async function cancel(): Promise<void> {
@@ -324,6 +344,11 @@ export const useStudiesStore = defineStore('studies', () => {
   function onStudyEvent(payload: ApiEvents['studies.event']): void {
     if (payload.dir !== selectedDir.value || !detail.value) return;
     const event = payload.event;
+    if (event.type === 'features') {
+      featureProgress.value = event.progress.phase === 'done' ? null : { done: event.progress.done, total: event.progress.total };
+      return;
+    }
+    featureProgress.value = null;
     if (event.type !== 'member-start' && event.type !== 'member-epoch') {
       if (event.type === 'member-end') void refresh();
       return;
@@ -338,13 +363,16 @@ export const useStudiesStore = defineStore('studies', () => {
           }
         : m,
     );
-    detail.value = { ...detail.value, status: { ...detail.value.status, members } };
+    const counts = { pending: 0, queued: 0, running: 0, done: 0, failed: 0, interrupted: 0 };
+    for (const m of members) counts[m.state]++;
+    detail.value = { ...detail.value, status: { ...detail.value.status, members, counts } };
   }
 
   function onJobFinished(payload: ApiEvents['job.finished']): void {
     if (payload.job.kind !== 'study' || payload.job.jobId !== job.value?.jobId) return;
     job.value = payload.job;
-    lastRun.value = payload.study ?? null;
+    featureProgress.value = null;
+    lastRunOf.value = payload.study ? { dir: payload.job.root, result: payload.study } : null;
     if (payload.job.error) jobError.value = payload.job.error;
     void refresh();
   }
@@ -360,7 +388,7 @@ export const useStudiesStore = defineStore('studies', () => {
       listening = true;
     }
     timer ??= setInterval(() => {
-      if (busyElsewhere.value && !running.value) void refresh();
+      if (!detailLoading.value) void refresh();
     }, POLL_MS);
   }
 
@@ -382,6 +410,9 @@ export const useStudiesStore = defineStore('studies', () => {
     jobError,
     lastRun,
     running,
+    runningHere,
+    runnerElsewhere,
+    featureProgress,
     busyElsewhere,
     sort,
     checkpoint,
@@ -409,6 +440,7 @@ export const useStudiesStore = defineStore('studies', () => {
     exportError,
     refreshList,
     refresh,
+    refreshAll,
     select,
     open,
     setSort,
