@@ -102,6 +102,7 @@ describe('study limits and the one-executor lock', { timeout: 120_000 }, () => {
     const cli = await runCli(['study', 'run', dir]);
     expect(cli.code).toBe(1);
     expect(cli.stderr).toContain(holder);
+    expect((await runCli(['study', 'status', dir])).stdout).toContain(`being run by pid ${process.pid} on ${hostname()} since`);
     expect(await studyRunner(dir)).toMatchObject({ pid: process.pid, hostname: hostname() });
 
     holdAs(2 ** 22 + 12345); // no such process: the lock is stale

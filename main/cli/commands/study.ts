@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { describeFeatureConfig } from '../../features/config';
 import {
   createStudy,
+  describeRunner,
   parseGridOption,
   parseProtocol,
   protocolLabel,
@@ -146,6 +147,7 @@ function printStatus(status: StudyStatus): void {
     );
   }
   for (const problem of status.problems) process.stdout.write(`note: ${problem}\n`);
+  if (status.runner) process.stdout.write(`being run by ${describeRunner(status.runner)}\n`);
 }
 
 async function runCommand(argv: string[]): Promise<void> {
