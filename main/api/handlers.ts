@@ -608,6 +608,10 @@ export function createEngine(ctx: EngineContext): Engine {
       return { status: await studyStatus(dir), report };
     },
 
+    async 'studies.status'(raw) {
+      return studyStatus(studyDir(expectObject(raw, 'studies.status'), 'studies.status'));
+    },
+
     async 'studies.create'(raw) {
       const request = 'studies.create';
       const args = expectObject(raw, request);

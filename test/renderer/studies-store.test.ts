@@ -1,6 +1,6 @@
 /** The studies store and its table helpers against a fake engine. */
 import { createPinia, setActivePinia } from 'pinia';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type {
   ClipPrediction,
   EvaluationReport,
@@ -23,7 +23,7 @@ import {
   studyCreateArgs,
   studySettings,
 } from '../../renderer/src/lib/studies';
-import { useStudiesStore } from '../../renderer/src/stores/studies';
+import { POLL_MS, useStudiesStore } from '../../renderer/src/stores/studies';
 import { fakeApi, flush } from './fake-api';
 
 const DIR = '/studies/lr';
@@ -439,5 +439,44 @@ describe('studies store', () => {
     expect(flat).toContain('Optimisation/Learning rate=0.001');
     // The study sets the seed; a plateau factor does not apply to a cosine schedule; nMfcc not to log-mel.
     expect(flat.some((f) => /Seed|Plateau|factor|MFCC coefficients/i.test(f))).toBe(false);
+  });
+
+  it('polls the cheap status, reads the report again only when a member finished, and keeps a member it started running', async () => {
+    vi.useFakeTimers();
+    const store = useStudiesStore();
+    try {
+      const cells = [cell(0, null), cell(1, null)];
+      let full = detail([member(0, 0, 'pending'), member(0, 1, 'pending')], cells);
+      let status = full.status;
+      const fake = fakeApi({
+        'studies.list': () => [ENTRY],
+        'studies.get': () => full,
+        'studies.status': () => status,
+        'studies.run': ({ dir }) => ({ jobId: 'j3', kind: 'study', state: 'running', root: dir, startedAt: 'now' }),
+      });
+      setApi(fake.api);
+      store.attach();
+      await store.refreshList();
+      // `ser study run` elsewhere starts member 0: shown without a touch, from the status alone.
+      status = detail([member(0, 0, 'running'), member(0, 1, 'pending')], cells).status;
+      await vi.advanceTimersByTimeAsync(POLL_MS);
+      expect(store.detail?.status.counts).toMatchObject({ running: 1, pending: 1 });
+      expect(fake.count('studies.get')).toBe(1);
+      // It finishes: the report is read again.
+      full = detail([member(0, 0, 'done'), member(0, 1, 'pending')], cells);
+      status = full.status;
+      await vi.advanceTimersByTimeAsync(POLL_MS);
+      expect(fake.count('studies.get')).toBe(2);
+      expect(store.detail?.status.counts).toMatchObject({ done: 1, pending: 1 });
+      // This app starts member 1; its run folder does not exist yet, so the folders still say pending.
+      await store.run(1);
+      fake.emit('studies.event', { jobId: 'j3', dir: DIR, event: { type: 'member-start', member: member(0, 1, 'pending') } });
+      await vi.advanceTimersByTimeAsync(POLL_MS);
+      expect(store.detail?.status.members[1]!.state).toBe('running');
+      expect(store.detail?.status.counts).toMatchObject({ done: 1, running: 1, pending: 0 });
+    } finally {
+      store.detach();
+      vi.useRealTimers();
+    }
   });
 });

@@ -199,6 +199,10 @@ describe('studies in serve mode (a running server)', { timeout: 60_000 }, () => 
     });
     const got = await ask(socket, 'studies.get', { dir: studyDir });
     expect(got.reply).toMatchObject({ ok: true, value: { status: { runner: { pid: process.pid, hostname: hostname(), startedAt } } } });
+    expect((await ask(socket, 'studies.status', { dir: studyDir })).reply).toMatchObject({
+      ok: true,
+      value: { counts: { pending: 2 }, foldTests: [expect.any(Array), expect.any(Array)], runner: { pid: process.pid } },
+    });
     // A lock whose process is gone is stale: no holder.
     writeFileSync(
       join(studyDir, STUDY_LOCK_FILE),

@@ -5,7 +5,16 @@
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { ApiEvents, EpochMetrics, JobInfo, StudyDetail, StudyListEntry, TrainingOverrides } from '../../../main/api/contract';
+import type {
+  ApiEvents,
+  EpochMetrics,
+  JobInfo,
+  StudyDetail,
+  StudyListEntry,
+  StudyMemberStatus,
+  StudyStatusView,
+  TrainingOverrides,
+} from '../../../main/api/contract';
 import { invoke, on } from '../api';
 import { errorMessage } from '../lib/format';
 import { useFeaturesStore } from './features';
@@ -140,7 +149,7 @@ export const useStudiesStore = defineStore('studies', () => {
         result = await invoke('studies.get', { dir, checkpoint: checkpoint.value });
       }
       if (request !== latestDetail) return;
-      detail.value = result;
+      detail.value = { ...result, status: withLiveMembers(result.status) };
       detailError.value = null;
       const cells = result.report.cells;
       if (matrixCell.value >= cells.length) matrixCell.value = 0;
@@ -341,9 +350,23 @@ export const useStudiesStore = defineStore('studies', () => {
   }
 
   // --- Live: the study job's events, and polling for members that run elsewhere -------------
+  /** Members this app's study job has started and not yet ended (their run folder may not exist yet). */
+  const startedHere = new Set<string>();
+
+  /** The status with this app's started members as running while their folders still say pending. */
+  function withLiveMembers(status: StudyStatusView): StudyStatusView {
+    if (startedHere.size === 0 || !runningHere.value) return status;
+    const members = status.members.map((m) => (m.state === 'pending' && startedHere.has(m.id) ? { ...m, state: 'running' as const } : m));
+    const counts = { pending: 0, queued: 0, running: 0, done: 0, failed: 0, interrupted: 0 };
+    for (const m of members) counts[m.state]++;
+    return { ...status, members, counts };
+  }
+
   function onStudyEvent(payload: ApiEvents['studies.event']): void {
-    if (payload.dir !== selectedDir.value || !detail.value) return;
     const event = payload.event;
+    if (event.type === 'member-start') startedHere.add(event.member.id);
+    if (event.type === 'member-end') startedHere.delete(event.member.id);
+    if (payload.dir !== selectedDir.value || !detail.value) return;
     if (event.type === 'features') {
       featureProgress.value = event.progress.phase === 'done' ? null : { done: event.progress.done, total: event.progress.total };
       return;
@@ -372,9 +395,34 @@ export const useStudiesStore = defineStore('studies', () => {
     if (payload.job.kind !== 'study' || payload.job.jobId !== job.value?.jobId) return;
     job.value = payload.job;
     featureProgress.value = null;
+    startedHere.clear();
     lastRunOf.value = payload.study ? { dir: payload.job.root, result: payload.study } : null;
     if (payload.job.error) jobError.value = payload.job.error;
     void refresh();
+  }
+
+  /**
+   * Reads the shown study's status (cheap) and, only when a member has finished or failed since,
+   * its report too: members started by the CLI, Slurm or this app show up without a touch.
+   */
+  async function poll(): Promise<void> {
+    const dir = selectedDir.value;
+    const shown = detail.value;
+    if (!dir || !shown || detailLoading.value) return;
+    let status;
+    try {
+      status = await invoke('studies.status', { dir });
+    } catch {
+      return; // the next full refresh says what is wrong
+    }
+    if (selectedDir.value !== dir || detail.value !== shown || detailLoading.value) return;
+    const finished = (members: StudyMemberStatus[]) =>
+      members
+        .filter((m) => m.state === 'done' || m.state === 'failed')
+        .map((m) => `${m.id}:${m.state}`)
+        .join(',');
+    if (finished(status.members) !== finished(shown.status.members)) await refresh();
+    else detail.value = { ...shown, status: withLiveMembers(status) };
   }
 
   let listening = false;
@@ -387,9 +435,7 @@ export const useStudiesStore = defineStore('studies', () => {
       on('job.finished', onJobFinished);
       listening = true;
     }
-    timer ??= setInterval(() => {
-      if (!detailLoading.value) void refresh();
-    }, POLL_MS);
+    timer ??= setInterval(() => void poll(), POLL_MS);
   }
 
   function detach(): void {
