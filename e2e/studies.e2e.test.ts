@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStudy, runStudyMember, studyMembers } from '../main/pipeline/study';
-import { DEMO, openWorkbench, type Workbench } from './harness';
+import { acquireStudyLock, createStudy, runStudyMember, studyMembers } from '../main/pipeline/study';
+import { DEMO, openWorkbench, SCREENSHOTS, type Workbench } from './harness';
 import { resolveTrainingConfig } from '../main/training/config';
 
 describe('a study in the Studies view (serve mode)', { timeout: 300_000 }, () => {
@@ -61,6 +61,12 @@ describe('a study in the Studies view (serve mode)', { timeout: 300_000 }, () =>
     expect(await row.first().textContent()).toMatch(/10\/10.*\d+\.\d %.*\[\d+\.\d, \d+\.\d\] %/s);
     await expect.poll(() => byId('study-matrix').getByTestId('cm-cell').count()).toBe(49);
     expect(await byId('study-fold-bars').locator('canvas').count()).toBe(1);
+    // Per-fold bars name each fold's test speaker; the members grid is readable and has a legend.
+    expect(await byId('study-fold-bars').getAttribute('aria-label')).toMatch(/fold 1 \(03\), fold 2 \(08\), .*fold 10 \(16\)/);
+    expect(await byId('study-legend').textContent()).toMatch(/pending.*queued.*running.*done.*failed.*interrupted.*epochs done/s);
+    const box = await byId('study-member').first().boundingBox();
+    expect(box!.width).toBeGreaterThanOrEqual(36);
+    expect(box!.height).toBeGreaterThanOrEqual(24);
     // Two members' validation curves overlaid.
     await byId('study-member').nth(0).click();
     await byId('study-member').nth(3).click();
@@ -97,12 +103,70 @@ describe('a study in the Studies view (serve mode)', { timeout: 300_000 }, () =>
     expect(pageErrors).toEqual([]);
   });
 
+  /** A three-member study of the tiny recipe, made in the runs folder as `ser study init` would. */
+  let cliDir = '';
+
+  it('lists a study made by `ser study init` meanwhile when Refresh is pressed', async () => {
+    cliDir = join(dir, 'studies', 'made-by-cli');
+    await createStudy(cliDir, {
+      datasetRoot: DEMO,
+      protocol: { kind: 'kfold', k: 3 },
+      training: resolveTrainingConfig({ preset: 'quick', model: 'seed-cnn', epochs: 2, earlyStoppingPatience: 2, batchSize: 32 }),
+      features: { nMfcc: 16, frames: 16 },
+      seeds: [1],
+    });
+    expect(await byId('study-picker').textContent()).not.toContain('made-by-cli');
+    await byId('study-refresh').click();
+    await expect.poll(() => byId('study-picker').textContent()).toContain('made-by-cli');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('follows a study another executor runs, without a touch, and will not start a second one', async () => {
+    await byId('study-picker').selectOption({ label: 'made-by-cli · kfold:3 · 3 members' });
+    await expect.poll(() => byId('study-head').textContent()).toContain('3 pending');
+    // `ser study run` elsewhere takes the study's lock (this test process stands in for it) and trains a member.
+    const lock = await acquireStudyLock(cliDir);
+    try {
+      await expect.poll(() => byId('study-runner').textContent(), { timeout: 15_000 }).toContain(`Being run by pid ${process.pid}`);
+      expect(await byId('study-run').isDisabled()).toBe(true);
+      await runStudyMember(cliDir, 0, { threads: 1, backend: 'wasm' });
+      await expect.poll(() => byId('study-head').textContent(), { timeout: 15_000 }).toContain('1 done');
+      expect(await byId('study-head').textContent()).toContain('2 pending');
+    } finally {
+      await lock.release();
+    }
+    await expect.poll(() => byId('study-run').isDisabled(), { timeout: 15_000 }).toBe(false);
+    expect(await byId('study-runner').count()).toBe(0);
+    expect(await byId('study-last-run').count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows a member running as soon as the view starts the study; its last run stays with it', async () => {
+    await byId('study-run').click();
+    await expect.poll(() => byId('study-head').textContent(), { timeout: 120_000 }).toMatch(/1 running/);
+    const titles = await byId('study-member').evaluateAll((boxes) => boxes.map((b) => b.getAttribute('title') ?? ''));
+    expect(titles.filter((t) => / — running/.test(t))).toHaveLength(1);
+    await workbench.shot('10b-studies-running');
+    await byId('study-cancel').click();
+    await expect.poll(() => byId('study-last-run').textContent(), { timeout: 120_000 }).toMatch(/Last run: \d of \d members finished/);
+    // Another study does not show this one's last run.
+    await byId('study-picker').selectOption({ label: 'demo-loso · loso · 10 members' });
+    await expect.poll(() => byId('study-head').textContent()).toContain('10 done');
+    expect(await byId('study-last-run').count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
+
   it('creates a study from the Train form settings in the runs folder', async () => {
     await byId('tab-dataset').click();
     await byId('dataset-open-demo').click();
     await expect.poll(() => byId('dataset-summary').textContent()).toContain('135 clips');
     await byId('tab-studies').click();
     await byId('study-new').click();
+    // The form shows the settings it will use, labelled as the Train form and the Features panel label them.
+    const settings = byId('study-settings');
+    await expect.poll(() => settings.textContent()).toMatch(/Features.*Representation.*Run.*Model.*Optimisation.*Learning rate/s);
+    expect(await settings.textContent()).not.toMatch(/Seed|Test speakers/);
+    await workbench.shot('10c-studies-new-form');
     await byId('study-name').fill('from-the-form');
     await byId('study-seeds').fill('1, 2');
     await byId('study-create').click();
@@ -114,5 +178,19 @@ describe('a study in the Studies view (serve mode)', { timeout: 300_000 }, () =>
     await byId('study-create').click();
     await expect.poll(() => byId('study-create-error').textContent()).toMatch(/from-the-form already exists: choose another study name/);
     expect(pageErrors).toEqual([]);
+  });
+
+  it('says the token is wrong, and how to get the right address, when the page has a wrong one', async () => {
+    const other = await workbench.browser.newPage({ viewport: { width: 1440, height: 900 } });
+    try {
+      await other.goto(`${workbench.server.url}?token=wrong`);
+      await expect
+        .poll(() => other.getByTestId('app-error').textContent())
+        .toContain('The access token in this address is wrong or missing');
+      expect(await other.getByTestId('app-error').textContent()).toContain('open the address `npm run serve` printed');
+      await other.screenshot({ path: join(SCREENSHOTS, '10d-wrong-token.png') });
+    } finally {
+      await other.close();
+    }
   });
 });

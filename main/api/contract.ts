@@ -329,11 +329,15 @@ export interface StudyStatusView {
   name: string;
   protocol: string;
   folds: number;
+  /** Each fold's test speakers, in fold order. */
+  foldTests: string[][];
   seeds: number[];
   cells: number;
   counts: Record<StudyMemberState, number>;
   members: StudyMemberStatus[];
   problems: string[];
+  /** Who runs the study now (this app, or `ser study run` anywhere), from its lock file; null when nobody does. */
+  runner: { pid: number; hostname: string; startedAt: string } | null;
 }
 
 export interface StudyCellReport extends Partial<CrossValidationSummary> {
@@ -460,6 +464,8 @@ export interface ApiRequests {
   'studies.open': { args: { dir: string }; result: StudyListEntry };
   /** `with`: other studies on the same dataset and folds whose cells join the report (a baseline to compare with). */
   'studies.get': { args: { dir: string; checkpoint?: 'best' | 'final'; with?: string[] }; result: StudyDetail };
+  /** The members' states and who runs the study, without the report (cheap: the view polls it). */
+  'studies.status': { args: { dir: string }; result: StudyStatusView };
   'studies.create': { args: StudyCreateArgs; result: StudyListEntry };
   /** Runs the unfinished members here, `parallel` at a time, as a job ('studies.event', then 'job.finished'). */
   'studies.run': { args: { dir: string; parallel?: number }; result: JobInfo };

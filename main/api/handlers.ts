@@ -23,10 +23,11 @@ import {
   parseProtocol,
   protocolLabel,
   readStudy,
-  studyMembers,
   studyReport,
   studyReportCsv,
+  studyRunner,
   studyStatus,
+  StudyBusyError,
   type MemberLauncher,
   type StudyFile,
 } from '../pipeline/study';
@@ -38,6 +39,7 @@ import { BACKEND_NAMES, type BackendName } from '../schema/backend';
 import { PRESETS, resolveTrainingConfig } from '../training/config';
 import { describeModel, MODEL_NAMES } from '../models';
 import { OPTIMIZER_NAMES } from '../schema/names';
+import { checkStudyParallel, checkStudySize, gridCellCount } from '../schema/studyLimits';
 import { buildClipView, warmUpClipViews } from './clipView';
 import type {
   ApiRequests,
@@ -141,16 +143,17 @@ function appMemberLauncher(): MemberLauncher {
 const STUDY_CHECKPOINTS = ['best', 'final'] as const;
 const MAX_GRID_FIELDS = 3;
 
+/** A study's list entry from its study.json alone (counted, never enumerated). */
 function studyEntry(dir: string, study: StudyFile): StudyListEntry {
-  const members = studyMembers(study);
+  const cells = gridCellCount(study.grid.map((axis) => axis.values.length));
   return {
     dir,
     name: study.name,
     protocol: protocolLabel(study.protocol),
     folds: study.folds.length,
     seeds: study.seeds,
-    cells: new Set(members.map((m) => m.cell)).size,
-    members: members.length,
+    cells,
+    members: cells * study.seeds.length * study.folds.length,
     createdAt: study.createdAt,
   };
 }
@@ -605,6 +608,10 @@ export function createEngine(ctx: EngineContext): Engine {
       return { status: await studyStatus(dir), report };
     },
 
+    async 'studies.status'(raw) {
+      return studyStatus(studyDir(expectObject(raw, 'studies.status'), 'studies.status'));
+    },
+
     async 'studies.create'(raw) {
       const request = 'studies.create';
       const args = expectObject(raw, request);
@@ -635,6 +642,9 @@ export function createEngine(ctx: EngineContext): Engine {
           if (values.length === 0) throw new Error(`grid[${i}] needs at least one value`);
           return parseGridOption(`${expectString(axis, 'field', `${request} (grid[${i}])`)}=${values.join(',')}`);
         });
+        // Refused by counting, before a cell is enumerated (LOSO's folds are known after the scan: at least one).
+        const folds = protocol.kind === 'kfold' ? protocol.k : protocol.kind === 'fixed' ? 1 : undefined;
+        checkStudySize({ gridValues: grid.map((axis) => axis.values.length), seeds: seeds.length, folds });
       } catch (err) {
         if (err instanceof ApiError) throw err;
         throw new ApiError('invalid-arguments', `${request}: ${err instanceof Error ? err.message : String(err)}`);
@@ -660,13 +670,15 @@ export function createEngine(ctx: EngineContext): Engine {
     async 'studies.run'(raw) {
       const args = expectObject(raw, 'studies.run');
       const dir = studyDir(args, 'studies.run');
-      const parallel = args.parallel ?? 1;
-      if (typeof parallel !== 'number' || !Number.isInteger(parallel) || parallel < 1 || parallel > 64) {
-        throw new ApiError(
-          'invalid-arguments',
-          `studies.run: 'parallel' must be a whole number from 1 to 64 (got ${JSON.stringify(parallel)})`,
-        );
+      let parallel;
+      try {
+        parallel = checkStudyParallel(args.parallel ?? 1, "'parallel'");
+      } catch (err) {
+        throw new ApiError('invalid-arguments', `studies.run: ${(err as Error).message}`);
       }
+      // The job takes the study's lock; a run already holding it is refused here, with its holder named.
+      const runner = await studyRunner(dir);
+      if (runner) throw new ApiError('busy', `studies.run: ${new StudyBusyError(dir, runner).message}`);
       return jobs.startStudy(dir, parallel, ctx.memberLauncher ?? appMemberLauncher());
     },
 
@@ -680,7 +692,12 @@ export function createEngine(ctx: EngineContext): Engine {
       const runDir = join(dir, 'runs', memberId);
       const report = await readEvaluation(runDir, checkpoint);
       if (!report) throw new ApiError('not-found', `${request}: member ${memberId} has no ${checkpoint} evaluation (it has not finished)`);
-      return allowListedClips(report);
+      const study = await readStudy(dir);
+      workspace.allowStudyClips(
+        study.dataset.root,
+        report.predictions.map((p) => p.path),
+      );
+      return report;
     },
 
     async 'studies.member'(raw) {

@@ -1,10 +1,11 @@
 /**
  * Where the app reads and writes, and which paths a request may touch (compared by real path, so
  * neither `../` nor a link escapes). The rule: a request reads exactly (a) the clips listed by
- * `dataset.open` or by an evaluation shown this session — wherever they live, and nothing else
- * beside them; (b) files inside run folders (holding run.json) of the runs folder, and the app's
- * own uploads and demo folders, and inside member run folders of the studies listed (those in the
- * runs folder and those opened); (c) files the user picked or opened the app with. Opening or
+ * `dataset.open` or by an evaluation shown this session — wherever they live (a study member's
+ * evaluation: only those under the dataset root its study records), and nothing else beside them;
+ * (b) files inside run folders (holding run.json) of the runs folder, and the app's own uploads and
+ * demo folders, and inside member run folders of the studies listed (those in the runs folder and
+ * those opened); (c) files the user picked or opened the app with. Opening or
  * choosing a folder never makes the folder as a whole readable.
  */
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
@@ -77,6 +78,19 @@ export class Workspace {
   /** The user picked, dropped or opened the app with this file (or an evaluation shown to them lists it). */
   allowFile(path: string): void {
     this.files.add(realOrResolved(path));
+  }
+
+  /**
+   * A study member's evaluation lists these clips: only those under the dataset root the study
+   * records may be read (a study folder from elsewhere must not make any other path readable).
+   */
+  allowStudyClips(datasetRoot: string, clipPaths: Iterable<string>): void {
+    const root = realOrResolved(datasetRoot);
+    for (const path of clipPaths) {
+      const real = realOrResolved(path);
+      const below = segmentsBelow(real, root);
+      if (below !== null && below.length > 0) this.files.add(real);
+    }
   }
 
   /** The user opened this study folder (made elsewhere: CLI, a cluster). */

@@ -11,14 +11,14 @@ export const LOCK_FILE = 'lock';
 export const DEFAULT_STALE_AFTER_MS = 10 * 60 * 1000;
 
 /** Takes the run's lock; fails if any lock file exists. */
-export async function acquireLock(runDir: string, now: Date = new Date()): Promise<RunLock> {
+export async function acquireLock(runDir: string, now: Date = new Date(), file = LOCK_FILE): Promise<RunLock> {
   const lock: RunLock = { pid: process.pid, hostname: hostname(), startedAt: now.toISOString(), heartbeatAt: now.toISOString() };
   // Write the content to a temp file and hard-link it into place: link() fails if the lock exists,
   // and a reader never sees an empty or half-written lock file.
   const tmp = join(runDir, `.lock.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   await fsp.writeFile(tmp, JSON.stringify(lock) + '\n');
   try {
-    await fsp.link(tmp, join(runDir, LOCK_FILE));
+    await fsp.link(tmp, join(runDir, file));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`Run ${runDir} is locked by another process`, { cause: err });
     throw err;
@@ -28,17 +28,17 @@ export async function acquireLock(runDir: string, now: Date = new Date()): Promi
   return lock;
 }
 
-export async function refreshLock(runDir: string, lock: RunLock, now: Date = new Date()): Promise<RunLock> {
+export async function refreshLock(runDir: string, lock: RunLock, now: Date = new Date(), file = LOCK_FILE): Promise<RunLock> {
   const next = { ...lock, heartbeatAt: now.toISOString() };
-  await writeJsonAtomic(join(runDir, LOCK_FILE), next);
+  await writeJsonAtomic(join(runDir, file), next);
   return next;
 }
 
 /** Removes the lock if it is still the one this process took. */
-export async function releaseLock(runDir: string, lock: RunLock): Promise<void> {
-  const current = await readLock(runDir);
+export async function releaseLock(runDir: string, lock: RunLock, file = LOCK_FILE): Promise<void> {
+  const current = await readLock(runDir, file);
   if (current.lock && current.lock.pid === lock.pid && current.lock.startedAt === lock.startedAt) {
-    await fsp.rm(join(runDir, LOCK_FILE), { force: true });
+    await fsp.rm(join(runDir, file), { force: true });
   }
 }
 
@@ -49,10 +49,10 @@ export interface LockState {
   reason: string;
 }
 
-export async function readLock(runDir: string): Promise<{ lock: RunLock | null; problem?: string }> {
+export async function readLock(runDir: string, file = LOCK_FILE): Promise<{ lock: RunLock | null; problem?: string }> {
   let text: string;
   try {
-    text = await fsp.readFile(join(runDir, LOCK_FILE), 'utf8');
+    text = await fsp.readFile(join(runDir, file), 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { lock: null, problem: 'no lock file' };
     throw err;
@@ -71,8 +71,13 @@ export async function readLock(runDir: string): Promise<{ lock: RunLock | null; 
  * the last boot (so a pid reused after a reboot does not count). On another host, where pids mean
  * nothing here: the heartbeat must be recent.
  */
-export async function lockState(runDir: string, staleAfterMs = DEFAULT_STALE_AFTER_MS, now: Date = new Date()): Promise<LockState> {
-  const { lock, problem } = await readLock(runDir);
+export async function lockState(
+  runDir: string,
+  staleAfterMs = DEFAULT_STALE_AFTER_MS,
+  now: Date = new Date(),
+  file = LOCK_FILE,
+): Promise<LockState> {
+  const { lock, problem } = await readLock(runDir, file);
   if (!lock) return { lock: null, alive: false, reason: problem ?? 'no lock file' };
   const owner = `pid ${lock.pid} on ${lock.hostname}`;
   if (lock.hostname === hostname()) {
@@ -88,6 +93,6 @@ export async function lockState(runDir: string, staleAfterMs = DEFAULT_STALE_AFT
   return { lock, alive: true, reason: `held by ${owner}` };
 }
 
-export async function removeLock(runDir: string): Promise<void> {
-  await fsp.rm(join(runDir, LOCK_FILE), { force: true });
+export async function removeLock(runDir: string, file = LOCK_FILE): Promise<void> {
+  await fsp.rm(join(runDir, file), { force: true });
 }

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, relative, isAbsolute } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { SERVE_SOCKET_PATH, SERVE_TOKEN_PARAM, type ApiErrorPayload, type SocketMessage } from '../api/contract';
+import { SERVE_TOKEN_CHECK_PATH } from '../schema/channels';
 import { ApiError, createEngine, dispatch, type Engine } from '../api/handlers';
 import type { Emit } from '../api/jobs';
 import type { Workspace } from '../api/workspace';
@@ -111,6 +112,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return;
     }
     const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
+    if (url.pathname === SERVE_TOKEN_CHECK_PATH) {
+      // Lets the page tell a wrong token from a stopped server; answers nothing else.
+      const right = tokenMatches(url.searchParams.get(SERVE_TOKEN_PARAM), token);
+      res
+        .writeHead(right ? 204 : 401, { 'cache-control': 'no-store', 'content-type': 'text/plain' })
+        .end(right ? undefined : 'wrong token');
+      return;
+    }
     let pathname: string;
     try {
       pathname = decodeURIComponent(url.pathname);

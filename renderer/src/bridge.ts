@@ -4,7 +4,7 @@
  * kept for this tab only (sessionStorage), and removed from the address bar.
  */
 import type { ApiErrorPayload, EventName, SocketMessage, WorkbenchApi } from '../../main/api/contract';
-import { SERVE_SOCKET_PATH, SERVE_TOKEN_PARAM } from '../../main/schema/channels';
+import { SERVE_SOCKET_PATH, SERVE_TOKEN_CHECK_PATH, SERVE_TOKEN_PARAM } from '../../main/schema/channels';
 
 export class EngineError extends Error {
   constructor(
@@ -33,14 +33,43 @@ export interface SocketApi extends WorkbenchApi {
   onDisconnect(listener: (message: string) => void): void;
 }
 
-export function createSocketApi(socketUrl: string, WebSocketImpl: typeof WebSocket = WebSocket): SocketApi {
+export const WRONG_TOKEN_MESSAGE =
+  'The access token in this address is wrong or missing (serve makes a new one each time it starts): open the address ' +
+  '`npm run serve` printed in its terminal (http://…/?token=…), or restart serve and open the one it prints.';
+
+/**
+ * Why a socket was refused before it opened: the server's token check tells a wrong token (401)
+ * from a server that is not there (no answer).
+ */
+export async function refusalReason(socketUrl: string, fetchImpl: typeof fetch = fetch): Promise<string> {
+  const url = new URL(socketUrl);
+  url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
+  url.pathname = SERVE_TOKEN_CHECK_PATH;
+  try {
+    const response = await fetchImpl(url.href, { cache: 'no-store' });
+    if (response.status === 401) return WRONG_TOKEN_MESSAGE;
+    return `the engine at ${url.host} refused the connection (HTTP ${response.status}): reload the page`;
+  } catch {
+    return `cannot reach the engine at ${url.host}: is \`npm run serve\` still running? Start it and open the address it prints`;
+  }
+}
+
+export function createSocketApi(
+  socketUrl: string,
+  WebSocketImpl: typeof WebSocket = WebSocket,
+  explainRefusal: () => Promise<string> = () => refusalReason(socketUrl),
+): SocketApi {
   const socket = new WebSocketImpl(socketUrl);
+  let everOpened = false;
+  let refuse: (err: Error) => void = () => undefined;
   const opened = new Promise<void>((resolve, reject) => {
-    socket.addEventListener('open', () => resolve(), { once: true });
+    refuse = reject;
     socket.addEventListener(
-      'error',
-      () =>
-        reject(new EngineError('disconnected', 'cannot connect to the engine (is `npm run serve` still running, and is the token right?)')),
+      'open',
+      () => {
+        everOpened = true;
+        resolve();
+      },
       { once: true },
     );
   });
@@ -62,11 +91,21 @@ export function createSocketApi(socketUrl: string, WebSocketImpl: typeof WebSock
     if (message.ok) waiting.resolve(message.value);
     else waiting.reject(new EngineError(message.error.code, message.error.message));
   });
-  socket.addEventListener('close', (event: CloseEvent) => {
-    const reason = `the connection to the engine was closed${event.reason ? ` (${event.reason})` : ''}: restart \`npm run serve\` and reload`;
+  const lost = (reason: string) => {
     for (const waiting of pending.values()) waiting.reject(new EngineError('disconnected', reason));
     pending.clear();
     for (const listener of disconnectListeners) listener(reason);
+  };
+  socket.addEventListener('close', (event: CloseEvent) => {
+    if (!everOpened) {
+      // Refused at the handshake (a browser is not told why): ask the server whether the token is wrong.
+      void explainRefusal().then((reason) => {
+        refuse(new EngineError('disconnected', reason));
+        lost(reason);
+      });
+      return;
+    }
+    lost(`the connection to the engine was closed${event.reason ? ` (${event.reason})` : ''}: restart \`npm run serve\` and reload`);
   });
 
   return {

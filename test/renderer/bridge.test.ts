@@ -1,6 +1,6 @@
 /** The serve-mode bridge: token handling and the request/event protocol over a (fake) socket. */
 import { describe, expect, it } from 'vitest';
-import { createSocketApi, EngineError, socketUrlFor, takeToken } from '../../renderer/src/bridge';
+import { createSocketApi, EngineError, refusalReason, socketUrlFor, takeToken, WRONG_TOKEN_MESSAGE } from '../../renderer/src/bridge';
 import { describeBackend } from '../../renderer/src/lib/backendText';
 import type { BackendInfo } from '../../main/api/contract';
 import { memoryStorage } from './fake-api';
@@ -74,7 +74,41 @@ describe('serve-mode bridge', () => {
     await expect(pending).rejects.toBeInstanceOf(EngineError);
     expect(lost[0]).toContain('closed');
   });
+
+  it('says the token is wrong when the socket is refused before it opens, not that the engine closed', async () => {
+    const api = createSocketApi('ws://x/api?token=old', FakeSocket as unknown as typeof WebSocket, () =>
+      refusalReason('ws://x/api?token=old', fakeFetch(401)),
+    );
+    const socket = FakeSocket.last;
+    const lost: string[] = [];
+    api.onDisconnect((message) => lost.push(message));
+    const pending = api.invoke('app.info', {});
+    socket.fire('error');
+    socket.fire('close', { reason: '' });
+    await expect(pending).rejects.toMatchObject({ code: 'disconnected', message: WRONG_TOKEN_MESSAGE });
+    expect(lost).toEqual([WRONG_TOKEN_MESSAGE]);
+    expect(WRONG_TOKEN_MESSAGE).toContain('open the address `npm run serve` printed');
+  });
+
+  it('asks the token check on the page host, and tells a stopped server from a wrong token', async () => {
+    const asked: string[] = [];
+    const fetchSpy = ((url: string) => {
+      asked.push(url);
+      return Promise.resolve({ status: 204 } as Response);
+    }) as unknown as typeof fetch;
+    await refusalReason('ws://127.0.0.1:5317/api?token=t', fetchSpy);
+    expect(asked).toEqual(['http://127.0.0.1:5317/api/token-check?token=t']);
+    expect(await refusalReason('ws://127.0.0.1:5317/api?token=t', fakeFetch(401))).toBe(WRONG_TOKEN_MESSAGE);
+    const down = (() => Promise.reject(new TypeError('Failed to fetch'))) as unknown as typeof fetch;
+    expect(await refusalReason('ws://127.0.0.1:5317/api?token=t', down)).toMatch(
+      /^cannot reach the engine at 127\.0\.0\.1:5317: is `npm run serve` still running\?/,
+    );
+  });
 });
+
+function fakeFetch(status: number): typeof fetch {
+  return (() => Promise.resolve({ status } as Response)) as unknown as typeof fetch;
+}
 
 describe('backend description', () => {
   it('says plainly when tensorflow-gpu runs without a GPU, and what it needs', () => {

@@ -1,6 +1,6 @@
 /** The studies store and its table helpers against a fake engine. */
 import { createPinia, setActivePinia } from 'pinia';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type {
   ClipPrediction,
   EvaluationReport,
@@ -17,10 +17,13 @@ import {
   memberTitle,
   nextSort,
   resultRows,
+  foldLabels,
+  runnerText,
   slurmSummary,
   studyCreateArgs,
+  studySettings,
 } from '../../renderer/src/lib/studies';
-import { useStudiesStore } from '../../renderer/src/stores/studies';
+import { POLL_MS, useStudiesStore } from '../../renderer/src/stores/studies';
 import { fakeApi, flush } from './fake-api';
 
 const DIR = '/studies/lr';
@@ -100,7 +103,22 @@ function detail(members: StudyMemberStatus[], cells: StudyCellReport[]): StudyDe
       },
     ],
   };
-  return { status: { dir: DIR, name: 'lr', protocol: 'kfold:2', folds: 2, seeds: [1], cells: 2, counts, members, problems: [] }, report };
+  return {
+    status: {
+      dir: DIR,
+      name: 'lr',
+      protocol: 'kfold:2',
+      folds: 2,
+      foldTests: [['03'], ['08']],
+      seeds: [1],
+      cells: 2,
+      counts,
+      members,
+      problems: [],
+      runner: null,
+    },
+    report,
+  };
 }
 
 function clip(id: string, trueLabel: string, predictedLabel: string, confidence: number): ClipPrediction {
@@ -367,5 +385,98 @@ describe('studies store', () => {
       seeds: [1, 2, 3],
     });
     expect(store.selectedDir).toBe(DIR);
+  });
+
+  it('counts a member running from the first event, keeps a run’s result with its study, and names another executor', async () => {
+    const OTHER = '/studies/other';
+    let current = detail([member(0, 0, 'pending'), member(0, 1, 'pending')], [cell(0, null), cell(1, null)]);
+    const fake = fakeApi({
+      'studies.list': () => [ENTRY, { ...ENTRY, dir: OTHER, name: 'other' }],
+      'studies.get': () => current,
+      'studies.run': ({ dir }) => ({ jobId: 'j2', kind: 'study', state: 'running', root: dir, startedAt: 'now' }),
+    });
+    setApi(fake.api);
+    const store = useStudiesStore();
+    store.attach();
+    await store.refreshList();
+    await store.run(1);
+    fake.emit('studies.event', { jobId: 'j2', dir: DIR, event: { type: 'member-start', member: member(0, 0, 'pending') } });
+    expect(store.detail?.status.counts).toMatchObject({ running: 1, pending: 1 });
+    fake.emit('job.finished', {
+      job: { jobId: 'j2', kind: 'study', state: 'cancelled', root: DIR, startedAt: 'now' },
+      study: { ran: 1, succeeded: 0, failed: [], stopped: 1, cancelled: true, seconds: 2 } as never,
+    });
+    await flush();
+    expect(store.lastRun?.cancelled).toBe(true);
+    await store.select(OTHER);
+    expect(store.lastRun).toBeNull();
+    await store.select(DIR);
+    expect(store.lastRun?.cancelled).toBe(true);
+
+    // `ser study run` elsewhere holds the study: named, and this app does not count as running it.
+    current = { ...current, status: { ...current.status, runner: { pid: 42, hostname: 'node7', startedAt: '2026-12-07T01:02:03.456Z' } } };
+    await store.refresh();
+    expect(store.runnerElsewhere).toMatchObject({ pid: 42 });
+    expect(store.busyElsewhere).toBe(true);
+    expect(runnerText(store.runnerElsewhere!)).toBe('pid 42 on node7 since 2026-12-07 01:02:03 UTC');
+
+    // Refresh lists a study made meanwhile.
+    fake.calls.length = 0;
+    await store.refreshAll();
+    expect(fake.calls.map((c) => c.name)).toEqual(['studies.list', 'studies.get']);
+    store.detach();
+  });
+
+  it('names each fold by its test speakers, and lists the settings a new study will use from the field tables', () => {
+    expect(foldLabels([['03'], ['08', '09']])).toEqual(['fold 1 (03)', 'fold 2 (08, 09)']);
+    const groups = studySettings(
+      { model: 'crnn', epochs: 3, seed: 5, lrSchedule: 'cosine', warmupEpochs: 2, lrFactor: 0.5, learningRate: 0.001 },
+      { representation: 'logmel', nMfcc: 40 },
+    );
+    const flat = groups.flatMap((g) => g.items.map((i) => `${g.title}/${i.label}=${i.value}`));
+    expect(flat).toContain('Features/Representation=logmel');
+    expect(flat).toContain('Run/Model=crnn');
+    expect(flat).toContain('Optimisation/Learning rate=0.001');
+    // The study sets the seed; a plateau factor does not apply to a cosine schedule; nMfcc not to log-mel.
+    expect(flat.some((f) => /Seed|Plateau|factor|MFCC coefficients/i.test(f))).toBe(false);
+  });
+
+  it('polls the cheap status, reads the report again only when a member finished, and keeps a member it started running', async () => {
+    vi.useFakeTimers();
+    const store = useStudiesStore();
+    try {
+      const cells = [cell(0, null), cell(1, null)];
+      let full = detail([member(0, 0, 'pending'), member(0, 1, 'pending')], cells);
+      let status = full.status;
+      const fake = fakeApi({
+        'studies.list': () => [ENTRY],
+        'studies.get': () => full,
+        'studies.status': () => status,
+        'studies.run': ({ dir }) => ({ jobId: 'j3', kind: 'study', state: 'running', root: dir, startedAt: 'now' }),
+      });
+      setApi(fake.api);
+      store.attach();
+      await store.refreshList();
+      // `ser study run` elsewhere starts member 0: shown without a touch, from the status alone.
+      status = detail([member(0, 0, 'running'), member(0, 1, 'pending')], cells).status;
+      await vi.advanceTimersByTimeAsync(POLL_MS);
+      expect(store.detail?.status.counts).toMatchObject({ running: 1, pending: 1 });
+      expect(fake.count('studies.get')).toBe(1);
+      // It finishes: the report is read again.
+      full = detail([member(0, 0, 'done'), member(0, 1, 'pending')], cells);
+      status = full.status;
+      await vi.advanceTimersByTimeAsync(POLL_MS);
+      expect(fake.count('studies.get')).toBe(2);
+      expect(store.detail?.status.counts).toMatchObject({ done: 1, pending: 1 });
+      // This app starts member 1; its run folder does not exist yet, so the folders still say pending.
+      await store.run(1);
+      fake.emit('studies.event', { jobId: 'j3', dir: DIR, event: { type: 'member-start', member: member(0, 1, 'pending') } });
+      await vi.advanceTimersByTimeAsync(POLL_MS);
+      expect(store.detail?.status.members[1]!.state).toBe('running');
+      expect(store.detail?.status.counts).toMatchObject({ done: 1, running: 1, pending: 0 });
+    } finally {
+      store.detach();
+      vi.useRealTimers();
+    }
   });
 });

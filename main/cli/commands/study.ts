@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { describeFeatureConfig } from '../../features/config';
 import {
   createStudy,
+  describeRunner,
   parseGridOption,
   parseProtocol,
   protocolLabel,
@@ -30,6 +31,7 @@ import {
   requirePositional,
 } from '../args';
 import { createProgressBar, formatDuration } from '../progress';
+import { checkStudySize, MAX_STUDY_PARALLEL } from '../../schema/studyLimits';
 import { TRAINING_FLAG_OPTIONS, trainingFlagsToConfig } from './train';
 
 export const studyUsage = [
@@ -96,6 +98,9 @@ async function initCommand(argv: string[]): Promise<void> {
   try {
     protocol = parseProtocol(values.protocol, { test: parseListOption(text('test-speakers')), val: parseListOption(text('val-speakers')) });
     grid = (values.grid ?? []).map((option) => parseGridOption(option));
+    // Counted before the dataset is read (LOSO's folds are known after the scan: at least one).
+    const folds = protocol.kind === 'kfold' ? protocol.k : protocol.kind === 'fixed' ? 1 : undefined;
+    checkStudySize({ gridValues: grid.map((axis) => axis.values.length), seeds: seeds.length, folds });
   } catch (err) {
     throw new CliError((err as Error).message);
   }
@@ -142,6 +147,7 @@ function printStatus(status: StudyStatus): void {
     );
   }
   for (const problem of status.problems) process.stdout.write(`note: ${problem}\n`);
+  if (status.runner) process.stdout.write(`being run by ${describeRunner(status.runner)}\n`);
 }
 
 async function runCommand(argv: string[]): Promise<void> {
@@ -157,7 +163,7 @@ async function runCommand(argv: string[]): Promise<void> {
   });
   const dir = resolve(requirePositional(positionals, 0, 'study folder (study run DIR)'));
   const executor = parseChoice(values.executor, 'executor', ['local', 'slurm'] as const) ?? 'local';
-  const parallel = parseNumberOption(values.parallel, 'parallel', { integer: true, min: 1 }) ?? 1;
+  const parallel = parseNumberOption(values.parallel, 'parallel', { integer: true, min: 1, max: MAX_STUDY_PARALLEL }) ?? 1;
   const launcher = currentLauncher();
   const featureBar = createProgressBar('features');
   if (executor === 'slurm') {

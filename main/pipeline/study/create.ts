@@ -9,7 +9,8 @@ import type { TrainingConfig } from '../../training/config';
 import { pathExists } from '../../util/fs';
 import { datasetFingerprint } from '../job';
 import { STUDY_FILE, STUDY_FORMAT_VERSION, validateStudy, writeStudy, type StudyFile, type StudyFold, type StudyProtocol } from './format';
-import { applyFeatureOverrides, applyOverrides, expandGrid, type GridAxis } from './grid';
+import { checkStudySize } from '../../schema/studyLimits';
+import { applyFeatureOverrides, applyOverrides, checkGridShape, expandGrid, gridValueCounts, type GridAxis } from './grid';
 
 export interface CreateStudyOptions {
   datasetRoot: string;
@@ -56,6 +57,9 @@ export async function createStudy(dir: string, options: CreateStudyOptions): Pro
   const splitSeed = options.splitSeed ?? 1;
   const requestedGrid = options.grid ?? [];
   const requestedFeatures = resolveFeatureConfig(options.features);
+  // Counted before anything is enumerated: a huge grid is refused at once.
+  checkGridShape(requestedGrid);
+  checkStudySize({ gridValues: gridValueCounts(requestedGrid), seeds: options.seeds.length });
   // Every cell must be a valid config before anything is written.
   for (const cell of expandGrid(requestedGrid)) {
     applyOverrides(options.training, cell);
@@ -76,6 +80,7 @@ export async function createStudy(dir: string, options: CreateStudyOptions): Pro
     isFramesAxis(axis) ? { ...axis, values: [...new Set(axis.values.map((v) => (v === 0 ? autoLength : v)))] } : axis,
   );
   const folds = foldsFor(options.protocol, scan.clips, scan.speakers.length, valRatio, splitSeed);
+  checkStudySize({ gridValues: gridValueCounts(grid), seeds: options.seeds.length, folds: folds.length });
   const study: StudyFile = {
     formatVersion: STUDY_FORMAT_VERSION,
     name: options.name ?? basename(studyDir),

@@ -11,6 +11,8 @@ import { extractFeatures, type ExtractionProgress } from '../../features/extract
 import { readStudy } from './format';
 import { studyFeatureConfigs } from './members';
 import { assertStudyWritable } from './member';
+import { acquireStudyLock } from './lock';
+import { checkStudyParallel } from '../../schema/studyLimits';
 import { studyCacheRoot, studyLogsDir } from './paths';
 import { isNodeLocalPath, submitSlurmArray, type MemberLauncher, type SlurmResources } from './slurm';
 import { listStudyMembers, studyStatus, type MemberStatus, type StudyStatus } from './status';
@@ -86,10 +88,22 @@ function failureReason(output: string, code: number | null, signal: NodeJS.Signa
   return signal ? `the member process was killed (${signal})` : `the member process exited with code ${code}`;
 }
 
+/** Runs the unfinished members while holding the study's lock (a second executor is refused, naming this one). */
 export async function runStudyLocal(dir: string, options: LocalRunOptions): Promise<LocalRunResult> {
-  const started = Date.now();
+  if (options.parallel !== undefined) checkStudyParallel(options.parallel);
   const studyDir = resolve(dir);
   await assertStudyWritable(studyDir);
+  const lock = await acquireStudyLock(studyDir);
+  try {
+    return await runMembersLocal(studyDir, options);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runMembersLocal(dir: string, options: LocalRunOptions): Promise<LocalRunResult> {
+  const started = Date.now();
+  const studyDir = resolve(dir);
   const emit = options.onEvent ?? (() => undefined);
   const parallel = Math.max(1, Math.floor(options.parallel ?? 1));
   const threads = threadsPerMember(options.cores ?? availableParallelism(), parallel);
@@ -195,8 +209,19 @@ export interface SlurmSubmission {
 
 /** Extracts features, then submits the unfinished members as one job array. */
 export async function submitStudySlurm(dir: string, options: SlurmRunOptions): Promise<SlurmSubmission> {
+  if (options.maxParallel !== undefined) checkStudyParallel(options.maxParallel);
   const studyDir = resolve(dir);
   await assertStudyWritable(studyDir);
+  // Held while features are extracted and the array is submitted; the tasks then hold their run folders.
+  const lock = await acquireStudyLock(studyDir);
+  try {
+    return await submitMembersSlurm(studyDir, options);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function submitMembersSlurm(studyDir: string, options: SlurmRunOptions): Promise<SlurmSubmission> {
   const study = await readStudy(studyDir);
   const warnings: string[] = [];
   for (const [what, path] of [

@@ -8,7 +8,8 @@ import { SCHEME_NAMES, type SchemeName } from '../../dataset';
 import { resolveFeatureConfig, withStoredDefaults, type FeatureConfig } from '../../features/config';
 import { resolveTrainingConfig, type TrainingConfig } from '../../training/config';
 import { decodeVersioned, readVersionedJson, writeVersionedJson, type JsonObject, type VersionedFormat } from '../../util/versionedJson';
-import { checkGridAxis, expandGrid, type GridAxis } from './grid';
+import { checkStudySize } from '../../schema/studyLimits';
+import { checkGridAxis, checkGridShape, gridValueCounts, type GridAxis } from './grid';
 
 export const STUDY_FILE = 'study.json';
 export const STUDY_FORMAT_VERSION = 2;
@@ -156,9 +157,14 @@ function checkStudy(o: JsonObject): StudyFile {
     }
   });
   try {
-    expandGrid(o.grid as GridAxis[]);
+    checkGridShape(o.grid as GridAxis[]);
   } catch (err) {
     f.fail('grid', `is invalid: ${(err as Error).message}`);
+  }
+  try {
+    checkStudySize({ gridValues: gridValueCounts(o.grid as GridAxis[]), seeds: o.seeds.length, folds: o.folds.length });
+  } catch (err) {
+    f.fail('grid', `is too large: ${(err as Error).message}`);
   }
   f.string(o.cacheDir, 'cacheDir');
   f.choice(o.backend, 'backend', ['auto', ...BACKEND_NAMES] as const);

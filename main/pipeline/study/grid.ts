@@ -9,6 +9,7 @@ import { resolveFeatureConfig, type FeatureConfig } from '../../features/config'
 import { FEATURE_FIELDS } from '../../schema/featureFields';
 import { checkFieldValue, parseFieldText, setValueAt, type AnyFieldTable, type FieldSpec } from '../../schema/fields';
 import { TRAINING_FIELDS } from '../../schema/trainingFields';
+import { checkStudySize } from '../../schema/studyLimits';
 import { resolveTrainingConfig, type TrainingConfig } from '../../training/config';
 
 import type { CellOverrides, GridAxis, GridValue } from './gridTypes';
@@ -83,13 +84,24 @@ export function parseGridOption(option: string): GridAxis {
   return { field, values };
 }
 
-/** Every combination of the axes' values, first axis slowest; no axes → one empty cell. */
-export function expandGrid(axes: readonly GridAxis[]): CellOverrides[] {
+/** Checks the grid's shape without enumerating it: distinct fields, each with values. */
+export function checkGridShape(axes: readonly GridAxis[]): void {
   const fields = axes.map((a) => a.field);
   if (new Set(fields).size !== fields.length) throw new Error(`the grid names a field twice: ${fields.join(', ')}`);
+  for (const axis of axes) if (axis.values.length === 0) throw new Error(`grid field '${axis.field}' has no values`);
+}
+
+/** How many values each axis has (the grid has their product of cells). */
+export function gridValueCounts(axes: readonly GridAxis[]): number[] {
+  return axes.map((axis) => axis.values.length);
+}
+
+/** Every combination of the axes' values, first axis slowest; no axes → one empty cell. Refuses a grid over the study size limit. */
+export function expandGrid(axes: readonly GridAxis[]): CellOverrides[] {
+  checkGridShape(axes);
+  checkStudySize({ gridValues: gridValueCounts(axes), seeds: 1 });
   let cells: CellOverrides[] = [{}];
   for (const axis of axes) {
-    if (axis.values.length === 0) throw new Error(`grid field '${axis.field}' has no values`);
     cells = cells.flatMap((cell) => axis.values.map((value) => ({ ...cell, [axis.field]: value })));
   }
   return cells;

@@ -16,6 +16,7 @@ export {
 export { parseGridOption, expandGrid, cellLabel, type GridAxis, type GridValue, type CellOverrides } from './grid';
 export { studyMembers, studyCells, type StudyMember, type StudyCell } from './members';
 export { runStudyMember, type MemberOutcome, type RunMemberOptions } from './member';
+export { acquireStudyLock, describeRunner, studyRunner, StudyBusyError, STUDY_LOCK_FILE, type StudyRunner } from './lock';
 export { listStudyMembers, studyStatus, type MemberState, type MemberStatus, type StudyStatus } from './status';
 export { studyReport, studyReportCsv, type CellReport, type StudyReport, type StudyReportOptions } from './report';
 export {

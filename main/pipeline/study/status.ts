@@ -11,6 +11,7 @@ import { memberConfig, studyMembers } from './members';
 import { readMemberFailure } from './member';
 import { studyRunsDir } from './paths';
 import { slurmJobs, slurmTaskError, slurmTaskStates } from './slurm';
+import { studyRunner, type StudyRunner } from './lock';
 
 /** pending: not started; queued: waiting in Slurm; interrupted: stopped or cancelled, rerun next time. */
 export type MemberState = 'pending' | 'queued' | 'running' | 'done' | 'failed' | 'interrupted';
@@ -39,12 +40,16 @@ export interface StudyStatus {
   name: string;
   protocol: string;
   folds: number;
+  /** Each fold's test speakers, in fold order. */
+  foldTests: string[][];
   seeds: number[];
   cells: number;
   counts: Record<MemberState, number>;
   members: MemberStatus[];
   /** Slurm commands that could not answer (status then comes from the run folders alone). */
   problems: string[];
+  /** The executor running the study now (this app, `study run` anywhere), from its lock; null when none. */
+  runner: StudyRunner | null;
 }
 
 const SLURM_FAILED = new Set([
@@ -132,10 +137,12 @@ export async function studyStatus(dir: string): Promise<StudyStatus> {
     name: study.name,
     protocol: protocolLabel(study.protocol),
     folds: study.folds.length,
+    foldTests: study.folds.map((fold) => fold.test),
     seeds: study.seeds,
     cells: new Set(members.map((m) => m.cell)).size,
     counts,
     members,
     problems,
+    runner: await studyRunner(studyDir),
   };
 }

@@ -14,6 +14,11 @@ import type {
   StudyStatusView,
   TrainingOverrides,
 } from '../../../main/api/contract';
+import { FEATURE_FIELD_APPLIES, FEATURE_FIELDS } from '../../../main/schema/featureFields';
+import { defaultsFromTable, valueAt } from '../../../main/schema/fields';
+import { TRAINING_FIELD_APPLIES, type TrainingFieldPath } from '../../../main/schema/trainingFields';
+import { FEATURE_FORM_GROUPS } from './featureForm';
+import { FORM_GROUPS } from './trainForm';
 
 // --- Members × folds ------------------------------------------------------------------------
 
@@ -45,6 +50,17 @@ export function memberGrid(status: StudyStatusView): MemberGridRow[] {
     row.members[member.fold] = member;
   }
   return [...rows.values()];
+}
+
+/** "pid 123 on node7 since 2026-12-07 01:02:03 UTC": who runs a study, from its lock. */
+export function runnerText(runner: { pid: number; hostname: string; startedAt: string }): string {
+  const since = runner.startedAt.replace('T', ' ').replace(/(\.\d+)?Z$/, ' UTC');
+  return `pid ${runner.pid} on ${runner.hostname} since ${since}`;
+}
+
+/** "fold 1 (03)", "fold 2 (08, 09)": each fold with its test speakers, in fold order. */
+export function foldLabels(foldTests: readonly (readonly string[])[]): string[] {
+  return foldTests.map((speakers, i) => `fold ${i + 1} (${speakers.join(', ')})`);
 }
 
 /** A member's progress in [0, 1] (done = 1). */
@@ -223,4 +239,45 @@ export function studyCreateArgs(
     seeds,
     grid,
   };
+}
+
+export interface SettingsGroup {
+  title: string;
+  items: { label: string; value: string }[];
+}
+
+function shownValue(value: unknown): string {
+  if (typeof value === 'boolean') return value ? 'on' : 'off';
+  if (Array.isArray(value)) return value.length > 0 ? value.join(', ') : '–';
+  return String(value);
+}
+
+/**
+ * The settings a new study will use, generated from the field tables: the feature fields, then the
+ * training fields by group (without the seed and split, which the study sets per member), each
+ * with its form label; fields that do not apply (a plateau setting under a cosine schedule) are left out.
+ */
+export function studySettings(base: TrainingOverrides, features: FeatureOverrides): SettingsGroup[] {
+  const featureDefaults = defaultsFromTable(FEATURE_FIELDS, 'default');
+  const feature = (field: string) => (features as Record<string, unknown>)[field] ?? featureDefaults[field];
+  const featureGroups = FEATURE_FORM_GROUPS.map((group) => ({
+    title: group.title,
+    items: group.fields
+      .filter(({ field }) => {
+        const rule = FEATURE_FIELD_APPLIES[field];
+        return !rule || rule.values.includes(String(feature(rule.path)));
+      })
+      .map(({ field, spec }) => ({ label: spec.label, value: shownValue(feature(field)) })),
+  }));
+  const trainingApplies = (path: TrainingFieldPath) => {
+    const rule = TRAINING_FIELD_APPLIES[path];
+    return !rule || rule.values.includes(String(valueAt(base, rule.path)));
+  };
+  const trainingGroups = FORM_GROUPS.filter((group) => group.id !== 'split').map((group) => ({
+    title: group.title,
+    items: group.fields
+      .filter(({ path }) => path !== 'seed' && trainingApplies(path) && valueAt(base, path) !== undefined)
+      .map(({ path, spec }) => ({ label: spec.label, value: shownValue(valueAt(base, path)) })),
+  }));
+  return [...featureGroups, ...trainingGroups].filter((group) => group.items.length > 0);
 }

@@ -5,7 +5,16 @@
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { ApiEvents, EpochMetrics, JobInfo, StudyDetail, StudyListEntry, TrainingOverrides } from '../../../main/api/contract';
+import type {
+  ApiEvents,
+  EpochMetrics,
+  JobInfo,
+  StudyDetail,
+  StudyListEntry,
+  StudyMemberStatus,
+  StudyStatusView,
+  TrainingOverrides,
+} from '../../../main/api/contract';
 import { invoke, on } from '../api';
 import { errorMessage } from '../lib/format';
 import { useFeaturesStore } from './features';
@@ -19,7 +28,10 @@ import {
   nextSort,
 } from '../lib/studies';
 
-/** How often an open study whose members run elsewhere (CLI, Slurm) is read again. */
+/**
+ * How often the shown study is read again while the view is open: its run folders are the truth,
+ * whoever runs its members (this app, `ser study run`, Slurm).
+ */
 export const POLL_MS = 4000;
 
 export const useStudiesStore = defineStore('studies', () => {
@@ -34,7 +46,10 @@ export const useStudiesStore = defineStore('studies', () => {
 
   const job = ref<JobInfo | null>(null);
   const jobError = ref<string | null>(null);
-  const lastRun = ref<ApiEvents['job.finished']['study'] | null>(null);
+  /** The shown study's feature extraction, while this app's run of it starts (before any member runs). */
+  const featureProgress = ref<{ done: number; total: number } | null>(null);
+  /** The last study job's result, and the study it ran. */
+  const lastRunOf = ref<{ dir: string; result: NonNullable<ApiEvents['job.finished']['study']> } | null>(null);
 
   const sort = ref<ResultSort>({ key: 'cell', descending: false });
   /** Which checkpoint's test predictions the report pools (and the drill-down lists). */
@@ -63,10 +78,16 @@ export const useStudiesStore = defineStore('studies', () => {
   const exportError = ref<string | null>(null);
 
   const running = computed(() => job.value?.state === 'running');
+  /** This app runs the shown study. */
+  const runningHere = computed(() => running.value && job.value?.root === selectedDir.value);
+  /** The shown study's last run from this app (not another study's). */
+  const lastRun = computed(() => (lastRunOf.value && lastRunOf.value.dir === selectedDir.value ? lastRunOf.value.result : null));
   const selected = computed(() => list.value.find((s) => s.dir === selectedDir.value) ?? null);
+  /** Who else runs the shown study (`ser study run`, another app), from its lock; null when nobody or this app. */
+  const runnerElsewhere = computed(() => (runningHere.value ? null : (detail.value?.status.runner ?? null)));
   const busyElsewhere = computed(() => {
     const counts = detail.value?.status.counts;
-    return Boolean(counts && counts.running + counts.queued > 0);
+    return Boolean(runnerElsewhere.value || (counts && counts.running + counts.queued > 0 && !runningHere.value));
   });
   const selectedClips = computed(() =>
     selection.value ? pooledCellClips(cellClips.value, selection.value.trueLabel, selection.value.predictedLabel) : [],
@@ -102,6 +123,12 @@ export const useStudiesStore = defineStore('studies', () => {
     await refresh();
   }
 
+  /** The list and the shown study read again (the Refresh button: a study made meanwhile appears). */
+  async function refreshAll(): Promise<void> {
+    await refreshList();
+    await refresh();
+  }
+
   let latestDetail = 0;
   /** Reads the selected study's status and report again (quietly: the tables stay while it loads). */
   async function refresh(): Promise<void> {
@@ -122,7 +149,7 @@ export const useStudiesStore = defineStore('studies', () => {
         result = await invoke('studies.get', { dir, checkpoint: checkpoint.value });
       }
       if (request !== latestDetail) return;
-      detail.value = result;
+      detail.value = { ...result, status: withLiveMembers(result.status) };
       detailError.value = null;
       const cells = result.report.cells;
       if (matrixCell.value >= cells.length) matrixCell.value = 0;
@@ -270,12 +297,14 @@ export const useStudiesStore = defineStore('studies', () => {
     const dir = selectedDir.value;
     if (!dir) return;
     jobError.value = null;
-    lastRun.value = null;
+    lastRunOf.value = null;
     try {
       job.value = await invoke('studies.run', { dir, parallel });
     } catch (err) {
       jobError.value = errorMessage(err);
     }
+    // Another executor may hold it: show who.
+    await refresh();
   }
 
   async function cancel(): Promise<void> {
@@ -321,9 +350,28 @@ export const useStudiesStore = defineStore('studies', () => {
   }
 
   // --- Live: the study job's events, and polling for members that run elsewhere -------------
+  /** Members this app's study job has started and not yet ended (their run folder may not exist yet). */
+  const startedHere = new Set<string>();
+
+  /** The status with this app's started members as running while their folders still say pending. */
+  function withLiveMembers(status: StudyStatusView): StudyStatusView {
+    if (startedHere.size === 0 || !runningHere.value) return status;
+    const members = status.members.map((m) => (m.state === 'pending' && startedHere.has(m.id) ? { ...m, state: 'running' as const } : m));
+    const counts = { pending: 0, queued: 0, running: 0, done: 0, failed: 0, interrupted: 0 };
+    for (const m of members) counts[m.state]++;
+    return { ...status, members, counts };
+  }
+
   function onStudyEvent(payload: ApiEvents['studies.event']): void {
-    if (payload.dir !== selectedDir.value || !detail.value) return;
     const event = payload.event;
+    if (event.type === 'member-start') startedHere.add(event.member.id);
+    if (event.type === 'member-end') startedHere.delete(event.member.id);
+    if (payload.dir !== selectedDir.value || !detail.value) return;
+    if (event.type === 'features') {
+      featureProgress.value = event.progress.phase === 'done' ? null : { done: event.progress.done, total: event.progress.total };
+      return;
+    }
+    featureProgress.value = null;
     if (event.type !== 'member-start' && event.type !== 'member-epoch') {
       if (event.type === 'member-end') void refresh();
       return;
@@ -338,15 +386,43 @@ export const useStudiesStore = defineStore('studies', () => {
           }
         : m,
     );
-    detail.value = { ...detail.value, status: { ...detail.value.status, members } };
+    const counts = { pending: 0, queued: 0, running: 0, done: 0, failed: 0, interrupted: 0 };
+    for (const m of members) counts[m.state]++;
+    detail.value = { ...detail.value, status: { ...detail.value.status, members, counts } };
   }
 
   function onJobFinished(payload: ApiEvents['job.finished']): void {
     if (payload.job.kind !== 'study' || payload.job.jobId !== job.value?.jobId) return;
     job.value = payload.job;
-    lastRun.value = payload.study ?? null;
+    featureProgress.value = null;
+    startedHere.clear();
+    lastRunOf.value = payload.study ? { dir: payload.job.root, result: payload.study } : null;
     if (payload.job.error) jobError.value = payload.job.error;
     void refresh();
+  }
+
+  /**
+   * Reads the shown study's status (cheap) and, only when a member has finished or failed since,
+   * its report too: members started by the CLI, Slurm or this app show up without a touch.
+   */
+  async function poll(): Promise<void> {
+    const dir = selectedDir.value;
+    const shown = detail.value;
+    if (!dir || !shown || detailLoading.value) return;
+    let status;
+    try {
+      status = await invoke('studies.status', { dir });
+    } catch {
+      return; // the next full refresh says what is wrong
+    }
+    if (selectedDir.value !== dir || detail.value !== shown || detailLoading.value) return;
+    const finished = (members: StudyMemberStatus[]) =>
+      members
+        .filter((m) => m.state === 'done' || m.state === 'failed')
+        .map((m) => `${m.id}:${m.state}`)
+        .join(',');
+    if (finished(status.members) !== finished(shown.status.members)) await refresh();
+    else detail.value = { ...shown, status: withLiveMembers(status) };
   }
 
   let listening = false;
@@ -359,9 +435,7 @@ export const useStudiesStore = defineStore('studies', () => {
       on('job.finished', onJobFinished);
       listening = true;
     }
-    timer ??= setInterval(() => {
-      if (busyElsewhere.value && !running.value) void refresh();
-    }, POLL_MS);
+    timer ??= setInterval(() => void poll(), POLL_MS);
   }
 
   function detach(): void {
@@ -382,6 +456,9 @@ export const useStudiesStore = defineStore('studies', () => {
     jobError,
     lastRun,
     running,
+    runningHere,
+    runnerElsewhere,
+    featureProgress,
     busyElsewhere,
     sort,
     checkpoint,
@@ -409,6 +486,7 @@ export const useStudiesStore = defineStore('studies', () => {
     exportError,
     refreshList,
     refresh,
+    refreshAll,
     select,
     open,
     setSort,
