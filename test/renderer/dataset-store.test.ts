@@ -79,6 +79,18 @@ describe('dataset store', () => {
     expect(store.loading).toBe(false);
   });
 
+  it('names the folder once when the engine names it too', async () => {
+    const { api } = fakeApi({
+      'dataset.open': (args) => {
+        throw new Error(`folder not found: ${(args as { root: string }).root}`);
+      },
+    });
+    setApi(api);
+    const store = useDatasetStore();
+    await store.open('/data/missing');
+    expect(store.error).toBe('Could not open the dataset: folder not found: /data/missing');
+  });
+
   it('keeps the answer of the latest open when answers arrive out of order', async () => {
     const pending = new Map<string, (value: DatasetOverview) => void>();
     const { api } = fakeApi({
