@@ -339,7 +339,7 @@ describe('useComparisonStore', () => {
     mcnemar: { b: 0, c: 2, pValue: 0.5, midPValue: 0.25, statistic: 0.5, chiSquarePValue: 0.48 },
   };
 
-  it('compares two checkpoints and shows B’s probabilities for the selected disagreement', async () => {
+  it('compares two checkpoints and shows A’s and B’s probabilities for the selected disagreement', async () => {
     const fake = fakeApi({ 'evaluation.compare': () => comparison, 'evaluation.get': reportFor });
     setApi(fake.api);
     const store = useComparisonStore();
@@ -354,16 +354,24 @@ describe('useComparisonStore', () => {
     expect(store.error).toBeNull();
     expect(store.compared).toEqual({ a: { runId: 'r1', checkpoint: 'best' }, b: { runId: 'r1', checkpoint: 'final' } });
     expect(store.selectedDisagreement?.clipId).toBe('a2');
-    expect(store.selectedPrediction).toEqual({
+    expect(store.selectedPredictions.b).toEqual({
       labels: LABELS,
       probabilities: [0.55, 1 - 0.55],
       predictedLabel: 'anger',
       trueLabel: 'anger',
     });
+    // A's probabilities too: the clip panel names both.
+    expect(store.selectedPredictions.a).toEqual({
+      labels: LABELS,
+      probabilities: [1 - 0.6, 0.6],
+      predictedLabel: 'fear',
+      trueLabel: 'anger',
+    });
 
     store.selectDisagreement(9);
     expect(store.selectedDisagreement?.clipId).toBe('f1');
-    expect(store.selectedPrediction?.predictedLabel).toBe('fear');
+    expect(store.selectedPredictions.b?.predictedLabel).toBe('fear');
+    expect(store.selectedPredictions.a?.predictedLabel).toBe('anger');
   });
 
   it('shows why a comparison failed and drops the old result', async () => {
