@@ -90,7 +90,13 @@ export interface DatasetClip {
 }
 
 export interface DatasetOverview {
+  /**
+   * The folder's real path (links resolved): the one key every request and answer about this
+   * dataset uses (cache status, extraction jobs and results).
+   */
   root: string;
+  /** The folder as the user gave it (absolute; may go through a symbolic link): what the UI shows and runs record. */
+  openedAs: string;
   scheme: string;
   /** How the scheme was chosen ("detected from file names", "given"). */
   detection: string;

@@ -12,6 +12,7 @@ function clip(relPath: string, label: DatasetClip['label'], speaker: string, dur
 function overview(root: string, clips: DatasetClip[]): DatasetOverview {
   return {
     root,
+    openedAs: root,
     scheme: 'emodb',
     detection: 'detected from file names',
     clipCount: clips.length,
