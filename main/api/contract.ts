@@ -449,8 +449,8 @@ export interface ApiRequests {
   'runs.get': { args: { runId: string }; result: RunDetail };
   'runs.rename': { args: { runId: string; name: string }; result: RunSummary };
   'runs.delete': { args: { runId: string }; result: { ok: true } };
-  /** Writes metrics JSON, per-class CSV and (when given) the confusion-matrix PNG into the run's exports/. */
-  'runs.export': { args: CheckpointRef & { confusionPngBase64?: string }; result: ExportedReport };
+  /** Writes metrics JSON, the per-class, confusion and per-clip CSVs and the confusion-matrix PNG (drawn by the engine) into the run's exports/. */
+  'runs.export': { args: CheckpointRef; result: ExportedReport };
   /** Lists runs of another folder from now on (e.g. one copied from a GPU server). */
   'runs.setFolder': { args: { dir: string }; result: { runsDir: string } };
 

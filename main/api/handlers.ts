@@ -8,7 +8,6 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { probeAudioFile } from '../audio';
 import { scanDataset, SCHEME_NAMES, summarizeDataset, type SchemeName } from '../dataset';
-import { isPng, MAX_EXPORT_PNG_BYTES } from '../evaluation/export';
 import { previewSplit } from '../pipeline/splitPreview';
 import type { EvaluationReport } from '../evaluation/report';
 import { compareCheckpoints, evaluationOf, exportEvaluation, type EvaluationSourceOptions } from '../pipeline/evaluations';
@@ -462,10 +461,7 @@ export function createEngine(ctx: EngineContext): Engine {
     async 'runs.export'(raw) {
       const args = expectObject(raw, 'runs.export');
       const ref = checkpointRef(args, 'runs.export');
-      const field = "runs.export: 'confusionPngBase64'";
-      const png = args.confusionPngBase64 === undefined ? undefined : base64Bytes(args.confusionPngBase64, field, MAX_EXPORT_PNG_BYTES);
-      if (png && !isPng(png)) throw new ApiError('invalid-arguments', `${field} is not a PNG image`);
-      return exportEvaluation(runDir(ref.runId), ref.checkpoint, { ...evaluationSource(), confusionPng: png });
+      return exportEvaluation(runDir(ref.runId), ref.checkpoint, evaluationSource());
     },
 
     async 'runs.setFolder'(raw) {

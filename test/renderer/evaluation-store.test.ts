@@ -264,7 +264,7 @@ describe('useEvaluationStore', () => {
     expect(store.clips).toEqual([]);
   });
 
-  it('exports the report with the PNG and keeps the written files', async () => {
+  it('exports the report (the engine draws the PNG) and keeps the written files', async () => {
     const fake = fakeApi({
       'evaluation.get': reportFor,
       'runs.export': (args) => ({
@@ -275,11 +275,8 @@ describe('useEvaluationStore', () => {
     setApi(fake.api);
     const store = useEvaluationStore();
     await store.load({ runId: 'r1', checkpoint: 'final' });
-    await store.exportReport('iVBORw0KGgo=');
-    expect(fake.calls.at(-1)).toEqual({
-      name: 'runs.export',
-      args: { runId: 'r1', checkpoint: 'final', confusionPngBase64: 'iVBORw0KGgo=' },
-    });
+    await store.exportReport();
+    expect(fake.calls.at(-1)).toEqual({ name: 'runs.export', args: { runId: 'r1', checkpoint: 'final' } });
     expect(store.exportResult?.files).toEqual(['/runs/r1/exports/final-metrics.json']);
     expect(store.exportError).toBeNull();
   });

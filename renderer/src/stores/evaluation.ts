@@ -216,17 +216,14 @@ export const useEvaluationStore = defineStore('evaluation', () => {
     selectedIndex.value = Math.min(clips.value.length - 1, Math.max(0, Math.round(index)));
   }
 
-  /** Writes the report files into the run's exports/ folder (with the matrix PNG when given). */
-  async function exportReport(confusionPngBase64?: string): Promise<void> {
+  /** Writes the report files, the confusion-matrix PNG included (drawn by the engine), into the run's exports/ folder. */
+  async function exportReport(): Promise<void> {
     if (!current.value) return;
     exporting.value = true;
     exportError.value = null;
     exportResult.value = null;
     try {
-      exportResult.value = await invoke('runs.export', {
-        ...plainRef(current.value),
-        ...(confusionPngBase64 ? { confusionPngBase64 } : {}),
-      });
+      exportResult.value = await invoke('runs.export', plainRef(current.value));
     } catch (err) {
       exportError.value = errorMessage(err);
     } finally {
