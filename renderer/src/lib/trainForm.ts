@@ -84,8 +84,8 @@ export function formPresetNote(presets: Record<PresetName, TrainingConfig>): str
   const cliPreset: PresetName = TRAINING_FIELDS.preset.default;
   if (cliPreset === FORM_PRESET) return null;
   return (
-    `The form starts from ${FORM_PRESET} (${presets[FORM_PRESET].epochs} epochs: a first result in minutes); ` +
-    `\`ser train\` starts from ${cliPreset} (${presets[cliPreset].epochs} epochs, the measured best recipe): choose it for a result to report.`
+    `The form starts from ${FORM_PRESET} (${presets[FORM_PRESET].epochs} epochs, a first result in minutes); ` +
+    `\`ser train\` starts from ${cliPreset} (${presets[cliPreset].epochs} epochs, the measured best recipe).`
   );
 }
 
