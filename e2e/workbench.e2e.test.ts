@@ -7,7 +7,7 @@
  * final, predict files, list runs, reload the page. Every main view is saved as a PNG in
  * e2e/screenshots/ at 1440 × 900.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -65,6 +65,10 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
     await expect.poll(() => rows.count()).toBeGreaterThan(0);
     for (const text of await rows.allTextContents()) expect(text).toContain('anger');
     await rows.first().click();
+    // The viewer comes up to the top of the window (under the tab bar), not below the fold.
+    await expect.poll(async () => (await byId('dataset-viewer-panel').boundingBox())!.y).toBeLessThan(160);
+    expect((await byId('dataset-viewer-panel').boundingBox())!.y).toBeGreaterThan(30);
+    await page.screenshot({ path: join(SCREENSHOTS, '02a-clip-in-view.png') });
     const viewer = byId('clip-viewer');
     await expect.poll(() => viewer.getByTestId('waveform').locator('canvas, div').count()).toBeGreaterThan(0);
     await expect.poll(() => viewer.getByTestId('features-heatmap').locator('canvas').count()).toBeGreaterThan(0);
@@ -108,6 +112,41 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
     await expect.poll(() => byId('cache-status').textContent()).toContain('135 / 135');
   });
 
+  it('opens a folder through a symbolic link: its cache status follows extraction, counts in the right number', async () => {
+    const real = join(dir, 'twelve');
+    mkdirSync(real);
+    const wavs = readdirSync(DEMO)
+      .filter((f) => f.endsWith('.wav'))
+      .sort()
+      .slice(0, 12);
+    for (const name of wavs) copyFileSync(join(DEMO, name), join(real, name));
+    const link = join(dir, 'twelve-link');
+    symlinkSync(real, link);
+    // A missing folder is named once in the message.
+    const missing = join(dir, 'missing-folder');
+    await byId('dataset-path').fill(missing);
+    await byId('dataset-open').click();
+    await expect.poll(() => byId('dataset-error').textContent()).toContain('not found');
+    expect((await byId('dataset-error').textContent())!.split(missing)).toHaveLength(2);
+    await byId('dataset-path').fill(link);
+    await byId('dataset-open').click();
+    await expect.poll(() => byId('dataset-summary').textContent()).toContain('12 clips');
+    expect(await byId('dataset-summary').textContent()).toMatch(/· 1 speaker ·/);
+    expect(await page.locator('.summary h2').textContent()).toContain('twelve-link');
+    await expect.poll(() => byId('cache-status').textContent()).toContain('0 / 12');
+    await byId('features-extract').click();
+    await expect.poll(() => byId('features-result').textContent(), { timeout: 120_000 }).toContain('12 clips');
+    await expect.poll(() => byId('cache-status').textContent()).toContain('12 / 12');
+    await shot('02b-dataset-through-link');
+    // Opened again by the same path: still 12 / 12.
+    await byId('dataset-open').click();
+    await expect.poll(() => byId('dataset-summary').textContent()).toContain('12 clips');
+    await expect.poll(() => byId('cache-status').textContent()).toContain('12 / 12');
+    await byId('dataset-open-demo').click();
+    await expect.poll(() => byId('dataset-summary').textContent()).toContain('135 clips');
+    await expect.poll(() => byId('cache-status').textContent()).toContain('135 / 135');
+  });
+
   let frameGaps: number[] = [];
 
   it('trains a tiny model while progress, charts and the log update', async () => {
@@ -116,11 +155,18 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
     await byId('tab-train').click();
     await byId('train-preset').selectOption('quick');
     expect(await byId('train-preset').locator('option:checked').textContent()).toContain('quick (5 epochs)');
+    // The form's preset differs from the CLI's, and the form says why.
+    expect(await byId('train-preset-note').textContent()).toContain('starts from full');
     await byId('train-model').selectOption('res-cnn');
     // The split the config makes, as clips per part and class, with a warning for thin test classes.
     await byId('train-test-speakers').fill('03');
     await expect.poll(() => byId('train-split-table').locator('tbody tr').count(), { timeout: 30_000 }).toBe(8);
     expect(await byId('train-split-warning').count()).toBeGreaterThan(0);
+    // Validation on one speaker (09) leaves classes thin there too: that part is warned about as well.
+    await byId('train-val-speakers').fill('09');
+    await expect.poll(() => byId('train-split-warning').allTextContents()).toContainEqual(expect.stringContaining('The validation part'));
+    await shot('03b-train-split-warnings');
+    await byId('train-val-speakers').fill('');
     await byId('train-test-speakers').fill('');
     await byId('train-epochs').fill('0');
     await expect.poll(() => byId('field-error').count()).toBeGreaterThan(0);
@@ -264,6 +310,13 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
     await expect.poll(() => byId('compare-mcnemar').textContent(), { timeout: 120_000 }).toMatch(/p\s*=|p-value/i);
     expect(await byId('diff-matrix').count()).toBe(1);
     expect(await byId('compare-deltas').textContent()).toContain('UAR');
+    // A disagreement shows A's and B's probabilities; with none, the view says why every difference is zero.
+    if ((await byId('disagreement-row').count()) > 0) {
+      await byId('disagreement-row').first().click();
+      await expect.poll(() => byId('compare-probabilities').getByTestId('probability-bars').count()).toBe(2);
+    } else {
+      expect(await byId('compare-identical').textContent()).toContain('every difference here is zero');
+    }
     await shot('07-compare');
   });
 
@@ -311,7 +364,34 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
     await expect.poll(() => byId('run-detail').textContent()).toMatch(/res-cnn/);
     // Open shows the run here; it does not jump to another view.
     expect(await byId('tab-runs').getAttribute('aria-selected')).toBe('true');
+    // Every setting, from the field tables: normalisation, schedule, features.
+    const settings = (await byId('run-settings').allTextContents()).join(' ');
+    for (const label of ['Feature normalisation', 'LR schedule', 'MFCC coefficients', 'Hop length', 'Frames'])
+      expect(settings).toContain(label);
     await shot('09-runs');
+    // Renaming keeps every action inside the window.
+    await byId('run-rename').click();
+    await expect.poll(() => byId('run-rename-input').count()).toBe(1);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const reveal = (await byId('run-reveal').boundingBox())!;
+    expect(reveal.x + reveal.width).toBeLessThanOrEqual(1440);
+    await page.screenshot({ path: join(SCREENSHOTS, '09a-runs-rename.png') });
+    await byId('run-rename-input').press('Escape');
+    // Reveal in a browser: the path to copy, and a space before the note.
+    await byId('run-reveal').click();
+    await expect
+      .poll(() => byId('run-row').locator('xpath=following-sibling::tr').first().textContent())
+      .toMatch(/\S \(this browser cannot open folders/);
+    // Delete asks first; its two buttons do not touch.
+    await byId('run-delete').click();
+    const confirm = (await byId('run-delete-confirm').boundingBox())!;
+    const keep = (await page.getByRole('button', { name: 'Keep it' }).boundingBox())!;
+    expect(keep.x - (confirm.x + confirm.width)).toBeGreaterThanOrEqual(4);
+    await page.screenshot({ path: join(SCREENSHOTS, '09b-runs-delete.png') });
+    await page.getByRole('button', { name: 'Keep it' }).click();
+    // Export from Runs writes everything, the confusion PNG included.
+    await byId('run-export').click();
+    await expect.poll(() => byId('run-export-result').textContent(), { timeout: 60_000 }).toContain('best-confusion.png');
   });
 
   it('keeps the open dataset and the view after a reload of the page', async () => {

@@ -90,7 +90,13 @@ export interface DatasetClip {
 }
 
 export interface DatasetOverview {
+  /**
+   * The folder's real path (links resolved): the one key every request and answer about this
+   * dataset uses (cache status, extraction jobs and results).
+   */
   root: string;
+  /** The folder as the user gave it (absolute; may go through a symbolic link): what the UI shows and runs record. */
+  openedAs: string;
   scheme: string;
   /** How the scheme was chosen ("detected from file names", "given"). */
   detection: string;
@@ -447,8 +453,8 @@ export interface ApiRequests {
   'runs.get': { args: { runId: string }; result: RunDetail };
   'runs.rename': { args: { runId: string; name: string }; result: RunSummary };
   'runs.delete': { args: { runId: string }; result: { ok: true } };
-  /** Writes metrics JSON, per-class CSV and (when given) the confusion-matrix PNG into the run's exports/. */
-  'runs.export': { args: CheckpointRef & { confusionPngBase64?: string }; result: ExportedReport };
+  /** Writes metrics JSON, the per-class, confusion and per-clip CSVs and the confusion-matrix PNG (drawn by the engine) into the run's exports/. */
+  'runs.export': { args: CheckpointRef; result: ExportedReport };
   /** Lists runs of another folder from now on (e.g. one copied from a GPU server). */
   'runs.setFolder': { args: { dir: string }; result: { runsDir: string } };
 

@@ -3,12 +3,11 @@
  * the serve-mode bridge, tests). Arguments are validated here, at runtime, before any work; file
  * paths are confined to what the user opened (workspace.ts).
  */
-import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { probeAudioFile } from '../audio';
 import { scanDataset, SCHEME_NAMES, summarizeDataset, type SchemeName } from '../dataset';
-import { isPng, MAX_EXPORT_PNG_BYTES } from '../evaluation/export';
 import { previewSplit } from '../pipeline/splitPreview';
 import type { EvaluationReport } from '../evaluation/report';
 import { compareCheckpoints, evaluationOf, exportEvaluation, type EvaluationSourceOptions } from '../pipeline/evaluations';
@@ -296,9 +295,9 @@ export function createEngine(ctx: EngineContext): Engine {
 
     async 'dataset.open'(raw): Promise<DatasetOverview> {
       const args = expectObject(raw, 'dataset.open');
-      const root = existingFolder(expectString(args, 'root', 'dataset.open'), 'dataset.open');
+      const openedAs = resolve(existingFolder(expectString(args, 'root', 'dataset.open'), 'dataset.open'));
       warmUpClipViews();
-      const scan = await scanDataset(root, { scheme: schemeOf(args, 'dataset.open') });
+      const scan = await scanDataset(openedAs, { scheme: schemeOf(args, 'dataset.open') });
       workspace.allowDataset(
         scan.root,
         scan.clips.map((clip) => clip.path),
@@ -311,7 +310,8 @@ export function createEngine(ctx: EngineContext): Engine {
         return probe;
       });
       return {
-        root: scan.root,
+        root: realpathSync(scan.root),
+        openedAs,
         scheme: scan.scheme,
         detection: scan.detection,
         clipCount: summary.clipCount,
@@ -401,8 +401,10 @@ export function createEngine(ctx: EngineContext): Engine {
 
     async 'training.start'(raw) {
       const args = expectObject(raw, 'training.start');
-      const root = workspace.confine(existingFolder(expectString(args, 'root', 'training.start'), 'training.start'), 'training.start');
+      const root = resolve(existingFolder(expectString(args, 'root', 'training.start'), 'training.start'));
+      workspace.confine(root, 'training.start');
       await workspace.ensureFolders();
+      // The run records the folder as the user gave it (as `ser train` does), not its real path.
       return jobs.startTraining(root, schemeOf(args, 'training.start'), args.config, {
         name: optionalString(args, 'name', 'training.start'),
         features: featuresOf(args, 'training.start'),
@@ -462,10 +464,7 @@ export function createEngine(ctx: EngineContext): Engine {
     async 'runs.export'(raw) {
       const args = expectObject(raw, 'runs.export');
       const ref = checkpointRef(args, 'runs.export');
-      const field = "runs.export: 'confusionPngBase64'";
-      const png = args.confusionPngBase64 === undefined ? undefined : base64Bytes(args.confusionPngBase64, field, MAX_EXPORT_PNG_BYTES);
-      if (png && !isPng(png)) throw new ApiError('invalid-arguments', `${field} is not a PNG image`);
-      return exportEvaluation(runDir(ref.runId), ref.checkpoint, { ...evaluationSource(), confusionPng: png });
+      return exportEvaluation(runDir(ref.runId), ref.checkpoint, evaluationSource());
     },
 
     async 'runs.setFolder'(raw) {

@@ -1,12 +1,13 @@
 /**
  * A split as a part × class table of clip counts (what `ser split` prints and the Train view shows
- * under Split), with a warning for every class the test part has too few clips of to measure.
+ * under Split), with a warning for every part that has too few clips of a class: training, model
+ * selection and the test measure each rest on the clips of their own part.
  */
 import type { Split } from './split';
 import type { Clip } from './types';
 
-/** Below this many test clips a class's recall and F1 move in steps too coarse to mean much. */
-export const MIN_TEST_CLIPS_PER_CLASS = 5;
+/** Below this many clips of a class in a part, what that part is used for rests on too few of them. */
+export const MIN_CLIPS_PER_CLASS = 5;
 
 export type SplitPartName = 'train' | 'val' | 'test';
 
@@ -16,9 +17,17 @@ export interface SplitCounts {
   parts: { part: SplitPartName; total: number; counts: number[]; speakers: string[] }[];
   leaksSpeakers: boolean;
   description: string;
-  /** One sentence naming every test class with fewer than MIN_TEST_CLIPS_PER_CLASS clips (empty when none). */
+  /** Per part (train, val, test), one sentence naming every class with fewer than MIN_CLIPS_PER_CLASS clips (empty when none). */
   warnings: string[];
 }
+
+/** What goes wrong in each part when a class is thin there ("that class" / "those classes" follows). */
+const THIN_CONSEQUENCE: Record<SplitPartName, (classes: string) => string> = {
+  train: (classes) => `the model sees too few examples of ${classes} to learn ${classes === 'that class' ? 'it' : 'them'}`,
+  val: (classes) => `the validation metrics that pick the best checkpoint and steer the schedule rest on too few clips of ${classes}`,
+  test: (classes) => `recall and F1 of ${classes} rest on too few clips to mean much`,
+};
+const PART_TITLE: Record<SplitPartName, string> = { train: 'training', val: 'validation', test: 'test' };
 
 export function splitCounts(split: Split, clips: readonly Clip[], labels: readonly string[]): SplitCounts {
   const labelOf = new Map(clips.map((clip) => [clip.id, clip.label as string]));
@@ -31,12 +40,13 @@ export function splitCounts(split: Split, clips: readonly Clip[], labels: readon
     }
     return { part, total: split[part].length, counts, speakers: [...split.speakers[part]] };
   });
-  const test = parts[2]!;
-  const thin = labels.flatMap((label, i) => (test.counts[i]! < MIN_TEST_CLIPS_PER_CLASS ? [`${label} (${test.counts[i]})`] : []));
-  const warnings = thin.length
-    ? [
-        `The test part has fewer than ${MIN_TEST_CLIPS_PER_CLASS} clips of ${thin.join(', ')}: recall and F1 of ${thin.length === 1 ? 'that class rest' : 'those classes rest'} on too few clips to mean much.`,
-      ]
-    : [];
+  const warnings = parts.flatMap(({ part, total, counts }) => {
+    // A config without a validation part has nothing to warn about there; an empty test part does.
+    if (total === 0 && part !== 'test') return [];
+    const thin = labels.flatMap((label, i) => (counts[i]! < MIN_CLIPS_PER_CLASS ? [`${label} (${counts[i]})`] : []));
+    if (thin.length === 0) return [];
+    const consequence = THIN_CONSEQUENCE[part](thin.length === 1 ? 'that class' : 'those classes');
+    return [`The ${PART_TITLE[part]} part has fewer than ${MIN_CLIPS_PER_CLASS} clips of ${thin.join(', ')}: ${consequence}.`];
+  });
   return { labels: [...labels], parts, leaksSpeakers: split.leaksSpeakers, description: split.description, warnings };
 }

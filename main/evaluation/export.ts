@@ -1,17 +1,11 @@
-/** An evaluation report as files a paper or a spreadsheet takes: metrics JSON and CSV tables. */
+/**
+ * An evaluation report as files a paper or a spreadsheet takes: metrics JSON, CSV tables and the
+ * confusion-matrix PNG (drawn here, so every door exports the same files).
+ */
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/fs';
+import { renderConfusionPng } from './confusionPng';
 import type { EvaluationReport } from './report';
-
-/** Largest confusion-matrix image accepted with an export (a rendered matrix is well under 1 MB). */
-export const MAX_EXPORT_PNG_BYTES = 4 * 1024 * 1024;
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-
-/** A PNG starts with its 8-byte signature followed by the IHDR chunk. */
-export function isPng(bytes: Uint8Array): boolean {
-  if (bytes.length < 16 || !PNG_SIGNATURE.every((b, i) => bytes[i] === b)) return false;
-  return Buffer.from(bytes.subarray(12, 16)).toString('latin1') === 'IHDR';
-}
 
 function csvCell(value: string | number): string {
   const text = typeof value === 'number' ? (Number.isInteger(value) ? String(value) : value.toFixed(6)) : value;
@@ -67,27 +61,24 @@ export interface ExportedFiles {
   files: string[];
 }
 
+/** The image's title line: "<run> · best · UAR 61.2 % · 25 test clips". */
+export function confusionTitle(runName: string, report: EvaluationReport): string {
+  const { metrics } = report;
+  return `${runName} · ${report.checkpoint} · UAR ${(metrics.uar * 100).toFixed(1)} % · ${metrics.n} ${report.dataset.part} clips`;
+}
+
 /**
  * Writes `<dir>/<prefix>-metrics.json`, `-per-class.csv`, `-confusion.csv`, `-predictions.csv`
- * and, when given, `-confusion.png` (each atomically).
+ * and `-confusion.png` (each atomically); `title` heads the image.
  */
-export async function writeReportFiles(
-  dir: string,
-  prefix: string,
-  report: EvaluationReport,
-  confusionPng?: Uint8Array,
-): Promise<ExportedFiles> {
-  if (confusionPng && !isPng(confusionPng)) throw new Error('the confusion-matrix image is not a PNG');
-  if (confusionPng && confusionPng.length > MAX_EXPORT_PNG_BYTES) {
-    throw new Error(`the confusion-matrix image is larger than ${MAX_EXPORT_PNG_BYTES / 1024 / 1024} MB`);
-  }
+export async function writeReportFiles(dir: string, prefix: string, report: EvaluationReport, title: string): Promise<ExportedFiles> {
   const contents: [string, string | Uint8Array][] = [
     ['metrics.json', JSON.stringify(metricsSummary(report), null, 2) + '\n'],
     ['per-class.csv', perClassCsv(report)],
     ['confusion.csv', confusionCsv(report)],
     ['predictions.csv', predictionsCsv(report)],
+    ['confusion.png', renderConfusionPng(report.labels, report.metrics.confusion, title)],
   ];
-  if (confusionPng) contents.push(['confusion.png', confusionPng]);
   const files: string[] = [];
   for (const [suffix, data] of contents) {
     const path = join(dir, `${prefix}-${suffix}`);

@@ -3,10 +3,10 @@
  * stored first when the run has none), two checkpoints compared on the same test set, and a report
  * exported as files next to the run.
  */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { BackendName } from '../schema/backend';
 import { compareReports, type Comparison } from '../evaluation/compare';
-import { writeReportFiles, type ExportedFiles } from '../evaluation/export';
+import { confusionTitle, writeReportFiles, type ExportedFiles } from '../evaluation/export';
 import type { EvaluationReport } from '../evaluation/report';
 import { readEvaluation } from '../evaluation/file';
 import type { CheckpointName } from '../runs/types';
@@ -50,12 +50,16 @@ export async function compareCheckpoints(
   return compareReports({ name: a.name, report: reportA }, { name: b.name, report: reportB });
 }
 
-/** Writes the checkpoint's evaluation as metrics JSON, CSV tables and (optionally) the confusion-matrix PNG into `<run>/exports/`. */
+/** Writes the checkpoint's evaluation as metrics JSON, CSV tables and the confusion-matrix PNG into `<run>/exports/`. */
 export async function exportEvaluation(
   runDir: string,
   checkpoint: CheckpointName,
-  options: EvaluationSourceOptions & { confusionPng?: Uint8Array } = {},
+  options: EvaluationSourceOptions = {},
 ): Promise<ExportedFiles> {
-  const report = await evaluationOf(runDir, checkpoint, options);
-  return writeReportFiles(join(runDir, 'exports'), checkpoint, report, options.confusionPng);
+  return exportReport(runDir, checkpoint, await evaluationOf(runDir, checkpoint, options));
+}
+
+/** Writes a report of the run as `<run>/exports/<name>-*` (`name`: the checkpoint, or its evaluation on another dataset). */
+export function exportReport(runDir: string, name: string, report: EvaluationReport): Promise<ExportedFiles> {
+  return writeReportFiles(join(runDir, 'exports'), name, report, confusionTitle(basename(runDir), report));
 }

@@ -2,7 +2,18 @@
  * The handler table end to end on the bundled demo dataset: every request the UI makes, with the
  * events it listens to, against real files on disk — plus argument validation and path confinement.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,6 +130,26 @@ describe('engine handler table', () => {
     expect(overview.clips.every((clip) => clip.durationS !== null && clip.durationS > 0.5)).toBe(true);
   });
 
+  it('names a dataset opened through a link by one key: its real path, in every answer about it', async () => {
+    const real = join(dir, 'twelve');
+    mkdirSync(real);
+    for (const name of readdirSync(DEMO)
+      .filter((f) => f.endsWith('.wav'))
+      .sort()
+      .slice(0, 12))
+      copyFileSync(join(DEMO, name), join(real, name));
+    const link = join(dir, 'twelve-link');
+    symlinkSync(real, link);
+    const overview = await call('dataset.open', { root: link });
+    expect(overview).toMatchObject({ root: realpathSync(real), openedAs: link, clipCount: 12 });
+    expect((await call('features.status', { root: link })).root).toBe(overview.root);
+    const job = await call('features.extract', { root: link });
+    expect(job.root).toBe(overview.root);
+    const finished = await waitFor('job.finished', (payload) => payload.job.jobId === job.jobId);
+    expect(finished.job.root).toBe(overview.root);
+    expect(await call('features.status', { root: overview.root })).toMatchObject({ root: overview.root, cached: 12, total: 12 });
+  });
+
   it('shows a clip: playable WAV, spectrogram and MFCC matrix', async () => {
     const view = await call('clip.view', { path: join(DEMO, readdirWav(DEMO)) });
     const wav = Buffer.from(view.wavBase64, 'base64');
@@ -171,8 +202,11 @@ describe('engine handler table', () => {
     const options = await call('training.options', {});
     expect(options.models.map((m) => m.name)).toEqual(['seed-cnn', 'crnn', 'res-cnn']);
     expect(options.models.find((m) => m.name === 'seed-cnn')?.parameters).toBe(980_167);
+    // Through a link: the run records the folder as it was given, not its real path.
+    const demoLink = join(dir, 'demo-link');
+    symlinkSync(DEMO, demoLink);
     const job: JobInfo = await call('training.start', {
-      root: DEMO,
+      root: demoLink,
       config: { preset: 'quick', model: 'res-cnn', epochs: 2, seed: 7, normalization: 'speaker' },
       features: { nMfcc: 20, frames: 48 },
       name: 'engine test',
@@ -183,6 +217,7 @@ describe('engine handler table', () => {
     expect(finished.outcome?.status).toBe('done');
     expect(finished.outcome?.epochsRun).toBe(2);
     runId = finished.outcome!.runId;
+    expect((await call('runs.get', { runId })).record.dataset.root).toBe(demoLink);
     const mine = events
       .filter((e) => e.event === 'training.event' && (e.payload as ApiEvents['training.event']).jobId === job.jobId)
       .map((e) => (e.payload as ApiEvents['training.event']).event);
@@ -205,8 +240,7 @@ describe('engine handler table', () => {
     expect(detail.evaluations).toContain('final');
     const renamed = await call('runs.rename', { runId, name: 'renamed run' });
     expect(renamed.name).toBe('renamed run');
-    const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex').toString('base64');
-    const exported = await call('runs.export', { runId, checkpoint: 'final', confusionPngBase64: png });
+    const exported = await call('runs.export', { runId, checkpoint: 'final' });
     expect(exported.files.map((f) => f.slice(exported.dir.length + 1)).sort()).toEqual([
       'final-confusion.csv',
       'final-confusion.png',
@@ -219,9 +253,7 @@ describe('engine handler table', () => {
     expect(readFileSync(join(exported.dir, 'final-per-class.csv'), 'utf8').split('\n')[0]).toBe(
       'label,precision,recall,f1,support,predicted',
     );
-    await expect(call('runs.export', { runId, checkpoint: 'final', confusionPngBase64: 'aGVsbG8=' })).rejects.toMatchObject({
-      code: 'invalid-arguments',
-    });
+    expect(readFileSync(join(exported.dir, 'final-confusion.png')).readUInt32BE(0)).toBe(0x89504e47);
   });
 
   it('evaluates and compares checkpoints on the held-out speakers', async () => {
@@ -230,7 +262,10 @@ describe('engine handler table', () => {
     expect(report.metrics.confusion).toHaveLength(7);
     expect(report.split.leaksSpeakers).toBe(false);
     // Clips of the evaluation can be opened (the run's dataset is readable).
-    await expect(call('clip.view', { path: report.predictions[0]!.path })).resolves.toMatchObject({ path: report.predictions[0]!.path });
+    // (The run was trained through a link: the clip is named by its real path.)
+    await expect(call('clip.view', { path: report.predictions[0]!.path })).resolves.toMatchObject({
+      path: realpathSync(report.predictions[0]!.path),
+    });
     const comparison = await call('evaluation.compare', { a: { runId, checkpoint: 'best' }, b: { runId, checkpoint: 'final' } });
     expect(comparison.mcnemar.pValue).toBeGreaterThan(0);
     expect(

@@ -1,6 +1,6 @@
 /**
- * runs.export takes the rendered confusion matrix as base64 with its own bound (a few MB), not the
- * 4 096 characters of an ordinary string argument: Evaluate's "Export report" sends ~100 kB.
+ * runs.export writes every file of a report, the confusion-matrix PNG included, drawn by the
+ * engine: the app's Runs and Evaluate views and the CLI's `evaluate --export` write the same files.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, dispatch, type Engine } from '../../main/api/handlers';
 import { Workspace } from '../../main/api/workspace';
-import { noisePng, runWithEvaluations, sampleReport } from '../pipeline/evaluation-fixtures';
+import { exportEvaluation } from '../../main/pipeline/evaluations';
+import { runWithEvaluations, sampleReport } from '../pipeline/evaluation-fixtures';
 
 describe('runs.export', () => {
   let dir: string;
@@ -33,10 +34,8 @@ describe('runs.export', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('writes the report files and a confusion PNG far larger than an ordinary string argument', async () => {
-    const png = noisePng(400, 300);
-    expect(png.toString('base64').length).toBeGreaterThan(100_000);
-    const exported = await exportRun({ confusionPngBase64: png.toString('base64') });
+  it('writes the report files and the confusion PNG without being sent an image', async () => {
+    const exported = await exportRun({});
     expect(exported.files.map((f) => f.slice(exported.dir.length + 1)).sort()).toEqual([
       'best-confusion.csv',
       'best-confusion.png',
@@ -44,22 +43,15 @@ describe('runs.export', () => {
       'best-per-class.csv',
       'best-predictions.csv',
     ]);
-    expect(readFileSync(join(exported.dir, 'best-confusion.png')).equals(png)).toBe(true);
+    const png = readFileSync(join(exported.dir, 'best-confusion.png'));
+    expect(png.readUInt32BE(0)).toBe(0x89504e47);
+    // The same bytes as the export every other door makes of this checkpoint.
+    const again = await exportEvaluation(join(dir, 'runs', 'run-1'), 'best');
+    expect(readFileSync(again.files.find((f) => f.endsWith('.png'))!).equals(png)).toBe(true);
   });
 
-  it('refuses an image that is not a PNG, is not base64, or is larger than 4 MB', async () => {
-    await expect(exportRun({ confusionPngBase64: Buffer.from('GIF89a............').toString('base64') })).rejects.toMatchObject({
-      code: 'invalid-arguments',
-      message: "runs.export: 'confusionPngBase64' is not a PNG image",
-    });
-    await expect(exportRun({ confusionPngBase64: 'not base64!' })).rejects.toMatchObject({
-      code: 'invalid-arguments',
-      message: expect.stringContaining('not valid base64'),
-    });
-    await expect(exportRun({ confusionPngBase64: 'A'.repeat(6 * 1024 * 1024) })).rejects.toMatchObject({
-      code: 'invalid-arguments',
-      message: "runs.export: 'confusionPngBase64' is larger than 4 MB",
-    });
-    await expect(exportRun({ confusionPngBase64: 42 })).rejects.toMatchObject({ code: 'invalid-arguments' });
+  it('refuses a bad checkpoint reference', async () => {
+    await expect(exportRun({ checkpoint: 'middle' })).rejects.toMatchObject({ code: 'invalid-arguments' });
+    await expect(exportRun({ runId: '../x' })).rejects.toMatchObject({ code: 'invalid-arguments' });
   });
 });

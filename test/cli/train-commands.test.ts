@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, SOURCE_CLI } from './run-cli';
 
@@ -62,14 +62,23 @@ describe('CLI: train → evaluate → compare → predict on the demo set', () =
     }
   });
 
-  it('evaluate --json gives accuracy, UAR, macro-F1, per-class stats and the confusion matrix', async () => {
-    const result = await runCli(['evaluate', runDir, '--checkpoint', 'final', '--json'], env);
+  it('evaluate --json gives accuracy, UAR, macro-F1, per-class stats and the confusion matrix; --export writes the report files', async () => {
+    const result = await runCli(['evaluate', runDir, '--checkpoint', 'final', '--json', '--export'], env);
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout);
     for (const key of ['accuracy', 'uar', 'macroF1', 'perClass', 'confusion', 'labels']) expect(report).toHaveProperty(key);
     expect(report.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(25);
     expect(report.uar).toBeGreaterThanOrEqual(report.confidenceIntervals.uar[0] - 1e-9);
     expect(report.uar).toBeLessThanOrEqual(report.confidenceIntervals.uar[1] + 1e-9);
+    // The files Runs → Export writes in the app, the engine-drawn PNG included.
+    expect(report.exported.map((file: string) => basename(file)).sort()).toEqual([
+      'final-confusion.csv',
+      'final-confusion.png',
+      'final-metrics.json',
+      'final-per-class.csv',
+      'final-predictions.csv',
+    ]);
+    expect(readFileSync(report.exported.find((file: string) => file.endsWith('.png'))).readUInt32BE(0)).toBe(0x89504e47);
   });
 
   it('compare runs McNemar on best vs final', async () => {

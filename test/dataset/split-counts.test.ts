@@ -37,15 +37,31 @@ describe('splitCounts', () => {
     ]);
   });
 
-  it('warns about the classes with fewer than 5 test clips, naming each with its count', () => {
+  it('warns about the classes with fewer than 5 clips in every part, naming each with its count', () => {
     const counts = splitCounts(split, clips, ['anger', 'disgust', 'fear']);
     expect(counts.warnings).toEqual([
+      'The training part has fewer than 5 clips of anger (3), disgust (0), fear (0): the model sees too few examples of those classes to learn them.',
+      'The validation part has fewer than 5 clips of anger (0), disgust (1), fear (0): the validation metrics that pick the best checkpoint and steer the schedule rest on too few clips of those classes.',
       'The test part has fewer than 5 clips of anger (1), disgust (1), fear (0): recall and F1 of those classes rest on too few clips to mean much.',
     ]);
-    expect(splitCounts(split, clips, ['anger']).warnings).toEqual([
-      'The test part has fewer than 5 clips of anger (1): recall and F1 of that class rest on too few clips to mean much.',
+    const many = (prefix: string, label: string) => Array.from({ length: 5 }, (_, i) => clip(`${prefix}${i}`, label));
+    const [train, val, test] = [many('08', 'anger'), many('09', 'anger'), many('03', 'anger')];
+    const ids = (list: Clip[]) => list.map((c) => c.id);
+    const full: Split = { ...split, train: ids(train), val: ids(val), test: ids(test) };
+    expect(splitCounts(full, [...train, ...val, ...test], ['anger']).warnings).toEqual([]);
+    // One thin class in validation only (EmoDB's one fear clip of speaker 09) is named, in the singular.
+    const oneFear = clip('09f', 'fear');
+    const withFear = [...train, ...many('08f', 'fear'), ...val, oneFear, ...test, ...many('03f', 'fear')];
+    const thinVal: Split = {
+      ...full,
+      train: [...full.train, ...ids(many('08f', 'fear'))],
+      val: [...full.val, '09f'],
+      test: [...full.test, ...ids(many('03f', 'fear'))],
+    };
+    expect(splitCounts(thinVal, withFear, ['anger', 'fear']).warnings).toEqual([
+      'The validation part has fewer than 5 clips of fear (1): the validation metrics that pick the best checkpoint and steer the schedule rest on too few clips of that class.',
     ]);
-    const many = Array.from({ length: 5 }, (_, i) => clip(`03${i}`, 'anger'));
-    expect(splitCounts({ ...split, test: many.map((c) => c.id) }, many, ['anger']).warnings).toEqual([]);
+    // No validation part: nothing to warn about there.
+    expect(splitCounts({ ...full, val: [] }, [...train, ...test], ['anger']).warnings).toEqual([]);
   });
 });

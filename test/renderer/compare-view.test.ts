@@ -5,6 +5,7 @@ import {
   deltaDirection,
   disagreementVerdict,
   formatPValue,
+  identicalComparisonNote,
   metricDeltaRows,
   perClassDeltaRows,
   significanceSentence,
@@ -143,5 +144,44 @@ describe('withRunNames', () => {
     );
     expect(withRunNames('no run 20260101-aaaa-2 in /runs', runs)).toBe('no run crnn again in /runs');
     expect(withRunNames('no run 20991231-zzzz in /runs', runs)).toBe('no run 20991231-zzzz in /runs');
+  });
+});
+
+describe('identicalComparisonNote', () => {
+  const same: Comparison = {
+    ...comparison,
+    b: comparison.a,
+    deltas: { accuracy: 0, uar: 0, macroF1: 0 },
+    perClassDeltas: comparison.perClassDeltas.map((d) => ({ ...d, precision: 0, recall: 0, f1: 0 })),
+    contingency: { bothCorrect: 12, aOnly: 0, bOnly: 0, bothWrong: 8 },
+    mcnemar: mcnemar(0, 0, 1),
+  };
+  const pair = { a: { runId: 'r1', checkpoint: 'best' as const }, b: { runId: 'r1', checkpoint: 'final' as const } };
+  const run = (best: number, final: number, averaged = false) => ({
+    id: 'r1',
+    checkpoints: { best: { complete: true, epoch: best }, final: { complete: true, epoch: final } },
+    ...(averaged
+      ? {
+          bestCheckpoint: {
+            kind: 'average' as const,
+            mode: 'last' as const,
+            epochs: [4, 5],
+            batchNorm: 'average' as const,
+            selectedBy: 'val_uar' as const,
+          },
+        }
+      : {}),
+  });
+
+  it('says best and final are one epoch when the last epoch was the best', () => {
+    expect(identicalComparisonNote(same, pair, [run(5, 5)])).toBe(
+      'Best and final both hold epoch 5 (the last epoch was the best): they are the same weights, so every difference here is zero.',
+    );
+  });
+
+  it('says the predictions agree when the weights differ, and nothing when something differs', () => {
+    expect(identicalComparisonNote(same, pair, [run(5, 5, true)])).toMatch(/^A and B predict the same class for every test clip/);
+    expect(identicalComparisonNote(same, pair, [run(3, 5)])).toMatch(/^A and B predict the same class/);
+    expect(identicalComparisonNote(comparison, pair, [run(5, 5)])).toBeNull();
   });
 });

@@ -12,6 +12,7 @@ function clip(relPath: string, label: DatasetClip['label'], speaker: string, dur
 function overview(root: string, clips: DatasetClip[]): DatasetOverview {
   return {
     root,
+    openedAs: root,
     scheme: 'emodb',
     detection: 'detected from file names',
     clipCount: clips.length,
@@ -77,6 +78,18 @@ describe('dataset store', () => {
     expect(store.error).toBe('Could not open /data/missing: no such folder');
     expect(store.overview?.root).toBe('/data/good');
     expect(store.loading).toBe(false);
+  });
+
+  it('names the folder once when the engine names it too', async () => {
+    const { api } = fakeApi({
+      'dataset.open': (args) => {
+        throw new Error(`folder not found: ${(args as { root: string }).root}`);
+      },
+    });
+    setApi(api);
+    const store = useDatasetStore();
+    await store.open('/data/missing');
+    expect(store.error).toBe('Could not open the dataset: folder not found: /data/missing');
   });
 
   it('keeps the answer of the latest open when answers arrive out of order', async () => {

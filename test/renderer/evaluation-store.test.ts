@@ -264,7 +264,7 @@ describe('useEvaluationStore', () => {
     expect(store.clips).toEqual([]);
   });
 
-  it('exports the report with the PNG and keeps the written files', async () => {
+  it('exports the report (the engine draws the PNG) and keeps the written files', async () => {
     const fake = fakeApi({
       'evaluation.get': reportFor,
       'runs.export': (args) => ({
@@ -275,11 +275,8 @@ describe('useEvaluationStore', () => {
     setApi(fake.api);
     const store = useEvaluationStore();
     await store.load({ runId: 'r1', checkpoint: 'final' });
-    await store.exportReport('iVBORw0KGgo=');
-    expect(fake.calls.at(-1)).toEqual({
-      name: 'runs.export',
-      args: { runId: 'r1', checkpoint: 'final', confusionPngBase64: 'iVBORw0KGgo=' },
-    });
+    await store.exportReport();
+    expect(fake.calls.at(-1)).toEqual({ name: 'runs.export', args: { runId: 'r1', checkpoint: 'final' } });
     expect(store.exportResult?.files).toEqual(['/runs/r1/exports/final-metrics.json']);
     expect(store.exportError).toBeNull();
   });
@@ -339,7 +336,7 @@ describe('useComparisonStore', () => {
     mcnemar: { b: 0, c: 2, pValue: 0.5, midPValue: 0.25, statistic: 0.5, chiSquarePValue: 0.48 },
   };
 
-  it('compares two checkpoints and shows B’s probabilities for the selected disagreement', async () => {
+  it('compares two checkpoints and shows A’s and B’s probabilities for the selected disagreement', async () => {
     const fake = fakeApi({ 'evaluation.compare': () => comparison, 'evaluation.get': reportFor });
     setApi(fake.api);
     const store = useComparisonStore();
@@ -354,16 +351,24 @@ describe('useComparisonStore', () => {
     expect(store.error).toBeNull();
     expect(store.compared).toEqual({ a: { runId: 'r1', checkpoint: 'best' }, b: { runId: 'r1', checkpoint: 'final' } });
     expect(store.selectedDisagreement?.clipId).toBe('a2');
-    expect(store.selectedPrediction).toEqual({
+    expect(store.selectedPredictions.b).toEqual({
       labels: LABELS,
       probabilities: [0.55, 1 - 0.55],
       predictedLabel: 'anger',
       trueLabel: 'anger',
     });
+    // A's probabilities too: the clip panel names both.
+    expect(store.selectedPredictions.a).toEqual({
+      labels: LABELS,
+      probabilities: [1 - 0.6, 0.6],
+      predictedLabel: 'fear',
+      trueLabel: 'anger',
+    });
 
     store.selectDisagreement(9);
     expect(store.selectedDisagreement?.clipId).toBe('f1');
-    expect(store.selectedPrediction?.predictedLabel).toBe('fear');
+    expect(store.selectedPredictions.b?.predictedLabel).toBe('fear');
+    expect(store.selectedPredictions.a?.predictedLabel).toBe('anger');
   });
 
   it('shows why a comparison failed and drops the old result', async () => {

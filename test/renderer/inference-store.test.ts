@@ -89,7 +89,7 @@ describe('useInferenceStore', () => {
     setApi(fake.api);
     const store = useInferenceStore();
     await store.addFiles([file('a.wav', [1, 2, 3])]);
-    expect(store.error).toBe('Choose a run and a checkpoint first: 1 file(s) wait for one.');
+    expect(store.error).toBe('Choose a run and a checkpoint first: 1 file waits for one.');
     expect(store.rows).toEqual([]);
     expect(fake.calls).toEqual([]);
   });
@@ -160,7 +160,7 @@ describe('useInferenceStore', () => {
     const store = useInferenceStore();
     await store.addPaths(['/clips/opened.wav']);
     expect(fake.calls).toEqual([]);
-    expect(store.error).toContain('1 file(s) wait');
+    expect(store.error).toContain('1 file waits');
     store.setTarget({ runId: 'r3', checkpoint: 'best' });
     await expect.poll(() => store.rows.map((r) => r.status)).toEqual(['ok']);
     expect(fake.calls[0]!.args).toEqual({ runId: 'r3', checkpoint: 'best', files: [{ path: '/clips/opened.wav' }] });

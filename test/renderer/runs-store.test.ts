@@ -5,7 +5,7 @@ import type { FeatureConfig } from '../../main/schema/featureFields';
 import { setApi } from '../../renderer/src/api';
 import {
   bestCheckpointText,
-  configFacts,
+  configGroups,
   exportCheckpoint,
   interruptionText,
   overlaySeries,
@@ -344,9 +344,34 @@ describe('runs table helpers', () => {
     expect(runNameError('ok')).toBeNull();
   });
 
+  it('lists every stored setting from the field tables: normalisation, schedule, features', () => {
+    const detail = detailOf(NEW, {});
+    const training = detail.record.config.training as unknown as Record<string, unknown>;
+    Object.assign(training, { normalization: 'speaker', lrSchedule: 'cosine', warmupEpochs: 2, lrPatience: 3, lrFactor: 0.5 });
+    const groups = configGroups(detail);
+    const all = new Map(groups.flatMap((g) => g.facts.map((f) => [f.label, f.value])));
+    expect(all.get('Feature normalisation')).toBe('speaker');
+    expect(all.get('LR schedule')).toBe('cosine');
+    expect(all.get('Warm-up epochs')).toBe('2');
+    // The plateau schedule's fields do not apply under cosine.
+    expect(all.has('LR patience')).toBe(false);
+    expect(all.get('Balanced sampler')).toBe('no');
+    for (const label of ['Sample rate (Hz)', 'FFT size', 'Hop length', 'Mel bands', 'Frames', 'Deltas', 'Representation'])
+      expect(all.has(label), label).toBe(true);
+    // The split is described by splitFacts, not repeated here.
+    expect(groups.some((g) => g.title === 'Split')).toBe(false);
+  });
+
   it('summarises the stored record and an interruption', () => {
     const detail = detailOf(NEW, {});
-    expect(configFacts(detail).find((f) => f.label === 'optimizer')?.value).toBe('adamw, lr 0.001, weight decay 0.0001');
+    const groups = configGroups(detail);
+    const fact = (group: string, label: string) => groups.find((g) => g.title === group)?.facts.find((f) => f.label === label)?.value;
+    expect(groups.map((g) => g.title)).toEqual(['Run', 'Optimisation', 'Augmentation', 'Features']);
+    expect(fact('Optimisation', 'Optimizer')).toBe('adamw');
+    expect(fact('Optimisation', 'Learning rate')).toBe('0.001');
+    expect(fact('Augmentation', 'Noise probability')).toBe('0.3');
+    expect(fact('Features', 'MFCC coefficients')).toBe('40');
+    expect(fact('Features', 'Extra descriptors')).toBe('none');
     const split = splitFacts(detail)!;
     expect(split.description).toBe('speaker split: test 03, 08; val 09');
     expect(split.counts).toBe('train 2 · val 1 · test 1 clips');

@@ -3,6 +3,8 @@ import { PRESETS, resolveTrainingConfig } from '../../main/training/config';
 import {
   applyPreset,
   fieldApplies,
+  FORM_PRESET,
+  formPresetNote,
   presetLabel,
   FORM_GROUPS,
   formFromConfig,
@@ -284,6 +286,17 @@ describe('train form → overrides', () => {
     expect(parameterCount(1_234_567)).toBe('1.23 M');
     expect(parameterCount(45_600)).toBe('45.6 k');
     expect(parameterCount(512)).toBe('512');
+  });
+});
+
+describe("the form's starting preset", () => {
+  it("is the CLI's default, or the form says why not", () => {
+    const note = formPresetNote(PRESETS);
+    if (FORM_PRESET === resolveTrainingConfig().preset) expect(note).toBeNull();
+    else {
+      expect(note).toContain(`starts from ${FORM_PRESET} (${PRESETS[FORM_PRESET].epochs} epochs`);
+      expect(note).toContain(`\`ser train\` starts from ${resolveTrainingConfig().preset}`);
+    }
   });
 });
 

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { EpochMetrics } from '../../main/api/contract';
 import { COLORS } from '../../renderer/src/lib/palette';
-import { accuracySeries, bestEpoch, bestMarks, epochRange, learningRateSeries, lossSeries } from '../../renderer/src/lib/trainingCharts';
+import {
+  accuracySeries,
+  bestEpoch,
+  bestMarks,
+  epochRange,
+  LEGEND_LABELS,
+  learningRateRange,
+  learningRateSeries,
+  lossSeries,
+} from '../../renderer/src/lib/trainingCharts';
 
 function epoch(n: number, changes: Partial<EpochMetrics> = {}): EpochMetrics {
   return {
@@ -94,5 +103,31 @@ describe('shared x range and best-epoch marks', () => {
       [4, 'averaged'],
     ]);
     expect(bestMarks([epoch(1, { improved: false })]).size).toBe(0);
+  });
+});
+
+describe('the learning-rate axis', () => {
+  it('spans whole decades around the planned rate before the first epoch', () => {
+    expect(learningRateRange([], 1e-3)).toEqual({ min: 1e-4, max: 1e-2 });
+    expect(learningRateRange([], 5e-3)).toEqual({ min: 1e-3, max: 1e-2 });
+    expect(learningRateRange([], Number.NaN)).toBeNull();
+    expect(learningRateRange([])).toBeNull();
+  });
+
+  it('spans the rates drawn once epochs are in', () => {
+    expect(learningRateRange([epoch(1, { learningRate: 1e-3 }), epoch(2, { learningRate: 2.5e-5 })], 1e-3)).toEqual({
+      min: 1e-5,
+      max: 1e-3,
+    });
+    expect(learningRateRange([epoch(1, { learningRate: 0 })], 1e-3)).toEqual({ min: 1e-4, max: 1e-2 });
+  });
+});
+
+describe('the chart legend', () => {
+  it('draws each series as a stretch of its line, and macro-F1 in a colour of its own', () => {
+    expect(LEGEND_LABELS).toMatchObject({ usePointStyle: true, pointStyle: 'line' });
+    const colors = accuracySeries([epoch(1)]).map((series) => series.color);
+    expect(new Set(colors).size).toBe(colors.length);
+    expect(colors).not.toContain(COLORS.neutral);
   });
 });

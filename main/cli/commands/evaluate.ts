@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
 import { evaluateCheckpoint } from '../../pipeline/evaluateCheckpoint';
+import { exportReport } from '../../pipeline/evaluations';
 import type { EvaluationReport } from '../../evaluation/report';
 import { parseBackendOption, parseChoice, parseCommandArgs, printJson, requirePositional } from '../args';
 import { createProgressBar } from '../progress';
 
-export const evaluateUsage = 'evaluate RUN [--checkpoint best|final] [--data DIR] [--backend B] [--cache-dir D] [--json]';
+export const evaluateUsage = 'evaluate RUN [--checkpoint best|final] [--data DIR] [--backend B] [--cache-dir D] [--export] [--json]';
 
 export async function evaluateCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommandArgs(argv, {
@@ -13,6 +14,7 @@ export async function evaluateCommand(argv: string[]): Promise<void> {
     'cache-dir': { type: 'string' },
     backend: { type: 'string' },
     json: { type: 'boolean' },
+    export: { type: 'boolean' },
   });
   const runDir = resolve(requirePositional(positionals, 0, 'run folder (evaluate RUN)'));
   const checkpoint = parseChoice(values.checkpoint, 'checkpoint', ['best', 'final'] as const) ?? 'best';
@@ -28,6 +30,8 @@ export async function evaluateCommand(argv: string[]): Promise<void> {
   });
   bar.finish();
   const report = result.report;
+  // The same files as Runs → Export and Evaluate → Export report in the app (the PNG included), named as the stored report.
+  const exported = values.export ? await exportReport(runDir, result.name, report) : null;
   if (values.json) {
     printJson({
       checkpoint,
@@ -46,12 +50,14 @@ export async function evaluateCommand(argv: string[]): Promise<void> {
       dataset: report.dataset,
       split: report.split,
       excluded: report.excluded,
+      ...(exported ? { exported: exported.files } : {}),
       notes,
     });
     return;
   }
   for (const note of notes) process.stdout.write(`note: ${note}\n`);
   process.stdout.write(formatReport(report) + `\nsaved ${result.path}\n`);
+  if (exported) process.stdout.write(`exported to ${exported.dir}:\n${exported.files.map((file) => `  ${file}\n`).join('')}`);
 }
 
 export function formatReport(report: EvaluationReport): string {

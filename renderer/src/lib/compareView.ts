@@ -2,7 +2,7 @@
  * Pure helpers behind the Compare view: metric and per-class delta rows (B − A) and the sentence
  * that states the McNemar test's result.
  */
-import type { Comparison, Disagreement, McNemarResult } from '../../../main/api/contract';
+import type { CheckpointRef, Comparison, Disagreement, McNemarResult, RunSummary } from '../../../main/api/contract';
 import { integer } from './format';
 
 export type DeltaDirection = 'better' | 'worse' | 'same';
@@ -116,4 +116,30 @@ export function withRunNames(message: string, runs: readonly { id: string; name:
     text = text.split(run.id).join(run.name);
   }
   return text;
+}
+
+/**
+ * Why every difference of a comparison is zero, or null when some differ. Best and final of one
+ * run that hold the same single epoch (the last epoch was the best) are the same weights; other
+ * pairs can still predict every clip alike.
+ */
+export function identicalComparisonNote(
+  comparison: Comparison,
+  pair: { a: CheckpointRef; b: CheckpointRef },
+  runs: readonly Pick<RunSummary, 'id' | 'bestCheckpoint' | 'checkpoints'>[],
+): string | null {
+  const alike =
+    comparison.disagreements.length === 0 &&
+    metricDeltaRows(comparison).every((row) => row.direction === 'same') &&
+    comparison.perClassDeltas.every((d) => [d.precision, d.recall, d.f1].every((delta) => deltaDirection(delta) === 'same'));
+  if (!alike) return null;
+  const { a, b } = pair;
+  if (a.runId === b.runId && a.checkpoint !== b.checkpoint) {
+    const run = runs.find((r) => r.id === a.runId);
+    const bestEpoch = run?.bestCheckpoint?.kind === 'average' ? undefined : run?.checkpoints.best?.epoch;
+    if (bestEpoch !== undefined && bestEpoch === run?.checkpoints.final?.epoch) {
+      return `Best and final both hold epoch ${bestEpoch} (the last epoch was the best): they are the same weights, so every difference here is zero.`;
+    }
+  }
+  return 'A and B predict the same class for every test clip: every difference here is zero.';
 }

@@ -28,10 +28,6 @@ export function dataUrlToBase64(dataUrl: string): string {
   return comma >= 0 ? dataUrl.slice(comma + 1) : dataUrl;
 }
 
-export function canvasPngBase64(canvas: HTMLCanvasElement): string {
-  return dataUrlToBase64(canvas.toDataURL('image/png'));
-}
-
 export function canvasPngBlob(canvas: HTMLCanvasElement): Promise<Blob> {
   return new Promise((resolve, reject) => {
     canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('the image could not be encoded as PNG'))), 'image/png');

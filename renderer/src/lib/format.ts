@@ -24,6 +24,11 @@ export function integer(value: number): string {
   return Math.round(value).toLocaleString('en-US');
 }
 
+/** A count with its noun in the right number: (1, 'speaker') → "1 speaker", (3, 'class', 'classes') → "3 classes". */
+export function count(value: number, singular: string, plural = `${singular}s`): string {
+  return `${integer(value)} ${Math.round(value) === 1 ? singular : plural}`;
+}
+
 /** Seconds as "0.8 s", "42 s", "3 min 05 s", "1 h 02 min". */
 export function duration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '–';

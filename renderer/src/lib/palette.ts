@@ -10,6 +10,7 @@ export const COLORS = {
   good: '#2e8b57',
   bad: '#c0392b',
   neutral: '#8a94a6',
+  f1: '#7b2cbf',
 } as const;
 
 /** One stable colour per canonical emotion (unknown labels get a neutral grey). */

@@ -4,7 +4,10 @@
  * contract types as `unknown` are read defensively: a run written by another version still shows.
  */
 import type { BestCheckpoint, CheckpointName, EpochMetrics, RunDetail, RunSummary } from '../../../main/api/contract';
-import { baseName, dateTime, integer, percent } from './format';
+import { FEATURE_FIELD_APPLIES, FEATURE_FIELDS, FEATURE_GROUPS } from '../../../main/schema/featureFields';
+import { valueAt, type FieldSpec } from '../../../main/schema/fields';
+import { TRAINING_FIELD_APPLIES, TRAINING_FIELDS, TRAINING_GROUPS } from '../../../main/schema/trainingFields';
+import { baseName, count, dateTime, integer, percent } from './format';
 import type { LineSeries } from './trainingCharts';
 
 export type RunSortKey = 'createdAt' | 'name' | 'status' | 'bestUar' | 'finalUar';
@@ -125,35 +128,62 @@ function text(value: unknown): string {
   return String(value);
 }
 
-/** The training configuration as label/value pairs (run.json keeps it under config.training). */
-export function configFacts(detail: RunDetail): Fact[] {
+export interface FactGroup {
+  title: string;
+  facts: Fact[];
+}
+
+/** A stored setting as text: numbers as written, lists comma-separated, booleans yes/no. */
+function settingText(value: unknown): string {
+  if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  if (Array.isArray(value) && value.length === 0) return 'none';
+  return text(value);
+}
+
+/**
+ * One group of settings from a field table, in table order, labelled as the form labels them:
+ * fields that do not apply under the stored values (warm-up without the cosine schedule, …) and
+ * fields a run of an older version did not store are left out.
+ */
+function tableFacts(
+  table: Readonly<Record<string, FieldSpec>>,
+  applies: Partial<Record<string, { path: string; values: readonly string[] }>>,
+  values: Record<string, unknown>,
+  group: string,
+): Fact[] {
+  return Object.entries(table).flatMap(([path, spec]) => {
+    if (spec.group !== group) return [];
+    const rule = applies[path];
+    if (rule && !rule.values.includes(String(valueAt(values, rule.path)))) return [];
+    const value = valueAt(values, path);
+    return value === undefined ? [] : [{ label: spec.label, value: settingText(value) }];
+  });
+}
+
+/**
+ * The run's training and feature settings (run.json `config.training` and `config.features`),
+ * generated from the field tables the Train form and the Features panel are made from, so every
+ * setting shows here. The split's fields are left to splitFacts, which says what the split made.
+ */
+export function configGroups(detail: RunDetail): FactGroup[] {
   const config = asRecord(detail.record.config);
-  const training = asRecord(config?.training) ?? config;
-  if (!training) return [];
-  const augment = asRecord(training.augment);
-  const facts: Fact[] = [
-    { label: 'model', value: text(training.model) },
-    { label: 'preset', value: text(training.preset) },
-    { label: 'epochs', value: text(training.epochs) },
-    { label: 'batch size', value: text(training.batchSize) },
-    {
-      label: 'optimizer',
-      value: `${text(training.optimizer)}, lr ${text(training.learningRate)}, weight decay ${text(training.weightDecay)}`,
-    },
-    {
-      label: 'loss',
-      value: `${text(training.loss)}, class weights ${text(training.classWeights)}${training.balancedSampler ? ', balanced sampler' : ''}`,
-    },
-    { label: 'best checkpoint by', value: text(training.bestBy) },
-    { label: 'seed', value: text(detail.record.seed ?? training.seed) },
-  ];
-  if (augment) {
-    facts.push({
-      label: 'augmentation',
-      value: `noise ${text(augment.noise)}, time shift ${text(augment.timeShift)}, freq mask ${text(augment.freqMask)}, time mask ${text(augment.timeMask)}, mixup α ${text(augment.mixupAlpha)}`,
-    });
+  const training = asRecord(config?.training);
+  const features = asRecord(config?.features);
+  const groups: FactGroup[] = [];
+  if (training) {
+    const trainingTable = TRAINING_FIELDS as Readonly<Record<string, FieldSpec>>;
+    for (const group of TRAINING_GROUPS) {
+      if (group.id === 'split') continue;
+      const facts = tableFacts(trainingTable, TRAINING_FIELD_APPLIES, training, group.id);
+      if (facts.length) groups.push({ title: group.title, facts });
+    }
   }
-  return facts;
+  if (features) {
+    const featureTable = FEATURE_FIELDS as Readonly<Record<string, FieldSpec>>;
+    const facts = FEATURE_GROUPS.flatMap((group) => tableFacts(featureTable, FEATURE_FIELD_APPLIES, features, group.id));
+    if (facts.length) groups.push({ title: 'Features', facts });
+  }
+  return groups;
 }
 
 export interface SplitFacts {
@@ -225,7 +255,7 @@ export function interruptionText(detail: RunDetail): string | null {
 export function datasetText(detail: RunDetail): string {
   const dataset = detail.record.dataset;
   if (!dataset) return detail.summary.datasetRoot || '–';
-  return `${dataset.root} (${dataset.scheme}, ${integer(dataset.clips)} clips, ${dataset.labels.length} classes)`;
+  return `${dataset.root} (${dataset.scheme}, ${count(dataset.clips, 'clip')}, ${count(dataset.labels.length, 'class', 'classes')})`;
 }
 
 /** Test metrics of a checkpoint as "UAR 61.2 % · accuracy 63.0 % · macro-F1 60.1 %". */

@@ -73,6 +73,22 @@ export function applyPreset(values: TrainFormValues, preset: TrainingConfig): Tr
   return { ...values, ...recipe, preset: preset.preset };
 }
 
+/**
+ * The preset the form starts from. Not the table's default (`full`, what `ser train` uses): the
+ * form is for trying things, and 50 epochs of the full recipe take long on a CPU backend.
+ */
+export const FORM_PRESET: PresetName = 'quick';
+
+/** Why the form starts from FORM_PRESET while the CLI starts from the table's default (null when they agree). */
+export function formPresetNote(presets: Record<PresetName, TrainingConfig>): string | null {
+  const cliPreset: PresetName = TRAINING_FIELDS.preset.default;
+  if (cliPreset === FORM_PRESET) return null;
+  return (
+    `The form starts from ${FORM_PRESET} (${presets[FORM_PRESET].epochs} epochs, a first result in minutes); ` +
+    `\`ser train\` starts from ${cliPreset} (${presets[cliPreset].epochs} epochs, the measured best recipe).`
+  );
+}
+
 /** The preset select's text: "quick (5 epochs)", or "quick (edited)" once a field differs from the preset. */
 export function presetLabel(values: TrainFormValues, preset: TrainingConfig): string {
   if (values.preset !== preset.preset) return `${preset.preset} (${preset.epochs} epochs)`;

@@ -6,6 +6,12 @@
 import type { BestCheckpoint, EpochMetrics } from '../../../main/api/contract';
 import { COLORS } from './palette';
 
+/**
+ * LineChart's legend: each series as a short stretch of its own line (dashed where the series is),
+ * not chart.js's default box, which a dashed series draws as a notched outline.
+ */
+export const LEGEND_LABELS = { usePointStyle: true, pointStyle: 'line', pointStyleWidth: 24, boxHeight: 8, font: { size: 11 } } as const;
+
 /** One line of a LineChart. */
 export interface LineSeries {
   label: string;
@@ -39,7 +45,7 @@ export function accuracySeries(epochs: readonly EpochMetrics[]): LineSeries[] {
     { label: 'train accuracy', data: points(epochs, (m) => pct(m.trainAccuracy)), color: COLORS.train },
     { label: 'val accuracy', data: points(epochs, (m) => pct(m.valAccuracy)), color: COLORS.val },
     { label: 'val UAR', data: points(epochs, (m) => pct(m.valUar)), color: COLORS.good },
-    { label: 'val macro-F1', data: points(epochs, (m) => pct(m.valMacroF1)), color: COLORS.neutral, dashed: true },
+    { label: 'val macro-F1', data: points(epochs, (m) => pct(m.valMacroF1)), color: COLORS.f1, dashed: true },
   ];
 }
 
@@ -48,6 +54,25 @@ export function learningRateSeries(epochs: readonly EpochMetrics[]): LineSeries[
   return [
     { label: 'learning rate', data: points(epochs, (m) => (m.learningRate > 0 ? m.learningRate : Number.NaN)), color: COLORS.accent },
   ];
+}
+
+/**
+ * The learning-rate chart's log axis, whole decades around the rates drawn, or around the planned
+ * rate before the first epoch (so 1e-3 is not drawn on chart.js's empty 1e+0–1e+1 axis); null when
+ * neither is known.
+ */
+export function learningRateRange(epochs: readonly EpochMetrics[], plannedRate?: number): { min: number; max: number } | null {
+  const rates = epochs.map((m) => m.learningRate).filter((rate) => Number.isFinite(rate) && rate > 0);
+  if (rates.length === 0 && plannedRate !== undefined && Number.isFinite(plannedRate) && plannedRate > 0) rates.push(plannedRate);
+  if (rates.length === 0) return null;
+  let low = Math.floor(Math.log10(Math.min(...rates)) + 1e-9);
+  let high = Math.ceil(Math.log10(Math.max(...rates)) - 1e-9);
+  // One rate on a power of ten sits mid-axis, a decade either side.
+  if (high === low) {
+    low -= 1;
+    high += 1;
+  }
+  return { min: Number(`1e${low}`), max: Number(`1e${high}`) };
 }
 
 /** The epoch with the best value of the selection metric (the one `checkpoints/best` holds). */

@@ -53,7 +53,9 @@ export const useDatasetStore = defineStore('dataset', () => {
       Object.assign(filters, emptyFilter());
     } catch (err) {
       if (request !== latestRequest) return;
-      error.value = `Could not open ${folder}: ${errorMessage(err)}`;
+      const reason = errorMessage(err);
+      // The engine's reason usually names the folder already: say it once.
+      error.value = reason.includes(folder) ? `Could not open the dataset: ${reason}` : `Could not open ${folder}: ${reason}`;
     } finally {
       if (request === latestRequest) {
         loading.value = false;

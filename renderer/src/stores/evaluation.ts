@@ -216,17 +216,14 @@ export const useEvaluationStore = defineStore('evaluation', () => {
     selectedIndex.value = Math.min(clips.value.length - 1, Math.max(0, Math.round(index)));
   }
 
-  /** Writes the report files into the run's exports/ folder (with the matrix PNG when given). */
-  async function exportReport(confusionPngBase64?: string): Promise<void> {
+  /** Writes the report files, the confusion-matrix PNG included (drawn by the engine), into the run's exports/ folder. */
+  async function exportReport(): Promise<void> {
     if (!current.value) return;
     exporting.value = true;
     exportError.value = null;
     exportResult.value = null;
     try {
-      exportResult.value = await invoke('runs.export', {
-        ...plainRef(current.value),
-        ...(confusionPngBase64 ? { confusionPngBase64 } : {}),
-      });
+      exportResult.value = await invoke('runs.export', plainRef(current.value));
     } catch (err) {
       exportError.value = errorMessage(err);
     } finally {
@@ -299,7 +296,8 @@ export const useComparisonStore = defineStore('comparison', () => {
       comparison.value = markRaw(result);
       compared.value = pair;
       selectedIndex.value = result.disagreements.length > 0 ? 0 : null;
-      // B's report gives the viewer all class probabilities; the engine has it stored by now.
+      // Both reports give the viewer every class probability of A and of B; the engine has them stored by now.
+      evaluation.fetchReport(pair.a).catch(() => undefined);
       evaluation.fetchReport(pair.b).catch(() => undefined);
     } catch (err) {
       if (token !== request) return;
@@ -315,15 +313,25 @@ export const useComparisonStore = defineStore('comparison', () => {
   const disagreements = computed(() => comparison.value?.disagreements ?? []);
   const selectedDisagreement = computed(() => (selectedIndex.value === null ? null : (disagreements.value[selectedIndex.value] ?? null)));
 
-  const reportB = computed(() => (compared.value ? (evaluation.reports[refKey(compared.value.b)] ?? null) : null));
-  const predictionsB = computed(() => new Map((reportB.value?.predictions ?? []).map((p) => [p.clipId, p])));
+  /** The predictions of one side of the compared pair, by clip id (empty until its report is here). */
+  function sidePredictions(side: 'a' | 'b'): { report: EvaluationReport | null; byClip: Map<string, ClipPrediction> } {
+    const report = compared.value ? (evaluation.reports[refKey(compared.value[side])] ?? null) : null;
+    return { report, byClip: new Map((report?.predictions ?? []).map((p) => [p.clipId, p])) };
+  }
+  const sideA = computed(() => sidePredictions('a'));
+  const sideB = computed(() => sidePredictions('b'));
 
-  /** B's prediction of the selected disagreement, with all class probabilities (once B's report is here). */
-  const selectedPrediction = computed<ViewerPrediction | null>(() => {
+  function predictionOf(side: { report: EvaluationReport | null; byClip: Map<string, ClipPrediction> }): ViewerPrediction | null {
     const d = selectedDisagreement.value;
-    const clip = d ? predictionsB.value.get(d.clipId) : undefined;
-    return reportB.value && clip ? viewerPrediction(reportB.value.labels, clip) : null;
-  });
+    const clip = d ? side.byClip.get(d.clipId) : undefined;
+    return side.report && clip ? viewerPrediction(side.report.labels, clip) : null;
+  }
+
+  /** A's and B's predictions of the selected disagreement, with all class probabilities (once each report is here). */
+  const selectedPredictions = computed<{ a: ViewerPrediction | null; b: ViewerPrediction | null }>(() => ({
+    a: predictionOf(sideA.value),
+    b: predictionOf(sideB.value),
+  }));
 
   function selectDisagreement(index: number | null): void {
     const n = disagreements.value.length;
@@ -340,7 +348,7 @@ export const useComparisonStore = defineStore('comparison', () => {
     selectedIndex,
     disagreements,
     selectedDisagreement,
-    selectedPrediction,
+    selectedPredictions,
     setPair,
     compare,
     selectDisagreement,

@@ -83,8 +83,8 @@ export const useFeaturesStore = defineStore('features', () => {
     const { job, result } = payload;
     if (job.kind !== 'features') return;
     finishedJobs.add(job.jobId);
-    // Filed under both roots in case the engine wrote the path differently from the request.
-    if (result) resultByRoot.value = { ...resultByRoot.value, [job.root]: result, [result.root]: result };
+    // The engine names a dataset by its real path everywhere (the overview's root): one key.
+    if (result) resultByRoot.value = { ...resultByRoot.value, [job.root]: result };
     if (isOurs(job.jobId, job.root)) {
       running.value = null;
       if (job.state === 'failed') error.value = `Feature extraction failed: ${job.error ?? 'unknown error'}`;

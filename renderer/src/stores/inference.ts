@@ -9,7 +9,7 @@ import { computed, ref } from 'vue';
 import type { CheckpointRef, FilePrediction, PredictInput } from '../../../main/api/contract';
 import { invoke, plainMessage } from '../api';
 import { checkAudioFile, fileToPredictInput } from '../lib/files';
-import { errorMessage } from '../lib/format';
+import { count, errorMessage } from '../lib/format';
 import { plainRef, type ViewerPrediction } from './evaluation';
 
 export type PredictRowStatus = 'reading' | 'queued' | 'predicting' | 'ok' | 'error';
@@ -138,7 +138,7 @@ export const useInferenceStore = defineStore('inference', () => {
   function enqueue(items: { name: string; source: Source; problem: PredictRow['error'] }[]): Promise<void> {
     if (!target.value) {
       waiting.push(...items);
-      error.value = `Choose a run and a checkpoint first: ${waiting.length} file(s) wait for one.`;
+      error.value = `Choose a run and a checkpoint first: ${count(waiting.length, 'file')} ${waiting.length === 1 ? 'waits' : 'wait'} for one.`;
       return Promise.resolve();
     }
     error.value = null;
