@@ -58,16 +58,17 @@ function syntheticSet(count: number, seed: number, shape: Shape): LabelledSet {
   return { x, y, count };
 }
 
-async function trainingThroughput(
+export async function trainingThroughput(
   model: ModelName,
   backend: BackendName,
   blas: boolean,
   batches: number,
   warmup: number,
   shape: Shape = FULL,
+  threads?: number,
 ): Promise<BenchResult> {
   const { rows, frames, batch } = shape;
-  const info = await initBackend(backend, { blas });
+  const info = await initBackend(backend, { blas, threads });
   const { value: stats, peakRssMiB } = await measurePeakRss(async () => {
     const net = createModel(model, { inputShape: [rows, frames, 1], numClasses: CLASSES, seed: 1 });
     const train = syntheticSet(batch * batches, 1, shape);

@@ -23,6 +23,7 @@ export {
   runStudyLocal as runStudy,
   runStudyLocal,
   submitStudySlurm,
+  defaultParallel,
   threadsPerMember,
   waitForStudy,
   type LocalEvent,
