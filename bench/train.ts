@@ -27,10 +27,11 @@ import { createModel, MODEL_NAMES, type ModelName } from '../main/models';
 import { appVersions } from '../main/runs/version';
 import { createRng } from '../main/util/random';
 import { measurePeakRss, printTable, type BenchResult } from './report';
+import { workbenchVersusTorch } from './torch';
 
 const CLASSES = 7;
 
-interface Shape {
+export interface Shape {
   rows: number;
   frames: number;
   batch: number;
@@ -228,6 +229,11 @@ export async function runTrainBenchmarks(options: { quick: boolean }): Promise<B
     'peakRssMiB',
   ]);
 
+  // PyTorch right after, on the same cores: the seed CNN on the same exported features.
+  const versus = await workbenchVersusTorch(options);
+  console.log('\nside by side: the seed CNN in the workbench and in PyTorch, same features, threads and batch (noisy on a shared machine)');
+  printTable([versus], ['processor', 'blas', 'threads', 'input', 'workbenchSamplesPerSecond', 'torchSamplesPerSecond', 'ratio', 'torch']);
+
   const inference: BenchResult[] = [];
   for (const model of models) inference.push(await inferenceLatency(model, 'wasm', options.quick ? 5 : 20));
   if (webgpu) {
@@ -248,5 +254,5 @@ export async function runTrainBenchmarks(options: { quick: boolean }): Promise<B
     'peakRssMiB',
   ]);
   await tf.setBackend('cpu');
-  return [...training, ...inference];
+  return [...training, versus, ...inference];
 }
