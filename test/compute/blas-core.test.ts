@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { chooseCore, coresAbove, cpuLevel, parseCpuinfo, probeCore, SELF_TEST_SCRIPT } from '../../main/compute/blas-core';
 import { candidateLibraries } from '../../main/compute/blas';
 import { describeBackend } from '../../renderer/src/lib/backendText';
+import { runCli } from '../cli/run-cli';
 
 const cpuinfo = (vendor: string, flags: string): string =>
   `processor\t: 0\nvendor_id\t: ${vendor}\nmodel name\t: Intel(R) Xeon(R) Processor\nflags\t\t: fpu sse sse2 ${flags}\n`;
@@ -163,6 +164,28 @@ describe.skipIf(skip !== '')(`the self-test and the choice${skip ? ` (skipped: $
     });
     expect(inherited).toEqual({ coreType: null, reason: 'OPENBLAS_CORETYPE=Haswell set in the environment' });
   });
+});
+
+describe.skipIf(skip !== '')('`ser backends` names the core', () => {
+  it('with the reason, in text and JSON', async () => {
+    const core = own?.ok ? own.core! : '';
+    const cache = mkdtempSync(join(os.tmpdir(), 'blas-core-cli-'));
+    try {
+      const env = { SER_BLAS_CORETYPE: core, SER_CACHE_DIR: cache };
+      const text = await runCli(['backends'], env);
+      expect(text.code, text.stderr).toBe(0);
+      expect(text.stdout).toMatch(
+        new RegExp(`^wasm .*BLAS: OpenBLAS [\\d.]+ \\(${core}\\), core ${core}: forced by SER_BLAS_CORETYPE=${core}$`, 'm'),
+      );
+      const json = await runCli(['backends', '--json'], env);
+      const wasm = (JSON.parse(json.stdout) as { name: string; blas?: { core?: { name: string; reason: string } } }[]).find(
+        (b) => b.name === 'wasm',
+      );
+      expect(wasm?.blas?.core).toEqual({ name: core, reason: `forced by SER_BLAS_CORETYPE=${core}` });
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('the core in the backend report', () => {
