@@ -300,7 +300,8 @@ export function chooseCore(libraries: string[], options: ChooseOptions = {}): Co
   if (cached) return cached.unusable ? { coreType: null, reason: null, unusable: cached.unusable } : cached;
   const verdict = selfTest(cpu, libraries, options.probe ?? {});
   if (verdict == null) return { coreType: null, reason: null };
-  if (file) writeVerdict(file, verdict);
+  // A library refused outright is tested again next time: the failure may have been the moment's.
+  if (file && !verdict.unusable) writeVerdict(file, verdict);
   return verdict.unusable ? { coreType: null, reason: null, unusable: verdict.unusable } : verdict;
 }
 

@@ -130,15 +130,17 @@ describe.skipIf(skip !== '')(`the self-test and the choice${skip ? ` (skipped: $
     expect(choice.reason).toContain('computed wrong products');
   });
 
-  it('refuses the library when every core fails', () => {
+  it('refuses the library when every core fails, and tests again next time', () => {
+    const root = cacheRoot();
     const choice = chooseCore(libraries, {
       cpuinfo: realCpuinfo,
-      cacheRoot: cacheRoot(),
+      cacheRoot: root,
       env,
       probe: { script: withPrefix('process.kill(process.pid, "SIGSEGV");') },
     });
     expect(choice.coreType).toBeNull();
     expect(choice.unusable).toMatch(/^the BLAS failed its self-test: OpenBLAS's own core crashed \(SIGSEGV\)/);
+    expect(readdirSync(root)).toEqual([]);
   });
 
   it('says when a core asked for is not one this OpenBLAS has', () => {
