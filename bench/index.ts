@@ -1,8 +1,9 @@
 /**
- * `npm run bench -- <features|train|load|all> [--quick]`: prints tables and writes bench/results/<name>.json.
+ * `npm run bench -- <features|train|load|parallel|all> [--quick]`: prints tables and writes bench/results/<name>.json.
  */
 import { runFeatureBenchmarks } from './features';
 import { runLoadBenchmarks } from './load';
+import { runParallelBenchmarks } from './parallel';
 import { runTrainBenchmarks } from './train';
 import { writeResults } from './report';
 
@@ -10,6 +11,7 @@ const SUITES: Record<string, (options: { quick: boolean }) => Promise<Record<str
   features: runFeatureBenchmarks,
   train: runTrainBenchmarks,
   load: runLoadBenchmarks,
+  parallel: runParallelBenchmarks,
 };
 
 async function main(): Promise<void> {

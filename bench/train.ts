@@ -27,10 +27,11 @@ import { createModel, MODEL_NAMES, type ModelName } from '../main/models';
 import { appVersions } from '../main/runs/version';
 import { createRng } from '../main/util/random';
 import { measurePeakRss, printTable, type BenchResult } from './report';
+import { workbenchVersusTorch } from './torch';
 
 const CLASSES = 7;
 
-interface Shape {
+export interface Shape {
   rows: number;
   frames: number;
   batch: number;
@@ -58,16 +59,17 @@ function syntheticSet(count: number, seed: number, shape: Shape): LabelledSet {
   return { x, y, count };
 }
 
-async function trainingThroughput(
+export async function trainingThroughput(
   model: ModelName,
   backend: BackendName,
   blas: boolean,
   batches: number,
   warmup: number,
   shape: Shape = FULL,
+  threads?: number,
 ): Promise<BenchResult> {
   const { rows, frames, batch } = shape;
-  const info = await initBackend(backend, { blas });
+  const info = await initBackend(backend, { blas, threads });
   const { value: stats, peakRssMiB } = await measurePeakRss(async () => {
     const net = createModel(model, { inputShape: [rows, frames, 1], numClasses: CLASSES, seed: 1 });
     const train = syntheticSet(batch * batches, 1, shape);
@@ -146,6 +148,9 @@ async function inferenceLatency(model: ModelName, backend: BackendName, repeats:
       featuresMs: pick('features'),
       modelMs: pick('model'),
       totalMs: pick('total'),
+      // The fastest call: on a busy machine the median says more about the neighbours.
+      bestModelMs: Number(Math.min(...value.map((t) => t.model)).toFixed(1)),
+      bestTotalMs: Number(Math.min(...value.map((t) => t.total)).toFixed(1)),
       peakRssMiB,
     };
   } finally {
@@ -227,6 +232,11 @@ export async function runTrainBenchmarks(options: { quick: boolean }): Promise<B
     'peakRssMiB',
   ]);
 
+  // PyTorch right after, on the same cores: the seed CNN on the same exported features.
+  const versus = await workbenchVersusTorch(options);
+  console.log('\nside by side: the seed CNN in the workbench and in PyTorch, same features, threads and batch (noisy on a shared machine)');
+  printTable([versus], ['processor', 'blas', 'threads', 'input', 'workbenchSamplesPerSecond', 'torchSamplesPerSecond', 'ratio', 'torch']);
+
   const inference: BenchResult[] = [];
   for (const model of models) inference.push(await inferenceLatency(model, 'wasm', options.quick ? 5 : 20));
   if (webgpu) {
@@ -244,8 +254,10 @@ export async function runTrainBenchmarks(options: { quick: boolean }): Promise<B
     'featuresMs',
     'modelMs',
     'totalMs',
+    'bestModelMs',
+    'bestTotalMs',
     'peakRssMiB',
   ]);
   await tf.setBackend('cpu');
-  return [...training, ...inference];
+  return [...training, versus, ...inference];
 }

@@ -115,6 +115,7 @@ export async function listBackends(options: BackendOptions = {}): Promise<Backen
         ...(software ? { reason: 'software adapter: auto passes it over' } : {}),
         version: info.version,
         ...(info.adapter ? { adapter: info.adapter } : {}),
+        ...(info.blas ? { blas: info.blas } : {}),
       });
     } catch (error) {
       const cause = (error as { cause?: unknown }).cause ?? error;
@@ -162,7 +163,13 @@ function setUpBlas(wanted: boolean, threads: number): NonNullable<BackendInfo['b
     const loaded = loadBlas(threads, library || undefined);
     if ('blas' in loaded) {
       blas = loaded.blas;
-      result = { active: true, description: blas.description, library: blas.library, threads: blas.threads };
+      result = {
+        active: true,
+        description: blas.description,
+        library: blas.library,
+        threads: blas.threads,
+        ...(blas.core ? { core: blas.core } : {}),
+      };
     } else {
       result = { active: false, reason: loaded.unavailable };
     }

@@ -8,6 +8,8 @@
  */
 import { createRequire } from 'node:module';
 import os from 'node:os';
+import { isMainThread } from 'node:worker_threads';
+import { chooseCore, type BlasCore, type CoreChoice } from './blas-core';
 
 /** Column/row-major and transpose codes of the CBLAS interface. */
 const CBLAS_ROW_MAJOR = 101;
@@ -21,6 +23,8 @@ export interface Blas {
   library: string;
   /** Threads the library computes with (null when it does not say). */
   threads: number | null;
+  /** OpenBLAS: the core (kernel set) it computes with and why that one. */
+  core?: BlasCore;
   /**
    * Row-major C = alpha·op(A)·op(B) + beta·C, where op(A) is [m × k] and op(B) is [k × n].
    * The arrays may be views (subarrays) of any buffer, shared ones included.
@@ -44,7 +48,7 @@ export interface Blas {
 export type BlasResult = { blas: Blas } | { unavailable: string };
 
 /** The libraries tried, best first, when SER_BLAS_LIBRARY does not name one. */
-function candidateLibraries(): string[] {
+export function candidateLibraries(): string[] {
   switch (os.platform()) {
     case 'darwin':
       return ['/System/Library/Frameworks/Accelerate.framework/Accelerate', 'libopenblas.dylib'];
@@ -87,6 +91,22 @@ function loadKoffi(): Koffi | string {
   }
 }
 
+/**
+ * Sets a variable the BLAS reads as it loads. A worker thread's process.env is its own copy that
+ * native code never sees, so there the process's environment is set through the C library too.
+ */
+function setLibraryEnv(koffi: Koffi, name: string, value: string): void {
+  process.env[name] = value;
+  if (isMainThread) return;
+  const libc = { linux: 'libc.so.6', darwin: 'libSystem.B.dylib' }[os.platform() as string];
+  if (!libc) return;
+  try {
+    koffi.load(libc).func('int setenv(const char *name, const char *value, int overwrite)')(name, value, 1);
+  } catch {
+    // Not glibc (musl, another libc): the library then loads with its own defaults.
+  }
+}
+
 /** A function of the library, or null when it does not export it. */
 function optionalFunc(lib: KoffiLibrary, signature: string): ((...args: unknown[]) => unknown) | null {
   try {
@@ -97,6 +117,15 @@ function optionalFunc(lib: KoffiLibrary, signature: string): ((...args: unknown[
 }
 
 let cached: { key: string; result: BlasResult } | null = null;
+
+/** The core is chosen once per process: OpenBLAS reads OPENBLAS_CORETYPE only when it loads. */
+let coreChoice: { key: string; choice: CoreChoice } | null = null;
+
+function coreFor(names: string[]): CoreChoice {
+  const key = names.join('\n');
+  if (coreChoice?.key !== key) coreChoice = { key, choice: chooseCore(names) };
+  return coreChoice.choice;
+}
 
 /**
  * Loads the BLAS once per (library, threads). `threads` caps the library's thread pool (OpenBLAS,
@@ -115,8 +144,11 @@ function openBlas(threads: number, library: string | undefined): BlasResult {
   if (typeof koffi === 'string') return { unavailable: koffi };
   // OpenBLAS's idle threads spin for a long time after each call, stealing a core from the
   // JavaScript and XNNPACK work between the matmuls; make them sleep soon. Read when it loads.
-  process.env.OPENBLAS_THREAD_TIMEOUT ??= '4';
+  if (process.env.OPENBLAS_THREAD_TIMEOUT === undefined) setLibraryEnv(koffi, 'OPENBLAS_THREAD_TIMEOUT', '4');
   const names = library ? [library] : candidateLibraries();
+  const core = coreFor(names);
+  if (core.unusable) return { unavailable: core.unusable };
+  if (core.coreType) setLibraryEnv(koffi, 'OPENBLAS_CORETYPE', core.coreType);
   const failures: string[] = [];
   for (const name of names) {
     let lib: KoffiLibrary;
@@ -134,13 +166,13 @@ function openBlas(threads: number, library: string | undefined): BlasResult {
       failures.push(`${name}: has no cblas_sgemm`);
       continue;
     }
-    return { blas: wrap(lib, name, sgemm, threads) };
+    return { blas: wrap(lib, name, sgemm, threads, core) };
   }
   if (library) return { unavailable: `SER_BLAS_LIBRARY=${library} could not be used (${failures.join('; ')})` };
   return { unavailable: `no BLAS library found (${installHint()})` };
 }
 
-function wrap(lib: KoffiLibrary, library: string, sgemm: (...args: unknown[]) => unknown, threads: number): Blas {
+function wrap(lib: KoffiLibrary, library: string, sgemm: (...args: unknown[]) => unknown, threads: number, choice: CoreChoice): Blas {
   const openblasThreads = optionalFunc(lib, 'void openblas_set_num_threads(int n)');
   const openblasConfig = optionalFunc(lib, 'const char *openblas_get_config()');
   const openblasCore = optionalFunc(lib, 'const char *openblas_get_corename()');
@@ -154,10 +186,12 @@ function wrap(lib: KoffiLibrary, library: string, sgemm: (...args: unknown[]) =>
     poolThreads = threads;
   }
   let description = library.includes('Accelerate') ? 'Apple Accelerate' : library;
+  let core: BlasCore | undefined;
   if (openblasConfig) {
     const version = /OpenBLAS\s+([\d.]+)/.exec(String(openblasConfig()))?.[1];
-    const core = openblasCore ? String(openblasCore()) : '';
-    description = `OpenBLAS${version ? ` ${version}` : ''}${core ? ` (${core})` : ''}`;
+    const name = openblasCore ? String(openblasCore()) : '';
+    description = `OpenBLAS${version ? ` ${version}` : ''}${name ? ` (${name})` : ''}`;
+    if (name) core = { name, reason: coreReason(name, choice) };
   } else if (mklThreads) {
     description = 'Intel MKL';
   }
@@ -165,6 +199,7 @@ function wrap(lib: KoffiLibrary, library: string, sgemm: (...args: unknown[]) =>
     description,
     library,
     threads: poolThreads,
+    ...(core ? { core } : {}),
     sgemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc) {
       sgemm(
         CBLAS_ROW_MAJOR,
@@ -184,4 +219,12 @@ function wrap(lib: KoffiLibrary, library: string, sgemm: (...args: unknown[]) =>
       );
     },
   };
+}
+
+/** Why the library runs `name`; says so when a core asked for did not take. */
+function coreReason(name: string, choice: CoreChoice): string {
+  const reason = choice.reason ?? "OpenBLAS's own choice";
+  const asked = choice.coreType ?? process.env.OPENBLAS_CORETYPE;
+  if (asked && asked.toLowerCase() !== name.toLowerCase()) return `${reason}; asked for ${asked}, OpenBLAS runs ${name}`;
+  return reason;
 }

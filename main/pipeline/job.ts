@@ -149,7 +149,7 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
   emit({ type: 'backend', backend });
   const blas = backend.blas
     ? backend.blas.active
-      ? `, conv layers on ${backend.blas.description}`
+      ? `, conv layers on ${backend.blas.description}${backend.blas.core ? ` (core ${backend.blas.core.name}: ${backend.blas.core.reason})` : ''}`
       : `, no BLAS (${backend.blas.reason})`
     : '';
   log(

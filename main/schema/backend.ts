@@ -24,6 +24,8 @@ export interface BackendAvailability {
   reason?: string;
   version?: string;
   adapter?: GpuAdapterInfo;
+  /** wasm and cpu: the BLAS they would compute with, as in BackendInfo. */
+  blas?: BackendInfo['blas'];
 }
 
 export interface BackendInfo {
@@ -44,7 +46,16 @@ export interface BackendInfo {
    * wasm and cpu: whether an optimised BLAS computes the conv layers and matmuls (much faster
    * than XNNPACK's 128-bit SIMD), and which; or why not.
    */
-  blas?: { active: true; description: string; library: string; threads: number | null } | { active: false; reason: string };
+  blas?:
+    | {
+        active: true;
+        description: string;
+        library: string;
+        threads: number | null;
+        /** OpenBLAS: the core (kernel set) it computes with and why that one. */
+        core?: { name: string; reason: string };
+      }
+    | { active: false; reason: string };
   /** Anything worth telling the user about how the backend was set up. */
   notes?: string[];
 }

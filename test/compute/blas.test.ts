@@ -165,6 +165,14 @@ describe('BLAS setup reporting', () => {
     await initBackend('cpu', { threads: 2 });
   });
 
+  it.skipIf(reason !== '')('an OpenBLAS names the core it computes with and why that one', async () => {
+    const info = await initBackend('cpu', { threads: 2 });
+    if (!(info.blas?.active && info.blas.description.startsWith('OpenBLAS'))) return;
+    expect(info.blas.core?.name).toBeTruthy();
+    expect(info.blas.description).toContain(`(${info.blas.core!.name})`);
+    expect(info.blas.core!.reason).toMatch(/OpenBLAS|CORETYPE/);
+  });
+
   it('a BLAS turned off is reported as such, and the kernels fall back', async () => {
     const info = await initBackend('cpu', { threads: 2, blas: false });
     expect(info.blas).toEqual({ active: false, reason: 'turned off for this run' });

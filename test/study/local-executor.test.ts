@@ -2,7 +2,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createStudy, runStudyLocal, runStudyMember, studyStatus, threadsPerMember, type LocalEvent } from '../../main/pipeline/study';
+import {
+  createStudy,
+  defaultParallel,
+  runStudyLocal,
+  runStudyMember,
+  studyStatus,
+  threadsPerMember,
+  type LocalEvent,
+} from '../../main/pipeline/study';
 import { resolveTrainingConfig } from '../../main/training/config';
 
 const work = mkdtempSync(join(tmpdir(), 'ser-study-local-'));
@@ -23,6 +31,14 @@ setTimeout(() => {
 `;
 
 describe('local executor', () => {
+  it('runs one single-threaded member per core by default, as many as the memory holds', () => {
+    const GiB = 2 ** 30;
+    expect(defaultParallel(2, 16 * GiB)).toBe(2);
+    expect(defaultParallel(64, 16 * GiB)).toBe(10);
+    expect(defaultParallel(8, 1 * GiB)).toBe(1);
+    expect(threadsPerMember(2, defaultParallel(2, 16 * GiB))).toBe(1);
+  });
+
   it('gives each of N members floor(cores / N) threads', () => {
     expect(threadsPerMember(2, 1)).toBe(2);
     expect(threadsPerMember(2, 2)).toBe(1);

@@ -1,4 +1,4 @@
-import { listBackends } from '../../compute/backend';
+import { listBackends, type BackendAvailability } from '../../compute/backend';
 import { describeAdapter } from '../../compute/webgpu';
 import { parseCommandArgs, printJson } from '../args';
 
@@ -14,9 +14,20 @@ export async function backendsCommand(argv: string[]): Promise<void> {
   const width = Math.max(...list.map((b) => b.name.length));
   for (const backend of list) {
     const state = backend.available ? (backend.automatic ? 'available' : 'by name only') : 'unavailable';
-    const detail = [backend.version, backend.adapter ? `adapter: ${describeAdapter(backend.adapter)}` : undefined, backend.reason]
+    const detail = [
+      backend.version,
+      backend.adapter ? `adapter: ${describeAdapter(backend.adapter)}` : undefined,
+      backend.reason,
+      backend.blas ? blasText(backend.blas) : undefined,
+    ]
       .filter((part): part is string => part != null)
       .join('; ');
     process.stdout.write(`${backend.name.padEnd(width)}  ${state.padEnd(12)}  ${detail}\n`);
   }
+}
+
+/** "BLAS: OpenBLAS 0.3.21 (Haswell), core Haswell: why", or why there is none. */
+function blasText(blas: NonNullable<BackendAvailability['blas']>): string {
+  if (!blas.active) return `no BLAS: ${blas.reason}`;
+  return `BLAS: ${blas.description}${blas.core ? `, core ${blas.core.name}: ${blas.core.reason}` : ''}`;
 }

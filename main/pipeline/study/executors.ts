@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, promises as fsp } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { scanDataset } from '../../dataset';
 import { extractFeatures, type ExtractionProgress } from '../../features/extract';
@@ -51,7 +51,7 @@ export type LocalEvent =
   | { type: 'member-end'; member: MemberStatus; ok: boolean; stopped?: boolean; reason?: string; log: string; seconds: number };
 
 export interface LocalRunOptions {
-  /** Member processes at once (default 1). */
+  /** Member processes at once (default: defaultParallel). */
   parallel?: number;
   /** Cores to share between them (default: this machine's). Each member gets floor(cores / parallel) threads. */
   cores?: number;
@@ -71,6 +71,18 @@ export interface LocalRunResult {
   stopped: number;
   cancelled: boolean;
   seconds: number;
+}
+
+/**
+ * Members at once when the caller does not say: one single-threaded member per core, as many as
+ * the memory holds (a training member peaks near 1 GiB; 1.5 GiB each leaves room). Measured with
+ * `npm run bench -- parallel` on 2 shared, busy cores: two 1-thread members trained 1.2× (seed-cnn)
+ * and 1.4× (CRNN) the samples/s of one 2-thread member (an earlier measurement: ~3×), because the
+ * augmentation, optimizer and the layers between the matmuls run on one thread, and threads that
+ * wait for each other at every matmul lose most when the cores are shared.
+ */
+export function defaultParallel(cores: number, memoryBytes: number = totalmem()): number {
+  return Math.max(1, Math.min(cores, Math.floor(memoryBytes / (1.5 * 2 ** 30))));
 }
 
 /** Threads per member so that parallel × threads fits the cores. */
@@ -105,8 +117,9 @@ async function runMembersLocal(dir: string, options: LocalRunOptions): Promise<L
   const started = Date.now();
   const studyDir = resolve(dir);
   const emit = options.onEvent ?? (() => undefined);
-  const parallel = Math.max(1, Math.floor(options.parallel ?? 1));
-  const threads = threadsPerMember(options.cores ?? availableParallelism(), parallel);
+  const cores = options.cores ?? availableParallelism();
+  const parallel = Math.max(1, Math.floor(options.parallel ?? defaultParallel(cores)));
+  const threads = threadsPerMember(cores, parallel);
   const { members } = await listStudyMembers(studyDir);
   const queue = todo(members);
   emit({ type: 'plan', total: members.length, skipped: members.length - queue.length, toRun: queue.length, parallel, threads });

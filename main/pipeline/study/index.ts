@@ -24,6 +24,7 @@ export {
   runStudyLocal as runStudy,
   runStudyLocal,
   submitStudySlurm,
+  defaultParallel,
   threadsPerMember,
   waitForStudy,
   type LocalEvent,

@@ -32,6 +32,7 @@ export function describeBackend(info: BackendInfo): BackendDescription {
   if (info.name === 'tensorflow-gpu' && !info.gpu?.found) details.push('tensorflow-gpu is loaded but computes on the CPU');
   if (info.adapter && info.name !== 'webgpu') details.push(`WebGPU adapter passed over: ${adapterText(info.adapter)}`);
   if (info.blas && !info.blas.active) details.push(`no BLAS for the conv layers (slower training): ${info.blas.reason}`);
+  if (info.blas?.active && info.blas.core) details.push(`BLAS core ${info.blas.core.name}: ${info.blas.core.reason}`);
   for (const note of info.notes ?? []) details.push(note);
   const parts = [`tfjs ${info.tfBackend}`];
   if (onWebGpu) parts.push(adapterText(info.adapter!));

@@ -234,6 +234,8 @@ export function backendText(detail: RunDetail): string {
   if (backend.tfBackend) line += ` (tfjs ${text(backend.tfBackend)})`;
   const blas = asRecord(backend.blas);
   if (blas?.active === true) line += `, BLAS: ${text(blas.description)}`;
+  const core = asRecord(blas?.core);
+  if (blas?.active === true && core) line += ` (core ${text(core.name)}: ${text(core.reason)})`;
   const skipped = Array.isArray(backend.skipped)
     ? backend.skipped.map(asRecord).filter((s): s is Record<string, unknown> => s !== null)
     : [];
