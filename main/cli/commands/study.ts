@@ -20,6 +20,7 @@ import {
 } from '../../pipeline/study';
 import {
   CliError,
+  PartialFailure,
   parseBackendOption,
   parseChoice,
   parseCommandArgs,
@@ -37,6 +38,7 @@ export const studyUsage = [
   '  ser study run DIR [--executor local|slurm] [--parallel N] [--cores N] [--partition P --time HH:MM:SS --cpus-per-task N --mem SIZE] [--no-wait]',
   '      local: N member processes at once, each with floor(cores / N) compute threads (wasm XNNPACK + BLAS, given to `study member --threads`);',
   '      slurm: writes DIR/slurm/array.sbatch (--array=…%N, logs in DIR/slurm/logs), submits it with sbatch and follows it (threads = --cpus-per-task)',
+  '      exits 0 when every member is done, 2 when some are and others failed or were stopped, 1 when none is',
   '  ser study status DIR [--json]',
   '  ser study report DIR [--with OTHER_DIR …] [--json] [--csv FILE] [--checkpoint best|final]',
   '      --with: other studies on the same dataset and folds (e.g. a baseline) join the report; every pair of cells is compared',
@@ -264,7 +266,9 @@ function finishRun(status: StudyStatus): void {
     process.stdout.write(`all ${c.done} members done: ser study report ${status.dir}\n`);
     return;
   }
-  throw new CliError(
+  // Some members done and some not is a partial failure (exit 2); none done, a failure.
+  const Failure = c.done > 0 ? PartialFailure : CliError;
+  throw new Failure(
     `${left} of ${status.members.length} members are not done (${c.failed} failed, ${c.interrupted} interrupted, ${c.pending} pending): see 'study status', then run 'study run' again to retry them`,
   );
 }
@@ -272,10 +276,9 @@ function finishRun(status: StudyStatus): void {
 async function memberCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommandArgs(argv, { threads: { type: 'string' }, backend: { type: 'string' } });
   const dir = resolve(requirePositional(positionals, 0, 'study folder (study member DIR INDEX)'));
-  const index = parseNumberOption(requirePositional(positionals, 1, 'member index (study member DIR INDEX)'), 'INDEX', {
-    integer: true,
-    min: 0,
-  })!;
+  const indexText = requirePositional(positionals, 1, 'member index (study member DIR INDEX)');
+  if (!/^\d+$/.test(indexText)) throw new CliError(`INDEX must be a member number written in decimal (0, 1, 2, …), got '${indexText}'`);
+  const index = Number(indexText);
   const controller = new AbortController();
   const onSigint = () => {
     if (controller.signal.aborted) process.exit(130);

@@ -5,6 +5,7 @@ import { runTrainingJob } from '../../pipeline/job';
 import type { AnyFieldTable } from '../../schema/fields';
 import { FEATURE_FIELDS } from '../../schema/featureFields';
 import { TRAINING_FIELDS } from '../../schema/trainingFields';
+import { BACKEND_NAMES } from '../../schema/backend';
 import {
   CliError,
   fieldOptions,
@@ -47,7 +48,7 @@ export function trainUsageFor(trainingFields: AnyFieldTable): string {
     ...fieldUsage(FEATURE_FIELDS, FEATURE_SKIP),
     '  run:',
     '    --no-augment                       no augmentation (every probability and mixup 0)',
-    '    --backend auto|tensorflow-gpu|tensorflow|wasm|cpu',
+    `    ${`--backend ${['auto', ...BACKEND_NAMES].join('|')}`.padEnd(34)} compute backend (default auto: the first that starts)`,
     '    --runs-dir D                       where the run folder goes (default $SER_RUNS_DIR or ./runs)',
     '    --cache-dir D                      feature cache folder',
     '    --name NAME                        run name (default: model on dataset)',
