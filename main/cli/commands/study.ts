@@ -30,6 +30,7 @@ import {
   printJson,
   requirePositional,
 } from '../args';
+import { failRunOnCrash } from '../crash';
 import { createProgressBar, formatDuration } from '../progress';
 import { TRAINING_FLAG_OPTIONS, trainingFlagsToConfig } from './train';
 
@@ -287,12 +288,15 @@ async function memberCommand(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', onSigint);
   let epochs = 0;
+  let runDir: string | null = null;
+  const stopWatching = failRunOnCrash('study', () => runDir);
   try {
     const outcome = await runStudyMember(dir, index, {
       threads: parseNumberOption(values.threads, 'threads', { integer: true, min: 1 }),
       backend: parseBackendOption(values.backend),
       signal: controller.signal,
       onEvent: (event) => {
+        if (event.type === 'run') runDir = event.runDir;
         if (event.type === 'log') process.stdout.write(`${event.level === 'warn' ? 'warning: ' : ''}${event.message}\n`);
         if (event.type === 'batch') epochs = event.progress.epochs;
         if (event.type === 'epoch') {
@@ -307,6 +311,7 @@ async function memberCommand(argv: string[]): Promise<void> {
     process.stdout.write(`${outcome.status === 'skipped' ? 'already done' : 'done'}: ${outcome.member.id}\n${outcome.runDir}\n`);
   } finally {
     process.off('SIGINT', onSigint);
+    stopWatching();
   }
 }
 

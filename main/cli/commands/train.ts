@@ -17,6 +17,7 @@ import {
   requirePositional,
   type OptionSpec,
 } from '../args';
+import { failRunOnCrash } from '../crash';
 import { createProgressBar, formatDuration } from '../progress';
 import { defaultRunsDir } from '../runs-dir';
 
@@ -92,6 +93,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     controller.abort();
   };
   process.on('SIGINT', onSigint);
+  let runDir: string | null = null;
+  const stopWatching = failRunOnCrash('train', () => runDir);
   const bar = createProgressBar('train');
   const featureBar = createProgressBar('features');
   const out = (line: string) => {
@@ -111,6 +114,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
       signal: controller.signal,
       onEvent: (event) => {
         switch (event.type) {
+          case 'run':
+            runDir = event.runDir;
+            break;
           case 'log':
             out(event.level === 'warn' ? `warning: ${event.message}` : event.message);
             break;
@@ -149,5 +155,6 @@ export async function trainCommand(argv: string[]): Promise<void> {
     process.stdout.write(`${result.runDir}\n`);
   } finally {
     process.off('SIGINT', onSigint);
+    stopWatching();
   }
 }
