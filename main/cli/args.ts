@@ -7,14 +7,93 @@ import { describeRange, isPlainObject, parseFieldText, setValueAt, type AnyField
 /** An error whose message is shown to the user as the one-line reason, exit code 1. */
 export class CliError extends Error {}
 
+/**
+ * The command did part of what it was asked and printed those results; the message says what
+ * failed (some files, some members). Exit code 2, so a script can tell it from a plain failure.
+ */
+export class PartialFailure extends CliError {}
+
+/** Exit codes: every command, documented in `ser --help` and the README. */
+export const EXIT = { ok: 0, failed: 1, partlyFailed: 2 } as const;
+
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
 export function parseCommandArgs<O extends OptionSpec>(argv: string[], options: O) {
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return parseArgs({ args: withNegativeValues(argv, options), options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new CliError((err as Error).message);
+    throw new CliError(parseErrorMessage(err as Error & { code?: string }, options));
   }
+}
+
+const NEGATIVE_NUMBER = /^-(\d|\.\d)/;
+
+/**
+ * `--fmin -50` as `--fmin=-50`: parseArgs takes a value starting with '-' for another option and
+ * refuses it, so a negative number would get "ambiguous" instead of the option's own range error.
+ */
+function withNegativeValues(argv: readonly string[], options: OptionSpec): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return [...out, ...argv.slice(i)];
+    const next = argv[i + 1];
+    const name = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : undefined;
+    if (
+      name !== undefined &&
+      Object.hasOwn(options, name) &&
+      options[name]!.type === 'string' &&
+      next !== undefined &&
+      NEGATIVE_NUMBER.test(next)
+    ) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+/** parseArgs's errors in one line each, an unknown option with the nearest known one. */
+function parseErrorMessage(err: Error & { code?: string }, options: OptionSpec): string {
+  const unknown = /^Unknown option '([^']+)'/.exec(err.message);
+  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown) {
+    const given = unknown[1]!;
+    if (NEGATIVE_NUMBER.test(given)) return `${given}: a negative number is not a valid argument here`;
+    const near = nearestOption(given.replace(/^-+/, '').split('=')[0]!, Object.keys(options));
+    return `unknown option ${given}${near ? ` (did you mean --${near}?)` : ''}: --help lists the options`;
+  }
+  const option = /^Option '(-[^ ']*)/.exec(err.message)?.[1];
+  if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) {
+    if (/argument missing/.test(err.message)) return `${option} needs a value`;
+    if (/argument is ambiguous/.test(err.message)) return `${option} needs a value (for one that starts with '-', write ${option}=VALUE)`;
+    if (/does not take an argument/.test(err.message)) return `${option} takes no value`;
+  }
+  return err.message.split('\n')[0]!;
+}
+
+/** The known option closest to `name` by edit distance, when it is close enough to be a typo. */
+export function nearestOption(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const distance = editDistance(name, candidate);
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  return best !== undefined && bestDistance <= Math.max(1, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row.push(Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    }
+    previous = row;
+  }
+  return previous[b.length]!;
 }
 
 export function requirePositional(positionals: string[], index: number, what: string): string {
@@ -23,13 +102,17 @@ export function requirePositional(positionals: string[], index: number, what: st
   return value;
 }
 
+const INTEGER_TEXT = /^[+-]?\d+$/;
+const DECIMAL_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 export function parseNumberOption(
   value: string | undefined,
   name: string,
   opts: { integer?: boolean; min?: number; max?: number } = {},
 ): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
+  // Decimal text only: Number() would also take '0x1', '1e3' for an integer, '' or '  '.
+  const n = (opts.integer ? INTEGER_TEXT : DECIMAL_TEXT).test(value) ? Number(value) : Number.NaN;
   if (!Number.isFinite(n) || (opts.integer && !Number.isInteger(n))) {
     throw new CliError(`--${name} must be ${opts.integer ? 'an integer' : 'a number'}, got '${value}'`);
   }

@@ -5,7 +5,7 @@
  * A command's module is imported only when that command runs (or its --help is asked for), so
  * `ser --help` and the light commands never load TensorFlow, the wasm backend, koffi or Meyda.
  */
-import { CliError } from './args';
+import { CliError, EXIT, PartialFailure } from './args';
 
 interface CommandModule {
   usage: string;
@@ -60,10 +60,17 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
+const EXIT_CODES = [
+  'exit codes:',
+  `  ${EXIT.ok}  everything asked for was done`,
+  `  ${EXIT.failed}  the command failed (the last line on stderr says why)`,
+  `  ${EXIT.partlyFailed}  partly failed: some of the files or members failed; the rest were done and printed`,
+].join('\n');
+
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return `SER Workbench command line\n\nusage: ser COMMAND [options]    (ser COMMAND --help lists its options)\n\ncommands:\n${lines.join('\n')}\n`;
+  return `SER Workbench command line\n\nusage: ser COMMAND [options]    (ser COMMAND --help lists its options)\n\ncommands:\n${lines.join('\n')}\n\n${EXIT_CODES}\n`;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -84,12 +91,12 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     await loaded.run(rest);
-    return 0;
+    return EXIT.ok;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`ser ${name}: error: ${message.split('\n')[0]}\n`);
     if (process.env.SER_DEBUG && err instanceof Error && !(err instanceof CliError)) process.stderr.write(`${err.stack}\n`);
-    return 1;
+    return err instanceof PartialFailure ? EXIT.partlyFailed : EXIT.failed;
   }
 }
 

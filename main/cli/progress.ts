@@ -25,6 +25,8 @@ export function renderBar(done: number, total: number, width: number): string {
 export function createProgressBar(label: string, stream: NodeJS.WriteStream = process.stderr): ProgressBar {
   const interactive = Boolean(stream.isTTY);
   let lastDraw = 0;
+  // A bar that never drew leaves nothing to clear: clearing anyway wrote a line of spaces.
+  let drawn = false;
   return {
     update(done, total, detail = '') {
       if (!interactive) return;
@@ -34,9 +36,11 @@ export function createProgressBar(label: string, stream: NodeJS.WriteStream = pr
       const columns = stream.columns || 100;
       const line = `${label} ${renderBar(done, total, 30)} ${done}/${total} ${detail}`;
       stream.write(`\r${line.slice(0, columns - 1).padEnd(columns - 1)}`);
+      drawn = true;
     },
     finish(line) {
-      if (interactive) stream.write('\r' + ' '.repeat((stream.columns || 100) - 1) + '\r');
+      if (drawn) stream.write('\r' + ' '.repeat((stream.columns || 100) - 1) + '\r');
+      drawn = false;
       if (line) stream.write(line + '\n');
     },
   };

@@ -8,9 +8,17 @@
  * synchronous read (dataSync) cannot work here; the engine reads tensors with `await data()`.
  * A lost device, or a GPU error nobody caught (an invalid pipeline computes garbage), fails every
  * later read with the reason instead of leaving it waiting or letting a wrong number through.
+ *
+ * Dawn and the Vulkan loader write straight to the process's stderr while they look for adapters
+ * (libwayland's "XDG_RUNTIME_DIR is invalid or not set", Dawn warnings about drivers it refuses,
+ * with source paths of the machine it was built on). So the adapter is first looked for in a child
+ * process whose stderr is captured: Dawn loads here only when that adapter will be used, and what
+ * it said about a refused driver goes into the backend report's reason instead of the terminal.
  */
 import * as tf from '@tensorflow/tfjs';
+import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import type { BackendValues } from '@tensorflow/tfjs-core';
 import type { GpuAdapterInfo } from '../schema/backend';
 import { registerWebGpuKernels } from './kernels/webgpu';
@@ -75,7 +83,7 @@ interface Adapter {
 /** The adapter Dawn offers (high-performance preference), or throws WebGpuUnavailable saying why none. */
 export async function requestAdapter(): Promise<Adapter> {
   const gpu = await loadGpu();
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  const adapter = await withoutWaylandComplaint(() => gpu.requestAdapter({ powerPreference: 'high-performance' }));
   if (adapter == null) throw new WebGpuUnavailable(noAdapterReason(process.platform, process.env));
   const raw = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
   const named = {
@@ -86,6 +94,108 @@ export async function requestAdapter(): Promise<Adapter> {
   };
   const fallback = raw.isFallbackAdapter === true || (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
   return { adapter, info: { ...named, software: isSoftwareAdapter(named, fallback) } };
+}
+
+/**
+ * libwayland (loaded by Vulkan drivers) prints an error when XDG_RUNTIME_DIR is unset, though no
+ * display is needed. Any absolute path quiets it; it is set only while the adapters are enumerated.
+ */
+async function withoutWaylandComplaint<T>(enumerate: () => Promise<T>): Promise<T> {
+  if (process.platform !== 'linux' || process.env.XDG_RUNTIME_DIR?.startsWith('/')) return enumerate();
+  const before = process.env.XDG_RUNTIME_DIR;
+  process.env.XDG_RUNTIME_DIR = '/nonexistent-xdg-runtime-dir';
+  try {
+    return await enumerate();
+  } finally {
+    if (before === undefined) delete process.env.XDG_RUNTIME_DIR;
+    else process.env.XDG_RUNTIME_DIR = before;
+  }
+}
+
+/** Run by `node -e` in the probe's child: the adapter's names as one JSON line, or null. */
+const PROBE_SCRIPT = `
+const { create, globals } = await import(process.argv[1]);
+Object.assign(globalThis, globals);
+const adapter = await create([]).requestAdapter({ powerPreference: 'high-performance' });
+const info = adapter?.info;
+const text = (value) => (typeof value === 'string' ? value : '');
+process.stdout.write(JSON.stringify(adapter == null ? null : {
+  vendor: text(info.vendor), architecture: text(info.architecture), device: text(info.device), description: text(info.description),
+  fallback: info.isFallbackAdapter === true || adapter.isFallbackAdapter === true,
+}) + '\\n');
+process.exit(0);
+`;
+
+const PROBE_TIMEOUT_MS = 30_000;
+
+let probePromise: Promise<GpuAdapterInfo> | null = null;
+
+/**
+ * The adapter Dawn would offer, found in a child process so that nothing Dawn or the drivers print
+ * reaches this process's stderr; throws WebGpuUnavailable saying why there is none. Once per process.
+ */
+export function probeAdapterQuietly(): Promise<GpuAdapterInfo> {
+  probePromise ??= runProbe();
+  return probePromise;
+}
+
+async function runProbe(): Promise<GpuAdapterInfo> {
+  let entry: string;
+  try {
+    entry = pathToFileURL(requireFromHere.resolve('webgpu')).href;
+  } catch (error) {
+    throw new WebGpuUnavailable(`the webgpu package (Dawn) failed to load: ${messageOf(error)}`);
+  }
+  const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
+  if (process.platform === 'linux' && !env.XDG_RUNTIME_DIR?.startsWith('/')) env.XDG_RUNTIME_DIR = '/nonexistent-xdg-runtime-dir';
+  const { stdout, stderr, failure } = await new Promise<{ stdout: string; stderr: string; failure: string | null }>((done) => {
+    execFile(
+      process.execPath,
+      ['--input-type=module', '-e', PROBE_SCRIPT, entry],
+      { env, timeout: PROBE_TIMEOUT_MS, maxBuffer: 1024 * 1024, windowsHide: true },
+      (error, out, err) => done({ stdout: out, stderr: err, failure: error ? messageOf(error) : null }),
+    );
+  });
+  const said = dawnSaid(stderr);
+  const found = failure ? undefined : parseProbe(stdout);
+  if (found === undefined) {
+    throw new WebGpuUnavailable(`the webgpu package (Dawn) failed to load: ${said ?? failure ?? 'the adapter probe printed nothing'}`);
+  }
+  if (found === null) throw new WebGpuUnavailable(`${noAdapterReason(process.platform, process.env)}${said ? ` (Dawn: ${said})` : ''}`);
+  const { fallback, ...named } = found;
+  return { ...named, software: isSoftwareAdapter(named, fallback) };
+}
+
+interface ProbedAdapter {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  fallback: boolean;
+}
+
+/** The probe's last stdout line: the adapter, null for none, undefined when it is not the probe's JSON. */
+function parseProbe(stdout: string): ProbedAdapter | null | undefined {
+  try {
+    const value = JSON.parse(stdout.trim().split('\n').pop() ?? '') as unknown;
+    if (value === null) return null;
+    return typeof value === 'object' && typeof (value as ProbedAdapter).fallback === 'boolean' ? (value as ProbedAdapter) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Dawn's first warning or error in a probe's stderr, in one line without its source location. */
+export function dawnSaid(stderr: string): string | null {
+  const lines = stderr.split('\n').map((line) => line.trim());
+  const start = lines.findIndex((line) => /^(warning|error):/i.test(line) && !/XDG_RUNTIME_DIR/.test(line));
+  if (start < 0) return null;
+  const detail = [lines[start]!.replace(/^(warning|error):\s*/i, '')];
+  for (const line of lines.slice(start + 1)) {
+    if (!line.startsWith('- ')) break;
+    detail.push(line.slice(2));
+  }
+  return detail.map((part, i) => (i === 0 ? part : part.charAt(0).toLowerCase() + part.slice(1)).replace(/\.$/, '')).join(', ');
 }
 
 interface Session {
@@ -124,6 +234,11 @@ export async function activateWebGpu(allowSoftware: boolean): Promise<WebGpuActi
     if (session.adapter.software && !allowSoftware) throw softwareRefused(session.adapter);
     if (!(await tf.setBackend('webgpu'))) throw new WebGpuUnavailable('the webgpu backend did not start (see the log)');
     return { adapter: session.adapter, version: VERSION() };
+  }
+  // Dawn is loaded into this process only for an adapter that will be used.
+  if (gpuPromise == null) {
+    const probed = await probeAdapterQuietly();
+    if (probed.software && !allowSoftware) throw softwareRefused(probed);
   }
   const { adapter, info } = await requestAdapter();
   if (info.software && !allowSoftware) throw softwareRefused(info);

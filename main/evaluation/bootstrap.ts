@@ -1,4 +1,4 @@
-import { createRng } from '../util/random';
+import { createRng, type Rng } from '../util/random';
 import { headlineFromCounts, labelIndices } from './metrics';
 import type { ClipPrediction } from './types';
 
@@ -10,8 +10,11 @@ export interface BootstrapOptions {
   /** Central coverage of the interval, e.g. 0.95. */
   level?: number;
   /**
-   * 'clip' resamples clips; 'speaker' resamples whole speakers (a cluster bootstrap), which gives
-   * honest, wider intervals when clips of one speaker are correlated.
+   * 'clip' resamples clips within each true class, so every class keeps its count (a stratified
+   * bootstrap); 'speaker' resamples whole speakers (a cluster bootstrap), which gives honest, wider
+   * intervals when clips of one speaker are correlated. A speaker resample that loses a class the
+   * data has is drawn again, so every resample averages UAR and macro-F1 over the same classes as
+   * the estimate (the interval is conditional on every class being present).
    */
   groupBy?: 'clip' | 'speaker';
 }
@@ -45,22 +48,14 @@ export function bootstrapConfidenceIntervals(
   const groupCounts = groupBy === 'speaker' ? countsPerSpeaker(predictions, cells, kk) : null;
 
   const rng = createRng(seed);
+  const resample = groupCounts ? speakerResampler(groupCounts, k, rng) : classResampler(cells, trueIdx, rng);
   const counts = new Float64Array(kk);
   const accuracy = new Float64Array(iterations);
   const uar = new Float64Array(iterations);
   const macroF1 = new Float64Array(iterations);
   for (let it = 0; it < iterations; it++) {
     counts.fill(0);
-    if (groupCounts) {
-      const g = groupCounts.length;
-      for (let draw = 0; draw < g; draw++) {
-        const group = groupCounts[rng.int(g)]!;
-        for (let c = 0; c < kk; c++) counts[c]! += group[c]!;
-      }
-    } else {
-      const n = cells.length;
-      for (let draw = 0; draw < n; draw++) counts[cells[rng.int(n)]!]! += 1;
-    }
+    resample(counts);
     const m = headlineFromCounts(counts, k);
     accuracy[it] = m.accuracy;
     uar[it] = m.uar;
@@ -73,6 +68,74 @@ export function bootstrapConfidenceIntervals(
     return [quantile(values, alpha), quantile(values, 1 - alpha)];
   };
   return { accuracy: interval(accuracy), uar: interval(uar), macroF1: interval(macroF1), iterations, level, groupBy };
+}
+
+/** Adds one resample's confusion counts ([true * k + pred]) to `counts`. */
+type Resampler = (counts: Float64Array) => void;
+
+/** Draws each class's clips from that class only, as many as it has. */
+function classResampler(cells: Int32Array, trueIdx: ArrayLike<number>, rng: Rng): Resampler {
+  const byClass = new Map<number, number[]>();
+  for (let i = 0; i < cells.length; i++) {
+    const c = trueIdx[i]!;
+    let list = byClass.get(c);
+    if (!list) byClass.set(c, (list = []));
+    list.push(cells[i]!);
+  }
+  const strata = [...byClass.values()].map((list) => Int32Array.from(list));
+  return (counts) => {
+    for (const stratum of strata) {
+      const n = stratum.length;
+      for (let draw = 0; draw < n; draw++) counts[stratum[rng.int(n)]!]! += 1;
+    }
+  };
+}
+
+/** Redraws per resample before giving up: keeps a pathological set from spinning for minutes. */
+const MAX_SPEAKER_REDRAWS = 10_000;
+
+/** Draws as many speakers as there are, with replacement, again until every class the data has is in. */
+function speakerResampler(groups: readonly Float64Array[], k: number, rng: Rng): Resampler {
+  const g = groups.length;
+  const classesOf = groups.map((group) => {
+    const present: number[] = [];
+    for (let c = 0; c < k; c++) {
+      let support = 0;
+      for (let j = 0; j < k; j++) support += group[c * k + j]!;
+      if (support > 0) present.push(c);
+    }
+    return present;
+  });
+  const needed = new Set(classesOf.flat()).size;
+  const drawn = new Int32Array(g);
+  const seenAt = new Int32Array(k).fill(-1);
+  let attempt = 0;
+  return (counts) => {
+    for (let redraw = 0; ; redraw++) {
+      if (redraw === MAX_SPEAKER_REDRAWS) {
+        throw new Error(
+          `the speaker bootstrap found no resample keeping every class in ${MAX_SPEAKER_REDRAWS} draws: the classes are spread over too few speakers`,
+        );
+      }
+      attempt++;
+      let covered = 0;
+      for (let draw = 0; draw < g; draw++) {
+        const s = rng.int(g);
+        drawn[draw] = s;
+        for (const c of classesOf[s]!) {
+          if (seenAt[c] !== attempt) {
+            seenAt[c] = attempt;
+            covered++;
+          }
+        }
+      }
+      if (covered === needed) break;
+    }
+    for (let draw = 0; draw < g; draw++) {
+      const group = groups[drawn[draw]!]!;
+      for (let c = 0; c < group.length; c++) counts[c]! += group[c]!;
+    }
+  };
 }
 
 function countsPerSpeaker(predictions: readonly ClipPrediction[], cells: Int32Array, kk: number): Float64Array[] {

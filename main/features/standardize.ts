@@ -41,6 +41,8 @@ export interface NormalizedClips {
 }
 
 const EPSILON = 1e-8;
+/** A row whose std is below this (relative to its mean, for large means) has no spread: float rounding only. */
+const FLAT_ROW = 1e-7;
 
 function checkShape(matrix: Float32Array, rows: number, frames: number): void {
   if (matrix.length !== rows * frames) {
@@ -93,7 +95,12 @@ export function fitStandardizer(
       std[r] += squares;
     }
   });
-  for (let r = 0; r < rows; r++) std[r] = Math.sqrt(std[r]! / count);
+  for (let r = 0; r < rows; r++) {
+    std[r] = Math.sqrt(std[r]! / count);
+    // A row with no spread (an empty mel band, a constant extra) is only centred: dividing by its
+    // std of ~0 would blow any other value up, and a checkpoint with a zero std is refused.
+    if (std[r]! <= FLAT_ROW * Math.max(1, Math.abs(mean[r]!))) std[r] = 1;
+  }
   return { mean, std };
 }
 

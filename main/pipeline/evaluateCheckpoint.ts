@@ -44,7 +44,8 @@ export async function evaluateCheckpoint(runDir: string, options: EvaluateCheckp
   if (!state?.complete) {
     const other = checkpoint === 'best' ? 'final' : 'best';
     const hint = opened.checkpoints[other]?.complete ? ` (the run has a '${other}' checkpoint)` : '';
-    throw new Error(`run ${opened.record.id} has no complete '${checkpoint}' checkpoint${hint}`);
+    const problem = state?.problem ? `: ${state.problem}` : '';
+    throw new Error(`run ${opened.record.id} has no complete '${checkpoint}' checkpoint${problem}${hint}`);
   }
   await initBackend(options.backend ?? 'auto');
   const { model, manifest } = await loadCheckpoint(join(runDir, 'checkpoints', checkpoint));

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
 import { randomStratifiedSplit, scanDataset, speakerSplit, type Clip, type ScanResult, type SchemeName, type Split } from '../dataset';
 import { buildEvaluationReport, type EvaluationReport } from '../evaluation/report';
-import { resolveFeatureConfig, type FeatureConfig } from '../features/config';
+import { featureRowCount, resolveFeatureConfig, type FeatureConfig } from '../features/config';
 import { resolveFrames } from '../features/frames';
 import { extractFeatures, type FeatureSet } from '../features/extract';
 import { fitStandardizer, normalizeClips, type ClipMatrix, type Normalizer } from '../features/standardize';
@@ -20,6 +20,7 @@ import { appVersions } from '../runs/version';
 import { loadSnapshot, recomputeBatchNormStatistics } from '../training/averaging';
 import { initBackend, type BackendName } from '../compute/backend';
 import type { TrainingConfig } from '../training/config';
+import { checkTrainingMemory, trainingMemoryBudget } from '../training/memory';
 import { evaluateSet, trainLoop, type EpochMetrics, type ExampleShape, type LabelledSet } from '../training/loop';
 import { createModel } from '../models';
 import { predictProbabilities } from '../models/predict';
@@ -162,6 +163,17 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
   const frames = await resolveFrames(resolveFeatureConfig(options.featureConfig), scan.clips);
   if (frames.note) log(frames.note);
   const featureConfig = frames.config;
+  // Before any feature is extracted: an input the backend cannot hold used to crash it mid-run.
+  checkTrainingMemory(
+    {
+      model: config.model,
+      rows: featureRowCount(featureConfig),
+      frames: featureConfig.frames,
+      numClasses: Math.max(2, scan.labels.length),
+      batchSize: config.batchSize,
+    },
+    trainingMemoryBudget(backend.name),
+  );
   const features = await extractFeatures(scan, featureConfig, {
     cacheRoot: options.cacheRoot,
     signal: options.signal,

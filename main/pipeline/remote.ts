@@ -5,6 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { resolveWorkerScript } from '../features/pool';
+import { failAbandonedRun } from '../runs/store';
 import type { TrainJobOptions } from './job';
 import type { TrainingEvent, TrainingOutcome } from '../training/progress';
 
@@ -34,12 +35,22 @@ export function runTrainingInWorker(options: TrainingWorkerOptions, hooks: Remot
     const onAbort = () => worker.postMessage({ type: 'cancel' });
     if (hooks.signal?.aborted) onAbort();
     hooks.signal?.addEventListener('abort', onAbort);
+    // A worker that dies (an error nothing caught, a backend that aborted) cannot write its run's
+    // outcome: the run it made is marked failed here, with the reason, before the caller hears.
+    let runDir: string | null = null;
+    const died = (error: Error) =>
+      finish(() => {
+        const marked = runDir ? failAbandonedRun(runDir, `the training stopped: ${error.message}`) : Promise.resolve();
+        void marked.catch(() => undefined).then(() => reject(error));
+      });
     worker.on('message', (message: TrainingWorkerMessage) => {
-      if (message.type === 'event') hooks.onEvent?.(message.event);
-      else if (message.type === 'result') finish(() => resolvePromise(message.outcome));
+      if (message.type === 'event') {
+        if (message.event.type === 'run') runDir = message.event.runDir;
+        hooks.onEvent?.(message.event);
+      } else if (message.type === 'result') finish(() => resolvePromise(message.outcome));
       else finish(() => reject(new Error(message.message)));
     });
-    worker.on('error', (err) => finish(() => reject(err)));
-    worker.on('exit', (code) => finish(() => reject(new Error(`the training worker stopped unexpectedly (exit code ${code})`))));
+    worker.on('error', died);
+    worker.on('exit', (code) => died(new Error(`the training worker stopped unexpectedly (exit code ${code})`)));
   });
 }

@@ -139,6 +139,12 @@ function validateManifest(m: JsonObject): CheckpointManifest {
     const isFiniteArray = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x));
     if (!isFiniteArray(standardizer.mean) || !isFiniteArray(standardizer.std)) throw new Error('standardizer must hold finite mean and std arrays');
     if (standardizer.mean.length !== standardizer.std.length) throw new Error('standardizer mean and std differ in length');
+    const flat = standardizer.std.findIndex((sd) => !(sd > 0));
+    if (flat >= 0) {
+      throw new Error(
+        `standardizer std of feature row ${flat} is ${standardizer.std[flat]}: inputs would be divided by zero, so every clip would get one class`,
+      );
+    }
   } else {
     if (m.standardizer !== undefined) throw new Error(`standardizer is only for global normalization, but normalization.mode is ${mode}`);
     if (!maskPadding) throw new Error(`normalization.maskPadding must be true for ${mode} normalization`);

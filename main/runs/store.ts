@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { promises as fsp } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
@@ -328,6 +329,20 @@ export async function repairRun(runDir: string, options: StoreOptions = {}): Pro
   }
   if (lock) await removeLock(runDir);
   return record;
+}
+
+/**
+ * Marks a run whose trainer died inside this process (the training worker, or a backend that
+ * aborted) as failed with the reason, and removes this process's lock. A run that already has an
+ * outcome keeps it: this only fills in what the trainer could no longer write.
+ */
+export async function failAbandonedRun(runDir: string, reason: string): Promise<void> {
+  const record = await readRecord(runDir);
+  if (record.status !== 'running') return;
+  const now = new Date().toISOString();
+  await writeRecordFile(runDir, { ...record, status: 'failed', error: reason, finishedAt: now, updatedAt: now });
+  const { lock } = await lockState(runDir);
+  if (lock?.pid === process.pid && lock.hostname === hostname()) await removeLock(runDir);
 }
 
 /** Everything about one run: its record (repaired if it was interrupted), metrics and checkpoints. */

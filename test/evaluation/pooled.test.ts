@@ -64,6 +64,21 @@ describe('poolCrossValidation', () => {
     expect(single.pooled.ci.uar).toEqual([0.75, 0.75]);
   });
 
+  it('keeps every class in each speaker resample: a class one speaker holds stays in, with each seed', () => {
+    // Speaker s3's fold holds the only 'c' clip, right in both seeds; every other clip is wrong.
+    // A resample without s3 would give UAR 0 (two classes); kept, every resample is 1/3.
+    const three = ['a', 'b', 'c'];
+    const wrongFold = (speaker: string) => [pred('a', 'b', { speaker }), pred('b', 'a', { speaker })];
+    const pooled = [1, 2].flatMap((seed) => [
+      { fold: 0, seed, predictions: [...wrongFold('s3'), pred('c', 'c', { speaker: 's3' })] },
+      { fold: 1, seed, predictions: wrongFold('s4') },
+      { fold: 2, seed, predictions: wrongFold('s5') },
+    ]);
+    const result = poolCrossValidation(pooled, three, { seed: 4, iterations: 300 }).pooled;
+    expect(result.uar).toBeCloseTo(1 / 3, 12);
+    expect(result.ci.uar).toEqual([result.uar, result.uar]);
+  });
+
   it('refuses folds that predict the same clip twice for one seed', () => {
     expect(() =>
       poolCrossValidation(

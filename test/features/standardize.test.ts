@@ -38,6 +38,15 @@ describe('fitStandardizer', () => {
     fromTrain.mean.forEach((m, r) => expect(Math.abs(m - r * 10)).toBeLessThan(0.5 * (r + 1)));
   });
 
+  it('centres a row with no spread without dividing it by ~0 (its std is recorded as 1)', () => {
+    const constant = Float32Array.from([1, 2, 3, 0.1, 0.1, 0.1, -80, -80, -80]);
+    const stats = fitStandardizer([constant, constant], 3, 3);
+    expect(stats.std[0]).toBeCloseTo(Math.sqrt(2 / 3), 12);
+    expect(stats.std[1]).toBe(1);
+    expect(stats.std[2]).toBe(1);
+    expect(stats.mean[2]).toBe(-80);
+  });
+
   it('is plain JSON', () => {
     const stats = fitStandardizer([randomMatrix(3, 10, 1, () => 0)], 3, 10);
     expect(JSON.parse(JSON.stringify(stats))).toEqual(stats);

@@ -6,7 +6,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../main/models/checkpoint';
 import { inspectCheckpoint, writeCheckpoint } from '../../main/runs/checkpoints';
-import { createRun, deleteRun, listEvaluations, listRuns, openRun, renameRun, repairRun, resolveRunDir, type RunHandle } from '../../main/runs/store';
+import { createRun, deleteRun, failAbandonedRun, listEvaluations, listRuns, openRun, renameRun, repairRun, resolveRunDir, type RunHandle } from '../../main/runs/store';
 import { readEvaluation, writeEvaluation } from '../../main/evaluation/file';
 import type { RunLock, RunRecord } from '../../main/runs/types';
 import { evaluationReport, manifest, predict, runInit, smallModel, tempDir } from './helpers';
@@ -33,6 +33,22 @@ describe('run store', () => {
   let cleanup: () => Promise<void>;
   beforeEach(async () => ({ dir: runsDir, cleanup } = await tempDir()));
   afterEach(() => cleanup());
+
+  it('marks a run whose trainer died in this process failed with the reason, and leaves an ended run alone', async () => {
+    const run = await createRun(runsDir, runInit(), noTimer);
+    // The trainer is gone (a dead training worker): its handle is never closed.
+    await failAbandonedRun(run.dir, 'the training stopped: RuntimeError: memory access out of bounds');
+    const opened = await openRun(run.dir);
+    expect(opened.record).toMatchObject({ status: 'failed', error: 'the training stopped: RuntimeError: memory access out of bounds' });
+    expect(opened.record.finishedAt).toBeDefined();
+    expect(await readdir(run.dir)).not.toContain('lock');
+
+    const done = await createRun(runsDir, runInit('other'), noTimer);
+    await done.setStatus('done');
+    await done.close();
+    await failAbandonedRun(done.dir, 'late');
+    expect((await readRunJson(done.dir)).status).toBe('done');
+  });
 
   it('creates a run, appends metrics, saves checkpoints and finishes', async () => {
     const run = await createRun(runsDir, runInit(), noTimer);

@@ -84,10 +84,19 @@ describe('local executor', () => {
     expect((await studyStatus(dir)).counts.pending).toBe(3);
   });
 
-  it('says when the study folder is not visible from this host', async () => {
-    await expect(runStudyMember(join(work, 'not-mounted'), 0)).rejects.toThrow(
-      /^the study folder .*not-mounted is not visible from host .*: put the study on a filesystem every node can write$/,
+  it('says when the study folder does not exist, or is not visible from a Slurm node', async () => {
+    await expect(runStudyMember(join(work, 'not-mounted'), 0)).rejects.toThrow(/^the study folder .*not-mounted does not exist$/);
+    await expect(runStudyLocal(join(work, 'not-mounted'), { launcher: { command: 'false', args: [], cwd: work } })).rejects.toThrow(
+      /^the study folder .*not-mounted does not exist$/,
     );
+    process.env.SLURM_JOB_ID = '7';
+    try {
+      await expect(runStudyMember(join(work, 'not-mounted'), 0)).rejects.toThrow(
+        /^the study folder .*not-mounted does not exist on host .*: put the study on a filesystem every node can see$/,
+      );
+    } finally {
+      delete process.env.SLURM_JOB_ID;
+    }
   });
 
   it('on stop passes one SIGINT to running members, starts no more, and counts them as stopped, not failed', async () => {

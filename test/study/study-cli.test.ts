@@ -150,6 +150,32 @@ describe('CLI: study init → run (local, 2 at once) → status → report → r
     },
     TIMEOUT,
   );
+
+  it(
+    'exits 2 when some members are done and others failed, 1 when none is done',
+    async () => {
+      // A copy whose recorded dataset fingerprint no longer matches: every member that runs fails at once.
+      const copy = join(work, 'failing');
+      cpSync(dir, copy, { recursive: true });
+      const studyFile = join(copy, 'study.json');
+      const study = JSON.parse(readFileSync(studyFile, 'utf8'));
+      writeFileSync(studyFile, JSON.stringify({ ...study, dataset: { ...study.dataset, fingerprint: 'changed' } }));
+      const interrupt = (id: string) => {
+        const file = join(copy, 'runs', id, 'run.json');
+        writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), status: 'cancelled' }));
+      };
+      interrupt('c1-s1-f2');
+      const partly = await runCli(['study', 'run', copy]);
+      expect(partly.code, partly.stderr + partly.stdout).toBe(2);
+      expect(partly.stdout).toMatch(/FAILED c1-s1-f2 .*changed since the study was created/);
+      expect(partly.stderr).toMatch(/^ser study: error: 1 of 2 members are not done \(1 failed, 0 interrupted, 0 pending\)/);
+      interrupt('c1-s1-f1');
+      const none = await runCli(['study', 'run', copy]);
+      expect(none.code, none.stderr + none.stdout).toBe(1);
+      expect(none.stderr).toMatch(/^ser study: error: 2 of 2 members are not done \(2 failed/);
+    },
+    TIMEOUT,
+  );
 });
 
 describe('study init with auto frames', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeAdapter, isSoftwareAdapter, noAdapterReason } from '../../main/compute/webgpu';
+import { dawnSaid, describeAdapter, isSoftwareAdapter, noAdapterReason } from '../../main/compute/webgpu';
 
 const swiftshader = {
   vendor: 'google',
@@ -31,5 +31,21 @@ describe('webgpu adapters', () => {
     expect(noAdapterReason('linux', { VK_ICD_FILENAMES: '/x/icd.json' })).toMatch(/VK_ICD_FILENAMES names \(\/x\/icd\.json\)/);
     expect(noAdapterReason('darwin', {})).toMatch(/no WebGPU adapter/);
     expect(noAdapterReason('darwin', {})).not.toMatch(/VK_ICD/);
+  });
+
+  it("keeps Dawn's warning from a probe's stderr in one line, without libwayland's noise or the build machine's source path", () => {
+    const stderr = [
+      'error: XDG_RUNTIME_DIR is invalid or not set in the environment.',
+      'error: XDG_RUNTIME_DIR is invalid or not set in the environment.',
+      'Warning: Vulkan shaderUniform*ArrayDynamicIndexing required.',
+      ' - While initializing adapter (backend=BackendType::Vulkan)',
+      '    at InitializeImpl (/home/runner/work/node-webgpu/node-webgpu/third_party/dawn/src/dawn/native/vulkan/PhysicalDeviceVk.cpp:257)',
+      '',
+    ].join('\n');
+    expect(dawnSaid(stderr)).toBe(
+      'Vulkan shaderUniform*ArrayDynamicIndexing required, while initializing adapter (backend=BackendType::Vulkan)',
+    );
+    expect(dawnSaid('error: XDG_RUNTIME_DIR is invalid or not set in the environment.\n')).toBeNull();
+    expect(dawnSaid('')).toBeNull();
   });
 });

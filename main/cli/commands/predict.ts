@@ -1,10 +1,17 @@
-import { resolve } from 'node:path';
-import { EmotionPredictor, isPredictionFailure, SPEAKER_NAME_SCHEMES, speakersFromNames } from '../../pipeline/inference';
+import { basename, resolve } from 'node:path';
+import {
+  EmotionPredictor,
+  isPredictionFailure,
+  SPEAKER_NAME_SCHEMES,
+  speakersFromNames,
+  type PredictionFailure,
+} from '../../pipeline/inference';
 import { initBackend } from '../../compute/backend';
-import { CliError, parseBackendOption, parseChoice, parseCommandArgs, printJson, requirePositional } from '../args';
+import { CliError, PartialFailure, parseBackendOption, parseChoice, parseCommandArgs, printJson, requirePositional } from '../args';
 
 export const predictUsage =
-  'predict RUN_OR_CHECKPOINT FILE... [--checkpoint best|final] [--speaker ID | --speakers-from auto|SCHEME] [--backend B] [--json]';
+  'predict RUN_OR_CHECKPOINT FILE... [--checkpoint best|final] [--speaker ID | --speakers-from auto|SCHEME] [--backend B] [--json]\n' +
+  '  exits 0 when every file was predicted, 2 when some could not be (each says why), 1 when none could';
 
 /**
  * The speaker of each file for a per-speaker model: `--speaker ID` (all files are one speaker) or
@@ -18,6 +25,14 @@ function speakersOf(files: readonly string[], speaker: string | undefined, from:
   }
   const scheme = parseChoice(from, 'speakers-from', ['auto', ...SPEAKER_NAME_SCHEMES] as const);
   return scheme === undefined ? undefined : speakersFromNames(files, scheme);
+}
+
+/** `error (code): reason`, without the file name and code the message repeats (the path is on the line above). */
+function failureText(failure: PredictionFailure): string {
+  const { code, message } = failure.error;
+  let reason = message.startsWith(`${basename(failure.path)}: `) ? message.slice(basename(failure.path).length + 2) : message;
+  if (reason.startsWith(`${code}: `)) reason = reason.slice(code.length + 2);
+  return `error (${code}): ${reason}`;
 }
 
 export async function predictCommand(argv: string[]): Promise<void> {
@@ -50,7 +65,7 @@ export async function predictCommand(argv: string[]): Promise<void> {
       if (note) process.stdout.write(`note: ${note}\n`);
       for (const result of results) {
         if (isPredictionFailure(result)) {
-          process.stdout.write(`${result.path}\n  error (${result.error.code}): ${result.error.message}\n`);
+          process.stdout.write(`${result.path}\n  ${failureText(result)}\n`);
           continue;
         }
         const ranked = result.ranked.map((r) => `${r.label} ${(100 * r.probability).toFixed(1)}%`).join(', ');
@@ -60,12 +75,14 @@ export async function predictCommand(argv: string[]): Promise<void> {
         if (result.warning) process.stdout.write(`  warning: ${result.warning}\n`);
       }
     }
-    // The per-file results are printed first; the command still fails when nothing was predicted.
-    if (results.every(isPredictionFailure)) {
+    // The per-file results are printed first; then the exit code says whether every file was predicted.
+    const failed = results.filter(isPredictionFailure).length;
+    if (failed === results.length) {
       throw new CliError(
         results.length === 1 ? 'the file could not be predicted' : `none of the ${results.length} files could be predicted`,
       );
     }
+    if (failed > 0) throw new PartialFailure(`${failed} of ${results.length} files could not be predicted (see above)`);
   } finally {
     predictor.dispose();
   }

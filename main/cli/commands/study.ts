@@ -21,6 +21,7 @@ import {
 } from '../../pipeline/study';
 import {
   CliError,
+  PartialFailure,
   parseBackendOption,
   parseChoice,
   parseCommandArgs,
@@ -30,6 +31,7 @@ import {
   printJson,
   requirePositional,
 } from '../args';
+import { failRunOnCrash } from '../crash';
 import { createProgressBar, formatDuration } from '../progress';
 import { checkStudySize, MAX_STUDY_PARALLEL } from '../../schema/studyLimits';
 import { TRAINING_FLAG_OPTIONS, trainingFlagsToConfig } from './train';
@@ -40,6 +42,7 @@ export const studyUsage = [
   '      local: N member processes at once, each with floor(cores / N) compute threads (wasm XNNPACK + BLAS, given to `study member --threads`);',
   '        default N: one 1-thread member per core (as many as memory holds at 1.5 GiB each): measured on 2 cores, two 1-thread members train 1.2–1.4× faster than one 2-thread member',
   '      slurm: writes DIR/slurm/array.sbatch (--array=…%N, logs in DIR/slurm/logs), submits it with sbatch and follows it (threads = --cpus-per-task)',
+  '      exits 0 when every member is done, 2 when some are and others failed or were stopped, 1 when none is',
   '  ser study status DIR [--json]',
   '  ser study report DIR [--with OTHER_DIR …] [--json] [--csv FILE] [--checkpoint best|final]',
   '      --with: other studies on the same dataset and folds (e.g. a baseline) join the report; every pair of cells is compared',
@@ -271,7 +274,9 @@ function finishRun(status: StudyStatus): void {
     process.stdout.write(`all ${c.done} members done: ser study report ${status.dir}\n`);
     return;
   }
-  throw new CliError(
+  // Some members done and some not is a partial failure (exit 2); none done, a failure.
+  const Failure = c.done > 0 ? PartialFailure : CliError;
+  throw new Failure(
     `${left} of ${status.members.length} members are not done (${c.failed} failed, ${c.interrupted} interrupted, ${c.pending} pending): see 'study status', then run 'study run' again to retry them`,
   );
 }
@@ -279,10 +284,9 @@ function finishRun(status: StudyStatus): void {
 async function memberCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommandArgs(argv, { threads: { type: 'string' }, backend: { type: 'string' } });
   const dir = resolve(requirePositional(positionals, 0, 'study folder (study member DIR INDEX)'));
-  const index = parseNumberOption(requirePositional(positionals, 1, 'member index (study member DIR INDEX)'), 'INDEX', {
-    integer: true,
-    min: 0,
-  })!;
+  const indexText = requirePositional(positionals, 1, 'member index (study member DIR INDEX)');
+  if (!/^\d+$/.test(indexText)) throw new CliError(`INDEX must be a member number written in decimal (0, 1, 2, …), got '${indexText}'`);
+  const index = Number(indexText);
   const controller = new AbortController();
   const onSigint = () => {
     if (controller.signal.aborted) process.exit(130);
@@ -291,12 +295,15 @@ async function memberCommand(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', onSigint);
   let epochs = 0;
+  let runDir: string | null = null;
+  const stopWatching = failRunOnCrash('study', () => runDir);
   try {
     const outcome = await runStudyMember(dir, index, {
       threads: parseNumberOption(values.threads, 'threads', { integer: true, min: 1 }),
       backend: parseBackendOption(values.backend),
       signal: controller.signal,
       onEvent: (event) => {
+        if (event.type === 'run') runDir = event.runDir;
         if (event.type === 'log') process.stdout.write(`${event.level === 'warn' ? 'warning: ' : ''}${event.message}\n`);
         if (event.type === 'batch') epochs = event.progress.epochs;
         if (event.type === 'epoch') {
@@ -311,6 +318,7 @@ async function memberCommand(argv: string[]): Promise<void> {
     process.stdout.write(`${outcome.status === 'skipped' ? 'already done' : 'done'}: ${outcome.member.id}\n${outcome.runDir}\n`);
   } finally {
     process.off('SIGINT', onSigint);
+    stopWatching();
   }
 }
 

@@ -5,6 +5,7 @@ import { runTrainingJob } from '../../pipeline/job';
 import type { AnyFieldTable } from '../../schema/fields';
 import { FEATURE_FIELDS } from '../../schema/featureFields';
 import { TRAINING_FIELDS } from '../../schema/trainingFields';
+import { BACKEND_NAMES } from '../../schema/backend';
 import {
   CliError,
   fieldOptions,
@@ -16,6 +17,7 @@ import {
   requirePositional,
   type OptionSpec,
 } from '../args';
+import { failRunOnCrash } from '../crash';
 import { createProgressBar, formatDuration } from '../progress';
 import { defaultRunsDir } from '../runs-dir';
 
@@ -47,7 +49,7 @@ export function trainUsageFor(trainingFields: AnyFieldTable): string {
     ...fieldUsage(FEATURE_FIELDS, FEATURE_SKIP),
     '  run:',
     '    --no-augment                       no augmentation (every probability and mixup 0)',
-    '    --backend auto|tensorflow-gpu|tensorflow|wasm|cpu',
+    `    ${`--backend ${['auto', ...BACKEND_NAMES].join('|')}`.padEnd(34)} compute backend (default auto: the first that starts)`,
     '    --runs-dir D                       where the run folder goes (default $SER_RUNS_DIR or ./runs)',
     '    --cache-dir D                      feature cache folder',
     '    --name NAME                        run name (default: model on dataset)',
@@ -91,6 +93,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     controller.abort();
   };
   process.on('SIGINT', onSigint);
+  let runDir: string | null = null;
+  const stopWatching = failRunOnCrash('train', () => runDir);
   const bar = createProgressBar('train');
   const featureBar = createProgressBar('features');
   const out = (line: string) => {
@@ -110,6 +114,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
       signal: controller.signal,
       onEvent: (event) => {
         switch (event.type) {
+          case 'run':
+            runDir = event.runDir;
+            break;
           case 'log':
             out(event.level === 'warn' ? `warning: ${event.message}` : event.message);
             break;
@@ -148,5 +155,6 @@ export async function trainCommand(argv: string[]): Promise<void> {
     process.stdout.write(`${result.runDir}\n`);
   } finally {
     process.off('SIGINT', onSigint);
+    stopWatching();
   }
 }

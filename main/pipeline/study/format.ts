@@ -196,7 +196,13 @@ const STUDY_FORMAT: VersionedFormat<StudyFile> = {
 
 /** Reads and validates `<dir>/study.json`. */
 export async function readStudy(dir: string): Promise<StudyFile> {
-  const study = await readVersionedJson(join(dir, STUDY_FILE), STUDY_FORMAT);
+  let study: StudyFile | null;
+  try {
+    study = await readVersionedJson(join(dir, STUDY_FILE), STUDY_FORMAT);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw new Error(`${dir} is not a study folder: it is a file`, { cause: err });
+    throw err;
+  }
   if (!study) throw new Error(`${dir} is not a study folder: it has no ${STUDY_FILE}`);
   return study;
 }

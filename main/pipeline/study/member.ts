@@ -46,12 +46,15 @@ export interface MemberOutcome {
 
 /** Fails with one sentence when the study folder cannot be written from this host. */
 export async function assertStudyWritable(dir: string): Promise<void> {
+  const stat = await fsp.stat(dir).catch(() => null);
+  // Inside a Slurm job a missing folder means this node does not mount it.
+  const onNode = process.env.SLURM_JOB_ID ? ` on host ${hostname()}: put the study on a filesystem every node can see` : '';
+  if (stat === null) throw new Error(`the study folder ${dir} does not exist${onNode}`);
+  if (!stat.isDirectory()) throw new Error(`${dir} is not a study folder: it is a file`);
   try {
     await fsp.access(dir, constants.W_OK);
   } catch {
-    throw new Error(
-      `the study folder ${dir} is not ${(await pathExists(dir)) ? 'writable' : 'visible'} from host ${hostname()}: put the study on a filesystem every node can write`,
-    );
+    throw new Error(`the study folder ${dir} is not writable from host ${hostname()}: put the study on a filesystem every node can write`);
   }
 }
 
