@@ -9,7 +9,8 @@ import type { TrainingConfig } from '../../training/config';
 import { pathExists } from '../../util/fs';
 import { datasetFingerprint } from '../job';
 import { STUDY_FILE, STUDY_FORMAT_VERSION, validateStudy, writeStudy, type StudyFile, type StudyFold, type StudyProtocol } from './format';
-import { applyFeatureOverrides, applyOverrides, expandGrid, type GridAxis } from './grid';
+import { partitionCells } from './compatibility';
+import { applyFeatureOverrides, applyOverrides, cellLabel, expandGrid, type GridAxis } from './grid';
 
 export interface CreateStudyOptions {
   datasetRoot: string;
@@ -56,8 +57,16 @@ export async function createStudy(dir: string, options: CreateStudyOptions): Pro
   const splitSeed = options.splitSeed ?? 1;
   const requestedGrid = options.grid ?? [];
   const requestedFeatures = resolveFeatureConfig(options.features);
+  // A model meets only the representations it reads; the cells left out are recorded, not failed.
+  const { kept, excluded } = partitionCells(expandGrid(requestedGrid), {
+    model: options.training.model,
+    representation: requestedFeatures.representation,
+  });
+  if (kept.length === 0) {
+    throw new Error(`no grid cell pairs a model with a representation it reads: ${excluded.map((c) => c.reason).join('; ')}`);
+  }
   // Every cell must be a valid config before anything is written.
-  for (const cell of expandGrid(requestedGrid)) {
+  for (const cell of kept) {
     applyOverrides(options.training, cell);
     applyFeatureOverrides(requestedFeatures, cell);
   }
@@ -96,6 +105,7 @@ export async function createStudy(dir: string, options: CreateStudyOptions): Pro
     grid,
     cacheDir: options.cacheDir ? resolve(options.cacheDir) : 'cache',
     backend: options.backend ?? 'auto',
+    ...(excluded.length > 0 && { excluded: excluded.map((c) => ({ cell: cellLabel(c.overrides), reason: c.reason })) }),
   };
   validateStudy(study, join(studyDir, STUDY_FILE));
   await fsp.mkdir(join(studyDir, 'runs'), { recursive: true });

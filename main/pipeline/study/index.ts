@@ -14,10 +14,21 @@ export {
   type StudyProtocol,
 } from './format';
 export { parseGridOption, expandGrid, cellLabel, type GridAxis, type GridValue, type CellOverrides } from './grid';
-export { studyMembers, studyCells, type StudyMember, type StudyCell } from './members';
+export { studyMembers, studyCells, excludedCells, type StudyMember, type StudyCell } from './members';
+export { incompatibility, partitionCells, type ExcludedCell } from './compatibility';
+export { studyTableCsv, studyTableLatex, type StudyTable, type StudyTableRow, type BaselineTest } from './table';
 export { runStudyMember, type MemberOutcome, type RunMemberOptions } from './member';
 export { listStudyMembers, studyStatus, type MemberState, type MemberStatus, type StudyStatus } from './status';
-export { studyReport, studyReportCsv, type CellReport, type StudyReport, type StudyReportOptions } from './report';
+export {
+  parseFusion,
+  studyReport,
+  studyReportCsv,
+  studyReportLatex,
+  type CellReport,
+  type FusedCellReport,
+  type StudyReport,
+  type StudyReportOptions,
+} from './report';
 export {
   prepareStudyFeatures,
   runStudyLocal as runStudy,
