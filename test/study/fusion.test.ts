@@ -4,10 +4,13 @@
  * paired tests, and the table exports as CSV and LaTeX. Members are fabricated run folders with
  * evaluation files (no training), on a real two-fold study of the demo dataset.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RequestArgs, RequestName, RequestResult } from '../../main/api/contract';
+import { createEngine, dispatch } from '../../main/api/handlers';
+import { Workspace } from '../../main/api/workspace';
 import { writeEvaluation } from '../../main/evaluation/file';
 import { averagePredictions, ENSEMBLE_SEED, ensembleSeeds, fuseSources, pairableMembers } from '../../main/evaluation/fusion';
 import type { MemberPredictions } from '../../main/evaluation/pooled';
@@ -26,6 +29,7 @@ import {
 import { createRun } from '../../main/runs/store';
 import { resolveTrainingConfig } from '../../main/training/config';
 import { createRng } from '../../main/util/random';
+import { runCli } from '../cli/run-cli';
 import { runInit } from '../runs/helpers';
 
 const LABELS = ['anger', 'neutral', 'sadness'];
@@ -345,4 +349,73 @@ describe('study report with fusions and the comparison table', () => {
       'cannot fuse c1+c2: c1 (model=seed-cnn) (fold 2, seed 1) predicts 30 clips and c2 (model=crnn) (fold 2, seed 1) 29: fusion needs the same clips',
     );
   });
+
+  it('the Studies view’s requests: studies.get with fusions, studies.exportTable as CSV and LaTeX, bad options refused', async () => {
+    const workspace = new Workspace({
+      runsDir: work,
+      cacheDir: join(work, 'cache'),
+      uploadsDir: join(work, 'up'),
+      demoDatasetPath: DEMO,
+      backendPreference: 'wasm',
+    });
+    const engine = createEngine({ appVersion: 'test', door: 'serve', workspace, emit: () => undefined });
+    const call = <N extends RequestName>(name: N, args: RequestArgs<N>) =>
+      dispatch(engine.handlers, name, args) as Promise<RequestResult<N>>;
+    try {
+      await call('studies.list', {});
+      const { report } = await call('studies.get', { dir, fuse: ['c1+c2'], ensembleSeeds: true, baseline: 'f3' });
+      expect(report.table.baseline).toBe('f3');
+      expect(report.table.rows.map((r) => r.key)).toEqual(['c1', 'c2', 'f1', 'f2', 'f3']);
+      expect(report.excluded).toEqual([]);
+      const csv = await call('studies.exportTable', { dir, fuse: ['c1+c2'], format: 'csv' });
+      expect(csv.fileName).toBe('study-best-table.csv');
+      expect(csv.text.trim().split('\n')).toHaveLength(4);
+      const latex = await call('studies.exportTable', { dir, fuse: ['c1+c2'], format: 'latex' });
+      expect(latex.fileName).toBe('study-best-table.tex');
+      expect(latex.text).toMatch(/^\\begin\{table\}/);
+
+      await expect(call('studies.get', { dir, fuse: ['c1+c9'] })).rejects.toMatchObject({
+        code: 'invalid-arguments',
+        message: "studies.get: there is no cell c9: the report's cells are c1..c2",
+      });
+      await expect(call('studies.get', { dir, fuse: ['c1'] })).rejects.toMatchObject({ code: 'invalid-arguments' });
+      await expect(call('studies.get', { dir, baseline: 'x; rm' })).rejects.toMatchObject({ code: 'invalid-arguments' });
+      await expect(
+        call('studies.exportTable', { dir, format: 'pdf' } as unknown as RequestArgs<'studies.exportTable'>),
+      ).rejects.toMatchObject({ code: 'invalid-arguments' });
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('study report --fuse … --ensemble-seeds --baseline --csv --latex prints the table and writes both files', async () => {
+    const csv = join(work, 'table.csv');
+    const tex = join(work, 'table.tex');
+    const r = await runCli([
+      'study',
+      'report',
+      dir,
+      '--fuse',
+      'c1+c2',
+      '--ensemble-seeds',
+      '--baseline',
+      'c2',
+      '--csv',
+      csv,
+      '--latex',
+      tex,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(
+      'f3 fusion c1 + c2 (seeds averaged): class probabilities averaged over each cell’s seeds, then over the cells, fold by fold',
+    );
+    expect(r.stdout).toMatch(/comparison table \(%, pooled over folds, 95 % speaker bootstrap; against c2\):/);
+    expect(r.stdout).toMatch(/\n {2}c2 {3}model=crnn +\d+\.\d \[/);
+    expect(readFileSync(csv, 'utf8').trim().split('\n')).toHaveLength(6);
+    expect(readFileSync(tex, 'utf8')).toContain('\\bottomrule');
+
+    const bad = await runCli(['study', 'report', dir, '--fuse', 'c1+c7']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim()).toBe("ser study: error: there is no cell c7: the report's cells are c1..c2");
+  }, 120_000);
 });

@@ -19,6 +19,7 @@ import {
   studyStatus,
   submitStudySlurm,
   waitForStudy,
+  type FusedCellReport,
   type MemberLauncher,
   type StudyReport,
   type StudyStatus,
@@ -357,7 +358,7 @@ function printTable(table: StudyTable): void {
   );
   const width = Math.min(60, Math.max(4, ...table.rows.map((r) => r.label.length)));
   process.stdout.write(
-    `  ${'row'.padEnd(4)} ${'cell'.padEnd(width)}  ${'UAR [95 % CI]'.padEnd(20)} ${'acc'.padStart(5)} ${'mF1'.padStart(5)}  ${'fold UAR'.padEnd(12)} ${'ΔUAR'.padStart(6)} ${'p sign'.padStart(7)} ${'p McN'.padStart(7)}\n`,
+    `  ${'row'.padEnd(4)} ${'cell'.padEnd(width)}  ${'UAR [95 % CI]'.padEnd(21)} ${'acc'.padStart(5)} ${'mF1'.padStart(5)}  ${'fold UAR'.padEnd(12)} ${'ΔUAR'.padStart(6)} ${'p sign'.padStart(7)} ${'p McN'.padStart(7)}\n`,
   );
   for (const r of table.rows) {
     const label = r.label.length > width ? `${r.label.slice(0, width - 1)}…` : r.label.padEnd(width);
@@ -369,9 +370,14 @@ function printTable(table: StudyTable): void {
     const delta =
       r.key === table.baseline ? 'base' : v ? `${v.uarDifference >= 0 ? '+' : '-'}${percent1(Math.abs(v.uarDifference))}` : '--';
     process.stdout.write(
-      `  ${r.key.padEnd(4)} ${label}  ${`${percent1(r.uar)} [${percent1(r.uarCi?.[0])}, ${percent1(r.uarCi?.[1])}]`.padEnd(20)} ${percent1(r.accuracy).padStart(5)} ${percent1(r.macroF1).padStart(5)}  ${`${percent1(r.foldUarMean)} ± ${percent1(r.foldUarSd)}`.padEnd(12)} ${delta.padStart(6)} ${pText(v?.signFlipP).padStart(7)} ${pText(v?.mcnemarP).padStart(7)}\n`,
+      `  ${r.key.padEnd(4)} ${label}  ${`${percent1(r.uar)} [${percent1(r.uarCi?.[0])}, ${percent1(r.uarCi?.[1])}]`.padEnd(21)} ${percent1(r.accuracy).padStart(5)} ${percent1(r.macroF1).padStart(5)}  ${`${percent1(r.foldUarMean)} ± ${percent1(r.foldUarSd)}`.padEnd(12)} ${delta.padStart(6)} ${pText(v?.signFlipP).padStart(7)} ${pText(v?.mcnemarP).padStart(7)}\n`,
     );
   }
+}
+
+function fusionHow(fusion: FusedCellReport): string {
+  if (fusion.cells.length === 1) return 'over the cell’s seeds';
+  return fusion.seedsAveraged ? 'over each cell’s seeds, then over the cells' : 'over the cells, seed by seed';
 }
 
 function printReport(report: StudyReport): void {
@@ -385,7 +391,7 @@ function printReport(report: StudyReport): void {
   for (const cell of report.cells) printCell(`${cell.key} ${cell.label} (${cell.members.done}/${cell.members.total} members)`, cell);
   for (const fusion of report.fusions)
     printCell(
-      `${fusion.key} fusion ${fusion.label}: class probabilities averaged ${fusion.seedsAveraged ? 'over seeds, then cells' : 'seed by seed'}, fold by fold (${fusion.members.done}/${fusion.members.total} derived members)`,
+      `${fusion.key} fusion ${fusion.label}: class probabilities averaged ${fusionHow(fusion)}, fold by fold (${fusion.members.done}/${fusion.members.total} derived members)`,
       fusion,
     );
   if (report.comparisons.length > 0)

@@ -21,6 +21,7 @@ export { runStudyMember, type MemberOutcome, type RunMemberOptions } from './mem
 export { listStudyMembers, studyStatus, type MemberState, type MemberStatus, type StudyStatus } from './status';
 export {
   parseFusion,
+  ReportOptionError,
   studyReport,
   studyReportCsv,
   studyReportLatex,

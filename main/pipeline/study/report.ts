@@ -78,12 +78,15 @@ export interface StudyReportOptions {
   baseline?: string;
 }
 
+/** A report option that names something the report does not have (a cell, a row) or cannot fuse: the caller's mistake. */
+export class ReportOptionError extends Error {}
+
 /** `c1+c3` → ['c1', 'c3']: two or more distinct cell keys. */
 export function parseFusion(text: string): string[] {
   const keys = text.split('+').map((k) => k.trim());
   if (keys.length < 2 || keys.some((k) => !/^c[1-9]\d*$/.test(k)))
-    throw new Error(`a fusion names two or more cells by their numbers, like c1+c3 (got '${text}')`);
-  if (new Set(keys).size !== keys.length) throw new Error(`fusion '${text}' names a cell twice`);
+    throw new ReportOptionError(`a fusion names two or more cells by their numbers, like c1+c3 (got '${text}')`);
+  if (new Set(keys).size !== keys.length) throw new ReportOptionError(`fusion '${text}' names a cell twice`);
   return keys;
 }
 
@@ -222,8 +225,8 @@ function deriveFusions(
   const ensemble = options.ensembleSeeds ?? false;
   const cellOf = (key: string): CellReport => {
     const cell = cells.find((c) => c.key === key);
-    if (!cell) throw new Error(`there is no cell ${key}: the report's cells are c1..c${cells.length}`);
-    if (!cell.folds) throw new Error(`cell ${key} (${cell.label}) has no finished members to fuse`);
+    if (!cell) throw new ReportOptionError(`there is no cell ${key}: the report's cells are c1..c${cells.length}`);
+    if (!cell.folds) throw new ReportOptionError(`cell ${key} (${cell.label}) has no finished members to fuse`);
     return cell;
   };
   const seedEnsemble = (cell: CellReport) => {
@@ -264,7 +267,7 @@ function deriveFusions(
       members = fuseSources(sources, labels);
     } catch (err) {
       const hint = ensemble ? '' : ' (or fuse their seed ensembles with --ensemble-seeds)';
-      throw new Error(`cannot fuse ${keys.join('+')}: ${(err as Error).message}${hint}`, { cause: err });
+      throw new ReportOptionError(`cannot fuse ${keys.join('+')}: ${(err as Error).message}${hint}`, { cause: err });
     }
     add(`${keys.join(' + ')}${ensemble ? ' (seeds averaged)' : ''}`, keys, members, ensemble ? folds : folds * study.seeds.length);
   }
@@ -280,7 +283,8 @@ function comparisonTable(
   const baseline = key === null ? undefined : rows.find((r) => r.report.key === key);
   if (key !== null && !baseline)
     throw new Error(`there is no row ${key} to use as the baseline: choose one of ${rows.map((r) => r.report.key).join(', ')}`);
-  if (baseline && !baseline.report.folds) throw new Error(`the baseline ${key} (${baseline.report.label}) has no finished members`);
+  if (baseline && !baseline.report.folds)
+    throw new ReportOptionError(`the baseline ${key} (${baseline.report.label}) has no finished members`);
   return {
     baseline: baseline ? key : null,
     rows: rows.map(({ report: r, members }): StudyTableRow => {

@@ -142,6 +142,9 @@ export function pText(p: number | null | undefined): string {
   return p < 0.01 ? p.toFixed(3) : p.toFixed(2);
 }
 
+/** `<` is not a text-mode character in LaTeX. */
+const latexP = (p: number | null | undefined): string => pText(p).replace('<', '$<$');
+
 /**
  * A booktabs table (needs `\usepackage{booktabs}`): rows as in the report, values in %, the
  * interval in brackets, the baseline row marked, differences against it with both p-values.
@@ -167,7 +170,7 @@ export function studyTableLatex(table: StudyTable, caption: string): string {
     const v = r.vsBaseline;
     const delta = v ? `${v.uarDifference >= 0 ? '+' : '$-$'}${percent1(Math.abs(v.uarDifference))}` : '--';
     lines.push(
-      `${r.key} & ${name} & ${percent1(r.uar)}${ci} & ${percent1(r.accuracy)} & ${percent1(r.macroF1)} & ${percent1(r.foldUarMean)} $\\pm$ ${percent1(r.foldUarSd)} & ${delta} & ${pText(v?.signFlipP)} & ${pText(v?.mcnemarP)} \\\\`,
+      `${r.key} & ${name} & ${percent1(r.uar)}${ci} & ${percent1(r.accuracy)} & ${percent1(r.macroF1)} & ${percent1(r.foldUarMean)} $\\pm$ ${percent1(r.foldUarSd)} & ${delta} & ${latexP(v?.signFlipP)} & ${latexP(v?.mcnemarP)} \\\\`,
     );
   }
   lines.push('\\bottomrule', '\\end{tabular}', '\\end{table}');
