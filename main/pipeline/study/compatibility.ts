@@ -1,19 +1,11 @@
 /**
- * Which grid cells pair a model with a representation it accepts. Node-free (the new-study form
- * shows the same plan): classical models (SVM, logistic regression, k-NN, MLP) take utterance-level
- * feature vectors; the CNNs take matrices (MFCC, log-mel).
+ * Which grid cells pair a model with a representation it reads (schema/compatibility decides for
+ * one pair); the others are left out of the study with their reason.
  */
-import { isClassicalModel, isVectorRepresentation } from '../../schema/names';
+import { incompatibility } from '../../schema/compatibility';
 import type { CellOverrides } from './gridTypes';
 
-/** Why `model` cannot read `representation`, or null when it can. */
-export function incompatibility(model: string, representation: string): string | null {
-  const classical = isClassicalModel(model);
-  if (classical === isVectorRepresentation(representation)) return null;
-  return classical
-    ? `${model} takes feature vectors (egemaps-like, compare-like), not the ${representation} matrix`
-    : `${model} takes matrices (mfcc, logmel), not the ${representation} feature vector`;
-}
+export { incompatibility };
 
 /** A grid cell the study leaves out, and why. */
 export interface ExcludedCell {
