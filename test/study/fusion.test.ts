@@ -11,26 +11,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestArgs, RequestName, RequestResult } from '../../main/api/contract';
 import { createEngine, dispatch } from '../../main/api/handlers';
 import { Workspace } from '../../main/api/workspace';
-import { writeEvaluation } from '../../main/evaluation/file';
 import { averagePredictions, ENSEMBLE_SEED, ensembleSeeds, fuseSources, pairableMembers } from '../../main/evaluation/fusion';
 import type { MemberPredictions } from '../../main/evaluation/pooled';
-import { buildEvaluationReport } from '../../main/evaluation/report';
 import type { ClipPrediction } from '../../main/evaluation/types';
 import {
   createStudy,
   parseFusion,
   readStudy,
-  studyMembers,
   studyReport,
   studyReportCsv,
   studyReportLatex,
   type StudyFile,
 } from '../../main/pipeline/study';
-import { createRun } from '../../main/runs/store';
 import { resolveTrainingConfig } from '../../main/training/config';
 import { createRng } from '../../main/util/random';
 import { runCli } from '../cli/run-cli';
-import { runInit } from '../runs/helpers';
+import { fabricateMembers } from './fake-members';
 
 const LABELS = ['anger', 'neutral', 'sadness'];
 
@@ -173,40 +169,7 @@ describe('study report with fusions and the comparison table', () => {
   let dir: string;
   let study: StudyFile;
   /** The fabricated predictions of each member id. */
-  const predictionsOf = new Map<string, ClipPrediction[]>();
-
-  async function fakeMember(id: string, fold: number, seed: number, cell: number, clips: number): Promise<void> {
-    const run = await createRun(join(dir, 'runs'), runInit(id), { id, heartbeatIntervalMs: 0 });
-    const rng = createRng(1000 * cell + 10 * seed + fold);
-    const items = Array.from({ length: clips }, (_, i) => ({
-      id: `f${fold}-${i}`,
-      path: `/data/f${fold}-${i}.wav`,
-      speaker: study.folds[fold]!.test[i % study.folds[fold]!.test.length]!,
-      label: LABELS[i % LABELS.length]!,
-    }));
-    // Cell 1 leans towards the truth more than cell 2, so the rows differ.
-    const probabilities = new Float32Array(clips * LABELS.length);
-    items.forEach((item, i) => {
-      const truth = LABELS.indexOf(item.label);
-      for (let k = 0; k < LABELS.length; k++) probabilities[i * 3 + k] = rng.next() + (k === truth ? (cell === 0 ? 0.7 : 0.4) : 0);
-      const sum = probabilities[i * 3]! + probabilities[i * 3 + 1]! + probabilities[i * 3 + 2]!;
-      for (let k = 0; k < 3; k++) probabilities[i * 3 + k]! /= sum;
-    });
-    const report = buildEvaluationReport({
-      checkpoint: 'best',
-      labels: LABELS,
-      clips: items,
-      probabilities,
-      dataset: { root: DEMO, scheme: 'emodb', part: 'test' },
-      splitDescription: 'fold test speakers',
-      leaksSpeakers: false,
-      seed: 1,
-    });
-    await writeEvaluation(run.dir, 'best', report);
-    predictionsOf.set(id, report.predictions);
-    await run.setStatus('done');
-    await run.close();
-  }
+  let predictionsOf = new Map<string, ClipPrediction[]>();
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'ser-fusion-'));
@@ -219,7 +182,7 @@ describe('study report with fusions and the comparison table', () => {
       grid: [{ field: 'model', values: ['seed-cnn', 'crnn'] }],
     });
     study = await readStudy(dir);
-    for (const m of studyMembers(study)) await fakeMember(m.id, m.fold, m.seed, m.cell, 30);
+    predictionsOf = await fabricateMembers(dir, study);
   }, 60_000);
 
   afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -337,14 +300,7 @@ describe('study report with fusions and the comparison table', () => {
       seeds: [1],
       grid: [{ field: 'model', values: ['seed-cnn', 'crnn'] }],
     });
-    const saved = { dir, study };
-    dir = other;
-    study = made;
-    try {
-      for (const m of studyMembers(made)) await fakeMember(m.id, m.fold, m.seed, m.cell, m.id === 'c2-s1-f2' ? 29 : 30);
-    } finally {
-      ({ dir, study } = saved);
-    }
+    await fabricateMembers(other, made, (id) => (id === 'c2-s1-f2' ? 29 : 30));
     await expect(studyReport(other, { fuse: [['c1', 'c2']] })).rejects.toThrow(
       'cannot fuse c1+c2: c1 (model=seed-cnn) (fold 2, seed 1) predicts 30 clips and c2 (model=crnn) (fold 2, seed 1) 29: fusion needs the same clips',
     );
