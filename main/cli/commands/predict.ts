@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
-import { EmotionPredictor, isPredictionFailure, SPEAKER_NAME_SCHEMES, speakersFromNames } from '../../pipeline/inference';
+import { FusedPredictor, isPredictionFailure, loadPredictor, SPEAKER_NAME_SCHEMES, speakersFromNames } from '../../pipeline/inference';
 import { initBackend } from '../../compute/backend';
 import { CliError, parseBackendOption, parseChoice, parseCommandArgs, printJson, requirePositional } from '../args';
 
 export const predictUsage =
-  'predict RUN_OR_CHECKPOINT FILE... [--checkpoint best|final] [--speaker ID | --speakers-from auto|SCHEME] [--backend B] [--json]';
+  'predict RUN_OR_CHECKPOINT_OR_FUSED FILE... [--checkpoint best|final] [--speaker ID | --speakers-from auto|SCHEME] [--backend B] [--json]';
 
 /**
  * The speaker of each file for a per-speaker model: `--speaker ID` (all files are one speaker) or
@@ -33,15 +33,17 @@ export async function predictCommand(argv: string[]): Promise<void> {
   const files = positionals.slice(1).map((f) => resolve(f));
   const speakers = speakersOf(files, values.speaker, values['speakers-from']);
   await initBackend(parseBackendOption(values.backend) ?? 'auto');
-  const predictor = await EmotionPredictor.load(source, {
+  const predictor = await loadPredictor(source, {
     checkpoint: parseChoice(values.checkpoint, 'checkpoint', ['best', 'final'] as const),
   });
   try {
     const results = await predictor.predictMany(files, { speakers });
-    const mode = predictor.manifest.normalization.mode;
+    // A fused checkpoint's members each normalise their own way.
+    const modes = predictor instanceof FusedPredictor ? predictor.normalizations : [predictor.manifest.normalization.mode];
+    const mode = [...new Set(modes)].join('+');
     const note =
-      speakers !== undefined && mode !== 'speaker'
-        ? `the checkpoint normalises ${mode === 'global' ? 'with training statistics' : 'per clip'}, so speaker ids do not change its predictions`
+      speakers !== undefined && !modes.includes('speaker')
+        ? `the checkpoint normalises ${mode === 'global' ? 'with training statistics' : mode === 'clip' ? 'per clip' : `(${mode})`}, so speaker ids do not change its predictions`
         : undefined;
     if (values.json) {
       printJson({ checkpoint: predictor.source, labels: predictor.labels, normalization: mode, ...(note && { note }), results });
