@@ -21,6 +21,7 @@ import type { CrossValidationSummary } from '../evaluation/pooled';
 import type { PairedComparison } from '../evaluation/paired';
 import type { CellOverrides, GridAxis, GridValue } from '../pipeline/study/gridTypes';
 import type { StudyTable } from '../pipeline/study/table';
+export type { BaselineTest, StudyTable, StudyTableRow } from '../pipeline/study/table';
 import type { BatchProgress, BestCheckpoint, EpochMetrics, TrainingEvent, TrainingOutcome } from '../training/progress';
 
 export type {
