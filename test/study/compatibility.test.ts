@@ -2,7 +2,7 @@
  * A study grid over feature sets × models pairs only compatible cells: classical models read
  * feature vectors, the CNNs read matrices; the others are left out with their reason.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +17,14 @@ import {
 } from '../../main/pipeline/study';
 import { DEFAULT_FEATURE_CONFIG } from '../../main/features/config';
 import { resolveTrainingConfig } from '../../main/training/config';
+import { FEATURE_FIELDS } from '../../main/schema/featureFields';
+import { MODEL_NAMES } from '../../main/schema/names';
+import { runCli } from '../cli/run-cli';
+
+/** Once the functionals and the classical models are in the field tables, a real grid can mix them. */
+const MIXED_GRID_POSSIBLE =
+  (MODEL_NAMES as readonly string[]).includes('svm-rbf') &&
+  (FEATURE_FIELDS.representation as { choices?: readonly { value: unknown }[] }).choices?.some((c) => c.value === 'egemaps-like') === true;
 
 describe('grid compatibility', () => {
   it('a model meets only the representations it reads', () => {
@@ -84,4 +92,40 @@ describe('grid compatibility', () => {
       rmSync(work, { recursive: true, force: true });
     }
   });
+
+  it.runIf(MIXED_GRID_POSSIBLE)(
+    'study init over representations × models trains the compatible cells and prints and records the others',
+    async () => {
+      const work = mkdtempSync(join(tmpdir(), 'ser-compat-cli-'));
+      try {
+        const dir = join(work, 's');
+        const r = await runCli([
+          'study',
+          'init',
+          dir,
+          '--data',
+          'resources/demo-emodb',
+          '--protocol',
+          'kfold:2',
+          '--grid',
+          'features.representation=mfcc,egemaps-like',
+          '--grid',
+          'model=crnn,svm-rbf',
+        ]);
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout).toContain('4 members = 2 grid cells × 1 seed × 2 folds');
+        expect(r.stdout).toContain(
+          'left out: features.representation=mfcc, model=svm-rbf: svm-rbf takes feature vectors (egemaps-like, compare-like), not the mfcc matrix',
+        );
+        const study = JSON.parse(readFileSync(join(dir, 'study.json'), 'utf8'));
+        expect(study.excluded.map((e: { cell: string }) => e.cell)).toEqual([
+          'features.representation=mfcc, model=svm-rbf',
+          'features.representation=egemaps-like, model=crnn',
+        ]);
+      } finally {
+        rmSync(work, { recursive: true, force: true });
+      }
+    },
+    120_000,
+  );
 });
