@@ -11,6 +11,7 @@ import {
   excludedCells,
   type CellOverrides,
   incompatibility,
+  memberFeatureConfig,
   partitionCells,
   studyCells,
   studyMembers,
@@ -111,6 +112,9 @@ describe('grid compatibility', () => {
           'features.representation=mfcc,egemaps-like',
           '--grid',
           'model=crnn,svm-rbf',
+          // The matrices' frame count; the functionals' cells have one frame per clip.
+          '--frames',
+          '16',
         ]);
         expect(r.code, r.stderr).toBe(0);
         expect(r.stdout).toContain('4 members = 2 grid cells × 1 seed × 2 folds');
@@ -118,6 +122,8 @@ describe('grid compatibility', () => {
           'left out: features.representation=mfcc, model=svm-rbf: svm-rbf takes feature vectors (egemaps-like, compare-like), not the mfcc matrix',
         );
         const study = JSON.parse(readFileSync(join(dir, 'study.json'), 'utf8'));
+        const cells = studyCells(study);
+        expect(cells.map((c) => memberFeatureConfig(study, c).frames)).toEqual([16, 1]);
         expect(study.excluded.map((e: { cell: string }) => e.cell)).toEqual([
           'features.representation=mfcc, model=svm-rbf',
           'features.representation=egemaps-like, model=crnn',
