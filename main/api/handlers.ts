@@ -16,7 +16,7 @@ import { MAX_UPLOAD_BYTES, storeUpload } from '../pipeline/uploads';
 import { cacheCoverage, cacheDirFor } from '../features/cache';
 import { featureConfigHash, featureRowCount, resolveFeatureConfig, type FeatureConfig } from '../features/config';
 import { AUTO_FRAMES_MIN, resolveFrames } from '../features/frames';
-import { EmotionPredictor, isPredictionFailure } from '../pipeline/inference';
+import { isPredictionFailure, loadPredictor, type EmotionPredictor, type FusedPredictor } from '../pipeline/inference';
 import {
   createStudy,
   parseFusion,
@@ -241,7 +241,7 @@ export function createEngine(ctx: EngineContext): Engine {
       throw err;
     }
   };
-  let predictor: { key: string; promise: Promise<EmotionPredictor> } | null = null;
+  let predictor: { key: string; promise: Promise<EmotionPredictor | FusedPredictor> } | null = null;
 
   const runDir = (runId: string) => {
     const dir = resolveRunDir(workspace.runsDir, runId);
@@ -265,13 +265,13 @@ export function createEngine(ctx: EngineContext): Engine {
     return allowListedClips(await evaluationOf(runDir(ref.runId), ref.checkpoint, evaluationSource()));
   }
 
-  async function predictorFor(ref: CheckpointRef): Promise<EmotionPredictor> {
+  async function predictorFor(ref: CheckpointRef): Promise<EmotionPredictor | FusedPredictor> {
     const dir = runDir(ref.runId);
     const key = `${dir}#${ref.checkpoint}`;
     if (predictor?.key !== key) {
       const previous = predictor;
       await initBackend(workspace.backendPreference);
-      predictor = { key, promise: EmotionPredictor.load(dir, { checkpoint: ref.checkpoint }) };
+      predictor = { key, promise: loadPredictor(dir, { checkpoint: ref.checkpoint }) };
       predictor.promise.catch(() => {
         if (predictor?.key === key) predictor = null;
       });

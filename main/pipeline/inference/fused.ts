@@ -11,7 +11,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { inspectCheckpoint } from '../../runs/checkpoints';
 import type { CheckpointName } from '../../runs/types';
 import { pathExists } from '../../util/fs';
-import { check, readVersionedJson, writeVersionedJson, type JsonObject, type VersionedFormat } from '../../util/versionedJson';
+import { FUSION_FILE, FUSION_FORMAT, type FusionManifest } from '../../runs/fusionFile';
+import { readVersionedJson, writeVersionedJson } from '../../util/versionedJson';
 import {
   EmotionPredictor,
   isPredictionFailure,
@@ -23,32 +24,7 @@ import {
 import { resolveCheckpoint, type CheckpointSource } from './resolve';
 import type { Scores } from './scores';
 
-export const FUSION_FILE = 'fusion.json';
-
-export interface FusionManifest {
-  createdAt: string;
-  /** The labels every member predicts, in its order. */
-  labels: string[];
-  /** Each member: its folder inside the fused one, where it was copied from, and its model. */
-  members: { dir: string; from: string; modelName: string }[];
-}
-
-function validateFusion(o: JsonObject): FusionManifest {
-  check.string(o.createdAt, 'createdAt');
-  const labels = check.strings(o.labels, 'labels');
-  if (labels.length < 2) throw new Error('labels must list at least two classes');
-  if (!Array.isArray(o.members) || o.members.length < 2) throw new Error('members must list at least two checkpoints');
-  o.members.forEach((m: unknown, i) => {
-    const member = check.object(m, `members[${i}]`);
-    const dir = check.string(member.dir, `members[${i}].dir`);
-    if (!/^members\/\d{2,}$/.test(dir)) throw new Error(`members[${i}].dir must be a folder members/NN inside the fused checkpoint`);
-    check.string(member.from, `members[${i}].from`);
-    check.string(member.modelName, `members[${i}].modelName`);
-  });
-  return o as unknown as FusionManifest;
-}
-
-export const FUSION_FORMAT: VersionedFormat<FusionManifest> = { name: FUSION_FILE, current: 1, migrate: {}, validate: validateFusion };
+export { FUSION_FILE, type FusionManifest };
 
 export async function isFusedCheckpoint(dir: string): Promise<boolean> {
   return pathExists(join(resolve(dir), FUSION_FILE));
@@ -132,7 +108,12 @@ export class FusedPredictor {
     this.labels = Object.freeze([...manifest.labels]);
   }
 
-  static async load(dir: string, options: Pick<PredictorLoadOptions, 'maxDurationS'> = {}): Promise<FusedPredictor> {
+  /** Loads the fused checkpoint folder `dir` (`source`: how it was found, e.g. as a run's best checkpoint). */
+  static async load(
+    dir: string,
+    options: Pick<PredictorLoadOptions, 'maxDurationS'> = {},
+    source?: CheckpointSource,
+  ): Promise<FusedPredictor> {
     const root = resolve(dir);
     const manifest = await readVersionedJson(join(root, FUSION_FILE), FUSION_FORMAT);
     if (!manifest) throw new Error(`${root} is not a fused checkpoint: it has no ${FUSION_FILE}`);
@@ -150,7 +131,7 @@ export class FusedPredictor {
       for (const m of members) m.dispose();
       throw err;
     }
-    return new FusedPredictor(members, manifest, { dir: root, runDir: null, checkpoint: null, note: null });
+    return new FusedPredictor(members, manifest, source ?? { dir: root, runDir: null, checkpoint: null, note: null });
   }
 
   /** The normalisation of each member ('speaker' members use the speakers given to predictMany). */
@@ -180,7 +161,7 @@ export class FusedPredictor {
   }
 }
 
-/** A predictor for a run folder, a checkpoint folder or a fused checkpoint folder. */
+/** A predictor for a run folder, a checkpoint folder or a fused checkpoint folder (alone, or as a run's checkpoint). */
 export async function loadPredictor(path: string, options: PredictorLoadOptions = {}): Promise<EmotionPredictor | FusedPredictor> {
   if (await isFusedCheckpoint(path)) {
     if (options.checkpoint !== undefined)
@@ -189,5 +170,7 @@ export async function loadPredictor(path: string, options: PredictorLoadOptions 
       );
     return FusedPredictor.load(path, options);
   }
+  const source = await resolveCheckpoint(path, options.checkpoint);
+  if (await isFusedCheckpoint(source.dir)) return FusedPredictor.load(source.dir, options, source);
   return EmotionPredictor.load(path, options);
 }

@@ -14,7 +14,16 @@ import {
   writeFusedCheckpoint,
   type Prediction,
 } from '../../../main/pipeline/inference';
+import type { RequestArgs, RequestName, RequestResult } from '../../../main/api/contract';
+import { createEngine, dispatch } from '../../../main/api/handlers';
+import { Workspace } from '../../../main/api/workspace';
+import { initBackend } from '../../../main/compute/backend';
+import { readEvaluation, writeEvaluation } from '../../../main/evaluation/file';
+import { writeFusedRun } from '../../../main/pipeline/fusedRun';
+import { createRun, listRuns, openRun } from '../../../main/runs/store';
 import { runCli } from '../../cli/run-cli';
+import { runInit } from '../../runs/helpers';
+import { sampleReport } from '../evaluation-fixtures';
 import { demoFile, LABELS, tempDir, writeTinyCheckpoint } from './helpers';
 
 const FILES = ['03a01Wa.wav', '08a01Lc.wav'].map(demoFile);
@@ -24,6 +33,8 @@ let a: string;
 let b: string;
 
 beforeAll(async () => {
+  // The handlers register more backends; these tiny models run on the cpu one.
+  await initBackend('cpu');
   root = await tempDir();
   a = await writeTinyCheckpoint(join(root.dir, 'a'), 'best', { offset: 0 });
   // Another model, standardised per clip: each member applies its own normalisation.
@@ -109,4 +120,59 @@ describe('fused checkpoints', () => {
     const missing = await runCli(['fuse', a, b]);
     expect(missing.stderr.trim()).toBe('ser fuse: error: missing --out DIR (the new fused checkpoint folder)');
   }, 120_000);
+
+  it('a fused run in the runs folder: listed with a complete best checkpoint, the averaged evaluation, predict.files', async () => {
+    const runsDir = join(root.dir, 'runs');
+    const members: string[] = [];
+    for (const [i, name] of ['crnn mfcc', 'svm functionals'].entries()) {
+      const run = await createRun(runsDir, runInit(name), { id: `member-${i + 1}`, heartbeatIntervalMs: 0 });
+      await writeTinyCheckpoint(join(run.dir, 'checkpoints'), 'best', { offset: 3 * i });
+      await writeEvaluation(run.dir, 'best', sampleReport('best', LABELS, i + 1));
+      await run.setStatus('done');
+      await run.close();
+      members.push(run.dir);
+    }
+    const record = await writeFusedRun(members, join(runsDir, 'fused-run'));
+    expect(record.name).toBe('fusion of crnn mfcc + svm functionals');
+    expect((await listRuns(runsDir)).map((r) => `${r.id} ${r.record?.status}`)).toContain('fused-run done');
+    const opened = await openRun(join(runsDir, 'fused-run'));
+    expect(opened.checkpoints.best.complete).toBe(true);
+
+    const fused = (await readEvaluation(opened.dir, 'best'))!;
+    const [ea, eb] = await Promise.all(members.map((dir) => readEvaluation(dir, 'best')));
+    fused.predictions.forEach((p, i) =>
+      expect(p.probabilities).toEqual(
+        p.probabilities.map((_, k) => (ea!.predictions[i]!.probabilities[k]! + eb!.predictions[i]!.probabilities[k]!) / 2),
+      ),
+    );
+    expect(fused.metrics.n).toBe(6);
+
+    const workspace = new Workspace({
+      runsDir,
+      cacheDir: join(root.dir, 'cache'),
+      uploadsDir: join(root.dir, 'up'),
+      demoDatasetPath: demoFile(''),
+      backendPreference: 'cpu',
+    });
+    const engine = createEngine({ appVersion: 'test', door: 'serve', workspace, emit: () => undefined });
+    const call = <N extends RequestName>(name: N, args: RequestArgs<N>) =>
+      dispatch(engine.handlers, name, args) as Promise<RequestResult<N>>;
+    try {
+      const batch = await call('predict.files', { runId: 'fused-run', checkpoint: 'best', files: [{ path: FILES[0]! }] });
+      expect(batch.labels).toEqual(LABELS);
+      const [result] = batch.results;
+      expect(result!.ok, JSON.stringify(result)).toBe(true);
+      const direct = await loadPredictor(join(runsDir, 'fused-run'));
+      try {
+        expect(direct).toBeInstanceOf(FusedPredictor);
+        const p = await direct.predict(FILES[0]!);
+        expect((result as { probabilities: number[] }).probabilities).toEqual(LABELS.map((l) => p.probabilities[l]));
+      } finally {
+        direct.dispose();
+      }
+    } finally {
+      await engine.close();
+    }
+    await expect(writeFusedRun(members, join(runsDir, 'fused-run'))).rejects.toThrow('already exists');
+  });
 });
