@@ -499,6 +499,15 @@ export interface ApiRequests {
   'studies.member': { args: { dir: string; memberId: string }; result: RunDetail };
   /** The results table as CSV (the same as `study report --csv`). */
   'studies.exportCsv': { args: { dir: string; checkpoint?: 'best' | 'final' }; result: { csv: string; fileName: string } };
+  /**
+   * One fold of a fusion (`c1+c3`, or one cell with `seedsAveraged` for its seed ensemble) saved as a
+   * fused run in the runs folder: its best checkpoint averages the members', its evaluation their
+   * test predictions. Runs, Evaluate and Predict take it like any run.
+   */
+  'studies.saveFusedRun': {
+    args: { dir: string; fuse: string; fold: number; seed?: number; seedsAveraged?: boolean; checkpoint?: 'best' | 'final' };
+    result: { runId: string; name: string };
+  };
   /** The comparison table (cells, fusions, tests against the baseline) as CSV or LaTeX, like `study report --csv/--latex`. */
   'studies.exportTable': {
     args: { dir: string; checkpoint?: 'best' | 'final'; with?: string[]; format: 'csv' | 'latex' } & StudyTableOptions;

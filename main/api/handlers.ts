@@ -29,6 +29,7 @@ import {
   studyReport,
   studyReportCsv,
   studyReportLatex,
+  saveStudyFusedRun,
   studyStatus,
   type MemberLauncher,
   type StudyFile,
@@ -633,6 +634,41 @@ export function createEngine(ctx: EngineContext): Engine {
       const args = expectObject(raw, 'studies.get');
       const dir = studyDir(args, 'studies.get');
       return { status: await studyStatus(dir), report: await reportOf(dir, args, 'studies.get') };
+    },
+
+    async 'studies.saveFusedRun'(raw) {
+      const request = 'studies.saveFusedRun';
+      const args = expectObject(raw, request);
+      const dir = studyDir(args, request);
+      const text = expectString(args, 'fuse', request);
+      const cells = text.split('+').map((k) => k.trim());
+      if (cells.some((k) => !/^c[1-9]\d{0,3}$/.test(k)) || new Set(cells).size !== cells.length)
+        throw new ApiError('invalid-arguments', `${request}: 'fuse' must name distinct cells like c1+c3 (got ${JSON.stringify(text)})`);
+      const whole = (field: string, min: number): number | undefined => {
+        const value = args[field];
+        if (value === undefined) return undefined;
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < min)
+          throw new ApiError('invalid-arguments', `${request}: '${field}' must be a whole number ≥ ${min}`);
+        return value;
+      };
+      const fold = whole('fold', 1);
+      if (fold === undefined) throw new ApiError('invalid-arguments', `${request}: 'fold' is required (1 = the first fold)`);
+      await workspace.ensureFolders();
+      let record;
+      try {
+        record = await saveStudyFusedRun(dir, {
+          cells,
+          fold: fold - 1,
+          seed: whole('seed', 0),
+          seedsAveraged: optionalBoolean(args, 'seedsAveraged', request),
+          checkpoint: studyCheckpoint(args, request),
+          runsDir: workspace.runsDir,
+        });
+      } catch (err) {
+        throw new ApiError('invalid-arguments', `${request}: ${(err as Error).message}`);
+      }
+      ctx.emit('runs.changed', { runId: record.id });
+      return { runId: record.id, name: record.name };
     },
 
     async 'studies.exportTable'(raw) {

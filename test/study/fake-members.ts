@@ -3,12 +3,14 @@
  * `best` evaluation of fabricated, seeded predictions on its fold's test speakers. For reports,
  * fusions and the Studies view's table, where what matters is the pooling, not the model.
  */
+import { join } from 'node:path';
 import { writeEvaluation } from '../../main/evaluation/file';
 import { buildEvaluationReport } from '../../main/evaluation/report';
 import type { ClipPrediction } from '../../main/evaluation/types';
 import { studyMembers, type StudyFile } from '../../main/pipeline/study';
 import { createRun } from '../../main/runs/store';
 import { createRng } from '../../main/util/random';
+import { writeTinyCheckpoint } from '../pipeline/inference/helpers';
 import { runInit } from '../runs/helpers';
 
 export const FAKE_LABELS = ['anger', 'neutral', 'sadness'];
@@ -22,6 +24,8 @@ export async function fabricateMembers(
   dir: string,
   study: StudyFile,
   clipsOf: (memberId: string) => number = () => 30,
+  /** Also a tiny `best` checkpoint per member (for fused runs), its weights varying by cell and seed. */
+  checkpoints = false,
 ): Promise<Map<string, ClipPrediction[]>> {
   const out = new Map<string, ClipPrediction[]>();
   for (const m of studyMembers(study)) {
@@ -56,6 +60,13 @@ export async function fabricateMembers(
       seed: 1,
     });
     await writeEvaluation(run.dir, 'best', report);
+    if (checkpoints) {
+      await writeTinyCheckpoint(join(run.dir, 'checkpoints'), 'best', {
+        numClasses: FAKE_LABELS.length,
+        offset: 7 * m.cell + m.seed,
+        manifest: { labels: FAKE_LABELS },
+      });
+    }
     out.set(m.id, report.predictions);
     await run.setStatus('done');
     await run.close();

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestArgs, RequestName, RequestResult } from '../../main/api/contract';
 import { createEngine, dispatch } from '../../main/api/handlers';
 import { Workspace } from '../../main/api/workspace';
+import { initBackend } from '../../main/compute/backend';
 import { averagePredictions, ENSEMBLE_SEED, ensembleSeeds, fuseSources, pairableMembers } from '../../main/evaluation/fusion';
 import type { MemberPredictions } from '../../main/evaluation/pooled';
 import type { ClipPrediction } from '../../main/evaluation/types';
@@ -172,6 +173,8 @@ describe('study report with fusions and the comparison table', () => {
   let predictionsOf = new Map<string, ClipPrediction[]>();
 
   beforeAll(async () => {
+    // The handlers register more backends; the members' tiny checkpoints are written on the cpu one.
+    await initBackend('cpu');
     work = mkdtempSync(join(tmpdir(), 'ser-fusion-'));
     dir = join(work, 'study');
     study = await createStudy(dir, {
@@ -182,7 +185,7 @@ describe('study report with fusions and the comparison table', () => {
       grid: [{ field: 'model', values: ['seed-cnn', 'crnn'] }],
     });
     study = await readStudy(dir);
-    predictionsOf = await fabricateMembers(dir, study);
+    predictionsOf = await fabricateMembers(dir, study, undefined, true);
   }, 60_000);
 
   afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -329,6 +332,28 @@ describe('study report with fusions and the comparison table', () => {
       const latex = await call('studies.exportTable', { dir, fuse: ['c1+c2'], format: 'latex' });
       expect(latex.fileName).toBe('study-best-table.tex');
       expect(latex.text).toMatch(/^\\begin\{table\}/);
+
+      // One fold of the fusion as a run in the runs folder, which the runs list and the predictor take.
+      const saved = await call('studies.saveFusedRun', { dir, fuse: 'c1+c2', fold: 2, seed: 2 });
+      expect(saved.runId).toBe('study-fused-c1-c2-fold2-seed2');
+      const runs = await call('runs.list', {});
+      const fusedRun = runs.find((r) => r.id === saved.runId)!;
+      expect(fusedRun.checkpoints.best.complete).toBe(true);
+      const evaluation = await call('evaluation.get', { runId: saved.runId, checkpoint: 'best' });
+      const [a, b] = [predictionsOf.get('c1-s2-f2')!, predictionsOf.get('c2-s2-f2')!];
+      expect(evaluation.predictions.map((p) => p.probabilities)).toEqual(
+        a.map((p, i) => p.probabilities.map((v, k) => (v + b[i]!.probabilities[k]!) / 2)),
+      );
+      const ensemble = await call('studies.saveFusedRun', { dir, fuse: 'c1', fold: 1, seedsAveraged: true });
+      expect(ensemble.runId).toBe('study-fused-c1-fold1-seeds');
+      await expect(call('studies.saveFusedRun', { dir, fuse: 'c1', fold: 1 })).rejects.toMatchObject({
+        code: 'invalid-arguments',
+        message: expect.stringContaining('a fused run needs at least two members'),
+      });
+      await expect(call('studies.saveFusedRun', { dir, fuse: 'c1+c2', fold: 3 })).rejects.toMatchObject({
+        code: 'invalid-arguments',
+        message: expect.stringContaining('fold must be 1..2, got 3'),
+      });
 
       await expect(call('studies.get', { dir, fuse: ['c1+c9'] })).rejects.toMatchObject({
         code: 'invalid-arguments',

@@ -45,3 +45,4 @@ export {
   type SlurmSubmission,
 } from './executors';
 export { slurmScript, compressIndices, type SlurmResources } from './slurm';
+export { saveStudyFusedRun, type StudyFusedRunOptions } from './fusedRun';
