@@ -52,7 +52,7 @@ describe('a study in the Studies view (serve mode)', { timeout: 300_000 }, () =>
       seeds: [1, 2],
       grid: [{ field: 'model', values: ['seed-cnn', 'crnn'] }],
     });
-    await fabricateMembers(tableDir, tableStudy);
+    await fabricateMembers(tableDir, tableStudy, undefined, true);
 
     workbench = await openWorkbench(dir, join(dir, 'studies'));
     ({ page, pageErrors } = workbench);
@@ -160,6 +160,12 @@ describe('a study in the Studies view (serve mode)', { timeout: 300_000 }, () =>
     const [latex] = await Promise.all([page.waitForEvent('download'), byId('study-table-latex').click()]);
     expect(latex.suggestedFilename()).toBe('fusion-table-best-table.tex');
     expect(readFileSync(await latex.path(), 'utf8')).toContain('c2 & model=crnn (baseline)');
+
+    // Fold 2 of the fusion of the seed ensembles, saved as a run the Runs view lists.
+    await byId('study-save-fusion').selectOption('f3');
+    await byId('study-save-fold').selectOption('2');
+    await byId('study-save-run').click();
+    await expect.poll(() => byId('study-saved-run').textContent()).toContain('fusion-table-fused-c1-c2-fold2-seeds');
 
     await byId('study-table').scrollIntoViewIfNeeded();
     await workbench.shot('10b-studies-table');

@@ -126,6 +126,33 @@ export const useStudyTableStore = defineStore('studyTable', () => {
     }
   }
 
+  /** The last fused run saved (its name), or why it could not be. */
+  const savedRun = ref<string | null>(null);
+  const saveError = ref<string | null>(null);
+  const saving = ref(false);
+
+  /** Saves one fold of a fusion row as a fused run in the runs folder (Runs, Evaluate and Predict list it). */
+  async function saveFusedRun(row: { cells?: string[]; seedsAveraged?: boolean }, fold: number, seed?: number): Promise<void> {
+    if (!studies.selectedDir || !row.cells) return;
+    saving.value = true;
+    saveError.value = null;
+    savedRun.value = null;
+    try {
+      const saved = await invoke('studies.saveFusedRun', {
+        dir: studies.selectedDir,
+        fuse: row.cells.join('+'),
+        fold,
+        checkpoint: studies.checkpoint,
+        ...(row.seedsAveraged ? { seedsAveraged: true } : seed !== undefined ? { seed } : {}),
+      });
+      savedRun.value = `${saved.runId} (${saved.name})`;
+    } catch (err) {
+      saveError.value = errorMessage(err);
+    } finally {
+      saving.value = false;
+    }
+  }
+
   // Another study: its own cells, so no fusions carried over.
   watch(
     () => studies.selectedDir,
@@ -135,6 +162,8 @@ export const useStudyTableStore = defineStore('studyTable', () => {
       baseline.value = '';
       withOptions.value = null;
       error.value = null;
+      savedRun.value = null;
+      saveError.value = null;
     },
   );
   // The studies store read the study again (members finished, checkpoint or compared study changed).
@@ -159,5 +188,9 @@ export const useStudyTableStore = defineStore('studyTable', () => {
     setBaseline,
     exportTable,
     refresh,
+    savedRun,
+    saveError,
+    saving,
+    saveFusedRun,
   };
 });
