@@ -4,7 +4,9 @@
  * LOSO on the demo set with a tiny model) opens in the Studies view of the built renderer in
  * Chromium, through serve mode, with the runs folder pointing at it. Checks the members grid and
  * its overlaid curves, the results table, the pooled matrix and its drill-down into a fold's clip; saves
- * e2e/screenshots/10-studies.png at 1440 × 900.
+ * e2e/screenshots/10-studies.png at 1440 × 900. A second study of two cells × two seeds (finished
+ * members fabricated, no training) fills the comparison table with fusions and its exports
+ * (10e-studies-table.png).
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +14,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireStudyLock, createStudy, runStudyMember, studyMembers } from '../main/pipeline/study';
+import { fabricateMembers } from '../test/study/fake-members';
 import { DEMO, openWorkbench, SCREENSHOTS, type Workbench } from './harness';
 import { resolveTrainingConfig } from '../main/training/config';
 
@@ -39,6 +42,17 @@ describe('a study in the Studies view (serve mode)', { timeout: 300_000 }, () =>
     cpSync(studyDir, baselineDir, { recursive: true });
     const file = join(baselineDir, 'study.json');
     writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), name: 'baseline' }));
+
+    // Two cells × two seeds × two folds, finished: the comparison table and its fusions.
+    const tableDir = join(dir, 'studies', 'fusion-table');
+    const tableStudy = await createStudy(tableDir, {
+      datasetRoot: DEMO,
+      protocol: { kind: 'kfold', k: 2 },
+      training: resolveTrainingConfig({ preset: 'quick', model: 'seed-cnn' }),
+      seeds: [1, 2],
+      grid: [{ field: 'model', values: ['seed-cnn', 'crnn'] }],
+    });
+    await fabricateMembers(tableDir, tableStudy, undefined, true);
 
     workbench = await openWorkbench(dir, join(dir, 'studies'));
     ({ page, pageErrors } = workbench);
@@ -192,5 +206,47 @@ describe('a study in the Studies view (serve mode)', { timeout: 300_000 }, () =>
     } finally {
       await other.close();
     }
+  });
+
+  it('fuses two cells into the comparison table, tests against a chosen baseline and exports CSV and LaTeX', async () => {
+    await byId('tab-studies').click();
+    await byId('study-picker').selectOption({ label: 'fusion-table · kfold:2 · 8 members' });
+    await expect.poll(() => byId('study-head').textContent()).toContain('8 done');
+    const rows = byId('study-table-row');
+    await expect.poll(() => rows.count()).toBe(2);
+    expect(await rows.nth(0).textContent()).toMatch(/c1\s*model=seed-cnn\s*baseline/);
+
+    await byId('study-fuse-c1').check();
+    await byId('study-fuse-c2').check();
+    await byId('study-fuse-add').click();
+    await expect.poll(() => rows.count()).toBe(3);
+    expect(await rows.nth(2).textContent()).toMatch(/f1\s*c1 \+ c2\s*4\/4\s*\d+\.\d %/);
+    expect(await byId('study-fusion-chip').textContent()).toContain('c1 + c2');
+
+    await byId('study-ensemble-seeds').check();
+    await expect.poll(() => rows.count()).toBe(5);
+    expect(await rows.nth(4).textContent()).toContain('c1 + c2 (seeds averaged)');
+    await byId('study-baseline').selectOption('c2');
+    await expect.poll(() => rows.nth(1).textContent()).toContain('baseline');
+    // Every other row has a difference against c2 and both p-values.
+    expect(await rows.nth(0).textContent()).toMatch(/[+−]\d+\.\d pp\s*0\.\d+\s*(< 0\.001|0\.\d+)/);
+
+    const [csv] = await Promise.all([page.waitForEvent('download'), byId('study-table-csv').click()]);
+    expect(csv.suggestedFilename()).toBe('fusion-table-best-table.csv');
+    const csvText = readFileSync(await csv.path(), 'utf8');
+    expect(csvText.trim().split('\n')).toHaveLength(6);
+    const [latex] = await Promise.all([page.waitForEvent('download'), byId('study-table-latex').click()]);
+    expect(latex.suggestedFilename()).toBe('fusion-table-best-table.tex');
+    expect(readFileSync(await latex.path(), 'utf8')).toContain('c2 & model=crnn (baseline)');
+
+    // Fold 2 of the fusion of the seed ensembles, saved as a run the Runs view lists.
+    await byId('study-save-fusion').selectOption('f3');
+    await byId('study-save-fold').selectOption('2');
+    await byId('study-save-run').click();
+    await expect.poll(() => byId('study-saved-run').textContent()).toContain('fusion-table-fused-c1-c2-fold2-seeds');
+
+    await byId('study-table').scrollIntoViewIfNeeded();
+    await workbench.shot('10e-studies-table');
+    expect(pageErrors).toEqual([]);
   });
 });

@@ -20,6 +20,8 @@ import type { ModelName, OptimizerName } from '../schema/names';
 import type { CrossValidationSummary } from '../evaluation/pooled';
 import type { PairedComparison } from '../evaluation/paired';
 import type { CellOverrides, GridAxis, GridValue } from '../pipeline/study/gridTypes';
+import type { StudyTable } from '../pipeline/study/table';
+export type { BaselineTest, StudyTable, StudyTableRow } from '../pipeline/study/table';
 import type { BatchProgress, BestCheckpoint, EpochMetrics, TrainingEvent, TrainingOutcome } from '../training/progress';
 
 export type {
@@ -348,6 +350,8 @@ export interface StudyStatusView {
 
 export interface StudyCellReport extends Partial<CrossValidationSummary> {
   index: number;
+  /** `c<index + 1>`: how fusions and the table's baseline name the cell. */
+  key: string;
   label: string;
   studyDir: string;
   overrides: CellOverrides;
@@ -359,7 +363,33 @@ export interface StudyReportView {
   study: { dir: string; name: string; protocol: string; folds: number; seeds: number[]; grid: GridAxis[]; checkpoint: 'best' | 'final' };
   complete: boolean;
   cells: StudyCellReport[];
+  /** Grid cells the study does not train: the model cannot read the representation. */
+  excluded: { label: string; reason: string }[];
+  /** Derived cells: class probabilities of cells (or of a cell's seeds) averaged fold by fold. */
+  fusions: StudyFusionReport[];
   comparisons: PairedComparison[];
+  /** Cells and fusions with the paired test against the baseline row. */
+  table: StudyTable;
+}
+
+export interface StudyFusionReport extends Partial<CrossValidationSummary> {
+  /** `f1`, `f2`, … */
+  key: string;
+  label: string;
+  /** The fused cells' keys (one for a seed ensemble). */
+  cells: string[];
+  seedsAveraged: boolean;
+  members: { total: number; done: number };
+}
+
+/** What the comparison table adds to a study's report (the same as `study report --fuse/--ensemble-seeds/--baseline`). */
+export interface StudyTableOptions {
+  /** Fusions, each as `c1+c3` (cell keys). */
+  fuse?: string[];
+  /** Adds each multi-seed cell's seed ensemble; fusions average seeds first. */
+  ensembleSeeds?: boolean;
+  /** The row (`c2`, `f1`) every other is tested against; default the first with results. */
+  baseline?: string;
 }
 
 export interface StudyListEntry {
@@ -469,7 +499,7 @@ export interface ApiRequests {
   /** Adds a study folder made elsewhere (CLI, a cluster) to the list. */
   'studies.open': { args: { dir: string }; result: StudyListEntry };
   /** `with`: other studies on the same dataset and folds whose cells join the report (a baseline to compare with). */
-  'studies.get': { args: { dir: string; checkpoint?: 'best' | 'final'; with?: string[] }; result: StudyDetail };
+  'studies.get': { args: { dir: string; checkpoint?: 'best' | 'final'; with?: string[] } & StudyTableOptions; result: StudyDetail };
   /** The members' states and who runs the study, without the report (cheap: the view polls it). */
   'studies.status': { args: { dir: string }; result: StudyStatusView };
   'studies.create': { args: StudyCreateArgs; result: StudyListEntry };
@@ -481,6 +511,20 @@ export interface ApiRequests {
   'studies.member': { args: { dir: string; memberId: string }; result: RunDetail };
   /** The results table as CSV (the same as `study report --csv`). */
   'studies.exportCsv': { args: { dir: string; checkpoint?: 'best' | 'final' }; result: { csv: string; fileName: string } };
+  /**
+   * One fold of a fusion (`c1+c3`, or one cell with `seedsAveraged` for its seed ensemble) saved as a
+   * fused run in the runs folder: its best checkpoint averages the members', its evaluation their
+   * test predictions. Runs, Evaluate and Predict take it like any run.
+   */
+  'studies.saveFusedRun': {
+    args: { dir: string; fuse: string; fold: number; seed?: number; seedsAveraged?: boolean; checkpoint?: 'best' | 'final' };
+    result: { runId: string; name: string };
+  };
+  /** The comparison table (cells, fusions, tests against the baseline) as CSV or LaTeX, like `study report --csv/--latex`. */
+  'studies.exportTable': {
+    args: { dir: string; checkpoint?: 'best' | 'final'; with?: string[]; format: 'csv' | 'latex' } & StudyTableOptions;
+    result: { text: string; fileName: string };
+  };
 }
 
 export type RequestName = keyof ApiRequests;

@@ -15,20 +15,25 @@ import { MAX_UPLOAD_BYTES, storeUpload } from '../pipeline/uploads';
 import { cacheCoverage, cacheDirFor } from '../features/cache';
 import { featureConfigHash, featureRowCount, resolveFeatureConfig, type FeatureConfig } from '../features/config';
 import { AUTO_FRAMES_MIN, resolveFrames } from '../features/frames';
-import { EmotionPredictor, isPredictionFailure } from '../pipeline/inference';
+import { isPredictionFailure, loadPredictor, type EmotionPredictor, type FusedPredictor } from '../pipeline/inference';
 import {
   createStudy,
+  parseFusion,
   parseGridOption,
   parseProtocol,
   protocolLabel,
   readStudy,
+  ReportOptionError,
+  saveStudyFusedRun,
   studyReport,
   studyReportCsv,
+  studyReportLatex,
   studyRunner,
   studyStatus,
   StudyBusyError,
   type MemberLauncher,
   type StudyFile,
+  type StudyReportOptions,
 } from '../pipeline/study';
 import { deleteRun, listEvaluations, openRun, renameRun, resolveRunDir } from '../runs/store';
 import { readEvaluation } from '../evaluation/file';
@@ -60,6 +65,7 @@ import {
   expectOneOf,
   expectRunId,
   expectString,
+  optionalBoolean,
   optionalOneOf,
   optionalString,
   type Args,
@@ -175,6 +181,28 @@ function optionalStrings(args: Args, field: string, request: string): string[] |
   return values as string[];
 }
 
+/** The comparison table's options of a studies request: fusions (`c1+c3`), seed ensembles, the baseline row. */
+function tableOptions(args: Args, request: string): Pick<StudyReportOptions, 'fuse' | 'ensembleSeeds' | 'baseline'> {
+  const fuse = args.fuse === undefined ? [] : expectArray(args, 'fuse', request, 16);
+  const baseline = optionalString(args, 'baseline', request);
+  if (baseline !== undefined && !/^[cf][1-9]\d{0,3}$/.test(baseline))
+    throw new ApiError('invalid-arguments', `${request}: 'baseline' must name a row like c1 or f2 (got ${JSON.stringify(baseline)})`);
+  try {
+    return {
+      fuse: fuse.map((text, i) => {
+        if (typeof text !== 'string' || text.length > 200)
+          throw new ApiError('invalid-arguments', `${request}: 'fuse[${i}]' must be a text like c1+c3`);
+        return parseFusion(text);
+      }),
+      ensembleSeeds: optionalBoolean(args, 'ensembleSeeds', request),
+      baseline,
+    };
+  } catch (err) {
+    if (err instanceof ReportOptionError) throw new ApiError('invalid-arguments', `${request}: ${err.message}`);
+    throw err;
+  }
+}
+
 async function runDetail(dir: string): Promise<RunDetail> {
   const opened = await openRun(dir);
   const stored = await listEvaluations(opened.dir);
@@ -198,7 +226,25 @@ export function createEngine(ctx: EngineContext): Engine {
   const jobs = new JobManager(workspace, ctx.emit);
   const studyDir = (args: Args, request: string) => workspace.confineStudy(expectString(args, 'dir', request), request);
   const studyCheckpoint = (args: Args, request: string) => optionalOneOf(args, 'checkpoint', STUDY_CHECKPOINTS, request) ?? 'best';
-  let predictor: { key: string; promise: Promise<EmotionPredictor> } | null = null;
+  /** A study's report with the request's checkpoint, other studies (`with`) and table options, each validated. */
+  const reportOf = async (dir: string, args: Args, request: string) => {
+    const checkpoint = studyCheckpoint(args, request);
+    const others = args.with === undefined ? [] : expectArray(args, 'with', request, 8);
+    const withDirs = others.map((other, i) => {
+      if (typeof other !== 'string') throw new ApiError('invalid-arguments', `${request}: 'with[${i}]' must be a study folder`);
+      return workspace.confineStudy(other, request);
+    });
+    const table = tableOptions(args, request);
+    try {
+      return await studyReport(dir, { checkpoint, with: withDirs, ...table });
+    } catch (err) {
+      // Folds or datasets that differ, cells that do not exist or cannot be fused: the request's fault, not the engine's.
+      if (err instanceof ReportOptionError || (withDirs.length > 0 && /^cannot compare /.test((err as Error).message)))
+        throw new ApiError('invalid-arguments', `${request}: ${(err as Error).message}`);
+      throw err;
+    }
+  };
+  let predictor: { key: string; promise: Promise<EmotionPredictor | FusedPredictor> } | null = null;
 
   const runDir = (runId: string) => {
     const dir = resolveRunDir(workspace.runsDir, runId);
@@ -222,13 +268,13 @@ export function createEngine(ctx: EngineContext): Engine {
     return allowListedClips(await evaluationOf(runDir(ref.runId), ref.checkpoint, evaluationSource()));
   }
 
-  async function predictorFor(ref: CheckpointRef): Promise<EmotionPredictor> {
+  async function predictorFor(ref: CheckpointRef): Promise<EmotionPredictor | FusedPredictor> {
     const dir = runDir(ref.runId);
     const key = `${dir}#${ref.checkpoint}`;
     if (predictor?.key !== key) {
       const previous = predictor;
       await initBackend(workspace.backendPreference);
-      predictor = { key, promise: EmotionPredictor.load(dir, { checkpoint: ref.checkpoint }) };
+      predictor = { key, promise: loadPredictor(dir, { checkpoint: ref.checkpoint }) };
       predictor.promise.catch(() => {
         if (predictor?.key === key) predictor = null;
       });
@@ -589,22 +635,52 @@ export function createEngine(ctx: EngineContext): Engine {
     async 'studies.get'(raw) {
       const args = expectObject(raw, 'studies.get');
       const dir = studyDir(args, 'studies.get');
-      const checkpoint = studyCheckpoint(args, 'studies.get');
-      const others = args.with === undefined ? [] : expectArray(args, 'with', 'studies.get', 8);
-      const withDirs = others.map((other, i) => {
-        if (typeof other !== 'string') throw new ApiError('invalid-arguments', `studies.get: 'with[${i}]' must be a study folder`);
-        return workspace.confineStudy(other, 'studies.get');
-      });
-      let report;
+      return { status: await studyStatus(dir), report: await reportOf(dir, args, 'studies.get') };
+    },
+
+    async 'studies.saveFusedRun'(raw) {
+      const request = 'studies.saveFusedRun';
+      const args = expectObject(raw, request);
+      const dir = studyDir(args, request);
+      const text = expectString(args, 'fuse', request);
+      const cells = text.split('+').map((k) => k.trim());
+      if (cells.some((k) => !/^c[1-9]\d{0,3}$/.test(k)) || new Set(cells).size !== cells.length)
+        throw new ApiError('invalid-arguments', `${request}: 'fuse' must name distinct cells like c1+c3 (got ${JSON.stringify(text)})`);
+      const whole = (field: string, min: number): number | undefined => {
+        const value = args[field];
+        if (value === undefined) return undefined;
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < min)
+          throw new ApiError('invalid-arguments', `${request}: '${field}' must be a whole number ≥ ${min}`);
+        return value;
+      };
+      const fold = whole('fold', 1);
+      if (fold === undefined) throw new ApiError('invalid-arguments', `${request}: 'fold' is required (1 = the first fold)`);
+      await workspace.ensureFolders();
+      let record;
       try {
-        report = await studyReport(dir, { checkpoint, with: withDirs });
+        record = await saveStudyFusedRun(dir, {
+          cells,
+          fold: fold - 1,
+          seed: whole('seed', 0),
+          seedsAveraged: optionalBoolean(args, 'seedsAveraged', request),
+          checkpoint: studyCheckpoint(args, request),
+          runsDir: workspace.runsDir,
+        });
       } catch (err) {
-        // Folds or datasets that differ are the request's fault, not the engine's.
-        if (withDirs.length > 0 && /^cannot compare /.test((err as Error).message))
-          throw new ApiError('invalid-arguments', (err as Error).message);
-        throw err;
+        throw new ApiError('invalid-arguments', `${request}: ${(err as Error).message}`);
       }
-      return { status: await studyStatus(dir), report };
+      ctx.emit('runs.changed', { runId: record.id });
+      return { runId: record.id, name: record.name };
+    },
+
+    async 'studies.exportTable'(raw) {
+      const request = 'studies.exportTable';
+      const args = expectObject(raw, request);
+      const dir = studyDir(args, request);
+      const format = expectOneOf(args, 'format', ['csv', 'latex'] as const, request);
+      const report = await reportOf(dir, args, request);
+      const text = format === 'csv' ? studyReportCsv(report) : studyReportLatex(report);
+      return { text, fileName: `${basename(dir)}-${report.study.checkpoint}-table.${format === 'csv' ? 'csv' : 'tex'}` };
     },
 
     async 'studies.status'(raw) {

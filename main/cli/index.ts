@@ -46,6 +46,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'predict the emotion of audio files with a trained checkpoint',
     load: () => import('./commands/predict').then((m) => ({ usage: m.predictUsage, run: m.predictCommand })),
   },
+  fuse: {
+    summary: 'fuse checkpoints into one that averages their class probabilities',
+    load: () => import('./commands/fuse').then((m) => ({ usage: m.fuseUsage, run: m.fuseCommand })),
+  },
   runs: {
     summary: 'list the runs in the runs folder',
     load: () => import('./commands/runs').then((m) => ({ usage: m.runsUsage, run: m.runsCommand })),

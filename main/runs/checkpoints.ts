@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { pathExists } from '../util/fs';
 import { MANIFEST_FORMAT } from './formats';
 import { expectedWeightBytes, fsSaveHandler, readModelJson } from './fsIoHandler';
+import { FUSION_FILE, FUSION_FORMAT } from './fusionFile';
 import type { CheckpointManifest, CheckpointName } from './types';
 import { decodeVersioned, FormatError, readVersionedJson, writeVersionedJson } from '../util/versionedJson';
 
@@ -56,6 +57,28 @@ export async function writeCheckpoint(
   return target;
 }
 
+/** A fused checkpoint is complete when its manifest is valid and every member is; its first member's manifest stands for it. */
+async function inspectFused(dir: string, name: string): Promise<CheckpointState> {
+  const state = (complete: boolean, problem?: string, manifest?: CheckpointManifest): CheckpointState => ({
+    name,
+    dir,
+    exists: true,
+    complete,
+    ...(problem !== undefined && { problem }),
+    ...(manifest !== undefined && { manifest }),
+  });
+  let fusion;
+  try {
+    fusion = await readVersionedJson(join(dir, FUSION_FILE), FUSION_FORMAT);
+  } catch (err) {
+    return state(false, `${FUSION_FILE} is corrupt: ${err instanceof FormatError ? err.reason : (err as Error).message}`);
+  }
+  const members = await Promise.all(fusion!.members.map((m) => inspectCheckpoint(join(dir, m.dir), m.dir)));
+  const broken = members.find((m) => !m.complete);
+  if (broken) return state(false, `fused member ${broken.name}: ${broken.problem}`, members[0]!.manifest);
+  return state(true, undefined, members[0]!.manifest);
+}
+
 /** Checks a checkpoint folder without loading the model: manifest valid, model.json valid, weights of the right size. */
 export async function inspectCheckpoint(dir: string, name = dir): Promise<CheckpointState> {
   const state = (complete: boolean, problem?: string, manifest?: CheckpointManifest): CheckpointState => ({
@@ -67,6 +90,7 @@ export async function inspectCheckpoint(dir: string, name = dir): Promise<Checkp
     ...(manifest !== undefined && { manifest }),
   });
   if (!(await pathExists(dir))) return { name, dir, exists: false, complete: false, problem: `no checkpoint at ${dir}` };
+  if (await pathExists(join(dir, FUSION_FILE))) return inspectFused(dir, name);
 
   let manifest: CheckpointManifest | null;
   try {

@@ -46,6 +46,7 @@ function member(cell: number, fold: number, state: StudyMemberStatus['state'], s
 function cell(index: number, uar: number | null): StudyCellReport {
   const base = {
     index,
+    key: `c${index + 1}`,
     label: `learningRate=${index ? 0.01 : 0.001}`,
     studyDir: '/studies/lr',
     overrides: { learningRate: index ? 0.01 : 0.001 },
@@ -89,6 +90,9 @@ function detail(members: StudyMemberStatus[], cells: StudyCellReport[]): StudyDe
     },
     complete: counts.done === members.length,
     cells,
+    excluded: [],
+    fusions: [],
+    table: { baseline: null, rows: [] },
     comparisons: [
       {
         a: cells[0]!.label,

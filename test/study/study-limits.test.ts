@@ -87,9 +87,13 @@ describe('study limits and the one-executor lock', { timeout: 120_000 }, () => {
   });
 
   it('refuses more member processes at once than the limit, at the CLI and in the engine', async () => {
-    const cli = await runCli(['study', 'run', dir, '--parallel', '1e9']);
+    const cli = await runCli(['study', 'run', dir, '--parallel', '1000000000']);
     expect(cli.code).toBe(1);
     expect(cli.stderr).toContain(`--parallel must be ≤ ${MAX_STUDY_PARALLEL}, got 1000000000`);
+    // Integers are decimal: exponent notation is refused before the limit is checked.
+    const exponent = await runCli(['study', 'run', dir, '--parallel', '1e9']);
+    expect(exponent.code).toBe(1);
+    expect(exponent.stderr).toContain(`--parallel must be an integer, got '1e9'`);
     await expect(runStudyLocal(dir, { parallel: 1e9, launcher: NOOP_MEMBER })).rejects.toThrow(
       `parallel must be a whole number from 1 to ${MAX_STUDY_PARALLEL} (got 1000000000)`,
     );

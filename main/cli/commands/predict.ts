@@ -1,7 +1,8 @@
 import { basename, resolve } from 'node:path';
 import {
-  EmotionPredictor,
+  FusedPredictor,
   isPredictionFailure,
+  loadPredictor,
   SPEAKER_NAME_SCHEMES,
   speakersFromNames,
   type PredictionFailure,
@@ -10,7 +11,7 @@ import { initBackend } from '../../compute/backend';
 import { CliError, PartialFailure, parseBackendOption, parseChoice, parseCommandArgs, printJson, requirePositional } from '../args';
 
 export const predictUsage =
-  'predict RUN_OR_CHECKPOINT FILE... [--checkpoint best|final] [--speaker ID | --speakers-from auto|SCHEME] [--backend B] [--json]\n' +
+  'predict RUN_OR_CHECKPOINT_OR_FUSED FILE... [--checkpoint best|final] [--speaker ID | --speakers-from auto|SCHEME] [--backend B] [--json]\n' +
   '  exits 0 when every file was predicted, 2 when some could not be (each says why), 1 when none could';
 
 /**
@@ -48,15 +49,17 @@ export async function predictCommand(argv: string[]): Promise<void> {
   const files = positionals.slice(1).map((f) => resolve(f));
   const speakers = speakersOf(files, values.speaker, values['speakers-from']);
   await initBackend(parseBackendOption(values.backend) ?? 'auto');
-  const predictor = await EmotionPredictor.load(source, {
+  const predictor = await loadPredictor(source, {
     checkpoint: parseChoice(values.checkpoint, 'checkpoint', ['best', 'final'] as const),
   });
   try {
     const results = await predictor.predictMany(files, { speakers });
-    const mode = predictor.manifest.normalization.mode;
+    // A fused checkpoint's members each normalise their own way.
+    const modes = predictor instanceof FusedPredictor ? predictor.normalizations : [predictor.manifest.normalization.mode];
+    const mode = [...new Set(modes)].join('+');
     const note =
-      speakers !== undefined && mode !== 'speaker'
-        ? `the checkpoint normalises ${mode === 'global' ? 'with training statistics' : 'per clip'}, so speaker ids do not change its predictions`
+      speakers !== undefined && !modes.includes('speaker')
+        ? `the checkpoint normalises ${mode === 'global' ? 'with training statistics' : mode === 'clip' ? 'per clip' : `(${mode})`}, so speaker ids do not change its predictions`
         : undefined;
     if (values.json) {
       printJson({ checkpoint: predictor.source, labels: predictor.labels, normalization: mode, ...(note && { note }), results });

@@ -1,6 +1,9 @@
 import { writeFileAtomic } from '../../util/fs';
 import { resolve } from 'node:path';
+import { ENSEMBLE_SEED } from '../../evaluation/fusion';
+import type { CrossValidationSummary } from '../../evaluation/pooled';
 import { describeFeatureConfig } from '../../features/config';
+import { percent1, pText, type StudyTable } from '../../pipeline/study/table';
 import {
   createStudy,
   describeRunner,
@@ -10,11 +13,14 @@ import {
   runStudyLocal,
   runStudyMember,
   studyMembers,
+  parseFusion,
   studyReport,
   studyReportCsv,
+  studyReportLatex,
   studyStatus,
   submitStudySlurm,
   waitForStudy,
+  type FusedCellReport,
   type MemberLauncher,
   type StudyReport,
   type StudyStatus,
@@ -44,8 +50,11 @@ export const studyUsage = [
   '      slurm: writes DIR/slurm/array.sbatch (--array=…%N, logs in DIR/slurm/logs), submits it with sbatch and follows it (threads = --cpus-per-task)',
   '      exits 0 when every member is done, 2 when some are and others failed or were stopped, 1 when none is',
   '  ser study status DIR [--json]',
-  '  ser study report DIR [--with OTHER_DIR …] [--json] [--csv FILE] [--checkpoint best|final]',
+  '  ser study report DIR [--with OTHER_DIR …] [--fuse c1+c3 …] [--ensemble-seeds] [--baseline c1] [--json] [--csv FILE] [--latex FILE] [--checkpoint best|final]',
   '      --with: other studies on the same dataset and folds (e.g. a baseline) join the report; every pair of cells is compared',
+  '      --fuse: a derived cell averaging the class probabilities of the named cells (numbers as listed: c1, c2, …), fold by fold',
+  '      --ensemble-seeds: adds each cell’s seed ensemble, and fuses seed ensembles instead of seed by seed',
+  '      --baseline: the row (c1, f1, …) the table tests every other row against (default: the first with results)',
   '  ser study member DIR INDEX [--threads N] [--backend B]   (what one array task runs)',
 ].join('\n');
 
@@ -133,6 +142,7 @@ async function initCommand(argv: string[]): Promise<void> {
       `features: ${describeFeatureConfig(study.features)}\n` +
       `${members.length} members = ${cells} grid cell${cells === 1 ? '' : 's'} × ${study.seeds.length} seed${study.seeds.length === 1 ? '' : 's'} × ${study.folds.length} fold${study.folds.length === 1 ? '' : 's'}\n` +
       study.folds.map((f, i) => `  fold ${i + 1}: test ${f.test.join(' ')} | validation ${f.val.join(' ') || '(none)'}\n`).join('') +
+      (study.excluded ?? []).map((e) => `left out: ${e.cell}: ${e.reason}\n`).join('') +
       `${dir}\n`,
   );
 }
@@ -329,6 +339,62 @@ async function statusCommand(argv: string[]): Promise<void> {
   else printStatus(status);
 }
 
+const seedName = (seed: number) => (seed === ENSEMBLE_SEED ? 'all' : String(seed));
+
+function printCell(title: string, cell: Partial<CrossValidationSummary>): void {
+  process.stdout.write(`\n${title}\n`);
+  const p = cell.pooled;
+  if (!p) {
+    process.stdout.write('  no finished members yet\n');
+    return;
+  }
+  process.stdout.write(
+    `  pooled over folds (n=${p.n}): UAR ${pct(p.uar)} [${pct(p.ci.uar[0])}, ${pct(p.ci.uar[1])}]  accuracy ${pct(p.accuracy)} [${pct(p.ci.accuracy[0])}, ${pct(p.ci.accuracy[1])}]  macro-F1 ${pct(p.macroF1)} [${pct(p.ci.macroF1[0])}, ${pct(p.ci.macroF1[1])}]  (95 % speaker bootstrap)\n`,
+  );
+  process.stdout.write(
+    `  per fold: UAR ${pct(cell.mean!.uar)} ± ${pct(cell.sd!.uar)}, accuracy ${pct(cell.mean!.accuracy)} ± ${pct(cell.sd!.accuracy)} (mean ± sd over ${cell.folds!.length} fold runs)\n`,
+  );
+  if (cell.seeds!.length > 1)
+    process.stdout.write(
+      `  per seed (pooled): UAR ${pct(cell.seedMean!.uar)} ± ${pct(cell.seedSd!.uar)} over ${cell.seeds!.length} seeds\n`,
+    );
+  process.stdout.write('    fold seed    n    UAR    acc   macroF1\n');
+  for (const f of cell.folds!)
+    process.stdout.write(
+      `    ${String(f.fold + 1).padStart(4)} ${seedName(f.seed).padStart(4)} ${String(f.n).padStart(4)}  ${pct(f.uar)}  ${pct(f.accuracy)}  ${pct(f.macroF1)}\n`,
+    );
+}
+
+/** The comparison table: one line per cell and fusion, in %, tested against the baseline row. */
+function printTable(table: StudyTable): void {
+  const baseline = table.rows.find((r) => r.key === table.baseline);
+  process.stdout.write(
+    `\ncomparison table (%, pooled over folds, 95 % speaker bootstrap${baseline ? `; against ${baseline.key}` : ''}):\n`,
+  );
+  const width = Math.min(60, Math.max(4, ...table.rows.map((r) => r.label.length)));
+  process.stdout.write(
+    `  ${'row'.padEnd(4)} ${'cell'.padEnd(width)}  ${'UAR [95 % CI]'.padEnd(21)} ${'acc'.padStart(5)} ${'mF1'.padStart(5)}  ${'fold UAR'.padEnd(12)} ${'ΔUAR'.padStart(6)} ${'p sign'.padStart(7)} ${'p McN'.padStart(7)}\n`,
+  );
+  for (const r of table.rows) {
+    const label = r.label.length > width ? `${r.label.slice(0, width - 1)}…` : r.label.padEnd(width);
+    if (r.uar === undefined) {
+      process.stdout.write(`  ${r.key.padEnd(4)} ${label}  no finished members\n`);
+      continue;
+    }
+    const v = r.vsBaseline;
+    const delta =
+      r.key === table.baseline ? 'base' : v ? `${v.uarDifference >= 0 ? '+' : '-'}${percent1(Math.abs(v.uarDifference))}` : '--';
+    process.stdout.write(
+      `  ${r.key.padEnd(4)} ${label}  ${`${percent1(r.uar)} [${percent1(r.uarCi?.[0])}, ${percent1(r.uarCi?.[1])}]`.padEnd(21)} ${percent1(r.accuracy).padStart(5)} ${percent1(r.macroF1).padStart(5)}  ${`${percent1(r.foldUarMean)} ± ${percent1(r.foldUarSd)}`.padEnd(12)} ${delta.padStart(6)} ${pText(v?.signFlipP).padStart(7)} ${pText(v?.mcnemarP).padStart(7)}\n`,
+    );
+  }
+}
+
+function fusionHow(fusion: FusedCellReport): string {
+  if (fusion.cells.length === 1) return 'over the cell’s seeds';
+  return fusion.seedsAveraged ? 'over each cell’s seeds, then over the cells' : 'over the cells, seed by seed';
+}
+
 function printReport(report: StudyReport): void {
   const s = report.study;
   process.stdout.write(
@@ -336,32 +402,17 @@ function printReport(report: StudyReport): void {
   );
   const others = [...new Set(report.cells.map((c) => c.studyDir))].filter((dir) => dir !== s.dir);
   if (others.length > 0) process.stdout.write(`with the cells of ${others.join(', ')} (the same folds)\n`);
-  for (const cell of report.cells) {
-    process.stdout.write(`\n${cell.label} (${cell.members.done}/${cell.members.total} members)\n`);
-    const p = cell.pooled;
-    if (!p) {
-      process.stdout.write('  no finished members yet\n');
-      continue;
-    }
-    process.stdout.write(
-      `  pooled over folds (n=${p.n}): UAR ${pct(p.uar)} [${pct(p.ci.uar[0])}, ${pct(p.ci.uar[1])}]  accuracy ${pct(p.accuracy)} [${pct(p.ci.accuracy[0])}, ${pct(p.ci.accuracy[1])}]  macro-F1 ${pct(p.macroF1)} [${pct(p.ci.macroF1[0])}, ${pct(p.ci.macroF1[1])}]  (95 % speaker bootstrap)\n`,
+  for (const e of report.excluded) process.stdout.write(`left out of the grid: ${e.label}: ${e.reason}\n`);
+  for (const cell of report.cells) printCell(`${cell.key} ${cell.label} (${cell.members.done}/${cell.members.total} members)`, cell);
+  for (const fusion of report.fusions)
+    printCell(
+      `${fusion.key} fusion ${fusion.label}: class probabilities averaged ${fusionHow(fusion)}, fold by fold (${fusion.members.done}/${fusion.members.total} derived members)`,
+      fusion,
     );
-    process.stdout.write(
-      `  per fold: UAR ${pct(cell.mean!.uar)} ± ${pct(cell.sd!.uar)}, accuracy ${pct(cell.mean!.accuracy)} ± ${pct(cell.sd!.accuracy)} (mean ± sd over ${cell.folds!.length} fold runs)\n`,
-    );
-    if (cell.seeds!.length > 1)
-      process.stdout.write(
-        `  per seed (pooled): UAR ${pct(cell.seedMean!.uar)} ± ${pct(cell.seedSd!.uar)} over ${cell.seeds!.length} seeds\n`,
-      );
-    process.stdout.write('    fold seed    n    UAR    acc   macroF1\n');
-    for (const f of cell.folds!)
-      process.stdout.write(
-        `    ${String(f.fold + 1).padStart(4)} ${String(f.seed).padStart(4)} ${String(f.n).padStart(4)}  ${pct(f.uar)}  ${pct(f.accuracy)}  ${pct(f.macroF1)}\n`,
-      );
-  }
   if (report.comparisons.length > 0)
     process.stdout.write('\ncomparisons (sign-flip test on per-fold UAR; McNemar on pooled predictions):\n');
   for (const c of report.comparisons) process.stdout.write(`  ${c.verdict}\n`);
+  printTable(report.table);
 }
 
 async function reportCommand(argv: string[]): Promise<void> {
@@ -370,6 +421,10 @@ async function reportCommand(argv: string[]): Promise<void> {
     csv: { type: 'string' },
     checkpoint: { type: 'string' },
     with: { type: 'string', multiple: true },
+    fuse: { type: 'string', multiple: true },
+    'ensemble-seeds': { type: 'boolean' },
+    baseline: { type: 'string' },
+    latex: { type: 'string' },
   });
   if (positionals.length > 1) throw new CliError(`unexpected argument '${positionals[1]}': give each other study with a --with of its own`);
   let report: StudyReport;
@@ -377,14 +432,19 @@ async function reportCommand(argv: string[]): Promise<void> {
     report = await studyReport(requirePositional(positionals, 0, 'study folder (study report DIR)'), {
       checkpoint: parseChoice(values.checkpoint, 'checkpoint', ['best', 'final'] as const),
       with: values.with,
+      fuse: (values.fuse ?? []).map(parseFusion),
+      ensembleSeeds: values['ensemble-seeds'],
+      baseline: values.baseline,
     });
   } catch (err) {
     throw new CliError((err as Error).message);
   }
   if (values.csv) await writeFileAtomic(resolve(values.csv), studyReportCsv(report));
+  if (values.latex) await writeFileAtomic(resolve(values.latex), studyReportLatex(report));
   if (values.json) printJson(report);
   else printReport(report);
   if (values.csv && !values.json) process.stdout.write(`\nCSV: ${resolve(values.csv)}\n`);
+  if (values.latex && !values.json) process.stdout.write(`LaTeX: ${resolve(values.latex)}\n`);
 }
 
 const SUBCOMMANDS: Record<string, (argv: string[]) => Promise<void>> = {

@@ -12,3 +12,12 @@ export {
 export { SPEAKER_NAME_SCHEMES, speakersFromNames, type SpeakerNameScheme } from './speakers';
 export { resolveCheckpoint, type CheckpointSource } from './resolve';
 export { scoresFromLogits, softmax, type RankedLabel, type Scores } from './scores';
+export {
+  FUSION_FILE,
+  FusedPredictor,
+  fusePredictions,
+  isFusedCheckpoint,
+  loadPredictor,
+  writeFusedCheckpoint,
+  type FusionManifest,
+} from './fused';

@@ -10,7 +10,8 @@ import { pathExists } from '../../util/fs';
 import { datasetFingerprint } from '../job';
 import { STUDY_FILE, STUDY_FORMAT_VERSION, validateStudy, writeStudy, type StudyFile, type StudyFold, type StudyProtocol } from './format';
 import { checkStudySize } from '../../schema/studyLimits';
-import { applyFeatureOverrides, applyOverrides, checkGridShape, expandGrid, gridValueCounts, type GridAxis } from './grid';
+import { partitionCells } from './compatibility';
+import { applyFeatureOverrides, applyOverrides, cellLabel, checkGridShape, expandGrid, gridValueCounts, type GridAxis } from './grid';
 
 export interface CreateStudyOptions {
   datasetRoot: string;
@@ -60,8 +61,16 @@ export async function createStudy(dir: string, options: CreateStudyOptions): Pro
   // Counted before anything is enumerated: a huge grid is refused at once.
   checkGridShape(requestedGrid);
   checkStudySize({ gridValues: gridValueCounts(requestedGrid), seeds: options.seeds.length });
+  // A model meets only the representations it reads; the cells left out are recorded, not failed.
+  const { kept, excluded } = partitionCells(expandGrid(requestedGrid), {
+    model: options.training.model,
+    representation: requestedFeatures.representation,
+  });
+  if (kept.length === 0) {
+    throw new Error(`no grid cell pairs a model with a representation it reads: ${excluded.map((c) => c.reason).join('; ')}`);
+  }
   // Every cell must be a valid config before anything is written.
-  for (const cell of expandGrid(requestedGrid)) {
+  for (const cell of kept) {
     applyOverrides(options.training, cell);
     applyFeatureOverrides(requestedFeatures, cell);
   }
@@ -101,6 +110,7 @@ export async function createStudy(dir: string, options: CreateStudyOptions): Pro
     grid,
     cacheDir: options.cacheDir ? resolve(options.cacheDir) : 'cache',
     backend: options.backend ?? 'auto',
+    ...(excluded.length > 0 && { excluded: excluded.map((c) => ({ cell: cellLabel(c.overrides), reason: c.reason })) }),
   };
   validateStudy(study, join(studyDir, STUDY_FILE));
   await fsp.mkdir(join(studyDir, 'runs'), { recursive: true });

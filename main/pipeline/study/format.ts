@@ -41,6 +41,8 @@ export interface StudyFile {
   /** Feature cache shared by all members; relative paths are inside the study folder. */
   cacheDir: string;
   backend: BackendName | 'auto';
+  /** The grid's cells left out at init because the model cannot read the representation (a record; studyCells decides). */
+  excluded?: { cell: string; reason: string }[];
 }
 
 export function protocolLabel(protocol: StudyProtocol): string {
@@ -168,6 +170,14 @@ function checkStudy(o: JsonObject): StudyFile {
   }
   f.string(o.cacheDir, 'cacheDir');
   f.choice(o.backend, 'backend', ['auto', ...BACKEND_NAMES] as const);
+  if (o.excluded !== undefined) {
+    if (!Array.isArray(o.excluded)) f.fail('excluded', 'must be a list of { cell, reason }');
+    o.excluded.forEach((entry: unknown, i: number) => {
+      const e = f.object(entry, `excluded[${i}]`);
+      f.string(e.cell, `excluded[${i}].cell`);
+      f.string(e.reason, `excluded[${i}].reason`);
+    });
+  }
   return o as unknown as StudyFile;
 }
 

@@ -7,6 +7,7 @@
  */
 import { resolveFeatureConfig, type FeatureConfig } from '../../features/config';
 import { FEATURE_FIELDS } from '../../schema/featureFields';
+import { isVectorRepresentation } from '../../schema/names';
 import { checkFieldValue, parseFieldText, setValueAt, type AnyFieldTable, type FieldSpec } from '../../schema/fields';
 import { TRAINING_FIELDS } from '../../schema/trainingFields';
 import { checkStudySize } from '../../schema/studyLimits';
@@ -131,9 +132,16 @@ export function applyOverrides(base: TrainingConfig, overrides: CellOverrides): 
   return applyTo(base, overridesFor(overrides, false), overrides, resolveTrainingConfig);
 }
 
-/** The base feature config with a cell's `features.*` overrides applied, validated. */
+/**
+ * The base feature config with a cell's `features.*` overrides applied, validated. A cell with a
+ * vector representation (acoustic functionals: one vector per clip) has one frame, whatever the
+ * base's frame count for the matrices is, unless the cell sets `features.frames` itself.
+ */
 export function applyFeatureOverrides(base: FeatureConfig, overrides: CellOverrides): FeatureConfig {
-  return applyTo(base, overridesFor(overrides, true), overrides, resolveFeatureConfig);
+  const entries = overridesFor(overrides, true);
+  const representation = String(overrides[`${FEATURE_FIELD_PREFIX}representation`] ?? base.representation);
+  if (isVectorRepresentation(representation) && !(`${FEATURE_FIELD_PREFIX}frames` in overrides)) entries.push(['frames', 1]);
+  return applyTo(base, entries, overrides, resolveFeatureConfig);
 }
 
 /** "model=res-cnn, learningRate=0.001", or "base" for the empty cell. */

@@ -14,11 +14,23 @@ export {
   type StudyProtocol,
 } from './format';
 export { parseGridOption, expandGrid, cellLabel, type GridAxis, type GridValue, type CellOverrides } from './grid';
-export { studyMembers, studyCells, type StudyMember, type StudyCell } from './members';
+export { studyMembers, studyCells, excludedCells, memberFeatureConfig, type StudyMember, type StudyCell } from './members';
+export { incompatibility, partitionCells, type ExcludedCell } from './compatibility';
+export { studyTableCsv, studyTableLatex, type StudyTable, type StudyTableRow, type BaselineTest } from './table';
 export { runStudyMember, type MemberOutcome, type RunMemberOptions } from './member';
 export { acquireStudyLock, describeRunner, studyRunner, StudyBusyError, STUDY_LOCK_FILE, type StudyRunner } from './lock';
 export { listStudyMembers, studyStatus, type MemberState, type MemberStatus, type StudyStatus } from './status';
-export { studyReport, studyReportCsv, type CellReport, type StudyReport, type StudyReportOptions } from './report';
+export {
+  parseFusion,
+  ReportOptionError,
+  studyReport,
+  studyReportCsv,
+  studyReportLatex,
+  type CellReport,
+  type FusedCellReport,
+  type StudyReport,
+  type StudyReportOptions,
+} from './report';
 export {
   prepareStudyFeatures,
   runStudyLocal as runStudy,
@@ -35,3 +47,4 @@ export {
   type SlurmSubmission,
 } from './executors';
 export { slurmScript, compressIndices, type SlurmResources } from './slurm';
+export { saveStudyFusedRun, type StudyFusedRunOptions } from './fusedRun';

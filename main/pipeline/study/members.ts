@@ -5,6 +5,7 @@
 import { resolveTrainingConfig, type TrainingConfig } from '../../training/config';
 import type { StudyFile } from './format';
 import type { FeatureConfig } from '../../features/config';
+import { partitionCells, type ExcludedCell } from './compatibility';
 import { applyFeatureOverrides, applyOverrides, cellLabel, expandGrid, type CellOverrides } from './grid';
 
 export interface StudyMember {
@@ -23,8 +24,19 @@ export interface StudyCell {
   overrides: CellOverrides;
 }
 
-export function studyCells(study: StudyFile): StudyCell[] {
-  return expandGrid(study.grid).map((overrides, index) => ({ index, label: cellLabel(overrides), overrides }));
+/** The grid's cells split into those the study trains and those whose model cannot read the representation. */
+function gridCells(study: Pick<StudyFile, 'grid' | 'training' | 'features'>) {
+  return partitionCells(expandGrid(study.grid), { model: study.training.model, representation: study.features.representation });
+}
+
+/** The cells the study trains: every combination of the grid's values whose model accepts the representation. */
+export function studyCells(study: Pick<StudyFile, 'grid' | 'training' | 'features'>): StudyCell[] {
+  return gridCells(study).kept.map((overrides, index) => ({ index, label: cellLabel(overrides), overrides }));
+}
+
+/** The grid's cells the study leaves out, each with its reason. */
+export function excludedCells(study: Pick<StudyFile, 'grid' | 'training' | 'features'>): (ExcludedCell & { label: string })[] {
+  return gridCells(study).excluded.map((cell) => ({ ...cell, label: cellLabel(cell.overrides) }));
 }
 
 /** Every member, cell-major, then seed, then fold. */

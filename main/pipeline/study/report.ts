@@ -1,21 +1,25 @@
 /**
  * A study's report: for each grid cell, the finished members' test predictions pooled over folds
  * (speaker-bootstrap intervals), the per-fold and per-seed tables, and paired comparisons between
- * cells.
+ * cells; fusions of cells (or of a cell's seeds) as derived cells; and the comparison table.
  */
 import { resolve } from 'node:path';
+import { ensembleSeeds, fuseSources, pairableMembers } from '../../evaluation/fusion';
 import { comparePairedCells, type PairedComparison } from '../../evaluation/paired';
 import { poolCrossValidation, type CrossValidationSummary, type MemberPredictions } from '../../evaluation/pooled';
 import { readEvaluation } from '../../evaluation/file';
 import { protocolLabel, readStudy, type StudyFile } from './format';
 import type { CellOverrides, GridAxis } from './grid';
-import { studyCells } from './members';
+import { excludedCells, studyCells } from './members';
 import { listStudyMembers } from './status';
+import { studyTableCsv, studyTableLatex, type BaselineTest, type StudyTable, type StudyTableRow } from './table';
 
 export type ReportCheckpoint = 'best' | 'final';
 
 export interface CellReport extends Partial<CrossValidationSummary> {
   index: number;
+  /** `c<index + 1>`: how fusions and the baseline name the cell. */
+  key: string;
   /** The cell's grid values; in a report over several studies, prefixed with its study's name. */
   label: string;
   /** The folder of the study the cell belongs to. */
@@ -29,8 +33,30 @@ export interface StudyReport {
   /** True when every member finished; otherwise the numbers cover the finished ones. */
   complete: boolean;
   cells: CellReport[];
-  /** Every pair of cells with results: B against A (positive differences favour B). */
+  /** The grid's cells the study does not train (the model cannot read the representation). */
+  excluded: { label: string; reason: string }[];
+  /** Derived cells: fusions asked for, and the seed ensembles of cells with several seeds when asked. */
+  fusions: FusedCellReport[];
+  /**
+   * Every pair of cells with results, and every fusion against each of its cells: B against A
+   * (positive differences favour B).
+   */
   comparisons: PairedComparison[];
+  /** Cells and fusions as one table, tested against the baseline row. */
+  table: StudyTable;
+}
+
+/** A derived cell: its members' class probabilities averaged clip by clip, fold by fold. */
+export interface FusedCellReport extends Partial<CrossValidationSummary> {
+  /** `f1`, `f2`, … */
+  key: string;
+  label: string;
+  /** The fused cells' keys (one for a seed ensemble). */
+  cells: string[];
+  /** True: each cell's seeds averaged first (one derived member per fold); false: seed by seed. */
+  seedsAveraged: boolean;
+  /** Derived members made, and the most the finished members could give. */
+  members: { total: number; done: number };
 }
 
 export interface StudyReportOptions {
@@ -44,6 +70,24 @@ export interface StudyReportOptions {
    * their cells join the report and every pair of cells is compared.
    */
   with?: string[];
+  /** Fusions to add, each a list of two or more cell keys (`['c1', 'c3']`; parseFusion reads `c1+c3`). */
+  fuse?: string[][];
+  /** Adds each multi-seed cell's seed ensemble, and fuses seed ensembles rather than seed by seed. */
+  ensembleSeeds?: boolean;
+  /** The row key the table tests every other row against (default c1). */
+  baseline?: string;
+}
+
+/** A report option that names something the report does not have (a cell, a row) or cannot fuse: the caller's mistake. */
+export class ReportOptionError extends Error {}
+
+/** `c1+c3` → ['c1', 'c3']: two or more distinct cell keys. */
+export function parseFusion(text: string): string[] {
+  const keys = text.split('+').map((k) => k.trim());
+  if (keys.length < 2 || keys.some((k) => !/^c[1-9]\d*$/.test(k)))
+    throw new ReportOptionError(`a fusion names two or more cells by their numbers, like c1+c3 (got '${text}')`);
+  if (new Set(keys).size !== keys.length) throw new ReportOptionError(`fusion '${text}' names a cell twice`);
+  return keys;
 }
 
 /** Why two studies' members cannot be paired, or null when they can: the same clips in the same folds. */
@@ -103,6 +147,7 @@ export async function studyReport(dir: string, options: StudyReportOptions = {})
           : {};
       const report: CellReport = {
         index: cells.length,
+        key: `c${cells.length + 1}`,
         label: sources.length > 1 ? `${source.study.name}: ${cell.label}` : cell.label,
         studyDir: source.dir,
         overrides: cell.overrides,
@@ -127,6 +172,19 @@ export async function studyReport(dir: string, options: StudyReportOptions = {})
       );
     }
   }
+  const pool = (members: MemberPredictions[]) =>
+    poolCrossValidation(members, labels!, { seed: options.bootstrapSeed ?? 1, iterations: options.iterations });
+  const fusions = deriveFusions(cells, predictionsOf, options, study, pool);
+  for (const fusion of fusions) {
+    for (const key of fusion.report.cells) {
+      const cell = cells.find((c) => c.key === key)!;
+      comparisons.push(paired(cell, predictionsOf.get(cell)!, fusion.report, fusion.members));
+    }
+  }
+  const rows = [
+    ...cells.map((c) => ({ report: c, members: predictionsOf.get(c)! })),
+    ...fusions.map((f) => ({ report: f.report, members: f.members })),
+  ];
   return {
     study: {
       dir: studyDir,
@@ -139,60 +197,146 @@ export async function studyReport(dir: string, options: StudyReportOptions = {})
     },
     complete,
     cells,
+    excluded: excludedCells(study).map((c) => ({ label: c.label, reason: c.reason })),
+    fusions: fusions.map((f) => f.report),
     comparisons,
+    table: comparisonTable(rows, options.baseline),
   };
 }
 
-const csvField = (value: unknown): string => {
-  const text = value === undefined || value === null ? '' : typeof value === 'number' ? String(Number(value.toFixed(6))) : String(value);
-  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-};
+type Row = { key: string; label: string; folds?: CrossValidationSummary['folds'] };
 
-/** One row per cell: its grid values, then the pooled metrics with intervals and mean ± sd over folds. */
+/** B against A, McNemar pairing a one-seed side (a seed ensemble) with each of the other's seeds. */
+function paired(a: Row, aMembers: MemberPredictions[], b: Row, bMembers: MemberPredictions[]): PairedComparison {
+  return comparePairedCells(
+    { name: a.label, folds: a.folds!, members: pairableMembers(aMembers, bMembers) },
+    { name: b.label, folds: b.folds!, members: pairableMembers(bMembers, aMembers) },
+  );
+}
+
+/** The fusions asked for, pooled like cells; refuses unknown cells, cells without results and clips that differ. */
+function deriveFusions(
+  cells: CellReport[],
+  predictionsOf: Map<CellReport, MemberPredictions[]>,
+  options: StudyReportOptions,
+  study: StudyFile,
+  pool: (members: MemberPredictions[]) => CrossValidationSummary,
+): { report: FusedCellReport; members: MemberPredictions[] }[] {
+  const ensemble = options.ensembleSeeds ?? false;
+  const cellOf = (key: string): CellReport => {
+    const cell = cells.find((c) => c.key === key);
+    if (!cell) throw new ReportOptionError(`there is no cell ${key}: the report's cells are c1..c${cells.length}`);
+    if (!cell.folds) throw new ReportOptionError(`cell ${key} (${cell.label}) has no finished members to fuse`);
+    return cell;
+  };
+  const seedEnsemble = (cell: CellReport) => {
+    // The labels were checked equal across cells when they were read.
+    const labels = cell.pooled!.labels;
+    return ensembleSeeds({ name: `${cell.key} (${cell.label})`, members: predictionsOf.get(cell)! }, labels);
+  };
+  const out: { report: FusedCellReport; members: MemberPredictions[] }[] = [];
+  const add = (label: string, keys: string[], members: MemberPredictions[], total: number) => {
+    out.push({
+      report: {
+        key: `f${out.length + 1}`,
+        label,
+        cells: keys,
+        seedsAveraged: ensemble,
+        members: { total, done: members.length },
+        ...pool(members),
+      },
+      members,
+    });
+  };
+  const folds = study.folds.length;
+  if (ensemble) {
+    for (const cell of cells) {
+      if (!cell.folds || new Set(cell.folds.map((f) => f.seed)).size < 2) continue;
+      add(`seeds of ${cell.key}`, [cell.key], seedEnsemble(cell), folds);
+    }
+  }
+  for (const keys of options.fuse ?? []) {
+    const chosen = keys.map(cellOf);
+    const labels = chosen[0]!.pooled!.labels;
+    const sources = chosen.map((cell) => ({
+      name: `${cell.key} (${cell.label})`,
+      members: ensemble ? seedEnsemble(cell) : predictionsOf.get(cell)!,
+    }));
+    let members: MemberPredictions[];
+    try {
+      members = fuseSources(sources, labels);
+    } catch (err) {
+      const hint = ensemble ? '' : ' (or fuse their seed ensembles with --ensemble-seeds)';
+      throw new ReportOptionError(`cannot fuse ${keys.join('+')}: ${(err as Error).message}${hint}`, { cause: err });
+    }
+    add(`${keys.join(' + ')}${ensemble ? ' (seeds averaged)' : ''}`, keys, members, ensemble ? folds : folds * study.seeds.length);
+  }
+  return out;
+}
+
+/** Cells and fusions as one table; every row with results is tested against the baseline row. */
+function comparisonTable(
+  rows: { report: (CellReport | FusedCellReport) & Row; members: MemberPredictions[] }[],
+  baselineKey: string | undefined,
+): StudyTable {
+  const key = baselineKey ?? rows.find((r) => r.report.folds)?.report.key ?? null;
+  const baseline = key === null ? undefined : rows.find((r) => r.report.key === key);
+  if (key !== null && !baseline)
+    throw new Error(`there is no row ${key} to use as the baseline: choose one of ${rows.map((r) => r.report.key).join(', ')}`);
+  if (baseline && !baseline.report.folds)
+    throw new ReportOptionError(`the baseline ${key} (${baseline.report.label}) has no finished members`);
+  return {
+    baseline: baseline ? key : null,
+    rows: rows.map(({ report: r, members }): StudyTableRow => {
+      const isFusion = 'seedsAveraged' in r;
+      const row: StudyTableRow = {
+        key: r.key,
+        kind: isFusion ? 'fusion' : 'cell',
+        label: r.label,
+        overrides: isFusion ? {} : (r as CellReport).overrides,
+        ...(isFusion && { cells: (r as FusedCellReport).cells, seedsAveraged: (r as FusedCellReport).seedsAveraged }),
+        members: r.members,
+      };
+      if (!r.pooled) return row;
+      Object.assign(row, {
+        n: r.pooled.n,
+        uar: r.pooled.uar,
+        uarCi: r.pooled.ci.uar,
+        accuracy: r.pooled.accuracy,
+        accuracyCi: r.pooled.ci.accuracy,
+        macroF1: r.pooled.macroF1,
+        macroF1Ci: r.pooled.ci.macroF1,
+        foldUarMean: r.mean!.uar,
+        foldUarSd: r.sd!.uar,
+        foldAccuracyMean: r.mean!.accuracy,
+        foldAccuracySd: r.sd!.accuracy,
+        foldRuns: r.folds!.length,
+      });
+      if (baseline && r.key !== key) {
+        const c = paired(baseline.report, baseline.members, r, members);
+        const test: BaselineTest = {
+          uarDifference: c.uarDifference,
+          signFlipP: c.signFlip?.pValue ?? null,
+          mcnemarP: c.mcnemar?.pValue ?? null,
+          significant: c.significant,
+          folds: c.folds.length,
+          verdict: c.verdict,
+        };
+        row.vsBaseline = test;
+      }
+      return row;
+    }),
+  };
+}
+
+/** The comparison table as CSV: one row per cell and fusion (see studyTableCsv). */
 export function studyReportCsv(report: StudyReport): string {
-  const fields = [...new Set(report.cells.flatMap((c) => Object.keys(c.overrides)))];
-  const header = [
-    'cell',
-    ...fields,
-    'members_done',
-    'members_total',
-    'n',
-    'accuracy',
-    'accuracy_lo',
-    'accuracy_hi',
-    'uar',
-    'uar_lo',
-    'uar_hi',
-    'macro_f1',
-    'macro_f1_lo',
-    'macro_f1_hi',
-    'fold_uar_mean',
-    'fold_uar_sd',
-    'fold_accuracy_mean',
-    'fold_accuracy_sd',
-  ];
-  const rows = report.cells.map((c) => {
-    const p = c.pooled;
-    return [
-      c.label,
-      ...fields.map((f) => c.overrides[f]),
-      c.members.done,
-      c.members.total,
-      p?.n,
-      p?.accuracy,
-      p?.ci.accuracy[0],
-      p?.ci.accuracy[1],
-      p?.uar,
-      p?.ci.uar[0],
-      p?.ci.uar[1],
-      p?.macroF1,
-      p?.ci.macroF1[0],
-      p?.ci.macroF1[1],
-      c.mean?.uar,
-      c.sd?.uar,
-      c.mean?.accuracy,
-      c.sd?.accuracy,
-    ];
-  });
-  return [header, ...rows].map((row) => row.map(csvField).join(',')).join('\n') + '\n';
+  return studyTableCsv(report.table);
+}
+
+/** The comparison table as a LaTeX (booktabs) table. */
+export function studyReportLatex(report: StudyReport): string {
+  const s = report.study;
+  const caption = `${s.name}: ${s.protocol}, ${s.folds} folds, seeds ${s.seeds.join(', ')}; pooled over folds, 95 % speaker-bootstrap intervals, values in %.`;
+  return studyTableLatex(report.table, caption);
 }

@@ -162,6 +162,7 @@ export const MAX_GRID_FIELDS = 3;
 /** Fields the grid offers (any training setting works; these are the common ones). */
 export const GRID_FIELDS = [
   'model',
+  'features.representation',
   'learningRate',
   'epochs',
   'batchSize',

@@ -1,0 +1,34 @@
+/**
+ * Which grid cells pair a model with a representation it reads (schema/compatibility decides for
+ * one pair); the others are left out of the study with their reason.
+ */
+import { incompatibility } from '../../schema/compatibility';
+import type { CellOverrides } from './gridTypes';
+
+export { incompatibility };
+
+/** A grid cell the study leaves out, and why. */
+export interface ExcludedCell {
+  overrides: CellOverrides;
+  reason: string;
+}
+
+/**
+ * Splits the grid's cells into those the study trains and those it leaves out. A cell's model and
+ * representation are its overrides' values, or else the base configs'.
+ */
+export function partitionCells(
+  cells: readonly CellOverrides[],
+  base: { model: string; representation: string },
+): { kept: CellOverrides[]; excluded: ExcludedCell[] } {
+  const kept: CellOverrides[] = [];
+  const excluded: ExcludedCell[] = [];
+  for (const overrides of cells) {
+    const model = String(overrides.model ?? base.model);
+    const representation = String(overrides['features.representation'] ?? base.representation);
+    const reason = incompatibility(model, representation);
+    if (reason) excluded.push({ overrides, reason });
+    else kept.push(overrides);
+  }
+  return { kept, excluded };
+}
