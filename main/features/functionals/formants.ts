@@ -3,7 +3,9 @@
  * a 50 ms Gaussian window, Burg's method with two coefficients per expected formant (five below
  * 5.5 kHz, so 10 at 11 kHz), and the roots of the prediction polynomial: each root above the real
  * axis at angle θ and radius ρ is a formant of frequency θ·fs/2π and bandwidth −ln ρ·fs/π. Roots
- * within 50 Hz of 0 or of the Nyquist frequency are left out.
+ * within 50 Hz of 0 or of the Nyquist frequency are left out, and so, unlike Praat, are roots wider
+ * than 800 Hz: such poles model the glottal source's spectral tilt, not a resonance of the tract,
+ * and counting them shifts every formant above them by one (Praat's F2 of a high /i/ is often one).
  */
 import { fillFrame, frameCentre, gaussianWindow } from './framing';
 
@@ -11,6 +13,7 @@ export const FORMANT_WINDOW_S = 0.05;
 const PRE_EMPHASIS_FROM_HZ = 50;
 const MAX_FORMANT_HZ = 5500;
 const FORMANTS_PER_MAX = 5;
+const MAX_BANDWIDTH_HZ = 800;
 
 export interface FormantTracks {
   /** [F1, F2, F3] frequency (Hz) per frame; NaN where not measured. */
@@ -102,7 +105,9 @@ export function polynomialFormants(a: Float64Array, sampleRate: number): { frequ
     const frequency = (Math.atan2(im[i], re[i]) * sampleRate) / (2 * Math.PI);
     if (frequency < 50 || frequency > nyquist - 50) continue;
     const radius = Math.hypot(re[i], im[i]);
-    out.push({ frequency, bandwidth: (-Math.log(Math.min(radius, 1)) * sampleRate) / Math.PI });
+    const bandwidth = (-Math.log(Math.min(radius, 1)) * sampleRate) / Math.PI;
+    if (bandwidth > MAX_BANDWIDTH_HZ) continue;
+    out.push({ frequency, bandwidth });
   }
   return out.sort((x, y) => x.frequency - y.frequency);
 }

@@ -13,7 +13,7 @@ import { analysisFrames, decimate, decimationFactor, fillFrame, frameCentre, ham
 import { framePerturbation, periodMarks } from './perturbation';
 import { hzToSemitones, PITCH_WINDOW_S, trackPitch } from './pitch';
 import { alphaRatio, bandSlope, FrameSpectrum, hammarbergIndex, rolloffs, spectralFlux, spectralShape } from './spectral';
-import { smooth3 } from './statistics';
+import { smooth3 as smoothContour } from './statistics';
 
 export const SPECTRUM_WINDOW_S = 0.025;
 /** Highest frequency of the auditory (mel) bands. */
@@ -39,8 +39,11 @@ export interface ClipLlds {
   clip: Map<string, number>;
 }
 
-/** All LLD contours of `samples` (finite, mono, at `sampleRate`). */
-export function computeLlds(samples: Float32Array, sampleRate: number): ClipLlds {
+/**
+ * All LLD contours of `samples` (finite, mono, at `sampleRate`). `smoothing` false leaves out the
+ * 3-frame moving average (to compare single frames with a reference).
+ */
+export function computeLlds(samples: Float32Array, sampleRate: number, smoothing = true): ClipLlds {
   const frames = analysisFrames(samples.length, sampleRate);
   const contours: Contours = new Map();
   const add = (name: string, values: Float64Array) => contours.set(name, values);
@@ -159,6 +162,7 @@ export function computeLlds(samples: Float32Array, sampleRate: number): ClipLlds
   const perturbation = framePerturbation(marks, frames);
 
   // Smoothing, then the contours in their documented names.
+  const smooth3 = smoothing ? smoothContour : (contour: Float64Array) => contour;
   add('loudness', smooth3(loudness));
   add('rmsEnergy', smooth3(rms));
   add('zcr', smooth3(zcr));
