@@ -77,6 +77,8 @@ export async function featuresCommand(argv: string[]): Promise<void> {
     cacheProblems: set.cacheProblems,
     notes: set.notes,
     exported,
+    /** CPU time of this process (worker threads included), ms. */
+    cpuMs: Math.round((process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1000),
     /** Peak resident memory of this process (worker threads included), MiB. */
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
