@@ -101,7 +101,7 @@ describe.each(CLIPS)('LLDs of %s.wav against Praat', (name) => {
   });
 
   it("HNR: the voiced-frame mean within 3 dB of Praat's Harmonicity (ac) mean", async () => {
-    const llds = computeLlds(await clip(name), SR, false);
+    const llds = computeLlds(await clip(name), SR, { smoothing: false });
     const hnr = Array.from(llds.contours.get('HNRdBACF')!).filter(Number.isFinite);
     const mean = hnr.reduce((a, b) => a + b, 0) / hnr.length;
     expect(Math.abs(mean - readPraat(name).hnr)).toBeLessThan(3);
@@ -110,7 +110,7 @@ describe.each(CLIPS)('LLDs of %s.wav against Praat', (name) => {
   // F1 of the high voice (300 Hz) lies near its first harmonic (210–260 Hz), which biases linear
   // prediction by a few per cent (Praat's estimates of it run 310–380 Hz): 10 % leaves room for that.
   it('formants F1–F3: median relative difference under 10 % from the synthesis formants on voiced frames', async () => {
-    const llds = computeLlds(await clip(name), SR, false);
+    const llds = computeLlds(await clip(name), SR, { smoothing: false });
     FORMANTS[name].forEach((truth, f) => {
       const diffs = Array.from(llds.contours.get(`F${f + 1}frequency`)!)
         .filter(Number.isFinite)
@@ -123,7 +123,7 @@ describe.each(CLIPS)('LLDs of %s.wav against Praat', (name) => {
   // Praat reports every root as a formant, wide poles that model the source's spectral tilt
   // included; formants.ts leaves roots wider than 800 Hz out, so the same rule picks Praat's F1–F3.
   it("formants F1–F3: median relative difference under 10 % from Praat's Burg formants (roots ≤ 800 Hz wide)", async () => {
-    const llds = computeLlds(await clip(name), SR, false);
+    const llds = computeLlds(await clip(name), SR, { smoothing: false });
     const praat = readPraat(name).formants.map(([t, ...values]) => {
       const narrow: number[] = [];
       for (let f = 0; f < 5; f++) if (values[2 * f] > 0 && values[2 * f + 1] <= 800) narrow.push(values[2 * f]);
@@ -147,7 +147,7 @@ describe.each(CLIPS)('spectral LLDs of %s.wav against numpy', (name) => {
     descriptors: Record<string, number[]>;
   };
   it.each(Object.keys(reference.descriptors))('%s', async (descriptor) => {
-    const llds = computeLlds(await clip(name), SR, false);
+    const llds = computeLlds(await clip(name), SR, { smoothing: false });
     const ours = llds.contours.get(descriptor)!;
     const theirs = reference.descriptors[descriptor];
     expect(ours.length).toBe(reference.frames);

@@ -74,14 +74,12 @@ export function burg(x: Float64Array, order: number): Float64Array | null {
   a[0] = 1;
   let energy = 0;
   for (let i = 0; i < n; i++) energy += x[i] * x[i];
-  if (!(energy > 0)) return null;
+  if (!(energy > 0) || n <= order) return null;
+  // Σ f[i]² + b[i−1]² over i = m .. n−1, kept up to date from one order to the next (Andersen 1978).
+  let den = 2 * energy - x[0] * x[0] - x[n - 1] * x[n - 1];
   for (let m = 1; m <= order; m++) {
     let num = 0;
-    let den = 0;
-    for (let i = m; i < n; i++) {
-      num += forward[i] * backward[i - 1];
-      den += forward[i] * forward[i] + backward[i - 1] * backward[i - 1];
-    }
+    for (let i = m; i < n; i++) num += forward[i] * backward[i - 1];
     if (!(den > 0)) return null;
     const k = (-2 * num) / den;
     previous.set(a);
@@ -91,6 +89,7 @@ export function burg(x: Float64Array, order: number): Float64Array | null {
       forward[i] = f + k * backward[i - 1];
       backward[i] = backward[i - 1] + k * f;
     }
+    den = (1 - k * k) * den - forward[m] * forward[m] - backward[n - 1] * backward[n - 1];
   }
   return a;
 }

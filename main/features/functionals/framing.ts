@@ -87,29 +87,52 @@ export function decimationFactor(sampleRate: number): number {
 
 const DECIMATION_TAPS = 16;
 
-/** Low-pass (windowed sinc at 0.9 × the new Nyquist frequency) and keep every `factor`-th sample. */
+const decimationFilters = new Map<number, { offsets: Int32Array; weights: Float64Array }>();
+
+/**
+ * The low-pass of decimate: a Hamming-windowed sinc cut at the new Nyquist frequency, as its
+ * nonzero taps (every `factor`-th tap of such a filter is zero: half of them for factor 2).
+ */
+function decimationFilter(factor: number): { offsets: Int32Array; weights: Float64Array } {
+  let filter = decimationFilters.get(factor);
+  if (!filter) {
+    const half = DECIMATION_TAPS;
+    const offsets: number[] = [];
+    const weights: number[] = [];
+    for (let k = -half; k <= half; k++) {
+      const x = (Math.PI * k) / factor;
+      const sinc = k === 0 ? 1 : Math.sin(x) / x;
+      const w = sinc * (0.54 + 0.46 * Math.cos((Math.PI * k) / (half + 1)));
+      if (Math.abs(w) < 1e-12) continue;
+      offsets.push(k);
+      weights.push(w);
+    }
+    const sum = weights.reduce((a, b) => a + b, 0);
+    filter = { offsets: Int32Array.from(offsets), weights: Float64Array.from(weights, (w) => w / sum) };
+    decimationFilters.set(factor, filter);
+  }
+  return filter;
+}
+
+/** Low-pass at the new Nyquist frequency and keep every `factor`-th sample. */
 export function decimate(signal: Float32Array, factor: number): Float32Array {
   if (factor === 1) return signal;
-  const half = DECIMATION_TAPS;
-  const cutoff = 0.9 / factor; // of the old Nyquist
-  const taps = new Float64Array(2 * half + 1);
-  let sum = 0;
-  for (let k = -half; k <= half; k++) {
-    const x = Math.PI * cutoff * k;
-    const sinc = k === 0 ? 1 : Math.sin(x) / x;
-    const w = 0.54 + 0.46 * Math.cos((Math.PI * k) / (half + 1));
-    taps[k + half] = sinc * w;
-    sum += sinc * w;
-  }
-  for (let k = 0; k < taps.length; k++) taps[k] /= sum;
-  const out = new Float32Array(Math.ceil(signal.length / factor));
+  const { offsets, weights } = decimationFilter(factor);
+  const taps = offsets.length;
+  const reach = DECIMATION_TAPS;
   const n = signal.length;
+  const out = new Float32Array(Math.ceil(n / factor));
   for (let i = 0; i < out.length; i++) {
     const centre = i * factor;
     let acc = 0;
-    const lo = Math.max(-half, -centre);
-    const hi = Math.min(half, n - 1 - centre);
-    for (let k = lo; k <= hi; k++) acc += taps[k + half] * signal[centre + k];
+    if (centre >= reach && centre + reach < n) {
+      for (let j = 0; j < taps; j++) acc += weights[j] * signal[centre + offsets[j]];
+    } else {
+      for (let j = 0; j < taps; j++) {
+        const at = centre + offsets[j];
+        if (at >= 0 && at < n) acc += weights[j] * signal[at];
+      }
+    }
     out[i] = acc;
   }
   return out;

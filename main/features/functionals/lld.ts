@@ -10,7 +10,7 @@ import { AUDITORY_BANDS, MFCC_COUNT, ROLLOFF_PERCENTS } from './descriptors';
 import { formantLevels, harmonicDifferences } from './harmonics';
 import { trackFormants } from './formants';
 import { analysisFrames, decimate, decimationFactor, fillFrame, frameCentre, hammingWindow, HOP_S, nextPowerOfTwo } from './framing';
-import { framePerturbation, periodMarks } from './perturbation';
+import { framePerturbation, periodMarks, type PeriodMarks } from './perturbation';
 import { hzToSemitones, PITCH_WINDOW_S, trackPitch } from './pitch';
 import { alphaRatio, bandSlope, FrameSpectrum, hammarbergIndex, rolloffs, spectralFlux, spectralShape } from './spectral';
 import { smooth3 as smoothContour } from './statistics';
@@ -39,14 +39,37 @@ export interface ClipLlds {
   clip: Map<string, number>;
 }
 
-/**
- * All LLD contours of `samples` (finite, mono, at `sampleRate`). `smoothing` false leaves out the
- * 3-frame moving average (to compare single frames with a reference).
- */
-export function computeLlds(samples: Float32Array, sampleRate: number, smoothing = true): ClipLlds {
+export interface LldOptions {
+  /** False: no 3-frame moving average (to compare single frames with a reference). */
+  smoothing?: boolean;
+  /** The contours wanted (default all): descriptors no one asks for are not computed. */
+  only?: ReadonlySet<string>;
+}
+
+/** The LLD contours of `samples` (finite, mono, at `sampleRate`). */
+export function computeLlds(samples: Float32Array, sampleRate: number, options: LldOptions = {}): ClipLlds {
+  const { smoothing = true, only } = options;
+  const wants = (...names: string[]) => !only || names.some((name) => only.has(name));
   const frames = analysisFrames(samples.length, sampleRate);
   const contours: Contours = new Map();
-  const add = (name: string, values: Float64Array) => contours.set(name, values);
+  const add = (name: string, values: Float64Array) => {
+    if (wants(name)) contours.set(name, values);
+  };
+  const shapeWanted = wants(
+    'spectralCentroid',
+    'spectralVariance',
+    'spectralSkewness',
+    'spectralKurtosis',
+    'spectralEntropy',
+    'spectralFlatness',
+  );
+  const rolloffWanted = wants(...ROLLOFF_PERCENTS.map((percent) => `spectralRollOff${percent}`));
+  const slopeWanted = wants('spectralSlope');
+  const formantsWanted = wants(
+    'logRelF0-H1-A3',
+    ...[1, 2, 3].flatMap((f) => [`F${f}frequency`, `F${f}bandwidth`, `F${f}amplitudeLogRelF0`]),
+  );
+  const perturbationWanted = wants('jitterLocal', 'jitterDDP', 'shimmerLocaldB');
   const perFrame = () => new Float64Array(frames);
 
   // Spectral descriptors: a 25 ms Hamming window at the clip's rate.
@@ -117,21 +140,25 @@ export function computeLlds(samples: Float32Array, sampleRate: number, smoothing
       for (let b = 0; b < AUDITORY_BANDS; b++) v += dct[c * AUDITORY_BANDS + b] * bandDb[b];
       mfcc[c - 1][t] = v;
     }
-    const shape = spectralShape(spectrum);
-    centroid[t] = shape.centroid;
-    variance[t] = shape.variance;
-    skewness[t] = shape.skewness;
-    kurtosis[t] = shape.kurtosis;
-    entropy[t] = shape.entropy;
-    flatness[t] = shape.flatness;
+    if (shapeWanted) {
+      const shape = spectralShape(spectrum);
+      centroid[t] = shape.centroid;
+      variance[t] = shape.variance;
+      skewness[t] = shape.skewness;
+      kurtosis[t] = shape.kurtosis;
+      entropy[t] = shape.entropy;
+      flatness[t] = shape.flatness;
+    }
     flux[t] = spectralFlux(spectrum, previous);
-    slope[t] = bandSlope(spectrum, 0, nyquist);
+    if (slopeWanted) slope[t] = bandSlope(spectrum, 0, nyquist);
     slopeLow[t] = bandSlope(spectrum, 0, 500);
     slopeMid[t] = bandSlope(spectrum, 500, 1500);
     alpha[t] = alphaRatio(spectrum);
     hammarberg[t] = hammarbergIndex(spectrum);
-    rolloffs(spectrum, rolloffFractions, rolloffValues);
-    for (let i = 0; i < rolloffValues.length; i++) rolloffTracks[i][t] = rolloffValues[i];
+    if (rolloffWanted) {
+      rolloffs(spectrum, rolloffFractions, rolloffValues);
+      for (let i = 0; i < rolloffValues.length; i++) rolloffTracks[i][t] = rolloffValues[i];
+    }
     // Keep this frame's spectrum for the next frame's flux.
     const spare: FrameSpectrum = previous ?? new FrameSpectrum(bins, binHz);
     previous = spectrum;
@@ -155,11 +182,10 @@ export function computeLlds(samples: Float32Array, sampleRate: number, smoothing
     const r = Math.min(Math.max(pitch.strength[t], 1e-4), 1 - 1e-4);
     hnr[t] = Math.max(-HNR_LIMIT_DB, Math.min(HNR_LIMIT_DB, 10 * Math.log10(r / (1 - r))));
   }
-  const formants = trackFormants(low, lowRate, frames, (t) => voiced[t] === 1);
+  const formants = trackFormants(low, lowRate, frames, (t) => formantsWanted && voiced[t] === 1);
   const harmonics = harmonicDifferences(pitch, formants.frequency[2]);
   const levels = formantLevels(pitch, formants.frequency);
-  const marks = periodMarks(samples, sampleRate, f0);
-  const perturbation = framePerturbation(marks, frames);
+  const perturbation = framePerturbation(perturbationWanted ? periodMarks(samples, sampleRate, f0) : NO_MARKS, frames);
 
   // Smoothing, then the contours in their documented names.
   const smooth3 = smoothing ? smoothContour : (contour: Float64Array) => contour;
@@ -202,6 +228,8 @@ export function computeLlds(samples: Float32Array, sampleRate: number, smoothing
   const durationS = Math.max(samples.length / sampleRate, HOP_S);
   return { contours, voiced, unvoiced, frames, durationS, clip: clipValues(contours.get('loudness')!, voiced, rms, durationS) };
 }
+
+const NO_MARKS: PeriodMarks = { times: new Float64Array(0), amplitudes: new Float64Array(0), joined: new Uint8Array(0) };
 
 /** Lengths in seconds of the runs of frames where `mask` is `value`. */
 function runLengths(mask: Uint8Array, value: number): number[] {

@@ -39,8 +39,8 @@ export function computeFunctionalVector(input: Float32Array, sampleRate: number,
     );
   }
 
-  const llds = computeLlds(samples, sampleRate);
   const set = functionalSet(representation);
+  const llds = computeLlds(samples, sampleRate, { only: new Set(set.groups.map((g) => g.lld)) });
   const count = set.groups.reduce((n, g) => n + g.functionals.length, 0) + set.clipValues.length;
   const out = new Float64Array(count);
   let at = 0;
