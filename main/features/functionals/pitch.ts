@@ -30,8 +30,6 @@ export interface PitchTrack {
   bins: number;
   /** Hz per spectrum bin. */
   binHz: number;
-  /** Length of the analysis window in seconds. */
-  windowS: number;
 }
 
 /** Pitch window length in seconds: three periods of the pitch floor. */
@@ -122,7 +120,7 @@ export function trackPitch(signal: Float32Array, sampleRate: number, frames: num
     f0[t] = candFreq[t * MAX_CANDIDATES + path[t]];
     strength[t] = candR[t * MAX_CANDIDATES + path[t]];
   }
-  return { f0, strength, voicing, spectra, bins, binHz: sampleRate / size, windowS: windowLength / sampleRate };
+  return { f0, strength, voicing, spectra, bins, binHz: sampleRate / size };
 }
 
 /** Autocorrelation of `window` (zero-padded to `size`) for lags below `lags`, divided by its value at lag 0. */
