@@ -83,8 +83,6 @@ export function computeLlds(samples: Float32Array, sampleRate: number, options: 
   const bank = melFilterbank(sampleRate, size, AUDITORY_BANDS, AUDITORY_FMIN_HZ, Math.min(AUDITORY_FMAX_HZ, nyquist));
   const dct = dctOrthoMatrix(MFCC_COUNT + 1, AUDITORY_BANDS);
   const frame = new Float64Array(size);
-  const rect = new Float64Array(windowLength).fill(1);
-  const raw = new Float64Array(size);
   let spectrum = new FrameSpectrum(bins, binHz);
   let previous: FrameSpectrum | null = null;
   const rolloffFractions = ROLLOFF_PERCENTS.map((percent) => percent / 100);
@@ -112,13 +110,19 @@ export function computeLlds(samples: Float32Array, sampleRate: number, options: 
 
   for (let t = 0; t < frames; t++) {
     const centre = frameCentre(t, sampleRate);
-    fillFrame(samples, centre, rect, raw);
+    // RMS and zero crossings on the rectangular frame (zeros outside the clip).
+    const start = centre - (windowLength >> 1);
+    const from = Math.max(0, start);
+    const to = Math.min(samples.length, start + windowLength);
     let energy = 0;
     let crossings = 0;
-    for (let k = 0; k < windowLength; k++) {
-      energy += raw[k] * raw[k];
-      if (k > 0 && raw[k] >= 0 !== raw[k - 1] >= 0) crossings++;
+    for (let i = from; i < to; i++) {
+      energy += samples[i] * samples[i];
+      if (i > from && samples[i] >= 0 !== samples[i - 1] >= 0) crossings++;
     }
+    // A zero before or after the clip counts as non-negative.
+    if (from > start && from < to && samples[from] < 0) crossings++;
+    if (to < start + windowLength && to > from && samples[to - 1] < 0) crossings++;
     rms[t] = Math.sqrt(energy / windowLength);
     zcr[t] = crossings / windowLength;
     fillFrame(samples, centre, window, frame);

@@ -23,7 +23,7 @@ export interface PitchTrack {
   f0: Float64Array;
   /** Normalised autocorrelation at the chosen period (0 where unvoiced): the HNR's r. */
   strength: Float64Array;
-  /** Highest autocorrelation peak per frame in [0, 1], voiced or not (voicing probability). */
+  /** Highest autocorrelation peak per frame in [0, 1], voiced or not (voicing probability; 0 for near-silent frames). */
   voicing: Float64Array;
   /** Per frame power spectrum of the pitch window, frames × bins. */
   spectra: Float32Array;
@@ -75,7 +75,9 @@ export function trackPitch(signal: Float32Array, sampleRate: number, frames: num
     candR[base] = 0;
     candStrength[base] = VOICING_THRESHOLD + Math.max(0, 2 - localPeak / (globalPeak || 1) / (SILENCE_THRESHOLD / (1 + VOICING_THRESHOLD)));
     count[t] = 1;
-    if (!(localPeak > 0)) continue;
+    // Where the unvoiced candidate is this strong, no voiced one (strength ≤ 1.03) can be on the
+    // best path even at the cost of two voicing changes: the autocorrelation is not needed.
+    if (!(localPeak > 0) || candStrength[base] > 1.03 + 2 * VOICED_UNVOICED_COST) continue;
     // The autocorrelation is the (real, even) power spectrum's transform.
     for (let k = 0; k < bins; k++) even[k] = power[k];
     for (let k = 1; k < size / 2; k++) even[size - k] = power[k];
