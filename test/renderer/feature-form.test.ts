@@ -15,7 +15,12 @@ describe('Features form', () => {
     expect(fields.sort()).toEqual(Object.keys(FEATURE_FIELDS).sort());
     const representation = FEATURE_FORM_GROUPS.flatMap((g) => g.fields).find((f) => f.field === 'representation')!;
     expect(representation.spec.label).toBe('Representation');
-    expect(representation.spec.kind === 'enum' && representation.spec.choices.map((c) => c.value)).toEqual(['mfcc', 'logmel', 'egemaps-like', 'compare-like']);
+    expect(representation.spec.kind === 'enum' && representation.spec.choices.map((c) => c.value)).toEqual([
+      'mfcc',
+      'logmel',
+      'egemaps-like',
+      'compare-like',
+    ]);
   });
 
   it('sends nothing for the defaults, and the changed fields as typed values', () => {
