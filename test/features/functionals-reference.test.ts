@@ -87,13 +87,16 @@ describe.each(CLIPS)('LLDs of %s.wav against Praat', (name) => {
     expect(close / both).toBeGreaterThanOrEqual(0.95);
   });
 
-  it("jitter and shimmer: within a factor of 1.5 of Praat's (different period marking)", async () => {
+  // Both mark periods by cross-correlation, ours on the ~11 kHz analysis signal; on EmoDB speech
+  // the ratios to Praat run 1.0–1.3 (docs/FUNCTIONALS.md), hence a factor of 1.5.
+  it("jitter and shimmer: within a factor of 1.5 of Praat's", async () => {
     const samples = await clip(name);
     const praat = readPraat(name);
     const factor = decimationFactor(SR);
     const frames = Math.floor((samples.length - 1) / (HOP_S * SR)) + 1;
-    const f0 = trackPitch(decimate(samples, factor), SR / factor, frames).f0;
-    const p = perturbation(periodMarks(samples, SR, f0));
+    const low = decimate(samples, factor);
+    const f0 = trackPitch(low, SR / factor, frames).f0;
+    const p = perturbation(periodMarks(low, SR / factor, f0));
     expect(p.jitterLocal / praat.jitter).toBeGreaterThan(1 / 1.5);
     expect(p.jitterLocal / praat.jitter).toBeLessThan(1.5);
     expect(p.shimmerLocalDb / praat.shimmer).toBeGreaterThan(1 / 1.5);

@@ -189,7 +189,7 @@ export function computeLlds(samples: Float32Array, sampleRate: number, options: 
   const formants = trackFormants(low, lowRate, frames, (t) => formantsWanted && voiced[t] === 1);
   const harmonics = harmonicDifferences(pitch, formants.frequency[2]);
   const levels = formantLevels(pitch, formants.frequency);
-  const perturbation = framePerturbation(perturbationWanted ? periodMarks(samples, sampleRate, f0) : NO_MARKS, frames);
+  const perturbation = framePerturbation(perturbationWanted ? periodMarks(low, lowRate, f0) : NO_MARKS, frames);
 
   // Smoothing, then the contours in their documented names.
   const smooth3 = smoothing ? smoothContour : (contour: Float64Array) => contour;

@@ -1,8 +1,10 @@
 /**
- * Jitter and shimmer from glottal period marks, as Praat's "To PointProcess (periodic, peaks)"
- * followed by "Get jitter (local)" / "Get shimmer (local_dB)": in every voiced stretch the marks are
- * waveform maxima one period apart (the period read from the pitch track, each mark searched within
- * ±20 % of it and refined by a parabola), starting from the stretch's largest peak. Periods outside
+ * Jitter and shimmer from glottal period marks, as Praat's "To PointProcess (periodic, cc)"
+ * followed by "Get jitter (local)" / "Get shimmer (local_dB)": in every voiced stretch, from its
+ * largest peak outwards, each next mark is one period on, the period being the lag within ±20 % of
+ * the pitch track's whose one-period window best matches the current one (normalised
+ * cross-correlation, refined by a parabola); a mark's amplitude is the largest absolute sample
+ * within half a period of it. Periods outside
  * 0.1–20 ms, or more than 1.3 times their neighbour, are not compared (Praat's defaults).
  */
 import { HOP_S } from './framing';
@@ -63,36 +65,73 @@ function marksInStretch(
 ): [number, number][] {
   let start = lo;
   for (let i = lo; i <= hi; i++) if (signal[i] > signal[start]) start = i;
-  const marks: [number, number][] = [refinePeak(signal, start, sampleRate)];
+  const firstPeriod = sampleRate / f0At(start);
+  const marks: [number, number][] = [[start / sampleRate, peakAmplitude(signal, start, firstPeriod)]];
   for (const direction of [1, -1]) {
     let at = start;
     for (;;) {
-      const f0 = f0At(at);
+      const f0 = f0At(Math.round(at));
       if (!(f0 > 0)) break;
       const period = sampleRate / f0;
-      const expected = at + direction * period;
-      const from = Math.max(lo, Math.round(expected - 0.2 * period));
-      const to = Math.min(hi, Math.round(expected + 0.2 * period));
-      if (from > to || (direction > 0 ? from <= at : to >= at)) break;
-      let peak = from;
-      for (let i = from + 1; i <= to; i++) if (signal[i] > signal[peak]) peak = i;
-      if (direction > 0) marks.push(refinePeak(signal, peak, sampleRate));
-      else marks.unshift(refinePeak(signal, peak, sampleRate));
-      at = peak;
+      const lag = matchingLag(signal, at, period, direction, lo, hi);
+      if (lag === null) break;
+      at += direction * lag;
+      const mark: [number, number] = [at / sampleRate, peakAmplitude(signal, at, lag)];
+      if (direction > 0) marks.push(mark);
+      else marks.unshift(mark);
     }
   }
   return marks;
 }
 
-/** The parabola through a sample maximum and its neighbours: [time in s, amplitude]. */
-function refinePeak(signal: Float32Array, i: number, sampleRate: number): [number, number] {
-  if (i <= 0 || i >= signal.length - 1) return [i / sampleRate, Math.abs(signal[i])];
-  const a = signal[i - 1];
-  const b = signal[i];
-  const c = signal[i + 1];
+/**
+ * The distance (samples, refined by a parabola) to the next period in `direction`: the lag within
+ * ±20 % of `period` whose window of one period best correlates with the period around `at`
+ * (normalised cross-correlation, as Praat's "To PointProcess (cc)"); null past the stretch
+ * [lo, hi] or where no lag correlates positively.
+ */
+function matchingLag(signal: Float32Array, at: number, period: number, direction: number, lo: number, hi: number): number | null {
+  const half = Math.max(1, Math.round(period / 2));
+  const centre = Math.round(at);
+  const minLag = Math.max(1, Math.floor(0.8 * period));
+  const maxLag = Math.ceil(1.2 * period);
+  if (centre - half < lo || centre + half > hi) return null;
+  let refEnergy = 0;
+  for (let k = -half; k < half; k++) refEnergy += signal[centre + k] * signal[centre + k];
+  const correlations = new Float64Array(maxLag - minLag + 3);
+  let best = -1;
+  for (let lag = minLag - 1; lag <= maxLag + 1; lag++) {
+    const other = centre + direction * lag;
+    let value = Number.NEGATIVE_INFINITY;
+    if (other - half >= lo && other + half <= hi) {
+      let cross = 0;
+      let energy = 0;
+      for (let k = -half; k < half; k++) {
+        const v = signal[other + k];
+        cross += signal[centre + k] * v;
+        energy += v * v;
+      }
+      value = refEnergy > 0 && energy > 0 ? cross / Math.sqrt(refEnergy * energy) : 0;
+    }
+    correlations[lag - minLag + 1] = value;
+    if (lag >= minLag && lag <= maxLag && value > 0 && (best < 0 || value > correlations[best - minLag + 1])) best = lag;
+  }
+  if (best < 0) return null;
+  const a = correlations[best - minLag];
+  const b = correlations[best - minLag + 1];
+  const c = correlations[best - minLag + 2];
   const denom = a - 2 * b + c;
-  const shift = denom < 0 ? (0.5 * (a - c)) / denom : 0;
-  return [(i + shift) / sampleRate, Math.abs(b - 0.25 * (a - c) * shift)];
+  const shift = Number.isFinite(denom) && denom < 0 ? (0.5 * (a - c)) / denom : 0;
+  return best + shift;
+}
+
+/** The largest absolute sample within half a period of `at`. */
+function peakAmplitude(signal: Float32Array, at: number, period: number): number {
+  const half = Math.max(1, Math.round(period / 2));
+  const centre = Math.round(at);
+  let peak = 0;
+  for (let i = Math.max(0, centre - half); i < Math.min(signal.length, centre + half); i++) peak = Math.max(peak, Math.abs(signal[i]));
+  return peak;
 }
 
 export interface Perturbation {
