@@ -24,6 +24,8 @@ export interface CachedClipMeta {
   validFrames: number;
   durationS: number;
   sampleRate: number;
+  /** What the clip's features do not describe (functionals of a silent clip, …); absent for most clips. */
+  note?: string;
 }
 
 /** A clip that could not be decoded, remembered so it is reported without being decoded again. */
@@ -94,6 +96,7 @@ function validEntry(value: unknown, index: CacheIndex): IndexEntry {
     throw new Error(`validFrames is more than the ${index.frames} frames of a slot`);
   check.finite(e.durationS, 'durationS');
   if (check.finite(e.sampleRate, 'sampleRate') <= 0) throw new Error('sampleRate must be positive');
+  if (e.note !== undefined) check.string(e.note, 'note');
   return e as unknown as IndexEntry;
 }
 

@@ -42,6 +42,8 @@ export type FeatureTaskResult =
       durationS: number;
       sampleRate: number;
       contentHash: string;
+      /** What the features of this clip do not describe ("no voiced frame", …); absent for an ordinary clip. */
+      note?: string;
     }
   | { ok: false; reason: string };
 
@@ -87,6 +89,7 @@ export async function computeClipFeatures(task: FeatureTask): Promise<FeatureTas
       durationS: audio.durationS / speed,
       sampleRate: audio.originalSampleRate,
       contentHash,
+      ...(matrix.notes && matrix.notes.length > 0 ? { note: matrix.notes.join('; ') } : {}),
     };
   } catch (err) {
     return { ok: false, reason: err instanceof Error ? err.message : String(err) };
@@ -104,7 +107,7 @@ export async function computeClipFeatures(task: FeatureTask): Promise<FeatureTas
  * (compute.ts) brings in Meyda, whose loading would add tens of milliseconds to every worker's
  * start; it is loaded on the first clip that needs it.
  */
-async function featureMatrix(samples: Float32Array, cfg: FeatureConfig): Promise<Pick<FeatureMatrix, 'data' | 'validFrames'>> {
+async function featureMatrix(samples: Float32Array, cfg: FeatureConfig): Promise<Pick<FeatureMatrix, 'data' | 'validFrames' | 'notes'>> {
   if (isPlainMfcc(cfg)) {
     const { sampleRate, nFft, hopLength, nMels, nMfcc, fmin, fmax } = cfg;
     return mfccMatrix(samples, { sampleRate, nFft, hopLength, nMels, nMfcc, fmin, fmax }, cfg.frames);

@@ -1,11 +1,13 @@
 /**
  * The per-clip feature matrix the extraction workers produce: the representation's rows (librosa
  * MFCC, Meyda MFCC or librosa log-mel), their deltas, then the Meyda descriptor rows, fixed to
- * cfg.frames columns. Raw values: standardisation happens later, with training-split statistics
+ * cfg.frames columns; or, for a vector representation, one column of functionals (functionals/). Raw values: standardisation happens later, with training-split statistics
  * (standardize.ts).
  */
+import { isVectorRepresentation } from '../schema/names';
 import { featureRowCount, isPlainMfcc, type FeatureConfig } from './config';
 import { deltaRowsInto } from './delta';
+import { computeFunctionalVector } from './functionals/vector';
 import { meydaFeatures } from './meyda';
 import { logMelSpectrogram, mfcc, mfccMatrix, type Matrix32, type Matrix64, type SpectrogramOptions } from './mfcc';
 
@@ -17,6 +19,8 @@ export interface FeatureMatrix {
   frames: number;
   /** Frames computed from audio; the rest are zero padding: min(natural frames, cfg.frames). */
   validFrames: number;
+  /** What the values of this clip do not describe (functionals of a silent or unvoiced clip, …). */
+  notes?: string[];
 }
 
 /** Copies the first `frames` columns of each row of `source` into `target` starting at `targetRow`. */
@@ -38,6 +42,11 @@ export function spectrogramOptions(cfg: FeatureConfig): SpectrogramOptions {
 export function computeFeatureMatrix(samples: Float32Array, cfg: FeatureConfig): FeatureMatrix {
   const { nMfcc, extras, frames } = cfg;
   const rows = featureRowCount(cfg);
+  if (isVectorRepresentation(cfg.representation)) {
+    // One frame of functionals, whatever cfg.frames asks (a viewer's auto length included).
+    const vector = computeFunctionalVector(samples, cfg.sampleRate, cfg.representation);
+    return { data: vector.values, rows, frames: 1, validFrames: 1, notes: vector.notes };
+  }
   const spectrogram = spectrogramOptions(cfg);
   if (isPlainMfcc(cfg)) {
     // The common case, shared with the extraction worker (which loads this module, and Meyda

@@ -5,7 +5,9 @@
 import { createHash } from 'node:crypto';
 import { FEATURE_FIELDS, type FeatureConfig } from '../schema/featureFields';
 import { checkFieldValue, checkOverrides, defaultsFromTable, describeValue, mergeOverrides, withPrefix } from '../schema/fields';
-import { MEYDA_DESCRIPTORS, type MeydaDescriptor } from '../schema/names';
+import { isVectorRepresentation, MEYDA_DESCRIPTORS, type MeydaDescriptor } from '../schema/names';
+import { FUNCTIONALS_VERSION } from './functionals/version';
+import { functionalNames } from './functionals/sets';
 
 export type { FeatureConfig } from '../schema/featureFields';
 export { MEYDA_DESCRIPTORS, type FeaturePreset, type MeydaDescriptor } from '../schema/names';
@@ -48,6 +50,18 @@ export function resolveFeatureConfig(partial: unknown = {}): FeatureConfig {
   const merged = withPrefix(INVALID, () =>
     mergeOverrides({ ...DEFAULT_FEATURE_CONFIG }, checkOverrides(FEATURE_FIELDS, partial, 'the feature config')),
   );
+  if (isVectorRepresentation(merged.representation)) {
+    if (merged.frames > 1)
+      throw invalid(
+        'frames',
+        `0 (auto) or 1 with the ${merged.representation} representation (a vector per clip is one frame)`,
+        merged.frames,
+      );
+    // Only the sample rate and the length apply to functionals: the rest keep their defaults, so
+    // one vector config has one hash whatever a shared base config (a study's) sets for matrices.
+    const vector: FeatureConfig = { ...DEFAULT_FEATURE_CONFIG, extras: [], representation: merged.representation };
+    return { ...vector, sampleRate: merged.sampleRate, frames: merged.frames };
+  }
   const within = (field: 'hopLength' | 'nMels' | 'nMfcc', max: number) => {
     if (merged[field] > max) throw invalid(field, `an integer in 1..${max}`, merged[field]);
   };
@@ -103,7 +117,10 @@ export function featureConfigHash(cfg: FeatureConfig): string {
   // fmax = half the sample rate is the same filterbank as fmax 0.
   if (resolved.fmax === resolved.sampleRate / 2) resolved.fmax = 0;
   const sortedKeys = [...CONFIG_KEYS].filter((key) => !(key in ADDED_FIELD_NEUTRAL) || resolved[key] !== ADDED_FIELD_NEUTRAL[key]).sort();
-  const canonical = JSON.stringify(Object.fromEntries(sortedKeys.map((key) => [key, resolved[key]])));
+  const fields: Record<string, unknown> = Object.fromEntries(sortedKeys.map((key) => [key, resolved[key]]));
+  // Functionals have a version of their own: changing them invalidates vector caches only.
+  if (isVectorRepresentation(resolved.representation)) fields.functionalsVersion = FUNCTIONALS_VERSION;
+  const canonical = JSON.stringify(fields);
   return createHash('sha256').update(`ser-features v${FEATURE_VERSION}\n${canonical}`).digest('hex').slice(0, 16);
 }
 
@@ -119,18 +136,24 @@ export function descriptorRowNames(descriptor: MeydaDescriptor): string[] {
 
 type RowFields = Pick<FeatureConfig, 'representation' | 'nMfcc' | 'nMels' | 'deltas' | 'extras'>;
 
-/** Rows of the representation itself: nMfcc MFCCs or nMels log-mel bands. */
+/** Rows of the representation itself: nMfcc MFCCs, nMels log-mel bands, or the functionals of a set. */
 export function baseRowCount(cfg: Pick<FeatureConfig, 'representation' | 'nMfcc' | 'nMels'>): number {
+  if (isVectorRepresentation(cfg.representation)) return functionalNames(cfg.representation).length;
   return cfg.representation === 'logmel' ? cfg.nMels : cfg.nMfcc;
 }
 
 /** Rows of a feature matrix: the representation's rows, their deltas (order 1, then 2), then the extras' rows. */
 export function featureRowCount(cfg: RowFields): number {
+  if (isVectorRepresentation(cfg.representation)) return baseRowCount(cfg);
   return baseRowCount(cfg) * (1 + cfg.deltas) + canonicalExtras(cfg.extras).reduce((rows, d) => rows + descriptorRowCount(d), 0);
 }
 
-/** Row names, e.g. ['mfcc0', …, 'mfcc39', 'd1_mfcc0', …, 'd2_mfcc39', 'chroma_C', …, 'chroma_B', 'rms']. */
+/**
+ * Row names, e.g. ['mfcc0', …, 'mfcc39', 'd1_mfcc0', …, 'd2_mfcc39', 'chroma_C', …, 'chroma_B', 'rms'],
+ * or every functional's name for a vector set (['F0semitone_mean', …, 'equivalentSoundLevel_dBp']).
+ */
 export function featureRowNames(cfg: RowFields): string[] {
+  if (isVectorRepresentation(cfg.representation)) return functionalNames(cfg.representation);
   const prefix = cfg.representation === 'logmel' ? 'mel' : 'mfcc';
   const base = Array.from({ length: baseRowCount(cfg) }, (_, i) => `${prefix}${i}`);
   const names = [...base];
@@ -146,6 +169,7 @@ export function isPlainMfcc(cfg: FeatureConfig): boolean {
 
 /** What a matrix's rows are: "log-mel 64 (50–8000 Hz) + deltas 1–2 + rms". */
 export function describeFeatureRows(cfg: FeatureConfig): string {
+  if (isVectorRepresentation(cfg.representation)) return `${cfg.representation} functionals`;
   const base = cfg.representation === 'logmel' ? `log-mel ${cfg.nMels}` : `MFCC ${cfg.nMfcc}`;
   const band = cfg.fmin !== 0 || melFmax(cfg) !== cfg.sampleRate / 2 ? ` (${cfg.fmin}–${melFmax(cfg)} Hz)` : '';
   const deltas = cfg.deltas > 0 ? ` + deltas ${cfg.deltas === 1 ? '1' : '1–2'}` : '';
@@ -155,6 +179,9 @@ export function describeFeatureRows(cfg: FeatureConfig): string {
 
 /** One line for logs and the CLI: "librosa log-mel 64 (50–8000 Hz) + deltas 1–2 + rms, 100 frames, 164 rows". */
 export function describeFeatureConfig(cfg: FeatureConfig): string {
+  if (isVectorRepresentation(cfg.representation)) {
+    return `${describeFeatureRows(cfg)} at ${cfg.sampleRate} Hz, one vector per clip, ${featureRowCount(cfg)} values`;
+  }
   const frames = cfg.frames === 0 ? 'frames for the longest clip' : `${cfg.frames} frames`;
   return `${cfg.preset} ${describeFeatureRows(cfg)}, ${frames}, ${featureRowCount(cfg)} rows`;
 }

@@ -50,6 +50,8 @@ export interface FeatureSet {
   validFrames: Int32Array;
   durationsS: Float32Array;
   failed: { relPath: string; reason: string }[];
+  /** Clips whose features carry a note (functionals of a silent, unvoiced or very short clip), in scan order. */
+  notes: { relPath: string; note: string }[];
   stats: { total: number; fromCache: number; computed: number; failed: number; elapsedMs: number };
   cacheDir: string;
   cacheProblems: string[];
@@ -181,6 +183,7 @@ export async function extractFeatures(scan: ScanResult, requested: FeatureConfig
         clips.set(clip.id, { ...entry, sizeBytes: clip.sizeBytes, mtimeMs: clip.mtimeMs });
         place(clip.id, entry.data);
         computed++;
+        if (entry.note) log(`${clip.relPath}: ${entry.note}`);
       } else {
         failures.set(clip.id, { sizeBytes: clip.sizeBytes, mtimeMs: clip.mtimeMs, reason: result.reason });
         failed++;
@@ -286,6 +289,10 @@ export async function extractFeatures(scan: ScanResult, requested: FeatureConfig
   await closing;
   options.onProgress?.(progress('done'));
 
+  const notes = withFeatures.flatMap((clip) => {
+    const note = clips.get(clip.id)!.note;
+    return note ? [{ relPath: clip.relPath, note }] : [];
+  });
   const failedList = scan.clips.filter((c) => failures.has(c.id)).map((c) => ({ relPath: c.relPath, reason: failures.get(c.id)!.reason }));
 
   return {
@@ -300,6 +307,7 @@ export async function extractFeatures(scan: ScanResult, requested: FeatureConfig
     validFrames,
     durationsS,
     failed: failedList,
+    notes,
     stats: { total, fromCache, computed, failed: failedList.length, elapsedMs: Date.now() - started },
     cacheDir,
     cacheProblems,

@@ -6,6 +6,7 @@
  */
 import { probeAudioFile } from '../audio';
 import { probeClips, type Clip, type ProbeAudio } from '../dataset';
+import { isVectorRepresentation } from '../schema/names';
 import type { FeatureConfig } from './config';
 
 export const AUTO_FRAMES_MIN = 100;
@@ -29,6 +30,7 @@ export interface FramesChoice {
 
 /** The length `frames: 0` becomes for clips of these durations (unreadable clips left out). */
 export function autoFrames(durationsS: readonly number[], cfg: FeatureConfig): FramesChoice {
+  if (isVectorRepresentation(cfg.representation)) return { config: { ...cfg, frames: 1 }, note: null };
   const longest = durationsS.length > 0 ? Math.max(...durationsS) : 0;
   const needed = durationsS.length > 0 ? naturalFrames(longest, cfg) : 0;
   const frames = Math.min(AUTO_FRAMES_MAX, Math.max(AUTO_FRAMES_MIN, needed));
@@ -49,6 +51,8 @@ export async function resolveFrames(
   probe: ProbeAudio = probeAudioFile,
 ): Promise<FramesChoice> {
   if (config.frames > 0) return { config, note: null };
+  // A vector of functionals is one frame, whatever the clips' lengths.
+  if (isVectorRepresentation(config.representation)) return { config: { ...config, frames: 1 }, note: null };
   const probed = await probeClips(clips, probe);
   const durations = probed.flatMap((facts) => ('error' in facts ? [] : [facts.durationS]));
   return autoFrames(durations, config);

@@ -5,16 +5,31 @@
  * only with MFCC over the full band) are checked after the table, in features/config.ts.
  */
 import type { FieldTable } from './fields';
-import { FEATURE_PRESETS, MEYDA_DESCRIPTORS, type FeaturePreset, type MeydaDescriptor } from './names';
+import {
+  FEATURE_PRESETS,
+  MEYDA_DESCRIPTORS,
+  VECTOR_REPRESENTATIONS,
+  type FeaturePreset,
+  type MeydaDescriptor,
+  type VectorRepresentation,
+} from './names';
 
-/** What the main rows of a feature matrix are. */
-export type FeatureRepresentation = 'mfcc' | 'logmel';
-export const FEATURE_REPRESENTATIONS: readonly FeatureRepresentation[] = ['mfcc', 'logmel'];
+/**
+ * What the main rows of a feature matrix are: MFCC or log-mel frames, or a vector of acoustic
+ * functionals (stored as a matrix of one frame; features/functionals/).
+ */
+export type FeatureRepresentation = 'mfcc' | 'logmel' | VectorRepresentation;
+export const FEATURE_REPRESENTATIONS: readonly FeatureRepresentation[] = ['mfcc', 'logmel', ...VECTOR_REPRESENTATIONS];
+/** The representations that are frame matrices (the fields of the framing and the mel filterbank apply to them). */
+export const MATRIX_REPRESENTATIONS: readonly FeatureRepresentation[] = ['mfcc', 'logmel'];
 
 export interface FeatureConfig {
   /** 'librosa': librosa-exact MFCC; 'meyda': Meyda's own MFCC on the same framing. */
   preset: FeaturePreset;
-  /** 'mfcc': nMfcc MFCC rows; 'logmel': nMels rows of the dB mel spectrogram (librosa power_to_db, top_db 80). */
+  /**
+   * 'mfcc': nMfcc MFCC rows; 'logmel': nMels rows of the dB mel spectrogram (librosa power_to_db,
+   * top_db 80); 'egemaps-like' / 'compare-like': one frame of named acoustic functionals.
+   */
   representation: FeatureRepresentation;
   /** 0: none; 1: + librosa.feature.delta rows; 2: + delta and delta-delta rows (width 9, mode 'interp'). */
   deltas: number;
@@ -43,11 +58,29 @@ export const FEATURE_GROUPS = [
   { id: 'framing', title: 'Framing' },
 ] as const;
 
-/** The form disables a field while another field has none of these values (it does not apply then). */
-export const FEATURE_FIELD_APPLIES: Partial<Record<keyof FeatureConfig, { path: keyof FeatureConfig; values: readonly string[] }>> = {
-  nMfcc: { path: 'representation', values: ['mfcc'] },
-  fmin: { path: 'preset', values: ['librosa'] },
-  fmax: { path: 'preset', values: ['librosa'] },
+/**
+ * The form disables a field while another field has none of the values of one of its conditions
+ * (it does not apply then). Fields that do not apply to a vector representation are set to their
+ * defaults by the engine (features/config.ts).
+ */
+export const FEATURE_FIELD_APPLIES: Partial<
+  Record<keyof FeatureConfig, readonly { path: keyof FeatureConfig; values: readonly string[] }[]>
+> = {
+  preset: [{ path: 'representation', values: MATRIX_REPRESENTATIONS }],
+  deltas: [{ path: 'representation', values: MATRIX_REPRESENTATIONS }],
+  nMfcc: [{ path: 'representation', values: ['mfcc'] }],
+  fmin: [
+    { path: 'preset', values: ['librosa'] },
+    { path: 'representation', values: MATRIX_REPRESENTATIONS },
+  ],
+  fmax: [
+    { path: 'preset', values: ['librosa'] },
+    { path: 'representation', values: MATRIX_REPRESENTATIONS },
+  ],
+  nFft: [{ path: 'representation', values: MATRIX_REPRESENTATIONS }],
+  hopLength: [{ path: 'representation', values: MATRIX_REPRESENTATIONS }],
+  nMels: [{ path: 'representation', values: MATRIX_REPRESENTATIONS }],
+  extras: [{ path: 'representation', values: MATRIX_REPRESENTATIONS }],
 };
 
 /** Feature configs have one set of defaults. */
@@ -78,10 +111,12 @@ export const FEATURE_FIELDS = {
     choices: [
       { value: 'mfcc', title: 'MFCC' },
       { value: 'logmel', title: 'log-mel energies' },
+      { value: 'egemaps-like', title: 'eGeMAPS-like functionals (88)' },
+      { value: 'compare-like', title: 'ComParE-like functionals (3707)' },
     ],
     default: 'mfcc',
     label: 'Representation',
-    help: 'MFCC rows, or the dB mel spectrogram (nMels rows; librosa preset only)',
+    help: 'MFCC rows, the dB mel spectrogram (nMels rows; librosa preset only), or a vector of acoustic functionals per clip (one frame)',
     flag: 'representation',
     group: 'features',
   },
@@ -163,7 +198,7 @@ export const FEATURE_FIELDS = {
     max: 100000,
     default: 0,
     label: 'Frames',
-    help: 'every matrix is zero-padded or truncated to this many frames; 0: enough for the longest clip (100 to 500)',
+    help: 'every matrix is zero-padded or truncated to this many frames; 0: enough for the longest clip (100 to 500); functionals: 0 or 1 (one frame)',
     flag: 'frames',
     group: 'framing',
   },

@@ -62,7 +62,7 @@ describe('resolveFeatureConfig', () => {
     [{ nFft: 3000 }, /nFft must be a power of two in 256\.\.16384, got 3000/],
     [{ preset: true as never }, /preset must be librosa or meyda, got true/],
     [{ extras: ['rms', 7] as never }, /extras\[1\] must be .*, got 7/],
-    [{ representation: 'mfe' as never }, /representation must be mfcc or logmel, got the string "mfe"/],
+    [{ representation: 'mfe' as never }, /representation must be mfcc, logmel, egemaps-like or compare-like, got the string "mfe"/],
     [{ deltas: 3 }, /deltas must be an integer in 0\.\.2, got 3/],
     [{ fmin: -1 }, /fmin must be a number in \[0, 96000\], got -1/],
     [{ fmax: 12000 }, /fmax must be at most half the sample rate \(11025 Hz\), or 0 for that, got 12000/],

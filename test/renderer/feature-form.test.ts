@@ -15,7 +15,12 @@ describe('Features form', () => {
     expect(fields.sort()).toEqual(Object.keys(FEATURE_FIELDS).sort());
     const representation = FEATURE_FORM_GROUPS.flatMap((g) => g.fields).find((f) => f.field === 'representation')!;
     expect(representation.spec.label).toBe('Representation');
-    expect(representation.spec.kind === 'enum' && representation.spec.choices.map((c) => c.value)).toEqual(['mfcc', 'logmel']);
+    expect(representation.spec.kind === 'enum' && representation.spec.choices.map((c) => c.value)).toEqual([
+      'mfcc',
+      'logmel',
+      'egemaps-like',
+      'compare-like',
+    ]);
   });
 
   it('sends nothing for the defaults, and the changed fields as typed values', () => {
@@ -45,5 +50,14 @@ describe('Features form', () => {
     expect(featureFieldApplies({ ...values, representation: 'logmel' }, 'nMfcc')).toBe(false);
     expect(featureFieldApplies({ ...values, preset: 'meyda' }, 'fmax')).toBe(false);
     expect(featureFieldApplies(values, 'fmin')).toBe(true);
+  });
+
+  it('disables the framing and filterbank fields for functionals, keeping the sample rate and length', () => {
+    const values = { ...featureFormDefaults(), representation: 'egemaps-like' };
+    for (const field of ['preset', 'deltas', 'nMfcc', 'fmin', 'fmax', 'nFft', 'hopLength', 'nMels', 'extras'] as const) {
+      expect(featureFieldApplies(values, field), field).toBe(false);
+    }
+    expect(featureFieldApplies(values, 'sampleRate')).toBe(true);
+    expect(featureFieldApplies(values, 'frames')).toBe(true);
   });
 });

@@ -4,6 +4,7 @@ import { extractFeatures, type FeatureSet } from '../../features/extract';
 import { resolveFrames } from '../../features/frames';
 import { writeNpyFloat32 } from '../../features/npy';
 import { FEATURE_FIELDS } from '../../schema/featureFields';
+import { isVectorRepresentation } from '../../schema/names';
 import { writeJsonAtomic } from '../../util/fs';
 import {
   CliError,
@@ -66,7 +67,7 @@ export async function featuresCommand(argv: string[]): Promise<void> {
     scheme: scan.scheme,
     configHash: set.configHash,
     config: set.config,
-    shape: [set.clips.length, set.rows, set.frames],
+    shape: isVectorRepresentation(set.config.representation) ? [set.clips.length, set.rows] : [set.clips.length, set.rows, set.frames],
     clips: set.stats.total,
     fromCache: set.stats.fromCache,
     computed: set.stats.computed,
@@ -74,7 +75,10 @@ export async function featuresCommand(argv: string[]): Promise<void> {
     elapsedMs: set.stats.elapsedMs,
     cacheDir: set.cacheDir,
     cacheProblems: set.cacheProblems,
+    notes: set.notes,
     exported,
+    /** CPU time of this process (worker threads included), ms. */
+    cpuMs: Math.round((process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1000),
     /** Peak resident memory of this process (worker threads included), MiB. */
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
@@ -93,17 +97,25 @@ export async function featuresCommand(argv: string[]): Promise<void> {
       `cache     ${set.cacheDir}`,
       ...(exported ? [`exported  ${exported.npy} [${report.shape.join(', ')}] float32 + ${exported.sidecar}`] : []),
       ...set.failed.map((f) => `skipped   ${f.relPath}: ${f.reason}`),
+      ...set.notes.map((n) => `note      ${n.relPath}: ${n.note}`),
     ].join('\n') + '\n',
   );
 }
 
-/** Raw (unstandardised) matrices as .npy [clips, rows, frames] plus a JSON sidecar in the same order. */
+/**
+ * Raw (unstandardised) matrices as .npy [clips, rows, frames] — or [clips, dims] for a vector
+ * representation — plus a JSON sidecar in the same order.
+ */
 export async function exportFeatureSet(set: FeatureSet, npyPath: string): Promise<{ npy: string; sidecar: string }> {
   const sidecar = npyPath.replace(/\.npy$/, '.json');
-  await writeNpyFloat32(npyPath, set.data, [set.clips.length, set.rows, set.frames]);
+  const vector = isVectorRepresentation(set.config.representation);
+  const shape = vector ? [set.clips.length, set.rows] : [set.clips.length, set.rows, set.frames];
+  await writeNpyFloat32(npyPath, set.data, shape);
   await writeJsonAtomic(sidecar, {
-    shape: [set.clips.length, set.rows, set.frames],
-    layout: '[clip][row][frame], float32, raw (unstandardised), zero-padded/truncated to frames',
+    shape,
+    layout: vector
+      ? '[clip][dimension], float32, raw (unstandardised) functionals; dimension names in rows'
+      : '[clip][row][frame], float32, raw (unstandardised), zero-padded/truncated to frames',
     rows: set.rowNames,
     config: set.config,
     configHash: set.configHash,
@@ -112,6 +124,7 @@ export async function exportFeatureSet(set: FeatureSet, npyPath: string): Promis
     speakers: set.clips.map((c) => c.speaker),
     validFrames: Array.from(set.validFrames),
     failed: set.failed,
+    notes: set.notes,
   });
   return { npy: npyPath, sidecar };
 }

@@ -32,10 +32,9 @@ export function featureFormDefaults(): FeatureFormValues {
   ) as FeatureFormValues;
 }
 
-/** False while another field's value makes this one irrelevant (nMfcc for log-mel, the band for Meyda). */
+/** False while another field's value makes this one irrelevant (nMfcc for log-mel, the band for Meyda, framing for functionals). */
 export function featureFieldApplies(values: FeatureFormValues, field: FeatureField): boolean {
-  const rule = FEATURE_FIELD_APPLIES[field];
-  return !rule || rule.values.includes(String(values[rule.path]));
+  return (FEATURE_FIELD_APPLIES[field] ?? []).every((rule) => rule.values.includes(String(values[rule.path])));
 }
 
 /** Every invalid field with its message (an empty object when the form is valid). */
