@@ -46,6 +46,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'predict the emotion of audio files with a trained checkpoint',
     load: () => import('./commands/predict').then((m) => ({ usage: m.predictUsage, run: m.predictCommand })),
   },
+  export: {
+    summary: "export a run's checkpoint as an ONNX model with its feature settings",
+    load: () => import('./commands/export').then((m) => ({ usage: m.exportUsage, run: m.exportCommand })),
+  },
   runs: {
     summary: 'list the runs in the runs folder',
     load: () => import('./commands/runs').then((m) => ({ usage: m.runsUsage, run: m.runsCommand })),
