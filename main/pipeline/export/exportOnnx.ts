@@ -19,6 +19,9 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export const ONNX_MODEL_FILE = 'model.onnx';
 export const EXPORT_JSON_FILE = 'export.json';
+export const EXPORT_README_FILE = 'README.md';
+/** The files of an export folder. */
+export const ONNX_EXPORT_FILES = [ONNX_MODEL_FILE, EXPORT_JSON_FILE, EXPORT_README_FILE];
 
 export interface ExportOptions {
   /** A run folder (its best checkpoint by default) or a checkpoint folder. */
@@ -80,7 +83,7 @@ export async function exportOnnx(options: ExportOptions): Promise<ExportResult> 
   const { model, manifest } = await loadCheckpoint(source.dir);
   let onnxModel: OnnxExport;
   try {
-    onnxModel = toOnnx(model);
+    onnxModel = await toOnnx(model);
   } catch (err) {
     throw new Error(`Checkpoint ${source.dir} (${manifest.modelName}) cannot be exported: ${(err as Error).message}`, { cause: err });
   } finally {
@@ -106,7 +109,7 @@ export async function exportOnnx(options: ExportOptions): Promise<ExportResult> 
   await writeFolderAtomically(target, options.force === true, async (dir) => {
     await fsp.writeFile(join(dir, ONNX_MODEL_FILE), onnxModel.bytes);
     await fsp.writeFile(join(dir, EXPORT_JSON_FILE), JSON.stringify(description, null, 2) + '\n');
-    await fsp.writeFile(join(dir, 'README.md'), exportReadme(description));
+    await fsp.writeFile(join(dir, EXPORT_README_FILE), exportReadme(description));
   });
   return {
     dir: target,

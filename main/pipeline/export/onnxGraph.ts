@@ -92,9 +92,19 @@ const str = (name: string, value: string): OnnxTypes.IAttributeProto => ({
   s: new TextEncoder().encode(value),
 });
 
-/** A weight's values, with its tfjs shape. */
-function weightValues(layer: tf.layers.Layer): { values: Float32Array; shape: number[] }[] {
-  return layer.getWeights().map((w) => ({ values: w.dataSync() as Float32Array, shape: w.shape }));
+interface Weight {
+  values: Float32Array;
+  shape: number[];
+}
+
+/** Every layer's weights, read asynchronously (the webgpu backend cannot read synchronously in Node). */
+async function readWeights(model: tf.LayersModel): Promise<Map<tf.layers.Layer, Weight[]>> {
+  const weights = new Map<tf.layers.Layer, Weight[]>();
+  for (const layer of model.layers) {
+    const values = await Promise.all(layer.getWeights().map(async (w) => ({ values: (await w.data()) as Float32Array, shape: w.shape })));
+    weights.set(layer, values);
+  }
+  return weights;
 }
 
 /** A 2-D row-major matrix [rows, cols] transposed. */
@@ -121,7 +131,14 @@ class Converter {
   private readonly values = new Map<number, Value>();
   framesFixedBy: string | null = null;
 
-  constructor(private readonly model: tf.LayersModel) {}
+  constructor(
+    private readonly model: tf.LayersModel,
+    private readonly weights: Map<tf.layers.Layer, Weight[]>,
+  ) {}
+
+  private weightValues(layer: tf.layers.Layer): Weight[] {
+    return this.weights.get(layer) ?? [];
+  }
 
   run(): OnnxExport {
     const model = this.model;
@@ -230,7 +247,7 @@ class Converter {
           this.set(layer, this.globalAverage(layer, x, mask));
           return;
         }
-        const [gamma, beta, mean, variance] = weightValues(layer);
+        const [gamma, beta, mean, variance] = this.weightValues(layer);
         const channels = gamma!.shape[0]!;
         const params = [gamma, beta, mean, variance].map((w, i) =>
           g.floats(`${name}/${['gamma', 'beta', 'mean', 'variance'][i]}`, w!.values, [channels]),
@@ -247,7 +264,7 @@ class Converter {
         if (dilation.some((d) => d !== 1)) this.unsupported(layer, 'dilation is not exported');
         const padding = config['padding'] as string;
         if (padding !== 'same' && padding !== 'valid') this.unsupported(layer, `padding '${padding}' is not exported`);
-        const [kernel, bias] = weightValues(layer);
+        const [kernel, bias] = this.weightValues(layer);
         const [kh, kw, cin, cout] = kernel!.shape as [number, number, number, number];
         const inputs = [x.name, g.floats(`${name}/kernel`, convKernel(kernel!.values, kernel!.shape), [cout, cin, kh, kw])];
         if (bias) inputs.push(g.floats(`${name}/bias`, bias.values, [cout]));
@@ -334,7 +351,7 @@ class Converter {
         return;
       case 'Dense': {
         const x = this.toTfjs(this.input(layer), name);
-        const [kernel, bias] = weightValues(layer);
+        const [kernel, bias] = this.weightValues(layer);
         const [inUnits, units] = kernel!.shape as [number, number];
         let y = g.node('MatMul', [x.name, g.floats(`${name}/kernel`, kernel!.values, [inUnits, units])], `${name}_matmul`);
         if (bias) y = g.node('Add', [y, g.floats(`${name}/bias`, bias.values, [units])], name);
@@ -410,7 +427,7 @@ class Converter {
     const x = this.input(layer, 0);
     if (x.layout !== 'tfjs') this.unsupported(layer, 'it takes sequences [batch, time, features]');
     const mask = asArray(layer.input).length > 1 ? this.input(layer, 1) : null;
-    const w = weightValues(layer);
+    const w = this.weightValues(layer);
     const features = w[0]!.shape[0]!;
     const u = units;
     const W = new Float32Array(2 * 3 * u * features);
@@ -454,7 +471,7 @@ class Converter {
     const x = this.input(layer, 0);
     if (x.layout !== 'tfjs') this.unsupported(layer, 'it takes sequences [batch, time, features]');
     const mask = asArray(layer.input).length > 1 ? this.input(layer, 1) : null;
-    const [kernel] = weightValues(layer);
+    const [kernel] = this.weightValues(layer);
     let scores = g.node('MatMul', [x.name, g.floats(`${layer.name}/kernel`, kernel!.values, kernel!.shape)], `${layer.name}_scores`);
     if (mask) {
       const seqMask = this.sequenceMask(mask, layer.name);
@@ -471,6 +488,6 @@ class Converter {
 }
 
 /** The model as ONNX; throws UnsupportedLayerError naming the first layer that has no conversion. */
-export function toOnnx(model: tf.LayersModel): OnnxExport {
-  return new Converter(model).run();
+export async function toOnnx(model: tf.LayersModel): Promise<OnnxExport> {
+  return new Converter(model, await readWeights(model)).run();
 }
