@@ -122,7 +122,9 @@ ${dims}
 
 ## Python (librosa + onnxruntime)
 
-\`pip install librosa onnxruntime\`${caveat ? `\n\n${caveat}` : ''}
+\`pip install librosa onnxruntime\`. The workbench computes librosa's MFCC and log-mel exactly, but
+resamples with its own resampler: a clip already at ${d.featureConfig.sampleRate} Hz gives the same features, a
+resampled one very close ones.${caveat ? `\n\n${caveat}` : ''}
 
 \`\`\`python
 ${python}
