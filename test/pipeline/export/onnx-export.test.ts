@@ -4,16 +4,17 @@
  * 1e-4), and Debian's ONNX checker must accept every file. Each tool that is absent skips its part
  * with a printed reason.
  */
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODEL_NAMES, modelInputs } from '../../../main/models';
 import { loadCheckpoint } from '../../../main/models/checkpoint';
 import { exportOnnx, type ExportDescription } from '../../../main/pipeline/export/exportOnnx';
 import { ONNX_OPSET } from '../../../main/pipeline/export/onnxGraph';
-import { FRAMES, LABELS, ROWS } from '../inference/helpers';
+import { FRAMES, LABELS, ROWS, writeRun } from '../inference/helpers';
 import { findOnnxPython, loadOnnxRuntime, onnxCheckerProblem, testClipFeatures, writeZooCheckpoint, type Ort } from './helpers';
 
 const runtime = await loadOnnxRuntime();
@@ -123,6 +124,46 @@ describe.each(MODEL_NAMES)('ONNX export of %s', (modelName) => {
     },
     120_000,
   );
+});
+
+describe('ONNX export beyond the zoo', () => {
+  it('exports a Sequential model with a strided valid conv, its ReLU and a flatten', async () => {
+    const runDir = join(work, 'run-sequential');
+    await writeRun(work, ['best']).then((made) => rename(made, runDir));
+    const result = await exportOnnx({ source: runDir });
+    expect(result.framesFixedBy).toMatch(/\(Flatten\)$/);
+    const file = join(result.dir, 'model.onnx');
+    if (python) expect(onnxCheckerProblem(python, file)).toBe('');
+    if (!ort) return;
+    const expected = await workbenchLogits(join(runDir, 'checkpoints', 'best'));
+    expect(maxDifference(await onnxLogits(ort, file, clips.x, clips.validFrames, FRAMES), expected)).toBeLessThanOrEqual(1e-4);
+  });
+
+  it("runs the export README's Node example as written", async () => {
+    if (!ort) return;
+    const runDir = join(work, 'run-readme');
+    await writeZooCheckpoint(runDir, 'crnn', 'best', 9);
+    const result = await exportOnnx({ source: runDir });
+    const readme = await readFile(join(result.dir, 'README.md'), 'utf8');
+    const example = /```js\n([\s\S]*?)```/.exec(readme)![1]!;
+    await writeFile(join(result.dir, 'example.cjs'), example);
+    // The example reads the normalised matrix from clip.f32 and treats every frame as real.
+    const clip = clips.x.slice(0, ROWS * FRAMES);
+    await writeFile(join(result.dir, 'clip.f32'), Buffer.from(clip.buffer));
+    const run = spawnSync(process.execPath, ['example.cjs'], {
+      cwd: result.dir,
+      encoding: 'utf8',
+      env: { ...process.env, NODE_PATH: resolve('node_modules') },
+    });
+    expect(run.stderr).toBe('');
+    const { model } = await loadCheckpoint(join(runDir, 'checkpoints', 'best'));
+    const logits = tf.tidy(() => {
+      const x = tf.tensor4d(clip, [1, ROWS, FRAMES, 1]);
+      return Array.from((model.apply(modelInputs(model, x), { training: false }) as tf.Tensor).dataSync());
+    });
+    model.dispose();
+    expect(run.stdout.trim()).toBe(LABELS[logits.indexOf(Math.max(...logits))]);
+  });
 });
 
 describe('ONNX export refuses bad input with a one-line reason and writes nothing', () => {
