@@ -201,6 +201,17 @@ describe('ONNX export refuses bad input with a one-line reason and writes nothin
     await expect(readdir(join(runDir, 'exports'))).rejects.toThrow(/ENOENT/);
   });
 
+  it('exports a checkpoint folder given directly only where --out says', async () => {
+    const runDir = join(work, 'run-direct');
+    await writeZooCheckpoint(runDir, 'seed-cnn', 'final', 6);
+    const checkpointDir = join(runDir, 'checkpoints', 'final');
+    await expect(exportOnnx({ source: checkpointDir })).rejects.toThrow(/is a checkpoint folder: say where the export goes with --out$/);
+    const out = join(work, 'direct-export');
+    const result = await exportOnnx({ source: checkpointDir, out });
+    expect(result.dir).toBe(out);
+    expect(JSON.parse(await readFile(join(out, 'export.json'), 'utf8'))).toMatchObject({ checkpoint: 'final', model: 'seed-cnn' });
+  });
+
   it('says which checkpoint is missing or corrupt', async () => {
     const runDir = join(work, 'run-corrupt');
     await writeZooCheckpoint(runDir, 'crnn', 'best', 5);
