@@ -15,7 +15,15 @@ import { loadCheckpoint } from '../../../main/models/checkpoint';
 import { exportOnnx, type ExportDescription } from '../../../main/pipeline/export/exportOnnx';
 import { ONNX_OPSET } from '../../../main/pipeline/export/onnxGraph';
 import { FRAMES, LABELS, ROWS, writeRun } from '../inference/helpers';
-import { findOnnxPython, loadOnnxRuntime, onnxCheckerProblem, testClipFeatures, writeZooCheckpoint, type Ort } from './helpers';
+import {
+  findOnnxPython,
+  loadOnnxRuntime,
+  onnxCheckerProblem,
+  testClipFeatures,
+  writeZooCheckpoint,
+  type Ort,
+  type OrtTensor,
+} from './helpers';
 
 const runtime = await loadOnnxRuntime();
 const checker = findOnnxPython();
@@ -59,7 +67,7 @@ async function onnxLogits(runtime: Ort, file: string, x: Float32Array, validFram
   const session = await runtime.InferenceSession.create(file);
   try {
     const n = validFrames.length;
-    const feeds: Record<string, InstanceType<Ort['Tensor']>> = { features: new runtime.Tensor('float32', x, [n, ROWS, frames, 1]) };
+    const feeds: Record<string, OrtTensor> = { features: new runtime.Tensor('float32', x, [n, ROWS, frames, 1]) };
     if (session.inputNames.includes('mask')) feeds['mask'] = new runtime.Tensor('float32', maskOf(validFrames, frames), [n, frames]);
     const { logits } = await session.run(feeds);
     expect(logits!.dims).toEqual([n, LABELS.length]);
