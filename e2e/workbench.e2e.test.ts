@@ -394,6 +394,22 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
     await expect.poll(() => byId('run-export-result').textContent(), { timeout: 60_000 }).toContain('best-confusion.png');
   });
 
+  it('exports the run as ONNX from the Runs view, and offers to replace an existing export', async () => {
+    await byId('run-export-onnx').click();
+    await expect.poll(() => byId('run-export-onnx-result').count(), { timeout: 60_000 }).toBe(1);
+    const runs = readdirSync(join(dir, 'runs')).filter((name) => existsSync(join(dir, 'runs', name, 'run.json')));
+    const folder = join(dir, 'runs', runs[0]!, 'exports', 'onnx-best');
+    expect(readdirSync(folder).sort()).toEqual(['README.md', 'export.json', 'model.onnx']);
+    expect(JSON.parse(readFileSync(join(folder, 'export.json'), 'utf8'))).toMatchObject({ opset: 13, model: 'res-cnn' });
+    expect(await byId('run-export-onnx-result').textContent()).toContain('onnx-best');
+    await shot('09b-runs-onnx-export');
+    await byId('run-export-onnx').click();
+    await expect.poll(() => byId('run-export-onnx-error').textContent(), { timeout: 60_000 }).toContain('already exists');
+    await byId('run-export-onnx-replace').click();
+    await expect.poll(() => byId('run-export-onnx-result').count(), { timeout: 60_000 }).toBe(1);
+    expect(await byId('run-export-onnx-error').count()).toBe(0);
+  });
+
   it('keeps the open dataset and the view after a reload of the page', async () => {
     await page.reload();
     await expect.poll(() => byId('run-row').count()).toBe(1);

@@ -277,6 +277,15 @@ export interface ExportedReport {
   dir: string;
 }
 
+/** A checkpoint written as ONNX (main/pipeline/export): model.onnx, export.json and README.md in `dir`. */
+export interface OnnxExportSummary {
+  dir: string;
+  files: string[];
+  opset: number;
+  /** The layer that fixes the number of frames, or null when frames are a dynamic dimension. */
+  framesFixedBy: string | null;
+}
+
 export interface FilePrediction {
   /** The file as the user gave it (a path, or the name of an uploaded file). */
   name: string;
@@ -485,6 +494,8 @@ export interface ApiRequests {
   'runs.delete': { args: { runId: string }; result: { ok: true } };
   /** Writes metrics JSON, the per-class, confusion and per-clip CSVs and the confusion-matrix PNG (drawn by the engine) into the run's exports/. */
   'runs.export': { args: CheckpointRef; result: ExportedReport };
+  /** Writes the checkpoint as ONNX into `<run>/exports/onnx-<checkpoint>/`; an existing export is refused unless `force`. */
+  'runs.exportOnnx': { args: CheckpointRef & { force?: boolean }; result: OnnxExportSummary };
   /** Lists runs of another folder from now on (e.g. one copied from a GPU server). */
   'runs.setFolder': { args: { dir: string }; result: { runsDir: string } };
 

@@ -12,6 +12,7 @@ import { previewSplit } from '../pipeline/splitPreview';
 import type { EvaluationReport } from '../evaluation/report';
 import { compareCheckpoints, evaluationOf, exportEvaluation, type EvaluationSourceOptions } from '../pipeline/evaluations';
 import { MAX_UPLOAD_BYTES, storeUpload } from '../pipeline/uploads';
+import { exportOnnx, ONNX_EXPORT_FILES } from '../pipeline/export/exportOnnx';
 import { cacheCoverage, cacheDirFor } from '../features/cache';
 import { featureConfigHash, featureRowCount, resolveFeatureConfig, type FeatureConfig } from '../features/config';
 import { AUTO_FRAMES_MIN, resolveFrames } from '../features/frames';
@@ -511,6 +512,20 @@ export function createEngine(ctx: EngineContext): Engine {
       const args = expectObject(raw, 'runs.export');
       const ref = checkpointRef(args, 'runs.export');
       return exportEvaluation(runDir(ref.runId), ref.checkpoint, evaluationSource());
+    },
+
+    async 'runs.exportOnnx'(raw) {
+      const args = expectObject(raw, 'runs.exportOnnx');
+      const ref = checkpointRef(args, 'runs.exportOnnx');
+      const force = optionalBoolean(args, 'force', 'runs.exportOnnx') ?? false;
+      await initBackend(workspace.backendPreference);
+      const result = await exportOnnx({ source: runDir(ref.runId), checkpoint: ref.checkpoint, force });
+      return {
+        dir: result.dir,
+        files: ONNX_EXPORT_FILES.map((file) => join(result.dir, file)),
+        opset: result.opset,
+        framesFixedBy: result.framesFixedBy,
+      };
     },
 
     async 'runs.setFolder'(raw) {

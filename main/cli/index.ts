@@ -50,6 +50,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'fuse checkpoints into one that averages their class probabilities',
     load: () => import('./commands/fuse').then((m) => ({ usage: m.fuseUsage, run: m.fuseCommand })),
   },
+  export: {
+    summary: "export a run's checkpoint as an ONNX model with its feature settings",
+    load: () => import('./commands/export').then((m) => ({ usage: m.exportUsage, run: m.exportCommand })),
+  },
   runs: {
     summary: 'list the runs in the runs folder',
     load: () => import('./commands/runs').then((m) => ({ usage: m.runsUsage, run: m.runsCommand })),

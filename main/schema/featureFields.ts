@@ -83,6 +83,19 @@ export const FEATURE_FIELD_APPLIES: Partial<
   extras: [{ path: 'representation', values: MATRIX_REPRESENTATIONS }],
 };
 
+/**
+ * Whether `field` applies to a feature config (every condition of FEATURE_FIELD_APPLIES holds); the
+ * one rule behind the form, the run details and the study settings. `values` may be partial: a
+ * missing field counts as its default.
+ */
+export function featureFieldApplies(values: Readonly<Record<string, unknown>>, field: string): boolean {
+  const rules = FEATURE_FIELD_APPLIES[field as keyof FeatureConfig] ?? [];
+  return rules.every((rule) => {
+    const value = values[rule.path] ?? (FEATURE_FIELDS[rule.path] as { default: unknown }).default;
+    return rule.values.includes(String(value));
+  });
+}
+
 /** Feature configs have one set of defaults. */
 export type FeatureDefaults = 'default';
 

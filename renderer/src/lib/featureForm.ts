@@ -6,7 +6,7 @@
  * between fields (fmax ≤ half the sample rate, …) are the engine's to check.
  */
 import type { FeatureOverrides } from '../../../main/api/contract';
-import { FEATURE_FIELD_APPLIES, FEATURE_FIELDS, FEATURE_GROUPS, type FeatureConfig } from '../../../main/schema/featureFields';
+import { featureFieldApplies as appliesTo, FEATURE_FIELDS, FEATURE_GROUPS, type FeatureConfig } from '../../../main/schema/featureFields';
 import { defaultsFromTable, orList, type FieldSpec } from '../../../main/schema/fields';
 import { checkFieldText } from './trainForm';
 
@@ -34,7 +34,7 @@ export function featureFormDefaults(): FeatureFormValues {
 
 /** False while another field's value makes this one irrelevant (nMfcc for log-mel, the band for Meyda, framing for functionals). */
 export function featureFieldApplies(values: FeatureFormValues, field: FeatureField): boolean {
-  return (FEATURE_FIELD_APPLIES[field] ?? []).every((rule) => rule.values.includes(String(values[rule.path])));
+  return appliesTo(values, field);
 }
 
 /** Every invalid field with its message (an empty object when the form is valid). */

@@ -4,9 +4,9 @@
  * contract types as `unknown` are read defensively: a run written by another version still shows.
  */
 import type { BestCheckpoint, CheckpointName, EpochMetrics, RunDetail, RunSummary } from '../../../main/api/contract';
-import { FEATURE_FIELD_APPLIES, FEATURE_FIELDS, FEATURE_GROUPS } from '../../../main/schema/featureFields';
+import { featureFieldApplies, FEATURE_FIELDS, FEATURE_GROUPS } from '../../../main/schema/featureFields';
 import { valueAt, type FieldSpec } from '../../../main/schema/fields';
-import { TRAINING_FIELD_APPLIES, TRAINING_FIELDS, TRAINING_GROUPS } from '../../../main/schema/trainingFields';
+import { TRAINING_FIELD_APPLIES, TRAINING_FIELDS, TRAINING_GROUPS, type TrainingFieldPath } from '../../../main/schema/trainingFields';
 import { baseName, count, dateTime, integer, percent } from './format';
 import type { LineSeries } from './trainingCharts';
 
@@ -145,16 +145,20 @@ function settingText(value: unknown): string {
  * fields that do not apply under the stored values (warm-up without the cosine schedule, …) and
  * fields a run of an older version did not store are left out.
  */
+function trainingApplies(values: Record<string, unknown>, path: string): boolean {
+  const rule = TRAINING_FIELD_APPLIES[path as TrainingFieldPath];
+  return !rule || rule.values.includes(String(valueAt(values, rule.path)));
+}
+
 function tableFacts(
   table: Readonly<Record<string, FieldSpec>>,
-  applies: Partial<Record<string, { path: string; values: readonly string[] }>>,
+  applies: (values: Record<string, unknown>, path: string) => boolean,
   values: Record<string, unknown>,
   group: string,
 ): Fact[] {
   return Object.entries(table).flatMap(([path, spec]) => {
     if (spec.group !== group) return [];
-    const rule = applies[path];
-    if (rule && !rule.values.includes(String(valueAt(values, rule.path)))) return [];
+    if (!applies(values, path)) return [];
     const value = valueAt(values, path);
     return value === undefined ? [] : [{ label: spec.label, value: settingText(value) }];
   });
@@ -174,13 +178,13 @@ export function configGroups(detail: RunDetail): FactGroup[] {
     const trainingTable = TRAINING_FIELDS as Readonly<Record<string, FieldSpec>>;
     for (const group of TRAINING_GROUPS) {
       if (group.id === 'split') continue;
-      const facts = tableFacts(trainingTable, TRAINING_FIELD_APPLIES, training, group.id);
+      const facts = tableFacts(trainingTable, trainingApplies, training, group.id);
       if (facts.length) groups.push({ title: group.title, facts });
     }
   }
   if (features) {
     const featureTable = FEATURE_FIELDS as Readonly<Record<string, FieldSpec>>;
-    const facts = FEATURE_GROUPS.flatMap((group) => tableFacts(featureTable, FEATURE_FIELD_APPLIES, features, group.id));
+    const facts = FEATURE_GROUPS.flatMap((group) => tableFacts(featureTable, featureFieldApplies, features, group.id));
     if (facts.length) groups.push({ title: 'Features', facts });
   }
   return groups;

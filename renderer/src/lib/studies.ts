@@ -14,7 +14,7 @@ import type {
   StudyStatusView,
   TrainingOverrides,
 } from '../../../main/api/contract';
-import { FEATURE_FIELD_APPLIES, FEATURE_FIELDS } from '../../../main/schema/featureFields';
+import { featureFieldApplies, FEATURE_FIELDS } from '../../../main/schema/featureFields';
 import { defaultsFromTable, valueAt } from '../../../main/schema/fields';
 import { TRAINING_FIELD_APPLIES, type TrainingFieldPath } from '../../../main/schema/trainingFields';
 import { FEATURE_FORM_GROUPS } from './featureForm';
@@ -264,10 +264,7 @@ export function studySettings(base: TrainingOverrides, features: FeatureOverride
   const featureGroups = FEATURE_FORM_GROUPS.map((group) => ({
     title: group.title,
     items: group.fields
-      .filter(({ field }) => {
-        const rule = FEATURE_FIELD_APPLIES[field];
-        return !rule || rule.values.includes(String(feature(rule.path)));
-      })
+      .filter(({ field }) => featureFieldApplies(features as Record<string, unknown>, field))
       .map(({ field, spec }) => ({ label: spec.label, value: shownValue(feature(field)) })),
   }));
   const trainingApplies = (path: TrainingFieldPath) => {

@@ -1,0 +1,141 @@
+/**
+ * The README written into an export folder: how to compute the model's features from audio and
+ * run model.onnx, in Python (librosa + onnxruntime) and in Node (onnxruntime-node), with this
+ * export's own settings filled in.
+ */
+import type { ExportDescription } from './exportOnnx';
+
+/** The Python lines that compute the unnormalised feature rows, or why librosa cannot reproduce them. */
+function pythonFeatures(d: ExportDescription): { code: string; caveat: string | null } {
+  const c = d.featureConfig;
+  const spectrum = `sr=sr, n_fft=${c.nFft}, hop_length=${c.hopLength}, n_mels=${c.nMels}, fmin=${c.fmin}, fmax=${c.fmax || c.sampleRate / 2}`;
+  const base =
+    c.representation === 'logmel'
+      ? `base = librosa.power_to_db(librosa.feature.melspectrogram(y=y, ${spectrum}))`
+      : `base = librosa.feature.mfcc(y=y, n_mfcc=${c.nMfcc}, ${spectrum})`;
+  const lines = [`y, sr = librosa.load(path, sr=${c.sampleRate}, mono=True)`, base, 'rows = [base]'];
+  for (let order = 1; order <= c.deltas; order++) lines.push(`rows.append(librosa.feature.delta(base, width=9, order=${order}))`);
+  lines.push('m = np.concatenate(rows).astype(np.float32)');
+  let caveat: string | null = null;
+  if (c.preset === 'meyda') caveat = "This model was trained on Meyda's MFCC (preset `meyda`), which librosa does not reproduce exactly.";
+  else if (c.extras.length > 0) {
+    caveat = `This model's features also hold the Meyda descriptor rows ${c.extras.join(', ')}, which librosa does not compute: take them from the workbench (\`ser features\`).`;
+  }
+  return { code: lines.join('\n'), caveat };
+}
+
+function pythonNormalisation(d: ExportDescription): string {
+  switch (d.normalization.mode) {
+    case 'global':
+      return d.normalization.maskPadding
+        ? 'x[:, :valid] = (x[:, :valid] - mean[:, None]) / (std[:, None] + 1e-8)  # padding stays 0'
+        : 'x = (x - mean[:, None]) / (std[:, None] + 1e-8)  # padding standardised too, as this older checkpoint was trained';
+    case 'clip':
+      return 'real = x[:, :valid]\nx[:, :valid] = (real - real.mean(1, keepdims=True)) / (real.std(1, keepdims=True) + 1e-8)';
+    case 'speaker':
+      return [
+        "# per-speaker statistics: mean and std of each row over all real frames of the speaker's clips",
+        'x[:, :valid] = (x[:, :valid] - speaker_mean[:, None]) / (speaker_std[:, None] + 1e-8)',
+      ].join('\n');
+  }
+}
+
+export function exportReadme(d: ExportDescription): string {
+  const [rows, frames] = d.inputShape as [number, number];
+  const masked = d.inputs.length > 1;
+  const { code, caveat } = pythonFeatures(d);
+  const globalStats = d.normalization.mode === 'global';
+  const dims = d.framesFixedBy
+    ? `The batch size is dynamic; the number of frames is fixed at ${frames} by layer ${d.framesFixedBy}.`
+    : `The batch size and the number of frames are dynamic. Pad to ${frames} frames for exactly the workbench's logits (strided layers align their windows to the input's length).`;
+
+  const python = [
+    'import json',
+    'import numpy as np',
+    'import librosa',
+    'import onnxruntime as ort',
+    '',
+    "meta = json.load(open('export.json'))",
+    "session = ort.InferenceSession('model.onnx')",
+    '',
+    'def features(path):',
+    ...code.split('\n').map((l) => '    ' + l),
+    `    valid = min(m.shape[1], ${frames})`,
+    `    x = np.zeros((${rows}, ${frames}), np.float32)  # zero-padded or truncated to ${frames} frames`,
+    '    x[:, :valid] = m[:, :valid]',
+    ...(globalStats
+      ? ["    mean = np.array(meta['standardizer']['mean'], np.float32)", "    std = np.array(meta['standardizer']['std'], np.float32)"]
+      : []),
+    ...pythonNormalisation(d)
+      .split('\n')
+      .map((l) => '    ' + l),
+    '    return x, valid',
+    '',
+    "x, valid = features('clip.wav')",
+    `feeds = {'features': x[None, :, :, None]}  # [batch, ${rows}, frames, 1]`,
+    ...(masked
+      ? [`mask = np.zeros((1, ${frames}), np.float32)`, 'mask[0, :valid] = 1  # 1 = real frame, 0 = padding', "feeds['mask'] = mask"]
+      : []),
+    "logits = session.run(['logits'], feeds)[0][0]",
+    'probabilities = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()',
+    "print(meta['labels'][int(logits.argmax())], dict(zip(meta['labels'], probabilities.round(3))))",
+  ].join('\n');
+
+  const node = [
+    "const fs = require('node:fs');",
+    "const ort = require('onnxruntime-node');",
+    '',
+    'async function main() {',
+    "  const meta = JSON.parse(fs.readFileSync('export.json', 'utf8'));",
+    "  const session = await ort.InferenceSession.create('model.onnx');",
+    `  // The normalised ${rows} x ${frames} matrix, row-major float32 (e.g. x.tofile('clip.f32') in the Python above).`,
+    "  const x = new Float32Array(fs.readFileSync('clip.f32').buffer.slice(0));",
+    `  const feeds = { features: new ort.Tensor('float32', x, [1, ${rows}, ${frames}, 1]) };`,
+    ...(masked
+      ? [
+          `  const valid = ${frames}; // the clip's real frames (the Python's \`valid\`)`,
+          `  const mask = new Float32Array(${frames}).fill(1, 0, valid).fill(0, valid);`,
+          `  feeds.mask = new ort.Tensor('float32', mask, [1, ${frames}]);`,
+        ]
+      : []),
+    '  const { logits } = await session.run(feeds);',
+    '  const scores = Array.from(logits.data);',
+    '  console.log(meta.labels[scores.indexOf(Math.max(...scores))]);',
+    '}',
+    'main();',
+  ].join('\n');
+
+  return `# ${d.model} (${d.checkpoint} checkpoint, epoch ${d.epoch}) as ONNX
+
+Exported by SER Workbench. \`model.onnx\` is ONNX opset ${d.opset}, in inference mode (batch norm
+uses its running statistics, dropout is left out). \`export.json\` holds the class labels (in
+output order), the feature configuration, the normalisation (${d.normalization.mode}) and its
+statistics.
+
+## Inputs and output
+
+- \`features\`: float32 [batch, ${rows}, frames, 1], the normalised feature matrix of each clip
+  (rows = feature rows, one column per frame).
+${masked ? '- `mask`: float32 [batch, frames], 1 for a real frame and 0 for padding; real frames come first.\n' : ''}- \`logits\`: float32 [batch, ${d.labels.length}], one score per label (${d.labels.join(', ')}); softmax gives the probabilities.
+
+${dims}
+
+## Python (librosa + onnxruntime)
+
+\`pip install librosa onnxruntime\`. The workbench computes librosa's MFCC and log-mel exactly, but
+resamples with its own resampler: a clip already at ${d.featureConfig.sampleRate} Hz gives the same features, a
+resampled one very close ones.${caveat ? `\n\n${caveat}` : ''}
+
+\`\`\`python
+${python}
+\`\`\`
+
+## Node (onnxruntime-node)
+
+\`npm install onnxruntime-node\`; the features come from the Python above (or the workbench).
+
+\`\`\`js
+${node}
+\`\`\`
+`;
+}
