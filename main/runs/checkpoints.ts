@@ -83,7 +83,10 @@ export async function inspectCheckpoint(dir: string, name = dir): Promise<Checkp
     return state(false, `${MANIFEST_FILE} is corrupt: ${err instanceof FormatError ? err.reason : (err as Error).message}`);
   }
   if (!manifest) return state(false, `${MANIFEST_FILE} is missing (the save did not finish)`);
-  if (isClassicalModel(manifest.modelName)) return state(...(await classifierProblem(dir, manifest)), manifest);
+  if (isClassicalModel(manifest.modelName)) {
+    const [complete, problem] = await classifierProblem(dir, manifest);
+    return state(complete, problem, manifest);
+  }
   let modelJson: tf.io.ModelJSON;
   try {
     modelJson = await readModelJson(dir);

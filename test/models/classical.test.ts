@@ -35,8 +35,9 @@ describe('classical classifiers', () => {
   const test = blobs(['t1', 't2'], 3, 6, 10, 99);
 
   it.each(CLASSICAL_MODEL_NAMES)('%s separates separable classes on unseen speakers, with probabilities', (model) => {
-    const file = trainClassifier(model, data, { ...OPTIONS, speakers: data.speakers });
+    const { file, outOfFold } = trainClassifier(model, data, { ...OPTIONS, speakers: data.speakers });
     expect(() => checkClassifier(file)).not.toThrow();
+    for (let i = 0; i < data.vectors.n; i++) expect(outOfFold[i * 3]! + outOfFold[i * 3 + 1]! + outOfFold[i * 3 + 2]!).toBeCloseTo(1, 9);
     const probabilities = classifierProbabilities(file, test.vectors);
     expect(probabilities.length).toBe(test.vectors.n * 3);
     let correct = 0;
@@ -52,8 +53,8 @@ describe('classical classifiers', () => {
   });
 
   it.each(CLASSICAL_MODEL_NAMES)('%s is deterministic given the seed and survives a JSON round trip', (model) => {
-    const a = trainClassifier(model, dataFor(), { ...OPTIONS, speakers: data.speakers });
-    const b = trainClassifier(model, dataFor(), { ...OPTIONS, speakers: data.speakers });
+    const a = trainClassifier(model, dataFor(), { ...OPTIONS, speakers: data.speakers }).file;
+    const b = trainClassifier(model, dataFor(), { ...OPTIONS, speakers: data.speakers }).file;
     expect(JSON.stringify(a)).toBe(JSON.stringify(b));
     const restored = JSON.parse(JSON.stringify(a));
     expect(() => checkClassifier(restored)).not.toThrow();
@@ -61,18 +62,18 @@ describe('classical classifiers', () => {
   });
 
   it('refuses stored parameters of the wrong size', () => {
-    const file = trainClassifier('logreg', data, { ...OPTIONS, speakers: data.speakers });
+    const { file } = trainClassifier('logreg', data, { ...OPTIONS, speakers: data.speakers });
     expect(() => checkClassifier({ ...file, dims: 5 })).toThrow(/weights must be 15 finite numbers/);
     expect(() => checkClassifier({ ...file, model: 'svm-rbf' })).toThrow(/not those of a rbf SVM/);
   });
 
   it('uses the grids it is given', () => {
-    const file = trainClassifier('svm-rbf', data, { ...OPTIONS, cValues: [1, 10], gammaScales: [0.5], speakers: data.speakers });
+    const { file } = trainClassifier('svm-rbf', data, { ...OPTIONS, cValues: [1, 10], gammaScales: [0.5], speakers: data.speakers });
     expect(file.innerCv.candidates.map((c) => c.hyperParameters)).toEqual([
       { C: 1, gammaScale: 0.5 },
       { C: 10, gammaScale: 0.5 },
     ]);
-    const knn = trainClassifier('knn', data, { ...OPTIONS, kValues: [3], speakers: data.speakers });
+    const knn = trainClassifier('knn', data, { ...OPTIONS, kValues: [3], speakers: data.speakers }).file;
     expect(knn.hyperParameters).toEqual({ k: 3 });
   });
 });
@@ -94,7 +95,7 @@ describe('inner cross-validation folds', () => {
 
   it('scores candidates only on the speakers of the data it is given', () => {
     const data = dataFor();
-    const file = trainClassifier('knn', data, { ...OPTIONS, speakers: data.speakers });
+    const { file } = trainClassifier('knn', data, { ...OPTIONS, speakers: data.speakers });
     expect(file.innerCv.folds.flat().sort()).toEqual(TRAIN_SPEAKERS);
   });
 });

@@ -41,18 +41,24 @@ export interface ClassifierTrainingOptions extends ClassifierSettings {
   onCandidate?: (score: CandidateScore) => void;
 }
 
+export interface TrainedClassifier {
+  file: ClassifierFile;
+  /** The chosen candidate's out-of-fold class probabilities of every example (n × numClasses). */
+  outOfFold: Float64Array;
+}
+
 /**
  * Chooses the hyper-parameters by the inner speaker-grouped cross-validation on `data` (all of it
  * and only it), then fits on all of `data`.
  */
-export function trainClassifier(model: ClassicalModelName, data: TrainingData, options: ClassifierTrainingOptions): ClassifierFile {
+export function trainClassifier(model: ClassicalModelName, data: TrainingData, options: ClassifierTrainingOptions): TrainedClassifier {
   const learner = LEARNERS[model];
   if (data.vectors.n !== options.speakers.length) throw new Error(`${data.vectors.n} examples but ${options.speakers.length} speakers`);
   const folds = speakerFolds(options.speakers, options.innerFolds, data.seed);
   const cache = new Map<string, unknown>();
   const search = searchHyperParameters(learner, data, folds, learner.candidates(options, data.vectors.d), cache, options.onCandidate);
   const parameters = learner.fit(data, search.chosen, search.outOfFold, cache);
-  return {
+  const file: ClassifierFile = {
     model,
     numClasses: data.numClasses,
     dims: data.vectors.d,
@@ -60,6 +66,7 @@ export function trainClassifier(model: ClassicalModelName, data: TrainingData, o
     innerCv: { folds: folds.speakers, candidates: search.candidates },
     parameters: parameters as ClassifierFile['parameters'],
   };
+  return { file, outOfFold: learner.scoresToProbabilities?.(parameters, search.outOfFold) ?? search.outOfFold };
 }
 
 /** Throws, naming the problem, when a classifier file's parameters do not fit its classifier. */

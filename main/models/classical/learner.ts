@@ -39,6 +39,11 @@ export interface Learner<P> {
    * every example (the SVMs calibrate their probabilities on them).
    */
   fit(data: TrainingData, h: HyperParameters, outOfFold: Float64Array, cache: Map<string, unknown>): P;
+  /**
+   * The out-of-fold scores as class probabilities (the SVMs' decision values through the fitted
+   * Platt sigmoids); absent when the scores are probabilities already.
+   */
+  scoresToProbabilities?(parameters: P, scores: Float64Array): Float64Array;
   /** Class probabilities of `vectors` (n × numClasses, rows summing to 1). */
   probabilities(parameters: P, vectors: Vectors, numClasses: number): Float64Array;
   /** Throws when stored parameters do not fit `dims` and `numClasses` (a damaged classifier.json). */

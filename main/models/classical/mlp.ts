@@ -10,7 +10,7 @@ import { expectNumbers, gridOr, type Learner, type TrainingData } from './learne
 import { classWeights, selectRows, softmaxRows, type Vectors } from './vectors';
 
 const DEFAULT_C = [0.1, 1, 10, 100];
-const MAX_ITERATIONS = 300;
+const MAX_ITERATIONS = 200;
 
 export interface MlpParameters {
   hidden: number;
@@ -93,7 +93,7 @@ export function fitMlp(
     }
     return loss;
   };
-  minimizeLbfgs(objective, params, { maxIterations: MAX_ITERATIONS });
+  minimizeLbfgs(objective, params, { maxIterations: MAX_ITERATIONS, relativeTolerance: 1e-7 });
   return { hidden: h, params: Array.from(params) };
 }
 

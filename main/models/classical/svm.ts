@@ -18,7 +18,7 @@ export type Kernel = 'linear' | 'rbf';
 const DEFAULT_C: Record<Kernel, readonly number[]> = { linear: [1e-4, 1e-3, 1e-2, 1e-1, 1], rbf: [0.1, 1, 10, 100] };
 const DEFAULT_GAMMA_SCALES = [0.25, 1, 4];
 const MAX_EPOCHS = 1000;
-const TOLERANCE = 1e-3;
+const TOLERANCE = 0.1;
 
 interface Platt {
   a: number;
@@ -240,6 +240,7 @@ export function svmLearner(kernel: Kernel): Learner<SvmParameters> {
         platt,
       };
     },
+    scoresToProbabilities: (p, scores) => plattProbabilities(scores, p.platt),
     probabilities(p, vectors, numClasses) {
       const decisions = new Float64Array(vectors.n * numClasses);
       if (p.kernel === 'linear') {
