@@ -52,13 +52,23 @@ function dotRows(x: Float64Array, i: number, z: Float64Array, j: number, d: numb
 }
 
 /**
- * One binary hinge-loss SVM on the examples `idx` of the N × N kernel matrix `gram`; returns
- * β = α·y per example (decision f(x) = Σ β_j K'(x_j, x)).
+ * One binary hinge-loss SVM on the m × m kernel matrix `gram` of its examples, from the dual
+ * variables `start` (a solution for a smaller C: still feasible, and close) or zero; returns α.
+ * The decision function is f(x) = Σ α_j y_j K'(x_j, x).
  */
-export function solveBinary(gram: Float32Array, N: number, idx: Int32Array, y: Int8Array, cost: Float64Array, rng: Rng): Float64Array {
-  const m = idx.length;
+export function solveBinary(gram: Float32Array, y: Int8Array, cost: Float64Array, rng: Rng, start?: Float64Array): Float64Array {
+  const m = y.length;
   const alpha = new Float64Array(m);
   const f = new Float64Array(m);
+  if (start) {
+    for (let i = 0; i < m; i++) {
+      alpha[i] = Math.min(start[i]!, cost[i]!);
+      if (alpha[i] === 0) continue;
+      const row = i * m;
+      const delta = alpha[i]! * y[i]!;
+      for (let t = 0; t < m; t++) f[t]! += delta * gram[row + t]!;
+    }
+  }
   const order = Array.from({ length: m }, (_, i) => i);
   for (let epoch = 0; epoch < MAX_EPOCHS; epoch++) {
     rng.shuffle(order);
@@ -70,27 +80,49 @@ export function solveBinary(gram: Float32Array, N: number, idx: Int32Array, y: I
       if (pg > pgMax) pgMax = pg;
       if (pg < pgMin) pgMin = pg;
       if (Math.abs(pg) < 1e-12) continue;
-      const row = idx[i]! * N;
+      const row = i * m;
       const old = alpha[i]!;
-      alpha[i] = Math.min(Math.max(old - g / gram[row + idx[i]!]!, 0), cost[i]!);
+      alpha[i] = Math.min(Math.max(old - g / gram[row + i]!, 0), cost[i]!);
       const delta = (alpha[i]! - old) * y[i]!;
-      if (delta !== 0) for (let t = 0; t < m; t++) f[t]! += delta * gram[row + idx[t]!]!;
+      if (delta !== 0) for (let t = 0; t < m; t++) f[t]! += delta * gram[row + t]!;
     }
     if (pgMax - pgMin < TOLERANCE) break;
   }
-  return alpha.map((a, i) => a * y[i]!);
+  return alpha;
 }
 
-/** β of every one-vs-rest problem (numClasses × idx.length). */
-function solveOneVsRest(data: TrainingData, gram: Float32Array, N: number, idx: Int32Array, C: number): Float64Array[] {
+/**
+ * β = α·y of every one-vs-rest problem (numClasses × idx.length). The α of the last C solved on
+ * the same examples and kernel (`warmKey`) start the next, larger C: the grid lists C ascending.
+ */
+function solveOneVsRest(
+  data: TrainingData,
+  gram: Float32Array,
+  N: number,
+  idx: Int32Array,
+  C: number,
+  warm: Map<string, unknown>,
+  warmKey: string,
+): Float64Array[] {
   const yPart = idx.map((i) => data.y[i]!);
   const weights = classWeights(yPart, data.numClasses, data.classWeights);
   const cost = Float64Array.from(yPart, (k) => C * weights[k]!);
   const rng = createRng(data.seed);
-  return Array.from({ length: data.numClasses }, (_, k) => {
+  const previous = warm.get(warmKey) as { C: number; alphas: Float64Array[] } | undefined;
+  const starts = previous && previous.C <= C ? previous.alphas : undefined;
+  const m = idx.length;
+  // The examples' own kernel matrix, contiguous: the solver's inner loop reads its rows.
+  let sub = gram;
+  if (m < N) {
+    sub = new Float32Array(m * m);
+    for (let i = 0; i < m; i++) for (let t = 0; t < m; t++) sub[i * m + t] = gram[idx[i]! * N + idx[t]!]!;
+  }
+  const alphas = Array.from({ length: data.numClasses }, (_, k) => {
     const y = Int8Array.from(yPart, (label) => (label === k ? 1 : -1));
-    return solveBinary(gram, N, idx, y, cost, rng.fork());
+    return solveBinary(sub, y, cost, rng.fork(), starts?.[k]);
   });
+  warm.set(warmKey, { C, alphas });
+  return alphas.map((alpha, k) => alpha.map((a, i) => (yPart[i] === k ? a : -a)));
 }
 
 /**
@@ -192,7 +224,7 @@ export function svmLearner(kernel: Kernel): Learner<SvmParameters> {
     crossScores(data, train, held, h, cache) {
       const N = data.vectors.n;
       const gram = gramFor(data, kernel, gammaOf(h, data.vectors.d), cache);
-      const betas = solveOneVsRest(data, gram, N, train, h.C!);
+      const betas = solveOneVsRest(data, gram, N, train, h.C!, cache, `warm:${kernel}:${h.gammaScale}:${held[0]}:${held.length}`);
       const K = data.numClasses;
       const scores = new Float64Array(held.length * K);
       held.forEach((v, r) => {
@@ -211,7 +243,7 @@ export function svmLearner(kernel: Kernel): Learner<SvmParameters> {
       const N = vectors.n;
       const gamma = gammaOf(h, vectors.d);
       const all = Int32Array.from({ length: N }, (_, i) => i);
-      const betas = solveOneVsRest(data, gramFor(data, kernel, gamma, cache), N, all, h.C!);
+      const betas = solveOneVsRest(data, gramFor(data, kernel, gamma, cache), N, all, h.C!, new Map(), 'all');
       const platt = Array.from({ length: K }, (_, k) =>
         fitPlatt(
           Float64Array.from({ length: N }, (_, i) => outOfFold[i * K + k]!),
