@@ -1,6 +1,7 @@
 /**
- * `npm run bench -- <features|train|load|all> [--quick]`: prints tables and writes bench/results/<name>.json.
+ * `npm run bench -- <features|train|load|classical|all> [--quick]`: prints tables and writes bench/results/<name>.json.
  */
+import { runClassicalBenchmarks } from './classical';
 import { runFeatureBenchmarks } from './features';
 import { runLoadBenchmarks } from './load';
 import { runTrainBenchmarks } from './train';
@@ -10,6 +11,7 @@ const SUITES: Record<string, (options: { quick: boolean }) => Promise<Record<str
   features: runFeatureBenchmarks,
   train: runTrainBenchmarks,
   load: runLoadBenchmarks,
+  classical: runClassicalBenchmarks,
 };
 
 async function main(): Promise<void> {
