@@ -14,6 +14,7 @@ import type { RunHandle } from '../runs/store';
 import type { CheckpointManifest, EpochMetrics, RunStatus } from '../runs/types';
 import type { ClassicalModelName } from '../schema/names';
 import { probabilityMetrics } from '../training/loop';
+import type { TrainingEvent } from '../training/progress';
 import { failureReason, preparePart, writePartEvaluation, type PreparedJob, type TrainJobOptions, type TrainJobResult } from './job';
 
 const formatHyperParameters = (h: Record<string, number>): string =>
@@ -26,6 +27,7 @@ export async function runClassicalJob(
   model: ClassicalModelName,
   job: PreparedJob,
   run: RunHandle,
+  emit: (event: TrainingEvent) => void,
   log: (message: string, level?: 'info' | 'warn') => void,
 ): Promise<TrainJobResult> {
   const { config } = options;
@@ -85,6 +87,7 @@ export async function runClassicalJob(
       classifier: { hyperParameters: file.hyperParameters, innerCvUar: innerUar },
     };
     await run.appendMetrics(metrics);
+    emit({ type: 'epoch', metrics });
     log(
       `fit: training accuracy ${fitted.accuracy.toFixed(3)}; validation (inner-CV out-of-fold, speakers held out): UAR ${heldOut.uar.toFixed(3)}, accuracy ${heldOut.accuracy.toFixed(3)}`,
     );

@@ -255,7 +255,7 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
   if (representationProblem) throw new Error(representationProblem);
   if (isClassicalModel(config.model)) {
     const job = await prepareJob(options, emit, log, 'train+val');
-    return await runClassicalJob(options, config.model, job, await createJobRun(options, job, emit, log), log);
+    return await runClassicalJob(options, config.model, job, await createJobRun(options, job, emit, log), emit, log);
   }
   const networkModel = config.model;
 
