@@ -14,11 +14,18 @@ export interface LogregParameters {
   bias: number[];
 }
 
-/** Fits W (K × d) and b on `v`, `y`. */
-export function fitLogreg(v: Vectors, y: Int32Array, numClasses: number, weightsPerClass: Float64Array, C: number): LogregParameters {
+/** Fits W (K × d) and b on `v`, `y`, from `start` (a fit for another C on the same data) or zero. */
+export function fitLogreg(
+  v: Vectors,
+  y: Int32Array,
+  numClasses: number,
+  weightsPerClass: Float64Array,
+  C: number,
+  start?: Float64Array,
+): LogregParameters {
   const { n, d } = v;
   const K = numClasses;
-  const params = new Float64Array(K * d + K);
+  const params = start ? Float64Array.from(start) : new Float64Array(K * d + K);
   const scores = new Float64Array(n * K);
   const objective = (w: Float64Array, grad: Float64Array): number => {
     grad.fill(0);
@@ -66,19 +73,30 @@ export function logregProbabilities(p: LogregParameters, v: Vectors, numClasses:
   return softmaxRows(scores, numClasses);
 }
 
-function fitOn(data: TrainingData, idx: Int32Array, C: number): LogregParameters {
+/** Fits on the examples `idx`, starting from the last fit on the same examples (`warmKey`): the grid lists C ascending. */
+function fitOn(data: TrainingData, idx: Int32Array, C: number, cache: Map<string, unknown>, warmKey: string): LogregParameters {
   const y = idx.map((i) => data.y[i]!);
-  return fitLogreg(selectRows(data.vectors, idx), y, data.numClasses, classWeights(y, data.numClasses, data.classWeights), C);
+  const weights = classWeights(y, data.numClasses, data.classWeights);
+  const fitted = fitLogreg(selectRows(data.vectors, idx), y, data.numClasses, weights, C, cache.get(warmKey) as Float64Array | undefined);
+  cache.set(warmKey, Float64Array.from([...fitted.weights, ...fitted.bias]));
+  return fitted;
 }
 
 export const logregLearner: Learner<LogregParameters> = {
   candidates: (settings) => gridOr(settings.cValues, DEFAULT_C).map((C) => ({ C })),
-  crossScores: (data, train, held, h) => logregProbabilities(fitOn(data, train, h.C!), selectRows(data.vectors, held), data.numClasses),
+  crossScores: (data, train, held, h, cache) =>
+    logregProbabilities(
+      fitOn(data, train, h.C!, cache, `logreg:${held[0]}:${held.length}`),
+      selectRows(data.vectors, held),
+      data.numClasses,
+    ),
   fit: (data, h) =>
     fitOn(
       data,
       Int32Array.from({ length: data.vectors.n }, (_, i) => i),
       h.C!,
+      new Map(),
+      'all',
     ),
   probabilities: logregProbabilities,
   check(value, dims, numClasses): asserts value is LogregParameters {
