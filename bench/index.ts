@@ -1,6 +1,7 @@
 /**
- * `npm run bench -- <features|train|load|parallel|all> [--quick]`: prints tables and writes bench/results/<name>.json.
+ * `npm run bench -- <features|train|load|parallel|classical|all> [--quick]`: prints tables and writes bench/results/<name>.json.
  */
+import { runClassicalBenchmarks } from './classical';
 import { runFeatureBenchmarks } from './features';
 import { runLoadBenchmarks } from './load';
 import { runParallelBenchmarks } from './parallel';
@@ -12,6 +13,7 @@ const SUITES: Record<string, (options: { quick: boolean }) => Promise<Record<str
   train: runTrainBenchmarks,
   load: runLoadBenchmarks,
   parallel: runParallelBenchmarks,
+  classical: runClassicalBenchmarks,
 };
 
 async function main(): Promise<void> {

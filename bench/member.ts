@@ -2,7 +2,7 @@
  * One training measurement in its own process, as a study member trains: `member.ts MODEL THREADS
  * BATCHES` prints the bench row as JSON on its last line. bench/parallel.ts starts several at once.
  */
-import { MODEL_NAMES, type ModelName } from '../main/models';
+import { NETWORK_MODEL_NAMES as MODEL_NAMES, type NetworkModelName as ModelName } from '../main/models';
 import { trainingThroughput } from './train';
 
 const [model, threads, batches] = process.argv.slice(2);

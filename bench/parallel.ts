@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { ModelName } from '../main/models';
+import type { NetworkModelName as ModelName } from '../main/models';
 import { printTable, type BenchResult } from './report';
 
 function member(model: ModelName, threads: number, batches: number): Promise<BenchResult> {

@@ -23,7 +23,7 @@ import { initBackend, type BackendInfo, type BackendName } from '../main/compute
 import { describeAdapter } from '../main/compute/webgpu';
 import { resolveTrainingConfig } from '../main/training/config';
 import { trainLoop, type LabelledSet } from '../main/training/loop';
-import { createModel, MODEL_NAMES, type ModelName } from '../main/models';
+import { createModel, NETWORK_MODEL_NAMES, type NetworkModelName } from '../main/models';
 import { appVersions } from '../main/runs/version';
 import { createRng } from '../main/util/random';
 import { measurePeakRss, printTable, type BenchResult } from './report';
@@ -60,7 +60,7 @@ function syntheticSet(count: number, seed: number, shape: Shape): LabelledSet {
 }
 
 export async function trainingThroughput(
-  model: ModelName,
+  model: NetworkModelName,
   backend: BackendName,
   blas: boolean,
   batches: number,
@@ -106,7 +106,7 @@ export async function trainingThroughput(
   };
 }
 
-async function inferenceLatency(model: ModelName, backend: BackendName, repeats: number): Promise<BenchResult> {
+async function inferenceLatency(model: NetworkModelName, backend: BackendName, repeats: number): Promise<BenchResult> {
   const info = await initBackend(backend, { blas: true });
   const dir = mkdtempSync(join(tmpdir(), 'ser-bench-ckpt-'));
   try {
@@ -159,7 +159,7 @@ async function inferenceLatency(model: ModelName, backend: BackendName, repeats:
 }
 
 /** Single-clip model latency on webgpu: apply + asynchronous read of one example, median after one warm-up call. */
-async function webgpuModelLatency(model: ModelName, shape: Shape, repeats: number): Promise<BenchResult> {
+async function webgpuModelLatency(model: NetworkModelName, shape: Shape, repeats: number): Promise<BenchResult> {
   const info = await initBackend('webgpu');
   const { value: timings, peakRssMiB } = await measurePeakRss(async () => {
     const net = createModel(model, { inputShape: [shape.rows, shape.frames, 1], numClasses: CLASSES, seed: 1 });
@@ -198,7 +198,7 @@ async function webgpuAdapter(): Promise<BackendInfo | null> {
 }
 
 export async function runTrainBenchmarks(options: { quick: boolean }): Promise<BenchResult[]> {
-  const models: ModelName[] = options.quick ? ['seed-cnn'] : [...MODEL_NAMES];
+  const models: NetworkModelName[] = options.quick ? ['seed-cnn'] : [...NETWORK_MODEL_NAMES];
   const training: BenchResult[] = [];
   const batches = options.quick ? 4 : 8;
   // Each model on the best CPU setup (wasm with the system BLAS when there is one), then the
@@ -210,7 +210,7 @@ export async function runTrainBenchmarks(options: { quick: boolean }): Promise<B
   training.push(await trainingThroughput('seed-cnn', 'cpu', false, 3, 1));
   const webgpu = await webgpuAdapter();
   const software = webgpu?.adapter?.software === true;
-  const webgpuModels: ModelName[] = software ? ['seed-cnn'] : ['seed-cnn', 'crnn'];
+  const webgpuModels: NetworkModelName[] = software ? ['seed-cnn'] : ['seed-cnn', 'crnn'];
   if (webgpu) {
     const shape = software ? TINY : FULL;
     for (const model of webgpuModels) training.push(await trainingThroughput(model, 'webgpu', false, software ? 3 : batches, 1, shape));

@@ -16,7 +16,7 @@ import type { CheckpointName, RunRecord, RunStatus } from '../runs/types';
 import type { BackendInfo, BackendName } from '../schema/backend';
 import type { TrainingConfig, TrainingOverrides } from '../training/config';
 import type { SplitCounts } from '../dataset/splitCounts';
-import type { ModelName, OptimizerName } from '../schema/names';
+import type { InputKind, ModelName, OptimizerName } from '../schema/names';
 import type { CrossValidationSummary } from '../evaluation/pooled';
 import type { PairedComparison } from '../evaluation/paired';
 import type { CellOverrides, GridAxis, GridValue } from '../pipeline/study/gridTypes';
@@ -207,7 +207,10 @@ export type FeatureOverrides = Partial<FeatureConfig>;
 export interface ModelChoice {
   name: ModelName;
   title: string;
+  /** Trainable parameters for the default input (0 for a classical classifier: its size depends on the data). */
   parameters: number;
+  /** What the model takes: feature matrices (networks) or feature vectors (classical classifiers). */
+  input: InputKind;
 }
 
 export interface TrainingOptions {

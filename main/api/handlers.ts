@@ -42,8 +42,9 @@ import { CHECKPOINT_NAMES } from '../runs/types';
 import { initBackend } from '../compute/backend';
 import { BACKEND_NAMES, type BackendName } from '../schema/backend';
 import { PRESETS, resolveTrainingConfig } from '../training/config';
-import { describeModel, MODEL_NAMES } from '../models';
-import { OPTIMIZER_NAMES } from '../schema/names';
+import { describeModel, NETWORK_MODEL_NAMES } from '../models';
+import { CLASSICAL_TITLES } from '../models/classical';
+import { CLASSICAL_MODEL_NAMES, modelRepresentationProblem, OPTIMIZER_NAMES } from '../schema/names';
 import { checkStudyParallel, checkStudySize, gridCellCount } from '../schema/studyLimits';
 import { buildClipView, warmUpClipViews } from './clipView';
 import type {
@@ -428,10 +429,13 @@ export function createEngine(ctx: EngineContext): Engine {
       const frames = config.frames || AUTO_FRAMES_MIN;
       return {
         presets: PRESETS,
-        models: MODEL_NAMES.map((name) => {
-          const description = describeModel(name, { inputShape: [featureRowCount(config), frames, 1], numClasses: 7 });
-          return { name, title: description.title, parameters: description.parameters?.trainable ?? 0 };
-        }),
+        models: [
+          ...NETWORK_MODEL_NAMES.map((name) => {
+            const description = describeModel(name, { inputShape: [featureRowCount(config), frames, 1], numClasses: 7 });
+            return { name, title: description.title, parameters: description.parameters?.trainable ?? 0, input: 'matrix' as const };
+          }),
+          ...CLASSICAL_MODEL_NAMES.map((name) => ({ name, title: CLASSICAL_TITLES[name], parameters: 0, input: 'vector' as const })),
+        ],
         optimizers: [...OPTIMIZER_NAMES],
         backends: [...BACKEND_CHOICES],
       };
@@ -440,7 +444,10 @@ export function createEngine(ctx: EngineContext): Engine {
     async 'training.validate'(raw) {
       const args = expectObject(raw, 'training.validate');
       try {
-        return { ok: true as const, config: resolveTrainingConfig(args.config), features: resolveFeatureConfig(args.features ?? {}) };
+        const config = resolveTrainingConfig(args.config);
+        const features = resolveFeatureConfig(args.features ?? {});
+        const problem = modelRepresentationProblem(config.model, features.representation);
+        return problem ? { ok: false as const, error: problem } : { ok: true as const, config, features };
       } catch (err) {
         return { ok: false as const, error: err instanceof Error ? err.message : String(err) };
       }

@@ -8,6 +8,7 @@ import { scanDataset, type SchemeName } from '../dataset';
 import { resolveFeatureConfig, type FeatureConfig } from '../features/config';
 import { extractFeatures } from '../features/extract';
 import { resolveTrainingConfig, type TrainingConfig } from '../training/config';
+import { modelRepresentationProblem } from '../schema/names';
 import { runTrainingInWorker } from '../pipeline/remote';
 import { runStudyLocal, type MemberLauncher } from '../pipeline/study';
 import type { ApiEvents, EventName, ExtractionResult, JobInfo, JobKind, StudyRunResult, TrainingOutcome } from './contract';
@@ -102,6 +103,8 @@ export class JobManager {
     } catch (err) {
       throw new ApiError('invalid-arguments', err instanceof Error ? err.message : String(err));
     }
+    const representationProblem = modelRepresentationProblem(config.model, (options.features ?? resolveFeatureConfig()).representation);
+    if (representationProblem) throw new ApiError('invalid-arguments', representationProblem);
     if (this.trainingRunning()) throw new ApiError('busy', 'a training or study job is already running: wait for it or cancel it first');
     return this.start('training', root, async (job) => {
       const outcome: TrainingOutcome = await runTrainingInWorker(

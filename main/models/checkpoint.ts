@@ -1,5 +1,11 @@
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { inspectCheckpoint } from '../runs/checkpoints';
+import { CLASSIFIER_FILE, CLASSIFIER_FORMAT } from '../runs/classifierFile';
+import { isClassicalModel } from '../schema/names';
+import { readVersionedJson } from '../util/versionedJson';
+import { checkClassifier, classifierProbabilities, vectorsFrom } from './classical';
+import { predictLogits, predictProbabilities, type Examples } from './predict';
 import { fsLoadHandler } from '../runs/fsIoHandler';
 import type { CheckpointManifest } from '../runs/types';
 // Registers the custom layers, so every checkpoint this module loads can be deserialised.
@@ -28,4 +34,48 @@ export async function loadCheckpoint(dir: string): Promise<{ model: tf.LayersMod
     throw new Error(`Checkpoint ${dir} is inconsistent: ${mismatch}`);
   }
   return { model, manifest };
+}
+
+/**
+ * A loaded checkpoint of any kind (a network, or a classical classifier): class probabilities of
+ * standardised examples (count × rows × frames, as a LabelledSet holds them).
+ */
+export interface LoadedCheckpoint {
+  manifest: CheckpointManifest;
+  /** count × numClasses, rows summing to 1. */
+  predictProbabilities(examples: Examples): Promise<Float32Array>;
+  /** Scores whose softmax is predictProbabilities: a network's logits, a classifier's log-probabilities. */
+  predictLogits(examples: Examples): Promise<Float32Array>;
+  dispose(): void;
+}
+
+/** Opens a checkpoint folder of any kind, with loadCheckpoint's checks (and a classifier's own). */
+export async function openCheckpoint(dir: string): Promise<LoadedCheckpoint> {
+  const state = await inspectCheckpoint(dir);
+  if (!state.complete) throw new Error(`Checkpoint ${dir} cannot be used: ${state.problem}`);
+  const manifest = state.manifest!;
+  if (isClassicalModel(manifest.modelName)) {
+    const file = (await readVersionedJson(join(dir, CLASSIFIER_FILE), CLASSIFIER_FORMAT))!;
+    try {
+      checkClassifier(file);
+    } catch (err) {
+      throw new Error(`Checkpoint ${dir} is inconsistent: ${CLASSIFIER_FILE}: ${(err as Error).message}`, { cause: err });
+    }
+    const probabilities = (examples: Examples): Float32Array =>
+      Float32Array.from(classifierProbabilities(file, vectorsFrom(examples.x, examples.count, file.dims)));
+    return {
+      manifest,
+      predictProbabilities: async (examples) => probabilities(examples),
+      predictLogits: async (examples) => probabilities(examples).map((p) => Math.log(Math.max(p, 1e-30))),
+      dispose: () => undefined,
+    };
+  }
+  const { model } = await loadCheckpoint(dir);
+  const [rows, frames] = manifest.inputShape as [number, number, number];
+  return {
+    manifest,
+    predictProbabilities: (examples) => predictProbabilities(model, examples, rows, frames),
+    predictLogits: (examples) => predictLogits(model, examples, rows, frames),
+    dispose: () => model.dispose(),
+  };
 }

@@ -11,12 +11,12 @@ import { SeededInit } from './init';
 import { buildResCnn } from './res-cnn';
 import { ApplyMask } from './mask';
 import { buildSeedCnn } from './seed-cnn';
-import { MODEL_NAMES, type ModelName } from '../schema/names';
+import { NETWORK_MODEL_NAMES, type NetworkModelName } from '../schema/names';
 
 export { AdaptiveAveragePooling2D, AttentionPooling, BatchNorm, adaptiveBins, uniformPooling } from './layers';
 export { frameMask, modelInputs } from './mask';
 
-export { MODEL_NAMES, type ModelName };
+export { NETWORK_MODEL_NAMES, type NetworkModelName };
 
 export interface ModelOptions {
   inputShape: [number, number, number];
@@ -33,7 +33,7 @@ export interface ParameterCount {
 }
 
 export interface ModelDescription {
-  name: ModelName;
+  name: NetworkModelName;
   title: string;
   summary: string;
   /** Present when describeModel was given the input shape and class count. */
@@ -45,7 +45,7 @@ const MIN_SIDE = 16;
 /** Builds a model's layers on its input and, for a masked model, its frame mask (else null). */
 type ModelBuilder = (input: tf.SymbolicTensor, mask: tf.SymbolicTensor | null, numClasses: number, init: SeededInit) => tf.SymbolicTensor;
 
-const CATALOGUE: Record<ModelName, { title: string; summary: string; masked: boolean; build: ModelBuilder }> = {
+const CATALOGUE: Record<NetworkModelName, { title: string; summary: string; masked: boolean; build: ModelBuilder }> = {
   'seed-cnn': {
     title: 'Seed CNN',
     summary:
@@ -72,8 +72,8 @@ const CATALOGUE: Record<ModelName, { title: string; summary: string; masked: boo
   },
 };
 
-function checkOptions(name: ModelName, options: ModelOptions): void {
-  if (!(name in CATALOGUE)) throw new Error(`unknown model '${name}' (known: ${MODEL_NAMES.join(', ')})`);
+function checkOptions(name: NetworkModelName, options: ModelOptions): void {
+  if (!(name in CATALOGUE)) throw new Error(`unknown model '${name}' (known: ${NETWORK_MODEL_NAMES.join(', ')})`);
   const [rows, frames, channels] = options.inputShape;
   if (!(rows >= MIN_SIDE && frames >= MIN_SIDE)) {
     throw new Error(`${name}: input must be at least ${MIN_SIDE}x${MIN_SIDE}, got ${rows}x${frames}`);
@@ -84,7 +84,7 @@ function checkOptions(name: ModelName, options: ModelOptions): void {
   }
 }
 
-export function createModel(name: ModelName, options: ModelOptions): tf.LayersModel {
+export function createModel(name: NetworkModelName, options: ModelOptions): tf.LayersModel {
   checkOptions(name, options);
   const init = new SeededInit(options.seed ?? 0);
   const input = tf.input({ shape: options.inputShape, name: 'features' });
@@ -104,9 +104,9 @@ export function countParameters(model: tf.LayersModel): ParameterCount {
   return { trainable, nonTrainable, total: trainable + nonTrainable };
 }
 
-export function describeModel(name: ModelName, options?: Omit<ModelOptions, 'seed'>): ModelDescription {
+export function describeModel(name: NetworkModelName, options?: Omit<ModelOptions, 'seed'>): ModelDescription {
   const entry = CATALOGUE[name];
-  if (entry == null) throw new Error(`unknown model '${name}' (known: ${MODEL_NAMES.join(', ')})`);
+  if (entry == null) throw new Error(`unknown model '${name}' (known: ${NETWORK_MODEL_NAMES.join(', ')})`);
   const description: ModelDescription = { name, title: entry.title, summary: entry.summary };
   if (options == null) return description;
   const model = createModel(name, options);

@@ -20,6 +20,28 @@ export async function predictProbabilities(
   frames: number,
   batchSize = 64,
 ): Promise<Float32Array> {
+  return await predictOutputs(model, examples, rows, frames, batchSize, true);
+}
+
+/** The model's logits (count × numClasses), as predictProbabilities runs it. */
+export async function predictLogits(
+  model: tf.LayersModel,
+  examples: Examples,
+  rows: number,
+  frames: number,
+  batchSize = 64,
+): Promise<Float32Array> {
+  return await predictOutputs(model, examples, rows, frames, batchSize, false);
+}
+
+async function predictOutputs(
+  model: tf.LayersModel,
+  examples: Examples,
+  rows: number,
+  frames: number,
+  batchSize: number,
+  softmax: boolean,
+): Promise<Float32Array> {
   const { x, count, validFrames } = examples;
   const slot = rows * frames;
   const numClasses = (model.outputs[0]!.shape[1] as number) ?? 0;
@@ -29,7 +51,7 @@ export async function predictProbabilities(
     const probs = tf.tidy(() => {
       const xs = tf.tensor4d(x.subarray(start * slot, (start + n) * slot), [n, rows, frames, 1]);
       const logits = model.apply(modelInputs(model, xs, validFrames, start), { training: false }) as tf.Tensor2D;
-      return tf.softmax(logits);
+      return softmax ? tf.softmax(logits) : logits;
     });
     try {
       out.set((await probs.data()) as Float32Array, start * numClasses);

@@ -7,14 +7,13 @@ import { basename, join } from 'node:path';
 import { scanDataset, type SchemeName } from '../dataset';
 import { storedFeatureConfig, type FeatureConfig } from '../features/config';
 import { extractFeatures, type ExtractionProgress } from '../features/extract';
-import { loadCheckpoint } from '../models/checkpoint';
+import { openCheckpoint } from '../models/checkpoint';
 import { openRun } from '../runs/store';
 import { writeEvaluation } from '../evaluation/file';
 import type { CheckpointName } from '../runs/types';
 import { initBackend, type BackendName } from '../compute/backend';
 import { recordedNormalizer } from '../features/standardize';
 import { preparePart } from './job';
-import { predictProbabilities } from '../models/predict';
 import { alignLabels } from '../evaluation/crossCorpus';
 import { buildEvaluationReport, type EvaluationReport } from '../evaluation/report';
 
@@ -48,7 +47,8 @@ export async function evaluateCheckpoint(runDir: string, options: EvaluateCheckp
     throw new Error(`run ${opened.record.id} has no complete '${checkpoint}' checkpoint${problem}${hint}`);
   }
   await initBackend(options.backend ?? 'auto');
-  const { model, manifest } = await loadCheckpoint(join(runDir, 'checkpoints', checkpoint));
+  const loaded = await openCheckpoint(join(runDir, 'checkpoints', checkpoint));
+  const { manifest } = loaded;
   try {
     const featureConfig: FeatureConfig = storedFeatureConfig(manifest.featureConfig);
     const dataRoot = options.dataDir ?? opened.record.dataset.root;
@@ -97,8 +97,7 @@ export async function evaluateCheckpoint(runDir: string, options: EvaluateCheckp
       log(`${prepared.ownStatistics.length} clip(s) have no speaker id and were standardised with their own statistics`);
     if (prepared.clips.length < ids.length)
       log(`${ids.length - prepared.clips.length} clip(s) of the evaluation set could not be read and were left out`);
-    const [rows, frames] = manifest.inputShape as [number, number, number];
-    const probabilities = await predictProbabilities(model, prepared.set, rows, frames);
+    const probabilities = await loaded.predictProbabilities(prepared.set);
     const report = buildEvaluationReport({
       checkpoint,
       labels: manifest.labels,
@@ -114,6 +113,6 @@ export async function evaluateCheckpoint(runDir: string, options: EvaluateCheckp
     const path = await writeEvaluation(runDir, name, report);
     return { name, path, report };
   } finally {
-    model.dispose();
+    loaded.dispose();
   }
 }

@@ -26,6 +26,8 @@ import { createModel } from '../models';
 import { predictProbabilities } from '../models/predict';
 import { concatParts, SPEED_FACTORS, speedPerturbedSets } from './speedPerturb';
 import type { BestCheckpoint, TrainingEvent, TrainingOutcome } from '../training/progress';
+import { isClassicalModel, modelRepresentationProblem } from '../schema/names';
+import { runClassicalJob } from './classicalJob';
 
 export interface TrainJobOptions {
   datasetRoot: string;
@@ -141,11 +143,34 @@ export function preparePart(
   };
 }
 
-export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJobResult> {
-  const { config } = options;
-  const emit = options.onEvent ?? (() => undefined);
-  const log = (message: string, level: 'info' | 'warn' = 'info') => emit({ type: 'log', level, message });
+/** What every training job shares before its model: the data, features, split and standardised parts. */
+export interface PreparedJob {
+  backend: Awaited<ReturnType<typeof initBackend>>;
+  scan: ScanResult;
+  featureConfig: FeatureConfig;
+  features: FeatureSet;
+  split: Split;
+  labels: string[];
+  normalizer: Normalizer;
+  train: PreparedPart;
+  val: PreparedPart;
+  test: PreparedPart;
+}
 
+type JobLog = (message: string, level?: 'info' | 'warn') => void;
+
+/**
+ * The preamble of every training job: backend → dataset scan → features (cached) → split →
+ * normalisation (`global` statistics from `statisticsFrom`'s parts: the training part, or
+ * training and validation for a classical classifier, which is fitted on both) → the parts.
+ */
+export async function prepareJob(
+  options: TrainJobOptions,
+  emit: (event: TrainingEvent) => void,
+  log: JobLog,
+  statisticsFrom: 'train' | 'train+val',
+): Promise<PreparedJob> {
+  const { config } = options;
   const backend = await initBackend(options.backend ?? 'auto', { threads: options.threads });
   emit({ type: 'backend', backend });
   const blas = backend.blas
@@ -164,16 +189,18 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
   if (frames.note) log(frames.note);
   const featureConfig = frames.config;
   // Before any feature is extracted: an input the backend cannot hold used to crash it mid-run.
-  checkTrainingMemory(
-    {
-      model: config.model,
-      rows: featureRowCount(featureConfig),
-      frames: featureConfig.frames,
-      numClasses: Math.max(2, scan.labels.length),
-      batchSize: config.batchSize,
-    },
-    trainingMemoryBudget(backend.name),
-  );
+  // (Classical models hold one vector per clip: nothing of theirs grows with the input length.)
+  if (!isClassicalModel(config.model))
+    checkTrainingMemory(
+      {
+        model: config.model,
+        rows: featureRowCount(featureConfig),
+        frames: featureConfig.frames,
+        numClasses: Math.max(2, scan.labels.length),
+        batchSize: config.batchSize,
+      },
+      trainingMemoryBudget(backend.name),
+    );
   const features = await extractFeatures(scan, featureConfig, {
     cacheRoot: options.cacheRoot,
     signal: options.signal,
@@ -192,9 +219,64 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
   if (split.test.length === 0) throw new Error('the split has no test clips: give --test-speakers or a test ratio > 0');
 
   const labels = [...scan.labels];
+  const normalizer = fitNormalizer(
+    config.normalization,
+    features,
+    statisticsFrom === 'train' ? split.train : [...split.train, ...split.val],
+  );
+  const train = preparePart(features, split.train, labels, normalizer);
+  const val = preparePart(features, split.val, labels, normalizer);
+  const test = preparePart(features, split.test, labels, normalizer);
+  log(`normalization: ${config.normalization}, ${NORMALIZATION_NOTES[config.normalization]}`);
+  const unknownSpeakers = train.ownStatistics.length + val.ownStatistics.length + test.ownStatistics.length;
+  if (unknownSpeakers > 0)
+    log(`normalization: ${unknownSpeakers} clip(s) have no speaker id and are standardised with their own statistics`, 'warn');
+  return { backend, scan, featureConfig, features, split, labels, normalizer, train, val, test };
+}
+
+/** The run folder of a prepared job (run.json written, the lock held). */
+export async function createJobRun(
+  options: TrainJobOptions,
+  job: PreparedJob,
+  emit: (event: TrainingEvent) => void,
+  log: JobLog,
+): Promise<RunHandle> {
+  const { config } = options;
+  const { scan, features, split, labels, backend, featureConfig } = job;
+  const run = await createRun(
+    options.runsDir,
+    {
+      name: options.name ?? `${config.model} on ${scan.root.split(/[\\/]/).filter(Boolean).pop() ?? 'dataset'}`,
+      config: { training: config, features: featureConfig },
+      dataset: { root: scan.root, scheme: scan.scheme, fingerprint: datasetFingerprint(scan), clips: features.clips.length, labels },
+      split,
+      seed: config.seed,
+      backend,
+      versions: appVersions(),
+    },
+    { id: options.runId },
+  );
+  emit({ type: 'run', runId: run.id, runDir: run.dir });
+  log(`run folder: ${run.dir}`);
+  return run;
+}
+
+export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJobResult> {
+  const { config } = options;
+  const emit = options.onEvent ?? (() => undefined);
+  const log: JobLog = (message, level = 'info') => emit({ type: 'log', level, message });
+  const representationProblem = modelRepresentationProblem(config.model, resolveFeatureConfig(options.featureConfig).representation);
+  if (representationProblem) throw new Error(representationProblem);
+  if (isClassicalModel(config.model)) {
+    const job = await prepareJob(options, emit, log, 'train+val');
+    return await runClassicalJob(options, config.model, job, await createJobRun(options, job, emit, log), emit, log);
+  }
+  const networkModel = config.model;
+
+  const job = await prepareJob(options, emit, log, 'train');
+  const { backend, scan, featureConfig, features, split, labels, normalizer, val, test } = job;
   const shape: ExampleShape = { rows: features.rows, frames: features.frames, numClasses: labels.length };
-  const normalizer = fitNormalizer(config.normalization, features, split.train);
-  let train = preparePart(features, split.train, labels, normalizer);
+  let train = job.train;
   if (config.augment.speedPerturb) {
     const perturbed = await speedPerturbedSets(scan, new Set(split.train), featureConfig, {
       cacheRoot: options.cacheRoot,
@@ -205,32 +287,12 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
     train = concatParts([train, ...perturbed.map((set) => preparePart(set, split.train, labels, normalizer))]);
     log(`speed perturbation: ${train.set.count} training examples (the training clips at speeds 1, ${SPEED_FACTORS.join(', ')})`);
   }
-  const val = preparePart(features, split.val, labels, normalizer);
-  const test = preparePart(features, split.test, labels, normalizer);
-  log(`normalization: ${config.normalization}, ${NORMALIZATION_NOTES[config.normalization]}`);
-  const unknownSpeakers = train.ownStatistics.length + val.ownStatistics.length + test.ownStatistics.length;
-  if (unknownSpeakers > 0)
-    log(`normalization: ${unknownSpeakers} clip(s) have no speaker id and are standardised with their own statistics`, 'warn');
 
-  const model = createModel(config.model, { inputShape: [shape.rows, shape.frames, 1], numClasses: shape.numClasses, seed: config.seed });
+  const model = createModel(networkModel, { inputShape: [shape.rows, shape.frames, 1], numClasses: shape.numClasses, seed: config.seed });
   log(`model: ${config.model}, ${model.countParams().toLocaleString('en-US')} parameters`);
 
   const versions = appVersions();
-  const run = await createRun(
-    options.runsDir,
-    {
-      name: options.name ?? `${config.model} on ${scan.root.split(/[\\/]/).filter(Boolean).pop() ?? 'dataset'}`,
-      config: { training: config, features: featureConfig },
-      dataset: { root: scan.root, scheme: scan.scheme, fingerprint: datasetFingerprint(scan), clips: features.clips.length, labels },
-      split,
-      seed: config.seed,
-      backend,
-      versions,
-    },
-    { id: options.runId },
-  );
-  emit({ type: 'run', runId: run.id, runDir: run.dir });
-  log(`run folder: ${run.dir}`);
+  const run = await createJobRun(options, job, emit, log);
 
   const manifestFor = (epoch: number, metrics?: EpochMetrics | Record<string, unknown>): Omit<CheckpointManifest, 'createdAt'> => ({
     labels,
@@ -351,6 +413,19 @@ async function evaluatePart(
   split: Split,
 ): Promise<EvaluationReport> {
   const probabilities = await predictProbabilities(model, part.set, shape.rows, shape.frames);
+  return await writePartEvaluation(run, checkpoint, probabilities, part, labels, scan, split);
+}
+
+/** The evaluation file of a checkpoint from its class probabilities on the held-out part. */
+export async function writePartEvaluation(
+  run: RunHandle,
+  checkpoint: 'best' | 'final',
+  probabilities: Float32Array,
+  part: PreparedPart,
+  labels: string[],
+  scan: ScanResult,
+  split: Split,
+): Promise<EvaluationReport> {
   const report = buildEvaluationReport({
     checkpoint,
     labels,

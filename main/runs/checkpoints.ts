@@ -7,6 +7,8 @@ import { MANIFEST_FORMAT } from './formats';
 import { expectedWeightBytes, fsSaveHandler, readModelJson } from './fsIoHandler';
 import { FUSION_FILE, FUSION_FORMAT } from './fusionFile';
 import type { CheckpointManifest, CheckpointName } from './types';
+import { CLASSIFIER_FILE, CLASSIFIER_FORMAT, type ClassifierFile } from './classifierFile';
+import { isClassicalModel } from '../schema/names';
 import { decodeVersioned, FormatError, readVersionedJson, writeVersionedJson } from '../util/versionedJson';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -21,6 +23,11 @@ export interface CheckpointState {
   manifest?: CheckpointManifest;
 }
 
+/** What a checkpoint holds beside its manifest: a tfjs model, or a fitted classical classifier. */
+export type CheckpointContents = tf.LayersModel | ClassifierFile;
+
+const isClassifierFile = (contents: CheckpointContents): contents is ClassifierFile => !('save' in contents);
+
 /**
  * Writes a checkpoint into a temp folder and swaps it in with renames, so a crash at any point leaves
  * either the previous checkpoint or the new one complete on disk (recoverCheckpoints finishes a swap
@@ -29,7 +36,7 @@ export interface CheckpointState {
 export async function writeCheckpoint(
   checkpointsDir: string,
   name: CheckpointName,
-  model: tf.LayersModel,
+  contents: CheckpointContents,
   manifest: CheckpointManifest,
 ): Promise<string> {
   // Refuse a bad manifest before anything is written.
@@ -41,7 +48,8 @@ export async function writeCheckpoint(
   await fsp.mkdir(tmp, { recursive: true });
   let movedOld = false;
   try {
-    await model.save(fsSaveHandler(tmp));
+    if (isClassifierFile(contents)) await writeVersionedJson(join(tmp, CLASSIFIER_FILE), CLASSIFIER_FORMAT, contents);
+    else await contents.save(fsSaveHandler(tmp));
     await writeVersionedJson(join(tmp, MANIFEST_FILE), MANIFEST_FORMAT, manifest);
     if (await pathExists(target)) {
       await fsp.rename(target, old);
@@ -99,6 +107,10 @@ export async function inspectCheckpoint(dir: string, name = dir): Promise<Checkp
     return state(false, `${MANIFEST_FILE} is corrupt: ${err instanceof FormatError ? err.reason : (err as Error).message}`);
   }
   if (!manifest) return state(false, `${MANIFEST_FILE} is missing (the save did not finish)`);
+  if (isClassicalModel(manifest.modelName)) {
+    const [complete, problem] = await classifierProblem(dir, manifest);
+    return state(complete, problem, manifest);
+  }
   let modelJson: tf.io.ModelJSON;
   try {
     modelJson = await readModelJson(dir);
@@ -120,6 +132,23 @@ export async function inspectCheckpoint(dir: string, name = dir): Promise<Checkp
     return state(false, `weights are ${actualBytes} bytes but model.json describes ${expected}`, manifest);
   }
   return state(true, undefined, manifest);
+}
+
+/** Whether a classical checkpoint's classifier.json is readable and agrees with its manifest: [complete, problem]. */
+async function classifierProblem(dir: string, manifest: CheckpointManifest): Promise<[boolean, string?]> {
+  let file: ClassifierFile | null;
+  try {
+    file = await readVersionedJson(join(dir, CLASSIFIER_FILE), CLASSIFIER_FORMAT);
+  } catch (err) {
+    return [false, `${CLASSIFIER_FILE} is corrupt: ${err instanceof FormatError ? err.reason : (err as Error).message}`];
+  }
+  if (!file) return [false, `${CLASSIFIER_FILE} is missing`];
+  if (file.model !== manifest.modelName) return [false, `${CLASSIFIER_FILE} holds a ${file.model} but the manifest says ${manifest.modelName}`];
+  if (file.numClasses !== manifest.labels.length)
+    return [false, `${CLASSIFIER_FILE} has ${file.numClasses} classes but the manifest lists ${manifest.labels.length} labels`];
+  if (manifest.inputShape.join(',') !== `${file.dims},1,1`)
+    return [false, `${CLASSIFIER_FILE} takes vectors of ${file.dims} values but the manifest says input [${manifest.inputShape.join(', ')}]`];
+  return [true];
 }
 
 /** Temp and old folders left next to the checkpoints by saves that did not finish. */

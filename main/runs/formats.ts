@@ -8,7 +8,7 @@ import type { BackendInfo } from '../schema/backend';
 import type { Split } from '../dataset/split';
 import type { FeatureConfig } from '../schema/featureFields';
 import { NORMALIZATION_MODES, type TrainingConfig } from '../schema/trainingFields';
-import type { BestCheckpoint, CheckpointManifest, RunOutcomeSummary, RunRecord, TestMetrics } from './types';
+import type { BestCheckpoint, CheckpointManifest, ClassifierSummary, RunOutcomeSummary, RunRecord, TestMetrics } from './types';
 import { CHECKPOINT_NAMES } from './types';
 import { check, type JsonObject, type VersionedFormat } from '../util/versionedJson';
 
@@ -52,6 +52,13 @@ function bestCheckpoint(value: unknown): BestCheckpoint {
   return b as unknown as BestCheckpoint;
 }
 
+function classifierSummary(value: unknown): ClassifierSummary {
+  const c = check.object(value, 'summary.classifier');
+  const h = check.object(c.hyperParameters, 'summary.classifier.hyperParameters');
+  for (const [name, v] of Object.entries(h)) check.finite(v, `summary.classifier.hyperParameters.${name}`);
+  return { hyperParameters: h as Record<string, number>, innerCvUar: check.finite(c.innerCvUar, 'summary.classifier.innerCvUar') };
+}
+
 function summary(value: unknown): RunOutcomeSummary {
   const s = check.object(value, 'summary');
   const test = check.object(s.test, 'summary.test');
@@ -64,6 +71,7 @@ function summary(value: unknown): RunOutcomeSummary {
     bestEpoch: check.integer(s.bestEpoch, 'summary.bestEpoch'),
     ...(s.bestCheckpoint !== undefined && { bestCheckpoint: bestCheckpoint(s.bestCheckpoint) }),
     stoppedEarly: check.boolean(s.stoppedEarly, 'summary.stoppedEarly'),
+    ...(s.classifier !== undefined && { classifier: classifierSummary(s.classifier) }),
     test: test as RunOutcomeSummary['test'],
   };
 }

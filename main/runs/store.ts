@@ -2,10 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { promises as fsp } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type * as tf from '@tensorflow/tfjs';
 import { pathExists } from '../util/fs';
 import { RUN_FORMAT } from './formats';
-import { inspectCheckpoint, recoverCheckpoints, writeCheckpoint, type CheckpointState } from './checkpoints';
+import { inspectCheckpoint, recoverCheckpoints, writeCheckpoint, type CheckpointContents, type CheckpointState } from './checkpoints';
 import { appendJsonLine, readJsonLines } from './jsonLines';
 import { acquireLock, DEFAULT_STALE_AFTER_MS, lockState, refreshLock, releaseLock, removeLock } from './lock';
 import {
@@ -61,7 +60,7 @@ export interface RunHandle {
   readonly record: RunRecord;
   appendMetrics(line: object): Promise<void>;
   /** Saves a checkpoint; saving 'best' also records its epoch as the run's bestEpoch. */
-  saveCheckpoint(name: CheckpointName, model: tf.LayersModel, manifest: ManifestInput): Promise<string>;
+  saveCheckpoint(name: CheckpointName, contents: CheckpointContents, manifest: ManifestInput): Promise<string>;
   setStatus(status: RunStatus, extra?: StatusExtra): Promise<void>;
   heartbeat(): Promise<void>;
   /** Releases the lock; a run still 'running' at this point is recorded as interrupted. */
@@ -154,10 +153,10 @@ export async function createRun(runsDir: string, init: RunInit, options: CreateR
       return structuredClone(record);
     },
     appendMetrics: (line) => enqueue(() => appendJsonLine(join(dir, METRICS_FILE), line)),
-    saveCheckpoint: (name, model, manifest) =>
+    saveCheckpoint: (name, contents, manifest) =>
       enqueue(async () => {
         const full: CheckpointManifest = { ...manifest, createdAt: manifest.createdAt ?? new Date().toISOString() };
-        const saved = await writeCheckpoint(join(dir, CHECKPOINTS_DIR), name, model, full);
+        const saved = await writeCheckpoint(join(dir, CHECKPOINTS_DIR), name, contents, full);
         if (name === 'best') await writeRecord({ bestEpoch: full.epoch });
         return saved;
       }),

@@ -53,8 +53,15 @@ export interface RunOutcomeSummary {
   /** Absent in runs made before it was recorded. */
   bestCheckpoint?: BestCheckpoint;
   stoppedEarly: boolean;
+  /** A classical classifier's chosen hyper-parameters and their inner-CV UAR. */
+  classifier?: ClassifierSummary;
   /** Test metrics of each checkpoint evaluated at the end of training. */
   test: Partial<Record<CheckpointName, TestMetrics>>;
+}
+
+export interface ClassifierSummary {
+  hyperParameters: Record<string, number>;
+  innerCvUar: number;
 }
 
 /** The content of `run.json` (format version in `formatVersion`, see formats.ts). */

@@ -1,7 +1,8 @@
 /** The names a training configuration chooses from (plain data, shared with the UI's form). */
 
-export type ModelName = 'seed-cnn' | 'crnn' | 'res-cnn';
-export const MODEL_NAMES: readonly ModelName[] = ['seed-cnn', 'crnn', 'res-cnn'];
+/** The networks of the model zoo (they take feature matrices). */
+export type NetworkModelName = 'seed-cnn' | 'crnn' | 'res-cnn';
+export const NETWORK_MODEL_NAMES: readonly NetworkModelName[] = ['seed-cnn', 'crnn', 'res-cnn'];
 
 export type OptimizerName = 'adamw' | 'adam' | 'sgd';
 export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['adamw', 'adam', 'sgd'];
@@ -79,4 +80,29 @@ export function isVectorRepresentation(representation: string): representation i
 
 export function isClassicalModel(model: string): model is ClassicalModelName {
   return (CLASSICAL_MODEL_NAMES as readonly string[]).includes(model);
+}
+
+/** Every model a training configuration can name: the networks, then the classical classifiers. */
+export type ModelName = NetworkModelName | ClassicalModelName;
+export const MODEL_NAMES: readonly ModelName[] = [...NETWORK_MODEL_NAMES, ...CLASSICAL_MODEL_NAMES];
+
+/** The input a model accepts: classical classifiers take vectors, the networks matrices. */
+export function modelInputKind(model: ModelName): InputKind {
+  return isClassicalModel(model) ? 'vector' : 'matrix';
+}
+
+/** The input a representation produces. */
+export function representationInputKind(representation: string): InputKind {
+  return isVectorRepresentation(representation) ? 'vector' : 'matrix';
+}
+
+/**
+ * Why `model` cannot take `representation` (one line), or null when it can: classical
+ * classifiers take only vector representations, the networks only matrix ones.
+ */
+export function modelRepresentationProblem(model: ModelName, representation: string): string | null {
+  if (modelInputKind(model) === representationInputKind(representation)) return null;
+  return modelInputKind(model) === 'vector'
+    ? `model '${model}' classifies feature vectors, but representation '${representation}' gives matrices: choose a vector representation (${VECTOR_REPRESENTATIONS.join(', ')})`
+    : `model '${model}' takes feature matrices, but representation '${representation}' gives vectors: choose a classical model (${CLASSICAL_MODEL_NAMES.join(', ')})`;
 }

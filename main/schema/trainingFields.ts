@@ -16,7 +16,9 @@ import {
 } from './fields';
 import {
   CLASS_WEIGHT_MODES,
+  CLASSICAL_MODEL_NAMES,
   LOSS_NAMES,
+  NETWORK_MODEL_NAMES,
   MODEL_NAMES,
   OPTIMIZER_NAMES,
   PRESET_NAMES,
@@ -60,6 +62,19 @@ export interface AugmentSettings {
 export type NormalizationMode = 'global' | 'speaker' | 'clip';
 export const NORMALIZATION_MODES: readonly NormalizationMode[] = ['global', 'speaker', 'clip'];
 
+/**
+ * The classical classifiers' settings (models/classical): the inner speaker-grouped cross-validation
+ * and the hyper-parameter grids it searches (an empty grid: the classifier's own default grid).
+ * Grid values are text from fixed choices (half-decade steps), read as numbers by the classifier.
+ */
+export interface ClassifierConfig {
+  innerFolds: number;
+  cGrid: string[];
+  gammaGrid: string[];
+  kGrid: string[];
+  hiddenUnits: number;
+}
+
 /** One plain object that fully describes a run (stored in run.json). The table below documents each field. */
 export interface TrainingConfig {
   model: ModelName;
@@ -87,6 +102,7 @@ export interface TrainingConfig {
   normalization: NormalizationMode;
   augment: AugmentSettings;
   split: SplitConfig;
+  classifier: ClassifierConfig;
   seed: number;
 }
 
@@ -95,6 +111,7 @@ export type TrainingFieldPath = FieldPath<TrainingConfig>;
 /** The parts of the Train form, in order. */
 export const TRAINING_GROUPS = [
   { id: 'run', title: 'Run' },
+  { id: 'classifier', title: 'Classical classifier' },
   { id: 'optimisation', title: 'Optimisation' },
   { id: 'augmentation', title: 'Augmentation' },
   { id: 'split', title: 'Split' },
@@ -102,8 +119,37 @@ export const TRAINING_GROUPS = [
 
 export type TrainingGroup = (typeof TRAINING_GROUPS)[number]['id'];
 
-/** The form disables a field while another field has none of these values (it does not apply then). */
+const NETWORKS = { path: 'model', values: NETWORK_MODEL_NAMES } as const;
+
+/**
+ * The form disables a field while another field has none of these values (it does not apply then),
+ * or while that other field does not apply itself (warm-up under a classical model).
+ */
 export const TRAINING_FIELD_APPLIES: Partial<Record<TrainingFieldPath, { path: TrainingFieldPath; values: readonly string[] }>> = {
+  epochs: NETWORKS,
+  earlyStoppingPatience: NETWORKS,
+  bestBy: NETWORKS,
+  weightAveraging: NETWORKS,
+  batchSize: NETWORKS,
+  learningRate: NETWORKS,
+  optimizer: NETWORKS,
+  weightDecay: NETWORKS,
+  lrSchedule: NETWORKS,
+  clipNorm: NETWORKS,
+  loss: NETWORKS,
+  labelSmoothing: NETWORKS,
+  balancedSampler: NETWORKS,
+  'augment.noise': NETWORKS,
+  'augment.timeShift': NETWORKS,
+  'augment.freqMask': NETWORKS,
+  'augment.timeMask': NETWORKS,
+  'augment.mixupAlpha': NETWORKS,
+  'augment.speedPerturb': NETWORKS,
+  'classifier.innerFolds': { path: 'model', values: CLASSICAL_MODEL_NAMES },
+  'classifier.cGrid': { path: 'model', values: ['svm-linear', 'svm-rbf', 'logreg', 'mlp'] },
+  'classifier.gammaGrid': { path: 'model', values: ['svm-rbf'] },
+  'classifier.kGrid': { path: 'model', values: ['knn'] },
+  'classifier.hiddenUnits': { path: 'model', values: ['mlp'] },
   lrFactor: { path: 'lrSchedule', values: ['plateau'] },
   lrPatience: { path: 'lrSchedule', values: ['plateau'] },
   warmupEpochs: { path: 'lrSchedule', values: ['cosine'] },
@@ -115,6 +161,31 @@ export const TRAINING_FIELD_APPLIES: Partial<Record<TrainingFieldPath, { path: T
 };
 
 const plain = <V extends string>(values: readonly V[]): Choice<V>[] => values.map((value) => ({ value, title: value }));
+const grid = (values: readonly string[]) =>
+  ({ kind: 'list', maxItems: values.length, maxLength: 8, choices: plain(values), default: [], group: 'classifier' }) as const;
+const C_VALUES = [
+  '1e-5',
+  '3e-5',
+  '1e-4',
+  '3e-4',
+  '1e-3',
+  '3e-3',
+  '0.01',
+  '0.03',
+  '0.1',
+  '0.3',
+  '1',
+  '3',
+  '10',
+  '30',
+  '100',
+  '300',
+  '1000',
+  '3000',
+  '1e4',
+];
+const GAMMA_SCALES = ['0.01', '0.03', '0.1', '0.3', '1', '3', '10', '30', '100'];
+const K_VALUES = ['1', '3', '5', '7', '9', '11', '15', '21', '25', '31', '41', '51'];
 const probability = { kind: 'number', min: 0, max: 1, group: 'augmentation' } as const;
 const speakers = { kind: 'list', maxItems: 1000, maxLength: 64, group: 'split', optional: true, default: undefined } as const;
 
@@ -431,6 +502,44 @@ export const TRAINING_FIELDS = {
     flag: 'speed-perturb',
     group: 'augmentation',
   },
+  'classifier.innerFolds': {
+    kind: 'integer',
+    min: 2,
+    max: 20,
+    default: 5,
+    label: 'Inner CV folds',
+    help: 'speaker-grouped folds of the training part that choose the hyper-parameters (fewer when there are fewer speakers)',
+    flag: 'inner-folds',
+    group: 'classifier',
+  },
+  'classifier.cGrid': {
+    ...grid(C_VALUES),
+    label: 'C grid',
+    help: 'inverse regularisation strengths the inner CV tries (SVMs, logistic regression, MLP: alpha = 1/C); none = the model default',
+    flag: 'c-grid',
+  },
+  'classifier.gammaGrid': {
+    ...grid(GAMMA_SCALES),
+    label: 'γ grid (× 1/dims)',
+    help: 'RBF kernel widths the inner CV tries, as multiples of 1 / vector length; none = 0.25,1,4',
+    flag: 'gamma-grid',
+  },
+  'classifier.kGrid': {
+    ...grid(K_VALUES),
+    label: 'k grid',
+    help: 'neighbour counts the inner CV tries (k-NN); none = 1,3,5,9,15,25',
+    flag: 'k-grid',
+  },
+  'classifier.hiddenUnits': {
+    kind: 'integer',
+    min: 1,
+    max: 4096,
+    default: 64,
+    label: 'MLP hidden units',
+    help: 'units of the MLP hidden layer (ReLU)',
+    flag: 'hidden-units',
+    group: 'classifier',
+  },
   'split.kind': {
     kind: 'enum',
     choices: [
@@ -483,9 +592,10 @@ export const TRAINING_FIELDS = {
 /** A training table as the derivations take it (TRAINING_FIELDS, or a modified copy in tests). */
 export type TrainingFieldTable = Readonly<Record<TrainingFieldPath, AnyFieldTable[string]>>;
 
-export type TrainingOverrides = Partial<Omit<TrainingConfig, 'augment' | 'split'>> & {
+export type TrainingOverrides = Partial<Omit<TrainingConfig, 'augment' | 'split' | 'classifier'>> & {
   augment?: Partial<AugmentSettings>;
   split?: Partial<SplitConfig>;
+  classifier?: Partial<ClassifierConfig>;
 };
 
 /** Each preset's full configuration, from the table's defaults. */

@@ -110,20 +110,28 @@ export async function evaluateSet(
   shape: ExampleShape,
   batchSize: number,
 ): Promise<{ loss: number; accuracy: number; uar: number; macroF1: number; probabilities: Float32Array }> {
-  const k = shape.numClasses;
   const probabilities = await predictProbabilities(model, set, shape.rows, shape.frames, batchSize);
+  return { ...probabilityMetrics(probabilities, set.y, shape.numClasses), probabilities };
+}
+
+/** Loss (mean cross-entropy), accuracy, UAR and macro-F1 of class probabilities (count × k) against labels. */
+export function probabilityMetrics(
+  probabilities: ArrayLike<number> & { subarray(start: number, end: number): ArrayLike<number> },
+  y: Int32Array,
+  k: number,
+): { loss: number; accuracy: number; uar: number; macroF1: number } {
+  const count = y.length;
   const counts = new Float64Array(k * k);
   let lossSum = 0;
-  for (let i = 0; i < set.count; i++) {
+  for (let i = 0; i < count; i++) {
     const row = probabilities.subarray(i * k, (i + 1) * k);
     let best = 0;
     for (let c = 1; c < k; c++) if (row[c]! > row[best]!) best = c;
-    const truth = set.y[i]!;
+    const truth = y[i]!;
     counts[truth * k + best]! += 1;
     lossSum -= Math.log(Math.max(row[truth]!, 1e-12));
   }
-  const headline = headlineFromCounts(counts, k);
-  return { loss: set.count > 0 ? lossSum / set.count : NaN, ...headline, probabilities };
+  return { loss: count > 0 ? lossSum / count : NaN, ...headlineFromCounts(counts, k) };
 }
 
 export async function trainLoop(

@@ -6,7 +6,7 @@
  */
 import { totalmem } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { createModel, type ModelName } from '../models';
+import { createModel, type NetworkModelName as ModelName } from '../models';
 
 /**
  * What one training step may use on a backend. wasm addresses at most 4 GiB: 3 are for the step,

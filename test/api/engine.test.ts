@@ -200,7 +200,14 @@ describe('engine handler table', () => {
 
   it('trains in a worker thread, streaming backend, batch and epoch events', async () => {
     const options = await call('training.options', {});
-    expect(options.models.map((m) => m.name)).toEqual(['seed-cnn', 'crnn', 'res-cnn']);
+    expect(options.models.map((m) => m.name)).toEqual(['seed-cnn', 'crnn', 'res-cnn', 'svm-linear', 'svm-rbf', 'logreg', 'knn', 'mlp']);
+    expect(options.models.filter((m) => m.input === 'vector').map((m) => m.name)).toEqual([
+      'svm-linear',
+      'svm-rbf',
+      'logreg',
+      'knn',
+      'mlp',
+    ]);
     expect(options.models.find((m) => m.name === 'seed-cnn')?.parameters).toBe(980_167);
     // Through a link: the run records the folder as it was given, not its real path.
     const demoLink = join(dir, 'demo-link');

@@ -22,6 +22,11 @@ const BAD: [unknown, RegExp][] = [
   [{ shuffle: true }, /unknown field "shuffle"/],
   [{ split: { folds: 5 } }, /unknown field "split\.folds"/],
   [null, /the training config must be an object, got null/],
+  [
+    { model: 'svm-rbf' },
+    /^model 'svm-rbf' classifies feature vectors, but representation 'mfcc' gives matrices: choose a vector representation/,
+  ],
+  [{ classifier: { cGrid: ['2'] } }, /classifier\.cGrid\[0\] must be 1e-5, .* or 1e4, got the string "2"/],
 ];
 
 describe('api door: training config', () => {

@@ -22,6 +22,17 @@ describe('CLI: config flags from the field tables', () => {
     }
   }, 240_000);
 
+  it('train refuses a classical model on a matrix representation, and a grid value off the table', async () => {
+    const model = await runCli(['train', DEMO, '--model', 'logreg']);
+    expect(model.code).toBe(1);
+    expect(model.stderr).toBe(
+      "ser train: error: model 'logreg' classifies feature vectors, but representation 'mfcc' gives matrices: choose a vector representation (egemaps-like, compare-like)\n",
+    );
+    const grid = await runCli(['train', DEMO, '--model', 'knn', '--k-grid', '3,4']);
+    expect(grid.code).toBe(1);
+    expect(grid.stderr).toMatch(/--k-grid: classifier\.kGrid\[1\] must be 1, 3, .* or 51, got the string "4"/);
+  }, 240_000);
+
   it('features refuses an unknown descriptor naming the item', async () => {
     const result = await runCli(['features', DEMO, '--extras', 'rms,chroma,mfcc']);
     expect(result.code).toBe(1);

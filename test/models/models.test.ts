@@ -9,10 +9,10 @@ import {
   countParameters,
   createModel,
   describeModel,
-  MODEL_NAMES,
+  NETWORK_MODEL_NAMES,
   modelInputs,
   uniformPooling,
-  type ModelName,
+  type NetworkModelName,
 } from '../../main/models';
 
 /** Saves through a handler that keeps the artifacts in memory, then loads them back. */
@@ -61,7 +61,7 @@ describe('model zoo', () => {
     model.dispose();
   });
 
-  it.each(MODEL_NAMES)('%s outputs logits for any class count and input size >= 16x16', (name: ModelName) => {
+  it.each(NETWORK_MODEL_NAMES)('%s outputs logits for any class count and input size >= 16x16', (name: NetworkModelName) => {
     for (const [rows, frames, classes] of [
       [40, 100, 7],
       [16, 16, 2],
@@ -79,7 +79,7 @@ describe('model zoo', () => {
   });
 
   it('res-cnn has 100-300k parameters and crnn a modest count; describeModel reports them', () => {
-    for (const name of MODEL_NAMES) {
+    for (const name of NETWORK_MODEL_NAMES) {
       const description = describeModel(name, { inputShape: [40, 100, 1], numClasses: 7 });
       expect(description.title.length).toBeGreaterThan(0);
       expect(description.parameters!.total).toBeGreaterThan(0);
@@ -93,23 +93,26 @@ describe('model zoo', () => {
   it('rejects bad options clearly', () => {
     expect(() => createModel('seed-cnn', { inputShape: [15, 100, 1], numClasses: 7 })).toThrow(/at least 16x16/);
     expect(() => createModel('crnn', { inputShape: [40, 100, 1], numClasses: 1 })).toThrow(/numClasses/);
-    expect(() => createModel('nope' as ModelName, { inputShape: [40, 100, 1], numClasses: 3 })).toThrow(/unknown model/);
+    expect(() => createModel('nope' as NetworkModelName, { inputShape: [40, 100, 1], numClasses: 3 })).toThrow(/unknown model/);
   });
 
-  it.each(MODEL_NAMES)('%s: the same seed gives identical initial weights, another seed different ones', (name: ModelName) => {
-    const options = { inputShape: [24, 32, 1] as [number, number, number], numClasses: 4 };
-    const a = createModel(name, { ...options, seed: 42 });
-    const b = createModel(name, { ...options, seed: 42 });
-    const c = createModel(name, { ...options, seed: 43 });
-    const wa = weightsOf(a);
-    const wb = weightsOf(b);
-    const wc = weightsOf(c);
-    expect(wa.length).toBe(wb.length);
-    wa.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(wb[i]!)));
-    // Kernels (the first weight) differ with the seed.
-    expect(Array.from(wa[0]!)).not.toEqual(Array.from(wc[0]!));
-    [a, b, c].forEach((m) => m.dispose());
-  });
+  it.each(NETWORK_MODEL_NAMES)(
+    '%s: the same seed gives identical initial weights, another seed different ones',
+    (name: NetworkModelName) => {
+      const options = { inputShape: [24, 32, 1] as [number, number, number], numClasses: 4 };
+      const a = createModel(name, { ...options, seed: 42 });
+      const b = createModel(name, { ...options, seed: 42 });
+      const c = createModel(name, { ...options, seed: 43 });
+      const wa = weightsOf(a);
+      const wb = weightsOf(b);
+      const wc = weightsOf(c);
+      expect(wa.length).toBe(wb.length);
+      wa.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(wb[i]!)));
+      // Kernels (the first weight) differ with the seed.
+      expect(Array.from(wa[0]!)).not.toEqual(Array.from(wc[0]!));
+      [a, b, c].forEach((m) => m.dispose());
+    },
+  );
 
   it('conv and dense weights follow PyTorch default init bounds (1/sqrt(fan_in))', () => {
     const model = createModel('seed-cnn', { inputShape: [40, 100, 1], numClasses: 7, seed: 1 });
@@ -126,7 +129,7 @@ describe('model zoo', () => {
     model.dispose();
   });
 
-  it.each(MODEL_NAMES)('%s saves and loads (custom layers included) with identical predictions', async (name: ModelName) => {
+  it.each(NETWORK_MODEL_NAMES)('%s saves and loads (custom layers included) with identical predictions', async (name: NetworkModelName) => {
     const model = createModel(name, { inputShape: [20, 24, 1], numClasses: 3, seed: 9 });
     // One training call so batch-norm moving statistics are not at their initial values.
     tf.tidy(() => {
@@ -145,7 +148,7 @@ describe('model zoo', () => {
 
   it.each(['cpu', 'wasm'] as const)('every model trains on %s: finite loss, weights move, no tensor leak', async (backendName) => {
     await initBackend(backendName, { threads: 1 });
-    for (const name of MODEL_NAMES) {
+    for (const name of NETWORK_MODEL_NAMES) {
       const model = createModel(name, { inputShape: [16, 20, 1], numClasses: 3, seed: 2 });
       const x = randomInput(4, 16, 20);
       const labels = tf.oneHot(tf.tensor1d([0, 1, 2, 1], 'int32'), 3);
@@ -185,10 +188,10 @@ describe('the conv on the model input', () => {
     await initBackend('wasm', { threads: 1 });
   });
 
-  it.each(MODEL_NAMES)(
+  it.each(NETWORK_MODEL_NAMES)(
     '%s: trains without the gradient w.r.t. the input, with the same output as inference, and saves as a stock Conv2D',
     async (name) => {
-      const model = createModel(name as ModelName, { inputShape: [20, 24, 1], numClasses: 3, seed: 5 });
+      const model = createModel(name as NetworkModelName, { inputShape: [20, 24, 1], numClasses: 3, seed: 5 });
       const first = model.layers.find((layer) => layer.getClassName() === 'Conv2D')!;
       const x = randomInput(2, 20, 24);
       // The layer's training path (conv2d + bias add) and its inference path (the fused op) agree.

@@ -101,7 +101,7 @@ describe('train form defaults', () => {
     expect(paths).toContain('split.valRatio');
     expect(paths.filter((path) => !path.includes('.')).sort()).toEqual(
       Object.keys(PRESETS.quick)
-        .filter((key) => key !== 'augment' && key !== 'split')
+        .filter((key) => key !== 'augment' && key !== 'split' && key !== 'classifier')
         .sort(),
     );
   });
@@ -250,6 +250,7 @@ describe('train form → overrides', () => {
       normalization: 'speaker',
       augment: { noise: 0.5, timeShift: 0, freqMask: 0.1, timeMask: 0.25, mixupAlpha: 0.2, speedPerturb: false },
       split: { kind: 'speaker', testSpeakers: ['03', '08'], valSpeakers: ['09'] },
+      classifier: { innerFolds: 5, hiddenUnits: 64 },
     });
     expect(runName(values)).toBe('crnn on emodb');
   });
@@ -315,6 +316,19 @@ describe('preset label', () => {
     expect(fieldApplies(form({ lrSchedule: 'cosine' }), 'lrPatience')).toBe(false);
     expect(fieldApplies(form({ lrSchedule: 'cosine' }), 'warmupEpochs')).toBe(true);
     expect(fieldApplies(form({ loss: 'focal' }), 'focalGamma')).toBe(true);
+    // A classical classifier: the network's recipe is off (also what depends on it), its own grids are on.
+    const svm = form({ model: 'svm-rbf', lrSchedule: 'cosine', loss: 'focal' });
+    for (const path of ['epochs', 'learningRate', 'warmupEpochs', 'focalGamma', 'augment.noise'] as const)
+      expect(fieldApplies(svm, path)).toBe(false);
+    for (const path of ['classifier.cGrid', 'classifier.gammaGrid', 'classifier.innerFolds', 'classWeights', 'normalization'] as const)
+      expect(fieldApplies(svm, path)).toBe(true);
+    expect(fieldApplies(svm, 'classifier.kGrid')).toBe(false);
+    expect(fieldApplies(form({ model: 'crnn' }), 'classifier.cGrid')).toBe(false);
+    expect(toOverrides(form({ model: 'knn', 'classifier.kGrid': '3, 5' })).classifier).toEqual({
+      innerFolds: 5,
+      kGrid: ['3', '5'],
+      hiddenUnits: 64,
+    });
     expect(toOverrides(form({ 'split.testRatio': '0.3' })).split).toEqual({ kind: 'speaker', testRatio: 0.3 });
     expect(validateTrainForm(form({ 'split.testRatio': '0.95' }), SPEAKERS)['split.testRatio']).toBe(
       'Test ratio must be greater than 0 and at most 0.9 (got 0.95)',

@@ -14,7 +14,7 @@ const JOB: JobInfo = { jobId: 'job-1', kind: 'training', state: 'running', root:
 
 const OPTIONS = {
   presets: PRESETS,
-  models: [{ name: 'crnn' as const, title: 'CRNN', parameters: 120_000 }],
+  models: [{ name: 'crnn' as const, title: 'CRNN', parameters: 120_000, input: 'matrix' as const }],
   optimizers: ['adamw' as const, 'adam' as const, 'sgd' as const],
   backends: ['auto' as const, 'wasm' as const],
 };

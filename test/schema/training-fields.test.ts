@@ -32,7 +32,11 @@ describe('resolveTrainingConfig refuses what is not exactly a field value', () =
     ['a number out of range', { lrFactor: 1 }, 'lrFactor must be a number in (0, 1), got 1'],
     ['a string for a boolean', { balancedSampler: 'false' }, 'balancedSampler must be true or false, got the string "false"'],
     ['a number for a boolean', { balancedSampler: 0 }, 'balancedSampler must be true or false, got 0'],
-    ['an unknown choice', { model: 'transformer' }, 'model must be seed-cnn, crnn or res-cnn, got the string "transformer"'],
+    [
+      'an unknown choice',
+      { model: 'transformer' },
+      'model must be seed-cnn, crnn, res-cnn, svm-linear, svm-rbf, logreg, knn or mlp, got the string "transformer"',
+    ],
     ['a number for a choice', { optimizer: 1 }, 'optimizer must be adamw, adam or sgd, got 1'],
     ['a string for a nested list', { split: { testSpeakers: '03' } }, 'split.testSpeakers must be a list of strings, got the string "03"'],
     [
@@ -136,7 +140,7 @@ describe('parseFieldValue (CLI-style text for one field)', () => {
     expect(() => parseFieldValue('learningRate', '')).toThrow(/learningRate must be a number/);
     expect(() => parseFieldValue('epochs', '2.5')).toThrow('epochs must be an integer in 1..1000, got 2.5');
     expect(() => parseFieldValue('balancedSampler', 'yes')).toThrow('balancedSampler must be true or false, got the string "yes"');
-    expect(() => parseFieldValue('model', 'cnn')).toThrow(/model must be seed-cnn, crnn or res-cnn/);
+    expect(() => parseFieldValue('model', 'cnn')).toThrow(/model must be seed-cnn, crnn, res-cnn, svm-linear, svm-rbf, logreg, knn or mlp/);
     expect(() => parseFieldValue('learningRat', '1')).toThrow(/unknown field "learningRat"/);
   });
 });

@@ -10,29 +10,27 @@ import {
   createStudy,
   excludedCells,
   type CellOverrides,
-  incompatibility,
   memberFeatureConfig,
   partitionCells,
   studyCells,
   studyMembers,
 } from '../../main/pipeline/study';
+import { modelRepresentationProblem } from '../../main/schema/names';
 import { DEFAULT_FEATURE_CONFIG } from '../../main/features/config';
 import { resolveTrainingConfig } from '../../main/training/config';
-import { FEATURE_FIELDS } from '../../main/schema/featureFields';
-import { MODEL_NAMES } from '../../main/schema/names';
 import { runCli } from '../cli/run-cli';
 
 /** Once the functionals and the classical models are in the field tables, a real grid can mix them. */
-const MIXED_GRID_POSSIBLE =
-  (MODEL_NAMES as readonly string[]).includes('svm-rbf') &&
-  (FEATURE_FIELDS.representation as { choices?: readonly { value: unknown }[] }).choices?.some((c) => c.value === 'egemaps-like') === true;
-
 describe('grid compatibility', () => {
   it('a model meets only the representations it reads', () => {
-    expect(incompatibility('crnn', 'mfcc')).toBeNull();
-    expect(incompatibility('svm-rbf', 'egemaps-like')).toBeNull();
-    expect(incompatibility('svm-rbf', 'mfcc')).toBe('svm-rbf takes feature vectors (egemaps-like, compare-like), not the mfcc matrix');
-    expect(incompatibility('crnn', 'compare-like')).toBe('crnn takes matrices (mfcc, logmel), not the compare-like feature vector');
+    expect(modelRepresentationProblem('crnn', 'mfcc')).toBeNull();
+    expect(modelRepresentationProblem('svm-rbf', 'egemaps-like')).toBeNull();
+    expect(modelRepresentationProblem('svm-rbf', 'mfcc')).toMatch(
+      /^model 'svm-rbf' classifies feature vectors, but representation 'mfcc' gives matrices/,
+    );
+    expect(modelRepresentationProblem('crnn', 'compare-like')).toMatch(
+      /^model 'crnn' takes feature matrices, but representation 'compare-like' gives vectors/,
+    );
   });
 
   it('splits feature sets × models into the cells trained and those left out (base values fill the rest)', () => {
@@ -47,9 +45,9 @@ describe('grid compatibility', () => {
     const { kept, excluded } = partitionCells(cells, { model: 'seed-cnn', representation: 'mfcc' });
     expect(kept).toEqual([cells[0], cells[3], cells[5]]);
     expect(excluded.map((e) => [e.overrides, e.reason])).toEqual([
-      [cells[1], 'svm-rbf takes feature vectors (egemaps-like, compare-like), not the mfcc matrix'],
-      [cells[2], 'crnn takes matrices (mfcc, logmel), not the egemaps-like feature vector'],
-      [cells[4], 'logreg takes feature vectors (egemaps-like, compare-like), not the mfcc matrix'],
+      [cells[1], modelRepresentationProblem('svm-rbf', 'mfcc')],
+      [cells[2], modelRepresentationProblem('crnn', 'egemaps-like')],
+      [cells[4], modelRepresentationProblem('logreg', 'mfcc')],
     ]);
 
     // The study's cells, members and report use the kept cells only, numbered without gaps.
@@ -87,51 +85,45 @@ describe('grid compatibility', () => {
           grid: [{ field: 'model', values: ['svm-rbf', 'knn'] }],
         }),
       ).rejects.toThrow(
-        'no grid cell pairs a model with a representation it reads: svm-rbf takes feature vectors (egemaps-like, compare-like), not the mfcc matrix; knn takes feature vectors (egemaps-like, compare-like), not the mfcc matrix',
+        `no grid cell pairs a model with a representation it reads: ${modelRepresentationProblem('svm-rbf', 'mfcc')}; ${modelRepresentationProblem('knn', 'mfcc')}`,
       );
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
   });
 
-  it.runIf(MIXED_GRID_POSSIBLE)(
-    'study init over representations × models trains the compatible cells and prints and records the others',
-    async () => {
-      const work = mkdtempSync(join(tmpdir(), 'ser-compat-cli-'));
-      try {
-        const dir = join(work, 's');
-        const r = await runCli([
-          'study',
-          'init',
-          dir,
-          '--data',
-          'resources/demo-emodb',
-          '--protocol',
-          'kfold:2',
-          '--grid',
-          'features.representation=mfcc,egemaps-like',
-          '--grid',
-          'model=crnn,svm-rbf',
-          // The matrices' frame count; the functionals' cells have one frame per clip.
-          '--frames',
-          '16',
-        ]);
-        expect(r.code, r.stderr).toBe(0);
-        expect(r.stdout).toContain('4 members = 2 grid cells × 1 seed × 2 folds');
-        expect(r.stdout).toContain(
-          'left out: features.representation=mfcc, model=svm-rbf: svm-rbf takes feature vectors (egemaps-like, compare-like), not the mfcc matrix',
-        );
-        const study = JSON.parse(readFileSync(join(dir, 'study.json'), 'utf8'));
-        const cells = studyCells(study);
-        expect(cells.map((c) => memberFeatureConfig(study, c).frames)).toEqual([16, 1]);
-        expect(study.excluded.map((e: { cell: string }) => e.cell)).toEqual([
-          'features.representation=mfcc, model=svm-rbf',
-          'features.representation=egemaps-like, model=crnn',
-        ]);
-      } finally {
-        rmSync(work, { recursive: true, force: true });
-      }
-    },
-    120_000,
-  );
+  it('study init over representations × models trains the compatible cells and prints and records the others', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'ser-compat-cli-'));
+    try {
+      const dir = join(work, 's');
+      const r = await runCli([
+        'study',
+        'init',
+        dir,
+        '--data',
+        'resources/demo-emodb',
+        '--protocol',
+        'kfold:2',
+        '--grid',
+        'features.representation=mfcc,egemaps-like',
+        '--grid',
+        'model=crnn,svm-rbf',
+        // The matrices' frame count; the functionals' cells have one frame per clip.
+        '--frames',
+        '16',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('4 members = 2 grid cells × 1 seed × 2 folds');
+      expect(r.stdout).toContain(`left out: features.representation=mfcc, model=svm-rbf: ${modelRepresentationProblem('svm-rbf', 'mfcc')}`);
+      const study = JSON.parse(readFileSync(join(dir, 'study.json'), 'utf8'));
+      const cells = studyCells(study);
+      expect(cells.map((c) => memberFeatureConfig(study, c).frames)).toEqual([16, 1]);
+      expect(study.excluded.map((e: { cell: string }) => e.cell)).toEqual([
+        'features.representation=mfcc, model=svm-rbf',
+        'features.representation=egemaps-like, model=crnn',
+      ]);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../main/compute/backend';
 import { webgpuDevice, webgpuDeviceLost } from '../../main/compute/webgpu';
-import { createModel, MODEL_NAMES, type ModelName } from '../../main/models';
+import { createModel, NETWORK_MODEL_NAMES, type NetworkModelName } from '../../main/models';
 import { resolveTrainingConfig } from '../../main/training/config';
 import { trainLoop } from '../../main/training/loop';
 import { softmaxCrossEntropy } from '../../main/training/losses';
@@ -35,7 +35,7 @@ interface Pass {
 }
 
 /** Inference outputs, then the training-mode loss and its gradients, all read asynchronously. */
-async function pass(name: ModelName, weights: Float32Array[]): Promise<Pass> {
+async function pass(name: NetworkModelName, weights: Float32Array[]): Promise<Pass> {
   const model = createModel(name, { inputShape: [ROWS, FRAMES, 1], numClasses: CLASSES, seed: 5 });
   model.setWeights(model.getWeights().map((w, i) => tf.tensor(weights[i]!, w.shape)));
   const features = tf.randomNormal([BATCH, ROWS, FRAMES, 1], 0, 1, 'float32', 9) as tf.Tensor4D;
@@ -97,7 +97,7 @@ describe.skipIf(skip != null)('webgpu backend (software adapter)', () => {
 
   // Tolerances: float32 on both sides, summed in different orders (tiled GPU matmuls, convs as
   // matmuls); 1e-3 of the largest value for outputs, 5e-3 for gradients (longer chains).
-  it.each(MODEL_NAMES)(
+  it.each(NETWORK_MODEL_NAMES)(
     '%s: outputs and gradients match the cpu backend',
     async (name) => {
       await initBackend('cpu');

@@ -6,6 +6,7 @@ import type { AnyFieldTable } from '../../schema/fields';
 import { FEATURE_FIELDS } from '../../schema/featureFields';
 import { TRAINING_FIELDS } from '../../schema/trainingFields';
 import { BACKEND_NAMES } from '../../schema/backend';
+import { modelRepresentationProblem } from '../../schema/names';
 import {
   CliError,
   fieldOptions,
@@ -69,14 +70,18 @@ export function trainingFlagsToConfig(values: Record<string, string | boolean | 
     if (overrides.augment) throw new CliError('--no-augment cannot be combined with --aug-*, --mixup or --speed-perturb');
     overrides.augment = { noise: 0, timeShift: 0, freqMask: 0, timeMask: 0, mixupAlpha: 0, speedPerturb: false };
   }
+  let resolved;
   try {
-    return {
+    resolved = {
       config: resolveTrainingConfig(overrides),
       featureConfig: resolveFeatureConfig(fieldOverrides(FEATURE_FIELDS, values, FEATURE_SKIP)),
     };
   } catch (err) {
     throw new CliError((err as Error).message);
   }
+  const problem = modelRepresentationProblem(resolved.config.model, resolved.featureConfig.representation);
+  if (problem) throw new CliError(problem);
+  return resolved;
 }
 
 export async function trainCommand(argv: string[]): Promise<void> {

@@ -5,13 +5,11 @@
  * together for one speaker, and a file's own statistics (with a warning) when its speaker is unknown.
  */
 import { basename } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { AudioError, loadAudio, resample } from '../../audio';
 import { computeFeatureMatrix, type FeatureMatrix } from '../../features/compute';
 import { FEATURE_VERSION, featureConfigHash, featureRowCount, storedFeatureConfig, type FeatureConfig } from '../../features/config';
 import { normalizeClips, recordedNormalizer, type ClipMatrix, type Normalizer } from '../../features/standardize';
-import { loadCheckpoint } from '../../models/checkpoint';
-import { modelInputs } from '../../models/mask';
+import { openCheckpoint, type LoadedCheckpoint } from '../../models/checkpoint';
 import type { CheckpointManifest, CheckpointName } from '../../runs/types';
 import { resolveCheckpoint, type CheckpointSource } from './resolve';
 import { scoresFromLogits, type Scores } from './scores';
@@ -83,7 +81,7 @@ export class EmotionPredictor {
   private disposed = false;
 
   private constructor(
-    private readonly model: tf.LayersModel,
+    private readonly model: LoadedCheckpoint,
     readonly manifest: CheckpointManifest,
     readonly source: CheckpointSource,
     featureConfig: FeatureConfig,
@@ -99,7 +97,8 @@ export class EmotionPredictor {
   /** Loads from a run folder (see PredictorLoadOptions.checkpoint) or a checkpoint folder. */
   static async load(runOrCheckpointPath: string, options: PredictorLoadOptions = {}): Promise<EmotionPredictor> {
     const source = await resolveCheckpoint(runOrCheckpointPath, options.checkpoint);
-    const { model, manifest } = await loadCheckpoint(source.dir);
+    const model = await openCheckpoint(source.dir);
+    const { manifest } = model;
     try {
       const featureConfig = checkFeatureManifest(manifest, source.dir);
       const predictor = new EmotionPredictor(model, manifest, source, featureConfig, options.maxDurationS);
@@ -240,19 +239,9 @@ export class EmotionPredictor {
     }
   }
 
-  /** A masked model's frame mask comes from the clip's own length, `validFrames`. */
-  /** Read asynchronously: the webgpu backend cannot read synchronously in Node. */
+  /** A masked model's frame mask comes from the clip's own length, `validFrames`; a classifier's logits are its log-probabilities. */
   private async logits(standardized: Float32Array, validFrames: number): Promise<Float32Array> {
-    // apply (as training's evaluation does) skips predict's per-call batching and checks.
-    const output = tf.tidy(() => {
-      const features = tf.tensor4d(standardized, [1, this.rows, this.frames, 1]);
-      return this.model.apply(modelInputs(this.model, features, [validFrames]), { training: false }) as tf.Tensor;
-    });
-    try {
-      return (await output.data()) as Float32Array;
-    } finally {
-      output.dispose();
-    }
+    return await this.model.predictLogits({ x: standardized, count: 1, validFrames: Int32Array.of(validFrames) });
   }
 
   private assertUsable(): void {

@@ -1,11 +1,9 @@
 /**
- * Which grid cells pair a model with a representation it reads (schema/compatibility decides for
- * one pair); the others are left out of the study with their reason.
+ * Which grid cells pair a model with a representation it reads (schema/names.ts decides for one
+ * pair); the others are left out of the study with their reason.
  */
-import { incompatibility } from '../../schema/compatibility';
+import { modelRepresentationProblem, type ModelName } from '../../schema/names';
 import type { CellOverrides } from './gridTypes';
-
-export { incompatibility };
 
 /** A grid cell the study leaves out, and why. */
 export interface ExcludedCell {
@@ -26,7 +24,7 @@ export function partitionCells(
   for (const overrides of cells) {
     const model = String(overrides.model ?? base.model);
     const representation = String(overrides['features.representation'] ?? base.representation);
-    const reason = incompatibility(model, representation);
+    const reason = modelRepresentationProblem(model as ModelName, representation);
     if (reason) excluded.push({ overrides, reason });
     else kept.push(overrides);
   }

@@ -15,7 +15,7 @@ export {
 } from './format';
 export { parseGridOption, expandGrid, cellLabel, type GridAxis, type GridValue, type CellOverrides } from './grid';
 export { studyMembers, studyCells, excludedCells, memberFeatureConfig, type StudyMember, type StudyCell } from './members';
-export { incompatibility, partitionCells, type ExcludedCell } from './compatibility';
+export { partitionCells, type ExcludedCell } from './compatibility';
 export { studyTableCsv, studyTableLatex, type StudyTable, type StudyTableRow, type BaselineTest } from './table';
 export { runStudyMember, type MemberOutcome, type RunMemberOptions } from './member';
 export { acquireStudyLock, describeRunner, studyRunner, StudyBusyError, STUDY_LOCK_FILE, type StudyRunner } from './lock';

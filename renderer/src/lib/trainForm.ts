@@ -97,10 +97,13 @@ export function presetLabel(values: TrainFormValues, preset: TrainingConfig): st
   return `${preset.preset} (${edited ? 'edited' : `${preset.epochs} epochs`})`;
 }
 
-/** False while another field's value makes this one irrelevant (e.g. warm-up under the plateau schedule). */
+/**
+ * False while another field's value makes this one irrelevant (e.g. warm-up under the plateau
+ * schedule), or while that field does not apply itself (warm-up under a classical model).
+ */
 export function fieldApplies(values: TrainFormValues, path: TrainingFieldPath): boolean {
   const rule = TRAINING_FIELD_APPLIES[path];
-  return !rule || rule.values.includes(String(values[rule.path]));
+  return !rule || (rule.values.includes(String(values[rule.path])) && fieldApplies(values, rule.path));
 }
 
 /** "03, 08 09" → ['03', '08', '09'] (duplicates dropped, order kept). */

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadAudio } from '../../../main/audio';
 import { computeFeatureMatrix } from '../../../main/features/compute';
 import { applyStandardizer } from '../../../main/features/standardize';
-import { createModel, type ModelName } from '../../../main/models';
+import { createModel, type NetworkModelName as ModelName } from '../../../main/models';
 import { writeCheckpoint } from '../../../main/runs/checkpoints';
 import type { CheckpointName } from '../../../main/runs/types';
 import { demoFile, FEATURE_CONFIG, FRAMES, LABELS, manifestFor, ROWS } from '../inference/helpers';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MODEL_NAMES, modelInputs } from '../../../main/models';
+import { NETWORK_MODEL_NAMES as MODEL_NAMES, modelInputs } from '../../../main/models';
 import { loadCheckpoint } from '../../../main/models/checkpoint';
 import { exportOnnx, type ExportDescription } from '../../../main/pipeline/export/exportOnnx';
 import { ONNX_OPSET } from '../../../main/pipeline/export/onnxGraph';

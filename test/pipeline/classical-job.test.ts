@@ -1,0 +1,140 @@
+/**
+ * A classical classifier trained end to end through runTrainingJob on the demo set's egemaps-like
+ * functionals (88 values per clip, extracted once into this test's cache), evaluated, and used by
+ * the predictor.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const { runTrainingJob } = await import('../../main/pipeline/job');
+const { resolveTrainingConfig } = await import('../../main/training/config');
+const { evaluateCheckpoint } = await import('../../main/pipeline/evaluateCheckpoint');
+const { openCheckpoint } = await import('../../main/models/checkpoint');
+const { inspectCheckpoint } = await import('../../main/runs/checkpoints');
+const { EmotionPredictor } = await import('../../main/pipeline/inference/predictor');
+
+const work = mkdtempSync(join(tmpdir(), 'ser-classical-job-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const TEST_SPEAKERS = ['03', '08'];
+const CACHE = join(work, 'cache');
+const DIMS = 88;
+
+async function train(model: string, runsDir: string, normalization = 'speaker') {
+  const logs: string[] = [];
+  const result = await runTrainingJob({
+    datasetRoot: resolve('resources/demo-emodb'),
+    config: resolveTrainingConfig({
+      model,
+      normalization,
+      seed: 3,
+      split: { kind: 'speaker', testSpeakers: TEST_SPEAKERS, valSpeakers: ['09'] },
+      classifier: { innerFolds: 4, hiddenUnits: 8 },
+    }),
+    featureConfig: { representation: 'egemaps-like' },
+    cacheRoot: CACHE,
+    runsDir,
+    backend: 'cpu',
+    onEvent: (event) => {
+      if (event.type === 'log') logs.push(event.message);
+    },
+  });
+  return { result, logs };
+}
+
+describe('classical training job', () => {
+  it('writes an ordinary run folder: run.json, one metrics line, best = final checkpoints, evaluations', async () => {
+    const { result, logs } = await train('svm-rbf', join(work, 'svm'));
+    expect(result.status).toBe('done');
+    // 7 classes, two unseen speakers: chance is 0.14.
+    expect(result.test.best!.uar).toBeGreaterThan(0.4);
+    expect(result.test.final).toEqual(result.test.best);
+
+    const record = JSON.parse(readFileSync(join(result.runDir, 'run.json'), 'utf8'));
+    expect(record.status).toBe('done');
+    expect(record.summary.classifier.hyperParameters).toHaveProperty('C');
+    expect(record.summary.classifier.hyperParameters).toHaveProperty('gammaScale');
+    const lines = readFileSync(join(result.runDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(1);
+    expect(lines[0].valUar).toBeCloseTo(record.summary.classifier.innerCvUar, 12);
+    expect(logs.some((l) => l.startsWith('inner CV: C='))).toBe(true);
+    expect(logs.some((l) => l.startsWith('chosen: '))).toBe(true);
+
+    for (const name of ['best', 'final']) {
+      const state = await inspectCheckpoint(join(result.runDir, 'checkpoints', name));
+      expect(state.complete, state.problem).toBe(true);
+      expect(state.manifest!.modelName).toBe('svm-rbf');
+    }
+    const classifier = JSON.parse(readFileSync(join(result.runDir, 'checkpoints/best/classifier.json'), 'utf8'));
+    expect(classifier.formatVersion).toBe(1);
+    expect(readFileSync(join(result.runDir, 'checkpoints/final/classifier.json'), 'utf8')).toBe(
+      readFileSync(join(result.runDir, 'checkpoints/best/classifier.json'), 'utf8'),
+    );
+  });
+
+  it('never lets a test speaker into the inner cross-validation', async () => {
+    const { result } = await train('logreg', join(work, 'logreg'));
+    const classifier = JSON.parse(readFileSync(join(result.runDir, 'checkpoints/best/classifier.json'), 'utf8'));
+    const record = JSON.parse(readFileSync(join(result.runDir, 'run.json'), 'utf8'));
+    const innerSpeakers = (classifier.innerCv.folds as string[][]).flat().sort();
+    expect(innerSpeakers).toEqual([...record.split.speakers.train, ...record.split.speakers.val].sort());
+    for (const speaker of TEST_SPEAKERS) expect(innerSpeakers).not.toContain(speaker);
+    expect(classifier.innerCv.folds).toHaveLength(4);
+  });
+
+  it('is deterministic given the seed', async () => {
+    const a = await train('mlp', join(work, 'mlp-a'));
+    const b = await train('mlp', join(work, 'mlp-b'));
+    const read = (dir: string) => readFileSync(join(dir, 'checkpoints/best/classifier.json'), 'utf8');
+    expect(read(b.result.runDir)).toBe(read(a.result.runDir));
+  });
+
+  it('round-trips: the reloaded checkpoint, evaluate and the predictor give the job’s probabilities', async () => {
+    const { result } = await train('knn', join(work, 'knn'), 'global');
+    const job = result.evaluations.best!;
+    const evaluated = await evaluateCheckpoint(result.runDir, { checkpoint: 'final' });
+    expect(evaluated.report.predictions.map((p) => p.probabilities)).toEqual(job.predictions.map((p) => p.probabilities));
+    expect(evaluated.report.metrics.uar).toBe(job.metrics.uar);
+
+    const loaded = await openCheckpoint(join(result.runDir, 'checkpoints', 'best'));
+    const manifest = loaded.manifest;
+    expect(manifest.inputShape).toEqual([DIMS, 1, 1]);
+    const predictor = await EmotionPredictor.load(result.runDir);
+    try {
+      // The first test clip's raw vector, as the extraction gave it.
+      const { extractFeatures } = await import('../../main/features/extract');
+      const { scanDataset } = await import('../../main/dataset');
+      const scan = await scanDataset(resolve('resources/demo-emodb'));
+      const features = await extractFeatures(scan, predictor.featureConfig, { cacheRoot: CACHE });
+      const clip = job.predictions[0]!;
+      const index = features.clips.findIndex((c) => c.id === clip.clipId);
+      expect(index).toBeGreaterThanOrEqual(0);
+      const scores = await predictor.predictFeatures({
+        data: features.data.slice(index * DIMS, (index + 1) * DIMS),
+        rows: DIMS,
+        frames: 1,
+      });
+      manifest.labels.forEach((label, k) => expect(scores.probabilities[label]).toBeCloseTo(clip.probabilities[k]!, 5));
+    } finally {
+      predictor.dispose();
+      loaded.dispose();
+    }
+  });
+
+  it('finds a damaged classifier checkpoint', async () => {
+    const { result } = await train('svm-linear', join(work, 'linear'));
+    const path = join(result.runDir, 'checkpoints/best/classifier.json');
+    const file = JSON.parse(readFileSync(path, 'utf8'));
+    writeFileSync(path, JSON.stringify({ ...file, dims: DIMS - 1 }));
+    const state = await inspectCheckpoint(join(result.runDir, 'checkpoints/best'));
+    expect(state.complete).toBe(false);
+    expect(state.problem).toMatch(/takes vectors of 87 values but the manifest says input \[88, 1, 1\]/);
+    writeFileSync(path, JSON.stringify({ ...file, parameters: { ...file.parameters, weights: [1, 2] } }));
+    await expect(openCheckpoint(join(result.runDir, 'checkpoints/best'))).rejects.toThrow(/classifier.json: weights must be/);
+  });
+});
