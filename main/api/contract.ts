@@ -17,6 +17,7 @@ import type { BackendInfo, BackendName } from '../schema/backend';
 import type { TrainingConfig, TrainingOverrides } from '../training/config';
 import type { SplitCounts } from '../dataset/splitCounts';
 import type { ModelName, OptimizerName } from '../schema/names';
+import type { SchemeChoice, SchemeName } from '../schema/datasetSchemes';
 import type { CrossValidationSummary } from '../evaluation/pooled';
 import type { PairedComparison } from '../evaluation/paired';
 import type { CellOverrides, GridAxis, GridValue } from '../pipeline/study/gridTypes';
@@ -97,7 +98,7 @@ export interface DatasetOverview {
   root: string;
   /** The folder as the user gave it (absolute; may go through a symbolic link): what the UI shows and runs record. */
   openedAs: string;
-  scheme: string;
+  scheme: SchemeName;
   /** How the scheme was chosen ("detected from file names", "given"). */
   detection: string;
   clipCount: number;
@@ -191,7 +192,7 @@ export interface JobInfo {
 
 export interface TrainingStartArgs {
   root: string;
-  scheme?: string;
+  scheme?: SchemeChoice;
   /** Any subset of the training configuration; the rest comes from the preset. */
   config: TrainingOverrides;
   /** Any subset of the feature configuration; the rest are the defaults. */
@@ -385,7 +386,7 @@ export interface StudyCreateArgs {
   name: string;
   /** The dataset folder (opened with dataset.open). */
   root: string;
-  scheme?: string;
+  scheme?: SchemeChoice;
   /** The Train form's settings; seed and split are set per member. */
   config: TrainingOverrides;
   /** The Train form's input features (defaults for the rest). */
@@ -430,11 +431,11 @@ export interface ApiRequests {
   'dialog.pickFiles': { args: { title?: string; audioOnly?: boolean }; result: { paths: string[] } };
   'shell.reveal': { args: { path: string }; result: { ok: true } };
 
-  'dataset.open': { args: { root: string; scheme?: string }; result: DatasetOverview };
+  'dataset.open': { args: { root: string; scheme?: SchemeChoice }; result: DatasetOverview };
   'clip.view': { args: { path: string }; result: ClipView };
 
   'features.status': { args: { root: string; features?: FeatureOverrides }; result: CacheStatus };
-  'features.extract': { args: { root: string; scheme?: string; features?: FeatureOverrides }; result: JobInfo };
+  'features.extract': { args: { root: string; scheme?: SchemeChoice; features?: FeatureOverrides }; result: JobInfo };
 
   'training.options': { args: Record<string, never>; result: TrainingOptions };
   /** Checks a configuration without starting anything: the resolved config or the reason it is invalid. */
@@ -444,7 +445,7 @@ export interface ApiRequests {
   };
   'training.start': { args: TrainingStartArgs; result: JobInfo };
   /** The split a config would make of the dataset: clips per part and class, and warnings. */
-  'training.splitPreview': { args: { root: string; scheme?: string; config: TrainingOverrides }; result: SplitCounts };
+  'training.splitPreview': { args: { root: string; scheme?: SchemeChoice; config: TrainingOverrides }; result: SplitCounts };
 
   'jobs.list': { args: Record<string, never>; result: JobInfo[] };
   'jobs.cancel': { args: { jobId: string }; result: JobInfo };

@@ -7,7 +7,9 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { probeAudioFile } from '../audio';
-import { scanDataset, SCHEME_NAMES, summarizeDataset, type SchemeName } from '../dataset';
+import { scanDataset, summarizeDataset } from '../dataset';
+import { SCHEME_CHOICES, type SchemeChoice } from '../schema/datasetSchemes';
+import { runNameProblem } from '../schema/runLimits';
 import { previewSplit } from '../pipeline/splitPreview';
 import type { EvaluationReport } from '../evaluation/report';
 import { compareCheckpoints, evaluationOf, exportEvaluation, type EvaluationSourceOptions } from '../pipeline/evaluations';
@@ -98,7 +100,6 @@ export interface Engine {
   close(): Promise<void>;
 }
 
-const SCHEMES: readonly (SchemeName | 'auto')[] = ['auto', ...SCHEME_NAMES];
 const BACKEND_CHOICES: readonly (BackendName | 'auto')[] = ['auto', ...BACKEND_NAMES];
 
 /** The request's `features` overrides resolved against the feature field table (defaults when absent). */
@@ -110,8 +111,8 @@ function featuresOf(args: Args, request: string): FeatureConfig {
   }
 }
 
-function schemeOf(args: Args, request: string): SchemeName | 'auto' {
-  return optionalOneOf(args, 'scheme', SCHEMES, request) ?? 'auto';
+function schemeOf(args: Args, request: string): SchemeChoice {
+  return optionalOneOf(args, 'scheme', SCHEME_CHOICES, request) ?? 'auto';
 }
 
 function checkpointRef(value: unknown, request: string, field = 'checkpoint reference'): CheckpointRef {
@@ -405,8 +406,11 @@ export function createEngine(ctx: EngineContext): Engine {
       workspace.confine(root, 'training.start');
       await workspace.ensureFolders();
       // The run records the folder as the user gave it (as `ser train` does), not its real path.
+      const name = optionalString(args, 'name', 'training.start');
+      const problem = name === undefined ? null : runNameProblem(name);
+      if (problem) throw new ApiError('invalid-arguments', `training.start: ${problem}`);
       return jobs.startTraining(root, schemeOf(args, 'training.start'), args.config, {
-        name: optionalString(args, 'name', 'training.start'),
+        name,
         features: featuresOf(args, 'training.start'),
       });
     },
@@ -446,7 +450,8 @@ export function createEngine(ctx: EngineContext): Engine {
       const args = expectObject(raw, 'runs.rename');
       const runId = expectRunId(args, 'runId', 'runs.rename');
       const name = expectString(args, 'name', 'runs.rename');
-      if (name.length > 200) throw new ApiError('invalid-arguments', 'runs.rename: a run name has at most 200 characters');
+      const problem = runNameProblem(name);
+      if (problem) throw new ApiError('invalid-arguments', `runs.rename: ${problem}`);
       await renameRun(runDir(runId), name);
       ctx.emit('runs.changed', { runId });
       return summarizeRun(await openRun(runDir(runId)));

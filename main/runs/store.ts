@@ -21,6 +21,7 @@ import {
 } from './types';
 import type { Split } from '../dataset/split';
 import type { BackendInfo } from '../schema/backend';
+import { runNameProblem } from '../schema/runLimits';
 import { FORMAT_VERSION_KEY, FormatError, readVersionedJson, writeVersionedJson } from '../util/versionedJson';
 
 
@@ -349,7 +350,8 @@ export async function openRun(runDir: string, options: StoreOptions = {}): Promi
 }
 
 export async function renameRun(runDir: string, name: string): Promise<RunRecord> {
-  if (name.trim() === '') throw new Error('A run name cannot be empty');
+  const problem = runNameProblem(name);
+  if (problem) throw new Error(`Cannot rename the run: ${problem}`);
   const record = { ...(await readRecord(runDir)), name: name.trim(), updatedAt: new Date().toISOString() };
   await writeRecordFile(runDir, record);
   return record;
