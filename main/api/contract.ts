@@ -18,6 +18,8 @@ import type { TrainingConfig, TrainingOverrides } from '../training/config';
 import type { SplitCounts } from '../dataset/splitCounts';
 import type { ModelName, OptimizerName } from '../schema/names';
 import type { SchemeChoice, SchemeName } from '../schema/datasetSchemes';
+import type { ApiErrorCode } from '../schema/errorCodes';
+import type { MemberStatus as StudyMemberStatus, StudyStatus as StudyStatusView } from '../schema/studyStatus';
 import type { CrossValidationSummary } from '../evaluation/pooled';
 import type { PairedComparison } from '../evaluation/paired';
 import type { CellOverrides, GridAxis, GridValue } from '../pipeline/study/gridTypes';
@@ -308,44 +310,15 @@ export interface PredictionBatch {
 export type PredictInput = ({ path: string } | { name: string; dataBase64: string }) & { speaker?: string };
 
 // ---------------------------------------------------------------------------------------------
-// Studies: folds × seeds × a grid of training settings (main/pipeline/study). These shapes mirror
-// the engine's (status.ts, report.ts, executors.ts), which import Node; the handlers' type check
-// keeps the two in step.
+// Studies: folds × seeds × a grid of training settings (main/pipeline/study). The status shapes are
+// main/schema/studyStatus.ts's; the others mirror the engine's (report.ts, executors.ts), which
+// import Node, and the handlers' type check keeps the two in step.
 
-/** pending: not started; queued: waiting in Slurm; interrupted: stopped or cancelled, rerun next time. */
-export type StudyMemberState = 'pending' | 'queued' | 'running' | 'done' | 'failed' | 'interrupted';
-
-export interface StudyMemberStatus {
-  index: number;
-  /** Its run folder's name under `<study>/runs/`, e.g. `c1-s2-f03`. */
-  id: string;
-  cell: number;
-  cellLabel: string;
-  seed: number;
-  fold: number;
-  state: StudyMemberState;
-  runDir?: string;
-  epoch?: number;
-  epochs: number;
-  reason?: string;
-  slurm?: { jobId: string; state: string };
-}
-
-export interface StudyStatusView {
-  dir: string;
-  name: string;
-  protocol: string;
-  folds: number;
-  /** Each fold's test speakers, in fold order. */
-  foldTests: string[][];
-  seeds: number[];
-  cells: number;
-  counts: Record<StudyMemberState, number>;
-  members: StudyMemberStatus[];
-  problems: string[];
-  /** Who runs the study now (this app, or `ser study run` anywhere), from its lock file; null when nobody does. */
-  runner: { pid: number; hostname: string; startedAt: string } | null;
-}
+export type {
+  MemberState as StudyMemberState,
+  MemberStatus as StudyMemberStatus,
+  StudyStatus as StudyStatusView,
+} from '../schema/studyStatus';
 
 export interface StudyCellReport extends Partial<CrossValidationSummary> {
   index: number;
@@ -514,7 +487,7 @@ export interface WorkbenchApi {
 
 /** Errors crossing the boundary keep a stable code and a message meant for the user. */
 export interface ApiErrorPayload {
-  code: 'invalid-arguments' | 'unknown-request' | 'not-found' | 'forbidden' | 'unsupported' | 'busy' | 'failed';
+  code: ApiErrorCode;
   message: string;
 }
 

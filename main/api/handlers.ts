@@ -40,7 +40,7 @@ import { BACKEND_NAMES, type BackendName } from '../schema/backend';
 import { PRESETS, resolveTrainingConfig } from '../training/config';
 import { describeModel, MODEL_NAMES } from '../models';
 import { OPTIMIZER_NAMES } from '../schema/names';
-import { checkStudyParallel, checkStudySize, gridCellCount } from '../schema/studyLimits';
+import { checkStudyParallel, checkStudySize, gridCellCount, MAX_GRID_FIELDS } from '../schema/studyLimits';
 import { buildClipView, warmUpClipViews } from './clipView';
 import type {
   ApiRequests,
@@ -141,7 +141,6 @@ function appMemberLauncher(): MemberLauncher {
 }
 
 const STUDY_CHECKPOINTS = ['best', 'final'] as const;
-const MAX_GRID_FIELDS = 3;
 
 /** A study's list entry from its study.json alone (counted, never enumerated). */
 function studyEntry(dir: string, study: StudyFile): StudyListEntry {

@@ -18,6 +18,7 @@ import type {
 import { FEATURE_FIELD_APPLIES, FEATURE_FIELDS } from '../../../main/schema/featureFields';
 import { defaultsFromTable, valueAt } from '../../../main/schema/fields';
 import { isRunId } from '../../../main/schema/runLimits';
+import { MAX_GRID_FIELDS } from '../../../main/schema/studyLimits';
 import { TRAINING_FIELD_APPLIES, type TrainingFieldPath } from '../../../main/schema/trainingFields';
 import { FEATURE_FORM_GROUPS } from './featureForm';
 import { FORM_GROUPS } from './trainForm';
@@ -159,7 +160,7 @@ export function pooledCellClips(clips: readonly PooledClip[], trueLabel: string,
 
 // --- New study ------------------------------------------------------------------------------
 
-export const MAX_GRID_FIELDS = 3;
+export { MAX_GRID_FIELDS } from '../../../main/schema/studyLimits';
 
 /** Fields the grid offers (any training setting works; these are the common ones). */
 export const GRID_FIELDS = [
