@@ -9,7 +9,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { probeAudioFile } from '../audio';
 import { scanDataset, summarizeDataset } from '../dataset';
 import { SCHEME_CHOICES, type SchemeChoice } from '../schema/datasetSchemes';
+import { RUN_FILE } from '../schema/files';
 import { runNameProblem } from '../schema/runLimits';
+import { studyRunsDir } from '../pipeline/study/paths';
 import { previewSplit } from '../pipeline/splitPreview';
 import type { EvaluationReport } from '../evaluation/report';
 import { compareCheckpoints, evaluationOf, exportEvaluation, type EvaluationSourceOptions } from '../pipeline/evaluations';
@@ -202,7 +204,7 @@ export function createEngine(ctx: EngineContext): Engine {
 
   const runDir = (runId: string) => {
     const dir = resolveRunDir(workspace.runsDir, runId);
-    if (!existsSync(join(dir, 'run.json'))) throw new ApiError('not-found', `no run ${runId} in ${workspace.runsDir}`);
+    if (!existsSync(join(dir, RUN_FILE))) throw new ApiError('not-found', `no run ${runId} in ${workspace.runsDir}`);
     return dir;
   };
 
@@ -707,9 +709,9 @@ export function createEngine(ctx: EngineContext): Engine {
       const args = expectObject(raw, 'studies.member');
       const dir = studyDir(args, 'studies.member');
       const memberId = expectRunId(args, 'memberId', 'studies.member');
-      const memberDir = join(dir, 'runs', memberId);
-      if (!existsSync(join(memberDir, 'run.json')))
-        throw new ApiError('not-found', `studies.member: member ${memberId} has not started (no run folder in ${join(dir, 'runs')})`);
+      const memberDir = join(studyRunsDir(dir), memberId);
+      if (!existsSync(join(memberDir, RUN_FILE)))
+        throw new ApiError('not-found', `studies.member: member ${memberId} has not started (no run folder in ${studyRunsDir(dir)})`);
       return runDetail(memberDir);
     },
 

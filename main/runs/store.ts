@@ -21,11 +21,11 @@ import {
 } from './types';
 import type { Split } from '../dataset/split';
 import type { BackendInfo } from '../schema/backend';
+import { RUN_FILE } from '../schema/files';
 import { runNameProblem } from '../schema/runLimits';
 import { FORMAT_VERSION_KEY, FormatError, readVersionedJson, writeVersionedJson } from '../util/versionedJson';
 
 
-const RUN_FILE = 'run.json';
 const METRICS_FILE = 'metrics.jsonl';
 const CHECKPOINTS_DIR = 'checkpoints';
 

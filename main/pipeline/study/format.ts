@@ -2,6 +2,7 @@
  * `study.json`: the typed, versioned description of a study. One writer (atomic) and one reader
  * that validates every field and says which one is wrong (util/versionedJson, like run.json).
  */
+import { STUDY_FILE } from '../../schema/files';
 import { join } from 'node:path';
 import { BACKEND_NAMES, type BackendName } from '../../compute/backend';
 import { SCHEME_CHOICES, type SchemeChoice } from '../../schema/datasetSchemes';
@@ -11,7 +12,6 @@ import { decodeVersioned, readVersionedJson, writeVersionedJson, type JsonObject
 import { checkStudySize } from '../../schema/studyLimits';
 import { checkGridAxis, checkGridShape, gridValueCounts, type GridAxis } from './grid';
 
-export const STUDY_FILE = 'study.json';
 export const STUDY_FORMAT_VERSION = 2;
 
 export type StudyProtocol =
