@@ -54,13 +54,6 @@ function formatMegabytes(bytes: number): string {
   return `${Number((bytes / 1024 / 1024).toFixed(1))} MB`;
 }
 
-export function optionalBoolean(args: Args, field: string, request: string): boolean | undefined {
-  const value = args[field];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'boolean') throw new ApiError('invalid-arguments', `${request}: '${field}' must be true or false`);
-  return value;
-}
-
 export function expectOneOf<T extends string>(args: Args, field: string, allowed: readonly T[], request: string): T {
   const value = args[field];
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {

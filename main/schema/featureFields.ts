@@ -9,7 +9,6 @@ import { FEATURE_PRESETS, MEYDA_DESCRIPTORS, type FeaturePreset, type MeydaDescr
 
 /** What the main rows of a feature matrix are. */
 export type FeatureRepresentation = 'mfcc' | 'logmel';
-export const FEATURE_REPRESENTATIONS: readonly FeatureRepresentation[] = ['mfcc', 'logmel'];
 
 export interface FeatureConfig {
   /** 'librosa': librosa-exact MFCC; 'meyda': Meyda's own MFCC on the same framing. */
