@@ -83,6 +83,14 @@ const layersRule = {
         return;
       }
       const to = layerOf(target);
+      // The renderer reads main/schema: it may lean on nothing else of main/ (util/ imports Node).
+      if (from.name === 'schema' && target.startsWith('main/') && to?.name !== 'schema') {
+        context.report({
+          node: source,
+          message: `main/schema may not import ${target}: it is the Node-free layer the renderer reads, so it imports only main/schema.`,
+        });
+        return;
+      }
       if (to && to.rank > from.rank) {
         const door = to.rank === LAYERS.length - 1 ? ' (a door: the engine never imports a door)' : '';
         context.report({

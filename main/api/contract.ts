@@ -17,6 +17,9 @@ import type { BackendInfo, BackendName } from '../schema/backend';
 import type { TrainingConfig, TrainingOverrides } from '../training/config';
 import type { SplitCounts } from '../dataset/splitCounts';
 import type { InputKind, ModelName, OptimizerName } from '../schema/names';
+import type { SchemeChoice, SchemeName } from '../schema/datasetSchemes';
+import type { ApiErrorCode } from '../schema/errorCodes';
+import type { MemberStatus as StudyMemberStatus, StudyStatus as StudyStatusView } from '../schema/studyStatus';
 import type { CrossValidationSummary } from '../evaluation/pooled';
 import type { PairedComparison } from '../evaluation/paired';
 import type { CellOverrides, GridAxis, GridValue } from '../pipeline/study/gridTypes';
@@ -99,7 +102,7 @@ export interface DatasetOverview {
   root: string;
   /** The folder as the user gave it (absolute; may go through a symbolic link): what the UI shows and runs record. */
   openedAs: string;
-  scheme: string;
+  scheme: SchemeName;
   /** How the scheme was chosen ("detected from file names", "given"). */
   detection: string;
   clipCount: number;
@@ -193,7 +196,7 @@ export interface JobInfo {
 
 export interface TrainingStartArgs {
   root: string;
-  scheme?: string;
+  scheme?: SchemeChoice;
   /** Any subset of the training configuration; the rest comes from the preset. */
   config: TrainingOverrides;
   /** Any subset of the feature configuration; the rest are the defaults. */
@@ -321,44 +324,15 @@ export interface PredictionBatch {
 export type PredictInput = ({ path: string } | { name: string; dataBase64: string }) & { speaker?: string };
 
 // ---------------------------------------------------------------------------------------------
-// Studies: folds × seeds × a grid of training settings (main/pipeline/study). These shapes mirror
-// the engine's (status.ts, report.ts, executors.ts), which import Node; the handlers' type check
-// keeps the two in step.
+// Studies: folds × seeds × a grid of training settings (main/pipeline/study). The status shapes are
+// main/schema/studyStatus.ts's; the others mirror the engine's (report.ts, executors.ts), which
+// import Node, and the handlers' type check keeps the two in step.
 
-/** pending: not started; queued: waiting in Slurm; interrupted: stopped or cancelled, rerun next time. */
-export type StudyMemberState = 'pending' | 'queued' | 'running' | 'done' | 'failed' | 'interrupted';
-
-export interface StudyMemberStatus {
-  index: number;
-  /** Its run folder's name under `<study>/runs/`, e.g. `c1-s2-f03`. */
-  id: string;
-  cell: number;
-  cellLabel: string;
-  seed: number;
-  fold: number;
-  state: StudyMemberState;
-  runDir?: string;
-  epoch?: number;
-  epochs: number;
-  reason?: string;
-  slurm?: { jobId: string; state: string };
-}
-
-export interface StudyStatusView {
-  dir: string;
-  name: string;
-  protocol: string;
-  folds: number;
-  /** Each fold's test speakers, in fold order. */
-  foldTests: string[][];
-  seeds: number[];
-  cells: number;
-  counts: Record<StudyMemberState, number>;
-  members: StudyMemberStatus[];
-  problems: string[];
-  /** Who runs the study now (this app, or `ser study run` anywhere), from its lock file; null when nobody does. */
-  runner: { pid: number; hostname: string; startedAt: string } | null;
-}
+export type {
+  MemberState as StudyMemberState,
+  MemberStatus as StudyMemberStatus,
+  StudyStatus as StudyStatusView,
+} from '../schema/studyStatus';
 
 export interface StudyCellReport extends Partial<CrossValidationSummary> {
   index: number;
@@ -427,7 +401,7 @@ export interface StudyCreateArgs {
   name: string;
   /** The dataset folder (opened with dataset.open). */
   root: string;
-  scheme?: string;
+  scheme?: SchemeChoice;
   /** The Train form's settings; seed and split are set per member. */
   config: TrainingOverrides;
   /** The Train form's input features (defaults for the rest). */
@@ -472,11 +446,11 @@ export interface ApiRequests {
   'dialog.pickFiles': { args: { title?: string; audioOnly?: boolean }; result: { paths: string[] } };
   'shell.reveal': { args: { path: string }; result: { ok: true } };
 
-  'dataset.open': { args: { root: string; scheme?: string }; result: DatasetOverview };
+  'dataset.open': { args: { root: string; scheme?: SchemeChoice }; result: DatasetOverview };
   'clip.view': { args: { path: string }; result: ClipView };
 
   'features.status': { args: { root: string; features?: FeatureOverrides }; result: CacheStatus };
-  'features.extract': { args: { root: string; scheme?: string; features?: FeatureOverrides }; result: JobInfo };
+  'features.extract': { args: { root: string; scheme?: SchemeChoice; features?: FeatureOverrides }; result: JobInfo };
 
   'training.options': { args: Record<string, never>; result: TrainingOptions };
   /** Checks a configuration without starting anything: the resolved config or the reason it is invalid. */
@@ -486,7 +460,7 @@ export interface ApiRequests {
   };
   'training.start': { args: TrainingStartArgs; result: JobInfo };
   /** The split a config would make of the dataset: clips per part and class, and warnings. */
-  'training.splitPreview': { args: { root: string; scheme?: string; config: TrainingOverrides }; result: SplitCounts };
+  'training.splitPreview': { args: { root: string; scheme?: SchemeChoice; config: TrainingOverrides }; result: SplitCounts };
 
   'jobs.list': { args: Record<string, never>; result: JobInfo[] };
   'jobs.cancel': { args: { jobId: string }; result: JobInfo };
@@ -571,7 +545,7 @@ export interface WorkbenchApi {
 
 /** Errors crossing the boundary keep a stable code and a message meant for the user. */
 export interface ApiErrorPayload {
-  code: 'invalid-arguments' | 'unknown-request' | 'not-found' | 'forbidden' | 'unsupported' | 'busy' | 'failed';
+  code: ApiErrorCode;
   message: string;
 }
 

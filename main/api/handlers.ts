@@ -7,7 +7,11 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { probeAudioFile } from '../audio';
-import { scanDataset, SCHEME_NAMES, summarizeDataset, type SchemeName } from '../dataset';
+import { scanDataset, summarizeDataset } from '../dataset';
+import { SCHEME_CHOICES, type SchemeChoice } from '../schema/datasetSchemes';
+import { RUN_FILE } from '../schema/files';
+import { runNameProblem } from '../schema/runLimits';
+import { studyRunsDir } from '../pipeline/study/paths';
 import { previewSplit } from '../pipeline/splitPreview';
 import type { EvaluationReport } from '../evaluation/report';
 import { compareCheckpoints, evaluationOf, exportEvaluation, type EvaluationSourceOptions } from '../pipeline/evaluations';
@@ -45,7 +49,7 @@ import { PRESETS, resolveTrainingConfig } from '../training/config';
 import { describeModel, NETWORK_MODEL_NAMES } from '../models';
 import { CLASSICAL_TITLES } from '../models/classical';
 import { CLASSICAL_MODEL_NAMES, modelRepresentationProblem, OPTIMIZER_NAMES } from '../schema/names';
-import { checkStudyParallel, checkStudySize, gridCellCount } from '../schema/studyLimits';
+import { checkStudyParallel, checkStudySize, gridCellCount, MAX_GRID_FIELDS } from '../schema/studyLimits';
 import { buildClipView, warmUpClipViews } from './clipView';
 import type {
   ApiRequests,
@@ -106,7 +110,6 @@ export interface Engine {
   close(): Promise<void>;
 }
 
-const SCHEMES: readonly (SchemeName | 'auto')[] = ['auto', ...SCHEME_NAMES];
 const BACKEND_CHOICES: readonly (BackendName | 'auto')[] = ['auto', ...BACKEND_NAMES];
 
 /** The request's `features` overrides resolved against the feature field table (defaults when absent). */
@@ -118,8 +121,8 @@ function featuresOf(args: Args, request: string): FeatureConfig {
   }
 }
 
-function schemeOf(args: Args, request: string): SchemeName | 'auto' {
-  return optionalOneOf(args, 'scheme', SCHEMES, request) ?? 'auto';
+function schemeOf(args: Args, request: string): SchemeChoice {
+  return optionalOneOf(args, 'scheme', SCHEME_CHOICES, request) ?? 'auto';
 }
 
 function checkpointRef(value: unknown, request: string, field = 'checkpoint reference'): CheckpointRef {
@@ -148,7 +151,6 @@ function appMemberLauncher(): MemberLauncher {
 }
 
 const STUDY_CHECKPOINTS = ['best', 'final'] as const;
-const MAX_GRID_FIELDS = 3;
 
 /** A study's list entry from its study.json alone (counted, never enumerated). */
 function studyEntry(dir: string, study: StudyFile): StudyListEntry {
@@ -250,7 +252,7 @@ export function createEngine(ctx: EngineContext): Engine {
 
   const runDir = (runId: string) => {
     const dir = resolveRunDir(workspace.runsDir, runId);
-    if (!existsSync(join(dir, 'run.json'))) throw new ApiError('not-found', `no run ${runId} in ${workspace.runsDir}`);
+    if (!existsSync(join(dir, RUN_FILE))) throw new ApiError('not-found', `no run ${runId} in ${workspace.runsDir}`);
     return dir;
   };
 
@@ -459,8 +461,11 @@ export function createEngine(ctx: EngineContext): Engine {
       workspace.confine(root, 'training.start');
       await workspace.ensureFolders();
       // The run records the folder as the user gave it (as `ser train` does), not its real path.
+      const name = optionalString(args, 'name', 'training.start');
+      const problem = name === undefined ? null : runNameProblem(name);
+      if (problem) throw new ApiError('invalid-arguments', `training.start: ${problem}`);
       return jobs.startTraining(root, schemeOf(args, 'training.start'), args.config, {
-        name: optionalString(args, 'name', 'training.start'),
+        name,
         features: featuresOf(args, 'training.start'),
       });
     },
@@ -500,7 +505,8 @@ export function createEngine(ctx: EngineContext): Engine {
       const args = expectObject(raw, 'runs.rename');
       const runId = expectRunId(args, 'runId', 'runs.rename');
       const name = expectString(args, 'name', 'runs.rename');
-      if (name.length > 200) throw new ApiError('invalid-arguments', 'runs.rename: a run name has at most 200 characters');
+      const problem = runNameProblem(name);
+      if (problem) throw new ApiError('invalid-arguments', `runs.rename: ${problem}`);
       await renameRun(runDir(runId), name);
       ctx.emit('runs.changed', { runId });
       return summarizeRun(await openRun(runDir(runId)));
@@ -801,9 +807,9 @@ export function createEngine(ctx: EngineContext): Engine {
       const args = expectObject(raw, 'studies.member');
       const dir = studyDir(args, 'studies.member');
       const memberId = expectRunId(args, 'memberId', 'studies.member');
-      const memberDir = join(dir, 'runs', memberId);
-      if (!existsSync(join(memberDir, 'run.json')))
-        throw new ApiError('not-found', `studies.member: member ${memberId} has not started (no run folder in ${join(dir, 'runs')})`);
+      const memberDir = join(studyRunsDir(dir), memberId);
+      if (!existsSync(join(memberDir, RUN_FILE)))
+        throw new ApiError('not-found', `studies.member: member ${memberId} has not started (no run folder in ${studyRunsDir(dir)})`);
       return runDetail(memberDir);
     },
 

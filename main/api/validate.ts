@@ -3,6 +3,7 @@
  * passed these. Each failure names the request and the field.
  */
 import type { ApiErrorPayload } from './contract';
+import { isRunId } from '../schema/runLimits';
 
 export class ApiError extends Error {
   constructor(
@@ -79,10 +80,10 @@ export function expectArray(args: Args, field: string, request: string, maxLengt
   return value;
 }
 
-/** A run id as the store writes them: no separators, no dots at the start. */
+/** A run, study or member id (see isRunId). */
 export function expectRunId(args: Args, field: string, request: string): string {
   const value = expectString(args, field, request);
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(value) || value.includes('..')) {
+  if (!isRunId(value)) {
     throw new ApiError('invalid-arguments', `${request}: '${field}' is not a run id: ${JSON.stringify(value)}`);
   }
   return value;

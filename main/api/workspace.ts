@@ -12,7 +12,8 @@ import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { BackendName } from '../schema/backend';
-import { STUDY_FILE } from '../pipeline/study/format';
+import { studyRunsDir } from '../pipeline/study/paths';
+import { RUN_FILE, STUDY_FILE, STUDY_FOLDERS } from '../schema/files';
 import { ApiError } from './validate';
 
 export interface WorkspaceOptions {
@@ -111,7 +112,7 @@ export class Workspace {
     } catch {
       // A runs folder not created yet holds no studies.
     }
-    if (basename(runsDir) === 'runs') candidates.push(dirname(runsDir));
+    if (basename(runsDir) === STUDY_FOLDERS.runs) candidates.push(dirname(runsDir));
     const found = candidates.filter((dir) => existsSync(join(dir, STUDY_FILE)));
     return [...new Set([...found, ...this.openedStudies])];
   }
@@ -148,10 +149,10 @@ export class Workspace {
 
   private inRunFolder(real: string, runsDir = realOrResolved(this.runsDir)): boolean {
     const below = segmentsBelow(real, runsDir);
-    return below !== null && below.length > 0 && existsSync(join(runsDir, below[0]!, 'run.json'));
+    return below !== null && below.length > 0 && existsSync(join(runsDir, below[0]!, RUN_FILE));
   }
 
   private inStudyMember(real: string): boolean {
-    return this.studyDirs().some((study) => this.inRunFolder(real, join(study, 'runs')));
+    return this.studyDirs().some((study) => this.inRunFolder(real, studyRunsDir(study)));
   }
 }

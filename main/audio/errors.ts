@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
+import type { AudioErrorCode } from '../schema/errorCodes';
 
-export type AudioErrorCode = 'empty' | 'truncated' | 'not-audio' | 'unsupported-encoding' | 'unreadable' | 'too-long' | 'corrupt';
+export type { AudioErrorCode };
 
 /**
  * A file that cannot be turned into samples. The message names the file and the problem,

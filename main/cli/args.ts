@@ -1,6 +1,6 @@
 /** Small helpers shared by the CLI commands: typed option parsing with clear errors, and flags from a field table. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { SCHEME_NAMES, type SchemeName } from '../dataset';
+import { SCHEME_CHOICES, type SchemeChoice } from '../schema/datasetSchemes';
 import { BACKEND_NAMES, type BackendName } from '../schema/backend';
 import { describeRange, isPlainObject, parseFieldText, setValueAt, type AnyFieldTable, type FieldSpec } from '../schema/fields';
 
@@ -142,8 +142,8 @@ export function printJson(value: unknown): void {
 }
 
 /** `--scheme auto|<scheme>`, validated; undefined when not given. */
-export function parseSchemeOption(value: string | undefined): SchemeName | 'auto' | undefined {
-  return parseChoice(value, 'scheme', ['auto', ...SCHEME_NAMES] as const);
+export function parseSchemeOption(value: string | undefined): SchemeChoice | undefined {
+  return parseChoice(value, 'scheme', SCHEME_CHOICES);
 }
 
 /** `--backend auto|<backend>`, validated; undefined when not given. */

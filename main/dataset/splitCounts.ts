@@ -3,11 +3,9 @@
  * under Split), with a warning for every part that has too few clips of a class: training, model
  * selection and the test measure each rest on the clips of their own part.
  */
+import { MIN_CLIPS_PER_CLASS } from '../schema/datasetLimits';
 import type { Split } from './split';
 import type { Clip } from './types';
-
-/** Below this many clips of a class in a part, what that part is used for rests on too few of them. */
-export const MIN_CLIPS_PER_CLASS = 5;
 
 export type SplitPartName = 'train' | 'val' | 'test';
 

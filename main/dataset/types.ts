@@ -1,9 +1,9 @@
+import type { SchemeName } from '../schema/datasetSchemes';
 import type { Emotion } from './labels';
 
-export type Gender = 'female' | 'male';
+export { SCHEME_NAMES, type SchemeName } from '../schema/datasetSchemes';
 
-export const SCHEME_NAMES = ['crema-d', 'ravdess', 'emodb', 'tess', 'savee', 'folder-per-class', 'csv'] as const;
-export type SchemeName = (typeof SCHEME_NAMES)[number];
+export type Gender = 'female' | 'male';
 
 /** What a scheme reads from one file's path. */
 export interface ParsedName {

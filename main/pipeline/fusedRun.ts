@@ -15,6 +15,7 @@ import { openRun } from '../runs/store';
 import type { CheckpointName, RunRecord } from '../runs/types';
 import { pathExists } from '../util/fs';
 import { writeVersionedJson } from '../util/versionedJson';
+import { RUN_FILE } from '../schema/files';
 import { writeFusedCheckpoint } from './inference/fused';
 
 /**
@@ -69,7 +70,7 @@ export async function writeFusedRun(
       updatedAt: now,
       finishedAt: now,
     };
-    await writeVersionedJson(join(tmp, 'run.json'), RUN_FORMAT, record);
+    await writeVersionedJson(join(tmp, RUN_FILE), RUN_FORMAT, record);
     await writeEvaluation(tmp, 'best', {
       ...runs[0]!.evaluation,
       checkpoint: 'best',

@@ -7,6 +7,7 @@
 import type { BackendInfo } from '../schema/backend';
 import type { Split } from '../dataset/split';
 import type { FeatureConfig } from '../schema/featureFields';
+import { RUN_FILE } from '../schema/files';
 import { NORMALIZATION_MODES, type TrainingConfig } from '../schema/trainingFields';
 import type { BestCheckpoint, CheckpointManifest, ClassifierSummary, RunOutcomeSummary, RunRecord, TestMetrics } from './types';
 import { CHECKPOINT_NAMES } from './types';
@@ -125,7 +126,7 @@ function validateRunRecord(r: JsonObject): RunRecord {
 }
 
 export const RUN_FORMAT: VersionedFormat<RunRecord> = {
-  name: 'run.json',
+  name: RUN_FILE,
   current: 2,
   migrate: { 1: stampOnly },
   validate: validateRunRecord,

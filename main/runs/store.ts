@@ -21,10 +21,11 @@ import {
 } from './types';
 import type { Split } from '../dataset/split';
 import type { BackendInfo } from '../schema/backend';
+import { RUN_FILE } from '../schema/files';
+import { runNameProblem } from '../schema/runLimits';
 import { FORMAT_VERSION_KEY, FormatError, readVersionedJson, writeVersionedJson } from '../util/versionedJson';
 
 
-const RUN_FILE = 'run.json';
 const METRICS_FILE = 'metrics.jsonl';
 const CHECKPOINTS_DIR = 'checkpoints';
 
@@ -363,7 +364,8 @@ export async function openRun(runDir: string, options: StoreOptions = {}): Promi
 }
 
 export async function renameRun(runDir: string, name: string): Promise<RunRecord> {
-  if (name.trim() === '') throw new Error('A run name cannot be empty');
+  const problem = runNameProblem(name);
+  if (problem) throw new Error(`Cannot rename the run: ${problem}`);
   const record = { ...(await readRecord(runDir)), name: name.trim(), updatedAt: new Date().toISOString() };
   await writeRecordFile(runDir, record);
   return record;

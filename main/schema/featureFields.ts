@@ -8,7 +8,6 @@ import type { FieldTable } from './fields';
 import {
   FEATURE_PRESETS,
   MEYDA_DESCRIPTORS,
-  VECTOR_REPRESENTATIONS,
   type FeaturePreset,
   type MeydaDescriptor,
   type VectorRepresentation,
@@ -19,7 +18,6 @@ import {
  * functionals (stored as a matrix of one frame; features/functionals/).
  */
 export type FeatureRepresentation = 'mfcc' | 'logmel' | VectorRepresentation;
-export const FEATURE_REPRESENTATIONS: readonly FeatureRepresentation[] = ['mfcc', 'logmel', ...VECTOR_REPRESENTATIONS];
 /** The representations that are frame matrices (the fields of the framing and the mel filterbank apply to them). */
 export const MATRIX_REPRESENTATIONS: readonly FeatureRepresentation[] = ['mfcc', 'logmel'];
 

@@ -6,6 +6,8 @@
 
 /** Members (grid cells × seeds × folds) one study may hold. */
 export const MAX_STUDY_MEMBERS = 5000;
+/** Grid axes (settings varied) a study made in the app or through the handler table may have. */
+export const MAX_GRID_FIELDS = 3;
 /** Member processes one local run may start at once (also the Slurm array's %N). */
 export const MAX_STUDY_PARALLEL = 64;
 

@@ -50,8 +50,6 @@ export const PROTOTYPE_AUGMENT: AugmentConfig = {
   speedPerturb: false,
 };
 export const NO_AUGMENT: AugmentConfig = { noise: 0, timeShift: 0, freqMask: 0, timeMask: 0, mixupAlpha: 0, speedPerturb: false };
-/** The usual mixup α when mixup is switched on. */
-export const DEFAULT_MIXUP_ALPHA = 0.2;
 
 export const NOISE_STD = 0.05;
 export const MAX_SHIFT_FRACTION = 0.2;

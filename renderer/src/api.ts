@@ -3,6 +3,7 @@
  * preload provides it; in a browser (serve mode) the WebSocket bridge does (see bridge.ts).
  */
 import type { ApiEvents, EventName, RequestArgs, RequestName, RequestResult, WorkbenchApi } from '../../main/api/contract';
+import { API_ERROR_CODES, AUDIO_ERROR_CODES } from '../../main/schema/errorCodes';
 
 let api: WorkbenchApi | null = null;
 
@@ -20,8 +21,7 @@ function current(): WorkbenchApi {
 // "dataset.open: …", "training.start (config): …": which request failed is the engine's business.
 const REQUEST_PREFIX = /^[a-z]+\.[a-zA-Z]+(?: \([^)]*\))?: /;
 // Stable codes the engine puts in front of a detail (ApiErrorPayload and audio decoding codes).
-const CODES =
-  'invalid-arguments|unknown-request|not-found|forbidden|unsupported|busy|failed|empty|truncated|not-audio|unsupported-encoding|unreadable|too-long|corrupt';
+const CODES = [...API_ERROR_CODES, ...AUDIO_ERROR_CODES].join('|');
 const CODE_PREFIX = new RegExp(`^(?:${CODES}): `);
 // "03a01Wa.wav: truncated: …" (a file name, then a code).
 const FILE_CODE_PREFIX = new RegExp(`^([^:/\\\\]+\\.[A-Za-z0-9]{1,5}): (?:${CODES}): `);

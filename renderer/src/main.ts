@@ -1,6 +1,7 @@
 import { createPinia } from 'pinia';
 import { createApp } from 'vue';
 import App from './App.vue';
+import './styles/shared.css';
 import { setApi } from './api';
 import { createSocketApi, socketUrlFor, takeToken } from './bridge';
 import { useAppStore } from './stores/app';

@@ -84,5 +84,6 @@ it('main/schema stays Node-free (the renderer reads it)', async () => {
   expect(problems.map((p) => [p.rule, p.line])).toEqual([
     ['no-restricted-imports', 2],
     ['no-restricted-imports', 3],
+    ['ser/layers', 4],
   ]);
 });

@@ -186,6 +186,26 @@ describe('runs store', () => {
     expect(store.renamingId).toBeNull();
   });
 
+  it('reads the epochs of each run ticked for the overlay once, and drops a run that leaves the list', async () => {
+    const store = useRunsStore();
+    await store.init();
+    await flush();
+    const splitReads = fake.count('runs.get'); // the table's split column reads each run too
+    store.overlaid = ['a', 'c'];
+    await flush();
+    await flush();
+    expect([...store.overlayEpochs.keys()].sort()).toEqual(['a', 'c']);
+    store.overlaid = ['a', 'c', 'b'];
+    await flush();
+    await flush();
+    expect(fake.count('runs.get') - splitReads).toBe(3);
+    list = list.filter((r) => r.id !== 'c');
+    await store.refresh();
+    await flush();
+    expect(store.overlaid).toEqual(['a', 'b']);
+    expect(store.overlayError).toBeNull();
+  });
+
   it('deletes only after confirmation, and forgets the selection', async () => {
     const store = useRunsStore();
     await store.init();

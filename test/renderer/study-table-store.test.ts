@@ -31,7 +31,19 @@ function detail(rows: StudyTableRow[], baseline: string): StudyDetail {
     table: { baseline, rows },
   } as StudyReportView;
   return {
-    status: { dir: DIR, name: 'grid', protocol: 'loso', folds: 10, seeds: [1], cells: 2, counts: {} as never, members: [], problems: [], foldTests: [], runner: null },
+    status: {
+      dir: DIR,
+      name: 'grid',
+      protocol: 'loso',
+      folds: 10,
+      seeds: [1],
+      cells: 2,
+      counts: {} as never,
+      members: [],
+      problems: [],
+      foldTests: [],
+      runner: null,
+    },
     report,
   };
 }

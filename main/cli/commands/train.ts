@@ -4,6 +4,7 @@ import { resolveTrainingConfig } from '../../training/config';
 import { runTrainingJob } from '../../pipeline/job';
 import type { AnyFieldTable } from '../../schema/fields';
 import { FEATURE_FIELDS } from '../../schema/featureFields';
+import { runNameProblem } from '../../schema/runLimits';
 import { TRAINING_FIELDS } from '../../schema/trainingFields';
 import { BACKEND_NAMES } from '../../schema/backend';
 import { modelRepresentationProblem } from '../../schema/names';
@@ -90,6 +91,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const { config, featureConfig } = trainingFlagsToConfig(values);
   const backend = parseBackendOption(values.backend);
   const scheme = parseSchemeOption(values.scheme);
+  const name = typeof values.name === 'string' ? values.name : undefined;
+  const nameProblem = name === undefined ? null : runNameProblem(name);
+  if (nameProblem) throw new CliError(`--name: ${nameProblem}`);
 
   const controller = new AbortController();
   const onSigint = () => {
@@ -115,7 +119,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       runsDir: values['runs-dir'] ? resolve(values['runs-dir']) : defaultRunsDir(),
       cacheRoot: values['cache-dir'],
       backend,
-      name: typeof values.name === 'string' ? values.name : undefined,
+      name,
       signal: controller.signal,
       onEvent: (event) => {
         switch (event.type) {

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { inspectCheckpoint, MANIFEST_FILE } from '../../runs/checkpoints';
 import { MODEL_FILE } from '../../runs/fsIoHandler';
 import type { CheckpointName } from '../../runs/types';
+import { RUN_FILE } from '../../schema/files';
 import { pathExists } from '../../util/fs';
 
 export interface CheckpointSource {
@@ -37,8 +38,8 @@ export async function resolveCheckpoint(path: string, checkpoint?: CheckpointNam
   }
 
   const checkpointsDir = join(dir, 'checkpoints');
-  if (!(await pathExists(checkpointsDir)) && !(await pathExists(join(dir, 'run.json')))) {
-    throw new Error(`${dir} is neither a run folder (run.json, checkpoints/) nor a checkpoint folder (${MANIFEST_FILE}, ${MODEL_FILE})`);
+  if (!(await pathExists(checkpointsDir)) && !(await pathExists(join(dir, RUN_FILE)))) {
+    throw new Error(`${dir} is neither a run folder (${RUN_FILE}, checkpoints/) nor a checkpoint folder (${MANIFEST_FILE}, ${MODEL_FILE})`);
   }
 
   const requested = checkpoint ?? 'best';

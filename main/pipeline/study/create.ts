@@ -6,9 +6,11 @@ import { groupKFold, scanDataset, speakerSplit, type SchemeName } from '../../da
 import { resolveFeatureConfig, type FeatureConfig } from '../../features/config';
 import { resolveFrames } from '../../features/frames';
 import type { TrainingConfig } from '../../training/config';
+import { STUDY_FILE } from '../../schema/files';
 import { pathExists } from '../../util/fs';
 import { datasetFingerprint } from '../job';
-import { STUDY_FILE, STUDY_FORMAT_VERSION, validateStudy, writeStudy, type StudyFile, type StudyFold, type StudyProtocol } from './format';
+import { STUDY_FORMAT_VERSION, validateStudy, writeStudy, type StudyFile, type StudyFold, type StudyProtocol } from './format';
+import { studyRunsDir } from './paths';
 import { checkStudySize } from '../../schema/studyLimits';
 import { partitionCells } from './compatibility';
 import { applyFeatureOverrides, applyOverrides, cellLabel, checkGridShape, expandGrid, gridValueCounts, type GridAxis } from './grid';
@@ -113,7 +115,7 @@ export async function createStudy(dir: string, options: CreateStudyOptions): Pro
     ...(excluded.length > 0 && { excluded: excluded.map((c) => ({ cell: cellLabel(c.overrides), reason: c.reason })) }),
   };
   validateStudy(study, join(studyDir, STUDY_FILE));
-  await fsp.mkdir(join(studyDir, 'runs'), { recursive: true });
+  await fsp.mkdir(studyRunsDir(studyDir), { recursive: true });
   await writeStudy(studyDir, study);
   return study;
 }

@@ -2,16 +2,16 @@
  * `study.json`: the typed, versioned description of a study. One writer (atomic) and one reader
  * that validates every field and says which one is wrong (util/versionedJson, like run.json).
  */
+import { STUDY_FILE } from '../../schema/files';
 import { join } from 'node:path';
 import { BACKEND_NAMES, type BackendName } from '../../compute/backend';
-import { SCHEME_NAMES, type SchemeName } from '../../dataset';
+import { SCHEME_CHOICES, type SchemeChoice } from '../../schema/datasetSchemes';
 import { resolveFeatureConfig, withStoredDefaults, type FeatureConfig } from '../../features/config';
 import { resolveTrainingConfig, type TrainingConfig } from '../../training/config';
 import { decodeVersioned, readVersionedJson, writeVersionedJson, type JsonObject, type VersionedFormat } from '../../util/versionedJson';
 import { checkStudySize } from '../../schema/studyLimits';
 import { checkGridAxis, checkGridShape, gridValueCounts, type GridAxis } from './grid';
 
-export const STUDY_FILE = 'study.json';
 export const STUDY_FORMAT_VERSION = 2;
 
 export type StudyProtocol =
@@ -27,7 +27,7 @@ export interface StudyFile {
   formatVersion: typeof STUDY_FORMAT_VERSION;
   name: string;
   createdAt: string;
-  dataset: { root: string; scheme: SchemeName | 'auto'; fingerprint: string; clips: number; speakers: number };
+  dataset: { root: string; scheme: SchemeChoice; fingerprint: string; clips: number; speakers: number };
   features: FeatureConfig;
   /** The base training config every grid cell starts from (its seed and split are set per member). */
   training: TrainingConfig;
@@ -110,7 +110,7 @@ function checkStudy(o: JsonObject): StudyFile {
   f.string(o.createdAt, 'createdAt');
   const dataset = f.object(o.dataset, 'dataset');
   f.string(dataset.root, 'dataset.root');
-  f.choice(dataset.scheme, 'dataset.scheme', ['auto', ...SCHEME_NAMES] as const);
+  f.choice(dataset.scheme, 'dataset.scheme', SCHEME_CHOICES);
   f.string(dataset.fingerprint, 'dataset.fingerprint');
   f.int(dataset.clips, 'dataset.clips', 1);
   f.int(dataset.speakers, 'dataset.speakers', 1);

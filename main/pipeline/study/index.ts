@@ -2,12 +2,12 @@
  * Studies: cross-validation folds × seeds × a grid of training settings as one experiment. The
  * engine functions every door calls (CLI now, the app's Studies view through the contract later).
  */
+export { STUDY_FILE } from '../../schema/files';
 export { createStudy, type CreateStudyOptions } from './create';
 export {
   readStudy,
   parseProtocol,
   protocolLabel,
-  STUDY_FILE,
   STUDY_FORMAT_VERSION,
   type StudyFile,
   type StudyFold,

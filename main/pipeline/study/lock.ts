@@ -6,6 +6,7 @@
  */
 import { acquireLock, lockState, refreshLock, releaseLock, removeLock } from '../../runs/lock';
 import type { RunLock } from '../../runs/types';
+import type { StudyRunner } from '../../schema/studyStatus';
 
 export const STUDY_LOCK_FILE = 'run.lock';
 const HEARTBEAT_MS = 30_000;
@@ -13,11 +14,7 @@ const HEARTBEAT_MS = 30_000;
 const STALE_AFTER_MS = 3 * 60_000;
 
 /** Who runs a study now. */
-export interface StudyRunner {
-  pid: number;
-  hostname: string;
-  startedAt: string;
-}
+export type { StudyRunner };
 
 /** "pid 123 on node7 since 2026-12-07T01:02:03Z". */
 export function describeRunner(runner: StudyRunner): string {

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import type { BackendName } from '../../compute/backend';
 import { scanDataset } from '../../dataset';
 import { deleteRun, openRun } from '../../runs/store';
+import { RUN_FILE } from '../../schema/files';
 import { pathExists, readJson, writeJsonAtomic } from '../../util/fs';
 import { datasetFingerprint, runTrainingJob, type TrainingEvent } from '../job';
 import { readStudy, type StudyFile } from './format';
@@ -65,7 +66,7 @@ export async function runStudyMember(dir: string, index: number, options: RunMem
   const member = memberAt(study, index);
   const runsDir = studyRunsDir(studyDir);
   const runDir = join(runsDir, member.id);
-  if (await pathExists(join(runDir, 'run.json'))) {
+  if (await pathExists(join(runDir, RUN_FILE))) {
     const opened = await openRun(runDir);
     if (opened.live)
       throw new Error(`member ${index} (${member.id}) is already running (pid ${opened.lock?.pid} on ${opened.lock?.hostname})`);
@@ -82,7 +83,7 @@ export async function runStudyMember(dir: string, index: number, options: RunMem
     result = await trainMember(studyDir, study, member, options);
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
-    if (!(await pathExists(join(runDir, 'run.json')))) {
+    if (!(await pathExists(join(runDir, RUN_FILE)))) {
       await writeJsonAtomic(failurePath(studyDir, member.id), {
         error,
         at: new Date().toISOString(),

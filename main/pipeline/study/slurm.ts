@@ -9,7 +9,7 @@ import { promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../util/fs';
 import { check, readVersionedJson, writeVersionedJson, type VersionedFormat } from '../../util/versionedJson';
-import { studySlurmDir } from './paths';
+import { studySlurmDir, studySlurmLogsDir } from './paths';
 
 export interface SlurmResources {
   partition?: string;
@@ -103,7 +103,7 @@ export function slurmScript(
   jobName: string,
 ): string {
   const studyDir = resolve(dir);
-  const logs = join(studySlurmDir(studyDir), 'logs');
+  const logs = studySlurmLogsDir(studyDir);
   const lines = [
     '#!/bin/bash',
     `#SBATCH --job-name=${jobName.replace(/[^A-Za-z0-9_.-]+/g, '-').slice(0, 60)}`,
@@ -156,7 +156,7 @@ export async function submitSlurmArray(
   const studyDir = resolve(dir);
   if (indices.length === 0) throw new Error('there are no members to submit');
   const slurmDir = studySlurmDir(studyDir);
-  await fsp.mkdir(join(slurmDir, 'logs'), { recursive: true }); // Slurm does not create the log folder
+  await fsp.mkdir(studySlurmLogsDir(studyDir), { recursive: true });
   const script = join(slurmDir, SLURM_SCRIPT);
   await writeFileAtomic(script, slurmScript(studyDir, indices, resources, launcher, jobName));
   const out = await run('sbatch', ['--parsable', script]);
@@ -221,7 +221,7 @@ export async function slurmTaskStates(dir: string): Promise<{ states: Map<number
 
 /** The log of one array task inside the study. */
 export function slurmTaskLog(dir: string, jobId: string, index: number): string {
-  return join(studySlurmDir(resolve(dir)), 'logs', `${jobId}_${index}.out`);
+  return join(studySlurmLogsDir(dir), `${jobId}_${index}.out`);
 }
 
 /** The last `error:` line of a task's log (what the member printed before it stopped), if any. */

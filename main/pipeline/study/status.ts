@@ -11,46 +11,10 @@ import { memberConfig, studyMembers } from './members';
 import { readMemberFailure } from './member';
 import { studyRunsDir } from './paths';
 import { slurmJobs, slurmTaskError, slurmTaskStates } from './slurm';
-import { studyRunner, type StudyRunner } from './lock';
+import { studyRunner } from './lock';
+import type { MemberState, MemberStatus, StudyStatus } from '../../schema/studyStatus';
 
-/** pending: not started; queued: waiting in Slurm; interrupted: stopped or cancelled, rerun next time. */
-export type MemberState = 'pending' | 'queued' | 'running' | 'done' | 'failed' | 'interrupted';
-
-export interface MemberStatus {
-  index: number;
-  id: string;
-  cell: number;
-  cellLabel: string;
-  seed: number;
-  fold: number;
-  state: MemberState;
-  /** The member's run folder (absent until it starts). */
-  runDir?: string;
-  /** Epochs finished / planned, while running or after. */
-  epoch?: number;
-  epochs: number;
-  /** One-line reason for failed or interrupted members. */
-  reason?: string;
-  /** Slurm job and task state, for submitted members. */
-  slurm?: { jobId: string; state: string };
-}
-
-export interface StudyStatus {
-  dir: string;
-  name: string;
-  protocol: string;
-  folds: number;
-  /** Each fold's test speakers, in fold order. */
-  foldTests: string[][];
-  seeds: number[];
-  cells: number;
-  counts: Record<MemberState, number>;
-  members: MemberStatus[];
-  /** Slurm commands that could not answer (status then comes from the run folders alone). */
-  problems: string[];
-  /** The executor running the study now (this app, `study run` anywhere), from its lock; null when none. */
-  runner: StudyRunner | null;
-}
+export type { MemberState, MemberStatus, StudyStatus } from '../../schema/studyStatus';
 
 const SLURM_FAILED = new Set([
   'ENDED',

@@ -13,11 +13,6 @@ export function wavBlobFromBase64(base64: string): Blob {
   return new Blob([base64ToBytes(base64)], { type: 'audio/wav' });
 }
 
-/** An object URL for a base64 WAV; the caller must URL.revokeObjectURL it when done. */
-export function wavObjectUrl(base64: string): string {
-  return URL.createObjectURL(wavBlobFromBase64(base64));
-}
-
 /** The sample rate in a WAV header (bytes 24–27 of the 'fmt ' chunk the engine writes first), or null. */
 export function wavSampleRate(bytes: Uint8Array): number | null {
   if (bytes.length < 28) return null;

@@ -121,8 +121,6 @@ export function rowTotals(counts: readonly (readonly number[])[]): number[] {
   return counts.map((row) => row.reduce((a, b) => a + b, 0));
 }
 
-export type GridKey = 'ArrowUp' | 'ArrowDown' | 'ArrowLeft' | 'ArrowRight' | 'Home' | 'End';
-
 /**
  * Where a key moves the focused cell of a rows × cols grid (roving tabindex): arrows by one cell,
  * stopping at the edges; Home and End to the first and last cell of the row. Other keys: null.

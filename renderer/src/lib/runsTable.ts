@@ -6,6 +6,7 @@
 import type { BestCheckpoint, CheckpointName, EpochMetrics, RunDetail, RunSummary } from '../../../main/api/contract';
 import { featureFieldApplies, FEATURE_FIELDS, FEATURE_GROUPS } from '../../../main/schema/featureFields';
 import { valueAt, type FieldSpec } from '../../../main/schema/fields';
+import { MAX_RUN_NAME_LENGTH } from '../../../main/schema/runLimits';
 import { TRAINING_FIELD_APPLIES, TRAINING_FIELDS, TRAINING_GROUPS, type TrainingFieldPath } from '../../../main/schema/trainingFields';
 import { baseName, count, dateTime, integer, percent } from './format';
 import type { LineSeries } from './trainingCharts';
@@ -108,7 +109,7 @@ export function exportCheckpoint(run: RunSummary): CheckpointName | null {
 export function runNameError(name: string): string | null {
   const trimmed = name.trim();
   if (trimmed === '') return 'A run needs a name';
-  if (trimmed.length > 120) return 'Names are at most 120 characters';
+  if (trimmed.length > MAX_RUN_NAME_LENGTH) return `Names are at most ${MAX_RUN_NAME_LENGTH} characters`;
   return null;
 }
 

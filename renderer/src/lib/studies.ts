@@ -2,6 +2,7 @@
  * The Studies view's tables, as plain functions of the engine's status and report: the members ×
  * folds grid, the sortable results table, the pooled matrix's clips, and the New-study form.
  */
+import type { SchemeChoice } from '../../../main/schema/datasetSchemes';
 import type {
   ClipPrediction,
   FeatureOverrides,
@@ -16,6 +17,8 @@ import type {
 } from '../../../main/api/contract';
 import { featureFieldApplies, FEATURE_FIELDS } from '../../../main/schema/featureFields';
 import { defaultsFromTable, valueAt } from '../../../main/schema/fields';
+import { isRunId } from '../../../main/schema/runLimits';
+import { MAX_GRID_FIELDS } from '../../../main/schema/studyLimits';
 import { TRAINING_FIELD_APPLIES, type TrainingFieldPath } from '../../../main/schema/trainingFields';
 import { FEATURE_FORM_GROUPS } from './featureForm';
 import { FORM_GROUPS } from './trainForm';
@@ -157,7 +160,7 @@ export function pooledCellClips(clips: readonly PooledClip[], trueLabel: string,
 
 // --- New study ------------------------------------------------------------------------------
 
-export const MAX_GRID_FIELDS = 3;
+export { MAX_GRID_FIELDS } from '../../../main/schema/studyLimits';
 
 /** Fields the grid offers (any training setting works; these are the common ones). */
 export const GRID_FIELDS = [
@@ -201,12 +204,11 @@ export function studyCreateArgs(
   form: NewStudyForm,
   base: TrainingOverrides,
   root: string,
-  scheme?: string,
+  scheme?: SchemeChoice,
   features?: FeatureOverrides,
 ): StudyCreateArgs {
   const name = form.name.trim();
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || name.includes('..'))
-    throw new Error('Name: use letters, digits, dots, dashes or underscores (it becomes a folder name)');
+  if (!isRunId(name)) throw new Error('Name: use letters, digits, dots, dashes or underscores (it becomes a folder name)');
   const seeds = list(form.seeds).map(Number);
   if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error('Seeds: give whole numbers ≥ 0, e.g. 1,2,3');
   if (new Set(seeds).size !== seeds.length) throw new Error('Seeds: a seed is listed twice');

@@ -16,6 +16,7 @@ import {
   type FieldSpec,
   type NumberFieldSpec,
 } from '../../../main/schema/fields';
+import { MAX_RUN_NAME_LENGTH } from '../../../main/schema/runLimits';
 import {
   presetsFromTable,
   TRAINING_FIELD_APPLIES,
@@ -32,8 +33,6 @@ export type TrainFormField = TrainingFieldPath | 'name';
 /** Field path → its text (a boolean field's value is a boolean); `name` is the run name. */
 export type TrainFormValues = Record<TrainFormField, string | boolean>;
 export type TrainFormErrors = Partial<Record<TrainFormField, string>>;
-
-export const MAX_NAME_LENGTH = 120;
 
 const FIELD_PATHS = Object.keys(TRAINING_FIELDS) as TrainingFieldPath[];
 const spec = (path: TrainingFieldPath): FieldSpec => (TRAINING_FIELDS as TrainingFieldTable)[path];
@@ -163,7 +162,7 @@ export function checkFieldText(fieldSpec: FieldSpec, value: string | boolean): s
  */
 export function validateTrainForm(values: TrainFormValues, speakers: readonly string[]): TrainFormErrors {
   const errors: TrainFormErrors = {};
-  if (String(values.name).trim().length > MAX_NAME_LENGTH) errors.name = `Name must be at most ${MAX_NAME_LENGTH} characters`;
+  if (String(values.name).trim().length > MAX_RUN_NAME_LENGTH) errors.name = `Name must be at most ${MAX_RUN_NAME_LENGTH} characters`;
   for (const path of FIELD_PATHS) {
     // A field that does not apply is not sent when optional (split speakers under a random split).
     if (spec(path).optional && !fieldApplies(values, path)) continue;

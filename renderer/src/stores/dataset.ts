@@ -10,8 +10,9 @@ import { browseClips, emptyFilter, toggleSort, type ClipSort, type ClipSortKey }
 import { errorMessage } from '../lib/format';
 import { recall, remember } from '../lib/sessionState';
 
-/** The label schemes the engine knows ('auto' = detect from file names). */
-export const SCHEME_CHOICES = ['auto', 'crema-d', 'ravdess', 'emodb', 'tess', 'savee', 'folder', 'csv'] as const;
+import { isSchemeChoice, type SchemeChoice, type SchemeName } from '../../../main/schema/datasetSchemes';
+
+export { SCHEME_CHOICES } from '../../../main/schema/datasetSchemes';
 
 /** sessionStorage key of the open dataset ({root, scheme?}), kept across a reload. */
 export const OPENED_KEY = 'dataset';
@@ -20,7 +21,7 @@ export const useDatasetStore = defineStore('dataset', () => {
   // Shallow: the overview is read-only data with thousands of clips; no need for deep proxies.
   const overview = shallowRef<DatasetOverview | null>(null);
   /** The scheme the overview was opened with; undefined = detected ('auto'). */
-  const openedScheme = ref<string | undefined>(undefined);
+  const openedScheme = ref<SchemeName | undefined>(undefined);
   const loading = ref(false);
   /** The folder being opened while `loading`. */
   const loadingRoot = ref<string | null>(null);
@@ -32,7 +33,7 @@ export const useDatasetStore = defineStore('dataset', () => {
   let latestRequest = 0;
 
   /** Opens a dataset folder; a later call wins over an earlier one still in flight. */
-  async function open(root: string, scheme?: string): Promise<void> {
+  async function open(root: string, scheme?: SchemeChoice): Promise<void> {
     const folder = root.trim();
     if (folder === '') {
       error.value = 'Enter the path of a dataset folder.';
@@ -68,7 +69,7 @@ export const useDatasetStore = defineStore('dataset', () => {
   async function restore(): Promise<void> {
     const saved = recall(OPENED_KEY) as { root?: unknown; scheme?: unknown } | undefined;
     if (overview.value || loading.value || typeof saved?.root !== 'string') return;
-    await open(saved.root, typeof saved.scheme === 'string' ? saved.scheme : undefined);
+    await open(saved.root, isSchemeChoice(saved.scheme) ? saved.scheme : undefined);
   }
 
   /** The native folder picker (Electron only); null when the user cancelled or it failed. */

@@ -3,6 +3,7 @@
  * its progress, and the last result per dataset. Engine events are subscribed once (`attach()`,
  * also done lazily by `extract()`), so progress keeps flowing whichever view is shown.
  */
+import type { SchemeChoice } from '../../../main/schema/datasetSchemes';
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { ApiEvents, CacheStatus, ExtractionProgress, ExtractionResult, FeatureOverrides, JobInfo } from '../../../main/api/contract';
@@ -113,7 +114,7 @@ export const useFeaturesStore = defineStore('features', () => {
     }
   }
 
-  async function extract(root: string, scheme?: string): Promise<void> {
+  async function extract(root: string, scheme?: SchemeChoice): Promise<void> {
     attach();
     if (running.value) return;
     const features = featureArgs();

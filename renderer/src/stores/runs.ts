@@ -4,8 +4,8 @@
  * reveal the folder — plus switching the runs folder.
  */
 import { defineStore } from 'pinia';
-import { computed, ref } from 'vue';
-import type { ApiEvents, CheckpointName, ExportedReport, RunDetail, RunSummary } from '../../../main/api/contract';
+import { computed, ref, shallowRef, watch } from 'vue';
+import type { ApiEvents, CheckpointName, EpochMetrics, ExportedReport, RunDetail, RunSummary } from '../../../main/api/contract';
 import { invoke, on } from '../api';
 import { errorMessage } from '../lib/format';
 import { exportCheckpoint, runNameError, sortRuns, splitShort, type RunSortKey } from '../lib/runsTable';
@@ -53,6 +53,35 @@ export const useRunsStore = defineStore('runs', () => {
   const runsDir = computed(() => folderOverride.value ?? app.info?.runsDir ?? null);
   const folderBusy = ref(false);
   const folderError = ref<string | null>(null);
+
+  /** The runs ticked for the validation-UAR overlay, and the stored epochs of each. */
+  const overlaid = ref<string[]>([]);
+  const overlayEpochs = shallowRef(new Map<string, EpochMetrics[]>());
+  const overlayError = ref<string | null>(null);
+  watch(
+    overlaid,
+    async (ids) => {
+      overlayError.value = null;
+      for (const runId of ids) {
+        if (overlayEpochs.value.has(runId)) continue;
+        try {
+          const { epochs } = await invoke('runs.get', { runId });
+          overlayEpochs.value = new Map(overlayEpochs.value).set(runId, epochs);
+        } catch (err) {
+          overlayError.value = `${runId}: ${errorMessage(err)}`;
+        }
+      }
+    },
+    { deep: true },
+  );
+  // A run that trains on (or was renamed) is read again the next time it is ticked.
+  watch(runs, () => {
+    const known = new Set(runs.value.map((r) => r.id));
+    overlaid.value = overlaid.value.filter((id) => known.has(id));
+    overlayEpochs.value = new Map(
+      [...overlayEpochs.value].filter(([id]) => overlaid.value.includes(id) && !runs.value.find((r) => r.id === id)?.live),
+    );
+  });
 
   /** Each listed run's split in short (from its record: a run's split never changes), by run id. */
   const splits = ref<Record<string, string>>({});
@@ -318,6 +347,9 @@ export const useRunsStore = defineStore('runs', () => {
     descending,
     sorted,
     splits,
+    overlaid,
+    overlayEpochs,
+    overlayError,
     selectedId,
     detail,
     detailLoading,

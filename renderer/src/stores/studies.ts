@@ -3,6 +3,7 @@
  * it as a job, the pooled matrix's drill-down into every fold's clips, and creating a study from
  * the Train form's settings.
  */
+import type { SchemeChoice } from '../../../main/schema/datasetSchemes';
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import type {
@@ -316,7 +317,7 @@ export const useStudiesStore = defineStore('studies', () => {
     }
   }
 
-  async function create(form: NewStudyForm, root: string | null, scheme?: string): Promise<boolean> {
+  async function create(form: NewStudyForm, root: string | null, scheme?: SchemeChoice): Promise<boolean> {
     createError.value = null;
     try {
       if (!root) throw new Error('Open a dataset first (Dataset tab): the study trains on it');

@@ -4,6 +4,7 @@
  * feature extraction, per-batch progress (throttled), per-epoch metrics, the log and the outcome.
  * What a job reported stays after it ends, also when it was cancelled or failed.
  */
+import type { SchemeChoice } from '../../../main/schema/datasetSchemes';
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type {
@@ -259,7 +260,7 @@ export const useTrainingStore = defineStore('training', () => {
   const splitPreviewError = ref<string | null>(null);
   let splitSeq = 0;
 
-  async function previewSplit(root: string, scheme: string, config: TrainingOverrides): Promise<void> {
+  async function previewSplit(root: string, scheme: SchemeChoice, config: TrainingOverrides): Promise<void> {
     const seq = ++splitSeq;
     try {
       const counts = await invoke('training.splitPreview', { root, scheme, config });
