@@ -5,13 +5,7 @@
  * only with MFCC over the full band) are checked after the table, in features/config.ts.
  */
 import type { FieldTable } from './fields';
-import {
-  FEATURE_PRESETS,
-  MEYDA_DESCRIPTORS,
-  type FeaturePreset,
-  type MeydaDescriptor,
-  type VectorRepresentation,
-} from './names';
+import { FEATURE_PRESETS, MEYDA_DESCRIPTORS, type FeaturePreset, type MeydaDescriptor, type VectorRepresentation } from './names';
 
 /**
  * What the main rows of a feature matrix are: MFCC or log-mel frames, or a vector of acoustic
