@@ -7,7 +7,7 @@ export default mergeConfig(
   base,
   defineConfig({
     test: {
-      exclude: ['e2e/**', 'test/cli/**', 'test/packaging/**', 'test/webgpu/**', 'test/study/study-cli.test.ts', '**/node_modules/**'],
+      exclude: ['e2e/**', 'test/cli/**', 'test/packaging/**', 'test/webgpu/**', '**/node_modules/**'],
     },
   }),
 );

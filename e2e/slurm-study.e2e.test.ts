@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSlurmCluster, type SlurmCluster } from '../test/study/slurm-cluster';
+import { startSlurmCluster, type SlurmCluster } from '../test/pipeline/study/slurm-cluster';
 import { openWorkbench } from './harness';
 
 const CLI = resolve('out/main/cli.js');

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireStudyLock, createStudy, runStudyMember, studyMembers } from '../main/pipeline/study';
-import { fabricateMembers } from '../test/study/fake-members';
+import { fabricateMembers } from '../test/pipeline/study/fake-members';
 import { DEMO, openWorkbench, SCREENSHOTS, type Workbench } from './harness';
 import { resolveTrainingConfig } from '../main/training/config';
 

@@ -10,8 +10,8 @@ import {
   studyStatus,
   threadsPerMember,
   type LocalEvent,
-} from '../../main/pipeline/study';
-import { resolveTrainingConfig } from '../../main/training/config';
+} from '../../../main/pipeline/study';
+import { resolveTrainingConfig } from '../../../main/training/config';
 
 const work = mkdtempSync(join(tmpdir(), 'ser-study-local-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -14,11 +14,11 @@ import {
   partitionCells,
   studyCells,
   studyMembers,
-} from '../../main/pipeline/study';
-import { modelRepresentationProblem } from '../../main/schema/names';
-import { DEFAULT_FEATURE_CONFIG } from '../../main/features/config';
-import { resolveTrainingConfig } from '../../main/training/config';
-import { runCli } from '../cli/run-cli';
+} from '../../../main/pipeline/study';
+import { modelRepresentationProblem } from '../../../main/schema/names';
+import { DEFAULT_FEATURE_CONFIG } from '../../../main/features/config';
+import { resolveTrainingConfig } from '../../../main/training/config';
+import { runCli } from '../../cli/run-cli';
 
 /** Once the functionals and the classical models are in the field tables, a real grid can mix them. */
 describe('grid compatibility', () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStudy, parseProtocol, studyStatus } from '../../main/pipeline/study';
 import { resolveTrainingConfig } from '../../main/training/config';
-import { runCli } from '../cli/run-cli';
+import { runCli } from './run-cli';
 
 const DEMO = 'resources/demo-emodb';
 const work = mkdtempSync(join(tmpdir(), 'ser-study-cli-'));

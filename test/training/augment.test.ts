@@ -9,8 +9,8 @@ import {
   NO_AUGMENT,
   PROTOTYPE_AUGMENT,
   sampleBeta,
-} from '../../../main/training/augment';
-import { createRng, type Rng } from '../../../main/util/random';
+} from '../../main/training/augment';
+import { createRng, type Rng } from '../../main/util/random';
 
 function makeBatch(batch: number, rows: number, frames: number, value: (clip: number, r: number, t: number) => number): FeatureBatch {
   const features = new Float32Array(batch * rows * frames);

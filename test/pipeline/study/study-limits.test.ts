@@ -7,10 +7,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStudy, readStudy, runStudyLocal, STUDY_LOCK_FILE, studyRunner } from '../../main/pipeline/study';
-import { MAX_STUDY_MEMBERS, MAX_STUDY_PARALLEL } from '../../main/schema/studyLimits';
-import { resolveTrainingConfig } from '../../main/training/config';
-import { runCli } from '../cli/run-cli';
+import { createStudy, readStudy, runStudyLocal, STUDY_LOCK_FILE, studyRunner } from '../../../main/pipeline/study';
+import { MAX_STUDY_MEMBERS, MAX_STUDY_PARALLEL } from '../../../main/schema/studyLimits';
+import { resolveTrainingConfig } from '../../../main/training/config';
+import { runCli } from '../../cli/run-cli';
 
 const DEMO = 'resources/demo-emodb';
 const work = mkdtempSync(join(tmpdir(), 'ser-study-limits-'));

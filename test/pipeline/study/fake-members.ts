@@ -4,14 +4,14 @@
  * fusions and the Studies view's table, where what matters is the pooling, not the model.
  */
 import { join } from 'node:path';
-import { writeEvaluation } from '../../main/evaluation/file';
-import { buildEvaluationReport } from '../../main/evaluation/report';
-import type { ClipPrediction } from '../../main/evaluation/types';
-import { studyMembers, type StudyFile } from '../../main/pipeline/study';
-import { createRun } from '../../main/runs/store';
-import { createRng } from '../../main/util/random';
-import { writeTinyCheckpoint } from '../pipeline/inference/helpers';
-import { runInit } from '../runs/helpers';
+import { writeEvaluation } from '../../../main/evaluation/file';
+import { buildEvaluationReport } from '../../../main/evaluation/report';
+import type { ClipPrediction } from '../../../main/evaluation/types';
+import { studyMembers, type StudyFile } from '../../../main/pipeline/study';
+import { createRun } from '../../../main/runs/store';
+import { createRng } from '../../../main/util/random';
+import { writeTinyCheckpoint } from '../inference/helpers';
+import { runInit } from '../../runs/helpers';
 
 export const FAKE_LABELS = ['anger', 'neutral', 'sadness'];
 

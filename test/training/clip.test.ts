@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { clipByGlobalNorm } from '../../../main/training/clip';
+import { clipByGlobalNorm } from '../../main/training/clip';
 
 describe('clipByGlobalNorm', async () => {
   it('scales by maxNorm / (norm + 1e-6) when the global norm is too large, disposing the originals', async () => {

@@ -8,13 +8,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RequestArgs, RequestName, RequestResult } from '../../main/api/contract';
-import { createEngine, dispatch } from '../../main/api/handlers';
-import { Workspace } from '../../main/api/workspace';
-import { initBackend } from '../../main/compute/backend';
-import { averagePredictions, ENSEMBLE_SEED, ensembleSeeds, fuseSources, pairableMembers } from '../../main/evaluation/fusion';
-import type { MemberPredictions } from '../../main/evaluation/pooled';
-import type { ClipPrediction } from '../../main/evaluation/types';
+import type { RequestArgs, RequestName, RequestResult } from '../../../main/api/contract';
+import { createEngine, dispatch } from '../../../main/api/handlers';
+import { Workspace } from '../../../main/api/workspace';
+import { initBackend } from '../../../main/compute/backend';
+import { averagePredictions, ENSEMBLE_SEED, ensembleSeeds, fuseSources, pairableMembers } from '../../../main/evaluation/fusion';
+import type { MemberPredictions } from '../../../main/evaluation/pooled';
+import type { ClipPrediction } from '../../../main/evaluation/types';
 import {
   createStudy,
   parseFusion,
@@ -23,10 +23,10 @@ import {
   studyReportCsv,
   studyReportLatex,
   type StudyFile,
-} from '../../main/pipeline/study';
-import { resolveTrainingConfig } from '../../main/training/config';
-import { createRng } from '../../main/util/random';
-import { runCli } from '../cli/run-cli';
+} from '../../../main/pipeline/study';
+import { resolveTrainingConfig } from '../../../main/training/config';
+import { createRng } from '../../../main/util/random';
+import { runCli } from '../../cli/run-cli';
 import { fabricateMembers } from './fake-members';
 
 const LABELS = ['anger', 'neutral', 'sadness'];

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createOptimizer, type OptimizerConfig } from '../../../main/training/optimizers';
+import { createOptimizer, type OptimizerConfig } from '../../main/training/optimizers';
 
 // Expected values: PyTorch's update formulas evaluated by hand in float64 (see the header of
 // optimizers.ts), for a scalar parameter starting at 1.0 with gradients 0.5, −0.3, 0.2 and lr 0.1.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { createRun, listRuns } from '../../main/runs/store';
-import { runInit, tempDir } from '../runs/helpers';
+import { runInit, tempDir } from './helpers';
 
 describe('createRun with a fixed id (study members)', () => {
   it('uses the id as the folder name and refuses a folder that exists', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batches, epochOrder, foldedBatchCount } from '../../../main/training/sampler';
+import { batches, epochOrder, foldedBatchCount } from '../../main/training/sampler';
 
 const LABELS = [...Array(90).fill(0), ...Array(9).fill(1), 2];
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EarlyStopping, ReduceLROnPlateau } from '../../../main/training/schedule';
+import { EarlyStopping, ReduceLROnPlateau } from '../../main/training/schedule';
 
 function rates(scheduler: ReduceLROnPlateau, metrics: number[]): number[] {
   return metrics.map((m) => scheduler.step(m).learningRate);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { computeClassWeights, focalLoss, softmaxCrossEntropy, softTargetCrossEntropy } from '../../../main/training/losses';
+import { computeClassWeights, focalLoss, softmaxCrossEntropy, softTargetCrossEntropy } from '../../main/training/losses';
 
 // Expected values computed by hand (numpy, float64) from F.cross_entropy's definition.
 const LOGITS = [

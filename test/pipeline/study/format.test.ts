@@ -2,12 +2,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveFeatureConfig } from '../../main/features/config';
-import { readStudy, STUDY_FORMAT_VERSION, validateStudy, writeStudy, type StudyFile } from '../../main/pipeline/study/format';
-import { applyFeatureOverrides, applyOverrides, expandGrid, parseGridOption } from '../../main/pipeline/study/grid';
-import { memberAt, memberConfig, memberFeatureConfig, studyFeatureConfigs, studyMembers } from '../../main/pipeline/study/members';
-import { compressIndices, parseSlurmStates, slurmScript } from '../../main/pipeline/study/slurm';
-import { resolveTrainingConfig } from '../../main/training/config';
+import { resolveFeatureConfig } from '../../../main/features/config';
+import { readStudy, STUDY_FORMAT_VERSION, validateStudy, writeStudy, type StudyFile } from '../../../main/pipeline/study/format';
+import { applyFeatureOverrides, applyOverrides, expandGrid, parseGridOption } from '../../../main/pipeline/study/grid';
+import { memberAt, memberConfig, memberFeatureConfig, studyFeatureConfigs, studyMembers } from '../../../main/pipeline/study/members';
+import { compressIndices, parseSlurmStates, slurmScript } from '../../../main/pipeline/study/slurm';
+import { resolveTrainingConfig } from '../../../main/training/config';
 
 const base = resolveTrainingConfig({ preset: 'quick', epochs: 2 });
 const work = mkdtempSync(join(tmpdir(), 'ser-study-format-'));
