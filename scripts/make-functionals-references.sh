@@ -1,5 +1,5 @@
 #!/bin/sh
-# Regenerates the fixtures and references of test/features/functionals-reference.test.ts:
+# Regenerates the fixtures and references of test/features/functionals/reference.test.ts:
 # the synthetic clips, Praat's pitch / jitter / shimmer / HNR / formants and the numpy spectral
 # descriptors for each. Needs python3 with numpy and scipy, and Debian's praat.
 set -e

@@ -10,7 +10,7 @@ import { initBackend } from '../../main/compute/backend';
 import { loadBlas } from '../../main/compute/blas';
 import { blasKernelsActive } from '../../main/compute/kernels';
 import { setColumnChunkFloats } from '../../main/compute/kernels/blas-kernels';
-import { active, expectClose, stockCpu, valueSource, type Attrs, type Input } from './kernel-helpers';
+import { active, expectClose, stockCpu, valueSource, type Attrs, type Input } from './kernels/kernel-helpers';
 
 const { random, input } = valueSource(7);
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { checkClassifier, classifierProbabilities, trainClassifier, type TrainingData } from '../../main/models/classical';
-import { speakerFolds } from '../../main/models/classical/innerCv';
-import { fitPlatt } from '../../main/models/classical/svm';
-import { CLASSICAL_MODEL_NAMES } from '../../main/schema/names';
-import { createRng } from '../../main/util/random';
+import { checkClassifier, classifierProbabilities, trainClassifier, type TrainingData } from '../../../main/models/classical';
+import { speakerFolds } from '../../../main/models/classical/innerCv';
+import { fitPlatt } from '../../../main/models/classical/svm';
+import { CLASSICAL_MODEL_NAMES } from '../../../main/schema/names';
+import { createRng } from '../../../main/util/random';
 
 /** Gaussian blobs: `classes` means 3 apart on separate axes, unit noise, `perSpeaker` clips of each class per speaker. */
 function blobs(speakers: string[], classes: number, d: number, perSpeaker: number, seed: number, spread = 3) {

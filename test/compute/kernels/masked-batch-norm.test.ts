@@ -6,9 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../main/compute/backend';
-import { maskedBatchNormTrain } from '../../main/compute/kernels';
-import { batchNormKernels, maskRuns, MASKED_BATCH_NORM_GRAD, MASKED_BATCH_NORM_TRAIN } from '../../main/compute/kernels/batch-norm';
+import { initBackend } from '../../../main/compute/backend';
+import { maskedBatchNormTrain } from '../../../main/compute/kernels';
+import { batchNormKernels, maskRuns, MASKED_BATCH_NORM_GRAD, MASKED_BATCH_NORM_TRAIN } from '../../../main/compute/kernels/batch-norm';
 import { valueSource } from './kernel-helpers';
 
 const { random } = valueSource(7);

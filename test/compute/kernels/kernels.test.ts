@@ -4,9 +4,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../main/compute/backend';
-import { batchNormTrain } from '../../main/compute/kernels';
-import { BATCH_NORM_GRAD, BATCH_NORM_TRAIN, batchNormKernels } from '../../main/compute/kernels/batch-norm';
+import { initBackend } from '../../../main/compute/backend';
+import { batchNormTrain } from '../../../main/compute/kernels';
+import { BATCH_NORM_GRAD, BATCH_NORM_TRAIN, batchNormKernels } from '../../../main/compute/kernels/batch-norm';
 import { active, expectClose, stockCpu, valueSource, type Attrs, type Input } from './kernel-helpers';
 
 const { random, input } = valueSource(1);

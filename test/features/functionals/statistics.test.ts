@@ -1,6 +1,6 @@
 /** The functionals (statistics over a contour's selected frames) on contours whose answers are known by hand. */
 import { describe, expect, it } from 'vitest';
-import { delta, functionals, select, slopes, smooth3, type FunctionalName } from '../../main/features/functionals/statistics';
+import { delta, functionals, select, slopes, smooth3, type FunctionalName } from '../../../main/features/functionals/statistics';
 
 function run(contour: number[], names: FunctionalName[], mask?: number[]): number[] {
   const out = new Float64Array(names.length);

@@ -1,7 +1,7 @@
 /** Shared by the kernel tests: deterministic inputs, the stock cpu kernels as reference, closeness. */
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'vitest';
-import { originalKernel } from '../../main/compute/kernels';
+import { originalKernel } from '../../../main/compute/kernels';
 
 export type Attrs = tf.NamedAttrMap;
 

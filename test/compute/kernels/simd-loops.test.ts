@@ -6,9 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../main/compute/backend';
-import { batchNormTrain, useSimdLoops } from '../../main/compute/kernels';
-import { simdLoopsFor } from '../../main/compute/kernels/simd-loops';
+import { initBackend } from '../../../main/compute/backend';
+import { batchNormTrain, useSimdLoops } from '../../../main/compute/kernels';
+import { simdLoopsFor } from '../../../main/compute/kernels/simd-loops';
 import { active, expectClose, stockCpu, valueSource, type Attrs } from './kernel-helpers';
 
 const { random, input } = valueSource(11);

@@ -7,13 +7,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadAudio } from '../../main/audio';
-import { computeLlds } from '../../main/features/functionals/lld';
-import { decimate, decimationFactor, HOP_S } from '../../main/features/functionals/framing';
-import { periodMarks, perturbation } from '../../main/features/functionals/perturbation';
-import { trackPitch } from '../../main/features/functionals/pitch';
+import { loadAudio } from '../../../main/audio';
+import { computeLlds } from '../../../main/features/functionals/lld';
+import { decimate, decimationFactor, HOP_S } from '../../../main/features/functionals/framing';
+import { periodMarks, perturbation } from '../../../main/features/functionals/perturbation';
+import { trackPitch } from '../../../main/features/functionals/pitch';
 
-const DIR = join(__dirname, '../fixtures/functionals');
+const DIR = join(__dirname, '../../fixtures/functionals');
 const CLIPS = ['male', 'female'];
 const SR = 22050;
 /** The resonators scripts/make-functionals-fixtures.py filters each voice with (Hz). */
