@@ -4,27 +4,7 @@
  * and that share, class names on both axes and a title line.
  */
 import { Raster, textHeight, textWidth, type Rgb } from '../util/raster';
-
-// Viridis at 9 evenly spaced stops (matplotlib's values), as the app's heatmaps use.
-const VIRIDIS: Rgb[] = [
-  [68, 1, 84],
-  [71, 44, 122],
-  [59, 81, 139],
-  [44, 113, 142],
-  [33, 144, 141],
-  [39, 173, 129],
-  [92, 200, 99],
-  [170, 220, 50],
-  [253, 231, 37],
-];
-
-function viridis(t: number): Rgb {
-  const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (VIRIDIS.length - 1);
-  const i = Math.min(VIRIDIS.length - 2, Math.floor(x));
-  const f = x - i;
-  const [a, b] = [VIRIDIS[i]!, VIRIDIS[i + 1]!];
-  return [0, 1, 2].map((k) => Math.round(a[k]! + (b[k]! - a[k]!) * f)) as unknown as Rgb;
-}
+import { viridisRgb } from '../schema/viridis';
 
 const INK: Rgb = [29, 35, 48];
 const MUTED: Rgb = [102, 112, 133];
@@ -69,7 +49,7 @@ export function renderConfusionPng(labels: readonly string[], confusion: readonl
     const total = row.reduce((sum, value) => sum + value, 0);
     row.forEach((count, c) => {
       const share = total > 0 ? count / total : 0;
-      const background = viridis(share);
+      const background = viridisRgb(share);
       const x = left + c * CELL;
       const y = top + r * CELL;
       image.fillRect(x, y, CELL, CELL, background);
