@@ -43,7 +43,7 @@ export function parseMemberEntryArgs(argv: readonly string[]): { dir: string; in
 export async function runMemberProcess(
   dir: string,
   index: number,
-  options: { threads?: number; backend?: BackendName | 'auto'; command?: string } = {},
+  options: { threads?: number; backend?: BackendName | 'auto' } = {},
 ): Promise<MemberOutcome> {
   const controller = new AbortController();
   const onSigint = () => {
@@ -54,7 +54,7 @@ export async function runMemberProcess(
   process.on('SIGINT', onSigint);
   let epochs = 0;
   let runDir: string | null = null;
-  const stopWatching = failRunOnCrash(options.command ?? 'study member', () => runDir);
+  const stopWatching = failRunOnCrash('study member', () => runDir);
   try {
     const outcome = await runStudyMember(dir, index, {
       threads: options.threads,

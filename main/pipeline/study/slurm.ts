@@ -119,6 +119,7 @@ export function slurmScript(
   lines.push(
     '',
     '# One study member per array task; its threads follow the CPUs Slurm gave it.',
+    // The member entry's arguments (memberProcess.ts), with the index and threads from Slurm's variables.
     `exec ${[launcher.command, ...launcher.args, studyDir].map(quote).join(' ')} "$SLURM_ARRAY_TASK_ID" --threads "\${SLURM_CPUS_PER_TASK:-1}"`,
     '',
   );
