@@ -22,6 +22,7 @@ export default defineConfig({
           serve: resolve(root, 'main/serve/index.ts'),
           'feature-worker': resolve(root, 'main/features/worker.ts'),
           'training-worker': resolve(root, 'main/pipeline/training-worker.ts'),
+          'study-member': resolve(root, 'main/pipeline/study/member-entry.ts'),
         },
       },
     },

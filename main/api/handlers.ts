@@ -4,14 +4,14 @@
  * paths are confined to what the user opened (workspace.ts).
  */
 import { existsSync, realpathSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { basename, join, resolve } from 'node:path';
 import { probeAudioFile } from '../audio';
 import { scanDataset, summarizeDataset } from '../dataset';
 import { SCHEME_CHOICES, type SchemeChoice } from '../schema/datasetSchemes';
 import { RUN_FILE } from '../schema/files';
 import { runNameProblem } from '../schema/runLimits';
 import { studyRunsDir } from '../pipeline/study/paths';
+import { studyMemberLauncher } from '../pipeline/study/memberProcess';
 import { previewSplit } from '../pipeline/splitPreview';
 import type { EvaluationReport } from '../evaluation/report';
 import { compareCheckpoints, evaluationOf, exportEvaluation, type EvaluationSourceOptions } from '../pipeline/evaluations';
@@ -128,26 +128,6 @@ function schemeOf(args: Args, request: string): SchemeChoice {
 function checkpointRef(value: unknown, request: string, field = 'checkpoint reference'): CheckpointRef {
   const args = expectObject(value, `${request} (${field})`);
   return { runId: expectRunId(args, 'runId', request), checkpoint: expectOneOf(args, 'checkpoint', CHECKPOINT_NAMES, request) };
-}
-
-/** A study runs its members as CLI processes: the CLI bundled next to this code, or its source under tsx (with the WAT loader). */
-function appMemberLauncher(): MemberLauncher {
-  const callerFile = fileURLToPath(import.meta.url);
-  const callerDir = dirname(callerFile);
-  const fromSource = callerFile.endsWith('.ts');
-  const script = fromSource
-    ? join(callerDir, '..', 'cli', 'index.ts')
-    : [callerDir, dirname(callerDir)].map((dir) => join(dir, 'cli.js')).find((path) => existsSync(path));
-  if (!script) throw new ApiError('failed', `studies.run: the CLI (cli.js) was not found next to ${callerFile}, so members cannot start`);
-  const watLoader = pathToFileURL(join(callerDir, '..', '..', 'scripts', 'wat-register.mjs')).href;
-  const args = [...(fromSource ? ['--import', 'tsx', '--import', watLoader] : []), script];
-  // The Electron binary runs a script as plain Node only with ELECTRON_RUN_AS_NODE set.
-  if (process.versions.electron) {
-    if (process.platform === 'win32')
-      throw new ApiError('unsupported', 'studies.run: running a study from the app is not supported on Windows yet: use `ser study run`');
-    return { command: '/usr/bin/env', args: ['ELECTRON_RUN_AS_NODE=1', process.execPath, ...args], cwd: process.cwd() };
-  }
-  return { command: process.execPath, args, cwd: process.cwd() };
 }
 
 const STUDY_CHECKPOINTS = ['best', 'final'] as const;
@@ -782,7 +762,7 @@ export function createEngine(ctx: EngineContext): Engine {
       // The job takes the study's lock; a run already holding it is refused here, with its holder named.
       const runner = await studyRunner(dir);
       if (runner) throw new ApiError('busy', `studies.run: ${new StudyBusyError(dir, runner).message}`);
-      return jobs.startStudy(dir, parallel, ctx.memberLauncher ?? appMemberLauncher());
+      return jobs.startStudy(dir, parallel, ctx.memberLauncher ?? studyMemberLauncher());
     },
 
     async 'studies.memberEvaluation'(raw) {

@@ -30,6 +30,7 @@ export {
   groupKFold,
   randomStratifiedSplit,
   speakerSplit,
+  splitFromConfig,
   validateSplit,
   type GroupKFoldOptions,
   type RandomSplitOptions,
@@ -38,3 +39,4 @@ export {
   type SplitPart,
   type SpeakerSplitOptions,
 } from './split';
+export { datasetFingerprint } from './fingerprint';

@@ -1,3 +1,4 @@
+import type { SplitConfig } from '../schema/trainingFields';
 import { createRng, type Rng } from '../util/random';
 import { DatasetError } from './errors';
 import { sortEmotions } from './labels';
@@ -468,4 +469,11 @@ export function validateSplit(split: Split, clips: readonly SplitClip[]): void {
     const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : '';
     throw new DatasetError(`invalid split: ${problems.slice(0, 5).join('; ')}${more}`);
   }
+}
+
+/** The split a training config asks for: by speaker (the default) or random, stratified by class. */
+export function splitFromConfig(clips: readonly SplitClip[], config: { split: SplitConfig; seed: number }): Split {
+  const { kind, testSpeakers, valSpeakers, testRatio, valRatio } = config.split;
+  if (kind === 'random') return randomStratifiedSplit(clips, { testRatio, valRatio, seed: config.seed });
+  return speakerSplit(clips, { testSpeakers, valSpeakers, testRatio, valRatio, seed: config.seed });
 }

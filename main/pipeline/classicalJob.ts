@@ -15,7 +15,8 @@ import type { CheckpointManifest, EpochMetrics, RunStatus } from '../runs/types'
 import type { ClassicalModelName } from '../schema/names';
 import { probabilityMetrics } from '../training/loop';
 import type { TrainingEvent } from '../training/progress';
-import { failureReason, preparePart, writePartEvaluation, type PreparedJob, type TrainJobOptions, type TrainJobResult } from './job';
+import { preparePart } from '../features/prepare';
+import { failureReason, writePartEvaluation, type PreparedJob, type TrainJobOptions, type TrainJobResult } from './prepareJob';
 
 const formatHyperParameters = (h: Record<string, number>): string =>
   Object.entries(h)

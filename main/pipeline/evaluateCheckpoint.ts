@@ -13,7 +13,7 @@ import { writeEvaluation } from '../evaluation/file';
 import type { CheckpointName } from '../runs/types';
 import { initBackend, type BackendName } from '../compute/backend';
 import { recordedNormalizer } from '../features/standardize';
-import { preparePart } from './job';
+import { preparePart } from '../features/prepare';
 import { alignLabels } from '../evaluation/crossCorpus';
 import { buildEvaluationReport, type EvaluationReport } from '../evaluation/report';
 

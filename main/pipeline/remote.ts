@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { resolveWorkerScript } from '../features/pool';
 import { failAbandonedRun } from '../runs/store';
-import type { TrainJobOptions } from './job';
+import type { TrainJobOptions } from './prepareJob';
 import type { TrainingEvent, TrainingOutcome } from '../training/progress';
 
 export type TrainingWorkerOptions = Omit<TrainJobOptions, 'signal' | 'onEvent'>;

@@ -7,7 +7,7 @@
 import type { ScanResult } from '../dataset';
 import type { FeatureConfig } from '../features/config';
 import { extractFeatures, type ExtractOptions, type FeatureSet } from '../features/extract';
-import type { PreparedPart } from './job';
+import type { PreparedPart } from '../features/prepare';
 
 /** The speeds added beside the clips as recorded. */
 export const SPEED_FACTORS = [0.9, 1.1] as const;

@@ -19,20 +19,11 @@ import { predictProbabilities } from '../models/predict';
 import { batches, epochOrder, foldedBatchCount } from './sampler';
 import { cosineLearningRate, EarlyStopping, ReduceLROnPlateau } from './schedule';
 import type { BatchProgress, EpochMetrics } from './progress';
+import type { LabelledSet } from '../features/prepare';
+
+export type { LabelledSet } from '../features/prepare';
 
 export type { BatchProgress, EpochMetrics } from './progress';
-
-/**
- * Standardised examples: `x` is count × rows × frames, row-major; `y` the class indices;
- * `validFrames` the real (not padding) frames of each, which a masked model's frame mask is made
- * from (absent: every frame is real).
- */
-export interface LabelledSet {
-  x: Float32Array;
-  y: Int32Array;
-  count: number;
-  validFrames?: Int32Array;
-}
 
 export interface ExampleShape {
   rows: number;

@@ -234,7 +234,7 @@ describe('studies requests', () => {
 });
 
 describe('studies.run with the app’s own launcher', () => {
-  it('trains the members through this CLI (here: its source under tsx) and reports them done', async () => {
+  it('trains the members through the engine’s member entry (here: its source under tsx) and reports them done', async () => {
     const work = mkdtempSync(join(tmpdir(), 'ser-studies-run-'));
     try {
       const dir = join(work, 'runs', 'two-folds');

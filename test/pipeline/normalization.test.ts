@@ -6,7 +6,7 @@ import type { Clip } from '../../main/dataset';
 import type { ClipPrediction } from '../../main/evaluation/types';
 import type { FeatureSet } from '../../main/features/extract';
 import { evaluateCheckpoint } from '../../main/pipeline/evaluateCheckpoint';
-import { fitNormalizer, preparePart } from '../../main/pipeline/job';
+import { fitNormalizer, preparePart } from '../../main/features/prepare';
 import { runCli } from '../cli/run-cli';
 
 const DEMO = 'resources/demo-emodb';

@@ -11,7 +11,6 @@ import {
   parseProtocol,
   protocolLabel,
   runStudyLocal,
-  runStudyMember,
   studyMembers,
   parseFusion,
   studyReport,
@@ -21,7 +20,6 @@ import {
   submitStudySlurm,
   waitForStudy,
   type FusedCellReport,
-  type MemberLauncher,
   type StudyReport,
   type StudyStatus,
 } from '../../pipeline/study';
@@ -37,7 +35,7 @@ import {
   printJson,
   requirePositional,
 } from '../args';
-import { failRunOnCrash } from '../crash';
+import { runMemberProcess, studyMemberLauncher } from '../../pipeline/study/memberProcess';
 import { createProgressBar, formatDuration } from '../progress';
 import { checkStudySize, MAX_STUDY_PARALLEL } from '../../schema/studyLimits';
 import { TRAINING_FLAG_OPTIONS, trainingFlagsToConfig } from './train';
@@ -45,7 +43,7 @@ import { TRAINING_FLAG_OPTIONS, trainingFlagsToConfig } from './train';
 export const studyUsage = [
   'study init DIR --data DATASET --protocol loso|kfold:K|fixed [--seeds 1,2,3] [--grid field=v1,v2 …] [--val-ratio 0.1] [--split-seed 1] [--test-speakers a,b --val-speakers c (fixed)] [--name N] [--cache-dir D] [--backend B] [--scheme S] [any train flag]',
   '  ser study run DIR [--executor local|slurm] [--parallel N] [--cores N] [--partition P --time HH:MM:SS --cpus-per-task N --mem SIZE] [--no-wait]',
-  '      local: N member processes at once, each with floor(cores / N) compute threads (wasm XNNPACK + BLAS, given to `study member --threads`);',
+  '      local: N member processes at once, each with floor(cores / N) compute threads (wasm XNNPACK + BLAS, given to each member process);',
   '        default N: one 1-thread member per core (as many as memory holds at 1.5 GiB each): measured on 2 cores, two 1-thread members train 1.2–1.4× faster than one 2-thread member',
   '      slurm: writes DIR/slurm/array.sbatch (--array=…%N, logs in DIR/slurm/logs), submits it with sbatch and follows it (threads = --cpus-per-task)',
   '      exits 0 when every member is done, 2 when some are and others failed or were stopped, 1 when none is',
@@ -55,15 +53,8 @@ export const studyUsage = [
   '      --fuse: a derived cell averaging the class probabilities of the named cells (numbers as listed: c1, c2, …), fold by fold',
   '      --ensemble-seeds: adds each cell’s seed ensemble, and fuses seed ensembles instead of seed by seed',
   '      --baseline: the row (c1, f1, …) the table tests every other row against (default: the first with results)',
-  '  ser study member DIR INDEX [--threads N] [--backend B]   (what one array task runs)',
+  '  ser study member DIR INDEX [--threads N] [--backend B]   (runs one member here, as each member process does)',
 ].join('\n');
-
-/** How member processes are started: this same CLI (built, or from source under tsx), by this node. */
-function currentLauncher(): MemberLauncher {
-  const entry = process.argv[1];
-  if (!entry) throw new CliError('cannot tell which CLI script is running to start member processes');
-  return { command: process.execPath, args: [...process.execArgv, resolve(entry)], cwd: process.cwd() };
-}
 
 function stopOnCtrlC(what: string): { signal: AbortSignal; kill: AbortSignal; dispose(): void } {
   const graceful = new AbortController();
@@ -178,7 +169,7 @@ async function runCommand(argv: string[]): Promise<void> {
   const dir = resolve(requirePositional(positionals, 0, 'study folder (study run DIR)'));
   const executor = parseChoice(values.executor, 'executor', ['local', 'slurm'] as const) ?? 'local';
   const parallel = parseNumberOption(values.parallel, 'parallel', { integer: true, min: 1, max: MAX_STUDY_PARALLEL });
-  const launcher = currentLauncher();
+  const launcher = studyMemberLauncher();
   const featureBar = createProgressBar('features');
   if (executor === 'slurm') {
     if (values.time !== undefined && !/^(\d+-)?\d+(:\d{1,2}){0,2}$/.test(values.time))
@@ -291,45 +282,16 @@ function finishRun(status: StudyStatus): void {
   );
 }
 
+/** The door to the engine's member process (what the executors start as study-member.js). */
 async function memberCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommandArgs(argv, { threads: { type: 'string' }, backend: { type: 'string' } });
   const dir = resolve(requirePositional(positionals, 0, 'study folder (study member DIR INDEX)'));
   const indexText = requirePositional(positionals, 1, 'member index (study member DIR INDEX)');
   if (!/^\d+$/.test(indexText)) throw new CliError(`INDEX must be a member number written in decimal (0, 1, 2, …), got '${indexText}'`);
-  const index = Number(indexText);
-  const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\ncancelling after this batch (Ctrl-C again to quit at once)…\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
-  let epochs = 0;
-  let runDir: string | null = null;
-  const stopWatching = failRunOnCrash('study', () => runDir);
-  try {
-    const outcome = await runStudyMember(dir, index, {
-      threads: parseNumberOption(values.threads, 'threads', { integer: true, min: 1 }),
-      backend: parseBackendOption(values.backend),
-      signal: controller.signal,
-      onEvent: (event) => {
-        if (event.type === 'run') runDir = event.runDir;
-        if (event.type === 'log') process.stdout.write(`${event.level === 'warn' ? 'warning: ' : ''}${event.message}\n`);
-        if (event.type === 'batch') epochs = event.progress.epochs;
-        if (event.type === 'epoch') {
-          const m = event.metrics;
-          process.stdout.write(
-            `epoch ${m.epoch}/${epochs} train loss ${m.trainLoss.toFixed(4)} | val UAR ${m.valUar.toFixed(3)} loss ${m.valLoss.toFixed(4)} | ${m.epochSeconds.toFixed(1)} s\n`,
-          );
-        }
-      },
-    });
-    if (outcome.status === 'cancelled') throw new CliError(`member ${index} (${outcome.member.id}) was cancelled; it is rerun next time`);
-    process.stdout.write(`${outcome.status === 'skipped' ? 'already done' : 'done'}: ${outcome.member.id}\n${outcome.runDir}\n`);
-  } finally {
-    process.off('SIGINT', onSigint);
-    stopWatching();
-  }
+  await runMemberProcess(dir, Number(indexText), {
+    threads: parseNumberOption(values.threads, 'threads', { integer: true, min: 1 }),
+    backend: parseBackendOption(values.backend),
+  });
 }
 
 async function statusCommand(argv: string[]): Promise<void> {

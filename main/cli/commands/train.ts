@@ -19,7 +19,7 @@ import {
   requirePositional,
   type OptionSpec,
 } from '../args';
-import { failRunOnCrash } from '../crash';
+import { failRunOnCrash } from '../../pipeline/crash';
 import { createProgressBar, formatDuration } from '../progress';
 import { defaultRunsDir } from '../runs-dir';
 

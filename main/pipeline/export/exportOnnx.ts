@@ -8,11 +8,14 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadCheckpoint } from '../../models/checkpoint';
-import type { CheckpointManifest, CheckpointName } from '../../runs/types';
+import type { CheckpointName } from '../../runs/types';
 import { pathExists } from '../../util/fs';
 import { resolveCheckpoint } from '../inference/resolve';
 import { ONNX_OPSET, toOnnx, type OnnxExport } from './onnxGraph';
+import type { ExportDescription } from './description';
 import { exportReadme } from './readme';
+
+export type { ExportDescription } from './description';
 
 export const EXPORT_FORMATS = ['onnx'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -42,26 +45,6 @@ export interface ExportResult {
   framesFixedBy: string | null;
   /** Set when the default best checkpoint could not be used and final was exported instead. */
   note: string | null;
-}
-
-/** What export.json holds: everything needed to feed the model and read its output. */
-export interface ExportDescription {
-  format: 'onnx';
-  opset: number;
-  model: string;
-  checkpoint: string;
-  epoch: number;
-  labels: string[];
-  /** One example as the workbench feeds it: [rows, frames, 1], frames the padded length it trained on. */
-  inputShape: number[];
-  inputs: OnnxExport['inputs'];
-  output: OnnxExport['output'];
-  framesFixedBy: string | null;
-  featureConfig: CheckpointManifest['featureConfig'];
-  normalization: CheckpointManifest['normalization'];
-  standardizer: CheckpointManifest['standardizer'] | null;
-  /** Added to the std before dividing (features/standardize.ts). */
-  standardizerEpsilon: number;
 }
 
 /** The default export folder of a run's checkpoint. */

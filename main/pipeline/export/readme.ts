@@ -3,7 +3,7 @@
  * run model.onnx, in Python (librosa + onnxruntime) and in Node (onnxruntime-node), with this
  * export's own settings filled in.
  */
-import type { ExportDescription } from './exportOnnx';
+import type { ExportDescription } from './description';
 
 /** The Python lines that compute the unnormalised feature rows, or why librosa cannot reproduce them. */
 function pythonFeatures(d: ExportDescription): { code: string; caveat: string | null } {

@@ -8,7 +8,7 @@ import { resolveFrames } from '../../features/frames';
 import type { TrainingConfig } from '../../training/config';
 import { STUDY_FILE } from '../../schema/files';
 import { pathExists } from '../../util/fs';
-import { datasetFingerprint } from '../job';
+import { datasetFingerprint } from '../../dataset';
 import { STUDY_FORMAT_VERSION, validateStudy, writeStudy, type StudyFile, type StudyFold, type StudyProtocol } from './format';
 import { studyRunsDir } from './paths';
 import { checkStudySize } from '../../schema/studyLimits';

@@ -11,6 +11,7 @@ import { extractFeatures, type ExtractionProgress } from '../../features/extract
 import { readStudy } from './format';
 import { studyFeatureConfigs } from './members';
 import { assertStudyWritable } from './member';
+import { memberEntryArgs } from './memberProcess';
 import { acquireStudyLock } from './lock';
 import { checkStudyParallel } from '../../schema/studyLimits';
 import { studyCacheRoot, studyLogsDir } from './paths';
@@ -141,15 +142,11 @@ async function runMembersLocal(dir: string, options: LocalRunOptions): Promise<L
       const out = createWriteStream(log);
       const t0 = Date.now();
       // Its own process group: a Ctrl-C in the terminal reaches only us, and we pass on one SIGINT.
-      const child = spawn(
-        options.launcher.command,
-        [...options.launcher.args, 'study', 'member', studyDir, String(member.index), '--threads', String(threads)],
-        {
-          cwd: options.launcher.cwd,
-          stdio: ['ignore', 'pipe', 'pipe'],
-          detached: true,
-        },
-      );
+      const child = spawn(options.launcher.command, [...options.launcher.args, ...memberEntryArgs(studyDir, member.index, threads)], {
+        cwd: options.launcher.cwd,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
       children.add(child);
       emit({ type: 'member-start', member });
       let tail = '';

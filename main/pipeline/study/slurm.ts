@@ -1,6 +1,6 @@
 /**
  * The Slurm executor: the members still to do become one job array (`sbatch --array`), each task
- * running `study member DIR $SLURM_ARRAY_TASK_ID` on the shared study folder. Slurm is the
+ * running the member entry (`study-member.js DIR $SLURM_ARRAY_TASK_ID`) on the shared study folder. Slurm is the
  * scheduler and the study folder is the state; `squeue`/`sacct` only fill in what the run
  * folders cannot say yet (queued, or killed before the member started).
  */
@@ -22,7 +22,7 @@ export interface SlurmResources {
   maxParallel?: number;
 }
 
-/** How a member process is started: the node binary and the CLI entry with its arguments. */
+/** How a member process is started: node and the member entry (memberProcess.ts), its arguments appended. */
 export interface MemberLauncher {
   command: string;
   args: string[];
@@ -119,7 +119,8 @@ export function slurmScript(
   lines.push(
     '',
     '# One study member per array task; its threads follow the CPUs Slurm gave it.',
-    `exec ${[launcher.command, ...launcher.args].map(quote).join(' ')} study member ${quote(studyDir)} "$SLURM_ARRAY_TASK_ID" --threads "\${SLURM_CPUS_PER_TASK:-1}"`,
+    // The member entry's arguments (memberProcess.ts), with the index and threads from Slurm's variables.
+    `exec ${[launcher.command, ...launcher.args, studyDir].map(quote).join(' ')} "$SLURM_ARRAY_TASK_ID" --threads "\${SLURM_CPUS_PER_TASK:-1}"`,
     '',
   );
   return lines.join('\n');

@@ -204,7 +204,7 @@ describe('Slurm script', () => {
       '/shared/st',
       [0, 1, 2, 3],
       { partition: 'gpu', time: '01:00:00', cpusPerTask: 4, mem: '8G', maxParallel: 2 },
-      { command: '/usr/bin/node', args: ['/opt/ser/out/main/cli.js'], cwd: '/opt/ser' },
+      { command: '/usr/bin/node', args: ['/opt/ser/out/main/study-member.js'], cwd: '/opt/ser' },
       'ser-study-demo',
     );
     expect(script).toContain('#SBATCH --array=0-3%2\n');
@@ -212,7 +212,7 @@ describe('Slurm script', () => {
     for (const line of ['--partition=gpu', '--time=01:00:00', '--cpus-per-task=4', '--mem=8G', '--chdir=/opt/ser'])
       expect(script).toContain(`#SBATCH ${line}\n`);
     expect(script).toContain(
-      `exec '/usr/bin/node' '/opt/ser/out/main/cli.js' study member '/shared/st' "$SLURM_ARRAY_TASK_ID" --threads "\${SLURM_CPUS_PER_TASK:-1}"`,
+      `exec '/usr/bin/node' '/opt/ser/out/main/study-member.js' '/shared/st' "$SLURM_ARRAY_TASK_ID" --threads "\${SLURM_CPUS_PER_TASK:-1}"`,
     );
   });
 

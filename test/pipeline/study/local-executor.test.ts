@@ -17,16 +17,16 @@ const work = mkdtempSync(join(tmpdir(), 'ser-study-local-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /**
- * A stand-in member process (node -e): records its arguments and start/end times, sleeps a little,
- * and fails like the CLI does for member 1.
+ * A stand-in member process (node -e) given the member entry's arguments (DIR INDEX --threads N):
+ * records them and its start/end times, sleeps a little, and fails like the entry does for member 1.
  */
 const FAKE_MEMBER = `
-const [, , , dir, index, , threads] = process.argv;
+const [, dir, index, , threads] = process.argv;
 const fs = require('node:fs');
 const start = Date.now();
 setTimeout(() => {
   fs.writeFileSync(require('node:path').join(dir, 'fake-' + index + '.json'), JSON.stringify({ index, threads, start, end: Date.now() }));
-  if (index === '1') { console.error('ser study: error: member 1 could not read its clips'); process.exit(1); }
+  if (index === '1') { console.error('study member: error: member 1 could not read its clips'); process.exit(1); }
 }, 400);
 `;
 

@@ -1,0 +1,22 @@
+import type { CheckpointManifest } from '../../runs/types';
+import type { OnnxExport } from './onnxGraph';
+
+/** What export.json holds: everything needed to feed the model and read its output. */
+export interface ExportDescription {
+  format: 'onnx';
+  opset: number;
+  model: string;
+  checkpoint: string;
+  epoch: number;
+  labels: string[];
+  /** One example as the workbench feeds it: [rows, frames, 1], frames the padded length it trained on. */
+  inputShape: number[];
+  inputs: OnnxExport['inputs'];
+  output: OnnxExport['output'];
+  framesFixedBy: string | null;
+  featureConfig: CheckpointManifest['featureConfig'];
+  normalization: CheckpointManifest['normalization'];
+  standardizer: CheckpointManifest['standardizer'] | null;
+  /** Added to the std before dividing (features/standardize.ts). */
+  standardizerEpsilon: number;
+}
