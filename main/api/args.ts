@@ -1,0 +1,160 @@
+/**
+ * Declarative argument tables: each request describes its arguments once (type, range, confinement)
+ * and `checkArgs` checks them before the handler runs, the way the field table works for configs.
+ * The handler receives the checked values, typed from the table (`ArgsOf`).
+ */
+import { existsSync, statSync } from 'node:fs';
+import { isRunId, runNameProblem } from '../schema/runLimits';
+import { ApiError } from './validate';
+import type { Workspace } from './workspace';
+
+/** How a path argument is confined: to what the user opened, or a study the user opened. */
+type Confinement = 'opened' | 'study';
+
+export type FieldSpec =
+  | { kind: 'string'; optional?: boolean; maxLength?: number; pattern?: RegExp; shape?: string }
+  | { kind: 'boolean'; optional?: boolean }
+  | { kind: 'integer'; optional?: boolean; min?: number; max?: number }
+  | { kind: 'enum'; optional?: boolean; values: readonly string[] }
+  /** A run, study or member id (see isRunId). */
+  | { kind: 'runId'; optional?: boolean }
+  /** A run's display name (see runNameProblem). */
+  | { kind: 'runName'; optional?: boolean }
+  /** A path; `exists: 'folder'` requires an existing folder; `confine` keeps it inside what the session may read. */
+  | { kind: 'path'; optional?: boolean; exists?: 'folder'; confine?: Confinement }
+  /** Any value, handed on to a field table that checks it (a training or feature config). */
+  | { kind: 'json'; optional?: boolean }
+  | { kind: 'list'; optional?: boolean; of: FieldSpec; maxItems: number; minItems?: number; unique?: boolean }
+  | { kind: 'record'; optional?: boolean; fields: ArgSpec };
+
+export type ArgSpec = Readonly<Record<string, FieldSpec>>;
+
+type ValueOf<F extends FieldSpec> = F extends { kind: 'string' | 'runId' | 'runName' | 'path' }
+  ? string
+  : F extends { kind: 'boolean' }
+    ? boolean
+    : F extends { kind: 'integer' }
+      ? number
+      : F extends { kind: 'enum'; values: readonly (infer V)[] }
+        ? V
+        : F extends { kind: 'list'; of: infer E extends FieldSpec }
+          ? ValueOf<E>[]
+          : F extends { kind: 'record'; fields: infer S extends ArgSpec }
+            ? ArgsOf<S>
+            : unknown;
+
+type OptionalKeys<S extends ArgSpec> = { [K in keyof S]: S[K] extends { optional: true } ? K : never }[keyof S];
+
+/** The checked arguments a table describes: optional fields may be undefined. */
+export type ArgsOf<S extends ArgSpec> = { [K in Exclude<keyof S, OptionalKeys<S>>]: ValueOf<S[K]> } & {
+  [K in OptionalKeys<S>]?: ValueOf<S[K]>;
+};
+
+/** What confinement needs: the session's workspace (absent in tests of tables without paths). */
+export interface ArgContext {
+  workspace?: Workspace;
+}
+
+const MAX_STRING = 4096;
+
+/**
+ * Checks `raw` against `spec` for `request`; the first problem becomes an `invalid-arguments`
+ * ApiError naming the request and the field (a missing folder is `not-found`, as before).
+ */
+export function checkArgs<S extends ArgSpec>(request: string, spec: S, raw: unknown, context: ArgContext = {}): ArgsOf<S> {
+  return checkRecord(request, spec, raw, context) as ArgsOf<S>;
+}
+
+function checkRecord(where: string, spec: ArgSpec, raw: unknown, context: ArgContext): Record<string, unknown> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ApiError('invalid-arguments', `${where}: arguments must be an object`);
+  }
+  const args = raw as Record<string, unknown>;
+  const checked: Record<string, unknown> = {};
+  for (const [field, fieldSpec] of Object.entries(spec)) {
+    const value = args[field];
+    if (value === undefined) {
+      if (!fieldSpec.optional && fieldSpec.kind !== 'json') throw invalid(where, field, 'is required');
+      continue;
+    }
+    checked[field] = checkValue(where, field, fieldSpec, value, context);
+  }
+  return checked;
+}
+
+function invalid(where: string, field: string, problem: string): ApiError {
+  return new ApiError('invalid-arguments', `${where}: '${field}' ${problem}`);
+}
+
+function checkValue(where: string, field: string, spec: FieldSpec, value: unknown, context: ArgContext): unknown {
+  switch (spec.kind) {
+    case 'string': {
+      const text = nonEmptyString(where, field, value, spec.maxLength ?? MAX_STRING);
+      if (spec.pattern && !spec.pattern.test(text))
+        throw invalid(where, field, `must be ${spec.shape ?? `like ${spec.pattern}`} (got ${JSON.stringify(text)})`);
+      return text;
+    }
+    case 'boolean':
+      if (typeof value !== 'boolean') throw invalid(where, field, 'must be true or false');
+      return value;
+    case 'integer': {
+      const { min = -Infinity, max = Infinity } = spec;
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+        throw invalid(where, field, `must be a whole number${rangeText(min, max)}`);
+      return value;
+    }
+    case 'enum':
+      if (typeof value !== 'string' || !spec.values.includes(value))
+        throw invalid(where, field, `must be one of ${spec.values.join(', ')} (got ${JSON.stringify(value)})`);
+      return value;
+    case 'runId': {
+      const text = nonEmptyString(where, field, value, MAX_STRING);
+      if (!isRunId(text)) throw invalid(where, field, `is not a run id: ${JSON.stringify(text)}`);
+      return text;
+    }
+    case 'runName': {
+      const text = nonEmptyString(where, field, value, MAX_STRING);
+      const problem = runNameProblem(text);
+      if (problem) throw new ApiError('invalid-arguments', `${where}: ${problem}`);
+      return text;
+    }
+    case 'path':
+      return checkPath(where, field, spec, nonEmptyString(where, field, value, MAX_STRING), context);
+    case 'json':
+      return value;
+    case 'list': {
+      if (!Array.isArray(value)) throw invalid(where, field, 'must be a list');
+      if (value.length > spec.maxItems) throw invalid(where, field, `has more than ${spec.maxItems} entries`);
+      if (value.length < (spec.minItems ?? 0)) throw invalid(where, field, `needs at least ${spec.minItems} entries`);
+      const items = value.map((item, i) => checkValue(where, `${field}[${i}]`, spec.of, item, context));
+      if (spec.unique && new Set(items).size !== items.length) throw invalid(where, field, 'lists a value twice');
+      return items;
+    }
+    case 'record':
+      return checkRecord(`${where} (${field})`, spec.fields, value, context);
+  }
+}
+
+function nonEmptyString(where: string, field: string, value: unknown, maxLength: number): string {
+  if (typeof value !== 'string' || value.trim().length === 0) throw invalid(where, field, 'must be a non-empty string');
+  if (value.length > maxLength)
+    throw invalid(where, field, maxLength === MAX_STRING ? 'is too long' : `is longer than ${maxLength} characters`);
+  return value;
+}
+
+function rangeText(min: number, max: number): string {
+  if (Number.isFinite(min) && Number.isFinite(max)) return ` in ${min}..${max}`;
+  if (Number.isFinite(min)) return ` ≥ ${min}`;
+  if (Number.isFinite(max)) return ` ≤ ${max}`;
+  return '';
+}
+
+function checkPath(where: string, field: string, spec: Extract<FieldSpec, { kind: 'path' }>, path: string, context: ArgContext): string {
+  if (spec.exists === 'folder') {
+    if (!existsSync(path)) throw new ApiError('not-found', `${where}: folder not found: ${path}`);
+    if (!statSync(path).isDirectory()) throw new ApiError('invalid-arguments', `${where}: not a folder: ${path}`);
+  }
+  if (!spec.confine) return path;
+  if (!context.workspace) throw new Error(`${where}: '${field}' needs the workspace to be confined`);
+  return spec.confine === 'study' ? context.workspace.confineStudy(path, where) : context.workspace.confine(path, where);
+}
