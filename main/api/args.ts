@@ -4,6 +4,8 @@
  * The handler receives the checked values, typed from the table (`ArgsOf`).
  */
 import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { resolveFeatureConfig, type FeatureConfig } from '../features/config';
 import { isRunId, runNameProblem } from '../schema/runLimits';
 import { ApiError } from './validate';
 import type { Workspace } from './workspace';
@@ -20,12 +22,21 @@ export type FieldSpec =
   | { kind: 'runId'; optional?: boolean }
   /** A run's display name (see runNameProblem). */
   | { kind: 'runName'; optional?: boolean }
-  /** A path; `exists: 'folder'` requires an existing folder; `confine` keeps it inside what the session may read. */
-  | { kind: 'path'; optional?: boolean; exists?: 'folder'; confine?: Confinement }
-  /** Any value, handed on to a field table that checks it (a training or feature config). */
+  /**
+   * A path; `exists: 'folder'` requires an existing folder; `confine` keeps it inside what the session
+   * may read and hands on its real path, or with `asGiven` the path as given, made absolute.
+   */
+  | { kind: 'path'; optional?: boolean; exists?: 'folder'; confine?: Confinement; asGiven?: boolean }
+  /** Any value, handed on to a field table that checks it (a training config). */
   | { kind: 'json'; optional?: boolean }
-  | { kind: 'list'; optional?: boolean; of: FieldSpec; maxItems: number; minItems?: number; unique?: boolean }
-  | { kind: 'record'; optional?: boolean; fields: ArgSpec };
+  /** An object of overrides for a field table; `without` lists keys it may not set, and `because` says why. */
+  | { kind: 'object'; optional?: boolean; without?: readonly string[]; because?: string }
+  /** Feature overrides, resolved against the feature field table (its defaults when absent). */
+  | { kind: 'features'; optional?: undefined }
+  /** A list; `unique` names an item (`'seed'`) when no value may appear twice. */
+  | { kind: 'list'; optional?: boolean; of: FieldSpec; maxItems: number; minItems?: number; unique?: string }
+  /** A nested object; `oneOf` lists the field sets of which exactly one must be given in full. */
+  | { kind: 'record'; optional?: boolean; fields: ArgSpec; oneOf?: readonly (readonly string[])[] };
 
 export type ArgSpec = Readonly<Record<string, FieldSpec>>;
 
@@ -41,7 +52,11 @@ type ValueOf<F extends FieldSpec> = F extends { kind: 'string' | 'runId' | 'runN
           ? ValueOf<E>[]
           : F extends { kind: 'record'; fields: infer S extends ArgSpec }
             ? ArgsOf<S>
-            : unknown;
+            : F extends { kind: 'features' }
+              ? FeatureConfig
+              : F extends { kind: 'object' }
+                ? Record<string, unknown>
+                : unknown;
 
 type OptionalKeys<S extends ArgSpec> = { [K in keyof S]: S[K] extends { optional: true } ? K : never }[keyof S];
 
@@ -65,7 +80,13 @@ export function checkArgs<S extends ArgSpec>(request: string, spec: S, raw: unkn
   return checkRecord(request, spec, raw, context) as ArgsOf<S>;
 }
 
-function checkRecord(where: string, spec: ArgSpec, raw: unknown, context: ArgContext): Record<string, unknown> {
+function checkRecord(
+  where: string,
+  spec: ArgSpec,
+  raw: unknown,
+  context: ArgContext,
+  oneOf?: readonly (readonly string[])[],
+): Record<string, unknown> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ApiError('invalid-arguments', `${where}: arguments must be an object`);
   }
@@ -73,11 +94,17 @@ function checkRecord(where: string, spec: ArgSpec, raw: unknown, context: ArgCon
   const checked: Record<string, unknown> = {};
   for (const [field, fieldSpec] of Object.entries(spec)) {
     const value = args[field];
-    if (value === undefined) {
+    if (value === undefined && fieldSpec.kind === 'features') {
+      checked[field] = checkValue(where, field, fieldSpec, {}, context);
+    } else if (value === undefined) {
       if (!fieldSpec.optional && fieldSpec.kind !== 'json') throw invalid(where, field, 'is required');
-      continue;
+    } else {
+      checked[field] = checkValue(where, field, fieldSpec, value, context);
     }
-    checked[field] = checkValue(where, field, fieldSpec, value, context);
+  }
+  if (oneOf && oneOf.filter((fields) => fields.every((f) => checked[f] !== undefined)).length !== 1) {
+    const shapes = oneOf.map((fields) => `{${fields.join(', ')}}`).join(' or ');
+    throw new ApiError('invalid-arguments', `${where}: must be ${shapes}`);
   }
   return checked;
 }
@@ -100,7 +127,7 @@ function checkValue(where: string, field: string, spec: FieldSpec, value: unknow
     case 'integer': {
       const { min = -Infinity, max = Infinity } = spec;
       if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
-        throw invalid(where, field, `must be a whole number${rangeText(min, max)}`);
+        throw invalid(where, field, `must be a whole number${rangeText(min, max)} (got ${JSON.stringify(value)})`);
       return value;
     }
     case 'enum':
@@ -122,16 +149,32 @@ function checkValue(where: string, field: string, spec: FieldSpec, value: unknow
       return checkPath(where, field, spec, nonEmptyString(where, field, value, MAX_STRING), context);
     case 'json':
       return value;
+    case 'object': {
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        throw new ApiError('invalid-arguments', `${where} (${field}): arguments must be an object`);
+      const set = (spec.without ?? []).filter((key) => (value as Record<string, unknown>)[key] !== undefined);
+      if (set.length > 0) {
+        const keys = spec.without!.map((key) => `'${key}'`).join(' or ');
+        throw new ApiError('invalid-arguments', `${where}: the ${field} may not set ${keys}${spec.because ? `: ${spec.because}` : ''}`);
+      }
+      return value;
+    }
+    case 'features':
+      try {
+        return resolveFeatureConfig(value);
+      } catch (err) {
+        throw new ApiError('invalid-arguments', `${where} (${field}): ${err instanceof Error ? err.message : String(err)}`);
+      }
     case 'list': {
       if (!Array.isArray(value)) throw invalid(where, field, 'must be a list');
       if (value.length > spec.maxItems) throw invalid(where, field, `has more than ${spec.maxItems} entries`);
       if (value.length < (spec.minItems ?? 0)) throw invalid(where, field, `needs at least ${spec.minItems} entries`);
       const items = value.map((item, i) => checkValue(where, `${field}[${i}]`, spec.of, item, context));
-      if (spec.unique && new Set(items).size !== items.length) throw invalid(where, field, 'lists a value twice');
+      if (spec.unique && new Set(items).size !== items.length) throw invalid(where, field, `lists a ${spec.unique} twice`);
       return items;
     }
     case 'record':
-      return checkRecord(`${where} (${field})`, spec.fields, value, context);
+      return checkRecord(`${where} (${field})`, spec.fields, value, context, spec.oneOf);
   }
 }
 
@@ -143,7 +186,7 @@ function nonEmptyString(where: string, field: string, value: unknown, maxLength:
 }
 
 function rangeText(min: number, max: number): string {
-  if (Number.isFinite(min) && Number.isFinite(max)) return ` in ${min}..${max}`;
+  if (Number.isFinite(min) && Number.isFinite(max)) return ` from ${min} to ${max}`;
   if (Number.isFinite(min)) return ` ≥ ${min}`;
   if (Number.isFinite(max)) return ` ≤ ${max}`;
   return '';
@@ -156,5 +199,6 @@ function checkPath(where: string, field: string, spec: Extract<FieldSpec, { kind
   }
   if (!spec.confine) return path;
   if (!context.workspace) throw new Error(`${where}: '${field}' needs the workspace to be confined`);
-  return spec.confine === 'study' ? context.workspace.confineStudy(path, where) : context.workspace.confine(path, where);
+  const real = spec.confine === 'study' ? context.workspace.confineStudy(path, where) : context.workspace.confine(path, where);
+  return spec.asGiven ? resolve(path) : real;
 }
