@@ -65,6 +65,24 @@ export type ArgsOf<S extends ArgSpec> = { [K in Exclude<keyof S, OptionalKeys<S>
   [K in OptionalKeys<S>]?: ValueOf<S[K]>;
 };
 
+/** What a table accepts, as the contract types it: field-table inputs (`json`, `object`, `features`) are any value. */
+type InputOf<F extends FieldSpec> = F extends { kind: 'json' | 'object' | 'features' }
+  ? unknown
+  : F extends { kind: 'list'; of: infer E extends FieldSpec }
+    ? InputOf<E>[]
+    : F extends { kind: 'record'; fields: infer S extends ArgSpec }
+      ? InputArgsOf<S>
+      : ValueOf<F>;
+
+type InputRequiredKeys<S extends ArgSpec> = {
+  [K in keyof S]: S[K] extends { optional: true } | { kind: 'json' | 'features' } ? never : K;
+}[keyof S];
+
+/** The arguments a table accepts (what a door may send), to compare with the contract's. */
+export type InputArgsOf<S extends ArgSpec> = { [K in InputRequiredKeys<S>]: InputOf<S[K]> } & {
+  [K in Exclude<keyof S, InputRequiredKeys<S>>]?: InputOf<S[K]>;
+};
+
 /** What confinement needs: the session's workspace (absent in tests of tables without paths). */
 export interface ArgContext {
   workspace?: Workspace;

@@ -16,7 +16,7 @@ import { checkArgs } from './args';
 import type { ApiRequests, CheckpointRef, RequestName } from './contract';
 import { appRequests } from './handlers/app';
 import { datasetRequests } from './handlers/datasets';
-import type { AreaRequest, EngineContext, EngineState } from './handlers/engine';
+import type { AreaRequest, AreaTable, EngineContext, EngineState } from './handlers/engine';
 import { evaluationRequests } from './handlers/evaluation';
 import { featureRequests } from './handlers/features';
 import { inferenceRequests } from './handlers/inference';
@@ -42,7 +42,7 @@ export interface Engine {
 }
 
 /** Every request of the contract, by area: the compiler checks that none is missing. */
-const REQUESTS: { [N in RequestName]: AreaRequest<ApiRequests[N]['result']> } = {
+const REQUESTS: AreaTable<RequestName> = {
   ...appRequests,
   ...datasetRequests,
   ...featureRequests,
@@ -95,7 +95,7 @@ export function createEngine(ctx: EngineContext): Engine {
   const state: EngineState = { ctx, workspace, jobs, runDir, evaluationSource, evaluation, predictorFor };
   // Each handler receives its arguments only after its table has checked them.
   const handlers = Object.fromEntries(
-    Object.entries(REQUESTS).map(([name, entry]: [string, AreaRequest<unknown>]) => [
+    Object.entries(REQUESTS).map(([name, entry]: [string, Pick<AreaRequest<unknown>, 'args' | 'run'>]) => [
       name,
       async (raw: unknown) => entry.run(state, checkArgs(name, entry.args, raw, { workspace }) as never),
     ]),

@@ -8,7 +8,7 @@ import type { MemberLauncher } from '../../pipeline/study';
 import type { EvaluationReport } from '../../evaluation/report';
 import { CHECKPOINT_NAMES } from '../../runs/types';
 import { SCHEME_CHOICES } from '../../schema/datasetSchemes';
-import type { ArgsOf, ArgSpec, FieldSpec } from '../args';
+import type { ArgsOf, ArgSpec, FieldSpec, InputArgsOf } from '../args';
 import type { ApiRequests, CheckpointRef, RequestName } from '../contract';
 import type { Emit, JobManager } from '../jobs';
 import type { Workspace } from '../workspace';
@@ -46,16 +46,30 @@ export interface EngineState {
   predictorFor(ref: CheckpointRef): Promise<EmotionPredictor | FusedPredictor>;
 }
 
-/** One request of an area: its argument table and its handler. */
-export interface AreaRequest<R> {
+/**
+ * One request of an area: its argument table and its handler. `accepts` and `lists` exist for the
+ * compiler only: an area's table must accept every argument object its contract allows, and list
+ * every field the contract declares (a field left out would never reach the handler).
+ */
+export interface AreaRequest<R, A = unknown, F extends PropertyKey = never> {
   args: ArgSpec;
   run(engine: EngineState, args: never): Promise<R>;
+  accepts?: (args: A) => void;
+  lists?: (field: F) => void;
 }
 
-export type AreaTable<N extends RequestName> = { [K in N]: AreaRequest<ApiRequests[K]['result']> };
+/** The fields an argument type names (none for a request without arguments, typed `Record<string, never>`). */
+type DeclaredFields<A> = string extends keyof A ? never : keyof A;
+
+export type AreaTable<N extends RequestName> = {
+  [K in N]: AreaRequest<ApiRequests[K]['result'], ApiRequests[K]['args'], DeclaredFields<ApiRequests[K]['args']>>;
+};
 
 /** Pairs an argument table with its handler, which gets the arguments as the table types them. */
-export function request<S extends ArgSpec, R>(args: S, run: (engine: EngineState, args: ArgsOf<S>) => Promise<R>): AreaRequest<R> {
+export function request<S extends ArgSpec, R>(
+  args: S,
+  run: (engine: EngineState, args: ArgsOf<S>) => Promise<R>,
+): AreaRequest<R, InputArgsOf<S>, keyof S> {
   return { args, run };
 }
 
