@@ -1,9 +1,8 @@
 /**
- * Runtime checks for request arguments: everything that crosses a door is untrusted until it has
- * passed these. Each failure names the request and the field.
+ * The error a request fails with (its code goes back through every door), and the check of bytes
+ * sent as base64. Request arguments are checked by their tables (args.ts).
  */
 import type { ApiErrorPayload } from './contract';
-import { isRunId } from '../schema/runLimits';
 
 export class ApiError extends Error {
   constructor(
@@ -12,28 +11,6 @@ export class ApiError extends Error {
   ) {
     super(message);
   }
-}
-
-export type Args = Record<string, unknown>;
-
-export function expectObject(args: unknown, request: string): Args {
-  if (typeof args !== 'object' || args === null || Array.isArray(args)) {
-    throw new ApiError('invalid-arguments', `${request}: arguments must be an object`);
-  }
-  return args as Args;
-}
-
-export function expectString(args: Args, field: string, request: string): string {
-  const value = args[field];
-  if (typeof value !== 'string' || value.trim().length === 0) {
-    throw new ApiError('invalid-arguments', `${request}: '${field}' must be a non-empty string`);
-  }
-  if (value.length > 4096) throw new ApiError('invalid-arguments', `${request}: '${field}' is too long`);
-  return value;
-}
-
-export function optionalString(args: Args, field: string, request: string): string | undefined {
-  return args[field] === undefined ? undefined : expectString(args, field, request);
 }
 
 /**
@@ -52,39 +29,4 @@ export function base64Bytes(value: unknown, what: string, maxBytes: number): Buf
 
 function formatMegabytes(bytes: number): string {
   return `${Number((bytes / 1024 / 1024).toFixed(1))} MB`;
-}
-
-export function optionalBoolean(args: Args, field: string, request: string): boolean | undefined {
-  const value = args[field];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'boolean') throw new ApiError('invalid-arguments', `${request}: '${field}' must be true or false`);
-  return value;
-}
-
-export function expectOneOf<T extends string>(args: Args, field: string, allowed: readonly T[], request: string): T {
-  const value = args[field];
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw new ApiError('invalid-arguments', `${request}: '${field}' must be one of ${allowed.join(', ')} (got ${JSON.stringify(value)})`);
-  }
-  return value as T;
-}
-
-export function optionalOneOf<T extends string>(args: Args, field: string, allowed: readonly T[], request: string): T | undefined {
-  return args[field] === undefined ? undefined : expectOneOf(args, field, allowed, request);
-}
-
-export function expectArray(args: Args, field: string, request: string, maxLength: number): unknown[] {
-  const value = args[field];
-  if (!Array.isArray(value)) throw new ApiError('invalid-arguments', `${request}: '${field}' must be a list`);
-  if (value.length > maxLength) throw new ApiError('invalid-arguments', `${request}: '${field}' has more than ${maxLength} entries`);
-  return value;
-}
-
-/** A run, study or member id (see isRunId). */
-export function expectRunId(args: Args, field: string, request: string): string {
-  const value = expectString(args, field, request);
-  if (!isRunId(value)) {
-    throw new ApiError('invalid-arguments', `${request}: '${field}' is not a run id: ${JSON.stringify(value)}`);
-  }
-  return value;
 }
