@@ -4,8 +4,7 @@
  * the runs folder, it appears in the app's Runs, Evaluate and Predict views like any run.
  */
 import { promises as fsp } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { bootstrapConfidenceIntervals } from '../evaluation/bootstrap';
 import { readEvaluation, writeEvaluation } from '../evaluation/file';
 import { averagePredictions } from '../evaluation/fusion';
@@ -13,7 +12,7 @@ import { computeMetrics } from '../evaluation/metrics';
 import { RUN_FORMAT } from '../runs/formats';
 import { openRun } from '../runs/store';
 import type { CheckpointName, RunRecord } from '../runs/types';
-import { pathExists } from '../util/fs';
+import { pathExists, writeFolderAtomic } from '../util/fs';
 import { writeVersionedJson } from '../util/versionedJson';
 import { RUN_FILE } from '../schema/files';
 import { writeFusedCheckpoint } from './inference/fused';
@@ -35,7 +34,7 @@ export async function writeFusedRun(
     throw new Error(`the fused run's folder name '${id}' is not a run id (letters, digits, dots, dashes, underscores)`);
   if (await pathExists(target)) throw new Error(`${target} already exists: choose a new folder for the fused run`);
   if (runDirs.length < 2) throw new Error('a fused run needs at least two runs');
-  const runs = [];
+  const runs: { opened: Awaited<ReturnType<typeof openRun>>; evaluation: NonNullable<Awaited<ReturnType<typeof readEvaluation>>> }[] = [];
   for (const dir of runDirs) {
     const opened = await openRun(dir).catch((err: Error) => {
       throw new Error(`${resolve(dir)} is not a run folder: ${err.message}`, { cause: err });
@@ -50,8 +49,7 @@ export async function writeFusedRun(
     labels,
   );
 
-  const tmp = join(dirname(target), `.${id}.tmp-${randomBytes(4).toString('hex')}`);
-  try {
+  return writeFolderAtomic(target, async (tmp) => {
     await fsp.mkdir(join(tmp, 'checkpoints'), { recursive: true });
     await writeFusedCheckpoint(
       runs.map((r) => r.opened.dir),
@@ -79,10 +77,6 @@ export async function writeFusedRun(
       confidenceIntervals: bootstrapConfidenceIntervals(predictions, labels, { seed: 1, iterations: 1000 }),
       predictions,
     });
-    await fsp.rename(tmp, target);
     return record;
-  } catch (err) {
-    await fsp.rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
+  });
 }

@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { pathExists } from '../util/fs';
+import { pathExists, writeFolderAtomic } from '../util/fs';
 import { MANIFEST_FORMAT } from './formats';
 import { expectedWeightBytes, fsSaveHandler, readModelJson } from './fsIoHandler';
 import { FUSION_FILE, FUSION_FORMAT } from './fusionFile';
@@ -41,27 +40,16 @@ export async function writeCheckpoint(
 ): Promise<string> {
   // Refuse a bad manifest before anything is written.
   decodeVersioned({ ...manifest, formatVersion: MANIFEST_FORMAT.current }, MANIFEST_FORMAT, `the manifest of checkpoint "${name}"`);
-  const suffix = randomBytes(4).toString('hex');
   const target = join(checkpointsDir, name);
-  const tmp = join(checkpointsDir, `.${name}.tmp-${suffix}`);
-  const old = join(checkpointsDir, `.${name}.old-${suffix}`);
-  await fsp.mkdir(tmp, { recursive: true });
-  let movedOld = false;
-  try {
-    if (isClassifierFile(contents)) await writeVersionedJson(join(tmp, CLASSIFIER_FILE), CLASSIFIER_FORMAT, contents);
-    else await contents.save(fsSaveHandler(tmp));
-    await writeVersionedJson(join(tmp, MANIFEST_FILE), MANIFEST_FORMAT, manifest);
-    if (await pathExists(target)) {
-      await fsp.rename(target, old);
-      movedOld = true;
-    }
-    await fsp.rename(tmp, target);
-  } catch (err) {
-    if (movedOld && !(await pathExists(target))) await fsp.rename(old, target).catch(() => undefined);
-    await fsp.rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
-  if (movedOld) await fsp.rm(old, { recursive: true, force: true });
+  await writeFolderAtomic(
+    target,
+    async (tmp) => {
+      if (isClassifierFile(contents)) await writeVersionedJson(join(tmp, CLASSIFIER_FILE), CLASSIFIER_FORMAT, contents);
+      else await contents.save(fsSaveHandler(tmp));
+      await writeVersionedJson(join(tmp, MANIFEST_FILE), MANIFEST_FORMAT, manifest);
+    },
+    { ifExists: 'replace' },
+  );
   return target;
 }
 

@@ -40,6 +40,41 @@ export async function readJson<T>(path: string): Promise<T> {
   return JSON.parse(await fsp.readFile(path, 'utf8')) as T;
 }
 
+/**
+ * Writes a folder atomically: `fill` fills a temp folder beside `target` (`.<name>.tmp-<random>`),
+ * which is then renamed into place, so a crash never leaves a half-written `target`. An existing
+ * target is, with `ifExists: 'replace'`, moved aside (`.<name>.old-<random>`) and removed only once
+ * the new folder is in (put back if the swap fails); with a function, refused with the error it
+ * makes; without either, left to the rename (which fails on a non-empty folder).
+ */
+export async function writeFolderAtomic<T>(
+  target: string,
+  fill: (dir: string) => Promise<T>,
+  options: { ifExists?: 'replace' | (() => Error) } = {},
+): Promise<T> {
+  const suffix = randomBytes(4).toString('hex');
+  const tmp = join(dirname(target), `.${basename(target)}.tmp-${suffix}`);
+  const old = join(dirname(target), `.${basename(target)}.old-${suffix}`);
+  await fsp.mkdir(tmp, { recursive: true });
+  let movedOld = false;
+  let result: T;
+  try {
+    result = await fill(tmp);
+    if (options.ifExists !== undefined && (await pathExists(target))) {
+      if (options.ifExists !== 'replace') throw options.ifExists();
+      await fsp.rename(target, old);
+      movedOld = true;
+    }
+    await fsp.rename(tmp, target);
+  } catch (err) {
+    if (movedOld && !(await pathExists(target))) await fsp.rename(old, target).catch(() => undefined);
+    await fsp.rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  if (movedOld) await fsp.rm(old, { recursive: true, force: true });
+  return result;
+}
+
 export async function pathExists(path: string): Promise<boolean> {
   try {
     await fsp.access(path);

@@ -4,12 +4,11 @@
  * README on computing the features and running the model in Python and Node. The folder is
  * written under a temp name and renamed into place, so it is either complete or absent.
  */
-import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { loadCheckpoint } from '../../models/checkpoint';
 import type { CheckpointName } from '../../runs/types';
-import { pathExists } from '../../util/fs';
+import { pathExists, writeFolderAtomic } from '../../util/fs';
 import { resolveCheckpoint } from '../inference/resolve';
 import { ONNX_OPSET, toOnnx, type OnnxExport } from './onnxGraph';
 import type { ExportDescription } from './description';
@@ -89,11 +88,17 @@ export async function exportOnnx(options: ExportOptions): Promise<ExportResult> 
     standardizer: manifest.standardizer ?? null,
     standardizerEpsilon: 1e-8,
   };
-  await writeFolderAtomically(target, options.force === true, async (dir) => {
-    await fsp.writeFile(join(dir, ONNX_MODEL_FILE), onnxModel.bytes);
-    await fsp.writeFile(join(dir, EXPORT_JSON_FILE), JSON.stringify(description, null, 2) + '\n');
-    await fsp.writeFile(join(dir, EXPORT_README_FILE), exportReadme(description));
-  });
+  await writeFolderAtomic(
+    target,
+    async (dir) => {
+      await fsp.writeFile(join(dir, ONNX_MODEL_FILE), onnxModel.bytes);
+      await fsp.writeFile(join(dir, EXPORT_JSON_FILE), JSON.stringify(description, null, 2) + '\n');
+      await fsp.writeFile(join(dir, EXPORT_README_FILE), exportReadme(description));
+    },
+    {
+      ifExists: options.force === true ? 'replace' : () => new Error(`export folder ${target} already exists (use --force to replace it)`),
+    },
+  );
   return {
     dir: target,
     checkpointDir: source.dir,
@@ -102,30 +107,4 @@ export async function exportOnnx(options: ExportOptions): Promise<ExportResult> 
     framesFixedBy: onnxModel.framesFixedBy,
     note: source.note,
   };
-}
-
-/**
- * Fills a temp folder next to `target` and renames it into place; with `replace`, an existing
- * target is moved aside first and removed only once the new folder is in.
- */
-async function writeFolderAtomically(target: string, replace: boolean, fill: (dir: string) => Promise<void>): Promise<void> {
-  const suffix = randomBytes(4).toString('hex');
-  const tmp = join(dirname(target), `.${basename(target)}.tmp-${suffix}`);
-  const old = join(dirname(target), `.${basename(target)}.old-${suffix}`);
-  await fsp.mkdir(tmp, { recursive: true });
-  let movedOld = false;
-  try {
-    await fill(tmp);
-    if (await pathExists(target)) {
-      if (!replace) throw new Error(`export folder ${target} already exists (use --force to replace it)`);
-      await fsp.rename(target, old);
-      movedOld = true;
-    }
-    await fsp.rename(tmp, target);
-  } catch (err) {
-    if (movedOld && !(await pathExists(target))) await fsp.rename(old, target).catch(() => undefined);
-    await fsp.rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
-  if (movedOld) await fsp.rm(old, { recursive: true, force: true });
 }

@@ -6,11 +6,10 @@
  * same order, or the fusion is refused.
  */
 import { promises as fsp } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { inspectCheckpoint } from '../../runs/checkpoints';
 import type { CheckpointName } from '../../runs/types';
-import { pathExists } from '../../util/fs';
+import { pathExists, writeFolderAtomic } from '../../util/fs';
 import { FUSION_FILE, FUSION_FORMAT, type FusionManifest } from '../../runs/fusionFile';
 import { readVersionedJson, writeVersionedJson } from '../../util/versionedJson';
 import {
@@ -57,8 +56,7 @@ export async function writeFusedCheckpoint(
     }
     members.push({ dir: `members/${String(i + 1).padStart(2, '0')}`, from: resolved.dir, modelName: state.manifest.modelName, labels });
   }
-  const tmp = join(dirname(target), `.${basename(target)}.tmp-${randomBytes(4).toString('hex')}`);
-  try {
+  return writeFolderAtomic(target, async (tmp) => {
     for (const m of members) await fsp.cp(m.from, join(tmp, m.dir), { recursive: true });
     const manifest: FusionManifest = {
       createdAt: new Date().toISOString(),
@@ -66,12 +64,8 @@ export async function writeFusedCheckpoint(
       members: members.map(({ dir, from, modelName }) => ({ dir, from, modelName })),
     };
     await writeVersionedJson(join(tmp, FUSION_FILE), FUSION_FORMAT, manifest);
-    await fsp.rename(tmp, target);
     return manifest;
-  } catch (err) {
-    await fsp.rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
+  });
 }
 
 /** Scores from averaged probabilities (ties keep the label order). */
