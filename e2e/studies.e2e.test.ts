@@ -202,6 +202,7 @@ describe('a study in the Studies view (serve mode)', { timeout: 300_000 }, () =>
         .poll(() => other.getByTestId('app-error').textContent())
         .toContain('The access token in this address is wrong or missing');
       expect(await other.getByTestId('app-error').textContent()).toContain('open the address `npm run serve` printed');
+      expect(await other.getByTestId('dataset-engine-unreachable').textContent()).toContain('the engine is not reachable');
       await other.screenshot({ path: join(SCREENSHOTS, '10d-wrong-token.png') });
     } finally {
       await other.close();
