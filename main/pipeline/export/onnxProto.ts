@@ -66,8 +66,10 @@ export class GraphBuilder {
     return name;
   }
 
+  /** Stored as raw little-endian bytes: a k-NN or RBF SVM holds its training vectors here, possibly many. */
   doubles(name: string, values: ArrayLike<number>, dims: number[]): string {
-    this.initializers.push({ name, dataType: onnx.TensorProto.DataType.DOUBLE, dims, doubleData: Array.from(values) });
+    const rawData = new Uint8Array(Float64Array.from(values).buffer);
+    this.initializers.push({ name, dataType: onnx.TensorProto.DataType.DOUBLE, dims, rawData });
     return name;
   }
 
