@@ -4,14 +4,16 @@
  * engine through serve mode, on the bundled demo dataset. A researcher's whole session: open the
  * dataset, look at a clip, extract features, train a tiny model (watching it), open the confusion
  * matrix (also by keyboard), drill into a misclassified clip, export the report, compare best vs
- * final, predict files, list runs, reload the page. Every main view is saved as a PNG in
+ * final, predict files, list runs, export ONNX (a network and a classical run), reload the page. Every main view is saved as a PNG in
  * e2e/screenshots/ at 1440 × 900.
  */
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTrainingJob } from '../main/pipeline/job';
+import { resolveTrainingConfig } from '../main/training/config';
 import { DEMO, openWorkbench, SCREENSHOTS, type Workbench } from './harness';
 
 describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => {
@@ -418,6 +420,29 @@ describe('the workbench in a browser (serve mode)', { timeout: 300_000 }, () => 
     await byId('tab-train').click();
     await expect.poll(() => byId('train-name').inputValue()).toBe('e2e run');
     expect(await byId('train-epochs').inputValue()).toBe('3');
+  });
+
+  it('exports a classical run as ONNX from the Runs view', async () => {
+    const { runDir } = await runTrainingJob({
+      datasetRoot: DEMO,
+      config: resolveTrainingConfig({ model: 'svm-linear', seed: 1, classifier: { innerFolds: 3, hiddenUnits: 8 } }),
+      name: 'e2e svm',
+      featureConfig: { representation: 'egemaps-like' },
+      cacheRoot: join(dir, 'classical-cache'),
+      runsDir: join(dir, 'runs'),
+      backend: 'cpu',
+      onEvent: () => undefined,
+    });
+    await byId('tab-runs').click();
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await expect.poll(() => byId('run-row').count()).toBe(2);
+    const row = page.locator(`[data-testid="run-row"][data-run-id="${basename(runDir)}"]`);
+    await row.getByTestId('run-export-onnx').click();
+    await expect.poll(() => byId('run-export-onnx-result').textContent(), { timeout: 60_000 }).toContain('one feature vector per clip');
+    const folder = join(runDir, 'exports', 'onnx-best');
+    expect(readdirSync(folder).sort()).toEqual(['README.md', 'export.json', 'model.onnx']);
+    expect(JSON.parse(readFileSync(join(folder, 'export.json'), 'utf8'))).toMatchObject({ model: 'svm-linear', inputKind: 'vector' });
+    await shot('09c-runs-onnx-export-classical');
   });
 
   it('raised no errors in the page', () => {

@@ -288,7 +288,9 @@ export interface OnnxExportSummary {
   dir: string;
   files: string[];
   opset: number;
-  /** The layer that fixes the number of frames, or null when frames are a dynamic dimension. */
+  /** What the model takes per clip: a feature matrix (a network) or a feature vector (a classical classifier). */
+  inputKind: InputKind;
+  /** The layer that fixes the number of frames, or null when frames are a dynamic dimension (or there are none). */
   framesFixedBy: string | null;
 }
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { inspectCheckpoint } from '../runs/checkpoints';
-import { CLASSIFIER_FILE, CLASSIFIER_FORMAT } from '../runs/classifierFile';
+import { CLASSIFIER_FILE, CLASSIFIER_FORMAT, type ClassifierFile } from '../runs/classifierFile';
 import { isClassicalModel } from '../schema/names';
 import { readVersionedJson } from '../util/versionedJson';
 import { checkClassifier, classifierProbabilities, vectorsFrom } from './classical';
@@ -49,18 +49,33 @@ export interface LoadedCheckpoint {
   dispose(): void;
 }
 
+/** A complete classical checkpoint's classifier.json, checked against its classifier. */
+async function readClassifier(dir: string): Promise<ClassifierFile> {
+  const file = (await readVersionedJson(join(dir, CLASSIFIER_FILE), CLASSIFIER_FORMAT))!;
+  try {
+    checkClassifier(file);
+  } catch (err) {
+    throw new Error(`Checkpoint ${dir} is inconsistent: ${CLASSIFIER_FILE}: ${(err as Error).message}`, { cause: err });
+  }
+  return file;
+}
+
+/** Loads a classical checkpoint's classifier, with a clear error if it is missing, incomplete or inconsistent. */
+export async function loadClassifier(dir: string): Promise<{ file: ClassifierFile; manifest: CheckpointManifest }> {
+  const state = await inspectCheckpoint(dir);
+  if (!state.complete) throw new Error(`Checkpoint ${dir} cannot be used: ${state.problem}`);
+  if (!isClassicalModel(state.manifest!.modelName))
+    throw new Error(`Checkpoint ${dir} holds ${state.manifest!.modelName}, not a classical classifier`);
+  return { file: await readClassifier(dir), manifest: state.manifest! };
+}
+
 /** Opens a checkpoint folder of any kind, with loadCheckpoint's checks (and a classifier's own). */
 export async function openCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   const state = await inspectCheckpoint(dir);
   if (!state.complete) throw new Error(`Checkpoint ${dir} cannot be used: ${state.problem}`);
   const manifest = state.manifest!;
   if (isClassicalModel(manifest.modelName)) {
-    const file = (await readVersionedJson(join(dir, CLASSIFIER_FILE), CLASSIFIER_FORMAT))!;
-    try {
-      checkClassifier(file);
-    } catch (err) {
-      throw new Error(`Checkpoint ${dir} is inconsistent: ${CLASSIFIER_FILE}: ${(err as Error).message}`, { cause: err });
-    }
+    const file = await readClassifier(dir);
     const probabilities = (examples: Examples): Float32Array =>
       Float32Array.from(classifierProbabilities(file, vectorsFrom(examples.x, examples.count, file.dims)));
     return {

@@ -1,12 +1,14 @@
 /** runs.exportOnnx: the Runs view's "Export ONNX" door, validated, writing <run>/exports/onnx-<checkpoint>/. */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, dispatch, type Engine } from '../../main/api/handlers';
 import { Workspace } from '../../main/api/workspace';
 import { initBackend } from '../../main/compute/backend';
 import type { OnnxExportSummary } from '../../main/api/contract';
+import { runTrainingJob } from '../../main/pipeline/job';
+import { resolveTrainingConfig } from '../../main/training/config';
 import { writeZooCheckpoint } from '../pipeline/export/helpers';
 
 describe('runs.exportOnnx', () => {
@@ -39,10 +41,26 @@ describe('runs.exportOnnx', () => {
     expect(exported.files.map((f) => f.slice(exported.dir.length + 1))).toEqual(['model.onnx', 'export.json', 'README.md']);
     expect(exported.files.every((f) => existsSync(f))).toBe(true);
     expect(exported.opset).toBe(13);
+    expect(exported.inputKind).toBe('matrix');
     expect(exported.framesFixedBy).toBe('adaptive_pool (AveragePooling2D)');
     await expect(exportOnnx({})).rejects.toThrow(/export folder .*onnx-best already exists \(use --force to replace it\)/);
     await expect(exportOnnx({ force: true })).resolves.toMatchObject({ dir: exported.dir });
   }, 60_000);
+
+  it('exports a classical run: the Runs view button works for it too', async () => {
+    const { runDir } = await runTrainingJob({
+      datasetRoot: resolve('resources/demo-emodb'),
+      config: resolveTrainingConfig({ model: 'logreg', seed: 1, classifier: { innerFolds: 3, hiddenUnits: 8 } }),
+      featureConfig: { representation: 'egemaps-like' },
+      cacheRoot: join(dir, 'cache'),
+      runsDir: join(dir, 'runs'),
+      backend: 'cpu',
+      onEvent: () => undefined,
+    });
+    const exported = await exportOnnx({ runId: basename(runDir) });
+    expect(exported).toMatchObject({ dir: join(runDir, 'exports', 'onnx-best'), inputKind: 'vector', framesFixedBy: null });
+    expect(exported.files.every((f) => existsSync(f))).toBe(true);
+  }, 120_000);
 
   it('validates its arguments and names a missing checkpoint', async () => {
     await expect(exportOnnx({ checkpoint: 'middle' })).rejects.toMatchObject({ code: 'invalid-arguments' });

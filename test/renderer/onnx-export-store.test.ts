@@ -2,6 +2,7 @@ import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { OnnxExportSummary } from '../../main/api/contract';
 import { setApi } from '../../renderer/src/api';
+import { onnxInputNote } from '../../renderer/src/lib/runsTable';
 import { useOnnxExportStore } from '../../renderer/src/stores/onnxExport';
 import { fakeApi, runSummary } from './fake-api';
 
@@ -9,6 +10,7 @@ const summary: OnnxExportSummary = {
   dir: '/runs/a/exports/onnx-best',
   files: ['/runs/a/exports/onnx-best/model.onnx', '/runs/a/exports/onnx-best/export.json', '/runs/a/exports/onnx-best/README.md'],
   opset: 13,
+  inputKind: 'matrix',
   framesFixedBy: null,
 };
 
@@ -55,5 +57,11 @@ describe('ONNX export store', () => {
     );
     expect(store.failure?.message).toBe('this run has no complete checkpoint to export');
     expect(fake.count('runs.exportOnnx')).toBe(0);
+  });
+
+  it('says how the exported model takes a clip: a matrix of any or a fixed number of frames, or a vector', () => {
+    expect(onnxInputNote(summary)).toBe('any number of frames');
+    expect(onnxInputNote({ ...summary, framesFixedBy: 'flatten (Flatten)' })).toBe('fixed number of frames');
+    expect(onnxInputNote({ ...summary, inputKind: 'vector' })).toBe('one feature vector per clip');
   });
 });

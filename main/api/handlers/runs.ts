@@ -55,6 +55,7 @@ export const runRequests: AreaTable<
         dir: result.dir,
         files: ONNX_EXPORT_FILES.map((file) => join(result.dir, file)),
         opset: result.opset,
+        inputKind: result.inputKind,
         framesFixedBy: result.framesFixedBy,
       };
     },

@@ -28,6 +28,11 @@ export async function exportCommand(argv: string[]): Promise<void> {
     return;
   }
   if (result.note) process.stderr.write(`note: ${result.note}\n`);
-  const frames = result.framesFixedBy ? `frames fixed by ${result.framesFixedBy}` : 'batch and frames dynamic';
+  const frames =
+    result.inputKind === 'vector'
+      ? 'one feature vector per clip, batch dynamic'
+      : result.framesFixedBy
+        ? `frames fixed by ${result.framesFixedBy}`
+        : 'batch and frames dynamic';
   process.stdout.write(`${result.modelName} exported to ONNX (opset ${result.opset}; ${frames})\n${result.dir}\n`);
 }

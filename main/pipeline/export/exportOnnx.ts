@@ -6,11 +6,17 @@
  */
 import { promises as fsp } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { loadCheckpoint } from '../../models/checkpoint';
-import type { CheckpointName } from '../../runs/types';
+import { featureRowNames } from '../../features/config';
+import { loadCheckpoint, loadClassifier } from '../../models/checkpoint';
+import { inspectCheckpoint } from '../../runs/checkpoints';
+import type { CheckpointManifest, CheckpointName } from '../../runs/types';
+import { isClassicalModel, type InputKind } from '../../schema/names';
 import { pathExists, writeFolderAtomic } from '../../util/fs';
+import { isFusedCheckpoint } from '../inference/fused';
 import { resolveCheckpoint } from '../inference/resolve';
-import { ONNX_OPSET, toOnnx, type OnnxExport } from './onnxGraph';
+import { classifierToOnnx } from './classifierGraph';
+import { toOnnx } from './onnxGraph';
+import { ONNX_OPSET, type OnnxExport } from './onnxProto';
 import type { ExportDescription } from './description';
 import { exportReadme } from './readme';
 
@@ -40,7 +46,9 @@ export interface ExportResult {
   checkpointDir: string;
   modelName: string;
   opset: number;
-  /** The layer that fixes the number of frames, or null when frames are a dynamic dimension. */
+  /** What the model takes: a feature matrix per clip (the networks) or a vector (the classical classifiers). */
+  inputKind: InputKind;
+  /** The layer that fixes the number of frames, or null when frames are a dynamic dimension (or there are none). */
   framesFixedBy: string | null;
   /** Set when the default best checkpoint could not be used and final was exported instead. */
   note: string | null;
@@ -49,6 +57,30 @@ export interface ExportResult {
 /** The default export folder of a run's checkpoint. */
 export function defaultExportDir(runDir: string, checkpoint: string): string {
   return join(runDir, 'exports', `onnx-${checkpoint}`);
+}
+
+/**
+ * The checkpoint as ONNX, whichever kind it holds: a network converted layer by layer, or a
+ * classical classifier. A fused checkpoint is refused: its members may take different features.
+ */
+async function checkpointToOnnx(dir: string): Promise<{ onnxModel: OnnxExport; manifest: CheckpointManifest }> {
+  if (await isFusedCheckpoint(dir)) {
+    throw new Error(`Checkpoint ${dir} is a late fusion of several checkpoints, which ONNX export does not take: export each member's run`);
+  }
+  const state = await inspectCheckpoint(dir);
+  if (!state.complete) throw new Error(`Checkpoint ${dir} cannot be used: ${state.problem}`);
+  if (isClassicalModel(state.manifest!.modelName)) {
+    const { file, manifest } = await loadClassifier(dir);
+    return { onnxModel: classifierToOnnx(file), manifest };
+  }
+  const { model, manifest } = await loadCheckpoint(dir);
+  try {
+    return { onnxModel: await toOnnx(model), manifest };
+  } catch (err) {
+    throw new Error(`Checkpoint ${dir} (${manifest.modelName}) cannot be exported: ${(err as Error).message}`, { cause: err });
+  } finally {
+    model.dispose();
+  }
 }
 
 export async function exportOnnx(options: ExportOptions): Promise<ExportResult> {
@@ -62,15 +94,7 @@ export async function exportOnnx(options: ExportOptions): Promise<ExportResult> 
     throw new Error(`export folder ${target} already exists (use --force to replace it)`);
   }
 
-  const { model, manifest } = await loadCheckpoint(source.dir);
-  let onnxModel: OnnxExport;
-  try {
-    onnxModel = await toOnnx(model);
-  } catch (err) {
-    throw new Error(`Checkpoint ${source.dir} (${manifest.modelName}) cannot be exported: ${(err as Error).message}`, { cause: err });
-  } finally {
-    model.dispose();
-  }
+  const { onnxModel, manifest } = await checkpointToOnnx(source.dir);
 
   const description: ExportDescription = {
     format: 'onnx',
@@ -80,10 +104,13 @@ export async function exportOnnx(options: ExportOptions): Promise<ExportResult> 
     epoch: manifest.epoch,
     labels: manifest.labels,
     inputShape: manifest.inputShape,
+    inputKind: onnxModel.inputKind,
     inputs: onnxModel.inputs,
     output: onnxModel.output,
     framesFixedBy: onnxModel.framesFixedBy,
     featureConfig: manifest.featureConfig,
+    featureConfigHash: manifest.featureConfigHash,
+    featureNames: featureRowNames(manifest.featureConfig),
     normalization: manifest.normalization,
     standardizer: manifest.standardizer ?? null,
     standardizerEpsilon: 1e-8,
@@ -104,6 +131,7 @@ export async function exportOnnx(options: ExportOptions): Promise<ExportResult> 
     checkpointDir: source.dir,
     modelName: manifest.modelName,
     opset: ONNX_OPSET,
+    inputKind: onnxModel.inputKind,
     framesFixedBy: onnxModel.framesFixedBy,
     note: source.note,
   };

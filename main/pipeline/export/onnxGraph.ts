@@ -12,16 +12,8 @@
  * average pooling sized from the input fixes them, as in seed-cnn).
  */
 import * as tf from '@tensorflow/tfjs';
-import onnxProto from 'onnx-proto';
-import type { onnx as OnnxTypes } from 'onnx-proto';
 import { adaptiveBins } from '../../models';
-
-// onnx-proto is CommonJS whose exports Node's ESM loader cannot name: take them from the default export.
-const { onnx } = onnxProto;
-
-export const ONNX_OPSET = 13;
-/** IR version 8 (ONNX 1.10), the newest onnx-proto 8.0.1 describes. */
-const IR_VERSION = 8;
+import { float, floatList, GraphBuilder, int, ints, onnx, str, type OnnxExport } from './onnxProto';
 
 export class UnsupportedLayerError extends Error {}
 
@@ -33,64 +25,8 @@ interface Value {
   layout: Layout;
 }
 
-export interface OnnxExport {
-  bytes: Uint8Array;
-  inputs: { name: string; shape: (number | string)[] }[];
-  output: { name: string; shape: (number | string)[] };
-  /** The layer that fixes the number of frames, or null when it is a dynamic dimension. */
-  framesFixedBy: string | null;
-}
-
 /** NHWC axis -> its position in NCHW. */
 const NCHW_POSITION = [0, 2, 3, 1];
-
-class GraphBuilder {
-  readonly nodes: OnnxTypes.INodeProto[] = [];
-  readonly initializers: OnnxTypes.ITensorProto[] = [];
-  private counter = 0;
-
-  fresh(hint: string): string {
-    return `${hint}__${this.counter++}`;
-  }
-
-  node(opType: string, inputs: string[], hint: string, attributes: OnnxTypes.IAttributeProto[] = []): string {
-    const output = this.fresh(hint);
-    this.nodes.push({ opType, input: inputs, output: [output], name: output, attribute: attributes });
-    return output;
-  }
-
-  floats(name: string, values: Float32Array | number[], dims: number[]): string {
-    this.initializers.push({ name, dataType: onnx.TensorProto.DataType.FLOAT, dims, floatData: Array.from(values) });
-    return name;
-  }
-
-  int64s(name: string, values: number[]): string {
-    this.initializers.push({ name, dataType: onnx.TensorProto.DataType.INT64, dims: [values.length], int64Data: values });
-    return name;
-  }
-}
-
-const ints = (name: string, values: number[]): OnnxTypes.IAttributeProto => ({
-  name,
-  type: onnx.AttributeProto.AttributeType.INTS,
-  ints: values,
-});
-const int = (name: string, value: number): OnnxTypes.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i: value });
-const float = (name: string, value: number): OnnxTypes.IAttributeProto => ({
-  name,
-  type: onnx.AttributeProto.AttributeType.FLOAT,
-  f: value,
-});
-const floatList = (name: string, values: number[]): OnnxTypes.IAttributeProto => ({
-  name,
-  type: onnx.AttributeProto.AttributeType.FLOATS,
-  floats: values,
-});
-const str = (name: string, value: string): OnnxTypes.IAttributeProto => ({
-  name,
-  type: onnx.AttributeProto.AttributeType.STRING,
-  s: new TextEncoder().encode(value),
-});
 
 interface Weight {
   values: Float32Array;
@@ -158,34 +94,13 @@ class Converter {
 
     const out = this.values.get(model.outputs[0]!.id)!;
     const logits = out.layout === 'nchw' ? this.toTfjs(out, 'logits').name : out.name;
-    this.g.nodes.push({ opType: 'Identity', input: [logits], output: ['logits'], name: 'logits' });
+    this.g.named('Identity', [logits], 'logits');
 
     const frames: number | string = this.framesFixedBy ? features.shape[2]! : 'frames';
     const inputs = [{ name: 'features', shape: ['batch', features.shape[1]!, frames, 1] }];
     if (mask) inputs.push({ name: 'mask', shape: ['batch', frames] });
     const output = { name: 'logits', shape: ['batch', model.outputs[0]!.shape[1]!] as (number | string)[] };
-    const valueInfo = (v: { name: string; shape: (number | string)[] }): OnnxTypes.IValueInfoProto => ({
-      name: v.name,
-      type: {
-        tensorType: {
-          elemType: onnx.TensorProto.DataType.FLOAT,
-          shape: { dim: v.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
-        },
-      },
-    });
-    const proto = onnx.ModelProto.create({
-      irVersion: IR_VERSION,
-      producerName: 'ser-workbench',
-      opsetImport: [{ domain: '', version: ONNX_OPSET }],
-      graph: {
-        name: model.name,
-        node: this.g.nodes,
-        initializer: this.g.initializers,
-        input: inputs.map(valueInfo),
-        output: [valueInfo(output)],
-      },
-    });
-    return { bytes: onnx.ModelProto.encode(proto).finish(), inputs, output, framesFixedBy: this.framesFixedBy };
+    return { bytes: this.g.encode(model.name, inputs, output), inputs, output, inputKind: 'matrix', framesFixedBy: this.framesFixedBy };
   }
 
   private fixFrames(layer: tf.layers.Layer): void {

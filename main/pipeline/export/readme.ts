@@ -1,7 +1,8 @@
 /**
  * The README written into an export folder: how to compute the model's features from audio and
- * run model.onnx, in Python (librosa + onnxruntime) and in Node (onnxruntime-node), with this
- * export's own settings filled in.
+ * run model.onnx, in Python and in Node (onnxruntime-node), with this export's own settings filled
+ * in. A network's MFCC or log-mel matrices come from librosa; a classical classifier's functionals
+ * are the workbench's own and come from its CLI (`ser features --export`).
  */
 import type { ExportDescription } from './description';
 
@@ -41,6 +42,10 @@ function pythonNormalisation(d: ExportDescription): string {
 }
 
 export function exportReadme(d: ExportDescription): string {
+  return d.inputKind === 'vector' ? vectorReadme(d) : matrixReadme(d);
+}
+
+function matrixReadme(d: ExportDescription): string {
   const [rows, frames] = d.inputShape as [number, number];
   const masked = d.inputs.length > 1;
   const { code, caveat } = pythonFeatures(d);
@@ -133,6 +138,157 @@ ${python}
 ## Node (onnxruntime-node)
 
 \`npm install onnxruntime-node\`; the features come from the Python above (or the workbench).
+
+\`\`\`js
+${node}
+\`\`\`
+`;
+}
+
+/** What a vector's standardisation is in Python and Node, per normalisation mode. */
+function vectorNormalisation(d: ExportDescription): { python: string[]; node: string[]; prose: string } {
+  switch (d.normalization.mode) {
+    case 'global':
+      return {
+        prose: "each value standardised with the training clips' mean and standard deviation (`standardizer` in export.json)",
+        python: [
+          "mean = np.array(meta['standardizer']['mean'], np.float32)",
+          "std = np.array(meta['standardizer']['std'], np.float32)",
+          'x = ((raw - mean) / (std + 1e-8)).astype(np.float32)',
+        ],
+        node: [
+          '  const { mean, std } = meta.standardizer;',
+          '  const x = data.map((v, i) => (v - mean[i % dims]) / (std[i % dims] + 1e-8));',
+        ],
+      };
+    case 'speaker':
+      return {
+        prose:
+          "each value standardised with its speaker's own mean and standard deviation (population) over that speaker's clips, a value with no spread only centred: run the code below once per speaker, on all of that speaker's clips together",
+        python: [
+          '# The clips of one speaker: each value standardised over them.',
+          'mean = raw.mean(0, dtype=np.float64)',
+          'std = raw.std(0, dtype=np.float64)',
+          'std[std <= 1e-7 * np.maximum(1, np.abs(mean))] = 1  # no spread: only centred',
+          'x = ((raw - mean) / (std + 1e-8)).astype(np.float32)',
+        ],
+        node: [
+          '  // The clips of one speaker: each value standardised over them (no spread: only centred).',
+          '  const mean = new Float64Array(dims);',
+          '  const std = new Float64Array(dims);',
+          '  data.forEach((v, i) => (mean[i % dims] += v / clips));',
+          '  data.forEach((v, i) => (std[i % dims] += (v - mean[i % dims]) ** 2 / clips));',
+          '  std.forEach((s, r) => (std[r] = Math.sqrt(s) <= 1e-7 * Math.max(1, Math.abs(mean[r])) ? 1 : Math.sqrt(s)));',
+          '  const x = data.map((v, i) => (v - mean[i % dims]) / (std[i % dims] + 1e-8));',
+        ],
+      };
+    case 'clip':
+      return {
+        prose:
+          'each value standardised over its own clip; a vector holds one value per row, so every input is 0 and this model cannot tell clips apart (train with global or speaker normalisation instead)',
+        python: ['x = np.zeros_like(raw, np.float32)  # per-clip standardisation of one value per row'],
+        node: ['  const x = new Float32Array(data.length); // per-clip standardisation of one value per row'],
+      };
+  }
+}
+
+function vectorReadme(d: ExportDescription): string {
+  const c = d.featureConfig;
+  const dims = d.featureNames.length;
+  const classes = d.labels.length;
+  const norm = vectorNormalisation(d);
+  const command = `ser features clips --representation ${c.representation} --sample-rate ${c.sampleRate} --export clips.npy`;
+
+  const python = [
+    'import json',
+    'import numpy as np',
+    'import onnxruntime as ort',
+    '',
+    "meta = json.load(open('export.json'))",
+    "session = ort.InferenceSession('model.onnx')",
+    `raw = np.load('clips.npy')  # [clips, ${dims}] from \`ser features --export\``,
+    "files = json.load(open('clips.json'))['files']",
+    ...norm.python,
+    "probabilities = session.run(['probabilities'], {'features': x})[0]",
+    'for name, p in zip(files, probabilities):',
+    "    print(name, meta['labels'][int(p.argmax())], dict(zip(meta['labels'], p.round(3))))",
+  ].join('\n');
+
+  const node = [
+    "const fs = require('node:fs');",
+    "const ort = require('onnxruntime-node');",
+    '',
+    '/** A float32 .npy file as `ser features --export` writes it (format 1.0, little-endian): its values and shape. */',
+    'function readNpy(path) {',
+    '  const bytes = fs.readFileSync(path);',
+    '  const headerLength = bytes.readUInt16LE(8);',
+    "  const header = bytes.toString('latin1', 10, 10 + headerLength);",
+    "  const shape = /'shape': \\(([^)]*)\\)/.exec(header)[1].split(',').filter((s) => s.trim()).map(Number);",
+    '  const body = bytes.subarray(10 + headerLength);',
+    '  return { data: new Float32Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.length)), shape };',
+    '}',
+    '',
+    'async function main() {',
+    "  const meta = JSON.parse(fs.readFileSync('export.json', 'utf8'));",
+    "  const { files } = JSON.parse(fs.readFileSync('clips.json', 'utf8'));",
+    "  const { data, shape: [clips, dims] } = readNpy('clips.npy');",
+    ...norm.node,
+    "  const session = await ort.InferenceSession.create('model.onnx');",
+    "  const { probabilities } = await session.run({ features: new ort.Tensor('float32', x, [clips, dims]) });",
+    '  for (let i = 0; i < clips; i++) {',
+    `    const p = Array.from(probabilities.data.subarray(i * ${classes}, (i + 1) * ${classes}));`,
+    '    console.log(files[i], meta.labels[p.indexOf(Math.max(...p))]);',
+    '  }',
+    '}',
+    'main();',
+  ].join('\n');
+
+  return `# ${d.model} (${d.checkpoint} checkpoint) as ONNX
+
+Exported by SER Workbench. \`model.onnx\` is ONNX opset ${d.opset}, standard operators only; it
+computes in float64 inside, as the workbench does, and gives the class probabilities the
+workbench's predict gives. \`export.json\` holds the class labels (in output order), the feature
+configuration, the name of every feature value (\`featureNames\`), the normalisation
+(${d.normalization.mode}${d.normalization.mode === 'global' ? ', with its statistics' : ''}).
+
+## Inputs and output
+
+- \`features\`: float32 [batch, ${dims}], one normalised vector of ${c.representation} functionals per clip
+  (the values in the order of \`featureNames\`).
+- \`probabilities\`: float32 [batch, ${classes}], one probability per label (${d.labels.join(', ')}); each row sums to 1.
+
+The batch size is dynamic.
+
+## Computing the features
+
+The ${c.representation} functionals are the workbench's own definitions (modelled on openSMILE's
+${c.representation === 'compare-like' ? 'ComParE 2013' : 'eGeMAPS v02'} set, but not it: openSMILE, librosa or Praat do not give the same numbers).
+Every value is defined in the workbench's \`docs/FUNCTIONALS.md\`. Compute them with the
+workbench's CLI (Node), at ${c.sampleRate} Hz. \`ser features\` reads a dataset folder, so put the
+clips into a folder named after any emotion (e.g. \`clips/neutral/\`); the label does not change
+the features:
+
+\`\`\`sh
+${command}
+\`\`\`
+
+It prints the feature configuration's hash, which must be \`${d.featureConfigHash}\` (this
+model's), and writes \`clips.npy\` (float32 [clips, ${dims}], the raw values) and \`clips.json\`
+(\`files\`: the clip of each row; \`rows\`: the name of each value).
+
+Normalisation: ${norm.prose}.
+
+## Python (numpy + onnxruntime)
+
+\`pip install numpy onnxruntime\`.
+
+\`\`\`python
+${python}
+\`\`\`
+
+## Node (onnxruntime-node)
+
+\`npm install onnxruntime-node\`.
 
 \`\`\`js
 ${node}

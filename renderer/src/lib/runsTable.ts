@@ -3,7 +3,7 @@
  * stored record (config, split, backend, interruption) for its detail panel. run.json fields the
  * contract types as `unknown` are read defensively: a run written by another version still shows.
  */
-import type { BestCheckpoint, CheckpointName, EpochMetrics, RunDetail, RunSummary } from '../../../main/api/contract';
+import type { BestCheckpoint, CheckpointName, EpochMetrics, OnnxExportSummary, RunDetail, RunSummary } from '../../../main/api/contract';
 import { featureFieldApplies, FEATURE_FIELDS, FEATURE_GROUPS } from '../../../main/schema/featureFields';
 import { valueAt, type FieldSpec } from '../../../main/schema/fields';
 import { MAX_RUN_NAME_LENGTH } from '../../../main/schema/runLimits';
@@ -103,6 +103,12 @@ export function exportCheckpoint(run: RunSummary): CheckpointName | null {
   if (run.checkpoints.best?.complete) return 'best';
   if (run.checkpoints.final?.complete) return 'final';
   return null;
+}
+
+/** How an ONNX export takes a clip, for the Runs view's message. */
+export function onnxInputNote(summary: OnnxExportSummary): string {
+  if (summary.inputKind === 'vector') return 'one feature vector per clip';
+  return summary.framesFixedBy ? 'fixed number of frames' : 'any number of frames';
 }
 
 /** The message for an invalid run name, or null. */

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NETWORK_MODEL_NAMES as MODEL_NAMES, modelInputs } from '../../../main/models';
 import { loadCheckpoint } from '../../../main/models/checkpoint';
 import { exportOnnx, type ExportDescription } from '../../../main/pipeline/export/exportOnnx';
-import { ONNX_OPSET } from '../../../main/pipeline/export/onnxGraph';
+import { ONNX_OPSET } from '../../../main/pipeline/export/onnxProto';
 import { FRAMES, LABELS, ROWS, writeRun } from '../inference/helpers';
 import {
   findOnnxPython,
