@@ -160,6 +160,16 @@ export const TRAINING_FIELD_APPLIES: Partial<Record<TrainingFieldPath, { path: T
   'split.valSpeakers': { path: 'split.kind', values: ['speaker'] },
 };
 
+/**
+ * Whether a training field applies under the given values (`valueOf` reads a field path's value):
+ * false while its rule's field has none of the listed values, or does not apply itself (warm-up
+ * under a classical model). The form, the run details and the study details all ask this.
+ */
+export function trainingFieldApplies(path: TrainingFieldPath, valueOf: (path: TrainingFieldPath) => unknown): boolean {
+  const rule = TRAINING_FIELD_APPLIES[path];
+  return !rule || (rule.values.includes(String(valueOf(rule.path))) && trainingFieldApplies(rule.path, valueOf));
+}
+
 const plain = <V extends string>(values: readonly V[]): Choice<V>[] => values.map((value) => ({ value, title: value }));
 const grid = (values: readonly string[]) =>
   ({ kind: 'list', maxItems: values.length, maxLength: 8, choices: plain(values), default: [], group: 'classifier' }) as const;

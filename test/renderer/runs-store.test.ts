@@ -325,6 +325,13 @@ describe('runs table helpers', () => {
     expect([row.epochs, row.learningRate, row.batchSize, row.seed]).toEqual(['5/20', '0.0003', '32', '2']);
   });
 
+  it('shows a dash for the network-only columns of a classical run', () => {
+    const hyper = { learningRate: 0.0003, batchSize: 32, epochs: 20, seed: 2, optimizer: 'adamw' } as const;
+    const row = runRow({ ...MID, model: 'svm-rbf', bestEpoch: 1, hyper });
+    expect([row.epochs, row.learningRate, row.batchSize, row.bestEpoch, row.seed]).toEqual(['–', '–', '–', '–', '2']);
+    expect(runRow({ ...MID, model: 'crnn', hyper }).epochs).toBe('5/20');
+  });
+
   it('overlays one validation-UAR line per run, in percent, skipping non-finite epochs', () => {
     const epoch = (n: number, valUar: number) => ({ epoch: n, valUar }) as never;
     const series = overlaySeries([

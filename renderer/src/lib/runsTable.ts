@@ -7,7 +7,7 @@ import type { BestCheckpoint, CheckpointName, EpochMetrics, OnnxExportSummary, R
 import { featureFieldApplies, FEATURE_FIELDS, FEATURE_GROUPS } from '../../../main/schema/featureFields';
 import { valueAt, type FieldSpec } from '../../../main/schema/fields';
 import { MAX_RUN_NAME_LENGTH } from '../../../main/schema/runLimits';
-import { TRAINING_FIELD_APPLIES, TRAINING_FIELDS, TRAINING_GROUPS, type TrainingFieldPath } from '../../../main/schema/trainingFields';
+import { trainingFieldApplies, TRAINING_FIELDS, TRAINING_GROUPS, type TrainingFieldPath } from '../../../main/schema/trainingFields';
 import { baseName, count, dateTime, integer, percent } from './format';
 import type { LineSeries } from './trainingCharts';
 
@@ -77,6 +77,9 @@ export interface RunRow {
 }
 
 export function runRow(run: RunSummary, split?: string): RunRow {
+  // A classical model has no epochs, learning rate or batch: its columns say so with a dash.
+  const applies = (path: TrainingFieldPath) =>
+    !run.model || trainingFieldApplies(path, (field) => (field === 'model' ? run.model : undefined));
   return {
     id: run.id,
     name: run.name,
@@ -84,11 +87,15 @@ export function runRow(run: RunSummary, split?: string): RunRow {
     statusDetail: statusDetail(run),
     dataset: run.datasetRoot ? baseName(run.datasetRoot) : '–',
     model: run.model || '–',
-    epochs: run.hyper?.epochs === undefined ? integer(run.epochsRun) : `${integer(run.epochsRun)}/${integer(run.hyper.epochs)}`,
-    learningRate: text(run.hyper?.learningRate),
-    batchSize: text(run.hyper?.batchSize),
+    epochs: !applies('epochs')
+      ? '–'
+      : run.hyper?.epochs === undefined
+        ? integer(run.epochsRun)
+        : `${integer(run.epochsRun)}/${integer(run.hyper.epochs)}`,
+    learningRate: applies('learningRate') ? text(run.hyper?.learningRate) : '–',
+    batchSize: applies('batchSize') ? text(run.hyper?.batchSize) : '–',
     seed: text(run.hyper?.seed),
-    bestEpoch: run.bestEpoch === undefined ? '–' : integer(run.bestEpoch),
+    bestEpoch: run.bestEpoch === undefined || !applies('epochs') ? '–' : integer(run.bestEpoch),
     bestUar: percent(run.test.best?.uar),
     bestAccuracy: percent(run.test.best?.accuracy),
     finalUar: percent(run.test.final?.uar),
@@ -153,8 +160,7 @@ function settingText(value: unknown): string {
  * fields a run of an older version did not store are left out.
  */
 function trainingApplies(values: Record<string, unknown>, path: string): boolean {
-  const rule = TRAINING_FIELD_APPLIES[path as TrainingFieldPath];
-  return !rule || rule.values.includes(String(valueAt(values, rule.path)));
+  return trainingFieldApplies(path as TrainingFieldPath, (field) => valueAt(values, field));
 }
 
 function tableFacts(

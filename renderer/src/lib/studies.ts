@@ -19,7 +19,7 @@ import { featureFieldApplies, FEATURE_FIELDS } from '../../../main/schema/featur
 import { defaultsFromTable, valueAt } from '../../../main/schema/fields';
 import { isRunId } from '../../../main/schema/runLimits';
 import { MAX_GRID_FIELDS } from '../../../main/schema/studyLimits';
-import { TRAINING_FIELD_APPLIES, type TrainingFieldPath } from '../../../main/schema/trainingFields';
+import { trainingFieldApplies, type TrainingFieldPath } from '../../../main/schema/trainingFields';
 import { FEATURE_FORM_GROUPS } from './featureForm';
 import { FORM_GROUPS } from './trainForm';
 
@@ -269,10 +269,7 @@ export function studySettings(base: TrainingOverrides, features: FeatureOverride
       .filter(({ field }) => featureFieldApplies(features as Record<string, unknown>, field))
       .map(({ field, spec }) => ({ label: spec.label, value: shownValue(feature(field)) })),
   }));
-  const trainingApplies = (path: TrainingFieldPath) => {
-    const rule = TRAINING_FIELD_APPLIES[path];
-    return !rule || rule.values.includes(String(valueAt(base, rule.path)));
-  };
+  const trainingApplies = (path: TrainingFieldPath) => trainingFieldApplies(path, (field) => valueAt(base, field));
   const trainingGroups = FORM_GROUPS.filter((group) => group.id !== 'split').map((group) => ({
     title: group.title,
     items: group.fields

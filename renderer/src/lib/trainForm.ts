@@ -19,7 +19,7 @@ import {
 import { MAX_RUN_NAME_LENGTH } from '../../../main/schema/runLimits';
 import {
   presetsFromTable,
-  TRAINING_FIELD_APPLIES,
+  trainingFieldApplies,
   TRAINING_FIELDS,
   TRAINING_GROUPS,
   type TrainingFieldPath,
@@ -101,8 +101,7 @@ export function presetLabel(values: TrainFormValues, preset: TrainingConfig): st
  * schedule), or while that field does not apply itself (warm-up under a classical model).
  */
 export function fieldApplies(values: TrainFormValues, path: TrainingFieldPath): boolean {
-  const rule = TRAINING_FIELD_APPLIES[path];
-  return !rule || (rule.values.includes(String(values[rule.path])) && fieldApplies(values, rule.path));
+  return trainingFieldApplies(path, (field) => values[field]);
 }
 
 /** "03, 08 09" → ['03', '08', '09'] (duplicates dropped, order kept). */
