@@ -10,6 +10,9 @@ import { isVectorRepresentation, MEYDA_DESCRIPTORS, type MeydaDescriptor } from 
 import { FUNCTIONALS_VERSION } from './functionals/version';
 import { functionalNames } from './functionals/sets';
 import { ENCODER_SAMPLE_RATE, type EncoderFolder } from './encoder/folder';
+import type { EncoderIdentity } from '../schema/encoder';
+
+export type { EncoderIdentity, EncoderProvenance } from '../schema/encoder';
 
 export type { FeatureConfig } from '../schema/featureFields';
 export { MEYDA_DESCRIPTORS, type FeaturePreset, type MeydaDescriptor } from '../schema/names';
@@ -22,34 +25,6 @@ export const FEATURE_VERSION = 1;
 
 /** Bump when the encoder representation's numbers change (normalisation, windows, stitching, pooling). */
 export const ENCODER_FEATURES_VERSION = 1;
-
-/**
- * What the cache, run.json and checkpoints know an encoder by: the model file's hash and the
- * layer it gives, not the folder it was read from.
- */
-export interface EncoderIdentity {
-  name: string;
-  /** The model file, relative to the folder. */
-  file: string;
-  sha256: string;
-  /** The hidden state used (the config's -1 resolved to the last layer). */
-  layer: number;
-  layers: number;
-  hiddenSize: number;
-  doNormalize: boolean;
-}
-
-/**
- * What run.json and checkpoints record of an encoder: its identity, the folder it was read from,
- * and, when clips were computed, which layer output it gave and where it ran.
- */
-export interface EncoderProvenance extends EncoderIdentity {
-  dir: string;
-  /** "layer 2 of 2 (last_hidden_state: …)". */
-  layerNote?: string;
-  /** The execution provider that ran it, and those skipped with the reason. */
-  provider?: { name: string; skipped: { name: string; reason: string }[] };
-}
 
 /** The identity of the encoder a config names, read from its folder. */
 export function encoderIdentity(cfg: Pick<FeatureConfig, 'encoderLayer'>, folder: EncoderFolder): EncoderIdentity {

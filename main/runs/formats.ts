@@ -7,7 +7,7 @@
 import type { BackendInfo } from '../schema/backend';
 import type { Split } from '../dataset/split';
 import type { FeatureConfig } from '../schema/featureFields';
-import type { EncoderProvenance } from '../features/config';
+import type { EncoderProvenance } from '../schema/encoder';
 import { RUN_FILE } from '../schema/files';
 import { NORMALIZATION_MODES, type TrainingConfig } from '../schema/trainingFields';
 import type { BestCheckpoint, CheckpointManifest, ClassifierSummary, RunOutcomeSummary, RunRecord, TestMetrics } from './types';

@@ -1,4 +1,4 @@
-import type { EncoderProvenance } from '../features/config';
+import type { EncoderProvenance } from '../schema/encoder';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { promises as fsp } from 'node:fs';

@@ -1,4 +1,4 @@
-import type { EncoderProvenance } from '../features/config';
+import type { EncoderProvenance } from '../schema/encoder';
 import type { BackendInfo } from '../schema/backend';
 import type { Split } from '../dataset/split';
 import type { FeatureConfig } from '../schema/featureFields';
