@@ -71,8 +71,6 @@ export function resolveFeatureConfig(partial: unknown = {}): FeatureConfig {
     mergeOverrides({ ...DEFAULT_FEATURE_CONFIG }, checkOverrides(FEATURE_FIELDS, partial, 'the feature config')),
   );
   if (merged.representation === 'encoder') return resolveEncoderConfig(merged);
-  // The encoder's fields apply to it alone: elsewhere they keep their defaults (and the hash).
-  for (const key of ENCODER_KEYS) (merged as unknown as Record<string, unknown>)[key] = DEFAULT_FEATURE_CONFIG[key];
   if (isVectorRepresentation(merged.representation)) {
     if (merged.frames > 1)
       throw invalid(
@@ -82,7 +80,12 @@ export function resolveFeatureConfig(partial: unknown = {}): FeatureConfig {
       );
     // Only the sample rate and the length apply to functionals: the rest keep their defaults, so
     // one vector config has one hash whatever a shared base config (a study's) sets for matrices.
-    const vector: FeatureConfig = { ...DEFAULT_FEATURE_CONFIG, extras: [], representation: merged.representation };
+    const vector: FeatureConfig = {
+      ...DEFAULT_FEATURE_CONFIG,
+      ...encoderFields(merged),
+      extras: [],
+      representation: merged.representation,
+    };
     return { ...vector, sampleRate: merged.sampleRate, frames: merged.frames };
   }
   const within = (field: 'hopLength' | 'nMels' | 'nMfcc', max: number) => {
@@ -107,6 +110,14 @@ export function resolveFeatureConfig(partial: unknown = {}): FeatureConfig {
 const ENCODER_KEYS = ['encoderDir', 'encoderDtype', 'encoderLayer', 'encoderPooling', 'encoderWindowS'] as const;
 
 /**
+ * A config's encoder fields. Other representations keep them as given (a study's base may name the
+ * encoder its grid switches to) but compute, and hash, nothing from them.
+ */
+function encoderFields(cfg: FeatureConfig): Pick<FeatureConfig, (typeof ENCODER_KEYS)[number]> {
+  return Object.fromEntries(ENCODER_KEYS.map((key) => [key, cfg[key]])) as Pick<FeatureConfig, (typeof ENCODER_KEYS)[number]>;
+}
+
+/**
  * An encoder config: its folder (made absolute), layer, pooling and window; the framing fields keep
  * their defaults, and the sample rate is the encoder's. Pooled to mean and std, it is one frame.
  */
@@ -119,11 +130,10 @@ function resolveEncoderConfig(merged: FeatureConfig): FeatureConfig {
     );
   if (merged.encoderPooling === 'mean-std' && merged.frames > 1)
     throw invalid('frames', '0 (auto) or 1 with mean-std encoder pooling (one vector per clip)', merged.frames);
-  const encoder = Object.fromEntries(ENCODER_KEYS.map((key) => [key, merged[key]]));
   return {
     ...DEFAULT_FEATURE_CONFIG,
     extras: [],
-    ...encoder,
+    ...encoderFields(merged),
     encoderDir: resolve(merged.encoderDir),
     representation: 'encoder',
     sampleRate: ENCODER_SAMPLE_RATE,
@@ -183,6 +193,7 @@ export function featureConfigHash(cfg: FeatureConfig, encoder?: EncoderIdentity)
   const fields: Record<string, unknown> = Object.fromEntries(sortedKeys.map((key) => [key, resolved[key]]));
   // Functionals have a version of their own: changing them invalidates vector caches only.
   if (isVectorRepresentation(resolved.representation)) fields.functionalsVersion = FUNCTIONALS_VERSION;
+  if (!identity) for (const key of ENCODER_KEYS) delete fields[key];
   if (identity) {
     for (const key of ['encoderDir', 'encoderDtype', 'encoderLayer'] as const) delete fields[key];
     Object.assign(fields, {

@@ -255,9 +255,10 @@ describe('the encoder representation', () => {
     expect(resolveFeatureConfig({ representation: 'encoder', encoderDir: '/m', encoderPooling: 'frames', frames: 50 }).frames).toBe(50);
   });
 
-  it('elsewhere, the encoder fields keep their defaults and leave the hash as it was', () => {
+  it('elsewhere, the encoder fields are kept as given (a study grid may switch to it) and leave the hash as it was', () => {
     const cfg = resolveFeatureConfig({ encoderDir: '/m', encoderLayer: 3, frames: 100 });
-    expect(cfg.encoderDir).toBe('');
+    expect(cfg.encoderDir).toBe('/m');
+    expect(resolveFeatureConfig({ representation: 'egemaps-like', encoderDir: '/m' }).encoderDir).toBe('/m');
     expect(featureConfigHash(cfg)).toBe(featureConfigHash(resolveFeatureConfig({ frames: 100 })));
   });
 
