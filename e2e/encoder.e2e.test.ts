@@ -54,7 +54,8 @@ describe('the encoder representation in the app (serve mode)', { timeout: 300_00
     expect(await byId('encoder-summary').textContent()).toContain('onnx/model.onnx (fp32');
     expect(await byId('encoder-summary').textContent()).toContain('also fp16');
     await byId('feature-encoderLayer').fill('1');
-    await expect.poll(() => byId('cache-status').textContent()).toContain('0 / 135');
+    await expect.poll(() => byId('features-frames').textContent()).toContain('encoder layer 1 of 2, 32 dims');
+    expect(await byId('cache-status').textContent()).toContain('0 / 135');
     await byId('feature-settings').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SCREENSHOTS, '11-features-encoder.png') });
   });
@@ -83,7 +84,11 @@ describe('the encoder representation in the app (serve mode)', { timeout: 300_00
     await expect.poll(() => byId('train-start').isDisabled()).toBe(false);
     await byId('train-start').click();
     await expect.poll(() => byId('train-status').textContent(), { timeout: 240_000 }).toContain('done');
-    expect(await byId('train-log').textContent()).toMatch(/encoder: ser-workbench\/tiny-wav2vec2 .*layer 1 of 2 \(hidden_states\.1\)/);
+    // The engine checked the model with the feature settings: logreg reads the pooled vectors.
+    await expect.poll(() => byId('train-start').isDisabled()).toBe(false);
+    expect(await byId('train-log').textContent()).toMatch(
+      /encoder: ser-workbench\/tiny-wav2vec2 .*layer 1 of 2, every clip from the cache/,
+    );
     expect(await byId('train-outcome').textContent()).toMatch(/UAR/);
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(SCREENSHOTS, '11b-train-encoder-done.png') });

@@ -120,7 +120,7 @@ export async function prepareJob(
   if (features.cancelled) throw new Error('cancelled during feature extraction');
   if (features.encoder)
     log(
-      `encoder: ${features.encoder.name} (${features.encoder.file}, sha256 ${features.encoder.sha256.slice(0, 12)}), ${features.encoder.layerNote ?? `layer ${features.encoder.layer}`}${features.encoder.provider ? `, on ${features.encoder.provider.name}` : ''}`,
+      `encoder: ${features.encoder.name} (${features.encoder.file}, sha256 ${features.encoder.sha256.slice(0, 12)}), ${features.encoder.layerNote ?? `layer ${features.encoder.layer} of ${features.encoder.layers}, every clip from the cache`}${features.encoder.provider ? `, on ${features.encoder.provider.name}` : ''}`,
     );
   log(
     `features: ${features.clips.length} clips (${features.stats.fromCache} from cache, ${features.stats.computed} computed, ${features.failed.length} failed)`,
