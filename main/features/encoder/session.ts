@@ -74,7 +74,7 @@ function inputProblem(session: OrtSession, file: string): string | null {
 }
 
 /** One line for a model onnxruntime refuses to load: the file, what was expected, its first words. */
-function loadProblem(err: unknown, folder: EncoderFolder, file: string): string {
+export function loadProblem(err: unknown, folder: EncoderFolder, file: string): string {
   const message = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim().slice(0, 240);
   if (folder.dtype === 'fp16' && /could not find an implementation|not_implemented|float16|fp16/i.test(message))
     return `${file}: onnxruntime on this CPU cannot run this float16 model (${message}): use the fp32 export (encoder dtype fp32, onnx/model.onnx) or a GPU provider`;

@@ -170,7 +170,8 @@ export const useFeaturesStore = defineStore('features', () => {
       return;
     }
     error.value = null;
-    if (!(await ensureEncoder())) {
+    // Only an encoder config waits here: the others start at once (progress may follow immediately).
+    if (encoderDir.value !== '' && !(await ensureEncoder())) {
       error.value = `Could not open the encoder folder: ${encoderError.value}`;
       return;
     }
