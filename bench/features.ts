@@ -3,7 +3,10 @@
  * and warm (everything from the cache) clips/s and peak memory of the built CLI (`out/main`,
  * run `npm run build` first — `npm run bench` does), each run in a fresh process: on the demo set, on
  * ../shared/data/emodb when present (MFCC, and the egemaps-like functionals), and on a generated
- * CREMA-D-sized set (7 442 clips × 2.5 s at 16 kHz, so resampling is exercised).
+ * CREMA-D-sized set (7 442 clips × 2.5 s at 16 kHz, so resampling is exercised); and the encoder
+ * representation with the tiny test encoder (test/fixtures/encoders/tiny-wav2vec2: hidden size 32,
+ * 2 layers), which measures the path (decode, resample to 16 kHz, onnxruntime on the CPU, pooling,
+ * cache) but not a real encoder: wav2vec 2.0 base is about 3000 times its size and far slower.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -67,11 +70,11 @@ function runBuiltCli(args: string[]): FeaturesReport {
  * cpuSeconds (this process and its worker threads) tells what the run cost where other work
  * shares the cores.
  */
-function benchDataset(name: string, root: string, cores: number, representation = 'mfcc'): BenchResult[] {
+function benchDataset(name: string, root: string, cores: number, representation = 'mfcc', extra: string[] = []): BenchResult[] {
   const cacheRoot = mkdtempSync(join(tmpdir(), 'ser-bench-cache-'));
   try {
     return (['cold', 'warm'] as const).map((mode) => {
-      const report = runBuiltCli(['features', root, '--json', '--cache-dir', cacheRoot, '--representation', representation]);
+      const report = runBuiltCli(['features', root, '--json', '--cache-dir', cacheRoot, '--representation', representation, ...extra]);
       const seconds = report.elapsedMs / 1000;
       return {
         benchmark: 'features',
@@ -98,6 +101,9 @@ export async function runFeatureBenchmarks(options: { quick: boolean }): Promise
   const cores = availableParallelism();
   const results: BenchResult[] = [];
   results.push(...benchDataset('demo (resources/demo-emodb)', resolve('resources/demo-emodb'), cores));
+  // The encoder path on the CPU with the tiny test encoder (a real one cannot be measured here: no weights).
+  const tiny = ['--encoder-dir', resolve('test/fixtures/encoders/tiny-wav2vec2')];
+  results.push(...benchDataset('demo (resources/demo-emodb)', resolve('resources/demo-emodb'), cores, 'encoder', tiny));
   const emodb = resolve('../shared/data/emodb');
   if (existsSync(emodb)) {
     results.push(...benchDataset('EmoDB (../shared/data/emodb)', emodb, cores));
@@ -108,6 +114,7 @@ export async function runFeatureBenchmarks(options: { quick: boolean }): Promise
     console.log(
       `egemaps-like EmoDB cold: ${cold.seconds} s wall, ${cold.cpuSeconds} s CPU on ${cores} cores (target: under 10 s on 2 cores)`,
     );
+    results.push(...benchDataset('EmoDB (../shared/data/emodb)', emodb, cores, 'encoder', tiny));
   } else console.log('note: ../shared/data/emodb not found, EmoDB rows skipped');
   if (!options.quick) {
     const generated = mkdtempSync(join(tmpdir(), 'ser-bench-crema-'));

@@ -177,12 +177,17 @@ function checkValue(where: string, field: string, spec: FieldSpec, value: unknow
       }
       return value;
     }
-    case 'features':
+    case 'features': {
+      let config: FeatureConfig;
       try {
-        return resolveFeatureConfig(value);
+        config = resolveFeatureConfig(value);
       } catch (err) {
         throw new ApiError('invalid-arguments', `${where} (${field}): ${err instanceof Error ? err.message : String(err)}`);
       }
+      // An encoder folder is read only once the user chose it (encoders.open), as a dataset is opened.
+      if (config.representation === 'encoder' && context.workspace) context.workspace.confineEncoder(config.encoderDir, where);
+      return config;
+    }
     case 'list': {
       if (!Array.isArray(value)) throw invalid(where, field, 'must be a list');
       if (value.length > spec.maxItems) throw invalid(where, field, `has more than ${spec.maxItems} entries`);

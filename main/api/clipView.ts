@@ -71,7 +71,10 @@ async function analyseOffThread(path: string, config: FeatureConfig): Promise<Cl
 }
 
 export async function buildClipView(path: string, featureConfig: Partial<FeatureConfig> = {}): Promise<ClipView> {
-  const config = resolveFeatureConfig(featureConfig);
+  const requested = resolveFeatureConfig(featureConfig);
+  // The viewer does not load an encoder (hundreds of MB) to show one clip: it shows MFCC at the encoder's rate.
+  const encoder = requested.representation === 'encoder';
+  const config = encoder ? resolveFeatureConfig({ sampleRate: requested.sampleRate }) : requested;
   const analysis = await analyseOffThread(path, config);
   const { sampleRate, hopLength } = config;
   const melDb = toMatrixData(analysis.melDb.data, analysis.melDb.rows, analysis.melDb.frames);
@@ -83,7 +86,7 @@ export async function buildClipView(path: string, featureConfig: Partial<Feature
     wavBase64: Buffer.from(encodeWavPcm16(analysis.samples, sampleRate)).toString('base64'),
     melDb,
     features: toMatrixData(analysis.features.data, analysis.features.rows, analysis.features.frames),
-    featuresTitle: describeFeatureRows(config),
+    featuresTitle: encoder ? `${describeFeatureRows(config)} (the clip view does not run the encoder)` : describeFeatureRows(config),
     frameSeconds: hopLength / sampleRate,
     melFrameSeconds: (hopLength / sampleRate) * (analysis.melDb.frames / melDb.cols),
   };

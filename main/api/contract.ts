@@ -164,6 +164,26 @@ export interface CacheStatus {
   frames: number;
   /** How auto frames were chosen ("frames auto: 160 (3.72 s: …)"); null for a set length. */
   framesNote: string | null;
+  /** The encoder representation: the model read from the folder (by its file's hash) and the layer used. */
+  encoder?: { name: string; file: string; sha256: string; layer: number; layers: number; hiddenSize: number };
+}
+
+/** An encoder folder the user chose: what it holds (features/encoder/folder.ts). */
+export interface EncoderSummary {
+  /** The folder's real path. */
+  dir: string;
+  name: string;
+  modelType: string;
+  hiddenSize: number;
+  /** Transformer layers: hidden states 0 to `layers`. */
+  layers: number;
+  /** The file 'auto' runs, its dtype, size and hash. */
+  file: string;
+  dtype: string;
+  sizeBytes: number;
+  sha256: string;
+  /** Every dtype whose file the folder holds. */
+  dtypes: string[];
 }
 
 export interface ExtractionResult {
@@ -453,6 +473,8 @@ export interface ApiRequests {
 
   'features.status': { args: { root: string; features?: FeatureOverrides }; result: CacheStatus };
   'features.extract': { args: { root: string; scheme?: SchemeChoice; features?: FeatureOverrides }; result: JobInfo };
+  /** Reads an encoder folder (config, preprocessor, model file) and lets feature configs name it this session. */
+  'encoders.open': { args: { dir: string }; result: EncoderSummary };
 
   'training.options': { args: Record<string, never>; result: TrainingOptions };
   /** Checks a configuration without starting anything: the resolved config or the reason it is invalid. */

@@ -103,7 +103,8 @@ export class JobManager {
     } catch (err) {
       throw new ApiError('invalid-arguments', err instanceof Error ? err.message : String(err));
     }
-    const representationProblem = modelRepresentationProblem(config.model, (options.features ?? resolveFeatureConfig()).representation);
+    const features = options.features ?? resolveFeatureConfig();
+    const representationProblem = modelRepresentationProblem(config.model, features.representation, features.encoderPooling);
     if (representationProblem) throw new ApiError('invalid-arguments', representationProblem);
     if (this.trainingRunning()) throw new ApiError('busy', 'a training or study job is already running: wait for it or cancel it first');
     return this.start('training', root, async (job) => {

@@ -51,6 +51,7 @@ export class Workspace {
   private readonly files = new Set<string>();
   private readonly datasetRoots = new Set<string>();
   private readonly openedStudies = new Set<string>();
+  private readonly encoderDirs = new Set<string>();
 
   constructor(options: WorkspaceOptions) {
     this.runsDir = resolve(options.runsDir);
@@ -92,6 +93,21 @@ export class Workspace {
       const below = segmentsBelow(real, root);
       if (below !== null && below.length > 0) this.files.add(real);
     }
+  }
+
+  /** The user chose this encoder folder (encoders.open): feature configs may name it. */
+  allowEncoder(dir: string): void {
+    this.encoderDirs.add(realOrResolved(dir));
+  }
+
+  /** The real path of an encoder folder the user chose this session; a 'forbidden' ApiError for any other. */
+  confineEncoder(dir: string, request: string): string {
+    const real = this.realPath(dir, request);
+    if (this.encoderDirs.has(real)) return real;
+    throw new ApiError(
+      'forbidden',
+      `${request}: the encoder folder ${dir} was not chosen this session (choose it in the Features form: encoders.open)`,
+    );
   }
 
   /** The user opened this study folder (made elsewhere: CLI, a cluster). */

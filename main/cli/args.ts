@@ -227,6 +227,8 @@ function valueHint(spec: FieldSpec): string {
       return ' N';
     case 'number':
       return ' X';
+    case 'text':
+      return spec.picks === 'folder' ? ' DIR' : ' TEXT';
   }
 }
 

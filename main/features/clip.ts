@@ -6,6 +6,7 @@ import { loadAudioBytes, readAudioFileSync } from '../audio';
 import { hashContent } from './cache';
 import type { FeatureMatrix } from './compute';
 import { isPlainMfcc, type FeatureConfig } from './config';
+import type { EncoderFolder } from './encoder/folder';
 import { mfccMatrix } from './mfcc';
 
 export interface FeatureTask {
@@ -14,6 +15,8 @@ export interface FeatureTask {
   maxDurationS: number;
   /** Speed perturbation factor (1 = none); see speedPerturbedRate. */
   speed?: number;
+  /** The encoder folder, read by the extracting thread, for the encoder representation. */
+  encoder?: EncoderFolder;
 }
 
 /** Several clips with the same config: one message to the worker, one answer with every result. */
@@ -22,6 +25,7 @@ export interface FeatureBatch {
   config: FeatureConfig;
   maxDurationS: number;
   speed?: number;
+  encoder?: EncoderFolder;
 }
 
 /**
@@ -81,7 +85,7 @@ export async function computeClipFeatures(task: FeatureTask): Promise<FeatureTas
       sampleBuffer: scratch.samples,
     });
     scratch.samples = keepLarger(scratch.samples, audio.samples);
-    const matrix = await featureMatrix(audio.samples, task.config);
+    const matrix = await featureMatrix(audio.samples, task.config, task.encoder);
     return {
       ok: true,
       data: matrix.data,
@@ -105,9 +109,18 @@ export async function computeClipFeatures(task: FeatureTask): Promise<FeatureTas
 /**
  * computeFeatureMatrix, for plain librosa MFCC straight from mfcc.ts: the full version
  * (compute.ts) brings in Meyda, whose loading would add tens of milliseconds to every worker's
- * start; it is loaded on the first clip that needs it.
+ * start; it is loaded on the first clip that needs it, and onnxruntime on the first encoder clip.
  */
-async function featureMatrix(samples: Float32Array, cfg: FeatureConfig): Promise<Pick<FeatureMatrix, 'data' | 'validFrames' | 'notes'>> {
+async function featureMatrix(
+  samples: Float32Array,
+  cfg: FeatureConfig,
+  encoder: EncoderFolder | undefined,
+): Promise<Pick<FeatureMatrix, 'data' | 'validFrames' | 'notes'>> {
+  if (cfg.representation === 'encoder') {
+    if (!encoder) throw new Error('the encoder representation needs its folder read first');
+    const { encoderMatrix } = await import('./encoder/index');
+    return await encoderMatrix(samples, cfg, encoder);
+  }
   if (isPlainMfcc(cfg)) {
     const { sampleRate, nFft, hopLength, nMels, nMfcc, fmin, fmax } = cfg;
     return mfccMatrix(samples, { sampleRate, nFft, hopLength, nMels, nMfcc, fmin, fmax }, cfg.frames);
@@ -119,7 +132,15 @@ async function featureMatrix(samples: Float32Array, cfg: FeatureConfig): Promise
 export async function computeBatchFeatures(batch: FeatureBatch): Promise<FeatureTaskResult[]> {
   const results: FeatureTaskResult[] = [];
   for (const path of batch.paths) {
-    results.push(await computeClipFeatures({ path, config: batch.config, maxDurationS: batch.maxDurationS, speed: batch.speed }));
+    results.push(
+      await computeClipFeatures({
+        path,
+        config: batch.config,
+        maxDurationS: batch.maxDurationS,
+        speed: batch.speed,
+        encoder: batch.encoder,
+      }),
+    );
   }
   return results;
 }

@@ -40,6 +40,8 @@ export function spectrogramOptions(cfg: FeatureConfig): SpectrogramOptions {
 
 /** Feature matrix of one clip (mono samples at cfg.sampleRate): zero-padded at the end or truncated to cfg.frames. */
 export function computeFeatureMatrix(samples: Float32Array, cfg: FeatureConfig): FeatureMatrix {
+  if (cfg.representation === 'encoder')
+    throw new Error('encoder features come from the encoder (features/encoder encoderMatrix), not computeFeatureMatrix');
   const { nMfcc, extras, frames } = cfg;
   const rows = featureRowCount(cfg);
   if (isVectorRepresentation(cfg.representation)) {

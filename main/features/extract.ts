@@ -7,10 +7,12 @@ import { promises as fsp } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Clip, ScanResult } from '../dataset';
 import { cacheDirFor, defaultCacheRoot, hashContent, loadCache, saveCache, type CachedClip, type CachedFailure } from './cache';
-import { featureConfigHash, featureRowCount, featureRowNames, type FeatureConfig } from './config';
+import { encoderIdentity, featureConfigHash, featureRowCount, featureRowNames, type EncoderProvenance, type FeatureConfig } from './config';
+import { openEncoderFolder } from './encoder/folder';
 import { resolveFrames } from './frames';
 import { resolveWorkerScript, WorkerPool } from './pool';
 import { computeClipFeatures, type FeatureBatch, type FeatureTaskResult } from './clip';
+import type { EncoderCheckResult, EncoderCheckTask } from './worker';
 import type { ExtractionProgress } from './progress';
 
 export type { ExtractionProgress } from './progress';
@@ -56,6 +58,8 @@ export interface FeatureSet {
   cacheDir: string;
   cacheProblems: string[];
   cancelled: boolean;
+  /** The encoder representation: which model and layer (and, when clips were computed, where it ran). */
+  encoder?: EncoderProvenance;
 }
 
 export class ExtractionCancelled extends Error {
@@ -72,10 +76,14 @@ export async function extractFeatures(scan: ScanResult, requested: FeatureConfig
   }
   // Auto frames (0) become the dataset's length here too, so no caller can cache unsized matrices.
   const { config } = await resolveFrames(requested, scan.clips);
-  const configHash = featureConfigHash(config);
+  // An encoder folder is read (and its model hashed) before anything else: a bad one writes nothing.
+  const encoderFolder = config.representation === 'encoder' ? await openEncoderFolder(config.encoderDir, config.encoderDtype) : undefined;
+  const identity = encoderFolder ? encoderIdentity(config, encoderFolder) : undefined;
+  let encoder: EncoderProvenance | undefined = identity && { ...identity, dir: encoderFolder!.dir };
+  const configHash = featureConfigHash(config, identity);
   // Perturbed features are other matrices for the same clips: they get a cache of their own.
   const cacheKey = speed === 1 ? configHash : `${configHash}-speed${speed}`;
-  const rows = featureRowCount(config);
+  const rows = featureRowCount(config, identity);
   const frames = config.frames;
   const datasetRoot = await fsp.realpath(scan.root);
   const cacheDir = cacheDirFor(options.cacheRoot ?? defaultCacheRoot(), datasetRoot, cacheKey);
@@ -166,11 +174,25 @@ export async function extractFeatures(scan: ScanResult, requested: FeatureConfig
     // This thread computes short clips too (see localLane), so by default it takes the place of
     // one worker when most clips are short.
     const shortClips = toCompute.filter((clip) => clip.sizeBytes <= LOCAL_MAX_BYTES).length;
-    const workerCount = Math.max(1, Math.min(options.workers ?? defaultWorkerCount(2 * shortClips >= toCompute.length), toCompute.length));
-    const pool = new WorkerPool<FeatureBatch, FeatureTaskResult[]>(
+    // An encoder runs in one worker (one copy of the model; onnxruntime spreads a run over the
+    // cores), never on this thread, which may be the one answering the app's requests.
+    const workerCount = encoderFolder
+      ? 1
+      : Math.max(1, Math.min(options.workers ?? defaultWorkerCount(2 * shortClips >= toCompute.length), toCompute.length));
+    const pool = new WorkerPool<FeatureBatch | EncoderCheckTask, FeatureTaskResult[] | EncoderCheckResult>(
       resolveWorkerScript(import.meta.url, 'worker.ts', 'feature-worker.js'),
       workerCount,
     );
+    if (encoderFolder) {
+      // The model is loaded and its contract checked before any clip: a model that cannot run fails
+      // the extraction with its reason and leaves the cache as it was.
+      const check = (await pool.run({ encoderCheck: { folder: encoderFolder, layer: config.encoderLayer } })) as EncoderCheckResult;
+      if (!check.ok) {
+        await pool.close();
+        throw new Error(check.reason);
+      }
+      encoder = { ...encoder!, layerNote: check.report.layer.note, provider: check.report.provider };
+    }
     const onAbort = () => pool.clearQueue(new ExtractionCancelled());
     options.signal?.addEventListener('abort', onAbort);
     const flushEvery = options.flushIntervalMs ?? defaultFlushIntervalMs();
@@ -231,7 +253,13 @@ export async function extractFeatures(scan: ScanResult, requested: FeatureConfig
       for (let batch = takeBatch(false); batch; batch = takeBatch(false)) {
         let results: FeatureTaskResult[];
         try {
-          results = await pool.run({ paths: batch.map((clip) => clip.path), config, maxDurationS, speed });
+          results = (await pool.run({
+            paths: batch.map((clip) => clip.path),
+            config,
+            maxDurationS,
+            speed,
+            encoder: encoderFolder,
+          })) as FeatureTaskResult[];
         } catch (err) {
           if (err instanceof ExtractionCancelled) {
             cancelled = true;
@@ -244,6 +272,7 @@ export async function extractFeatures(scan: ScanResult, requested: FeatureConfig
       }
     };
     const localLane = async (): Promise<void> => {
+      if (encoderFolder) return;
       // Let the workers' first batches go out first.
       await yieldToEventLoop();
       // Short clips only: a long recording would hold up this thread's event loop.
@@ -301,7 +330,7 @@ export async function extractFeatures(scan: ScanResult, requested: FeatureConfig
     speed,
     rows,
     frames,
-    rowNames: featureRowNames(config),
+    rowNames: featureRowNames(config, identity),
     clips: withFeatures,
     data,
     validFrames,
@@ -312,6 +341,7 @@ export async function extractFeatures(scan: ScanResult, requested: FeatureConfig
     cacheDir,
     cacheProblems,
     cancelled,
+    ...(encoder && { encoder }),
   };
 }
 

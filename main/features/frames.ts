@@ -6,8 +6,21 @@
  */
 import { probeAudioFile } from '../audio';
 import { probeClips, type Clip, type ProbeAudio } from '../dataset';
-import { isVectorRepresentation } from '../schema/names';
+import { representationInputKind } from '../schema/names';
 import type { FeatureConfig } from './config';
+
+/** Samples between an encoder's frames at 16 kHz (wav2vec 2.0, HuBERT, WavLM): what auto frames count in. */
+const ENCODER_HOP = 320;
+
+/** One vector per clip: functionals, or an encoder pooled to mean and std. */
+function isOneVector(cfg: FeatureConfig): boolean {
+  return representationInputKind(cfg.representation, cfg.encoderPooling) === 'vector';
+}
+
+/** The framing auto lengths are counted in: the STFT's, or the encoder's. */
+function framing(cfg: FeatureConfig): Pick<FeatureConfig, 'sampleRate' | 'hopLength'> {
+  return cfg.representation === 'encoder' ? { sampleRate: cfg.sampleRate, hopLength: ENCODER_HOP } : cfg;
+}
 
 export const AUTO_FRAMES_MIN = 100;
 export const AUTO_FRAMES_MAX = 500;
@@ -30,17 +43,17 @@ export interface FramesChoice {
 
 /** The length `frames: 0` becomes for clips of these durations (unreadable clips left out). */
 export function autoFrames(durationsS: readonly number[], cfg: FeatureConfig): FramesChoice {
-  if (isVectorRepresentation(cfg.representation)) return { config: { ...cfg, frames: 1 }, note: null };
+  if (isOneVector(cfg)) return { config: { ...cfg, frames: 1 }, note: null };
   const longest = durationsS.length > 0 ? Math.max(...durationsS) : 0;
-  const needed = durationsS.length > 0 ? naturalFrames(longest, cfg) : 0;
+  const needed = durationsS.length > 0 ? naturalFrames(longest, framing(cfg)) : 0;
   const frames = Math.min(AUTO_FRAMES_MAX, Math.max(AUTO_FRAMES_MIN, needed));
   const config = { ...cfg, frames };
-  const seconds = framesToSeconds(frames, cfg).toFixed(2);
+  const seconds = framesToSeconds(frames, framing(cfg)).toFixed(2);
   if (durationsS.length === 0) return { config, note: `frames auto: ${frames} (${seconds} s; no clip could be measured)` };
   const longestText = `the longest clip is ${longest.toFixed(2)} s, ${needed} frames`;
   if (needed <= AUTO_FRAMES_MIN) return { config, note: `frames auto: ${frames} (${seconds} s, the minimum; ${longestText})` };
   if (needed <= AUTO_FRAMES_MAX) return { config, note: `frames auto: ${frames} (${seconds} s: ${longestText})` };
-  const cut = durationsS.filter((d) => naturalFrames(d, cfg) > frames).length;
+  const cut = durationsS.filter((d) => naturalFrames(d, framing(cfg)) > frames).length;
   return { config, note: `frames auto: ${frames} (${seconds} s, the maximum: ${longestText}; ${cut} clip(s) are cut)` };
 }
 
@@ -51,8 +64,8 @@ export async function resolveFrames(
   probe: ProbeAudio = probeAudioFile,
 ): Promise<FramesChoice> {
   if (config.frames > 0) return { config, note: null };
-  // A vector of functionals is one frame, whatever the clips' lengths.
-  if (isVectorRepresentation(config.representation)) return { config: { ...config, frames: 1 }, note: null };
+  // A vector per clip is one frame, whatever the clips' lengths.
+  if (isOneVector(config)) return { config: { ...config, frames: 1 }, note: null };
   const probed = await probeClips(clips, probe);
   const durations = probed.flatMap((facts) => ('error' in facts ? [] : [facts.durationS]));
   return autoFrames(durations, config);

@@ -10,10 +10,19 @@ import { loadAudio, serializeError, type SerializedError } from '../audio';
 import { computeBatchFeatures, type FeatureBatch } from './clip';
 import { computeFeatureMatrix, spectrogramOptions } from './compute';
 import type { FeatureConfig } from './config';
+import type { EncoderFolder } from './encoder/folder';
+import type { EncoderRuntimeReport } from './encoder/index';
 import { logMelSpectrogram } from './mfcc';
 
 export { computeBatchFeatures, computeClipFeatures } from './clip';
 export type { FeatureBatch, FeatureTask, FeatureTaskResult } from './clip';
+
+/** Opens the encoder's session in this worker (kept for the clips to come) and says what it gives. */
+export interface EncoderCheckTask {
+  encoderCheck: { folder: EncoderFolder; layer: number };
+}
+
+export type EncoderCheckResult = { ok: true; report: EncoderRuntimeReport } | { ok: false; reason: string };
 
 export interface ClipAnalysisTask {
   clipView: { path: string; config: FeatureConfig };
@@ -65,7 +74,17 @@ async function answerClipAnalysis(task: ClipAnalysisTask): Promise<{ result: Cli
 
 if (parentPort) {
   const port = parentPort;
-  port.on('message', async (message: { id: number; task: FeatureBatch | ClipAnalysisTask }) => {
+  port.on('message', async (message: { id: number; task: FeatureBatch | ClipAnalysisTask | EncoderCheckTask }) => {
+    if ('encoderCheck' in message.task) {
+      const { folder, layer } = message.task.encoderCheck;
+      const { checkEncoder } = await import('./encoder/index');
+      const result: EncoderCheckResult = await checkEncoder(folder, layer).then(
+        (report) => ({ ok: true as const, report }),
+        (err: unknown) => ({ ok: false as const, reason: err instanceof Error ? err.message : String(err) }),
+      );
+      port.postMessage({ id: message.id, result });
+      return;
+    }
     if ('clipView' in message.task) {
       const { result, transfer } = await answerClipAnalysis(message.task);
       port.postMessage({ id: message.id, result }, transfer);

@@ -105,6 +105,7 @@ export async function runClassicalJob(
       metrics,
       backend: 'cpu',
       versions: run.record.versions,
+      ...(features.encoder && { encoder: features.encoder }),
     };
     await run.saveCheckpoint('best', file, manifest);
     await run.saveCheckpoint('final', file, manifest);

@@ -37,7 +37,8 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
   const { config } = options;
   const emit = options.onEvent ?? (() => undefined);
   const log: JobLog = (message, level = 'info') => emit({ type: 'log', level, message });
-  const representationProblem = modelRepresentationProblem(config.model, resolveFeatureConfig(options.featureConfig).representation);
+  const requested = resolveFeatureConfig(options.featureConfig);
+  const representationProblem = modelRepresentationProblem(config.model, requested.representation, requested.encoderPooling);
   if (representationProblem) throw new Error(representationProblem);
   if (isClassicalModel(config.model)) {
     const job = await prepareJob(options, emit, log, 'train+val');
@@ -78,6 +79,7 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
     metrics,
     backend: backend.name,
     versions,
+    ...(features.encoder && { encoder: features.encoder }),
   });
 
   try {

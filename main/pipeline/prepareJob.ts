@@ -8,6 +8,7 @@ import { writeEvaluation } from '../evaluation/file';
 import { datasetFingerprint, scanDataset, splitFromConfig, type ScanResult, type SchemeName, type Split } from '../dataset';
 import { featureRowCount, resolveFeatureConfig, type FeatureConfig } from '../features/config';
 import { resolveFrames } from '../features/frames';
+import { openEncoderFolder } from '../features/encoder/folder';
 import { extractFeatures, type FeatureSet } from '../features/extract';
 import { fitNormalizer, preparePart, type PreparedPart } from '../features/prepare';
 import type { Normalizer } from '../features/standardize';
@@ -94,13 +95,16 @@ export async function prepareJob(
   const frames = await resolveFrames(resolveFeatureConfig(options.featureConfig), scan.clips);
   if (frames.note) log(frames.note);
   const featureConfig = frames.config;
+  // The encoder's folder says how many rows its features have (and is checked before anything runs).
+  const encoderFolder =
+    featureConfig.representation === 'encoder' ? await openEncoderFolder(featureConfig.encoderDir, featureConfig.encoderDtype) : null;
   // Before any feature is extracted: an input the backend cannot hold used to crash it mid-run.
   // (Classical models hold one vector per clip: nothing of theirs grows with the input length.)
   if (!isClassicalModel(config.model))
     checkTrainingMemory(
       {
         model: config.model,
-        rows: featureRowCount(featureConfig),
+        rows: featureRowCount(featureConfig, encoderFolder ?? undefined),
         frames: featureConfig.frames,
         numClasses: Math.max(2, scan.labels.length),
         batchSize: config.batchSize,
@@ -114,6 +118,10 @@ export async function prepareJob(
     onLog: (line) => log(line, 'warn'),
   });
   if (features.cancelled) throw new Error('cancelled during feature extraction');
+  if (features.encoder)
+    log(
+      `encoder: ${features.encoder.name} (${features.encoder.file}, sha256 ${features.encoder.sha256.slice(0, 12)}), ${features.encoder.layerNote ?? `layer ${features.encoder.layer} of ${features.encoder.layers}, every clip from the cache`}${features.encoder.provider ? `, on ${features.encoder.provider.name}` : ''}`,
+    );
   log(
     `features: ${features.clips.length} clips (${features.stats.fromCache} from cache, ${features.stats.computed} computed, ${features.failed.length} failed)`,
   );
@@ -159,6 +167,7 @@ export async function createJobRun(
       seed: config.seed,
       backend,
       versions: appVersions(),
+      ...(features.encoder && { encoder: features.encoder }),
     },
     { id: options.runId },
   );

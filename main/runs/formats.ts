@@ -7,6 +7,7 @@
 import type { BackendInfo } from '../schema/backend';
 import type { Split } from '../dataset/split';
 import type { FeatureConfig } from '../schema/featureFields';
+import type { EncoderProvenance } from '../schema/encoder';
 import { RUN_FILE } from '../schema/files';
 import { NORMALIZATION_MODES, type TrainingConfig } from '../schema/trainingFields';
 import type { BestCheckpoint, CheckpointManifest, ClassifierSummary, RunOutcomeSummary, RunRecord, TestMetrics } from './types';
@@ -77,6 +78,15 @@ function summary(value: unknown): RunOutcomeSummary {
   };
 }
 
+/** An encoder's provenance: the fields predict relies on are checked, the rest kept as written. */
+function encoderProvenance(value: unknown, field: string): EncoderProvenance {
+  const e = check.object(value, field);
+  for (const key of ['name', 'file', 'sha256', 'dir'] as const) check.string(e[key], `${field}.${key}`);
+  for (const key of ['layer', 'layers', 'hiddenSize'] as const) check.integer(e[key], `${field}.${key}`);
+  check.boolean(e.doNormalize, `${field}.doNormalize`);
+  return e as unknown as EncoderProvenance;
+}
+
 function validateRunRecord(r: JsonObject): RunRecord {
   const config = check.object(r.config, 'config');
   const training = check.object(config.training, 'config.training');
@@ -115,6 +125,7 @@ function validateRunRecord(r: JsonObject): RunRecord {
   const error = optional(r.error, (v) => check.string(v, 'error'));
   const bestEpoch = optional(r.bestEpoch, (v) => check.integer(v, 'bestEpoch'));
   const stored = optional(r.summary, summary);
+  const encoder = optional(r.encoder, (v) => encoderProvenance(v, 'encoder'));
   return {
     ...record,
     ...(finishedAt !== undefined && { finishedAt }),
@@ -122,6 +133,7 @@ function validateRunRecord(r: JsonObject): RunRecord {
     ...(bestEpoch !== undefined && { bestEpoch }),
     ...(stored !== undefined && { summary: stored }),
     ...(interruption !== undefined && { interruption }),
+    ...(encoder !== undefined && { encoder }),
   };
 }
 
@@ -167,6 +179,7 @@ function validateManifest(m: JsonObject): CheckpointManifest {
   check.string(m.backend, 'backend');
   versions(m.versions, 'versions');
   check.string(m.createdAt, 'createdAt');
+  if (m.encoder !== undefined) encoderProvenance(m.encoder, 'encoder');
   return m as unknown as CheckpointManifest;
 }
 

@@ -1,3 +1,4 @@
+import type { EncoderProvenance } from '../schema/encoder';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { promises as fsp } from 'node:fs';
@@ -37,6 +38,7 @@ export interface RunInit {
   seed: number;
   backend: BackendInfo;
   versions: RunVersions;
+  encoder?: EncoderProvenance;
 }
 
 export interface CreateRunOptions {
@@ -116,6 +118,7 @@ export async function createRun(runsDir: string, init: RunInit, options: CreateR
     seed: init.seed,
     backend: init.backend,
     versions: init.versions,
+    ...(init.encoder && { encoder: init.encoder }),
   };
   await fsp.mkdir(join(dir, CHECKPOINTS_DIR), { recursive: true });
   await writeRecordFile(dir, record);

@@ -1,3 +1,4 @@
+import type { EncoderProvenance } from '../schema/encoder';
 import type { BackendInfo } from '../schema/backend';
 import type { Split } from '../dataset/split';
 import type { FeatureConfig } from '../schema/featureFields';
@@ -82,6 +83,8 @@ export interface RunRecord {
   bestEpoch?: number;
   summary?: RunOutcomeSummary;
   interruption?: RunInterruption;
+  /** The encoder representation: which model and layer, and where it ran. */
+  encoder?: EncoderProvenance;
 }
 
 /** How a checkpoint's inputs were standardised (format 3; older manifests read as global, padding not masked). */
@@ -112,6 +115,8 @@ export interface CheckpointManifest {
   backend: string;
   versions: RunVersions;
   createdAt: string;
+  /** The encoder representation: the model (by its file's hash) and layer the features came from; predict needs it. */
+  encoder?: EncoderProvenance;
 }
 
 /** The content of the `lock` file held while a process trains. */

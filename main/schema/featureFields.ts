@@ -5,13 +5,24 @@
  * only with MFCC over the full band) are checked after the table, in features/config.ts.
  */
 import type { FieldTable } from './fields';
-import { FEATURE_PRESETS, MEYDA_DESCRIPTORS, type FeaturePreset, type MeydaDescriptor, type VectorRepresentation } from './names';
+import {
+  ENCODER_DTYPES,
+  ENCODER_POOLINGS,
+  FEATURE_PRESETS,
+  MEYDA_DESCRIPTORS,
+  type EncoderDtype,
+  type EncoderPooling,
+  type FeaturePreset,
+  type MeydaDescriptor,
+  type VectorRepresentation,
+} from './names';
 
 /**
- * What the main rows of a feature matrix are: MFCC or log-mel frames, or a vector of acoustic
- * functionals (stored as a matrix of one frame; features/functionals/).
+ * What the main rows of a feature matrix are: MFCC or log-mel frames, a vector of acoustic
+ * functionals (stored as a matrix of one frame; features/functionals/), or a pretrained speech
+ * encoder's embeddings (features/encoder/: pooled to one frame, or its frames).
  */
-export type FeatureRepresentation = 'mfcc' | 'logmel' | VectorRepresentation;
+export type FeatureRepresentation = 'mfcc' | 'logmel' | VectorRepresentation | 'encoder';
 /** The representations that are frame matrices (the fields of the framing and the mel filterbank apply to them). */
 export const MATRIX_REPRESENTATIONS: readonly FeatureRepresentation[] = ['mfcc', 'logmel'];
 
@@ -42,13 +53,26 @@ export interface FeatureConfig {
   frames: number;
   /** Meyda descriptors appended as extra rows, in canonical order (MEYDA_DESCRIPTORS). */
   extras: MeydaDescriptor[];
+  /** The encoder representation: the folder of an ONNX export of a speech encoder (absolute once resolved). */
+  encoderDir: string;
+  /** Which file of the export to run (onnx/model.onnx, model_fp16.onnx, …). */
+  encoderDtype: EncoderDtype;
+  /** Which hidden state: 0 = the transformer's input, N = after layer N; -1 = the last layer. */
+  encoderLayer: number;
+  /** Mean and standard deviation over the clip (one vector), or the frames themselves. */
+  encoderPooling: EncoderPooling;
+  /** Longer clips run in windows of this many seconds, overlapping by a fifth, stitched. */
+  encoderWindowS: number;
 }
 
 /** The parts of the Features form, in order. */
 export const FEATURE_GROUPS = [
   { id: 'features', title: 'Features' },
+  { id: 'encoder', title: 'Pretrained encoder' },
   { id: 'framing', title: 'Framing' },
 ] as const;
+
+const ENCODER_ONLY = [{ path: 'representation', values: ['encoder'] }] as const;
 
 /**
  * The form disables a field while another field has none of the values of one of its conditions
@@ -73,6 +97,12 @@ export const FEATURE_FIELD_APPLIES: Partial<
   hopLength: [{ path: 'representation', values: MATRIX_REPRESENTATIONS }],
   nMels: [{ path: 'representation', values: MATRIX_REPRESENTATIONS }],
   extras: [{ path: 'representation', values: MATRIX_REPRESENTATIONS }],
+  sampleRate: [{ path: 'representation', values: ['mfcc', 'logmel', 'egemaps-like', 'compare-like'] }],
+  encoderDir: ENCODER_ONLY,
+  encoderDtype: ENCODER_ONLY,
+  encoderLayer: ENCODER_ONLY,
+  encoderPooling: ENCODER_ONLY,
+  encoderWindowS: ENCODER_ONLY,
 };
 
 /**
@@ -118,10 +148,11 @@ export const FEATURE_FIELDS = {
       { value: 'logmel', title: 'log-mel energies' },
       { value: 'egemaps-like', title: 'eGeMAPS-like functionals (88)' },
       { value: 'compare-like', title: 'ComParE-like functionals (3707)' },
+      { value: 'encoder', title: 'pretrained encoder (ONNX folder)' },
     ],
     default: 'mfcc',
     label: 'Representation',
-    help: 'MFCC rows, the dB mel spectrogram (nMels rows; librosa preset only), or a vector of acoustic functionals per clip (one frame)',
+    help: 'MFCC rows, the dB mel spectrogram (nMels rows; librosa preset only), a vector of acoustic functionals per clip (one frame), or a pretrained speech encoder run from a local ONNX folder',
     flag: 'representation',
     group: 'features',
   },
@@ -217,5 +248,57 @@ export const FEATURE_FIELDS = {
     help: 'Meyda descriptors appended as rows',
     flag: 'extras',
     group: 'features',
+  },
+  encoderDir: {
+    kind: 'text',
+    maxLength: 4096,
+    picks: 'folder',
+    default: '',
+    label: 'Encoder folder',
+    help: 'a Hugging Face ONNX export of a speech encoder on this machine (config.json, preprocessor_config.json, onnx/model.onnx); nothing is downloaded',
+    flag: 'encoder-dir',
+    group: 'encoder',
+  },
+  encoderDtype: {
+    kind: 'enum',
+    choices: ENCODER_DTYPES.map((value) => ({ value, title: value === 'auto' ? 'auto (fp32 first)' : value })),
+    default: 'auto',
+    label: 'Encoder file',
+    help: 'which export to run: fp32 model.onnx, q8 model_quantized.onnx, int8/uint8 model_int8/uint8.onnx, fp16 model_fp16.onnx; auto: the first present in that order',
+    flag: 'encoder-dtype',
+    group: 'encoder',
+  },
+  encoderLayer: {
+    kind: 'integer',
+    min: -1,
+    max: 64,
+    minNote: '(-1 = the last layer)',
+    default: -1,
+    label: 'Encoder layer',
+    help: 'hidden state to keep: 0 = the transformer input, N = after layer N (needs an export with hidden_states outputs); -1 = the last layer',
+    flag: 'encoder-layer',
+    group: 'encoder',
+  },
+  encoderPooling: {
+    kind: 'enum',
+    choices: ENCODER_POOLINGS.map((value) => ({
+      value,
+      title: value === 'mean-std' ? 'mean + std over the clip (vector models)' : 'frames (sequence models)',
+    })),
+    default: 'mean-std',
+    label: 'Encoder pooling',
+    help: 'mean and standard deviation of the frames (one vector, for the classical models and the MLP), or the frames with their mask (crnn and the CNNs)',
+    flag: 'encoder-pooling',
+    group: 'encoder',
+  },
+  encoderWindowS: {
+    kind: 'number',
+    min: 1,
+    max: 60,
+    default: 20,
+    label: 'Encoder window (s)',
+    help: "longer clips run in windows of this length overlapping by a fifth, stitched at the overlaps' middles; memory grows with the window, not the clip",
+    flag: 'encoder-window',
+    group: 'encoder',
   },
 } as const satisfies FieldTable<FeatureConfig, FeatureDefaults>;

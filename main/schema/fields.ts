@@ -61,7 +61,16 @@ export interface ListFieldSpec<V extends string = string> extends FieldBase {
   choices?: readonly Choice<V>[];
 }
 
-export type FieldSpec = (NumberFieldSpec | BooleanFieldSpec | EnumFieldSpec | ListFieldSpec) & { default: unknown };
+/** Free text: a folder path. '' means "not given". */
+export interface TextFieldSpec extends FieldBase {
+  kind: 'text';
+  /** Longest value, in characters. */
+  maxLength: number;
+  /** What the text names: the app offers a folder picker beside the field. */
+  picks?: 'folder';
+}
+
+export type FieldSpec = (NumberFieldSpec | BooleanFieldSpec | EnumFieldSpec | ListFieldSpec | TextFieldSpec) & { default: unknown };
 
 type IsNested<V> = V extends readonly unknown[] ? false : V extends object ? true : false;
 
@@ -87,7 +96,9 @@ export type SpecFor<V, P extends string> = [NonNullable<V>] extends [number]
     : [NonNullable<V>] extends [readonly (infer E extends string)[]]
       ? ListFieldSpec<E> & { default: PresetDefault<readonly E[] | (undefined extends V ? undefined : never), P> }
       : [NonNullable<V>] extends [string]
-        ? EnumFieldSpec<NonNullable<V>> & { default: PresetDefault<V, P> }
+        ? string extends NonNullable<V>
+          ? TextFieldSpec & { default: PresetDefault<V, P> }
+          : EnumFieldSpec<NonNullable<V>> & { default: PresetDefault<V, P> }
         : never;
 
 export type FieldTable<T, P extends string> = { readonly [K in FieldPath<T>]: SpecFor<FieldValue<T, K>, P> };
@@ -175,6 +186,10 @@ export function checkFieldValue(path: string, spec: FieldSpec, value: unknown): 
     }
     case 'boolean':
       if (typeof value !== 'boolean') return fail('true or false');
+      return value;
+    case 'text':
+      if (typeof value !== 'string' || value.length > spec.maxLength || value.includes('\0'))
+        return fail(`a text of at most ${spec.maxLength} characters`);
       return value;
     case 'enum': {
       const values = spec.choices.map((c) => c.value);
@@ -322,6 +337,7 @@ export function parseFieldText(table: AnyFieldTable, path: string, text: string)
               .filter((item) => item.length > 0);
       break;
     case 'enum':
+    case 'text':
       break;
   }
   return checkFieldValue(path, spec, value);

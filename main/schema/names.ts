@@ -64,6 +64,21 @@ export const CHECKPOINT_NAMES: readonly CheckpointName[] = ['best', 'final'];
 export type VectorRepresentation = 'egemaps-like' | 'compare-like';
 export const VECTOR_REPRESENTATIONS: readonly VectorRepresentation[] = ['egemaps-like', 'compare-like'];
 
+/**
+ * A pretrained speech encoder's frame embeddings (features/encoder/): pooled to their mean and
+ * standard deviation over the clip (one vector, as functionals are) or kept as a frame sequence.
+ */
+export type EncoderPooling = 'mean-std' | 'frames';
+export const ENCODER_POOLINGS: readonly EncoderPooling[] = ['mean-std', 'frames'];
+
+/**
+ * Which file of an encoder export to run, by the names Hugging Face exports use in `onnx/`:
+ * model.onnx (fp32), model_fp16.onnx, model_quantized.onnx (q8), model_int8.onnx, model_uint8.onnx;
+ * 'auto' takes the first present in that order, fp32 before the quantised files.
+ */
+export type EncoderDtype = 'auto' | 'fp32' | 'q8' | 'int8' | 'uint8' | 'fp16';
+export const ENCODER_DTYPES: readonly EncoderDtype[] = ['auto', 'fp32', 'q8', 'int8', 'uint8', 'fp16'];
+
 /** Classifiers of feature vectors (they accept only vector representations). */
 export type ClassicalModelName = 'svm-linear' | 'svm-rbf' | 'logreg' | 'knn' | 'mlp';
 export const CLASSICAL_MODEL_NAMES: readonly ClassicalModelName[] = ['svm-linear', 'svm-rbf', 'logreg', 'knn', 'mlp'];
@@ -88,18 +103,22 @@ export function modelInputKind(model: ModelName): InputKind {
   return isClassicalModel(model) ? 'vector' : 'matrix';
 }
 
-/** The input a representation produces. */
-export function representationInputKind(representation: string): InputKind {
+/** The input a representation produces (an encoder's: a vector when pooled, else its frames). */
+export function representationInputKind(representation: string, encoderPooling: string = 'mean-std'): InputKind {
+  if (representation === 'encoder') return encoderPooling === 'frames' ? 'matrix' : 'vector';
   return isVectorRepresentation(representation) ? 'vector' : 'matrix';
 }
 
 /**
  * Why `model` cannot take `representation` (one line), or null when it can: classical
- * classifiers take only vector representations, the networks only matrix ones.
+ * classifiers take only vectors (functionals, a pooled encoder), the networks only matrices
+ * (MFCC, log-mel, an encoder's frames).
  */
-export function modelRepresentationProblem(model: ModelName, representation: string): string | null {
-  if (modelInputKind(model) === representationInputKind(representation)) return null;
+export function modelRepresentationProblem(model: ModelName, representation: string, encoderPooling: string = 'mean-std'): string | null {
+  if (modelInputKind(model) === representationInputKind(representation, encoderPooling)) return null;
+  const given =
+    representation === 'encoder' ? `representation 'encoder' with pooling '${encoderPooling}'` : `representation '${representation}'`;
   return modelInputKind(model) === 'vector'
-    ? `model '${model}' classifies feature vectors, but representation '${representation}' gives matrices: choose a vector representation (${VECTOR_REPRESENTATIONS.join(', ')})`
-    : `model '${model}' takes feature matrices, but representation '${representation}' gives vectors: choose a classical model (${CLASSICAL_MODEL_NAMES.join(', ')})`;
+    ? `model '${model}' classifies feature vectors, but ${given} gives matrices: choose a vector representation (${VECTOR_REPRESENTATIONS.join(', ')}, or encoder with mean-std pooling)`
+    : `model '${model}' takes feature matrices, but ${given} gives vectors: choose a classical model (${CLASSICAL_MODEL_NAMES.join(', ')}), or encoder with frames pooling`;
 }

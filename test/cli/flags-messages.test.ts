@@ -38,7 +38,7 @@ describe('a command that loads TensorFlow and probes the GPU', () => {
     async () => {
       const result = await runCli(['backends', '--json'], { ...HEADLESS, VK_ICD_FILENAMES: SWIFTSHADER_ICD });
       expect(result.code, result.stderr).toBe(0);
-      expect(JSON.parse(result.stdout).find((b: { name: string }) => b.name === 'webgpu')).toMatchObject({ available: true });
+      expect(JSON.parse(result.stdout).backends.find((b: { name: string }) => b.name === 'webgpu')).toMatchObject({ available: true });
       expect(result.stderr).toBe('');
     },
     TIMEOUT,

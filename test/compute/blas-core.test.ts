@@ -180,9 +180,9 @@ describe.skipIf(skip !== '')('`ser backends` names the core', () => {
         new RegExp(`^wasm .*BLAS: OpenBLAS [\\d.]+ \\(${core}\\), core ${core}: forced by SER_BLAS_CORETYPE=${core}$`, 'm'),
       );
       const json = await runCli(['backends', '--json'], env);
-      const wasm = (JSON.parse(json.stdout) as { name: string; blas?: { core?: { name: string; reason: string } } }[]).find(
-        (b) => b.name === 'wasm',
-      );
+      const wasm = (
+        JSON.parse(json.stdout) as { backends: { name: string; blas?: { core?: { name: string; reason: string } } }[] }
+      ).backends.find((b) => b.name === 'wasm');
       expect(wasm?.blas?.core).toEqual({ name: core, reason: `forced by SER_BLAS_CORETYPE=${core}` });
     } finally {
       rmSync(cache, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_FEATURE_CONFIG,
@@ -29,6 +30,11 @@ describe('resolveFeatureConfig', () => {
       nMels: 128,
       frames: 0,
       extras: [],
+      encoderDir: '',
+      encoderDtype: 'auto',
+      encoderLayer: -1,
+      encoderPooling: 'mean-std',
+      encoderWindowS: 20,
     });
     expect(resolveFeatureConfig()).toEqual(DEFAULT_FEATURE_CONFIG);
   });
@@ -62,7 +68,10 @@ describe('resolveFeatureConfig', () => {
     [{ nFft: 3000 }, /nFft must be a power of two in 256\.\.16384, got 3000/],
     [{ preset: true as never }, /preset must be librosa or meyda, got true/],
     [{ extras: ['rms', 7] as never }, /extras\[1\] must be .*, got 7/],
-    [{ representation: 'mfe' as never }, /representation must be mfcc, logmel, egemaps-like or compare-like, got the string "mfe"/],
+    [
+      { representation: 'mfe' as never },
+      /representation must be mfcc, logmel, egemaps-like, compare-like or encoder, got the string "mfe"/,
+    ],
     [{ deltas: 3 }, /deltas must be an integer in 0\.\.2, got 3/],
     [{ fmin: -1 }, /fmin must be a number in \[0, 96000\], got -1/],
     [{ fmax: 12000 }, /fmax must be at most half the sample rate \(11025 Hz\), or 0 for that, got 12000/],
@@ -144,7 +153,18 @@ describe('featureConfigHash', () => {
     expect(featureConfigHash(resolveFeatureConfig(legacy))).toBe(legacyHash(legacy));
     // Read back from a checkpoint or study made then, the fields it predates take the values it was
     // made with, whatever today's defaults are.
-    expect(withStoredDefaults({ nMels: 64 })).toEqual({ representation: 'mfcc', deltas: 0, fmin: 0, fmax: 0, nMels: 64 });
+    expect(withStoredDefaults({ nMels: 64 })).toEqual({
+      representation: 'mfcc',
+      deltas: 0,
+      fmin: 0,
+      fmax: 0,
+      encoderDir: '',
+      encoderDtype: 'auto',
+      encoderLayer: -1,
+      encoderPooling: 'mean-std',
+      encoderWindowS: 20,
+      nMels: 64,
+    });
     expect(featureConfigHash(storedFeatureConfig(legacy))).toBe(legacyHash(legacy));
     // fmax at half the sample rate is the same filterbank as fmax 0.
     expect(featureConfigHash(resolveFeatureConfig({ frames: 100, fmax: 11025 }))).toBe(legacyHash(legacy));
@@ -209,5 +229,58 @@ describe('feature rows', () => {
     expect(featureRowCount(cfg)).toBe(40 + 12 + 6);
     expect(featureRowNames(cfg).slice(52)).toEqual(['spectralCentroid', 'spectralFlatness', 'spectralRolloff', 'rms', 'zcr', 'loudness']);
     expect(featureRowNames(DEFAULT_FEATURE_CONFIG)).toHaveLength(40);
+  });
+});
+
+describe('the encoder representation', () => {
+  const identity = {
+    name: 'tiny',
+    file: 'onnx/model.onnx',
+    sha256: 'a'.repeat(64),
+    layer: 2,
+    layers: 2,
+    hiddenSize: 32,
+    doNormalize: true,
+  };
+
+  it('needs a folder, makes it absolute, and keeps the framing fields at their defaults', () => {
+    expect(() => resolveFeatureConfig({ representation: 'encoder' })).toThrow(
+      'Invalid feature config: encoderDir must be the folder of an ONNX speech encoder export with the encoder representation (--encoder-dir), got the string ""',
+    );
+    const cfg = resolveFeatureConfig({ representation: 'encoder', encoderDir: 'models/tiny', nMfcc: 13, sampleRate: 8000 });
+    expect(cfg).toMatchObject({ encoderDir: resolve('models/tiny'), nMfcc: 40, sampleRate: 16000 });
+    expect(() => resolveFeatureConfig({ representation: 'encoder', encoderDir: '/m', frames: 50 })).toThrow(
+      /frames must be 0 \(auto\) or 1 with mean-std encoder pooling/,
+    );
+    expect(resolveFeatureConfig({ representation: 'encoder', encoderDir: '/m', encoderPooling: 'frames', frames: 50 }).frames).toBe(50);
+  });
+
+  it('elsewhere, the encoder fields are kept as given (a study grid may switch to it) and leave the hash as it was', () => {
+    const cfg = resolveFeatureConfig({ encoderDir: '/m', encoderLayer: 3, frames: 100 });
+    expect(cfg.encoderDir).toBe('/m');
+    expect(resolveFeatureConfig({ representation: 'egemaps-like', encoderDir: '/m' }).encoderDir).toBe('/m');
+    expect(featureConfigHash(cfg)).toBe(featureConfigHash(resolveFeatureConfig({ frames: 100 })));
+  });
+
+  it('hashes the model file and the layer used, not the folder or the file choice', () => {
+    const cfg = resolveFeatureConfig({ representation: 'encoder', encoderDir: '/a', frames: 1 });
+    expect(() => featureConfigHash(cfg)).toThrow(/needs its encoder folder read first/);
+    const hash = featureConfigHash(cfg, identity);
+    expect(featureConfigHash({ ...cfg, encoderDir: '/b', encoderDtype: 'fp32' }, identity)).toBe(hash);
+    expect(featureConfigHash(cfg, { ...identity, sha256: 'b'.repeat(64) })).not.toBe(hash);
+    expect(featureConfigHash(cfg, { ...identity, layer: 1 })).not.toBe(hash);
+    expect(featureConfigHash({ ...cfg, encoderWindowS: 10 }, identity)).not.toBe(hash);
+    expect(featureConfigHash({ ...cfg, encoderPooling: 'frames', frames: 50 }, identity)).not.toBe(hash);
+  });
+
+  it('names its rows: mean then std of each dimension, or one row per dimension for frames', () => {
+    const pooled = resolveFeatureConfig({ representation: 'encoder', encoderDir: '/a' });
+    expect(featureRowCount(pooled, identity)).toBe(64);
+    expect(featureRowNames(pooled, identity).slice(31, 33)).toEqual(['enc_mean31', 'enc_std0']);
+    const frames = { ...pooled, encoderPooling: 'frames' as const };
+    expect(featureRowNames(frames, identity)).toHaveLength(32);
+    expect(describeFeatureConfig({ ...pooled, encoderLayer: 3 })).toBe(
+      'encoder a (layer 3, mean + std) at 16000 Hz, one vector per clip, windows of 20 s',
+    );
   });
 });

@@ -20,7 +20,18 @@ describe('Features form', () => {
       'logmel',
       'egemaps-like',
       'compare-like',
+      'encoder',
     ]);
+  });
+
+  it('sends the encoder folder as typed text, and its fields apply to the encoder alone', () => {
+    const values = { ...featureFormDefaults(), representation: 'encoder', encoderDir: '/models/wav2vec2-base', encoderLayer: '6' };
+    expect(validateFeatureForm(values)).toEqual({});
+    expect(toFeatureOverrides(values)).toEqual({ representation: 'encoder', encoderDir: '/models/wav2vec2-base', encoderLayer: 6 });
+    expect(featureFieldApplies(values, 'encoderDir')).toBe(true);
+    expect(featureFieldApplies(values, 'nMfcc')).toBe(false);
+    expect(featureFieldApplies(values, 'sampleRate')).toBe(false);
+    expect(featureFieldApplies(featureFormDefaults(), 'encoderLayer')).toBe(false);
   });
 
   it('sends nothing for the defaults, and the changed fields as typed values', () => {

@@ -15,16 +15,30 @@ describe('which input each model takes', () => {
     for (const model of CLASSICAL_MODEL_NAMES) expect(modelInputKind(model)).toBe('vector');
     expect(representationInputKind('mfcc')).toBe('matrix');
     expect(representationInputKind('egemaps-like')).toBe('vector');
+    expect(representationInputKind('encoder')).toBe('vector');
+    expect(representationInputKind('encoder', 'mean-std')).toBe('vector');
+    expect(representationInputKind('encoder', 'frames')).toBe('matrix');
   });
 
   it('says in one line why a model cannot take a representation, both ways', () => {
     expect(modelRepresentationProblem('crnn', 'logmel')).toBeNull();
     expect(modelRepresentationProblem('svm-rbf', 'compare-like')).toBeNull();
     expect(modelRepresentationProblem('svm-rbf', 'mfcc')).toBe(
-      "model 'svm-rbf' classifies feature vectors, but representation 'mfcc' gives matrices: choose a vector representation (egemaps-like, compare-like)",
+      "model 'svm-rbf' classifies feature vectors, but representation 'mfcc' gives matrices: choose a vector representation (egemaps-like, compare-like, or encoder with mean-std pooling)",
     );
     expect(modelRepresentationProblem('crnn', 'egemaps-like')).toBe(
-      "model 'crnn' takes feature matrices, but representation 'egemaps-like' gives vectors: choose a classical model (svm-linear, svm-rbf, logreg, knn, mlp)",
+      "model 'crnn' takes feature matrices, but representation 'egemaps-like' gives vectors: choose a classical model (svm-linear, svm-rbf, logreg, knn, mlp), or encoder with frames pooling",
+    );
+  });
+
+  it('an encoder pooled to mean and std is a vector, its frames a matrix', () => {
+    expect(modelRepresentationProblem('svm-linear', 'encoder', 'mean-std')).toBeNull();
+    expect(modelRepresentationProblem('crnn', 'encoder', 'frames')).toBeNull();
+    expect(modelRepresentationProblem('crnn', 'encoder', 'mean-std')).toBe(
+      "model 'crnn' takes feature matrices, but representation 'encoder' with pooling 'mean-std' gives vectors: choose a classical model (svm-linear, svm-rbf, logreg, knn, mlp), or encoder with frames pooling",
+    );
+    expect(modelRepresentationProblem('mlp', 'encoder', 'frames')).toContain(
+      "representation 'encoder' with pooling 'frames' gives matrices",
     );
   });
 });

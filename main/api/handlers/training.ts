@@ -36,7 +36,7 @@ export const trainingRequests: AreaTable<'training.options' | 'training.validate
     try {
       const config = resolveTrainingConfig(args.config);
       const features = resolveFeatureConfig(args.features ?? {});
-      const problem = modelRepresentationProblem(config.model, features.representation);
+      const problem = modelRepresentationProblem(config.model, features.representation, features.encoderPooling);
       return problem ? { ok: false as const, error: problem } : { ok: true as const, config, features };
     } catch (err) {
       return { ok: false as const, error: err instanceof Error ? err.message : String(err) };

@@ -1,4 +1,5 @@
 import { listBackends, type BackendAvailability } from '../../compute/backend';
+import { listExecutionProviders } from '../../features/encoder/runtime';
 import { describeAdapter } from '../../compute/webgpu';
 import { parseCommandArgs, printJson } from '../args';
 
@@ -7,11 +8,12 @@ export const backendsUsage = 'backends [--json]';
 export async function backendsCommand(argv: string[]): Promise<void> {
   const { values } = parseCommandArgs(argv, { json: { type: 'boolean' } });
   const list = await listBackends();
+  const encoderProviders = listExecutionProviders();
   if (values.json) {
-    printJson(list);
+    printJson({ backends: list, encoderProviders });
     return;
   }
-  const width = Math.max(...list.map((b) => b.name.length));
+  const width = Math.max(...list.map((b) => b.name.length), ...encoderProviders.map((p) => p.name.length));
   for (const backend of list) {
     const state = backend.available ? (backend.automatic ? 'available' : 'by name only') : 'unavailable';
     const detail = [
@@ -23,6 +25,12 @@ export async function backendsCommand(argv: string[]): Promise<void> {
       .filter((part): part is string => part != null)
       .join('; ');
     process.stdout.write(`${backend.name.padEnd(width)}  ${state.padEnd(12)}  ${detail}\n`);
+  }
+  process.stdout.write('\nencoder representation (onnxruntime execution providers, best first):\n');
+  for (const provider of encoderProviders) {
+    process.stdout.write(
+      `${provider.name.padEnd(width)}  ${(provider.available ? 'available' : 'skipped').padEnd(12)}  ${provider.reason ?? ''}\n`,
+    );
   }
 }
 

@@ -1,10 +1,10 @@
 import { scanDataset } from '../../dataset';
-import { describeFeatureConfig, resolveFeatureConfig } from '../../features/config';
+import { describeFeatureConfig, resolveFeatureConfig, type EncoderProvenance } from '../../features/config';
 import { extractFeatures, type FeatureSet } from '../../features/extract';
 import { resolveFrames } from '../../features/frames';
 import { writeNpyFloat32 } from '../../features/npy';
 import { FEATURE_FIELDS } from '../../schema/featureFields';
-import { isVectorRepresentation } from '../../schema/names';
+import { representationInputKind } from '../../schema/names';
 import { writeJsonAtomic } from '../../util/fs';
 import {
   CliError,
@@ -67,7 +67,8 @@ export async function featuresCommand(argv: string[]): Promise<void> {
     scheme: scan.scheme,
     configHash: set.configHash,
     config: set.config,
-    shape: isVectorRepresentation(set.config.representation) ? [set.clips.length, set.rows] : [set.clips.length, set.rows, set.frames],
+    shape: isVectorSet(set) ? [set.clips.length, set.rows] : [set.clips.length, set.rows, set.frames],
+    encoder: set.encoder,
     clips: set.stats.total,
     fromCache: set.stats.fromCache,
     computed: set.stats.computed,
@@ -92,6 +93,7 @@ export async function featuresCommand(argv: string[]): Promise<void> {
       `dataset   ${scan.root} (${scan.scheme})`,
       `features  ${describeFeatureConfig(set.config)}  [config ${set.configHash}]`,
       ...(frames.note ? [`          ${frames.note}`] : []),
+      ...(set.encoder ? [`encoder   ${describeEncoder(set.encoder)}`] : []),
       `clips     ${set.stats.total}: ${set.stats.fromCache} from cache, ${set.stats.computed} computed, ${set.failed.length} failed`,
       `time      ${seconds.toFixed(2)} s (${(set.stats.total / Math.max(seconds, 1e-3)).toFixed(0)} clips/s)`,
       `cache     ${set.cacheDir}`,
@@ -102,19 +104,32 @@ export async function featuresCommand(argv: string[]): Promise<void> {
   );
 }
 
+/** A set of one vector per clip: functionals, or an encoder pooled to mean and std. */
+function isVectorSet(set: FeatureSet): boolean {
+  return representationInputKind(set.config.representation, set.config.encoderPooling) === 'vector';
+}
+
+/** "tiny (onnx/model.onnx, sha256 1a2b3c4d5e6f), layer 2 of 2 (…), on cpu (skipped cuda: …)". */
+export function describeEncoder(encoder: EncoderProvenance): string {
+  const where = encoder.provider
+    ? `, on ${encoder.provider.name}${encoder.provider.skipped.length > 0 ? ` (skipped ${encoder.provider.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : ''}`
+    : ', every clip from the cache';
+  return `${encoder.name} (${encoder.file}, sha256 ${encoder.sha256.slice(0, 12)}), ${encoder.layerNote ?? `layer ${encoder.layer} of ${encoder.layers}`}${where}`;
+}
+
 /**
  * Raw (unstandardised) matrices as .npy [clips, rows, frames] — or [clips, dims] for a vector
  * representation — plus a JSON sidecar in the same order.
  */
 export async function exportFeatureSet(set: FeatureSet, npyPath: string): Promise<{ npy: string; sidecar: string }> {
   const sidecar = npyPath.replace(/\.npy$/, '.json');
-  const vector = isVectorRepresentation(set.config.representation);
+  const vector = isVectorSet(set);
   const shape = vector ? [set.clips.length, set.rows] : [set.clips.length, set.rows, set.frames];
   await writeNpyFloat32(npyPath, set.data, shape);
   await writeJsonAtomic(sidecar, {
     shape,
     layout: vector
-      ? '[clip][dimension], float32, raw (unstandardised) functionals; dimension names in rows'
+      ? '[clip][dimension], float32, raw (unstandardised) vectors; dimension names in rows'
       : '[clip][row][frame], float32, raw (unstandardised), zero-padded/truncated to frames',
     rows: set.rowNames,
     config: set.config,
@@ -125,6 +140,7 @@ export async function exportFeatureSet(set: FeatureSet, npyPath: string): Promis
     validFrames: Array.from(set.validFrames),
     failed: set.failed,
     notes: set.notes,
+    ...(set.encoder && { encoder: set.encoder }),
   });
   return { npy: npyPath, sidecar };
 }

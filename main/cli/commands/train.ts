@@ -80,7 +80,11 @@ export function trainingFlagsToConfig(values: Record<string, string | boolean | 
   } catch (err) {
     throw new CliError((err as Error).message);
   }
-  const problem = modelRepresentationProblem(resolved.config.model, resolved.featureConfig.representation);
+  const problem = modelRepresentationProblem(
+    resolved.config.model,
+    resolved.featureConfig.representation,
+    resolved.featureConfig.encoderPooling,
+  );
   if (problem) throw new CliError(problem);
   return resolved;
 }

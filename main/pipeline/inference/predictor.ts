@@ -4,10 +4,19 @@
  * A checkpoint trained with per-speaker normalisation uses the joint statistics of the files given
  * together for one speaker, and a file's own statistics (with a warning) when its speaker is unknown.
  */
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { AudioError, loadAudio, resample } from '../../audio';
 import { computeFeatureMatrix, type FeatureMatrix } from '../../features/compute';
-import { FEATURE_VERSION, featureConfigHash, featureRowCount, storedFeatureConfig, type FeatureConfig } from '../../features/config';
+import {
+  encoderIdentity,
+  FEATURE_VERSION,
+  featureConfigHash,
+  featureRowCount,
+  storedFeatureConfig,
+  type EncoderIdentity,
+  type FeatureConfig,
+} from '../../features/config';
+import { openEncoderFolder, type EncoderFolder } from '../../features/encoder/folder';
 import { normalizeClips, recordedNormalizer, type ClipMatrix, type Normalizer } from '../../features/standardize';
 import { openCheckpoint, type LoadedCheckpoint } from '../../models/checkpoint';
 import type { CheckpointManifest, CheckpointName } from '../../runs/types';
@@ -86,10 +95,11 @@ export class EmotionPredictor {
     readonly source: CheckpointSource,
     featureConfig: FeatureConfig,
     private readonly maxDurationS: number | undefined,
+    private readonly encoder: EncoderFolder | null,
   ) {
     this.labels = Object.freeze([...manifest.labels]);
     this.featureConfig = featureConfig;
-    this.rows = featureRowCount(featureConfig);
+    this.rows = featureRowCount(featureConfig, encoder ?? undefined);
     this.frames = featureConfig.frames;
     this.normalizer = recordedNormalizer(manifest);
   }
@@ -100,8 +110,8 @@ export class EmotionPredictor {
     const model = await openCheckpoint(source.dir);
     const { manifest } = model;
     try {
-      const featureConfig = checkFeatureManifest(manifest, source.dir);
-      const predictor = new EmotionPredictor(model, manifest, source, featureConfig, options.maxDurationS);
+      const { config: featureConfig, encoder } = await checkFeatureManifest(manifest, source.dir);
+      const predictor = new EmotionPredictor(model, manifest, source, featureConfig, options.maxDurationS, encoder);
       await predictor.warmUp();
       return predictor;
     } catch (err) {
@@ -187,7 +197,7 @@ export class EmotionPredictor {
     resample(new Float32Array(256), sampleRate * 2, sampleRate);
     // One second of a quiet tone: enough frames for the hot loops to be compiled.
     const tone = Float32Array.from({ length: Math.max(sampleRate, nFft * 2) }, (_, i) => 0.01 * Math.sin(i / 7));
-    const matrix = computeFeatureMatrix(tone, this.featureConfig);
+    const matrix = await this.featureMatrix(tone);
     await this.logits(this.standardize([{ data: matrix.data, validFrames: matrix.validFrames, speaker: '' }])[0]!.data, matrix.validFrames);
   }
 
@@ -196,7 +206,7 @@ export class EmotionPredictor {
     const started = performance.now();
     const audio = await loadAudio(path, { targetSampleRate: this.featureConfig.sampleRate, maxDurationS: this.maxDurationS });
     const decoded = performance.now();
-    const matrix: FeatureMatrix = computeFeatureMatrix(audio.samples, this.featureConfig);
+    const matrix = await this.featureMatrix(audio.samples);
     const featured = performance.now();
     return {
       path,
@@ -207,6 +217,13 @@ export class EmotionPredictor {
       decodeMs: decoded - started,
       featuresMs: featured - decoded,
     };
+  }
+
+  /** A clip's raw features: computed here, or by the encoder (onnxruntime, loaded on first use). */
+  private async featureMatrix(samples: Float32Array): Promise<FeatureMatrix> {
+    if (!this.encoder) return computeFeatureMatrix(samples, this.featureConfig);
+    const { encoderMatrix } = await import('../../features/encoder/index');
+    return await encoderMatrix(samples, this.featureConfig, this.encoder);
   }
 
   /** The clips standardised together as the checkpoint's normalisation says, each with its warning if any. */
@@ -250,17 +267,47 @@ export class EmotionPredictor {
 }
 
 /**
- * The feature config the checkpoint was trained with, refused when today's feature code would compute
- * different features for it or when it does not fit the manifest's input shape and standardizer.
+ * The encoder a checkpoint was trained with, read from the folder it records; refused with the file
+ * to provide when the folder is missing or holds another model.
  */
-function checkFeatureManifest(manifest: CheckpointManifest, dir: string): FeatureConfig {
+async function checkpointEncoder(manifest: CheckpointManifest, config: FeatureConfig, dir: string): Promise<EncoderFolder> {
+  const recorded = manifest.encoder;
+  if (!recorded)
+    throw new Error(`Checkpoint ${dir} has encoder features but no encoder record in its manifest: retrain it with this version`);
+  const expectedFile = join(config.encoderDir, recorded.file);
+  const provide = `provide ${expectedFile} (${recorded.name}, sha256 ${recorded.sha256})`;
+  let folder: EncoderFolder;
+  try {
+    folder = await openEncoderFolder(config.encoderDir, config.encoderDtype);
+  } catch (err) {
+    throw new Error(`Checkpoint ${dir} needs the encoder it was trained with: ${(err as Error).message}; ${provide}`, { cause: err });
+  }
+  if (folder.file !== recorded.file || folder.sha256 !== recorded.sha256) {
+    throw new Error(
+      `Checkpoint ${dir} was trained with another encoder: ${join(folder.dir, folder.file)} has sha256 ${folder.sha256}; ${provide}`,
+    );
+  }
+  return folder;
+}
+
+/**
+ * The feature config the checkpoint was trained with, refused when today's feature code would compute
+ * different features for it or when it does not fit the manifest's input shape and standardizer; and
+ * the encoder folder, for encoder features.
+ */
+async function checkFeatureManifest(
+  manifest: CheckpointManifest,
+  dir: string,
+): Promise<{ config: FeatureConfig; encoder: EncoderFolder | null }> {
   let config: FeatureConfig;
   try {
     config = storedFeatureConfig(manifest.featureConfig);
   } catch (err) {
     throw new Error(`Checkpoint ${dir} has an unusable featureConfig: ${(err as Error).message}`, { cause: err });
   }
-  const hash = featureConfigHash(config);
+  const encoder = config.representation === 'encoder' ? await checkpointEncoder(manifest, config, dir) : null;
+  const identity: EncoderIdentity | undefined = encoder ? encoderIdentity(config, encoder) : undefined;
+  const hash = featureConfigHash(config, identity);
   if (hash !== manifest.featureConfigHash) {
     throw new Error(
       `Checkpoint ${dir} was trained on features with hash ${manifest.featureConfigHash}, but this version of the ` +
@@ -268,7 +315,7 @@ function checkFeatureManifest(manifest: CheckpointManifest, dir: string): Featur
         `changed since training, so predictions would be wrong. Retrain the model with this version.`,
     );
   }
-  const rows = featureRowCount(config);
+  const rows = featureRowCount(config, identity);
   const expectedShape = [rows, config.frames, 1];
   if (manifest.inputShape.join(',') !== expectedShape.join(',')) {
     throw new Error(
@@ -280,7 +327,7 @@ function checkFeatureManifest(manifest: CheckpointManifest, dir: string): Featur
       `Checkpoint ${dir} is inconsistent: its standardizer has ${manifest.standardizer.mean.length} rows but the features have ${rows}`,
     );
   }
-  return config;
+  return { config, encoder };
 }
 
 /** The frames before the trailing run of all-zero frames (computeFeatureMatrix's padding). */

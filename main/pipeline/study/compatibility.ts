@@ -17,14 +17,15 @@ export interface ExcludedCell {
  */
 export function partitionCells(
   cells: readonly CellOverrides[],
-  base: { model: string; representation: string },
+  base: { model: string; representation: string; encoderPooling?: string },
 ): { kept: CellOverrides[]; excluded: ExcludedCell[] } {
   const kept: CellOverrides[] = [];
   const excluded: ExcludedCell[] = [];
   for (const overrides of cells) {
     const model = String(overrides.model ?? base.model);
     const representation = String(overrides['features.representation'] ?? base.representation);
-    const reason = modelRepresentationProblem(model as ModelName, representation);
+    const pooling = String(overrides['features.encoderPooling'] ?? base.encoderPooling ?? 'mean-std');
+    const reason = modelRepresentationProblem(model as ModelName, representation, pooling);
     if (reason) excluded.push({ overrides, reason });
     else kept.push(overrides);
   }

@@ -67,6 +67,7 @@ export async function createStudy(dir: string, options: CreateStudyOptions): Pro
   const { kept, excluded } = partitionCells(expandGrid(requestedGrid), {
     model: options.training.model,
     representation: requestedFeatures.representation,
+    encoderPooling: requestedFeatures.encoderPooling,
   });
   if (kept.length === 0) {
     throw new Error(`no grid cell pairs a model with a representation it reads: ${excluded.map((c) => c.reason).join('; ')}`);

@@ -7,7 +7,7 @@
  */
 import { resolveFeatureConfig, type FeatureConfig } from '../../features/config';
 import { FEATURE_FIELDS } from '../../schema/featureFields';
-import { isVectorRepresentation } from '../../schema/names';
+import { representationInputKind } from '../../schema/names';
 import { checkFieldValue, parseFieldText, setValueAt, type AnyFieldTable, type FieldSpec } from '../../schema/fields';
 import { TRAINING_FIELDS } from '../../schema/trainingFields';
 import { checkStudySize } from '../../schema/studyLimits';
@@ -140,7 +140,9 @@ export function applyOverrides(base: TrainingConfig, overrides: CellOverrides): 
 export function applyFeatureOverrides(base: FeatureConfig, overrides: CellOverrides): FeatureConfig {
   const entries = overridesFor(overrides, true);
   const representation = String(overrides[`${FEATURE_FIELD_PREFIX}representation`] ?? base.representation);
-  if (isVectorRepresentation(representation) && !(`${FEATURE_FIELD_PREFIX}frames` in overrides)) entries.push(['frames', 1]);
+  const pooling = String(overrides[`${FEATURE_FIELD_PREFIX}encoderPooling`] ?? base.encoderPooling);
+  if (representationInputKind(representation, pooling) === 'vector' && !(`${FEATURE_FIELD_PREFIX}frames` in overrides))
+    entries.push(['frames', 1]);
   return applyTo(base, entries, overrides, resolveFeatureConfig);
 }
 

@@ -26,7 +26,11 @@ export interface StudyCell {
 
 /** The grid's cells split into those the study trains and those whose model cannot read the representation. */
 function gridCells(study: Pick<StudyFile, 'grid' | 'training' | 'features'>) {
-  return partitionCells(expandGrid(study.grid), { model: study.training.model, representation: study.features.representation });
+  return partitionCells(expandGrid(study.grid), {
+    model: study.training.model,
+    representation: study.features.representation,
+    encoderPooling: study.features.encoderPooling,
+  });
 }
 
 /** The cells the study trains: every combination of the grid's values whose model accepts the representation. */

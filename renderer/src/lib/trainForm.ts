@@ -152,6 +152,8 @@ export function checkFieldText(fieldSpec: FieldSpec, value: string | boolean): s
         : `${fieldSpec.label} must be ${orList(fieldSpec.choices.map((c) => c.title))} (got ${describeValue(value)})`;
     case 'boolean':
       return typeof value === 'boolean' ? null : `${fieldSpec.label} must be on or off`;
+    case 'text':
+      return String(value).length > fieldSpec.maxLength ? `${fieldSpec.label}: at most ${fieldSpec.maxLength} characters` : null;
   }
 }
 

@@ -6,7 +6,15 @@
 import type { SchemeChoice } from '../../../main/schema/datasetSchemes';
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { ApiEvents, CacheStatus, ExtractionProgress, ExtractionResult, FeatureOverrides, JobInfo } from '../../../main/api/contract';
+import type {
+  ApiEvents,
+  CacheStatus,
+  EncoderSummary,
+  ExtractionProgress,
+  ExtractionResult,
+  FeatureOverrides,
+  JobInfo,
+} from '../../../main/api/contract';
 import { invoke, on } from '../api';
 import { featureFormDefaults, toFeatureOverrides, validateFeatureForm, type FeatureFormValues } from '../lib/featureForm';
 import { errorMessage } from '../lib/format';
@@ -46,6 +54,44 @@ export const useFeaturesStore = defineStore('features', () => {
     form.value = featureFormDefaults();
   }
 
+  /** The encoder folder the form names, as encoders.open read it; why it could not be, for the form. */
+  const encoder = ref<EncoderSummary | null>(null);
+  const encoderError = ref<string | null>(null);
+  const encoderDir = computed(() => (form.value.representation === 'encoder' ? String(form.value.encoderDir).trim() : ''));
+
+  /**
+   * Opens the form's encoder folder (the engine reads a folder only once it is chosen) unless it is
+   * open already; false when the form names one that cannot be opened.
+   */
+  async function ensureEncoder(): Promise<boolean> {
+    const dir = encoderDir.value;
+    if (dir === '') return true;
+    if (encoder.value && (encoder.value.dir === dir || openedAs === dir)) return true;
+    try {
+      encoder.value = await invoke('encoders.open', { dir });
+      openedAs = dir;
+      encoderError.value = null;
+      return true;
+    } catch (err) {
+      encoder.value = null;
+      encoderError.value = errorMessage(err);
+      return false;
+    }
+  }
+  let openedAs = '';
+
+  /** The desktop folder dialog for the encoder folder; the chosen folder is opened at once. */
+  async function chooseEncoder(): Promise<void> {
+    try {
+      const { path } = await invoke('dialog.pickFolder', { title: 'Choose an encoder folder (ONNX export)' });
+      if (!path) return;
+      form.value = { ...form.value, encoderDir: path };
+      await ensureEncoder();
+    } catch (err) {
+      encoderError.value = errorMessage(err);
+    }
+  }
+
   let attached = false;
   /** Jobs whose end we already saw (the end can arrive before features.extract answers). */
   const finishedJobs = new Set<string>();
@@ -58,6 +104,7 @@ export const useFeaturesStore = defineStore('features', () => {
     }
     statusLoading.value = { ...statusLoading.value, [root]: true };
     try {
+      if (!(await ensureEncoder())) throw new Error(encoderError.value ?? 'the encoder folder cannot be opened');
       const status = await invoke('features.status', { root, ...features });
       statusByRoot.value = { ...statusByRoot.value, [root]: status };
       const { [root]: _dropped, ...others } = statusErrorByRoot.value;
@@ -123,6 +170,11 @@ export const useFeaturesStore = defineStore('features', () => {
       return;
     }
     error.value = null;
+    // Only an encoder config waits here: the others start at once (progress may follow immediately).
+    if (encoderDir.value !== '' && !(await ensureEncoder())) {
+      error.value = `Could not open the encoder folder: ${encoderError.value}`;
+      return;
+    }
     running.value = { jobId: '', root, progress: null, cancelling: false };
     let job: JobInfo;
     try {
@@ -177,6 +229,10 @@ export const useFeaturesStore = defineStore('features', () => {
     formErrors,
     overrides,
     resetForm,
+    encoder,
+    encoderError,
+    ensureEncoder,
+    chooseEncoder,
     attach,
     refreshStatus,
     extract,

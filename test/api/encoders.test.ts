@@ -1,0 +1,72 @@
+/**
+ * The encoder folder through the handler table: encoders.open reads it and lets this session's
+ * feature configs name it; a config naming a folder not chosen is refused; the feature status of
+ * an encoder config names the model.
+ */
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RequestArgs, RequestName, RequestResult } from '../../main/api/contract';
+import { createEngine, dispatch, type Engine } from '../../main/api/handlers';
+import { Workspace } from '../../main/api/workspace';
+import { BAD_INPUT_NAME, TINY, TINY_LAST_ONLY } from '../features/encoder/helpers';
+
+const DEMO = resolve('resources/demo-emodb');
+
+describe('encoders.open and encoder feature configs', () => {
+  let dir: string;
+  let engine: Engine;
+  const call = <N extends RequestName>(name: N, args: RequestArgs<N>) => dispatch(engine.handlers, name, args) as Promise<RequestResult<N>>;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ser-engine-encoders-'));
+    const workspace = new Workspace({
+      runsDir: join(dir, 'runs'),
+      cacheDir: join(dir, 'cache'),
+      uploadsDir: join(dir, 'uploads'),
+      demoDatasetPath: DEMO,
+      backendPreference: 'wasm',
+    });
+    engine = createEngine({ appVersion: '0.0.0-test', door: 'serve', workspace, emit: () => undefined });
+  });
+
+  afterAll(async () => {
+    await engine.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a feature config naming an encoder folder the session has not opened', async () => {
+    await expect(
+      call('features.status', { root: DEMO, features: { representation: 'encoder', encoderDir: TINY_LAST_ONLY } }),
+    ).rejects.toMatchObject({
+      code: 'forbidden',
+      message: `features.status: the encoder folder ${TINY_LAST_ONLY} was not chosen this session (choose it in the Features form: encoders.open)`,
+    });
+  });
+
+  it('opens a folder: what it holds, then its configs are accepted and named by the model', async () => {
+    const summary = await call('encoders.open', { dir: TINY });
+    expect(summary).toMatchObject({
+      dir: realpathSync(TINY),
+      name: 'ser-workbench/tiny-wav2vec2 (random weights, for tests)',
+      modelType: 'wav2vec2',
+      hiddenSize: 32,
+      layers: 2,
+      file: 'onnx/model.onnx',
+      dtype: 'fp32',
+      dtypes: ['fp32', 'fp16'],
+    });
+    const status = await call('features.status', { root: DEMO, features: { representation: 'encoder', encoderDir: TINY } });
+    expect(status).toMatchObject({ cached: 0, total: 135, frames: 1, encoder: { sha256: summary.sha256, layer: 2, hiddenSize: 32 } });
+  });
+
+  it('a folder that is not an encoder export is refused in one line', async () => {
+    await expect(call('encoders.open', { dir: DEMO })).rejects.toMatchObject({
+      code: 'invalid-arguments',
+      message: `encoders.open: ${join(DEMO, 'config.json')}: missing: an encoder folder holds config.json, preprocessor_config.json and onnx/model.onnx, as a Hugging Face ONNX export has`,
+    });
+    // Its contract is checked when the model loads, before any clip: here it only has to be a folder of that layout.
+    expect((await call('encoders.open', { dir: BAD_INPUT_NAME })).file).toBe('onnx/model.onnx');
+  });
+});
