@@ -15,7 +15,7 @@ import { probeWavFd } from './wav';
 export { AudioError, deserializeError, serializeError } from './errors';
 export type { AudioErrorCode, SerializedError } from './errors';
 export type { AudioFormat, AudioProbe, DecodedAudio } from './types';
-export { resample } from './resample';
+export { resample, StreamResampler } from './resample';
 export { toMono } from './mono';
 export { WavStreamReader, type WavStreamFormat } from './wavStream';
 export { NON_BLOCKING_READ, specialFileKind } from './open';

@@ -76,6 +76,20 @@ export const MAX_LISTEN_RECORDING_S = 600;
  */
 export type ListenNormalization = 'global' | 'clip' | 'speaker-live' | 'speaker-window';
 
+/** The level reported for digital silence (whose RMS level is -∞ dB). */
+export const SILENCE_DB = -120;
+
+/**
+ * RMS level in dB re full scale, rounded to 0.1 dB; SILENCE_DB for digital silence. The engine's
+ * voice gate and the app's level meter both measure with it.
+ */
+export function rmsDb(samples: ArrayLike<number>): number {
+  let squares = 0;
+  for (let i = 0; i < samples.length; i++) squares += samples[i]! * samples[i]!;
+  const rms = Math.sqrt(squares / Math.max(1, samples.length));
+  return rms > 0 ? Math.max(SILENCE_DB, Math.round(200 * Math.log10(rms)) / 10) : SILENCE_DB;
+}
+
 /** One classified (or gated) window of a live session. Times are seconds from the session's start. */
 export interface ListenWindow {
   /** 0, 1, 2, … in order. */
@@ -90,7 +104,7 @@ export interface ListenWindow {
   confidence?: number;
   /** Class probabilities, aligned with the session's labels. */
   probabilities?: number[];
-  /** From the moment the window's last sample was in hand to its probabilities. */
+  /** From the moment the window's last sample was handed to the session (resampling, waiting included) to its probabilities. */
   latencyMs?: number;
   /** speaker-live: seconds of speech the speaker's statistics hold after this window. */
   speechS?: number;

@@ -68,6 +68,7 @@ export async function listenCommand(argv: string[]): Promise<void> {
       }
     }
     reader.end();
+    for (const window of await session!.finish()) process.stdout.write(`${windowLine(window, predictor.labels)}\n`);
   } finally {
     predictor.dispose();
   }

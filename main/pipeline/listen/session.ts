@@ -1,23 +1,22 @@
 /**
- * A live listening session: mono samples arrive in chunks of any size; a ring buffer of one
- * window keeps the latest audio; every hop a window is cut, measured (its RMS level against the
- * voice gate) and, when voiced, classified the way `predict` classifies a file holding exactly
- * those samples: resampled to the model's rate, the same feature matrix, the checkpoint's
- * normalisation (or the live speaker's statistics accumulated over the session), the model.
+ * A live listening session: mono samples arrive in chunks of any size and are resampled to the
+ * model's rate as they come (each sample once: StreamResampler); a ring buffer of one window keeps
+ * the latest audio; every hop a window is cut, measured (its RMS level against the voice gate)
+ * and, when voiced, classified the way `predict` classifies a file holding exactly those samples
+ * at the model's rate: the same feature matrix, the checkpoint's normalisation (or the live
+ * speaker's statistics accumulated over the session), the model.
  *
- * Memory is fixed whatever the session's length: the ring holds one window, the speaker's
- * statistics a few numbers per feature row, and the optional recording stops at its limit.
+ * Memory is fixed whatever the session's length: the ring holds one window, the resampler its
+ * filter's reach, the speaker's statistics a few numbers per feature row, and the optional
+ * recording (at the input rate) stops at its limit.
  */
-import { resample } from '../../audio';
+import { StreamResampler } from '../../audio';
 import { computeFeatureMatrix } from '../../features/compute';
 import { RunningStandardizer } from '../../features/standardize';
-import { LISTEN_WARMUP_S, type ListenWindow } from '../../schema/listenFields';
+import { LISTEN_WARMUP_S, rmsDb, type ListenWindow } from '../../schema/listenFields';
 import type { EmotionPredictor } from '../inference';
 import { Recording } from './recording';
 import type { ResolvedListenSettings } from './settings';
-
-/** The level reported for digital silence (whose RMS level is -∞ dB). */
-const SILENCE_DB = -120;
 
 export interface ListenSessionOptions {
   /** Keep up to this many seconds of what was heard, for saving (default: none). */
@@ -25,9 +24,12 @@ export interface ListenSessionOptions {
 }
 
 export class ListenSession {
-  /** Samples per window and per hop, at the input rate. */
+  /** Samples per window and per hop, at the model's rate. */
   readonly windowSamples: number;
   readonly hopSamples: number;
+  /** The model's rate. */
+  readonly sampleRate: number;
+  private readonly resampler: StreamResampler;
   private readonly ring: Float32Array;
   private received = 0;
   private nextEnd: number;
@@ -49,8 +51,10 @@ export class ListenSession {
     if (!Number.isInteger(inputRate) || inputRate < 1000 || inputRate > 768_000) {
       throw new Error(`the input sample rate must be a whole number of Hz from 1000 to 768000 (got ${inputRate})`);
     }
-    this.windowSamples = Math.round(settings.windowS * inputRate);
-    this.hopSamples = Math.round(settings.hopS * inputRate);
+    this.sampleRate = predictor.featureConfig.sampleRate;
+    this.resampler = new StreamResampler(inputRate, this.sampleRate);
+    this.windowSamples = Math.round(settings.windowS * this.sampleRate);
+    this.hopSamples = Math.round(settings.hopS * this.sampleRate);
     this.ring = new Float32Array(this.windowSamples);
     this.nextEnd = this.windowSamples;
     this.speaker = settings.normalization === 'speaker-live' ? new RunningStandardizer(predictor.rows, predictor.frames) : null;
@@ -62,14 +66,19 @@ export class ListenSession {
     return this.predictor.labels;
   }
 
-  /** Seconds of audio received. */
+  /** Seconds of audio received (at the model's rate, after resampling). */
   get receivedS(): number {
-    return this.received / this.inputRate;
+    return this.received / this.sampleRate;
   }
 
   /** What the session holds, in samples and frames: fixed, whatever it has heard (the recording up to its limit). */
-  held(): { ringSamples: number; recordedSamples: number; speakerRows: number } {
-    return { ringSamples: this.ring.length, recordedSamples: this.recording?.sampleCount ?? 0, speakerRows: this.speaker?.rows ?? 0 };
+  held(): { ringSamples: number; resamplerSamples: number; recordedSamples: number; speakerRows: number } {
+    return {
+      ringSamples: this.ring.length,
+      resamplerSamples: this.resampler.heldSamples,
+      recordedSamples: this.recording?.sampleCount ?? 0,
+      speakerRows: this.speaker?.rows ?? 0,
+    };
   }
 
   /**
@@ -77,13 +86,31 @@ export class ListenSession {
    * order. Calls are handled one after another, in the order made.
    */
   push(samples: Float32Array): Promise<ListenWindow[]> {
-    const done = this.queue.then(() => this.take(samples));
+    const arrived = performance.now();
+    const done = this.queue.then(() => this.take(samples, arrived));
     this.queue = done.catch(() => undefined);
     return done;
   }
 
-  private async take(samples: Float32Array): Promise<ListenWindow[]> {
-    this.recording?.add(samples);
+  /**
+   * The stream has ended (a file, standard input): the windows its last samples complete, the
+   * end resampled as resample() resamples the end of a whole file. Nothing may be pushed after.
+   */
+  finish(): Promise<ListenWindow[]> {
+    const arrived = performance.now();
+    const done = this.queue.then(() => this.windowsOf(this.resampler.flush(), arrived));
+    this.queue = done.catch(() => undefined);
+    return done;
+  }
+
+  /** `arrived`: when the samples were handed over, the moment a window they end is in hand. */
+  private async take(input: Float32Array, arrived: number): Promise<ListenWindow[]> {
+    this.recording?.add(input);
+    return this.windowsOf(this.resampler.push(input), arrived);
+  }
+
+  /** Samples at the model's rate into the ring: the windows they complete. */
+  private async windowsOf(samples: Float32Array, arrived: number): Promise<ListenWindow[]> {
     const windows: ListenWindow[] = [];
     let at = 0;
     while (at < samples.length) {
@@ -91,7 +118,7 @@ export class ListenSession {
       this.write(samples.subarray(at, at + count));
       at += count;
       if (this.received === this.nextEnd) {
-        windows.push(await this.classify(this.window()));
+        windows.push(await this.classify(this.window(), arrived));
         this.nextEnd += this.hopSamples;
       }
     }
@@ -120,16 +147,15 @@ export class ListenSession {
     return out;
   }
 
-  private async classify(samples: Float32Array): Promise<ListenWindow> {
-    const started = performance.now();
-    const endS = this.received / this.inputRate;
-    const startS = (this.received - samples.length) / this.inputRate;
+  private async classify(samples: Float32Array, arrived: number): Promise<ListenWindow> {
+    const endS = this.received / this.sampleRate;
+    const startS = (this.received - samples.length) / this.sampleRate;
     const levelDb = rmsDb(samples);
     const window: ListenWindow = { index: this.index++, startS, endS, levelDb, voiced: levelDb >= this.settings.gateDb };
     if (!window.voiced) return window;
 
     const cfg = this.predictor.featureConfig;
-    const matrix = computeFeatureMatrix(resample(samples, this.inputRate, cfg.sampleRate), cfg);
+    const matrix = computeFeatureMatrix(samples, cfg);
     if (this.speaker) {
       this.speaker.add(matrix.data, matrix.validFrames);
       this.speechS += endS - Math.max(startS, this.voicedUntilS);
@@ -144,16 +170,8 @@ export class ListenSession {
       emotion: scores.emotion,
       confidence: scores.confidence,
       probabilities: this.predictor.labels.map((label) => scores.probabilities[label]!),
-      latencyMs: performance.now() - started,
+      latencyMs: performance.now() - arrived,
       ...(this.speaker && { speechS: this.speechS, warmingUp: this.speechS < LISTEN_WARMUP_S }),
     };
   }
-}
-
-/** RMS level in dB re full scale, rounded to 0.1 dB; SILENCE_DB for digital silence. */
-export function rmsDb(samples: Float32Array): number {
-  let squares = 0;
-  for (let i = 0; i < samples.length; i++) squares += samples[i]! * samples[i]!;
-  const rms = Math.sqrt(squares / Math.max(1, samples.length));
-  return rms > 0 ? Math.max(SILENCE_DB, Math.round(200 * Math.log10(rms)) / 10) : SILENCE_DB;
 }

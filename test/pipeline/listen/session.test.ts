@@ -7,13 +7,13 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadAudio } from '../../../main/audio';
-import { pcm16WavHeader } from '../../../main/audio/wav';
+import { loadAudio, resample } from '../../../main/audio';
+import { simpleWav } from '../../audio/wav-writer';
 import { computeFeatureMatrix } from '../../../main/features/compute';
 import { fitStandardizer } from '../../../main/features/standardize';
 import { EmotionPredictor } from '../../../main/pipeline/inference';
-import { ListenSession, modelWindowS, resolveListenSettings, rmsDb, type ResolvedListenSettings } from '../../../main/pipeline/listen';
-import { LISTEN_WARMUP_S, type ListenWindow } from '../../../main/schema/listenFields';
+import { ListenSession, modelWindowS, resolveListenSettings, type ResolvedListenSettings } from '../../../main/pipeline/listen';
+import { LISTEN_WARMUP_S, rmsDb, type ListenWindow } from '../../../main/schema/listenFields';
 import { createRng } from '../../../main/util/random';
 import { demoFile, FEATURE_CONFIG, tempDir, writeTinyCheckpoint } from '../inference/helpers';
 
@@ -95,13 +95,17 @@ describe('listen settings', () => {
 });
 
 describe('ListenSession', () => {
-  it('cuts a window every hop, with its times, whatever the chunk sizes', async () => {
+  it('cuts a window every hop of the resampled stream, with its times, whatever the chunk sizes', async () => {
     const rate = 16000;
     const stream = tone(10, rate, 0.3);
     const settings = settingsFor(globalModel, { windowS: 1, hopS: 0.5 });
     const results = [];
     for (const sizes of [[stream.length], [4000], [37, 1, 9000]]) {
-      results.push(await pushInChunks(new ListenSession(globalModel, settings, rate), stream, sizes));
+      const session = new ListenSession(globalModel, settings, rate);
+      const windows = await pushInChunks(session, stream, sizes);
+      // The end waits for the resampler's last outputs: finish gives the window ending at 10 s.
+      expect(windows.at(-1)!.endS).toBe(9.5);
+      results.push([...windows, ...(await session.finish())]);
     }
     const [whole] = results;
     expect(whole!.map((w) => w.index)).toEqual([...Array(19).keys()]);
@@ -119,9 +123,11 @@ describe('ListenSession', () => {
     stream.set(noise, rate);
     stream.set(tone(1, rate, 0.5), 2 * rate);
     const session = new ListenSession(globalModel, settingsFor(globalModel, { windowS: 1, hopS: 1, gateDb: -40 }), rate);
-    const windows = await session.push(stream);
+    const windows = [...(await session.push(stream)), ...(await session.finish())];
     expect(windows.map((w) => w.voiced)).toEqual([false, false, true, false]);
-    expect(windows[0]!.levelDb).toBe(-120);
+    // Silence but for the resampling filter's ringing ahead of the noise.
+    expect(windows[0]!.levelDb).toBeLessThan(-90);
+    expect(rmsDb(new Float32Array(100))).toBe(-120);
     expect(windows[1]!.levelDb).toBeLessThan(-40);
     expect(windows[2]!.levelDb).toBeCloseTo(20 * Math.log10(0.5 / Math.SQRT2), 1);
     expect(windows[0]!.probabilities).toBeUndefined();
@@ -130,20 +136,21 @@ describe('ListenSession', () => {
     expect(rmsDb(tone(1, rate, 1))).toBeCloseTo(-3, 1);
   });
 
-  it('predicts each window as predict predicts a WAV file of exactly its samples (resampled from 16 kHz)', async () => {
+  it("predicts each window as predict predicts a WAV file of exactly its samples at the model's rate", async () => {
+    // From 16 kHz: the windows are cut from the stream resampled once, as resample() resamples the whole.
     const rate = 16000;
     const stream = await speech(rate);
+    const resampled = resample(stream, rate, 22050);
     const settings = settingsFor(globalModel, { windowS: 1.5, hopS: 0.75, gateDb: -60 });
     const session = new ListenSession(globalModel, settings, rate);
-    const windows = await pushInChunks(session, stream, [3200]);
-    expect(windows.length).toBe(Math.floor((stream.length - 1.5 * rate) / (0.75 * rate)) + 1);
+    const windows = [...(await pushInChunks(session, stream, [3200])), ...(await session.finish())];
+    expect(windows.length).toBe(Math.floor((resampled.length - session.windowSamples) / session.hopSamples) + 1);
     const voiced = windows.filter((w) => w.voiced);
     expect(voiced.length).toBeGreaterThan(3);
-    for (const window of voiced.slice(0, 4)) {
-      const samples = stream.subarray(Math.round(window.startS * rate), Math.round(window.endS * rate));
-      const pcm = Int16Array.from(samples, (x) => Math.round(x * 32768));
+    for (const window of [...voiced.slice(0, 3), voiced.at(-1)!]) {
+      const samples = resampled.subarray(Math.round(window.startS * 22050), Math.round(window.endS * 22050));
       const path = join(root.dir, `window-${window.index}.wav`);
-      await writeFile(path, Buffer.concat([pcm16WavHeader(pcm.length, rate), new Uint8Array(pcm.buffer)]));
+      await writeFile(path, simpleWav(Array.from(samples), 'float32', 1, 22050));
       const fromFile = await globalModel.predict(path);
       expect(window.probabilities).toEqual(globalModel.labels.map((l) => fromFile.probabilities[l]));
       expect(window.emotion).toBe(fromFile.emotion);
@@ -186,28 +193,35 @@ describe('ListenSession', () => {
   });
 
   it('holds the same memory over a one-hour stream, and keeps its recording up to the limit', async () => {
-    const rate = 8000;
+    // At 48 kHz for the first ten minutes (the resampler's buffer), then at the model's rate (fast enough for an hour).
     const settings = settingsFor(globalModel, { windowS: 2, hopS: 1, gateDb: -30 });
-    const session = new ListenSession(globalModel, settings, rate, { recordS: 60 });
-    const quiet = tone(1, rate, 0.001);
-    const loud = tone(1, rate, 0.5);
-    const held = [];
-    let windows = 0;
-    let voiced = 0;
-    for (let second = 0; second < 3600; second++) {
-      const result = await session.push(second % 600 === 0 ? loud : quiet);
-      windows += result.length;
-      voiced += result.filter((w) => w.voiced).length;
-      if (second % 900 === 0) held.push(session.held());
+    for (const [rate, seconds] of [
+      [48000, 600],
+      [22050, 3600],
+    ] as const) {
+      const session = new ListenSession(globalModel, settings, rate, { recordS: 60 });
+      const quiet = tone(1, rate, 0.001);
+      const loud = tone(1, rate, 0.5);
+      const held = [];
+      let windows = 0;
+      let voiced = 0;
+      for (let second = 0; second < seconds; second++) {
+        const result = await session.push(second % 600 === 300 ? loud : quiet);
+        windows += result.length;
+        voiced += result.filter((w) => w.voiced).length;
+        if (second % 100 === 99) held.push(session.held());
+      }
+      windows += (await session.finish()).length;
+      expect(windows).toBe(seconds - 1);
+      // Each loud second is in two windows.
+      expect(voiced).toBe((2 * seconds) / 600);
+      expect(new Set(held.map((h) => h.ringSamples))).toEqual(new Set([2 * 22050]));
+      expect(Math.max(...held.map((h) => h.resamplerSamples))).toBeLessThan(rate === 22050 ? 1 : 500);
+      expect(held.at(-1)!.recordedSamples).toBe(60 * rate);
+      expect(session.recording!.full).toBe(true);
+      expect(session.recording!.toWav().length).toBe(44 + 2 * 60 * rate);
     }
-    expect(windows).toBe(3599);
-    expect(voiced).toBe(11);
-    expect(session.receivedS).toBe(3600);
-    expect(held.at(-1)).toEqual({ ringSamples: 2 * rate, recordedSamples: 60 * rate, speakerRows: 0 });
-    expect(new Set(held.map((h) => h.ringSamples))).toEqual(new Set([2 * rate]));
-    expect(session.recording!.full).toBe(true);
-    expect(session.recording!.toWav().length).toBe(44 + 2 * 60 * rate);
-  }, 120_000);
+  }, 240_000);
 
   it('refuses an input rate outside 1 kHz..768 kHz', () => {
     const settings = settingsFor(globalModel, {});
