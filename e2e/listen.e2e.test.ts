@@ -6,7 +6,8 @@
  * windows the panel shows are checked against the engine's session on the saved recording (the
  * same samples, the same windows: `ser listen FILE` computes it the same way); the recording opens
  * in the clip viewer. Saves e2e/screenshots/11-predict-listen.png (1440 × 900) and the panel alone
- * as 11b-listen-panel.png (the README's picture).
+ * as 11b-listen-panel.png (the README's picture). A page whose browser refuses the microphone says
+ * so in one line.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -132,5 +133,25 @@ describe('Listen: the microphone classified live (serve mode, fake capture)', { 
     await expect.poll(() => byId('predict-emotion').count(), { timeout: 120_000 }).toBe(1);
     await expect.poll(() => byId('clip-viewer').getByTestId('features-heatmap').locator('canvas').count()).toBeGreaterThan(0);
     expect(pageErrors).toEqual([]);
+  });
+
+  it('says so in one line when the browser refuses the microphone, and starts nothing', async () => {
+    const denied = await workbench.browser.newPage({ viewport: { width: 1440, height: 900 } });
+    try {
+      await denied.addInitScript(() => {
+        navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+      });
+      await denied.goto(workbench.server.openUrl);
+      await denied.getByTestId('tab-predict').click();
+      await expect.poll(() => denied.getByTestId('predict-picker').textContent()).toContain('crnn');
+      await denied.getByTestId('listen-toggle').click();
+      await expect
+        .poll(() => denied.getByTestId('listen-error').textContent())
+        .toMatch(/^Microphone access was denied: allow it for this page/);
+      expect(await denied.getByTestId('listen-toggle').textContent()).toBe('Start');
+      expect(await denied.getByTestId('listen-window').count()).toBe(0);
+    } finally {
+      await denied.close();
+    }
   });
 });
