@@ -34,6 +34,7 @@ export class LiveListening {
 
   /** Starts a session with the checkpoint of `runDir`, for samples at `sampleRate`; ends any session before it. */
   async start(runDir: string, checkpoint: CheckpointName, sampleRate: number, settings: unknown): Promise<ListenSessionInfo> {
+    // The session before lets its model go before this one loads.
     this.end();
     const predictor = await loadListenPredictor(runDir, checkpoint);
     let session: ListenSession;
@@ -48,6 +49,7 @@ export class LiveListening {
       throw err;
     }
     const id = randomBytes(8).toString('hex');
+    // A start that finished while this one loaded: the newest start wins.
     this.end();
     this.current = { id, session, predictor, stoppedBecause: null, idle: null };
     this.touch(this.current);

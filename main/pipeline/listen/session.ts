@@ -11,6 +11,7 @@
  * recording (at the input rate) stops at its limit.
  */
 import { StreamResampler } from '../../audio';
+import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE } from '../../audio/limits';
 import { computeFeatureMatrix } from '../../features/compute';
 import { RunningStandardizer } from '../../features/standardize';
 import { LISTEN_WARMUP_S, rmsDb, type ListenWindow } from '../../schema/listenFields';
@@ -48,8 +49,10 @@ export class ListenSession {
     readonly inputRate: number,
     options: ListenSessionOptions = {},
   ) {
-    if (!Number.isInteger(inputRate) || inputRate < 1000 || inputRate > 768_000) {
-      throw new Error(`the input sample rate must be a whole number of Hz from 1000 to 768000 (got ${inputRate})`);
+    if (!Number.isInteger(inputRate) || inputRate < MIN_SAMPLE_RATE || inputRate > MAX_SAMPLE_RATE) {
+      throw new Error(
+        `the input sample rate must be a whole number of Hz from ${MIN_SAMPLE_RATE} to ${MAX_SAMPLE_RATE} (got ${inputRate})`,
+      );
     }
     this.sampleRate = predictor.featureConfig.sampleRate;
     this.resampler = new StreamResampler(inputRate, this.sampleRate);
