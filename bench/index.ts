@@ -1,8 +1,9 @@
 /**
- * `npm run bench -- <features|train|load|parallel|classical|all> [--quick]`: prints tables and writes bench/results/<name>.json.
+ * `npm run bench -- <features|train|load|parallel|classical|listen|all> [--quick]`: prints tables and writes bench/results/<name>.json.
  */
 import { runClassicalBenchmarks } from './classical';
 import { runFeatureBenchmarks } from './features';
+import { runListenBenchmarks } from './listen';
 import { runLoadBenchmarks } from './load';
 import { runParallelBenchmarks } from './parallel';
 import { runTrainBenchmarks } from './train';
@@ -14,6 +15,7 @@ const SUITES: Record<string, (options: { quick: boolean }) => Promise<Record<str
   load: runLoadBenchmarks,
   parallel: runParallelBenchmarks,
   classical: runClassicalBenchmarks,
+  listen: runListenBenchmarks,
 };
 
 async function main(): Promise<void> {

@@ -106,28 +106,45 @@ export async function trainingThroughput(
   };
 }
 
+/**
+ * A checkpoint of an untrained `model` on the default features as auto frames resolve them on
+ * clips up to 2.3 s (EmoDB's), in `dir/best`: what a default run's checkpoint costs to use.
+ */
+export async function benchCheckpoint(
+  dir: string,
+  model: NetworkModelName,
+  backend: string,
+  normalization: 'global' | 'speaker',
+): Promise<string> {
+  const features = { ...DEFAULT_FEATURE_CONFIG, frames: AUTO_FRAMES_MIN };
+  const rows = featureRowCount(features);
+  const net = createModel(model, { inputShape: [rows, features.frames, 1], numClasses: CLASSES, seed: 1 });
+  try {
+    return await writeCheckpoint(dir, 'best', net, {
+      labels: ['anger', 'boredom', 'disgust', 'fear', 'happiness', 'neutral', 'sadness'],
+      featureConfig: features,
+      featureConfigHash: featureConfigHash(features),
+      normalization: { mode: normalization, maskPadding: true },
+      ...(normalization === 'global' && {
+        standardizer: { mean: new Array<number>(rows).fill(0), std: new Array<number>(rows).fill(1) },
+      }),
+      modelName: model,
+      inputShape: [rows, features.frames, 1],
+      epoch: 0,
+      backend,
+      versions: appVersions(),
+      createdAt: new Date().toISOString(),
+    });
+  } finally {
+    net.dispose();
+  }
+}
+
 async function inferenceLatency(model: NetworkModelName, backend: BackendName, repeats: number): Promise<BenchResult> {
   const info = await initBackend(backend, { blas: true });
   const dir = mkdtempSync(join(tmpdir(), 'ser-bench-ckpt-'));
   try {
-    // The default features as auto frames resolve them on clips up to 2.3 s (EmoDB's).
-    const features = { ...DEFAULT_FEATURE_CONFIG, frames: AUTO_FRAMES_MIN };
-    const rows = featureRowCount(features);
-    const net = createModel(model, { inputShape: [rows, features.frames, 1], numClasses: CLASSES, seed: 1 });
-    await writeCheckpoint(dir, 'best', net, {
-      labels: ['anger', 'boredom', 'disgust', 'fear', 'happiness', 'neutral', 'sadness'],
-      featureConfig: features,
-      featureConfigHash: featureConfigHash(features),
-      normalization: { mode: 'global', maskPadding: true },
-      standardizer: { mean: new Array<number>(rows).fill(0), std: new Array<number>(rows).fill(1) },
-      modelName: model,
-      inputShape: [rows, features.frames, 1],
-      epoch: 0,
-      backend: info.name,
-      versions: appVersions(),
-      createdAt: new Date().toISOString(),
-    });
-    net.dispose();
+    await benchCheckpoint(dir, model, info.name, 'global');
     const { value, peakRssMiB } = await measurePeakRss(async () => {
       const predictor = await EmotionPredictor.load(join(dir, 'best'));
       const clip = resolve('resources/demo-emodb/03a01Wa.wav');

@@ -11,7 +11,7 @@ import { ApiError, createEngine, dispatch, type DialogProvider } from './api/han
 import { Workspace } from './api/workspace';
 import { AUDIO_EXTENSIONS } from './dataset';
 import { defaultCacheRoot } from './features/cache';
-import { CONTENT_SECURITY_POLICY, windowOptions, type WindowBounds } from './shell-config';
+import { CONTENT_SECURITY_POLICY, grantsPermission, isAppPage, windowOptions, type WindowBounds } from './shell-config';
 import { writeJsonAtomic } from './util/fs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -90,7 +90,7 @@ if (!app.requestSingleInstanceLock()) {
 
   ipcMain.handle(IPC_INVOKE_CHANNEL, async (event, name: unknown, args: unknown) => {
     // Only our own page may call the engine.
-    if (!event.senderFrame?.url.startsWith('file://') && !event.senderFrame?.url.startsWith(process.env.ELECTRON_RENDERER_URL ?? '\0')) {
+    if (!isAppPage(event.senderFrame?.url, process.env.ELECTRON_RENDERER_URL)) {
       return { ok: false, error: { code: 'forbidden', message: 'requests are accepted from the app window only' } };
     }
     try {
@@ -144,7 +144,25 @@ if (!app.requestSingleInstanceLock()) {
     session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
       callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
     });
-    session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+    // The microphone (Listen) for the app's own page; every other permission is refused.
+    session.defaultSession.setPermissionRequestHandler((_contents, permission, callback, details) =>
+      callback(
+        grantsPermission(
+          permission,
+          details.requestingUrl,
+          'mediaTypes' in details ? details.mediaTypes : undefined,
+          process.env.ELECTRON_RENDERER_URL,
+        ),
+      ),
+    );
+    session.defaultSession.setPermissionCheckHandler((_contents, permission, requestingOrigin, details) =>
+      grantsPermission(
+        permission,
+        details.requestingUrl ?? requestingOrigin,
+        details.mediaType ? [details.mediaType] : undefined,
+        process.env.ELECTRON_RENDERER_URL,
+      ),
+    );
     app.on('web-contents-created', (_event, contents) => {
       contents.on('will-attach-webview', (event) => event.preventDefault());
     });

@@ -36,3 +36,32 @@ export interface WindowBounds {
   width: number;
   height: number;
 }
+
+/**
+ * The app's own page: the bundled renderer (file://) or, in development, the dev server's origin
+ * (`rendererUrl`, ELECTRON_RENDERER_URL). Only it may call the engine or take the microphone.
+ */
+export function isAppPage(url: string | undefined, rendererUrl: string | undefined): boolean {
+  if (!url) return false;
+  if (url.startsWith('file://')) return true;
+  if (!rendererUrl) return false;
+  try {
+    return new URL(url).origin === new URL(rendererUrl).origin;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The permission requests the window grants: audio capture (the Listen panel's microphone) for the
+ * app's own page, and nothing else — no camera, no screen, no notifications, no other page.
+ */
+export function grantsPermission(
+  permission: string,
+  requestingUrl: string | undefined,
+  mediaTypes: readonly string[] | undefined,
+  rendererUrl: string | undefined,
+): boolean {
+  if (permission !== 'media' || !isAppPage(requestingUrl, rendererUrl)) return false;
+  return mediaTypes !== undefined && mediaTypes.length > 0 && mediaTypes.every((type) => type === 'audio');
+}

@@ -12,6 +12,7 @@ import type { Comparison } from '../evaluation/compare';
 import type { EvaluationReport } from '../evaluation/report';
 import type { ExtractionProgress } from '../features/progress';
 import type { FeatureConfig } from '../schema/featureFields';
+import type { ListenPushResult, ListenSessionInfo, ListenSettings, ListenWindow } from '../schema/listenFields';
 import type { CheckpointName, RunRecord, RunStatus } from '../runs/types';
 import type { BackendInfo, BackendName } from '../schema/backend';
 import type { TrainingConfig, TrainingOverrides } from '../training/config';
@@ -50,6 +51,7 @@ export type {
   TrainingOverrides,
 };
 export type { ClipPrediction } from '../evaluation/types';
+export type { ListenPushResult, ListenSessionInfo, ListenSettings, ListenWindow };
 export type { ClassMetrics, EvaluationMetrics } from '../evaluation/metrics';
 export type { Disagreement } from '../evaluation/compare';
 export type { McNemarResult } from '../evaluation/mcnemar';
@@ -505,6 +507,18 @@ export interface ApiRequests {
   'evaluation.compare': { args: { a: CheckpointRef; b: CheckpointRef }; result: Comparison };
 
   'predict.files': { args: CheckpointRef & { files: PredictInput[] }; result: PredictionBatch };
+
+  /**
+   * Starts a live session with the checkpoint, for mono samples at `sampleRate` (ends any session
+   * before it). The settings are the listen field table's (main/schema/listenFields.ts).
+   */
+  'listen.start': { args: CheckpointRef & { sampleRate: number; settings?: Partial<ListenSettings> }; result: ListenSessionInfo };
+  /** The next samples, mono 16-bit little-endian PCM as base64: the windows they complete. */
+  'listen.push': { args: { sessionId: string; pcm16Base64: string }; result: ListenPushResult };
+  /** Stops classifying; the recording stays until saved or the next session starts. */
+  'listen.stop': { args: { sessionId: string }; result: { recordedS: number } };
+  /** Saves the session's recording as a WAV file in the app's uploads folder (readable by clip.view and predict.files). */
+  'listen.save': { args: { sessionId: string }; result: { path: string; durationS: number } };
 
   /** Studies in the runs folder (the folder itself, its subfolders, the study it is the runs/ of) and those opened. */
   'studies.list': { args: Record<string, never>; result: StudyListEntry[] };

@@ -10,6 +10,7 @@ import { initBackend } from '../compute/backend';
 import type { EvaluationReport } from '../evaluation/report';
 import { evaluationOf, type EvaluationSourceOptions } from '../pipeline/evaluations';
 import { loadPredictor, type EmotionPredictor, type FusedPredictor } from '../pipeline/inference';
+import { LiveListening } from '../pipeline/listen';
 import { resolveRunDir } from '../runs/store';
 import { RUN_FILE } from '../schema/files';
 import { checkArgs } from './args';
@@ -20,6 +21,7 @@ import type { AreaRequest, AreaTable, EngineContext, EngineState } from './handl
 import { evaluationRequests } from './handlers/evaluation';
 import { featureRequests } from './handlers/features';
 import { inferenceRequests } from './handlers/inference';
+import { listenRequests } from './handlers/listen';
 import { runRequests } from './handlers/runs';
 import { studyRequests } from './handlers/studies';
 import { trainingRequests } from './handlers/training';
@@ -37,7 +39,7 @@ export interface Engine {
   handlers: HandlerTable;
   jobs: JobManager;
   workspace: Workspace;
-  /** Releases what the engine holds (a loaded predictor, running jobs). */
+  /** Releases what the engine holds (a loaded predictor, a listening session, running jobs). */
   close(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ const REQUESTS: AreaTable<RequestName> = {
   ...evaluationRequests,
   ...studyRequests,
   ...inferenceRequests,
+  ...listenRequests,
 };
 
 export function createEngine(ctx: EngineContext): Engine {
@@ -92,7 +95,8 @@ export function createEngine(ctx: EngineContext): Engine {
     return predictor.promise;
   }
 
-  const state: EngineState = { ctx, workspace, jobs, runDir, evaluationSource, evaluation, predictorFor };
+  const listening = new LiveListening();
+  const state: EngineState = { ctx, workspace, jobs, runDir, evaluationSource, evaluation, predictorFor, listening };
   // Each handler receives its arguments only after its table has checked them.
   const handlers = Object.fromEntries(
     Object.entries(REQUESTS).map(([name, entry]: [string, Pick<AreaRequest<unknown>, 'args' | 'run'>]) => [
@@ -107,6 +111,7 @@ export function createEngine(ctx: EngineContext): Engine {
     workspace,
     async close() {
       jobs.cancelAll();
+      listening.end();
       await jobs.settle();
       const held = predictor;
       predictor = null;

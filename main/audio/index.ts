@@ -7,6 +7,7 @@ import { decodeBytes, describeDecoded, detectFormat, NOT_AUDIO, readFlacStreamIn
 import { AudioError } from './errors';
 import { checkSampleRate } from './limits';
 import { openRegularFile, openRegularFileSync } from './open';
+import { toMono } from './mono';
 import { resample } from './resample';
 import type { AudioProbe, DecodedAudio } from './types';
 import { probeWavFd } from './wav';
@@ -14,7 +15,9 @@ import { probeWavFd } from './wav';
 export { AudioError, deserializeError, serializeError } from './errors';
 export type { AudioErrorCode, SerializedError } from './errors';
 export type { AudioFormat, AudioProbe, DecodedAudio } from './types';
-export { resample } from './resample';
+export { resample, StreamResampler } from './resample';
+export { toMono } from './mono';
+export { WavStreamReader, type WavStreamFormat } from './wavStream';
 export { NON_BLOCKING_READ, specialFileKind } from './open';
 
 export interface LoadedAudio {
@@ -126,20 +129,6 @@ export async function probeAudioFile(path: string): Promise<AudioProbe> {
   const fromHeader = await withHead(path, null, (fd, size, head) => probeFromHeader(fd, size, head, path));
   if (fromHeader) return fromHeader;
   return describeDecoded(await decodeAudioFile(path));
-}
-
-/** Mean of the channels, like librosa.to_mono (float32 running sum, then divide). */
-export function toMono(channels: Float32Array[]): Float32Array {
-  if (channels.length === 0) throw new RangeError('toMono needs at least one channel');
-  if (channels.length === 1) return channels[0];
-  const length = channels[0].length;
-  const mono = new Float32Array(length);
-  for (let i = 0; i < length; i++) {
-    let sum = 0;
-    for (const channel of channels) sum = Math.fround(sum + channel[i]);
-    mono[i] = sum / channels.length;
-  }
-  return mono;
 }
 
 function tooLong(path: string, durationS: number, maxDurationS: number): AudioError {

@@ -174,6 +174,143 @@ function resamplePolyphase(samples: Float32Array, fromRate: number, toRate: numb
   }
 }
 
+/**
+ * resample() for a stream that arrives in pieces (a live microphone, standard input): each output
+ * sample is computed once, as soon as the input its filter spans has arrived, and equals what
+ * resample() gives for the whole stream at that position (the stream's very end excepted, which
+ * resample() pads with zeros and a stream waits on). Holds only the input the filter still needs.
+ * Integer rates whose polyphase filter fits MAX_PRECOMPUTED_WEIGHTS × 4 weights (every common one).
+ */
+export class StreamResampler {
+  private readonly phases: PhaseKernel[] = [];
+  private readonly up: number;
+  private readonly down: number;
+  /** Input not yet consumed, from absolute index `inputStart`. */
+  private input = new Float32Array(0);
+  private inputStart = 0;
+  private inputLength = 0;
+  private phase = 0;
+  private n = 0;
+  private remainder = 0;
+  /** How far back (in input samples) a phase's left wing reaches. */
+  private reach = 0;
+
+  constructor(
+    readonly fromRate: number,
+    readonly toRate: number,
+  ) {
+    if (!Number.isInteger(fromRate) || !Number.isInteger(toRate) || fromRate <= 0 || toRate <= 0) {
+      throw new RangeError(`stream resampling needs whole positive rates, got ${fromRate} -> ${toRate}`);
+    }
+    const divisor = gcd(fromRate, toRate);
+    this.up = toRate / divisor;
+    this.down = fromRate / divisor;
+    if (fromRate === toRate) return;
+    const { scale, gain, indexStep } = filterScaling(fromRate, toRate);
+    if (this.up * ((2 * ZERO_CROSSINGS) / scale) > 4 * MAX_PRECOMPUTED_WEIGHTS) {
+      throw new RangeError(
+        `cannot resample a stream of ${fromRate} Hz to ${toRate} Hz live (their ratio needs ${this.up} filter phases): resample it first`,
+      );
+    }
+    const table = kaiserBestTable();
+    for (let p = 0; p < this.up; p++) {
+      this.phases.push(phaseKernel(table, scale * (((p * this.down) % this.up) / this.up), scale, indexStep, gain));
+    }
+    this.reach = Math.max(...this.phases.map((p) => p.leftTaps));
+  }
+
+  /** Input samples taken so far. */
+  private taken = 0;
+  private outputs = 0;
+
+  /** Input samples held for the filter: bounded by its length, whatever the stream's. */
+  get heldSamples(): number {
+    return this.inputLength;
+  }
+
+  /** Takes the next input samples; returns the output samples they complete. */
+  push(samples: Float32Array): Float32Array {
+    this.taken += samples.length;
+    if (this.fromRate === this.toRate) return samples.slice();
+    this.append(samples);
+    return this.run(this.inputStart + this.inputLength, Infinity);
+  }
+
+  /**
+   * The stream has ended: the outputs still waiting for input, computed as resample() computes
+   * the end of a whole signal (no samples past it), and its trailing zeros. Then the stream is done.
+   */
+  flush(): Float32Array {
+    if (this.fromRate === this.toRate) return new Float32Array(0);
+    const computed = Math.floor((this.taken * this.toRate) / this.fromRate);
+    const total = Math.ceil(this.taken * (this.toRate / this.fromRate));
+    const rest = this.run(this.inputStart + this.inputLength, computed, true);
+    const out = new Float32Array(rest.length + Math.max(0, total - this.outputs));
+    out.set(rest);
+    this.outputs = total;
+    return out;
+  }
+
+  /** Outputs while their filter lies within the input (or, at the end, up to `limit` outputs with the filter cut at the input's end). */
+  private run(inputEnd: number, limit: number, atEnd = false): Float32Array {
+    const out: number[] = [];
+    while (this.outputs < limit) {
+      const { kernel, leftTaps } = this.phases[this.phase]!;
+      const kernelStart = this.n - leftTaps + 1;
+      const end = atEnd ? Math.min(inputEnd, kernelStart + kernel.length) : kernelStart + kernel.length;
+      if (end > inputEnd) break;
+      const from = Math.max(0, kernelStart);
+      // The same sums in the same order as resamplePolyphase, so the values are identical.
+      let sum0 = 0;
+      let sum1 = 0;
+      let sum2 = 0;
+      let sum3 = 0;
+      let j = from;
+      let k = from - kernelStart;
+      const x = this.input;
+      const offset = this.inputStart;
+      for (; j + 3 < end; j += 4, k += 4) {
+        sum0 += kernel[k]! * x[j - offset]!;
+        sum1 += kernel[k + 1]! * x[j + 1 - offset]!;
+        sum2 += kernel[k + 2]! * x[j + 2 - offset]!;
+        sum3 += kernel[k + 3]! * x[j + 3 - offset]!;
+      }
+      for (; j < end; j++, k++) sum0 += kernel[k]! * x[j - offset]!;
+      out.push(sum0 + sum1 + (sum2 + sum3));
+      this.outputs++;
+      this.phase = this.phase + 1 === this.up ? 0 : this.phase + 1;
+      this.remainder += this.down;
+      while (this.remainder >= this.up) {
+        this.remainder -= this.up;
+        this.n++;
+      }
+    }
+    this.dropConsumed();
+    return Float32Array.from(out);
+  }
+
+  private append(samples: Float32Array): void {
+    const needed = this.inputLength + samples.length;
+    if (needed > this.input.length) {
+      const grown = new Float32Array(Math.max(needed, 2 * this.input.length));
+      grown.set(this.input.subarray(0, this.inputLength));
+      this.input = grown;
+    }
+    this.input.set(samples, this.inputLength);
+    this.inputLength = needed;
+  }
+
+  /** Forgets input no later output's filter reaches (each phase's left wing reaches back at most its leftTaps). */
+  private dropConsumed(): void {
+    const keepFrom = Math.max(this.inputStart, this.n - this.reach + 1);
+    const drop = Math.min(this.inputLength, keepFrom - this.inputStart);
+    if (drop <= 0) return;
+    this.input.copyWithin(0, drop, this.inputLength);
+    this.inputLength -= drop;
+    this.inputStart += drop;
+  }
+}
+
 function filterScaling(fromRate: number, toRate: number): { scale: number; gain: number; indexStep: number } {
   const sampleRatio = toRate / fromRate;
   // Downsampling stretches the filter (lower cut-off) and scales it by the ratio to keep unit gain.

@@ -55,6 +55,15 @@ function printable(id: string): string {
   return JSON.stringify(id);
 }
 
+/** The first 12 bytes must say RIFF … WAVE. */
+function checkRiffWave(head: Uint8Array, file: string): void {
+  const riffId = fourCC(head, 0);
+  if (riffId === 'RF64') throw new AudioError('unsupported-encoding', file, 'RF64 (64-bit WAV) is not supported');
+  if (riffId !== 'RIFF') throw new AudioError('not-audio', file, 'no RIFF header');
+  const formType = fourCC(head, 8);
+  if (formType !== 'WAVE') throw new AudioError('not-audio', file, `RIFF file of type ${printable(formType)}, not WAVE`);
+}
+
 /** Walks the RIFF chunks, reading only chunk headers and the `fmt ` chunk. */
 function readWavLayout(read: ByteReader, fileSize: number, file: string): WavLayout {
   if (fileSize === 0) throw new AudioError('empty', file, 'file is 0 bytes');
@@ -66,11 +75,7 @@ function readWavLayout(read: ByteReader, fileSize: number, file: string): WavLay
     }
     throw new AudioError('not-audio', file, `file is only ${head.length} bytes and not a known audio format`);
   }
-  const riffId = fourCC(head, 0);
-  if (riffId === 'RF64') throw new AudioError('unsupported-encoding', file, 'RF64 (64-bit WAV) is not supported');
-  if (riffId !== 'RIFF') throw new AudioError('not-audio', file, 'no RIFF header');
-  const formType = fourCC(head, 8);
-  if (formType !== 'WAVE') throw new AudioError('not-audio', file, `RIFF file of type ${printable(formType)}, not WAVE`);
+  checkRiffWave(head, file);
 
   let fmt: Uint8Array | null = null;
   let dataOffset = -1;
@@ -303,6 +308,64 @@ function decodeInterleaved(view: DataView, encoding: WavEncoding, out: Float32Ar
   return out;
 }
 
+/** A WAV stream's format and where its samples start (read from its first bytes only). */
+export interface WavStreamHeader extends Omit<WavLayout, 'dataOffset' | 'frames'> {
+  dataOffset: number;
+  /** The data chunk's declared size; Infinity when a streaming writer left it unset (0 or 0xFFFFFFFF). */
+  dataBytes: number;
+}
+
+/**
+ * The header of a WAV stream (a pipe, a socket) from the bytes received so far: null while it is
+ * incomplete. Unlike a file, the stream's length is unknown, so chunks are walked up to the data
+ * chunk and no further.
+ */
+export function readWavStreamHeader(head: Uint8Array, source: string): WavStreamHeader | null {
+  if (head.length < 12) {
+    const start = String.fromCharCode(...head.subarray(0, 4));
+    if (!'RIFF'.startsWith(start) && !'RF64'.startsWith(start)) throw new AudioError('not-audio', source, 'no RIFF header');
+    return null;
+  }
+  checkRiffWave(head, source);
+  let fmt: Uint8Array | null = null;
+  for (let position = 12; position + 8 <= head.length;) {
+    const id = fourCC(head, position);
+    const size = u32(head, position + 4);
+    const body = position + 8;
+    if (id === 'data') {
+      if (fmt === null) throw new AudioError('corrupt', source, 'the "data" chunk comes before the "fmt " chunk');
+      return { ...parseFmtChunk(fmt, source), dataOffset: body, dataBytes: STREAMING_SIZES.has(size) ? Infinity : size };
+    }
+    if (body + size > head.length) return null;
+    if (id === 'fmt ') {
+      if (fmt !== null) throw new AudioError('corrupt', source, `second "fmt " chunk at byte ${position}; a WAV file has exactly one`);
+      fmt = head.subarray(body, body + size);
+    }
+    position = body + size + (size & 1);
+  }
+  return null;
+}
+
+/**
+ * Decodes whole interleaved sample frames of `encoding` from `bytes` into `out` (bytes.length /
+ * bytes per sample values), scaled as decodeWav scales them; float samples that are not audio are refused.
+ */
+export function decodeWavSamples(bytes: Uint8Array, encoding: WavEncoding, out: Float32Array, source: string): Float32Array {
+  const count = bytes.length / BYTES_PER_SAMPLE[encoding];
+  if (!Number.isInteger(count) || out.length !== count)
+    throw new RangeError(`${bytes.length} bytes are not ${out.length} ${encoding} samples`);
+  const decoded =
+    decodeAligned(bytes, bytes.byteOffset, encoding, out) ??
+    decodeInterleaved(new DataView(bytes.buffer, bytes.byteOffset, bytes.length), encoding, out);
+  if (encoding === 'float32' || encoding === 'float64') rejectNonFinite([decoded], source);
+  return decoded;
+}
+
+/** Bytes per sample of each encoding (a frame holds one per channel). */
+export function bytesPerSample(encoding: WavEncoding): number {
+  return BYTES_PER_SAMPLE[encoding];
+}
+
 export interface DecodedWav {
   sampleRate: number;
   channels: Float32Array[];
@@ -379,15 +442,15 @@ export function probeWavFd(fd: number, size: number, path: string, head?: Uint8A
   return probeFromLayout(readWavLayout(read, size, path));
 }
 
-/** A mono 16-bit PCM WAV file of `samples` (clipped to [-1, 1]; non-finite samples become 0). */
-export function encodeWavPcm16(samples: Float32Array, sampleRate: number): Uint8Array {
-  const bytes = new Uint8Array(44 + samples.length * 2);
+/** The 44-byte header of a mono 16-bit PCM WAV file of `sampleCount` samples. */
+export function pcm16WavHeader(sampleCount: number, sampleRate: number): Uint8Array {
+  const bytes = new Uint8Array(44);
   const view = new DataView(bytes.buffer);
   const ascii = (offset: number, text: string) => {
     for (let i = 0; i < text.length; i++) bytes[offset + i] = text.charCodeAt(i);
   };
   ascii(0, 'RIFF');
-  view.setUint32(4, 36 + samples.length * 2, true);
+  view.setUint32(4, 36 + sampleCount * 2, true);
   ascii(8, 'WAVE');
   ascii(12, 'fmt ');
   view.setUint32(16, 16, true);
@@ -398,7 +461,15 @@ export function encodeWavPcm16(samples: Float32Array, sampleRate: number): Uint8
   view.setUint16(32, 2, true);
   view.setUint16(34, 16, true);
   ascii(36, 'data');
-  view.setUint32(40, samples.length * 2, true);
+  view.setUint32(40, sampleCount * 2, true);
+  return bytes;
+}
+
+/** A mono 16-bit PCM WAV file of `samples` (clipped to [-1, 1]; non-finite samples become 0). */
+export function encodeWavPcm16(samples: Float32Array, sampleRate: number): Uint8Array {
+  const bytes = new Uint8Array(44 + samples.length * 2);
+  bytes.set(pcm16WavHeader(samples.length, sampleRate));
+  const view = new DataView(bytes.buffer);
   for (let i = 0; i < samples.length; i++) {
     const s = Math.max(-1, Math.min(1, Number.isFinite(samples[i]!) ? samples[i]! : 0));
     view.setInt16(44 + i * 2, Math.round(s * 32767), true);

@@ -46,6 +46,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'predict the emotion of audio files with a trained checkpoint',
     load: () => import('./commands/predict').then((m) => ({ usage: m.predictUsage, run: m.predictCommand })),
   },
+  listen: {
+    summary: 'classify a live WAV stream (standard input) or a file window by window, one JSON line each',
+    load: () => import('./commands/listen').then((m) => ({ usage: m.listenUsage, run: m.listenCommand })),
+  },
   fuse: {
     summary: 'fuse checkpoints into one that averages their class probabilities',
     load: () => import('./commands/fuse').then((m) => ({ usage: m.fuseUsage, run: m.fuseCommand })),

@@ -95,13 +95,69 @@ export function fitStandardizer(
       std[r] += squares;
     }
   });
-  for (let r = 0; r < rows; r++) {
-    std[r] = Math.sqrt(std[r]! / count);
-    // A row with no spread (an empty mel band, a constant extra) is only centred: dividing by its
-    // std of ~0 would blow any other value up, and a checkpoint with a zero std is refused.
-    if (std[r]! <= FLAT_ROW * Math.max(1, Math.abs(mean[r]!))) std[r] = 1;
-  }
+  for (let r = 0; r < rows; r++) std[r] = spreadOf(std[r]! / count, mean[r]!);
   return { mean, std };
+}
+
+/**
+ * The std a row is standardised with, from its population variance. A row with no spread (an
+ * empty mel band, a constant extra) is only centred: dividing by its std of ~0 would blow any
+ * other value up, and a checkpoint with a zero std is refused.
+ */
+function spreadOf(variance: number, mean: number): number {
+  const std = Math.sqrt(variance);
+  return std <= FLAT_ROW * Math.max(1, Math.abs(mean)) ? 1 : std;
+}
+
+/**
+ * fitStandardizer's statistics accumulated one matrix at a time, in fixed memory (per row: count,
+ * mean and sum of squared deviations, merged by Chan's parallel formula): after adding matrices,
+ * `stats()` equals fitStandardizer over all of them, to float64 rounding. A live session keeps
+ * its speaker's statistics this way.
+ */
+export class RunningStandardizer {
+  private count = 0;
+  private readonly mean: Float64Array;
+  private readonly squares: Float64Array;
+
+  constructor(
+    readonly rows: number,
+    readonly frames: number,
+  ) {
+    this.mean = new Float64Array(rows);
+    this.squares = new Float64Array(rows);
+  }
+
+  /** Frames counted so far. */
+  get frameCount(): number {
+    return this.count;
+  }
+
+  /** Adds the first `validFrames` frames of a [row][frame] matrix. */
+  add(matrix: Float32Array, validFrames: number = this.frames): void {
+    checkShape(matrix, this.rows, this.frames);
+    const n = checkValidFrames(validFrames, this.frames);
+    if (n === 0) return;
+    const total = this.count + n;
+    for (let r = 0; r < this.rows; r++) {
+      const start = r * this.frames;
+      let sum = 0;
+      for (let t = start; t < start + n; t++) sum += matrix[t]!;
+      const mean = sum / n;
+      let squares = 0;
+      for (let t = start; t < start + n; t++) squares += (matrix[t]! - mean) * (matrix[t]! - mean);
+      const delta = mean - this.mean[r]!;
+      this.mean[r] = this.mean[r]! + (delta * n) / total;
+      this.squares[r] = this.squares[r]! + squares + (delta * delta * this.count * n) / total;
+    }
+    this.count = total;
+  }
+
+  stats(): StandardizerStats {
+    if (this.count === 0) throw new Error('RunningStandardizer has no frames yet');
+    const mean = Array.from(this.mean);
+    return { mean, std: mean.map((m, r) => spreadOf(this.squares[r]! / this.count, m)) };
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeAudio, resample } from '../../main/audio/index';
+import { decodeAudio, resample, StreamResampler } from '../../main/audio/index';
 
 const CREMA_CLIPS = ['1001_DFA_ANG_XX', '1001_DFA_SAD_XX', '1002_DFA_HAP_XX', '1002_DFA_NEU_XX'];
 
@@ -104,5 +104,52 @@ describe('resample quality', () => {
     expect(resample(input, 16000, 8000).length).toBe(501);
     expect(resample(new Float32Array(0), 16000, 22050).length).toBe(0);
     expect(() => resample(input, 0, 22050)).toThrow(RangeError);
+  });
+});
+
+describe('StreamResampler', () => {
+  const signal = (n: number) => Float32Array.from({ length: n }, (_, i) => 0.5 * Math.sin(i / 7) + 0.2 * Math.sin(i / 2.3));
+
+  it('gives resample() of the whole signal, sample for sample, whatever the chunks', () => {
+    for (const [from, to] of [
+      [48000, 22050],
+      [16000, 22050],
+      [44100, 22050],
+      [8000, 16000],
+      [22050, 22050],
+    ]) {
+      const x = signal(from / 4 + 37);
+      const whole = resample(x, from!, to!);
+      for (const sizes of [[x.length], [1, 999], [480]]) {
+        const stream = new StreamResampler(from!, to!);
+        const parts: number[] = [];
+        for (let at = 0, k = 0; at < x.length; k++) {
+          const size = sizes[k % sizes.length]!;
+          parts.push(...stream.push(x.subarray(at, at + size)));
+          at += size;
+        }
+        // Before the end, the stream waits only for the filter's right wing.
+        expect(parts.length).toBeGreaterThan(whole.length - 250);
+        parts.push(...stream.flush());
+        expect(Float32Array.from(parts)).toEqual(whole);
+      }
+    }
+  });
+
+  it('holds only what its filter reaches, however long the stream', () => {
+    const stream = new StreamResampler(48000, 22050);
+    const second = signal(48000);
+    let held = 0;
+    for (let s = 0; s < 120; s++) {
+      stream.push(second);
+      held = Math.max(held, stream.heldSamples);
+    }
+    expect(held).toBeLessThan(48000 + 500);
+    expect(stream.heldSamples).toBeLessThan(500);
+  });
+
+  it('refuses rates it cannot resample live', () => {
+    expect(() => new StreamResampler(44100.5, 22050)).toThrow(/whole positive rates/);
+    expect(() => new StreamResampler(768_000, 22_051)).toThrow(/cannot resample a stream of 768000 Hz to 22051 Hz live/);
   });
 });

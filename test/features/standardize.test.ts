@@ -4,6 +4,7 @@ import {
   fitStandardizer,
   normalizeClips,
   recordedNormalizer,
+  RunningStandardizer,
   standardizePerClip,
   type ClipMatrix,
 } from '../../main/features/standardize';
@@ -197,5 +198,36 @@ describe('recordedNormalizer', () => {
     });
     expect(recordedNormalizer({ normalization: { mode: 'speaker', maskPadding: true } })).toEqual({ mode: 'speaker' });
     expect(() => recordedNormalizer({ normalization: { mode: 'global', maskPadding: true } })).toThrow(/needs the standardizer/);
+  });
+});
+
+describe('RunningStandardizer', () => {
+  it('equals fitStandardizer over the matrices added so far, valid frames only, flat rows at std 1', () => {
+    const rows = 4;
+    const frames = 50;
+    const matrices = [1, 2, 3, 4].map((seed) => randomMatrix(rows, frames, seed, (r) => [100, -300, 0, 0][r]!));
+    for (const m of matrices) for (let t = 0; t < frames; t++) m[3 * frames + t] = 7; // a flat row
+    const valid = [50, 20, 0, 35];
+    const running = new RunningStandardizer(rows, frames);
+    matrices.forEach((m, i) => {
+      running.add(m, valid[i]);
+      if (valid.slice(0, i + 1).every((v) => v === 0)) return;
+      const expected = fitStandardizer(matrices.slice(0, i + 1), rows, frames, valid.slice(0, i + 1));
+      const got = running.stats();
+      for (let r = 0; r < rows; r++) {
+        expect(got.mean[r]).toBeCloseTo(expected.mean[r]!, 9);
+        expect(got.std[r]).toBeCloseTo(expected.std[r]!, 9);
+      }
+    });
+    expect(running.frameCount).toBe(105);
+    expect(running.stats().std[3]).toBe(1);
+  });
+
+  it('refuses statistics before any frame, and matrices of another shape', () => {
+    const running = new RunningStandardizer(2, 3);
+    expect(() => running.stats()).toThrow(/no frames yet/);
+    running.add(new Float32Array(6), 0);
+    expect(() => running.stats()).toThrow(/no frames yet/);
+    expect(() => running.add(new Float32Array(5))).toThrow(/expected rows × frames = 2 × 3/);
   });
 });

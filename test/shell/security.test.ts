@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CONTENT_SECURITY_POLICY, windowOptions } from '../../main/shell-config';
+import { CONTENT_SECURITY_POLICY, grantsPermission, isAppPage, windowOptions } from '../../main/shell-config';
 import { contentSecurityPolicy } from '../../main/serve/server';
 
 function directives(csp: string): Map<string, string[]> {
@@ -63,5 +63,27 @@ describe('desktop shell security', () => {
     expect(shell).toContain("'Content-Security-Policy': [CONTENT_SECURITY_POLICY]");
     expect(shell).toContain("setWindowOpenHandler(() => ({ action: 'deny' }))");
     expect(shell).toContain("on('will-navigate', (event) => event.preventDefault())");
+    const squeezed = shell.replace(/\s+/g, ' ');
+    expect(squeezed).toContain('setPermissionRequestHandler((_contents, permission, callback, details) => callback( grantsPermission(');
+    expect(squeezed).toContain('setPermissionCheckHandler((_contents, permission, requestingOrigin, details) => grantsPermission(');
+    expect(shell).toContain('if (!isAppPage(event.senderFrame?.url, process.env.ELECTRON_RENDERER_URL))');
+  });
+
+  it("grants audio capture to the app's own page only, and no other permission", () => {
+    const page = 'file:///opt/ser/resources/app/out/renderer/index.html';
+    const dev = 'http://localhost:5173';
+    expect(grantsPermission('media', page, ['audio'], undefined)).toBe(true);
+    expect(grantsPermission('media', `${dev}/#predict`, ['audio'], dev)).toBe(true);
+    expect(grantsPermission('media', page, ['video'], undefined)).toBe(false);
+    expect(grantsPermission('media', page, ['audio', 'video'], undefined)).toBe(false);
+    expect(grantsPermission('media', page, [], undefined)).toBe(false);
+    expect(grantsPermission('media', page, undefined, undefined)).toBe(false);
+    expect(grantsPermission('media', 'https://example.com/', ['audio'], undefined)).toBe(false);
+    expect(grantsPermission('media', 'http://localhost:5174/', ['audio'], dev)).toBe(false);
+    for (const permission of ['notifications', 'geolocation', 'display-capture', 'clipboard-read', 'openExternal']) {
+      expect(grantsPermission(permission, page, ['audio'], undefined)).toBe(false);
+    }
+    expect(isAppPage(undefined, dev)).toBe(false);
+    expect(isAppPage('not a url', dev)).toBe(false);
   });
 });

@@ -4,6 +4,7 @@
  */
 import type { EvaluationSourceOptions } from '../../pipeline/evaluations';
 import type { EmotionPredictor, FusedPredictor } from '../../pipeline/inference';
+import type { LiveListening } from '../../pipeline/listen';
 import type { MemberLauncher } from '../../pipeline/study';
 import type { EvaluationReport } from '../../evaluation/report';
 import { CHECKPOINT_NAMES } from '../../runs/types';
@@ -44,6 +45,8 @@ export interface EngineState {
   evaluation(ref: CheckpointRef): Promise<EvaluationReport>;
   /** The loaded predictor of a checkpoint (one held at a time). */
   predictorFor(ref: CheckpointRef): Promise<EmotionPredictor | FusedPredictor>;
+  /** The live listening session (one at a time). */
+  listening: LiveListening;
 }
 
 /**

@@ -17,7 +17,14 @@ import {
   type FeatureConfig,
 } from '../../features/config';
 import { openEncoderFolder, type EncoderFolder } from '../../features/encoder/folder';
-import { normalizeClips, recordedNormalizer, type ClipMatrix, type Normalizer } from '../../features/standardize';
+import {
+  applyStandardizer,
+  normalizeClips,
+  recordedNormalizer,
+  type ClipMatrix,
+  type Normalizer,
+  type StandardizerStats,
+} from '../../features/standardize';
 import { openCheckpoint, type LoadedCheckpoint } from '../../models/checkpoint';
 import type { CheckpointManifest, CheckpointName } from '../../runs/types';
 import { resolveCheckpoint, type CheckpointSource } from './resolve';
@@ -159,10 +166,11 @@ export class EmotionPredictor {
   }
 
   /**
-   * Scores an unstandardized feature matrix computed with this predictor's featureConfig (a
-   * per-speaker model normalises it with its own statistics, and says so).
+   * Scores an unstandardized feature matrix computed with this predictor's featureConfig. A
+   * per-speaker model standardises it with `speakerStats` (the speaker's joint statistics) when
+   * given, and otherwise with its own statistics, and says so.
    */
-  async predictFeatures(matrix: FeatureMatrixInput): Promise<Scores & { warning?: string }> {
+  async predictFeatures(matrix: FeatureMatrixInput, speakerStats?: StandardizerStats): Promise<Scores & { warning?: string }> {
     this.assertUsable();
     const data = matrix instanceof Float32Array ? matrix : matrix.data;
     const validFrames =
@@ -175,7 +183,10 @@ export class EmotionPredictor {
         `Feature matrix has ${data.length} values but the model expects ${this.rows}×${this.frames} = ${this.rows * this.frames}`,
       );
     }
-    const [standardized] = this.standardize([{ data, validFrames, speaker: '' }]);
+    const [standardized]: { data: Float32Array; warning?: string }[] =
+      speakerStats && this.normalizer.mode === 'speaker'
+        ? [{ data: applyStandardizer(data, speakerStats, this.rows, this.frames, validFrames) }]
+        : this.standardize([{ data, validFrames, speaker: '' }]);
     return {
       ...scoresFromLogits(await this.logits(standardized!.data, validFrames), this.labels),
       ...(standardized!.warning && { warning: standardized!.warning }),
