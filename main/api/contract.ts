@@ -371,7 +371,7 @@ export interface StudyReportView {
   study: { dir: string; name: string; protocol: string; folds: number; seeds: number[]; grid: GridAxis[]; checkpoint: 'best' | 'final' };
   complete: boolean;
   cells: StudyCellReport[];
-  /** Grid cells the study does not train: the model cannot read the representation. */
+  /** Grid cells the study does not train: the model cannot read the representation, or its normalisation would erase it. */
   excluded: { label: string; reason: string }[];
   /** Derived cells: class probabilities of cells (or of a cell's seeds) averaged fold by fold. */
   fusions: StudyFusionReport[];
