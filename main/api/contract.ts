@@ -504,7 +504,11 @@ export interface ApiRequests {
   'evaluation.get': { args: CheckpointRef; result: EvaluationReport };
   'evaluation.compare': { args: { a: CheckpointRef; b: CheckpointRef }; result: Comparison };
 
-  'predict.files': { args: CheckpointRef & { files: PredictInput[] }; result: PredictionBatch };
+  /**
+   * `encoderDir`: where the checkpoint's encoder folder is now, chosen this session (encoders.open);
+   * without it, a missing or changed encoder folder is refused with code `encoder-needed`.
+   */
+  'predict.files': { args: CheckpointRef & { files: PredictInput[]; encoderDir?: string }; result: PredictionBatch };
 
   /** Studies in the runs folder (the folder itself, its subfolders, the study it is the runs/ of) and those opened. */
   'studies.list': { args: Record<string, never>; result: StudyListEntry[] };

@@ -4,7 +4,7 @@
  * A checkpoint trained with per-speaker normalisation uses the joint statistics of the files given
  * together for one speaker, and a file's own statistics (with a warning) when its speaker is unknown.
  */
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { AudioError, loadAudio, resample } from '../../audio';
 import { computeFeatureMatrix, type FeatureMatrix } from '../../features/compute';
 import {
@@ -46,6 +46,11 @@ export interface PredictorLoadOptions {
   checkpoint?: CheckpointName;
   /** Longer clips are refused ('too-long'). Default: the audio module's limit. */
   maxDurationS?: number;
+  /**
+   * Where the checkpoint's encoder folder is now, instead of the folder it records (moved, or on
+   * another machine); accepted only when its model file has the recorded SHA-256.
+   */
+  encoderDir?: string;
 }
 
 export interface PredictManyOptions {
@@ -110,7 +115,7 @@ export class EmotionPredictor {
     const model = await openCheckpoint(source.dir);
     const { manifest } = model;
     try {
-      const { config: featureConfig, encoder } = await checkFeatureManifest(manifest, source.dir);
+      const { config: featureConfig, encoder } = await checkFeatureManifest(manifest, source.dir, options.encoderDir);
       const predictor = new EmotionPredictor(model, manifest, source, featureConfig, options.maxDurationS, encoder);
       await predictor.warmUp();
       return predictor;
@@ -267,10 +272,17 @@ export class EmotionPredictor {
 }
 
 /**
- * The encoder a checkpoint was trained with, read from the folder it records; refused with the file
- * to provide when the folder is missing or holds another model.
+ * A checkpoint's encoder folder is missing or holds another model: a door can offer to choose the
+ * folder where that model is now (`encoderDir` of PredictorLoadOptions).
  */
-async function checkpointEncoder(manifest: CheckpointManifest, config: FeatureConfig, dir: string): Promise<EncoderFolder> {
+export class EncoderNeededError extends Error {}
+
+/**
+ * The encoder a checkpoint was trained with, read from `config.encoderDir` (the folder it records,
+ * or where the user says it is now); refused with the file to provide when the folder is missing
+ * or holds another model.
+ */
+export async function checkpointEncoder(manifest: CheckpointManifest, config: FeatureConfig, dir: string): Promise<EncoderFolder> {
   const recorded = manifest.encoder;
   if (!recorded)
     throw new Error(`Checkpoint ${dir} has encoder features but no encoder record in its manifest: retrain it with this version`);
@@ -280,14 +292,21 @@ async function checkpointEncoder(manifest: CheckpointManifest, config: FeatureCo
   try {
     folder = await openEncoderFolder(config.encoderDir, config.encoderDtype);
   } catch (err) {
-    throw new Error(`Checkpoint ${dir} needs the encoder it was trained with: ${(err as Error).message}; ${provide}`, { cause: err });
+    throw new EncoderNeededError(`Checkpoint ${dir} needs the encoder it was trained with: ${(err as Error).message}; ${provide}`, {
+      cause: err,
+    });
   }
   if (folder.file !== recorded.file || folder.sha256 !== recorded.sha256) {
-    throw new Error(
+    throw new EncoderNeededError(
       `Checkpoint ${dir} was trained with another encoder: ${join(folder.dir, folder.file)} has sha256 ${folder.sha256}; ${provide}`,
     );
   }
   return folder;
+}
+
+/** The feature config a checkpoint recorded, its encoder folder replaced by where it is now when given. */
+export function withEncoderDir(config: FeatureConfig, encoderDir: string | undefined): FeatureConfig {
+  return config.representation === 'encoder' && encoderDir !== undefined ? { ...config, encoderDir: resolve(encoderDir) } : config;
 }
 
 /**
@@ -298,10 +317,11 @@ async function checkpointEncoder(manifest: CheckpointManifest, config: FeatureCo
 async function checkFeatureManifest(
   manifest: CheckpointManifest,
   dir: string,
+  encoderDir: string | undefined,
 ): Promise<{ config: FeatureConfig; encoder: EncoderFolder | null }> {
   let config: FeatureConfig;
   try {
-    config = storedFeatureConfig(manifest.featureConfig);
+    config = withEncoderDir(storedFeatureConfig(manifest.featureConfig), encoderDir);
   } catch (err) {
     throw new Error(`Checkpoint ${dir} has an unusable featureConfig: ${(err as Error).message}`, { cause: err });
   }
