@@ -7,7 +7,7 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../cli/run-cli';
 import { TINY, TINY_LAST_ONLY } from '../features/encoder/helpers';
 
@@ -15,6 +15,7 @@ const { runTrainingJob } = await import('../../main/pipeline/job');
 const { resolveTrainingConfig } = await import('../../main/training/config');
 const { EmotionPredictor } = await import('../../main/pipeline/inference/predictor');
 const { evaluateCheckpoint } = await import('../../main/pipeline/evaluateCheckpoint');
+const { EncoderSession } = await import('../../main/features/encoder/session');
 
 const work = mkdtempSync(join(tmpdir(), 'ser-encoder-job-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -160,4 +161,25 @@ describe('a run on encoder features', () => {
       cpSync(moved, ENCODER, { recursive: true });
     }
   }, 240_000);
+
+  it('predict runs the encoder in a worker thread: the calling thread (the app main process) opens no model', async () => {
+    const runsDir = join(work, 'logreg');
+    const runDir = join(runsDir, (await import('node:fs')).readdirSync(runsDir)[0]!);
+    const opened = vi.spyOn(EncoderSession, 'open');
+    try {
+      const predictor = await EmotionPredictor.load(runDir);
+      try {
+        const many = await predictor.predictMany([CLIP, CLIP]);
+        expect(many.map((p) => ('emotion' in p ? p.emotion : p.error.message))).toEqual([
+          (await predictor.predict(CLIP)).emotion,
+          (await predictor.predict(CLIP)).emotion,
+        ]);
+      } finally {
+        predictor.dispose();
+      }
+      expect(opened).not.toHaveBeenCalled();
+    } finally {
+      opened.mockRestore();
+    }
+  });
 });

@@ -17,6 +17,7 @@ import {
   type FeatureConfig,
 } from '../../features/config';
 import { openEncoderFolder, type EncoderFolder } from '../../features/encoder/folder';
+import { EncoderWorker } from '../../features/encoder/remote';
 import { normalizeClips, recordedNormalizer, type ClipMatrix, type Normalizer } from '../../features/standardize';
 import { openCheckpoint, type LoadedCheckpoint } from '../../models/checkpoint';
 import type { CheckpointManifest, CheckpointName } from '../../runs/types';
@@ -100,7 +101,9 @@ export class EmotionPredictor {
     readonly source: CheckpointSource,
     featureConfig: FeatureConfig,
     private readonly maxDurationS: number | undefined,
-    private readonly encoder: EncoderFolder | null,
+    encoder: EncoderFolder | null,
+    /** Encoder features are computed in a worker thread: the caller's thread may be the app's main process. */
+    private readonly encoderWorker: EncoderWorker | null,
   ) {
     this.labels = Object.freeze([...manifest.labels]);
     this.featureConfig = featureConfig;
@@ -114,13 +117,16 @@ export class EmotionPredictor {
     const source = await resolveCheckpoint(runOrCheckpointPath, options.checkpoint);
     const model = await openCheckpoint(source.dir);
     const { manifest } = model;
+    let encoderWorker: EncoderWorker | null = null;
     try {
       const { config: featureConfig, encoder } = await checkFeatureManifest(manifest, source.dir, options.encoderDir);
-      const predictor = new EmotionPredictor(model, manifest, source, featureConfig, options.maxDurationS, encoder);
+      if (encoder) encoderWorker = await EncoderWorker.open(encoder, featureConfig.encoderLayer);
+      const predictor = new EmotionPredictor(model, manifest, source, featureConfig, options.maxDurationS, encoder, encoderWorker);
       await predictor.warmUp();
       return predictor;
     } catch (err) {
       model.dispose();
+      void encoderWorker?.close();
       throw err;
     }
   }
@@ -191,6 +197,7 @@ export class EmotionPredictor {
     if (this.disposed) return;
     this.disposed = true;
     this.model.dispose();
+    void this.encoderWorker?.close();
   }
 
   /**
@@ -224,11 +231,10 @@ export class EmotionPredictor {
     };
   }
 
-  /** A clip's raw features: computed here, or by the encoder (onnxruntime, loaded on first use). */
+  /** A clip's raw features: computed here, or by the encoder in its worker thread. */
   private async featureMatrix(samples: Float32Array): Promise<FeatureMatrix> {
-    if (!this.encoder) return computeFeatureMatrix(samples, this.featureConfig);
-    const { encoderMatrix } = await import('../../features/encoder/index');
-    return await encoderMatrix(samples, this.featureConfig, this.encoder);
+    if (!this.encoderWorker) return computeFeatureMatrix(samples, this.featureConfig);
+    return await this.encoderWorker.matrix(samples, this.featureConfig);
   }
 
   /** The clips standardised together as the checkpoint's normalisation says, each with its warning if any. */
