@@ -25,7 +25,7 @@ import type { PairedComparison } from '../evaluation/paired';
 import type { CellOverrides, GridAxis, GridValue } from '../pipeline/study/gridTypes';
 import type { StudyTable } from '../pipeline/study/table';
 export type { BaselineTest, StudyTable, StudyTableRow } from '../pipeline/study/table';
-import type { BatchProgress, BestCheckpoint, EpochMetrics, TrainingEvent, TrainingOutcome } from '../training/progress';
+import type { BatchProgress, BestCheckpoint, ClassifierProgress, EpochMetrics, TrainingEvent, TrainingOutcome } from '../training/progress';
 
 export type {
   BackendInfo,
@@ -33,6 +33,7 @@ export type {
   BatchProgress,
   BestCheckpoint,
   CheckpointName,
+  ClassifierProgress,
   Comparison,
   EpochMetrics,
   EvaluationReport,
