@@ -183,6 +183,7 @@ describe('useInferenceStore', () => {
     store.setTarget({ runId: 'r1', checkpoint: 'best' });
     await store.addFiles([file('a.wav', [1]), file('b.wav', [2])]);
     expect(store.rows.map((r) => r.status)).toEqual(['error', 'error']);
+    expect(store.rows[0]!.error).toEqual({ code: 'encoder-needed', message: "waits for the checkpoint's encoder folder (above)" });
     expect(store.encoderNeeded).toBe(needed);
     await store.useEncoderFolder('/nothing');
     expect(store.encoderError).toBe('/nothing/config.json: missing');

@@ -151,8 +151,11 @@ export const useInferenceStore = defineStore('inference', () => {
       sent.forEach(({ id }, i) => settle(id, batch.labels, batch.results[i]));
     } catch (err) {
       const code = errorCode(err);
-      for (const { id } of sent) update(id, { status: 'error', error: { code, message: errorMessage(err) } });
-      if (code === 'encoder-needed' && sameRef(target.value, checkpoint)) {
+      const needsFolder = code === 'encoder-needed' && sameRef(target.value, checkpoint);
+      // The view shows the reason once, above the rows, with the folder choice.
+      const message = needsFolder ? "waits for the checkpoint's encoder folder (above)" : errorMessage(err);
+      for (const { id } of sent) update(id, { status: 'error', error: { code, message } });
+      if (needsFolder) {
         encoderNeeded.value = errorMessage(err);
         needEncoder.push({ jobs: jobs.filter((job) => sent.some((s) => s.id === job.id)), checkpoint });
       }
