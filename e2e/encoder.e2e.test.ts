@@ -3,26 +3,32 @@
  * End to end: the encoder representation in the app (serve mode, Debian's Chromium). The Features
  * form offers the encoder: its folder typed and opened (a browser has no folder dialog), what the
  * folder holds, its layer and pooling; extraction with the tiny test encoder; a classical model
- * trained on it in the Train view. Screenshots: 11-features-encoder.png, 11b-train-encoder-done.png.
+ * trained on it in the Train view (per-clip normalisation greyed, the inner CV followed); Predict
+ * with the encoder folder moved, pointed at where it is now. Screenshots: 11-features-encoder.png,
+ * 11b-train-encoder-done.png, 11c-predict-encoder-needed.png, 11d-predict-encoder-moved.png.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openWorkbench, SCREENSHOTS, type Workbench } from './harness';
 
-const TINY = resolve('test/fixtures/encoders/tiny-wav2vec2');
+const FIXTURE = resolve('test/fixtures/encoders/tiny-wav2vec2');
 
 describe('the encoder representation in the app (serve mode)', { timeout: 300_000 }, () => {
   let dir: string;
   let workbench: Workbench;
   let page: Page;
   let pageErrors: string[];
+  /** A copy of the tiny encoder, moved away before predicting. */
+  let TINY: string;
   const byId = (id: string) => page.getByTestId(id);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ser-e2e-encoder-'));
+    TINY = join(dir, 'tiny-wav2vec2');
+    cpSync(FIXTURE, TINY, { recursive: true });
     workbench = await openWorkbench(dir, join(dir, 'runs'));
     ({ page, pageErrors } = workbench);
     await page.setViewportSize({ width: 1440, height: 900 });
@@ -42,6 +48,10 @@ describe('the encoder representation in the app (serve mode)', { timeout: 300_00
     await byId('feature-representation').selectOption('encoder');
     expect(await byId('feature-encoderDir').isDisabled()).toBe(false);
     expect(await byId('feature-nMfcc').isDisabled()).toBe(true);
+    // A disabled text field looks disabled, as a disabled select does.
+    const background = (id: string) => byId(id).evaluate((el) => getComputedStyle(el).backgroundColor);
+    expect(await background('feature-nMfcc')).toBe('rgb(242, 244, 247)');
+    expect(await background('feature-encoderDir')).toBe('rgb(255, 255, 255)');
     // A folder that is not an encoder export is refused in one line naming the file.
     await byId('feature-encoderDir').fill(resolve('resources/demo-emodb'));
     await byId('encoder-open').click();
@@ -80,10 +90,24 @@ describe('the encoder representation in the app (serve mode)', { timeout: 300_00
     await byId('tab-train').click();
     await byId('train-model').selectOption('logreg');
     await expect.poll(() => byId('train-features').textContent()).toContain('encoder');
+    // Per-clip normalisation would turn the pooled vectors into zeros: the choice is greyed, and marked when chosen.
+    expect(await byId('train-normalization').locator('option[value="clip"]').isDisabled()).toBe(true);
+    expect(await byId('train-normalization').locator('option[value="clip"]').textContent()).toContain('not for these features');
     await byId('train-name').fill('e2e encoder');
     await expect.poll(() => byId('train-start').isDisabled()).toBe(false);
+    const progress: string[] = [];
+    const watcher = setInterval(() => {
+      void byId('train-progress')
+        .textContent({ timeout: 50 })
+        .then((text) => text && progress.push(text))
+        .catch(() => undefined);
+    }, 50);
     await byId('train-start').click();
     await expect.poll(() => byId('train-status').textContent(), { timeout: 240_000 }).toContain('done');
+    clearInterval(watcher);
+    // A classical run has no batches: the panel follows its inner cross-validation, then says what it chose.
+    expect(progress.join(' ')).not.toContain('first batch');
+    expect(await byId('train-progress').textContent()).toMatch(/inner CV (\d+)\/\1 candidates on \d speaker folds · chosen C=/);
     // The engine checked the model with the feature settings: logreg reads the pooled vectors.
     await expect.poll(() => byId('train-start').isDisabled()).toBe(false);
     expect(await byId('train-log').textContent()).toMatch(
@@ -92,6 +116,26 @@ describe('the encoder representation in the app (serve mode)', { timeout: 300_00
     expect(await byId('train-outcome').textContent()).toMatch(/UAR/);
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(SCREENSHOTS, '11b-train-encoder-done.png') });
+  });
+
+  it('predicts with the encoder folder moved, once the folder where it is now is chosen', async () => {
+    const moved = join(dir, 'moved', 'tiny-wav2vec2');
+    cpSync(TINY, moved, { recursive: true });
+    rmSync(TINY, { recursive: true });
+    await byId('tab-predict').click();
+    await byId('predict-files').setInputFiles(resolve('resources/demo-emodb/03a01Wa.wav'));
+    await expect
+      .poll(() => byId('predict-encoder-needed').textContent(), { timeout: 60_000 })
+      .toContain('needs the encoder it was trained with');
+    expect(await byId('predict-encoder-needed').textContent()).toContain(`provide ${join(TINY, 'onnx/model.onnx')}`);
+    expect(await byId('predict-error').textContent()).toContain("waits for the checkpoint's encoder folder");
+    await byId('predict-encoder-dir').fill(moved);
+    await page.screenshot({ path: join(SCREENSHOTS, '11c-predict-encoder-needed.png') });
+    await byId('predict-encoder-open').click();
+    await expect.poll(() => byId('predict-emotion').count(), { timeout: 60_000 }).toBe(1);
+    expect(await byId('predict-encoder-needed').count()).toBe(0);
+    expect(await byId('predict-encoder-dir-used').textContent()).toContain('moved/tiny-wav2vec2');
+    await page.screenshot({ path: join(SCREENSHOTS, '11d-predict-encoder-moved.png') });
   });
 
   it('raised no errors in the page', () => {

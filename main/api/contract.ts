@@ -26,7 +26,7 @@ import type { PairedComparison } from '../evaluation/paired';
 import type { CellOverrides, GridAxis, GridValue } from '../pipeline/study/gridTypes';
 import type { StudyTable } from '../pipeline/study/table';
 export type { BaselineTest, StudyTable, StudyTableRow } from '../pipeline/study/table';
-import type { BatchProgress, BestCheckpoint, EpochMetrics, TrainingEvent, TrainingOutcome } from '../training/progress';
+import type { BatchProgress, BestCheckpoint, ClassifierProgress, EpochMetrics, TrainingEvent, TrainingOutcome } from '../training/progress';
 
 export type {
   BackendInfo,
@@ -34,6 +34,7 @@ export type {
   BatchProgress,
   BestCheckpoint,
   CheckpointName,
+  ClassifierProgress,
   Comparison,
   EpochMetrics,
   EvaluationReport,
@@ -373,7 +374,7 @@ export interface StudyReportView {
   study: { dir: string; name: string; protocol: string; folds: number; seeds: number[]; grid: GridAxis[]; checkpoint: 'best' | 'final' };
   complete: boolean;
   cells: StudyCellReport[];
-  /** Grid cells the study does not train: the model cannot read the representation. */
+  /** Grid cells the study does not train: the model cannot read the representation, or its normalisation would erase it. */
   excluded: { label: string; reason: string }[];
   /** Derived cells: class probabilities of cells (or of a cell's seeds) averaged fold by fold. */
   fusions: StudyFusionReport[];
@@ -506,7 +507,11 @@ export interface ApiRequests {
   'evaluation.get': { args: CheckpointRef; result: EvaluationReport };
   'evaluation.compare': { args: { a: CheckpointRef; b: CheckpointRef }; result: Comparison };
 
-  'predict.files': { args: CheckpointRef & { files: PredictInput[] }; result: PredictionBatch };
+  /**
+   * `encoderDir`: where the checkpoint's encoder folder is now, chosen this session (encoders.open);
+   * without it, a missing or changed encoder folder is refused with code `encoder-needed`.
+   */
+  'predict.files': { args: CheckpointRef & { files: PredictInput[]; encoderDir?: string }; result: PredictionBatch };
 
   /**
    * Starts a live session with the checkpoint, for mono samples at `sampleRate` (ends any session

@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import { initBackend } from '../compute/backend';
 import type { EvaluationReport } from '../evaluation/report';
 import { evaluationOf, type EvaluationSourceOptions } from '../pipeline/evaluations';
-import { loadPredictor, type EmotionPredictor, type FusedPredictor } from '../pipeline/inference';
+import { EncoderNeededError, loadPredictor, type EmotionPredictor, type FusedPredictor } from '../pipeline/inference';
 import { LiveListening } from '../pipeline/listen';
 import { resolveRunDir } from '../runs/store';
 import { RUN_FILE } from '../schema/files';
@@ -80,13 +80,16 @@ export function createEngine(ctx: EngineContext): Engine {
     return report;
   }
 
-  async function predictorFor(ref: CheckpointRef): Promise<EmotionPredictor | FusedPredictor> {
+  async function predictorFor(ref: CheckpointRef, encoderDir?: string): Promise<EmotionPredictor | FusedPredictor> {
     const dir = runDir(ref.runId);
-    const key = `${dir}#${ref.checkpoint}`;
+    const key = `${dir}#${ref.checkpoint}#${encoderDir ?? ''}`;
     if (predictor?.key !== key) {
       const previous = predictor;
       await initBackend(workspace.backendPreference);
-      predictor = { key, promise: loadPredictor(dir, { checkpoint: ref.checkpoint }) };
+      const loading = loadPredictor(dir, { checkpoint: ref.checkpoint, encoderDir }).catch((err: unknown) => {
+        throw err instanceof EncoderNeededError ? new ApiError('encoder-needed', err.message) : err;
+      });
+      predictor = { key, promise: loading };
       predictor.promise.catch(() => {
         if (predictor?.key === key) predictor = null;
       });

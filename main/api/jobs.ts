@@ -8,7 +8,7 @@ import { scanDataset, type SchemeName } from '../dataset';
 import { resolveFeatureConfig, type FeatureConfig } from '../features/config';
 import { extractFeatures } from '../features/extract';
 import { resolveTrainingConfig, type TrainingConfig } from '../training/config';
-import { modelRepresentationProblem } from '../schema/names';
+import { trainingInputProblem } from '../schema/names';
 import { runTrainingInWorker } from '../pipeline/remote';
 import { runStudyLocal, type MemberLauncher } from '../pipeline/study';
 import type { ApiEvents, EventName, ExtractionResult, JobInfo, JobKind, StudyRunResult, TrainingOutcome } from './contract';
@@ -104,8 +104,8 @@ export class JobManager {
       throw new ApiError('invalid-arguments', err instanceof Error ? err.message : String(err));
     }
     const features = options.features ?? resolveFeatureConfig();
-    const representationProblem = modelRepresentationProblem(config.model, features.representation, features.encoderPooling);
-    if (representationProblem) throw new ApiError('invalid-arguments', representationProblem);
+    const inputProblem = trainingInputProblem(config, features);
+    if (inputProblem) throw new ApiError('invalid-arguments', inputProblem);
     if (this.trainingRunning()) throw new ApiError('busy', 'a training or study job is already running: wait for it or cancel it first');
     return this.start('training', root, async (job) => {
       const outcome: TrainingOutcome = await runTrainingInWorker(

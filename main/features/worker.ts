@@ -8,7 +8,7 @@
 import { parentPort } from 'node:worker_threads';
 import { loadAudio, serializeError, type SerializedError } from '../audio';
 import { computeBatchFeatures, type FeatureBatch } from './clip';
-import { computeFeatureMatrix, spectrogramOptions } from './compute';
+import { computeFeatureMatrix, spectrogramOptions, type FeatureMatrix } from './compute';
 import type { FeatureConfig } from './config';
 import type { EncoderFolder } from './encoder/folder';
 import type { EncoderRuntimeReport } from './encoder/index';
@@ -23,6 +23,13 @@ export interface EncoderCheckTask {
 }
 
 export type EncoderCheckResult = { ok: true; report: EncoderRuntimeReport } | { ok: false; reason: string };
+
+/** One clip's encoder features from its samples (the predictor's clips: encoder/remote.ts). */
+export interface EncoderClipTask {
+  encoderClip: { samples: Float32Array; config: FeatureConfig; folder: EncoderFolder };
+}
+
+export type EncoderClipResult = { ok: true; matrix: FeatureMatrix } | { ok: false; reason: string };
 
 export interface ClipAnalysisTask {
   clipView: { path: string; config: FeatureConfig };
@@ -74,7 +81,7 @@ async function answerClipAnalysis(task: ClipAnalysisTask): Promise<{ result: Cli
 
 if (parentPort) {
   const port = parentPort;
-  port.on('message', async (message: { id: number; task: FeatureBatch | ClipAnalysisTask | EncoderCheckTask }) => {
+  port.on('message', async (message: { id: number; task: FeatureBatch | ClipAnalysisTask | EncoderCheckTask | EncoderClipTask }) => {
     if ('encoderCheck' in message.task) {
       const { folder, layer } = message.task.encoderCheck;
       const { checkEncoder } = await import('./encoder/index');
@@ -83,6 +90,16 @@ if (parentPort) {
         (err: unknown) => ({ ok: false as const, reason: err instanceof Error ? err.message : String(err) }),
       );
       port.postMessage({ id: message.id, result });
+      return;
+    }
+    if ('encoderClip' in message.task) {
+      const { samples, config, folder } = message.task.encoderClip;
+      const { encoderMatrix } = await import('./encoder/index');
+      const result: EncoderClipResult = await encoderMatrix(samples, config, folder).then(
+        (matrix) => ({ ok: true as const, matrix }),
+        (err: unknown) => ({ ok: false as const, reason: err instanceof Error ? err.message : String(err) }),
+      );
+      port.postMessage({ id: message.id, result }, result.ok ? [result.matrix.data.buffer as ArrayBuffer] : []);
       return;
     }
     if ('clipView' in message.task) {

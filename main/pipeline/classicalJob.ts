@@ -46,6 +46,7 @@ export async function runClassicalJob(
       seed: config.seed,
     };
     const numbers = (values: readonly string[]) => values.map(Number);
+    let searched: { candidates: number; folds: number; done: number } = { candidates: 0, folds: 0, done: 0 };
     log(
       `model: ${model}, ${features.rows}-value vectors; hyper-parameters by a ${config.classifier.innerFolds}-fold speaker-grouped inner CV on the ${nonTest.set.count} training and validation clips (test clips unseen)`,
     );
@@ -56,7 +57,16 @@ export async function runClassicalJob(
       kValues: numbers(config.classifier.kGrid),
       hiddenUnits: config.classifier.hiddenUnits,
       speakers: nonTest.clips.map((clip) => clip.speaker),
-      onCandidate: (score) => log(`inner CV: ${formatHyperParameters(score.hyperParameters)}: UAR ${score.uar.toFixed(3)}`),
+      onSearchStart: (candidates, folds) => {
+        searched = { candidates, folds, done: 0 };
+        emit({ type: 'classifier', progress: { stage: 'inner-cv', ...searched } });
+      },
+      onCandidate: (score) => {
+        log(`inner CV: ${formatHyperParameters(score.hyperParameters)}: UAR ${score.uar.toFixed(3)}`);
+        searched = { ...searched, done: searched.done + 1 };
+        emit({ type: 'classifier', progress: { stage: 'inner-cv', ...searched, last: score } });
+      },
+      onRefit: (hyperParameters) => emit({ type: 'classifier', progress: { stage: 'refit', clips: nonTest.set.count, hyperParameters } }),
     });
     const { file } = trained;
     const innerUar = file.innerCv.candidates.find(
@@ -110,6 +120,7 @@ export async function runClassicalJob(
     await run.saveCheckpoint('best', file, manifest);
     await run.saveCheckpoint('final', file, manifest);
 
+    emit({ type: 'classifier', progress: { stage: 'test', clips: job.test.set.count } });
     const probabilities = Float32Array.from(classifierProbabilities(file, vectorsFrom(job.test.set.x, job.test.set.count, features.rows)));
     const evaluations: TrainJobResult['evaluations'] = {};
     for (const name of ['final', 'best'] as const)

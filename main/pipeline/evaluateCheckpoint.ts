@@ -16,6 +16,7 @@ import { recordedNormalizer } from '../features/standardize';
 import { preparePart } from '../features/prepare';
 import { alignLabels } from '../evaluation/crossCorpus';
 import { buildEvaluationReport, type EvaluationReport } from '../evaluation/report';
+import { checkpointEncoder, withEncoderDir } from './inference/predictor';
 
 export interface EvaluateCheckpointOptions {
   checkpoint?: CheckpointName;
@@ -25,6 +26,8 @@ export interface EvaluateCheckpointOptions {
   cacheRoot?: string;
   /** The tfjs backend to run the model on (default: the best available). */
   backend?: BackendName | 'auto';
+  /** Where the checkpoint's encoder folder is now (PredictorLoadOptions.encoderDir). */
+  encoderDir?: string;
   onProgress?: (progress: ExtractionProgress) => void;
   onLog?: (line: string) => void;
 }
@@ -47,10 +50,13 @@ export async function evaluateCheckpoint(runDir: string, options: EvaluateCheckp
     throw new Error(`run ${opened.record.id} has no complete '${checkpoint}' checkpoint${problem}${hint}`);
   }
   await initBackend(options.backend ?? 'auto');
-  const loaded = await openCheckpoint(join(runDir, 'checkpoints', checkpoint));
+  const checkpointDir = join(runDir, 'checkpoints', checkpoint);
+  const loaded = await openCheckpoint(checkpointDir);
   const { manifest } = loaded;
   try {
-    const featureConfig: FeatureConfig = storedFeatureConfig(manifest.featureConfig);
+    const featureConfig: FeatureConfig = withEncoderDir(storedFeatureConfig(manifest.featureConfig), options.encoderDir);
+    // The encoder folder must hold the model the checkpoint was trained with, as predict checks.
+    if (featureConfig.representation === 'encoder') await checkpointEncoder(manifest, featureConfig, checkpointDir);
     const dataRoot = options.dataDir ?? opened.record.dataset.root;
     const scheme = options.scheme ?? (options.dataDir ? 'auto' : (opened.record.dataset.scheme as SchemeName));
     const scan = await scanDataset(dataRoot, { scheme });

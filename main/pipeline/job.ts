@@ -19,7 +19,7 @@ import { createModel } from '../models';
 import { predictProbabilities } from '../models/predict';
 import { concatParts, SPEED_FACTORS, speedPerturbedSets } from './speedPerturb';
 import type { BestCheckpoint, TrainingEvent } from '../training/progress';
-import { isClassicalModel, modelRepresentationProblem } from '../schema/names';
+import { isClassicalModel, trainingInputProblem } from '../schema/names';
 import { runClassicalJob } from './classicalJob';
 import {
   createJobRun,
@@ -38,8 +38,8 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
   const emit = options.onEvent ?? (() => undefined);
   const log: JobLog = (message, level = 'info') => emit({ type: 'log', level, message });
   const requested = resolveFeatureConfig(options.featureConfig);
-  const representationProblem = modelRepresentationProblem(config.model, requested.representation, requested.encoderPooling);
-  if (representationProblem) throw new Error(representationProblem);
+  const inputProblem = trainingInputProblem(config, requested);
+  if (inputProblem) throw new Error(inputProblem);
   if (isClassicalModel(config.model)) {
     const job = await prepareJob(options, emit, log, 'train+val');
     return await runClassicalJob(options, config.model, job, await createJobRun(options, job, emit, log), emit, log);

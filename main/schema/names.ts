@@ -109,6 +109,11 @@ export function representationInputKind(representation: string, encoderPooling: 
   return isVectorRepresentation(representation) ? 'vector' : 'matrix';
 }
 
+/** How the doors and the UI name a representation (an encoder's with its pooling). */
+function representationText(representation: string, encoderPooling: string): string {
+  return representation === 'encoder' ? `representation 'encoder' with pooling '${encoderPooling}'` : `representation '${representation}'`;
+}
+
 /**
  * Why `model` cannot take `representation` (one line), or null when it can: classical
  * classifiers take only vectors (functionals, a pooled encoder), the networks only matrices
@@ -116,9 +121,33 @@ export function representationInputKind(representation: string, encoderPooling: 
  */
 export function modelRepresentationProblem(model: ModelName, representation: string, encoderPooling: string = 'mean-std'): string | null {
   if (modelInputKind(model) === representationInputKind(representation, encoderPooling)) return null;
-  const given =
-    representation === 'encoder' ? `representation 'encoder' with pooling '${encoderPooling}'` : `representation '${representation}'`;
+  const given = representationText(representation, encoderPooling);
   return modelInputKind(model) === 'vector'
     ? `model '${model}' classifies feature vectors, but ${given} gives matrices: choose a vector representation (${VECTOR_REPRESENTATIONS.join(', ')}, or encoder with mean-std pooling)`
     : `model '${model}' takes feature matrices, but ${given} gives vectors: choose a classical model (${CLASSICAL_MODEL_NAMES.join(', ')}), or encoder with frames pooling`;
+}
+
+/**
+ * Why `normalization` cannot standardise `representation`'s features (one line), or null when it
+ * can: a vector is one frame per clip, and standardising a clip by its own statistics turns that
+ * frame into zeros, so every clip would look alike.
+ */
+export function normalizationProblem(normalization: string, representation: string, encoderPooling: string = 'mean-std'): string | null {
+  if (normalization !== 'clip' || representationInputKind(representation, encoderPooling) !== 'vector') return null;
+  return `normalization 'clip' standardises each clip by its own statistics, but ${representationText(representation, encoderPooling)} gives one vector per clip, which that turns into zeros: choose normalization 'speaker' or 'global'`;
+}
+
+/**
+ * The one rule every door (CLI, app, serve mode, study grids, the job itself) applies to a training
+ * config and its features: the model reads the representation, and the normalisation keeps it.
+ */
+export function trainingInputProblem(
+  training: { model: ModelName; normalization: string },
+  features: { representation: string; encoderPooling?: string },
+): string | null {
+  const pooling = features.encoderPooling ?? 'mean-std';
+  return (
+    modelRepresentationProblem(training.model, features.representation, pooling) ??
+    normalizationProblem(training.normalization, features.representation, pooling)
+  );
 }

@@ -17,6 +17,22 @@ export interface BatchProgress {
   learningRate: number;
 }
 
+/**
+ * What a classical classifier's job is doing (pipeline/classicalJob.ts; it has no batches): its
+ * inner cross-validation, candidate by candidate (`last`: the one just scored), then the refit on
+ * every non-test clip, then the evaluation on the test split.
+ */
+export type ClassifierProgress =
+  | {
+      stage: 'inner-cv';
+      done: number;
+      candidates: number;
+      folds: number;
+      last?: { hyperParameters: Record<string, number>; uar: number };
+    }
+  | { stage: 'refit'; clips: number; hyperParameters: Record<string, number> }
+  | { stage: 'test'; clips: number };
+
 /** Everything a training job tells its listener, in order. */
 export type TrainingEvent =
   | { type: 'log'; level: 'info' | 'warn'; message: string }
@@ -24,6 +40,7 @@ export type TrainingEvent =
   | { type: 'features'; progress: ExtractionProgress }
   | { type: 'run'; runId: string; runDir: string }
   | { type: 'batch'; progress: BatchProgress }
+  | { type: 'classifier'; progress: ClassifierProgress }
   | { type: 'epoch'; metrics: EpochMetrics };
 
 /** How a training job ended: the run and the test metrics of each evaluated checkpoint. */

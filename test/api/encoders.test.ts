@@ -3,13 +3,15 @@
  * feature configs name it; a config naming a folder not chosen is refused; the feature status of
  * an encoder config names the model.
  */
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestArgs, RequestName, RequestResult } from '../../main/api/contract';
 import { createEngine, dispatch, type Engine } from '../../main/api/handlers';
 import { Workspace } from '../../main/api/workspace';
+import { runTrainingJob } from '../../main/pipeline/job';
+import { resolveTrainingConfig } from '../../main/training/config';
 import { BAD_INPUT_NAME, TINY, TINY_LAST_ONLY } from '../features/encoder/helpers';
 
 const DEMO = resolve('resources/demo-emodb');
@@ -69,4 +71,68 @@ describe('encoders.open and encoder feature configs', () => {
     // Its contract is checked when the model loads, before any clip: here it only has to be a folder of that layout.
     expect((await call('encoders.open', { dir: BAD_INPUT_NAME })).file).toBe('onnx/model.onnx');
   });
+});
+
+describe('predict.files with a moved encoder folder', () => {
+  let dir: string;
+  let engine: Engine;
+  const call = <N extends RequestName>(name: N, args: RequestArgs<N>) => dispatch(engine.handlers, name, args) as Promise<RequestResult<N>>;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ser-engine-encoder-moved-'));
+    const workspace = new Workspace({
+      runsDir: join(dir, 'runs'),
+      cacheDir: join(dir, 'cache'),
+      uploadsDir: join(dir, 'uploads'),
+      demoDatasetPath: DEMO,
+      backendPreference: 'wasm',
+    });
+    engine = createEngine({ appVersion: '0.0.0-test', door: 'serve', workspace, emit: () => undefined });
+  });
+
+  afterAll(async () => {
+    await engine.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('says encoder-needed when the recorded folder is gone, and predicts with the folder chosen where it is now', async () => {
+    const recorded = join(dir, 'tiny-wav2vec2');
+    cpSync(TINY, recorded, { recursive: true });
+    const { runId } = await runTrainingJob({
+      datasetRoot: DEMO,
+      config: resolveTrainingConfig({
+        model: 'logreg',
+        seed: 3,
+        split: { kind: 'speaker', testSpeakers: ['03'] },
+        classifier: { innerFolds: 2 },
+      }),
+      featureConfig: { representation: 'encoder', encoderDir: recorded },
+      cacheRoot: join(dir, 'cache'),
+      runsDir: join(dir, 'runs'),
+      backend: 'wasm',
+    });
+    const moved = join(dir, 'moved', 'tiny-wav2vec2');
+    cpSync(recorded, moved, { recursive: true });
+    rmSync(recorded, { recursive: true });
+    const files = [{ path: join(DEMO, '03a01Wa.wav') }];
+    await expect(call('predict.files', { runId, checkpoint: 'best', files })).rejects.toMatchObject({
+      code: 'encoder-needed',
+      message: expect.stringContaining(`provide ${join(recorded, 'onnx/model.onnx')}`),
+    });
+    // A folder not chosen this session is not read.
+    await expect(call('predict.files', { runId, checkpoint: 'best', files, encoderDir: moved })).rejects.toMatchObject({
+      code: 'forbidden',
+    });
+    await call('encoders.open', { dir: moved });
+    const batch = await call('predict.files', { runId, checkpoint: 'best', files, encoderDir: moved });
+    expect(batch.results[0]).toMatchObject({ ok: true });
+    // Another model, chosen: refused with the file and hash to provide.
+    await call('encoders.open', { dir: TINY_LAST_ONLY });
+    await expect(call('predict.files', { runId, checkpoint: 'best', files, encoderDir: TINY_LAST_ONLY })).rejects.toMatchObject({
+      code: 'encoder-needed',
+      message: expect.stringMatching(
+        /was trained with another encoder: .*; provide .*tiny-wav2vec2-last-only\/onnx\/model\.onnx \(.*, sha256 [0-9a-f]{64}\)$/,
+      ),
+    });
+  }, 240_000);
 });

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, dispatch, type Engine } from '../../main/api/handlers';
 import { Workspace } from '../../main/api/workspace';
+import { normalizationProblem } from '../../main/schema/names';
 
 const DEMO = resolve('resources/demo-emodb');
 
@@ -64,6 +65,23 @@ describe('api door: training config', () => {
     });
     expect(await dispatch(engine.handlers, 'jobs.list', {})).toEqual([]);
     expect(events).not.toContain('training.event');
+  });
+
+  it('refuses per-clip normalisation of feature vectors at validate and at start, and starts nothing', async () => {
+    const config = { model: 'logreg', normalization: 'clip' };
+    const features = { representation: 'egemaps-like' };
+    const reason = normalizationProblem('clip', 'egemaps-like')!;
+    expect(await dispatch(engine.handlers, 'training.validate', { config, features })).toEqual({ ok: false, error: reason });
+    expect(
+      await dispatch(engine.handlers, 'training.validate', { config: { ...config, normalization: 'speaker' }, features }),
+    ).toMatchObject({
+      ok: true,
+    });
+    await expect(dispatch(engine.handlers, 'training.start', { root: DEMO, config, features })).rejects.toMatchObject({
+      code: 'invalid-arguments',
+      message: reason,
+    });
+    expect(await dispatch(engine.handlers, 'jobs.list', {})).toEqual([]);
   });
 
   it('accepts an exact config and returns it resolved', async () => {

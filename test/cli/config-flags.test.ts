@@ -3,6 +3,7 @@
  * anything runs, naming the flag, the field and the text; the usage prints the table's defaults.
  */
 import { describe, expect, it } from 'vitest';
+import { modelRepresentationProblem, normalizationProblem } from '../../main/schema/names';
 import { runCli } from './run-cli';
 
 const DEMO = 'resources/demo-emodb';
@@ -25,12 +26,16 @@ describe('CLI: config flags from the field tables', () => {
   it('train refuses a classical model on a matrix representation, and a grid value off the table', async () => {
     const model = await runCli(['train', DEMO, '--model', 'logreg']);
     expect(model.code).toBe(1);
-    expect(model.stderr).toBe(
-      "ser train: error: model 'logreg' classifies feature vectors, but representation 'mfcc' gives matrices: choose a vector representation (egemaps-like, compare-like)\n",
-    );
+    expect(model.stderr).toBe(`ser train: error: ${modelRepresentationProblem('logreg', 'mfcc')}\n`);
     const grid = await runCli(['train', DEMO, '--model', 'knn', '--k-grid', '3,4']);
     expect(grid.code).toBe(1);
     expect(grid.stderr).toMatch(/--k-grid: classifier\.kGrid\[1\] must be 1, 3, .* or 51, got the string "4"/);
+  }, 240_000);
+
+  it('train refuses per-clip normalisation of feature vectors in one line', async () => {
+    const result = await runCli(['train', DEMO, '--model', 'logreg', '--representation', 'egemaps-like', '--normalization', 'clip']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`ser train: error: ${normalizationProblem('clip', 'egemaps-like')}\n`);
   }, 240_000);
 
   it('features refuses an unknown descriptor naming the item', async () => {

@@ -14,6 +14,7 @@ const { evaluateCheckpoint } = await import('../../main/pipeline/evaluateCheckpo
 const { openCheckpoint } = await import('../../main/models/checkpoint');
 const { inspectCheckpoint } = await import('../../main/runs/checkpoints');
 const { EmotionPredictor } = await import('../../main/pipeline/inference/predictor');
+type ClassifierProgress = import('../../main/training/progress').ClassifierProgress;
 
 const work = mkdtempSync(join(tmpdir(), 'ser-classical-job-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -24,6 +25,7 @@ const DIMS = 88;
 
 async function train(model: string, runsDir: string, normalization = 'speaker') {
   const logs: string[] = [];
+  const progress: ClassifierProgress[] = [];
   const result = await runTrainingJob({
     datasetRoot: resolve('resources/demo-emodb'),
     config: resolveTrainingConfig({
@@ -39,15 +41,31 @@ async function train(model: string, runsDir: string, normalization = 'speaker') 
     backend: 'cpu',
     onEvent: (event) => {
       if (event.type === 'log') logs.push(event.message);
+      if (event.type === 'classifier') progress.push(event.progress);
+      expect(event.type).not.toBe('batch');
     },
   });
-  return { result, logs };
+  return { result, logs, progress };
 }
 
 describe('classical training job', () => {
   it('writes an ordinary run folder: run.json, one metrics line, best = final checkpoints, evaluations', async () => {
-    const { result, logs } = await train('svm-rbf', join(work, 'svm'));
+    const { result, logs, progress } = await train('svm-rbf', join(work, 'svm'));
     expect(result.status).toBe('done');
+    // No batches: the Train view follows the inner CV candidate by candidate, the refit and the test.
+    const candidates = logs.filter((l) => l.startsWith('inner CV: C=')).length;
+    expect(progress.map((p) => (p.stage === 'inner-cv' ? `${p.done}/${p.candidates} on ${p.folds}` : p.stage))).toEqual([
+      ...Array.from({ length: candidates + 1 }, (_, i) => `${i}/${candidates} on 4`),
+      'refit',
+      'test',
+    ]);
+    expect(progress[1]).toMatchObject({ last: { hyperParameters: { C: expect.any(Number) }, uar: expect.any(Number) } });
+    expect(progress.at(-2)).toMatchObject({
+      stage: 'refit',
+      clips: 110,
+      hyperParameters: expect.objectContaining({ C: expect.any(Number) }),
+    });
+    expect(progress.at(-1)).toEqual({ stage: 'test', clips: 25 });
     // 7 classes, two unseen speakers: chance is 0.14.
     expect(result.test.best!.uar).toBeGreaterThan(0.4);
     expect(result.test.final).toEqual(result.test.best);

@@ -7,12 +7,15 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { runCli } from '../cli/run-cli';
 import { TINY, TINY_LAST_ONLY } from '../features/encoder/helpers';
 
 const { runTrainingJob } = await import('../../main/pipeline/job');
 const { resolveTrainingConfig } = await import('../../main/training/config');
 const { EmotionPredictor } = await import('../../main/pipeline/inference/predictor');
+const { evaluateCheckpoint } = await import('../../main/pipeline/evaluateCheckpoint');
+const { EncoderSession } = await import('../../main/features/encoder/session');
 
 const work = mkdtempSync(join(tmpdir(), 'ser-encoder-job-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -117,6 +120,66 @@ describe('a run on encoder features', () => {
     } finally {
       rmSync(ENCODER, { recursive: true, force: true });
       cpSync(moved, ENCODER, { recursive: true });
+    }
+  });
+
+  it('predict and evaluate take the folder where the encoder is now, only when it holds the recorded model', async () => {
+    const runsDir = join(work, 'logreg');
+    const runDir = join(runsDir, (await import('node:fs')).readdirSync(runsDir)[0]!);
+    const sha = json(join(runDir, 'run.json')).encoder.sha256 as string;
+    const moved = join(work, 'elsewhere', 'tiny-wav2vec2');
+    cpSync(ENCODER, moved, { recursive: true });
+    rmSync(ENCODER, { recursive: true });
+    try {
+      const predictor = await EmotionPredictor.load(runDir, { encoderDir: moved });
+      try {
+        expect(predictor.labels).toContain((await predictor.predict(CLIP)).emotion);
+      } finally {
+        predictor.dispose();
+      }
+      const evaluation = await evaluateCheckpoint(runDir, { cacheRoot: CACHE, backend: 'cpu', encoderDir: moved });
+      expect(evaluation.report.metrics.n).toBeGreaterThan(0);
+      await expect(evaluateCheckpoint(runDir, { cacheRoot: CACHE, backend: 'cpu' })).rejects.toThrow(
+        `needs the encoder it was trained with: ${ENCODER}: missing`,
+      );
+      // Another model in the folder given: refused, naming the file and the hash to provide.
+      const other = `provide ${join(TINY_LAST_ONLY, 'onnx/model.onnx')} (ser-workbench/tiny-wav2vec2 (random weights, for tests), sha256 ${sha})`;
+      await expect(EmotionPredictor.load(runDir, { encoderDir: TINY_LAST_ONLY })).rejects.toThrow(other);
+      await expect(evaluateCheckpoint(runDir, { cacheRoot: CACHE, backend: 'cpu', encoderDir: TINY_LAST_ONLY })).rejects.toThrow(other);
+
+      const cli = await runCli(['predict', runDir, CLIP, '--encoder-dir', moved, '--backend', 'cpu', '--json']);
+      expect(cli.code, cli.stderr).toBe(0);
+      expect(JSON.parse(cli.stdout).results[0].emotion).toBeTruthy();
+      const refused = await runCli(['predict', runDir, CLIP, '--encoder-dir', TINY_LAST_ONLY, '--backend', 'cpu']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+      expect(refused.stderr).toContain(other);
+      const evaluated = await runCli(['evaluate', runDir, '--encoder-dir', moved, '--cache-dir', CACHE, '--backend', 'cpu', '--json']);
+      expect(evaluated.code, evaluated.stderr).toBe(0);
+      expect(JSON.parse(evaluated.stdout).n).toBe(evaluation.report.metrics.n);
+    } finally {
+      cpSync(moved, ENCODER, { recursive: true });
+    }
+  }, 240_000);
+
+  it('predict runs the encoder in a worker thread: the calling thread (the app main process) opens no model', async () => {
+    const runsDir = join(work, 'logreg');
+    const runDir = join(runsDir, (await import('node:fs')).readdirSync(runsDir)[0]!);
+    const opened = vi.spyOn(EncoderSession, 'open');
+    try {
+      const predictor = await EmotionPredictor.load(runDir);
+      try {
+        const many = await predictor.predictMany([CLIP, CLIP]);
+        expect(many.map((p) => ('emotion' in p ? p.emotion : p.error.message))).toEqual([
+          (await predictor.predict(CLIP)).emotion,
+          (await predictor.predict(CLIP)).emotion,
+        ]);
+      } finally {
+        predictor.dispose();
+      }
+      expect(opened).not.toHaveBeenCalled();
+    } finally {
+      opened.mockRestore();
     }
   });
 });

@@ -154,6 +154,51 @@ describe('useInferenceStore', () => {
     expect(store.rows[1]!.result?.emotion).toBe('fear');
   });
 
+  it('offers the encoder folder when the engine says the checkpoint needs it, and predicts the waiting files with the one chosen', async () => {
+    const needed =
+      'Checkpoint /runs/r1/checkpoints/best needs the encoder it was trained with: …; provide /models/w/onnx/model.onnx (w, sha256 ab)';
+    const fake = fakeApi({
+      'predict.files': (args) => {
+        if (args.encoderDir !== '/real/w') throw Object.assign(new Error(needed), { code: 'encoder-needed' });
+        return predictFiles(args);
+      },
+      'encoders.open': ({ dir }) => {
+        if (dir === '/nothing') throw new Error('encoders.open: /nothing/config.json: missing');
+        return {
+          dir: '/real/w',
+          name: 'w',
+          modelType: 'wav2vec2',
+          hiddenSize: 8,
+          layers: 2,
+          file: 'onnx/model.onnx',
+          dtype: 'fp32',
+          sizeBytes: 1,
+          sha256: 'ab',
+          dtypes: ['fp32'],
+        };
+      },
+    });
+    setApi(fake.api);
+    const store = useInferenceStore();
+    store.setTarget({ runId: 'r1', checkpoint: 'best' });
+    await store.addFiles([file('a.wav', [1]), file('b.wav', [2])]);
+    expect(store.rows.map((r) => r.status)).toEqual(['error', 'error']);
+    expect(store.rows[0]!.error).toEqual({ code: 'encoder-needed', message: "waits for the checkpoint's encoder folder (above)" });
+    expect(store.encoderNeeded).toBe(needed);
+    await store.useEncoderFolder('/nothing');
+    expect(store.encoderError).toBe('/nothing/config.json: missing');
+    expect(store.encoderNeeded).toBe(needed);
+    await store.useEncoderFolder('/models/w');
+    expect(store.encoderNeeded).toBeNull();
+    expect(store.encoderDir).toBe('/real/w');
+    expect(store.rows.map((r) => r.status)).toEqual(['ok', 'ok']);
+    // Later files go with the folder; another checkpoint forgets it.
+    await store.addFiles([file('c.wav', [3])]);
+    expect(store.rows[2]!.status).toBe('ok');
+    store.setTarget({ runId: 'r2', checkpoint: 'best' });
+    expect(store.encoderDir).toBeNull();
+  });
+
   it('keeps files that arrive before a checkpoint is chosen, and predicts them once one is', async () => {
     const fake = fakeApi({ 'predict.files': predictFiles });
     setApi(fake.api);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { normalizationProblem } from '../../main/schema/names';
 import { PRESETS, resolveTrainingConfig } from '../../main/training/config';
 import {
   applyPreset,
@@ -14,6 +15,7 @@ import {
   PRESET_FIELDS,
   runName,
   toOverrides,
+  unavailableChoices,
   validateTrainForm,
   type TrainFormField,
   type TrainFormValues,
@@ -333,5 +335,19 @@ describe('preset label', () => {
     expect(validateTrainForm(form({ 'split.testRatio': '0.95' }), SPEAKERS)['split.testRatio']).toBe(
       'Test ratio must be greater than 0 and at most 0.9 (got 0.95)',
     );
+  });
+});
+
+describe('choices the feature settings rule out', () => {
+  it('greys per-clip normalisation for feature vectors and marks the field when it is chosen', () => {
+    expect(unavailableChoices({})).toEqual({});
+    expect(unavailableChoices({ representation: 'encoder', encoderPooling: 'frames' })).toEqual({});
+    const vectors = unavailableChoices({ representation: 'egemaps-like' });
+    expect(vectors).toEqual({ normalization: { clip: normalizationProblem('clip', 'egemaps-like') } });
+    expect(unavailableChoices({ representation: 'encoder' }).normalization?.clip).toBe(normalizationProblem('clip', 'encoder', 'mean-std'));
+    const values = form({ model: 'logreg', normalization: 'clip' });
+    expect(validateTrainForm(values, SPEAKERS, vectors)).toEqual({ normalization: normalizationProblem('clip', 'egemaps-like') });
+    expect(validateTrainForm({ ...values, normalization: 'speaker' }, SPEAKERS, vectors)).toEqual({});
+    expect(validateTrainForm(values, SPEAKERS)).toEqual({});
   });
 });

@@ -7,7 +7,14 @@ import { FEATURE_FIELDS, type FeatureConfig } from '../../main/schema/featureFie
 
 const resolveFeatureDefaults = () => defaultsFromTable(FEATURE_FIELDS, 'default') as unknown as FeatureConfig;
 import { setApi } from '../../renderer/src/api';
-import { batchFraction, batchLine, LOG_LIMIT, useTrainingStore } from '../../renderer/src/stores/training';
+import {
+  batchFraction,
+  batchLine,
+  classifierFraction,
+  classifierLine,
+  LOG_LIMIT,
+  useTrainingStore,
+} from '../../renderer/src/stores/training';
 import { fakeApi, type Handlers } from './fake-api';
 
 const JOB: JobInfo = { jobId: 'job-1', kind: 'training', state: 'running', root: '/data/emodb', startedAt: '2026-01-01T10:00:00Z' };
@@ -278,5 +285,32 @@ describe('training progress text', () => {
     // A run that has ended (cancelled, failed) shows no stale ETA.
     expect(batchLine(batch(2, 7), false)).toBe('epoch 2/5 · batch 7/10 · loss 1.500 · acc 42.0 % · 123 samples/s');
     expect(batchFraction(batch(2, 5))).toBeCloseTo(15 / 50);
+  });
+
+  it('follows a classical run by its inner cross-validation, refit and test (it has no batches)', async () => {
+    const fake = fakeApi(standardHandlers());
+    setApi(fake.api);
+    const store = useTrainingStore();
+    await store.init();
+    await store.start({ root: '/data/emodb', config: { model: 'svm-rbf' } });
+    expect(store.classical).toBe(true);
+    expect(store.classifier).toBeNull();
+    const send = (progress: import('../../main/api/contract').ClassifierProgress) =>
+      fake.emit('training.event', { jobId: 'job-1', event: { type: 'classifier', progress } });
+    send({ stage: 'inner-cv', done: 0, candidates: 4, folds: 3 });
+    expect(classifierLine(store.classifier!)).toBe('inner CV 0/4 candidates on 3 speaker folds…');
+    expect(classifierFraction(store.classifier!)).toBe(0);
+    send({ stage: 'inner-cv', done: 1, candidates: 4, folds: 3, last: { hyperParameters: { C: 0.1, gammaScale: 1 }, uar: 0.52 } });
+    expect(classifierLine(store.classifier!)).toBe('inner CV 1/4 candidates on 3 speaker folds · last C=0.1, gammaScale=1: UAR 52.0 %');
+    expect(classifierFraction(store.classifier!)).toBe(0.25);
+    send({ stage: 'refit', clips: 110, hyperParameters: { C: 1, gammaScale: 1 } });
+    expect(classifierLine(store.classifier!)).toBe(
+      'inner CV 1/4 candidates on 3 speaker folds · chosen C=1, gammaScale=1 · refitting on all 110 training and validation clips…',
+    );
+    send({ stage: 'test', clips: 25 });
+    expect(classifierLine(store.classifier!)).toMatch(/· evaluating on the 25 test clips…$/);
+    expect(classifierFraction(store.classifier!)).toBe(1);
+    expect(classifierLine(store.classifier!, false)).toBe('inner CV 1/4 candidates on 3 speaker folds · chosen C=1, gammaScale=1');
+    expect(store.batch).toBeNull();
   });
 });

@@ -5,7 +5,9 @@ import {
   modelInputKind,
   modelRepresentationProblem,
   NETWORK_MODEL_NAMES,
+  normalizationProblem,
   representationInputKind,
+  trainingInputProblem,
 } from '../../main/schema/names';
 
 describe('which input each model takes', () => {
@@ -40,5 +42,31 @@ describe('which input each model takes', () => {
     expect(modelRepresentationProblem('mlp', 'encoder', 'frames')).toContain(
       "representation 'encoder' with pooling 'frames' gives matrices",
     );
+  });
+
+  it('refuses per-clip normalisation of a vector (one frame: it would become zeros), for every vector representation', () => {
+    expect(normalizationProblem('clip', 'egemaps-like')).toBe(
+      "normalization 'clip' standardises each clip by its own statistics, but representation 'egemaps-like' gives one vector per clip, which that turns into zeros: choose normalization 'speaker' or 'global'",
+    );
+    expect(normalizationProblem('clip', 'compare-like')).toContain("representation 'compare-like' gives one vector per clip");
+    expect(normalizationProblem('clip', 'encoder', 'mean-std')).toContain(
+      "representation 'encoder' with pooling 'mean-std' gives one vector per clip",
+    );
+    expect(normalizationProblem('clip', 'encoder', 'frames')).toBeNull();
+    expect(normalizationProblem('clip', 'mfcc')).toBeNull();
+    for (const mode of ['speaker', 'global']) expect(normalizationProblem(mode, 'egemaps-like')).toBeNull();
+  });
+
+  it('one rule for a training config and its features: the model first, then the normalisation', () => {
+    expect(trainingInputProblem({ model: 'logreg', normalization: 'speaker' }, { representation: 'egemaps-like' })).toBeNull();
+    expect(trainingInputProblem({ model: 'logreg', normalization: 'clip' }, { representation: 'egemaps-like' })).toBe(
+      normalizationProblem('clip', 'egemaps-like'),
+    );
+    expect(trainingInputProblem({ model: 'crnn', normalization: 'clip' }, { representation: 'egemaps-like' })).toBe(
+      modelRepresentationProblem('crnn', 'egemaps-like'),
+    );
+    expect(
+      trainingInputProblem({ model: 'crnn', normalization: 'clip' }, { representation: 'encoder', encoderPooling: 'frames' }),
+    ).toBeNull();
   });
 });

@@ -43,8 +43,11 @@ export interface EngineState {
   evaluationSource(): EvaluationSourceOptions;
   /** A checkpoint's evaluation (computed once), its clips allowed for viewing. */
   evaluation(ref: CheckpointRef): Promise<EvaluationReport>;
-  /** The loaded predictor of a checkpoint (one held at a time). */
-  predictorFor(ref: CheckpointRef): Promise<EmotionPredictor | FusedPredictor>;
+  /**
+   * The loaded predictor of a checkpoint (one held at a time), its encoder read from `encoderDir`
+   * when given; a missing or changed encoder folder is an 'encoder-needed' ApiError.
+   */
+  predictorFor(ref: CheckpointRef, encoderDir?: string): Promise<EmotionPredictor | FusedPredictor>;
   /** The live listening session (one at a time). */
   listening: LiveListening;
 }

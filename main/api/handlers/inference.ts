@@ -27,10 +27,15 @@ export const inferenceRequests: AreaTable<'predict.files'> = {
           oneOf: [['path'], ['name', 'dataBase64']],
         },
       },
+      encoderDir: { kind: 'string', optional: true },
     },
-    async ({ workspace, predictorFor }, { runId, checkpoint, files }) => {
+    async ({ workspace, predictorFor }, { runId, checkpoint, files, encoderDir }) => {
       const inputs = files.map((file) => ({ ...file, name: file.path ?? file.name!, speaker: file.speaker ?? '' }));
-      const model = await predictorFor({ runId, checkpoint });
+      // Only a folder the user chose this session (encoders.open) stands in for the recorded one.
+      const model = await predictorFor(
+        { runId, checkpoint },
+        encoderDir === undefined ? undefined : workspace.confineEncoder(encoderDir, 'predict.files'),
+      );
       const results: FilePrediction[] = new Array(inputs.length);
       const readable: { index: number; path: string; speaker: string }[] = [];
       for (const [index, input] of inputs.entries()) {

@@ -5,7 +5,7 @@ import { AUTO_FRAMES_MIN } from '../../features/frames';
 import { describeModel, NETWORK_MODEL_NAMES } from '../../models';
 import { CLASSICAL_TITLES } from '../../models/classical';
 import { previewSplit } from '../../pipeline/splitPreview';
-import { CLASSICAL_MODEL_NAMES, modelRepresentationProblem, OPTIMIZER_NAMES } from '../../schema/names';
+import { CLASSICAL_MODEL_NAMES, OPTIMIZER_NAMES, trainingInputProblem } from '../../schema/names';
 import { PRESETS, resolveTrainingConfig } from '../../training/config';
 import { ApiError } from '../validate';
 import { BACKEND_CHOICES } from './app';
@@ -36,7 +36,7 @@ export const trainingRequests: AreaTable<'training.options' | 'training.validate
     try {
       const config = resolveTrainingConfig(args.config);
       const features = resolveFeatureConfig(args.features ?? {});
-      const problem = modelRepresentationProblem(config.model, features.representation, features.encoderPooling);
+      const problem = trainingInputProblem(config, features);
       return problem ? { ok: false as const, error: problem } : { ok: true as const, config, features };
     } catch (err) {
       return { ok: false as const, error: err instanceof Error ? err.message : String(err) };

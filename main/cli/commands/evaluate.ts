@@ -5,13 +5,16 @@ import type { EvaluationReport } from '../../evaluation/report';
 import { parseBackendOption, parseChoice, parseCommandArgs, printJson, requirePositional } from '../args';
 import { createProgressBar } from '../progress';
 
-export const evaluateUsage = 'evaluate RUN [--checkpoint best|final] [--data DIR] [--backend B] [--cache-dir D] [--export] [--json]';
+export const evaluateUsage =
+  'evaluate RUN [--checkpoint best|final] [--data DIR] [--encoder-dir DIR] [--backend B] [--cache-dir D] [--export] [--json]\n' +
+  "  --encoder-dir: where the run's encoder folder is now (its model file must have the recorded sha256)";
 
 export async function evaluateCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommandArgs(argv, {
     checkpoint: { type: 'string' },
     data: { type: 'string' },
     'cache-dir': { type: 'string' },
+    'encoder-dir': { type: 'string' },
     backend: { type: 'string' },
     json: { type: 'boolean' },
     export: { type: 'boolean' },
@@ -25,6 +28,7 @@ export async function evaluateCommand(argv: string[]): Promise<void> {
     dataDir: values.data ? resolve(values.data) : undefined,
     cacheRoot: values['cache-dir'],
     backend: parseBackendOption(values.backend),
+    encoderDir: values['encoder-dir'],
     onProgress: (p) => bar.update(p.done, p.total, 'clips'),
     onLog: (line) => notes.push(line),
   });

@@ -11,7 +11,8 @@ import { initBackend } from '../../compute/backend';
 import { CliError, PartialFailure, parseBackendOption, parseChoice, parseCommandArgs, printJson, requirePositional } from '../args';
 
 export const predictUsage =
-  'predict RUN_OR_CHECKPOINT_OR_FUSED FILE... [--checkpoint best|final] [--speaker ID | --speakers-from auto|SCHEME] [--backend B] [--json]\n' +
+  'predict RUN_OR_CHECKPOINT_OR_FUSED FILE... [--checkpoint best|final] [--speaker ID | --speakers-from auto|SCHEME] [--encoder-dir DIR] [--backend B] [--json]\n' +
+  "  --encoder-dir: where the checkpoint's encoder folder is now (its model file must have the recorded sha256)\n" +
   '  exits 0 when every file was predicted, 2 when some could not be (each says why), 1 when none could';
 
 /**
@@ -41,6 +42,7 @@ export async function predictCommand(argv: string[]): Promise<void> {
     checkpoint: { type: 'string' },
     speaker: { type: 'string' },
     'speakers-from': { type: 'string' },
+    'encoder-dir': { type: 'string' },
     backend: { type: 'string' },
     json: { type: 'boolean' },
   });
@@ -51,6 +53,7 @@ export async function predictCommand(argv: string[]): Promise<void> {
   await initBackend(parseBackendOption(values.backend) ?? 'auto');
   const predictor = await loadPredictor(source, {
     checkpoint: parseChoice(values.checkpoint, 'checkpoint', ['best', 'final'] as const),
+    encoderDir: values['encoder-dir'],
   });
   try {
     const results = await predictor.predictMany(files, { speakers });

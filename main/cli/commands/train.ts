@@ -7,7 +7,7 @@ import { FEATURE_FIELDS } from '../../schema/featureFields';
 import { runNameProblem } from '../../schema/runLimits';
 import { TRAINING_FIELDS } from '../../schema/trainingFields';
 import { BACKEND_NAMES } from '../../schema/backend';
-import { modelRepresentationProblem } from '../../schema/names';
+import { trainingInputProblem } from '../../schema/names';
 import {
   CliError,
   fieldOptions,
@@ -80,11 +80,7 @@ export function trainingFlagsToConfig(values: Record<string, string | boolean | 
   } catch (err) {
     throw new CliError((err as Error).message);
   }
-  const problem = modelRepresentationProblem(
-    resolved.config.model,
-    resolved.featureConfig.representation,
-    resolved.featureConfig.encoderPooling,
-  );
+  const problem = trainingInputProblem(resolved.config, resolved.featureConfig);
   if (problem) throw new CliError(problem);
   return resolved;
 }

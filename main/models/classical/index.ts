@@ -38,7 +38,11 @@ export interface ClassifierTrainingOptions extends ClassifierSettings {
   innerFolds: number;
   /** The speaker of each example ('' = unknown: a group of its own). */
   speakers: readonly string[];
+  /** Before the search: how many candidates it scores on how many folds. */
+  onSearchStart?: (candidates: number, folds: number) => void;
   onCandidate?: (score: CandidateScore) => void;
+  /** After the search, before the fit on all of the data with the chosen hyper-parameters. */
+  onRefit?: (chosen: Record<string, number>) => void;
 }
 
 export interface TrainedClassifier {
@@ -56,7 +60,10 @@ export function trainClassifier(model: ClassicalModelName, data: TrainingData, o
   if (data.vectors.n !== options.speakers.length) throw new Error(`${data.vectors.n} examples but ${options.speakers.length} speakers`);
   const folds = speakerFolds(options.speakers, options.innerFolds, data.seed);
   const cache = new Map<string, unknown>();
-  const search = searchHyperParameters(learner, data, folds, learner.candidates(options, data.vectors.d), cache, options.onCandidate);
+  const candidates = learner.candidates(options, data.vectors.d);
+  options.onSearchStart?.(candidates.length, folds.speakers.length);
+  const search = searchHyperParameters(learner, data, folds, candidates, cache, options.onCandidate);
+  options.onRefit?.(search.chosen);
   const parameters = learner.fit(data, search.chosen, search.outOfFold, cache);
   const file: ClassifierFile = {
     model,

@@ -105,7 +105,7 @@ export class FusedPredictor {
   /** Loads the fused checkpoint folder `dir` (`source`: how it was found, e.g. as a run's best checkpoint). */
   static async load(
     dir: string,
-    options: Pick<PredictorLoadOptions, 'maxDurationS'> = {},
+    options: Pick<PredictorLoadOptions, 'maxDurationS' | 'encoderDir'> = {},
     source?: CheckpointSource,
   ): Promise<FusedPredictor> {
     const root = resolve(dir);
@@ -114,7 +114,10 @@ export class FusedPredictor {
     const members: EmotionPredictor[] = [];
     try {
       for (const m of manifest.members) {
-        const member = await EmotionPredictor.load(join(root, m.dir), { maxDurationS: options.maxDurationS });
+        const member = await EmotionPredictor.load(join(root, m.dir), {
+          maxDurationS: options.maxDurationS,
+          encoderDir: options.encoderDir,
+        });
         members.push(member);
         if (member.labels.join('\t') !== manifest.labels.join('\t'))
           throw new Error(

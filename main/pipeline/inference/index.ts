@@ -1,5 +1,6 @@
 export {
   EmotionPredictor,
+  EncoderNeededError,
   isPredictionFailure,
   type FeatureMatrixInput,
   type PredictManyOptions,

@@ -4,7 +4,7 @@
  * A checkpoint trained with per-speaker normalisation uses the joint statistics of the files given
  * together for one speaker, and a file's own statistics (with a warning) when its speaker is unknown.
  */
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { AudioError, loadAudio, resample } from '../../audio';
 import { computeFeatureMatrix, type FeatureMatrix } from '../../features/compute';
 import {
@@ -17,6 +17,7 @@ import {
   type FeatureConfig,
 } from '../../features/config';
 import { openEncoderFolder, type EncoderFolder } from '../../features/encoder/folder';
+import { EncoderWorker } from '../../features/encoder/remote';
 import {
   applyStandardizer,
   normalizeClips,
@@ -53,6 +54,11 @@ export interface PredictorLoadOptions {
   checkpoint?: CheckpointName;
   /** Longer clips are refused ('too-long'). Default: the audio module's limit. */
   maxDurationS?: number;
+  /**
+   * Where the checkpoint's encoder folder is now, instead of the folder it records (moved, or on
+   * another machine); accepted only when its model file has the recorded SHA-256.
+   */
+  encoderDir?: string;
 }
 
 export interface PredictManyOptions {
@@ -102,7 +108,9 @@ export class EmotionPredictor {
     readonly source: CheckpointSource,
     featureConfig: FeatureConfig,
     private readonly maxDurationS: number | undefined,
-    private readonly encoder: EncoderFolder | null,
+    encoder: EncoderFolder | null,
+    /** Encoder features are computed in a worker thread: the caller's thread may be the app's main process. */
+    private readonly encoderWorker: EncoderWorker | null,
   ) {
     this.labels = Object.freeze([...manifest.labels]);
     this.featureConfig = featureConfig;
@@ -116,13 +124,16 @@ export class EmotionPredictor {
     const source = await resolveCheckpoint(runOrCheckpointPath, options.checkpoint);
     const model = await openCheckpoint(source.dir);
     const { manifest } = model;
+    let encoderWorker: EncoderWorker | null = null;
     try {
-      const { config: featureConfig, encoder } = await checkFeatureManifest(manifest, source.dir);
-      const predictor = new EmotionPredictor(model, manifest, source, featureConfig, options.maxDurationS, encoder);
+      const { config: featureConfig, encoder } = await checkFeatureManifest(manifest, source.dir, options.encoderDir);
+      if (encoder) encoderWorker = await EncoderWorker.open(encoder, featureConfig.encoderLayer);
+      const predictor = new EmotionPredictor(model, manifest, source, featureConfig, options.maxDurationS, encoder, encoderWorker);
       await predictor.warmUp();
       return predictor;
     } catch (err) {
       model.dispose();
+      void encoderWorker?.close();
       throw err;
     }
   }
@@ -197,6 +208,7 @@ export class EmotionPredictor {
     if (this.disposed) return;
     this.disposed = true;
     this.model.dispose();
+    void this.encoderWorker?.close();
   }
 
   /**
@@ -230,11 +242,10 @@ export class EmotionPredictor {
     };
   }
 
-  /** A clip's raw features: computed here, or by the encoder (onnxruntime, loaded on first use). */
+  /** A clip's raw features: computed here, or by the encoder in its worker thread. */
   private async featureMatrix(samples: Float32Array): Promise<FeatureMatrix> {
-    if (!this.encoder) return computeFeatureMatrix(samples, this.featureConfig);
-    const { encoderMatrix } = await import('../../features/encoder/index');
-    return await encoderMatrix(samples, this.featureConfig, this.encoder);
+    if (!this.encoderWorker) return computeFeatureMatrix(samples, this.featureConfig);
+    return await this.encoderWorker.matrix(samples, this.featureConfig);
   }
 
   /** The clips standardised together as the checkpoint's normalisation says, each with its warning if any. */
@@ -278,10 +289,17 @@ export class EmotionPredictor {
 }
 
 /**
- * The encoder a checkpoint was trained with, read from the folder it records; refused with the file
- * to provide when the folder is missing or holds another model.
+ * A checkpoint's encoder folder is missing or holds another model: a door can offer to choose the
+ * folder where that model is now (`encoderDir` of PredictorLoadOptions).
  */
-async function checkpointEncoder(manifest: CheckpointManifest, config: FeatureConfig, dir: string): Promise<EncoderFolder> {
+export class EncoderNeededError extends Error {}
+
+/**
+ * The encoder a checkpoint was trained with, read from `config.encoderDir` (the folder it records,
+ * or where the user says it is now); refused with the file to provide when the folder is missing
+ * or holds another model.
+ */
+export async function checkpointEncoder(manifest: CheckpointManifest, config: FeatureConfig, dir: string): Promise<EncoderFolder> {
   const recorded = manifest.encoder;
   if (!recorded)
     throw new Error(`Checkpoint ${dir} has encoder features but no encoder record in its manifest: retrain it with this version`);
@@ -291,14 +309,21 @@ async function checkpointEncoder(manifest: CheckpointManifest, config: FeatureCo
   try {
     folder = await openEncoderFolder(config.encoderDir, config.encoderDtype);
   } catch (err) {
-    throw new Error(`Checkpoint ${dir} needs the encoder it was trained with: ${(err as Error).message}; ${provide}`, { cause: err });
+    throw new EncoderNeededError(`Checkpoint ${dir} needs the encoder it was trained with: ${(err as Error).message}; ${provide}`, {
+      cause: err,
+    });
   }
   if (folder.file !== recorded.file || folder.sha256 !== recorded.sha256) {
-    throw new Error(
+    throw new EncoderNeededError(
       `Checkpoint ${dir} was trained with another encoder: ${join(folder.dir, folder.file)} has sha256 ${folder.sha256}; ${provide}`,
     );
   }
   return folder;
+}
+
+/** The feature config a checkpoint recorded, its encoder folder replaced by where it is now when given. */
+export function withEncoderDir(config: FeatureConfig, encoderDir: string | undefined): FeatureConfig {
+  return config.representation === 'encoder' && encoderDir !== undefined ? { ...config, encoderDir: resolve(encoderDir) } : config;
 }
 
 /**
@@ -309,10 +334,11 @@ async function checkpointEncoder(manifest: CheckpointManifest, config: FeatureCo
 async function checkFeatureManifest(
   manifest: CheckpointManifest,
   dir: string,
+  encoderDir: string | undefined,
 ): Promise<{ config: FeatureConfig; encoder: EncoderFolder | null }> {
   let config: FeatureConfig;
   try {
-    config = storedFeatureConfig(manifest.featureConfig);
+    config = withEncoderDir(storedFeatureConfig(manifest.featureConfig), encoderDir);
   } catch (err) {
     throw new Error(`Checkpoint ${dir} has an unusable featureConfig: ${(err as Error).message}`, { cause: err });
   }

@@ -1,8 +1,9 @@
 /**
- * Which grid cells pair a model with a representation it reads (schema/names.ts decides for one
- * pair); the others are left out of the study with their reason.
+ * Which grid cells pair a model with a representation it reads and a normalisation that keeps it
+ * (schema/names.ts trainingInputProblem decides for one cell); the others are left out of the study
+ * with their reason.
  */
-import { modelRepresentationProblem, type ModelName } from '../../schema/names';
+import { trainingInputProblem, type ModelName } from '../../schema/names';
 import type { CellOverrides } from './gridTypes';
 
 /** A grid cell the study leaves out, and why. */
@@ -12,12 +13,12 @@ export interface ExcludedCell {
 }
 
 /**
- * Splits the grid's cells into those the study trains and those it leaves out. A cell's model and
- * representation are its overrides' values, or else the base configs'.
+ * Splits the grid's cells into those the study trains and those it leaves out. A cell's model,
+ * normalisation, representation and pooling are its overrides' values, or else the base configs'.
  */
 export function partitionCells(
   cells: readonly CellOverrides[],
-  base: { model: string; representation: string; encoderPooling?: string },
+  base: { model: string; normalization: string; representation: string; encoderPooling?: string },
 ): { kept: CellOverrides[]; excluded: ExcludedCell[] } {
   const kept: CellOverrides[] = [];
   const excluded: ExcludedCell[] = [];
@@ -25,7 +26,8 @@ export function partitionCells(
     const model = String(overrides.model ?? base.model);
     const representation = String(overrides['features.representation'] ?? base.representation);
     const pooling = String(overrides['features.encoderPooling'] ?? base.encoderPooling ?? 'mean-std');
-    const reason = modelRepresentationProblem(model as ModelName, representation, pooling);
+    const normalization = String(overrides.normalization ?? base.normalization);
+    const reason = trainingInputProblem({ model: model as ModelName, normalization }, { representation, encoderPooling: pooling });
     if (reason) excluded.push({ overrides, reason });
     else kept.push(overrides);
   }

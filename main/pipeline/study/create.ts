@@ -63,14 +63,15 @@ export async function createStudy(dir: string, options: CreateStudyOptions): Pro
   // Counted before anything is enumerated: a huge grid is refused at once.
   checkGridShape(requestedGrid);
   checkStudySize({ gridValues: gridValueCounts(requestedGrid), seeds: options.seeds.length });
-  // A model meets only the representations it reads; the cells left out are recorded, not failed.
+  // A model meets only the representations it reads, with a normalisation that keeps them; the cells left out are recorded, not failed.
   const { kept, excluded } = partitionCells(expandGrid(requestedGrid), {
     model: options.training.model,
+    normalization: options.training.normalization,
     representation: requestedFeatures.representation,
     encoderPooling: requestedFeatures.encoderPooling,
   });
   if (kept.length === 0) {
-    throw new Error(`no grid cell pairs a model with a representation it reads: ${excluded.map((c) => c.reason).join('; ')}`);
+    throw new Error(`no grid cell can be trained: ${excluded.map((c) => c.reason).join('; ')}`);
   }
   // Every cell must be a valid config before anything is written.
   for (const cell of kept) {

@@ -41,7 +41,7 @@ export interface StudyFile {
   /** Feature cache shared by all members; relative paths are inside the study folder. */
   cacheDir: string;
   backend: BackendName | 'auto';
-  /** The grid's cells left out at init because the model cannot read the representation (a record; studyCells decides). */
+  /** The grid's cells left out at init because the model cannot read the representation or its normalisation would erase it (a record; studyCells decides). */
   excluded?: { cell: string; reason: string }[];
 }
 

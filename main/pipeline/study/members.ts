@@ -24,10 +24,11 @@ export interface StudyCell {
   overrides: CellOverrides;
 }
 
-/** The grid's cells split into those the study trains and those whose model cannot read the representation. */
+/** The grid's cells split into those the study trains and those whose model cannot read the representation or whose normalisation would erase it. */
 function gridCells(study: Pick<StudyFile, 'grid' | 'training' | 'features'>) {
   return partitionCells(expandGrid(study.grid), {
     model: study.training.model,
+    normalization: study.training.normalization,
     representation: study.features.representation,
     encoderPooling: study.features.encoderPooling,
   });

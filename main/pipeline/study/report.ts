@@ -33,7 +33,7 @@ export interface StudyReport {
   /** True when every member finished; otherwise the numbers cover the finished ones. */
   complete: boolean;
   cells: CellReport[];
-  /** The grid's cells the study does not train (the model cannot read the representation). */
+  /** The grid's cells the study does not train (the model cannot read the representation, or its normalisation would erase it). */
   excluded: { label: string; reason: string }[];
   /** Derived cells: fusions asked for, and the seed ensembles of cells with several seeds when asked. */
   fusions: FusedCellReport[];

@@ -5,7 +5,7 @@
  * overrides that 'training.validate' and 'training.start' take. Adding a field to the table adds
  * it here and in the view; the engine validates again on start.
  */
-import type { TrainingConfig, TrainingOverrides } from '../../../main/api/contract';
+import type { FeatureOverrides, TrainingConfig, TrainingOverrides } from '../../../main/api/contract';
 import {
   checkFieldValue,
   describeValue,
@@ -16,6 +16,8 @@ import {
   type FieldSpec,
   type NumberFieldSpec,
 } from '../../../main/schema/fields';
+import { FEATURE_FIELDS } from '../../../main/schema/featureFields';
+import { normalizationProblem } from '../../../main/schema/names';
 import { MAX_RUN_NAME_LENGTH } from '../../../main/schema/runLimits';
 import {
   presetsFromTable,
@@ -157,17 +159,36 @@ export function checkFieldText(fieldSpec: FieldSpec, value: string | boolean): s
   }
 }
 
+/** Per field, the choices another setting rules out: value → why. */
+export type UnavailableChoices = Partial<Record<TrainingFieldPath, Readonly<Record<string, string>>>>;
+
+/**
+ * The choices the feature settings (the Dataset view's, as overrides of the defaults) rule out:
+ * per-clip normalisation of feature vectors, which would turn every clip into zeros.
+ */
+export function unavailableChoices(features: FeatureOverrides): UnavailableChoices {
+  const representation = features.representation ?? FEATURE_FIELDS.representation.default;
+  const pooling = features.encoderPooling ?? FEATURE_FIELDS.encoderPooling.default;
+  const clip = normalizationProblem('clip', representation, pooling);
+  return clip ? { normalization: { clip } } : {};
+}
+
 /**
  * Every invalid field with its message (an empty object when the form is valid). `speakers` are
- * the dataset's speaker ids: named split speakers must be among them.
+ * the dataset's speaker ids: named split speakers must be among them; a field set to a choice in
+ * `unavailable` gets that choice's reason.
  */
-export function validateTrainForm(values: TrainFormValues, speakers: readonly string[]): TrainFormErrors {
+export function validateTrainForm(
+  values: TrainFormValues,
+  speakers: readonly string[],
+  unavailable: UnavailableChoices = {},
+): TrainFormErrors {
   const errors: TrainFormErrors = {};
   if (String(values.name).trim().length > MAX_RUN_NAME_LENGTH) errors.name = `Name must be at most ${MAX_RUN_NAME_LENGTH} characters`;
   for (const path of FIELD_PATHS) {
     // A field that does not apply is not sent when optional (split speakers under a random split).
     if (spec(path).optional && !fieldApplies(values, path)) continue;
-    const message = checkFormField(path, values[path]);
+    const message = checkFormField(path, values[path]) ?? unavailable[path]?.[String(values[path])];
     if (message) errors[path] = message;
   }
   if (values['split.kind'] === 'speaker') {

@@ -10,7 +10,7 @@ import type { CheckpointRef, FilePrediction, PredictInput } from '../../../main/
 import { invoke, plainMessage } from '../api';
 import { checkAudioFile, fileToPredictInput } from '../lib/files';
 import { count, errorMessage } from '../lib/format';
-import { plainRef, type ViewerPrediction } from './evaluation';
+import { plainRef, sameRef, type ViewerPrediction } from './evaluation';
 
 export type PredictRowStatus = 'reading' | 'queued' | 'predicting' | 'ok' | 'error';
 
@@ -58,6 +58,15 @@ export const useInferenceStore = defineStore('inference', () => {
   let queue: Promise<void> = Promise.resolve();
   /** Files that arrived before a checkpoint was chosen (e.g. opened from the OS): predicted once one is. */
   let waiting: { name: string; source: Source; problem: PredictRow['error'] }[] = [];
+  /**
+   * The checkpoint's encoder folder is missing or holds another model (the engine's reason): the
+   * view offers to choose where that folder is now; the rows it stopped wait in `needEncoder`.
+   */
+  const encoderNeeded = ref<string | null>(null);
+  /** The folder chosen for the current checkpoint's encoder (sent with every request), and why one could not be opened. */
+  const encoderDir = ref<string | null>(null);
+  const encoderError = ref<string | null>(null);
+  let needEncoder: { jobs: Job[]; checkpoint: CheckpointRef }[] = [];
 
   const busy = computed(() => rows.value.some((r) => r.status === 'reading' || r.status === 'queued' || r.status === 'predicting'));
   const selectedRow = computed(() => rows.value.find((r) => r.id === selectedId.value) ?? null);
@@ -69,6 +78,12 @@ export const useInferenceStore = defineStore('inference', () => {
   });
 
   function setTarget(value: CheckpointRef | null): void {
+    if (!sameRef(target.value, value)) {
+      encoderNeeded.value = null;
+      encoderDir.value = null;
+      encoderError.value = null;
+      needEncoder = [];
+    }
     target.value = value ? plainRef(value) : null;
     if (target.value && waiting.length > 0) {
       const items = waiting;
@@ -126,11 +141,58 @@ export const useInferenceStore = defineStore('inference', () => {
     }
     if (sent.length === 0) return;
     for (const { id } of sent) update(id, { status: 'predicting' });
+    const folder = sameRef(target.value, checkpoint) ? encoderDir.value : null;
     try {
-      const batch = await invoke('predict.files', { ...plainRef(checkpoint), files: sent.map((s) => s.input) });
+      const batch = await invoke('predict.files', {
+        ...plainRef(checkpoint),
+        files: sent.map((s) => s.input),
+        ...(folder && { encoderDir: folder }),
+      });
       sent.forEach(({ id }, i) => settle(id, batch.labels, batch.results[i]));
     } catch (err) {
-      for (const { id } of sent) update(id, { status: 'error', error: { code: errorCode(err), message: errorMessage(err) } });
+      const code = errorCode(err);
+      const needsFolder = code === 'encoder-needed' && sameRef(target.value, checkpoint);
+      // The view shows the reason once, above the rows, with the folder choice.
+      const message = needsFolder ? "waits for the checkpoint's encoder folder (above)" : errorMessage(err);
+      for (const { id } of sent) update(id, { status: 'error', error: { code, message } });
+      if (needsFolder) {
+        encoderNeeded.value = errorMessage(err);
+        needEncoder.push({ jobs: jobs.filter((job) => sent.some((s) => s.id === job.id)), checkpoint });
+      }
+    }
+  }
+
+  /**
+   * Opens `dir` as the folder of the current checkpoint's encoder (encoders.open: the engine reads
+   * only folders the user chose), then predicts again the rows that waited for it.
+   */
+  async function useEncoderFolder(dir: string): Promise<void> {
+    const trimmed = dir.trim();
+    if (!trimmed) return;
+    try {
+      encoderDir.value = (await invoke('encoders.open', { dir: trimmed })).dir;
+      encoderError.value = null;
+    } catch (err) {
+      encoderError.value = errorMessage(err);
+      return;
+    }
+    encoderNeeded.value = null;
+    const waitingRows = needEncoder;
+    needEncoder = [];
+    for (const { jobs } of waitingRows) for (const job of jobs) update(job.id, { status: 'queued', error: null });
+    queue = queue.then(async () => {
+      for (const { jobs, checkpoint } of waitingRows) await predictTogether(jobs, checkpoint);
+    });
+    await queue;
+  }
+
+  /** The desktop folder dialog for the encoder folder. */
+  async function chooseEncoderFolder(): Promise<void> {
+    try {
+      const { path } = await invoke('dialog.pickFolder', { title: "Choose the checkpoint's encoder folder (ONNX export)" });
+      if (path) await useEncoderFolder(path);
+    } catch (err) {
+      encoderError.value = errorMessage(err);
     }
   }
 
@@ -204,6 +266,11 @@ export const useInferenceStore = defineStore('inference', () => {
     selectedPrediction,
     error,
     busy,
+    encoderNeeded,
+    encoderDir,
+    encoderError,
+    useEncoderFolder,
+    chooseEncoderFolder,
     setTarget,
     addFiles,
     addPaths,

@@ -5,12 +5,14 @@
  * What a job reported stays after it ends, also when it was cancelled or failed.
  */
 import type { SchemeChoice } from '../../../main/schema/datasetSchemes';
+import { isClassicalModel } from '../../../main/schema/names';
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type {
   ApiEvents,
   BackendInfo,
   BatchProgress,
+  ClassifierProgress,
   EpochMetrics,
   ExtractionProgress,
   FeatureOverrides,
@@ -60,6 +62,48 @@ export function batchFraction(p: BatchProgress): number {
   return Math.min(1, ((p.epoch - 1) * p.batches + p.batch) / total);
 }
 
+/** A classical run so far: its inner cross-validation (the latest candidate count), the chosen hyper-parameters, its stage. */
+export interface ClassifierState {
+  stage: ClassifierProgress['stage'];
+  search: Extract<ClassifierProgress, { stage: 'inner-cv' }> | null;
+  chosen: Record<string, number> | null;
+  /** Clips of the refit, then of the test evaluation. */
+  clips: number;
+}
+
+export function mergeClassifier(state: ClassifierState | null, progress: ClassifierProgress): ClassifierState {
+  const base: ClassifierState = state ?? { stage: progress.stage, search: null, chosen: null, clips: 0 };
+  if (progress.stage === 'inner-cv') return { ...base, stage: 'inner-cv', search: progress };
+  if (progress.stage === 'refit') return { ...base, stage: 'refit', chosen: progress.hyperParameters, clips: progress.clips };
+  return { ...base, stage: 'test', clips: progress.clips };
+}
+
+const hyperText = (h: Record<string, number>) =>
+  Object.entries(h)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(', ');
+
+/**
+ * "inner CV 3/9 candidates on 4 speaker folds · last C=0.1: UAR 52.0 %", then the refit and the
+ * test evaluation; once the run has ended, what was searched and chosen.
+ */
+export function classifierLine(state: ClassifierState, running = true): string {
+  const search = state.search;
+  const searched = search ? `inner CV ${search.done}/${search.candidates} candidates on ${search.folds} speaker folds` : 'inner CV';
+  const chosen = state.chosen ? `chosen ${hyperText(state.chosen)}` : '';
+  if (!running) return [searched, chosen].filter(Boolean).join(' · ');
+  if (state.stage === 'inner-cv')
+    return search?.last ? `${searched} · last ${hyperText(search.last.hyperParameters)}: UAR ${percent(search.last.uar)}` : `${searched}…`;
+  if (state.stage === 'refit') return `${searched} · ${chosen} · refitting on all ${integer(state.clips)} training and validation clips…`;
+  return `${searched} · ${chosen} · evaluating on the ${integer(state.clips)} test clips…`;
+}
+
+/** Candidates scored of the inner CV, 0..1 (the refit and the test come after all of them). */
+export function classifierFraction(state: ClassifierState): number {
+  if (state.stage !== 'inner-cv') return 1;
+  return state.search && state.search.candidates > 0 ? state.search.done / state.search.candidates : 0;
+}
+
 /** Adds (or replaces, by epoch number) metrics, keeping epoch order. */
 function mergeEpochs(current: readonly EpochMetrics[], incoming: readonly EpochMetrics[]): EpochMetrics[] {
   const byEpoch = new Map(current.map((m) => [m.epoch, m]));
@@ -94,6 +138,9 @@ export const useTrainingStore = defineStore('training', () => {
   const runId = ref<string | null>(null);
   const runDir = ref<string | null>(null);
   const batch = ref<BatchProgress | null>(null);
+  /** A classical model's job: no batches, an inner cross-validation and one fit. */
+  const classical = ref(false);
+  const classifier = ref<ClassifierState | null>(null);
   const epochs = ref<EpochMetrics[]>([]);
   const log = ref<LogLine[]>([]);
   const outcome = ref<TrainingOutcome | null>(null);
@@ -165,6 +212,8 @@ export const useTrainingStore = defineStore('training', () => {
     runId.value = null;
     runDir.value = null;
     batch.value = null;
+    classical.value = false;
+    classifier.value = null;
     lastBatchShownAt = 0;
     epochs.value = [];
     log.value = [];
@@ -190,6 +239,10 @@ export const useTrainingStore = defineStore('training', () => {
         break;
       case 'batch':
         receiveBatch(event.progress);
+        break;
+      case 'classifier':
+        classical.value = true;
+        classifier.value = mergeClassifier(classifier.value, event.progress);
         break;
       case 'epoch':
         flushBatch();
@@ -299,6 +352,7 @@ export const useTrainingStore = defineStore('training', () => {
     reset();
     status.value = 'starting';
     datasetRoot.value = args.root;
+    classical.value = isClassicalModel(String(args.config.model ?? ''));
     let info: JobInfo;
     try {
       info = await invoke('training.start', args);
@@ -389,6 +443,8 @@ export const useTrainingStore = defineStore('training', () => {
     runId,
     runDir,
     batch,
+    classical,
+    classifier,
     epochs,
     log,
     outcome,

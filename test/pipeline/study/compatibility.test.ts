@@ -15,7 +15,7 @@ import {
   studyCells,
   studyMembers,
 } from '../../../main/pipeline/study';
-import { modelRepresentationProblem } from '../../../main/schema/names';
+import { modelRepresentationProblem, normalizationProblem } from '../../../main/schema/names';
 import { DEFAULT_FEATURE_CONFIG } from '../../../main/features/config';
 import { resolveTrainingConfig } from '../../../main/training/config';
 import { runCli } from '../../cli/run-cli';
@@ -42,7 +42,7 @@ describe('grid compatibility', () => {
       { model: 'logreg' },
       { 'features.representation': 'logmel' },
     ];
-    const { kept, excluded } = partitionCells(cells, { model: 'seed-cnn', representation: 'mfcc' });
+    const { kept, excluded } = partitionCells(cells, { model: 'seed-cnn', representation: 'mfcc', normalization: 'speaker' });
     expect(kept).toEqual([cells[0], cells[3], cells[5]]);
     expect(excluded.map((e) => [e.overrides, e.reason])).toEqual([
       [cells[1], modelRepresentationProblem('svm-rbf', 'mfcc')],
@@ -73,6 +73,26 @@ describe('grid compatibility', () => {
     expect(members.map((m) => m.id)).toEqual(['c1-s1-f1', 'c2-s1-f1']);
   });
 
+  it('leaves out the cells that standardise feature vectors per clip (they would become zeros), saying why', () => {
+    const cells: CellOverrides[] = [
+      { normalization: 'clip', 'features.representation': 'egemaps-like' },
+      { normalization: 'speaker', 'features.representation': 'egemaps-like' },
+      { normalization: 'clip', 'features.representation': 'encoder', 'features.encoderPooling': 'mean-std' },
+      { normalization: 'clip', 'features.representation': 'compare-like', model: 'crnn' },
+    ];
+    const { kept, excluded } = partitionCells(cells, { model: 'logreg', representation: 'mfcc', normalization: 'global' });
+    expect(kept).toEqual([cells[1]]);
+    expect(excluded.map((e) => [e.overrides, e.reason])).toEqual([
+      [cells[0], normalizationProblem('clip', 'egemaps-like')],
+      [cells[2], normalizationProblem('clip', 'encoder', 'mean-std')],
+      [cells[3], modelRepresentationProblem('crnn', 'compare-like')],
+    ]);
+    // The base config's normalisation counts too.
+    expect(partitionCells([{}], { model: 'svm-rbf', representation: 'compare-like', normalization: 'clip' }).excluded).toEqual([
+      { overrides: {}, reason: normalizationProblem('clip', 'compare-like') },
+    ]);
+  });
+
   it('study init refuses a grid in which no model reads its representation, saying why', async () => {
     const work = mkdtempSync(join(tmpdir(), 'ser-compat-'));
     try {
@@ -85,7 +105,7 @@ describe('grid compatibility', () => {
           grid: [{ field: 'model', values: ['svm-rbf', 'knn'] }],
         }),
       ).rejects.toThrow(
-        `no grid cell pairs a model with a representation it reads: ${modelRepresentationProblem('svm-rbf', 'mfcc')}; ${modelRepresentationProblem('knn', 'mfcc')}`,
+        `no grid cell can be trained: ${modelRepresentationProblem('svm-rbf', 'mfcc')}; ${modelRepresentationProblem('knn', 'mfcc')}`,
       );
     } finally {
       rmSync(work, { recursive: true, force: true });

@@ -20,7 +20,12 @@ describe('a study grid over the encoder', () => {
       { 'features.encoderPooling': 'frames', model: 'logreg' },
       { 'features.encoderPooling': 'frames', model: 'crnn' },
     ];
-    const { kept, excluded } = partitionCells(cells, { model: 'logreg', representation: 'encoder', encoderPooling: 'mean-std' });
+    const { kept, excluded } = partitionCells(cells, {
+      model: 'logreg',
+      representation: 'encoder',
+      encoderPooling: 'mean-std',
+      normalization: 'speaker',
+    });
     expect(kept).toEqual([cells[0], cells[3]]);
     expect(excluded.map((e) => e.reason)).toEqual([
       modelRepresentationProblem('crnn', 'encoder', 'mean-std'),
