@@ -31,12 +31,11 @@ describe.skipIf(skip != null)('CLI on the webgpu backend (software adapter)', ()
     async () => {
       const { code, stdout, stderr } = await runCli(['backends', '--json'], webgpuEnv() as Record<string, string>);
       expect(code, stderr).toBe(0);
-      const list = JSON.parse(stdout) as {
-        name: string;
-        available: boolean;
-        automatic: boolean;
-        adapter?: { description: string; software: boolean };
-      }[];
+      const list = (
+        JSON.parse(stdout) as {
+          backends: { name: string; available: boolean; automatic: boolean; adapter?: { description: string; software: boolean } }[];
+        }
+      ).backends;
       expect(list.map((b) => b.name)).toEqual(['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']);
       const webgpu = list.find((b) => b.name === 'webgpu')!;
       expect(webgpu).toMatchObject({ available: true, automatic: false, adapter: { software: true } });
