@@ -114,6 +114,12 @@ describe('the encoder representation in the app (serve mode)', { timeout: 300_00
       /encoder: ser-workbench\/tiny-wav2vec2 .*layer 1 of 2, every clip from the cache/,
     );
     expect(await byId('train-outcome').textContent()).toMatch(/UAR/);
+    // In place of epoch charts: every candidate the inner CV scored, the chosen one marked.
+    expect(await byId('inner-cv-row').count()).toBeGreaterThan(1);
+    expect(await page.locator('[data-testid="inner-cv-row"].chosen').count()).toBe(1);
+    expect(await byId('inner-cv').textContent()).toMatch(/chosen C=[\d.e-]+ at inner-CV UAR/);
+    expect(await byId('train-epochs-table').count()).toBe(0);
+    expect(await byId('train-compare').count()).toBe(0);
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(SCREENSHOTS, '11b-train-encoder-done.png') });
   });

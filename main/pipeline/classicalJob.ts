@@ -80,7 +80,7 @@ export async function runClassicalJob(
     const fitted = probabilityMetrics(classifierProbabilities(file, data.vectors), data.y, labels.length);
     const heldOut = probabilityMetrics(trained.outOfFold, data.y, labels.length);
     const seconds = (performance.now() - started) / 1000;
-    const metrics: EpochMetrics & { classifier: { hyperParameters: Record<string, number>; innerCvUar: number } } = {
+    const metrics: EpochMetrics = {
       epoch: 1,
       trainLoss: fitted.loss,
       trainAccuracy: fitted.accuracy,

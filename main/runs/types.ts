@@ -144,6 +144,8 @@ export interface EpochMetrics {
   epochSeconds: number;
   samplesPerSecond: number;
   skippedSteps: number;
+  /** A classical classifier's one line: the hyper-parameters its inner cross-validation chose, and their UAR there. */
+  classifier?: { hyperParameters: Record<string, number>; innerCvUar: number };
 }
 
 /** What `checkpoints/best` holds: one epoch picked by a validation metric, or a weight average. */

@@ -311,6 +311,7 @@ describe('training progress text', () => {
     expect(classifierLine(store.classifier!)).toMatch(/· evaluating on the 25 test clips…$/);
     expect(classifierFraction(store.classifier!)).toBe(1);
     expect(classifierLine(store.classifier!, false)).toBe('inner CV 1/4 candidates on 3 speaker folds · chosen C=1, gammaScale=1');
+    expect(store.classifier!.scores).toEqual([{ hyperParameters: { C: 0.1, gammaScale: 1 }, uar: 0.52 }]);
     expect(store.batch).toBeNull();
   });
 });

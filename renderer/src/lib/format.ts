@@ -73,3 +73,10 @@ export function interval(range: readonly [number, number] | undefined, digits = 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** A classical classifier's hyper-parameters: "C=0.1, gamma=0.5". */
+export function hyperParameterText(hyperParameters: Record<string, number>): string {
+  return Object.entries(hyperParameters)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(', ');
+}

@@ -25,7 +25,7 @@ import type {
   TrainingStartArgs,
 } from '../../../main/api/contract';
 import { invoke, on } from '../api';
-import { errorMessage, eta, integer, number, percent } from '../lib/format';
+import { errorMessage, eta, hyperParameterText, integer, number, percent } from '../lib/format';
 
 export type TrainingStatus = 'idle' | 'starting' | 'running' | 'done' | 'cancelled' | 'failed';
 
@@ -69,19 +69,23 @@ export interface ClassifierState {
   chosen: Record<string, number> | null;
   /** Clips of the refit, then of the test evaluation. */
   clips: number;
+  /** Every candidate scored so far, in the order the inner cross-validation scored them. */
+  scores: InnerCvScore[];
+}
+
+/** One hyper-parameter candidate of the inner cross-validation and its pooled out-of-fold UAR. */
+export interface InnerCvScore {
+  hyperParameters: Record<string, number>;
+  uar: number;
 }
 
 export function mergeClassifier(state: ClassifierState | null, progress: ClassifierProgress): ClassifierState {
-  const base: ClassifierState = state ?? { stage: progress.stage, search: null, chosen: null, clips: 0 };
-  if (progress.stage === 'inner-cv') return { ...base, stage: 'inner-cv', search: progress };
+  const base: ClassifierState = state ?? { stage: progress.stage, search: null, chosen: null, clips: 0, scores: [] };
+  if (progress.stage === 'inner-cv')
+    return { ...base, stage: 'inner-cv', search: progress, scores: progress.last ? [...base.scores, progress.last] : base.scores };
   if (progress.stage === 'refit') return { ...base, stage: 'refit', chosen: progress.hyperParameters, clips: progress.clips };
   return { ...base, stage: 'test', clips: progress.clips };
 }
-
-const hyperText = (h: Record<string, number>) =>
-  Object.entries(h)
-    .map(([name, value]) => `${name}=${value}`)
-    .join(', ');
 
 /**
  * "inner CV 3/9 candidates on 4 speaker folds · last C=0.1: UAR 52.0 %", then the refit and the
@@ -90,10 +94,12 @@ const hyperText = (h: Record<string, number>) =>
 export function classifierLine(state: ClassifierState, running = true): string {
   const search = state.search;
   const searched = search ? `inner CV ${search.done}/${search.candidates} candidates on ${search.folds} speaker folds` : 'inner CV';
-  const chosen = state.chosen ? `chosen ${hyperText(state.chosen)}` : '';
+  const chosen = state.chosen ? `chosen ${hyperParameterText(state.chosen)}` : '';
   if (!running) return [searched, chosen].filter(Boolean).join(' · ');
   if (state.stage === 'inner-cv')
-    return search?.last ? `${searched} · last ${hyperText(search.last.hyperParameters)}: UAR ${percent(search.last.uar)}` : `${searched}…`;
+    return search?.last
+      ? `${searched} · last ${hyperParameterText(search.last.hyperParameters)}: UAR ${percent(search.last.uar)}`
+      : `${searched}…`;
   if (state.stage === 'refit') return `${searched} · ${chosen} · refitting on all ${integer(state.clips)} training and validation clips…`;
   return `${searched} · ${chosen} · evaluating on the ${integer(state.clips)} test clips…`;
 }
