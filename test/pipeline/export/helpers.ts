@@ -1,4 +1,5 @@
 /** Shared by the export tests: the optional outside tools (onnxruntime-node, Debian's python3-onnx) and test clips. */
+import { expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -99,4 +100,12 @@ export async function writeZooCheckpoint(runDir: string, modelName: ModelName, c
   } finally {
     model.dispose();
   }
+}
+
+/** The largest absolute difference between two arrays of the same length. */
+export function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
+  return max;
 }

@@ -18,6 +18,7 @@ import { FRAMES, LABELS, ROWS, writeRun } from '../inference/helpers';
 import {
   findOnnxPython,
   loadOnnxRuntime,
+  maxDifference,
   onnxCheckerProblem,
   testClipFeatures,
   writeZooCheckpoint,
@@ -76,13 +77,6 @@ async function onnxLogits(runtime: Ort, file: string, x: Float32Array, validFram
     await session.release();
   }
 }
-
-const maxDifference = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  expect(a.length).toBe(b.length);
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
-  return max;
-};
 
 describe.each(MODEL_NAMES)('ONNX export of %s', (modelName) => {
   it.each(['best', 'final'] as const)(
