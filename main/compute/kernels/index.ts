@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { batchNormKernels } from './batch-norm';
 import { blasKernels } from './blas-kernels';
 import { conv2dGradKernels } from './conv2d-grads';
+import { gruKernels } from './gru';
 import { wasmIdentityKernels } from './identity';
 import { wasmMatMulKernels } from './matmul';
 import { poolGradKernels } from './pool-grads';
@@ -17,6 +18,7 @@ import { wasmSliceKernels } from './slice';
 export { batchNormTrain, maskedBatchNormTrain, type BatchNormTrainResult, type MaskedBatchNormTrainResult } from './batch-norm';
 export { originalKernel, type FastBackendName } from './runner';
 export { blasKernelsActive, useBlasKernels } from './blas-kernels';
+export { biGruSequence, fusedGruAvailable, useFusedGru, type GruWeights } from './gru';
 export { prepareSimdLoops, useSimdLoops } from './simd-loops';
 
 const registered = new Set<FastBackendName>();
@@ -45,6 +47,7 @@ function kernelsFor(backendName: FastBackendName): tf.KernelConfig[] {
     ...reductionKernels(backendName),
     ...batchNormKernels(backendName),
     ...reluGradKernels(backendName),
+    ...gruKernels(backendName),
     ...(backendName === 'wasm' ? [...wasmMatMulKernels(), ...wasmIdentityKernels(), ...wasmSliceKernels()] : []),
   ];
 }
