@@ -32,6 +32,20 @@ export interface SimdLoops {
   ): void;
   /** isMax 1: the max-pooling gradient; 0: the average-pooling one (x unused). */
   poolGrad(isMax: number, dx: number, x: number, dy: number, ...geometry: PoolGeometryArgs): void;
+  /** The max-pooling gradient for windows that tile the input (stride = window, no padding). */
+  maxPoolGradDisjoint(
+    dx: number,
+    x: number,
+    dy: number,
+    batch: number,
+    inH: number,
+    inW: number,
+    channels: number,
+    outH: number,
+    outW: number,
+    filterH: number,
+    filterW: number,
+  ): void;
 }
 
 /** batch, inH, inW, channels, outH, outW, strideH, strideW, filterH, filterW, padTop, padLeft. */

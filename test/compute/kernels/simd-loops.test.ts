@@ -76,7 +76,10 @@ describe.each([2, 1])('SIMD loops on wasm with %i thread(s)', (threads) => {
   });
 
   it.each([
+    // Windows that tile the input (maxPoolGradDisjoint), also with rows and columns left over.
     { x: [2, 8, 10, 8], filterSize: [2, 2], strides: [2, 2], pad: 'valid' },
+    { x: [3, 9, 11, 4], filterSize: [2, 2], strides: [2, 2], pad: 'valid' },
+    { x: [1, 6, 10, 8], filterSize: [3, 2], strides: [3, 2], pad: 'same' },
     { x: [2, 9, 7, 4], filterSize: [3, 3], strides: [2, 2], pad: 'same' },
     { x: [1, 10, 25, 12], filterSize: [5, 13], strides: [5, 12], pad: 'valid' },
     { x: [2, 7, 7, 4], filterSize: [3, 2], strides: [1, 1], pad: 'valid' },
