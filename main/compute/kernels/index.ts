@@ -11,6 +11,7 @@ import { wasmIdentityKernels } from './identity';
 import { wasmMatMulKernels } from './matmul';
 import { poolGradKernels } from './pool-grads';
 import { reductionKernels } from './reductions';
+import { wasmReluKernels } from './relu';
 import { registerReluGradient, reluGradKernels } from './relu-grad';
 import { rememberOriginal, type FastBackendName } from './runner';
 import { wasmSliceKernels } from './slice';
@@ -48,7 +49,7 @@ function kernelsFor(backendName: FastBackendName): tf.KernelConfig[] {
     ...batchNormKernels(backendName),
     ...reluGradKernels(backendName),
     ...gruKernels(backendName),
-    ...(backendName === 'wasm' ? [...wasmMatMulKernels(), ...wasmIdentityKernels(), ...wasmSliceKernels()] : []),
+    ...(backendName === 'wasm' ? [...wasmMatMulKernels(), ...wasmIdentityKernels(), ...wasmSliceKernels(), ...wasmReluKernels()] : []),
   ];
 }
 

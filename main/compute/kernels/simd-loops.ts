@@ -16,6 +16,7 @@ export interface SimdLoops {
   channelAffine(out: number, x: number, params: number, pixels: number, channels: number): void;
   gradAffine(out: number, x: number, dy: number, params: number, pixels: number, channels: number): void;
   reluGrad(out: number, x: number, dy: number, n: number): void;
+  relu(out: number, x: number, n: number): void;
   /** toGrid 0: im2col (grid windows copied into rows); 1: col2im (rows added into the grid's windows). */
   patchRows(
     toGrid: number,

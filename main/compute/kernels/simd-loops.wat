@@ -136,6 +136,18 @@
       (local.set $at (i32.add (local.get $at) (i32.const 16)))
       (br_if $groups (i32.lt_u (local.get $at) (local.get $end)))))
 
+  ;; out = x <= 0 ? +0 : x (NaN stays NaN, as the stock cpu Relu), n floats (a multiple of 4).
+  (func (export "relu") (param $out i32) (param $x i32) (param $n i32)
+    (local $at i32) (local $end i32) (local $v v128)
+    (if (i32.eqz (local.get $n)) (then (return)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (loop $groups
+      (local.set $v (v128.load (i32.add (local.get $x) (local.get $at))))
+      (v128.store (i32.add (local.get $out) (local.get $at))
+        (v128.andnot (local.get $v) (f32x4.le (local.get $v) (v128.const i32x4 0 0 0 0))))
+      (local.set $at (i32.add (local.get $at) (i32.const 16)))
+      (br_if $groups (i32.lt_u (local.get $at) (local.get $end)))))
+
   ;; The rows of im2col: for each output pixel (b, oh, ow) of the images, its kH × kW × channels
   ;; window of a padded grid [images, h, w, channels] is one row of cols, kH runs of kW · channels
   ;; floats. $toGrid = 0 copies the windows into the rows (im2col); $toGrid = 1 adds each row back

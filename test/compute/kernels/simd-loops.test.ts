@@ -132,4 +132,30 @@ describe.each([2, 1])('SIMD loops on wasm with %i thread(s)', (threads) => {
     expectClose(gradient(), expected, 0);
     tf.dispose([x, dy]);
   });
+
+  it('ReLU is the SIMD loop: x <= 0 -> +0, else x (NaN stays NaN, as in the stock kernel)', () => {
+    const values = random([3, 5, 8]);
+    values.set([0, -0, NaN, -Infinity, Infinity], 0);
+    const x = { shape: [3, 5, 8], values };
+    const stock = stockCpu('Relu', { x }, {});
+    const simd = active('Relu', { x }, {});
+    expect(Array.from(simd)).toEqual(Array.from(stock));
+  });
+
+  it.each([
+    [[2, 5, 7, 8], true],
+    [[3, 12], false],
+  ])('inference batch norm (moving statistics) matches the stock cpu kernel: x %j, scale and offset %s', (shape, affine) => {
+    const channels = shape[shape.length - 1]!;
+    const x = input(shape);
+    const mean = input([channels]);
+    const variance = { shape: [channels], values: random([channels]).map((v) => 0.5 + Math.abs(v)) };
+    const params = affine ? { offset: input([channels]), scale: input([channels]) } : {};
+    const inputs = { x, mean, variance, ...params };
+    expectClose(
+      active('FusedBatchNorm', inputs, { varianceEpsilon: 1e-3 }),
+      stockCpu('FusedBatchNorm', inputs, { varianceEpsilon: 1e-3 }),
+      1e-6,
+    );
+  });
 });
