@@ -9,7 +9,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../main/compute/backend';
 import { batchNormTrain, useSimdLoops } from '../../../main/compute/kernels';
 import { simdLoopsFor } from '../../../main/compute/kernels/simd-loops';
-import { active, expectClose, stockCpu, valueSource, type Attrs } from './kernel-helpers';
+import { active, expectClose, stockCpu, valueSource, type Attrs, type Input } from './kernel-helpers';
 
 const { random, input } = valueSource(11);
 
@@ -150,8 +150,8 @@ describe.each([2, 1])('SIMD loops on wasm with %i thread(s)', (threads) => {
     const x = input(shape);
     const mean = input([channels]);
     const variance = { shape: [channels], values: random([channels]).map((v) => 0.5 + Math.abs(v)) };
-    const params = affine ? { offset: input([channels]), scale: input([channels]) } : {};
-    const inputs = { x, mean, variance, ...params };
+    const params: Record<string, Input> = affine ? { offset: input([channels]), scale: input([channels]) } : {};
+    const inputs: Record<string, Input> = { x, mean, variance, ...params };
     expectClose(
       active('FusedBatchNorm', inputs, { varianceEpsilon: 1e-3 }),
       stockCpu('FusedBatchNorm', inputs, { varianceEpsilon: 1e-3 }),
