@@ -290,8 +290,12 @@
     (local $rowBytes i32) (local $corner i32) (local $at i32) (local $dyAt i32)
     (local $v v128) (local $max v128) (local $g v128) (local $pending v128) (local $hit v128)
     (local.set $rowBytes (i32.shl (local.get $channels) (i32.const 2)))
-    (memory.fill (local.get $dx) (i32.const 0)
-      (i32.mul (i32.mul (i32.mul (local.get $batch) (local.get $inH)) (local.get $inW)) (local.get $rowBytes)))
+    ;; Zero first only when some pixels lie outside every window; otherwise the windows write all.
+    (if (i32.or
+          (i32.ne (i32.mul (local.get $outH) (local.get $filterH)) (local.get $inH))
+          (i32.ne (i32.mul (local.get $outW) (local.get $filterW)) (local.get $inW)))
+      (then (memory.fill (local.get $dx) (i32.const 0)
+        (i32.mul (i32.mul (i32.mul (local.get $batch) (local.get $inH)) (local.get $inW)) (local.get $rowBytes)))))
     (local.set $dyAt (local.get $dy))
     (block $batchesDone (loop $batches
       (br_if $batchesDone (i32.ge_u (local.get $b) (local.get $batch)))
