@@ -109,8 +109,8 @@ export async function trainingThroughput(
   };
 }
 
-async function inferenceLatency(model: NetworkModelName, backend: BackendName, repeats: number): Promise<BenchResult> {
-  const info = await initBackend(backend, { blas: true });
+async function inferenceLatency(model: NetworkModelName, backend: BackendName, repeats: number, threads?: number): Promise<BenchResult> {
+  const info = await initBackend(backend, { blas: true, threads });
   const dir = mkdtempSync(join(tmpdir(), 'ser-bench-ckpt-'));
   try {
     // The default features as auto frames resolve them on clips up to 2.3 s (EmoDB's).
@@ -311,7 +311,10 @@ export async function runTrainBenchmarks(options: { quick: boolean }): Promise<B
   printTable([versus], ['processor', 'blas', 'threads', 'input', 'workbenchSamplesPerSecond', 'torchSamplesPerSecond', 'ratio', 'torch']);
 
   const inference: BenchResult[] = [];
-  for (const model of models) inference.push(await inferenceLatency(model, 'wasm', options.quick ? 5 : 20));
+  // With the default threads (the app's main process) and with 1 (`ser predict`).
+  for (const model of models) {
+    for (const threads of [undefined, 1]) inference.push(await inferenceLatency(model, 'wasm', options.quick ? 5 : 20, threads));
+  }
   if (webgpu) {
     for (const model of webgpuModels) inference.push(await webgpuModelLatency(model, software ? TINY : FULL, options.quick ? 3 : 10));
   }
