@@ -1,17 +1,18 @@
 /**
- * `npm run bench -- <features|train|load|parallel|classical|listen|all> [--quick]`: prints tables and writes bench/results/<name>.json.
+ * `npm run bench -- <features|train|crnn|load|parallel|classical|listen|all> [--quick]`: prints tables and writes bench/results/<name>.json.
  */
 import { runClassicalBenchmarks } from './classical';
 import { runFeatureBenchmarks } from './features';
 import { runListenBenchmarks } from './listen';
 import { runLoadBenchmarks } from './load';
 import { runParallelBenchmarks } from './parallel';
-import { runTrainBenchmarks } from './train';
+import { runCrnnBenchmarks, runTrainBenchmarks } from './train';
 import { writeResults } from './report';
 
 const SUITES: Record<string, (options: { quick: boolean }) => Promise<Record<string, string | number | boolean | null>[]>> = {
   features: runFeatureBenchmarks,
   train: runTrainBenchmarks,
+  crnn: runCrnnBenchmarks,
   load: runLoadBenchmarks,
   parallel: runParallelBenchmarks,
   classical: runClassicalBenchmarks,

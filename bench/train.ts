@@ -5,6 +5,8 @@
  *   warm-up;
  * - single-clip inference latency: EmotionPredictor on a demo WAV (decode → features → model),
  *   median over repeated calls after its warm-up;
+ * - the CRNN with the fused GRU kernels against the op-by-op GRU, alternating in one process
+ *   (`npm run bench -- crnn` runs only this);
  * - peak memory (RSS) of each measurement;
  * - the webgpu backend where an adapter is found (forced, so a software adapter too: then the
  *   rows say so, and use a tiny input, since SwiftShader emulates the GPU on the CPU). Its
@@ -20,6 +22,7 @@ import { AUTO_FRAMES_MIN } from '../main/features/frames';
 import { EmotionPredictor } from '../main/pipeline/inference';
 import { writeCheckpoint } from '../main/runs/checkpoints';
 import { initBackend, type BackendInfo, type BackendName } from '../main/compute/backend';
+import { useFusedGru } from '../main/compute/kernels';
 import { describeAdapter } from '../main/compute/webgpu';
 import { resolveTrainingConfig } from '../main/training/config';
 import { trainLoop, type LabelledSet } from '../main/training/loop';
@@ -140,8 +143,8 @@ export async function benchCheckpoint(
   }
 }
 
-async function inferenceLatency(model: NetworkModelName, backend: BackendName, repeats: number): Promise<BenchResult> {
-  const info = await initBackend(backend, { blas: true });
+async function inferenceLatency(model: NetworkModelName, backend: BackendName, repeats: number, threads?: number): Promise<BenchResult> {
+  const info = await initBackend(backend, { blas: true, threads });
   const dir = mkdtempSync(join(tmpdir(), 'ser-bench-ckpt-'));
   try {
     await benchCheckpoint(dir, model, info.name, 'global');
@@ -204,6 +207,73 @@ async function webgpuModelLatency(model: NetworkModelName, shape: Shape, repeats
   };
 }
 
+/**
+ * Steps per crnn measurement, and the first ones left out: the op-by-op GRU's many small kernels
+ * take a few steps to reach their speed (with 2 warm-up steps of 4 it looked 1.2-1.4x slower
+ * than over longer runs).
+ */
+const CRNN_BATCHES = 10;
+const CRNN_WARMUP = 4;
+
+/**
+ * CRNN training samples/s with the fused GRU kernels and with the op-by-op GRU (the path webgpu
+ * and training without a BLAS take), alternating `rounds` times in this process so that both
+ * see the same load; the medians and their ratio.
+ */
+async function crnnFusedVersusOps(rounds: number, threads?: number): Promise<BenchResult> {
+  const runs: Record<'fused' | 'ops', BenchResult[]> = { fused: [], ops: [] };
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const path of ['fused', 'ops'] as const) {
+        useFusedGru(path === 'fused');
+        runs[path].push(await trainingThroughput('crnn', 'wasm', true, CRNN_BATCHES, CRNN_WARMUP, FULL, threads));
+      }
+    }
+  } finally {
+    useFusedGru(true);
+  }
+  const speed = (path: 'fused' | 'ops') => median(runs[path].map((r) => r.samplesPerSecond as number));
+  const first = runs.fused[0]!;
+  return {
+    benchmark: 'train-crnn-gru',
+    model: 'crnn',
+    backend: first.backend,
+    threads: first.threads,
+    blas: first.blas,
+    input: first.input,
+    batch: first.batch,
+    rounds,
+    fusedSamplesPerSecond: Number(speed('fused').toFixed(1)),
+    opsSamplesPerSecond: Number(speed('ops').toFixed(1)),
+    ratio: Number((speed('fused') / speed('ops')).toFixed(2)),
+  };
+}
+
+function printCrnnRows(rows: BenchResult[]): void {
+  console.log('\ncrnn: fused GRU kernels vs the op-by-op GRU, alternating in this run (median samples/s of the rounds)');
+  printTable(rows, [
+    'model',
+    'backend',
+    'threads',
+    'blas',
+    'input',
+    'batch',
+    'rounds',
+    'fusedSamplesPerSecond',
+    'opsSamplesPerSecond',
+    'ratio',
+  ]);
+}
+
+/** `npm run bench -- crnn`: the fused-vs-ops comparison alone, with 1 thread (a study member) and all cores. */
+export async function runCrnnBenchmarks(options: { quick: boolean }): Promise<BenchResult[]> {
+  const rows: BenchResult[] = [];
+  for (const threads of [1, undefined]) rows.push(await crnnFusedVersusOps(options.quick ? 3 : 5, threads));
+  printCrnnRows(rows);
+  await tf.setBackend('cpu');
+  return rows;
+}
+
 /** Whether webgpu starts here (forced), and on what. */
 async function webgpuAdapter(): Promise<BackendInfo | null> {
   try {
@@ -249,13 +319,19 @@ export async function runTrainBenchmarks(options: { quick: boolean }): Promise<B
     'peakRssMiB',
   ]);
 
+  const crnn = await crnnFusedVersusOps(options.quick ? 2 : 3);
+  printCrnnRows([crnn]);
+
   // PyTorch right after, on the same cores: the seed CNN on the same exported features.
   const versus = await workbenchVersusTorch(options);
   console.log('\nside by side: the seed CNN in the workbench and in PyTorch, same features, threads and batch (noisy on a shared machine)');
   printTable([versus], ['processor', 'blas', 'threads', 'input', 'workbenchSamplesPerSecond', 'torchSamplesPerSecond', 'ratio', 'torch']);
 
   const inference: BenchResult[] = [];
-  for (const model of models) inference.push(await inferenceLatency(model, 'wasm', options.quick ? 5 : 20));
+  // With the default threads (the app's main process) and with 1 (`ser predict`).
+  for (const model of models) {
+    for (const threads of [undefined, 1]) inference.push(await inferenceLatency(model, 'wasm', options.quick ? 5 : 20, threads));
+  }
   if (webgpu) {
     for (const model of webgpuModels) inference.push(await webgpuModelLatency(model, software ? TINY : FULL, options.quick ? 3 : 10));
   }
@@ -276,5 +352,5 @@ export async function runTrainBenchmarks(options: { quick: boolean }): Promise<B
     'peakRssMiB',
   ]);
   await tf.setBackend('cpu');
-  return [...training, versus, ...inference];
+  return [...training, crnn, versus, ...inference];
 }

@@ -295,7 +295,7 @@ export function chooseCore(libraries: string[], options: ChooseOptions = {}): Co
   if (inherited) {
     // A study member inherits the core its parent chose: report the parent's reason.
     if (cached?.coreType && cached.coreType.toLowerCase() === inherited.toLowerCase()) return { coreType: null, reason: cached.reason };
-    return { coreType: null, reason: `OPENBLAS_CORETYPE=${inherited} set in the environment` };
+    return { coreType: null, reason: `OPENBLAS_CORETYPE=${inherited} set in the environment${belowHint(inherited, cpu)}` };
   }
   if (cached) return cached.unusable ? { coreType: null, reason: null, unusable: cached.unusable } : cached;
   const verdict = selfTest(cpu, libraries, options.probe ?? {});
@@ -303,6 +303,18 @@ export function chooseCore(libraries: string[], options: ChooseOptions = {}): Co
   // A library refused outright is tested again next time: the failure may have been the moment's.
   if (file && !verdict.unusable) writeVerdict(file, verdict);
   return verdict.unusable ? { coreType: null, reason: null, unusable: verdict.unusable } : verdict;
+}
+
+/**
+ * An inherited core below the processor's level is honoured (the variable is OpenBLAS's own way to
+ * force one) but costs speed: on an AVX-512 EPYC, Haswell's sgemm ran at ~260 GFLOP/s against
+ * SkylakeX's ~470, and seed-cnn trained ~1.3x slower. Say so, and how to get the faster one.
+ */
+function belowHint(inherited: string, cpu: CpuFeatures): string {
+  const level = coreLevel(inherited);
+  const best = coresAbove(cpu, level ?? Infinity)[0];
+  if (level == null || best == null) return '';
+  return ` (below this processor's ${LEVELS[cpuLevel(cpu)]}: unset it to let the self-test choose, or set SER_BLAS_CORETYPE=${best})`;
 }
 
 /** Null when the self-test could not run at all (the library then loads as it always did). */

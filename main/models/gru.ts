@@ -5,12 +5,14 @@
  * GRU step as ~25 tiny ops per direction, and on the wasm backend every op has a fixed overhead
  * that dwarfs its arithmetic (the CRNN's GRU over 25 steps cost ~40 ms per clip).
  *
- * - Training (kwargs.training, or any gradient tape recording): tfjs ops, so gradients flow. The
- *   input projections of all time steps and both directions are one matMul; only the recurrence
- *   runs per step, with the two directions batched into the same ops.
- * - Inference with small batches (a single clip): one input-projection matMul per direction, then
- *   the recurrence in plain JS loops over Float32Arrays (64 units × 25 steps is tiny), giving one
- *   output tensor. Larger inference batches take the ops path, which is faster for them.
+ * - On wasm and cpu: the fused kernels (compute/kernels/gru.ts): the input projections of all
+ *   steps as one product, the recurrence in a few BLAS products per step and one loop for the
+ *   gates, and a hand-written gradient through time. Without a BLAS only inference of a few clips
+ *   takes them (see fusedGruAvailable).
+ * - Elsewhere (webgpu, native TensorFlow, and training without a BLAS), and as the reference the
+ *   fused kernels are tested against: tfjs ops, so gradients flow. The input projections of all
+ *   time steps and both directions are one matMul; only the recurrence runs per step, with the
+ *   two directions batched into the same ops.
  *
  * The tfjs GRU math (GRUCell, reset gate before the recurrent matmul, resetAfter false): with
  * kernel W [in, 3u], recurrent kernel U [u, 3u], bias b [3u], gates in the order z, r, h,
@@ -25,9 +27,9 @@
  * last real step, as if the sequence ended there.
  */
 import * as tf from '@tensorflow/tfjs';
+import { biGruSequence, fusedGruAvailable, type GruWeights } from '../compute/kernels';
 import { dataAndMask, firstShape } from './mask';
 
-type Kwargs = Record<string, unknown>;
 type Initializer = ReturnType<typeof tf.initializers.zeros>;
 
 export interface BiGruArgs {
@@ -39,9 +41,6 @@ export interface BiGruArgs {
   trainable?: boolean;
 }
 
-/** Up to this many sequences per call, inference runs the recurrence in JS; above it, as tfjs ops. */
-export const JS_RECURRENCE_MAX_BATCH = 16;
-
 interface Direction {
   kernel: tf.LayerVariable;
   recurrentKernel: tf.LayerVariable;
@@ -51,68 +50,6 @@ interface Direction {
 /** tfjs's hardSigmoid, op for op (K.hardSigmoid), so gradients match too. */
 function hardSigmoid(x: tf.Tensor): tf.Tensor {
   return tf.clipByValue(tf.add(0.5, tf.mul(0.2, x)), 0, 1);
-}
-
-/** The hard sigmoid's 0.2 as tfjs multiplies by it (a float32 scalar). */
-const HARD_SIGMOID_SLOPE = Math.fround(0.2);
-
-/**
- * One direction of the GRU over every sequence, in plain JS. `projected` is x·W for all steps,
- * [batch, time, 3u] (no bias yet); writes h for each step into `out` ([batch, time, 2u]) at
- * column `column`, in time order (a reversed direction walks time backwards).
- */
-function gruRecurrence(
-  projected: Float32Array,
-  weights: { recurrentKernel: Float32Array; bias: Float32Array },
-  shape: { batch: number; time: number; units: number; reverse: boolean },
-  mask: Float32Array | null,
-  out: Float32Array,
-  column: number,
-): void {
-  const { recurrentKernel: rk, bias } = weights;
-  const { batch, time, units: u, reverse } = shape;
-  const width = 3 * u;
-  const h = new Float32Array(u);
-  const rh = new Float32Array(u);
-  const zr = new Float32Array(2 * u);
-  const candidate = new Float32Array(u);
-  for (let n = 0; n < batch; n++) {
-    h.fill(0);
-    for (let s = 0; s < time; s++) {
-      const t = reverse ? time - 1 - s : s;
-      if (mask && mask[n * time + t] === 0) {
-        out.set(h, (n * time + t) * 2 * u + column);
-        continue;
-      }
-      const row = (n * time + t) * width;
-      // z and r: hardSigmoid(x·W + b + h·U), U's first 2u columns (rows of U are contiguous).
-      zr.fill(0);
-      for (let k = 0; k < u; k++) {
-        const hk = h[k]!;
-        const base = k * width;
-        for (let j = 0; j < 2 * u; j++) zr[j] += hk * rk[base + j]!;
-      }
-      for (let j = 0; j < 2 * u; j++) {
-        const v = HARD_SIGMOID_SLOPE * (projected[row + j]! + bias[j]! + zr[j]!) + 0.5;
-        zr[j] = v < 0 ? 0 : v > 1 ? 1 : v;
-      }
-      // The candidate: tanh(x·W + b + (r ⊙ h)·U), U's last u columns.
-      for (let k = 0; k < u; k++) rh[k] = zr[u + k]! * h[k]!;
-      candidate.fill(0);
-      for (let k = 0; k < u; k++) {
-        const rk_ = rh[k]!;
-        const base = k * width + 2 * u;
-        for (let j = 0; j < u; j++) candidate[j] += rk_ * rk[base + j]!;
-      }
-      const outRow = (n * time + t) * 2 * u + column;
-      for (let j = 0; j < u; j++) {
-        const z = zr[j]!;
-        const c = Math.tanh(projected[row + 2 * u + j]! + bias[2 * u + j]! + candidate[j]!);
-        h[j] = z * h[j]! + (1 - z) * c;
-        out[outRow + j] = h[j]!;
-      }
-    }
-  }
 }
 
 /**
@@ -156,14 +93,21 @@ export class BiGru extends tf.layers.Layer {
     return [shape[0]!, shape[1]!, 2 * this.units];
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const { x, mask } = dataAndMask(inputs);
-    // The JS recurrence has no gradient: any call under a gradient tape takes the ops path. It
-    // reads tensors synchronously, which the webgpu backend cannot do in Node.
-    const differentiable = kwargs['training'] === true || tf.engine().state.gradientDepth > 0;
-    if (differentiable || tf.getBackend() === 'webgpu' || x.shape[0]! > JS_RECURRENCE_MAX_BATCH)
-      return tf.tidy(() => this.callOps(x as tf.Tensor3D, mask));
-    return this.callJs(x as tf.Tensor3D, mask);
+    const differentiable = tf.engine().state.gradientDepth > 0;
+    if (fusedGruAvailable(x.shape[0]!, differentiable)) return this.callFused(x as tf.Tensor3D, mask);
+    return tf.tidy(() => this.callOps(x as tf.Tensor3D, mask));
+  }
+
+  private callFused(x: tf.Tensor3D, mask: tf.Tensor2D | null): tf.Tensor3D {
+    const weights = ({ kernel, recurrentKernel, bias }: Direction): GruWeights => ({
+      kernel: kernel.read() as tf.Tensor2D,
+      recurrentKernel: recurrentKernel.read() as tf.Tensor2D,
+      bias: bias.read() as tf.Tensor1D,
+    });
+    const [fwd, bwd] = this.directions!;
+    return biGruSequence(x, mask, weights(fwd), weights(bwd));
   }
 
   /** The recurrence as tfjs ops, both directions batched: state [2, batch, units]. */
@@ -204,33 +148,6 @@ export class BiGru extends tf.layers.Layer {
     const [outFwd, outBwd] = tf.split(tf.stack(states), 2, 1);
     const merged = tf.concat([outFwd, tf.reverse(outBwd, 0)], 1);
     return tf.reshape(tf.transpose(merged, [2, 0, 1, 3]), [batch, time, 2 * u]);
-  }
-
-  /** The recurrence in JS loops: one matMul per direction for the input projections, then JS. */
-  private callJs(x: tf.Tensor3D, mask: tf.Tensor2D | null): tf.Tensor3D {
-    const [batch, time, features] = x.shape;
-    const out = new Float32Array(batch * time * 2 * this.units);
-    const maskValues = mask ? (mask.dataSync() as Float32Array) : null;
-    this.directions!.forEach(({ kernel, recurrentKernel, bias }, dir) => {
-      const projected = tf.tidy(() => tf.matMul(tf.reshape(x, [batch * time, features]), kernel.read()));
-      try {
-        const weights = {
-          recurrentKernel: recurrentKernel.read().dataSync() as Float32Array,
-          bias: bias.read().dataSync() as Float32Array,
-        };
-        gruRecurrence(
-          projected.dataSync() as Float32Array,
-          weights,
-          { batch, time, units: this.units, reverse: dir === 1 },
-          maskValues,
-          out,
-          dir * this.units,
-        );
-      } finally {
-        projected.dispose();
-      }
-    });
-    return tf.tensor3d(out, [batch, time, 2 * this.units]);
   }
 
   override getConfig(): tf.serialization.ConfigDict {

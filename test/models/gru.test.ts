@@ -8,7 +8,8 @@ import { writeCheckpoint } from '../../main/runs/checkpoints';
 import { initBackend } from '../../main/compute/backend';
 import { buildCrnn } from '../../main/models/crnn';
 import { SeededInit } from '../../main/models/init';
-import { BiGru, JS_RECURRENCE_MAX_BATCH } from '../../main/models/gru';
+import { BiGru } from '../../main/models/gru';
+import { FUSED_GRU_MAX_BATCH_WITHOUT_BLAS } from '../../main/compute/kernels/gru';
 import { frameMask } from '../../main/models/mask';
 import { manifestFor } from '../pipeline/inference/helpers';
 
@@ -87,7 +88,7 @@ describe.each(['wasm', 'cpu'] as const)('BiGru on %s', (backend) => {
     { batch: 3, time: 7, features: 10, units: 5, bound: 0.3 },
     { batch: 2, time: 9, features: 6, units: 4, bound: 1.5 },
     { batch: 1, time: 25, features: 640, units: 64, bound: 0.125 },
-    { batch: JS_RECURRENCE_MAX_BATCH + 3, time: 6, features: 8, units: 3, bound: 0.8 },
+    { batch: FUSED_GRU_MAX_BATCH_WITHOUT_BLAS + 3, time: 6, features: 8, units: 3, bound: 0.8 },
   ])('matches tf.layers.bidirectional(gru) forward, training and inference: %j', ({ batch, time, features, units, bound }) => {
     const { stock, ours } = layerPair(time, features, units, bound, 7);
     const x = tf.randomNormal([batch, time, features], 0, 1, 'float32', 11);
@@ -102,7 +103,7 @@ describe.each(['wasm', 'cpu'] as const)('BiGru on %s', (backend) => {
     ours.dispose();
   });
 
-  it.each([2, JS_RECURRENCE_MAX_BATCH + 1])(
+  it.each([2, FUSED_GRU_MAX_BATCH_WITHOUT_BLAS + 1])(
     'with a mask (batch %i), the real steps of a clip equal the stock layer on the clip cut to them; padded steps carry the state',
     (batch) => {
       const [time, features, units] = [7, 5, 4];
@@ -191,7 +192,7 @@ describe.each(['wasm', 'cpu'] as const)('BiGru on %s', (backend) => {
   it('leaks no tensors in either path or in its gradients', () => {
     const { stock, ours } = layerPair(6, 5, 4, 0.5, 9);
     const x = tf.randomNormal([2, 6, 5], 0, 1, 'float32', 1);
-    const big = tf.randomNormal([JS_RECURRENCE_MAX_BATCH + 1, 6, 5], 0, 1, 'float32', 1);
+    const big = tf.randomNormal([FUSED_GRU_MAX_BATCH_WITHOUT_BLAS + 1, 6, 5], 0, 1, 'float32', 1);
     const run = () => {
       for (const input of [x, big]) {
         for (const training of [true, false]) (ours.apply(input, { training }) as tf.Tensor).dispose();

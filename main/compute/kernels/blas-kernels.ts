@@ -37,6 +37,11 @@ export function blasKernelsActive(): boolean {
   return blas != null;
 }
 
+/** The library the BLAS kernels compute with, or null when they are off. */
+export function activeBlas(): Blas | null {
+  return blas;
+}
+
 /** Channel counts below this make skinny products that the previous kernels do better. */
 const MIN_CHANNELS = 8;
 /**

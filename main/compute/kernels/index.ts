@@ -6,10 +6,12 @@ import * as tf from '@tensorflow/tfjs';
 import { batchNormKernels } from './batch-norm';
 import { blasKernels } from './blas-kernels';
 import { conv2dGradKernels } from './conv2d-grads';
+import { gruKernels } from './gru';
 import { wasmIdentityKernels } from './identity';
 import { wasmMatMulKernels } from './matmul';
 import { poolGradKernels } from './pool-grads';
 import { reductionKernels } from './reductions';
+import { wasmReluKernels } from './relu';
 import { registerReluGradient, reluGradKernels } from './relu-grad';
 import { rememberOriginal, type FastBackendName } from './runner';
 import { wasmSliceKernels } from './slice';
@@ -17,6 +19,7 @@ import { wasmSliceKernels } from './slice';
 export { batchNormTrain, maskedBatchNormTrain, type BatchNormTrainResult, type MaskedBatchNormTrainResult } from './batch-norm';
 export { originalKernel, type FastBackendName } from './runner';
 export { blasKernelsActive, useBlasKernels } from './blas-kernels';
+export { biGruSequence, fusedGruAvailable, useFusedGru, type GruWeights } from './gru';
 export { prepareSimdLoops, useSimdLoops } from './simd-loops';
 
 const registered = new Set<FastBackendName>();
@@ -45,7 +48,8 @@ function kernelsFor(backendName: FastBackendName): tf.KernelConfig[] {
     ...reductionKernels(backendName),
     ...batchNormKernels(backendName),
     ...reluGradKernels(backendName),
-    ...(backendName === 'wasm' ? [...wasmMatMulKernels(), ...wasmIdentityKernels(), ...wasmSliceKernels()] : []),
+    ...gruKernels(backendName),
+    ...(backendName === 'wasm' ? [...wasmMatMulKernels(), ...wasmIdentityKernels(), ...wasmSliceKernels(), ...wasmReluKernels()] : []),
   ];
 }
 

@@ -129,6 +129,18 @@ function avgPoolBackward(dx: Float32Array, dy: Float32Array, g: Geometry): void 
   }
 }
 
+/** Whether the windows tile the input without overlap or padding (the CNNs' 2 × 2 pooling): each pixel is in at most one. */
+function windowsTile(g: Geometry): boolean {
+  return (
+    g.strideH === g.filterH &&
+    g.strideW === g.filterW &&
+    g.padTop === 0 &&
+    g.padLeft === 0 &&
+    g.outH * g.filterH <= g.inH &&
+    g.outW * g.filterW <= g.inW
+  );
+}
+
 function makeMaxPoolGrad(backendName: FastBackendName): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
@@ -136,9 +148,11 @@ function makeMaxPoolGrad(backendName: FastBackendName): tf.KernelFunc {
     const runner = new KernelRunner(backend as tf.KernelBackend, backendName);
     const simd = runner.simd(g.channels);
     if (simd != null) {
-      return runner.create(input.shape, (dx, read) =>
-        simd.poolGrad(1, dx.byteOffset, read(input).byteOffset, read(dy).byteOffset, ...geometryArgs(g)),
-      );
+      return runner.create(input.shape, (dx, read) => {
+        const [dxAt, xAt, dyAt] = [dx.byteOffset, read(input).byteOffset, read(dy).byteOffset];
+        if (!windowsTile(g)) return simd.poolGrad(1, dxAt, xAt, dyAt, ...geometryArgs(g));
+        simd.maxPoolGradDisjoint(dxAt, xAt, dyAt, g.batch, g.inH, g.inW, g.channels, g.outH, g.outW, g.filterH, g.filterW);
+      });
     }
     return runner.create(input.shape, (dx, read) => maxPoolBackward(dx, read(input), read(dy), g));
   };

@@ -106,6 +106,31 @@ export class KernelRunner {
     return this.createTyped(shape, 'float32', fill as (out: Values, read: (info: tf.TensorInfo) => Values) => void);
   }
 
+  /**
+   * Several new float32 tensors, all allocated before `fill` writes them (on wasm a later
+   * allocation could move the heap under the views of the earlier ones).
+   */
+  createAll(shapes: number[][], fill: (outs: Float32Array[], read: (info: tf.TensorInfo) => Float32Array) => void): tf.TensorInfo[] {
+    if (this.backendName === 'wasm') {
+      const backend = this.backend as WasmBackendLike;
+      const infos = shapes.map((shape) => backend.makeOutput(shape, 'float32'));
+      try {
+        fill(
+          infos.map((info) => backend.typedArrayFromHeap(info) as Float32Array),
+          (x) => backend.typedArrayFromHeap(x) as Float32Array,
+        );
+      } catch (error) {
+        this.dispose(...infos);
+        throw error;
+      }
+      return infos;
+    }
+    const backend = this.backend as CpuBackendLike;
+    const values = shapes.map((shape) => new Float32Array(tf.util.sizeFromShape(shape)));
+    fill(values, (x) => backend.data.get(x.dataId).values as Float32Array);
+    return shapes.map((shape, i) => backend.makeTensorInfo(shape, 'float32', values[i]!));
+  }
+
   /** `create` for any numeric dtype (float32, int32, bool). */
   createTyped(shape: number[], dtype: tf.DataType, fill: (out: Values, read: (info: tf.TensorInfo) => Values) => void): tf.TensorInfo {
     if (this.backendName === 'wasm') {

@@ -16,6 +16,7 @@ export interface SimdLoops {
   channelAffine(out: number, x: number, params: number, pixels: number, channels: number): void;
   gradAffine(out: number, x: number, dy: number, params: number, pixels: number, channels: number): void;
   reluGrad(out: number, x: number, dy: number, n: number): void;
+  relu(out: number, x: number, n: number): void;
   /** toGrid 0: im2col (grid windows copied into rows); 1: col2im (rows added into the grid's windows). */
   patchRows(
     toGrid: number,
@@ -32,6 +33,20 @@ export interface SimdLoops {
   ): void;
   /** isMax 1: the max-pooling gradient; 0: the average-pooling one (x unused). */
   poolGrad(isMax: number, dx: number, x: number, dy: number, ...geometry: PoolGeometryArgs): void;
+  /** The max-pooling gradient for windows that tile the input (stride = window, no padding). */
+  maxPoolGradDisjoint(
+    dx: number,
+    x: number,
+    dy: number,
+    batch: number,
+    inH: number,
+    inW: number,
+    channels: number,
+    outH: number,
+    outW: number,
+    filterH: number,
+    filterW: number,
+  ): void;
 }
 
 /** batch, inH, inW, channels, outH, outW, strideH, strideW, filterH, filterW, padTop, padLeft. */

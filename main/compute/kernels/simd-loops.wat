@@ -136,6 +136,18 @@
       (local.set $at (i32.add (local.get $at) (i32.const 16)))
       (br_if $groups (i32.lt_u (local.get $at) (local.get $end)))))
 
+  ;; out = x <= 0 ? +0 : x (NaN stays NaN, as the stock cpu Relu), n floats (a multiple of 4).
+  (func (export "relu") (param $out i32) (param $x i32) (param $n i32)
+    (local $at i32) (local $end i32) (local $v v128)
+    (if (i32.eqz (local.get $n)) (then (return)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (loop $groups
+      (local.set $v (v128.load (i32.add (local.get $x) (local.get $at))))
+      (v128.store (i32.add (local.get $out) (local.get $at))
+        (v128.andnot (local.get $v) (f32x4.le (local.get $v) (v128.const i32x4 0 0 0 0))))
+      (local.set $at (i32.add (local.get $at) (i32.const 16)))
+      (br_if $groups (i32.lt_u (local.get $at) (local.get $end)))))
+
   ;; The rows of im2col: for each output pixel (b, oh, ow) of the images, its kH × kW × channels
   ;; window of a padded grid [images, h, w, channels] is one row of cols, kH runs of kW · channels
   ;; floats. $toGrid = 0 copies the windows into the rows (im2col); $toGrid = 1 adds each row back
@@ -255,6 +267,81 @@
               (call $addAt (local.get $dx) (i32x4.extract_lane 1 (local.get $index)) (f32x4.extract_lane 1 (local.get $g)))
               (call $addAt (local.get $dx) (i32x4.extract_lane 2 (local.get $index)) (f32x4.extract_lane 2 (local.get $g)))
               (call $addAt (local.get $dx) (i32x4.extract_lane 3 (local.get $index)) (f32x4.extract_lane 3 (local.get $g)))))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br_if $groups (i32.lt_u (local.get $c) (local.get $rowBytes))))
+          (local.set $dyAt (i32.add (local.get $dyAt) (local.get $rowBytes)))
+          (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
+          (br $cols)))
+        (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+        (br $rows)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $batches))))
+;; The max-pooling gradient when the windows tile the input without overlap or padding (stride =
+  ;; window, every window inside the image, as 2 × 2 'valid' pooling): the same result as poolGrad
+  ;; ($isMax = 1), but each input pixel is written once with a vector store instead of scattered
+  ;; adds: per lane group the window's maximum first, then each pixel, in row-major order, gets dy
+  ;; where it is the first one equal to that maximum (a maximum of −∞, or NaN only, passes
+  ;; nothing, as there), 0 elsewhere. Pixels outside every window are 0.
+  (func (export "maxPoolGradDisjoint")
+    (param $dx i32) (param $x i32) (param $dy i32)
+    (param $batch i32) (param $inH i32) (param $inW i32) (param $channels i32) (param $outH i32) (param $outW i32)
+    (param $filterH i32) (param $filterW i32)
+    (local $b i32) (local $oh i32) (local $ow i32) (local $r i32) (local $q i32) (local $c i32)
+    (local $rowBytes i32) (local $corner i32) (local $at i32) (local $dyAt i32)
+    (local $v v128) (local $max v128) (local $g v128) (local $pending v128) (local $hit v128)
+    (local.set $rowBytes (i32.shl (local.get $channels) (i32.const 2)))
+    ;; Zero first only when some pixels lie outside every window; otherwise the windows write all.
+    (if (i32.or
+          (i32.ne (i32.mul (local.get $outH) (local.get $filterH)) (local.get $inH))
+          (i32.ne (i32.mul (local.get $outW) (local.get $filterW)) (local.get $inW)))
+      (then (memory.fill (local.get $dx) (i32.const 0)
+        (i32.mul (i32.mul (i32.mul (local.get $batch) (local.get $inH)) (local.get $inW)) (local.get $rowBytes)))))
+    (local.set $dyAt (local.get $dy))
+    (block $batchesDone (loop $batches
+      (br_if $batchesDone (i32.ge_u (local.get $b) (local.get $batch)))
+      (local.set $oh (i32.const 0))
+      (block $rowsDone (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $oh) (local.get $outH)))
+        (local.set $ow (i32.const 0))
+        (block $colsDone (loop $cols
+          (br_if $colsDone (i32.ge_u (local.get $ow) (local.get $outW)))
+          ;; byte offset of the window's top-left pixel [b, oh · filterH, ow · filterW, 0]
+          (local.set $corner (i32.mul
+            (i32.add
+              (i32.mul (i32.add (i32.mul (local.get $b) (local.get $inH)) (i32.mul (local.get $oh) (local.get $filterH))) (local.get $inW))
+              (i32.mul (local.get $ow) (local.get $filterW)))
+            (local.get $rowBytes)))
+          (local.set $c (i32.const 0))
+          (loop $groups
+            (local.set $max (v128.const f32x4 -inf -inf -inf -inf))
+            (local.set $r (i32.const 0))
+            (loop $maxRows
+              (local.set $q (i32.const 0))
+              (loop $maxCols
+                (local.set $at (i32.add (i32.add (local.get $corner) (local.get $c))
+                  (i32.mul (i32.add (i32.mul (local.get $r) (local.get $inW)) (local.get $q)) (local.get $rowBytes))))
+                (local.set $v (v128.load (i32.add (local.get $x) (local.get $at))))
+                (local.set $max (v128.bitselect (local.get $v) (local.get $max) (f32x4.gt (local.get $v) (local.get $max))))
+                (local.set $q (i32.add (local.get $q) (i32.const 1)))
+                (br_if $maxCols (i32.lt_u (local.get $q) (local.get $filterW))))
+              (local.set $r (i32.add (local.get $r) (i32.const 1)))
+              (br_if $maxRows (i32.lt_u (local.get $r) (local.get $filterH))))
+            (local.set $g (v128.load (i32.add (local.get $dyAt) (local.get $c))))
+            (local.set $pending (f32x4.gt (local.get $max) (v128.const f32x4 -inf -inf -inf -inf)))
+            (local.set $r (i32.const 0))
+            (loop $passRows
+              (local.set $q (i32.const 0))
+              (loop $passCols
+                (local.set $at (i32.add (i32.add (local.get $corner) (local.get $c))
+                  (i32.mul (i32.add (i32.mul (local.get $r) (local.get $inW)) (local.get $q)) (local.get $rowBytes))))
+                (local.set $hit (v128.and (local.get $pending)
+                  (f32x4.eq (v128.load (i32.add (local.get $x) (local.get $at))) (local.get $max))))
+                (v128.store (i32.add (local.get $dx) (local.get $at)) (v128.and (local.get $g) (local.get $hit)))
+                (local.set $pending (v128.andnot (local.get $pending) (local.get $hit)))
+                (local.set $q (i32.add (local.get $q) (i32.const 1)))
+                (br_if $passCols (i32.lt_u (local.get $q) (local.get $filterW))))
+              (local.set $r (i32.add (local.get $r) (i32.const 1)))
+              (br_if $passRows (i32.lt_u (local.get $r) (local.get $filterH))))
             (local.set $c (i32.add (local.get $c) (i32.const 16)))
             (br_if $groups (i32.lt_u (local.get $c) (local.get $rowBytes))))
           (local.set $dyAt (i32.add (local.get $dyAt) (local.get $rowBytes)))

@@ -9,7 +9,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../main/compute/backend';
 import { batchNormTrain, useSimdLoops } from '../../../main/compute/kernels';
 import { simdLoopsFor } from '../../../main/compute/kernels/simd-loops';
-import { active, expectClose, stockCpu, valueSource, type Attrs } from './kernel-helpers';
+import { active, expectClose, stockCpu, valueSource, type Attrs, type Input } from './kernel-helpers';
 
 const { random, input } = valueSource(11);
 
@@ -76,7 +76,10 @@ describe.each([2, 1])('SIMD loops on wasm with %i thread(s)', (threads) => {
   });
 
   it.each([
+    // Windows that tile the input (maxPoolGradDisjoint), also with rows and columns left over.
     { x: [2, 8, 10, 8], filterSize: [2, 2], strides: [2, 2], pad: 'valid' },
+    { x: [3, 9, 11, 4], filterSize: [2, 2], strides: [2, 2], pad: 'valid' },
+    { x: [1, 6, 10, 8], filterSize: [3, 2], strides: [3, 2], pad: 'same' },
     { x: [2, 9, 7, 4], filterSize: [3, 3], strides: [2, 2], pad: 'same' },
     { x: [1, 10, 25, 12], filterSize: [5, 13], strides: [5, 12], pad: 'valid' },
     { x: [2, 7, 7, 4], filterSize: [3, 2], strides: [1, 1], pad: 'valid' },
@@ -128,5 +131,31 @@ describe.each([2, 1])('SIMD loops on wasm with %i thread(s)', (threads) => {
     useSimdLoops(false);
     expectClose(gradient(), expected, 0);
     tf.dispose([x, dy]);
+  });
+
+  it('ReLU is the SIMD loop: x <= 0 -> +0, else x (NaN stays NaN, as in the stock kernel)', () => {
+    const values = random([3, 5, 8]);
+    values.set([0, -0, NaN, -Infinity, Infinity], 0);
+    const x = { shape: [3, 5, 8], values };
+    const stock = stockCpu('Relu', { x }, {});
+    const simd = active('Relu', { x }, {});
+    expect(Array.from(simd)).toEqual(Array.from(stock));
+  });
+
+  it.each([
+    [[2, 5, 7, 8], true],
+    [[3, 12], false],
+  ])('inference batch norm (moving statistics) matches the stock cpu kernel: x %j, scale and offset %s', (shape, affine) => {
+    const channels = shape[shape.length - 1]!;
+    const x = input(shape);
+    const mean = input([channels]);
+    const variance = { shape: [channels], values: random([channels]).map((v) => 0.5 + Math.abs(v)) };
+    const params: Record<string, Input> = affine ? { offset: input([channels]), scale: input([channels]) } : {};
+    const inputs: Record<string, Input> = { x, mean, variance, ...params };
+    expectClose(
+      active('FusedBatchNorm', inputs, { varianceEpsilon: 1e-3 }),
+      stockCpu('FusedBatchNorm', inputs, { varianceEpsilon: 1e-3 }),
+      1e-6,
+    );
   });
 });
