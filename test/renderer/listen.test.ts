@@ -177,7 +177,7 @@ describe('listen store', () => {
     expect(listen.levelDb).toBeCloseTo(-6, 0);
     expect(listen.windows.map((w) => w.index)).toEqual([0, 1]);
     expect(listen.latestVoiced?.emotion).toBe('fear');
-    expect(listen.warmup).toEqual({ speechS: 4, neededS: 10, warmingUp: true });
+    expect(listen.warmup).toEqual({ speechS: 4, neededS: 10, warmingUp: true, training: false });
 
     await listen.stop();
     expect(listen.status).toBe('idle');

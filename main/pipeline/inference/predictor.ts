@@ -239,6 +239,15 @@ export class EmotionPredictor {
     };
   }
 
+  /**
+   * A clip's raw (unstandardized) features from its samples at the model's rate: computed here, or
+   * by the encoder in its worker thread. Predict and live listening both compute them this way.
+   */
+  async featuresOf(samples: Float32Array): Promise<FeatureMatrix> {
+    this.assertUsable();
+    return await this.featureMatrix(samples);
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;

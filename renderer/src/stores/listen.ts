@@ -56,7 +56,13 @@ export const useListenStore = defineStore('listen', () => {
   const warmup = computed(() => {
     if (info.value?.normalization !== 'speaker-live') return null;
     const speechS = latestVoiced.value?.speechS ?? 0;
-    return { speechS, neededS: LISTEN_WARMUP_S, warmingUp: speechS < LISTEN_WARMUP_S };
+    return {
+      speechS,
+      neededS: LISTEN_WARMUP_S,
+      warmingUp: speechS < LISTEN_WARMUP_S,
+      /** The windows are standardised with the training clips' statistics until then (a vector model). */
+      training: latestVoiced.value?.statistics === 'training',
+    };
   });
 
   /** Sends one chunk after those before it; the windows it completes join the timeline. */
