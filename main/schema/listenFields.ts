@@ -135,6 +135,12 @@ export interface ListenSessionInfo {
   note?: string;
 }
 
+/** What stopping gives: the windows the stream's end completes (as `ser listen` flushes at its end), and the recording's length. */
+export interface ListenStopResult {
+  windows: ListenWindow[];
+  recordedS: number;
+}
+
 export interface ListenPushResult {
   windows: ListenWindow[];
   receivedS: number;

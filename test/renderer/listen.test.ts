@@ -151,7 +151,7 @@ describe('listen store', () => {
           recordingFull: false,
         };
       },
-      'listen.stop': () => ({ recordedS: 2 }),
+      'listen.stop': () => ({ windows: [window(2)], recordedS: 2 }),
       'listen.save': () => ({ path: '/uploads/listen-1.wav', durationS: 2 }),
     });
     setApi(fake.api);
@@ -182,6 +182,10 @@ describe('listen store', () => {
     await listen.stop();
     expect(listen.status).toBe('idle');
     expect(mic.closed).toBe(1);
+    // The 768 samples waiting went after the full chunks, then the session's end was flushed.
+    expect(pushed.map((chunk) => chunk.length)).toEqual([...Array(8).fill(4000), 768]);
+    expect(calls.map((c) => c.name).slice(-2)).toEqual(['listen.push', 'listen.stop']);
+    expect(listen.windows.map((w) => w.index)).toEqual([0, 1, 2]);
     expect(listen.recordedS).toBe(2);
     expect(await listen.save()).toBe('/uploads/listen-1.wav');
     expect(listen.error).toBeNull();

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { CheckpointName } from '../../runs/types';
-import { MAX_LISTEN_RECORDING_S, type ListenPushResult, type ListenSessionInfo } from '../../schema/listenFields';
+import { MAX_LISTEN_RECORDING_S, type ListenPushResult, type ListenSessionInfo, type ListenStopResult } from '../../schema/listenFields';
 import { EmotionPredictor, isFusedCheckpoint, resolveCheckpoint } from '../inference';
 import { ListenSession } from './session';
 import { resolveListenSettings } from './settings';
@@ -77,11 +77,16 @@ export class LiveListening {
     return { windows, receivedS: current.session.receivedS, recordedS: recording.durationS, recordingFull: recording.full };
   }
 
-  /** Stops classifying (the model is let go); the recording stays until saved or the next start. */
-  stop(sessionId: string): { recordedS: number } {
+  /**
+   * Stops classifying: the stream has ended, so the windows its last samples complete are
+   * classified (as `ser listen` does at the end of its input), then the model is let go. The
+   * recording stays until saved or the next start.
+   */
+  async stop(sessionId: string): Promise<ListenStopResult> {
     const current = this.find(sessionId);
+    const windows = current.predictor ? await current.session.finish() : [];
     this.release(current, 'stopped');
-    return { recordedS: current.session.recording!.durationS };
+    return { windows, recordedS: current.session.recording!.durationS };
   }
 
   /** Saves the session's recording as a WAV file in `dir`. */
@@ -115,6 +120,6 @@ export class LiveListening {
     const predictor = current.predictor;
     current.predictor = null;
     current.stoppedBecause = reason;
-    void current.session.push(new Float32Array(0)).finally(() => predictor.dispose());
+    void current.session.settled().finally(() => predictor.dispose());
   }
 }

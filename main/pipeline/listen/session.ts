@@ -114,6 +114,11 @@ export class ListenSession {
     return done;
   }
 
+  /** Resolves once every push and finish made so far is done. */
+  settled(): Promise<void> {
+    return this.queue.then(() => undefined);
+  }
+
   /** `arrived`: when the samples were handed over, the moment a window they end is in hand. */
   private async take(input: Float32Array, arrived: number): Promise<ListenWindow[]> {
     this.recording?.add(input);

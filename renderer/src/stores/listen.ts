@@ -145,18 +145,29 @@ export const useListenStore = defineStore('listen', () => {
     }
   }
 
-  /** Stops the microphone and the session (after the chunks already sent); `reason` is shown as the error. */
+  /**
+   * Stops the microphone and the session: the samples of the chunk not yet complete are sent after
+   * the chunks before them, and the session's end is flushed (the windows the last samples
+   * complete join the timeline), as `ser listen` does at the end of its input. `reason` is shown
+   * as the error.
+   */
   async function stop(reason?: string): Promise<void> {
     if (status.value !== 'listening' && status.value !== 'starting') return;
+    const wasListening = status.value === 'listening';
     status.value = 'stopping';
     if (reason) error.value = reason;
     microphone?.close();
     microphone = null;
     const sessionId = info.value?.sessionId;
+    const rest = collector?.drain();
+    // After an engine refusal (reason given), nothing more is sent.
+    if (sessionId && wasListening && !reason && rest && rest.length > 0) send(sessionId, rest);
     await queue;
     if (sessionId) {
       try {
-        recordedS.value = (await invoke('listen.stop', { sessionId })).recordedS;
+        const stopped = await invoke('listen.stop', { sessionId });
+        recordedS.value = stopped.recordedS;
+        windows.value = appendWindows(windows.value, stopped.windows);
       } catch (err) {
         error.value ??= errorMessage(err);
       }
