@@ -191,6 +191,27 @@ describe('listen store', () => {
     expect(listen.error).toBeNull();
   });
 
+  it("says when a vector model's windows use the training-set statistics while the speaker's warm up", async () => {
+    const fake = engine();
+    setApi({
+      ...fake.api,
+      invoke: (async (name: string, args: unknown) =>
+        name === 'listen.push'
+          ? {
+              windows: [{ ...window(0), speechS: 3, warmingUp: true, statistics: 'training' }],
+              receivedS: 0.25,
+              recordedS: 0.25,
+              recordingFull: false,
+            }
+          : fake.api.invoke(name as never, args as never)) as never,
+    });
+    const listen = useListenStore();
+    await listen.start(target);
+    mic.handlers!.onSamples(new Float32Array(4000));
+    await vi.waitFor(() => expect(listen.windows).toHaveLength(1));
+    expect(listen.warmup).toEqual({ speechS: 3, neededS: 10, warmingUp: true, training: true });
+  });
+
   it('says so when the microphone is absent or denied, and starts no session', async () => {
     const { count } = engine();
     const listen = useListenStore();
