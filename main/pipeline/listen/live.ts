@@ -84,9 +84,10 @@ export class LiveListening {
    */
   async stop(sessionId: string): Promise<ListenStopResult> {
     const current = this.find(sessionId);
-    const windows = current.predictor ? await current.session.finish() : [];
+    // Queued before the release, which lets the model go once the session's queue is done.
+    const finished = current.predictor ? current.session.finish() : Promise.resolve([]);
     this.release(current, 'stopped');
-    return { windows, recordedS: current.session.recording!.durationS };
+    return { windows: await finished, recordedS: current.session.recording!.durationS };
   }
 
   /** Saves the session's recording as a WAV file in `dir`. */

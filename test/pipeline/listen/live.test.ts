@@ -48,7 +48,9 @@ describe('LiveListening', () => {
     const listening = new LiveListening();
     const { sessionId } = await listening.start(run, 'best', 16000, { windowS: 1, hopS: 0.5 });
     const pushed = (await listening.push(sessionId, tone)).windows;
-    const stopped = await listening.stop(sessionId);
+    // A second Stop while the first flushes finds the session stopped: it flushes nothing twice.
+    const [stopped, again] = await Promise.all([listening.stop(sessionId), listening.stop(sessionId)]);
+    expect(again.windows).toEqual([]);
     // Resampling 16 kHz to the model's rate holds the last samples back until the end: the window ending there, at 2 s.
     expect(stopped.windows.map((w) => w.endS)).toEqual([2]);
     expect(stopped.recordedS).toBe(2);
