@@ -515,9 +515,13 @@ export interface ApiRequests {
 
   /**
    * Starts a live session with the checkpoint, for mono samples at `sampleRate` (ends any session
-   * before it). The settings are the listen field table's (main/schema/listenFields.ts).
+   * before it). The settings are the listen field table's (main/schema/listenFields.ts);
+   * `encoderDir` as predict.files takes it.
    */
-  'listen.start': { args: CheckpointRef & { sampleRate: number; settings?: Partial<ListenSettings> }; result: ListenSessionInfo };
+  'listen.start': {
+    args: CheckpointRef & { sampleRate: number; settings?: Partial<ListenSettings>; encoderDir?: string };
+    result: ListenSessionInfo;
+  };
   /** The next samples, mono 16-bit little-endian PCM as base64: the windows they complete. */
   'listen.push': { args: { sessionId: string; pcm16Base64: string }; result: ListenPushResult };
   /** Stops classifying; the recording stays until saved or the next session starts. */

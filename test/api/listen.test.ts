@@ -92,6 +92,10 @@ describe('listen requests', () => {
     await expect(start({ settings: { windowS: 9 } })).rejects.toThrow(/the window \(9 s\) is longer than the model's input/);
     await expect(start({ settings: { gate: -3 } })).rejects.toThrow(/invalid listen settings: unknown field "gate"/);
     await expect(start({ runId: 'nope' })).rejects.toThrow(/no run nope/);
+    // An encoder folder stands in for the recorded one only when chosen this session, as for predict.files.
+    await expect(start({ encoderDir: dir })).rejects.toThrow(
+      `listen.start: the encoder folder ${dir} was not chosen this session (choose it in the Features form: encoders.open)`,
+    );
 
     const { sessionId } = await start({});
     expect((await call('listen.push', { sessionId, pcm16Base64: 'AAA=' })).windows).toEqual([]);

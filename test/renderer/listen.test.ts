@@ -212,6 +212,16 @@ describe('listen store', () => {
     expect(listen.warmup).toEqual({ speechS: 3, neededS: 10, warmingUp: true, training: true });
   });
 
+  it('sends the encoder folder the Predict view chose for the checkpoint, as predict does', async () => {
+    const { calls } = engine();
+    const listen = useListenStore();
+    await listen.start(target, '/data/encoders/tiny');
+    expect(calls[0]).toMatchObject({ name: 'listen.start', args: { encoderDir: '/data/encoders/tiny' } });
+    await listen.stop();
+    await listen.start(target);
+    expect(calls.filter((c) => c.name === 'listen.start')[1]!.args).not.toHaveProperty('encoderDir');
+  });
+
   it('says so when the microphone is absent or denied, and starts no session', async () => {
     const { count } = engine();
     const listen = useListenStore();

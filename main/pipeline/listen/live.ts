@@ -14,11 +14,14 @@ import { resolveListenSettings } from './settings';
 
 const IDLE_MS = 120_000;
 
-/** Loads the one model a session classifies with (a fused checkpoint is refused: its members each need their own features). */
-export async function loadListenPredictor(path: string, checkpoint?: CheckpointName): Promise<EmotionPredictor> {
+/**
+ * Loads the one model a session classifies with (a fused checkpoint is refused: its members each
+ * need their own features); `encoderDir`: where its encoder folder is now, as predict takes it.
+ */
+export async function loadListenPredictor(path: string, checkpoint?: CheckpointName, encoderDir?: string): Promise<EmotionPredictor> {
   const fused = (await isFusedCheckpoint(path)) || (await isFusedCheckpoint((await resolveCheckpoint(path, checkpoint)).dir));
   if (fused) throw new Error(`${resolve(path)} is a fused checkpoint: listening takes one model (choose one of its members)`);
-  return EmotionPredictor.load(path, { checkpoint });
+  return EmotionPredictor.load(path, { checkpoint, encoderDir });
 }
 
 interface Current {
@@ -32,11 +35,20 @@ interface Current {
 export class LiveListening {
   private current: Current | null = null;
 
-  /** Starts a session with the checkpoint of `runDir`, for samples at `sampleRate`; ends any session before it. */
-  async start(runDir: string, checkpoint: CheckpointName, sampleRate: number, settings: unknown): Promise<ListenSessionInfo> {
+  /**
+   * Starts a session with the checkpoint of `runDir`, for samples at `sampleRate` (its encoder
+   * folder read from `encoderDir` when given); ends any session before it.
+   */
+  async start(
+    runDir: string,
+    checkpoint: CheckpointName,
+    sampleRate: number,
+    settings: unknown,
+    encoderDir?: string,
+  ): Promise<ListenSessionInfo> {
     // The session before lets its model go before this one loads.
     this.end();
-    const predictor = await loadListenPredictor(runDir, checkpoint);
+    const predictor = await loadListenPredictor(runDir, checkpoint, encoderDir);
     let session: ListenSession;
     try {
       const resolved = resolveListenSettings(settings, {

@@ -89,7 +89,8 @@ export const useListenStore = defineStore('listen', () => {
     });
   }
 
-  async function start(target: CheckpointRef | null): Promise<void> {
+  /** `encoderDir`: where the checkpoint's encoder folder is now (chosen in the Predict view), as predict sends it. */
+  async function start(target: CheckpointRef | null, encoderDir: string | null = null): Promise<void> {
     if (status.value !== 'idle') return;
     error.value = null;
     if (!target) {
@@ -129,6 +130,7 @@ export const useListenStore = defineStore('listen', () => {
         ...plainRef(target),
         sampleRate: microphone.sampleRate,
         settings: toListenSettings(form.value),
+        ...(encoderDir && { encoderDir }),
       });
       info.value = started;
       sessionId = started.sessionId;

@@ -13,9 +13,10 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAudio } from '../../../main/audio';
 import { EmotionPredictor, TRAINING_STATISTICS_WARNING, UNKNOWN_SPEAKER_WARNING, type Prediction } from '../../../main/pipeline/inference';
-import { ListenSession, resolveListenSettings, VECTOR_WINDOW_S } from '../../../main/pipeline/listen';
+import { ListenSession, loadListenPredictor, resolveListenSettings, VECTOR_WINDOW_S } from '../../../main/pipeline/listen';
 import { LISTEN_WARMUP_S, type ListenWindow } from '../../../main/schema/listenFields';
 import { simpleWav } from '../../audio/wav-writer';
+import { runCli } from '../../cli/run-cli';
 import { TINY } from '../../features/encoder/helpers';
 
 const { runTrainingJob } = await import('../../../main/pipeline/job');
@@ -159,14 +160,14 @@ describe('listening with a classical model on functionals', () => {
 });
 
 describe("listening with an encoder checkpoint (the encoder runs in the predictor's worker)", () => {
-  it('pooled to a vector (logreg): each window as predict predicts a file of its samples', async () => {
-    const predictor = await EmotionPredictor.load(
-      await train('logreg', { representation: 'encoder', encoderDir: ENCODER }, 'encoder-vector'),
-    );
+  it('pooled to a vector (logreg): each window as predict predicts a file of its samples; the encoder folder where it is now', async () => {
+    const runDir = await train('logreg', { representation: 'encoder', encoderDir: ENCODER }, 'encoder-vector');
+    const predictor = await EmotionPredictor.load(runDir);
+    const stream = await speech(16000, SPEAKER_03.slice(0, 3));
+    let windows: ListenWindow[];
     try {
       expect(predictor.featureConfig.sampleRate).toBe(16000);
-      const stream = await speech(16000, SPEAKER_03.slice(0, 3));
-      const windows = await listen(predictor, stream, { speakerNorm: false, gateDb: -120 });
+      windows = await listen(predictor, stream, { speakerNorm: false, gateDb: -120 });
       expect(windows.length).toBeGreaterThan(3);
       for (const window of [windows[0]!, windows.at(-1)!]) {
         const fromFile = await predictor.predict(await windowFile(predictor, stream, window, 'encoder-vector'));
@@ -175,6 +176,42 @@ describe("listening with an encoder checkpoint (the encoder runs in the predicto
       }
     } finally {
       predictor.dispose();
+    }
+
+    // The encoder folder moved: refused with the file to provide, and taken from where it is now (the engine and ser listen).
+    const moved = join(work, 'moved', 'tiny-wav2vec2');
+    cpSync(ENCODER, moved, { recursive: true });
+    rmSync(ENCODER, { recursive: true });
+    try {
+      await expect(loadListenPredictor(runDir, 'best')).rejects.toThrow(/needs the encoder it was trained with: .*; provide /);
+      const there = await loadListenPredictor(runDir, 'best', moved);
+      try {
+        const again = await listen(there, stream, { speakerNorm: false, gateDb: -120 });
+        expect(again.map(({ latencyMs: _, ...w }) => w)).toEqual(windows.map(({ latencyMs: _, ...w }) => w));
+      } finally {
+        there.dispose();
+      }
+      const wav = join(work, 'encoder-stream.wav');
+      // 16-bit, as a live stream carries it: the stream's values are 16-bit already.
+      await writeFile(
+        wav,
+        simpleWav(
+          Array.from(stream, (x) => Math.round(x * 32768)),
+          'pcm16',
+          1,
+          16000,
+        ),
+      );
+      const cli = await runCli(['listen', runDir, wav, '--encoder-dir', moved, '--no-speaker-norm', '--gate=-120']);
+      expect(cli.code, cli.stderr).toBe(0);
+      const printed = cli.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      expect(printed.map((w: ListenWindow) => w.endS)).toEqual(windows.map((w) => w.endS));
+      expect(printed.map((w: ListenWindow) => w.emotion)).toEqual(windows.map((w) => w.emotion));
+    } finally {
+      cpSync(moved, ENCODER, { recursive: true });
     }
   }, 300_000);
 
