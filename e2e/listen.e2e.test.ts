@@ -117,7 +117,13 @@ describe('Listen: the microphone classified live (serve mode, fake capture)', { 
       expect(settings.normalization).toBe('speaker-live');
       const reader = new WavStreamReader('recording');
       const samples = reader.push(readFileSync(saved));
-      const windows = await new ListenSession(predictor, settings, reader.format!.sampleRate).push(samples);
+      // Stop sent the last partial chunk too: the recording is every 4096-sample microphone buffer
+      // heard, not whole 0.25 s chunks.
+      expect(samples.length % 4096).toBe(0);
+      const session = new ListenSession(predictor, settings, reader.format!.sampleRate);
+      const windows = [...(await session.push(samples)), ...(await session.finish())];
+      // Stop sent the last partial chunk and flushed the session: the newest window is the file run's last.
+      expect(shown[0]!.endS).toBe(windows.at(-1)!.endS);
       for (const row of shown) {
         const match = windows.find((w) => w.endS === row.endS);
         expect(match, `window ending at ${row.endS} s`).toBeDefined();

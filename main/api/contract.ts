@@ -12,7 +12,7 @@ import type { Comparison } from '../evaluation/compare';
 import type { EvaluationReport } from '../evaluation/report';
 import type { ExtractionProgress } from '../features/progress';
 import type { FeatureConfig } from '../schema/featureFields';
-import type { ListenPushResult, ListenSessionInfo, ListenSettings, ListenWindow } from '../schema/listenFields';
+import type { ListenPushResult, ListenSessionInfo, ListenSettings, ListenStopResult, ListenWindow } from '../schema/listenFields';
 import type { CheckpointName, RunRecord, RunStatus } from '../runs/types';
 import type { BackendInfo, BackendName } from '../schema/backend';
 import type { TrainingConfig, TrainingOverrides } from '../training/config';
@@ -52,7 +52,7 @@ export type {
   TrainingOverrides,
 };
 export type { ClipPrediction } from '../evaluation/types';
-export type { ListenPushResult, ListenSessionInfo, ListenSettings, ListenWindow };
+export type { ListenPushResult, ListenSessionInfo, ListenSettings, ListenStopResult, ListenWindow };
 export type { ClassMetrics, EvaluationMetrics } from '../evaluation/metrics';
 export type { Disagreement } from '../evaluation/compare';
 export type { McNemarResult } from '../evaluation/mcnemar';
@@ -515,13 +515,17 @@ export interface ApiRequests {
 
   /**
    * Starts a live session with the checkpoint, for mono samples at `sampleRate` (ends any session
-   * before it). The settings are the listen field table's (main/schema/listenFields.ts).
+   * before it). The settings are the listen field table's (main/schema/listenFields.ts);
+   * `encoderDir` as predict.files takes it.
    */
-  'listen.start': { args: CheckpointRef & { sampleRate: number; settings?: Partial<ListenSettings> }; result: ListenSessionInfo };
+  'listen.start': {
+    args: CheckpointRef & { sampleRate: number; settings?: Partial<ListenSettings>; encoderDir?: string };
+    result: ListenSessionInfo;
+  };
   /** The next samples, mono 16-bit little-endian PCM as base64: the windows they complete. */
   'listen.push': { args: { sessionId: string; pcm16Base64: string }; result: ListenPushResult };
   /** Stops classifying; the recording stays until saved or the next session starts. */
-  'listen.stop': { args: { sessionId: string }; result: { recordedS: number } };
+  'listen.stop': { args: { sessionId: string }; result: ListenStopResult };
   /** Saves the session's recording as a WAV file in the app's uploads folder (readable by clip.view and predict.files). */
   'listen.save': { args: { sessionId: string }; result: { path: string; durationS: number } };
 

@@ -34,6 +34,16 @@ export function framesToSeconds(frames: number, cfg: Pick<FeatureConfig, 'sample
   return (frames * cfg.hopLength) / cfg.sampleRate;
 }
 
+/**
+ * The audio a matrix input of `cfg.frames` frames hears: the length whose natural frame count
+ * (1 + samples / hop, the STFT's or the encoder's) is its frames. null for one vector per clip,
+ * which has no input length.
+ */
+export function inputSeconds(cfg: FeatureConfig): number | null {
+  if (isOneVector(cfg)) return null;
+  return framesToSeconds(cfg.frames - 1, framing(cfg));
+}
+
 export interface FramesChoice {
   /** The config with frames > 0. */
   config: FeatureConfig;

@@ -4,6 +4,7 @@
  * out as the standardised examples a model trains or is evaluated on.
  */
 import type { Clip } from '../dataset';
+import { representationInputKind } from '../schema/names';
 import type { NormalizationMode } from '../schema/trainingFields';
 import type { FeatureSet } from './extract';
 import { fitStandardizer, normalizeClips, type ClipMatrix, type Normalizer } from './standardize';
@@ -26,6 +27,8 @@ export interface PreparedPart {
   set: LabelledSet;
   /** Clips that `speaker` normalisation standardised with their own statistics (no speaker id). */
   ownStatistics: Clip[];
+  /** Clips of no speaker id that `speaker` normalisation of vectors standardised with the training clips' statistics. */
+  globalStatistics: Clip[];
 }
 
 /** The raw matrices of the clips of `ids` that have features, with their positions in the feature set. */
@@ -43,10 +46,14 @@ function clipMatrices(features: FeatureSet, ids: readonly string[]): { positions
 
 /**
  * The normaliser of a training run: `global` fits the statistics on the valid frames of the
- * training clips; `speaker` and `clip` fit theirs where they are applied (preparePart).
+ * training clips; `speaker` and `clip` fit theirs where they are applied (preparePart). `speaker`
+ * of feature vectors also keeps the training clips' statistics, for a vector of unknown speaker.
  */
 export function fitNormalizer(mode: NormalizationMode, features: FeatureSet, trainIds: readonly string[]): Normalizer {
-  if (mode !== 'global') return { mode };
+  if (mode === 'clip') return { mode };
+  if (mode === 'speaker' && representationInputKind(features.config.representation, features.config.encoderPooling) === 'matrix') {
+    return { mode };
+  }
   const { matrices } = clipMatrices(features, trainIds);
   const stats = fitStandardizer(
     matrices.map((m) => m.data),
@@ -54,7 +61,7 @@ export function fitNormalizer(mode: NormalizationMode, features: FeatureSet, tra
     features.frames,
     matrices.map((m) => m.validFrames),
   );
-  return { mode, stats, maskPadding: true };
+  return mode === 'speaker' ? { mode, globalStats: stats } : { mode, stats, maskPadding: true };
 }
 
 /**
@@ -87,5 +94,6 @@ export function preparePart(
     clips,
     set: { x, y, count: positions.length, validFrames },
     ownStatistics: normalized.ownStatistics.map((row) => clips[row]!),
+    globalStatistics: normalized.globalStatistics.map((row) => clips[row]!),
   };
 }

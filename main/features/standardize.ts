@@ -22,9 +22,14 @@ export interface StandardizerStats {
 /**
  * How clips are standardised. `maskPadding: false` reproduces checkpoints written before
  * padding was masked: their global statistics counted the padding and it was standardised too.
+ * `speaker` mode of feature vectors carries the training clips' statistics (`globalStats`) for a
+ * vector of unknown speaker: its own statistics would make it zeros (checkpoints before manifest
+ * format 4 lack them).
  */
 export type Normalizer =
-  { mode: 'global'; stats: StandardizerStats; maskPadding: boolean } | { mode: Exclude<NormalizationMode, 'global'> };
+  | { mode: 'global'; stats: StandardizerStats; maskPadding: boolean }
+  | { mode: 'speaker'; globalStats?: StandardizerStats }
+  | { mode: 'clip' };
 
 /** One clip's raw matrix, [row][frame], with its valid frame count and speaker ('' = unknown). */
 export interface ClipMatrix {
@@ -38,6 +43,8 @@ export interface NormalizedClips {
   matrices: Float32Array[];
   /** Indices of clips that `speaker` mode standardised with their own statistics: their speaker is unknown. */
   ownStatistics: number[];
+  /** Indices of clips of unknown speaker that `speaker` mode standardised with its `globalStats` (vectors). */
+  globalStatistics: number[];
 }
 
 const EPSILON = 1e-8;
@@ -221,7 +228,8 @@ export function fitSpeakerStandardizers(pool: readonly ClipMatrix[], rows: numbe
 /**
  * Standardised copies of `clips` under `normalizer`. In `speaker` mode each speaker's statistics
  * come from that speaker's clips in `pool` (default: the clips themselves); a clip whose speaker
- * has none there (unknown speaker) falls back to its own statistics and is listed in `ownStatistics`.
+ * has none there (unknown speaker) falls back to the normaliser's `globalStats` when it has them
+ * (listed in `globalStatistics`), and otherwise to its own statistics (listed in `ownStatistics`).
  */
 export function normalizeClips(
   clips: readonly ClipMatrix[],
@@ -235,27 +243,39 @@ export function normalizeClips(
     return {
       matrices: clips.map((clip) => applyStandardizer(clip.data, stats, rows, frames, maskPadding ? clip.validFrames : frames)),
       ownStatistics: [],
+      globalStatistics: [],
     };
   }
-  if (normalizer.mode === 'clip') return { matrices: clips.map((clip) => standardizeOwn(clip, rows, frames)), ownStatistics: [] };
+  if (normalizer.mode === 'clip') {
+    return { matrices: clips.map((clip) => standardizeOwn(clip, rows, frames)), ownStatistics: [], globalStatistics: [] };
+  }
   const bySpeaker = fitSpeakerStandardizers(pool, rows, frames);
   const ownStatistics: number[] = [];
+  const globalStatistics: number[] = [];
   const matrices = clips.map((clip, i) => {
     const stats = bySpeaker.get(clip.speaker);
     if (stats) return applyStandardizer(clip.data, stats, rows, frames, clip.validFrames);
+    if (normalizer.globalStats) {
+      globalStatistics.push(i);
+      return applyStandardizer(clip.data, normalizer.globalStats, rows, frames, clip.validFrames);
+    }
     ownStatistics.push(i);
     return standardizeOwn(clip, rows, frames);
   });
-  return { matrices, ownStatistics };
+  return { matrices, ownStatistics, globalStatistics };
 }
 
-/** The normaliser a checkpoint manifest records (its `normalization`, and `standardizer` for global). */
+/**
+ * The normaliser a checkpoint manifest records (its `normalization`, with the training clips'
+ * statistics of a vector model in speaker mode, and `standardizer` for global).
+ */
 export function recordedNormalizer(recorded: {
-  normalization: { mode: NormalizationMode; maskPadding: boolean };
+  normalization: { mode: NormalizationMode; maskPadding: boolean; globalStats?: StandardizerStats };
   standardizer?: StandardizerStats;
 }): Normalizer {
-  const { mode, maskPadding } = recorded.normalization;
-  if (mode !== 'global') return { mode };
+  const { mode, maskPadding, globalStats } = recorded.normalization;
+  if (mode === 'speaker') return globalStats ? { mode, globalStats } : { mode };
+  if (mode === 'clip') return { mode };
   if (!recorded.standardizer) throw new Error('global normalization needs the standardizer statistics, and none are recorded');
   return { mode, stats: recorded.standardizer, maskPadding };
 }

@@ -107,7 +107,11 @@ export async function runClassicalJob(
       labels,
       featureConfig: job.featureConfig,
       featureConfigHash: features.configHash,
-      normalization: { mode: normalizer.mode, maskPadding: true },
+      normalization: {
+        mode: normalizer.mode,
+        maskPadding: true,
+        ...(normalizer.mode === 'speaker' && normalizer.globalStats && { globalStats: normalizer.globalStats }),
+      },
       ...(normalizer.mode === 'global' && { standardizer: normalizer.stats }),
       modelName: model,
       inputShape: [features.rows, 1, 1],

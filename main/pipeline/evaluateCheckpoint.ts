@@ -101,6 +101,8 @@ export async function evaluateCheckpoint(runDir: string, options: EvaluateCheckp
     const prepared = preparePart(features, ids, manifest.labels, recordedNormalizer(manifest), pool);
     if (prepared.ownStatistics.length > 0)
       log(`${prepared.ownStatistics.length} clip(s) have no speaker id and were standardised with their own statistics`);
+    if (prepared.globalStatistics.length > 0)
+      log(`${prepared.globalStatistics.length} clip(s) have no speaker id and were standardised with the training clips' statistics`);
     if (prepared.clips.length < ids.length)
       log(`${ids.length - prepared.clips.length} clip(s) of the evaluation set could not be read and were left out`);
     const probabilities = await loaded.predictProbabilities(prepared.set);

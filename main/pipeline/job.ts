@@ -71,7 +71,11 @@ export async function runTrainingJob(options: TrainJobOptions): Promise<TrainJob
     labels,
     featureConfig,
     featureConfigHash: features.configHash,
-    normalization: { mode: normalizer.mode, maskPadding: true },
+    normalization: {
+      mode: normalizer.mode,
+      maskPadding: true,
+      ...(normalizer.mode === 'speaker' && normalizer.globalStats && { globalStats: normalizer.globalStats }),
+    },
     ...(normalizer.mode === 'global' && { standardizer: normalizer.stats }),
     modelName: config.model,
     inputShape: [shape.rows, shape.frames, 1],

@@ -142,9 +142,13 @@ export async function prepareJob(
   const val = preparePart(features, split.val, labels, normalizer);
   const test = preparePart(features, split.test, labels, normalizer);
   log(`normalization: ${config.normalization}, ${NORMALIZATION_NOTES[config.normalization]}`);
-  const unknownSpeakers = train.ownStatistics.length + val.ownStatistics.length + test.ownStatistics.length;
-  if (unknownSpeakers > 0)
-    log(`normalization: ${unknownSpeakers} clip(s) have no speaker id and are standardised with their own statistics`, 'warn');
+  const parts = [train, val, test];
+  const ownStatistics = parts.reduce((n, part) => n + part.ownStatistics.length, 0);
+  const globalStatistics = parts.reduce((n, part) => n + part.globalStatistics.length, 0);
+  if (ownStatistics > 0)
+    log(`normalization: ${ownStatistics} clip(s) have no speaker id and are standardised with their own statistics`, 'warn');
+  if (globalStatistics > 0)
+    log(`normalization: ${globalStatistics} clip(s) have no speaker id and are standardised with the training clips' statistics`, 'warn');
   return { backend, scan, featureConfig, features, split, labels, normalizer, train, val, test };
 }
 

@@ -50,5 +50,6 @@ export function concatParts(parts: readonly PreparedPart[]): PreparedPart {
     clips: parts.flatMap((part) => part.clips),
     set: { x, y, count, validFrames },
     ownStatistics: parts.flatMap((part) => part.ownStatistics),
+    globalStatistics: parts.flatMap((part) => part.globalStatistics),
   };
 }

@@ -2,7 +2,8 @@
  * The formats of a run folder: `run.json`, `checkpoints/<name>/manifest.json` and
  * `evaluation-<name>.json`. Version 1 is what release 0.1.0 wrote (no `formatVersion`); version 2
  * is the same content with the version stamped, so migrating 1 → 2 only adds the stamp. Manifest
- * version 3 records how the inputs were normalised.
+ * version 3 records how the inputs were normalised, version 4 the training clips' statistics of a
+ * vector model normalised per speaker.
  */
 import type { BackendInfo } from '../schema/backend';
 import type { Split } from '../dataset/split';
@@ -144,6 +145,18 @@ export const RUN_FORMAT: VersionedFormat<RunRecord> = {
   validate: validateRunRecord,
 };
 
+/** Per-row mean and std: finite, as many of each, every std positive. */
+function statistics(value: unknown, field: string): void {
+  const stats = check.object(value, field);
+  const isFiniteArray = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+  if (!isFiniteArray(stats.mean) || !isFiniteArray(stats.std)) throw new Error(`${field} must hold finite mean and std arrays`);
+  if (stats.mean.length !== stats.std.length) throw new Error(`${field} mean and std differ in length`);
+  const flat = stats.std.findIndex((sd) => !(sd > 0));
+  if (flat >= 0) {
+    throw new Error(`${field} std of feature row ${flat} is ${stats.std[flat]}: inputs would be divided by zero, so every clip would get one class`);
+  }
+}
+
 function validateManifest(m: JsonObject): CheckpointManifest {
   const labels = m.labels;
   if (!Array.isArray(labels) || labels.length === 0 || !labels.every((l) => typeof l === 'string' && l.length > 0)) {
@@ -156,19 +169,14 @@ function validateManifest(m: JsonObject): CheckpointManifest {
   const mode = check.oneOf(normalization.mode, 'normalization.mode', NORMALIZATION_MODES);
   const maskPadding = check.boolean(normalization.maskPadding, 'normalization.maskPadding');
   if (mode === 'global') {
-    const standardizer = check.object(m.standardizer, 'standardizer');
-    const isFiniteArray = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x));
-    if (!isFiniteArray(standardizer.mean) || !isFiniteArray(standardizer.std)) throw new Error('standardizer must hold finite mean and std arrays');
-    if (standardizer.mean.length !== standardizer.std.length) throw new Error('standardizer mean and std differ in length');
-    const flat = standardizer.std.findIndex((sd) => !(sd > 0));
-    if (flat >= 0) {
-      throw new Error(
-        `standardizer std of feature row ${flat} is ${standardizer.std[flat]}: inputs would be divided by zero, so every clip would get one class`,
-      );
-    }
+    statistics(m.standardizer, 'standardizer');
   } else {
     if (m.standardizer !== undefined) throw new Error(`standardizer is only for global normalization, but normalization.mode is ${mode}`);
     if (!maskPadding) throw new Error(`normalization.maskPadding must be true for ${mode} normalization`);
+  }
+  if (normalization.globalStats !== undefined) {
+    if (mode !== 'speaker') throw new Error(`normalization.globalStats is only for speaker normalization, but normalization.mode is ${mode}`);
+    statistics(normalization.globalStats, 'normalization.globalStats');
   }
   if (check.string(m.modelName, 'modelName') === '') throw new Error('modelName is empty');
   if (!Array.isArray(m.inputShape) || m.inputShape.length === 0 || !m.inputShape.every((d) => Number.isInteger(d) && d > 0)) {
@@ -186,9 +194,13 @@ function validateManifest(m: JsonObject): CheckpointManifest {
 /** Version 3 records the normalisation; every earlier checkpoint was standardised globally, padding included. */
 const normalizationRecorded = (value: JsonObject): JsonObject => ({ ...value, normalization: { mode: 'global', maskPadding: false } });
 
+/**
+ * Version 4 records the training clips' statistics of a vector model in speaker mode; an earlier
+ * one has none to give (predict refuses its vector of unknown speaker alone).
+ */
 export const MANIFEST_FORMAT: VersionedFormat<CheckpointManifest> = {
   name: 'checkpoint manifest',
-  current: 3,
-  migrate: { 1: stampOnly, 2: normalizationRecorded },
+  current: 4,
+  migrate: { 1: stampOnly, 2: normalizationRecorded, 3: stampOnly },
   validate: validateManifest,
 };

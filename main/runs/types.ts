@@ -91,6 +91,12 @@ export interface RunRecord {
 export interface CheckpointNormalization {
   mode: NormalizationMode;
   /**
+   * A vector model in `speaker` mode (format 4 on): the training clips' per-row statistics, which a
+   * vector of unknown speaker is standardised with (its own statistics would make it zeros).
+   * Absent in earlier checkpoints: predict refuses such a vector alone.
+   */
+  globalStats?: { mean: number[]; std: number[] };
+  /**
    * Statistics count only each clip's valid frames and padded frames are 0 after standardising.
    * False for checkpoints written before format 3: their statistics counted the zero padding and
    * the padding was standardised like any frame.

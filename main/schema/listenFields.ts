@@ -71,10 +71,12 @@ export const MAX_LISTEN_RECORDING_S = 600;
 
 /**
  * How a session standardises windows: with the training statistics (`global`), each window with
- * its own (`clip`, and `speaker-window` for a per-speaker model without live statistics), or with
- * the live speaker's statistics accumulated over the session (`speaker-live`).
+ * its own (`clip`, and `speaker-window` for a per-speaker model of matrices without live
+ * statistics), with the training clips' statistics a per-speaker model of vectors records
+ * (`speaker-training`: live statistics off), or with the live speaker's statistics accumulated over
+ * the session (`speaker-live`; a vector model uses the training clips' while warming up).
  */
-export type ListenNormalization = 'global' | 'clip' | 'speaker-live' | 'speaker-window';
+export type ListenNormalization = 'global' | 'clip' | 'speaker-live' | 'speaker-window' | 'speaker-training';
 
 /** The level reported for digital silence (whose RMS level is -∞ dB). */
 export const SILENCE_DB = -120;
@@ -110,6 +112,11 @@ export interface ListenWindow {
   speechS?: number;
   /** speaker-live: fewer than LISTEN_WARMUP_S seconds of speech so far. */
   warmingUp?: boolean;
+  /**
+   * speaker-live: what this window was standardised with: the live speaker's statistics, or (a
+   * vector model while warming up) the training clips'.
+   */
+  statistics?: 'speaker' | 'training';
 }
 
 /** A session as started: what the app shows and sends. */
@@ -126,6 +133,12 @@ export interface ListenSessionInfo {
   maxRecordingS: number;
   /** Set when the run's best checkpoint was unusable and final was taken. */
   note?: string;
+}
+
+/** What stopping gives: the windows the stream's end completes (as `ser listen` flushes at its end), and the recording's length. */
+export interface ListenStopResult {
+  windows: ListenWindow[];
+  recordedS: number;
 }
 
 export interface ListenPushResult {

@@ -70,7 +70,8 @@ describe('listen requests', () => {
       predictor.dispose();
     }
 
-    expect(await call('listen.stop', { sessionId: info.sessionId })).toEqual({ recordedS: 2 });
+    // The stream ends on a window's end: stopping flushes no window more.
+    expect(await call('listen.stop', { sessionId: info.sessionId })).toEqual({ windows: [], recordedS: 2 });
     await expect(call('listen.push', { sessionId: info.sessionId, pcm16Base64: 'AAAAAA==' })).rejects.toThrow(
       /the listening session has stopped \(stopped\)/,
     );
@@ -91,6 +92,10 @@ describe('listen requests', () => {
     await expect(start({ settings: { windowS: 9 } })).rejects.toThrow(/the window \(9 s\) is longer than the model's input/);
     await expect(start({ settings: { gate: -3 } })).rejects.toThrow(/invalid listen settings: unknown field "gate"/);
     await expect(start({ runId: 'nope' })).rejects.toThrow(/no run nope/);
+    // An encoder folder stands in for the recorded one only when chosen this session, as for predict.files.
+    await expect(start({ encoderDir: dir })).rejects.toThrow(
+      `listen.start: the encoder folder ${dir} was not chosen this session (choose it in the Features form: encoders.open)`,
+    );
 
     const { sessionId } = await start({});
     expect((await call('listen.push', { sessionId, pcm16Base64: 'AAA=' })).windows).toEqual([]);

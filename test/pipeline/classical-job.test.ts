@@ -3,7 +3,7 @@
  * functionals (88 values per clip, extracted once into this test's cache), evaluated, and used by
  * the predictor.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ const { resolveTrainingConfig } = await import('../../main/training/config');
 const { evaluateCheckpoint } = await import('../../main/pipeline/evaluateCheckpoint');
 const { openCheckpoint } = await import('../../main/models/checkpoint');
 const { inspectCheckpoint } = await import('../../main/runs/checkpoints');
-const { EmotionPredictor } = await import('../../main/pipeline/inference/predictor');
+const { EmotionPredictor, TRAINING_STATISTICS_WARNING } = await import('../../main/pipeline/inference/predictor');
 type ClassifierProgress = import('../../main/training/progress').ClassifierProgress;
 
 const work = mkdtempSync(join(tmpdir(), 'ser-classical-job-'));
@@ -141,6 +141,68 @@ describe('classical training job', () => {
     } finally {
       predictor.dispose();
       loaded.dispose();
+    }
+  });
+
+  it("predicts a file of unknown speaker with the training clips' statistics (speaker normalisation), and refuses it with an older checkpoint", async () => {
+    const { result } = await train('logreg', join(work, 'logreg-unknown'));
+    const manifestPath = (dir: string, name: string) => join(dir, 'checkpoints', name, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestPath(result.runDir, 'best'), 'utf8'));
+    expect(manifest.formatVersion).toBe(4);
+    expect(manifest.normalization.mode).toBe('speaker');
+    const predictor = await EmotionPredictor.load(result.runDir);
+    try {
+      // The statistics are the training clips' (the classifier is refit on train and val), over their vectors.
+      const { extractFeatures } = await import('../../main/features/extract');
+      const { scanDataset } = await import('../../main/dataset');
+      const { fitStandardizer } = await import('../../main/features/standardize');
+      const scan = await scanDataset(resolve('resources/demo-emodb'));
+      const features = await extractFeatures(scan, predictor.featureConfig, { cacheRoot: CACHE });
+      const vectorOf = (id: string) => {
+        const i = features.clips.findIndex((c) => c.id === id);
+        return features.data.slice(i * DIMS, (i + 1) * DIMS);
+      };
+      const { split } = JSON.parse(readFileSync(join(result.runDir, 'run.json'), 'utf8'));
+      const train = ([...split.train, ...split.val] as string[]).filter((id) => features.clips.some((c) => c.id === id));
+      const expected = fitStandardizer(train.map(vectorOf), DIMS, 1);
+      expect(manifest.normalization.globalStats.mean).toHaveLength(DIMS);
+      manifest.normalization.globalStats.mean.forEach((m: number, r: number) => expect(m).toBeCloseTo(expected.mean[r]!, 6));
+      manifest.normalization.globalStats.std.forEach((s: number, r: number) => expect(s).toBeCloseTo(expected.std[r]!, 6));
+
+      const clip = '03a01Wa.wav';
+      const alone = await predictor.predict(resolve('resources/demo-emodb', clip));
+      expect(alone.warning).toBe(TRAINING_STATISTICS_WARNING);
+      const raw = { data: vectorOf(clip), rows: DIMS, frames: 1 };
+      const viaTraining = await predictor.predictFeatures(raw, manifest.normalization.globalStats);
+      expect(alone.probabilities).toEqual(viaTraining.probabilities);
+      // Its own statistics would have made it zeros: the scores of an all-zero input.
+      const asZeros = await predictor.predictFeatures(raw, { mean: Array.from(raw.data), std: new Array(DIMS).fill(1) });
+      expect(alone.probabilities).not.toEqual(asZeros.probabilities);
+    } finally {
+      predictor.dispose();
+    }
+
+    // A checkpoint written before the statistics were recorded (format 3).
+    const older = join(work, 'logreg-unknown-v3');
+    cpSync(result.runDir, older, { recursive: true });
+    for (const name of ['best', 'final']) {
+      const { globalStats: _g, ...normalization } = manifest.normalization;
+      writeFileSync(manifestPath(older, name), JSON.stringify({ ...manifest, normalization, formatVersion: 3 }));
+    }
+    const old = await EmotionPredictor.load(older);
+    try {
+      const files = ['03a01Wa.wav', '03a02Ta.wav', '03a04Ad.wav'].map((f) => resolve('resources/demo-emodb', f));
+      await expect(old.predict(files[0]!)).rejects.toThrow(
+        /^this checkpoint normalises per speaker and was trained before the training clips' statistics were recorded, .*: give several files of the speaker together \(--speaker\), or retrain the model$/,
+      );
+      const [failure] = await old.predictMany([files[0]!]);
+      expect(failure).toMatchObject({ error: { code: 'prediction-failed', message: expect.stringContaining('or retrain the model') } });
+      // Several files of the speaker together: their joint statistics, no warning.
+      const together = await old.predictMany(files, { speakers: ['03', '03', '03'] });
+      for (const r of together) expect(r).not.toHaveProperty('error');
+      for (const r of together) expect(r).not.toHaveProperty('warning');
+    } finally {
+      old.dispose();
     }
   });
 

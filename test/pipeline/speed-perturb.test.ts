@@ -137,6 +137,7 @@ describe('speed perturbation', () => {
       clips: [],
       set: { x: Float32Array.from(values), y: Int32Array.from(labels), count: labels.length },
       ownStatistics: [],
+      globalStatistics: [],
     });
     const joined = concatParts([part([1, 2], [0]), part([3, 4, 5, 6], [1, 2])]);
     expect([...joined.set.x]).toEqual([1, 2, 3, 4, 5, 6]);

@@ -151,7 +151,7 @@ describe('listen store', () => {
           recordingFull: false,
         };
       },
-      'listen.stop': () => ({ recordedS: 2 }),
+      'listen.stop': () => ({ windows: [window(2)], recordedS: 2 }),
       'listen.save': () => ({ path: '/uploads/listen-1.wav', durationS: 2 }),
     });
     setApi(fake.api);
@@ -177,14 +177,49 @@ describe('listen store', () => {
     expect(listen.levelDb).toBeCloseTo(-6, 0);
     expect(listen.windows.map((w) => w.index)).toEqual([0, 1]);
     expect(listen.latestVoiced?.emotion).toBe('fear');
-    expect(listen.warmup).toEqual({ speechS: 4, neededS: 10, warmingUp: true });
+    expect(listen.warmup).toEqual({ speechS: 4, neededS: 10, warmingUp: true, training: false });
 
     await listen.stop();
     expect(listen.status).toBe('idle');
     expect(mic.closed).toBe(1);
+    // The 768 samples waiting went after the full chunks, then the session's end was flushed.
+    expect(pushed.map((chunk) => chunk.length)).toEqual([...Array(8).fill(4000), 768]);
+    expect(calls.map((c) => c.name).slice(-2)).toEqual(['listen.push', 'listen.stop']);
+    expect(listen.windows.map((w) => w.index)).toEqual([0, 1, 2]);
     expect(listen.recordedS).toBe(2);
     expect(await listen.save()).toBe('/uploads/listen-1.wav');
     expect(listen.error).toBeNull();
+  });
+
+  it("says when a vector model's windows use the training-set statistics while the speaker's warm up", async () => {
+    const fake = engine();
+    setApi({
+      ...fake.api,
+      invoke: (async (name: string, args: unknown) =>
+        name === 'listen.push'
+          ? {
+              windows: [{ ...window(0), speechS: 3, warmingUp: true, statistics: 'training' }],
+              receivedS: 0.25,
+              recordedS: 0.25,
+              recordingFull: false,
+            }
+          : fake.api.invoke(name as never, args as never)) as never,
+    });
+    const listen = useListenStore();
+    await listen.start(target);
+    mic.handlers!.onSamples(new Float32Array(4000));
+    await vi.waitFor(() => expect(listen.windows).toHaveLength(1));
+    expect(listen.warmup).toEqual({ speechS: 3, neededS: 10, warmingUp: true, training: true });
+  });
+
+  it('sends the encoder folder the Predict view chose for the checkpoint, as predict does', async () => {
+    const { calls } = engine();
+    const listen = useListenStore();
+    await listen.start(target, '/data/encoders/tiny');
+    expect(calls[0]).toMatchObject({ name: 'listen.start', args: { encoderDir: '/data/encoders/tiny' } });
+    await listen.stop();
+    await listen.start(target);
+    expect(calls.filter((c) => c.name === 'listen.start')[1]!.args).not.toHaveProperty('encoderDir');
   });
 
   it('says so when the microphone is absent or denied, and starts no session', async () => {

@@ -44,7 +44,7 @@ describe('a 0.1.0 run folder', () => {
     expect(opened.record.split.test).toHaveLength(27);
     expect(opened.record.backend.name).toBe('wasm');
     expect(opened.record.summary?.test.best?.uar).toBeCloseTo(0.2024, 3);
-    expect(opened.checkpoints.best).toMatchObject({ complete: true, manifest: { formatVersion: 3, modelName: 'crnn', epoch: 1 } });
+    expect(opened.checkpoints.best).toMatchObject({ complete: true, manifest: { formatVersion: 4, modelName: 'crnn', epoch: 1 } });
     // Written before the normalisation was recorded: read as global, padding standardised like any frame.
     expect(opened.checkpoints.best.manifest).toMatchObject({ normalization: { mode: 'global', maskPadding: false } });
     expect(opened.checkpoints.best.manifest?.standardizer?.mean).toHaveLength(16);

@@ -134,11 +134,11 @@ describe('checkpoint manifests', () => {
     await run.close();
     const path = join(dir, 'manifest.json');
     const stored = JSON.parse(await readFile(path, 'utf8'));
-    expect(stored.formatVersion).toBe(3);
-    expect(await inspectCheckpoint(dir)).toMatchObject({ complete: true, manifest: { epoch: 1, formatVersion: 3 } });
+    expect(stored.formatVersion).toBe(4);
+    expect(await inspectCheckpoint(dir)).toMatchObject({ complete: true, manifest: { epoch: 1, formatVersion: 4 } });
 
     await writeFile(path, JSON.stringify({ ...stored, formatVersion: 7 }));
-    expect((await inspectCheckpoint(dir)).problem).toBe('manifest.json is corrupt: checkpoint manifest has formatVersion 7, newer than this release reads (3); update the workbench');
+    expect((await inspectCheckpoint(dir)).problem).toBe('manifest.json is corrupt: checkpoint manifest has formatVersion 7, newer than this release reads (4); update the workbench');
     const { formatVersion: _v, ...unversioned } = stored;
     await writeFile(path, JSON.stringify({ ...unversioned, standardizer: null }));
     expect((await inspectCheckpoint(dir)).problem).toBe('manifest.json is corrupt: checkpoint manifest is invalid: standardizer must be an object, got null');
@@ -148,11 +148,11 @@ describe('checkpoint manifests', () => {
   it('record the normalisation: a format-2 manifest reads as global with the padding standardised; inconsistent ones are refused', () => {
     const { normalization: _n, ...v2 } = { ...manifest(1), createdAt: '2026-12-01T00:00:00.000Z', formatVersion: 2 };
     expect(parseVersioned(JSON.stringify(v2), MANIFEST_FORMAT, 'manifest.json')).toMatchObject({
-      formatVersion: 3,
+      formatVersion: 4,
       normalization: { mode: 'global', maskPadding: false },
       standardizer: { mean: [0, 0, 0, 0] },
     });
-    const current = { ...manifest(1), createdAt: '2026-12-01T00:00:00.000Z', formatVersion: 3 };
+    const current = { ...manifest(1), createdAt: '2026-12-01T00:00:00.000Z', formatVersion: 4 };
     const read = (value: object) => () => parseVersioned(JSON.stringify(value), MANIFEST_FORMAT, 'manifest.json');
     const { standardizer: _s, ...withoutStats } = current;
     const speaker = { ...withoutStats, normalization: { mode: 'speaker', maskPadding: true } };
@@ -162,5 +162,25 @@ describe('checkpoint manifests', () => {
     expect(read({ ...current, normalization: { mode: 'speakers', maskPadding: true } })).toThrow(/normalization.mode/);
     expect(read(withoutStats)).toThrow(/standardizer must be an object, got nothing/);
     expect(read({ ...current, normalization: undefined })).toThrow(/normalization must be an object, got nothing/);
+  });
+
+  it("record a vector model's training statistics for speaker normalisation (format 4); a format-3 one reads without them", () => {
+    const read = (value: object) => () => parseVersioned(JSON.stringify(value), MANIFEST_FORMAT, 'manifest.json');
+    const { standardizer: _s, ...base } = { ...manifest(1), createdAt: '2026-12-01T00:00:00.000Z' };
+    const globalStats = { mean: [1, 2, 3, 4], std: [1, 1, 2, 2] };
+    const v3 = { ...base, formatVersion: 3, normalization: { mode: 'speaker', maskPadding: true } };
+    expect(read(v3)()).toMatchObject({ formatVersion: 4, normalization: { mode: 'speaker', maskPadding: true } });
+    expect(read(v3)().normalization.globalStats).toBeUndefined();
+    const v4 = { ...base, formatVersion: 4, normalization: { mode: 'speaker', maskPadding: true, globalStats } };
+    expect(read(v4)().normalization.globalStats).toEqual(globalStats);
+    expect(read({ ...v4, normalization: { mode: 'clip', maskPadding: true, globalStats } })).toThrow(
+      /normalization.globalStats is only for speaker normalization, but normalization.mode is clip/,
+    );
+    expect(read({ ...v4, normalization: { ...v4.normalization, globalStats: { mean: [1], std: [0] } } })).toThrow(
+      /normalization.globalStats std of feature row 0 is 0/,
+    );
+    expect(read({ ...v4, normalization: { ...v4.normalization, globalStats: { mean: [1, 2], std: [1] } } })).toThrow(
+      /normalization.globalStats mean and std differ in length/,
+    );
   });
 });

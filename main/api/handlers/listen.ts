@@ -2,6 +2,7 @@
 import { initBackend } from '../../compute/backend';
 import { decodeWavSamples } from '../../audio/wav';
 import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE } from '../../audio/limits';
+import { EncoderNeededError } from '../../pipeline/inference';
 import { ApiError, base64Bytes } from '../validate';
 import { CHECKPOINT_REF, request, type AreaTable } from './engine';
 
@@ -16,11 +17,16 @@ export const listenRequests: AreaTable<'listen.start' | 'listen.push' | 'listen.
       ...CHECKPOINT_REF,
       sampleRate: { kind: 'integer', min: MIN_SAMPLE_RATE, max: MAX_SAMPLE_RATE },
       settings: { kind: 'object', optional: true },
+      encoderDir: { kind: 'string', optional: true },
     },
-    async ({ runDir, listening, workspace }, { runId, checkpoint, sampleRate, settings }) => {
+    async ({ runDir, listening, workspace }, { runId, checkpoint, sampleRate, settings, encoderDir }) => {
       const dir = runDir(runId);
+      // Only a folder the user chose this session (encoders.open) stands in for the recorded one.
+      const encoder = encoderDir === undefined ? undefined : workspace.confineEncoder(encoderDir, 'listen.start');
       await initBackend(workspace.backendPreference);
-      return listening.start(dir, checkpoint, sampleRate, settings ?? {});
+      return await listening.start(dir, checkpoint, sampleRate, settings ?? {}, encoder).catch((err: unknown) => {
+        throw err instanceof EncoderNeededError ? new ApiError('encoder-needed', err.message) : err;
+      });
     },
   ),
 

@@ -16,9 +16,10 @@ import {
 } from '../args';
 
 export const listenUsage = [
-  'listen RUN_OR_CHECKPOINT [-|FILE] [--checkpoint best|final] [options] [--backend B]',
+  'listen RUN_OR_CHECKPOINT [-|FILE] [--checkpoint best|final] [--encoder-dir DIR] [options] [--backend B]',
   '  reads a WAV stream from standard input (e.g. `sox -d -t wav - | ser listen RUN`) or a file as if it were live,',
   '  and prints one JSON line per window: its times, level, and (above the gate) the class probabilities.',
+  "  --encoder-dir: where the checkpoint's encoder folder is now (its model file must have the recorded sha256)",
   '  options:',
   ...fieldUsage(LISTEN_FIELDS),
 ].join('\n');
@@ -33,6 +34,7 @@ function windowLine(window: ListenWindow, labels: readonly string[]): string {
 export async function listenCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommandArgs(argv, {
     checkpoint: { type: 'string' },
+    'encoder-dir': { type: 'string' },
     backend: { type: 'string' },
     ...fieldOptions(LISTEN_FIELDS),
   });
@@ -41,7 +43,11 @@ export async function listenCommand(argv: string[]): Promise<void> {
   const input = positionals[1] ?? '-';
   const overrides = fieldOverrides(LISTEN_FIELDS, values);
   await initBackend(parseBackendOption(values.backend) ?? 'auto');
-  const predictor = await loadListenPredictor(source, parseChoice(values.checkpoint, 'checkpoint', ['best', 'final'] as const));
+  const predictor = await loadListenPredictor(
+    source,
+    parseChoice(values.checkpoint, 'checkpoint', ['best', 'final'] as const),
+    values['encoder-dir'],
+  );
   try {
     const settings = resolveListenSettings(overrides, {
       featureConfig: predictor.featureConfig,

@@ -161,15 +161,23 @@ function vectorNormalisation(d: ExportDescription): { python: string[]; node: st
           '  const x = data.map((v, i) => (v - mean[i % dims]) / (std[i % dims] + 1e-8));',
         ],
       };
-    case 'speaker':
+    case 'speaker': {
+      const unknown = d.normalization.globalStats
+        ? "A clip whose speaker is unknown is standardised with the training clips' mean and standard deviation instead (`normalization.globalStats` in export.json), as the workbench's predict does: its own statistics would make it zeros"
+        : "This checkpoint was trained before the training clips' statistics were recorded, so a clip whose speaker is unknown cannot be normalised (its own statistics make it zeros): give several clips of its speaker, or retrain the model";
       return {
-        prose:
-          "each value standardised with its speaker's own mean and standard deviation (population) over that speaker's clips, a value with no spread only centred: run the code below once per speaker, on all of that speaker's clips together",
+        prose: `each value standardised with its speaker's own mean and standard deviation (population) over that speaker's clips, a value with no spread only centred: run the code below once per speaker, on all of that speaker's clips together. ${unknown}`,
         python: [
           '# The clips of one speaker: each value standardised over them.',
           'mean = raw.mean(0, dtype=np.float64)',
           'std = raw.std(0, dtype=np.float64)',
           'std[std <= 1e-7 * np.maximum(1, np.abs(mean))] = 1  # no spread: only centred',
+          ...(d.normalization.globalStats
+            ? [
+                '# A clip of unknown speaker instead:',
+                "# mean = np.array(meta['normalization']['globalStats']['mean']); std = np.array(meta['normalization']['globalStats']['std'])",
+              ]
+            : []),
           'x = ((raw - mean) / (std + 1e-8)).astype(np.float32)',
         ],
         node: [
@@ -179,9 +187,13 @@ function vectorNormalisation(d: ExportDescription): { python: string[]; node: st
           '  data.forEach((v, i) => (mean[i % dims] += v / clips));',
           '  data.forEach((v, i) => (std[i % dims] += (v - mean[i % dims]) ** 2 / clips));',
           '  std.forEach((s, r) => (std[r] = Math.sqrt(s) <= 1e-7 * Math.max(1, Math.abs(mean[r])) ? 1 : Math.sqrt(s)));',
+          ...(d.normalization.globalStats
+            ? ['  // A clip of unknown speaker instead: const { mean, std } = meta.normalization.globalStats;']
+            : []),
           '  const x = data.map((v, i) => (v - mean[i % dims]) / (std[i % dims] + 1e-8));',
         ],
       };
+    }
     case 'clip':
       return {
         prose:
@@ -249,7 +261,7 @@ Exported by SER Workbench. \`model.onnx\` is ONNX opset ${d.opset}, standard ope
 computes in float64 inside, as the workbench does, and gives the class probabilities the
 workbench's predict gives. \`export.json\` holds the class labels (in output order), the feature
 configuration, the name of every feature value (\`featureNames\`), the normalisation
-(${d.normalization.mode}${d.normalization.mode === 'global' ? ', with its statistics' : ''}).
+(${d.normalization.mode}${d.normalization.mode === 'global' ? ', with its statistics' : d.normalization.globalStats ? ", with the training clips' statistics for a clip of unknown speaker" : ''}).
 
 ## Inputs and output
 

@@ -8,6 +8,7 @@ export {
   type PredictionFailure,
   type PredictionResult,
   type PredictorLoadOptions,
+  TRAINING_STATISTICS_WARNING,
   UNKNOWN_SPEAKER_WARNING,
 } from './predictor';
 export { SPEAKER_NAME_SCHEMES, speakersFromNames, type SpeakerNameScheme } from './speakers';

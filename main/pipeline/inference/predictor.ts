@@ -2,7 +2,9 @@
  * Emotion prediction with a trained checkpoint: audio file → decode and resample → feature matrix →
  * the checkpoint's normalisation → model logits → softmax, the same path the training data took.
  * A checkpoint trained with per-speaker normalisation uses the joint statistics of the files given
- * together for one speaker, and a file's own statistics (with a warning) when its speaker is unknown.
+ * together for one speaker; a file whose speaker is unknown is standardised with its own statistics
+ * (a matrix: its frames) or with the training clips' (a vector, which its own would make zeros),
+ * with a warning either way.
  */
 import { basename, join, resolve } from 'node:path';
 import { AudioError, loadAudio, resample } from '../../audio';
@@ -28,6 +30,7 @@ import {
 } from '../../features/standardize';
 import { openCheckpoint, type LoadedCheckpoint } from '../../models/checkpoint';
 import type { CheckpointManifest, CheckpointName } from '../../runs/types';
+import { representationInputKind, type InputKind } from '../../schema/names';
 import { resolveCheckpoint, type CheckpointSource } from './resolve';
 import { scoresFromLogits, type Scores } from './scores';
 
@@ -78,12 +81,29 @@ export interface PredictManyOptions {
  */
 export type FeatureMatrixInput = Float32Array | { data: Float32Array; rows: number; frames: number; validFrames?: number };
 
-/** The warning a prediction carries when a per-speaker model meets a file of unknown speaker. */
+/** The warning a prediction carries when a per-speaker model of matrices meets a file of unknown speaker. */
 export const UNKNOWN_SPEAKER_WARNING =
   "the model was trained with per-speaker normalisation but this file's speaker is unknown: it was normalised with its own statistics instead (give several files of the speaker together for their joint statistics)";
 
+/** The same for a model of feature vectors, which uses the training clips' statistics instead. */
+export const TRAINING_STATISTICS_WARNING =
+  "the model was trained with per-speaker normalisation but this file's speaker is unknown: its feature vector was normalised with the training clips' statistics instead (give several files of the speaker together for their joint statistics)";
+
 export function isPredictionFailure<T extends object>(result: T | PredictionFailure): result is PredictionFailure {
   return 'error' in result;
+}
+
+/** A standardised clip with its warning, or the problem that keeps it from being predicted. */
+interface Standardized {
+  data: Float32Array;
+  warning?: string;
+  problem?: string;
+}
+
+/** The standardised values, or the clip's problem thrown as its one-line reason. */
+function usable(standardized: Standardized): Float32Array {
+  if (standardized.problem) throw new Error(standardized.problem);
+  return standardized.data;
 }
 
 /** One file's raw features and what producing them took. */
@@ -99,6 +119,13 @@ export class EmotionPredictor {
   readonly featureConfig: FeatureConfig;
   readonly rows: number;
   readonly frames: number;
+  /** One vector per clip (functionals, a pooled encoder) or a matrix of frames. */
+  readonly inputKind: InputKind;
+  /**
+   * Why a feature vector of unknown speaker cannot be predicted: a per-speaker checkpoint from
+   * before the training clips' statistics were recorded. null when it can.
+   */
+  readonly unknownSpeakerProblem: string | null;
   private readonly normalizer: Normalizer;
   private disposed = false;
 
@@ -116,7 +143,12 @@ export class EmotionPredictor {
     this.featureConfig = featureConfig;
     this.rows = featureRowCount(featureConfig, encoder ?? undefined);
     this.frames = featureConfig.frames;
+    this.inputKind = representationInputKind(featureConfig.representation, featureConfig.encoderPooling);
     this.normalizer = recordedNormalizer(manifest);
+    this.unknownSpeakerProblem =
+      this.inputKind === 'vector' && this.normalizer.mode === 'speaker' && !this.normalizer.globalStats
+        ? `this checkpoint normalises per speaker and was trained before the training clips' statistics were recorded, so a feature vector of unknown speaker cannot be normalised (its own statistics make it zeros): give several files of the speaker together (--speaker), or retrain the model`
+        : null;
   }
 
   /** Loads from a run folder (see PredictorLoadOptions.checkpoint) or a checkpoint folder. */
@@ -138,7 +170,10 @@ export class EmotionPredictor {
     }
   }
 
-  /** One file on its own: a per-speaker model normalises it with its own statistics, and says so. */
+  /**
+   * One file on its own: a per-speaker model normalises it with its own statistics (a matrix) or
+   * the training clips' (a vector), and says so.
+   */
   async predict(path: string): Promise<Prediction> {
     this.assertUsable();
     const clip = await this.features(path, '');
@@ -179,7 +214,7 @@ export class EmotionPredictor {
   /**
    * Scores an unstandardized feature matrix computed with this predictor's featureConfig. A
    * per-speaker model standardises it with `speakerStats` (the speaker's joint statistics) when
-   * given, and otherwise with its own statistics, and says so.
+   * given, and otherwise as `predict` does a file of unknown speaker, and says so.
    */
   async predictFeatures(matrix: FeatureMatrixInput, speakerStats?: StandardizerStats): Promise<Scores & { warning?: string }> {
     this.assertUsable();
@@ -194,14 +229,23 @@ export class EmotionPredictor {
         `Feature matrix has ${data.length} values but the model expects ${this.rows}×${this.frames} = ${this.rows * this.frames}`,
       );
     }
-    const [standardized]: { data: Float32Array; warning?: string }[] =
+    const standardized: Standardized =
       speakerStats && this.normalizer.mode === 'speaker'
-        ? [{ data: applyStandardizer(data, speakerStats, this.rows, this.frames, validFrames) }]
-        : this.standardize([{ data, validFrames, speaker: '' }]);
+        ? { data: applyStandardizer(data, speakerStats, this.rows, this.frames, validFrames) }
+        : this.standardize([{ data, validFrames, speaker: '' }])[0]!;
     return {
-      ...scoresFromLogits(await this.logits(standardized!.data, validFrames), this.labels),
-      ...(standardized!.warning && { warning: standardized!.warning }),
+      ...scoresFromLogits(await this.logits(usable(standardized), validFrames), this.labels),
+      ...(standardized.warning && { warning: standardized.warning }),
     };
+  }
+
+  /**
+   * A clip's raw (unstandardized) features from its samples at the model's rate: computed here, or
+   * by the encoder in its worker thread. Predict and live listening both compute them this way.
+   */
+  async featuresOf(samples: Float32Array): Promise<FeatureMatrix> {
+    this.assertUsable();
+    return await this.featureMatrix(samples);
   }
 
   dispose(): void {
@@ -221,7 +265,8 @@ export class EmotionPredictor {
     // One second of a quiet tone: enough frames for the hot loops to be compiled.
     const tone = Float32Array.from({ length: Math.max(sampleRate, nFft * 2) }, (_, i) => 0.01 * Math.sin(i / 7));
     const matrix = await this.featureMatrix(tone);
-    await this.logits(this.standardize([{ data: matrix.data, validFrames: matrix.validFrames, speaker: '' }])[0]!.data, matrix.validFrames);
+    // Unstandardized: warming up needs the kernels, not meaningful scores.
+    await this.logits(matrix.data, matrix.validFrames);
   }
 
   /** Decodes one file and computes its raw features, timing both. */
@@ -248,16 +293,24 @@ export class EmotionPredictor {
     return await this.encoderWorker.matrix(samples, this.featureConfig);
   }
 
-  /** The clips standardised together as the checkpoint's normalisation says, each with its warning if any. */
-  private standardize(clips: readonly ClipMatrix[]): { data: Float32Array; warning?: string }[] {
-    const { matrices, ownStatistics } = normalizeClips(clips, this.normalizer, this.rows, this.frames);
+  /**
+   * The clips standardised together as the checkpoint's normalisation says, each with its warning
+   * if any, or the problem that keeps it from being predicted.
+   */
+  private standardize(clips: readonly ClipMatrix[]): Standardized[] {
+    const { matrices, ownStatistics, globalStatistics } = normalizeClips(clips, this.normalizer, this.rows, this.frames);
     const own = new Set(ownStatistics);
-    return matrices.map((data, i) => (own.has(i) ? { data, warning: UNKNOWN_SPEAKER_WARNING } : { data }));
+    const global = new Set(globalStatistics);
+    return matrices.map((data, i) => {
+      if (global.has(i)) return { data, warning: TRAINING_STATISTICS_WARNING };
+      if (!own.has(i)) return { data };
+      return this.unknownSpeakerProblem ? { data, problem: this.unknownSpeakerProblem } : { data, warning: UNKNOWN_SPEAKER_WARNING };
+    });
   }
 
-  private async score(clip: ClipFeatures, standardized: { data: Float32Array; warning?: string }): Promise<Prediction> {
+  private async score(clip: ClipFeatures, standardized: Standardized): Promise<Prediction> {
     const started = performance.now();
-    const scores = scoresFromLogits(await this.logits(standardized.data, clip.validFrames), this.labels);
+    const scores = scoresFromLogits(await this.logits(usable(standardized), clip.validFrames), this.labels);
     const modelMs = performance.now() - started;
     return {
       path: clip.path,
@@ -362,6 +415,12 @@ async function checkFeatureManifest(
   if (manifest.standardizer && manifest.standardizer.mean.length !== rows) {
     throw new Error(
       `Checkpoint ${dir} is inconsistent: its standardizer has ${manifest.standardizer.mean.length} rows but the features have ${rows}`,
+    );
+  }
+  const globalStats = manifest.normalization.globalStats;
+  if (globalStats && globalStats.mean.length !== rows) {
+    throw new Error(
+      `Checkpoint ${dir} is inconsistent: its training statistics (normalization.globalStats) have ${globalStats.mean.length} rows but the features have ${rows}`,
     );
   }
   return { config, encoder };

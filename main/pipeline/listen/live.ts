@@ -7,18 +7,21 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { CheckpointName } from '../../runs/types';
-import { MAX_LISTEN_RECORDING_S, type ListenPushResult, type ListenSessionInfo } from '../../schema/listenFields';
+import { MAX_LISTEN_RECORDING_S, type ListenPushResult, type ListenSessionInfo, type ListenStopResult } from '../../schema/listenFields';
 import { EmotionPredictor, isFusedCheckpoint, resolveCheckpoint } from '../inference';
 import { ListenSession } from './session';
 import { resolveListenSettings } from './settings';
 
 const IDLE_MS = 120_000;
 
-/** Loads the one model a session classifies with (a fused checkpoint is refused: its members each need their own features). */
-export async function loadListenPredictor(path: string, checkpoint?: CheckpointName): Promise<EmotionPredictor> {
+/**
+ * Loads the one model a session classifies with (a fused checkpoint is refused: its members each
+ * need their own features); `encoderDir`: where its encoder folder is now, as predict takes it.
+ */
+export async function loadListenPredictor(path: string, checkpoint?: CheckpointName, encoderDir?: string): Promise<EmotionPredictor> {
   const fused = (await isFusedCheckpoint(path)) || (await isFusedCheckpoint((await resolveCheckpoint(path, checkpoint)).dir));
   if (fused) throw new Error(`${resolve(path)} is a fused checkpoint: listening takes one model (choose one of its members)`);
-  return EmotionPredictor.load(path, { checkpoint });
+  return EmotionPredictor.load(path, { checkpoint, encoderDir });
 }
 
 interface Current {
@@ -32,11 +35,20 @@ interface Current {
 export class LiveListening {
   private current: Current | null = null;
 
-  /** Starts a session with the checkpoint of `runDir`, for samples at `sampleRate`; ends any session before it. */
-  async start(runDir: string, checkpoint: CheckpointName, sampleRate: number, settings: unknown): Promise<ListenSessionInfo> {
+  /**
+   * Starts a session with the checkpoint of `runDir`, for samples at `sampleRate` (its encoder
+   * folder read from `encoderDir` when given); ends any session before it.
+   */
+  async start(
+    runDir: string,
+    checkpoint: CheckpointName,
+    sampleRate: number,
+    settings: unknown,
+    encoderDir?: string,
+  ): Promise<ListenSessionInfo> {
     // The session before lets its model go before this one loads.
     this.end();
-    const predictor = await loadListenPredictor(runDir, checkpoint);
+    const predictor = await loadListenPredictor(runDir, checkpoint, encoderDir);
     let session: ListenSession;
     try {
       const resolved = resolveListenSettings(settings, {
@@ -77,11 +89,17 @@ export class LiveListening {
     return { windows, receivedS: current.session.receivedS, recordedS: recording.durationS, recordingFull: recording.full };
   }
 
-  /** Stops classifying (the model is let go); the recording stays until saved or the next start. */
-  stop(sessionId: string): { recordedS: number } {
+  /**
+   * Stops classifying: the stream has ended, so the windows its last samples complete are
+   * classified (as `ser listen` does at the end of its input), then the model is let go. The
+   * recording stays until saved or the next start.
+   */
+  async stop(sessionId: string): Promise<ListenStopResult> {
     const current = this.find(sessionId);
+    // Queued before the release, which lets the model go once the session's queue is done.
+    const finished = current.predictor ? current.session.finish() : Promise.resolve([]);
     this.release(current, 'stopped');
-    return { recordedS: current.session.recording!.durationS };
+    return { windows: await finished, recordedS: current.session.recording!.durationS };
   }
 
   /** Saves the session's recording as a WAV file in `dir`. */
@@ -115,6 +133,6 @@ export class LiveListening {
     const predictor = current.predictor;
     current.predictor = null;
     current.stoppedBecause = reason;
-    void current.session.push(new Float32Array(0)).finally(() => predictor.dispose());
+    void current.session.settled().finally(() => predictor.dispose());
   }
 }

@@ -3,8 +3,11 @@
  * model's rate as they come (each sample once: StreamResampler); a ring buffer of one window keeps
  * the latest audio; every hop a window is cut, measured (its RMS level against the voice gate)
  * and, when voiced, classified the way `predict` classifies a file holding exactly those samples
- * at the model's rate: the same feature matrix, the checkpoint's normalisation (or the live
- * speaker's statistics accumulated over the session), the model.
+ * at the model's rate: the same features (the predictor's own samples → features step: the
+ * feature code, or the encoder in its worker), the checkpoint's normalisation (or the live
+ * speaker's statistics accumulated over the session), the model. A vector model (functionals, a
+ * pooled encoder) is one vector per window: its live statistics are over the windows' vectors,
+ * and while they warm up it uses the training clips' statistics, as predict does a lone file.
  *
  * Memory is fixed whatever the session's length: the ring holds one window, the resampler its
  * filter's reach, the speaker's statistics a few numbers per feature row, and the optional
@@ -12,7 +15,6 @@
  */
 import { StreamResampler } from '../../audio';
 import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE } from '../../audio/limits';
-import { computeFeatureMatrix } from '../../features/compute';
 import { RunningStandardizer } from '../../features/standardize';
 import { LISTEN_WARMUP_S, rmsDb, type ListenWindow } from '../../schema/listenFields';
 import type { EmotionPredictor } from '../inference';
@@ -60,6 +62,12 @@ export class ListenSession {
     this.hopSamples = Math.round(settings.hopS * this.sampleRate);
     this.ring = new Float32Array(this.windowSamples);
     this.nextEnd = this.windowSamples;
+    const speakerMode = settings.normalization === 'speaker-live' || settings.normalization === 'speaker-training';
+    if (speakerMode && predictor.inputKind === 'vector' && predictor.unknownSpeakerProblem) {
+      throw new Error(
+        "this checkpoint normalises per speaker and was trained before the training clips' statistics were recorded, which a vector model's windows need until the live speaker's statistics are warm: retrain the model to listen with it",
+      );
+    }
     this.speaker = settings.normalization === 'speaker-live' ? new RunningStandardizer(predictor.rows, predictor.frames) : null;
     const recordSamples = Math.round((options.recordS ?? 0) * inputRate);
     this.recording = recordSamples > 0 ? new Recording(inputRate, recordSamples) : null;
@@ -104,6 +112,11 @@ export class ListenSession {
     const done = this.queue.then(() => this.windowsOf(this.resampler.flush(), arrived));
     this.queue = done.catch(() => undefined);
     return done;
+  }
+
+  /** Resolves once every push and finish made so far is done. */
+  settled(): Promise<void> {
+    return this.queue.then(() => undefined);
   }
 
   /** `arrived`: when the samples were handed over, the moment a window they end is in hand. */
@@ -157,16 +170,18 @@ export class ListenSession {
     const window: ListenWindow = { index: this.index++, startS, endS, levelDb, voiced: levelDb >= this.settings.gateDb };
     if (!window.voiced) return window;
 
-    const cfg = this.predictor.featureConfig;
-    const matrix = computeFeatureMatrix(samples, cfg);
+    const matrix = await this.predictor.featuresOf(samples);
     if (this.speaker) {
       this.speaker.add(matrix.data, matrix.validFrames);
       this.speechS += endS - Math.max(startS, this.voicedUntilS);
       this.voicedUntilS = endS;
     }
+    const warmingUp = this.speechS < LISTEN_WARMUP_S;
+    // A vector's live statistics over a few windows are about as bad as its own: the training clips' until warm.
+    const statistics = this.predictor.inputKind === 'vector' && warmingUp ? 'training' : 'speaker';
     const scores = await this.predictor.predictFeatures(
       { data: matrix.data, rows: matrix.rows, frames: matrix.frames, validFrames: matrix.validFrames },
-      this.speaker?.stats(),
+      statistics === 'speaker' ? this.speaker?.stats() : undefined,
     );
     return {
       ...window,
@@ -174,7 +189,7 @@ export class ListenSession {
       confidence: scores.confidence,
       probabilities: this.predictor.labels.map((label) => scores.probabilities[label]!),
       latencyMs: performance.now() - arrived,
-      ...(this.speaker && { speechS: this.speechS, warmingUp: this.speechS < LISTEN_WARMUP_S }),
+      ...(this.speaker && { speechS: this.speechS, warmingUp, statistics }),
     };
   }
 }

@@ -2,7 +2,7 @@
  * A live session's settings resolved for one model: the field table's checks, then the limits the
  * model sets (the window against its input length) and the normalisation it was trained with.
  */
-import { framesToSeconds } from '../../features/frames';
+import { inputSeconds } from '../../features/frames';
 import type { FeatureConfig } from '../../features/config';
 import type { NormalizationMode } from '../../features/standardize';
 import { checkOverrides, defaultsFromTable, mergeOverrides, withPrefix } from '../../schema/fields';
@@ -13,7 +13,7 @@ import {
   type ListenNormalization,
   type ListenSettings,
 } from '../../schema/listenFields';
-import { isVectorRepresentation } from '../../schema/names';
+import { representationInputKind } from '../../schema/names';
 
 export const DEFAULT_LISTEN_SETTINGS: Readonly<ListenSettings> = Object.freeze(
   defaultsFromTable(LISTEN_FIELDS, 'default') as unknown as ListenSettings,
@@ -37,11 +37,10 @@ export interface ListenModel {
 
 /**
  * The audio a matrix model hears: the length whose natural frame count (1 + samples / hop) is its
- * input's frames. null for a vector model (functionals of any length).
+ * input's frames. null for a vector model (functionals, a pooled encoder: any length).
  */
 export function modelWindowS(cfg: FeatureConfig): number | null {
-  if (isVectorRepresentation(cfg.representation)) return null;
-  return framesToSeconds(cfg.frames - 1, cfg);
+  return inputSeconds(cfg);
 }
 
 /** `overrides` (untrusted) checked against the field table, then against the model; throws one line naming the setting. */
@@ -63,10 +62,17 @@ export function resolveListenSettings(overrides: unknown, model: ListenModel): R
   if (hopS < MIN_LISTEN_HOP_S) throw new Error(`the hop must be at least ${MIN_LISTEN_HOP_S} s (got ${hopS} s)`);
   if (hopS > windowS)
     throw new Error(`the hop (${hopS} s) is longer than the window (${windowS} s): audio between windows would not be heard`);
-  return { ...given, windowS, hopS, normalization: normalizationOf(model.normalization, given.speakerNorm) };
+  const vector = representationInputKind(model.featureConfig.representation, model.featureConfig.encoderPooling) === 'vector';
+  return { ...given, windowS, hopS, normalization: normalizationOf(model.normalization, given.speakerNorm, vector) };
 }
 
-function normalizationOf(mode: NormalizationMode, speakerNorm: boolean): ListenNormalization {
+/**
+ * A per-speaker model without live statistics standardises each window as predict does a file of
+ * unknown speaker: a matrix with its own statistics, a vector (which they would make zeros) with
+ * the training clips'.
+ */
+function normalizationOf(mode: NormalizationMode, speakerNorm: boolean, vector: boolean): ListenNormalization {
   if (mode !== 'speaker') return mode;
-  return speakerNorm ? 'speaker-live' : 'speaker-window';
+  if (speakerNorm) return 'speaker-live';
+  return vector ? 'speaker-training' : 'speaker-window';
 }

@@ -55,6 +55,13 @@ export class ChunkCollector {
     }
     return chunks;
   }
+
+  /** The samples of the chunk not yet complete (a copy; empty when none), and starts over. */
+  drain(): Float32Array {
+    const rest = this.buffer.slice(0, this.filled);
+    this.filled = 0;
+    return rest;
+  }
 }
 
 /** The newest `max` windows of `windows` followed by `added`. */

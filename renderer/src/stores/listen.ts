@@ -56,7 +56,13 @@ export const useListenStore = defineStore('listen', () => {
   const warmup = computed(() => {
     if (info.value?.normalization !== 'speaker-live') return null;
     const speechS = latestVoiced.value?.speechS ?? 0;
-    return { speechS, neededS: LISTEN_WARMUP_S, warmingUp: speechS < LISTEN_WARMUP_S };
+    return {
+      speechS,
+      neededS: LISTEN_WARMUP_S,
+      warmingUp: speechS < LISTEN_WARMUP_S,
+      /** The windows are standardised with the training clips' statistics until then (a vector model). */
+      training: latestVoiced.value?.statistics === 'training',
+    };
   });
 
   /** Sends one chunk after those before it; the windows it completes join the timeline. */
@@ -83,7 +89,8 @@ export const useListenStore = defineStore('listen', () => {
     });
   }
 
-  async function start(target: CheckpointRef | null): Promise<void> {
+  /** `encoderDir`: where the checkpoint's encoder folder is now (chosen in the Predict view), as predict sends it. */
+  async function start(target: CheckpointRef | null, encoderDir: string | null = null): Promise<void> {
     if (status.value !== 'idle') return;
     error.value = null;
     if (!target) {
@@ -123,6 +130,7 @@ export const useListenStore = defineStore('listen', () => {
         ...plainRef(target),
         sampleRate: microphone.sampleRate,
         settings: toListenSettings(form.value),
+        ...(encoderDir && { encoderDir }),
       });
       info.value = started;
       sessionId = started.sessionId;
@@ -139,18 +147,29 @@ export const useListenStore = defineStore('listen', () => {
     }
   }
 
-  /** Stops the microphone and the session (after the chunks already sent); `reason` is shown as the error. */
+  /**
+   * Stops the microphone and the session: the samples of the chunk not yet complete are sent after
+   * the chunks before them, and the session's end is flushed (the windows the last samples
+   * complete join the timeline), as `ser listen` does at the end of its input. `reason` is shown
+   * as the error.
+   */
   async function stop(reason?: string): Promise<void> {
     if (status.value !== 'listening' && status.value !== 'starting') return;
+    const wasListening = status.value === 'listening';
     status.value = 'stopping';
     if (reason) error.value = reason;
     microphone?.close();
     microphone = null;
     const sessionId = info.value?.sessionId;
+    const rest = collector?.drain();
+    // After an engine refusal (reason given), nothing more is sent.
+    if (sessionId && wasListening && !reason && rest && rest.length > 0) send(sessionId, rest);
     await queue;
     if (sessionId) {
       try {
-        recordedS.value = (await invoke('listen.stop', { sessionId })).recordedS;
+        const stopped = await invoke('listen.stop', { sessionId });
+        recordedS.value = stopped.recordedS;
+        windows.value = appendWindows(windows.value, stopped.windows);
       } catch (err) {
         error.value ??= errorMessage(err);
       }

@@ -5,7 +5,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeFusedCheckpoint } from '../../../main/pipeline/inference';
-import { LiveListening } from '../../../main/pipeline/listen';
+import { ListenSession, LiveListening, loadListenPredictor, resolveListenSettings } from '../../../main/pipeline/listen';
+import type { ListenWindow } from '../../../main/schema/listenFields';
 import { tempDir, writeRun } from '../inference/helpers';
 
 let root: { dir: string; cleanup: () => Promise<void> };
@@ -36,10 +37,45 @@ describe('LiveListening', () => {
     await expect(listening.push(sessionId, new Float32Array(1600))).rejects.toThrow(
       'the listening session has stopped (no audio arrived for 120 s)',
     );
-    expect(listening.stop(sessionId)).toEqual({ recordedS: 1.2 });
+    expect(await listening.stop(sessionId)).toEqual({ windows: [], recordedS: 1.2 });
     listening.end();
     await expect(listening.save(sessionId, root.dir)).rejects.toThrow(/no such listening session/);
     vi.useRealTimers();
+  });
+
+  it("stop flushes the stream's end: the windows it completes, as ser listen gets them from finish", async () => {
+    const tone = Float32Array.from({ length: 16000 * 2 }, (_, i) => 0.3 * Math.sin(i / 5));
+    const listening = new LiveListening();
+    const { sessionId } = await listening.start(run, 'best', 16000, { windowS: 1, hopS: 0.5 });
+    const pushed = (await listening.push(sessionId, tone)).windows;
+    // A second Stop while the first flushes finds the session stopped: it flushes nothing twice.
+    const [stopped, again] = await Promise.all([listening.stop(sessionId), listening.stop(sessionId)]);
+    expect(again.windows).toEqual([]);
+    // Resampling 16 kHz to the model's rate holds the last samples back until the end: the window ending there, at 2 s.
+    expect(stopped.windows.map((w) => w.endS)).toEqual([2]);
+    expect(stopped.recordedS).toBe(2);
+
+    const predictor = await loadListenPredictor(run, 'best');
+    try {
+      const session = new ListenSession(
+        predictor,
+        resolveListenSettings(
+          { windowS: 1, hopS: 0.5 },
+          {
+            featureConfig: predictor.featureConfig,
+            normalization: predictor.manifest.normalization.mode,
+          },
+        ),
+        16000,
+      );
+      const expected = [...(await session.push(tone)), ...(await session.finish())];
+      const strip = (windows: ListenWindow[]) => windows.map(({ latencyMs: _, ...rest }) => rest);
+      expect(strip([...pushed, ...stopped.windows])).toEqual(strip(expected));
+    } finally {
+      predictor.dispose();
+    }
+    await expect(listening.push(sessionId, tone)).rejects.toThrow(/the listening session has stopped \(stopped\)/);
+    listening.end();
   });
 
   it('refuses a fused checkpoint, and settings the model cannot take, loading nothing', async () => {
