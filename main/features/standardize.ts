@@ -200,7 +200,8 @@ function standardizeOwn(clip: ClipMatrix, rows: number, frames: number): Float32
 
 /**
  * Statistics per speaker, each from that speaker's clips in `pool` only (clips with no valid
- * frames and clips of unknown speaker, '', contribute nothing).
+ * frames and clips of unknown speaker, '', contribute nothing). A speaker with a single frame in
+ * all (one feature vector) gets none: its own statistics would turn that frame into zeros.
  */
 export function fitSpeakerStandardizers(pool: readonly ClipMatrix[], rows: number, frames: number): Map<string, StandardizerStats> {
   const bySpeaker = new Map<string, ClipMatrix[]>();
@@ -212,6 +213,7 @@ export function fitSpeakerStandardizers(pool: readonly ClipMatrix[], rows: numbe
   }
   const stats = new Map<string, StandardizerStats>();
   for (const [speaker, clips] of bySpeaker) {
+    if (clips.reduce((n, c) => n + c.validFrames, 0) < 2) continue;
     stats.set(
       speaker,
       fitStandardizer(

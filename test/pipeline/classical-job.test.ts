@@ -178,6 +178,9 @@ describe('classical training job', () => {
       // Its own statistics would have made it zeros: the scores of an all-zero input.
       const asZeros = await predictor.predictFeatures(raw, { mean: Array.from(raw.data), std: new Array(DIMS).fill(1) });
       expect(alone.probabilities).not.toEqual(asZeros.probabilities);
+      // A speaker named with this one file only: one vector has no spread, so the training statistics again.
+      const [named] = await predictor.predictMany([resolve('resources/demo-emodb', clip)], { speakers: ['03'] });
+      expect(named).toMatchObject({ warning: TRAINING_STATISTICS_WARNING, probabilities: alone.probabilities });
     } finally {
       predictor.dispose();
     }

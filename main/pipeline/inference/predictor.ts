@@ -87,7 +87,7 @@ export const UNKNOWN_SPEAKER_WARNING =
 
 /** The same for a model of feature vectors, which uses the training clips' statistics instead. */
 export const TRAINING_STATISTICS_WARNING =
-  "the model was trained with per-speaker normalisation but this file's speaker is unknown: its feature vector was normalised with the training clips' statistics instead (give several files of the speaker together for their joint statistics)";
+  "the model was trained with per-speaker normalisation but this file's speaker is unknown or has no other file here: its feature vector was normalised with the training clips' statistics instead (give several files of the speaker together for their joint statistics)";
 
 export function isPredictionFailure<T extends object>(result: T | PredictionFailure): result is PredictionFailure {
   return 'error' in result;
