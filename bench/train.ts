@@ -22,7 +22,7 @@ import { AUTO_FRAMES_MIN } from '../main/features/frames';
 import { EmotionPredictor } from '../main/pipeline/inference';
 import { writeCheckpoint } from '../main/runs/checkpoints';
 import { initBackend, type BackendInfo, type BackendName } from '../main/compute/backend';
-import { useFusedGru } from '../main/compute/kernels';
+import { activeDnnl, useDnnlConvs, useFusedGru } from '../main/compute/kernels';
 import { describeAdapter } from '../main/compute/webgpu';
 import { resolveTrainingConfig } from '../main/training/config';
 import { trainLoop, type LabelledSet } from '../main/training/loop';
@@ -98,7 +98,7 @@ export async function trainingThroughput(
     parameters: count,
     backend: info.name,
     threads: info.threads ?? null,
-    blas: info.blas?.active ? info.blas.description : 'none',
+    blas: info.blas?.active ? `${info.blas.description}${activeDnnl() ? ` + ${activeDnnl()!.description} convs` : ''}` : 'none',
     adapter: adapterColumn(info),
     input: `${rows}×${frames}`,
     batch,
@@ -162,7 +162,7 @@ async function inferenceLatency(model: NetworkModelName, backend: BackendName, r
       model,
       backend: info.name,
       threads: info.threads ?? null,
-      blas: info.blas?.active ? info.blas.description : 'none',
+      blas: info.blas?.active ? `${info.blas.description}${activeDnnl() ? ` + ${activeDnnl()!.description} convs` : ''}` : 'none',
       clip: '2.0 s WAV, 22 050 Hz',
       decodeMs: pick('decode'),
       featuresMs: pick('features'),
@@ -249,6 +249,56 @@ async function crnnFusedVersusOps(rounds: number, threads?: number): Promise<Ben
   };
 }
 
+/**
+ * seed-cnn training samples/s with the convs on oneDNN and on the BLAS (im2col + sgemm),
+ * alternating `rounds` times in this process; the medians and their ratio. Null (with the reason
+ * printed) when oneDNN is not used here.
+ */
+async function seedCnnDnnlVersusBlas(rounds: number): Promise<BenchResult | null> {
+  const info = await initBackend('wasm', { blas: true });
+  const dnnl = activeDnnl();
+  if (dnnl == null) {
+    const why = info.blas?.active ? (info.blas.dnnl?.active === false ? info.blas.dnnl.reason : 'not loaded') : 'no BLAS';
+    console.log(`\noneDNN vs BLAS row skipped: ${why}`);
+    return null;
+  }
+  const runs: Record<'dnnl' | 'blas', BenchResult[]> = { dnnl: [], blas: [] };
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const path of ['dnnl', 'blas'] as const) {
+        useDnnlConvs(path === 'dnnl' ? dnnl : null);
+        runs[path].push(await trainingThroughput('seed-cnn', 'wasm', true, 8, 2));
+      }
+    }
+  } finally {
+    useDnnlConvs(dnnl);
+  }
+  const speed = (path: 'dnnl' | 'blas') => median(runs[path].map((r) => r.samplesPerSecond as number));
+  const first = runs.blas[0]!;
+  return {
+    benchmark: 'train-seed-cnn-dnnl',
+    model: 'seed-cnn',
+    backend: first.backend,
+    threads: first.threads,
+    blas: first.blas,
+    dnnl: dnnl.description,
+    input: first.input,
+    batch: first.batch,
+    rounds,
+    dnnlSamplesPerSecond: Number(speed('dnnl').toFixed(1)),
+    blasSamplesPerSecond: Number(speed('blas').toFixed(1)),
+    ratio: Number((speed('dnnl') / speed('blas')).toFixed(2)),
+  };
+}
+
+function printDnnlRow(row: BenchResult): void {
+  console.log('\nseed-cnn: convs on oneDNN vs on the BLAS (im2col + sgemm), alternating in this run (median samples/s of the rounds)');
+  printTable(
+    [row],
+    ['model', 'backend', 'threads', 'blas', 'dnnl', 'input', 'batch', 'rounds', 'dnnlSamplesPerSecond', 'blasSamplesPerSecond', 'ratio'],
+  );
+}
+
 function printCrnnRows(rows: BenchResult[]): void {
   console.log('\ncrnn: fused GRU kernels vs the op-by-op GRU, alternating in this run (median samples/s of the rounds)');
   printTable(rows, [
@@ -321,6 +371,8 @@ export async function runTrainBenchmarks(options: { quick: boolean }): Promise<B
 
   const crnn = await crnnFusedVersusOps(options.quick ? 2 : 3);
   printCrnnRows([crnn]);
+  const dnnlRow = await seedCnnDnnlVersusBlas(options.quick ? 2 : 3);
+  if (dnnlRow) printDnnlRow(dnnlRow);
 
   // PyTorch right after, on the same cores: the seed CNN on the same exported features.
   const versus = await workbenchVersusTorch(options);
@@ -352,5 +404,5 @@ export async function runTrainBenchmarks(options: { quick: boolean }): Promise<B
     'peakRssMiB',
   ]);
   await tf.setBackend('cpu');
-  return [...training, crnn, versus, ...inference];
+  return [...training, crnn, ...(dnnlRow ? [dnnlRow] : []), versus, ...inference];
 }

@@ -9,7 +9,8 @@ import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import os from 'node:os';
 import { registerStockWasm, registerThreadedWasm, useInstalledWasmFiles, wasmThreadsCount } from './backend-wasm';
 import { loadBlas, type Blas } from './blas';
-import { prepareSimdLoops, registerFastKernels, useBlasKernels } from './kernels';
+import { loadDnnl, type Dnnl } from './dnnl';
+import { prepareSimdLoops, registerFastKernels, useBlasKernels, useDnnlConvs } from './kernels';
 import { BACKEND_NAMES, type BackendAvailability, type BackendInfo, type BackendName } from '../schema/backend';
 import { probeGpu } from './gpu';
 import { activateWebGpu, WebGpuUnavailable, webgpuDeviceLost } from './webgpu';
@@ -150,10 +151,11 @@ async function activate(name: BackendName, threads: number, blas: boolean, named
   }
 }
 
-/** Turns the BLAS kernels on or off for the wasm and cpu backends and says which and why. */
+/** Turns the BLAS kernels (and oneDNN's convs with them) on or off for the wasm and cpu backends and says which and why. */
 function setUpBlas(wanted: boolean, threads: number): NonNullable<BackendInfo['blas']> {
   const library = process.env.SER_BLAS_LIBRARY;
   let blas: Blas | null = null;
+  let dnnl: Dnnl | null = null;
   let result: NonNullable<BackendInfo['blas']>;
   if (!wanted) {
     result = { active: false, reason: 'turned off for this run' };
@@ -163,18 +165,24 @@ function setUpBlas(wanted: boolean, threads: number): NonNullable<BackendInfo['b
     const loaded = loadBlas(threads, library || undefined);
     if ('blas' in loaded) {
       blas = loaded.blas;
+      const convs = loadDnnl(threads);
+      dnnl = 'dnnl' in convs ? convs.dnnl : null;
       result = {
         active: true,
         description: blas.description,
         library: blas.library,
         threads: blas.threads,
         ...(blas.core ? { core: blas.core } : {}),
+        dnnl: dnnl
+          ? { active: true, description: dnnl.description }
+          : { active: false, reason: (convs as { unavailable: string }).unavailable },
       };
     } else {
       result = { active: false, reason: loaded.unavailable };
     }
   }
   useBlasKernels(blas);
+  useDnnlConvs(dnnl);
   return result;
 }
 

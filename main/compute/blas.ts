@@ -95,7 +95,7 @@ function loadKoffi(): Koffi | string {
  * Sets a variable the BLAS reads as it loads. A worker thread's process.env is its own copy that
  * native code never sees, so there the process's environment is set through the C library too.
  */
-function setLibraryEnv(koffi: Koffi, name: string, value: string): void {
+export function setLibraryEnv(koffi: Koffi, name: string, value: string): void {
   process.env[name] = value;
   if (isMainThread) return;
   const libc = { linux: 'libc.so.6', darwin: 'libSystem.B.dylib' }[os.platform() as string];

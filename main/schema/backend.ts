@@ -54,6 +54,8 @@ export interface BackendInfo {
         threads: number | null;
         /** OpenBLAS: the core (kernel set) it computes with and why that one. */
         core?: { name: string; reason: string };
+        /** Whether oneDNN computes the convs (and their gradients) instead, and which; or why not. */
+        dnnl?: { active: true; description: string } | { active: false; reason: string };
       }
     | { active: false; reason: string };
   /** Anything worth telling the user about how the backend was set up. */

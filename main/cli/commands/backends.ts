@@ -37,5 +37,10 @@ export async function backendsCommand(argv: string[]): Promise<void> {
 /** "BLAS: OpenBLAS 0.3.21 (Haswell), core Haswell: why", or why there is none. */
 function blasText(blas: NonNullable<BackendAvailability['blas']>): string {
   if (!blas.active) return `no BLAS: ${blas.reason}`;
-  return `BLAS: ${blas.description}${blas.core ? `, core ${blas.core.name}: ${blas.core.reason}` : ''}`;
+  return `BLAS: ${blas.description}${blas.core ? `, core ${blas.core.name}: ${blas.core.reason}` : ''}${blas.dnnl ? `; ${dnnlText(blas.dnnl)}` : ''}`;
+}
+
+/** "convs on oneDNN 2.6.3", or why oneDNN is not used. */
+function dnnlText(dnnl: NonNullable<Extract<NonNullable<BackendAvailability['blas']>, { active: true }>['dnnl']>): string {
+  return dnnl.active ? `convs on ${dnnl.description}` : `convs on the BLAS, not oneDNN: ${dnnl.reason}`;
 }

@@ -20,6 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Blas } from '../blas';
+import type { Dnnl } from '../dnnl';
 import { convGeometry, fillColumns, type ConvGeometry, type PadAttr } from './conv2d-grads';
 import { matMulPlan } from './matmul';
 import { reducesAllButLast } from './reductions';
@@ -35,6 +36,22 @@ export function useBlasKernels(library: Blas | null): void {
 
 export function blasKernelsActive(): boolean {
   return blas != null;
+}
+
+let dnnl: Dnnl | null = null;
+
+/** Runs the convs these kernels take through oneDNN (or, with null, through the BLAS again). */
+export function useDnnlConvs(library: Dnnl | null): void {
+  dnnl = library;
+}
+
+export function dnnlConvsActive(): boolean {
+  return dnnl != null && blas != null;
+}
+
+/** The oneDNN the convs run on, or null when they run on the BLAS. */
+export function activeDnnl(): Dnnl | null {
+  return blas != null ? dnnl : null;
 }
 
 /** The library the BLAS kernels compute with, or null when they are off. */
@@ -491,8 +508,15 @@ function makeConv2D(backendName: FastBackendName, fused: boolean): KernelFunc {
     ) {
       return previous(args);
     }
-    const lib = blas!;
     const runner = new KernelRunner(args.backend as tf.KernelBackend, backendName);
+    if (dnnl != null && (bias == null || biasSize === g.outC)) {
+      const convs = dnnl;
+      return runner.create([g.batch, g.outH, g.outW, g.outC], (out, read) => {
+        convs.forward(read(x!), read(filter!), bias != null ? read(bias) : null, out, g);
+        if (activation === 'relu') relu(out);
+      });
+    }
+    const lib = blas!;
     return createWithPatchScratch(runner, [g.batch, g.outH, g.outW, g.outC], g, (out, read, scratch) => {
       if (bias != null) fillWithBias(out, read(bias), g.outC);
       forward(lib, scratch, read(x!), read(filter!), g, out, bias != null);
@@ -521,8 +545,12 @@ function makeBackpropInput(backendName: FastBackendName): KernelFunc {
     const attrs = args.attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
     const g = blasGeometry(attrs.inputShape, filter.shape, attrs);
     if (g == null || g.inC < MIN_CHANNELS || g.outC < MIN_CHANNELS) return previous(args);
-    const lib = blas!;
     const runner = new KernelRunner(args.backend as tf.KernelBackend, backendName);
+    if (dnnl != null) {
+      const convs = dnnl;
+      return runner.create([g.batch, g.inH, g.inW, g.inC], (dx, read) => convs.backwardData(read(dy), read(filter), dx, g));
+    }
+    const lib = blas!;
     const simd = runner.simd(g.inC);
     if (simd != null) return inputGradientByCol2im(lib, simd, runner, dy, filter, g);
     return runner.create([g.batch, g.inH, g.inW, g.inC], (dx, read) => inputGradient(lib, read(dy), read(filter), g, dx));
@@ -542,8 +570,12 @@ function makeBackpropFilter(backendName: FastBackendName): KernelFunc {
     const attrs = args.attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
     const g = blasGeometry(x.shape, attrs.filterShape, attrs);
     if (g == null) return previous(args);
-    const lib = blas!;
     const runner = new KernelRunner(args.backend as tf.KernelBackend, backendName);
+    if (dnnl != null) {
+      const convs = dnnl;
+      return runner.create(attrs.filterShape, (dw, read) => convs.backwardWeights(read(x), read(dy), dw, g));
+    }
+    const lib = blas!;
     const method = filterGradientMethod(g);
     if (method === 'patches') {
       return createWithPatchScratch(runner, attrs.filterShape, g, (dw, read, scratch) =>

@@ -18,7 +18,7 @@ import { wasmSliceKernels } from './slice';
 
 export { batchNormTrain, maskedBatchNormTrain, type BatchNormTrainResult, type MaskedBatchNormTrainResult } from './batch-norm';
 export { originalKernel, type FastBackendName } from './runner';
-export { blasKernelsActive, useBlasKernels } from './blas-kernels';
+export { activeDnnl, blasKernelsActive, dnnlConvsActive, useBlasKernels, useDnnlConvs } from './blas-kernels';
 export { biGruSequence, fusedGruAvailable, useFusedGru, type GruWeights } from './gru';
 export { prepareSimdLoops, useSimdLoops } from './simd-loops';
 

@@ -33,12 +33,14 @@ export function describeBackend(info: BackendInfo): BackendDescription {
   if (info.adapter && info.name !== 'webgpu') details.push(`WebGPU adapter passed over: ${adapterText(info.adapter)}`);
   if (info.blas && !info.blas.active) details.push(`no BLAS for the conv layers (slower training): ${info.blas.reason}`);
   if (info.blas?.active && info.blas.core) details.push(`BLAS core ${info.blas.core.name}: ${info.blas.core.reason}`);
+  if (info.blas?.active && info.blas.dnnl?.active === false) details.push(`convs on the BLAS, not oneDNN: ${info.blas.dnnl.reason}`);
   for (const note of info.notes ?? []) details.push(note);
   const parts = [`tfjs ${info.tfBackend}`];
   if (onWebGpu) parts.push(adapterText(info.adapter!));
   if (info.threads !== undefined) parts.push(`${info.threads} thread${info.threads === 1 ? '' : 's'}`);
   if (info.version) parts.push(info.version);
-  if (info.blas?.active) parts.push(`conv layers and matmuls on ${info.blas.description}`);
+  if (info.blas?.active && info.blas.dnnl?.active) parts.push(`conv layers on ${info.blas.dnnl.description}`);
+  if (info.blas?.active) parts.push(`${info.blas.dnnl?.active ? 'matmuls' : 'conv layers and matmuls'} on ${info.blas.description}`);
   const on = onWebGpu ? (info.adapter!.software ? 'software GPU' : 'GPU') : onGpu ? 'GPU' : `CPU${threads}`;
   return { badge: `${info.name} · ${on}`, title: `${info.name} (${parts.join(', ')})`, device, details };
 }

@@ -253,6 +253,8 @@ export function backendText(detail: RunDetail): string {
   if (blas?.active === true) line += `, BLAS: ${text(blas.description)}`;
   const core = asRecord(blas?.core);
   if (blas?.active === true && core) line += ` (core ${text(core.name)}: ${text(core.reason)})`;
+  const dnnl = asRecord(blas?.dnnl);
+  if (blas?.active === true && dnnl?.active === true) line += `, convs: ${text(dnnl.description)}`;
   const skipped = Array.isArray(backend.skipped)
     ? backend.skipped.map(asRecord).filter((s): s is Record<string, unknown> => s !== null)
     : [];

@@ -1,0 +1,537 @@
+/**
+ * Conv2D and its two gradients (NHWC, float32) through oneDNN (libdnnl, the library PyTorch uses on
+ * CPUs) reached through koffi, like the BLAS. oneDNN picks its own blocked layouts ("any") for
+ * its direct AVX2/AVX-512 kernels; tensors are reordered between those and NHWC at each call.
+ * Primitives are built once per geometry and kept (up to MAX_PRIMITIVES, then rebuilt).
+ *
+ * Used only when the library loads and a self-test (each of the three convs on small odd shapes
+ * against direct loops) agrees; otherwise the BLAS path computes the convs and the report says why.
+ */
+import { createRequire } from 'node:module';
+import { setLibraryEnv } from './blas';
+import type { ConvGeometry } from './kernels/conv2d-grads';
+
+/** Constants of oneDNN 2.x's C API (dnnl_types.h). */
+const CPU = 1;
+const F32 = 3;
+const TAG_ANY = 1;
+const TAG_X = 2;
+const TAG_NHWC = 20;
+const TAG_HWIO = 30;
+const FORWARD_TRAINING = 64;
+const CONVOLUTION_DIRECT = 1;
+const STREAM_DEFAULT = 1;
+const QUERY_SRC_MD = 129;
+const QUERY_DIFF_SRC_MD = 130;
+const QUERY_WEIGHTS_MD = 131;
+const QUERY_DIFF_WEIGHTS_MD = 132;
+const QUERY_DST_MD = 133;
+const QUERY_DIFF_DST_MD = 134;
+const QUERY_IMPL_INFO = 8;
+const ARG_SRC = 1;
+const ARG_DST = 17;
+const ARG_WEIGHTS = 33;
+const ARG_BIAS = 41;
+const ARG_DIFF_SRC = 129;
+const ARG_DIFF_DST = 145;
+const ARG_DIFF_WEIGHTS = 161;
+/** sizeof(dnnl_memory_desc_t) is 696 and sizeof(dnnl_convolution_desc_t) 5976 in 2.x; room to spare. */
+const MEMORY_DESC_BYTES = 1024;
+const OP_DESC_BYTES = 8192;
+/** Geometries (× kind) whose primitives and reorder buffers are kept before all are rebuilt. */
+const MAX_PRIMITIVES = 48;
+
+type Func = (...args: unknown[]) => unknown;
+type Handle = unknown;
+
+interface Api {
+  engineCreate: Func;
+  streamCreate: Func;
+  streamWait: Func;
+  mdInitByTag: Func;
+  mdEqual: Func;
+  mdSize: Func;
+  fwdDescInit: Func;
+  bwdDataDescInit: Func;
+  bwdWeightsDescInit: Func;
+  pdCreate: Func;
+  pdQueryMd: Func;
+  pdQuery: Func;
+  reorderPdCreate: Func;
+  primitiveCreate: Func;
+  execute: Func;
+  memoryCreate: Func;
+  setHandle: Func;
+  primitiveDestroy: Func;
+  pdDestroy: Func;
+  memoryDestroy: Func;
+  ompSetThreads: Func | null;
+  version: Func;
+  decodeVersion: (pointer: unknown) => { major: number; minor: number; patch: number };
+}
+
+export interface Dnnl {
+  /** "oneDNN 2.6.3", for the backend report. */
+  description: string;
+  /** out = conv(x, filter) (+ bias per channel). */
+  forward(x: Float32Array, filter: Float32Array, bias: Float32Array | null, out: Float32Array, g: ConvGeometry): void;
+  /** dx from dy and the filter. */
+  backwardData(dy: Float32Array, filter: Float32Array, dx: Float32Array, g: ConvGeometry): void;
+  /** dW from x and dy. */
+  backwardWeights(x: Float32Array, dy: Float32Array, dw: Float32Array, g: ConvGeometry): void;
+  /** The kernel oneDNN runs for a geometry's forward conv ("jit:avx512_core"). */
+  implementation(g: ConvGeometry): string;
+}
+
+export type DnnlResult = { dnnl: Dnnl } | { unavailable: string };
+
+/** The library file tried when SER_DNNL_LIBRARY does not name one. */
+export const DNNL_LIBRARY = 'libdnnl.so.2';
+
+const requireFromHere = createRequire(import.meta.url);
+
+interface Koffi {
+  load(path: string): { func(signature: string): Func };
+  struct(name: string, fields: Record<string, string>): unknown;
+  decode(pointer: unknown, type: unknown): unknown;
+}
+
+/** koffi's struct types, declared once per process. */
+let structs: { version: unknown } | null = null;
+
+function bind(koffi: Koffi, library: string): Api {
+  const lib = koffi.load(library);
+  structs ??= {
+    version:
+      (koffi.struct('dnnl_exec_arg_t', { arg: 'int', memory: 'void *' }),
+      koffi.struct('dnnl_version_t', {
+        major: 'int',
+        minor: 'int',
+        patch: 'int',
+        hash: 'const char *',
+        cpuRuntime: 'unsigned int',
+        gpuRuntime: 'unsigned int',
+      })),
+  };
+  const versionType = structs.version;
+  let ompSetThreads: Func | null = null;
+  try {
+    ompSetThreads = koffi.load('libgomp.so.1').func('void omp_set_num_threads(int n)');
+  } catch {
+    // Another OpenMP runtime or a threadpool build: oneDNN then uses its own default.
+  }
+  return {
+    engineCreate: lib.func('int dnnl_engine_create(_Out_ void **engine, int kind, size_t index)'),
+    streamCreate: lib.func('int dnnl_stream_create(_Out_ void **stream, void *engine, unsigned int flags)'),
+    streamWait: lib.func('int dnnl_stream_wait(void *stream)'),
+    mdInitByTag: lib.func('int dnnl_memory_desc_init_by_tag(void *md, int ndims, const int64_t *dims, int dtype, int tag)'),
+    mdEqual: lib.func('int dnnl_memory_desc_equal(const void *a, const void *b)'),
+    mdSize: lib.func('size_t dnnl_memory_desc_get_size(const void *md)'),
+    fwdDescInit: lib.func(
+      'int dnnl_convolution_forward_desc_init(void *desc, int prop, int alg, const void *src, const void *weights, const void *bias, const void *dst, const int64_t *strides, const int64_t *padL, const int64_t *padR)',
+    ),
+    bwdDataDescInit: lib.func(
+      'int dnnl_convolution_backward_data_desc_init(void *desc, int alg, const void *diffSrc, const void *weights, const void *diffDst, const int64_t *strides, const int64_t *padL, const int64_t *padR)',
+    ),
+    bwdWeightsDescInit: lib.func(
+      'int dnnl_convolution_backward_weights_desc_init(void *desc, int alg, const void *src, const void *diffWeights, const void *diffBias, const void *diffDst, const int64_t *strides, const int64_t *padL, const int64_t *padR)',
+    ),
+    pdCreate: lib.func('int dnnl_primitive_desc_create(_Out_ void **pd, const void *desc, void *attr, void *engine, void *hint)'),
+    pdQueryMd: lib.func('void *dnnl_primitive_desc_query_md(void *pd, int what, int index)'),
+    pdQuery: lib.func('int dnnl_primitive_desc_query(void *pd, int what, int index, _Out_ const char **result)'),
+    reorderPdCreate: lib.func(
+      'int dnnl_reorder_primitive_desc_create(_Out_ void **pd, const void *srcMd, void *srcEngine, const void *dstMd, void *dstEngine, void *attr)',
+    ),
+    primitiveCreate: lib.func('int dnnl_primitive_create(_Out_ void **primitive, void *pd)'),
+    execute: lib.func('int dnnl_primitive_execute(void *primitive, void *stream, int nargs, const dnnl_exec_arg_t *args)'),
+    memoryCreate: lib.func('int dnnl_memory_create(_Out_ void **memory, const void *md, void *engine, void *handle)'),
+    setHandle: lib.func('int dnnl_memory_set_data_handle(void *memory, void *handle)'),
+    primitiveDestroy: lib.func('int dnnl_primitive_destroy(void *primitive)'),
+    pdDestroy: lib.func('int dnnl_primitive_desc_destroy(void *pd)'),
+    memoryDestroy: lib.func('int dnnl_memory_destroy(void *memory)'),
+    ompSetThreads,
+    version: lib.func('void *dnnl_version()'),
+    decodeVersion: (pointer) => koffi.decode(pointer, versionType) as { major: number; minor: number; patch: number },
+  };
+}
+
+function check(status: unknown, what: string): void {
+  if (status !== 0) throw new Error(`oneDNN ${what} failed (status ${String(status)})`);
+}
+
+/** A memory object (NHWC/HWIO user layout) and, when oneDNN computes in another, the reorders. */
+interface Port {
+  user: Handle;
+  /** The layout the primitive computes in, when it is not the user's. */
+  inner: { memory: Handle; buffer: Float32Array; toInner: Handle; toUser: Handle } | null;
+}
+
+interface Prepared {
+  primitive: Handle;
+  impl: string;
+  ports: Record<number, Port>;
+  /** Zeros for the bias of a forward conv without one. */
+  zeros: Float32Array;
+}
+
+class OneDnn implements Dnnl {
+  private readonly engine: Handle;
+  private readonly stream: Handle;
+  private readonly cache = new Map<string, Prepared>();
+
+  constructor(
+    private readonly api: Api,
+    readonly description: string,
+    threads: number,
+  ) {
+    const engine: Handle[] = [null];
+    check(api.engineCreate(engine, CPU, 0), 'engine');
+    this.engine = engine[0];
+    const stream: Handle[] = [null];
+    check(api.streamCreate(stream, this.engine, STREAM_DEFAULT), 'stream');
+    this.stream = stream[0];
+    // The calling thread's OpenMP thread count, which oneDNN's parallel regions use.
+    api.ompSetThreads?.(threads);
+  }
+
+  /** Frees every primitive and reorder buffer (all geometries are rebuilt on their next call). */
+  private clear(): void {
+    for (const prepared of this.cache.values()) {
+      this.api.primitiveDestroy(prepared.primitive);
+      for (const port of Object.values(prepared.ports)) {
+        this.api.memoryDestroy(port.user);
+        if (port.inner) {
+          this.api.memoryDestroy(port.inner.memory);
+          this.api.primitiveDestroy(port.inner.toInner);
+          this.api.primitiveDestroy(port.inner.toUser);
+        }
+      }
+    }
+    this.cache.clear();
+  }
+
+  private md(dims: number[], tag: number): Buffer {
+    const md = Buffer.alloc(MEMORY_DESC_BYTES);
+    check(this.api.mdInitByTag(md, dims.length, BigInt64Array.from(dims.map(BigInt)), F32, tag), 'memory descriptor');
+    return md;
+  }
+
+  private descs(g: ConvGeometry, tag: number) {
+    return {
+      src: this.md([g.batch, g.inC, g.inH, g.inW], tag === TAG_ANY ? TAG_ANY : TAG_NHWC),
+      weights: this.md([g.outC, g.inC, g.kH, g.kW], tag === TAG_ANY ? TAG_ANY : TAG_HWIO),
+      dst: this.md([g.batch, g.outC, g.outH, g.outW], tag === TAG_ANY ? TAG_ANY : TAG_NHWC),
+      bias: this.md([g.outC], TAG_X),
+      strides: BigInt64Array.from([BigInt(g.strideH), BigInt(g.strideW)]),
+      padL: BigInt64Array.from([BigInt(g.padTop), BigInt(g.padLeft)]),
+      padR: BigInt64Array.from([BigInt(g.padBottom), BigInt(g.padRight)]),
+    };
+  }
+
+  private forwardPd(g: ConvGeometry): Handle {
+    const d = this.descs(g, TAG_ANY);
+    const desc = Buffer.alloc(OP_DESC_BYTES);
+    check(
+      this.api.fwdDescInit(desc, FORWARD_TRAINING, CONVOLUTION_DIRECT, d.src, d.weights, d.bias, d.dst, d.strides, d.padL, d.padR),
+      'convolution descriptor',
+    );
+    const pd: Handle[] = [null];
+    check(this.api.pdCreate(pd, desc, null, this.engine, null), 'convolution');
+    return pd[0];
+  }
+
+  private memory(md: unknown): Handle {
+    const memory: Handle[] = [null];
+    check(this.api.memoryCreate(memory, md, this.engine, null), 'memory');
+    return memory[0];
+  }
+
+  /** A port for `userMd` where the primitive computes in `innerMd` (owned memory + reorders when they differ). */
+  private port(userMd: Buffer, innerMd: unknown): Port {
+    const user = this.memory(userMd);
+    if (this.api.mdEqual(userMd, innerMd) === 1) return { user, inner: null };
+    // The buffer lives as long as the port that holds it (oneDNN keeps only its address).
+    const buffer = new Float32Array(Math.ceil(Number(this.api.mdSize(innerMd)) / 4));
+    const memory: Handle[] = [null];
+    check(this.api.memoryCreate(memory, innerMd, this.engine, buffer), 'memory');
+    const reorder = (from: unknown, to: unknown) => {
+      const pd: Handle[] = [null];
+      check(this.api.reorderPdCreate(pd, from, this.engine, to, this.engine, null), 'reorder');
+      const primitive: Handle[] = [null];
+      check(this.api.primitiveCreate(primitive, pd[0]), 'reorder primitive');
+      this.api.pdDestroy(pd[0]);
+      return primitive[0];
+    };
+    return { user, inner: { memory: memory[0], buffer, toInner: reorder(userMd, innerMd), toUser: reorder(innerMd, userMd) } };
+  }
+
+  private prepare(kind: 'forward' | 'data' | 'weights', g: ConvGeometry): Prepared {
+    const key = `${kind}:${JSON.stringify(g)}`;
+    const existing = this.cache.get(key);
+    if (existing) return existing;
+    if (this.cache.size >= MAX_PRIMITIVES) this.clear();
+    const user = this.descs(g, TAG_NHWC);
+    const any = this.descs(g, TAG_ANY);
+    const hint = this.forwardPd(g);
+    let pd: Handle = hint;
+    if (kind !== 'forward') {
+      const desc = Buffer.alloc(OP_DESC_BYTES);
+      if (kind === 'data') {
+        check(
+          this.api.bwdDataDescInit(desc, CONVOLUTION_DIRECT, any.src, any.weights, any.dst, any.strides, any.padL, any.padR),
+          'backward data descriptor',
+        );
+      } else {
+        check(
+          this.api.bwdWeightsDescInit(desc, CONVOLUTION_DIRECT, any.src, any.weights, null, any.dst, any.strides, any.padL, any.padR),
+          'backward weights descriptor',
+        );
+      }
+      const created: Handle[] = [null];
+      check(this.api.pdCreate(created, desc, null, this.engine, hint), kind === 'data' ? 'backward data' : 'backward weights');
+      pd = created[0];
+    }
+    const query = (what: number) => this.api.pdQueryMd(pd, what, 0);
+    const ports: Record<number, Port> =
+      kind === 'forward'
+        ? {
+            [ARG_SRC]: this.port(user.src, query(QUERY_SRC_MD)),
+            [ARG_WEIGHTS]: this.port(user.weights, query(QUERY_WEIGHTS_MD)),
+            [ARG_BIAS]: { user: this.memory(user.bias), inner: null },
+            [ARG_DST]: this.port(user.dst, query(QUERY_DST_MD)),
+          }
+        : kind === 'data'
+          ? {
+              [ARG_DIFF_SRC]: this.port(user.src, query(QUERY_DIFF_SRC_MD)),
+              [ARG_WEIGHTS]: this.port(user.weights, query(QUERY_WEIGHTS_MD)),
+              [ARG_DIFF_DST]: this.port(user.dst, query(QUERY_DIFF_DST_MD)),
+            }
+          : {
+              [ARG_SRC]: this.port(user.src, query(QUERY_SRC_MD)),
+              [ARG_DIFF_WEIGHTS]: this.port(user.weights, query(QUERY_DIFF_WEIGHTS_MD)),
+              [ARG_DIFF_DST]: this.port(user.dst, query(QUERY_DIFF_DST_MD)),
+            };
+    const primitive: Handle[] = [null];
+    check(this.api.primitiveCreate(primitive, pd), 'convolution primitive');
+    const impl: (string | null)[] = [null];
+    this.api.pdQuery(pd, QUERY_IMPL_INFO, 0, impl);
+    if (pd !== hint) this.api.pdDestroy(pd);
+    this.api.pdDestroy(hint);
+    const prepared = {
+      primitive: primitive[0],
+      impl: impl[0] ?? 'unknown',
+      ports,
+      zeros: new Float32Array(kind === 'forward' ? g.outC : 0),
+    };
+    this.cache.set(key, prepared);
+    return prepared;
+  }
+
+  /** Runs a prepared primitive: inputs reordered in, the output reordered out. */
+  private run(p: Prepared, inputs: Record<number, Float32Array | null>, output: number, out: Float32Array): void {
+    const api = this.api;
+    const args: { arg: number; memory: Handle }[] = [];
+    for (const [name, port] of Object.entries(p.ports)) {
+      const arg = Number(name);
+      const data = arg === output ? out : inputs[arg];
+      if (data == null) continue;
+      check(api.setHandle(port.user, data), 'data handle');
+      if (port.inner && arg !== output) {
+        check(
+          api.execute(port.inner.toInner, this.stream, 2, [
+            { arg: ARG_SRC, memory: port.user },
+            { arg: ARG_DST, memory: port.inner.memory },
+          ]),
+          'reorder',
+        );
+      }
+      args.push({ arg, memory: port.inner ? port.inner.memory : port.user });
+    }
+    check(api.execute(p.primitive, this.stream, args.length, args), 'convolution');
+    const port = p.ports[output]!;
+    if (port.inner) {
+      check(
+        api.execute(port.inner.toUser, this.stream, 2, [
+          { arg: ARG_SRC, memory: port.inner.memory },
+          { arg: ARG_DST, memory: port.user },
+        ]),
+        'reorder',
+      );
+    }
+    check(api.streamWait(this.stream), 'stream');
+  }
+
+  forward(x: Float32Array, filter: Float32Array, bias: Float32Array | null, out: Float32Array, g: ConvGeometry): void {
+    const p = this.prepare('forward', g);
+    this.run(p, { [ARG_SRC]: x, [ARG_WEIGHTS]: filter, [ARG_BIAS]: bias ?? p.zeros }, ARG_DST, out);
+  }
+
+  backwardData(dy: Float32Array, filter: Float32Array, dx: Float32Array, g: ConvGeometry): void {
+    this.run(this.prepare('data', g), { [ARG_DIFF_DST]: dy, [ARG_WEIGHTS]: filter }, ARG_DIFF_SRC, dx);
+  }
+
+  backwardWeights(x: Float32Array, dy: Float32Array, dw: Float32Array, g: ConvGeometry): void {
+    this.run(this.prepare('weights', g), { [ARG_SRC]: x, [ARG_DIFF_DST]: dy }, ARG_DIFF_WEIGHTS, dw);
+  }
+
+  implementation(g: ConvGeometry): string {
+    return this.prepare('forward', g).impl;
+  }
+}
+
+let cached: { key: string; result: DnnlResult } | null = null;
+
+/**
+ * Loads oneDNN once per (library, threads) and self-tests it; SER_DNNL_LIBRARY names another
+ * library file, or "none" to leave the convs to the BLAS.
+ */
+export function loadDnnl(threads: number, library = process.env.SER_DNNL_LIBRARY || DNNL_LIBRARY): DnnlResult {
+  const key = `${library}/${threads}`;
+  if (cached?.key !== key) cached = { key, result: openDnnl(threads, library) };
+  return cached.result;
+}
+
+function openDnnl(threads: number, library: string): DnnlResult {
+  if (library.toLowerCase() === 'none') return { unavailable: 'turned off by SER_DNNL_LIBRARY=none' };
+  let koffi: Koffi;
+  try {
+    koffi = requireFromHere('koffi') as Koffi;
+  } catch {
+    return { unavailable: 'the koffi package (optional dependency) is not installed' };
+  }
+  // OpenMP's idle threads otherwise spin after each conv, taking a core from the JavaScript and
+  // wasm work in between (training ran ~1.8x slower so). Read when the runtime loads.
+  if (process.env.OMP_WAIT_POLICY === undefined) setLibraryEnv(koffi, 'OMP_WAIT_POLICY', 'PASSIVE');
+  let api: Api;
+  try {
+    api = bind(koffi, library);
+  } catch (error) {
+    return { unavailable: `${library} could not be loaded (${error instanceof Error ? error.message.split('\n')[0] : String(error)})` };
+  }
+  try {
+    const v = api.decodeVersion(api.version());
+    const dnnl = new OneDnn(api, `oneDNN ${v.major}.${v.minor}.${v.patch}`, threads);
+    const failed = selfTest(dnnl);
+    return failed ? { unavailable: `${dnnl.description} failed its self-test (${failed})` } : { dnnl };
+  } catch (error) {
+    return { unavailable: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** Largest |a - b| over the largest |b|. */
+function relativeError(a: Float32Array, b: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return diff / (scale || 1);
+}
+
+/** out, dx and dW of a conv by direct loops: the reference the self-test compares with. */
+export function referenceConv(x: Float32Array, filter: Float32Array, bias: Float32Array | null, dy: Float32Array, g: ConvGeometry) {
+  const out = new Float32Array(g.batch * g.outH * g.outW * g.outC);
+  const dx = new Float32Array(x.length);
+  const dw = new Float32Array(filter.length);
+  for (let b = 0; b < g.batch; b++)
+    for (let oh = 0; oh < g.outH; oh++)
+      for (let ow = 0; ow < g.outW; ow++)
+        for (let o = 0; o < g.outC; o++) {
+          const at = ((b * g.outH + oh) * g.outW + ow) * g.outC + o;
+          let sum = bias ? bias[o]! : 0;
+          for (let i = 0; i < g.kH; i++) {
+            const ih = oh * g.strideH + i - g.padTop;
+            if (ih < 0 || ih >= g.inH) continue;
+            for (let j = 0; j < g.kW; j++) {
+              const iw = ow * g.strideW + j - g.padLeft;
+              if (iw < 0 || iw >= g.inW) continue;
+              for (let c = 0; c < g.inC; c++) {
+                const xi = ((b * g.inH + ih) * g.inW + iw) * g.inC + c;
+                const fi = ((i * g.kW + j) * g.inC + c) * g.outC + o;
+                sum += x[xi]! * filter[fi]!;
+                dx[xi] += dy[at]! * filter[fi]!;
+                dw[fi] += dy[at]! * x[xi]!;
+              }
+            }
+          }
+          out[at] = sum;
+        }
+  return { out, dx, dw };
+}
+
+/** Values in [-1, 1) from a fixed sequence. */
+function testValues(length: number, seed: number): Float32Array {
+  const values = new Float32Array(length);
+  let state = seed;
+  for (let i = 0; i < length; i++) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    values[i] = state / 2 ** 31 - 1;
+  }
+  return values;
+}
+
+/** Geometries of the self-test: odd sizes, batch 1, a 'same' 3×3 with blocked channels. */
+const SELF_TEST: ConvGeometry[] = [
+  {
+    batch: 2,
+    inH: 5,
+    inW: 7,
+    inC: 3,
+    outH: 5,
+    outW: 7,
+    outC: 5,
+    kH: 3,
+    kW: 3,
+    strideH: 1,
+    strideW: 1,
+    padTop: 1,
+    padBottom: 1,
+    padLeft: 1,
+    padRight: 1,
+  },
+  {
+    batch: 1,
+    inH: 6,
+    inW: 9,
+    inC: 32,
+    outH: 6,
+    outW: 9,
+    outC: 16,
+    kH: 3,
+    kW: 3,
+    strideH: 1,
+    strideW: 1,
+    padTop: 1,
+    padBottom: 1,
+    padLeft: 1,
+    padRight: 1,
+  },
+];
+
+/** Why oneDNN disagrees with the reference on the self-test geometries, or null when it agrees. */
+function selfTest(dnnl: Dnnl): string | null {
+  for (const g of SELF_TEST) {
+    const x = testValues(g.batch * g.inH * g.inW * g.inC, 1);
+    const filter = testValues(g.kH * g.kW * g.inC * g.outC, 2);
+    const bias = testValues(g.outC, 3);
+    const dy = testValues(g.batch * g.outH * g.outW * g.outC, 4);
+    const expected = referenceConv(x, filter, bias, dy, g);
+    const out = new Float32Array(expected.out.length);
+    const dx = new Float32Array(x.length);
+    const dw = new Float32Array(filter.length);
+    dnnl.forward(x, filter, bias, out, g);
+    dnnl.backwardData(dy, filter, dx, g);
+    dnnl.backwardWeights(x, dy, dw, g);
+    const shape = `${g.batch}×${g.inH}×${g.inW}×${g.inC} → ${g.outC}`;
+    for (const [name, got, want] of [
+      ['forward', out, expected.out],
+      ['input gradient', dx, expected.dx],
+      ['filter gradient', dw, expected.dw],
+    ] as const) {
+      const error = relativeError(got, want);
+      if (!(error <= 1e-4)) return `${name} at ${shape} off by ${error.toExponential(1)} relative`;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,118 @@
+/**
+ * oneDNN's convs (forward and both gradients) against the present BLAS path, on the shapes the
+ * zoo's models use plus odd sizes, batch 1 and asymmetric pads, and how the backend reports
+ * oneDNN used, turned off or missing. Needs libdnnl (CI installs Debian's libdnnl2) and a BLAS;
+ * without them the comparison is skipped and says why.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../main/compute/backend';
+import { loadBlas } from '../../main/compute/blas';
+import { loadDnnl } from '../../main/compute/dnnl';
+import { dnnlConvsActive, useDnnlConvs } from '../../main/compute/kernels';
+
+interface ConvCase {
+  x: [number, number, number, number];
+  filter: [number, number, number, number];
+  pad: 'same' | 'valid' | number[][];
+}
+
+const CASES: ConvCase[] = [
+  { x: [4, 20, 50, 32], filter: [3, 3, 32, 64], pad: 'same' },
+  { x: [2, 10, 25, 128], filter: [3, 3, 128, 256], pad: 'same' },
+  { x: [1, 7, 9, 64], filter: [3, 3, 64, 16], pad: 'same' },
+  { x: [3, 9, 11, 12], filter: [3, 3, 12, 8], pad: 'same' },
+  { x: [2, 9, 11, 1], filter: [3, 3, 1, 8], pad: 'same' },
+  { x: [1, 6, 5, 40], filter: [5, 3, 40, 9], pad: 'valid' },
+  {
+    x: [2, 7, 8, 33],
+    filter: [3, 3, 33, 10],
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  },
+];
+
+const blas = loadBlas(2);
+const dnnl = loadDnnl(2);
+const reason = 'unavailable' in blas ? blas.unavailable : 'unavailable' in dnnl ? dnnl.unavailable : '';
+
+function values(shape: number[], seed: number): tf.Tensor {
+  return tf.randomUniform(shape, -1, 1, 'float32', seed);
+}
+
+/** Output, dx and dW of one conv, through whichever path is on. */
+function convAndGradients(c: ConvCase): Float32Array[] {
+  return tf.tidy(() => {
+    const x = values(c.x, 1);
+    const filter = values(c.filter, 2);
+    const y = tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, 1, c.pad as 'same');
+    const dy = values(y.shape, 3);
+    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, c.pad as 'same'))(
+      [x, filter],
+      dy,
+    );
+    return [y, dx!, dw!].map((t) => t.dataSync() as Float32Array);
+  });
+}
+
+function relativeError(got: Float32Array, want: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) {
+    diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
+    scale = Math.max(scale, Math.abs(want[i]!));
+  }
+  return diff / scale;
+}
+
+describe.skipIf(reason !== '').each(['wasm', 'cpu'] as const)(
+  `oneDNN convs on %s${reason ? ` (skipped: ${reason})` : ''}`,
+  (backendName) => {
+    beforeAll(async () => {
+      const info = await initBackend(backendName, { threads: 2 });
+      expect(info.blas?.active && info.blas.dnnl).toEqual({ active: true, description: expect.stringMatching(/^oneDNN \d+\.\d+\.\d+$/) });
+      expect(dnnlConvsActive()).toBe(true);
+    });
+    it.each(CASES.map((c) => [`${c.x.join('×')} * ${c.filter.join('×')} ${JSON.stringify(c.pad)}`, c] as const))(
+      'agrees with the BLAS path: %s',
+      (_, c) => {
+        const onDnnl = convAndGradients(c);
+        useDnnlConvs(null);
+        try {
+          const onBlas = convAndGradients(c);
+          ['forward', 'input gradient', 'filter gradient'].forEach((name, i) => {
+            expect(relativeError(onDnnl[i]!, onBlas[i]!), name).toBeLessThanOrEqual(1e-4);
+          });
+        } finally {
+          useDnnlConvs(dnnl && 'dnnl' in dnnl ? dnnl.dnnl : null);
+        }
+      },
+    );
+  },
+);
+
+describe('oneDNN in the backend report', () => {
+  const saved = process.env.SER_DNNL_LIBRARY;
+  afterAll(() => {
+    if (saved === undefined) delete process.env.SER_DNNL_LIBRARY;
+    else process.env.SER_DNNL_LIBRARY = saved;
+  });
+
+  it('says why oneDNN is not used when it is turned off or missing', async () => {
+    process.env.SER_DNNL_LIBRARY = 'none';
+    expect(loadDnnl(2)).toEqual({ unavailable: 'turned off by SER_DNNL_LIBRARY=none' });
+    process.env.SER_DNNL_LIBRARY = '/nonexistent/libdnnl.so.2';
+    expect(loadDnnl(2)).toEqual({ unavailable: expect.stringMatching(/^\/nonexistent\/libdnnl\.so\.2 could not be loaded \(/) });
+  });
+
+  it.skipIf('unavailable' in blas)('reports the BLAS alone computing the convs when oneDNN is off', async () => {
+    process.env.SER_DNNL_LIBRARY = 'none';
+    const info = await initBackend('cpu', { threads: 1 });
+    expect(info.blas?.active && info.blas.dnnl).toEqual({ active: false, reason: 'turned off by SER_DNNL_LIBRARY=none' });
+    expect(dnnlConvsActive()).toBe(false);
+  });
+});
