@@ -7,7 +7,10 @@
  * Used only when the library loads and a self-test (each of the three convs on small odd shapes
  * against direct loops) agrees; otherwise the BLAS path computes the convs and the report says why.
  */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { defaultCacheRoot } from '../features/cache';
 import { setLibraryEnv } from './blas';
 import type { ConvGeometry } from './kernels/conv2d-grads';
 
@@ -411,10 +414,58 @@ function openDnnl(threads: number, library: string): DnnlResult {
   try {
     const v = api.decodeVersion(api.version());
     const dnnl = new OneDnn(api, `oneDNN ${v.major}.${v.minor}.${v.patch}`, threads);
+    const marker = selfTestMarker(dnnl.description);
+    const unfinished = marker ? unfinishedSelfTest(marker) : null;
+    if (unfinished) return { unavailable: unfinished };
+    if (marker) writeMarker(marker);
     const failed = selfTest(dnnl);
+    if (marker) rmSync(marker, { force: true });
     return failed ? { unavailable: `${dnnl.description} failed its self-test (${failed})` } : { dnnl };
   } catch (error) {
     return { unavailable: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/**
+ * The self-test runs in this process (its JIT kernels cannot be handed to another), so a library
+ * that crashes in it would crash every start. A marker file is written before it and removed after:
+ * one left by a process that is gone means the self-test never finished, and oneDNN stays off.
+ * SER_DNNL_MARKER_DIR moves the marker (tests); no cache folder: no marker.
+ */
+function selfTestMarker(description: string): string | null {
+  const root = process.env.SER_DNNL_MARKER_DIR ?? defaultCacheRoot();
+  return root ? join(root, 'dnnl', `${description.replace(/[^\w.-]+/g, '-')}.self-test`) : null;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Why oneDNN stays off because an earlier self-test never finished, or null. */
+export function unfinishedSelfTest(marker: string): string | null {
+  if (!existsSync(marker)) return null;
+  let record: { pid?: unknown; startedAt?: unknown } = {};
+  try {
+    record = JSON.parse(readFileSync(marker, 'utf8')) as typeof record;
+  } catch {
+    // an unreadable marker counts as an unfinished self-test
+  }
+  // A self-test running in another process right now (a study member starting beside this one).
+  if (typeof record.pid === 'number' && record.pid !== process.pid && processAlive(record.pid)) return null;
+  return `oneDNN's self-test did not finish in an earlier process${typeof record.startedAt === 'string' ? ` (started ${record.startedAt})` : ''}: it crashed or was killed there, so the convs stay on the BLAS; delete ${marker} to try again`;
+}
+
+function writeMarker(marker: string): void {
+  try {
+    mkdirSync(join(marker, '..'), { recursive: true });
+    writeFileSync(marker, JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString() }) + '\n');
+  } catch {
+    // a marker that cannot be written only loses the crash guard
   }
 }
 

@@ -4,11 +4,14 @@
  * oneDNN used, turned off or missing. Needs libdnnl (CI installs Debian's libdnnl2) and a BLAS;
  * without them the comparison is skipped and says why.
  */
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../main/compute/backend';
 import { loadBlas } from '../../main/compute/blas';
-import { loadDnnl } from '../../main/compute/dnnl';
+import { loadDnnl, unfinishedSelfTest } from '../../main/compute/dnnl';
 import { dnnlConvsActive, useDnnlConvs } from '../../main/compute/kernels';
 
 interface ConvCase {
@@ -114,5 +117,38 @@ describe('oneDNN in the backend report', () => {
     const info = await initBackend('cpu', { threads: 1 });
     expect(info.blas?.active && info.blas.dnnl).toEqual({ active: false, reason: 'turned off by SER_DNNL_LIBRARY=none' });
     expect(dnnlConvsActive()).toBe(false);
+  });
+});
+
+describe.skipIf(reason !== '')('oneDNN self-test crash guard', () => {
+  const savedDir = process.env.SER_DNNL_MARKER_DIR;
+  afterAll(() => {
+    if (savedDir === undefined) delete process.env.SER_DNNL_MARKER_DIR;
+    else process.env.SER_DNNL_MARKER_DIR = savedDir;
+  });
+
+  it('keeps oneDNN off after a self-test that never finished, and clears its marker after one that did', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ser-dnnl-marker-'));
+    try {
+      process.env.SER_DNNL_MARKER_DIR = dir;
+      // A fresh load (another thread count) self-tests and leaves no marker behind.
+      expect(loadDnnl(3)).toHaveProperty('dnnl');
+      const markers = join(dir, 'dnnl');
+      expect(readdirSync(markers)).toEqual([]);
+
+      // A marker left by a process that is gone: the self-test crashed there.
+      const description = (loadDnnl(3) as { dnnl: { description: string } }).dnnl.description;
+      const marker = join(markers, `${description.replace(/[^\w.-]+/g, '-')}.self-test`);
+      writeFileSync(marker, JSON.stringify({ pid: 2 ** 22 + 1, startedAt: '2026-12-07T06:00:00.000Z' }));
+      expect(unfinishedSelfTest(marker)).toMatch(
+        /^oneDNN's self-test did not finish in an earlier process \(started 2026-12-07T06:00:00\.000Z\): it crashed or was killed there, so the convs stay on the BLAS; delete .*\.self-test to try again$/,
+      );
+      expect(loadDnnl(4)).toEqual({ unavailable: unfinishedSelfTest(marker) });
+      // One running in a live process (a study member starting beside this one) is no crash.
+      writeFileSync(marker, JSON.stringify({ pid: process.ppid, startedAt: '2026-12-07T06:00:00.000Z' }));
+      expect(unfinishedSelfTest(marker)).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
