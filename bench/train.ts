@@ -216,23 +216,44 @@ const CRNN_BATCHES = 10;
 const CRNN_WARMUP = 4;
 
 /**
+ * `measure` under each path in turn, `rounds` times, in this process so that every path sees the
+ * same load (`use` switches to a path, `restore` switches back afterwards); each path's runs and
+ * the median of their samples/s.
+ */
+async function alternating<Path extends string>(
+  rounds: number,
+  paths: readonly Path[],
+  use: (path: Path) => void,
+  restore: () => void,
+  measure: () => Promise<BenchResult>,
+): Promise<{ runs: Record<Path, BenchResult[]>; speed: (path: Path) => number }> {
+  const runs = Object.fromEntries(paths.map((path) => [path, [] as BenchResult[]])) as Record<Path, BenchResult[]>;
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const path of paths) {
+        use(path);
+        runs[path].push(await measure());
+      }
+    }
+  } finally {
+    restore();
+  }
+  return { runs, speed: (path) => median(runs[path].map((r) => r.samplesPerSecond as number)) };
+}
+
+/**
  * CRNN training samples/s with the fused GRU kernels and with the op-by-op GRU (the path webgpu
  * and training without a BLAS take), alternating `rounds` times in this process so that both
  * see the same load; the medians and their ratio.
  */
 async function crnnFusedVersusOps(rounds: number, threads?: number): Promise<BenchResult> {
-  const runs: Record<'fused' | 'ops', BenchResult[]> = { fused: [], ops: [] };
-  try {
-    for (let round = 0; round < rounds; round++) {
-      for (const path of ['fused', 'ops'] as const) {
-        useFusedGru(path === 'fused');
-        runs[path].push(await trainingThroughput('crnn', 'wasm', true, CRNN_BATCHES, CRNN_WARMUP, FULL, threads));
-      }
-    }
-  } finally {
-    useFusedGru(true);
-  }
-  const speed = (path: 'fused' | 'ops') => median(runs[path].map((r) => r.samplesPerSecond as number));
+  const { runs, speed } = await alternating(
+    rounds,
+    ['fused', 'ops'] as const,
+    (path) => useFusedGru(path === 'fused'),
+    () => useFusedGru(true),
+    () => trainingThroughput('crnn', 'wasm', true, CRNN_BATCHES, CRNN_WARMUP, FULL, threads),
+  );
   const first = runs.fused[0]!;
   return {
     benchmark: 'train-crnn-gru',
@@ -262,18 +283,13 @@ async function seedCnnDnnlVersusBlas(rounds: number): Promise<BenchResult | null
     console.log(`\noneDNN vs BLAS row skipped: ${why}`);
     return null;
   }
-  const runs: Record<'dnnl' | 'blas', BenchResult[]> = { dnnl: [], blas: [] };
-  try {
-    for (let round = 0; round < rounds; round++) {
-      for (const path of ['dnnl', 'blas'] as const) {
-        useDnnlConvs(path === 'dnnl' ? dnnl : null);
-        runs[path].push(await trainingThroughput('seed-cnn', 'wasm', true, 8, 2));
-      }
-    }
-  } finally {
-    useDnnlConvs(dnnl);
-  }
-  const speed = (path: 'dnnl' | 'blas') => median(runs[path].map((r) => r.samplesPerSecond as number));
+  const { runs, speed } = await alternating(
+    rounds,
+    ['dnnl', 'blas'] as const,
+    (path) => useDnnlConvs(path === 'dnnl' ? dnnl : null),
+    () => useDnnlConvs(dnnl),
+    () => trainingThroughput('seed-cnn', 'wasm', true, 8, 2),
+  );
   const first = runs.blas[0]!;
   return {
     benchmark: 'train-seed-cnn-dnnl',
