@@ -56,6 +56,7 @@ function hasSox(): boolean {
     execFileSync('sox', ['--version'], { stdio: 'ignore' });
     return true;
   } catch {
+    console.log('SKIPPED the sox pipe test: sox is not installed (Debian: apt-get install -y sox; .ci/run installs it)');
     return false;
   }
 }
