@@ -146,9 +146,9 @@ export const FEATURE_FIELDS = {
     choices: [
       { value: 'mfcc', title: 'MFCC' },
       { value: 'logmel', title: 'log-mel energies' },
-      { value: 'egemaps-like', title: 'eGeMAPS-like functionals (88)' },
-      { value: 'compare-like', title: 'ComParE-like functionals (3707)' },
-      { value: 'encoder', title: 'pretrained encoder (ONNX folder)' },
+      { value: 'egemaps-like', title: 'eGeMAPS-like, 88 values' },
+      { value: 'compare-like', title: 'ComParE-like, 3707 values' },
+      { value: 'encoder', title: 'pretrained encoder (ONNX)' },
     ],
     default: 'mfcc',
     label: 'Representation',
@@ -283,7 +283,7 @@ export const FEATURE_FIELDS = {
     kind: 'enum',
     choices: ENCODER_POOLINGS.map((value) => ({
       value,
-      title: value === 'mean-std' ? 'mean + std over the clip (vector models)' : 'frames (sequence models)',
+      title: value === 'mean-std' ? 'mean + std (vector models)' : 'frames (sequence models)',
     })),
     default: 'mean-std',
     label: 'Encoder pooling',
