@@ -96,7 +96,7 @@ describe('the vector representations in the feature config', () => {
     // The form's titles state the sizes.
     for (const representation of VECTOR_REPRESENTATIONS) {
       const title = FEATURE_FIELDS.representation.choices.find((c) => c.value === representation)!.title;
-      expect(title).toContain(`(${functionalNames(representation).length})`);
+      expect(title).toContain(`${functionalNames(representation).length} values`);
       expect(featureRowCount(resolveFeatureConfig({ representation }))).toBe(functionalNames(representation).length);
     }
     expect(describeFeatureConfig(resolveFeatureConfig({ representation: 'egemaps-like' }))).toBe(
