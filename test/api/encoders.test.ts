@@ -16,13 +16,15 @@ import { BAD_INPUT_NAME, TINY, TINY_LAST_ONLY } from '../features/encoder/helper
 
 const DEMO = resolve('resources/demo-emodb');
 
-describe('encoders.open and encoder feature configs', () => {
-  let dir: string;
+/**
+ * An engine over a fresh temp workspace for one describe block (made before its tests, closed and
+ * removed after); `dir()` is that workspace's folder.
+ */
+function testEngine(prefix: string) {
+  let dir = '';
   let engine: Engine;
-  const call = <N extends RequestName>(name: N, args: RequestArgs<N>) => dispatch(engine.handlers, name, args) as Promise<RequestResult<N>>;
-
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'ser-engine-encoders-'));
+    dir = mkdtempSync(join(tmpdir(), prefix));
     const workspace = new Workspace({
       runsDir: join(dir, 'runs'),
       cacheDir: join(dir, 'cache'),
@@ -32,11 +34,18 @@ describe('encoders.open and encoder feature configs', () => {
     });
     engine = createEngine({ appVersion: '0.0.0-test', door: 'serve', workspace, emit: () => undefined });
   });
-
   afterAll(async () => {
     await engine.close();
     rmSync(dir, { recursive: true, force: true });
   });
+  return {
+    dir: () => dir,
+    call: <N extends RequestName>(name: N, args: RequestArgs<N>) => dispatch(engine.handlers, name, args) as Promise<RequestResult<N>>,
+  };
+}
+
+describe('encoders.open and encoder feature configs', () => {
+  const { call } = testEngine('ser-engine-encoders-');
 
   it('refuses a feature config naming an encoder folder the session has not opened', async () => {
     await expect(
@@ -74,29 +83,11 @@ describe('encoders.open and encoder feature configs', () => {
 });
 
 describe('predict.files with a moved encoder folder', () => {
-  let dir: string;
-  let engine: Engine;
-  const call = <N extends RequestName>(name: N, args: RequestArgs<N>) => dispatch(engine.handlers, name, args) as Promise<RequestResult<N>>;
-
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'ser-engine-encoder-moved-'));
-    const workspace = new Workspace({
-      runsDir: join(dir, 'runs'),
-      cacheDir: join(dir, 'cache'),
-      uploadsDir: join(dir, 'uploads'),
-      demoDatasetPath: DEMO,
-      backendPreference: 'wasm',
-    });
-    engine = createEngine({ appVersion: '0.0.0-test', door: 'serve', workspace, emit: () => undefined });
-  });
-
-  afterAll(async () => {
-    await engine.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const session = testEngine('ser-engine-encoder-moved-');
+  const { call } = session;
 
   it('says encoder-needed when the recorded folder is gone, and predicts with the folder chosen where it is now', async () => {
-    const recorded = join(dir, 'tiny-wav2vec2');
+    const recorded = join(session.dir(), 'tiny-wav2vec2');
     cpSync(TINY, recorded, { recursive: true });
     const { runId } = await runTrainingJob({
       datasetRoot: DEMO,
@@ -107,11 +98,11 @@ describe('predict.files with a moved encoder folder', () => {
         classifier: { innerFolds: 2 },
       }),
       featureConfig: { representation: 'encoder', encoderDir: recorded },
-      cacheRoot: join(dir, 'cache'),
-      runsDir: join(dir, 'runs'),
+      cacheRoot: join(session.dir(), 'cache'),
+      runsDir: join(session.dir(), 'runs'),
       backend: 'wasm',
     });
-    const moved = join(dir, 'moved', 'tiny-wav2vec2');
+    const moved = join(session.dir(), 'moved', 'tiny-wav2vec2');
     cpSync(recorded, moved, { recursive: true });
     rmSync(recorded, { recursive: true });
     const files = [{ path: join(DEMO, '03a01Wa.wav') }];
