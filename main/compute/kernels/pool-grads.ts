@@ -13,20 +13,20 @@ import * as tf from '@tensorflow/tfjs';
 import { KernelRunner, type FastBackendName } from './runner';
 import type { PoolGeometryArgs } from './simd-loops';
 
-interface PoolAttrs {
+export interface PoolAttrs {
   filterSize: [number, number] | number;
   strides: [number, number] | number;
   pad: 'valid' | 'same' | number;
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
-function poolInfo(xShape: number[], attrs: PoolAttrs): tf.backend_util.Conv2DInfo {
+export function poolInfo(xShape: number[], attrs: PoolAttrs): tf.backend_util.Conv2DInfo {
   const { filterSize, strides, pad, dimRoundingMode } = attrs;
   return tf.backend_util.computePool2DInfo(xShape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
 }
 
 /** Pooling geometry as plain numbers, for the loops below. */
-interface Geometry {
+export interface PoolGeometry {
   batch: number;
   inH: number;
   inW: number;
@@ -41,7 +41,7 @@ interface Geometry {
   padLeft: number;
 }
 
-function geometry(info: tf.backend_util.Conv2DInfo): Geometry {
+export function poolGeometry(info: tf.backend_util.Conv2DInfo): PoolGeometry {
   return {
     batch: info.batchSize,
     inH: info.inHeight,
@@ -58,13 +58,13 @@ function geometry(info: tf.backend_util.Conv2DInfo): Geometry {
   };
 }
 
-function geometryArgs(g: Geometry): PoolGeometryArgs {
+function geometryArgs(g: PoolGeometry): PoolGeometryArgs {
   return [g.batch, g.inH, g.inW, g.channels, g.outH, g.outW, g.strideH, g.strideW, g.filterH, g.filterW, g.padTop, g.padLeft];
 }
 
 // The loops are plain functions of typed arrays (no captured state) so V8 compiles them tightly.
 
-function maxPoolBackward(dx: Float32Array, x: Float32Array, dy: Float32Array, g: Geometry): void {
+function maxPoolBackward(dx: Float32Array, x: Float32Array, dy: Float32Array, g: PoolGeometry): void {
   const { batch, inH, inW, channels, outH, outW, strideH, strideW, filterH, filterW, padTop, padLeft } = g;
   const maxValue = new Float32Array(channels);
   const maxIndex = new Int32Array(channels);
@@ -102,7 +102,7 @@ function maxPoolBackward(dx: Float32Array, x: Float32Array, dy: Float32Array, g:
   }
 }
 
-function avgPoolBackward(dx: Float32Array, dy: Float32Array, g: Geometry): void {
+function avgPoolBackward(dx: Float32Array, dy: Float32Array, g: PoolGeometry): void {
   const { batch, inH, inW, channels, outH, outW, strideH, strideW, filterH, filterW, padTop, padLeft } = g;
   const scale = 1 / (filterH * filterW);
   const share = new Float32Array(channels);
@@ -130,7 +130,7 @@ function avgPoolBackward(dx: Float32Array, dy: Float32Array, g: Geometry): void 
 }
 
 /** Whether the windows tile the input without overlap or padding (the CNNs' 2 × 2 pooling): each pixel is in at most one. */
-function windowsTile(g: Geometry): boolean {
+function windowsTile(g: PoolGeometry): boolean {
   return (
     g.strideH === g.filterH &&
     g.strideW === g.filterW &&
@@ -144,7 +144,7 @@ function windowsTile(g: Geometry): boolean {
 function makeMaxPoolGrad(backendName: FastBackendName): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
-    const g = geometry(poolInfo(input.shape, attrs as unknown as PoolAttrs));
+    const g = poolGeometry(poolInfo(input.shape, attrs as unknown as PoolAttrs));
     const runner = new KernelRunner(backend as tf.KernelBackend, backendName);
     const simd = runner.simd(g.channels);
     if (simd != null) {
@@ -161,7 +161,7 @@ function makeMaxPoolGrad(backendName: FastBackendName): tf.KernelFunc {
 function makeAvgPoolGrad(backendName: FastBackendName): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
-    const g = geometry(poolInfo(input.shape, attrs as unknown as PoolAttrs));
+    const g = poolGeometry(poolInfo(input.shape, attrs as unknown as PoolAttrs));
     const runner = new KernelRunner(backend as tf.KernelBackend, backendName);
     const simd = runner.simd(g.channels);
     if (simd != null)
