@@ -22,7 +22,7 @@ import { AUTO_FRAMES_MIN } from '../main/features/frames';
 import { EmotionPredictor } from '../main/pipeline/inference';
 import { writeCheckpoint } from '../main/runs/checkpoints';
 import { initBackend, type BackendInfo, type BackendName } from '../main/compute/backend';
-import { activeDnnl, useDnnlConvs, useFusedGru } from '../main/compute/kernels';
+import { activeDnnl, useDnnl, useFusedGru } from '../main/compute/kernels';
 import { describeAdapter } from '../main/compute/webgpu';
 import { resolveTrainingConfig } from '../main/training/config';
 import { trainLoop, type LabelledSet } from '../main/training/loop';
@@ -98,7 +98,7 @@ export async function trainingThroughput(
     parameters: count,
     backend: info.name,
     threads: info.threads ?? null,
-    blas: info.blas?.active ? `${info.blas.description}${activeDnnl() ? ` + ${activeDnnl()!.description} convs` : ''}` : 'none',
+    blas: info.blas?.active ? `${info.blas.description}${activeDnnl() ? ` + ${activeDnnl()!.description}` : ''}` : 'none',
     adapter: adapterColumn(info),
     input: `${rows}×${frames}`,
     batch,
@@ -162,7 +162,7 @@ async function inferenceLatency(model: NetworkModelName, backend: BackendName, r
       model,
       backend: info.name,
       threads: info.threads ?? null,
-      blas: info.blas?.active ? `${info.blas.description}${activeDnnl() ? ` + ${activeDnnl()!.description} convs` : ''}` : 'none',
+      blas: info.blas?.active ? `${info.blas.description}${activeDnnl() ? ` + ${activeDnnl()!.description}` : ''}` : 'none',
       clip: '2.0 s WAV, 22 050 Hz',
       decodeMs: pick('decode'),
       featuresMs: pick('features'),
@@ -286,8 +286,8 @@ async function seedCnnDnnlVersusBlas(rounds: number): Promise<BenchResult | null
   const { runs, speed } = await alternating(
     rounds,
     ['dnnl', 'blas'] as const,
-    (path) => useDnnlConvs(path === 'dnnl' ? dnnl : null),
-    () => useDnnlConvs(dnnl),
+    (path) => useDnnl(path === 'dnnl' ? dnnl : null),
+    () => useDnnl(dnnl),
     () => trainingThroughput('seed-cnn', 'wasm', true, 8, 2),
   );
   const first = runs.blas[0]!;

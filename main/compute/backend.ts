@@ -10,7 +10,7 @@ import os from 'node:os';
 import { registerStockWasm, registerThreadedWasm, useInstalledWasmFiles, wasmThreadsCount } from './backend-wasm';
 import { loadBlas, type Blas } from './blas';
 import { loadDnnl, type Dnnl } from './dnnl';
-import { prepareSimdLoops, registerFastKernels, useBlasKernels, useDnnlConvs } from './kernels';
+import { prepareSimdLoops, registerFastKernels, useBlasKernels, useDnnl } from './kernels';
 import { BACKEND_NAMES, type BackendAvailability, type BackendInfo, type BackendName } from '../schema/backend';
 import { probeGpu } from './gpu';
 import { activateWebGpu, WebGpuUnavailable, webgpuDeviceLost } from './webgpu';
@@ -182,7 +182,7 @@ function setUpBlas(wanted: boolean, threads: number): NonNullable<BackendInfo['b
     }
   }
   useBlasKernels(blas);
-  useDnnlConvs(dnnl);
+  useDnnl(dnnl);
   return result;
 }
 

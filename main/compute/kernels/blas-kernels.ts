@@ -40,16 +40,16 @@ export function blasKernelsActive(): boolean {
 
 let dnnl: Dnnl | null = null;
 
-/** Runs the convs these kernels take through oneDNN (or, with null, through the BLAS again). */
-export function useDnnlConvs(library: Dnnl | null): void {
+/** Runs the convs, batch norms and pools oneDNN takes through it (or, with null, the BLAS and loops again). */
+export function useDnnl(library: Dnnl | null): void {
   dnnl = library;
 }
 
-export function dnnlConvsActive(): boolean {
+export function dnnlActive(): boolean {
   return dnnl != null && blas != null;
 }
 
-/** The oneDNN the convs run on, or null when they run on the BLAS. */
+/** The oneDNN the kernels run on, or null when it is off. */
 export function activeDnnl(): Dnnl | null {
   return blas != null ? dnnl : null;
 }
@@ -499,22 +499,18 @@ function makeConv2D(backendName: FastBackendName, fused: boolean): KernelFunc {
     const g = blasGeometry(x!.shape, filter!.shape, attrs);
     const simpleEpilogue = (activation === 'linear' || activation === 'relu') && preluActivationWeights == null;
     const biasSize = bias != null ? tf.util.sizeFromShape(bias.shape) : 0;
-    if (
-      g == null ||
-      !simpleEpilogue ||
-      g.inC < MIN_IM2COL_CHANNELS ||
-      g.outC < MIN_CHANNELS ||
-      (bias != null && biasSize !== g.outC && biasSize !== 1)
-    ) {
-      return previous(args);
-    }
+    if (g == null || !simpleEpilogue) return previous(args);
     const runner = new KernelRunner(args.backend as tf.KernelBackend, backendName);
+    // oneDNN takes every channel count (the first layer's single input channel too).
     if (dnnl != null && (bias == null || biasSize === g.outC)) {
       const convs = dnnl;
       return runner.create([g.batch, g.outH, g.outW, g.outC], (out, read) => {
         convs.forward(read(x!), read(filter!), bias != null ? read(bias) : null, out, g);
         if (activation === 'relu') relu(out);
       });
+    }
+    if (g.inC < MIN_IM2COL_CHANNELS || g.outC < MIN_CHANNELS || (bias != null && biasSize !== g.outC && biasSize !== 1)) {
+      return previous(args);
     }
     const lib = blas!;
     return createWithPatchScratch(runner, [g.batch, g.outH, g.outW, g.outC], g, (out, read, scratch) => {

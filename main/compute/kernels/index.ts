@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { batchNormKernels } from './batch-norm';
 import { blasKernels } from './blas-kernels';
 import { conv2dGradKernels } from './conv2d-grads';
+import { dnnlKernels } from './dnnl-kernels';
 import { gruKernels } from './gru';
 import { wasmIdentityKernels } from './identity';
 import { wasmMatMulKernels } from './matmul';
@@ -18,7 +19,7 @@ import { wasmSliceKernels } from './slice';
 
 export { batchNormTrain, maskedBatchNormTrain, type BatchNormTrainResult, type MaskedBatchNormTrainResult } from './batch-norm';
 export { originalKernel, type FastBackendName } from './runner';
-export { activeDnnl, blasKernelsActive, dnnlConvsActive, useBlasKernels, useDnnlConvs } from './blas-kernels';
+export { activeDnnl, blasKernelsActive, dnnlActive, useBlasKernels, useDnnl } from './blas-kernels';
 export { biGruSequence, fusedGruAvailable, useFusedGru, type GruWeights } from './gru';
 export { prepareSimdLoops, useSimdLoops } from './simd-loops';
 
@@ -58,8 +59,9 @@ export function registerFastKernels(backendName: FastBackendName): void {
   if (registered.has(backendName)) return;
   const kernels = kernelsFor(backendName);
   for (const config of kernels) replaceKernel(config);
-  // The BLAS kernels wrap the ones just installed (their fallback), so they go in last.
+  // The BLAS and then the oneDNN kernels wrap the ones installed before them (their fallback).
   for (const config of blasKernels(backendName)) replaceKernel(config);
+  for (const config of dnnlKernels(backendName)) replaceKernel(config);
   registerReluGradient();
   registered.add(backendName);
 }
