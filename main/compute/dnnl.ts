@@ -54,6 +54,7 @@ const ARG_WORKSPACE = 64;
 const ARG_DIFF_SRC = 129;
 const ARG_DIFF_DST = 145;
 const ARG_DIFF_WEIGHTS = 161;
+const ARG_DIFF_BIAS = 169;
 const ARG_DIFF_SCALE = 255;
 const ARG_DIFF_SHIFT = 256;
 /** sizeof(dnnl_memory_desc_t) is 696 and the largest op descriptor (convolution) 5976 bytes in 2.x; room to spare. */
@@ -102,8 +103,8 @@ export interface Dnnl {
   forward(x: Float32Array, filter: Float32Array, bias: Float32Array | null, out: Float32Array, g: ConvGeometry): void;
   /** dx from dy and the filter. */
   backwardData(dy: Float32Array, filter: Float32Array, dx: Float32Array, g: ConvGeometry): void;
-  /** dW from x and dy. */
-  backwardWeights(x: Float32Array, dy: Float32Array, dw: Float32Array, g: ConvGeometry): void;
+  /** dW from x and dy; given `dbias`, the bias gradient too (dy summed per channel, in the same pass). */
+  backwardWeights(x: Float32Array, dy: Float32Array, dw: Float32Array, g: ConvGeometry, dbias?: Float32Array | null): void;
   /**
    * Training-mode batch norm of NHWC x [n, h, w, c]: y, and the batch's mean and biased variance
    * per channel.
@@ -384,7 +385,7 @@ class OneDnn implements Dnnl {
     return { user: this.memory(md, buffer), inner: null, owned: { buffer, shared: false } };
   }
 
-  private prepareConv(kind: 'forward' | 'data' | 'weights', g: ConvGeometry): Prepared {
+  private prepareConv(kind: 'forward' | 'data' | 'weights' | 'weights-bias', g: ConvGeometry): Prepared {
     return this.cached(`${kind}:${JSON.stringify(g)}`, () => {
       const user = this.descs(g, TAG_NHWC);
       const any = this.descs(g, TAG_ANY);
@@ -399,7 +400,17 @@ class OneDnn implements Dnnl {
           );
         } else {
           check(
-            this.api.bwdWeightsDescInit(desc, CONVOLUTION_DIRECT, any.src, any.weights, null, any.dst, any.strides, any.padL, any.padR),
+            this.api.bwdWeightsDescInit(
+              desc,
+              CONVOLUTION_DIRECT,
+              any.src,
+              any.weights,
+              kind === 'weights-bias' ? user.bias : null,
+              any.dst,
+              any.strides,
+              any.padL,
+              any.padR,
+            ),
             'backward weights descriptor',
           );
         }
@@ -423,6 +434,7 @@ class OneDnn implements Dnnl {
                 [ARG_SRC]: this.port(user.src, query(QUERY_SRC_MD)),
                 [ARG_DIFF_WEIGHTS]: this.port(user.weights, query(QUERY_DIFF_WEIGHTS_MD)),
                 [ARG_DIFF_DST]: this.port(user.dst, query(QUERY_DIFF_DST_MD)),
+                ...(kind === 'weights-bias' ? ({ [ARG_DIFF_BIAS]: this.port(user.bias) } as Record<number, Port>) : {}),
               };
       return this.build(pd, pd === hint ? null : hint, ports, kind === 'forward' ? g.outC : 0);
     });
@@ -569,8 +581,13 @@ class OneDnn implements Dnnl {
     this.run(this.prepareConv('data', g), { [ARG_DIFF_DST]: dy, [ARG_WEIGHTS]: filter, [ARG_DIFF_SRC]: dx }, [ARG_DIFF_SRC]);
   }
 
-  backwardWeights(x: Float32Array, dy: Float32Array, dw: Float32Array, g: ConvGeometry): void {
-    this.run(this.prepareConv('weights', g), { [ARG_SRC]: x, [ARG_DIFF_DST]: dy, [ARG_DIFF_WEIGHTS]: dw }, [ARG_DIFF_WEIGHTS]);
+  backwardWeights(x: Float32Array, dy: Float32Array, dw: Float32Array, g: ConvGeometry, dbias: Float32Array | null = null): void {
+    if (dbias == null) {
+      this.run(this.prepareConv('weights', g), { [ARG_SRC]: x, [ARG_DIFF_DST]: dy, [ARG_DIFF_WEIGHTS]: dw }, [ARG_DIFF_WEIGHTS]);
+      return;
+    }
+    const data = { [ARG_SRC]: x, [ARG_DIFF_DST]: dy, [ARG_DIFF_WEIGHTS]: dw, [ARG_DIFF_BIAS]: dbias };
+    this.run(this.prepareConv('weights-bias', g), data, [ARG_DIFF_WEIGHTS, ARG_DIFF_BIAS]);
   }
 
   batchNormForward(
@@ -726,11 +743,12 @@ function relativeError(a: Float32Array, b: Float32Array): number {
   return diff / (scale || 1);
 }
 
-/** out, dx and dW of a conv by direct loops: the reference the self-test compares with. */
+/** out, dx, dW and the bias gradient of a conv by direct loops: the reference the self-test compares with. */
 export function referenceConv(x: Float32Array, filter: Float32Array, bias: Float32Array | null, dy: Float32Array, g: ConvGeometry) {
   const out = new Float32Array(g.batch * g.outH * g.outW * g.outC);
   const dx = new Float32Array(x.length);
   const dw = new Float32Array(filter.length);
+  const dbias = new Float32Array(g.outC);
   for (let b = 0; b < g.batch; b++)
     for (let oh = 0; oh < g.outH; oh++)
       for (let ow = 0; ow < g.outW; ow++)
@@ -753,8 +771,9 @@ export function referenceConv(x: Float32Array, filter: Float32Array, bias: Float
             }
           }
           out[at] = sum;
+          dbias[o] += dy[at]!;
         }
-  return { out, dx, dw };
+  return { out, dx, dw, dbias };
 }
 
 /** Values in [-1, 1) from a fixed sequence. */
@@ -910,14 +929,18 @@ function selfTest(dnnl: Dnnl): string | null {
     const out = new Float32Array(expected.out.length);
     const dx = new Float32Array(x.length);
     const dw = new Float32Array(filter.length);
+    const withBias = { dw: new Float32Array(filter.length), dbias: new Float32Array(g.outC) };
     dnnl.forward(x, filter, bias, out, g);
     dnnl.backwardData(dy, filter, dx, g);
     dnnl.backwardWeights(x, dy, dw, g);
+    dnnl.backwardWeights(x, dy, withBias.dw, g, withBias.dbias);
     const failed = firstDisagreement(
       [
         ['forward', out, expected.out],
         ['input gradient', dx, expected.dx],
         ['filter gradient', dw, expected.dw],
+        ['filter gradient beside the bias gradient', withBias.dw, expected.dw],
+        ['bias gradient', withBias.dbias, expected.dbias],
       ],
       `${g.batch}×${g.inH}×${g.inW}×${g.inC} → ${g.outC}`,
     );

@@ -24,7 +24,7 @@ import type { Dnnl } from '../dnnl';
 import { convGeometry, fillColumns, type ConvGeometry, type PadAttr } from './conv2d-grads';
 import { matMulPlan } from './matmul';
 import { reducesAllButLast } from './reductions';
-import { KernelRunner, type FastBackendName } from './runner';
+import { KernelRunner, previousKernel, type FastBackendName } from './runner';
 import type { SimdLoops } from './simd-loops';
 
 let blas: Blas | null = null;
@@ -458,7 +458,7 @@ function filterGradient(lib: Blas, x: Float32Array, dy: Float32Array, g: ConvGeo
   }
 }
 
-interface ConvAttrs {
+export interface ConvAttrs {
   strides: number | [number, number];
   pad: PadAttr;
   dataFormat?: string;
@@ -471,7 +471,7 @@ function isOne(value: number | [number, number] | undefined): boolean {
 }
 
 /** The geometry when BLAS is on and the conv is one it handles, else null. */
-function blasGeometry(xShape: number[], filterShape: number[], attrs: ConvAttrs): ConvGeometry | null {
+export function blasGeometry(xShape: number[], filterShape: number[], attrs: ConvAttrs): ConvGeometry | null {
   if (blas == null) return null;
   if (attrs.dataFormat === 'NCHW' || !isOne(attrs.strides) || !isOne(attrs.dilations)) return null;
   const g = convGeometry(xShape, filterShape, attrs.strides, attrs.pad, attrs.dimRoundingMode);
@@ -481,13 +481,6 @@ function blasGeometry(xShape: number[], filterShape: number[], attrs: ConvAttrs)
 }
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
-
-/** The kernel registered for this backend right now (ours, or the stock one). */
-function previousKernel(kernelName: string, backendName: FastBackendName): KernelFunc {
-  const kernel = tf.getKernel(kernelName, backendName);
-  if (kernel == null) throw new Error(`kernel ${kernelName} is not registered for backend ${backendName}`);
-  return kernel.kernelFunc;
-}
 
 function makeConv2D(backendName: FastBackendName, fused: boolean): KernelFunc {
   const kernelName = fused ? 'FusedConv2D' : 'Conv2D';

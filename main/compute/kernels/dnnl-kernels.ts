@@ -1,7 +1,8 @@
 /**
  * Training-mode batch norm, max pooling and the pooling gradients through oneDNN where it is
  * active (dnnl.ts): they run on the backend's threads, where the loops they replace run on one,
- * and these passes over whole activations are memory-bound. Each wraps the kernel registered
+ * and these passes over whole activations are memory-bound. And the filter + bias gradient of
+ * conv-train.ts, one oneDNN pass over dy (without oneDNN: the filter gradient kernel, then a sum). Each wraps the kernel registered
  * before it (the loops of batch-norm.ts and pool-grads.ts, the stock MaxPool), which still runs
  * without oneDNN and for what oneDNN is not given here: batch norm of other than 4-D NHWC
  * float32 data (the masked kernels stay with the loops), and average pooling's forward pass
@@ -9,15 +10,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BATCH_NORM_GRAD, BATCH_NORM_TRAIN } from './batch-norm';
-import { activeDnnl } from './blas-kernels';
+import { activeDnnl, blasGeometry, type ConvAttrs } from './blas-kernels';
+import { CONV2D_FILTER_BIAS_GRAD } from './conv-train';
 import { poolGeometry, poolInfo, type PoolAttrs } from './pool-grads';
-import { KernelRunner, type FastBackendName } from './runner';
-
-function previousKernel(kernelName: string, backendName: FastBackendName): tf.KernelFunc {
-  const kernel = tf.getKernel(kernelName, backendName);
-  if (kernel == null) throw new Error(`kernel ${kernelName} is not registered for backend ${backendName}`);
-  return kernel.kernelFunc;
-}
+import { KernelRunner, previousKernel, type FastBackendName } from './runner';
 
 function isNhwcFloat(x: tf.TensorInfo): boolean {
   return x.shape.length === 4 && x.dtype === 'float32';
@@ -77,6 +73,22 @@ function makePoolGrad(kind: 'max' | 'avg', backendName: FastBackendName): tf.Ker
   };
 }
 
+function makeFilterBiasGrad(backendName: FastBackendName): tf.KernelFunc {
+  return (args) => {
+    const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    const attrs = args.attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
+    const dnnl = activeDnnl();
+    const g = dnnl != null ? blasGeometry(x.shape, attrs.filterShape, attrs) : null;
+    if (dnnl == null || g == null || dy.dtype !== 'float32') {
+      const dw = previousKernel('Conv2DBackpropFilter', backendName)(args) as tf.TensorInfo;
+      const dbias = previousKernel('Sum', backendName)({ ...args, inputs: { x: dy }, attrs: { axis: [0, 1, 2], keepDims: false } });
+      return [dw, dbias as tf.TensorInfo];
+    }
+    const runner = new KernelRunner(args.backend as tf.KernelBackend, backendName);
+    return runner.createAll([attrs.filterShape, [g.outC]], ([dw, dbias], read) => dnnl.backwardWeights(read(x), read(dy), dw!, g, dbias));
+  };
+}
+
 /** Builds the kernels; each captures the kernel registered now as its fallback, so call after the others. */
 export function dnnlKernels(backendName: FastBackendName): tf.KernelConfig[] {
   return [
@@ -85,5 +97,6 @@ export function dnnlKernels(backendName: FastBackendName): tf.KernelConfig[] {
     { kernelName: 'MaxPool', backendName, kernelFunc: makeMaxPool(backendName) },
     { kernelName: 'MaxPoolGrad', backendName, kernelFunc: makePoolGrad('max', backendName) },
     { kernelName: 'AvgPoolGrad', backendName, kernelFunc: makePoolGrad('avg', backendName) },
+    { kernelName: CONV2D_FILTER_BIAS_GRAD, backendName, kernelFunc: makeFilterBiasGrad(backendName) },
   ];
 }

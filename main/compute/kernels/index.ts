@@ -18,6 +18,7 @@ import { rememberOriginal, type FastBackendName } from './runner';
 import { wasmSliceKernels } from './slice';
 
 export { batchNormTrain, maskedBatchNormTrain, type BatchNormTrainResult, type MaskedBatchNormTrainResult } from './batch-norm';
+export { conv2dWithBias } from './conv-train';
 export { originalKernel, type FastBackendName } from './runner';
 export { activeDnnl, blasKernelsActive, dnnlActive, useBlasKernels, useDnnl } from './blas-kernels';
 export { biGruSequence, fusedGruAvailable, useFusedGru, type GruWeights } from './gru';

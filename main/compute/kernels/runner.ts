@@ -37,6 +37,13 @@ interface CpuBackendLike extends tf.KernelBackend {
   data: { get(dataId: tf.DataId): { values: tf.TypedArray } };
 }
 
+/** The kernel registered for this backend right now (ours, or the stock one): a wrapping kernel's fallback. */
+export function previousKernel(kernelName: string, backendName: FastBackendName): KernelFunc {
+  const kernel = tf.getKernel(kernelName, backendName);
+  if (kernel == null) throw new Error(`kernel ${kernelName} is not registered for backend ${backendName}`);
+  return kernel.kernelFunc;
+}
+
 /** float32, int32 or bool tensor data. */
 export type Values = Float32Array | Int32Array | Uint8Array;
 

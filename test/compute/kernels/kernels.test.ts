@@ -5,7 +5,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../main/compute/backend';
-import { batchNormTrain } from '../../../main/compute/kernels';
+import { activeDnnl, batchNormTrain, conv2dWithBias, useDnnl } from '../../../main/compute/kernels';
+import { CONV2D_FILTER_BIAS_GRAD } from '../../../main/compute/kernels/conv-train';
+import { dnnlKernels } from '../../../main/compute/kernels/dnnl-kernels';
 import { BATCH_NORM_GRAD, BATCH_NORM_TRAIN, batchNormKernels } from '../../../main/compute/kernels/batch-norm';
 import { active, expectClose, stockCpu, valueSource, type Attrs, type Input } from './kernel-helpers';
 
@@ -182,6 +184,49 @@ describe.each(['cpu', 'wasm'] as const)('fast kernels on %s', (backendName) => {
         filterShape: w.shape,
       } as unknown as Attrs),
     );
+  });
+
+  it.each([
+    { x: [3, 8, 9, 4], filter: [3, 3, 4, 6], strides: 1, inputGradient: true },
+    { x: [2, 8, 9, 1], filter: [3, 3, 1, 5], strides: 1, inputGradient: false },
+    { x: [2, 9, 10, 3], filter: [3, 3, 3, 4], strides: 2, inputGradient: true },
+  ])('a conv with bias in training: value and gradients match the fused conv op (with oneDNN, without, and via ops) %j', (c) => {
+    const x = input(c.x);
+    const w = input(c.filter);
+    const b = input([c.filter[3]!]);
+    const dyWeights = input([c.x[0]!, Math.ceil(c.x[1]! / c.strides), Math.ceil(c.x[2]! / c.strides), c.filter[3]!]);
+    const run = (ours: boolean) =>
+      tf.tidy(() => {
+        const xs = tf.tensor4d(x.values, x.shape as [number, number, number, number]);
+        const weights = tf.tensor(dyWeights.values, dyWeights.shape);
+        const conv = (ws: tf.Tensor, bs: tf.Tensor, input: tf.Tensor = xs) =>
+          ours
+            ? conv2dWithBias(input as tf.Tensor4D, ws as tf.Tensor4D, bs as tf.Tensor1D, c)
+            : tf.fused.conv2d({ x: input as tf.Tensor4D, filter: ws as tf.Tensor4D, bias: bs, strides: c.strides, pad: 'same' });
+        const loss = (ws: tf.Tensor, bs: tf.Tensor, input?: tf.Tensor) => tf.sum(tf.mul(conv(ws, bs, input), weights));
+        const variables = [tf.tensor(w.values, w.shape), tf.tensor(b.values, b.shape)];
+        const { value, grads } = c.inputGradient
+          ? tf.valueAndGrads((ws: tf.Tensor, bs: tf.Tensor, input: tf.Tensor) => loss(ws, bs, input))([...variables, xs])
+          : tf.valueAndGrads((ws: tf.Tensor, bs: tf.Tensor) => loss(ws, bs))(variables);
+        return [[value.dataSync()[0]!], ...grads.map((g) => Array.from(g.dataSync()))];
+      });
+    const reference = run(false);
+    const check = (got: number[][]) => got.forEach((values, i) => expectClose(values, reference[i]!, 1e-4));
+    check(run(true));
+    const dnnl = activeDnnl();
+    useDnnl(null);
+    try {
+      check(run(true));
+    } finally {
+      useDnnl(dnnl);
+    }
+    // Backends without the kernel (webgpu, native TensorFlow) get the filter gradient and a sum.
+    tf.unregisterKernel(CONV2D_FILTER_BIAS_GRAD, backendName);
+    try {
+      check(run(true));
+    } finally {
+      tf.registerKernel(dnnlKernels(backendName).find((k) => k.kernelName === CONV2D_FILTER_BIAS_GRAD)!);
+    }
   });
 
   it('training-mode batch norm and its gradient match the stock ops (fused kernels, and the ops fallback)', () => {
