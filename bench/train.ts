@@ -271,8 +271,8 @@ async function crnnFusedVersusOps(rounds: number, threads?: number): Promise<Ben
 }
 
 /**
- * seed-cnn training samples/s with the convs on oneDNN and on the BLAS (im2col + sgemm),
- * alternating `rounds` times in this process; the medians and their ratio. Null (with the reason
+ * seed-cnn training samples/s with oneDNN on (convs, batch norm, pooling) and off (convs on the
+ * BLAS as im2col + sgemm, the rest on the loops), alternating `rounds` times in this process; the medians and their ratio. Null (with the reason
  * printed) when oneDNN is not used here.
  */
 async function seedCnnDnnlVersusBlas(rounds: number): Promise<BenchResult | null> {
@@ -308,7 +308,9 @@ async function seedCnnDnnlVersusBlas(rounds: number): Promise<BenchResult | null
 }
 
 function printDnnlRow(row: BenchResult): void {
-  console.log('\nseed-cnn: convs on oneDNN vs on the BLAS (im2col + sgemm), alternating in this run (median samples/s of the rounds)');
+  console.log(
+    '\nseed-cnn: oneDNN (convs, batch norm, pooling) vs the BLAS (im2col + sgemm) and loops, alternating in this run (median samples/s of the rounds)',
+  );
   printTable(
     [row],
     ['model', 'backend', 'threads', 'blas', 'dnnl', 'input', 'batch', 'rounds', 'dnnlSamplesPerSecond', 'blasSamplesPerSecond', 'ratio'],

@@ -151,7 +151,7 @@ async function activate(name: BackendName, threads: number, blas: boolean, named
   }
 }
 
-/** Turns the BLAS kernels (and oneDNN's convs with them) on or off for the wasm and cpu backends and says which and why. */
+/** Turns the BLAS kernels (and oneDNN's kernels with them) on or off for the wasm and cpu backends and says which and why. */
 function setUpBlas(wanted: boolean, threads: number): NonNullable<BackendInfo['blas']> {
   const library = process.env.SER_BLAS_LIBRARY;
   let blas: Blas | null = null;

@@ -54,7 +54,7 @@ export interface BackendInfo {
         threads: number | null;
         /** OpenBLAS: the core (kernel set) it computes with and why that one. */
         core?: { name: string; reason: string };
-        /** Whether oneDNN computes the convs (and their gradients) instead, and which; or why not. */
+        /** Whether oneDNN computes the convs (and their gradients), training batch norm and pooling instead, and which; or why not. */
         dnnl?: { active: true; description: string } | { active: false; reason: string };
       }
     | { active: false; reason: string };

@@ -192,7 +192,10 @@ describe.skipIf(skip !== '')('`ser backends` names the core', () => {
       const text = await runCli(['backends'], env);
       expect(text.code, text.stderr).toBe(0);
       expect(text.stdout).toMatch(
-        new RegExp(`^wasm .*BLAS: OpenBLAS [\\d.]+ \\(${core}\\), core ${core}: forced by SER_BLAS_CORETYPE=${core}(; convs on .+)?$`, 'm'),
+        new RegExp(
+          `^wasm .*BLAS: OpenBLAS [\\d.]+ \\(${core}\\), core ${core}: forced by SER_BLAS_CORETYPE=${core}(; convs, batch norm and pooling on .+)?$`,
+          'm',
+        ),
       );
       const json = await runCli(['backends', '--json'], env);
       const wasm = (

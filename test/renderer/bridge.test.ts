@@ -172,6 +172,13 @@ describe('backend description', () => {
     });
     expect(withBlas.title).toBe('wasm (tfjs wasm, 2 threads, 4.22.0, conv layers and matmuls on OpenBLAS 0.3.21 (Haswell))');
     expect(withBlas.details).toEqual([]);
+    const blas = { active: true as const, description: 'OpenBLAS 0.3.21 (Haswell)', library: 'libopenblas.so.0', threads: 2 };
+    const withDnnl = describeBackend({ ...base, blas: { ...blas, dnnl: { active: true, description: 'oneDNN 2.6.3' } } });
+    expect(withDnnl.title).toBe(
+      'wasm (tfjs wasm, 2 threads, 4.22.0, conv layers, batch norm and pooling on oneDNN 2.6.3, matmuls on OpenBLAS 0.3.21 (Haswell))',
+    );
+    const dnnlOff = describeBackend({ ...base, blas: { ...blas, dnnl: { active: false, reason: 'turned off by SER_DNNL_LIBRARY=none' } } });
+    expect(dnnlOff.details).toEqual(['convs on the BLAS, not oneDNN: turned off by SER_DNNL_LIBRARY=none']);
     const without = describeBackend({ ...base, blas: { active: false, reason: 'no BLAS library found (install OpenBLAS)' } });
     expect(without.details).toEqual(['no BLAS for the conv layers (slower training): no BLAS library found (install OpenBLAS)']);
   });

@@ -40,7 +40,7 @@ function blasText(blas: NonNullable<BackendAvailability['blas']>): string {
   return `BLAS: ${blas.description}${blas.core ? `, core ${blas.core.name}: ${blas.core.reason}` : ''}${blas.dnnl ? `; ${dnnlText(blas.dnnl)}` : ''}`;
 }
 
-/** "convs on oneDNN 2.6.3", or why oneDNN is not used. */
+/** "convs, batch norm and pooling on oneDNN 2.6.3", or why oneDNN is not used. */
 function dnnlText(dnnl: NonNullable<Extract<NonNullable<BackendAvailability['blas']>, { active: true }>['dnnl']>): string {
-  return dnnl.active ? `convs on ${dnnl.description}` : `convs on the BLAS, not oneDNN: ${dnnl.reason}`;
+  return dnnl.active ? `convs, batch norm and pooling on ${dnnl.description}` : `convs on the BLAS, not oneDNN: ${dnnl.reason}`;
 }

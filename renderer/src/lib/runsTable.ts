@@ -254,7 +254,7 @@ export function backendText(detail: RunDetail): string {
   const core = asRecord(blas?.core);
   if (blas?.active === true && core) line += ` (core ${text(core.name)}: ${text(core.reason)})`;
   const dnnl = asRecord(blas?.dnnl);
-  if (blas?.active === true && dnnl?.active === true) line += `, convs: ${text(dnnl.description)}`;
+  if (blas?.active === true && dnnl?.active === true) line += `, convs, batch norm, pooling: ${text(dnnl.description)}`;
   const skipped = Array.isArray(backend.skipped)
     ? backend.skipped.map(asRecord).filter((s): s is Record<string, unknown> => s !== null)
     : [];
