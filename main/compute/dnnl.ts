@@ -96,6 +96,27 @@ interface Api {
   decodeVersion: (pointer: unknown) => { major: number; minor: number; patch: number };
 }
 
+/** A training batch norm's inputs and outputs: data as x, per-channel vectors for the rest. */
+export interface BatchNormForwardArrays {
+  x: Float32Array;
+  gamma: Float32Array;
+  beta: Float32Array;
+  y: Float32Array;
+  mean: Float32Array;
+  variance: Float32Array;
+}
+
+export interface BatchNormBackwardArrays {
+  x: Float32Array;
+  dy: Float32Array;
+  gamma: Float32Array;
+  mean: Float32Array;
+  variance: Float32Array;
+  dx: Float32Array;
+  dgamma: Float32Array;
+  dbeta: Float32Array;
+}
+
 export interface Dnnl {
   /** "oneDNN 2.6.3", for the backend report. */
   description: string;
@@ -105,33 +126,10 @@ export interface Dnnl {
   backwardData(dy: Float32Array, filter: Float32Array, dx: Float32Array, g: ConvGeometry): void;
   /** dW from x and dy; given `dbias`, the bias gradient too (dy summed per channel, in the same pass). */
   backwardWeights(x: Float32Array, dy: Float32Array, dw: Float32Array, g: ConvGeometry, dbias?: Float32Array | null): void;
-  /**
-   * Training-mode batch norm of NHWC x [n, h, w, c]: y, and the batch's mean and biased variance
-   * per channel.
-   */
-  batchNormForward(
-    x: Float32Array,
-    gamma: Float32Array,
-    beta: Float32Array,
-    y: Float32Array,
-    mean: Float32Array,
-    variance: Float32Array,
-    shape: number[],
-    epsilon: number,
-  ): void;
+  /** Training-mode batch norm of NHWC x (`shape` [n, h, w, c]): y, and the batch's mean and biased variance per channel. */
+  batchNormForward(arrays: BatchNormForwardArrays, shape: number[], epsilon: number): void;
   /** dx, dgamma and dbeta of training-mode batch norm from x, dy and the forward pass's statistics. */
-  batchNormBackward(
-    x: Float32Array,
-    dy: Float32Array,
-    gamma: Float32Array,
-    mean: Float32Array,
-    variance: Float32Array,
-    dx: Float32Array,
-    dgamma: Float32Array,
-    dbeta: Float32Array,
-    shape: number[],
-    epsilon: number,
-  ): void;
+  batchNormBackward(arrays: BatchNormBackwardArrays, shape: number[], epsilon: number): void;
   /** Max or average pooling (the average over the whole window, padding included). */
   pool(kind: 'max' | 'avg', x: Float32Array, y: Float32Array, p: PoolGeometry): void;
   /** dx of pooling from dy; max pooling reads x (to find each window's maximum again). */
@@ -590,43 +588,30 @@ class OneDnn implements Dnnl {
     this.run(this.prepareConv('weights-bias', g), data, [ARG_DIFF_WEIGHTS, ARG_DIFF_BIAS]);
   }
 
-  batchNormForward(
-    x: Float32Array,
-    gamma: Float32Array,
-    beta: Float32Array,
-    y: Float32Array,
-    mean: Float32Array,
-    variance: Float32Array,
-    shape: number[],
-    epsilon: number,
-  ): void {
-    const data = { [ARG_SRC]: x, [ARG_SCALE]: gamma, [ARG_SHIFT]: beta, [ARG_DST]: y, [ARG_MEAN]: mean, [ARG_VARIANCE]: variance };
+  batchNormForward(a: BatchNormForwardArrays, shape: number[], epsilon: number): void {
+    const data = {
+      [ARG_SRC]: a.x,
+      [ARG_SCALE]: a.gamma,
+      [ARG_SHIFT]: a.beta,
+      [ARG_DST]: a.y,
+      [ARG_MEAN]: a.mean,
+      [ARG_VARIANCE]: a.variance,
+    };
     this.run(this.prepareBatchNorm('forward', shape, epsilon), data, []);
   }
 
-  batchNormBackward(
-    x: Float32Array,
-    dy: Float32Array,
-    gamma: Float32Array,
-    mean: Float32Array,
-    variance: Float32Array,
-    dx: Float32Array,
-    dgamma: Float32Array,
-    dbeta: Float32Array,
-    shape: number[],
-    epsilon: number,
-  ): void {
+  batchNormBackward(a: BatchNormBackwardArrays, shape: number[], epsilon: number): void {
     const p = this.prepareBatchNorm('backward', shape, epsilon);
     const data = {
-      [ARG_SRC]: x,
-      [ARG_DIFF_DST]: dy,
-      [ARG_SCALE]: gamma,
+      [ARG_SRC]: a.x,
+      [ARG_DIFF_DST]: a.dy,
+      [ARG_SCALE]: a.gamma,
       [ARG_SHIFT]: p.zeros,
-      [ARG_MEAN]: mean,
-      [ARG_VARIANCE]: variance,
-      [ARG_DIFF_SRC]: dx,
-      [ARG_DIFF_SCALE]: dgamma,
-      [ARG_DIFF_SHIFT]: dbeta,
+      [ARG_MEAN]: a.mean,
+      [ARG_VARIANCE]: a.variance,
+      [ARG_DIFF_SRC]: a.dx,
+      [ARG_DIFF_SCALE]: a.dgamma,
+      [ARG_DIFF_SHIFT]: a.dbeta,
     };
     this.run(p, data, []);
   }
@@ -953,8 +938,8 @@ function selfTest(dnnl: Dnnl): string | null {
     const bn = referenceBatchNorm(x, gamma, beta, dyx, g.inC, 1e-3);
     const got = { y: new Float32Array(x.length), mean: new Float32Array(g.inC), variance: new Float32Array(g.inC) };
     const grads = { dx: new Float32Array(x.length), dgamma: new Float32Array(g.inC), dbeta: new Float32Array(g.inC) };
-    dnnl.batchNormForward(x, gamma, beta, got.y, got.mean, got.variance, shape, 1e-3);
-    dnnl.batchNormBackward(x, dyx, gamma, got.mean, got.variance, grads.dx, grads.dgamma, grads.dbeta, shape, 1e-3);
+    dnnl.batchNormForward({ x, gamma, beta, ...got }, shape, 1e-3);
+    dnnl.batchNormBackward({ x, dy: dyx, gamma, mean: got.mean, variance: got.variance, ...grads }, shape, 1e-3);
     const bnFailed = firstDisagreement(
       [
         ['batch norm', got.y, bn.y],

@@ -29,7 +29,11 @@ function makeBatchNormTrain(backendName: FastBackendName): tf.KernelFunc {
     const channels = x!.shape[3]!;
     const runner = new KernelRunner(args.backend as tf.KernelBackend, backendName);
     return runner.createAll([x!.shape, [channels], [channels]], ([y, mean, variance], read) =>
-      dnnl.batchNormForward(read(x!), read(gamma!), read(beta!), y!, mean!, variance!, x!.shape, epsilon),
+      dnnl.batchNormForward(
+        { x: read(x!), gamma: read(gamma!), beta: read(beta!), y: y!, mean: mean!, variance: variance! },
+        x!.shape,
+        epsilon,
+      ),
     );
   };
 }
@@ -44,7 +48,20 @@ function makeBatchNormGrad(backendName: FastBackendName): tf.KernelFunc {
     const channels = x!.shape[3]!;
     const runner = new KernelRunner(args.backend as tf.KernelBackend, backendName);
     return runner.createAll([x!.shape, [channels], [channels]], ([dx, dgamma, dbeta], read) =>
-      dnnl.batchNormBackward(read(x!), read(dy!), read(gamma!), read(mean!), read(variance!), dx!, dgamma!, dbeta!, x!.shape, epsilon),
+      dnnl.batchNormBackward(
+        {
+          x: read(x!),
+          dy: read(dy!),
+          gamma: read(gamma!),
+          mean: read(mean!),
+          variance: read(variance!),
+          dx: dx!,
+          dgamma: dgamma!,
+          dbeta: dbeta!,
+        },
+        x!.shape,
+        epsilon,
+      ),
     );
   };
 }
