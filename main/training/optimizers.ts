@@ -17,6 +17,7 @@
  * epochs without touching the moment buffers. Step counts are per variable, as in PyTorch.
  */
 import * as tf from '@tensorflow/tfjs';
+import { ADAM_STEP, type AdamStepAttrs } from '../compute/kernels';
 import type { OptimizerName } from '../schema/names';
 
 export type { OptimizerName } from '../schema/names';
@@ -99,11 +100,30 @@ class PyTorchStyleOptimizer implements Optimizer {
 
   private adamStep(variable: tf.Variable, grad: tf.Tensor, slot: Slot, decay: number): void {
     const lr = this.learningRate;
+    const [m, v] = slot.buffers as [tf.Variable, tf.Variable];
+    // wasm and cpu: one kernel for the whole step (compute/kernels/adam.ts), the same float32 math.
+    if (tf.getKernel(ADAM_STEP, tf.getBackend()) != null && variable.dtype === 'float32') {
+      const attrs: AdamStepAttrs = {
+        learningRate: lr,
+        beta1: BETA1,
+        beta2: BETA2,
+        epsilon: EPS,
+        step: slot.step,
+        weightDecay: decay,
+        decoupled: this.name === 'adamw',
+      };
+      const [paramNew, mNew, vNew] = tf
+        .engine()
+        .runKernel(ADAM_STEP, { param: variable, grad, m, v }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+      m.assign(mNew!);
+      v.assign(vNew!);
+      variable.assign(paramNew!);
+      return;
+    }
     let param: tf.Tensor = variable;
     let g = grad;
     if (decay > 0 && this.name === 'adamw') param = variable.mul(1 - lr * decay);
     if (decay > 0 && this.name === 'adam') g = grad.add(variable.mul(decay));
-    const [m, v] = slot.buffers as [tf.Variable, tf.Variable];
     const mNew = m.mul(BETA1).add(g.mul(1 - BETA1));
     const vNew = v.mul(BETA2).add(g.square().mul(1 - BETA2));
     const biasCorrection1 = 1 - BETA1 ** slot.step;

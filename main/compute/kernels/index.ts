@@ -3,6 +3,7 @@
  * has no Conv2DBackpropFilter at all, and the cpu conv gradients are naive loops; see each file.
  */
 import * as tf from '@tensorflow/tfjs';
+import { adamKernels } from './adam';
 import { batchNormKernels } from './batch-norm';
 import { blasKernels } from './blas-kernels';
 import { conv2dGradKernels } from './conv2d-grads';
@@ -18,6 +19,7 @@ import { rememberOriginal, type FastBackendName } from './runner';
 import { wasmSliceKernels } from './slice';
 
 export { batchNormTrain, maskedBatchNormTrain, type BatchNormTrainResult, type MaskedBatchNormTrainResult } from './batch-norm';
+export { ADAM_STEP, type AdamStepAttrs } from './adam';
 export { conv2dWithBias } from './conv-train';
 export { originalKernel, type FastBackendName } from './runner';
 export { activeDnnl, blasKernelsActive, dnnlActive, useBlasKernels, useDnnl } from './blas-kernels';
@@ -51,6 +53,7 @@ function kernelsFor(backendName: FastBackendName): tf.KernelConfig[] {
     ...batchNormKernels(backendName),
     ...reluGradKernels(backendName),
     ...gruKernels(backendName),
+    ...adamKernels(backendName),
     ...(backendName === 'wasm' ? [...wasmMatMulKernels(), ...wasmIdentityKernels(), ...wasmSliceKernels(), ...wasmReluKernels()] : []),
   ];
 }

@@ -33,6 +33,26 @@ export interface SimdLoops {
   ): void;
   /** isMax 1: the max-pooling gradient; 0: the average-pooling one (x unused). */
   poolGrad(isMax: number, dx: number, x: number, dy: number, ...geometry: PoolGeometryArgs): void;
+  /** One Adam step of n floats in float32 (see adam.ts for the rule). */
+  adamStep(
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    pOut: number,
+    mOut: number,
+    vOut: number,
+    n: number,
+    keep: number,
+    l2: number,
+    b1: number,
+    c1: number,
+    b2: number,
+    c2: number,
+    correction2: number,
+    stepSize: number,
+    eps: number,
+  ): void;
   /** The max-pooling gradient for windows that tile the input (stride = window, no padding). */
   maxPoolGradDisjoint(
     dx: number,

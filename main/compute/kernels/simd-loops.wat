@@ -351,4 +351,50 @@
         (br $rows)))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $batches))))
+  ;; One Adam step over n floats (a multiple of 4) in float32, the rule and order of
+  ;; training/optimizers.ts: g' = g + p·l2; m' = m·b1 + g'·c1; v' = v·b2 + g'²·c2;
+  ;; p' = p·keep − (m' / (√v' / correction2 + eps))·stepSize. Adam: keep 1, l2 its decay; AdamW:
+  ;; keep 1 − lr·decay, l2 0 (then g + p·0 = g).
+  (func (export "adamStep")
+    (param $p i32) (param $g i32) (param $m i32) (param $v i32)
+    (param $pOut i32) (param $mOut i32) (param $vOut i32) (param $n i32)
+    (param $keep f32) (param $l2 f32) (param $b1 f32) (param $c1 f32) (param $b2 f32) (param $c2 f32)
+    (param $correction2 f32) (param $stepSize f32) (param $eps f32)
+    (local $at i32) (local $end i32) (local $pi v128) (local $gi v128) (local $mi v128) (local $vi v128)
+    (local $keep4 v128) (local $l24 v128) (local $b14 v128) (local $c14 v128) (local $b24 v128) (local $c24 v128)
+    (local $correction24 v128) (local $stepSize4 v128) (local $eps4 v128)
+    (if (i32.eqz (local.get $n)) (then (return)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $keep4 (f32x4.splat (local.get $keep)))
+    (local.set $l24 (f32x4.splat (local.get $l2)))
+    (local.set $b14 (f32x4.splat (local.get $b1)))
+    (local.set $c14 (f32x4.splat (local.get $c1)))
+    (local.set $b24 (f32x4.splat (local.get $b2)))
+    (local.set $c24 (f32x4.splat (local.get $c2)))
+    (local.set $correction24 (f32x4.splat (local.get $correction2)))
+    (local.set $stepSize4 (f32x4.splat (local.get $stepSize)))
+    (local.set $eps4 (f32x4.splat (local.get $eps)))
+    (loop $groups
+      (local.set $pi (v128.load (i32.add (local.get $p) (local.get $at))))
+      (local.set $gi
+        (f32x4.add (v128.load (i32.add (local.get $g) (local.get $at))) (f32x4.mul (local.get $pi) (local.get $l24))))
+      (local.set $mi
+        (f32x4.add
+          (f32x4.mul (v128.load (i32.add (local.get $m) (local.get $at))) (local.get $b14))
+          (f32x4.mul (local.get $gi) (local.get $c14))))
+      (local.set $vi
+        (f32x4.add
+          (f32x4.mul (v128.load (i32.add (local.get $v) (local.get $at))) (local.get $b24))
+          (f32x4.mul (f32x4.mul (local.get $gi) (local.get $gi)) (local.get $c24))))
+      (v128.store (i32.add (local.get $mOut) (local.get $at)) (local.get $mi))
+      (v128.store (i32.add (local.get $vOut) (local.get $at)) (local.get $vi))
+      (v128.store (i32.add (local.get $pOut) (local.get $at))
+        (f32x4.sub
+          (f32x4.mul (local.get $pi) (local.get $keep4))
+          (f32x4.mul
+            (f32x4.div (local.get $mi)
+              (f32x4.add (f32x4.div (f32x4.sqrt (local.get $vi)) (local.get $correction24)) (local.get $eps4)))
+            (local.get $stepSize4))))
+      (local.set $at (i32.add (local.get $at) (i32.const 16)))
+      (br_if $groups (i32.lt_u (local.get $at) (local.get $end)))))
 )

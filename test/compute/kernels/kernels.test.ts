@@ -6,7 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../main/compute/backend';
 import { activeDnnl, batchNormTrain, conv2dWithBias, useDnnl } from '../../../main/compute/kernels';
+import { ADAM_STEP, adamKernels } from '../../../main/compute/kernels/adam';
 import { CONV2D_FILTER_BIAS_GRAD } from '../../../main/compute/kernels/conv-train';
+import { createOptimizer, type OptimizerConfig } from '../../../main/training/optimizers';
 import { dnnlKernels } from '../../../main/compute/kernels/dnnl-kernels';
 import { BATCH_NORM_GRAD, BATCH_NORM_TRAIN, batchNormKernels } from '../../../main/compute/kernels/batch-norm';
 import { active, expectClose, stockCpu, valueSource, type Attrs, type Input } from './kernel-helpers';
@@ -226,6 +228,42 @@ describe.each(['cpu', 'wasm'] as const)('fast kernels on %s', (backendName) => {
       check(run(true));
     } finally {
       tf.registerKernel(dnnlKernels(backendName).find((k) => k.kernelName === CONV2D_FILTER_BIAS_GRAD)!);
+    }
+  });
+
+  it.each([
+    { name: 'adamw', learningRate: 3e-3, weightDecay: 0.05 },
+    { name: 'adam', learningRate: 0.1, weightDecay: 0.01 },
+    { name: 'adam', learningRate: 1e-3, weightDecay: 0 },
+  ] as OptimizerConfig[])('the Adam step kernel gives the op-by-op step bit for bit over several steps: %j', (config) => {
+    // 36 × 5 values take the SIMD loop on wasm; 7 (not a multiple of 4) the JavaScript one.
+    const shapes = [[36, 5], [7]];
+    const starts = shapes.map((shape) => input(shape));
+    const grads = [1, 2, 3, 4].map(() => shapes.map((shape) => input(shape)));
+    const run = () => {
+      const optimizer = createOptimizer(config);
+      const variables = starts.map((start) => tf.tidy(() => tf.variable(tf.tensor(start.values, start.shape))));
+      for (const step of grads) {
+        const tensors = step.map((g) => tf.tensor(g.values, g.shape));
+        optimizer.applyGradients(Object.fromEntries(variables.map((v, i) => [v.name, tensors[i]!])), variables);
+        tf.dispose(tensors);
+      }
+      const values = variables.flatMap((v) => Array.from(v.dataSync()));
+      optimizer.dispose();
+      tf.dispose(variables);
+      return values;
+    };
+    expect(tf.getKernel(ADAM_STEP, backendName)).toBeDefined();
+    const tensorsBefore = tf.memory().numTensors;
+    const fused = run();
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    tf.unregisterKernel(ADAM_STEP, backendName);
+    try {
+      const opByOp = run();
+      expect(fused).toEqual(opByOp);
+      expect(fused).not.toEqual(starts.flatMap((start) => Array.from(start.values)));
+    } finally {
+      for (const kernel of adamKernels(backendName)) tf.registerKernel(kernel);
     }
   });
 
