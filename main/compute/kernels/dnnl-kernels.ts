@@ -1,12 +1,13 @@
 /**
  * Training-mode batch norm, max pooling and the pooling gradients through oneDNN where it is
  * active (dnnl.ts): they run on the backend's threads, where the loops they replace run on one,
- * and these passes over whole activations are memory-bound. And the filter + bias gradient of
- * conv-train.ts, one oneDNN pass over dy (without oneDNN: the filter gradient kernel, then a sum). Each wraps the kernel registered
+ * and these passes over whole activations are memory-bound. Each wraps the kernel registered
  * before it (the loops of batch-norm.ts and pool-grads.ts, the stock MaxPool), which still runs
  * without oneDNN and for what oneDNN is not given here: batch norm of other than 4-D NHWC
  * float32 data (the masked kernels stay with the loops), and average pooling's forward pass
  * (tfjs divides a padded window by its real pixels there, not the whole window).
+ * Also the filter + bias gradient of conv-train.ts: one oneDNN pass over dy, or without oneDNN
+ * the filter-gradient kernel and then a sum.
  */
 import * as tf from '@tensorflow/tfjs';
 import { BATCH_NORM_GRAD, BATCH_NORM_TRAIN } from './batch-norm';
