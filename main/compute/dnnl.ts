@@ -491,10 +491,8 @@ class OneDnn implements Dnnl {
     };
   }
 
-  private poolForwardPd(kind: 'max' | 'avg', p: PoolGeometry, prop: number): Handle {
-    const d = this.poolDescs(p);
+  private poolForwardPd(alg: number, d: ReturnType<OneDnn['poolDescs']>, prop: number): Handle {
     const desc = Buffer.alloc(OP_DESC_BYTES);
-    const alg = kind === 'max' ? POOLING_MAX : POOLING_AVG_INCLUDE_PADDING;
     check(this.api.poolFwdDescInit(desc, prop, alg, d.src, d.dst, d.strides, d.kernel, d.padL, d.padR), 'pooling descriptor');
     return this.primitiveDesc(desc, 'pooling');
   }
@@ -502,27 +500,27 @@ class OneDnn implements Dnnl {
   private preparePool(kind: 'max' | 'avg', pass: 'forward' | 'backward', p: PoolGeometry): Prepared {
     return this.cached(`pool-${kind}-${pass}:${JSON.stringify(p)}`, () => {
       const d = this.poolDescs(p);
+      const alg = kind === 'max' ? POOLING_MAX : POOLING_AVG_INCLUDE_PADDING;
       if (pass === 'forward') {
-        const pd = this.poolForwardPd(kind, p, FORWARD_INFERENCE);
+        const pd = this.poolForwardPd(alg, d, FORWARD_INFERENCE);
         return this.build(pd, null, () => ({ [ARG_SRC]: this.port(d.src), [ARG_DST]: this.port(d.dst) }));
       }
-      // Max pooling's backward pass needs the forward one's workspace (where each maximum was):
-      // it reruns the forward pass into scratch memory first, which costs less than keeping it.
-      const trainingPd = this.poolForwardPd(kind, p, FORWARD_TRAINING);
-      let before: Prepared | undefined;
-      if (kind === 'max') {
-        const trainingHint = this.poolForwardPd(kind, p, FORWARD_TRAINING);
-        before = this.build(trainingHint, null, (query) => ({
-          [ARG_SRC]: this.port(d.src),
-          [ARG_DST]: this.ownedPort(d.dst),
-          [ARG_WORKSPACE]: this.ownedPort(query(QUERY_WORKSPACE_MD)),
-        }));
-      }
+      const trainingPd = this.poolForwardPd(alg, d, FORWARD_TRAINING);
       const desc = Buffer.alloc(OP_DESC_BYTES);
-      const alg = kind === 'max' ? POOLING_MAX : POOLING_AVG_INCLUDE_PADDING;
       check(this.api.poolBwdDescInit(desc, alg, d.src, d.dst, d.strides, d.kernel, d.padL, d.padR), 'pooling backward descriptor');
       const pd = this.primitiveDesc(desc, 'pooling backward', trainingPd);
-      const prepared = this.build(pd, trainingPd, () => {
+      // Max pooling's backward pass needs the forward one's workspace (where each maximum was): it
+      // reruns the forward pass, built from the hint (read only while the backward descriptor was
+      // made), into scratch memory first, which costs less than keeping it.
+      const before =
+        kind === 'max'
+          ? this.build(trainingPd, null, (query) => ({
+              [ARG_SRC]: this.port(d.src),
+              [ARG_DST]: this.ownedPort(d.dst),
+              [ARG_WORKSPACE]: this.ownedPort(query(QUERY_WORKSPACE_MD)),
+            }))
+          : undefined;
+      const prepared = this.build(pd, before ? null : trainingPd, () => {
         const ports: Record<number, Port> = { [ARG_DIFF_DST]: this.port(d.dst), [ARG_DIFF_SRC]: this.port(d.src) };
         const workspace = before?.ports[ARG_WORKSPACE];
         if (workspace) ports[ARG_WORKSPACE] = { ...workspace, owned: { buffer: workspace.owned!.buffer, shared: true } };
