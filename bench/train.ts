@@ -44,6 +44,13 @@ const FULL: Shape = { rows: 40, frames: 100, batch: 64 };
 /** What a software WebGPU adapter can do in a few minutes (compare with the wasm row of the same shape). */
 const TINY: Shape = { rows: 16, frames: 16, batch: 8 };
 
+/** The BLAS the kernels computed with, and oneDNN beside it where it was on. */
+function blasColumn(info: BackendInfo): string {
+  if (!info.blas?.active) return 'none';
+  const dnnl = activeDnnl();
+  return dnnl ? `${info.blas.description} + ${dnnl.description}` : info.blas.description;
+}
+
 function adapterColumn(info: BackendInfo): string {
   return info.adapter ? describeAdapter(info.adapter) : '';
 }
@@ -98,7 +105,7 @@ export async function trainingThroughput(
     parameters: count,
     backend: info.name,
     threads: info.threads ?? null,
-    blas: info.blas?.active ? `${info.blas.description}${activeDnnl() ? ` + ${activeDnnl()!.description}` : ''}` : 'none',
+    blas: blasColumn(info),
     adapter: adapterColumn(info),
     input: `${rows}×${frames}`,
     batch,
@@ -162,7 +169,7 @@ async function inferenceLatency(model: NetworkModelName, backend: BackendName, r
       model,
       backend: info.name,
       threads: info.threads ?? null,
-      blas: info.blas?.active ? `${info.blas.description}${activeDnnl() ? ` + ${activeDnnl()!.description}` : ''}` : 'none',
+      blas: blasColumn(info),
       clip: '2.0 s WAV, 22 050 Hz',
       decodeMs: pick('decode'),
       featuresMs: pick('features'),
@@ -272,8 +279,8 @@ async function crnnFusedVersusOps(rounds: number, threads?: number): Promise<Ben
 
 /**
  * seed-cnn training samples/s with oneDNN on (convs, batch norm, pooling) and off (convs on the
- * BLAS as im2col + sgemm, the rest on the loops), alternating `rounds` times in this process; the medians and their ratio. Null (with the reason
- * printed) when oneDNN is not used here.
+ * BLAS as im2col + sgemm, the rest on the loops), alternating `rounds` times in this process;
+ * the medians and their ratio. Null (with the reason printed) when oneDNN is not used here.
  */
 async function seedCnnDnnlVersusBlas(rounds: number): Promise<BenchResult | null> {
   const info = await initBackend('wasm', { blas: true });
