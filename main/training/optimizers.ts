@@ -17,7 +17,7 @@
  * epochs without touching the moment buffers. Step counts are per variable, as in PyTorch.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ADAM_STEP, type AdamStepAttrs } from '../compute/kernels';
+import { ADAM_STEP, hasKernel, type AdamStepAttrs } from '../compute/kernels';
 import type { OptimizerName } from '../schema/names';
 
 export type { OptimizerName } from '../schema/names';
@@ -102,7 +102,7 @@ class PyTorchStyleOptimizer implements Optimizer {
     const lr = this.learningRate;
     const [m, v] = slot.buffers as [tf.Variable, tf.Variable];
     // wasm and cpu: one kernel for the whole step (compute/kernels/adam.ts), the same float32 math.
-    if (tf.getKernel(ADAM_STEP, tf.getBackend()) != null && variable.dtype === 'float32') {
+    if (hasKernel(ADAM_STEP) && variable.dtype === 'float32') {
       const attrs: AdamStepAttrs = {
         learningRate: lr,
         beta1: BETA1,

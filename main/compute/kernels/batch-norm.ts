@@ -19,7 +19,7 @@
  * loops over each run; the unmasked kernels are the one-run case.
  */
 import * as tf from '@tensorflow/tfjs';
-import { KernelRunner, originalKernel, type FastBackendName } from './runner';
+import { hasKernel, KernelRunner, originalKernel, type FastBackendName } from './runner';
 
 export const BATCH_NORM_TRAIN = 'SerBatchNormTrain';
 export const BATCH_NORM_GRAD = 'SerBatchNormGrad';
@@ -434,10 +434,6 @@ export function batchNormKernels(backendName: FastBackendName): tf.KernelConfig[
     { kernelName: MASKED_BATCH_NORM_TRAIN, backendName, kernelFunc: makeTrainKernel(backendName) },
     { kernelName: MASKED_BATCH_NORM_GRAD, backendName, kernelFunc: makeGradKernel(backendName) },
   ];
-}
-
-function hasKernel(name: string): boolean {
-  return tf.getKernel(name, tf.getBackend()) != null;
 }
 
 /** The same forward math as the kernel, in tfjs ops (backends without our kernels). */

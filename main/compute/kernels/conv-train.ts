@@ -6,6 +6,7 @@
  * input gradient only where it is asked for (a model input needs none). Same math and weights.
  */
 import * as tf from '@tensorflow/tfjs';
+import { hasKernel } from './runner';
 
 /** Inputs x and dy; attrs as Conv2DBackpropFilter's; outputs [dW, dbias]. */
 export const CONV2D_FILTER_BIAS_GRAD = 'SerConv2DFilterBiasGrad';
@@ -22,7 +23,7 @@ export function conv2dWithBias(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Ten
   const forward = () => tf.fused.conv2d({ x, filter, bias, strides: spec.strides, pad: 'same' });
   const weightGradients = (input: tf.Tensor, dy: tf.Tensor): tf.Tensor[] => {
     const engine = tf.engine();
-    if (tf.getKernel(CONV2D_FILTER_BIAS_GRAD, tf.getBackend()) != null) {
+    if (hasKernel(CONV2D_FILTER_BIAS_GRAD)) {
       return engine.runKernel(CONV2D_FILTER_BIAS_GRAD, { x: input, dy }, { ...attrs, filterShape: filter.shape }) as tf.Tensor[];
     }
     const dw = engine.runKernel('Conv2DBackpropFilter', { x: input, dy }, { ...attrs, filterShape: filter.shape }) as tf.Tensor;

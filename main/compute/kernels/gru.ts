@@ -22,7 +22,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Blas } from '../blas';
 import { activeBlas } from './blas-kernels';
-import { KernelRunner, type FastBackendName } from './runner';
+import { hasKernel, KernelRunner, type FastBackendName } from './runner';
 
 export const GRU_FORWARD = 'SerBiGruForward';
 export const GRU_GRAD = 'SerBiGruGrad';
@@ -309,7 +309,7 @@ export function useFusedGru(on: boolean): void {
  * for a gradient (or a large batch) a BLAS is on.
  */
 export function fusedGruAvailable(batch: number, differentiable: boolean): boolean {
-  if (!fusedEnabled || tf.getKernel(GRU_FORWARD, tf.getBackend()) == null) return false;
+  if (!fusedEnabled || !hasKernel(GRU_FORWARD)) return false;
   return activeBlas() != null || (!differentiable && batch <= FUSED_GRU_MAX_BATCH_WITHOUT_BLAS);
 }
 

@@ -21,7 +21,7 @@ import { wasmSliceKernels } from './slice';
 export { batchNormTrain, maskedBatchNormTrain, type BatchNormTrainResult, type MaskedBatchNormTrainResult } from './batch-norm';
 export { ADAM_STEP, type AdamStepAttrs } from './adam';
 export { conv2dWithBias } from './conv-train';
-export { originalKernel, type FastBackendName } from './runner';
+export { hasKernel, originalKernel, type FastBackendName } from './runner';
 export { activeDnnl, blasKernelsActive, dnnlActive, useBlasKernels, useDnnl } from './blas-kernels';
 export { biGruSequence, fusedGruAvailable, useFusedGru, type GruWeights } from './gru';
 export { prepareSimdLoops, useSimdLoops } from './simd-loops';

@@ -5,7 +5,7 @@
  * here 0; by then the training has diverged anyway.)
  */
 import * as tf from '@tensorflow/tfjs';
-import { KernelRunner, type FastBackendName } from './runner';
+import { hasKernel, KernelRunner, type FastBackendName } from './runner';
 
 export const RELU_GRAD = 'SerReluGrad';
 
@@ -40,7 +40,7 @@ export function registerReluGradient(): void {
     gradFunc: (dy, saved) => {
       const [x] = saved as [tf.Tensor];
       const dyT = dy as tf.Tensor;
-      if (x.dtype === 'float32' && tf.getKernel(RELU_GRAD, tf.getBackend()) != null) {
+      if (x.dtype === 'float32' && hasKernel(RELU_GRAD)) {
         return { x: () => tf.engine().runKernel(RELU_GRAD, { x, dy: dyT }) as tf.Tensor };
       }
       return { x: () => tf.mul(dyT, tf.cast(tf.step(x), 'float32')) };

@@ -44,6 +44,11 @@ export function previousKernel(kernelName: string, backendName: FastBackendName)
   return kernel.kernelFunc;
 }
 
+/** Whether the active backend has kernel `kernelName` (our kernels exist on wasm and cpu only; elsewhere ops do the work). */
+export function hasKernel(kernelName: string): boolean {
+  return tf.getKernel(kernelName, tf.getBackend()) != null;
+}
+
 /** float32, int32 or bool tensor data. */
 export type Values = Float32Array | Int32Array | Uint8Array;
 
