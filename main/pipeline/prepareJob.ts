@@ -82,7 +82,7 @@ export async function prepareJob(
   emit({ type: 'backend', backend });
   const blas = backend.blas
     ? backend.blas.active
-      ? `, conv layers on ${backend.blas.dnnl?.active ? `${backend.blas.dnnl.description} and ` : ''}${backend.blas.description}${backend.blas.core ? ` (core ${backend.blas.core.name}: ${backend.blas.core.reason})` : ''}`
+      ? `, ${backend.blas.dnnl?.active ? `conv layers, batch norm and pooling on ${backend.blas.dnnl.description}, matmuls` : 'conv layers and matmuls'} on ${backend.blas.description}${backend.blas.core ? ` (core ${backend.blas.core.name}: ${backend.blas.core.reason})` : ''}`
       : `, no BLAS (${backend.blas.reason})`
     : '';
   log(
