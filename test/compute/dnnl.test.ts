@@ -73,32 +73,6 @@ function relativeError(got: Float32Array, want: Float32Array): number {
   return diff / scale;
 }
 
-describe.skipIf(reason !== '').each(['wasm', 'cpu'] as const)(
-  `oneDNN convs on %s${reason ? ` (skipped: ${reason})` : ''}`,
-  (backendName) => {
-    beforeAll(async () => {
-      const info = await initBackend(backendName, { threads: 2 });
-      expect(info.blas?.active && info.blas.dnnl).toEqual({ active: true, description: expect.stringMatching(/^oneDNN \d+\.\d+\.\d+$/) });
-      expect(dnnlActive()).toBe(true);
-    });
-    it.each(CASES.map((c) => [`${c.x.join('×')} * ${c.filter.join('×')} ${JSON.stringify(c.pad)}`, c] as const))(
-      'agrees with the BLAS path: %s',
-      (_, c) => {
-        const onDnnl = convAndGradients(c);
-        useDnnl(null);
-        try {
-          const onBlas = convAndGradients(c);
-          ['forward', 'input gradient', 'filter gradient'].forEach((name, i) => {
-            expect(relativeError(onDnnl[i]!, onBlas[i]!), name).toBeLessThanOrEqual(1e-4);
-          });
-        } finally {
-          useDnnl(dnnl && 'dnnl' in dnnl ? dnnl.dnnl : null);
-        }
-      },
-    );
-  },
-);
-
 interface BatchNormCase {
   x: number[];
   epsilon: number;
@@ -172,12 +146,17 @@ function expectAgreement(compute: () => Float32Array[], names: string[], toleran
 }
 
 describe.skipIf(reason !== '').each(['wasm', 'cpu'] as const)(
-  `oneDNN batch norm and pooling on %s${reason ? ` (skipped: ${reason})` : ''}`,
+  `oneDNN kernels on %s${reason ? ` (skipped: ${reason})` : ''}`,
   (backendName) => {
     beforeAll(async () => {
-      await initBackend(backendName, { threads: 2 });
+      const info = await initBackend(backendName, { threads: 2 });
+      expect(info.blas?.active && info.blas.dnnl).toEqual({ active: true, description: expect.stringMatching(/^oneDNN \d+\.\d+\.\d+$/) });
       expect(dnnlActive()).toBe(true);
     });
+    it.each(CASES.map((c) => [`${c.x.join('×')} * ${c.filter.join('×')} ${JSON.stringify(c.pad)}`, c] as const))(
+      'agrees with the BLAS path: %s',
+      (_, c) => expectAgreement(() => convAndGradients(c), ['forward', 'input gradient', 'filter gradient'], 1e-4),
+    );
     it.each(BATCH_NORM_CASES.map((c) => [`${c.x.join('×')} eps ${c.epsilon}`, c] as const))(
       'batch norm agrees with the loops: %s',
       (_, c) => {
