@@ -175,7 +175,7 @@ describe('backend description', () => {
     const blas = { active: true as const, description: 'OpenBLAS 0.3.21 (Haswell)', library: 'libopenblas.so.0', threads: 2 };
     const withDnnl = describeBackend({ ...base, blas: { ...blas, dnnl: { active: true, description: 'oneDNN 2.6.3' } } });
     expect(withDnnl.title).toBe(
-      'wasm (tfjs wasm, 2 threads, 4.22.0, conv layers, batch norm and pooling on oneDNN 2.6.3, matmuls on OpenBLAS 0.3.21 (Haswell))',
+      'wasm (tfjs wasm, 2 threads, 4.22.0, oneDNN 2.6.3 for conv layers, batch norm and pooling, matmuls on OpenBLAS 0.3.21 (Haswell))',
     );
     const dnnlOff = describeBackend({ ...base, blas: { ...blas, dnnl: { active: false, reason: 'turned off by SER_DNNL_LIBRARY=none' } } });
     expect(dnnlOff.details).toEqual(['convs on the BLAS, not oneDNN: turned off by SER_DNNL_LIBRARY=none']);

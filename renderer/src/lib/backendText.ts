@@ -39,7 +39,7 @@ export function describeBackend(info: BackendInfo): BackendDescription {
   if (onWebGpu) parts.push(adapterText(info.adapter!));
   if (info.threads !== undefined) parts.push(`${info.threads} thread${info.threads === 1 ? '' : 's'}`);
   if (info.version) parts.push(info.version);
-  if (info.blas?.active && info.blas.dnnl?.active) parts.push(`conv layers, batch norm and pooling on ${info.blas.dnnl.description}`);
+  if (info.blas?.active && info.blas.dnnl?.active) parts.push(`${info.blas.dnnl.description} for conv layers, batch norm and pooling`);
   if (info.blas?.active) parts.push(`${info.blas.dnnl?.active ? 'matmuls' : 'conv layers and matmuls'} on ${info.blas.description}`);
   const on = onWebGpu ? (info.adapter!.software ? 'software GPU' : 'GPU') : onGpu ? 'GPU' : `CPU${threads}`;
   return { badge: `${info.name} · ${on}`, title: `${info.name} (${parts.join(', ')})`, device, details };
